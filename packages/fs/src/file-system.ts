@@ -1,0 +1,60 @@
+/**
+ * The one seam for file I/O. Storage code never touches `node:fs` directly,
+ * so tests can swap in CrashSimFileSystem or FaultInjectingFileSystem.
+ *
+ * Reads, writes and metadata calls are synchronous: they hit the page cache
+ * and cost microseconds, and synchronous positioned reads let point lookups
+ * stay synchronous. The calls that wait for the disk (fsync, fdatasync, a
+ * directory fsync) are asynchronous so the event loop keeps gathering the
+ * next group commit meanwhile.
+ *
+ * Errors are Node's own errno errors (with `code`), so callers can tell
+ * ENOENT from EIO; the durable helpers and the storage packages wrap them.
+ */
+
+/**
+ * - `read`: existing file, read only.
+ * - `readWrite`: existing file, read and write.
+ * - `createNew`: a new file, read and write; fails with EEXIST if it exists.
+ * - `createOrTruncate`: a file emptied or created, read and write.
+ */
+export type OpenMode = 'read' | 'readWrite' | 'createNew' | 'createOrTruncate';
+
+export interface FileStat {
+  readonly size: number;
+  readonly isFile: boolean;
+  readonly isDirectory: boolean;
+  readonly mtimeMs: number;
+}
+
+export interface FileHandle {
+  readonly path: string;
+  /** Current length in bytes. */
+  size(): number;
+  /** Reads up to `target.length` bytes at `position`; returns how many were read (fewer only at end of file). */
+  read(target: Uint8Array, position: number): number;
+  /** Writes every byte of `data` at `position`. Not durable until `sync`/`datasync`. */
+  write(data: Uint8Array, position: number): void;
+  truncate(length: number): void;
+  /** fsync: data and metadata on stable storage. */
+  sync(): Promise<void>;
+  /** fdatasync: data (and the size) on stable storage. */
+  datasync(): Promise<void>;
+  close(): void;
+}
+
+export interface FileSystem {
+  open(path: string, mode: OpenMode): FileHandle;
+  readFile(path: string): Uint8Array;
+  stat(path: string): FileStat;
+  exists(path: string): boolean;
+  /** Names in a directory (not paths), sorted by byte order. */
+  list(directory: string): string[];
+  /** Creates a directory and its parents; not durable until the parent's `syncDirectory`. */
+  mkdir(path: string): void;
+  /** Atomic, not durable: the new name survives a power loss only after `syncDirectory`. */
+  rename(from: string, to: string): void;
+  unlink(path: string): void;
+  /** fsync of a directory: makes creations, renames and deletions in it durable. */
+  syncDirectory(path: string): Promise<void>;
+}
