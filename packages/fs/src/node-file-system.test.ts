@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { nodeFileSystem as fs } from './node-file-system.js';
+import { isNotFound, errnoOf } from './errors.js';
+import { tempDir } from './test-support/temp-dir.js';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const text = (data: Uint8Array): string => new TextDecoder().decode(data);
+
+test('positioned writes and reads land where they are asked to', () => {
+  const path = join(tempDir('rw'), 'a');
+  const handle = fs.open(path, 'createNew');
+  handle.write(bytes('hello world'), 0);
+  handle.write(bytes('WORLD'), 6);
+  const out = new Uint8Array(5);
+  assert.equal(handle.read(out, 6), 5);
+  assert.equal(text(out), 'WORLD');
+  assert.equal(handle.size(), 11);
+  handle.close();
+  assert.equal(text(fs.readFile(path)), 'hello WORLD');
+});
+
+test('a read past the end returns only the bytes that exist', () => {
+  const path = join(tempDir('short'), 'a');
+  const handle = fs.open(path, 'createNew');
+  handle.write(bytes('abc'), 0);
+  const out = new Uint8Array(10);
+  assert.equal(handle.read(out, 1), 2);
+  assert.equal(handle.read(out, 3), 0);
+  handle.close();
+});
+
+test('createNew refuses to clobber an existing file', () => {
+  const path = join(tempDir('exists'), 'a');
+  fs.open(path, 'createNew').close();
+  assert.throws(() => fs.open(path, 'createNew'), (error) => errnoOf(error) === 'EEXIST');
+});
+
+test('createOrTruncate empties an existing file and readWrite keeps it', () => {
+  const path = join(tempDir('trunc'), 'a');
+  const first = fs.open(path, 'createNew');
+  first.write(bytes('12345'), 0);
+  first.close();
+  const again = fs.open(path, 'readWrite');
+  assert.equal(again.size(), 5);
+  again.close();
+  const emptied = fs.open(path, 'createOrTruncate');
+  assert.equal(emptied.size(), 0);
+  emptied.close();
+});
+
+test('truncate shortens a file', () => {
+  const path = join(tempDir('cut'), 'a');
+  const handle = fs.open(path, 'createNew');
+  handle.write(bytes('0123456789'), 0);
+  handle.truncate(4);
+  assert.equal(handle.size(), 4);
+  handle.close();
+});
+
+test('list returns names in byte order and rename/unlink change it', async () => {
+  const dir = tempDir('list');
+  for (const name of ['b', 'a', 'C', '10']) fs.open(join(dir, name), 'createNew').close();
+  assert.deepEqual(fs.list(dir), ['10', 'C', 'a', 'b']);
+  fs.rename(join(dir, 'a'), join(dir, 'z'));
+  fs.unlink(join(dir, 'b'));
+  await fs.syncDirectory(dir);
+  assert.deepEqual(fs.list(dir), ['10', 'C', 'z']);
+});
+
+test('stat and exists describe files and directories; a missing file is ENOENT', () => {
+  const dir = tempDir('stat');
+  fs.mkdir(join(dir, 'x', 'y'));
+  assert.ok(fs.stat(join(dir, 'x', 'y')).isDirectory);
+  assert.ok(fs.exists(join(dir, 'x')));
+  assert.equal(fs.exists(join(dir, 'nope')), false);
+  assert.throws(() => fs.stat(join(dir, 'nope')), isNotFound);
+});
+
+test('fsync and fdatasync complete on a real file', async () => {
+  const path = join(tempDir('sync'), 'a');
+  const handle = fs.open(path, 'createNew');
+  handle.write(bytes('durable'), 0);
+  await handle.datasync();
+  await handle.sync();
+  handle.close();
+  handle.close(); // closing twice is harmless
+});
