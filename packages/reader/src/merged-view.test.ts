@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { MergedView } from './merged-view.js';
+import { ArraySource, put, tombstone } from './test-support/array-source.js';
+import type { SourceEntry } from './entry-source.js';
+import { codePoints } from './edit-distance.js';
+import { commonPrefixLength, utf8Boundary } from './key-bytes.js';
+
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+const keysOf = (entries: Iterable<SourceEntry>): string[] => [...entries].map((entry) => text(entry.key));
+
+function view(...layers: SourceEntry[][]): MergedView {
+  return new MergedView(layers.map((layer) => new ArraySource(layer)));
+}
+
+const encode = (key: string): Uint8Array => new TextEncoder().encode(key);
+
+test('a newer source shadows an older one, and a newer tombstone hides the key', () => {
+  const v = view([put('a', 'new'), tombstone('b')], [put('a', 'old'), put('b', 'old'), put('c', 'old')]);
+  assert.equal(text(v.get(encode('a'))!.value), 'new');
+  assert.equal(v.get(encode('b')), undefined);
+  assert.equal(text(v.get(encode('c'))!.value), 'old');
+  assert.equal(v.get(encode('zz')), undefined);
+  assert.deepEqual(keysOf(v.range()), ['a', 'c']);
+  assert.deepEqual(keysOf(v.entries()), ['a', 'b', 'c']);
+});
+
+test('range honours bounds, prefix, reverse and limit together', () => {
+  const v = view([put('app', '1'), put('apple', '2'), put('apply', '3'), put('b', '4'), put('ap', '5')]);
+  assert.deepEqual(keysOf(v.range({ prefix: encode('app') })), ['app', 'apple', 'apply']);
+  assert.deepEqual(keysOf(v.range({ prefix: encode('app'), reverse: true, limit: 2 })), ['apply', 'apple']);
+  assert.deepEqual(keysOf(v.range({ gt: encode('app'), lt: encode('b') })), ['apple', 'apply']);
+  assert.deepEqual(keysOf(v.range({ gte: encode('apple'), lte: encode('b') })), ['apple', 'apply', 'b']);
+  assert.deepEqual(keysOf(v.range({ limit: 0 })), []);
+});
+
+test('near returns the keys that share the longest prefix with the query', () => {
+  const v = view([put('abcd', '1'), put('abce', '2'), put('abx', '3'), put('zzz', '4')], [tombstone('abcf')], [put('abcf', 'x')]);
+  assert.deepEqual(keysOf(v.near(encode('abcz'))), ['abcd', 'abce']);
+  assert.deepEqual(keysOf(v.near(encode('abcz'), { greedy: true, minPrefix: 2 })), ['abcd', 'abce', 'abx']);
+  assert.deepEqual(keysOf(v.near(encode('abcz'), { greedy: true, limit: 3 })), ['abcd', 'abce', 'abx']);
+  assert.deepEqual(keysOf(v.near(encode('q'))), ['abcd', 'abce', 'abx', 'zzz']);
+  assert.deepEqual(keysOf(v.near(encode('q'), { minPrefix: 1 })), []);
+});
+
+test('fuzzy finds keys within the edit distance and respects the exact prefix', () => {
+  const v = view([put('hello', '1'), put('help', '2'), put('hero', '3'), put('jello', '4'), put('world', '5')]);
+  const found = v.fuzzy('helo', 1).map((m) => [text(m.entry.key), m.distance]);
+  assert.deepEqual(found, [['hello', 1], ['help', 1], ['hero', 1]]);
+  assert.deepEqual(v.fuzzy('helo', 2, { minPrefix: 2 }).map((m) => text(m.entry.key)), ['hello', 'help', 'hero']);
+  assert.deepEqual(v.fuzzy('jelo', 1, { minPrefix: 1 }).map((m) => text(m.entry.key)), ['jello']);
+});
+
+function levenshtein(a: string, b: string): number {
+  const x = codePoints(a);
+  const y = codePoints(b);
+  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= y.length; j++) next[j] = Math.min(row[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1), row[j]! + 1, next[j - 1]! + 1);
+    row = next;
+  }
+  return row[y.length]!;
+}
+
+const keyArb = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'é', '\u{1F600}'), maxLength: 5 });
+const layerArb = fc.array(
+  fc.tuple(keyArb, fc.boolean(), fc.string({ maxLength: 3 })).map(([key, live, value]) => (live ? put(key, value) : tombstone(key))),
+  { maxLength: 12 },
+);
+
+function model(layers: SourceEntry[][]): Map<string, string> {
+  const resolved = new Map<string, string | null>();
+  for (const layer of layers) {
+    const seen = new Map<string, SourceEntry>();
+    for (const entry of layer) seen.set(text(entry.key), entry);
+    for (const [key, entry] of seen) if (!resolved.has(key)) resolved.set(key, entry.kind === 'put' ? text(entry.value) : null);
+  }
+  const live = new Map<string, string>();
+  const sorted = [...resolved].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  for (const [key, value] of sorted) if (value !== null) live.set(key, value);
+  return live;
+}
+
+test('every read equals a newest-wins model over random stacks of sources', () => {
+  fc.assert(
+    fc.property(fc.array(layerArb, { maxLength: 4 }), keyArb, keyArb, fc.boolean(), (layers, a, b, reverse) => {
+      const v = view(...layers);
+      const live = model(layers);
+      const keys = [...live.keys()];
+      assert.deepEqual(keysOf(v.range()), keys);
+      for (const key of [a, b, ...keys]) assert.equal(v.get(encode(key)) === undefined ? undefined : text(v.get(encode(key))!.value), live.get(key));
+      const [lo, hi] = Buffer.compare(Buffer.from(a), Buffer.from(b)) <= 0 ? [a, b] : [b, a];
+      const inside = keys.filter((k) => Buffer.compare(Buffer.from(k), Buffer.from(lo)) >= 0 && Buffer.compare(Buffer.from(k), Buffer.from(hi)) < 0);
+      assert.deepEqual(keysOf(v.range({ gte: encode(lo), lt: encode(hi), reverse })), reverse ? inside.reverse() : inside);
+      const prefixed = keys.filter((k) => Buffer.from(k).subarray(0, Buffer.byteLength(a)).equals(Buffer.from(a)));
+      assert.deepEqual(keysOf(v.range({ prefix: encode(a) })), prefixed);
+      const fuzzy = keys.filter((k) => levenshtein(a, k) <= 1);
+      assert.deepEqual(v.fuzzy(a, 1).map((m) => text(m.entry.key)), fuzzy);
+      const near = keysOf(v.near(encode(a), { limit: 100 }));
+      const query = encode(a);
+      const lcp = (k: string): number => commonPrefixLength(encode(k), query);
+      const best = keys.length === 0 ? -1 : utf8Boundary(query, Math.max(...keys.map(lcp)));
+      assert.deepEqual(near, best < 0 ? [] : keys.filter((k) => lcp(k) >= best));
+    }),
+    { numRuns: 400 },
+  );
+});

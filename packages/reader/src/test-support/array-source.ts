@@ -1,0 +1,35 @@
+import type { EntrySource, KeyBounds, Lookup, SourceEntry } from '../entry-source.js';
+import { compareBytes } from '../key-bytes.js';
+import { isWithin } from '../key-range.js';
+
+/** An EntrySource over a plain array, the simplest thing that can be right. */
+export class ArraySource implements EntrySource {
+  private readonly sorted: SourceEntry[];
+
+  constructor(entries: readonly SourceEntry[]) {
+    const byKey = new Map<string, SourceEntry>();
+    for (const entry of entries) byKey.set(Buffer.from(entry.key).toString('latin1'), entry);
+    this.sorted = [...byKey.values()].sort((a, b) => compareBytes(a.key, b.key));
+  }
+
+  lookup(key: Uint8Array): Lookup | undefined {
+    const entry = this.sorted.find((candidate) => compareBytes(candidate.key, key) === 0);
+    if (entry === undefined) return undefined;
+    return entry.kind === 'put' ? { kind: 'put', value: entry.value, valueIsText: entry.valueIsText } : { kind: 'tombstone' };
+  }
+
+  entries(bounds: KeyBounds, reverse: boolean): Iterator<SourceEntry> {
+    const inside = this.sorted.filter((entry) => isWithin(entry.key, bounds));
+    return (reverse ? inside.reverse() : inside)[Symbol.iterator]();
+  }
+}
+
+const encoder = new TextEncoder();
+
+export function put(key: string, value: string): SourceEntry {
+  return { key: encoder.encode(key), kind: 'put', value: encoder.encode(value), valueIsText: true };
+}
+
+export function tombstone(key: string): SourceEntry {
+  return { key: encoder.encode(key), kind: 'tombstone', value: new Uint8Array(0), valueIsText: false };
+}
