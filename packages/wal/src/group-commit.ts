@@ -1,0 +1,220 @@
+import { IoError, SiltError, WriterFailedError } from '@silt/fs';
+import type { LogWriter } from './log-writer.js';
+import type { Durability } from './wal-options.js';
+
+/**
+ * Group commit, after LevelDB's writer queue: appends only enqueue; one pump
+ * takes everything queued (up to a size cap) and writes it with one write
+ * call and, in 'fsync' mode, one fdatasync. Whatever is appended while that
+ * write or fdatasync is in flight, or in the same event-loop turn, waits in
+ * the queue and goes out together next. Rotations, syncs and close run
+ * through the same queue so they see every record appended before them.
+ *
+ * The first I/O error is final: the records of the group that failed reject
+ * with it, everything queued behind rejects with WriterFailedError, and so
+ * does every later call. Nothing is retried: after a failed fdatasync the
+ * kernel may have dropped the pages, so a retry could acknowledge data that
+ * is not on disk.
+ */
+
+/** In 'none' mode the queue is written once it holds this much. */
+export const NONE_MODE_BUFFER_BYTES = 1024 * 1024;
+/** The most one group writes at once, so one huge burst does not become one huge allocation. */
+export const GROUP_MAX_BYTES = 4 * 1024 * 1024;
+
+interface Settle<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+interface RecordJob {
+  readonly kind: 'record';
+  readonly bytes: Uint8Array;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  /** Absent in 'none' mode, where append resolved at once. */
+  readonly settle: Settle<number> | undefined;
+}
+
+interface TaskJob {
+  readonly kind: 'task';
+  readonly run: () => Promise<void>;
+  readonly settle: Settle<void>;
+}
+
+type Job = RecordJob | TaskJob;
+
+interface Group {
+  readonly jobs: RecordJob[];
+  readonly bytes: number;
+  readonly rotateFirst: boolean;
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export class GroupCommitter {
+  durableSequence: number;
+  groupCommits = 0;
+  private jobs: Job[] = [];
+  private bufferedBytes = 0;
+  private queuedTasks = 0;
+  private running: Promise<void> | undefined;
+  private failure: SiltError | undefined;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly writer: LogWriter,
+    private readonly durability: Durability,
+    private readonly maxFileBytes: number,
+    syncIntervalMs: number,
+    /** Names the log in WriterFailedError messages. */
+    private readonly name: string,
+  ) {
+    this.durableSequence = writer.nextSequence - 1;
+    if (durability === 'write') {
+      this.timer = setInterval(() => this.backgroundSync(), syncIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** The error that will refuse the next call, if the log has failed. */
+  refusal(): WriterFailedError | undefined {
+    return this.failure === undefined ? undefined : new WriterFailedError(this.name, this.failure);
+  }
+
+  /** Queues an encoded record; resolves with `firstSeq` once it is durable per the mode. */
+  append(bytes: Uint8Array, firstSeq: number, lastSeq: number): Promise<number> {
+    if (this.durability === 'none') {
+      this.jobs.push({ kind: 'record', bytes, firstSeq, lastSeq, settle: undefined });
+      this.bufferedBytes += bytes.length;
+      this.durableSequence = lastSeq;
+      if (this.bufferedBytes >= NONE_MODE_BUFFER_BYTES) this.kick();
+      return Promise.resolve(firstSeq);
+    }
+    return new Promise((resolve, reject) => {
+      this.jobs.push({ kind: 'record', bytes, firstSeq, lastSeq, settle: { resolve, reject } });
+      this.bufferedBytes += bytes.length;
+      this.kick();
+    });
+  }
+
+  /** Runs `run` once everything queued before it is written, with no write beside it. An error in it fails the log. */
+  exclusive(run: () => Promise<void>): Promise<void> {
+    const refusal = this.refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    return new Promise((resolve, reject) => {
+      this.jobs.push({ kind: 'task', run, settle: { resolve, reject } });
+      this.queuedTasks++;
+      this.kick();
+    });
+  }
+
+  /** Marks the log failed; later calls are refused. */
+  fail(error: unknown): SiltError {
+    this.failure ??= error instanceof SiltError ? error : new IoError('write-ahead log I/O', undefined, error);
+    clearInterval(this.timer);
+    if (this.running === undefined) this.rejectQueued();
+    return this.failure;
+  }
+
+  /**
+   * Writes and syncs everything queued (in every mode), then waits until the
+   * pump has stopped so the file can be closed under nobody. Rejects if the
+   * log failed, now or before.
+   */
+  async drainForClose(): Promise<void> {
+    clearInterval(this.timer);
+    let outcome: unknown;
+    try {
+      await this.exclusive(() => this.writer.datasync());
+    } catch (error) {
+      outcome = error;
+    }
+    while (this.running !== undefined) await this.running;
+    if (outcome !== undefined) throw outcome;
+  }
+
+  private kick(): void {
+    if (this.running === undefined) this.running = this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      await nextTurn(); // everything appended in this turn joins the first group
+      while (this.failure === undefined && this.hasWorkNow()) {
+        const head = this.jobs[0]!;
+        if (head.kind === 'task') await this.runTask(head);
+        else await this.commitGroup(this.takeGroup());
+        await nextTurn(); // continuations of what just resolved append again before the next group is cut
+      }
+    } finally {
+      this.running = undefined;
+    }
+    if (this.failure !== undefined) this.rejectQueued();
+  }
+
+  private hasWorkNow(): boolean {
+    if (this.jobs.length === 0) return false;
+    return this.durability !== 'none' || this.queuedTasks > 0 || this.bufferedBytes >= NONE_MODE_BUFFER_BYTES;
+  }
+
+  /** The leading run of records that fits the newest file (or a fresh one), capped, at least one. */
+  private takeGroup(): Group {
+    const first = this.jobs[0] as RecordJob;
+    const rotateFirst = this.writer.shouldRotateFor(first.bytes.length);
+    const room = rotateFirst ? this.maxFileBytes : this.writer.room;
+    const limit = Math.max(first.bytes.length, Math.min(GROUP_MAX_BYTES, room));
+    let count = 0;
+    let bytes = 0;
+    for (const job of this.jobs) {
+      if (job.kind !== 'record' || (count > 0 && bytes + job.bytes.length > limit)) break;
+      bytes += job.bytes.length;
+      count++;
+    }
+    const jobs = this.jobs.splice(0, count) as RecordJob[];
+    this.bufferedBytes -= bytes;
+    return { jobs, bytes, rotateFirst };
+  }
+
+  private async commitGroup(group: Group): Promise<void> {
+    const last = group.jobs[group.jobs.length - 1]!;
+    try {
+      if (group.rotateFirst) await this.writer.rotate();
+      this.writer.write(group.jobs.map((job) => job.bytes), group.bytes, last.lastSeq);
+      this.groupCommits++;
+      if (this.durability === 'fsync') await this.writer.datasync();
+    } catch (error) {
+      const failure = this.fail(error);
+      for (const job of group.jobs) job.settle?.reject(failure);
+      return;
+    }
+    this.durableSequence = Math.max(this.durableSequence, last.lastSeq);
+    for (const job of group.jobs) job.settle?.resolve(job.firstSeq);
+  }
+
+  private async runTask(task: TaskJob): Promise<void> {
+    this.jobs.shift();
+    this.queuedTasks--;
+    try {
+      await task.run();
+    } catch (error) {
+      task.settle.reject(this.fail(error));
+      return;
+    }
+    task.settle.resolve();
+  }
+
+  private backgroundSync(): void {
+    if (this.failure !== undefined) return;
+    this.writer.datasync().catch((error: unknown) => this.fail(error));
+  }
+
+  private rejectQueued(): void {
+    const refusal = this.refusal();
+    const jobs = this.jobs;
+    this.jobs = [];
+    this.bufferedBytes = 0;
+    this.queuedTasks = 0;
+    for (const job of jobs) job.settle?.reject(refusal);
+  }
+}

@@ -1,0 +1,12 @@
+export { WriteAheadLog } from './write-ahead-log.js';
+export type { WalStats } from './write-ahead-log.js';
+export type { WalEntry, WalRecord } from './wal-entry.js';
+export type { Durability, WalOptions } from './wal-options.js';
+export { DEFAULT_WAL_OPTIONS } from './wal-options.js';
+export type { RecoveryReport } from './recovery.js';
+export { UnsupportedWalVersionError } from './errors.js';
+export { parseLogFile } from './log-reader.js';
+export type { LogEnd, ParseOptions, ParsedLogFile } from './log-reader.js';
+export type { DecodedRecord } from './record-format.js';
+export { FORMAT_VERSION, FORMAT_MAX_RECORD_BYTES, RECORD_HEADER_BYTES } from './record-format.js';
+export { logFileName, sequenceOfLogFile } from './log-files.js';

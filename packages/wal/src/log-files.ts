@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import type { FileSystem } from '@silt/fs';
+
+/**
+ * Log files are named for the sequence number of their first record,
+ * zero-padded to 16 digits (Number.MAX_SAFE_INTEGER has 16) so that byte
+ * order is sequence order. The newest file is never deleted, so the next
+ * sequence number can always be read back: one past its last record, or its
+ * name when it is empty.
+ */
+
+const DIGITS = 16;
+const LOG_NAME = /^(\d{16})\.log$/;
+
+export function logFileName(firstSequence: number): string {
+  return `${String(firstSequence).padStart(DIGITS, '0')}.log`;
+}
+
+/** The first sequence number a log file name stands for, or undefined for a name that is not a log file. */
+export function sequenceOfLogFile(name: string): number | undefined {
+  const match = LOG_NAME.exec(name);
+  if (match === null) return undefined;
+  const sequence = Number(match[1]);
+  return Number.isSafeInteger(sequence) && sequence >= 1 ? sequence : undefined;
+}
+
+/** What the log knows about one of its files. */
+export interface LogFileInfo {
+  readonly name: string;
+  readonly path: string;
+  readonly firstSequence: number;
+  /** The last sequence number in the file; undefined while it holds no record. */
+  lastSequence: number | undefined;
+  bytes: number;
+}
+
+export function newLogFileInfo(directory: string, firstSequence: number, bytes = 0): LogFileInfo {
+  const name = logFileName(firstSequence);
+  return { name, path: join(directory, name), firstSequence, lastSequence: undefined, bytes };
+}
+
+/** The log files in a directory, oldest first. Other names (not ours) are left alone. */
+export function listLogFiles(fs: FileSystem, directory: string): LogFileInfo[] {
+  const files: LogFileInfo[] = [];
+  for (const name of fs.list(directory)) {
+    const sequence = sequenceOfLogFile(name);
+    if (sequence !== undefined) files.push(newLogFileInfo(directory, sequence, fs.stat(join(directory, name)).size));
+  }
+  return files.sort((a, b) => a.firstSequence - b.firstSequence);
+}

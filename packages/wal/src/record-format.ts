@@ -1,0 +1,204 @@
+import { crc32 } from 'node:zlib';
+import type { WalEntry } from './wal-entry.js';
+
+/**
+ * The byte layout of one WAL record (see FORMAT.md). A record is one atomic
+ * batch; it is written whole or, after a crash, found torn and cut off.
+ *
+ *   0  u32 magic 'SWAL'   4  u32 crc32 of [8, length)   8  u32 length (whole record)
+ *  12  u8 version (1)    13  u8 flags (0)   14  u16 reserved (0)
+ *  16  u32 firstSeq low  20  u32 firstSeq high   24  u32 count
+ *  28  u32 syncedOffset: how far this file was known durable when the record was written
+ *  32  entries: u8 kind, u32 key length, [u32 value length], key, [value]
+ *
+ * All integers are little-endian. Magic, crc, length and version keep their
+ * places in every future version, so any reader can tell "torn" from
+ * "written by a newer version".
+ */
+
+export const MAGIC_BYTES = Uint8Array.of(0x53, 0x57, 0x41, 0x4c); // 'SWAL'
+const MAGIC = 0x4c415753; // MAGIC_BYTES read as a little-endian u32
+export const FORMAT_VERSION = 1;
+export const RECORD_HEADER_BYTES = 32;
+/** Readers refuse longer records, so a damaged length never makes them read or allocate more. */
+export const FORMAT_MAX_RECORD_BYTES = 256 * 1024 * 1024;
+
+const CRC_START = 8;
+const OFFSET_CRC = 4;
+const OFFSET_LENGTH = 8;
+const OFFSET_VERSION = 12;
+const OFFSET_FLAGS = 13;
+const OFFSET_RESERVED = 14;
+const OFFSET_SEQ_LOW = 16;
+const OFFSET_SEQ_HIGH = 20;
+const OFFSET_COUNT = 24;
+const OFFSET_SYNCED = 28;
+
+const KIND_PUT = 1;
+const KIND_PUT_TEXT = 2;
+const KIND_DELETE = 3;
+/** kind + key length: the smallest entry (a delete of an empty key). */
+const MIN_ENTRY_BYTES = 5;
+const TWO_TO_32 = 0x1_0000_0000;
+/** The high word of Number.MAX_SAFE_INTEGER. */
+const MAX_SEQ_HIGH = 0x1f_ffff;
+
+/** Bytes the record for `entries` takes on disk, header included. */
+export function encodedRecordBytes(entries: readonly WalEntry[]): number {
+  let total = RECORD_HEADER_BYTES;
+  for (const entry of entries) {
+    total += MIN_ENTRY_BYTES + entry.key.length;
+    if (entry.kind === 'put') total += 4 + entry.value.length;
+  }
+  return total;
+}
+
+/**
+ * Encodes a batch whose first entry has sequence number `firstSeq`. The
+ * record is not yet sealed: `sealRecord` fills in the synced offset and the
+ * CRC when the writer knows where the record lands.
+ */
+export function encodeRecord(firstSeq: number, entries: readonly WalEntry[], totalBytes = encodedRecordBytes(entries)): Uint8Array {
+  const bytes = new Uint8Array(totalBytes);
+  const view = viewOf(bytes);
+  bytes.set(MAGIC_BYTES, 0);
+  view.setUint32(OFFSET_LENGTH, totalBytes, true);
+  bytes[OFFSET_VERSION] = FORMAT_VERSION;
+  view.setUint32(OFFSET_SEQ_LOW, firstSeq % TWO_TO_32, true);
+  view.setUint32(OFFSET_SEQ_HIGH, Math.floor(firstSeq / TWO_TO_32), true);
+  view.setUint32(OFFSET_COUNT, entries.length, true);
+  let at = RECORD_HEADER_BYTES;
+  for (const entry of entries) {
+    bytes[at] = entry.kind === 'delete' ? KIND_DELETE : entry.valueIsText === true ? KIND_PUT_TEXT : KIND_PUT;
+    view.setUint32(at + 1, entry.key.length, true);
+    at += MIN_ENTRY_BYTES;
+    if (entry.kind === 'put') {
+      view.setUint32(at, entry.value.length, true);
+      at += 4;
+    }
+    bytes.set(entry.key, at);
+    at += entry.key.length;
+    if (entry.kind === 'put') {
+      bytes.set(entry.value, at);
+      at += entry.value.length;
+    }
+  }
+  return bytes;
+}
+
+/** Stamps the record at `offset` of `bytes` with its synced offset and CRC. */
+export function sealRecord(bytes: Uint8Array, offset: number, syncedOffset: number): void {
+  const view = viewOf(bytes);
+  const length = view.getUint32(offset + OFFSET_LENGTH, true);
+  view.setUint32(offset + OFFSET_SYNCED, syncedOffset, true);
+  view.setUint32(offset + OFFSET_CRC, crc32(bytes.subarray(offset + CRC_START, offset + length)), true);
+}
+
+/** A record read back, with where it lay in its file. Keys and values are views into the file's bytes. */
+export interface DecodedRecord {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly entries: WalEntry[];
+  readonly offset: number;
+  readonly length: number;
+  readonly syncedOffset: number;
+}
+
+/**
+ * What is at an offset:
+ * - `valid`: a whole record.
+ * - `invalid`: no record (wrong magic, impossible length, CRC mismatch): what a torn write leaves.
+ * - `malformed`: the CRC verifies but the contents break the format: a bug or deliberate damage, never a torn write.
+ * - `unsupported`: the CRC verifies and the version is one this reader does not know.
+ */
+export type RecordProbe =
+  | { readonly kind: 'valid'; readonly record: DecodedRecord }
+  | { readonly kind: 'invalid'; readonly reason: string }
+  | { readonly kind: 'malformed'; readonly reason: string }
+  | { readonly kind: 'unsupported'; readonly version: number };
+
+/** The length of a CRC-verified record at `offset`, or a reason there is none. */
+export function verifiedLengthAt(bytes: Uint8Array, view: DataView, offset: number): number | string {
+  const available = bytes.length - offset;
+  if (available < RECORD_HEADER_BYTES) return `only ${available} bytes left, less than a record header`;
+  if (view.getUint32(offset, true) !== MAGIC) return 'no record magic';
+  const length = view.getUint32(offset + OFFSET_LENGTH, true);
+  if (length < RECORD_HEADER_BYTES || length > FORMAT_MAX_RECORD_BYTES) return `impossible record length ${length}`;
+  if (length > available) return `record length ${length} runs past the end of the file (${available} bytes left)`;
+  const stored = view.getUint32(offset + OFFSET_CRC, true);
+  const actual = crc32(bytes.subarray(offset + CRC_START, offset + length));
+  if (stored !== actual) return 'checksum mismatch';
+  return length;
+}
+
+/** The synced offset stamped in a verified record. */
+export function syncedOffsetAt(view: DataView, offset: number): number {
+  return view.getUint32(offset + OFFSET_SYNCED, true);
+}
+
+export function probeRecord(bytes: Uint8Array, view: DataView, offset: number): RecordProbe {
+  const length = verifiedLengthAt(bytes, view, offset);
+  if (typeof length === 'string') return { kind: 'invalid', reason: length };
+  const version = bytes[offset + OFFSET_VERSION]!;
+  if (version !== FORMAT_VERSION) return { kind: 'unsupported', version };
+  const header = checkHeader(view, offset, length);
+  if (typeof header === 'string') return { kind: 'malformed', reason: header };
+  const entries = decodeEntries(bytes, view, offset + RECORD_HEADER_BYTES, offset + length, header.count);
+  if (typeof entries === 'string') return { kind: 'malformed', reason: entries };
+  const record = { ...header, entries, offset, length, lastSeq: header.firstSeq + header.count - 1 };
+  return { kind: 'valid', record };
+}
+
+interface Header {
+  readonly firstSeq: number;
+  readonly count: number;
+  readonly syncedOffset: number;
+}
+
+function checkHeader(view: DataView, offset: number, length: number): Header | string {
+  if (view.getUint8(offset + OFFSET_FLAGS) !== 0 || view.getUint16(offset + OFFSET_RESERVED, true) !== 0) {
+    return 'reserved header bits are set';
+  }
+  const high = view.getUint32(offset + OFFSET_SEQ_HIGH, true);
+  const firstSeq = high * TWO_TO_32 + view.getUint32(offset + OFFSET_SEQ_LOW, true);
+  const count = view.getUint32(offset + OFFSET_COUNT, true);
+  const syncedOffset = view.getUint32(offset + OFFSET_SYNCED, true);
+  if (high > MAX_SEQ_HIGH || firstSeq < 1) return `first sequence number ${firstSeq} is out of range`;
+  if (count < 1 || count > (length - RECORD_HEADER_BYTES) / MIN_ENTRY_BYTES) return `entry count ${count} does not fit the record`;
+  if (firstSeq + count - 1 > Number.MAX_SAFE_INTEGER) return 'sequence numbers run past 2^53 - 1';
+  if (syncedOffset > offset) return `synced offset ${syncedOffset} lies beyond the record itself`;
+  return { firstSeq, count, syncedOffset };
+}
+
+/** Decodes exactly `count` entries filling [from, end), or says why they do not. */
+function decodeEntries(bytes: Uint8Array, view: DataView, from: number, end: number, count: number): WalEntry[] | string {
+  const entries: WalEntry[] = [];
+  let at = from;
+  for (let i = 0; i < count; i++) {
+    if (end - at < MIN_ENTRY_BYTES) return `entry ${i} runs past the end of the record`;
+    const kind = bytes[at]!;
+    const keyLength = view.getUint32(at + 1, true);
+    at += MIN_ENTRY_BYTES;
+    if (kind === KIND_DELETE) {
+      if (keyLength > end - at) return `entry ${i}: key runs past the end of the record`;
+      entries.push({ kind: 'delete', key: bytes.subarray(at, at + keyLength) });
+      at += keyLength;
+      continue;
+    }
+    if (kind !== KIND_PUT && kind !== KIND_PUT_TEXT) return `entry ${i} has unknown kind ${kind}`;
+    if (end - at < 4) return `entry ${i} runs past the end of the record`;
+    const valueLength = view.getUint32(at, true);
+    at += 4;
+    if (keyLength > end - at || valueLength > end - at - keyLength) return `entry ${i}: key or value runs past the end of the record`;
+    const key = bytes.subarray(at, at + keyLength);
+    const value = bytes.subarray(at + keyLength, at + keyLength + valueLength);
+    at += keyLength + valueLength;
+    entries.push(kind === KIND_PUT_TEXT ? { kind: 'put', key, value, valueIsText: true } : { kind: 'put', key, value });
+  }
+  if (at !== end) return `${end - at} bytes left over after ${count} entries`;
+  return entries;
+}
+
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

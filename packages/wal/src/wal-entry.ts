@@ -1,0 +1,49 @@
+import { ValidationError } from '@silt/fs';
+
+/** One operation of a batch. `valueIsText` travels with the value so the index can hand back the type it was given. */
+export type WalEntry =
+  | { readonly kind: 'put'; readonly key: Uint8Array; readonly value: Uint8Array; readonly valueIsText?: boolean }
+  | { readonly kind: 'delete'; readonly key: Uint8Array };
+
+/**
+ * One atomic batch as it comes back from replay. Its entries carry the
+ * sequence numbers `firstSeq`, `firstSeq + 1`, ... in order.
+ */
+export interface WalRecord {
+  readonly firstSeq: number;
+  readonly entries: readonly WalEntry[];
+}
+
+/**
+ * Checks a batch before anything is encoded, so bad input is refused with a
+ * message naming the entry and nothing reaches the log.
+ */
+export function validateEntries(entries: unknown): asserts entries is readonly WalEntry[] {
+  if (!Array.isArray(entries)) throw new ValidationError(`append takes an array of entries, got ${describe(entries)}`);
+  if (entries.length === 0) throw new ValidationError('append takes at least one entry; an empty batch has no sequence number');
+  for (let i = 0; i < entries.length; i++) validateEntry(entries[i], i);
+}
+
+function validateEntry(entry: unknown, index: number): void {
+  if (typeof entry !== 'object' || entry === null) {
+    throw new ValidationError(`entry ${index} must be an object { kind, key, value? }, got ${describe(entry)}`);
+  }
+  const { kind, key, value, valueIsText } = entry as Record<string, unknown>;
+  if (kind !== 'put' && kind !== 'delete') {
+    throw new ValidationError(`entry ${index} has kind ${describe(kind)}; expected 'put' or 'delete'`);
+  }
+  if (!(key instanceof Uint8Array)) throw new ValidationError(`entry ${index}: key must be a Uint8Array, got ${describe(key)}`);
+  if (kind === 'delete') return;
+  if (!(value instanceof Uint8Array)) throw new ValidationError(`entry ${index}: value must be a Uint8Array, got ${describe(value)}`);
+  if (valueIsText !== undefined && typeof valueIsText !== 'boolean') {
+    throw new ValidationError(`entry ${index}: valueIsText must be a boolean when given, got ${describe(valueIsText)}`);
+  }
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,104 @@
+import { nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
+import { FORMAT_MAX_RECORD_BYTES, RECORD_HEADER_BYTES } from './record-format.js';
+import { describe } from './wal-entry.js';
+
+/** When `append()` resolves; see README.md for what survives which crash. */
+export type Durability = 'fsync' | 'write' | 'none';
+
+export interface WalOptions {
+  /** The file system every byte goes through. Default: the real one. */
+  fs?: FileSystem;
+  /** Default 'write'. */
+  durability?: Durability;
+  /** In 'write' mode, how often unsynced bytes are fdatasynced in the background. Default 200 ms. */
+  syncIntervalMs?: number;
+  /** A file past this size is closed and a new one started. Default 32 MiB. */
+  maxFileBytes?: number;
+  /** The largest record (one batch, header included) `append` accepts. Default 16 MiB. */
+  maxRecordBytes?: number;
+  /** What open does when a damaged record is followed by good ones. Default 'strict'. */
+  recovery?: 'strict' | 'keepValidPrefix';
+  /** Floor for the first sequence number of an empty log. Default 1. */
+  nextSequence?: number;
+}
+
+export interface ResolvedWalOptions {
+  readonly fs: FileSystem;
+  readonly durability: Durability;
+  readonly syncIntervalMs: number;
+  readonly maxFileBytes: number;
+  readonly maxRecordBytes: number;
+  readonly recovery: 'strict' | 'keepValidPrefix';
+  readonly nextSequence: number;
+}
+
+const MIB = 1024 * 1024;
+export const DEFAULT_WAL_OPTIONS: Omit<ResolvedWalOptions, 'fs'> = {
+  durability: 'write',
+  syncIntervalMs: 200,
+  maxFileBytes: 32 * MIB,
+  maxRecordBytes: 16 * MIB,
+  recovery: 'strict',
+  nextSequence: 1,
+};
+
+/** Record offsets are stored as u32, so files stay well below 4 GiB. */
+export const MAX_FILE_BYTES_LIMIT = 1024 * MIB;
+export const MIN_FILE_BYTES = 1024;
+export const MIN_RECORD_BYTES_LIMIT = RECORD_HEADER_BYTES + 32;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const KNOWN = new Set(['fs', 'durability', 'syncIntervalMs', 'maxFileBytes', 'maxRecordBytes', 'recovery', 'nextSequence']);
+
+export function resolveWalOptions(options: unknown): ResolvedWalOptions {
+  if (options === undefined) return { fs: nodeFileSystem, ...DEFAULT_WAL_OPTIONS };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError(`WAL options must be an object, got ${describe(options)}`);
+  }
+  const given = options as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!KNOWN.has(key)) throw new ValidationError(`unknown WAL option '${key}'; known options: ${[...KNOWN].join(', ')}`);
+  }
+  const d = DEFAULT_WAL_OPTIONS;
+  return {
+    fs: fileSystemOption(given.fs),
+    durability: oneOf('durability', given.durability, ['fsync', 'write', 'none'] as const, d.durability),
+    syncIntervalMs: integerIn('syncIntervalMs', given.syncIntervalMs, 1, MAX_TIMER_MS, d.syncIntervalMs),
+    maxFileBytes: integerIn('maxFileBytes', given.maxFileBytes, MIN_FILE_BYTES, MAX_FILE_BYTES_LIMIT, d.maxFileBytes),
+    maxRecordBytes: integerIn('maxRecordBytes', given.maxRecordBytes, MIN_RECORD_BYTES_LIMIT, FORMAT_MAX_RECORD_BYTES, d.maxRecordBytes),
+    recovery: oneOf('recovery', given.recovery, ['strict', 'keepValidPrefix'] as const, d.recovery),
+    nextSequence: integerIn('nextSequence', given.nextSequence, 1, Number.MAX_SAFE_INTEGER, d.nextSequence),
+  };
+}
+
+function fileSystemOption(value: unknown): FileSystem {
+  if (value === undefined) return nodeFileSystem;
+  const methods = ['open', 'readFile', 'stat', 'exists', 'list', 'mkdir', 'rename', 'unlink', 'syncDirectory'];
+  const missing = typeof value === 'object' && value !== null
+    ? methods.filter((name) => typeof (value as Record<string, unknown>)[name] !== 'function')
+    : methods;
+  if (missing.length > 0) throw new ValidationError(`option fs must be a FileSystem from @silt/fs; missing ${missing.join(', ')}`);
+  return value as FileSystem;
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new ValidationError(`option ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
+}
+
+function integerIn(name: string, value: unknown, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ValidationError(`option ${name} must be a whole number from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A sequence-number argument: a whole number from 0 up. */
+export function checkSequenceArgument(what: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ValidationError(`${what} takes a sequence number (a whole number from 0 up), got ${describe(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,200 @@
+import { resolve } from 'node:path';
+import { ClosedError, makeDirectoryDurably, ValidationError, type FileSystem } from '@silt/fs';
+import { GroupCommitter } from './group-commit.js';
+import { attempt } from './io-step.js';
+import { parseLogFile } from './log-reader.js';
+import { LogWriter } from './log-writer.js';
+import { encodedRecordBytes, encodeRecord } from './record-format.js';
+import { recoverLog, type RecoveryReport } from './recovery.js';
+import { validateEntries, describe, type WalEntry, type WalRecord } from './wal-entry.js';
+import { checkSequenceArgument, resolveWalOptions, type ResolvedWalOptions, type WalOptions } from './wal-options.js';
+
+export interface WalStats {
+  readonly files: number;
+  readonly bytes: number;
+  readonly lastSequence: number;
+  readonly durableSequence: number;
+  /** Group writes so far (each one write call). */
+  readonly groupCommits: number;
+  /** fdatasyncs of log files so far (group commits in 'fsync' mode, background, rotation, sync, close). */
+  readonly syncs: number;
+}
+
+/**
+ * The write-ahead log of one directory. One process writes a directory at a
+ * time (the index's writer lock guarantees it; the log itself takes no lock).
+ */
+export class WriteAheadLog {
+  /** What open found and repaired. */
+  readonly recoveryReport: RecoveryReport;
+  private nextSequence: number;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly directory: string,
+    private readonly options: ResolvedWalOptions,
+    private readonly writer: LogWriter,
+    private readonly committer: GroupCommitter,
+    report: RecoveryReport,
+  ) {
+    this.recoveryReport = report;
+    this.nextSequence = writer.nextSequence;
+  }
+
+  /**
+   * Opens (creating it durably if missing) the log in `directory`: checks
+   * every file, cuts a torn tail, and continues after the last record.
+   */
+  static async open(directory: string, options?: WalOptions): Promise<WriteAheadLog> {
+    if (typeof directory !== 'string' || directory.length === 0) {
+      throw new ValidationError(`WriteAheadLog.open takes a directory path, got ${describe(directory)}`);
+    }
+    const resolved = resolveWalOptions(options);
+    const path = resolve(directory);
+    const { fs } = resolved;
+    await attempt('create directory', path, () => makeDirectoryDurably(fs, path));
+    const { files, report } = await recoverLog(fs, path, resolved.recovery);
+    const writer = await LogWriter.open(fs, path, files, resolved.nextSequence, resolved.maxFileBytes);
+    const name = `write-ahead log ${path}`;
+    const committer = new GroupCommitter(writer, resolved.durability, resolved.maxFileBytes, resolved.syncIntervalMs, name);
+    return new WriteAheadLog(path, resolved, writer, committer, report);
+  }
+
+  /** The last sequence number handed out (0 when none). */
+  get lastSequence(): number {
+    return this.nextSequence - 1;
+  }
+
+  /** The last sequence number acknowledged per the durability mode. */
+  get durableSequence(): number {
+    return this.committer.durableSequence;
+  }
+
+  /**
+   * Appends one atomic batch. Its sequence numbers are taken before this
+   * returns; the promise resolves with the first once the batch is durable
+   * per the mode. Bad input rejects with ValidationError and writes nothing.
+   */
+  append(entries: readonly WalEntry[]): Promise<number> {
+    const firstSeq = this.nextSequence;
+    let record: Uint8Array;
+    try {
+      this.checkWritable();
+      validateEntries(entries);
+      record = encodeRecord(firstSeq, entries, this.checkedRecordBytes(entries, firstSeq));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.nextSequence += entries.length;
+    return this.committer.append(record, firstSeq, this.nextSequence - 1);
+  }
+
+  /** Records whose last sequence number is at least `fromSequence`, oldest first, as written to the files so far. */
+  async *replay(fromSequence = 0): AsyncIterableIterator<WalRecord> {
+    const from = checkSequenceArgument('replay', fromSequence);
+    this.checkOpen();
+    // Walk by name rather than a snapshot, so a rotation during the replay is followed.
+    let previous = 0;
+    for (;;) {
+      const files = this.writer.files;
+      const index = files.findIndex((file) => file.firstSequence > previous);
+      const file = files[index];
+      if (file === undefined) return;
+      previous = file.firstSequence;
+      if (file.lastSequence === undefined || file.lastSequence < from) continue;
+      const bytes = attempt('read', file.path, () => this.fs.readFile(file.path));
+      const parsed = parseLogFile(bytes, {
+        file: file.path,
+        firstSequence: file.firstSequence,
+        isLast: index === files.length - 1,
+        sequenceLimit: files[index + 1]?.firstSequence,
+      });
+      if (parsed.end.kind === 'corrupt') throw parsed.end.error;
+      for (const record of parsed.records) {
+        if (record.lastSeq >= from) yield { firstSeq: record.firstSeq, entries: record.entries };
+      }
+    }
+  }
+
+  /** Deletes, durably, the files whose records all lie before `sequence`. The newest file is always kept. */
+  async truncateBefore(sequence: number): Promise<void> {
+    checkSequenceArgument('truncateBefore', sequence);
+    this.checkWritable();
+    try {
+      await this.writer.deleteFilesBefore(sequence);
+    } catch (error) {
+      throw this.committer.fail(error);
+    }
+  }
+
+  /** Starts a new file for the records appended from now on. A no-op while the newest file is empty. */
+  rotate(): Promise<void> {
+    return this.whenWritable(() => this.committer.exclusive(() => this.writer.rotate()));
+  }
+
+  /** Makes everything appended so far durable (written and fdatasynced), in every mode. */
+  sync(): Promise<void> {
+    return this.whenWritable(() => this.committer.exclusive(() => this.writer.datasync()));
+  }
+
+  /**
+   * Makes everything appended durable and closes the file. Idempotent.
+   * Rejects (after closing) if the log failed, since then not everything
+   * acknowledged could be made durable.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.committer.drainForClose().finally(() => this.writer.close());
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  stats(): WalStats {
+    return {
+      files: this.writer.files.length,
+      bytes: this.writer.totalBytes,
+      lastSequence: this.lastSequence,
+      durableSequence: this.durableSequence,
+      groupCommits: this.committer.groupCommits,
+      syncs: this.writer.syncs,
+    };
+  }
+
+  private get fs(): FileSystem {
+    return this.options.fs;
+  }
+
+  private checkedRecordBytes(entries: readonly WalEntry[], firstSeq: number): number {
+    const bytes = encodedRecordBytes(entries);
+    if (bytes > this.options.maxRecordBytes) {
+      throw new ValidationError(
+        `a batch of ${entries.length} entries encodes to ${bytes} bytes, more than maxRecordBytes (${this.options.maxRecordBytes}); split it or raise maxRecordBytes`,
+      );
+    }
+    if (firstSeq + entries.length - 1 > Number.MAX_SAFE_INTEGER) {
+      throw new ValidationError('sequence numbers are exhausted (they would pass 2^53 - 1)');
+    }
+    return bytes;
+  }
+
+  private whenWritable(run: () => Promise<void>): Promise<void> {
+    try {
+      this.checkWritable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return run();
+  }
+
+  private checkOpen(): void {
+    if (this.closing !== undefined) throw new ClosedError(`write-ahead log ${this.directory}`);
+  }
+
+  private checkWritable(): void {
+    this.checkOpen();
+    const refusal = this.committer.refusal();
+    if (refusal !== undefined) throw refusal;
+  }
+}
