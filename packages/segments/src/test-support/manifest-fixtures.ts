@@ -1,0 +1,127 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { after } from 'node:test';
+import type { NewSegment } from '../manifest-schema.js';
+
+/** Shared by the manifest and writer-lock tests: temp directories, sample segments, child programs. */
+
+/** A fresh directory removed when the test file finishes. */
+export function tempDir(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `silt-segments-${label}-`));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const keyBytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** A plausible segment covering sequences `minSequence..maxSequence`. */
+export function sampleSegment(id: number, minSequence: number, maxSequence: number, overrides: Partial<NewSegment> = {}): NewSegment {
+  const entries = maxSequence - minSequence + 1;
+  return {
+    id,
+    minSequence,
+    maxSequence,
+    minKey: keyBytes(`key-${minSequence}`),
+    maxKey: keyBytes(`key-${maxSequence}-z`),
+    bytes: 64 * entries,
+    entries,
+    tombstones: Math.floor(entries / 4),
+    ...overrides,
+  };
+}
+
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/**
+ * A compiled program from `dist/test-support/` run as a child process,
+ * read line by line. `kill()` resolves once the child is reaped, so its pid
+ * is truly gone (a zombie would still look alive to `kill(pid, 0)`).
+ */
+export class ChildProgram {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly #lines: string[] = [];
+  readonly #waiters: Array<() => void> = [];
+  readonly #exit: Promise<ChildExit>;
+  #stderr = '';
+  #exited: ChildExit | undefined;
+
+  private constructor(child: ChildProcess) {
+    if (child.pid === undefined) throw new Error('child process did not start');
+    this.child = child;
+    this.pid = child.pid;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      this.#lines.push(line);
+      this.#wake();
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.#stderr += chunk.toString();
+    });
+    this.#exit = new Promise((resolve) => {
+      child.on('exit', (code, signal) => {
+        this.#exited = { code, signal };
+        resolve(this.#exited);
+      });
+    });
+    // readline may deliver the last lines after 'exit'; 'close' comes after both.
+    child.on('close', () => this.#wake());
+  }
+
+  static start(program: string, args: readonly string[]): ChildProgram {
+    const script = fileURLToPath(new URL(`./${program}.js`, import.meta.url));
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const started = new ChildProgram(child);
+    after(() => {
+      if (started.#exited === undefined) child.kill('SIGKILL');
+    });
+    return started;
+  }
+
+  /** The next line the child prints; rejects if it ends first. */
+  async nextLine(): Promise<string> {
+    for (;;) {
+      const line = this.#lines.shift();
+      if (line !== undefined) return line;
+      if (this.child.stdout!.readableEnded && this.#exited !== undefined) {
+        throw new Error(`child ${this.pid} ended (${JSON.stringify(this.#exited)}) without printing a line; stderr: ${this.#stderr}`);
+      }
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  /** Every line printed until the child exits. */
+  async remainingLines(): Promise<string[]> {
+    await this.exited();
+    await new Promise<void>((resolve) => (this.child.stdout!.readableEnded ? resolve() : this.child.on('close', () => resolve())));
+    return this.#lines.splice(0);
+  }
+
+  send(line: string): void {
+    this.child.stdin!.write(`${line}\n`);
+  }
+
+  exited(): Promise<ChildExit> {
+    return this.#exit;
+  }
+
+  async kill(): Promise<ChildExit> {
+    if (this.#exited === undefined) this.child.kill('SIGKILL');
+    return this.#exit;
+  }
+
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  #wake(): void {
+    for (const waiter of this.#waiters.splice(0)) waiter();
+  }
+}
