@@ -115,6 +115,8 @@ const segmentId = z.number().int().min(1);
 const positiveCount = z.number().int().min(1);
 const count = z.number().int().min(0);
 const keyBytes = z.instanceof(Uint8Array);
+/** Keys come back as plain Uint8Arrays of their own (not Buffers, not the caller's arrays). */
+const ownedKeyBytes = keyBytes.transform((bytes) => new Uint8Array(bytes));
 const milliseconds = z.number().int();
 const pid = z.number().int().min(1);
 
@@ -136,8 +138,8 @@ export const newSegmentSchema = z
     id: segmentId,
     minSequence: sequenceNumber,
     maxSequence: sequenceNumber,
-    minKey: keyBytes,
-    maxKey: keyBytes,
+    minKey: ownedKeyBytes,
+    maxKey: ownedKeyBytes,
     bytes: positiveCount,
     entries: positiveCount,
     tombstones: count,
@@ -156,8 +158,8 @@ export const segmentRowSchema = z
     file: z.string(),
     min_sequence: sequenceNumber,
     max_sequence: sequenceNumber,
-    min_key: keyBytes,
-    max_key: keyBytes,
+    min_key: ownedKeyBytes,
+    max_key: ownedKeyBytes,
     bytes: positiveCount,
     entries: positiveCount,
     tombstones: count,

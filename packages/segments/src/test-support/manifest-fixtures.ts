@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
+import type { Manifest } from '../manifest.js';
 import type { NewSegment } from '../manifest-schema.js';
 
 /** Shared by the manifest and writer-lock tests: temp directories, sample segments, child programs. */
@@ -33,6 +34,26 @@ export function sampleSegment(id: number, minSequence: number, maxSequence: numb
     tombstones: Math.floor(entries / 4),
     ...overrides,
   };
+}
+
+/** Allocates ids and commits one flushed segment per range, oldest first. */
+export function flush(manifest: Manifest, ...ranges: Array<[number, number]>): number[] {
+  return ranges.map(([minSequence, maxSequence]) => {
+    const id = manifest.allocateSegmentId();
+    manifest.commit({ add: [sampleSegment(id, minSequence, maxSequence)], walCoveredSequence: maxSequence });
+    return id;
+  });
+}
+
+/** Commits one merged segment replacing `inputs` (live ids), spanning their sequence ranges. */
+export function merge(manifest: Manifest, inputs: readonly number[]): number {
+  const live = manifest.current().segments.filter((segment) => inputs.includes(segment.id));
+  const id = manifest.allocateSegmentId();
+  manifest.commit({
+    remove: inputs,
+    add: [sampleSegment(id, Math.min(...live.map((s) => s.minSequence)), Math.max(...live.map((s) => s.maxSequence)))],
+  });
+  return id;
 }
 
 export interface ChildExit {

@@ -1,0 +1,107 @@
+/** A cached block: a `BlockRef` that also sits in the cache's recency list. */
+export class CacheNode {
+  generation = 0;
+  newer: CacheNode | undefined;
+  older: CacheNode | undefined;
+
+  constructor(
+    public block: number,
+    /** The memory the block lives in, capacity rounded up so frames can be reused by similar blocks. */
+    public frame: Buffer,
+    public bytes: Buffer,
+  ) {}
+}
+
+const FRAME_GRANULE = 512;
+/** A frame is reused for a block needing up to this much less than the frame holds. */
+const FRAME_REUSE_SLACK = 2 * FRAME_GRANULE;
+
+/**
+ * The least-recently-used block cache of `file` mode, bounded by the bytes
+ * it holds. A hit is one Map lookup and a few pointer moves. Evicted frames
+ * are reused for the incoming block when their size fits, so a steady stream
+ * of misses allocates nothing; an evicted node's generation changes, which
+ * tells anyone still holding it that its bytes are gone.
+ */
+export class BlockCache {
+  private readonly nodes = new Map<number, CacheNode>();
+  private newest: CacheNode | undefined;
+  private oldest: CacheNode | undefined;
+  private used = 0;
+
+  constructor(readonly capacityBytes: number) {}
+
+  /** Bytes of frames held. */
+  get usedBytes(): number {
+    return this.used;
+  }
+
+  get size(): number {
+    return this.nodes.size;
+  }
+
+  get(block: number): CacheNode | undefined {
+    const node = this.nodes.get(block);
+    if (node !== undefined && node !== this.newest) {
+      this.unlink(node);
+      this.pushNewest(node);
+    }
+    return node;
+  }
+
+  /**
+   * A new most-recent node with room for `length` bytes of `block`, evicting
+   * the least recently used blocks to make room; undefined when `length`
+   * exceeds the whole capacity (the caller reads such a block uncached).
+   */
+  claim(block: number, length: number): CacheNode | undefined {
+    const capacity = Math.max(FRAME_GRANULE, Math.ceil(length / FRAME_GRANULE) * FRAME_GRANULE);
+    if (capacity > this.capacityBytes) return undefined;
+    let reusable: Buffer | undefined;
+    while (this.used + capacity > this.capacityBytes && this.oldest !== undefined) {
+      const frame = this.evict(this.oldest);
+      if (reusable === undefined && frame.length >= capacity && frame.length <= capacity + FRAME_REUSE_SLACK) reusable = frame;
+    }
+    const frame = reusable ?? Buffer.allocUnsafeSlow(capacity);
+    const node = new CacheNode(block, frame, frame.subarray(0, length));
+    this.nodes.set(block, node);
+    this.pushNewest(node);
+    this.used += frame.length;
+    return node;
+  }
+
+  /** Forgets a block (one that failed verification). */
+  drop(block: number): void {
+    const node = this.nodes.get(block);
+    if (node !== undefined) this.evict(node);
+  }
+
+  clear(): void {
+    while (this.oldest !== undefined) this.evict(this.oldest);
+  }
+
+  private evict(node: CacheNode): Buffer {
+    this.unlink(node);
+    this.nodes.delete(node.block);
+    this.used -= node.frame.length;
+    node.generation++;
+    return node.frame;
+  }
+
+  private unlink(node: CacheNode): void {
+    if (node.newer !== undefined) node.newer.older = node.older;
+    else this.newest = node.older;
+    if (node.older !== undefined) node.older.newer = node.newer;
+    else this.oldest = node.newer;
+    node.newer = undefined;
+    node.older = undefined;
+  }
+
+  private pushNewest(node: CacheNode): void {
+    node.older = this.newest;
+    node.newer = undefined;
+    if (this.newest !== undefined) this.newest.newer = node;
+    else this.oldest = node;
+    this.newest = node;
+  }
+}

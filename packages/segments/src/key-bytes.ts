@@ -1,0 +1,123 @@
+import { ValidationError } from '@silt/fs';
+import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from './format.js';
+
+/** Keys and values are strings (stored as UTF-8) or raw bytes; keys order by their bytes. */
+export type Key = string | Uint8Array;
+export type Value = string | Uint8Array;
+
+/**
+ * The reader's scratch for string keys: a lookup encodes its key here in
+ * plain JavaScript instead of allocating a Buffer. Every UTF-16 unit takes at
+ * most 3 bytes, and longer strings are rejected before encoding, so the
+ * encoder needs no bounds checks.
+ */
+export const KEY_SCRATCH = new Uint8Array(MAX_KEY_BYTES * 3);
+
+/**
+ * UTF-8-encodes `key` into KEY_SCRATCH exactly as `Buffer.from(key)` would
+ * (a lone surrogate becomes U+FFFD) and returns the byte length, or -1 when
+ * the key is longer than any stored key can be.
+ */
+export function encodeKeyToScratch(key: string): number {
+  const units = key.length;
+  if (units > MAX_KEY_BYTES) return -1;
+  const out = KEY_SCRATCH;
+  let at = 0;
+  for (let i = 0; i < units; i++) {
+    let code = key.charCodeAt(i);
+    if (code < 0x80) {
+      out[at++] = code;
+    } else if (code < 0x800) {
+      out[at++] = 0xc0 | (code >> 6);
+      out[at++] = 0x80 | (code & 0x3f);
+    } else if (code >= 0xd800 && code <= 0xdfff) {
+      const next = i + 1 < units ? key.charCodeAt(i + 1) : 0;
+      if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+        out[at++] = 0xf0 | (code >> 18);
+        out[at++] = 0x80 | ((code >> 12) & 0x3f);
+        out[at++] = 0x80 | ((code >> 6) & 0x3f);
+        out[at++] = 0x80 | (code & 0x3f);
+      } else {
+        out[at++] = 0xef;
+        out[at++] = 0xbf;
+        out[at++] = 0xbd;
+      }
+    } else {
+      out[at++] = 0xe0 | (code >> 12);
+      out[at++] = 0x80 | ((code >> 6) & 0x3f);
+      out[at++] = 0x80 | (code & 0x3f);
+    }
+  }
+  return at > MAX_KEY_BYTES ? -1 : at;
+}
+
+/** The bytes of a key given by a caller, checked for type and size. `what` names it in errors. */
+export function keyToBytes(key: unknown, what: string): Uint8Array {
+  let bytes: Uint8Array;
+  if (typeof key === 'string') bytes = Buffer.from(key, 'utf8');
+  else if (key instanceof Uint8Array) bytes = key;
+  else throw new ValidationError(`${what} must be a string or a Uint8Array, got ${describeType(key)}`);
+  if (bytes.length > MAX_KEY_BYTES) {
+    throw new ValidationError(`${what} is ${bytes.length} bytes; keys are at most ${MAX_KEY_BYTES} bytes`);
+  }
+  return bytes;
+}
+
+export function checkValueType(value: unknown, what: string): asserts value is Value {
+  if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+    throw new ValidationError(`${what} must be a string or a Uint8Array, got ${describeType(value)}`);
+  }
+}
+
+export function valueTooLarge(length: number, what: string): ValidationError {
+  return new ValidationError(`${what} is ${length} bytes; values are at most ${MAX_VALUE_BYTES} bytes (256 MiB)`);
+}
+
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
+  return typeof value;
+}
+
+/** Unsigned byte order, a shorter key first on a common prefix. */
+export function compareBytes(a: Uint8Array, aStart: number, aLength: number, b: Uint8Array, bStart: number, bLength: number): number {
+  const common = aLength < bLength ? aLength : bLength;
+  for (let i = 0; i < common; i++) {
+    const difference = a[aStart + i]! - b[bStart + i]!;
+    if (difference !== 0) return difference;
+  }
+  return aLength - bLength;
+}
+
+export function bytesEqual(a: Uint8Array, aStart: number, b: Uint8Array, bStart: number, length: number): boolean {
+  for (let i = 0; i < length; i++) {
+    if (a[aStart + i] !== b[bStart + i]) return false;
+  }
+  return true;
+}
+
+/** Length of the common prefix of two byte ranges. */
+export function commonPrefixLength(a: Uint8Array, aStart: number, aLength: number, b: Uint8Array, bStart: number, bLength: number): number {
+  const common = aLength < bLength ? aLength : bLength;
+  let i = 0;
+  while (i < common && a[aStart + i] === b[bStart + i]) i++;
+  return i;
+}
+
+/**
+ * The smallest key above every key that starts with `prefix`, or undefined
+ * when there is none (the prefix is empty or all 0xFF).
+ */
+export function prefixSuccessor(prefix: Uint8Array): Uint8Array | undefined {
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    if (prefix[i] !== 0xff) {
+      const successor = new Uint8Array(prefix.subarray(0, i + 1));
+      successor[i]!++;
+      return successor;
+    }
+  }
+  return undefined;
+}

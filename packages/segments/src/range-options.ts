@@ -1,0 +1,86 @@
+import { ValidationError } from '@silt/fs';
+import { compareBytes, describeType, keyToBytes, prefixSuccessor, type Key } from './key-bytes.js';
+
+/** Bounds for ordered reads; all optional. `prefix` intersects with the others. */
+export interface RangeOptions {
+  readonly gte?: Key;
+  readonly gt?: Key;
+  readonly lte?: Key;
+  readonly lt?: Key;
+  readonly prefix?: Key;
+  /** Descending key order. Default false. */
+  readonly reverse?: boolean;
+  /** At most this many results. Default unlimited. */
+  readonly limit?: number;
+}
+
+export interface Bound {
+  readonly key: Uint8Array;
+  readonly inclusive: boolean;
+}
+
+/** What a scan needs: byte bounds (already intersected with the prefix), direction, limit. */
+export interface ScanRange {
+  readonly lower: Bound | undefined;
+  readonly upper: Bound | undefined;
+  readonly reverse: boolean;
+  readonly limit: number;
+}
+
+const KNOWN = new Set(['gte', 'gt', 'lte', 'lt', 'prefix', 'reverse', 'limit']);
+
+export function toScanRange(options: unknown): ScanRange {
+  if (options === undefined) return { lower: undefined, upper: undefined, reverse: false, limit: Infinity };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError(`range options must be an object, got ${describeType(options)}`);
+  }
+  const given = options as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (!KNOWN.has(name) && given[name] !== undefined) throw new ValidationError(`unknown range option '${name}'; known: ${[...KNOWN].join(', ')}`);
+  }
+  if (given.gte !== undefined && given.gt !== undefined) throw new ValidationError('give at most one of the range options gte and gt');
+  if (given.lte !== undefined && given.lt !== undefined) throw new ValidationError('give at most one of the range options lte and lt');
+  let lower = boundOf(given, 'gte', 'gt');
+  let upper = boundOf(given, 'lte', 'lt');
+  if (given.prefix !== undefined) {
+    const prefix = keyToBytes(given.prefix, 'range option prefix');
+    lower = tighterLower(lower, { key: prefix, inclusive: true });
+    const successor = prefixSuccessor(prefix);
+    if (successor !== undefined) upper = tighterUpper(upper, { key: successor, inclusive: false });
+  }
+  return { lower, upper, reverse: booleanOption(given.reverse, 'reverse'), limit: limitOption(given.limit) };
+}
+
+export function limitOption(limit: unknown): number {
+  if (limit === undefined) return Infinity;
+  if (typeof limit !== 'number' || !(Number.isSafeInteger(limit) || limit === Infinity) || limit < 0) {
+    throw new ValidationError(`option limit must be a non-negative whole number, got ${String(limit)}`);
+  }
+  return limit;
+}
+
+export function booleanOption(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new ValidationError(`option ${name} must be a boolean, got ${describeType(value)}`);
+  return value;
+}
+
+function boundOf(given: Record<string, unknown>, inclusiveName: string, exclusiveName: string): Bound | undefined {
+  if (given[inclusiveName] !== undefined) return { key: keyToBytes(given[inclusiveName], `range option ${inclusiveName}`), inclusive: true };
+  if (given[exclusiveName] !== undefined) return { key: keyToBytes(given[exclusiveName], `range option ${exclusiveName}`), inclusive: false };
+  return undefined;
+}
+
+function tighterLower(a: Bound | undefined, b: Bound): Bound {
+  if (a === undefined) return b;
+  const order = compareBytes(a.key, 0, a.key.length, b.key, 0, b.key.length);
+  if (order !== 0) return order > 0 ? a : b;
+  return a.inclusive ? b : a;
+}
+
+function tighterUpper(a: Bound | undefined, b: Bound): Bound {
+  if (a === undefined) return b;
+  const order = compareBytes(a.key, 0, a.key.length, b.key, 0, b.key.length);
+  if (order !== 0) return order < 0 ? a : b;
+  return a.inclusive ? b : a;
+}

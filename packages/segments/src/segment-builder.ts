@@ -1,0 +1,347 @@
+import { dirname } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { ClosedError, IoError, SiltError, ValidationError, type FileHandle } from '@silt/fs';
+import { appendBlockRecord } from './block-index.js';
+import {
+  ENTRY_ASCII,
+  ENTRY_HEADER_BYTES,
+  ENTRY_STRING,
+  ENTRY_TOMBSTONE,
+  HASH_ALIGNMENT,
+  HEADER_BYTES,
+  MAX_DISTINCT_KEYS,
+  MAX_KEY_BYTES,
+  MAX_VALUE_BYTES,
+  alignUp,
+} from './format.js';
+import { GrowableBytes } from './growable-bytes.js';
+import { HashTableBuilder } from './hash-table-builder.js';
+import { checkValueType, compareBytes, describeType, valueTooLarge, type Key, type Value } from './key-bytes.js';
+import { hashKeyBytes } from './key-hash.js';
+import { writeU16, writeU32 } from './little-endian.js';
+import { OutputFile } from './output-file.js';
+import { KeyOrderError } from './segment-errors.js';
+import { encodeFooter } from './segment-footer.js';
+import { encodeHeader } from './segment-header.js';
+import { resolveBuilderOptions, type ResolvedBuilderOptions, type SegmentBuilderOptions } from './segment-options.js';
+
+/** One input entry: a put of a value, or a tombstone (the key was deleted). */
+export type SegmentInput =
+  | { readonly kind: 'put'; readonly key: Key; readonly value: Value }
+  | { readonly kind: 'tombstone'; readonly key: Key };
+
+/** What a finished build wrote. */
+export interface SegmentBuildResult {
+  readonly path: string;
+  readonly bytes: number;
+  readonly entries: number;
+  readonly tombstones: number;
+  readonly distinctKeys: number;
+  readonly blocks: number;
+  readonly minSequence: number;
+  readonly maxSequence: number;
+}
+
+/** Above this many UTF-16 units a string's exact UTF-8 length is measured instead of assuming 3 bytes a unit. */
+const MEASURE_STRINGS_ABOVE = 16 * 1024;
+
+type BuilderState = 'open' | 'finishing' | 'finished' | 'failed';
+
+/**
+ * Writes one segment file, streamed: entries go into a block buffer, full
+ * blocks go to the file through a 1 MiB write buffer, and only per-key index
+ * bookkeeping (10 bytes a key, plus each block's first key) stays in memory.
+ * `finish()` appends the indexes and footer, fsyncs the file, then its
+ * directory. Any error (bad input included) ends the build and removes the
+ * file, which was created with `createNew` and so was ours.
+ */
+export class SegmentBuilder {
+  private readonly handle: FileHandle;
+  private readonly output: OutputFile;
+  private readonly block = new GrowableBytes(8192);
+  private readonly blockIndex = new GrowableBytes(8192);
+  private readonly hashTable = new HashTableBuilder();
+  private readonly previousKey = new GrowableBytes(256);
+  private readonly firstKey = new GrowableBytes(256);
+  private blockFirstKey: Uint8Array = new Uint8Array(0);
+  private blockCount = 0;
+  private entries = 0;
+  private tombstones = 0;
+  private state: BuilderState = 'open';
+  private failure: unknown;
+
+  private constructor(readonly path: string, private readonly options: ResolvedBuilderOptions) {
+    try {
+      this.handle = options.fs.open(path, 'createNew');
+    } catch (error) {
+      throw new IoError('create segment', path, error);
+    }
+    this.output = new OutputFile(this.handle);
+    try {
+      this.write(() => this.output.append(encodeHeader(options.multiValue, options.blockSize)));
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+  }
+
+  /** Creates `path` (which must not exist) and returns a builder for it. */
+  static create(path: string, options: SegmentBuilderOptions): SegmentBuilder {
+    if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`segment path must be a non-empty string, got ${describeType(path)}`);
+    return new SegmentBuilder(path, resolveBuilderOptions(options));
+  }
+
+  /** Entries added so far. */
+  get entryCount(): number {
+    return this.entries;
+  }
+
+  put(key: Key, value: Value): void {
+    this.add({ kind: 'put', key, value });
+  }
+
+  tombstone(key: Key): void {
+    this.add({ kind: 'tombstone', key });
+  }
+
+  /** Adds the next entry; keys must ascend by their bytes (or not descend, in a multi-value segment). */
+  add(entry: SegmentInput): void {
+    this.checkOpen();
+    try {
+      this.append(entry);
+    } catch (error) {
+      this.fail(error);
+      throw this.failure;
+    }
+  }
+
+  /** Writes the indexes and footer, fsyncs the file and its directory. */
+  async finish(): Promise<SegmentBuildResult> {
+    this.checkOpen();
+    this.state = 'finishing';
+    let size = 0;
+    try {
+      this.write(() => {
+        this.closeBlock();
+        size = this.writeIndexesAndFooter();
+        this.output.flush();
+      });
+      await this.handle.sync().catch((error: unknown) => Promise.reject(new IoError('fsync segment', this.path, error)));
+      this.handle.close();
+      await this.options.fs.syncDirectory(dirname(this.path)).catch((error: unknown) =>
+        Promise.reject(new IoError('fsync the directory of segment', this.path, error)),
+      );
+    } catch (error) {
+      this.fail(error);
+      throw this.failure;
+    }
+    this.state = 'finished';
+    return {
+      path: this.path,
+      bytes: size,
+      entries: this.entries,
+      tombstones: this.tombstones,
+      distinctKeys: this.hashTable.keyCount,
+      blocks: this.blockCount,
+      minSequence: this.options.minSequence,
+      maxSequence: this.options.maxSequence,
+    };
+  }
+
+  /** Stops the build and removes the file. Harmless after a failure; an error after `finish`. */
+  abort(): void {
+    if (this.state === 'failed') return;
+    this.checkOpen();
+    this.fail(new ClosedError(`segment builder for ${this.path} (aborted)`));
+  }
+
+  private append(entry: SegmentInput): void {
+    if (typeof entry !== 'object' || entry === null) throw new ValidationError(`segment entry must be an object, got ${describeType(entry)}`);
+    const isPut = entry.kind === 'put';
+    if (!isPut && entry.kind !== 'tombstone') throw new ValidationError(`segment entry kind must be 'put' or 'tombstone', got ${String((entry as { kind: unknown }).kind)}`);
+    if (!isPut && this.options.multiValue) throw new ValidationError('a multi-value segment holds puts only; tombstones are not allowed');
+    const value = isPut ? entry.value : undefined;
+    if (isPut) checkValueType(value, `value of segment entry #${this.entries}`);
+
+    const block = this.block;
+    const start = block.length;
+    block.reserve(ENTRY_HEADER_BYTES + maxEncodedLength(entry.key, 'key', this.entries) + maxEncodedLength(value, 'value', this.entries));
+    const keyStart = start + ENTRY_HEADER_BYTES;
+    const keyLength = writeBytes(block.bytes, keyStart, entry.key);
+    if (keyLength > MAX_KEY_BYTES) throw new ValidationError(`key of segment entry #${this.entries} is ${keyLength} bytes; keys are at most ${MAX_KEY_BYTES} bytes`);
+    const isNewKey = this.checkOrder(keyStart, keyLength);
+
+    const valueLength = value === undefined ? 0 : writeBytes(block.bytes, keyStart + keyLength, value);
+    if (valueLength > MAX_VALUE_BYTES) throw valueTooLarge(valueLength, `value of segment entry #${this.entries}`);
+    let flags = isPut ? 0 : ENTRY_TOMBSTONE;
+    if (typeof value === 'string') flags |= valueLength === value.length ? ENTRY_STRING | ENTRY_ASCII : ENTRY_STRING;
+    block.bytes[start] = flags;
+    writeU16(block.bytes, start + 1, keyLength);
+    writeU32(block.bytes, start + 3, valueLength);
+
+    if (start === 0) this.blockFirstKey = copyOf(block.bytes.subarray(keyStart, keyStart + keyLength));
+    if (isNewKey) {
+      if (this.hashTable.keyCount >= MAX_DISTINCT_KEYS) throw new ValidationError(`a segment holds at most ${MAX_DISTINCT_KEYS} distinct keys`);
+      this.hashTable.record(hashKeyBytes(block.bytes, keyStart, keyLength), this.blockCount, start);
+    }
+    if (this.entries === 0) this.firstKey.append(block.bytes.subarray(keyStart, keyStart + keyLength));
+    this.previousKey.length = 0;
+    this.previousKey.append(block.bytes.subarray(keyStart, keyStart + keyLength));
+    block.length = keyStart + keyLength + valueLength;
+    this.entries++;
+    if (!isPut) this.tombstones++;
+    if (block.length >= this.options.blockSize) this.write(() => this.closeBlock());
+  }
+
+  /** Throws on a key below (or, unless multi-value, equal to) the previous one; true for a new distinct key. */
+  private checkOrder(keyStart: number, keyLength: number): boolean {
+    if (this.entries === 0) return true;
+    const previous = this.previousKey;
+    const order = compareBytes(this.block.bytes, keyStart, keyLength, previous.bytes, 0, previous.length);
+    if (order > 0) return true;
+    if (order === 0 && this.options.multiValue) return false;
+    const key = copyOf(this.block.bytes.subarray(keyStart, keyStart + keyLength));
+    throw new KeyOrderError(order === 0 ? 'duplicate' : 'unsorted', this.entries, copyOf(previous.view()), key);
+  }
+
+  private closeBlock(): void {
+    const block = this.block;
+    if (block.length === 0) return;
+    const bytes = block.view();
+    appendBlockRecord(this.blockIndex, bytes.length, crc32(bytes), this.blockFirstKey);
+    this.output.append(bytes);
+    this.blockCount++;
+    block.clear(this.options.blockSize * 2);
+  }
+
+  /** Appends block index, padding, hash index, key range and footer; returns the file size. */
+  private writeIndexesAndFooter(): number {
+    const output = this.output;
+    const dataLength = output.position - HEADER_BYTES;
+    const blockIndexOffset = output.position;
+    const blockIndex = this.blockIndex.view();
+    output.append(blockIndex);
+    const hashOffset = alignUp(output.position, HASH_ALIGNMENT);
+    output.append(new Uint8Array(hashOffset - output.position));
+    const hashTable = this.hashTable.encode();
+    output.append(hashTable);
+    const keyRangeOffset = output.position;
+    const keyRange = this.encodeKeyRange();
+    output.append(keyRange);
+    output.append(
+      encodeFooter({
+        dataLength,
+        blockIndexOffset,
+        blockIndexLength: blockIndex.length,
+        hashOffset,
+        hashLength: hashTable.length,
+        keyRangeOffset,
+        keyRangeLength: keyRange.length,
+        entryCount: this.entries,
+        tombstoneCount: this.tombstones,
+        distinctKeyCount: this.hashTable.keyCount,
+        minSequence: this.options.minSequence,
+        maxSequence: this.options.maxSequence,
+        blockCount: this.blockCount,
+        blockIndexCrc: crc32(blockIndex),
+        hashCrc: crc32(hashTable),
+        keyRangeCrc: crc32(keyRange),
+      }),
+    );
+    return output.position;
+  }
+
+  private encodeKeyRange(): Uint8Array {
+    if (this.entries === 0) return new Uint8Array(0);
+    const smallest = this.firstKey.view();
+    const largest = this.previousKey.view();
+    const bytes = new Uint8Array(4 + smallest.length + largest.length);
+    writeU16(bytes, 0, smallest.length);
+    bytes.set(smallest, 2);
+    writeU16(bytes, 2 + smallest.length, largest.length);
+    bytes.set(largest, 4 + smallest.length);
+    return bytes;
+  }
+
+  /** Runs file writes, turning an operating-system error into an IoError. */
+  private write(body: () => void): void {
+    try {
+      body();
+    } catch (error) {
+      throw error instanceof SiltError ? error : new IoError('write segment', this.path, error);
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.state === 'open') return;
+    const why = this.state === 'failed' ? `failed: ${describeFailure(this.failure)}` : this.state;
+    throw new ClosedError(`segment builder for ${this.path} (${why})`);
+  }
+
+  /** Ends the build for good: close and remove the partial file. The first error is the one reported. */
+  private fail(error: unknown): void {
+    if (this.state === 'failed') return;
+    this.state = 'failed';
+    this.failure = error;
+    try {
+      this.handle.close();
+    } catch {
+      // The handle may already be closed or lost; removing the file is what matters.
+    }
+    try {
+      this.options.fs.unlink(this.path);
+    } catch {
+      // Best effort: an unnamed partial file is an orphan that the collector removes on open.
+    }
+  }
+}
+
+/** Builds a segment from entries (sync or async iterable) in one call; on error nothing is left behind. */
+export async function buildSegment(
+  path: string,
+  entries: Iterable<SegmentInput> | AsyncIterable<SegmentInput>,
+  options: SegmentBuilderOptions,
+): Promise<SegmentBuildResult> {
+  const builder = SegmentBuilder.create(path, options);
+  try {
+    for await (const entry of entries) builder.add(entry);
+  } catch (error) {
+    builder.abort();
+    throw error;
+  }
+  return builder.finish();
+}
+
+/** An upper bound on the bytes `writeBytes` will write, so the block buffer can be sized first. */
+function maxEncodedLength(data: Key | undefined, what: 'key' | 'value', entryIndex: number): number {
+  if (data === undefined) return 0;
+  const measured = typeof data === 'string' ? data.length : data instanceof Uint8Array ? data.length : 0;
+  if (what === 'key' && measured > MAX_KEY_BYTES) {
+    throw new ValidationError(`key of segment entry #${entryIndex} is longer than ${MAX_KEY_BYTES} bytes, the most a key may be`);
+  }
+  if (typeof data === 'string') {
+    if (data.length <= MEASURE_STRINGS_ABOVE) return data.length * 3;
+    const length = Buffer.byteLength(data, 'utf8');
+    if (what === 'value' && length > MAX_VALUE_BYTES) throw valueTooLarge(length, `value of segment entry #${entryIndex}`);
+    return length;
+  }
+  if (data instanceof Uint8Array) {
+    if (what === 'value' && data.length > MAX_VALUE_BYTES) throw valueTooLarge(data.length, `value of segment entry #${entryIndex}`);
+    return data.length;
+  }
+  throw new ValidationError(`${what} of segment entry #${entryIndex} must be a string or a Uint8Array, got ${describeType(data)}`);
+}
+
+function writeBytes(target: Buffer, at: number, data: Key): number {
+  if (typeof data === 'string') return target.write(data, at, 'utf8');
+  target.set(data, at);
+  return data.length;
+}
+
+function copyOf(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+function describeFailure(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
+import { DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE } from './format.js';
+
+/**
+ * Option schemas, exported so a caller can validate its own configuration
+ * with the same rules. Unknown options are errors: a typo must not silently
+ * fall back to a default.
+ */
+
+const FILE_SYSTEM_METHODS = ['open', 'readFile', 'stat', 'exists', 'list', 'mkdir', 'rename', 'unlink', 'syncDirectory'] as const;
+
+export const fileSystemSchema = z.custom<FileSystem>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    FILE_SYSTEM_METHODS.every((name) => typeof (value as Record<string, unknown>)[name] === 'function'),
+  { message: `must be a FileSystem from @silt/fs (with ${FILE_SYSTEM_METHODS.join(', ')})` },
+);
+
+const sequenceSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const segmentBuilderOptionsSchema = z
+  .strictObject({
+    /** The file system every byte goes through. Default: the real one. */
+    fs: fileSystemSchema.optional(),
+    /** First and last write-ahead-log sequence number the segment covers. Required. */
+    minSequence: sequenceSchema,
+    maxSequence: sequenceSchema,
+    /** Keys need not be unique (Whoosh's HashWriter); `getAll` returns every value. No tombstones. Default false. */
+    multiValue: z.boolean().optional(),
+    /** Target data block size in bytes: the unit of checksums, caching and range seeks. Default 4096. */
+    blockSize: z.number().int().min(MIN_BLOCK_SIZE).max(MAX_BLOCK_SIZE).optional(),
+  })
+  .refine((options) => options.minSequence <= options.maxSequence, {
+    message: 'minSequence must not be greater than maxSequence',
+    path: ['minSequence'],
+  });
+
+export type SegmentBuilderOptions = z.input<typeof segmentBuilderOptionsSchema>;
+
+export interface ResolvedBuilderOptions {
+  readonly fs: FileSystem;
+  readonly minSequence: number;
+  readonly maxSequence: number;
+  readonly multiValue: boolean;
+  readonly blockSize: number;
+}
+
+export function resolveBuilderOptions(options: unknown): ResolvedBuilderOptions {
+  const parsed = parseOptions(segmentBuilderOptionsSchema, options, 'segment builder');
+  return {
+    fs: parsed.fs ?? nodeFileSystem,
+    minSequence: parsed.minSequence,
+    maxSequence: parsed.maxSequence,
+    multiValue: parsed.multiValue ?? false,
+    blockSize: parsed.blockSize ?? DEFAULT_BLOCK_SIZE,
+  };
+}
+
+/** `memory`: the file is read whole at open. `file`: positioned reads through an LRU block cache. */
+export type AccessMode = 'memory' | 'file';
+/** How keys come back from iteration, `near` and `closestKey`. */
+export type KeyEncoding = 'utf8' | 'binary';
+
+export const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
+
+const keyEncodingSchema = z.enum(['utf8', 'binary']);
+
+export const segmentReaderOptionsSchema = z.strictObject({
+  fs: fileSystemSchema.optional(),
+  /** Default 'memory'. */
+  access: z.enum(['memory', 'file']).optional(),
+  /** `file` mode only: the most data-block bytes kept in memory. Default 32 MiB. */
+  cacheBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  /** Default 'utf8'. Use 'binary' when keys are not UTF-8 text. */
+  keyEncoding: keyEncodingSchema.optional(),
+});
+
+export type SegmentReaderOptions = z.input<typeof segmentReaderOptionsSchema>;
+
+export const segmentBytesOptionsSchema = z.strictObject({
+  /** What errors call the segment. Default '<memory>'. */
+  name: z.string().optional(),
+  keyEncoding: keyEncodingSchema.optional(),
+});
+
+export type SegmentBytesOptions = z.input<typeof segmentBytesOptionsSchema>;
+
+export interface ResolvedReaderOptions {
+  readonly fs: FileSystem;
+  readonly access: AccessMode;
+  readonly cacheBytes: number;
+  readonly keyEncoding: KeyEncoding;
+}
+
+export function resolveReaderOptions(options: unknown): ResolvedReaderOptions {
+  const parsed = parseOptions(segmentReaderOptionsSchema, options ?? {}, 'segment reader');
+  return {
+    fs: parsed.fs ?? nodeFileSystem,
+    access: parsed.access ?? 'memory',
+    cacheBytes: parsed.cacheBytes ?? DEFAULT_CACHE_BYTES,
+    keyEncoding: parsed.keyEncoding ?? 'utf8',
+  };
+}
+
+export function resolveBytesOptions(options: unknown): { name: string; keyEncoding: KeyEncoding } {
+  const parsed = parseOptions(segmentBytesOptionsSchema, options ?? {}, 'segment reader');
+  return { name: parsed.name ?? '<memory>', keyEncoding: parsed.keyEncoding ?? 'utf8' };
+}
+
+function parseOptions<T>(schema: z.ZodType<T>, options: unknown, what: string): T {
+  const result = schema.safeParse(options);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const where = issue.path.length > 0 ? `option ${issue.path.join('.')}` : 'options';
+    return `${where}: ${issue.message}`;
+  });
+  throw new ValidationError(`invalid ${what} ${problems.join('; ')}`);
+}

@@ -1,0 +1,415 @@
+import { ClosedError, CorruptionError, IoError, ValidationError, type FileHandle } from '@silt/fs';
+import type { BlockIndex } from './block-index.js';
+import type { BlockSource } from './block-ref.js';
+import { BlockVerifier } from './block-verifier.js';
+import { scanBackward, scanForward, type ScanPosition } from './entry-scan.js';
+import { FileBlockSource } from './file-block-source.js';
+import { ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_STRING, ENTRY_TOMBSTONE, MAX_KEY_BYTES } from './format.js';
+import { EMPTY_SLOT } from './hash-index.js';
+import {
+  KEY_SCRATCH,
+  bytesEqual,
+  commonPrefixLength,
+  compareBytes,
+  describeType,
+  encodeKeyToScratch,
+  keyToBytes,
+  type Key,
+  type Value,
+} from './key-bytes.js';
+import { hashKeyBytes, slotTag } from './key-hash.js';
+import { readU16, readU32 } from './little-endian.js';
+import { MemoryBlockSource } from './memory-block-source.js';
+import { nearGroups, nearOptions, type NearOptions } from './near.js';
+import { toScanRange, type RangeOptions, type ScanRange } from './range-options.js';
+import { readSegmentLayout, type ReadSection, type SegmentLayout } from './segment-layout.js';
+import {
+  resolveBytesOptions,
+  resolveReaderOptions,
+  type AccessMode,
+  type KeyEncoding,
+  type SegmentBytesOptions,
+  type SegmentReaderOptions,
+} from './segment-options.js';
+import { copyBytes, decodeAscii, decodeUtf8 } from './value-codec.js';
+
+/** An entry as ordered reads see it: tombstones included, for the merged read path above. */
+export type SegmentEntry<K extends Key = string> =
+  | { readonly key: K; readonly kind: 'put'; readonly value: Value }
+  | { readonly key: K; readonly kind: 'tombstone' };
+
+/** What a segment says about one key: a put, a tombstone ("present, deleted"), or undefined (absent). */
+export type LookupResult = { readonly kind: 'put'; readonly value: Value } | { readonly kind: 'tombstone' };
+
+export interface SegmentStats<K extends Key = string> {
+  readonly formatVersion: number;
+  readonly access: AccessMode;
+  readonly multiValue: boolean;
+  /** Puts and tombstones. */
+  readonly entries: number;
+  readonly tombstones: number;
+  readonly distinctKeys: number;
+  readonly blocks: number;
+  readonly blockSize: number;
+  /** File size. */
+  readonly bytes: number;
+  readonly dataBytes: number;
+  readonly minKey: K | undefined;
+  readonly maxKey: K | undefined;
+  readonly minSequence: number;
+  readonly maxSequence: number;
+}
+
+type KeyDecoder = (bytes: Buffer, start: number, end: number) => Key;
+
+/**
+ * Reads one segment file. Every read is synchronous. Point reads (`get`,
+ * `has`, `lookup`, `getAll`) go through the hash index: hash the key, probe
+ * from its home slot, compare the key bytes in place. Ordered reads (`range`,
+ * `entries`, `near`, `closestKey`) binary-search the block index and walk the
+ * blocks. Tombstones are invisible to everything but `lookup` and `entries`.
+ */
+export class SegmentReader<K extends Key = string> {
+  private readonly blocks: BlockIndex;
+  private readonly slots: Int32Array;
+  private readonly slotMask: number;
+  private readonly decodeKey: KeyDecoder;
+  private closed = false;
+  private statsCache: SegmentStats<K> | undefined;
+  // Where the last successful probe landed; fields rather than a result object, so `get` allocates nothing.
+  private foundBytes: Buffer = Buffer.alloc(0);
+  private foundAt = 0;
+  private foundBlock = 0;
+
+  private constructor(
+    /** The path (or the name given to `fromBytes`) that errors name. */
+    readonly file: string,
+    readonly access: AccessMode,
+    private readonly layout: SegmentLayout,
+    private readonly source: BlockSource,
+    private readonly fileSize: number,
+    readonly keyEncoding: KeyEncoding,
+  ) {
+    this.blocks = layout.blocks;
+    this.slots = layout.hash.slots;
+    this.slotMask = layout.hash.mask;
+    this.decodeKey = keyEncoding === 'utf8' ? decodeUtf8 : copyBytes;
+  }
+
+  /** Opens a segment file: `access: 'memory'` (default) reads it whole, `'file'` reads blocks on demand through a cache. */
+  static open(path: string, options: SegmentReaderOptions & { keyEncoding: 'binary' }): SegmentReader<Uint8Array>;
+  static open(path: string, options?: SegmentReaderOptions & { keyEncoding?: 'utf8' }): SegmentReader<string>;
+  static open(path: string, options?: SegmentReaderOptions): SegmentReader<Key>;
+  static open(path: string, options?: SegmentReaderOptions): SegmentReader<Key> {
+    if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`segment path must be a non-empty string, got ${describeType(path)}`);
+    const resolved = resolveReaderOptions(options);
+    if (resolved.access === 'memory') {
+      let bytes: Uint8Array;
+      try {
+        bytes = resolved.fs.readFile(path);
+      } catch (error) {
+        throw new IoError('read segment', path, error);
+      }
+      return SegmentReader.inMemory(bytes, path, resolved.keyEncoding);
+    }
+    let handle: FileHandle;
+    try {
+      handle = resolved.fs.open(path, 'read');
+    } catch (error) {
+      throw new IoError('open segment', path, error);
+    }
+    try {
+      const size = handle.size();
+      const layout = readSegmentLayout(sectionsOfHandle(handle), size, path);
+      const source = new FileBlockSource(handle, layout.blocks, new BlockVerifier(path, layout.blocks, layout.header), resolved.cacheBytes);
+      return new SegmentReader<Key>(path, 'file', layout, source, size, resolved.keyEncoding);
+    } catch (error) {
+      handle.close();
+      throw error;
+    }
+  }
+
+  /** A `memory`-mode reader over a segment's bytes (kept, not copied: do not modify them while the reader is open). */
+  static fromBytes(bytes: Uint8Array, options: SegmentBytesOptions & { keyEncoding: 'binary' }): SegmentReader<Uint8Array>;
+  static fromBytes(bytes: Uint8Array, options?: SegmentBytesOptions & { keyEncoding?: 'utf8' }): SegmentReader<string>;
+  static fromBytes(bytes: Uint8Array, options?: SegmentBytesOptions): SegmentReader<Key>;
+  static fromBytes(bytes: Uint8Array, options?: SegmentBytesOptions): SegmentReader<Key> {
+    if (!(bytes instanceof Uint8Array)) throw new ValidationError(`segment bytes must be a Uint8Array, got ${describeType(bytes)}`);
+    const resolved = resolveBytesOptions(options);
+    return SegmentReader.inMemory(bytes, resolved.name, resolved.keyEncoding);
+  }
+
+  private static inMemory(bytes: Uint8Array, file: string, keyEncoding: KeyEncoding): SegmentReader<Key> {
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const layout = readSegmentLayout((offset, length) => buffer.subarray(offset, offset + length), buffer.length, file);
+    const source = new MemoryBlockSource(buffer, layout.blocks, new BlockVerifier(file, layout.blocks, layout.header), file);
+    return new SegmentReader<Key>(file, 'memory', layout, source, buffer.length, keyEncoding);
+  }
+
+  /** The value of a put, or undefined for a tombstone or an absent key. */
+  get(key: Key): Value | undefined {
+    if (!this.find(key)) return undefined;
+    const bytes = this.foundBytes;
+    const at = this.foundAt;
+    return (bytes[at]! & ENTRY_TOMBSTONE) !== 0 ? undefined : this.valueAt(bytes, at);
+  }
+
+  /** True for a put; false for a tombstone or an absent key (use `lookup` to tell those apart). */
+  has(key: Key): boolean {
+    return this.find(key) && (this.foundBytes[this.foundAt]! & ENTRY_TOMBSTONE) === 0;
+  }
+
+  lookup(key: Key): LookupResult | undefined {
+    if (!this.find(key)) return undefined;
+    const bytes = this.foundBytes;
+    const at = this.foundAt;
+    return (bytes[at]! & ENTRY_TOMBSTONE) !== 0 ? { kind: 'tombstone' } : { kind: 'put', value: this.valueAt(bytes, at) };
+  }
+
+  /** Every value stored under `key`, in the order given to the builder: several only in a multi-value segment. */
+  getAll(key: Key): Value[] {
+    if (!this.find(key)) return [];
+    if (!this.layout.header.multiValue) {
+      const bytes = this.foundBytes;
+      const at = this.foundAt;
+      return (bytes[at]! & ENTRY_TOMBSTONE) !== 0 ? [] : [this.valueAt(bytes, at)];
+    }
+    const bound = { key: keyToBytes(key, 'key'), inclusive: true };
+    const values: Value[] = [];
+    for (const position of scanForward(this.source, this.blocks, bound, bound)) values.push(this.valueAt(position.bytes, position.at));
+    return values;
+  }
+
+  /** `[key, value]` of every put in the range, in key order (or reversed). */
+  range(options?: RangeOptions): IterableIterator<[K, Value]> {
+    this.checkOpen();
+    return this.putsIn(toScanRange(options));
+  }
+
+  /** Every entry in the range, tombstones included. */
+  entries(options?: RangeOptions): IterableIterator<SegmentEntry<K>> {
+    this.checkOpen();
+    return this.entriesIn(toScanRange(options));
+  }
+
+  /**
+   * keyvi's GetNear: the puts whose keys share the longest common prefix (in
+   * bytes) with `key` that any put shares, in key order; nothing if that is
+   * shorter than `minPrefix`. With `greedy`, then those sharing one byte less,
+   * and so on down to `minPrefix`.
+   */
+  near(key: Key, options?: NearOptions): IterableIterator<[K, Value]> {
+    this.checkOpen();
+    const query = keyToBytes(key, 'near key');
+    return this.nearIn(query, nearOptions(options));
+  }
+
+  /** Whoosh's closest_key: the first put key at or after `key`, or undefined. */
+  closestKey(key: Key): K | undefined {
+    this.checkOpen();
+    const bound = { key: keyToBytes(key, 'key'), inclusive: true };
+    for (const position of scanForward(this.source, this.blocks, bound, undefined)) {
+      if ((position.bytes[position.at]! & ENTRY_TOMBSTONE) === 0) return this.keyAt(position.bytes, position.at);
+    }
+    return undefined;
+  }
+
+  stats(): SegmentStats<K> {
+    this.checkOpen();
+    this.statsCache ??= this.computeStats();
+    return this.statsCache;
+  }
+
+  /**
+   * Reads and checks the whole segment: every block's checksum and structure,
+   * the footer's counts, the largest key, and that the hash index leads to
+   * every key's first entry. Throws CorruptionError on the first problem.
+   */
+  verify(): void {
+    this.checkOpen();
+    const { footer, maxKey } = this.layout;
+    let entries = 0;
+    let tombstones = 0;
+    let distinct = 0;
+    let previous: Uint8Array | undefined;
+    for (const position of scanForward(this.source, this.blocks, undefined, undefined)) {
+      const { bytes, at, block } = position;
+      const key = bytes.subarray(at + ENTRY_HEADER_BYTES, at + ENTRY_HEADER_BYTES + readU16(bytes, at + 1));
+      entries++;
+      if ((bytes[at]! & ENTRY_TOMBSTONE) !== 0) tombstones++;
+      if (previous === undefined || compareBytes(previous, 0, previous.length, key, 0, key.length) !== 0) {
+        distinct++;
+        previous = new Uint8Array(key);
+        if (!this.probe(previous, previous.length) || this.foundBlock !== block || this.foundAt !== at) {
+          throw new CorruptionError(this.file, this.blocks.offset(block) + at, `the hash index does not lead to key #${distinct - 1}`);
+        }
+      }
+    }
+    if (entries !== footer.entryCount || tombstones !== footer.tombstoneCount || distinct !== footer.distinctKeyCount) {
+      throw new CorruptionError(
+        this.file,
+        undefined,
+        `footer counts ${footer.entryCount} entries, ${footer.tombstoneCount} tombstones, ${footer.distinctKeyCount} keys; the data holds ${entries}, ${tombstones}, ${distinct}`,
+      );
+    }
+    if (maxKey !== undefined && (previous === undefined || compareBytes(previous, 0, previous.length, maxKey, 0, maxKey.length) !== 0)) {
+      throw new CorruptionError(this.file, footer.keyRangeOffset, 'the largest key in the key range is not the last key in the data');
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.source.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Probes the hash index for `key`; on a hit, `found*` name its (first) entry. */
+  private find(key: Key): boolean {
+    if (this.closed) throw new ClosedError(`segment reader for ${this.file}`);
+    if (typeof key === 'string') {
+      const length = encodeKeyToScratch(key);
+      return length >= 0 && this.probe(KEY_SCRATCH, length);
+    }
+    if (!(key instanceof Uint8Array)) throw new ValidationError(`key must be a string or a Uint8Array, got ${describeType(key)}`);
+    return key.length <= MAX_KEY_BYTES && this.probe(key, key.length);
+  }
+
+  private probe(key: Uint8Array, length: number): boolean {
+    const hash = hashKeyBytes(key, 0, length);
+    const tag = slotTag(hash);
+    const slots = this.slots;
+    const mask = this.slotMask;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const block = slots[slot * 2 + 1]!;
+      if (block === EMPTY_SLOT) return false;
+      const word = slots[slot * 2]!;
+      if ((word & 0xffff) !== tag) continue;
+      const bytes = this.source.acquire(block >>> 0).bytes;
+      const at = word >>> 16;
+      if (readU16(bytes, at + 1) !== length) continue;
+      if (at + ENTRY_HEADER_BYTES + length + readU32(bytes, at + 3) > bytes.length) {
+        throw new CorruptionError(this.file, this.blocks.offset(block >>> 0) + at, `hash slot ${slot} does not name an entry`);
+      }
+      if (!bytesEqual(bytes, at + ENTRY_HEADER_BYTES, key, 0, length)) continue;
+      this.foundBytes = bytes;
+      this.foundAt = at;
+      this.foundBlock = block >>> 0;
+      return true;
+    }
+  }
+
+  private valueAt(bytes: Buffer, at: number): Value {
+    const flags = bytes[at]!;
+    const start = at + ENTRY_HEADER_BYTES + readU16(bytes, at + 1);
+    const end = start + readU32(bytes, at + 3);
+    if ((flags & ENTRY_ASCII) !== 0) return decodeAscii(bytes, start, end);
+    if ((flags & ENTRY_STRING) !== 0) return decodeUtf8(bytes, start, end);
+    return copyBytes(bytes, start, end);
+  }
+
+  private keyAt(bytes: Buffer, at: number): K {
+    const start = at + ENTRY_HEADER_BYTES;
+    return this.decodeKey(bytes, start, start + readU16(bytes, at + 1)) as K;
+  }
+
+  private positionsIn(range: ScanRange): Generator<ScanPosition> {
+    return range.reverse
+      ? scanBackward(this.source, this.blocks, range.lower, range.upper)
+      : scanForward(this.source, this.blocks, range.lower, range.upper);
+  }
+
+  private *putsIn(range: ScanRange): Generator<[K, Value]> {
+    let remaining = range.limit;
+    if (remaining === 0) return;
+    for (const { bytes, at } of this.positionsIn(range)) {
+      if ((bytes[at]! & ENTRY_TOMBSTONE) !== 0) continue;
+      yield [this.keyAt(bytes, at), this.valueAt(bytes, at)];
+      if (--remaining === 0) return;
+    }
+  }
+
+  private *entriesIn(range: ScanRange): Generator<SegmentEntry<K>> {
+    let remaining = range.limit;
+    if (remaining === 0) return;
+    for (const { bytes, at } of this.positionsIn(range)) {
+      const key = this.keyAt(bytes, at);
+      yield (bytes[at]! & ENTRY_TOMBSTONE) !== 0 ? { key, kind: 'tombstone' } : { key, kind: 'put', value: this.valueAt(bytes, at) };
+      if (--remaining === 0) return;
+    }
+  }
+
+  private *nearIn(query: Uint8Array, options: Required<NearOptions>): Generator<[K, Value]> {
+    const longest = this.longestSharedPrefix(query);
+    let remaining = options.limit;
+    if (longest < options.minPrefix || remaining === 0) return;
+    for (const group of nearGroups(query, longest, options.greedy ? options.minPrefix : longest)) {
+      for (const { bytes, at } of scanForward(this.source, this.blocks, group.lower, group.upper)) {
+        if ((bytes[at]! & ENTRY_TOMBSTONE) !== 0) continue;
+        yield [this.keyAt(bytes, at), this.valueAt(bytes, at)];
+        if (--remaining === 0) return;
+      }
+    }
+  }
+
+  /** The longest prefix `query` shares with any put: always with its neighbour on one side or the other; -1 if there are no puts. */
+  private longestSharedPrefix(query: Uint8Array): number {
+    let longest = -1;
+    const neighbours = [
+      scanForward(this.source, this.blocks, { key: query, inclusive: true }, undefined),
+      scanBackward(this.source, this.blocks, undefined, { key: query, inclusive: false }),
+    ];
+    for (const side of neighbours) {
+      for (const { bytes, at } of side) {
+        if ((bytes[at]! & ENTRY_TOMBSTONE) !== 0) continue;
+        const shared = commonPrefixLength(bytes, at + ENTRY_HEADER_BYTES, readU16(bytes, at + 1), query, 0, query.length);
+        if (shared > longest) longest = shared;
+        break;
+      }
+    }
+    return longest;
+  }
+
+  private computeStats(): SegmentStats<K> {
+    const { header, footer, minKey, maxKey } = this.layout;
+    const decode = (key: Uint8Array | undefined): K | undefined =>
+      key === undefined ? undefined : (this.decodeKey(Buffer.from(key.buffer, key.byteOffset, key.length), 0, key.length) as K);
+    return {
+      formatVersion: header.version,
+      access: this.access,
+      multiValue: header.multiValue,
+      entries: footer.entryCount,
+      tombstones: footer.tombstoneCount,
+      distinctKeys: footer.distinctKeyCount,
+      blocks: footer.blockCount,
+      blockSize: header.blockSize,
+      bytes: this.fileSize,
+      dataBytes: footer.dataLength,
+      minKey: decode(minKey),
+      maxKey: decode(maxKey),
+      minSequence: footer.minSequence,
+      maxSequence: footer.maxSequence,
+    };
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClosedError(`segment reader for ${this.file}`);
+  }
+}
+
+function sectionsOfHandle(handle: FileHandle): ReadSection {
+  return (offset, length) => {
+    const bytes = new Uint8Array(length);
+    let read: number;
+    try {
+      read = handle.read(bytes, offset);
+    } catch (error) {
+      throw new IoError('read segment', handle.path, error);
+    }
+    if (read !== length) throw new CorruptionError(handle.path, offset + read, 'the file ends early: it shrank while being opened');
+    return bytes;
+  };
+}
