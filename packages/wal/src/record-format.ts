@@ -141,33 +141,26 @@ export function probeRecord(bytes: Uint8Array, view: DataView, offset: number): 
   if (typeof length === 'string') return { kind: 'invalid', reason: length };
   const version = bytes[offset + OFFSET_VERSION]!;
   if (version !== FORMAT_VERSION) return { kind: 'unsupported', version };
-  const header = checkHeader(view, offset, length);
-  if (typeof header === 'string') return { kind: 'malformed', reason: header };
-  const entries = decodeEntries(bytes, view, offset + RECORD_HEADER_BYTES, offset + length, header.count);
-  if (typeof entries === 'string') return { kind: 'malformed', reason: entries };
-  const record = { ...header, entries, offset, length, lastSeq: header.firstSeq + header.count - 1 };
-  return { kind: 'valid', record };
-}
-
-interface Header {
-  readonly firstSeq: number;
-  readonly count: number;
-  readonly syncedOffset: number;
-}
-
-function checkHeader(view: DataView, offset: number, length: number): Header | string {
-  if (view.getUint8(offset + OFFSET_FLAGS) !== 0 || view.getUint16(offset + OFFSET_RESERVED, true) !== 0) {
-    return 'reserved header bits are set';
-  }
   const high = view.getUint32(offset + OFFSET_SEQ_HIGH, true);
   const firstSeq = high * TWO_TO_32 + view.getUint32(offset + OFFSET_SEQ_LOW, true);
   const count = view.getUint32(offset + OFFSET_COUNT, true);
   const syncedOffset = view.getUint32(offset + OFFSET_SYNCED, true);
+  const problem = headerProblem(view, offset, length, high, firstSeq, count, syncedOffset);
+  if (problem !== undefined) return { kind: 'malformed', reason: problem };
+  const entries = decodeEntries(bytes, view, offset + RECORD_HEADER_BYTES, offset + length, count);
+  if (typeof entries === 'string') return { kind: 'malformed', reason: entries };
+  return { kind: 'valid', record: { firstSeq, lastSeq: firstSeq + count - 1, entries, offset, length, syncedOffset } };
+}
+
+function headerProblem(view: DataView, offset: number, length: number, high: number, firstSeq: number, count: number, syncedOffset: number): string | undefined {
+  if (view.getUint8(offset + OFFSET_FLAGS) !== 0 || view.getUint16(offset + OFFSET_RESERVED, true) !== 0) {
+    return 'reserved header bits are set';
+  }
   if (high > MAX_SEQ_HIGH || firstSeq < 1) return `first sequence number ${firstSeq} is out of range`;
   if (count < 1 || count > (length - RECORD_HEADER_BYTES) / MIN_ENTRY_BYTES) return `entry count ${count} does not fit the record`;
   if (firstSeq + count - 1 > Number.MAX_SAFE_INTEGER) return 'sequence numbers run past 2^53 - 1';
   if (syncedOffset > offset) return `synced offset ${syncedOffset} lies beyond the record itself`;
-  return { firstSeq, count, syncedOffset };
+  return undefined;
 }
 
 /** Decodes exactly `count` entries filling [from, end), or says why they do not. */

@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { crc32 } from 'node:zlib';
+import {
+  encodeRecord,
+  encodedRecordBytes,
+  FORMAT_VERSION,
+  probeRecord,
+  RECORD_HEADER_BYTES,
+  sealRecord,
+  viewOf,
+} from './record-format.js';
+import type { WalEntry } from './wal-entry.js';
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function sealed(firstSeq: number, entries: WalEntry[], syncedOffset = 0): Uint8Array {
+  const bytes = encodeRecord(firstSeq, entries);
+  sealRecord(bytes, 0, syncedOffset);
+  return bytes;
+}
+
+test('a record round-trips its sequence number, entries, kinds and valueIsText', () => {
+  const entries: WalEntry[] = [
+    { kind: 'put', key: text('a'), value: text('42'), valueIsText: true },
+    { kind: 'put', key: text('b'), value: Uint8Array.of(0, 255, 7) },
+    { kind: 'delete', key: text('c') },
+    { kind: 'put', key: new Uint8Array(0), value: new Uint8Array(0) },
+  ];
+  const bytes = sealed(2 ** 40 + 5, entries);
+  assert.equal(bytes.length, encodedRecordBytes(entries));
+  const probe = probeRecord(bytes, viewOf(bytes), 0);
+  assert.equal(probe.kind, 'valid');
+  if (probe.kind !== 'valid') return;
+  assert.equal(probe.record.firstSeq, 2 ** 40 + 5);
+  assert.equal(probe.record.lastSeq, 2 ** 40 + 8);
+  assert.deepEqual(probe.record.entries.map(normalize), entries.map(normalize));
+});
+
+test('the header carries magic, CRC of everything after it, length, version and count where FORMAT.md says', () => {
+  const bytes = sealed(7, [{ kind: 'delete', key: text('k') }], 0);
+  const view = viewOf(bytes);
+  assert.deepEqual([...bytes.subarray(0, 4)], [0x53, 0x57, 0x41, 0x4c]);
+  assert.equal(view.getUint32(4, true), crc32(bytes.subarray(8)));
+  assert.equal(view.getUint32(8, true), bytes.length);
+  assert.equal(bytes[12], FORMAT_VERSION);
+  assert.equal(view.getUint32(16, true), 7);
+  assert.equal(view.getUint32(24, true), 1);
+  assert.equal(bytes.length, RECORD_HEADER_BYTES + 1 + 4 + 1);
+});
+
+test('a changed byte anywhere makes the record invalid, never a different record', () => {
+  const original = sealed(3, [{ kind: 'put', key: text('key'), value: text('value') }]);
+  for (let i = 0; i < original.length; i++) {
+    const bytes = original.slice();
+    bytes[i]! ^= 0x01;
+    assert.equal(probeRecord(bytes, viewOf(bytes), 0).kind, 'invalid', `byte ${i}`);
+  }
+});
+
+test('a record with a verifying CRC but another version is reported as unsupported', () => {
+  const bytes = encodeRecord(1, [{ kind: 'delete', key: text('k') }]);
+  bytes[12] = 2;
+  sealRecord(bytes, 0, 0);
+  assert.deepEqual(probeRecord(bytes, viewOf(bytes), 0), { kind: 'unsupported', version: 2 });
+});
+
+test('a record whose CRC verifies but whose entries do not fit is malformed, not torn', () => {
+  const bytes = encodeRecord(1, [{ kind: 'put', key: text('k'), value: text('v') }]);
+  viewOf(bytes).setUint32(24, 2, true); // claims two entries, holds one
+  sealRecord(bytes, 0, 0);
+  assert.equal(probeRecord(bytes, viewOf(bytes), 0).kind, 'malformed');
+  const unknownKind = encodeRecord(1, [{ kind: 'put', key: text('k'), value: text('v') }]);
+  unknownKind[RECORD_HEADER_BYTES] = 9;
+  sealRecord(unknownKind, 0, 0);
+  assert.equal(probeRecord(unknownKind, viewOf(unknownKind), 0).kind, 'malformed');
+});
+
+test('a synced offset past the record itself is malformed', () => {
+  const bytes = sealed(1, [{ kind: 'delete', key: text('k') }], 100);
+  assert.equal(probeRecord(bytes, viewOf(bytes), 0).kind, 'malformed');
+});
+
+test('a length beyond the bytes present is invalid without reading past them', () => {
+  const bytes = sealed(1, [{ kind: 'put', key: text('k'), value: new Uint8Array(100) }]);
+  const probe = probeRecord(bytes.subarray(0, 50), viewOf(bytes.subarray(0, 50)), 0);
+  assert.equal(probe.kind, 'invalid');
+});
+
+function normalize(entry: WalEntry): unknown {
+  return entry.kind === 'delete'
+    ? { kind: entry.kind, key: [...entry.key] }
+    : { kind: entry.kind, key: [...entry.key], value: [...entry.value], text: entry.valueIsText ?? false };
+}

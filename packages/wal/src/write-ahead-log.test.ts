@@ -1,0 +1,414 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClosedError, CrashSimFileSystem, ValidationError } from '@silt/fs';
+import { WriteAheadLog } from './write-ahead-log.js';
+import { NONE_MODE_BUFFER_BYTES } from './group-commit.js';
+import { logFileName } from './log-files.js';
+import type { WalEntry } from './wal-entry.js';
+import type { WalOptions } from './wal-options.js';
+import { makeTempDir } from './test-support/temp-dir.js';
+import { batchFor, checkRecoveredLog, collect, entryMismatch, type Acked } from './test-support/workload.js';
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+async function withLog(options: WalOptions, body: (wal: WriteAheadLog, dir: string) => Promise<void>): Promise<void> {
+  const dir = makeTempDir('unit');
+  try {
+    const wal = await WriteAheadLog.open(dir.path, options);
+    try {
+      await body(wal, dir.path);
+    } finally {
+      await wal.close().catch(() => undefined);
+    }
+  } finally {
+    dir.remove();
+  }
+}
+
+/** Appends a batch of workload content for the next sequence numbers; resolves with what was acknowledged. */
+async function appendNext(wal: WriteAheadLog, count: number): Promise<Acked> {
+  const firstSeq = await wal.append(batchFor(wal.lastSequence + 1, count));
+  return { firstSeq, count };
+}
+
+function logFiles(dir: string): string[] {
+  return readdirSync(dir).filter((name) => name.endsWith('.log')).sort();
+}
+
+function bytesOnDisk(dir: string): number {
+  return logFiles(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+}
+
+test('sequence numbers are taken during the append call and the promise resolves with the first of the batch', async () => {
+  await withLog({ durability: 'write' }, async (wal) => {
+    assert.equal(wal.lastSequence, 0);
+    const first = wal.append(batchFor(1, 3));
+    assert.equal(wal.lastSequence, 3, 'lastSequence moves before the promise settles');
+    const second = wal.append(batchFor(4, 1));
+    assert.equal(wal.lastSequence, 4);
+    assert.deepEqual(await Promise.all([first, second]), [1, 4]);
+    assert.equal(wal.durableSequence, 4);
+  });
+});
+
+test('replay returns every batch in order with its exact entries, and from a sequence number includes the batch holding it', async () => {
+  await withLog({ durability: 'fsync' }, async (wal) => {
+    const acked: Acked[] = [];
+    for (const count of [1, 4, 2, 1, 7]) acked.push(await appendNext(wal, count));
+    const all = await collect(wal.replay());
+    checkRecoveredLog(all, { startsAt: 1, acked, issuedThrough: wal.lastSequence });
+    assert.deepEqual(all.map((r) => r.firstSeq), [1, 2, 6, 8, 9]);
+    const fromSeven = await collect(wal.replay(7));
+    assert.deepEqual(fromSeven.map((r) => r.firstSeq), [6, 8, 9], 'batch 6..7 holds 7');
+    assert.deepEqual(await collect(wal.replay(16)), []);
+  });
+});
+
+test('replay hands back valueIsText as written', async () => {
+  await withLog({}, async (wal) => {
+    const entries: WalEntry[] = [
+      { kind: 'put', key: text('t'), value: text('é'), valueIsText: true },
+      { kind: 'put', key: text('b'), value: Uint8Array.of(1) },
+      { kind: 'delete', key: text('d') },
+    ];
+    await wal.append(entries);
+    const [record] = await collect(wal.replay());
+    assert.deepEqual(record?.entries.map((e) => [e.kind, e.kind === 'put' ? e.valueIsText ?? false : null]), [
+      ['put', true],
+      ['put', false],
+      ['delete', null],
+    ]);
+  });
+});
+
+test('a reopened log continues after its last record with the same content', async () => {
+  const dir = makeTempDir('reopen');
+  try {
+    const acked: Acked[] = [];
+    for (const durability of ['fsync', 'write', 'none'] as const) {
+      const wal = await WriteAheadLog.open(dir.path, { durability });
+      assert.equal(wal.lastSequence, acked.reduce((n, a) => n + a.count, 0));
+      acked.push(await appendNext(wal, 3), await appendNext(wal, 1));
+      await wal.close();
+    }
+    const wal = await WriteAheadLog.open(dir.path);
+    checkRecoveredLog(await collect(wal.replay()), { startsAt: 1, acked, issuedThrough: 12 });
+    assert.equal(wal.lastSequence, 12);
+    await wal.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test('nextSequence is the floor for an empty log and moves a non-empty log forward, never back', async () => {
+  const dir = makeTempDir('floor');
+  try {
+    let wal = await WriteAheadLog.open(dir.path, { nextSequence: 100 });
+    assert.equal(wal.lastSequence, 99);
+    assert.equal(await wal.append(batchFor(100, 2)), 100);
+    await wal.close();
+    wal = await WriteAheadLog.open(dir.path, { nextSequence: 5 });
+    assert.equal(wal.lastSequence, 101, 'a lower floor changes nothing');
+    await wal.close();
+    wal = await WriteAheadLog.open(dir.path, { nextSequence: 500 });
+    assert.equal(await wal.append(batchFor(500, 1)), 500);
+    assert.deepEqual((await collect(wal.replay())).map((r) => r.firstSeq), [100, 500]);
+    await wal.close();
+    assert.deepEqual(logFiles(dir.path), [logFileName(100), logFileName(500)]);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('files rotate at maxFileBytes, each named for its first record', async () => {
+  await withLog({ durability: 'write', maxFileBytes: 1024 }, async (wal, dir) => {
+    const acked: Acked[] = [];
+    for (let i = 0; i < 60; i++) acked.push(await appendNext(wal, 1 + (i % 3)));
+    const names = logFiles(dir);
+    assert.ok(names.length > 5, `${names.length} files`);
+    const records = await collect(wal.replay());
+    checkRecoveredLog(records, { startsAt: 1, acked, issuedThrough: wal.lastSequence });
+    const firstSeqs = new Set(records.map((r) => r.firstSeq));
+    for (const name of names) {
+      const sequence = Number(name.slice(0, 16));
+      assert.ok(firstSeqs.has(sequence) || sequence === wal.lastSequence + 1, `${name} starts a record`);
+      const size = statSync(join(dir, name)).size;
+      assert.ok(size <= 1024 || readFileSync(join(dir, name)).readUInt32LE(8) === size, `${name} has ${size} bytes`);
+    }
+    assert.equal(wal.stats().files, names.length);
+    assert.equal(wal.stats().bytes, bytesOnDisk(dir));
+  });
+});
+
+test('a record larger than maxFileBytes gets a file of its own', async () => {
+  await withLog({ maxFileBytes: 1024 }, async (wal, dir) => {
+    await appendNext(wal, 1);
+    await wal.append([{ kind: 'put', key: text('big'), value: new Uint8Array(5000) }]);
+    await appendNext(wal, 1);
+    assert.deepEqual(logFiles(dir), [logFileName(1), logFileName(2), logFileName(3)]);
+  });
+});
+
+test('rotate() starts a new file for what is appended next, and does nothing on an empty file', async () => {
+  await withLog({ durability: 'fsync' }, async (wal, dir) => {
+    await wal.rotate();
+    assert.deepEqual(logFiles(dir), [logFileName(1)]);
+    await appendNext(wal, 2);
+    const pending = appendNext(wal, 1);
+    await wal.rotate();
+    await pending;
+    await appendNext(wal, 1);
+    assert.deepEqual(logFiles(dir), [logFileName(1), logFileName(4)]);
+    await wal.rotate();
+    assert.deepEqual(logFiles(dir), [logFileName(1), logFileName(4), logFileName(5)]);
+  });
+});
+
+test('truncateBefore deletes only files whose records all lie below the sequence number, never the newest', async () => {
+  await withLog({ maxFileBytes: 1024 }, async (wal, dir) => {
+    for (let i = 0; i < 40; i++) await appendNext(wal, 2);
+    const before = logFiles(dir);
+    const third = Number(before[2]!.slice(0, 16));
+    await wal.truncateBefore(third);
+    assert.deepEqual(logFiles(dir), before.slice(2), 'files ending below the third file go');
+    await wal.truncateBefore(third + 1);
+    assert.deepEqual(logFiles(dir), before.slice(2), 'a file holding the sequence number stays');
+    const records = await collect(wal.replay());
+    assert.equal(records[0]?.firstSeq, third);
+    checkRecoveredLog(records, { startsAt: third, acked: [], issuedThrough: 80 });
+    await wal.truncateBefore(Number.MAX_SAFE_INTEGER);
+    assert.deepEqual(logFiles(dir), [before.at(-1)]);
+    assert.equal(wal.stats().files, 1);
+  });
+});
+
+test('after truncating everything but an empty newest file, a reopen still knows the next sequence number', async () => {
+  const dir = makeTempDir('empty-newest');
+  try {
+    let wal = await WriteAheadLog.open(dir.path);
+    for (let i = 0; i < 5; i++) await appendNext(wal, 2);
+    await wal.rotate();
+    await wal.truncateBefore(11);
+    await wal.close();
+    assert.deepEqual(logFiles(dir.path), [logFileName(11)]);
+    assert.equal(statSync(join(dir.path, logFileName(11))).size, 0);
+    wal = await WriteAheadLog.open(dir.path);
+    assert.equal(wal.lastSequence, 10);
+    assert.equal(await wal.append(batchFor(11, 1)), 11);
+    await wal.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("'fsync' mode: an acknowledged batch is on stable storage, and a burst of appends shares one write and one fdatasync", async () => {
+  const dir = makeTempDir('fsync');
+  const sim = new CrashSimFileSystem({ seed: 1 });
+  try {
+    const wal = await WriteAheadLog.open(dir.path, { fs: sim, durability: 'fsync' });
+    await appendNext(wal, 1);
+    assert.deepEqual(sim.unsyncedPaths(), [], 'nothing a power loss could take');
+    const before = wal.stats();
+    await Promise.all(Array.from({ length: 500 }, (_, i) => wal.append(batchFor(2 + i, 1))));
+    const after = wal.stats();
+    assert.equal(after.groupCommits - before.groupCommits, 1);
+    assert.equal(after.syncs - before.syncs, 1);
+    assert.deepEqual(sim.unsyncedPaths(), []);
+    await wal.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("'fsync' mode: appends made while an fdatasync is in flight go out together in the next group", async () => {
+  await withLog({ durability: 'fsync' }, async (wal) => {
+    const first = appendNext(wal, 1);
+    await new Promise((resolve) => setImmediate(resolve)); // the first group is now being written and synced
+    const rest = Array.from({ length: 100 }, () => wal.append(batchFor(wal.lastSequence + 1, 1)));
+    await Promise.all([first, ...rest]);
+    assert.equal(wal.stats().groupCommits, 2);
+    assert.equal(wal.stats().syncs, 2);
+  });
+});
+
+test("'write' mode: an acknowledged batch is in the file (the OS has it), and a background fdatasync follows", async () => {
+  const dir = makeTempDir('write');
+  const sim = new CrashSimFileSystem({ seed: 2 });
+  try {
+    const wal = await WriteAheadLog.open(dir.path, { fs: sim, durability: 'write', syncIntervalMs: 20 });
+    await appendNext(wal, 3);
+    assert.ok(bytesOnDisk(dir.path) > 0, 'written before the promise resolved');
+    assert.equal(wal.durableSequence, 3);
+    while (wal.stats().syncs === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(sim.unsyncedPaths(), [], 'the background sync made it durable');
+    await wal.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("'none' mode: appends stay in memory until sync(), close() or a full buffer", async () => {
+  await withLog({ durability: 'none' }, async (wal, dir) => {
+    await appendNext(wal, 2);
+    assert.equal(wal.durableSequence, 2, 'acknowledged at once');
+    assert.equal(bytesOnDisk(dir), 0);
+    await wal.sync();
+    const synced = bytesOnDisk(dir);
+    assert.ok(synced > 0);
+    const big = new Uint8Array(64 * 1024);
+    for (let i = 0; i * big.length < NONE_MODE_BUFFER_BYTES; i++) await wal.append([{ kind: 'put', key: text(`b${i}`), value: big }]);
+    while (bytesOnDisk(dir) === synced) await new Promise((resolve) => setImmediate(resolve));
+    await appendNext(wal, 1);
+    const beforeClose = bytesOnDisk(dir);
+    await wal.close();
+    assert.ok(bytesOnDisk(dir) > beforeClose, 'close wrote the rest');
+  });
+});
+
+test('sync() and close() leave nothing a power loss could take, in every mode', async () => {
+  for (const durability of ['fsync', 'write', 'none'] as const) {
+    const dir = makeTempDir(`durable-${durability}`);
+    const sim = new CrashSimFileSystem({ seed: 3 });
+    try {
+      const wal = await WriteAheadLog.open(dir.path, { fs: sim, durability, maxFileBytes: 2048, syncIntervalMs: 60_000 });
+      for (let i = 0; i < 30; i++) void wal.append(batchFor(wal.lastSequence + 1, 2));
+      await wal.sync();
+      assert.deepEqual(sim.unsyncedPaths(), [], `${durability} sync`);
+      await wal.rotate();
+      assert.deepEqual(sim.unsyncedPaths(), [], `${durability} rotate`);
+      await wal.truncateBefore(20);
+      assert.deepEqual(sim.unsyncedPaths(), [], `${durability} truncateBefore`);
+      for (let i = 0; i < 30; i++) void wal.append(batchFor(wal.lastSequence + 1, 1));
+      await wal.close();
+      assert.deepEqual(sim.unsyncedPaths(), [], `${durability} close`);
+    } finally {
+      dir.remove();
+    }
+  }
+});
+
+test('bad input is a ValidationError that writes nothing and takes no sequence number', async () => {
+  await withLog({ durability: 'write', maxRecordBytes: 1024 }, async (wal, dir) => {
+    await appendNext(wal, 1);
+    const size = bytesOnDisk(dir);
+    const bad: unknown[] = [
+      undefined,
+      'not an array',
+      [],
+      [null],
+      [{ kind: 'upsert', key: text('k'), value: text('v') }],
+      [{ kind: 'put', key: 'k', value: text('v') }],
+      [{ kind: 'put', key: text('k'), value: 'v' }],
+      [{ kind: 'put', key: text('k') }],
+      [{ kind: 'delete', key: [1, 2] }],
+      [{ kind: 'put', key: text('k'), value: text('v'), valueIsText: 'yes' }],
+      [{ kind: 'put', key: text('ok'), value: text('v') }, { kind: 'put', key: 7, value: text('v') }],
+      [{ kind: 'put', key: text('big'), value: new Uint8Array(2000) }],
+    ];
+    for (const entries of bad) {
+      await assert.rejects(wal.append(entries as WalEntry[]), ValidationError, JSON.stringify(entries)?.slice(0, 60));
+      assert.equal(wal.lastSequence, 1);
+    }
+    await assert.rejects(wal.append([{ kind: 'put', key: text('big'), value: new Uint8Array(2000) }]), /maxRecordBytes/);
+    await wal.sync();
+    assert.equal(bytesOnDisk(dir), size, 'nothing was written');
+    assert.equal(await wal.append(batchFor(2, 1)), 2, 'the next good batch takes the next number');
+  });
+});
+
+test('bad arguments to replay and truncateBefore are ValidationErrors', async () => {
+  await withLog({}, async (wal) => {
+    await assert.rejects(collect(wal.replay(-1)), ValidationError);
+    await assert.rejects(collect(wal.replay(1.5)), ValidationError);
+    await assert.rejects(wal.truncateBefore(Number.NaN), ValidationError);
+    await assert.rejects(wal.truncateBefore('3' as unknown as number), ValidationError);
+  });
+});
+
+test('bad options are ValidationErrors naming the option, and nothing is created', async () => {
+  const dir = makeTempDir('options');
+  try {
+    const target = join(dir.path, 'wal');
+    const bad: Array<[unknown, RegExp]> = [
+      [{ durability: 'sometimes' }, /durability/],
+      [{ syncIntervalMs: 0 }, /syncIntervalMs/],
+      [{ syncIntervalMs: 1.5 }, /syncIntervalMs/],
+      [{ maxFileBytes: 10 }, /maxFileBytes/],
+      [{ maxFileBytes: 2 ** 31 }, /maxFileBytes/],
+      [{ maxRecordBytes: 2 ** 30 }, /maxRecordBytes/],
+      [{ recovery: 'lenient' }, /recovery/],
+      [{ nextSequence: 0 }, /nextSequence/],
+      [{ fs: {} }, /fs/],
+      [{ durabilty: 'fsync' }, /unknown WAL option 'durabilty'/],
+      ['fsync', /options must be an object/],
+    ];
+    for (const [options, message] of bad) {
+      await assert.rejects(WriteAheadLog.open(target, options as WalOptions), (error: unknown) => {
+        assert.ok(error instanceof ValidationError);
+        assert.match(error.message, message);
+        return true;
+      });
+    }
+    await assert.rejects(WriteAheadLog.open('' as string), ValidationError);
+    assert.deepEqual(readdirSync(dir.path), []);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('after close every call is a ClosedError, and close is idempotent', async () => {
+  await withLog({}, async (wal) => {
+    await appendNext(wal, 1);
+    const closing = wal.close();
+    await assert.rejects(wal.append(batchFor(2, 1)), ClosedError);
+    await closing;
+    await wal.close();
+    await assert.rejects(wal.sync(), ClosedError);
+    await assert.rejects(wal.rotate(), ClosedError);
+    await assert.rejects(wal.truncateBefore(1), ClosedError);
+    await assert.rejects(collect(wal.replay()), ClosedError);
+  });
+});
+
+test('open creates the directory, parents included', async () => {
+  const dir = makeTempDir('mkdir');
+  try {
+    const wal = await WriteAheadLog.open(join(dir.path, 'a', 'b'));
+    await appendNext(wal, 1);
+    await wal.close();
+    assert.deepEqual(readdirSync(join(dir.path, 'a', 'b')), [logFileName(1)]);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('files that are not log files are left alone', async () => {
+  const dir = makeTempDir('foreign');
+  try {
+    writeFileSync(join(dir.path, 'README.txt'), 'mine');
+    writeFileSync(join(dir.path, '12.log'), 'not a log name');
+    const wal = await WriteAheadLog.open(dir.path);
+    await appendNext(wal, 1);
+    await wal.close();
+    assert.deepEqual(readdirSync(dir.path).sort(), [logFileName(1), '12.log', 'README.txt'].sort());
+  } finally {
+    dir.remove();
+  }
+});
+
+test('replay follows a rotation that happens while it runs', async () => {
+  await withLog({ maxFileBytes: 1024 }, async (wal) => {
+    for (let i = 0; i < 20; i++) await appendNext(wal, 1);
+    const seen: number[] = [];
+    for await (const record of wal.replay()) {
+      seen.push(record.firstSeq);
+      if (record.firstSeq === 5) for (let i = 0; i < 20; i++) await appendNext(wal, 1);
+    }
+    assert.deepEqual(seen, Array.from({ length: 40 }, (_, i) => i + 1));
+    for (const record of await collect(wal.replay())) {
+      record.entries.forEach((entry, i) => assert.equal(entryMismatch(entry, record.firstSeq + i), undefined));
+    }
+  });
+});
