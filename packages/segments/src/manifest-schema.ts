@@ -54,32 +54,29 @@ export const MANIFEST_SCHEMA_SQL = `
   ) STRICT;
 `;
 
-export interface SegmentRecord {
-  readonly id: number;
-  /** `segments/<id>.seg`, relative to the index directory. */
-  readonly file: string;
-  readonly minSequence: number;
-  readonly maxSequence: number;
-  readonly minKey: Uint8Array;
-  readonly maxKey: Uint8Array;
-  readonly bytes: number;
-  readonly entries: number;
-  readonly tombstones: number;
-  readonly addedGeneration: number;
-  readonly removedGeneration: number | null;
-}
-
 /** What a commit adds: a segment file already written, fsynced, and named in a fsynced directory. */
 export interface NewSegment {
   /** From `Manifest.allocateSegmentId()`. */
   readonly id: number;
+  /** The sequence range the segment covers (entries with sequence numbers in it). */
   readonly minSequence: number;
   readonly maxSequence: number;
+  /** Its smallest and largest key, by bytes. */
   readonly minKey: Uint8Array;
   readonly maxKey: Uint8Array;
+  /** File size, and entry counts for the merge policy (tombstones are among the entries). */
   readonly bytes: number;
   readonly entries: number;
   readonly tombstones: number;
+}
+
+/** A segment as the manifest records it. */
+export interface SegmentRecord extends NewSegment {
+  /** `segments/<id>.seg`, relative to the index directory. */
+  readonly file: string;
+  readonly addedGeneration: number;
+  /** The generation whose commit removed it; null while it is live. */
+  readonly removedGeneration: number | null;
 }
 
 export interface Generation {
@@ -146,11 +143,14 @@ export const newSegmentSchema = z
   })
   .superRefine(checkSegmentRanges);
 
-export const manifestChangeSchema = z.object({
-  add: z.array(newSegmentSchema).optional(),
-  remove: z.array(segmentId).optional(),
-  walCoveredSequence: count.optional(),
-});
+/** Strict: a misspelt key must not turn a replace into a plain add. */
+export const manifestChangeSchema = z
+  .object({
+    add: z.array(newSegmentSchema).optional(),
+    remove: z.array(segmentId).optional(),
+    walCoveredSequence: count.optional(),
+  })
+  .strict();
 
 export const segmentRowSchema = z
   .object({

@@ -152,6 +152,7 @@ test('invalid commits are refused with a ValidationError and change nothing', ()
     ['has a fractional size', { add: [sampleSegment(fresh, 21, 30, { bytes: 1.5 })], walCoveredSequence: 30 }],
     ['has a key that is not bytes', { add: [sampleSegment(fresh, 21, 30, { minKey: 'a' as unknown as Uint8Array })], walCoveredSequence: 30 }],
     ['changes nothing', {}],
+    ['has a misspelt key', { removes: [a!] } as ManifestChange],
     ['keeps the WAL position where it is', { walCoveredSequence: 20 }],
   ];
   const before = manifest.current();

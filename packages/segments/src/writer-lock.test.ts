@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { CorruptionError, IoError, SiltError } from '@silt/fs';
 import { LockError, WRITER_LOCK_FILE, WRITER_PID_FILE, WriterLock } from './writer-lock.js';
 import { ChildProgram, tempDir } from './test-support/manifest-fixtures.js';
@@ -45,6 +48,17 @@ test('a second writer in the same process is refused at once, naming this proces
   using _lock = WriterLock.acquire(directory);
   assertLockedBy(directory, process.pid);
   assertLockedBy(directory, process.pid);
+});
+
+test('a writer in a worker thread of this process is refused, naming this process', async () => {
+  const directory = tempDir('lock-worker');
+  using _lock = WriterLock.acquire(directory);
+  const script = fileURLToPath(new URL('./test-support/lock-holder.js', import.meta.url));
+  const worker = new Worker(script, { argv: [directory, 'exit'], stdout: true });
+  let output = '';
+  worker.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await once(worker, 'exit');
+  assert.equal(output, `locked ${process.pid}\n`);
 });
 
 test('a released lock can be taken again, and release is idempotent', () => {
