@@ -1,0 +1,204 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { FaultInjectingFileSystem, IoError, nodeFileSystem, WriterFailedError, type FaultRule } from '@silt/fs';
+import { WriteAheadLog } from './write-ahead-log.js';
+import type { WalOptions } from './wal-options.js';
+import { makeTempDir } from './test-support/temp-dir.js';
+import { batchFor, checkRecoveredLog, collect, type Acked } from './test-support/workload.js';
+
+/**
+ * The disk says no (EIO, ENOSPC, a half-done write, a failed fdatasync):
+ * the call in flight gets a typed IoError, everything after is refused with
+ * WriterFailedError, nothing is retried, and reopening with the real file
+ * system finds every acknowledged batch.
+ */
+
+interface Outcome {
+  readonly acked: Acked[];
+  readonly ioErrors: IoError[];
+  readonly refused: WriterFailedError[];
+}
+
+/** Fires `count` appends at once and sorts what became of them; any other error fails the test. */
+async function burst(wal: WriteAheadLog, count: number, outcome: Outcome): Promise<void> {
+  const appends = Array.from({ length: count }, (_, i) => {
+    const size = 1 + (i % 3);
+    return wal.append(batchFor(wal.lastSequence + 1, size)).then(
+      (firstSeq) => void outcome.acked.push({ firstSeq, count: size }),
+      (error: unknown) => {
+        if (error instanceof IoError) outcome.ioErrors.push(error);
+        else if (error instanceof WriterFailedError) outcome.refused.push(error);
+        else throw error;
+      },
+    );
+  });
+  await Promise.all(appends);
+}
+
+interface Scenario {
+  readonly options: WalOptions;
+  readonly fault: FaultRule;
+  /** What to run once the fault is armed; defaults to bursts of appends until the log fails. */
+  readonly trigger?: (wal: WriteAheadLog, outcome: Outcome) => Promise<void>;
+  readonly expectErrno: string;
+}
+
+async function runScenario({ options, fault, trigger, expectErrno }: Scenario): Promise<{ outcome: Outcome; reopened: WriteAheadLog; dir: string; remove(): void }> {
+  const dir = makeTempDir('fault');
+  const faulty = new FaultInjectingFileSystem(nodeFileSystem);
+  const wal = await WriteAheadLog.open(dir.path, { ...options, fs: faulty });
+  const outcome: Outcome = { acked: [], ioErrors: [], refused: [] };
+  await burst(wal, 20, outcome);
+  assert.equal(outcome.acked.length, 20, 'all acknowledged before the fault');
+  faulty.addFault(fault);
+  if (trigger !== undefined) await trigger(wal, outcome);
+  for (let round = 0; round < 50 && outcome.refused.length === 0; round++) await burst(wal, 30, outcome);
+  assert.ok(faulty.injected >= 1, 'the fault fired');
+  const io = outcome.ioErrors[0];
+  assert.ok(io !== undefined, 'the failing call got an IoError');
+  assert.equal(io.errno, expectErrno);
+  assert.ok(outcome.refused.length > 0, 'later appends were refused');
+  for (const refusal of outcome.refused) assert.ok(refusal.cause instanceof IoError);
+  await assert.rejects(wal.append(batchFor(wal.lastSequence + 1, 1)), WriterFailedError);
+  await assert.rejects(wal.sync(), WriterFailedError);
+  await assert.rejects(wal.rotate(), WriterFailedError);
+  await assert.rejects(wal.truncateBefore(1), WriterFailedError);
+  await assert.rejects(wal.close(), 'close reports that not everything could be made durable');
+  await assert.rejects(wal.close(), 'and keeps reporting it');
+  const reopened = await WriteAheadLog.open(dir.path, { fs: nodeFileSystem });
+  checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked: outcome.acked, issuedThrough: wal.lastSequence });
+  return { outcome, reopened, dir: dir.path, remove: dir.remove };
+}
+
+async function expectRecovery(scenario: Scenario): Promise<WriteAheadLog> {
+  const { reopened, remove } = await runScenario(scenario);
+  try {
+    await reopened.append(batchFor(reopened.lastSequence + 1, 1));
+    return reopened;
+  } finally {
+    await reopened.close();
+    remove();
+  }
+}
+
+test("EIO on a write in 'write' mode fails that group, refuses everything after, and loses nothing acknowledged", async () => {
+  await expectRecovery({ options: { durability: 'write' }, fault: { operation: 'write', nth: 3, code: 'EIO' }, expectErrno: 'EIO' });
+});
+
+test("ENOSPC after half a write in 'fsync' mode leaves a torn tail that reopening cuts off", async () => {
+  const { reopened, remove } = await runScenario({
+    options: { durability: 'fsync' },
+    fault: { operation: 'write', nth: 2, code: 'ENOSPC', partial: true },
+    expectErrno: 'ENOSPC',
+  });
+  try {
+    assert.ok(reopened.recoveryReport.tornTail !== undefined, 'the half-written group was cut off');
+  } finally {
+    await reopened.close();
+    remove();
+  }
+});
+
+test("a failed fdatasync in 'fsync' mode rejects its group with the IoError and the groups queued behind it with WriterFailedError", async () => {
+  await expectRecovery({
+    options: { durability: 'fsync', maxFileBytes: 2048 },
+    fault: { operation: 'datasync', nth: 1, code: 'EIO' },
+    trigger: async (wal, outcome) => {
+      await burst(wal, 40, outcome); // more than one file's worth: several groups are queued at once
+      assert.ok(outcome.ioErrors.length >= 1, 'the group whose fdatasync failed');
+      assert.ok(outcome.refused.length >= 1, 'the groups queued behind it, in the same burst');
+      assert.equal(outcome.acked.length, 20, 'nothing after the failure was acknowledged');
+    },
+    expectErrno: 'EIO',
+  });
+});
+
+test("a failed background fdatasync in 'write' mode stops the log although no append saw it", async () => {
+  await expectRecovery({
+    options: { durability: 'write', syncIntervalMs: 5 },
+    fault: { operation: 'datasync', nth: 1, code: 'EIO' },
+    trigger: async (wal, outcome) => {
+      const failure = await waitForRefusal(wal);
+      outcome.ioErrors.push(failure.cause as IoError);
+    },
+    expectErrno: 'EIO',
+  });
+});
+
+test('a failed directory fsync while starting a new file fails the group that needed it', async () => {
+  await expectRecovery({
+    options: { durability: 'fsync', maxFileBytes: 1024 },
+    fault: { operation: 'syncDirectory', nth: 1, code: 'EIO' },
+    expectErrno: 'EIO',
+  });
+});
+
+test('ENOSPC creating the next log file fails the group that needed it', async () => {
+  await expectRecovery({
+    options: { durability: 'write', maxFileBytes: 1024 },
+    fault: { operation: 'open', nth: 1, code: 'ENOSPC' },
+    expectErrno: 'ENOSPC',
+  });
+});
+
+test("a failed sync() in 'none' mode rejects it with the IoError and stops the log", async () => {
+  await expectRecovery({
+    options: { durability: 'none' },
+    fault: { operation: 'datasync', nth: 1, code: 'EIO' },
+    trigger: async (wal, outcome) => {
+      await wal.sync().catch((error: unknown) => {
+        assert.ok(error instanceof IoError);
+        outcome.ioErrors.push(error);
+      });
+    },
+    expectErrno: 'EIO',
+  });
+});
+
+test('EIO deleting a file in truncateBefore is an IoError and stops the log', async () => {
+  await expectRecovery({
+    options: { durability: 'fsync', maxFileBytes: 1024 },
+    fault: { operation: 'unlink', nth: 1, code: 'EIO' },
+    trigger: async (wal, outcome) => {
+      await wal.truncateBefore(wal.lastSequence).catch((error: unknown) => {
+        assert.ok(error instanceof IoError);
+        outcome.ioErrors.push(error);
+      });
+    },
+    expectErrno: 'EIO',
+  });
+});
+
+test('an I/O error while open cuts a torn tail is an IoError and the tail is still there to cut next time', async () => {
+  const dir = makeTempDir('fault-open');
+  try {
+    const wal = await WriteAheadLog.open(dir.path, { durability: 'fsync' });
+    const acked: Acked[] = [];
+    for (let i = 0; i < 5; i++) acked.push({ firstSeq: await wal.append(batchFor(wal.lastSequence + 1, 2)), count: 2 });
+    await wal.close();
+    const [name] = readdirSync(dir.path);
+    appendFileSync(join(dir.path, name!), new Uint8Array(40).fill(7));
+    const faulty = new FaultInjectingFileSystem(nodeFileSystem, [{ operation: 'truncate', nth: 1, code: 'EIO' }]);
+    await assert.rejects(WriteAheadLog.open(dir.path, { fs: faulty }), (error: unknown) => error instanceof IoError && error.errno === 'EIO');
+    const reopened = await WriteAheadLog.open(dir.path);
+    assert.equal(reopened.recoveryReport.tornTail?.bytesRemoved, 40);
+    checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked });
+    await reopened.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+async function waitForRefusal(wal: WriteAheadLog): Promise<WriterFailedError> {
+  for (;;) {
+    try {
+      await wal.append(batchFor(wal.lastSequence + 1, 1));
+    } catch (error) {
+      if (error instanceof WriterFailedError) return error;
+      throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
