@@ -8,7 +8,7 @@ import { WriterLock } from './writer-lock.js';
 import { ChildProgram, flush, merge, tempDir } from './test-support/manifest-fixtures.js';
 import { commitNextStep, expectedRanges, summarize } from './test-support/manifest-workload.js';
 
-const leaseSchema = (line: string): { id: number; pid: number; generation: number } => JSON.parse(line);
+const parseLease = (line: string): { id: number; pid: number; generation: number } => JSON.parse(line);
 
 test('process liveness: this process and pid 1 are alive, a reaped child is dead, group pids are never probed', async () => {
   assert.equal(isProcessAlive(process.pid), true);
@@ -25,7 +25,7 @@ test('a lease held by a live reader process keeps its segments; once the reader 
   using writer = Manifest.open(path);
   const [a, b] = flush(writer, [1, 10], [11, 20]);
   const reader = ChildProgram.start('manifest-lease-holder', [path]);
-  const lease = leaseSchema(await reader.nextLine());
+  const lease = parseLease(await reader.nextLine());
   assert.deepEqual({ pid: lease.pid, generation: lease.generation }, { pid: reader.pid, generation: 2 });
   merge(writer, [a!, b!]);
   assert.deepEqual(writer.collectable(), [], 'the live reader still needs a and b');
@@ -44,7 +44,7 @@ test('reclaimDeadLeases removes only the leases of dead pids', async () => {
   flush(writer, [1, 10]);
   const mine = writer.takeLease();
   const reader = ChildProgram.start('manifest-lease-holder', [path]);
-  const theirs = leaseSchema(await reader.nextLine());
+  const theirs = parseLease(await reader.nextLine());
   await reader.kill();
   assert.deepEqual(writer.reclaimDeadLeases().map((l) => l.id), [theirs.id]);
   assert.deepEqual(writer.liveLeases().map((l) => l.id), [mine.id]);

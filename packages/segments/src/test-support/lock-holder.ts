@@ -7,7 +7,7 @@ import { LockError, WriterLock } from '../writer-lock.js';
  * `release` releases it and exits. With `--wait`, it first prints `waiting` and waits for a
  * line on stdin, so several children can race at the same moment.
  */
-const [directory, then = 'hold', wait] = process.argv.slice(2);
+const [directory, afterwards = 'hold', wait] = process.argv.slice(2);
 if (directory === undefined) throw new Error('usage: lock-holder <directory> [hold|exit|release] [--wait]');
 
 function attempt(): void {
@@ -20,8 +20,8 @@ function attempt(): void {
     process.exit(0);
   }
   process.stdout.write(`acquired ${process.pid}\n`);
-  if (then === 'exit') process.exit(0);
-  if (then === 'release') {
+  if (afterwards === 'exit') process.exit(0);
+  if (afterwards === 'release') {
     lock.release();
     process.exit(0);
   }
