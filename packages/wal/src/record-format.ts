@@ -56,24 +56,27 @@ export function encodedRecordBytes(entries: readonly WalEntry[]): number {
 /**
  * Encodes a batch whose first entry has sequence number `firstSeq`. The
  * record is not yet sealed: `sealRecord` fills in the synced offset and the
- * CRC when the writer knows where the record lands.
+ * CRC when the writer knows where the record lands. This runs once per
+ * append, so it takes a pooled buffer and stores integers byte by byte
+ * rather than through a DataView.
  */
 export function encodeRecord(firstSeq: number, entries: readonly WalEntry[], totalBytes = encodedRecordBytes(entries)): Uint8Array {
-  const bytes = new Uint8Array(totalBytes);
-  const view = viewOf(bytes);
+  const bytes = Buffer.allocUnsafe(totalBytes);
   bytes.set(MAGIC_BYTES, 0);
-  view.setUint32(OFFSET_LENGTH, totalBytes, true);
-  bytes[OFFSET_VERSION] = FORMAT_VERSION;
-  view.setUint32(OFFSET_SEQ_LOW, firstSeq % TWO_TO_32, true);
-  view.setUint32(OFFSET_SEQ_HIGH, Math.floor(firstSeq / TWO_TO_32), true);
-  view.setUint32(OFFSET_COUNT, entries.length, true);
+  putUint32(bytes, OFFSET_CRC, 0);
+  putUint32(bytes, OFFSET_LENGTH, totalBytes);
+  putUint32(bytes, OFFSET_VERSION, FORMAT_VERSION); // version 1, flags 0, reserved 0
+  putUint32(bytes, OFFSET_SEQ_LOW, firstSeq % TWO_TO_32);
+  putUint32(bytes, OFFSET_SEQ_HIGH, Math.floor(firstSeq / TWO_TO_32));
+  putUint32(bytes, OFFSET_COUNT, entries.length);
+  putUint32(bytes, OFFSET_SYNCED, 0);
   let at = RECORD_HEADER_BYTES;
   for (const entry of entries) {
     bytes[at] = entry.kind === 'delete' ? KIND_DELETE : entry.valueIsText === true ? KIND_PUT_TEXT : KIND_PUT;
-    view.setUint32(at + 1, entry.key.length, true);
+    putUint32(bytes, at + 1, entry.key.length);
     at += MIN_ENTRY_BYTES;
     if (entry.kind === 'put') {
-      view.setUint32(at, entry.value.length, true);
+      putUint32(bytes, at, entry.value.length);
       at += 4;
     }
     bytes.set(entry.key, at);
@@ -88,10 +91,20 @@ export function encodeRecord(firstSeq: number, entries: readonly WalEntry[], tot
 
 /** Stamps the record at `offset` of `bytes` with its synced offset and CRC. */
 export function sealRecord(bytes: Uint8Array, offset: number, syncedOffset: number): void {
-  const view = viewOf(bytes);
-  const length = view.getUint32(offset + OFFSET_LENGTH, true);
-  view.setUint32(offset + OFFSET_SYNCED, syncedOffset, true);
-  view.setUint32(offset + OFFSET_CRC, crc32(bytes.subarray(offset + CRC_START, offset + length)), true);
+  const length = getUint32(bytes, offset + OFFSET_LENGTH);
+  putUint32(bytes, offset + OFFSET_SYNCED, syncedOffset);
+  putUint32(bytes, offset + OFFSET_CRC, crc32(bytes.subarray(offset + CRC_START, offset + length)));
+}
+
+function putUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value;
+  bytes[at + 1] = value >>> 8;
+  bytes[at + 2] = value >>> 16;
+  bytes[at + 3] = value >>> 24;
+}
+
+function getUint32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
 /** A record read back, with where it lay in its file. Keys and values are views into the file's bytes. */
