@@ -107,7 +107,11 @@ function getUint32(bytes: Uint8Array, at: number): number {
   return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
-/** A record read back, with where it lay in its file. Keys and values are views into the file's bytes. */
+/**
+ * A record read back, with where it lay in its file. Its entries are checked
+ * when the record is read but built only when asked for (recovery needs
+ * none of them); keys and values are views into the file's bytes.
+ */
 export interface DecodedRecord {
   readonly firstSeq: number;
   readonly lastSeq: number;
@@ -160,9 +164,32 @@ export function probeRecord(bytes: Uint8Array, view: DataView, offset: number): 
   const syncedOffset = view.getUint32(offset + OFFSET_SYNCED, true);
   const problem = headerProblem(view, offset, length, high, firstSeq, count, syncedOffset);
   if (problem !== undefined) return { kind: 'malformed', reason: problem };
-  const entries = decodeEntries(bytes, view, offset + RECORD_HEADER_BYTES, offset + length, count);
-  if (typeof entries === 'string') return { kind: 'malformed', reason: entries };
-  return { kind: 'valid', record: { firstSeq, lastSeq: firstSeq + count - 1, entries, offset, length, syncedOffset } };
+  const entriesProblem = walkEntries(bytes, view, offset + RECORD_HEADER_BYTES, offset + length, count, undefined);
+  if (entriesProblem !== undefined) return { kind: 'malformed', reason: entriesProblem };
+  return { kind: 'valid', record: new VerifiedRecord(bytes, firstSeq, firstSeq + count - 1, offset, length, syncedOffset) };
+}
+
+class VerifiedRecord implements DecodedRecord {
+  private decoded: WalEntry[] | undefined;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    readonly firstSeq: number,
+    readonly lastSeq: number,
+    readonly offset: number,
+    readonly length: number,
+    readonly syncedOffset: number,
+  ) {}
+
+  get entries(): WalEntry[] {
+    if (this.decoded === undefined) {
+      const entries: WalEntry[] = [];
+      const from = this.offset + RECORD_HEADER_BYTES;
+      walkEntries(this.bytes, viewOf(this.bytes), from, this.offset + this.length, this.lastSeq - this.firstSeq + 1, entries);
+      this.decoded = entries;
+    }
+    return this.decoded;
+  }
 }
 
 function headerProblem(view: DataView, offset: number, length: number, high: number, firstSeq: number, count: number, syncedOffset: number): string | undefined {
@@ -176,9 +203,12 @@ function headerProblem(view: DataView, offset: number, length: number, high: num
   return undefined;
 }
 
-/** Decodes exactly `count` entries filling [from, end), or says why they do not. */
-function decodeEntries(bytes: Uint8Array, view: DataView, from: number, end: number, count: number): WalEntry[] | string {
-  const entries: WalEntry[] = [];
+/**
+ * Checks that exactly `count` entries fill [from, end) and says why not;
+ * with `into`, also builds them. One walk for both, so what is checked is
+ * what is built.
+ */
+function walkEntries(bytes: Uint8Array, view: DataView, from: number, end: number, count: number, into: WalEntry[] | undefined): string | undefined {
   let at = from;
   for (let i = 0; i < count; i++) {
     if (end - at < MIN_ENTRY_BYTES) return `entry ${i} runs past the end of the record`;
@@ -187,7 +217,7 @@ function decodeEntries(bytes: Uint8Array, view: DataView, from: number, end: num
     at += MIN_ENTRY_BYTES;
     if (kind === KIND_DELETE) {
       if (keyLength > end - at) return `entry ${i}: key runs past the end of the record`;
-      entries.push({ kind: 'delete', key: bytes.subarray(at, at + keyLength) });
+      into?.push({ kind: 'delete', key: bytes.subarray(at, at + keyLength) });
       at += keyLength;
       continue;
     }
@@ -196,13 +226,15 @@ function decodeEntries(bytes: Uint8Array, view: DataView, from: number, end: num
     const valueLength = view.getUint32(at, true);
     at += 4;
     if (keyLength > end - at || valueLength > end - at - keyLength) return `entry ${i}: key or value runs past the end of the record`;
-    const key = bytes.subarray(at, at + keyLength);
-    const value = bytes.subarray(at + keyLength, at + keyLength + valueLength);
+    if (into !== undefined) {
+      const key = bytes.subarray(at, at + keyLength);
+      const value = bytes.subarray(at + keyLength, at + keyLength + valueLength);
+      into.push(kind === KIND_PUT_TEXT ? { kind: 'put', key, value, valueIsText: true } : { kind: 'put', key, value });
+    }
     at += keyLength + valueLength;
-    entries.push(kind === KIND_PUT_TEXT ? { kind: 'put', key, value, valueIsText: true } : { kind: 'put', key, value });
   }
   if (at !== end) return `${end - at} bytes left over after ${count} entries`;
-  return entries;
+  return undefined;
 }
 
 export function viewOf(bytes: Uint8Array): DataView {
