@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { FaultInjectingFileSystem, IoError, nodeFileSystem, WriterFailedError, type FaultRule } from '@silt/fs';
 import { WriteAheadLog } from './write-ahead-log.js';
 import type { WalOptions } from './wal-options.js';
-import { makeTempDir } from './test-support/temp-dir.js';
+import { inTempDir, makeTempDir } from './test-support/temp-dir.js';
 import { batchFor, checkRecoveredLog, collect, type Acked } from './test-support/workload.js';
 
 /**
@@ -172,23 +172,20 @@ test('EIO deleting a file in truncateBefore is an IoError and stops the log', as
 });
 
 test('an I/O error while open cuts a torn tail is an IoError and the tail is still there to cut next time', async () => {
-  const dir = makeTempDir('fault-open');
-  try {
-    const wal = await WriteAheadLog.open(dir.path, { durability: 'fsync' });
+  await inTempDir('fault-open', async (dir) => {
+    const wal = await WriteAheadLog.open(dir, { durability: 'fsync' });
     const acked: Acked[] = [];
     for (let i = 0; i < 5; i++) acked.push({ firstSeq: await wal.append(batchFor(wal.lastSequence + 1, 2)), count: 2 });
     await wal.close();
-    const [name] = readdirSync(dir.path);
-    appendFileSync(join(dir.path, name!), new Uint8Array(40).fill(7));
+    const [name] = readdirSync(dir);
+    appendFileSync(join(dir, name!), new Uint8Array(40).fill(7));
     const faulty = new FaultInjectingFileSystem(nodeFileSystem, [{ operation: 'truncate', nth: 1, code: 'EIO' }]);
-    await assert.rejects(WriteAheadLog.open(dir.path, { fs: faulty }), (error: unknown) => error instanceof IoError && error.errno === 'EIO');
-    const reopened = await WriteAheadLog.open(dir.path);
+    await assert.rejects(WriteAheadLog.open(dir, { fs: faulty }), (error: unknown) => error instanceof IoError && error.errno === 'EIO');
+    const reopened = await WriteAheadLog.open(dir);
     assert.equal(reopened.recoveryReport.tornTail?.bytesRemoved, 40);
     checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked });
     await reopened.close();
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 async function waitForRefusal(wal: WriteAheadLog): Promise<WriterFailedError> {

@@ -6,7 +6,7 @@ import { CorruptionError, CrashSimFileSystem } from '@silt/fs';
 import { UnsupportedWalVersionError } from './errors.js';
 import { encodeRecord, sealRecord } from './record-format.js';
 import { WriteAheadLog } from './write-ahead-log.js';
-import { makeTempDir } from './test-support/temp-dir.js';
+import { inTempDir } from './test-support/temp-dir.js';
 import { batchFor, checkRecoveredLog, collect, type Acked } from './test-support/workload.js';
 
 /** A closed log of several files written in 'fsync' mode; returns its files and what was acknowledged. */
@@ -38,15 +38,14 @@ function recordOffsets(path: string): number[] {
 }
 
 test('a torn record at the end of the newest file is cut off on open, durably, and the log continues', async () => {
-  const dir = makeTempDir('torn');
-  try {
-    const { files, acked } = await writeLog(dir.path);
+  await inTempDir('torn', async (dir) => {
+    const { files, acked } = await writeLog(dir);
     const newest = files.at(-1)!;
     const sizeBefore = statSync(newest).size;
     const torn = encodeRecord(acked.at(-1)!.firstSeq + acked.at(-1)!.count, batchFor(1, 3));
     appendFileSync(newest, torn.subarray(0, 25));
     const sim = new CrashSimFileSystem({ seed: 1 });
-    const wal = await WriteAheadLog.open(dir.path, { fs: sim });
+    const wal = await WriteAheadLog.open(dir, { fs: sim });
     assert.equal(wal.recoveryReport.tornTail?.file, newest);
     assert.equal(wal.recoveryReport.tornTail?.offset, sizeBefore);
     assert.equal(wal.recoveryReport.tornTail?.bytesRemoved, 25);
@@ -55,20 +54,17 @@ test('a torn record at the end of the newest file is cut off on open, durably, a
     checkRecoveredLog(await collect(wal.replay()), { startsAt: 1, acked });
     await wal.append(batchFor(wal.lastSequence + 1, 1));
     await wal.close();
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test('a damaged record followed by good ones is a CorruptionError naming file and offset, and strict open changes nothing', async () => {
-  const dir = makeTempDir('corrupt');
-  try {
-    const { files } = await writeLog(dir.path);
+  await inTempDir('corrupt', async (dir) => {
+    const { files } = await writeLog(dir);
     const newest = files.at(-1)!;
     const victim = recordOffsets(newest)[1]!;
     flipByte(newest, victim + 35);
     const before = readFileSync(newest);
-    await assert.rejects(WriteAheadLog.open(dir.path), (error: unknown) => {
+    await assert.rejects(WriteAheadLog.open(dir), (error: unknown) => {
       assert.ok(error instanceof CorruptionError);
       assert.equal(error.file, newest);
       assert.equal(error.offset, victim);
@@ -76,71 +72,59 @@ test('a damaged record followed by good ones is a CorruptionError naming file an
       return true;
     });
     assert.deepEqual(readFileSync(newest), before);
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test("recovery: 'keepValidPrefix' keeps the records before the damage and drops the rest, durably, later files included", async () => {
-  const dir = makeTempDir('keep-prefix');
-  try {
-    const { files, acked } = await writeLog(dir.path);
+  await inTempDir('keep-prefix', async (dir) => {
+    const { files, acked } = await writeLog(dir);
     const damaged = files[1]!;
     const victim = recordOffsets(damaged)[2]!;
     flipByte(damaged, victim + 33);
-    await assert.rejects(WriteAheadLog.open(dir.path), CorruptionError);
+    await assert.rejects(WriteAheadLog.open(dir), CorruptionError);
     const sim = new CrashSimFileSystem({ seed: 2 });
-    const wal = await WriteAheadLog.open(dir.path, { fs: sim, recovery: 'keepValidPrefix' });
+    const wal = await WriteAheadLog.open(dir, { fs: sim, recovery: 'keepValidPrefix' });
     const dropped = wal.recoveryReport.droppedAfterCorruption;
     assert.equal(dropped?.file, damaged);
     assert.equal(dropped?.offset, victim);
     assert.deepEqual(dropped?.filesRemoved, files.slice(2));
     assert.deepEqual(sim.unsyncedPaths(), [], 'truncation and deletions are durable');
-    assert.deepEqual(readdirSync(dir.path).sort(), files.slice(0, 2).map((f) => f.slice(dir.path.length + 1)));
+    assert.deepEqual(readdirSync(dir).sort(), files.slice(0, 2).map((f) => f.slice(dir.length + 1)));
     assert.equal(statSync(damaged).size, victim);
     const records = await collect(wal.replay());
     const summary = checkRecoveredLog(records, { startsAt: 1, acked: acked.filter((a) => a.firstSeq <= records.at(-1)!.firstSeq) });
     assert.equal(wal.lastSequence, summary.last);
     assert.equal(await wal.append(batchFor(summary.last + 1, 1)), summary.last + 1, 'appending continues after the kept prefix');
     await wal.close();
-    const reopened = await WriteAheadLog.open(dir.path);
+    const reopened = await WriteAheadLog.open(dir);
     checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked: [] });
     await reopened.close();
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test('a record cut short in a file that is not the newest is corruption, not a torn tail', async () => {
-  const dir = makeTempDir('older-torn');
-  try {
-    const { files } = await writeLog(dir.path);
+  await inTempDir('older-torn', async (dir) => {
+    const { files } = await writeLog(dir);
     const older = files[0]!;
     truncateSync(older, statSync(older).size - 3);
-    await assert.rejects(WriteAheadLog.open(dir.path), (error: unknown) => error instanceof CorruptionError && error.file === older);
-  } finally {
-    dir.remove();
-  }
+    await assert.rejects(WriteAheadLog.open(dir), (error: unknown) => error instanceof CorruptionError && error.file === older);
+  });
 });
 
 test('a log file whose records do not carry the sequence numbers its name promises is corruption', async () => {
-  const dir = makeTempDir('renamed');
-  try {
-    const { files } = await writeLog(dir.path);
+  await inTempDir('renamed', async (dir) => {
+    const { files } = await writeLog(dir);
     // A copy of the second file under a name that claims other sequence numbers.
     const second = files[1]!;
     const bytes = readFileSync(second);
-    writeFileSync(join(dir.path, '0000000000000002.log'), bytes);
-    await assert.rejects(WriteAheadLog.open(dir.path), CorruptionError);
-  } finally {
-    dir.remove();
-  }
+    writeFileSync(join(dir, '0000000000000002.log'), bytes);
+    await assert.rejects(WriteAheadLog.open(dir), CorruptionError);
+  });
 });
 
 test('a record of a newer format version stops open with UnsupportedWalVersionError, even with keepValidPrefix, and nothing is touched', async () => {
-  const dir = makeTempDir('version');
-  try {
-    const { files, acked } = await writeLog(dir.path, 30);
+  await inTempDir('version', async (dir) => {
+    const { files, acked } = await writeLog(dir, 30);
     const newest = files.at(-1)!;
     const next = acked.at(-1)!.firstSeq + acked.at(-1)!.count;
     const future = encodeRecord(next, batchFor(next, 1));
@@ -149,7 +133,7 @@ test('a record of a newer format version stops open with UnsupportedWalVersionEr
     appendFileSync(newest, future);
     const before = readFileSync(newest);
     for (const recovery of ['strict', 'keepValidPrefix'] as const) {
-      await assert.rejects(WriteAheadLog.open(dir.path, { recovery }), (error: unknown) => {
+      await assert.rejects(WriteAheadLog.open(dir, { recovery }), (error: unknown) => {
         assert.ok(error instanceof UnsupportedWalVersionError);
         assert.equal(error.version, 2);
         assert.equal(error.file, newest);
@@ -157,7 +141,5 @@ test('a record of a newer format version stops open with UnsupportedWalVersionEr
       });
     }
     assert.deepEqual(readFileSync(newest), before);
-  } finally {
-    dir.remove();
-  }
+  });
 });

@@ -8,23 +8,20 @@ import { NONE_MODE_BUFFER_BYTES } from './group-commit.js';
 import { logFileName } from './log-files.js';
 import type { WalEntry } from './wal-entry.js';
 import type { WalOptions } from './wal-options.js';
-import { makeTempDir } from './test-support/temp-dir.js';
+import { inTempDir } from './test-support/temp-dir.js';
 import { batchFor, checkRecoveredLog, collect, entryMismatch, type Acked } from './test-support/workload.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 async function withLog(options: WalOptions, body: (wal: WriteAheadLog, dir: string) => Promise<void>): Promise<void> {
-  const dir = makeTempDir('unit');
-  try {
-    const wal = await WriteAheadLog.open(dir.path, options);
+  await inTempDir('unit', async (dir) => {
+    const wal = await WriteAheadLog.open(dir, options);
     try {
-      await body(wal, dir.path);
+      await body(wal, dir);
     } finally {
       await wal.close().catch(() => undefined);
     }
-  } finally {
-    dir.remove();
-  }
+  });
 }
 
 /** Appends a batch of workload content for the next sequence numbers; resolves with what was acknowledged. */
@@ -84,42 +81,36 @@ test('replay hands back valueIsText as written', async () => {
 });
 
 test('a reopened log continues after its last record with the same content', async () => {
-  const dir = makeTempDir('reopen');
-  try {
+  await inTempDir('reopen', async (dir) => {
     const acked: Acked[] = [];
     for (const durability of ['fsync', 'write', 'none'] as const) {
-      const wal = await WriteAheadLog.open(dir.path, { durability });
+      const wal = await WriteAheadLog.open(dir, { durability });
       assert.equal(wal.lastSequence, acked.reduce((n, a) => n + a.count, 0));
       acked.push(await appendNext(wal, 3), await appendNext(wal, 1));
       await wal.close();
     }
-    const wal = await WriteAheadLog.open(dir.path);
+    const wal = await WriteAheadLog.open(dir);
     checkRecoveredLog(await collect(wal.replay()), { startsAt: 1, acked, issuedThrough: 12 });
     assert.equal(wal.lastSequence, 12);
     await wal.close();
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test('nextSequence is the floor for an empty log and moves a non-empty log forward, never back', async () => {
-  const dir = makeTempDir('floor');
-  try {
-    let wal = await WriteAheadLog.open(dir.path, { nextSequence: 100 });
+  await inTempDir('floor', async (dir) => {
+    let wal = await WriteAheadLog.open(dir, { nextSequence: 100 });
     assert.equal(wal.lastSequence, 99);
     assert.equal(await wal.append(batchFor(100, 2)), 100);
     await wal.close();
-    wal = await WriteAheadLog.open(dir.path, { nextSequence: 5 });
+    wal = await WriteAheadLog.open(dir, { nextSequence: 5 });
     assert.equal(wal.lastSequence, 101, 'a lower floor changes nothing');
     await wal.close();
-    wal = await WriteAheadLog.open(dir.path, { nextSequence: 500 });
+    wal = await WriteAheadLog.open(dir, { nextSequence: 500 });
     assert.equal(await wal.append(batchFor(500, 1)), 500);
     assert.deepEqual((await collect(wal.replay())).map((r) => r.firstSeq), [100, 500]);
     await wal.close();
-    assert.deepEqual(logFiles(dir.path), [logFileName(100), logFileName(500)]);
-  } finally {
-    dir.remove();
-  }
+    assert.deepEqual(logFiles(dir), [logFileName(100), logFileName(500)]);
+  });
 });
 
 test('files rotate at maxFileBytes, each named for its first record', async () => {
@@ -185,29 +176,25 @@ test('truncateBefore deletes only files whose records all lie below the sequence
 });
 
 test('after truncating everything but an empty newest file, a reopen still knows the next sequence number', async () => {
-  const dir = makeTempDir('empty-newest');
-  try {
-    let wal = await WriteAheadLog.open(dir.path);
+  await inTempDir('empty-newest', async (dir) => {
+    let wal = await WriteAheadLog.open(dir);
     for (let i = 0; i < 5; i++) await appendNext(wal, 2);
     await wal.rotate();
     await wal.truncateBefore(11);
     await wal.close();
-    assert.deepEqual(logFiles(dir.path), [logFileName(11)]);
-    assert.equal(statSync(join(dir.path, logFileName(11))).size, 0);
-    wal = await WriteAheadLog.open(dir.path);
+    assert.deepEqual(logFiles(dir), [logFileName(11)]);
+    assert.equal(statSync(join(dir, logFileName(11))).size, 0);
+    wal = await WriteAheadLog.open(dir);
     assert.equal(wal.lastSequence, 10);
     assert.equal(await wal.append(batchFor(11, 1)), 11);
     await wal.close();
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test("'fsync' mode: an acknowledged batch is on stable storage, and a burst of appends shares one write and one fdatasync", async () => {
-  const dir = makeTempDir('fsync');
-  const sim = new CrashSimFileSystem({ seed: 1 });
-  try {
-    const wal = await WriteAheadLog.open(dir.path, { fs: sim, durability: 'fsync' });
+  await inTempDir('fsync', async (dir) => {
+    const sim = new CrashSimFileSystem({ seed: 1 });
+    const wal = await WriteAheadLog.open(dir, { fs: sim, durability: 'fsync' });
     await appendNext(wal, 1);
     assert.deepEqual(sim.unsyncedPaths(), [], 'nothing a power loss could take');
     const before = wal.stats();
@@ -217,9 +204,7 @@ test("'fsync' mode: an acknowledged batch is on stable storage, and a burst of a
     assert.equal(after.syncs - before.syncs, 1);
     assert.deepEqual(sim.unsyncedPaths(), []);
     await wal.close();
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test("'fsync' mode: appends made while an fdatasync is in flight go out together in the next group", async () => {
@@ -234,19 +219,16 @@ test("'fsync' mode: appends made while an fdatasync is in flight go out together
 });
 
 test("'write' mode: an acknowledged batch is in the file (the OS has it), and a background fdatasync follows", async () => {
-  const dir = makeTempDir('write');
-  const sim = new CrashSimFileSystem({ seed: 2 });
-  try {
-    const wal = await WriteAheadLog.open(dir.path, { fs: sim, durability: 'write', syncIntervalMs: 20 });
+  await inTempDir('write', async (dir) => {
+    const sim = new CrashSimFileSystem({ seed: 2 });
+    const wal = await WriteAheadLog.open(dir, { fs: sim, durability: 'write', syncIntervalMs: 20 });
     await appendNext(wal, 3);
-    assert.ok(bytesOnDisk(dir.path) > 0, 'written before the promise resolved');
+    assert.ok(bytesOnDisk(dir) > 0, 'written before the promise resolved');
     assert.equal(wal.durableSequence, 3);
     while (wal.stats().syncs === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.deepEqual(sim.unsyncedPaths(), [], 'the background sync made it durable');
     await wal.close();
-  } finally {
-    dir.remove();
-  }
+  });
 });
 
 test("'none' mode: appends stay in memory until sync(), close() or a full buffer", async () => {
@@ -269,10 +251,9 @@ test("'none' mode: appends stay in memory until sync(), close() or a full buffer
 
 test('sync() and close() leave nothing a power loss could take, in every mode', async () => {
   for (const durability of ['fsync', 'write', 'none'] as const) {
-    const dir = makeTempDir(`durable-${durability}`);
-    const sim = new CrashSimFileSystem({ seed: 3 });
-    try {
-      const wal = await WriteAheadLog.open(dir.path, { fs: sim, durability, maxFileBytes: 2048, syncIntervalMs: 60_000 });
+    await inTempDir(`durable-${durability}`, async (dir) => {
+      const sim = new CrashSimFileSystem({ seed: 3 });
+      const wal = await WriteAheadLog.open(dir, { fs: sim, durability, maxFileBytes: 2048, syncIntervalMs: 60_000 });
       for (let i = 0; i < 30; i++) void wal.append(batchFor(wal.lastSequence + 1, 2));
       await wal.sync();
       assert.deepEqual(sim.unsyncedPaths(), [], `${durability} sync`);
@@ -283,9 +264,7 @@ test('sync() and close() leave nothing a power loss could take, in every mode', 
       for (let i = 0; i < 30; i++) void wal.append(batchFor(wal.lastSequence + 1, 1));
       await wal.close();
       assert.deepEqual(sim.unsyncedPaths(), [], `${durability} close`);
-    } finally {
-      dir.remove();
-    }
+    });
   }
 });
 
@@ -328,9 +307,8 @@ test('bad arguments to replay and truncateBefore are ValidationErrors', async ()
 });
 
 test('bad options are ValidationErrors naming the option, and nothing is created', async () => {
-  const dir = makeTempDir('options');
-  try {
-    const target = join(dir.path, 'wal');
+  await inTempDir('options', async (dir) => {
+    const target = join(dir, 'wal');
     const bad: Array<[unknown, RegExp]> = [
       [{ durability: 'sometimes' }, /durability/],
       [{ syncIntervalMs: 0 }, /syncIntervalMs/],
@@ -352,10 +330,8 @@ test('bad options are ValidationErrors naming the option, and nothing is created
       });
     }
     await assert.rejects(WriteAheadLog.open('' as string), ValidationError);
-    assert.deepEqual(readdirSync(dir.path), []);
-  } finally {
-    dir.remove();
-  }
+    assert.deepEqual(readdirSync(dir), []);
+  });
 });
 
 test('after close every call is a ClosedError, and close is idempotent', async () => {
@@ -373,29 +349,23 @@ test('after close every call is a ClosedError, and close is idempotent', async (
 });
 
 test('open creates the directory, parents included', async () => {
-  const dir = makeTempDir('mkdir');
-  try {
-    const wal = await WriteAheadLog.open(join(dir.path, 'a', 'b'));
+  await inTempDir('mkdir', async (dir) => {
+    const wal = await WriteAheadLog.open(join(dir, 'a', 'b'));
     await appendNext(wal, 1);
     await wal.close();
-    assert.deepEqual(readdirSync(join(dir.path, 'a', 'b')), [logFileName(1)]);
-  } finally {
-    dir.remove();
-  }
+    assert.deepEqual(readdirSync(join(dir, 'a', 'b')), [logFileName(1)]);
+  });
 });
 
 test('files that are not log files are left alone', async () => {
-  const dir = makeTempDir('foreign');
-  try {
-    writeFileSync(join(dir.path, 'README.txt'), 'mine');
-    writeFileSync(join(dir.path, '12.log'), 'not a log name');
-    const wal = await WriteAheadLog.open(dir.path);
+  await inTempDir('foreign', async (dir) => {
+    writeFileSync(join(dir, 'README.txt'), 'mine');
+    writeFileSync(join(dir, '12.log'), 'not a log name');
+    const wal = await WriteAheadLog.open(dir);
     await appendNext(wal, 1);
     await wal.close();
-    assert.deepEqual(readdirSync(dir.path).sort(), [logFileName(1), '12.log', 'README.txt'].sort());
-  } finally {
-    dir.remove();
-  }
+    assert.deepEqual(readdirSync(dir).sort(), [logFileName(1), '12.log', 'README.txt'].sort());
+  });
 });
 
 test('replay follows a rotation that happens while it runs', async () => {

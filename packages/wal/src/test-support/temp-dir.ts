@@ -7,3 +7,13 @@ export function makeTempDir(label: string): { readonly path: string; remove(): v
   const path = mkdtempSync(join(tmpdir(), `silt-wal-${label}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
+
+/** Runs `body` with a fresh directory and removes it afterwards, whatever happens. */
+export async function inTempDir<T>(label: string, body: (path: string) => Promise<T>): Promise<T> {
+  const dir = makeTempDir(label);
+  try {
+    return await body(dir.path);
+  } finally {
+    dir.remove();
+  }
+}
