@@ -2,7 +2,7 @@ import type { FileHandle, FileSystem } from '@silt/fs';
 import { attempt } from './io-step.js';
 import { newLogFileInfo, type LogFileInfo } from './log-files.js';
 import { sealRecord } from './record-format.js';
-import { removeFiles } from './recovery.js';
+import { removeFiles, syncFile } from './durable-files.js';
 
 /**
  * Owns the newest log file: appends sealed records to it, fdatasyncs it,
@@ -44,21 +44,22 @@ export class LogWriter {
     const newest = files.at(-1);
     const continuing = newest === undefined ? floor : newest.lastSequence === undefined ? newest.firstSequence : newest.lastSequence + 1;
     const next = Math.max(continuing, floor);
-    let handle: FileHandle | undefined;
-    if (newest !== undefined) {
-      const kept = attempt('open', newest.path, () => fs.open(newest.path, 'readWrite'));
-      handle = kept;
-      await attempt('fsync', newest.path, () => kept.sync());
-    }
-    if (newest === undefined || next !== continuing) {
-      handle?.close();
+    if (newest !== undefined) await syncFile(fs, newest.path);
+    let handle: FileHandle;
+    if (newest !== undefined && next === continuing) {
+      handle = attempt('open', newest.path, () => fs.open(newest.path, 'readWrite'));
+    } else {
       const fresh = newLogFileInfo(directory, next);
       handle = attempt('create', fresh.path, () => fs.open(fresh.path, 'createNew'));
       files.push(fresh);
     }
-    const writer = new LogWriter(fs, directory, maxFileBytes, files, handle!, next);
-    await attempt('fsync directory', directory, () => fs.syncDirectory(directory));
-    return writer;
+    try {
+      await attempt('fsync directory', directory, () => fs.syncDirectory(directory));
+    } catch (error) {
+      handle.close();
+      throw error;
+    }
+    return new LogWriter(fs, directory, maxFileBytes, files, handle, next);
   }
 
   private get current(): LogFileInfo {
@@ -153,3 +154,4 @@ export class LogWriter {
     this.handle.close();
   }
 }
+

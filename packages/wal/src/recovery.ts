@@ -1,9 +1,9 @@
-import { dirname } from 'node:path';
 import type { FileSystem } from '@silt/fs';
 import { UnsupportedWalVersionError } from './errors.js';
 import { listLogFiles, type LogFileInfo } from './log-files.js';
 import { parseLogFile } from './log-reader.js';
 import { attempt } from './io-step.js';
+import { removeFiles, syncFile } from './durable-files.js';
 
 /**
  * What open found and repaired. A torn tail is normal after a crash; the
@@ -54,12 +54,12 @@ export async function recoverLog(fs: FileSystem, directory: string, recovery: 's
     const { end } = parsed;
     if (end.kind === 'clean') continue;
     if (end.kind === 'torn') {
-      await cutFile(fs, file.path, parsed.validLength);
+      await syncFile(fs, file.path, parsed.validLength);
       report = { ...report, tornTail: { file: file.path, offset: end.offset, bytesRemoved: bytes.length - end.offset, reason: end.reason } };
       continue;
     }
     if (recovery === 'strict' || end.error instanceof UnsupportedWalVersionError) throw end.error;
-    await cutFile(fs, file.path, parsed.validLength);
+    await syncFile(fs, file.path, parsed.validLength);
     const removed = files.splice(i + 1);
     await removeFiles(fs, removed);
     report = {
@@ -74,24 +74,4 @@ export async function recoverLog(fs: FileSystem, directory: string, recovery: 's
     };
   }
   return { files, report };
-}
-
-/** Truncates a file and fsyncs it, so the cut survives a power loss. */
-async function cutFile(fs: FileSystem, path: string, length: number): Promise<void> {
-  const handle = attempt('open', path, () => fs.open(path, 'readWrite'));
-  try {
-    attempt('truncate', path, () => handle.truncate(length));
-    await attempt('fsync', path, () => handle.sync());
-  } finally {
-    handle.close();
-  }
-}
-
-/** Unlinks log files, oldest first, and makes the deletions durable with one directory fsync. */
-export async function removeFiles(fs: FileSystem, files: readonly LogFileInfo[]): Promise<void> {
-  const first = files[0];
-  if (first === undefined) return;
-  for (const file of files) attempt('delete', file.path, () => fs.unlink(file.path));
-  const directory = dirname(first.path);
-  await attempt('fsync directory', directory, () => fs.syncDirectory(directory));
 }
