@@ -1,4 +1,5 @@
 import { ValidationError } from '@silt/fs';
+import { describe } from './describe-value.js';
 
 /** One operation of a batch. `valueIsText` travels with the value so the index can hand back the type it was given. */
 export type WalEntry =
@@ -38,12 +39,4 @@ function validateEntry(entry: unknown, index: number): void {
   if (valueIsText !== undefined && typeof valueIsText !== 'boolean') {
     throw new ValidationError(`entry ${index}: valueIsText must be a boolean when given, got ${describe(valueIsText)}`);
   }
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
-  return `${typeof value} ${String(value)}`;
 }

@@ -1,6 +1,6 @@
 import { nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
 import { FORMAT_MAX_RECORD_BYTES, RECORD_HEADER_BYTES } from './record-format.js';
-import { describe } from './wal-entry.js';
+import { describe } from './describe-value.js';
 
 /** When `append()` resolves; see README.md for what survives which crash. */
 export type Durability = 'fsync' | 'write' | 'none';

@@ -6,7 +6,8 @@ import { parseLogFile } from './log-reader.js';
 import { LogWriter } from './log-writer.js';
 import { encodedRecordBytes, encodeRecord } from './record-format.js';
 import { recoverLog, type RecoveryReport } from './recovery.js';
-import { validateEntries, describe, type WalEntry, type WalRecord } from './wal-entry.js';
+import { describe } from './describe-value.js';
+import { validateEntries, type WalEntry, type WalRecord } from './wal-entry.js';
 import { checkSequenceArgument, resolveWalOptions, type ResolvedWalOptions, type WalOptions } from './wal-options.js';
 
 export interface WalStats {
