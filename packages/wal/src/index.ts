@@ -10,3 +10,4 @@ export type { LogEnd, ParseOptions, ParsedLogFile } from './log-reader.js';
 export type { DecodedRecord } from './record-format.js';
 export { FORMAT_VERSION, FORMAT_MAX_RECORD_BYTES, RECORD_HEADER_BYTES } from './record-format.js';
 export { logFileName, sequenceOfLogFile } from './log-files.js';
+export { readLogRange } from './log-range-reader.js';

@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { CorruptionError, nodeFileSystem } from '@silt/fs';
+import { WriteAheadLog } from './write-ahead-log.js';
+import { readLogRange } from './log-range-reader.js';
+import type { WalEntry } from './wal-entry.js';
+
+const put = (n: number): WalEntry => ({ kind: 'put', key: new TextEncoder().encode(`k${n}`), value: new TextEncoder().encode(`v${n}`), valueIsText: true });
+
+test('a range read sees exactly the records that overlap it, across rotated files, while the log stays open', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'silt-wal-range-'));
+  try {
+    const wal = await WriteAheadLog.open(dir, { durability: 'write' });
+    for (let i = 1; i <= 30; i++) {
+      await wal.append(i % 3 === 0 ? [put(i), put(i + 1000)] : [put(i)]);
+      if (i % 10 === 0) await wal.rotate();
+    }
+    const last = wal.lastSequence;
+    const records = readLogRange(nodeFileSystem, dir, 5, 25);
+    assert.ok(records[0]!.firstSeq <= 5);
+    const lastRecord = records.at(-1)!;
+    assert.ok(lastRecord.firstSeq + lastRecord.entries.length - 1 >= 25);
+    for (let i = 1; i < records.length; i++) {
+      assert.equal(records[i]!.firstSeq, records[i - 1]!.firstSeq + records[i - 1]!.entries.length);
+    }
+    assert.equal(readLogRange(nodeFileSystem, dir, 1, last).reduce((n, r) => n + r.entries.length, 0), last);
+    assert.throws(() => readLogRange(nodeFileSystem, dir, 1, last + 5), CorruptionError);
+    await wal.truncateBefore(20);
+    assert.throws(() => readLogRange(nodeFileSystem, dir, 1, 5), CorruptionError);
+    await wal.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,36 @@
+import { CorruptionError, type FileSystem } from '@silt/fs';
+import { listLogFiles } from './log-files.js';
+import { parseLogFile } from './log-reader.js';
+import { attempt } from './io-step.js';
+import type { WalRecord } from './wal-entry.js';
+
+/**
+ * Reads the records covering one sequence range without opening the log for
+ * writing: nothing is cut, truncated or locked, so another thread or process
+ * (the flush worker) can read while the writer appends. The range must be
+ * wholly written; a gap in it is corruption.
+ */
+export function readLogRange(fs: FileSystem, directory: string, fromSequence: number, toSequence: number): WalRecord[] {
+  const files = listLogFiles(fs, directory);
+  const records: WalRecord[] = [];
+  let expected = fromSequence;
+  for (let i = 0; i < files.length && expected <= toSequence; i++) {
+    const file = files[i]!;
+    const next = files[i + 1];
+    if (next !== undefined && next.firstSequence <= fromSequence) continue;
+    if (file.firstSequence > toSequence) break;
+    const bytes = attempt('read', file.path, () => fs.readFile(file.path));
+    // The newest file may end in a write still in progress: that is its end, not damage.
+    const parsed = parseLogFile(bytes, { file: file.path, firstSequence: file.firstSequence, isLast: next === undefined, sequenceLimit: next?.firstSequence });
+    if (parsed.end.kind === 'corrupt') throw parsed.end.error;
+    for (const record of parsed.records) {
+      if (record.lastSeq < fromSequence || record.firstSeq > toSequence) continue;
+      records.push({ firstSeq: record.firstSeq, entries: record.entries });
+      expected = record.firstSeq + record.entries.length;
+    }
+  }
+  if (expected <= toSequence) {
+    throw new CorruptionError(directory, undefined, `the log lacks sequence numbers ${expected}..${toSequence} that the range ${fromSequence}..${toSequence} needs`);
+  }
+  return records;
+}
