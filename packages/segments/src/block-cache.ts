@@ -1,6 +1,5 @@
-/** A cached block: a `BlockRef` that also sits in the cache's recency list. */
+/** A cached block and its place in the recency list. */
 export class CacheNode {
-  generation = 0;
   newer: CacheNode | undefined;
   older: CacheNode | undefined;
 
@@ -20,8 +19,8 @@ const FRAME_REUSE_SLACK = 2 * FRAME_GRANULE;
  * The least-recently-used block cache of `file` mode, bounded by the bytes
  * it holds. A hit is one Map lookup and a few pointer moves. Evicted frames
  * are reused for the incoming block when their size fits, so a steady stream
- * of misses allocates nothing; an evicted node's generation changes, which
- * tells anyone still holding it that its bytes are gone.
+ * of misses allocates nothing (which is why bytes from the cache are only
+ * valid until the next block is read).
  */
 export class BlockCache {
   private readonly nodes = new Map<number, CacheNode>();
@@ -84,7 +83,6 @@ export class BlockCache {
     this.unlink(node);
     this.nodes.delete(node.block);
     this.used -= node.frame.length;
-    node.generation++;
     return node.frame;
   }
 

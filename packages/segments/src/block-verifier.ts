@@ -43,51 +43,82 @@ export class BlockVerifier {
 
   private checkStructure(block: number, bytes: Uint8Array): void {
     const { multiValue, blockSize } = this.header;
-    const problem = (at: number, detail: string): CorruptionError =>
-      new CorruptionError(this.file, this.index.offset(block) + at, `data block ${block}: ${detail}`);
+    const words = AlignedWords.over(bytes);
     let previousKeyStart = -1;
     let previousKeyLength = 0;
     let at = 0;
     while (at < bytes.length) {
-      if (at >= blockSize) throw problem(at, `an entry starts at ${at}, past the block size ${blockSize}`);
-      if (at + ENTRY_HEADER_BYTES > bytes.length) throw problem(at, 'entry header runs past the end of the block');
+      if (at >= blockSize) throw this.problem(block, at, `an entry starts at ${at}, past the block size ${blockSize}`);
+      if (at + ENTRY_HEADER_BYTES > bytes.length) throw this.problem(block, at, 'entry header runs past the end of the block');
       const flags = bytes[at]!;
       const keyLength = readU16(bytes, at + 1);
       const valueLength = readU32(bytes, at + 3);
-      checkFlags(flags, valueLength, multiValue, (detail) => problem(at, detail));
+      const badFlags = flagProblem(flags, valueLength, multiValue);
+      if (badFlags !== undefined) throw this.problem(block, at, badFlags);
       const keyStart = at + ENTRY_HEADER_BYTES;
       const end = keyStart + keyLength + valueLength;
-      if (valueLength > MAX_VALUE_BYTES || end > bytes.length) throw problem(at, 'entry runs past the end of the block');
-      const order =
-        previousKeyStart < 0
-          ? -this.index.compareFirstKey(block, bytes, keyStart, keyLength)
-          : compareBytes(bytes, keyStart, keyLength, bytes, previousKeyStart, previousKeyLength);
-      if (previousKeyStart < 0 ? order !== 0 : order < 0 || (order === 0 && !multiValue)) {
-        throw problem(at, previousKeyStart < 0 ? 'first key differs from the block index' : 'keys are out of order');
+      if (valueLength > MAX_VALUE_BYTES || end > bytes.length) throw this.problem(block, at, 'entry runs past the end of the block');
+      if (previousKeyStart < 0) {
+        if (this.index.compareFirstKey(block, bytes, keyStart, keyLength) !== 0) throw this.problem(block, at, 'first key differs from the block index');
+      } else {
+        const order = compareBytes(bytes, keyStart, keyLength, bytes, previousKeyStart, previousKeyLength);
+        if (order < 0 || (order === 0 && !multiValue)) throw this.problem(block, at, 'keys are out of order');
       }
-      if ((flags & ENTRY_ASCII) !== 0 && !isAscii(bytes, keyStart + keyLength, end)) throw problem(at, 'value flagged ASCII is not');
+      if ((flags & ENTRY_ASCII) !== 0 && !words.isAscii(bytes, keyStart + keyLength, end)) throw this.problem(block, at, 'value flagged ASCII is not');
       previousKeyStart = keyStart;
       previousKeyLength = keyLength;
       at = end;
     }
     if (block + 1 < this.index.count) {
       const order = this.index.compareFirstKey(block + 1, bytes, previousKeyStart, previousKeyLength);
-      if (order < 0 || (order === 0 && !multiValue)) throw problem(at, 'last key is not below the next block\'s first key');
+      if (order < 0 || (order === 0 && !multiValue)) throw this.problem(block, at, "last key is not below the next block's first key");
     }
   }
-}
 
-function checkFlags(flags: number, valueLength: number, multiValue: boolean, problem: (detail: string) => CorruptionError): void {
-  if ((flags & ~ENTRY_KNOWN_FLAGS) !== 0) throw problem(`unknown entry flags 0x${flags.toString(16)}`);
-  if ((flags & ENTRY_TOMBSTONE) !== 0) {
-    if (flags !== ENTRY_TOMBSTONE || valueLength !== 0) throw problem('a tombstone with a value');
-    if (multiValue) throw problem('a tombstone in a multi-value segment');
-  } else if ((flags & ENTRY_ASCII) !== 0 && (flags & ENTRY_STRING) === 0) {
-    throw problem('ASCII flag without the string flag');
+  private problem(block: number, at: number, detail: string): CorruptionError {
+    return new CorruptionError(this.file, this.index.offset(block) + at, `data block ${block}: ${detail}`);
   }
 }
 
-function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return false;
-  return true;
+function flagProblem(flags: number, valueLength: number, multiValue: boolean): string | undefined {
+  if ((flags & ~ENTRY_KNOWN_FLAGS) !== 0) return `unknown entry flags 0x${flags.toString(16)}`;
+  if ((flags & ENTRY_TOMBSTONE) !== 0) {
+    if (flags !== ENTRY_TOMBSTONE || valueLength !== 0) return 'a tombstone with a value';
+    if (multiValue) return 'a tombstone in a multi-value segment';
+  } else if ((flags & ENTRY_ASCII) !== 0 && (flags & ENTRY_STRING) === 0) {
+    return 'ASCII flag without the string flag';
+  }
+  return undefined;
+}
+
+/**
+ * ASCII checks a word at a time: a byte loop costs ~1.3 ns a byte in V8,
+ * which made the ASCII check of a block as slow as its CRC.
+ */
+class AlignedWords {
+  private constructor(
+    private readonly words: Int32Array,
+    /** Index in `bytes` of the first byte of `words[0]`. */
+    private readonly first: number,
+  ) {}
+
+  static over(bytes: Uint8Array): AlignedWords {
+    const skip = (4 - (bytes.byteOffset % 4)) % 4;
+    const count = Math.max(0, Math.floor((bytes.length - skip) / 4));
+    return new AlignedWords(new Int32Array(bytes.buffer, bytes.byteOffset + skip, count), skip);
+  }
+
+  isAscii(bytes: Uint8Array, start: number, end: number): boolean {
+    let any = 0;
+    let i = start;
+    while (i < end && (i - this.first) % 4 !== 0) any |= bytes[i++]!;
+    const wordEnd = this.first + (Math.floor((end - this.first) / 4) * 4);
+    if (i >= this.first && wordEnd > i) {
+      const words = this.words;
+      for (let w = (i - this.first) >> 2, last = (wordEnd - this.first) >> 2; w < last; w++) any |= words[w]!;
+      i = wordEnd;
+    }
+    while (i < end) any |= bytes[i++]!;
+    return (any & 0x80808080) === 0;
+  }
 }

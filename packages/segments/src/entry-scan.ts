@@ -1,5 +1,5 @@
 import type { BlockIndex } from './block-index.js';
-import type { BlockSource } from './block-ref.js';
+import type { BlockSource } from './block-source.js';
 import { ENTRY_HEADER_BYTES } from './format.js';
 import { compareBytes } from './key-bytes.js';
 import { readU16, readU32 } from './little-endian.js';
@@ -8,7 +8,7 @@ import type { Bound } from './range-options.js';
 /** Where the scan stands: valid until the scan is resumed. The same object is reused for every entry. */
 export interface ScanPosition {
   bytes: Buffer;
-  /** Offset of the entry within `bytes`. */
+  /** Offset of the entry within `bytes` (which may hold more than its block). */
   at: number;
   block: number;
 }
@@ -36,18 +36,18 @@ function aboveUpper(bytes: Uint8Array, at: number, upper: Bound): boolean {
  * the last block whose first key is below the lower bound (at or below it
  * for an exclusive bound), which is where the first key in range can be even
  * when a run of equal keys spans blocks. Blocks are parsed in place: the
- * verifier already checked their structure.
+ * verifier already checked their structure. After each yield the block's
+ * bytes are asked for again (see BlockSource).
  */
 export function* scanForward(source: BlockSource, blocks: BlockIndex, lower: Bound | undefined, upper: Bound | undefined): Generator<ScanPosition> {
   const position: ScanPosition = { bytes: Buffer.alloc(0), at: 0, block: 0 };
   let block = lower === undefined ? 0 : Math.max(0, blocks.lastBlockBefore(lower.key, !lower.inclusive));
   let reachedLower = lower === undefined;
   for (; block < blocks.count; block++) {
-    let ref = source.acquire(block);
-    let generation = ref.generation;
-    let at = 0;
-    while (at < ref.bytes.length) {
-      const bytes = ref.bytes;
+    let bytes = source.bytesOf(block);
+    let at = source.blockStart(block);
+    const end = at + blocks.length(block);
+    while (at < end) {
       const next = entryEnd(bytes, at);
       if (!reachedLower) {
         if (belowLower(bytes, at, lower!)) {
@@ -61,10 +61,7 @@ export function* scanForward(source: BlockSource, blocks: BlockIndex, lower: Bou
       position.at = at;
       position.block = block;
       yield position;
-      if (ref.generation !== generation) {
-        ref = source.acquire(block);
-        generation = ref.generation;
-      }
+      bytes = source.bytesOf(block);
       at = next;
     }
   }
@@ -76,11 +73,10 @@ export function* scanBackward(source: BlockSource, blocks: BlockIndex, lower: Bo
   let block = upper === undefined ? blocks.count - 1 : blocks.lastBlockBefore(upper.key, upper.inclusive);
   let reachedUpper = upper === undefined;
   for (; block >= 0; block--) {
-    let ref = source.acquire(block);
-    let generation = ref.generation;
-    const starts = entryStarts(ref.bytes);
+    let bytes = source.bytesOf(block);
+    const start = source.blockStart(block);
+    const starts = entryStarts(bytes, start, start + blocks.length(block));
     for (let i = starts.length - 1; i >= 0; i--) {
-      const bytes = ref.bytes;
       const at = starts[i]!;
       if (!reachedUpper) {
         if (aboveUpper(bytes, at, upper!)) continue;
@@ -91,16 +87,13 @@ export function* scanBackward(source: BlockSource, blocks: BlockIndex, lower: Bo
       position.at = at;
       position.block = block;
       yield position;
-      if (ref.generation !== generation) {
-        ref = source.acquire(block);
-        generation = ref.generation;
-      }
+      bytes = source.bytesOf(block);
     }
   }
 }
 
-function entryStarts(bytes: Uint8Array): number[] {
+function entryStarts(bytes: Uint8Array, start: number, end: number): number[] {
   const starts: number[] = [];
-  for (let at = 0; at < bytes.length; at = entryEnd(bytes, at)) starts.push(at);
+  for (let at = start; at < end; at = entryEnd(bytes, at)) starts.push(at);
   return starts;
 }

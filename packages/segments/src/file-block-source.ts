@@ -1,17 +1,19 @@
 import { ClosedError, CorruptionError, IoError, type FileHandle } from '@silt/fs';
 import { BlockCache } from './block-cache.js';
 import type { BlockIndex } from './block-index.js';
-import type { BlockRef, BlockSource } from './block-ref.js';
+import type { BlockSource } from './block-source.js';
 import type { BlockVerifier } from './block-verifier.js';
 
 /**
  * `file` mode: blocks are read with positioned reads into a bounded LRU
  * cache and verified on every load, so a process can serve a segment larger
  * than its memory. A block larger than the whole cache is read, verified and
- * used without being cached.
+ * kept aside alone (the last such block only), outside the budget.
  */
 export class FileBlockSource implements BlockSource {
   private readonly cache: BlockCache;
+  private oversizeBlock = -1;
+  private oversizeBytes: Buffer = Buffer.alloc(0);
   private closed = false;
 
   constructor(
@@ -27,18 +29,26 @@ export class FileBlockSource implements BlockSource {
     return this.cache.usedBytes;
   }
 
-  acquire(block: number): BlockRef {
-    return this.cache.get(block) ?? this.load(block);
+  bytesOf(block: number): Buffer {
+    const node = this.cache.get(block);
+    if (node !== undefined) return node.bytes;
+    return block === this.oversizeBlock ? this.oversizeBytes : this.load(block);
+  }
+
+  blockStart(): number {
+    return 0;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.cache.clear();
+    this.oversizeBlock = -1;
+    this.oversizeBytes = Buffer.alloc(0);
     this.handle.close();
   }
 
-  private load(block: number): BlockRef {
+  private load(block: number): Buffer {
     if (this.closed) throw new ClosedError(`segment reader for ${this.handle.path}`);
     const length = this.index.length(block);
     const node = this.cache.claim(block, length);
@@ -50,7 +60,11 @@ export class FileBlockSource implements BlockSource {
       if (node !== undefined) this.cache.drop(block);
       throw error;
     }
-    return node ?? { bytes, generation: 0 };
+    if (node === undefined) {
+      this.oversizeBlock = block;
+      this.oversizeBytes = bytes;
+    }
+    return bytes;
   }
 
   private readFully(block: number, target: Buffer): void {

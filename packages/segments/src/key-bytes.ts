@@ -1,5 +1,6 @@
 import { ValidationError } from '@silt/fs';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from './format.js';
+import { FNV_OFFSET_BASIS, FNV_PRIME, finishHash } from './key-hash.js';
 
 /** Keys and values are strings (stored as UTF-8) or raw bytes; keys order by their bytes. */
 export type Key = string | Uint8Array;
@@ -16,18 +17,24 @@ export const KEY_SCRATCH = new Uint8Array(MAX_KEY_BYTES * 3);
 /**
  * UTF-8-encodes `key` into KEY_SCRATCH exactly as `Buffer.from(key)` would
  * (a lone surrogate becomes U+FFFD) and returns the byte length, or -1 when
- * the key is longer than any stored key can be.
+ * the key is longer than any stored key can be. The key's hash (see
+ * key-hash.ts) is computed in the same pass and left in `scratchKeyHash`.
  */
 export function encodeKeyToScratch(key: string): number {
   const units = key.length;
   if (units > MAX_KEY_BYTES) return -1;
   const out = KEY_SCRATCH;
   let at = 0;
+  let hash = FNV_OFFSET_BASIS;
   for (let i = 0; i < units; i++) {
     let code = key.charCodeAt(i);
     if (code < 0x80) {
       out[at++] = code;
-    } else if (code < 0x800) {
+      hash = Math.imul(hash ^ code, FNV_PRIME);
+      continue;
+    }
+    const start = at;
+    if (code < 0x800) {
       out[at++] = 0xc0 | (code >> 6);
       out[at++] = 0x80 | (code & 0x3f);
     } else if (code >= 0xd800 && code <= 0xdfff) {
@@ -49,9 +56,14 @@ export function encodeKeyToScratch(key: string): number {
       out[at++] = 0x80 | ((code >> 6) & 0x3f);
       out[at++] = 0x80 | (code & 0x3f);
     }
+    for (let j = start; j < at; j++) hash = Math.imul(hash ^ out[j]!, FNV_PRIME);
   }
+  scratchKeyHash = finishHash(hash);
   return at > MAX_KEY_BYTES ? -1 : at;
 }
+
+/** The hash of the key last encoded by `encodeKeyToScratch`. */
+export let scratchKeyHash = 0;
 
 /** The bytes of a key given by a caller, checked for type and size. `what` names it in errors. */
 export function keyToBytes(key: unknown, what: string): Uint8Array {

@@ -1,12 +1,15 @@
 import { ClosedError } from '@silt/fs';
 import type { BlockIndex } from './block-index.js';
-import type { BlockRef, BlockSource } from './block-ref.js';
+import type { BlockSource } from './block-source.js';
 import type { BlockVerifier } from './block-verifier.js';
 
-/** `memory` mode: the whole file is one Buffer; each block is verified the first time it is used, then served as a view. */
+const NO_BYTES = Buffer.alloc(0);
+
+/** `memory` mode: the whole file is one Buffer; each block is verified the first time it is used. */
 export class MemoryBlockSource implements BlockSource {
-  private refs: (BlockRef | undefined)[];
-  private file: Buffer | undefined;
+  private file: Buffer;
+  private verified: Uint8Array;
+  private closed = false;
 
   constructor(
     file: Buffer,
@@ -15,25 +18,28 @@ export class MemoryBlockSource implements BlockSource {
     private readonly name: string,
   ) {
     this.file = file;
-    this.refs = new Array<BlockRef | undefined>(index.count);
+    this.verified = new Uint8Array(index.count);
   }
 
-  acquire(block: number): BlockRef {
-    return this.refs[block] ?? this.load(block);
+  bytesOf(block: number): Buffer {
+    if (this.verified[block] === 0) this.verify(block);
+    return this.file;
+  }
+
+  blockStart(block: number): number {
+    return this.index.offset(block);
   }
 
   close(): void {
-    this.file = undefined;
-    this.refs = [];
+    this.closed = true;
+    this.file = NO_BYTES;
+    this.verified = new Uint8Array(this.index.count);
   }
 
-  private load(block: number): BlockRef {
-    if (this.file === undefined) throw new ClosedError(`segment reader for ${this.name}`);
+  private verify(block: number): void {
+    if (this.closed) throw new ClosedError(`segment reader for ${this.name}`);
     const start = this.index.offset(block);
-    const bytes = this.file.subarray(start, start + this.index.length(block));
-    this.verifier.verify(block, bytes);
-    const ref: BlockRef = { bytes, generation: 0 };
-    this.refs[block] = ref;
-    return ref;
+    this.verifier.verify(block, this.file.subarray(start, start + this.index.length(block)));
+    this.verified[block] = 1;
   }
 }

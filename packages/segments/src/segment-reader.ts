@@ -1,6 +1,6 @@
 import { ClosedError, CorruptionError, IoError, ValidationError, type FileHandle } from '@silt/fs';
 import type { BlockIndex } from './block-index.js';
-import type { BlockSource } from './block-ref.js';
+import type { BlockSource } from './block-source.js';
 import { BlockVerifier } from './block-verifier.js';
 import { scanBackward, scanForward, type ScanPosition } from './entry-scan.js';
 import { FileBlockSource } from './file-block-source.js';
@@ -13,6 +13,7 @@ import {
   compareBytes,
   describeType,
   encodeKeyToScratch,
+  scratchKeyHash,
   keyToBytes,
   type Key,
   type Value,
@@ -240,7 +241,7 @@ export class SegmentReader<K extends Key = string> {
       if (previous === undefined || compareBytes(previous, 0, previous.length, key, 0, key.length) !== 0) {
         distinct++;
         previous = new Uint8Array(key);
-        if (!this.probe(previous, previous.length) || this.foundBlock !== block || this.foundAt !== at) {
+        if (!this.probe(previous, previous.length, hashKeyBytes(previous, 0, previous.length)) || this.foundBlock !== block || this.foundAt !== at) {
           throw new CorruptionError(this.file, this.blocks.offset(block) + at, `the hash index does not lead to key #${distinct - 1}`);
         }
       }
@@ -272,14 +273,13 @@ export class SegmentReader<K extends Key = string> {
     if (this.closed) throw new ClosedError(`segment reader for ${this.file}`);
     if (typeof key === 'string') {
       const length = encodeKeyToScratch(key);
-      return length >= 0 && this.probe(KEY_SCRATCH, length);
+      return length >= 0 && this.probe(KEY_SCRATCH, length, scratchKeyHash);
     }
     if (!(key instanceof Uint8Array)) throw new ValidationError(`key must be a string or a Uint8Array, got ${describeType(key)}`);
-    return key.length <= MAX_KEY_BYTES && this.probe(key, key.length);
+    return key.length <= MAX_KEY_BYTES && this.probe(key, key.length, hashKeyBytes(key, 0, key.length));
   }
 
-  private probe(key: Uint8Array, length: number): boolean {
-    const hash = hashKeyBytes(key, 0, length);
+  private probe(key: Uint8Array, length: number, hash: number): boolean {
     const tag = slotTag(hash);
     const slots = this.slots;
     const mask = this.slotMask;
@@ -288,11 +288,13 @@ export class SegmentReader<K extends Key = string> {
       if (block === EMPTY_SLOT) return false;
       const word = slots[slot * 2]!;
       if ((word & 0xffff) !== tag) continue;
-      const bytes = this.source.acquire(block >>> 0).bytes;
-      const at = word >>> 16;
+      const source = this.source;
+      const bytes = source.bytesOf(block >>> 0);
+      const start = source.blockStart(block >>> 0);
+      const at = start + (word >>> 16);
       if (readU16(bytes, at + 1) !== length) continue;
-      if (at + ENTRY_HEADER_BYTES + length + readU32(bytes, at + 3) > bytes.length) {
-        throw new CorruptionError(this.file, this.blocks.offset(block >>> 0) + at, `hash slot ${slot} does not name an entry`);
+      if (at + ENTRY_HEADER_BYTES + length + readU32(bytes, at + 3) > start + this.blocks.length(block >>> 0)) {
+        throw new CorruptionError(this.file, this.blocks.offset(block >>> 0) + (word >>> 16), `hash slot ${slot} does not name an entry`);
       }
       if (!bytesEqual(bytes, at + ENTRY_HEADER_BYTES, key, 0, length)) continue;
       this.foundBytes = bytes;
