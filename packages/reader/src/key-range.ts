@@ -1,15 +1,12 @@
-import type { KeyBounds } from './entry-source.js';
+import type { SourceRange } from './entry-source.js';
 import { compareBytes, prefixSuccessor } from './key-bytes.js';
 
-/** A range request with every bound already in key bytes. */
-export interface ByteRange {
+/** At most one lower and one upper bound on key bytes. */
+export interface KeyBounds {
   readonly gte?: Uint8Array;
   readonly gt?: Uint8Array;
   readonly lte?: Uint8Array;
   readonly lt?: Uint8Array;
-  readonly prefix?: Uint8Array;
-  readonly reverse?: boolean;
-  readonly limit?: number;
 }
 
 function tighterLower(a: KeyBounds, key: Uint8Array, exclusive: boolean): KeyBounds {
@@ -33,7 +30,7 @@ function tighterUpper(a: KeyBounds, key: Uint8Array, exclusive: boolean): KeyBou
 }
 
 /** Folds `prefix` and the four bounds into at most one lower and one upper bound. */
-export function boundsOf(range: ByteRange): KeyBounds {
+export function boundsOf(range: SourceRange): KeyBounds {
   let bounds: KeyBounds = {};
   if (range.gte !== undefined) bounds = tighterLower(bounds, range.gte, false);
   if (range.gt !== undefined) bounds = tighterLower(bounds, range.gt, true);

@@ -1,4 +1,4 @@
-import type { EntrySource, KeyBounds, SourceEntry } from './entry-source.js';
+import type { EntrySource, SourceEntry, SourceRange } from './entry-source.js';
 import { compareBytes } from './key-bytes.js';
 
 interface Cursor {
@@ -13,19 +13,15 @@ interface Cursor {
  * the newest source that holds it says (tombstones included, so callers can
  * both skip them and carry them through a merge).
  */
-export function* mergeSources(
-  sources: readonly EntrySource[],
-  bounds: KeyBounds,
-  reverse: boolean,
-): Generator<SourceEntry, void, undefined> {
-  const direction = reverse ? -1 : 1;
+export function* mergeSources(sources: readonly EntrySource[], range: SourceRange): Generator<SourceEntry, void, undefined> {
+  const direction = range.reverse === true ? -1 : 1;
   const before = (a: Cursor, b: Cursor): boolean => {
     const order = compareBytes(a.entry.key, b.entry.key) * direction;
     return order < 0 || (order === 0 && a.rank < b.rank);
   };
   const heap = new CursorHeap(before);
   sources.forEach((source, rank) => {
-    const iterator = source.entries(bounds, reverse);
+    const iterator = source.entries(range);
     const first = iterator.next();
     if (first.done !== true) heap.push({ entry: first.value, rank, iterator });
   });

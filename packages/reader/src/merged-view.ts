@@ -1,5 +1,9 @@
-import type { EntrySource, Lookup, SourceEntry } from './entry-source.js';
-import { boundsOf, type ByteRange } from './key-range.js';
+import type { EntrySource, Lookup, SourceEntry, SourceRange } from './entry-source.js';
+
+/** A range read: bounds in key bytes, direction, and a limit on live results. */
+export interface ByteRange extends SourceRange {
+  readonly limit?: number;
+}
 import { mergeSources } from './merged-iterator.js';
 import { commonPrefixLength, startsWith, utf8Boundary } from './key-bytes.js';
 import { SortedEditDistance } from './edit-distance.js';
@@ -49,7 +53,7 @@ export class MergedView {
     const limit = range.limit ?? Infinity;
     if (limit <= 0) return;
     let yielded = 0;
-    for (const entry of mergeSources(this.sources, boundsOf(range), range.reverse === true)) {
+    for (const entry of mergeSources(this.sources, range)) {
       if (entry.kind === 'tombstone') continue;
       yield entry;
       if (++yielded >= limit) return;
@@ -58,7 +62,7 @@ export class MergedView {
 
   /** Entries, tombstones included, as a merge writes them out. */
   entries(range: ByteRange = {}): Generator<SourceEntry, void, undefined> {
-    return mergeSources(this.sources, boundsOf(range), range.reverse === true);
+    return mergeSources(this.sources, range);
   }
 
   /**

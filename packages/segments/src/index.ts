@@ -15,3 +15,11 @@ export {
 export type { SegmentBuilderOptions, SegmentReaderOptions, SegmentBytesOptions, AccessMode, KeyEncoding } from './segment-options.js';
 export { UnsupportedVersionError, KeyOrderError } from './segment-errors.js';
 export { FORMAT_VERSION, MAX_KEY_BYTES, MAX_VALUE_BYTES, DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE } from './format.js';
+export { Manifest, manifestOptionsSchema, DEFAULT_BUSY_TIMEOUT_MS } from './manifest.js';
+export type { ManifestOptions, ManifestRole } from './manifest.js';
+export { MANIFEST_FILE, MANIFEST_FORMAT_VERSION, MANIFEST_APPLICATION_ID, segmentFileName, newSegmentSchema, manifestChangeSchema } from './manifest-schema.js';
+export type { SegmentRecord, NewSegment, Generation, Lease, ManifestChange } from './manifest-schema.js';
+export { StaleCommitError, ManifestVersionError, ManifestNotFoundError, GenerationNotFoundError } from './manifest-errors.js';
+export { WriterLock, LockError, WRITER_LOCK_FILE, WRITER_PID_FILE } from './writer-lock.js';
+export type { WriterLockOptions } from './writer-lock.js';
+export { isProcessAlive } from './lease-liveness.js';

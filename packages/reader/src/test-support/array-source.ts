@@ -1,6 +1,6 @@
-import type { EntrySource, KeyBounds, Lookup, SourceEntry } from '../entry-source.js';
+import type { EntrySource, Lookup, SourceEntry, SourceRange } from '../entry-source.js';
 import { compareBytes } from '../key-bytes.js';
-import { isWithin } from '../key-range.js';
+import { boundsOf, isWithin } from '../key-range.js';
 
 /** An EntrySource over a plain array, the simplest thing that can be right. */
 export class ArraySource implements EntrySource {
@@ -15,21 +15,22 @@ export class ArraySource implements EntrySource {
   lookup(key: Uint8Array): Lookup | undefined {
     const entry = this.sorted.find((candidate) => compareBytes(candidate.key, key) === 0);
     if (entry === undefined) return undefined;
-    return entry.kind === 'put' ? { kind: 'put', value: entry.value, valueIsText: entry.valueIsText } : { kind: 'tombstone' };
+    return entry.kind === 'put' ? { kind: 'put', value: entry.value } : { kind: 'tombstone' };
   }
 
-  entries(bounds: KeyBounds, reverse: boolean): Iterator<SourceEntry> {
+  entries(range: SourceRange): Iterator<SourceEntry> {
+    const bounds = boundsOf(range);
     const inside = this.sorted.filter((entry) => isWithin(entry.key, bounds));
-    return (reverse ? inside.reverse() : inside)[Symbol.iterator]();
+    return (range.reverse === true ? inside.reverse() : inside)[Symbol.iterator]();
   }
 }
 
 const encoder = new TextEncoder();
 
 export function put(key: string, value: string): SourceEntry {
-  return { key: encoder.encode(key), kind: 'put', value: encoder.encode(value), valueIsText: true };
+  return { key: encoder.encode(key), kind: 'put', value };
 }
 
 export function tombstone(key: string): SourceEntry {
-  return { key: encoder.encode(key), kind: 'tombstone', value: new Uint8Array(0), valueIsText: false };
+  return { key: encoder.encode(key), kind: 'tombstone' };
 }

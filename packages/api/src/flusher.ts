@@ -1,0 +1,104 @@
+import type { WriteAheadLog } from '@silt/wal';
+import type { Generation, Manifest } from '@silt/segments';
+import type { SegmentWorkerPool } from '@silt/merger';
+import type { Memtable } from './memtable.js';
+import type { IndexLayout } from './index-layout.js';
+
+/** What one flush did, as the `flush` event reports it. */
+export interface FlushEvent {
+  readonly generation: number;
+  readonly segmentId: number;
+  readonly entries: number;
+  readonly tombstones: number;
+  readonly bytes: number;
+  readonly fromSequence: number;
+  readonly toSequence: number;
+  readonly durationMs: number;
+}
+
+export interface FlusherHost {
+  readonly layout: IndexLayout;
+  readonly wal: WriteAheadLog;
+  readonly manifest: Manifest;
+  readonly pool: SegmentWorkerPool;
+  /** In 'none' mode the log may hold records only in memory; a flush must write them out first. */
+  readonly logMayBuffer: boolean;
+  /** Called once the segment is committed: swap it in for the memtable. */
+  installed(table: Memtable, generation: Generation, event: FlushEvent): void;
+}
+
+/**
+ * Turns sealed memtables into segments, one at a time and in sequence
+ * order, so that segments cover ordered, disjoint sequence ranges. The
+ * chain of a flush: build the segment from the log range in a worker
+ * (fsynced with its directory), commit it to the manifest with the log
+ * position it covers, swap it in for the memtable, then delete the log
+ * files it covers.
+ */
+export class Flusher {
+  private chain: Promise<void> = Promise.resolve();
+  private pending = 0;
+  flushes = 0;
+
+  constructor(private readonly host: FlusherHost) {}
+
+  /** Queues `table` for flushing; resolves when it (and every table queued before it) is in a segment. */
+  enqueue(table: Memtable): Promise<void> {
+    this.pending++;
+    const flushed = this.chain.then(() => this.flushOne(table));
+    this.chain = flushed.finally(() => this.pending--);
+    return flushed;
+  }
+
+  /** Resolves when every queued table is flushed, or rejects with the first flush failure. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  get queued(): number {
+    return this.pending;
+  }
+
+  private async flushOne(table: Memtable): Promise<void> {
+    const started = performance.now();
+    const { layout, wal, manifest, pool } = this.host;
+    const fromSequence = table.firstSequence;
+    const toSequence = table.lastSequence;
+    if (this.host.logMayBuffer) await wal.sync();
+    const segmentId = manifest.allocateSegmentId();
+    const built = await pool.flush({
+      walDirectory: layout.walDirectory,
+      fromSequence,
+      toSequence,
+      segmentPath: layout.segmentPath(segmentId),
+    });
+    const generation = manifest.commit({
+      add: [
+        {
+          id: segmentId,
+          minSequence: fromSequence,
+          maxSequence: toSequence,
+          minKey: built.minKey,
+          maxKey: built.maxKey,
+          bytes: built.bytes,
+          entries: built.entries,
+          tombstones: built.tombstones,
+        },
+      ],
+      walCoveredSequence: toSequence,
+    });
+    const event: FlushEvent = {
+      generation: generation.generation,
+      segmentId,
+      entries: built.entries,
+      tombstones: built.tombstones,
+      bytes: built.bytes,
+      fromSequence,
+      toSequence,
+      durationMs: performance.now() - started,
+    };
+    this.host.installed(table, generation, event);
+    this.flushes++;
+    await wal.truncateBefore(toSequence + 1);
+  }
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
+import { fileSystemSchema } from '@silt/segments';
+
+const MIB = 1024 * 1024;
+
+/**
+ * Options of `Index.open`, as a zod schema a caller can reuse to validate
+ * its own configuration. Unknown options are errors: a typo must not fall
+ * back to a default in silence.
+ */
+export const indexOptionsSchema = z.strictObject({
+  /** When a write's promise resolves: see the guarantees table in the README. Default 'write'. */
+  durability: z.enum(['fsync', 'write', 'none']).default('write'),
+  /** Flush new writes into a segment this often, so other processes see them (keyvi's default). Default 1000 ms. */
+  refreshIntervalMs: z.number().int().min(1).max(2 ** 31 - 1).default(1000),
+  /** Flush early once the active memtable holds about this many bytes. Default 64 MiB. */
+  memtableBytes: z.number().int().min(1024).max(4096 * MIB).default(64 * MIB),
+  /** In 'write' mode, how often the log is fdatasynced in the background. Default 200 ms. */
+  syncIntervalMs: z.number().int().min(1).max(2 ** 31 - 1).default(200),
+  /** How segments are read: 'memory' loads each file whole; 'file' reads blocks through a bounded cache. Default 'memory'. */
+  accessMode: z.enum(['memory', 'file']).default('memory'),
+  /** Block cache per segment in 'file' mode. Default 8 MiB. */
+  cacheBytes: z.number().int().min(0).max(64 * 1024 * MIB).default(8 * MIB),
+  /** Keys come back from range/near/fuzzy as strings ('utf8') or Uint8Arrays ('binary'). Default 'utf8'. */
+  keyEncoding: z.enum(['utf8', 'binary']).default('utf8'),
+  /** Largest value accepted. Default 16 MiB; values must also fit a log record with their batch. */
+  maxValueBytes: z.number().int().min(1).max(256 * MIB).default(16 * MIB),
+  /** What to do with a damaged log record followed by good ones: refuse to open, or keep the valid prefix. Default 'strict'. */
+  walRecovery: z.enum(['strict', 'keepValidPrefix']).default('strict'),
+  /** The file system every byte goes through; tests pass a simulated one (builds then run on this thread). */
+  fs: fileSystemSchema.optional(),
+});
+
+export type IndexOptions = z.input<typeof indexOptionsSchema>;
+export type ResolvedIndexOptions = Omit<z.output<typeof indexOptionsSchema>, 'fs'> & { readonly fs: FileSystem; readonly simulatedFs: boolean };
+
+export function resolveIndexOptions(options: unknown): ResolvedIndexOptions {
+  const parsed = indexOptionsSchema.safeParse(options ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`);
+    throw new ValidationError(`invalid index options: ${problems.join('; ')}`);
+  }
+  const { fs, ...rest } = parsed.data;
+  return { ...rest, fs: fs ?? nodeFileSystem, simulatedFs: fs !== undefined && fs !== nodeFileSystem };
+}

@@ -1,0 +1,38 @@
+import type { WalStats } from '@silt/wal';
+import type { Durability } from '@silt/wal';
+
+export interface SegmentStats {
+  readonly id: number;
+  readonly entries: number;
+  readonly tombstones: number;
+  readonly bytes: number;
+  readonly minSequence: number;
+  readonly maxSequence: number;
+}
+
+/** A picture of the index at one moment, for dashboards and `silt stats`. */
+export interface IndexStats {
+  readonly directory: string;
+  readonly durability: Durability;
+  /** The manifest generation this writer serves; other processes see it after a refresh. */
+  readonly generation: number;
+  /** Live segments, oldest first. */
+  readonly segments: readonly SegmentStats[];
+  readonly segmentBytes: number;
+  readonly memtable: {
+    /** Entries and approximate bytes in the active memtable. */
+    readonly entries: number;
+    readonly bytes: number;
+    /** Sealed memtables waiting for (or in) a flush. */
+    readonly sealed: number;
+  };
+  /** Last sequence number assigned, and the last one covered by segments. */
+  readonly lastSequence: number;
+  readonly coveredSequence: number;
+  readonly flushes: number;
+  /** Writes that had to wait because flushes fell behind. */
+  readonly stalledWrites: number;
+  readonly wal: WalStats;
+  /** Set once a write or fsync error stopped the writer. */
+  readonly failed: string | undefined;
+}

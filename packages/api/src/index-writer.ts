@@ -1,0 +1,310 @@
+import { EventEmitter } from 'node:events';
+import { ClosedError, makeDirectoryDurably, ValidationError, WriterFailedError } from '@silt/fs';
+import { WriteAheadLog, type WalEntry } from '@silt/wal';
+import { Manifest, WriterLock, type Generation } from '@silt/segments';
+import { SegmentWorkerPool } from '@silt/merger';
+import { decodeKey, encodeKey, MergedView, SegmentStack, type Key, type SourceEntry, type Value } from '@silt/reader';
+import { resolveIndexOptions, type IndexOptions, type ResolvedIndexOptions } from './index-options.js';
+import { IndexLayout } from './index-layout.js';
+import { Memtable } from './memtable.js';
+import { Flusher, type FlushEvent } from './flusher.js';
+import { removeOrphanSegments, replayLog } from './recovery.js';
+import { prepareBatch, prepareDelete, preparePut, type PreparedOperation } from './write-batch.js';
+import { fuzzyQuery, toByteRange, toFuzzyOptions, toNearOptions, type FuzzyOptions, type NearOptions, type RangeOptions } from './read-options.js';
+import type { IndexStats } from './index-stats.js';
+
+/** Sealed memtables allowed to wait for a flush before writes are held back. */
+const MAX_SEALED_MEMTABLES = 2;
+
+export interface IndexEvents {
+  flush: [FlushEvent];
+  error: [Error];
+}
+
+interface OpenParts {
+  readonly layout: IndexLayout;
+  readonly options: ResolvedIndexOptions;
+  readonly lock: WriterLock;
+  readonly manifest: Manifest;
+  readonly wal: WriteAheadLog;
+  readonly stack: SegmentStack;
+  readonly pool: SegmentWorkerPool;
+}
+
+/**
+ * The writer of one index directory. Writes go to the log (group commit)
+ * and the active memtable, and are readable at once by this process; the
+ * flusher turns memtables into segments every `refreshIntervalMs`, when the
+ * memtable passes `memtableBytes`, and on `flush()`, after which other
+ * processes see them.
+ */
+export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable {
+  private active = new Memtable();
+  /** Oldest first. */
+  private readonly sealed: Memtable[] = [];
+  private stack: SegmentStack;
+  private view!: MergedView;
+  private readonly flusher: Flusher;
+  private readonly timer: NodeJS.Timeout;
+  private failure: WriterFailedError | undefined;
+  private closing: Promise<void> | undefined;
+  private stalledWrites = 0;
+
+  private constructor(private readonly parts: OpenParts) {
+    super();
+    this.stack = parts.stack;
+    this.flusher = new Flusher({
+      layout: parts.layout,
+      wal: parts.wal,
+      manifest: parts.manifest,
+      pool: parts.pool,
+      logMayBuffer: parts.options.durability === 'none',
+      installed: (table, generation, event) => this.installFlushed(table, generation, event),
+    });
+    this.rebuildView();
+    this.timer = setInterval(() => this.flushIfDirty(), parts.options.refreshIntervalMs);
+    this.timer.unref();
+  }
+
+  /**
+   * Opens (or creates) the index in `directory` as its one writer. Fails at
+   * once with LockError if another writer holds it. Recovers from any crash:
+   * removes orphan files, replays the log past the last segment, flushes it.
+   */
+  static async open(directory: string, options?: IndexOptions): Promise<Index> {
+    const resolved = resolveIndexOptions(options);
+    if (typeof directory !== 'string' || directory.length === 0) {
+      throw new ValidationError(`Index.open needs a directory path, got ${JSON.stringify(directory)}`);
+    }
+    const layout = new IndexLayout(directory);
+    const { fs } = resolved;
+    await makeDirectoryDurably(fs, directory);
+    const lock = WriterLock.acquire(directory);
+    const cleanup: Array<() => unknown> = [() => lock.release()];
+    try {
+      await makeDirectoryDurably(fs, layout.segmentsDirectory);
+      const manifest = Manifest.open(layout.manifestPath, { role: 'writer' });
+      cleanup.unshift(() => manifest.close());
+      await removeOrphanSegments(fs, layout, manifest);
+      const generation = manifest.current();
+      const stack = SegmentStack.open(directory, generation, resolved);
+      cleanup.unshift(() => stack.close());
+      const wal = await WriteAheadLog.open(layout.walDirectory, {
+        fs,
+        durability: resolved.durability,
+        syncIntervalMs: resolved.syncIntervalMs,
+        recovery: resolved.walRecovery,
+        nextSequence: generation.walCoveredSequence + 1,
+      });
+      cleanup.unshift(() => wal.close());
+      const pool = new SegmentWorkerPool(resolved.simulatedFs ? { inProcessFs: fs } : {});
+      cleanup.unshift(() => pool.close());
+      const index = new Index({ layout, options: resolved, lock, manifest, wal, stack, pool });
+      cleanup.unshift(() => index.stopTimer());
+      await replayLog(wal, generation.walCoveredSequence, index.active);
+      await index.flush();
+      return index;
+    } catch (error) {
+      for (const step of cleanup) await Promise.resolve().then(step).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  // ---- writes ----
+
+  /** Sets `key` to `value`; resolves when the write is durable per the index's durability mode. */
+  set(key: Key, value: Value): Promise<void> {
+    return this.write(() => [preparePut(key, value, this.parts.options.maxValueBytes)]);
+  }
+
+  /** Sets every pair as one atomic batch: after any crash, all of them are there or none. */
+  mset(pairs: Iterable<readonly [Key, Value]>): Promise<void> {
+    return this.write(() => prepareBatch(pairs, this.parts.options.maxValueBytes));
+  }
+
+  delete(key: Key): Promise<void> {
+    return this.write(() => [prepareDelete(key)]);
+  }
+
+  /** Seals what was written so far into a segment; other processes see it once this resolves. */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    this.sealActive();
+    await this.flusher.idle();
+  }
+
+  // ---- reads (synchronous, read-your-writes) ----
+
+  get(key: Key): Value | undefined {
+    this.checkOpen();
+    return this.view.get(encodeKey(key))?.value;
+  }
+
+  has(key: Key): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  /**
+   * Live entries in key order (or reverse) within the bounds. The iterator
+   * reads the segments of the moment it was made; writes made while it runs
+   * may or may not appear in it.
+   */
+  range(options?: RangeOptions): IterableIterator<[Key, Value]> {
+    this.checkOpen();
+    const range = toByteRange(options);
+    return this.pairs(this.view.range(range));
+  }
+
+  /** Keys sharing the longest prefix with `key` (keyvi's GetNear), with their values. */
+  near(key: Key, options?: NearOptions): Array<[Key, Value]> {
+    this.checkOpen();
+    const resolved = toNearOptions(options);
+    return [...this.pairs(this.view.near(encodeKey(key), resolved))];
+  }
+
+  /** Keys within `maxEdits` edits (Levenshtein, by character) of `key` (keyvi's GetFuzzy), in key order. */
+  fuzzy(key: Key, maxEdits: number, options?: FuzzyOptions): Array<[Key, Value]> {
+    this.checkOpen();
+    const { query, maxEdits: edits } = fuzzyQuery(key, maxEdits);
+    const matches = this.view.fuzzy(query, edits, toFuzzyOptions(options));
+    return [...this.pairs(matches.map((match) => match.entry))];
+  }
+
+  stats(): IndexStats {
+    this.checkOpen();
+    const generation = this.parts.manifest.current();
+    return {
+      directory: this.parts.layout.directory,
+      durability: this.parts.options.durability,
+      generation: generation.generation,
+      segments: generation.segments.map(({ id, entries, tombstones, bytes, minSequence, maxSequence }) => ({
+        id,
+        entries,
+        tombstones,
+        bytes,
+        minSequence,
+        maxSequence,
+      })),
+      segmentBytes: generation.segments.reduce((sum, segment) => sum + segment.bytes, 0),
+      memtable: { entries: this.active.size, bytes: this.active.bytes, sealed: this.sealed.length },
+      lastSequence: this.parts.wal.lastSequence,
+      coveredSequence: generation.walCoveredSequence,
+      flushes: this.flusher.flushes,
+      stalledWrites: this.stalledWrites,
+      wal: this.parts.wal.stats(),
+      failed: this.failure?.message,
+    };
+  }
+
+  /** Flushes what is unflushed (unless the writer failed), then releases every file and the lock. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---- internals ----
+
+  private write(prepare: () => PreparedOperation[]): Promise<void> {
+    let operations: PreparedOperation[];
+    try {
+      this.checkWritable();
+      operations = prepare();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { wal } = this.parts;
+    const before = wal.lastSequence;
+    const durable = wal.append(operations.map((operation): WalEntry => operation.entry));
+    const acknowledged = durable.then(
+      () => undefined,
+      (error: unknown) => {
+        // Bad input changed nothing; anything else means the log can no longer be trusted.
+        throw error instanceof ValidationError ? error : this.fail(error);
+      },
+    );
+    if (wal.lastSequence === before) return acknowledged; // refused by the log: nothing was written
+    operations.forEach((operation, i) => {
+      this.active.apply(before + 1 + i, operation.entry.key, operation.value, operation.valueBytes);
+    });
+    if (this.active.bytes >= this.parts.options.memtableBytes) this.sealActive();
+    if (this.sealed.length <= MAX_SEALED_MEMTABLES) return acknowledged;
+    // Flushes fell behind: hold this write's acknowledgement until they catch up.
+    this.stalledWrites++;
+    return Promise.all([acknowledged, this.flusher.idle()]).then(() => undefined);
+  }
+
+  private sealActive(): void {
+    if (this.active.size === 0 || this.failure !== undefined) return;
+    const table = this.active;
+    this.active = new Memtable();
+    this.sealed.push(table);
+    this.rebuildView();
+    void this.parts.wal.rotate().catch(() => undefined);
+    this.flusher.enqueue(table).catch((error: unknown) => this.fail(error));
+  }
+
+  private flushIfDirty(): void {
+    if (this.closing === undefined && this.failure === undefined && this.active.size > 0) this.sealActive();
+  }
+
+  private installFlushed(table: Memtable, generation: Generation, event: FlushEvent): void {
+    const { stack, retired } = this.stack.advance(generation);
+    this.stack = stack;
+    this.sealed.splice(this.sealed.indexOf(table), 1);
+    this.rebuildView();
+    for (const reader of retired) reader.close();
+    this.emit('flush', event);
+  }
+
+  private rebuildView(): void {
+    this.view = new MergedView([this.active, ...[...this.sealed].reverse(), ...this.stack.sources]);
+  }
+
+  private *pairs(entries: Iterable<SourceEntry>): Generator<[Key, Value], undefined, undefined> {
+    const encoding = this.parts.options.keyEncoding;
+    for (const entry of entries) if (entry.kind === 'put') yield [decodeKey(entry.key, encoding), entry.value];
+  }
+
+  /** The first write or flush error stops the writer for good; reads go on. */
+  private fail(error: unknown): Error {
+    if (this.failure === undefined) {
+      this.failure = new WriterFailedError('the index', error);
+      if (this.listenerCount('error') > 0) this.emit('error', this.failure);
+    }
+    return error instanceof Error ? error : this.failure;
+  }
+
+  private checkOpen(): void {
+    if (this.closing !== undefined) throw new ClosedError('the index');
+  }
+
+  private checkWritable(): void {
+    this.checkOpen();
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private stopTimer(): void {
+    clearInterval(this.timer);
+  }
+
+  private async shutDown(): Promise<void> {
+    this.stopTimer();
+    const { wal, pool, manifest, lock } = this.parts;
+    try {
+      if (this.failure === undefined) {
+        this.sealActive();
+        await this.flusher.idle();
+      }
+    } finally {
+      await wal.close().catch(() => undefined);
+      await pool.close();
+      this.stack.close();
+      manifest.close();
+      lock.release();
+    }
+  }
+}

@@ -1,0 +1,15 @@
+export { Index, type IndexEvents } from './index-writer.js';
+export { indexOptionsSchema, type IndexOptions } from './index-options.js';
+export type { RangeOptions, NearOptions, FuzzyOptions } from './read-options.js';
+export type { IndexStats, SegmentStats } from './index-stats.js';
+export type { FlushEvent } from './flusher.js';
+export type { Key, Value, KeyEncoding } from '@silt/reader';
+export {
+  SiltError,
+  ValidationError,
+  CorruptionError,
+  ClosedError,
+  IoError,
+  WriterFailedError,
+} from '@silt/fs';
+export { LockError } from '@silt/segments';

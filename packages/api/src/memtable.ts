@@ -1,0 +1,146 @@
+import type { EntrySource, KeyBounds, Lookup, SourceEntry, SourceRange, Value } from '@silt/reader';
+import { boundsOf, isAboveLower, isBelowUpper } from '@silt/reader';
+
+/** Rough bytes of bookkeeping per entry (Map slot, entry object, key string), for `memtableBytes`. */
+const ENTRY_OVERHEAD_BYTES = 96;
+
+type MemEntry = SourceEntry & {
+  /** The key as a latin1 string: one char per byte, so string order is byte order. */
+  readonly id: string;
+  /** Bytes the value takes encoded, for `memtableBytes`. */
+  readonly valueBytes: number;
+};
+
+/**
+ * The writer's in-memory table of recent writes, newest value per key. Point
+ * reads go through a Map. Ordered reads sort lazily: new keys wait in an
+ * unsorted list and are merged into the sorted list when an ordered read
+ * asks, so a stream of writes with no range reads never sorts at all.
+ */
+export class Memtable implements EntrySource {
+  private readonly byId = new Map<string, MemEntry>();
+  private sorted: string[] = [];
+  private unsorted: string[] = [];
+  private approximateBytes = 0;
+  private firstSeq = 0;
+  private lastSeq = 0;
+  private tombstoneCount = 0;
+
+  /**
+   * Records one operation: a put of `value` (kept as given, so reads return
+   * the same type), or a delete when `value` is undefined. Sequence numbers
+   * must rise. The caller hands over `key` and `value`: they must not change.
+   */
+  apply(sequence: number, key: Uint8Array, value: Value | undefined, valueBytes: number): void {
+    const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    const previous = this.byId.get(id);
+    const entry: MemEntry =
+      value === undefined ? { id, key, kind: 'tombstone', valueBytes: 0 } : { id, key, kind: 'put', value, valueBytes };
+    this.byId.set(id, entry);
+    if (previous === undefined) {
+      this.unsorted.push(id);
+      this.approximateBytes += key.length + ENTRY_OVERHEAD_BYTES;
+    } else {
+      this.approximateBytes -= previous.valueBytes;
+      if (previous.kind === 'tombstone') this.tombstoneCount--;
+    }
+    if (entry.kind === 'tombstone') this.tombstoneCount++;
+    this.approximateBytes += valueBytes;
+    if (this.firstSeq === 0) this.firstSeq = sequence;
+    this.lastSeq = sequence;
+  }
+
+  lookup(key: Uint8Array): Lookup | undefined {
+    const entry = this.byId.get(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
+    if (entry === undefined) return undefined;
+    return entry.kind === 'put' ? { kind: 'put', value: ownCopy(entry.value) } : { kind: 'tombstone' };
+  }
+
+  *entries(range: SourceRange): Generator<SourceEntry, void, undefined> {
+    const bounds = boundsOf(range);
+    const reverse = range.reverse === true;
+    const ids = this.sortedIds();
+    let i = reverse ? this.upperIndex(ids, bounds) - 1 : this.lowerIndex(ids, bounds);
+    const step = reverse ? -1 : 1;
+    for (; i >= 0 && i < ids.length; i += step) {
+      const entry = this.byId.get(ids[i]!)!;
+      if (reverse ? !isAboveLower(entry.key, bounds) : !isBelowUpper(entry.key, bounds)) return;
+      yield entry.kind === 'put' ? { key: entry.key, kind: 'put', value: ownCopy(entry.value) } : { key: entry.key, kind: 'tombstone' };
+    }
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get bytes(): number {
+    return this.approximateBytes;
+  }
+
+  get tombstones(): number {
+    return this.tombstoneCount;
+  }
+
+  /** Sequence range written into this table; [0, 0] while empty. */
+  get firstSequence(): number {
+    return this.firstSeq;
+  }
+
+  get lastSequence(): number {
+    return this.lastSeq;
+  }
+
+  private sortedIds(): string[] {
+    if (this.unsorted.length > 0) {
+      // Latin1 strings compare by UTF-16 units 0..255, which is byte order.
+      this.unsorted.sort();
+      this.sorted = mergeSorted(this.sorted, this.unsorted);
+      this.unsorted = [];
+    }
+    return this.sorted;
+  }
+
+  private lowerIndex(ids: readonly string[], bounds: KeyBounds): number {
+    const low = bounds.gte ?? bounds.gt;
+    if (low === undefined) return 0;
+    const id = Buffer.from(low.buffer, low.byteOffset, low.byteLength).toString('latin1');
+    const i = firstNotBelow(ids, id);
+    return bounds.gt !== undefined && ids[i] === id ? i + 1 : i;
+  }
+
+  /** Index one past the last id inside the upper bound. */
+  private upperIndex(ids: readonly string[], bounds: KeyBounds): number {
+    const high = bounds.lte ?? bounds.lt;
+    if (high === undefined) return ids.length;
+    const id = Buffer.from(high.buffer, high.byteOffset, high.byteLength).toString('latin1');
+    const i = firstNotBelow(ids, id);
+    return bounds.lte !== undefined && ids[i] === id ? i + 1 : i;
+  }
+}
+
+function firstNotBelow(ids: readonly string[], id: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
+  const out = new Array<string>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i]! < b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
+}
+
+/** Bytes handed out are copies, so a caller can never change what the table holds. */
+function ownCopy(value: Value): Value {
+  return typeof value === 'string' ? value : value.slice();
+}

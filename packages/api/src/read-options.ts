@@ -1,0 +1,92 @@
+import { ValidationError } from '@silt/fs';
+import { describeType, encodeBound, encodeKey, type ByteRange, type Key } from '@silt/reader';
+
+/** Bounds of an ordered read. Bounds and prefix are keys (strings or bytes); `prefix` intersects the others. */
+export interface RangeOptions {
+  readonly gte?: Key;
+  readonly gt?: Key;
+  readonly lte?: Key;
+  readonly lt?: Key;
+  readonly prefix?: Key;
+  /** Descending key order. Default false. */
+  readonly reverse?: boolean;
+  /** At most this many results. Default unlimited. */
+  readonly limit?: number;
+}
+
+export interface NearOptions {
+  /** Results share at least this many leading bytes with the key. Default 0. */
+  readonly minPrefix?: number;
+  /** At most this many results. Default 10. */
+  readonly limit?: number;
+  /** Also return keys sharing shorter prefixes, longest first, down to `minPrefix`. Default false. */
+  readonly greedy?: boolean;
+}
+
+export interface FuzzyOptions {
+  /** Leading characters that must match exactly; a larger prefix scans less. Default 2, as keyvi. */
+  readonly minPrefix?: number;
+  /** At most this many results. Default unlimited. */
+  readonly limit?: number;
+}
+
+const RANGE_KEYS = ['gte', 'gt', 'lte', 'lt', 'prefix', 'reverse', 'limit'];
+const NEAR_KEYS = ['minPrefix', 'limit', 'greedy'];
+const FUZZY_KEYS = ['minPrefix', 'limit'];
+
+function optionsObject(options: unknown, known: readonly string[], what: string): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError(`${what} options must be an object, got ${describeType(options)}`);
+  }
+  const given = options as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (!known.includes(name)) throw new ValidationError(`unknown ${what} option '${name}'; known: ${known.join(', ')}`);
+  }
+  return given;
+}
+
+function count(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(Number.isInteger(value) || value === Infinity) || value < 0) {
+    throw new ValidationError(`option ${name} must be a whole number 0 or more, got ${String(value)}`);
+  }
+  return value;
+}
+
+function flag(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new ValidationError(`option ${name} must be true or false, got ${describeType(value)}`);
+  return value;
+}
+
+export function toByteRange(options: unknown): ByteRange {
+  const given = optionsObject(options, RANGE_KEYS, 'range');
+  return {
+    gte: encodeBound(given.gte, 'gte'),
+    gt: encodeBound(given.gt, 'gt'),
+    lte: encodeBound(given.lte, 'lte'),
+    lt: encodeBound(given.lt, 'lt'),
+    prefix: encodeBound(given.prefix, 'prefix'),
+    reverse: flag(given.reverse, 'reverse'),
+    limit: count(given.limit, 'limit', Infinity),
+  };
+}
+
+export function toNearOptions(options: unknown): Required<NearOptions> {
+  const given = optionsObject(options, NEAR_KEYS, 'near');
+  return { minPrefix: count(given.minPrefix, 'minPrefix', 0), limit: count(given.limit, 'limit', 10), greedy: flag(given.greedy, 'greedy') };
+}
+
+export function toFuzzyOptions(options: unknown): Required<FuzzyOptions> {
+  const given = optionsObject(options, FUZZY_KEYS, 'fuzzy');
+  return { minPrefix: count(given.minPrefix, 'minPrefix', 2), limit: count(given.limit, 'limit', Infinity) };
+}
+
+export function fuzzyQuery(key: unknown, maxEdits: unknown): { query: string; maxEdits: number } {
+  const bytes = encodeKey(key);
+  if (typeof maxEdits !== 'number' || !Number.isInteger(maxEdits) || maxEdits < 0 || maxEdits > 16) {
+    throw new ValidationError(`fuzzy maxEdits must be a whole number from 0 to 16, got ${String(maxEdits)}`);
+  }
+  return { query: typeof key === 'string' ? key : new TextDecoder().decode(bytes), maxEdits };
+}

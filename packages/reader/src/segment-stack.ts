@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import type { FileSystem } from '@silt/fs';
+import { SegmentReader, type AccessMode, type Generation } from '@silt/segments';
+import type { EntrySource } from './entry-source.js';
+
+export interface SegmentStackOptions {
+  readonly fs: FileSystem;
+  readonly accessMode: AccessMode;
+  readonly cacheBytes: number;
+}
+
+/**
+ * The open segment files of one manifest generation, newest first: the
+ * source stack a snapshot reads. Moving to a newer generation reuses the
+ * readers of segments that did not change and opens only the new ones.
+ */
+export class SegmentStack {
+  private constructor(
+    readonly generation: number,
+    private readonly readers: ReadonlyMap<number, SegmentReader<Uint8Array>>,
+    /** Segment ids, newest first. */
+    private readonly order: readonly number[],
+    private readonly directory: string,
+    private readonly options: SegmentStackOptions,
+  ) {}
+
+  static open(directory: string, generation: Generation, options: SegmentStackOptions): SegmentStack {
+    return new SegmentStack(0, new Map(), [], directory, options).advance(generation).stack;
+  }
+
+  /** Newest first, ready for a MergedView. */
+  get sources(): EntrySource[] {
+    return this.order.map((id) => this.readers.get(id)!);
+  }
+
+  get segmentCount(): number {
+    return this.order.length;
+  }
+
+  /**
+   * The stack for `generation`, sharing this one's readers where it can, and
+   * the readers only this stack used, for the caller to close once nothing
+   * reads them. If opening a new segment fails, the ones opened so far are
+   * closed and this stack is unchanged.
+   */
+  advance(generation: Generation): { stack: SegmentStack; retired: SegmentReader<Uint8Array>[] } {
+    const readers = new Map<number, SegmentReader<Uint8Array>>();
+    const opened: SegmentReader<Uint8Array>[] = [];
+    try {
+      for (const segment of generation.segments) {
+        let reader = this.readers.get(segment.id);
+        if (reader === undefined) {
+          reader = this.openSegment(segment.file);
+          opened.push(reader);
+        }
+        readers.set(segment.id, reader);
+      }
+    } catch (error) {
+      for (const reader of opened) reader.close();
+      throw error;
+    }
+    const order = generation.segments.map((segment) => segment.id).reverse();
+    const retired = [...this.readers].filter(([id]) => !readers.has(id)).map(([, reader]) => reader);
+    return { stack: new SegmentStack(generation.generation, readers, order, this.directory, this.options), retired };
+  }
+
+  close(): void {
+    for (const reader of this.readers.values()) reader.close();
+  }
+
+  private openSegment(file: string): SegmentReader<Uint8Array> {
+    return SegmentReader.open(join(this.directory, file), {
+      fs: this.options.fs,
+      access: this.options.accessMode,
+      cacheBytes: this.options.cacheBytes,
+      keyEncoding: 'binary',
+    });
+  }
+}
