@@ -128,7 +128,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
 
   /** Seals what was written so far into a segment; other processes see it once this resolves. */
   async flush(): Promise<void> {
-    this.checkOpen();
+    this.checkWritable();
     this.sealActive();
     await this.flusher.idle();
   }

@@ -1,0 +1,240 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClosedError, FaultInjectingFileSystem, nodeFileSystem, ValidationError, WriterFailedError } from '@silt/fs';
+import { LockError } from '@silt/segments';
+import { Index } from './index-writer.js';
+import type { FlushEvent } from './flusher.js';
+import { tempIndexDir } from './test-support/temp-index.js';
+
+const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
+
+test('values come back as the type they were given, before and after a flush and a reopen', async () => {
+  const dir = tempIndexDir('types');
+  let index = await Index.open(dir);
+  await index.set('text', 'héllo');
+  await index.set('bin', bytes(0, 1, 255));
+  await index.set(bytes(0xff, 0x00), 'binary key');
+  const check = (): void => {
+    assert.equal(index.get('text'), 'héllo');
+    assert.deepEqual(index.get('bin'), bytes(0, 1, 255));
+    assert.equal(index.get(bytes(0xff, 0x00)), 'binary key');
+    assert.equal(index.get('missing'), undefined);
+    assert.equal(index.has('text'), true);
+    assert.equal(index.has('missing'), false);
+  };
+  check();
+  await index.flush();
+  check();
+  await index.close();
+  index = await Index.open(dir);
+  check();
+  await index.close();
+});
+
+test('a value handed out is a copy: changing it changes nothing stored', async () => {
+  await using index = await Index.open(tempIndexDir('copies'));
+  const given = bytes(1, 2, 3);
+  await index.set('k', given);
+  given[0] = 9;
+  const read = index.get('k') as Uint8Array;
+  assert.deepEqual(read, bytes(1, 2, 3));
+  read[1] = 9;
+  assert.deepEqual(index.get('k'), bytes(1, 2, 3));
+});
+
+test('a delete shadows an older value in a segment, across flushes and a reopen', async () => {
+  const dir = tempIndexDir('delete');
+  let index = await Index.open(dir);
+  await index.set('k', 'old');
+  await index.flush();
+  await index.delete('k');
+  assert.equal(index.get('k'), undefined);
+  await index.flush();
+  assert.equal(index.get('k'), undefined);
+  assert.deepEqual([...index.range()], []);
+  await index.close();
+  index = await Index.open(dir);
+  assert.equal(index.get('k'), undefined);
+  await index.set('k', 'again');
+  assert.equal(index.get('k'), 'again');
+  await index.close();
+});
+
+test('range merges memtables and segments with bounds, prefix, reverse and limit', async () => {
+  await using index = await Index.open(tempIndexDir('range'));
+  await index.mset([['apple', '1'], ['apricot', '2'], ['banana', '3']]);
+  await index.flush();
+  await index.mset([['avocado', '4'], ['apricot', '2b']]);
+  await index.delete('banana');
+  assert.deepEqual([...index.range()], [['apple', '1'], ['apricot', '2b'], ['avocado', '4']]);
+  assert.deepEqual([...index.range({ prefix: 'ap' })], [['apple', '1'], ['apricot', '2b']]);
+  assert.deepEqual([...index.range({ gt: 'apple', lte: 'avocado', reverse: true })], [['avocado', '4'], ['apricot', '2b']]);
+  assert.deepEqual([...index.range({ gte: 'a', limit: 1 })], [['apple', '1']]);
+  assert.deepEqual([...index.range({ lt: 'a' })], []);
+});
+
+test('binary key encoding returns keys as bytes', async () => {
+  await using index = await Index.open(tempIndexDir('binary'), { keyEncoding: 'binary' });
+  await index.set(bytes(2), 'b');
+  await index.set(bytes(1), 'a');
+  assert.deepEqual([...index.range()], [[bytes(1), 'a'], [bytes(2), 'b']]);
+});
+
+test('near finds the keys sharing the longest prefix, and fuzzy the keys within an edit distance', async () => {
+  await using index = await Index.open(tempIndexDir('near'));
+  await index.mset([['hello', '1'], ['help', '2'], ['helmet', '3'], ['world', '4']]);
+  await index.flush();
+  await index.set('helium', '5');
+  assert.deepEqual(index.near('helpx'), [['help', '2']]);
+  assert.deepEqual(index.near('helz').map(([key]) => key), ['helium', 'hello', 'helmet', 'help']);
+  assert.deepEqual(index.fuzzy('helo', 1), [['hello', '1'], ['help', '2']]);
+  assert.deepEqual(index.fuzzy('wrld', 1, { minPrefix: 0 }), [['world', '4']]);
+  assert.deepEqual(index.fuzzy('wrld', 1), []);
+});
+
+test('a rejected batch writes nothing at all', async () => {
+  await using index = await Index.open(tempIndexDir('atomic'));
+  await assert.rejects(index.mset([['a', '1'], ['', '2']]), ValidationError);
+  await assert.rejects(index.mset([['a', '1'], ['b', 42 as unknown as string]]), /mset pair #1/);
+  await assert.rejects(index.mset([]), ValidationError);
+  assert.equal(index.get('a'), undefined);
+  assert.equal(index.stats().lastSequence, 0);
+});
+
+test('bad keys, values and options are typed errors that change nothing', async () => {
+  const dir = tempIndexDir('validation');
+  await using index = await Index.open(dir, { maxValueBytes: 10 });
+  await assert.rejects(index.set('', 'v'), /must not be empty/);
+  await assert.rejects(index.set(5 as unknown as string, 'v'), /a key must be a string or a Uint8Array, got number/);
+  await assert.rejects(index.set('k', null as unknown as string), ValidationError);
+  await assert.rejects(index.set('k'.repeat(70_000), 'v'), /limit is 65535 bytes/);
+  await assert.rejects(index.set('k', 'x'.repeat(11)), /limit is 10 bytes/);
+  await assert.rejects(index.delete(new Uint8Array(0)), ValidationError);
+  assert.throws(() => index.get(''), ValidationError);
+  assert.throws(() => index.range({ gte: 1 as unknown as string }), /range option 'gte'/);
+  assert.throws(() => index.range({ sideways: true } as never), /unknown range option 'sideways'/);
+  assert.throws(() => index.fuzzy('abc', -1), /maxEdits/);
+  assert.equal(index.stats().lastSequence, 0);
+  await assert.rejects(Index.open(tempIndexDir('bad-options'), { durability: 'sometimes' } as never), /durability/);
+  await assert.rejects(Index.open(tempIndexDir('bad-options'), { refreshIntervalMs: -5 }), ValidationError);
+  await assert.rejects(Index.open(tempIndexDir('bad-options'), { colour: 'blue' } as never), /colour/);
+});
+
+test('a second writer is refused at once with LockError, and can open once the first closes', async () => {
+  const dir = tempIndexDir('lock');
+  const first = await Index.open(dir);
+  await assert.rejects(Index.open(dir), (error: unknown) => error instanceof LockError && error.message.includes(String(process.pid)));
+  await first.close();
+  const second = await Index.open(dir);
+  await second.close();
+});
+
+test('every call after close is a ClosedError, and close is idempotent', async () => {
+  const index = await Index.open(tempIndexDir('closed'));
+  await index.set('k', 'v');
+  await index.close();
+  await index.close();
+  await assert.rejects(index.set('k', 'v'), ClosedError);
+  await assert.rejects(index.flush(), ClosedError);
+  assert.throws(() => index.get('k'), ClosedError);
+  assert.throws(() => index.range(), ClosedError);
+  assert.throws(() => index.stats(), ClosedError);
+});
+
+test('the refresh interval flushes new writes by itself and emits flush', async () => {
+  await using index = await Index.open(tempIndexDir('timer'), { refreshIntervalMs: 20 });
+  const flushed = new Promise<FlushEvent>((resolve) => index.once('flush', resolve));
+  await index.set('k', 'v');
+  const event = await flushed;
+  assert.equal(event.entries, 1);
+  assert.equal(event.fromSequence, 1);
+  assert.equal(index.stats().segments.length, 1);
+  assert.equal(index.stats().coveredSequence, 1);
+});
+
+test('a full memtable flushes early, and writes go on meanwhile', async () => {
+  await using index = await Index.open(tempIndexDir('memtable'), { memtableBytes: 4096, refreshIntervalMs: 60_000 });
+  const writes: Promise<void>[] = [];
+  for (let i = 0; i < 500; i++) writes.push(index.set(`key${String(i).padStart(4, '0')}`, 'x'.repeat(50)));
+  await Promise.all(writes);
+  await index.flush();
+  const stats = index.stats();
+  assert.ok(stats.flushes >= 5, `only ${stats.flushes} flushes`);
+  assert.equal(stats.segments.reduce((n, s) => n + s.entries, 0), 500);
+  assert.equal([...index.range()].length, 500);
+});
+
+test('flushed log files are deleted and the manifest covers what they held', async () => {
+  const dir = tempIndexDir('truncate');
+  await using index = await Index.open(dir);
+  for (let round = 0; round < 3; round++) {
+    await index.set(`k${round}`, 'v');
+    await index.flush();
+  }
+  const stats = index.stats();
+  assert.equal(stats.coveredSequence, 3);
+  assert.equal(stats.wal.files, 1, 'only the newest log file is kept');
+});
+
+test('orphan segment files and temp files from a crash are removed on open', async () => {
+  const dir = tempIndexDir('orphans');
+  const index = await Index.open(dir);
+  await index.set('k', 'v');
+  await index.close();
+  writeFileSync(join(dir, 'segments', '999.seg'), 'left by a flush that never committed');
+  writeFileSync(join(dir, 'segments', '5.seg.abc123.tmp'), 'temp');
+  const reopened = await Index.open(dir);
+  assert.deepEqual(readdirSync(join(dir, 'segments')), ['1.seg']);
+  assert.equal(reopened.get('k'), 'v');
+  await reopened.close();
+});
+
+test('a write error stops the writer: later writes fail, reads go on, and a reopen keeps every acknowledged write', async () => {
+  const dir = tempIndexDir('fault');
+  const fs = new FaultInjectingFileSystem(nodeFileSystem);
+  const index = await Index.open(dir, { fs, durability: 'fsync', refreshIntervalMs: 60_000 });
+  await index.set('before', '1');
+  const errors: Error[] = [];
+  index.on('error', (error) => errors.push(error));
+  fs.addFault({ operation: 'datasync', nth: 1, code: 'EIO', sticky: true });
+  await assert.rejects(index.set('during', '2'), /EIO/);
+  await assert.rejects(index.set('after', '3'), WriterFailedError);
+  await assert.rejects(index.flush(), /EIO|stopped/);
+  assert.equal(errors.length, 1);
+  assert.equal(index.get('before'), '1');
+  assert.match(index.stats().failed ?? '', /EIO/);
+  await index.close();
+  const reopened = await Index.open(dir);
+  assert.equal(reopened.get('before'), '1');
+  assert.equal(reopened.get('after'), undefined);
+  await reopened.close();
+});
+
+test("in 'none' mode a clean close keeps everything", async () => {
+  const dir = tempIndexDir('none');
+  const index = await Index.open(dir, { durability: 'none', refreshIntervalMs: 60_000 });
+  for (let i = 0; i < 100; i++) void index.set(`k${i}`, `v${i}`);
+  await index.close();
+  const reopened = await Index.open(dir);
+  assert.equal(reopened.get('k99'), 'v99');
+  assert.equal([...reopened.range()].length, 100);
+  await reopened.close();
+});
+
+test('stats describe the index', async () => {
+  const dir = tempIndexDir('stats');
+  await using index = await Index.open(dir, { durability: 'fsync' });
+  await index.mset([['a', '1'], ['b', '2']]);
+  let stats = index.stats();
+  assert.equal(stats.durability, 'fsync');
+  assert.deepEqual(stats.memtable, { entries: 2, bytes: stats.memtable.bytes, sealed: 0 });
+  assert.equal(stats.lastSequence, 2);
+  await index.flush();
+  stats = index.stats();
+  assert.equal(stats.generation, 1);
+  assert.equal(stats.segments.length, 1);
+  assert.equal(stats.segmentBytes, stats.segments[0]!.bytes);
+  assert.ok(existsSync(join(dir, 'segments', `${stats.segments[0]!.id}.seg`)));
+});
