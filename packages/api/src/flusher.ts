@@ -64,6 +64,8 @@ export class Flusher {
     const { layout, wal, manifest, pool } = this.host;
     const fromSequence = table.firstSequence;
     const toSequence = table.lastSequence;
+    // The worker reads the range from the log files: every record in it must be written first.
+    await table.lastAppend;
     if (this.host.logMayBuffer) await wal.sync();
     const segmentId = manifest.allocateSegmentId();
     const built = await pool.flush({

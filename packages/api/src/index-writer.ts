@@ -230,6 +230,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     operations.forEach((operation, i) => {
       this.active.apply(before + 1 + i, operation.entry.key, operation.value, operation.valueBytes);
     });
+    this.active.lastAppend = durable;
     if (this.active.bytes >= this.parts.options.memtableBytes) this.sealActive();
     if (this.sealed.length <= MAX_SEALED_MEMTABLES) return acknowledged;
     // Flushes fell behind: hold this write's acknowledgement until they catch up.

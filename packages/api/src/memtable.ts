@@ -25,6 +25,12 @@ export class Memtable implements EntrySource {
   private firstSeq = 0;
   private lastSeq = 0;
   private tombstoneCount = 0;
+  /**
+   * Resolves once the log acknowledged the newest write in this table; a
+   * flush waits for it, because the flush worker reads the log files and
+   * group commit writes them a turn later.
+   */
+  lastAppend: Promise<unknown> = Promise.resolve();
 
   /**
    * Records one operation: a put of `value` (kept as given, so reads return
@@ -32,7 +38,7 @@ export class Memtable implements EntrySource {
    * must rise. The caller hands over `key` and `value`: they must not change.
    */
   apply(sequence: number, key: Uint8Array, value: Value | undefined, valueBytes: number): void {
-    const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    const id = idOf(key);
     const previous = this.byId.get(id);
     const entry: MemEntry =
       value === undefined ? { id, key, kind: 'tombstone', valueBytes: 0 } : { id, key, kind: 'put', value, valueBytes };
@@ -51,7 +57,7 @@ export class Memtable implements EntrySource {
   }
 
   lookup(key: Uint8Array): Lookup | undefined {
-    const entry = this.byId.get(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
+    const entry = this.byId.get(idOf(key));
     if (entry === undefined) return undefined;
     return entry.kind === 'put' ? { kind: 'put', value: ownCopy(entry.value) } : { kind: 'tombstone' };
   }
@@ -103,7 +109,7 @@ export class Memtable implements EntrySource {
   private lowerIndex(ids: readonly string[], bounds: KeyBounds): number {
     const low = bounds.gte ?? bounds.gt;
     if (low === undefined) return 0;
-    const id = Buffer.from(low.buffer, low.byteOffset, low.byteLength).toString('latin1');
+    const id = idOf(low);
     const i = firstNotBelow(ids, id);
     return bounds.gt !== undefined && ids[i] === id ? i + 1 : i;
   }
@@ -112,10 +118,15 @@ export class Memtable implements EntrySource {
   private upperIndex(ids: readonly string[], bounds: KeyBounds): number {
     const high = bounds.lte ?? bounds.lt;
     if (high === undefined) return ids.length;
-    const id = Buffer.from(high.buffer, high.byteOffset, high.byteLength).toString('latin1');
+    const id = idOf(high);
     const i = firstNotBelow(ids, id);
     return bounds.lte !== undefined && ids[i] === id ? i + 1 : i;
   }
+}
+
+/** The key as a latin1 string: one char per byte, so string order is byte order. */
+function idOf(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
 function firstNotBelow(ids: readonly string[], id: string): number {

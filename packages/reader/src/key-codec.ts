@@ -13,8 +13,12 @@ export type KeyEncoding = 'utf8' | 'binary';
 /** The segment format stores key lengths as u16. */
 export const MAX_KEY_BYTES = 65535;
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** Buffer.from is several times faster than TextEncoder for short strings (it slices a shared pool). */
+function utf8Bytes(text: string): Uint8Array {
+  return Buffer.from(text, 'utf8');
+}
 
 export function describeType(value: unknown): string {
   if (value === null) return 'null';
@@ -26,7 +30,7 @@ export function describeType(value: unknown): string {
 /** The bytes of a key, or a ValidationError saying what is wrong with it. */
 export function encodeKey(key: unknown): Uint8Array {
   let bytes: Uint8Array;
-  if (typeof key === 'string') bytes = encoder.encode(key);
+  if (typeof key === 'string') bytes = utf8Bytes(key);
   else if (key instanceof Uint8Array) bytes = key;
   else throw new ValidationError(`a key must be a string or a Uint8Array, got ${describeType(key)}`);
   if (bytes.length === 0) throw new ValidationError('a key must not be empty');
@@ -39,7 +43,7 @@ export function encodeKey(key: unknown): Uint8Array {
 /** Optional bounds of a range or prefix: the same types as keys, but may be empty. */
 export function encodeBound(bound: unknown, name: string): Uint8Array | undefined {
   if (bound === undefined) return undefined;
-  if (typeof bound === 'string') return encoder.encode(bound);
+  if (typeof bound === 'string') return utf8Bytes(bound);
   if (bound instanceof Uint8Array) return bound;
   throw new ValidationError(`range option '${name}' must be a string or a Uint8Array, got ${describeType(bound)}`);
 }
@@ -51,7 +55,7 @@ export interface EncodedValue {
 
 export function encodeValue(value: unknown, maxBytes: number): EncodedValue {
   let encoded: EncodedValue;
-  if (typeof value === 'string') encoded = { bytes: encoder.encode(value), isText: true };
+  if (typeof value === 'string') encoded = { bytes: utf8Bytes(value), isText: true };
   else if (value instanceof Uint8Array) encoded = { bytes: value, isText: false };
   else throw new ValidationError(`a value must be a string or a Uint8Array, got ${describeType(value)}`);
   if (encoded.bytes.length > maxBytes) {
