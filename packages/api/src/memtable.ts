@@ -153,5 +153,5 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
 
 /** Bytes handed out are copies, so a caller can never change what the table holds. */
 function ownCopy(value: Value): Value {
-  return typeof value === 'string' ? value : value.slice();
+  return typeof value === 'string' ? value : new Uint8Array(value);
 }

@@ -29,9 +29,9 @@ export async function replayLog(wal: WriteAheadLog, coveredSequence: number, mem
       const sequence = record.firstSeq + i;
       if (sequence <= coveredSequence) return;
       // Copies: replayed entries are views into whole log files.
-      const key = entry.key.slice();
+      const key = new Uint8Array(entry.key);
       if (entry.kind === 'delete') memtable.apply(sequence, key, undefined, 0);
-      else memtable.apply(sequence, key, entry.valueIsText === true ? utf8.decode(entry.value) : entry.value.slice(), entry.value.length);
+      else memtable.apply(sequence, key, entry.valueIsText === true ? utf8.decode(entry.value) : new Uint8Array(entry.value), entry.value.length);
       operations++;
     });
   }

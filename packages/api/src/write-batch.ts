@@ -52,5 +52,5 @@ export function prepareBatch(pairs: unknown, maxValueBytes: number): PreparedOpe
 }
 
 function ownBytes(bytes: Uint8Array, original: unknown): Uint8Array {
-  return bytes === original ? bytes.slice() : bytes;
+  return bytes === original ? new Uint8Array(bytes) : bytes;
 }

@@ -35,7 +35,8 @@ export function prefixSuccessor(prefix: Uint8Array): Uint8Array | undefined {
   let end = prefix.length;
   while (end > 0 && prefix[end - 1] === 0xff) end--;
   if (end === 0) return undefined;
-  const successor = prefix.slice(0, end);
+  // A copy, never `slice`: on a Buffer that is a view, and the increment would change the caller's prefix.
+  const successor = new Uint8Array(prefix.subarray(0, end));
   successor[end - 1]!++;
   return successor;
 }

@@ -64,13 +64,13 @@ export function encodeValue(value: unknown, maxBytes: number): EncodedValue {
   return encoded;
 }
 
-// Binary results are copies: the bytes may be a view into a segment's
+// Binary results are copies (never `slice`, a view on a Buffer): the bytes may be a view into a segment's
 // buffer or a cache block, which a caller must never be able to change.
 
 export function decodeKey(bytes: Uint8Array, encoding: KeyEncoding): Key {
-  return encoding === 'binary' ? bytes.slice() : decoder.decode(bytes);
+  return encoding === 'binary' ? new Uint8Array(bytes) : decoder.decode(bytes);
 }
 
 export function decodeValue(bytes: Uint8Array, isText: boolean): Value {
-  return isText ? decoder.decode(bytes) : bytes.slice();
+  return isText ? decoder.decode(bytes) : new Uint8Array(bytes);
 }
