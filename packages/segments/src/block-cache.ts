@@ -39,6 +39,11 @@ export class BlockCache {
     return this.nodes.size;
   }
 
+  /** Whether `block` is cached, without making it more recent. */
+  has(block: number): boolean {
+    return this.nodes.has(block);
+  }
+
   get(block: number): CacheNode | undefined {
     const node = this.nodes.get(block);
     if (node !== undefined && node !== this.newest) {

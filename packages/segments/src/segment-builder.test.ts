@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { crc32 } from 'node:zlib';
+import {
+  ClosedError,
+  CrashSimFileSystem,
+  FaultInjectingFileSystem,
+  IoError,
+  ValidationError,
+  nodeFileSystem,
+  type FaultOperation,
+} from '@silt/fs';
+import { ENTRY_ASCII, ENTRY_STRING, FOOTER, FOOTER_BYTES, FORMAT_VERSION, HEADER_BYTES, HEADER_MAGIC, MAX_VALUE_BYTES } from './format.js';
+import { readU16, readU32, readU64 } from './little-endian.js';
+import { SegmentBuilder, buildSegment, type SegmentInput } from './segment-builder.js';
+import { KeyOrderError } from './segment-errors.js';
+import { SegmentReader } from './segment-reader.js';
+import { buildFile, newSegmentPath, sampleEntries, segmentTempDir, SEQUENCES } from './test-support/segment-fixtures.js';
+
+const dir = segmentTempDir('builder');
+
+function expectRejectedAndRemoved(path: string, add: (builder: SegmentBuilder) => void, error: (thrown: unknown) => boolean): void {
+  const builder = SegmentBuilder.create(path, SEQUENCES);
+  assert.throws(() => add(builder), error);
+  assert.equal(existsSync(path), false, 'the partial file is removed');
+  assert.throws(() => builder.put('z', 'z'), ClosedError, 'the builder is unusable after a rejection');
+}
+
+test('a build writes one file with the documented layout: header, data blocks, indexes, footer', async () => {
+  const path = newSegmentPath(dir);
+  const result = await buildSegment(path, [{ kind: 'put', key: 'a', value: 'xy' }, { kind: 'tombstone', key: 'b' }], { ...SEQUENCES, blockSize: 64 });
+  const bytes = readFileSync(path);
+  assert.equal(result.bytes, bytes.length);
+  assert.deepStrictEqual({ entries: result.entries, tombstones: result.tombstones, blocks: result.blocks }, { entries: 2, tombstones: 1, blocks: 1 });
+  assert.deepStrictEqual(bytes.subarray(0, 8), Buffer.from(HEADER_MAGIC));
+  assert.equal(readU32(bytes, 8), FORMAT_VERSION);
+  // The data section starts right after the header: a put of 'a' = 'xy' (string, ASCII), then a tombstone of 'b'.
+  assert.deepStrictEqual([...bytes.subarray(HEADER_BYTES, HEADER_BYTES + 10)], [ENTRY_STRING | ENTRY_ASCII, 1, 0, 2, 0, 0, 0, 0x61, 0x78, 0x79]);
+  assert.deepStrictEqual([...bytes.subarray(HEADER_BYTES + 10, HEADER_BYTES + 18)], [1, 1, 0, 0, 0, 0, 0, 0x62]);
+  const footer = bytes.subarray(bytes.length - FOOTER_BYTES);
+  assert.equal(footer.subarray(FOOTER.magic).toString('latin1'), 'SEGF');
+  assert.equal(readU32(footer, FOOTER.footerCrc), crc32(footer.subarray(0, FOOTER.footerCrc)));
+  assert.deepStrictEqual(
+    [FOOTER.dataOffset, FOOTER.dataLength, FOOTER.entryCount, FOOTER.tombstoneCount, FOOTER.minSequence, FOOTER.maxSequence].map((at) => readU64(footer, at)),
+    [HEADER_BYTES, 18, 2, 1, SEQUENCES.minSequence, SEQUENCES.maxSequence],
+  );
+  const blockIndex = bytes.subarray(readU64(footer, FOOTER.blockIndexOffset));
+  assert.deepStrictEqual([readU32(blockIndex, 0), readU32(blockIndex, 4), readU16(blockIndex, 8)], [18, crc32(bytes.subarray(32, 50)), 1]);
+  assert.equal(readU64(footer, FOOTER.hashOffset) % 8, 0);
+});
+
+test('entries out of key-byte order are rejected with KeyOrderError and no file is left', () => {
+  expectRejectedAndRemoved(
+    newSegmentPath(dir),
+    (builder) => {
+      builder.put('b', '1');
+      builder.put('a', '2');
+    },
+    (error) => error instanceof KeyOrderError && error.reason === 'unsorted' && error.entryIndex === 1 && error instanceof ValidationError,
+  );
+  // Byte order, not UTF-16 order: U+FF61 (EF BD A1) sorts below U+1F600 (F0 9F 98 80) by bytes but above it by code units.
+  expectRejectedAndRemoved(
+    newSegmentPath(dir),
+    (builder) => {
+      builder.put('😀', '1');
+      builder.put('｡', '2');
+    },
+    (error) => error instanceof KeyOrderError && error.reason === 'unsorted',
+  );
+});
+
+test('a repeated key is rejected with KeyOrderError (duplicate) unless the segment is multi-value', async () => {
+  expectRejectedAndRemoved(
+    newSegmentPath(dir),
+    (builder) => {
+      builder.put('a', '1');
+      builder.tombstone('a');
+    },
+    (error) => error instanceof KeyOrderError && error.reason === 'duplicate' && /multiValue/.test(error.message),
+  );
+  const path = await buildFile(dir, [
+    { kind: 'put', key: 'a', value: '1' },
+    { kind: 'put', key: 'a', value: Uint8Array.of(2) },
+    { kind: 'put', key: 'b', value: '3' },
+    { kind: 'put', key: 'b', value: '4' },
+  ], { multiValue: true });
+  using reader = SegmentReader.open(path);
+  assert.deepStrictEqual(reader.getAll('a'), ['1', Uint8Array.of(2)]);
+  assert.deepStrictEqual(reader.getAll('b'), ['3', '4']);
+  assert.equal(reader.get('a'), '1');
+  assert.deepStrictEqual(reader.stats().distinctKeys, 2);
+  assert.equal(reader.stats().multiValue, true);
+});
+
+test('a multi-value segment refuses tombstones', () => {
+  const path = newSegmentPath(dir);
+  const builder = SegmentBuilder.create(path, { ...SEQUENCES, multiValue: true });
+  assert.throws(() => builder.tombstone('a'), ValidationError);
+  assert.equal(existsSync(path), false);
+});
+
+test('keys and values beyond the limits, and values of the wrong type, are ValidationErrors that leave no file', () => {
+  const cases: Array<[string, (builder: SegmentBuilder) => void]> = [
+    ['a 65536-byte key', (builder) => builder.put('k'.repeat(65536), 'v')],
+    ['a 65536-byte binary key', (builder) => builder.put(new Uint8Array(65536), 'v')],
+    ['a key of 30000 three-byte characters', (builder) => builder.put('€'.repeat(30000), 'v')],
+    ['a value over 256 MiB', (builder) => builder.put('k', new Uint8Array(MAX_VALUE_BYTES + 1))],
+    ['a number value', (builder) => builder.put('k', 5 as unknown as string)],
+    ['a missing value', (builder) => builder.add({ kind: 'put', key: 'k' } as unknown as SegmentInput)],
+    ['an object key', (builder) => builder.put({} as unknown as string, 'v')],
+    ['an unknown kind', (builder) => builder.add({ kind: 'delete', key: 'k' } as unknown as SegmentInput)],
+  ];
+  for (const [what, add] of cases) {
+    expectRejectedAndRemoved(newSegmentPath(dir), add, (error) => error instanceof ValidationError && !(error instanceof KeyOrderError));
+    assert.ok(true, what);
+  }
+});
+
+test('bad options are ValidationErrors and create no file', () => {
+  const path = newSegmentPath(dir);
+  for (const options of [
+    {},
+    { minSequence: 5, maxSequence: 4 },
+    { minSequence: -1, maxSequence: 4 },
+    { ...SEQUENCES, blockSize: 32 },
+    { ...SEQUENCES, blockSize: 70000 },
+    { ...SEQUENCES, multiValue: 'yes' },
+    { ...SEQUENCES, compression: true },
+  ]) {
+    assert.throws(() => SegmentBuilder.create(path, options as never), ValidationError, JSON.stringify(options));
+  }
+  assert.throws(() => SegmentBuilder.create('', SEQUENCES), ValidationError);
+  assert.equal(existsSync(path), false);
+});
+
+test('building over an existing file fails with EEXIST and leaves that file alone', () => {
+  const path = newSegmentPath(dir);
+  writeFileSync(path, 'precious');
+  assert.throws(() => SegmentBuilder.create(path, SEQUENCES), (error: unknown) => error instanceof IoError && error.errno === 'EEXIST');
+  assert.equal(readFileSync(path, 'utf8'), 'precious');
+});
+
+test('abort removes the file; finish and abort end the builder', async () => {
+  const aborted = newSegmentPath(dir);
+  const builder = SegmentBuilder.create(aborted, SEQUENCES);
+  builder.put('a', 'b');
+  builder.abort();
+  assert.equal(existsSync(aborted), false);
+  assert.throws(() => builder.put('b', 'c'), ClosedError);
+  await assert.rejects(builder.finish(), ClosedError);
+
+  const finished = newSegmentPath(dir);
+  const done = SegmentBuilder.create(finished, SEQUENCES);
+  done.put('a', 'b');
+  await done.finish();
+  assert.throws(() => done.put('b', 'c'), ClosedError);
+  assert.throws(() => done.abort(), ClosedError);
+  assert.equal(existsSync(finished), true);
+});
+
+test('buildSegment takes async iterables and removes the file when the source throws', async () => {
+  async function* entries(): AsyncGenerator<SegmentInput> {
+    yield { kind: 'put', key: 'a', value: '1' };
+    yield { kind: 'put', key: 'b', value: '2' };
+  }
+  const path = newSegmentPath(dir);
+  await buildSegment(path, entries(), SEQUENCES);
+  using reader = SegmentReader.open(path);
+  assert.equal(reader.get('b'), '2');
+
+  const failing = newSegmentPath(dir);
+  async function* broken(): AsyncGenerator<SegmentInput> {
+    yield { kind: 'put', key: 'a', value: '1' };
+    throw new Error('source failed');
+  }
+  await assert.rejects(buildSegment(failing, broken(), SEQUENCES), /source failed/);
+  assert.equal(existsSync(failing), false);
+});
+
+for (const operation of ['write', 'sync', 'syncDirectory'] as const satisfies readonly FaultOperation[]) {
+  test(`an I/O error on ${operation} fails the build with IoError and removes the partial file`, async () => {
+    const path = newSegmentPath(dir);
+    const fs = new FaultInjectingFileSystem(nodeFileSystem, [{ operation, nth: operation === 'write' ? 3 : 1, code: operation === 'write' ? 'ENOSPC' : 'EIO', partial: true }]);
+    const builder = SegmentBuilder.create(path, { ...SEQUENCES, fs, blockSize: 64 });
+    let failure: unknown;
+    try {
+      // Large values so that several writes reach the file before finish.
+      for (const entry of sampleEntries(3000)) builder.add(entry.kind === 'put' ? { ...entry, value: 'v'.repeat(2000) } : entry);
+      await builder.finish();
+    } catch (error) {
+      failure = error;
+    }
+    assert.ok(failure instanceof IoError, `got ${String(failure)}`);
+    assert.equal(failure.errno, operation === 'write' ? 'ENOSPC' : 'EIO');
+    assert.equal(existsSync(path), false);
+    assert.throws(() => builder.put('zzz', 'z'), ClosedError);
+  });
+}
+
+test('a finished segment survives a power loss: the file and its directory entry were fsynced', async () => {
+  const crashDir = segmentTempDir('crash');
+  for (let seed = 1; seed <= 5; seed++) {
+    const fs = new CrashSimFileSystem({ seed });
+    const path = newSegmentPath(crashDir);
+    const inputs = sampleEntries(400, seed);
+    await buildSegment(path, inputs, { ...SEQUENCES, fs, blockSize: 256 });
+    assert.deepStrictEqual(fs.unsyncedPaths(), []);
+    fs.crash();
+    using reader = SegmentReader.open(path, { fs });
+    reader.verify();
+    assert.equal(reader.stats().entries, inputs.length);
+  }
+});
+
+test('a build cut off by a power loss before finish leaves no readable segment under the name', async () => {
+  const crashDir = segmentTempDir('torn');
+  for (let seed = 1; seed <= 8; seed++) {
+    const fs = new CrashSimFileSystem({ seed });
+    const path = newSegmentPath(crashDir);
+    const builder = SegmentBuilder.create(path, { ...SEQUENCES, fs, blockSize: 64 });
+    for (const entry of sampleEntries(2000, seed)) builder.add(entry);
+    fs.crash();
+    if (existsSync(path)) assert.throws(() => SegmentReader.open(path, { fs }), { code: 'SILT_CORRUPTION' });
+  }
+});
+
+test('a large build streams: memory stays far below the file size', async () => {
+  const path = newSegmentPath(dir);
+  const value = new Uint8Array(16 * 1024).fill(7);
+  const entries = process.env.SOAK === '1' ? 20_000 : 4_000;
+  const before = process.memoryUsage();
+  let peak = 0;
+  const builder = SegmentBuilder.create(path, SEQUENCES);
+  for (let i = 0; i < entries; i++) {
+    builder.put(`key-${String(i).padStart(8, '0')}`, value);
+    if (i % 250 === 0) {
+      const now = process.memoryUsage();
+      peak = Math.max(peak, now.arrayBuffers - before.arrayBuffers);
+    }
+  }
+  const result = await builder.finish();
+  assert.ok(result.bytes > entries * value.length);
+  assert.ok(peak < 16 * 1024 * 1024, `buffers grew by ${peak} bytes while writing a ${result.bytes}-byte file`);
+  assert.deepStrictEqual(readdirSync(dir).filter((name) => name.endsWith('.tmp')), []);
+});
