@@ -1,0 +1,333 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ClassicLevel } from 'classic-level';
+import { open as openLmdb, type Database as LmdbDatabase } from 'lmdb';
+import { Index, type IndexOptions } from 'silt';
+import { opsPerSecond, percentile, type BenchContext, type BenchRow, type BenchSuite } from './harness.js';
+import { interleavedRounds } from './interleaved-rounds.js';
+import { makeKeyValueDataset, type KeyValueDataset } from './key-value-dataset.js';
+
+/**
+ * The `Index` writer (package silt) beside its peers on the same workloads,
+ * each engine in a fresh directory every round:
+ *
+ * 1. load: random keys (16 B, base64url) with 100 B values, one awaited
+ *    batch of 1,000 at a time; silt's `flush()` (segment built, fsynced,
+ *    committed) is inside its timing.
+ * 2. one awaited set at a time, each fsync'd before it is acknowledged.
+ * 3. 20,000 concurrent sets, fired at once, then all awaited.
+ * 4. random gets of every loaded key in one shuffled order, after the load,
+ *    on the same handle that loaded them.
+ * 5. latency of each awaited set in a stream of sets, while the index
+ *    flushes every second (the default), and with flushes held off.
+ *
+ * lmdb-js on Linux defaults to `overlappingSync`: a commit's promise
+ * resolves once the transaction is committed and visible, and the fsync
+ * follows in the background (`db.flushed`); that is the same promise as
+ * silt's 'write' mode, so those rows compare like with like.
+ */
+
+const KEYS = Number(process.env.INDEX_BENCH_KEYS ?? 1_000_000);
+const KEY_BYTES = 16;
+const VALUE_BYTES = 100;
+const BATCH = 1_000;
+const FSYNC_SETS = 2_000;
+const CONCURRENT_SETS = 20_000;
+const LATENCY_STREAM_MS = 3_500;
+const FILE_CACHE_BYTES = 8 * 1024 * 1024; // silt's default per segment in 'file' mode
+/** No flush for the length of the stream: no timer tick, no memtable overflow. */
+const NO_FLUSH: IndexOptions = { refreshIntervalMs: 2 ** 31 - 1, memtableBytes: 4096 * 1024 * 1024 };
+
+const count = (n: number): string => n.toLocaleString('en-US');
+const WORKLOAD = {
+  load: `load ${count(KEYS)} random keys (${KEY_BYTES} B, ${VALUE_BYTES} B values), awaited batches of ${count(BATCH)}`,
+  segments: 'segments silt holds after the load',
+  get: `random get of the ${count(KEYS)} loaded keys`,
+  fsyncSets: `${count(FSYNC_SETS)} awaited sets, one at a time, fsync'd`,
+  concurrentSets: `${count(CONCURRENT_SETS)} concurrent sets (fire all, await all)`,
+  latency: (stat: string) => `set latency ${stat}, 1 awaited set at a time for ${LATENCY_STREAM_MS / 1000} s`,
+};
+
+const SILT_WRITE = 'write (OS cache, bg fdatasync 200 ms)';
+const DURABILITY = {
+  siltWrite: SILT_WRITE,
+  siltLoad: `${SILT_WRITE}; flush() (segment fsynced) timed`,
+  siltFsync: 'fsync (fdatasync per group commit)',
+  lmdbLoad: 'lmdb default (ack on commit, fsync follows); `flushed` awaited at the end',
+  lmdb: 'lmdb default (ack on commit, fsync follows)',
+  classic: 'classic-level sync:false (OS cache)',
+  sqlite: 'WAL + synchronous=FULL (fsync per commit)',
+  read: 'read',
+} as const;
+
+const ENGINE = {
+  siltLoad: 'silt mset + flush()',
+  siltMsetOnly: 'silt mset, before flush()',
+  classic: 'classic-level batch()',
+  lmdbLoad: 'lmdb-js transaction + putSync',
+  siltMemory: 'silt (memory)',
+  siltFile: `silt (file, ${FILE_CACHE_BYTES / 1024 / 1024} MiB cache/segment)`,
+  lmdbGet: 'lmdb-js get',
+  siltSet: 'silt set',
+  siltSetFsyncMode: 'silt set (fsync mode)',
+  sqlite: 'better-sqlite3 INSERT OR REPLACE, autocommit',
+  lmdbPut: 'lmdb-js put (async)',
+  flushing: 'silt (flush every 1 s: default)',
+  idle: 'silt (no flushes)',
+} as const;
+
+const seconds = (): number => performance.now() / 1000;
+
+async function withIndex<T>(directory: string, options: IndexOptions, body: (index: Index) => Promise<T>): Promise<T> {
+  const index = await Index.open(directory, options);
+  try {
+    return await body(index);
+  } finally {
+    await index.close();
+  }
+}
+
+async function withLmdb<T>(directory: string, body: (db: LmdbDatabase<string, string>) => Promise<T>): Promise<T> {
+  // String values, no object cache, no read-ahead: lmdb-js's own advice for fast random reads
+  // (noReadAhead is a documented option its typings leave out).
+  const options = { path: join(directory, 'db'), encoding: 'string', noReadAhead: true, cache: false } as const;
+  const db = openLmdb<string, string>(options);
+  try {
+    return await body(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** One untimed pass over every key (JIT, first-touch faults, silt's first-use block checks), then one timed pass. */
+async function warmGets(data: KeyValueDataset, get: (key: string) => string | Uint8Array | undefined): Promise<number> {
+  const pass = (): void => {
+    const { lookups } = data;
+    let total = 0;
+    for (let i = 0; i < lookups.length; i++) {
+      const value = get(lookups[i]!);
+      if (value === undefined) throw new Error(`lost key ${lookups[i]!}`);
+      total += value.length;
+    }
+    // Checking every answer keeps any engine from skipping work.
+    if (total !== lookups.length * data.valueBytes) throw new Error(`read ${total} value bytes, expected ${lookups.length * data.valueBytes}`);
+  };
+  pass();
+  return opsPerSecond(data.lookups.length, pass);
+}
+
+// ---- 1 + 4: load, then random gets of what was loaded ----
+
+interface SiltLoadRound {
+  readonly rate: number;
+  readonly msetOnlyRate: number;
+  readonly segments: number;
+  readonly getRate: number;
+  readonly fileGetRate: number;
+}
+
+async function siltLoad(context: BenchContext, data: KeyValueDataset): Promise<SiltLoadRound> {
+  const directory = context.scratch('silt-load');
+  const loaded = await withIndex(directory, {}, async (index) => {
+    const start = seconds();
+    for (const batch of data.pairBatches) await index.mset(batch);
+    const written = seconds();
+    await index.flush();
+    const flushed = seconds();
+    return {
+      rate: KEYS / (flushed - start),
+      msetOnlyRate: KEYS / (written - start),
+      segments: index.stats().segments.length,
+      getRate: await warmGets(data, (key) => index.get(key)),
+    };
+  });
+  const fileGetRate = await withIndex(directory, { accessMode: 'file', cacheBytes: FILE_CACHE_BYTES }, (index) =>
+    warmGets(data, (key) => index.get(key)),
+  );
+  return { ...loaded, fileGetRate };
+}
+
+async function lmdbLoad(context: BenchContext, data: KeyValueDataset): Promise<{ rate: number; getRate: number }> {
+  return withLmdb(context.scratch('lmdb-load'), async (db) => {
+    const rate = await opsPerSecond(KEYS, async () => {
+      for (const batch of data.pairBatches) {
+        await db.transaction(() => {
+          for (const [key, value] of batch) db.putSync(key, value);
+        });
+      }
+      await db.flushed;
+    });
+    return { rate, getRate: await warmGets(data, (key) => db.get(key)) };
+  });
+}
+
+type LevelBatch = Array<{ type: 'put'; key: string; value: string }>;
+
+async function classicLoad(context: BenchContext, batches: readonly LevelBatch[]): Promise<number> {
+  const db = new ClassicLevel<string, string>(join(context.scratch('classic-level'), 'db'));
+  await db.open();
+  try {
+    return await opsPerSecond(KEYS, async () => {
+      for (const batch of batches) await db.batch(batch);
+    });
+  } finally {
+    await db.close();
+  }
+}
+
+async function loadAndGetRows(context: BenchContext, data: KeyValueDataset): Promise<BenchRow[]> {
+  const levelBatches: LevelBatch[] = data.pairBatches.map((batch) => batch.map(([key, value]) => ({ type: 'put', key, value })));
+  const runs = await interleavedRounds(context.rounds, {
+    silt: async () => {
+      const round = await siltLoad(context, data);
+      context.log(`silt load: ${round.segments} segments`);
+      return round;
+    },
+    classic: () => classicLoad(context, levelBatches),
+    lmdb: () => lmdbLoad(context, data),
+  });
+  const { silt, lmdb } = runs;
+  const load = WORKLOAD.load;
+  const keysPerSecond = { unit: 'keys/s', ratioTo: ENGINE.classic };
+  const getsPerSecond = { unit: 'gets/s', ratioTo: ENGINE.lmdbGet };
+  return [
+    { workload: load, engine: ENGINE.classic, durability: DURABILITY.classic, unit: 'keys/s', runs: runs.classic },
+    { workload: load, engine: ENGINE.siltLoad, durability: DURABILITY.siltLoad, runs: silt.map((r) => r.rate), ...keysPerSecond },
+    { workload: load, engine: ENGINE.siltMsetOnly, durability: DURABILITY.siltWrite, runs: silt.map((r) => r.msetOnlyRate), ...keysPerSecond },
+    { workload: load, engine: ENGINE.lmdbLoad, durability: DURABILITY.lmdbLoad, runs: lmdb.map((r) => r.rate), ...keysPerSecond },
+    { workload: WORKLOAD.segments, engine: 'silt', durability: DURABILITY.read, unit: 'segments', runs: silt.map((r) => r.segments), lowerIsBetter: true },
+    { workload: WORKLOAD.get, engine: ENGINE.lmdbGet, durability: DURABILITY.read, unit: 'gets/s', runs: lmdb.map((r) => r.getRate) },
+    { workload: WORKLOAD.get, engine: ENGINE.siltMemory, durability: DURABILITY.read, runs: silt.map((r) => r.getRate), ...getsPerSecond },
+    { workload: WORKLOAD.get, engine: ENGINE.siltFile, durability: DURABILITY.read, runs: silt.map((r) => r.fileGetRate), ...getsPerSecond },
+  ];
+}
+
+// ---- 2: one durable set at a time ----
+
+function siltAwaitedSets(context: BenchContext, data: KeyValueDataset, sets: number, options: IndexOptions): Promise<number> {
+  return withIndex(context.scratch('silt-sets'), options, (index) =>
+    opsPerSecond(sets, async () => {
+      for (let i = 0; i < sets; i++) await index.set(data.keys[i]!, data.values[i]!);
+    }),
+  );
+}
+
+async function sqliteAwaitedSets(context: BenchContext, data: KeyValueDataset, sets: number): Promise<number> {
+  const db = new Database(join(context.scratch('sqlite'), 'kv.sqlite'));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID');
+    const upsert = db.prepare('INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)');
+    return await opsPerSecond(sets, () => {
+      for (let i = 0; i < sets; i++) upsert.run(data.keys[i], data.values[i]);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+async function fsyncSetRows(context: BenchContext, data: KeyValueDataset): Promise<BenchRow[]> {
+  const workload = WORKLOAD.fsyncSets;
+  const { sqlite, silt } = await interleavedRounds(context.rounds, {
+    sqlite: () => sqliteAwaitedSets(context, data, FSYNC_SETS),
+    silt: () => siltAwaitedSets(context, data, FSYNC_SETS, { durability: 'fsync' }),
+  });
+  return [
+    { workload, engine: ENGINE.sqlite, durability: DURABILITY.sqlite, unit: 'sets/s', runs: sqlite },
+    { workload, engine: ENGINE.siltSet, durability: DURABILITY.siltFsync, unit: 'sets/s', runs: silt, ratioTo: ENGINE.sqlite },
+  ];
+}
+
+// ---- 3: many sets in flight ----
+
+function fireAll(data: KeyValueDataset, sets: number, put: (key: string, value: string) => Promise<unknown>): Promise<unknown[]> {
+  const pending = new Array<Promise<unknown>>(sets);
+  for (let i = 0; i < sets; i++) pending[i] = put(data.keys[i]!, data.values[i]!);
+  return Promise.all(pending);
+}
+
+function siltConcurrentSets(context: BenchContext, data: KeyValueDataset, options: IndexOptions): Promise<number> {
+  return withIndex(context.scratch('silt-concurrent'), options, (index) =>
+    opsPerSecond(CONCURRENT_SETS, () => fireAll(data, CONCURRENT_SETS, (key, value) => index.set(key, value)).then(() => undefined)),
+  );
+}
+
+function lmdbConcurrentPuts(context: BenchContext, data: KeyValueDataset): Promise<number> {
+  return withLmdb(context.scratch('lmdb-concurrent'), (db) =>
+    opsPerSecond(CONCURRENT_SETS, () => fireAll(data, CONCURRENT_SETS, (key, value) => db.put(key, value)).then(() => undefined)),
+  );
+}
+
+async function concurrentSetRows(context: BenchContext, data: KeyValueDataset): Promise<BenchRow[]> {
+  const workload = WORKLOAD.concurrentSets;
+  const { lmdb, silt, siltFsync } = await interleavedRounds(context.rounds, {
+    lmdb: () => lmdbConcurrentPuts(context, data),
+    silt: () => siltConcurrentSets(context, data, {}),
+    siltFsync: () => siltConcurrentSets(context, data, { durability: 'fsync' }),
+  });
+  return [
+    { workload, engine: ENGINE.lmdbPut, durability: DURABILITY.lmdb, unit: 'sets/s', runs: lmdb },
+    { workload, engine: ENGINE.siltSet, durability: DURABILITY.siltWrite, unit: 'sets/s', runs: silt, ratioTo: ENGINE.lmdbPut },
+    { workload, engine: ENGINE.siltSetFsyncMode, durability: DURABILITY.siltFsync, unit: 'sets/s', runs: siltFsync, ratioTo: ENGINE.lmdbPut },
+  ];
+}
+
+// ---- 5: set latency with and without flushes ----
+
+const LATENCY_STATS = [
+  { name: 'p50', percent: 50 },
+  { name: 'p99', percent: 99 },
+  { name: 'p99.9', percent: 99.9 },
+] as const;
+
+/** Microseconds each awaited set took, one after another for `LATENCY_STREAM_MS`. */
+async function setLatencies(context: BenchContext, data: KeyValueDataset, options: IndexOptions): Promise<number[]> {
+  return withIndex(context.scratch('silt-latency'), options, async (index) => {
+    const flushesBefore = index.stats().flushes;
+    const latencies: number[] = [];
+    const deadline = performance.now() + LATENCY_STREAM_MS;
+    for (let i = 0; performance.now() < deadline; i++) {
+      const start = performance.now();
+      await index.set(data.keys[i % KEYS]!, data.values[i % KEYS]!);
+      latencies.push((performance.now() - start) * 1000);
+    }
+    const flushes = index.stats().flushes - flushesBefore;
+    context.log(`latency stream: ${latencies.length} sets, ${flushes} flushes, max ${latencies.reduce((a, b) => Math.max(a, b), 0).toFixed(0)} µs`);
+    return latencies;
+  });
+}
+
+async function latencyRows(context: BenchContext, data: KeyValueDataset): Promise<BenchRow[]> {
+  const { flushing, idle } = await interleavedRounds(context.rounds, {
+    flushing: () => setLatencies(context, data, {}),
+    idle: () => setLatencies(context, data, NO_FLUSH),
+  });
+  return LATENCY_STATS.flatMap(({ name, percent }): BenchRow[] => {
+    const workload = WORKLOAD.latency(name);
+    const common = { workload, durability: DURABILITY.siltWrite, unit: 'µs', lowerIsBetter: true };
+    return [
+      { ...common, engine: ENGINE.idle, runs: idle.map((round) => percentile(round, percent)) },
+      { ...common, engine: ENGINE.flushing, runs: flushing.map((round) => percentile(round, percent)), ratioTo: ENGINE.idle },
+    ];
+  });
+}
+
+export const suite: BenchSuite = {
+  name: 'index',
+  async run(context: BenchContext): Promise<BenchRow[]> {
+    context.log(`generating ${KEYS} keys`);
+    const data = makeKeyValueDataset({ count: KEYS, keyBytes: KEY_BYTES, valueBytes: VALUE_BYTES, batchSize: BATCH, seed: 2026 });
+    const rows: BenchRow[] = [];
+    for (const [name, workload] of [
+      ['load + gets', loadAndGetRows],
+      ['fsync sets', fsyncSetRows],
+      ['concurrent sets', concurrentSetRows],
+      ['set latency', latencyRows],
+    ] as const) {
+      context.log(name);
+      rows.push(...(await workload(context, data)));
+    }
+    return rows;
+  },
+};

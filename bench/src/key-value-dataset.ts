@@ -1,0 +1,74 @@
+import { SeededRandom } from '@silt/fs';
+
+/** Random distinct keys with fixed-size values, and one shuffled order to read them back in. */
+export interface KeyValueDataset {
+  /** Distinct ASCII keys in the random order they were generated (the write order). */
+  readonly keys: readonly string[];
+  /** `values[i]` belongs to `keys[i]`; ASCII, so `valueBytes` long in any encoding. */
+  readonly values: readonly string[];
+  readonly valueBytes: number;
+  /** `[key, value]` pairs in write order, cut into batches of `batchSize`. */
+  readonly pairBatches: ReadonlyArray<ReadonlyArray<readonly [string, string]>>;
+  /**
+   * Every key once, shuffled: the one lookup order every engine uses. Fresh
+   * string copies allocated in lookup order, as request keys arrive in a
+   * server, so the bench's own heap adds no cache miss per lookup that would
+   * blur the ratios.
+   */
+  readonly lookups: readonly string[];
+}
+
+export interface DatasetShape {
+  readonly count: number;
+  readonly keyBytes: number;
+  readonly valueBytes: number;
+  readonly batchSize: number;
+  readonly seed: number;
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+export function makeKeyValueDataset(shape: DatasetShape): KeyValueDataset {
+  const random = new SeededRandom(shape.seed);
+  const keys = randomKeys(random, shape.count, shape.keyBytes);
+  const values = keys.map((key, i) => flat(`${i}:${key}:`.padEnd(shape.valueBytes, BASE64URL[i % BASE64URL.length])));
+  const pairBatches: Array<Array<readonly [string, string]>> = [];
+  for (let start = 0; start < keys.length; start += shape.batchSize) {
+    const end = Math.min(keys.length, start + shape.batchSize);
+    pairBatches.push(keys.slice(start, end).map((key, i) => [key, values[start + i]!] as const));
+  }
+  const lookups = Array.from(shuffledIndexes(random, keys.length), (i) => flat(keys[i]!));
+  return { keys, values, valueBytes: shape.valueBytes, pairBatches, lookups };
+}
+
+function randomKeys(random: SeededRandom, count: number, keyBytes: number): string[] {
+  const unique = new Set<string>();
+  while (unique.size < count) {
+    const codes = new Array<number>(keyBytes);
+    for (let i = 0; i < keyBytes; i++) codes[i] = BASE64URL.charCodeAt(Math.floor(random.next() * BASE64URL.length));
+    unique.add(String.fromCharCode(...codes));
+  }
+  return [...unique];
+}
+
+/**
+ * A fresh copy of an ASCII string in one flat piece. Strings built by `+=`,
+ * templates or padEnd are rope (cons) strings that V8 flattens on first use,
+ * and whichever engine touched them first would pay for it.
+ */
+function flat(text: string): string {
+  return Buffer.from(text, 'latin1').toString('latin1');
+}
+
+/** Fisher-Yates over 0..count-1. */
+function shuffledIndexes(random: SeededRandom, count: number): Uint32Array {
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(random.next() * (i + 1));
+    const swap = order[i]!;
+    order[i] = order[j]!;
+    order[j] = swap;
+  }
+  return order;
+}
