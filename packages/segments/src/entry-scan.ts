@@ -57,10 +57,7 @@ export function* scanForward(source: BlockSource, blocks: BlockIndex, lower: Bou
         reachedLower = true;
       }
       if (upper !== undefined && aboveUpper(bytes, at, upper)) return;
-      position.bytes = bytes;
-      position.at = at;
-      position.block = block;
-      yield position;
+      yield moveTo(position, bytes, at, block);
       bytes = source.bytesOf(block);
       at = next;
     }
@@ -83,13 +80,17 @@ export function* scanBackward(source: BlockSource, blocks: BlockIndex, lower: Bo
         reachedUpper = true;
       }
       if (lower !== undefined && belowLower(bytes, at, lower)) return;
-      position.bytes = bytes;
-      position.at = at;
-      position.block = block;
-      yield position;
+      yield moveTo(position, bytes, at, block);
       bytes = source.bytesOf(block);
     }
   }
+}
+
+function moveTo(position: ScanPosition, bytes: Buffer, at: number, block: number): ScanPosition {
+  position.bytes = bytes;
+  position.at = at;
+  position.block = block;
+  return position;
 }
 
 function entryStarts(bytes: Uint8Array, start: number, end: number): number[] {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { describe, test } from 'node:test';
-import { ClosedError, CorruptionError, ValidationError } from '@silt/fs';
+import { ClosedError, CorruptionError, FaultInjectingFileSystem, IoError, ValidationError, nodeFileSystem } from '@silt/fs';
 import { FORMAT_VERSION, HEADER } from './format.js';
 import { writeU32 } from './little-endian.js';
 import type { SegmentInput } from './segment-builder.js';
@@ -308,6 +308,16 @@ test('opening a missing file is an IoError with errno ENOENT', () => {
   for (const access of ['memory', 'file'] as const) {
     assert.throws(() => SegmentReader.open(`${dir}/missing.seg`, { access }), { code: 'SILT_IO', errno: 'ENOENT' });
   }
+});
+
+test('an I/O error while file mode reads a block is an IoError, and the reader keeps working afterwards', async () => {
+  const inputs = sampleEntries(300);
+  const path = await buildFile(dir, inputs, { blockSize: 256 });
+  const fs = new FaultInjectingFileSystem(nodeFileSystem);
+  using reader = SegmentReader.open(path, { access: 'file', fs, cacheBytes: 0 });
+  fs.addFault({ operation: 'read', nth: 1, code: 'EIO' });
+  assert.throws(() => [...reader.entries()], (error: unknown) => error instanceof IoError && error.errno === 'EIO');
+  assert.equal([...reader.entries()].length, inputs.length);
 });
 
 test('file mode keeps its cache within cacheBytes while serving a segment many times larger', async () => {

@@ -1,4 +1,4 @@
-import { ClosedError, CorruptionError, IoError, ValidationError, type FileHandle } from '@silt/fs';
+import { ClosedError, CorruptionError, IoError, SiltError, ValidationError, type FileHandle } from '@silt/fs';
 import type { BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';
 import { BlockVerifier } from './block-verifier.js';
@@ -126,7 +126,7 @@ export class SegmentReader<K extends Key = string> {
       return new SegmentReader<Key>(path, 'file', layout, source, size, resolved.keyEncoding);
     } catch (error) {
       handle.close();
-      throw error;
+      throw error instanceof SiltError ? error : new IoError('open segment', path, error);
     }
   }
 
