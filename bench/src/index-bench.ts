@@ -5,7 +5,7 @@ import { open as openLmdb, type Database as LmdbDatabase } from 'lmdb';
 import { Index, type IndexOptions } from 'silt';
 import { opsPerSecond, percentile, type BenchContext, type BenchRow, type BenchSuite } from './harness.js';
 import { interleavedRounds } from './interleaved-rounds.js';
-import { makeKeyValueDataset, type KeyValueDataset } from './key-value-dataset.js';
+import { checkedGetPass, makeKeyValueDataset, type KeyValueDataset } from './key-value-dataset.js';
 
 /**
  * The `Index` writer (package silt) beside its peers on the same workloads,
@@ -101,17 +101,7 @@ async function withLmdb<T>(directory: string, body: (db: LmdbDatabase<string, st
 
 /** One untimed pass over every key (JIT, first-touch faults, silt's first-use block checks), then one timed pass. */
 async function warmGets(data: KeyValueDataset, get: (key: string) => string | Uint8Array | undefined): Promise<number> {
-  const pass = (): void => {
-    const { lookups } = data;
-    let total = 0;
-    for (let i = 0; i < lookups.length; i++) {
-      const value = get(lookups[i]!);
-      if (value === undefined) throw new Error(`lost key ${lookups[i]!}`);
-      total += value.length;
-    }
-    // Checking every answer keeps any engine from skipping work.
-    if (total !== lookups.length * data.valueBytes) throw new Error(`read ${total} value bytes, expected ${lookups.length * data.valueBytes}`);
-  };
+  const pass = checkedGetPass(data, get);
   pass();
   return opsPerSecond(data.lookups.length, pass);
 }

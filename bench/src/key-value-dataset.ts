@@ -60,8 +60,26 @@ function flat(text: string): string {
   return Buffer.from(text, 'latin1').toString('latin1');
 }
 
+/**
+ * A pass that reads every key in the shared lookup order and checks each
+ * answer and the total value bytes, so no engine can skip work.
+ */
+export function checkedGetPass(data: KeyValueDataset, get: (key: string) => string | Uint8Array | undefined): () => void {
+  return () => {
+    const { lookups } = data;
+    let total = 0;
+    for (let i = 0; i < lookups.length; i++) {
+      const value = get(lookups[i]!);
+      if (value === undefined) throw new Error(`lost key ${lookups[i]!}`);
+      total += value.length;
+    }
+    const expected = lookups.length * data.valueBytes;
+    if (total !== expected) throw new Error(`read ${total} value bytes, expected ${expected}`);
+  };
+}
+
 /** Fisher-Yates over 0..count-1. */
-function shuffledIndexes(random: SeededRandom, count: number): Uint32Array {
+export function shuffledIndexes(random: SeededRandom, count: number): Uint32Array {
   const order = new Uint32Array(count);
   for (let i = 0; i < count; i++) order[i] = i;
   for (let i = count - 1; i > 0; i--) {
