@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { open as openLmdb } from 'lmdb';
-import { SeededRandom } from '@silt/fs';
 import { SegmentBuilder, SegmentReader } from '@silt/segments';
 import { opsPerSecond, rounds, type BenchContext, type BenchRow, type BenchSuite } from './harness.js';
+import { checkedGetPass, makeKeyValueDataset, type KeyValueDataset } from './key-value-dataset.js';
 
 /**
  * One segment of 1,000,000 entries (17-byte keys, 100-byte string values,
@@ -13,7 +13,8 @@ import { opsPerSecond, rounds, type BenchContext, type BenchRow, type BenchSuite
  * file is ~8x larger), lmdb-js `get` (string encoding, no read-ahead, no
  * object cache: its documented settings for fast random reads of strings)
  * and better-sqlite3 primary-key lookups (WITHOUT ROWID table, prepared
- * statement, `.pluck().get()`). Gets are measured warm (see warmGetRounds);
+ * statement, `.pluck().get()`). The lookup keys are fresh strings laid out
+ * in lookup order (see key-value-dataset.ts). Gets are measured warm (see warmGetRounds);
  * silt's one-time costs after open (reading the file, checking the indexes,
  * verifying blocks on first use) are reported as their own rows.
  */
@@ -25,61 +26,23 @@ const FILE_CACHE_BYTES = 16 * 1024 * 1024;
 const WORKLOAD_GET = `random get, ${ENTRIES.toLocaleString('en-US')} keys`;
 const WORKLOAD_BUILD = `build ${ENTRIES.toLocaleString('en-US')} entries (${KEY_BYTES} B keys, ${VALUE_BYTES} B values)`;
 
-interface Dataset {
-  /** Sorted by key bytes (ASCII, so string order is byte order). */
-  readonly keys: string[];
-  readonly values: string[];
-  /**
-   * Every key once, shuffled: the one random lookup order every engine uses.
-   * Fresh copies of the key strings, allocated in lookup order, as request
-   * keys arrive in a server: reading the sorted `keys` array at random
-   * indexes would add a cache miss on the bench's own heap to every lookup,
-   * the same absolute cost for every engine, which only blurs the ratios.
-   */
-  readonly lookups: string[];
+/** The shared dataset, plus its pairs sorted by key bytes, which is the order a segment is built in. */
+interface Dataset extends KeyValueDataset {
+  readonly sortedKeys: readonly string[];
+  readonly sortedValues: readonly string[];
 }
 
 function makeDataset(count: number): Dataset {
-  const random = new SeededRandom(20_26);
-  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-  const unique = new Set<string>();
-  while (unique.size < count) {
-    let key = '';
-    for (let i = 0; i < KEY_BYTES; i++) key += alphabet[Math.floor(random.next() * alphabet.length)];
-    unique.add(key);
-  }
-  const keys = [...unique].sort();
-  const values = keys.map((key, i) => `${i}:${key}:`.padEnd(VALUE_BYTES, alphabet[i % alphabet.length]));
-  const order = new Uint32Array(count);
-  for (let i = 0; i < count; i++) order[i] = i;
-  for (let i = count - 1; i > 0; i--) {
-    const j = Math.floor(random.next() * (i + 1));
-    const swap = order[i]!;
-    order[i] = order[j]!;
-    order[j] = swap;
-  }
-  const lookups = Array.from(order, (index) => Buffer.from(keys[index]!, 'latin1').toString('latin1'));
-  return { keys, values, lookups };
+  const data = makeKeyValueDataset({ count, keyBytes: KEY_BYTES, valueBytes: VALUE_BYTES, batchSize: count, seed: 2026 });
+  // ASCII keys: string order is byte order.
+  const order = Array.from(data.keys.keys()).sort((a, b) => (data.keys[a]! < data.keys[b]! ? -1 : 1));
+  return { ...data, sortedKeys: order.map((i) => data.keys[i]!), sortedValues: order.map((i) => data.values[i]!) };
 }
 
 async function buildSilt(path: string, data: Dataset): Promise<number> {
-  const builder = SegmentBuilder.create(path, { minSequence: 1, maxSequence: data.keys.length });
-  for (let i = 0; i < data.keys.length; i++) builder.put(data.keys[i]!, data.values[i]!);
+  const builder = SegmentBuilder.create(path, { minSequence: 1, maxSequence: data.sortedKeys.length });
+  for (let i = 0; i < data.sortedKeys.length; i++) builder.put(data.sortedKeys[i]!, data.sortedValues[i]!);
   return (await builder.finish()).bytes;
-}
-
-/** Reads every key in the shared random order; checks each answer so no engine can skip work. */
-function randomGets(data: Dataset, get: (key: string) => string | Uint8Array | undefined): () => void {
-  return () => {
-    const { lookups } = data;
-    let total = 0;
-    for (let i = 0; i < lookups.length; i++) {
-      const value = get(lookups[i]!);
-      if (value === undefined) throw new Error(`lost key ${lookups[i]!}`);
-      total += value.length;
-    }
-    if (total !== lookups.length * VALUE_BYTES) throw new Error(`read ${total} value bytes, expected ${lookups.length * VALUE_BYTES}`);
-  };
 }
 
 async function benchBuild(context: BenchContext, data: Dataset): Promise<{ rows: BenchRow[]; path: string; size: number }> {
@@ -92,7 +55,7 @@ async function benchBuild(context: BenchContext, data: Dataset): Promise<{ rows:
     const start = process.hrtime.bigint();
     size = await buildSilt(path, data);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    entryRates.push(data.keys.length / seconds);
+    entryRates.push(data.sortedKeys.length / seconds);
     byteRates.push(size / 1e6 / seconds);
     context.log(`build round ${round + 1}: ${(seconds * 1000).toFixed(0)} ms, ${size} bytes`);
   }
@@ -122,7 +85,7 @@ async function warmGetRounds<Handle>(
 ): Promise<number[]> {
   const handle = open();
   try {
-    const pass = randomGets(data, (key) => get(handle, key));
+    const pass = checkedGetPass(data, (key) => get(handle, key));
     pass();
     return await rounds(context.rounds, () => opsPerSecond(data.lookups.length, pass));
   } finally {
@@ -168,7 +131,7 @@ async function benchLmdb(context: BenchContext, data: Dataset): Promise<BenchRow
   const options = { path, encoding: 'string', noReadAhead: true, cache: false } as const;
   const writer = openLmdb<string, string>(options);
   await writer.transaction(() => {
-    for (let i = 0; i < data.keys.length; i++) void writer.put(data.keys[i]!, data.values[i]!);
+    for (let i = 0; i < data.sortedKeys.length; i++) void writer.put(data.sortedKeys[i]!, data.sortedValues[i]!);
   });
   await writer.close();
   const runs = await warmGetRounds(context, data, () => openLmdb<string, string>(options), (db, key) => db.get(key), (db) => db.close());
@@ -182,7 +145,7 @@ async function benchSqlite(context: BenchContext, data: Dataset): Promise<BenchR
   writer.exec('CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID');
   const insert = writer.prepare('INSERT INTO kv (k, v) VALUES (?, ?)');
   writer.transaction(() => {
-    for (let i = 0; i < data.keys.length; i++) insert.run(data.keys[i], data.values[i]);
+    for (let i = 0; i < data.sortedKeys.length; i++) insert.run(data.sortedKeys[i], data.sortedValues[i]);
   })();
   writer.close();
   const runs = await warmGetRounds(
