@@ -31,15 +31,15 @@ import { tempIndexDir } from './test-support/temp-index.js';
  */
 
 const SOAK = process.env.SOAK === '1';
-const KILLS = SOAK ? 800 : 104;
+const KILLS = SOAK ? 800 : 100;
 const KILLS_PER_DIRECTORY = 8;
 /** Operations of the fixed workload the I/O-step test kills. */
 const FIXED_OPS = 120;
 const STEP_KILLS = SOAK ? Number.POSITIVE_INFINITY : 16;
 const LANES = 2;
 const CHILD = fileURLToPath(new URL('./test-support/crash-writer-child.js', import.meta.url));
-/** A kill whose trigger never comes (say, no flush) still happens, so a run cannot hang. */
-const LAST_RESORT_KILL_MS = 10_000;
+/** A child that gets nowhere near its kill moment in this long is stuck: a failure, not a wait. */
+const STUCK_AFTER_MS = 10_000;
 
 type KillMoment =
   | { readonly kind: 'whileOpening'; readonly afterSpawnMs: number }
@@ -65,13 +65,19 @@ function runUntilKilled(config: ChildConfig, moment: KillMoment): Promise<ChildP
     const timers: NodeJS.Timeout[] = [];
     let stderr = '';
     let killed = false;
+    let stuck = false;
     const kill = (): void => {
       if (killed) return;
       killed = true;
       child.kill('SIGKILL');
     };
     const killAfter = (ms: number): void => void timers.push(setTimeout(kill, ms));
-    killAfter(LAST_RESORT_KILL_MS);
+    timers.push(
+      setTimeout(() => {
+        stuck = true;
+        kill();
+      }, STUCK_AFTER_MS),
+    );
     if (moment.kind === 'whileOpening') killAfter(moment.afterSpawnMs);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       const wasReady = progress.ready;
@@ -91,7 +97,10 @@ function runUntilKilled(config: ChildConfig, moment: KillMoment): Promise<ChildP
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('close', (code, signal) => {
       for (const timer of timers) clearTimeout(timer);
-      if (signal === 'SIGKILL') resolve(progress);
+      if (stuck) {
+        const state = JSON.stringify({ moment, ready: progress.ready, acked: progress.acked, flushes: progress.flushes, lastIssued: progress.lastIssued });
+        reject(new Error(`the child was stuck for ${STUCK_AFTER_MS} ms short of its kill moment: ${state}; stderr: ${stderr}`));
+      } else if (signal === 'SIGKILL') resolve(progress);
       else reject(new Error(`the child must die by SIGKILL, but it exited with ${code ?? signal}: ${stderr}`));
     });
   });

@@ -19,13 +19,13 @@ export type WorkloadOperation =
   | { readonly id: number; readonly kind: 'mset'; readonly pairs: ReadonlyArray<readonly [string, string]> };
 
 /** Few enough keys that operations overwrite and delete each other; some keys are multi-byte UTF-8. */
-export const KEY_COUNT = 48;
+const KEY_COUNT = 48;
 
-export function keyName(index: number): string {
+function keyName(index: number): string {
   return index % 7 === 3 ? `k${String(index).padStart(3, '0')}-ü€` : `k${String(index).padStart(3, '0')}`;
 }
 
-export const ALL_KEYS: readonly string[] = Array.from({ length: KEY_COUNT }, (_, i) => keyName(i));
+const ALL_KEYS: readonly string[] = Array.from({ length: KEY_COUNT }, (_, i) => keyName(i));
 
 export function operationOf(seed: number, id: number): WorkloadOperation {
   const random = new SeededRandom((Math.imul(seed, 0x9e3779b1) ^ Math.imul(id, 0x85ebca77)) >>> 0);
