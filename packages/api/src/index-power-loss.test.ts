@@ -202,7 +202,7 @@ test(`after ${SEEDS * CRASHES_PER_SEED} simulated power losses in fsync mode, th
 
 test(
   'an index whose disk died in a power loss stops with one error event, never an unhandled rejection, and close() frees its lock',
-  { todo: 'Flusher.enqueue leaves its chain promise rejected with no handler when a timer flush fails and nobody awaits idle()' },
+  {},
   async () => {
     const dir = tempIndexDir('power-zombie');
     const sim = new CrashSimFileSystem({ seed: 7 });

@@ -244,12 +244,19 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     this.active = new Memtable();
     this.sealed.push(table);
     this.rebuildView();
-    void this.parts.wal.rotate().catch(() => undefined);
+    // No log rotation here: the flush reads its range by sequence number, and rotating on
+    // every seal would queue writes behind an fdatasync and a directory fsync each time.
     this.flusher.enqueue(table).catch((error: unknown) => this.fail(error));
   }
 
+  /**
+   * The refresh tick. While a flush is still running it waits for the next
+   * tick instead of sealing another small memtable: fewer, larger segments,
+   * and writes never held back by a queue of timer flushes.
+   */
   private flushIfDirty(): void {
-    if (this.closing === undefined && this.failure === undefined && this.active.size > 0) this.sealActive();
+    if (this.closing !== undefined || this.failure !== undefined || this.active.size === 0) return;
+    if (this.flusher.queued === 0) this.sealActive();
   }
 
   private installFlushed(table: Memtable, generation: Generation, event: FlushEvent): void {

@@ -57,6 +57,7 @@ export class Memtable implements EntrySource {
   }
 
   lookup(key: Uint8Array): Lookup | undefined {
+    if (this.byId.size === 0) return undefined;
     const entry = this.byId.get(idOf(key));
     if (entry === undefined) return undefined;
     return entry.kind === 'put' ? { kind: 'put', value: ownCopy(entry.value) } : { kind: 'tombstone' };

@@ -1,4 +1,4 @@
-import type { FileSystem } from '@silt/fs';
+import { ValidationError, type FileSystem } from '@silt/fs';
 import { readLogRange, type WalEntry } from '@silt/wal';
 import { buildSegment, type SegmentInput } from '@silt/segments';
 
@@ -24,8 +24,6 @@ export interface FlushResult {
   readonly maxSequence: number;
 }
 
-const utf8 = new TextDecoder();
-
 /**
  * Reads the log range, keeps the newest operation per key, sorts by key
  * bytes and writes the segment (fsynced with its directory by the builder).
@@ -34,9 +32,10 @@ const utf8 = new TextDecoder();
  */
 export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest): Promise<FlushResult> {
   const newest = newestPerKey(fs, request);
-  const ids = [...newest.keys()].sort();
+  if (newest.size === 0) throw new ValidationError(`log range ${request.fromSequence}..${request.toSequence} holds no operation`);
+  const sorted = [...newest].sort(([a], [b]) => (a < b ? -1 : 1));
   const inputs = function* (): Generator<SegmentInput> {
-    for (const id of ids) yield toSegmentInput(newest.get(id)!);
+    for (const [, entry] of sorted) yield toSegmentInput(entry);
   };
   const built = await buildSegment(request.segmentPath, inputs(), {
     fs,
@@ -49,8 +48,8 @@ export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest)
     entries: built.entries,
     tombstones: built.tombstones,
     // Copies: the keys are views into whole log files, which must not cross threads.
-    minKey: new Uint8Array(newest.get(ids[0]!)!.key),
-    maxKey: new Uint8Array(newest.get(ids[ids.length - 1]!)!.key),
+    minKey: new Uint8Array(sorted[0]![1].key),
+    maxKey: new Uint8Array(sorted[sorted.length - 1]![1].key),
     minSequence: built.minSequence,
     maxSequence: built.maxSequence,
   };
@@ -71,5 +70,5 @@ function newestPerKey(fs: FileSystem, request: FlushRequest): Map<string, WalEnt
 
 function toSegmentInput(entry: WalEntry): SegmentInput {
   if (entry.kind === 'delete') return { kind: 'tombstone', key: entry.key };
-  return { kind: 'put', key: entry.key, value: entry.valueIsText === true ? utf8.decode(entry.value) : entry.value };
+  return { kind: 'put', key: entry.key, value: entry.value, valueIsText: entry.valueIsText === true };
 }

@@ -244,3 +244,22 @@ test('a large build streams: memory stays far below the file size', async () => 
   assert.ok(peak < 16 * 1024 * 1024, `buffers grew by ${peak} bytes while writing a ${result.bytes}-byte file`);
   assert.deepStrictEqual(readdirSync(dir).filter((name) => name.endsWith('.tmp')), []);
 });
+
+test('bytes marked as text come back as strings, so a flush need not decode and re-encode them', async () => {
+  const path = newSegmentPath(dir);
+  const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+  await buildSegment(
+    path,
+    [
+      { kind: 'put', key: 'ascii', value: utf8('plain'), valueIsText: true },
+      { kind: 'put', key: 'bytes', value: Uint8Array.of(0xe9) },
+      { kind: 'put', key: 'utf8', value: utf8('héllo'), valueIsText: true },
+    ],
+    SEQUENCES,
+  );
+  const reader = SegmentReader.open(path);
+  assert.equal(reader.get('ascii'), 'plain');
+  assert.deepEqual(reader.get('bytes'), Uint8Array.of(0xe9));
+  assert.equal(reader.get('utf8'), 'héllo');
+  reader.close();
+});

@@ -27,7 +27,11 @@ import { resolveBuilderOptions, type ResolvedBuilderOptions, type SegmentBuilder
 
 /** One input entry: a put of a value, or a tombstone (the key was deleted). */
 export type SegmentInput =
-  | { readonly kind: 'put'; readonly key: Key; readonly value: Value }
+  /**
+   * `valueIsText` marks a Uint8Array value as UTF-8 text, to be read back as a
+   * string: a flush or merge passes stored text through without decoding it.
+   */
+  | { readonly kind: 'put'; readonly key: Key; readonly value: Value; readonly valueIsText?: boolean }
   | { readonly kind: 'tombstone'; readonly key: Key };
 
 /** What a finished build wrote. */
@@ -175,6 +179,9 @@ export class SegmentBuilder {
     if (valueLength > MAX_VALUE_BYTES) throw valueTooLarge(valueLength, `value of segment entry #${this.entries}`);
     let flags = isPut ? 0 : ENTRY_TOMBSTONE;
     if (typeof value === 'string') flags |= valueLength === value.length ? ENTRY_STRING | ENTRY_ASCII : ENTRY_STRING;
+    else if (isPut && entry.valueIsText === true) {
+      flags |= isAscii(block.bytes, keyStart + keyLength, valueLength) ? ENTRY_STRING | ENTRY_ASCII : ENTRY_STRING;
+    }
     block.bytes[start] = flags;
     writeU16(block.bytes, start + 1, keyLength);
     writeU32(block.bytes, start + 3, valueLength);
@@ -336,6 +343,11 @@ function writeBytes(target: Buffer, at: number, data: Key): number {
   if (typeof data === 'string') return target.write(data, at, 'utf8');
   target.set(data, at);
   return data.length;
+}
+
+function isAscii(bytes: Uint8Array, start: number, length: number): boolean {
+  for (let i = start, end = start + length; i < end; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
 }
 
 function copyOf(bytes: Uint8Array): Uint8Array {
