@@ -228,7 +228,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     );
     if (wal.lastSequence === before) return acknowledged; // refused by the log: nothing was written
     operations.forEach((operation, i) => {
-      this.active.apply(before + 1 + i, operation.entry.key, operation.value, operation.valueBytes);
+      this.active.apply(before + 1 + i, operation.entry.key, operation.value, operation.valueBytes, operation.id);
     });
     this.active.lastAppend = durable;
     if (this.active.bytes >= this.parts.options.memtableBytes) this.sealActive();

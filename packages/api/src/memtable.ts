@@ -36,9 +36,9 @@ export class Memtable implements EntrySource {
    * Records one operation: a put of `value` (kept as given, so reads return
    * the same type), or a delete when `value` is undefined. Sequence numbers
    * must rise. The caller hands over `key` and `value`: they must not change.
+   * `id` may be passed when the caller has it cheaper than `idOf(key)`.
    */
-  apply(sequence: number, key: Uint8Array, value: Value | undefined, valueBytes: number): void {
-    const id = idOf(key);
+  apply(sequence: number, key: Uint8Array, value: Value | undefined, valueBytes: number, id = idOf(key)): void {
     const previous = this.byId.get(id);
     const entry: MemEntry =
       value === undefined ? { id, key, kind: 'tombstone', valueBytes: 0 } : { id, key, kind: 'put', value, valueBytes };
@@ -126,7 +126,7 @@ export class Memtable implements EntrySource {
 }
 
 /** The key as a latin1 string: one char per byte, so string order is byte order. */
-function idOf(key: Uint8Array): string {
+export function idOf(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 

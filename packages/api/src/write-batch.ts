@@ -1,10 +1,13 @@
 import { ValidationError } from '@silt/fs';
 import type { WalEntry } from '@silt/wal';
 import { describeType, encodeKey, encodeValue, type Key, type Value } from '@silt/reader';
+import { idOf } from './memtable.js';
 
 /** One validated operation: what goes to the log, and what goes to the memtable. */
 export interface PreparedOperation {
   readonly entry: WalEntry;
+  /** The memtable's id of the key (its bytes as latin1); for an ASCII string key, the key itself. */
+  readonly id: string;
   /** The value as the caller gave it (a private copy for bytes); undefined for a delete. */
   readonly value: Value | undefined;
   readonly valueBytes: number;
@@ -21,13 +24,20 @@ export function preparePut(key: unknown, value: unknown, maxValueBytes: number):
   const bytes = ownBytes(encoded.bytes, value);
   return {
     entry: { kind: 'put', key: keyBytes, value: bytes, valueIsText: encoded.isText },
+    id: memtableId(key, keyBytes),
     value: encoded.isText ? (value as string) : bytes,
     valueBytes: bytes.length,
   };
 }
 
 export function prepareDelete(key: unknown): PreparedOperation {
-  return { entry: { kind: 'delete', key: ownBytes(encodeKey(key), key) }, value: undefined, valueBytes: 0 };
+  const keyBytes = ownBytes(encodeKey(key), key);
+  return { entry: { kind: 'delete', key: keyBytes }, id: memtableId(key, keyBytes), value: undefined, valueBytes: 0 };
+}
+
+/** A string whose UTF-8 is as long as it is holds only ASCII, and then is its own latin1 form. */
+function memtableId(key: unknown, bytes: Uint8Array): string {
+  return typeof key === 'string' && key.length === bytes.length ? key : idOf(bytes);
 }
 
 /** `mset` takes an iterable of [key, value] pairs; all of them or none are written. */
