@@ -26,6 +26,8 @@ export const indexOptionsSchema = z.strictObject({
   keyEncoding: z.enum(['utf8', 'binary']).default('utf8'),
   /** Largest value accepted. Default 16 MiB; values must also fit a log record with their batch. */
   maxValueBytes: z.number().int().min(1).max(256 * MIB).default(16 * MIB),
+  /** A log file past this size is closed and the next started; covered files are deleted after flushes. Default 32 MiB. */
+  walFileBytes: z.number().int().min(1024).max(1024 * MIB).default(32 * MIB),
   /** What to do with a damaged log record followed by good ones: refuse to open, or keep the valid prefix. Default 'strict'. */
   walRecovery: z.enum(['strict', 'keepValidPrefix']).default('strict'),
   /** The file system every byte goes through; tests pass a simulated one (builds then run on this thread). */

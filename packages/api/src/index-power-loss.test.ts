@@ -77,6 +77,8 @@ async function liveAndCrash(dir: string, sim: CrashSimFileSystem, seed: number, 
     durability: 'fsync',
     refreshIntervalMs: random.intBetween(5, 60),
     memtableBytes: random.pick([4096, 16 * 1024, 64 * 1024]),
+    // Small log files, so crashes also land in log rotation and in deleting covered files.
+    walFileBytes: random.pick([2048, 8192, 32 * 1024]),
   });
   const moment = pickMoment(random);
   let crashed = false;

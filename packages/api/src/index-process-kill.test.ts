@@ -175,6 +175,8 @@ async function runLane(lane: number, random: SeededRandom, kills: number, totals
       durability: random.chance(0.6) ? 'write' : 'fsync',
       refreshIntervalMs: random.intBetween(20, 50),
       memtableBytes: random.pick([1024, 4096, 16 * 1024, 64 * 1024]),
+      // Small log files, so kills also land in log rotation and in deleting covered files.
+      walFileBytes: random.pick([2048, 8192, 32 * 1024]),
     };
     const moment = pickMoment(random);
     const progress = await runUntilKilled(config, moment);
@@ -221,6 +223,7 @@ test(`a writer SIGKILLed just before ${SOAK ? 'every' : `${STEP_KILLS} sampled`}
     // Flushes come from the memtable filling up, not a timer, so the steps are much the same from run to run.
     refreshIntervalMs: 60_000,
     memtableBytes: 2048,
+    walFileBytes: 4096,
     killAtStep,
     lastId: FIXED_OPS,
   });

@@ -168,14 +168,14 @@ test('a full memtable flushes early, and writes go on meanwhile', async () => {
 
 test('flushed log files are deleted and the manifest covers what they held', async () => {
   const dir = tempIndexDir('truncate');
-  await using index = await Index.open(dir);
-  for (let round = 0; round < 3; round++) {
-    await index.set(`k${round}`, 'v');
-    await index.flush();
-  }
+  await using index = await Index.open(dir, { walFileBytes: 1024, refreshIntervalMs: 60_000 });
+  for (let i = 0; i < 40; i++) await index.set(`k${i}`, 'v'.repeat(100));
+  assert.ok(index.stats().wal.files > 2, `the log rotated into ${index.stats().wal.files} files`);
+  await index.flush();
   const stats = index.stats();
-  assert.equal(stats.coveredSequence, 3);
+  assert.equal(stats.coveredSequence, 40);
   assert.equal(stats.wal.files, 1, 'only the newest log file is kept');
+  assert.equal(readdirSync(join(dir, 'wal')).length, 1);
 });
 
 test('orphan segment files and temp files from a crash are removed on open', async () => {

@@ -93,6 +93,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
         fs,
         durability: resolved.durability,
         syncIntervalMs: resolved.syncIntervalMs,
+        maxFileBytes: resolved.walFileBytes,
         recovery: resolved.walRecovery,
         nextSequence: generation.walCoveredSequence + 1,
       });

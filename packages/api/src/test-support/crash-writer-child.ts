@@ -64,6 +64,7 @@ const index = await Index.open(config.dir, {
   durability: config.durability,
   refreshIntervalMs: config.refreshIntervalMs,
   memtableBytes: config.memtableBytes,
+  walFileBytes: config.walFileBytes,
   ...(stepCounter === undefined ? {} : { fs: stepCounter }),
 }).catch((error: unknown) => die('open failed', error));
 index.on('flush', (event) => print(`f ${event.segmentId} ${event.toSequence}`));
