@@ -1,27 +1,10 @@
 import { ValidationError } from '@silt/fs';
-import { describeType, encodeBound, encodeKey, type ByteRange, type Key } from '@silt/reader';
+import { describeType, encodeBound, encodeKey, type ByteRange, type NearOptions } from '@silt/reader';
 
-/** Bounds of an ordered read. Bounds and prefix are keys (strings or bytes); `prefix` intersects the others. */
-export interface RangeOptions {
-  readonly gte?: Key;
-  readonly gt?: Key;
-  readonly lte?: Key;
-  readonly lt?: Key;
-  readonly prefix?: Key;
-  /** Descending key order. Default false. */
-  readonly reverse?: boolean;
-  /** At most this many results. Default unlimited. */
-  readonly limit?: number;
-}
-
-export interface NearOptions {
-  /** Results share at least this many leading bytes with the key. Default 0. */
-  readonly minPrefix?: number;
-  /** At most this many results. Default 10. */
-  readonly limit?: number;
-  /** Also return keys sharing shorter prefixes, longest first, down to `minPrefix`. Default false. */
-  readonly greedy?: boolean;
-}
+/** Bounds of an ordered read: the same options a segment takes (`prefix` intersects the others). */
+export type { RangeOptions } from '@silt/segments';
+/** Keys sharing the longest prefix: `minPrefix` (default 0), `limit` (default 10), `greedy` (default false). */
+export type { NearOptions } from '@silt/reader';
 
 export interface FuzzyOptions {
   /** Leading characters that must match exactly; a larger prefix scans less. Default 2, as keyvi. */

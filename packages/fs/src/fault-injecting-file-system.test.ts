@@ -45,3 +45,14 @@ test('a fault can target paths by name', async () => {
   await assert.rejects(fs.syncDirectory(join(dir, 'wal')), (error) => errnoOf(error) === 'EIO');
   assert.throws(() => fs.addFault({ operation: 'open', nth: 0, code: 'EIO' }), RangeError);
 });
+
+test('an observer sees every call, with the open mode, before any fault', () => {
+  const seen: string[] = [];
+  const fs = new FaultInjectingFileSystem(nodeFileSystem, [{ operation: 'write', nth: 1, code: 'EIO' }], (operation, _path, mode) =>
+    seen.push(mode === undefined ? operation : `${operation}:${mode}`),
+  );
+  const handle = fs.open(join(tempDir('observer'), 'a'), 'createNew');
+  assert.throws(() => handle.write(data, 0), (error) => errnoOf(error) === 'EIO');
+  handle.close();
+  assert.deepEqual(seen, ['open:createNew', 'write']);
+});

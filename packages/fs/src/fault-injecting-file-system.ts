@@ -90,13 +90,23 @@ class FaultInjectingFileHandle implements FileHandle {
   }
 }
 
+/**
+ * Sees every call before it runs (and before any fault): for tests that count
+ * I/O steps or stop a process between two of them. `mode` is the open mode.
+ */
+export type CallObserver = (operation: FaultOperation, path: string, mode?: OpenMode) => void;
+
 export class FaultInjectingFileSystem implements FileSystem {
   private readonly rules: ActiveRule[] = [];
   private readonly counts = new Map<FaultOperation, number>();
   /** How many faults have been raised so far. */
   injected = 0;
 
-  constructor(private readonly inner: FileSystem, rules: readonly FaultRule[] = []) {
+  constructor(
+    private readonly inner: FileSystem,
+    rules: readonly FaultRule[] = [],
+    private readonly observe?: CallObserver,
+  ) {
     for (const rule of rules) this.addFault(rule);
   }
 
@@ -115,7 +125,8 @@ export class FaultInjectingFileSystem implements FileSystem {
   }
 
   /** Counts a call and returns the rule that fails it, if any. */
-  faultFor(operation: FaultOperation, path: string): FaultRule | undefined {
+  faultFor(operation: FaultOperation, path: string, mode?: OpenMode): FaultRule | undefined {
+    this.observe?.(operation, path, mode);
     this.counts.set(operation, this.callCount(operation) + 1);
     let failing: FaultRule | undefined;
     for (const active of this.rules) {
@@ -130,13 +141,13 @@ export class FaultInjectingFileSystem implements FileSystem {
     return failing;
   }
 
-  check(operation: FaultOperation, path: string): void {
-    const fault = this.faultFor(operation, path);
+  check(operation: FaultOperation, path: string, mode?: OpenMode): void {
+    const fault = this.faultFor(operation, path, mode);
     if (fault !== undefined) throw new InjectedFaultError(fault.code, operation, path);
   }
 
   open(path: string, mode: OpenMode): FileHandle {
-    this.check('open', path);
+    this.check('open', path, mode);
     return new FaultInjectingFileHandle(this, this.inner.open(path, mode));
   }
 

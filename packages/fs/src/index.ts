@@ -12,7 +12,7 @@ export {
 export { CrashSimFileSystem } from './crash-sim-file-system.js';
 export type { CrashFate, CrashReport, CrashSimOptions } from './crash-sim-file-system.js';
 export { FaultInjectingFileSystem, InjectedFaultError } from './fault-injecting-file-system.js';
-export type { FaultOperation, FaultRule } from './fault-injecting-file-system.js';
+export type { FaultOperation, FaultRule, CallObserver } from './fault-injecting-file-system.js';
 export { SeededRandom } from './seeded-random.js';
 export {
   SiltError,

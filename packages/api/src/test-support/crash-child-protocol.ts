@@ -9,7 +9,7 @@ const childConfigSchema = z.strictObject({
   refreshIntervalMs: z.number().int().min(1),
   memtableBytes: z.number().int().min(1024),
   walFileBytes: z.number().int().min(1024),
-  /** Count I/O steps (see StepCountingFileSystem) and, if not 0, SIGKILL itself just before this one. */
+  /** Count I/O steps (see stepCountingFileSystem) and, if not 0, SIGKILL itself just before this one. */
   killAtStep: z.number().int().min(0).optional(),
   /** A fixed workload: stop issuing once this id is issued, flush, print `done`, and wait to be killed. */
   lastId: z.number().int().min(1).optional(),

@@ -2,7 +2,7 @@ import { writeSync } from 'node:fs';
 import { relative } from 'node:path';
 import { nodeFileSystem } from '@silt/fs';
 import { Index } from '../index-writer.js';
-import { StepCountingFileSystem } from './crash-step-file-system.js';
+import { stepCountingFileSystem } from './crash-step-file-system.js';
 import { driveWorkload } from './crash-workload.js';
 import { parseChildConfig } from './crash-child-protocol.js';
 
@@ -57,7 +57,7 @@ setTimeout(() => die('still running after 60 s', 'the parent never killed it'), 
 const stepCounter =
   config.killAtStep === undefined
     ? undefined
-    : new StepCountingFileSystem(nodeFileSystem, config.killAtStep === 0 ? undefined : config.killAtStep, (step, what, path) =>
+    : stepCountingFileSystem(nodeFileSystem, config.killAtStep === 0 ? undefined : config.killAtStep, (step, what, path) =>
         print(`k ${step} ${what} ${relative(config.dir, path)}`),
       );
 const index = await Index.open(config.dir, {
@@ -65,7 +65,7 @@ const index = await Index.open(config.dir, {
   refreshIntervalMs: config.refreshIntervalMs,
   memtableBytes: config.memtableBytes,
   walFileBytes: config.walFileBytes,
-  ...(stepCounter === undefined ? {} : { fs: stepCounter }),
+  ...(stepCounter === undefined ? {} : { fs: stepCounter.fs }),
 }).catch((error: unknown) => die('open failed', error));
 index.on('flush', (event) => print(`f ${event.segmentId} ${event.toSequence}`));
 index.on('error', (error) => die('the index failed', error));
@@ -88,6 +88,6 @@ await driveWorkload(
   () => lastIssued < lastId,
 );
 await index.flush().catch((error: unknown) => die('flush failed', error));
-print(`done ${stepCounter?.steps ?? 0}`);
+print(`done ${stepCounter?.steps() ?? 0}`);
 // Wait to be killed, like every child here.
 setInterval(() => undefined, 1000);
