@@ -31,11 +31,10 @@ export interface FlushResult {
  * writer's event loop nothing.
  */
 export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest): Promise<FlushResult> {
-  const newest = newestPerKey(fs, request);
-  if (newest.size === 0) throw new ValidationError(`log range ${request.fromSequence}..${request.toSequence} holds no operation`);
-  const sorted = [...newest].sort(([a], [b]) => (a < b ? -1 : 1));
+  const sorted = newestPerKeyInOrder(fs, request);
+  if (sorted.length === 0) throw new ValidationError(`log range ${request.fromSequence}..${request.toSequence} holds no operation`);
   const inputs = function* (): Generator<SegmentInput> {
-    for (const [, entry] of sorted) yield toSegmentInput(entry);
+    for (const { entry } of sorted) yield toSegmentInput(entry);
   };
   const built = await buildSegment(request.segmentPath, inputs(), {
     fs,
@@ -48,24 +47,41 @@ export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest)
     entries: built.entries,
     tombstones: built.tombstones,
     // Copies: the keys are views into whole log files, which must not cross threads.
-    minKey: new Uint8Array(sorted[0]![1].key),
-    maxKey: new Uint8Array(sorted[sorted.length - 1]![1].key),
+    minKey: new Uint8Array(sorted[0]!.entry.key),
+    maxKey: new Uint8Array(sorted[sorted.length - 1]!.entry.key),
     minSequence: built.minSequence,
     maxSequence: built.maxSequence,
   };
 }
 
-/** Keyed by the key as a latin1 string: one char per byte, so sorting the ids sorts by key bytes. */
-function newestPerKey(fs: FileSystem, request: FlushRequest): Map<string, WalEntry> {
-  const newest = new Map<string, WalEntry>();
+interface Operation {
+  /** The key as a latin1 string: one char per byte, so string order is byte order. */
+  readonly id: string;
+  readonly entry: WalEntry;
+}
+
+/**
+ * The range's operations sorted by key, one per key: the newest. The sort is
+ * stable and the log is in sequence order, so the last of each run of equal
+ * keys is the newest; no map of keys is needed.
+ */
+function newestPerKeyInOrder(fs: FileSystem, request: FlushRequest): Operation[] {
+  const operations: Operation[] = [];
   for (const record of readLogRange(fs, request.walDirectory, request.fromSequence, request.toSequence)) {
     record.entries.forEach((entry, i) => {
       const sequence = record.firstSeq + i;
       if (sequence < request.fromSequence || sequence > request.toSequence) return;
-      newest.set(Buffer.from(entry.key.buffer, entry.key.byteOffset, entry.key.byteLength).toString('latin1'), entry);
+      operations.push({ id: Buffer.from(entry.key.buffer, entry.key.byteOffset, entry.key.byteLength).toString('latin1'), entry });
     });
   }
-  return newest;
+  operations.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  let kept = 0;
+  for (let i = 0; i < operations.length; i++) {
+    const next = operations[i + 1];
+    if (next === undefined || next.id !== operations[i]!.id) operations[kept++] = operations[i]!;
+  }
+  operations.length = kept;
+  return operations;
 }
 
 function toSegmentInput(entry: WalEntry): SegmentInput {
