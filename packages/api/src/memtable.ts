@@ -1,5 +1,5 @@
-import type { EntrySource, KeyBounds, Lookup, SourceEntry, SourceRange, Value } from '@silt/reader';
-import { boundsOf, isAboveLower, isBelowUpper } from '@silt/reader';
+import { toScanRange, type Value } from '@silt/segments';
+import type { EntrySource, Lookup, SourceEntry, SourceRange } from '@silt/reader';
 
 /** Rough bytes of bookkeeping per entry (Map slot, entry object, key string), for `memtableBytes`. */
 const ENTRY_OVERHEAD_BYTES = 96;
@@ -24,7 +24,6 @@ export class Memtable implements EntrySource {
   private approximateBytes = 0;
   private firstSeq = 0;
   private lastSeq = 0;
-  private tombstoneCount = 0;
   /**
    * Resolves once the log acknowledged the newest write in this table; a
    * flush waits for it, because the flush worker reads the log files and
@@ -48,9 +47,7 @@ export class Memtable implements EntrySource {
       this.approximateBytes += key.length + ENTRY_OVERHEAD_BYTES;
     } else {
       this.approximateBytes -= previous.valueBytes;
-      if (previous.kind === 'tombstone') this.tombstoneCount--;
     }
-    if (entry.kind === 'tombstone') this.tombstoneCount++;
     this.approximateBytes += valueBytes;
     if (this.firstSeq === 0) this.firstSeq = sequence;
     this.lastSeq = sequence;
@@ -64,14 +61,12 @@ export class Memtable implements EntrySource {
   }
 
   *entries(range: SourceRange): Generator<SourceEntry, void, undefined> {
-    const bounds = boundsOf(range);
-    const reverse = range.reverse === true;
+    const { lower, upper, reverse } = toScanRange(range);
     const ids = this.sortedIds();
-    let i = reverse ? this.upperIndex(ids, bounds) - 1 : this.lowerIndex(ids, bounds);
-    const step = reverse ? -1 : 1;
-    for (; i >= 0 && i < ids.length; i += step) {
-      const entry = this.byId.get(ids[i]!)!;
-      if (reverse ? !isAboveLower(entry.key, bounds) : !isBelowUpper(entry.key, bounds)) return;
+    const from = lower === undefined ? 0 : firstAfter(ids, idOf(lower.key), lower.inclusive);
+    const to = upper === undefined ? ids.length : firstAfter(ids, idOf(upper.key), !upper.inclusive);
+    for (let n = 0; n < to - from; n++) {
+      const entry = this.byId.get(ids[reverse ? to - 1 - n : from + n]!)!;
       yield entry.kind === 'put' ? { key: entry.key, kind: 'put', value: ownCopy(entry.value) } : { key: entry.key, kind: 'tombstone' };
     }
   }
@@ -82,10 +77,6 @@ export class Memtable implements EntrySource {
 
   get bytes(): number {
     return this.approximateBytes;
-  }
-
-  get tombstones(): number {
-    return this.tombstoneCount;
   }
 
   /** Sequence range written into this table; [0, 0] while empty. */
@@ -106,23 +97,6 @@ export class Memtable implements EntrySource {
     }
     return this.sorted;
   }
-
-  private lowerIndex(ids: readonly string[], bounds: KeyBounds): number {
-    const low = bounds.gte ?? bounds.gt;
-    if (low === undefined) return 0;
-    const id = idOf(low);
-    const i = firstNotBelow(ids, id);
-    return bounds.gt !== undefined && ids[i] === id ? i + 1 : i;
-  }
-
-  /** Index one past the last id inside the upper bound. */
-  private upperIndex(ids: readonly string[], bounds: KeyBounds): number {
-    const high = bounds.lte ?? bounds.lt;
-    if (high === undefined) return ids.length;
-    const id = idOf(high);
-    const i = firstNotBelow(ids, id);
-    return bounds.lte !== undefined && ids[i] === id ? i + 1 : i;
-  }
 }
 
 /** The key as a latin1 string: one char per byte, so string order is byte order. */
@@ -130,12 +104,13 @@ export function idOf(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
-function firstNotBelow(ids: readonly string[], id: string): number {
+/** The first index whose id is above `id`, or at or above it when `orEqual`. */
+function firstAfter(ids: readonly string[], id: string, orEqual: boolean): number {
   let lo = 0;
   let hi = ids.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (ids[mid]! < id) lo = mid + 1;
+    if (orEqual ? ids[mid]! < id : ids[mid]! <= id) lo = mid + 1;
     else hi = mid;
   }
   return lo;

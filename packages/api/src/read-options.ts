@@ -1,5 +1,6 @@
 import { ValidationError } from '@silt/fs';
-import { describeType, encodeBound, encodeKey, type ByteRange, type NearOptions } from '@silt/reader';
+import { booleanOption, describeType, limitOption, nearOptions } from '@silt/segments';
+import { encodeBound, encodeKey, type ByteRange, type NearOptions } from '@silt/reader';
 
 /** Bounds of an ordered read: the same options a segment takes (`prefix` intersects the others). */
 export type { RangeOptions } from '@silt/segments';
@@ -14,7 +15,6 @@ export interface FuzzyOptions {
 }
 
 const RANGE_KEYS = ['gte', 'gt', 'lte', 'lt', 'prefix', 'reverse', 'limit'];
-const NEAR_KEYS = ['minPrefix', 'limit', 'greedy'];
 const FUZZY_KEYS = ['minPrefix', 'limit'];
 
 function optionsObject(options: unknown, known: readonly string[], what: string): Record<string, unknown> {
@@ -29,17 +29,11 @@ function optionsObject(options: unknown, known: readonly string[], what: string)
   return given;
 }
 
-function count(value: unknown, name: string, fallback: number): number {
+function minPrefixOption(value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(Number.isInteger(value) || value === Infinity) || value < 0) {
-    throw new ValidationError(`option ${name} must be a whole number 0 or more, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ValidationError(`option minPrefix must be a whole number 0 or more, got ${String(value)}`);
   }
-  return value;
-}
-
-function flag(value: unknown, name: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new ValidationError(`option ${name} must be true or false, got ${describeType(value)}`);
   return value;
 }
 
@@ -51,19 +45,21 @@ export function toByteRange(options: unknown): ByteRange {
     lte: encodeBound(given.lte, 'lte'),
     lt: encodeBound(given.lt, 'lt'),
     prefix: encodeBound(given.prefix, 'prefix'),
-    reverse: flag(given.reverse, 'reverse'),
-    limit: count(given.limit, 'limit', Infinity),
+    reverse: booleanOption(given.reverse, 'reverse'),
+    limit: limitOption(given.limit),
   };
 }
 
+/** The segments' checks of near options, with the index's default of 10 results. */
 export function toNearOptions(options: unknown): Required<NearOptions> {
-  const given = optionsObject(options, NEAR_KEYS, 'near');
-  return { minPrefix: count(given.minPrefix, 'minPrefix', 0), limit: count(given.limit, 'limit', 10), greedy: flag(given.greedy, 'greedy') };
+  const resolved = nearOptions(options);
+  const limitGiven = typeof options === 'object' && options !== null && (options as NearOptions).limit !== undefined;
+  return limitGiven ? resolved : { ...resolved, limit: 10 };
 }
 
 export function toFuzzyOptions(options: unknown): Required<FuzzyOptions> {
   const given = optionsObject(options, FUZZY_KEYS, 'fuzzy');
-  return { minPrefix: count(given.minPrefix, 'minPrefix', 2), limit: count(given.limit, 'limit', Infinity) };
+  return { minPrefix: minPrefixOption(given.minPrefix, 2), limit: limitOption(given.limit) };
 }
 
 export function fuzzyQuery(key: unknown, maxEdits: unknown): { query: string; maxEdits: number } {

@@ -1,6 +1,7 @@
 import { ValidationError } from '@silt/fs';
 import type { WalEntry } from '@silt/wal';
-import { describeType, encodeKey, encodeValue, type Key, type Value } from '@silt/reader';
+import { describeType, type Key, type Value } from '@silt/segments';
+import { encodeKey, encodeValue } from '@silt/reader';
 import { idOf } from './memtable.js';
 
 /** One validated operation: what goes to the log, and what goes to the memtable. */

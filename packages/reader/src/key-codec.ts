@@ -1,30 +1,19 @@
 import { ValidationError } from '@silt/fs';
+import { describeType, keyToBytes, MAX_KEY_BYTES, type Key, type KeyEncoding } from '@silt/segments';
 
 /**
- * The public types of keys and values and their bytes. Keys and values are
- * strings (stored as UTF-8) or Uint8Arrays; a value comes back as the type
- * it was given, a key as a string unless the index uses binary keys.
+ * The public keys and values and their bytes. Keys and values are strings
+ * (stored as UTF-8) or Uint8Arrays (the types of @silt/segments); a value
+ * comes back as the type it was given, a key as a string unless the index
+ * uses binary keys. This adds what a writer needs on top of the segments'
+ * checks: no empty keys, a value size limit, copies of caller bytes.
  */
-
-export type Key = string | Uint8Array;
-export type Value = string | Uint8Array;
-export type KeyEncoding = 'utf8' | 'binary';
-
-/** The segment format stores key lengths as u16. */
-export const MAX_KEY_BYTES = 65535;
 
 const decoder = new TextDecoder();
 
 /** Buffer.from is several times faster than TextEncoder for short strings (it slices a shared pool). */
 function utf8Bytes(text: string): Uint8Array {
   return Buffer.from(text, 'utf8');
-}
-
-export function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (value instanceof Uint8Array) return `a ${value.constructor.name} of ${value.length} bytes`;
-  return typeof value === 'object' ? `an object (${value.constructor?.name ?? 'Object'})` : typeof value;
 }
 
 /** The bytes of a key, or a ValidationError saying what is wrong with it. */
@@ -42,10 +31,7 @@ export function encodeKey(key: unknown): Uint8Array {
 
 /** Optional bounds of a range or prefix: the same types as keys, but may be empty. */
 export function encodeBound(bound: unknown, name: string): Uint8Array | undefined {
-  if (bound === undefined) return undefined;
-  if (typeof bound === 'string') return utf8Bytes(bound);
-  if (bound instanceof Uint8Array) return bound;
-  throw new ValidationError(`range option '${name}' must be a string or a Uint8Array, got ${describeType(bound)}`);
+  return bound === undefined ? undefined : keyToBytes(bound, `range option '${name}'`);
 }
 
 export interface EncodedValue {
@@ -64,13 +50,7 @@ export function encodeValue(value: unknown, maxBytes: number): EncodedValue {
   return encoded;
 }
 
-// Binary results are copies (never `slice`, a view on a Buffer): the bytes may be a view into a segment's
-// buffer or a cache block, which a caller must never be able to change.
-
+/** A binary key is copied (never `slice`, a view on a Buffer): it may be a view into a segment's buffer. */
 export function decodeKey(bytes: Uint8Array, encoding: KeyEncoding): Key {
   return encoding === 'binary' ? new Uint8Array(bytes) : decoder.decode(bytes);
-}
-
-export function decodeValue(bytes: Uint8Array, isText: boolean): Value {
-  return isText ? decoder.decode(bytes) : new Uint8Array(bytes);
 }

@@ -1,5 +1,5 @@
 import type { EntrySource, SourceEntry, SourceRange } from './entry-source.js';
-import { compareBytes } from './key-bytes.js';
+import { compareKeys } from './key-bytes.js';
 
 interface Cursor {
   entry: SourceEntry;
@@ -16,7 +16,7 @@ interface Cursor {
 export function* mergeSources(sources: readonly EntrySource[], range: SourceRange): Generator<SourceEntry, void, undefined> {
   const direction = range.reverse === true ? -1 : 1;
   const before = (a: Cursor, b: Cursor): boolean => {
-    const order = compareBytes(a.entry.key, b.entry.key) * direction;
+    const order = compareKeys(a.entry.key, b.entry.key) * direction;
     return order < 0 || (order === 0 && a.rank < b.rank);
   };
   const heap = new CursorHeap(before);
@@ -30,7 +30,7 @@ export function* mergeSources(sources: readonly EntrySource[], range: SourceRang
     const entry = winner.entry;
     advance(heap);
     // Older sources holding the same key are shadowed: skip them.
-    while (heap.size > 0 && compareBytes(heap.peek().entry.key, entry.key) === 0) advance(heap);
+    while (heap.size > 0 && compareKeys(heap.peek().entry.key, entry.key) === 0) advance(heap);
     yield entry;
   }
 }

@@ -5,7 +5,7 @@ import { MergedView } from './merged-view.js';
 import { ArraySource, put, tombstone } from './test-support/array-source.js';
 import type { SourceEntry } from './entry-source.js';
 import { codePoints } from './edit-distance.js';
-import { commonPrefixLength, utf8Boundary } from './key-bytes.js';
+import { sharedPrefixLength, utf8Boundary } from './key-bytes.js';
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 const keysOf = (entries: Iterable<SourceEntry>): string[] => [...entries].map((entry) => text(entry.key));
@@ -100,7 +100,7 @@ test('every read equals a newest-wins model over random stacks of sources', () =
       assert.deepEqual(v.fuzzy(a, 1).map((m) => text(m.entry.key)), fuzzy);
       const near = keysOf(v.near(encode(a), { limit: 100 }));
       const query = encode(a);
-      const lcp = (k: string): number => commonPrefixLength(encode(k), query);
+      const lcp = (k: string): number => sharedPrefixLength(encode(k), query);
       const best = keys.length === 0 ? -1 : utf8Boundary(query, Math.max(...keys.map(lcp)));
       assert.deepEqual(near, best < 0 ? [] : keys.filter((k) => lcp(k) >= best));
     }),

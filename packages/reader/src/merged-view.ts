@@ -5,7 +5,7 @@ export interface ByteRange extends SourceRange {
   readonly limit?: number;
 }
 import { mergeSources } from './merged-iterator.js';
-import { commonPrefixLength, startsWith, utf8Boundary } from './key-bytes.js';
+import { sharedPrefixLength, utf8Boundary } from './key-bytes.js';
 import { SortedEditDistance } from './edit-distance.js';
 
 export interface NearOptions {
@@ -81,7 +81,7 @@ export class MergedView {
       const prefix = key.subarray(0, utf8Boundary(key, length));
       if (prefix.length !== length) continue;
       for (const entry of this.range({ prefix })) {
-        if (covered !== undefined && startsWith(entry.key, covered)) continue;
+        if (covered !== undefined && sharedPrefixLength(entry.key, covered) === covered.length) continue;
         results.push(entry);
         if (results.length >= limit) break;
       }
@@ -108,9 +108,9 @@ export class MergedView {
 
   private longestSharedPrefix(key: Uint8Array): number {
     let longest = -1;
-    for (const entry of this.range({ gte: key, limit: 1 })) longest = commonPrefixLength(key, entry.key);
+    for (const entry of this.range({ gte: key, limit: 1 })) longest = sharedPrefixLength(key, entry.key);
     for (const entry of this.range({ lt: key, reverse: true, limit: 1 })) {
-      longest = Math.max(longest, commonPrefixLength(key, entry.key));
+      longest = Math.max(longest, sharedPrefixLength(key, entry.key));
     }
     return longest < 0 ? -1 : utf8Boundary(key, longest);
   }

@@ -1,6 +1,6 @@
+import { toScanRange, type Bound } from '@silt/segments';
 import type { EntrySource, Lookup, SourceEntry, SourceRange } from '../entry-source.js';
-import { compareBytes } from '../key-bytes.js';
-import { boundsOf, isWithin } from '../key-range.js';
+import { compareKeys } from '../key-bytes.js';
 
 /** An EntrySource over a plain array, the simplest thing that can be right. */
 export class ArraySource implements EntrySource {
@@ -9,19 +9,23 @@ export class ArraySource implements EntrySource {
   constructor(entries: readonly SourceEntry[]) {
     const byKey = new Map<string, SourceEntry>();
     for (const entry of entries) byKey.set(Buffer.from(entry.key).toString('latin1'), entry);
-    this.sorted = [...byKey.values()].sort((a, b) => compareBytes(a.key, b.key));
+    this.sorted = [...byKey.values()].sort((a, b) => compareKeys(a.key, b.key));
   }
 
   lookup(key: Uint8Array): Lookup | undefined {
-    const entry = this.sorted.find((candidate) => compareBytes(candidate.key, key) === 0);
+    const entry = this.sorted.find((candidate) => compareKeys(candidate.key, key) === 0);
     if (entry === undefined) return undefined;
     return entry.kind === 'put' ? { kind: 'put', value: entry.value } : { kind: 'tombstone' };
   }
 
   entries(range: SourceRange): Iterator<SourceEntry> {
-    const bounds = boundsOf(range);
-    const inside = this.sorted.filter((entry) => isWithin(entry.key, bounds));
-    return (range.reverse === true ? inside.reverse() : inside)[Symbol.iterator]();
+    const { lower, upper, reverse } = toScanRange(range);
+    const above = (key: Uint8Array, bound: Bound | undefined): boolean =>
+      bound === undefined || compareKeys(key, bound.key) > (bound.inclusive ? -1 : 0);
+    const below = (key: Uint8Array, bound: Bound | undefined): boolean =>
+      bound === undefined || compareKeys(key, bound.key) < (bound.inclusive ? 1 : 0);
+    const inside = this.sorted.filter((entry) => above(entry.key, lower) && below(entry.key, upper));
+    return (reverse ? inside.reverse() : inside)[Symbol.iterator]();
   }
 }
 
