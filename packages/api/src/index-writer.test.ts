@@ -238,3 +238,19 @@ test('stats describe the index', async () => {
   assert.equal(stats.segmentBytes, stats.segments[0]!.bytes);
   assert.ok(existsSync(join(dir, 'segments', `${stats.segments[0]!.id}.seg`)));
 });
+
+test('writes are acknowledged while a flush is still running', async () => {
+  await using index = await Index.open(tempIndexDir('write-during-flush'), { refreshIntervalMs: 60_000 });
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < 50_000; i++) pairs.push([`key${i}`, 'x'.repeat(40)]);
+  await index.mset(pairs);
+  let flushDone = false;
+  const flushing = index.flush().then(() => {
+    flushDone = true;
+  });
+  await index.set('during', 'the flush');
+  assert.equal(flushDone, false, 'the set waited for the flush');
+  assert.equal(index.get('during'), 'the flush');
+  await flushing;
+  assert.equal(index.get('key49999'), 'x'.repeat(40));
+});
