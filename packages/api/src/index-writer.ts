@@ -3,14 +3,13 @@ import { ClosedError, makeDirectoryDurably, ValidationError, WriterFailedError }
 import { WriteAheadLog, type WalEntry } from '@silt/wal';
 import { Manifest, WriterLock, type Generation } from '@silt/segments';
 import { SegmentWorkerPool } from '@silt/merger';
-import { decodeKey, encodeKey, MergedView, SegmentStack, type Key, type SourceEntry, type Value } from '@silt/reader';
+import { KeyValueReads, MergedView, SegmentStack, type FuzzyOptions, type Key, type NearOptions, type RangeOptions, type Value } from '@silt/reader';
 import { resolveIndexOptions, type IndexOptions, type ResolvedIndexOptions } from './index-options.js';
 import { IndexLayout } from './index-layout.js';
 import { Memtable } from './memtable.js';
 import { Flusher, type FlushEvent } from './flusher.js';
 import { removeOrphanSegments, replayLog } from './recovery.js';
 import { prepareBatch, prepareDelete, preparePut, type PreparedOperation } from './write-batch.js';
-import { fuzzyQuery, toByteRange, toFuzzyOptions, toNearOptions, type FuzzyOptions, type NearOptions, type RangeOptions } from './read-options.js';
 import type { IndexStats } from './index-stats.js';
 
 /** Sealed memtables allowed to wait for a flush before writes are held back. */
@@ -44,6 +43,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   private readonly sealed: Memtable[] = [];
   private stack: SegmentStack;
   private view!: MergedView;
+  private readonly reads: KeyValueReads;
   private readonly flusher: Flusher;
   private readonly timer: NodeJS.Timeout;
   private failure: WriterFailedError | undefined;
@@ -62,6 +62,10 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       installed: (table, generation, event) => this.installFlushed(table, generation, event),
     });
     this.rebuildView();
+    this.reads = new KeyValueReads(parts.options.keyEncoding, () => {
+      this.checkOpen();
+      return this.view;
+    });
     this.timer = setInterval(() => this.flushIfDirty(), parts.options.refreshIntervalMs);
     this.timer.unref();
   }
@@ -137,12 +141,11 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   // ---- reads (synchronous, read-your-writes) ----
 
   get(key: Key): Value | undefined {
-    this.checkOpen();
-    return this.view.get(encodeKey(key))?.value;
+    return this.reads.get(key);
   }
 
   has(key: Key): boolean {
-    return this.get(key) !== undefined;
+    return this.reads.has(key);
   }
 
   /**
@@ -151,24 +154,17 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
    * may or may not appear in it.
    */
   range(options?: RangeOptions): IterableIterator<[Key, Value]> {
-    this.checkOpen();
-    const range = toByteRange(options);
-    return this.pairs(this.view.range(range));
+    return this.reads.range(options);
   }
 
   /** Keys sharing the longest prefix with `key` (keyvi's GetNear), with their values. */
   near(key: Key, options?: NearOptions): Array<[Key, Value]> {
-    this.checkOpen();
-    const resolved = toNearOptions(options);
-    return [...this.pairs(this.view.near(encodeKey(key), resolved))];
+    return this.reads.near(key, options);
   }
 
   /** Keys within `maxEdits` edits (Levenshtein, by character) of `key` (keyvi's GetFuzzy), in key order. */
   fuzzy(key: Key, maxEdits: number, options?: FuzzyOptions): Array<[Key, Value]> {
-    this.checkOpen();
-    const { query, maxEdits: edits } = fuzzyQuery(key, maxEdits);
-    const matches = this.view.fuzzy(query, edits, toFuzzyOptions(options));
-    return [...this.pairs(matches.map((match) => match.entry))];
+    return this.reads.fuzzy(key, maxEdits, options);
   }
 
   stats(): IndexStats {
@@ -271,11 +267,6 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
 
   private rebuildView(): void {
     this.view = new MergedView([this.active, ...[...this.sealed].reverse(), ...this.stack.sources]);
-  }
-
-  private *pairs(entries: Iterable<SourceEntry>): Generator<[Key, Value], undefined, undefined> {
-    const encoding = this.parts.options.keyEncoding;
-    for (const entry of entries) if (entry.kind === 'put') yield [decodeKey(entry.key, encoding), entry.value];
   }
 
   /** The first write or flush error stops the writer for good; reads go on. */

@@ -1,6 +1,6 @@
 export { Index, type IndexEvents } from './index-writer.js';
 export { indexOptionsSchema, type IndexOptions } from './index-options.js';
-export type { RangeOptions, NearOptions, FuzzyOptions } from './read-options.js';
+export type { RangeOptions, NearOptions, FuzzyOptions } from '@silt/reader';
 export type { IndexStats, SegmentStats } from './index-stats.js';
 export type { FlushEvent } from './flusher.js';
 export type { Key, Value, KeyEncoding } from '@silt/reader';

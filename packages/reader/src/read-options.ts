@@ -1,11 +1,12 @@
 import { ValidationError } from '@silt/fs';
 import { booleanOption, describeType, limitOption, nearOptions } from '@silt/segments';
-import { encodeBound, encodeKey, type ByteRange, type NearOptions } from '@silt/reader';
+import { encodeBound, encodeKey } from './key-codec.js';
+import type { ByteRange, NearOptions } from './merged-view.js';
 
 /** Bounds of an ordered read: the same options a segment takes (`prefix` intersects the others). */
 export type { RangeOptions } from '@silt/segments';
 /** Keys sharing the longest prefix: `minPrefix` (default 0), `limit` (default 10), `greedy` (default false). */
-export type { NearOptions } from '@silt/reader';
+export type { NearOptions } from './merged-view.js';
 
 export interface FuzzyOptions {
   /** Leading characters that must match exactly; a larger prefix scans less. Default 2, as keyvi. */
