@@ -1,11 +1,19 @@
 import { nodeFileSystem } from '@silt/fs';
 import { buildSegmentFromLog, type FlushRequest, type FlushResult } from './flush-build.js';
+import { mergeSegments, type MergeRequest, type MergeResult } from './segment-merge.js';
+import { settle, type TaskOutcome } from './task-outcome.js';
 
 /**
  * The piscina worker module. Each export is a task the pool runs by name.
  * Workers always use the real file system: a test's simulated one lives in
- * the main thread, and the pool then runs tasks in-process instead.
+ * the main thread, and the pool then runs tasks in-process instead. Tasks
+ * return their errors as data (see task-outcome.ts) so they keep their class.
  */
-export function flush(request: FlushRequest): Promise<FlushResult> {
-  return buildSegmentFromLog(nodeFileSystem, request);
+export function flush(request: FlushRequest): Promise<TaskOutcome<FlushResult>> {
+  return settle(() => buildSegmentFromLog(nodeFileSystem, request));
+}
+
+/** Cancellation is piscina's: an aborted merge's thread is terminated, and the pool removes the partial output. */
+export function merge(request: MergeRequest): Promise<TaskOutcome<MergeResult>> {
+  return settle(() => mergeSegments(nodeFileSystem, request));
 }

@@ -1,0 +1,317 @@
+import { dirname } from 'node:path';
+import { SiltError, ValidationError, type FileSystem } from '@silt/fs';
+import { SegmentBuilder, SegmentReader, compareBytes, describeType, type SegmentEntry, type SegmentInput } from '@silt/segments';
+import type { FlushResult } from './flush-build.js';
+
+/** One segment of the run to merge: its file and the sequence range the manifest records for it. */
+export interface MergeInput {
+  readonly path: string;
+  readonly minSequence: number;
+  readonly maxSequence: number;
+}
+
+/** What a merge asks for: fold a contiguous run of segments into one. */
+export interface MergeRequest {
+  /** Oldest first, contiguous in the live set: each covers sequences after the one before it. */
+  readonly inputs: readonly MergeInput[];
+  /** Where to write the merged segment (`<index>/segments/<id>.seg`); must not exist. */
+  readonly outputPath: string;
+  /** True only when the run reaches the oldest live segment: nothing older is left for a tombstone to hide. */
+  readonly dropTombstones: boolean;
+  /** Block cache of each input reader (`file` mode); default 1 MiB. A stream reads each block once, so more buys nothing. */
+  readonly cacheBytes?: number;
+}
+
+/** Figures every merge reports, written or not. */
+export interface MergeFigures {
+  readonly minSequence: number;
+  readonly maxSequence: number;
+  /** Sum of the input files' sizes. */
+  readonly inputBytes: number;
+  /** Entries (puts and tombstones) in the inputs, shadowed ones included. */
+  readonly inputEntries: number;
+  /** Tombstones left out of the output (`dropTombstones`). */
+  readonly droppedTombstones: number;
+  readonly durationMs: number;
+}
+
+/** A merge that wrote a segment: commit `remove: inputs, add: [it]`. */
+export interface MergedSegment extends FlushResult, MergeFigures {
+  readonly empty: false;
+}
+
+/**
+ * A merge whose every surviving entry was a dropped tombstone: no file was
+ * written, so commit just the removal of the inputs.
+ */
+export interface EmptyMerge extends MergeFigures {
+  readonly empty: true;
+  /** The output path that was not written. */
+  readonly path: string;
+  readonly entries: 0;
+}
+
+export type MergeResult = MergedSegment | EmptyMerge;
+
+export interface MergeOptions {
+  /** Stops the merge at the next entry; the partial output is removed and `MergeAbortedError` thrown. */
+  readonly signal?: AbortSignal;
+}
+
+/** A merge was aborted (its signal, or the pool closing) before it finished; it left no output. */
+export class MergeAbortedError extends SiltError {
+  readonly code = 'SILT_MERGE_ABORTED';
+  readonly outputPath: string;
+
+  constructor(outputPath: string, reason: unknown, options?: ErrorOptions) {
+    super(`the merge into ${outputPath} was aborted${describeReason(reason)}; it left no output, and the run can be merged again`, options);
+    this.outputPath = outputPath;
+  }
+}
+
+const DEFAULT_MERGE_CACHE_BYTES = 1024 * 1024;
+
+/**
+ * Merges a contiguous run of segments into one: each input is streamed in
+ * key order from a `file`-mode reader (memory stays bounded by the block
+ * caches and the inputs' indexes), a binary heap picks the smallest key,
+ * and of equal keys the newest input wins. Tombstones are kept unless
+ * `dropTombstones`. The output is fsynced with its directory by the builder.
+ * On any failure the partial output is removed before the error propagates.
+ */
+export async function mergeSegments(fs: FileSystem, request: MergeRequest, options: MergeOptions = {}): Promise<MergeResult> {
+  const started = performance.now();
+  checkMergeRequest(fs, request);
+  const readers: Array<SegmentReader<Uint8Array>> = [];
+  let builder: SegmentBuilder | undefined;
+  try {
+    for (const input of request.inputs) readers.push(openInput(fs, input, request.cacheBytes ?? DEFAULT_MERGE_CACHE_BYTES));
+    const run = new MergedRun(readers, request, options.signal);
+    const first = run.next();
+    if (first === undefined) return run.emptyResult(started);
+    builder = SegmentBuilder.create(request.outputPath, { fs, minSequence: run.minSequence, maxSequence: run.maxSequence });
+    const minKey = first.key;
+    let maxKey = first.key;
+    builder.add(first);
+    for (let entry = run.next(); entry !== undefined; entry = run.next()) {
+      builder.add(entry);
+      maxKey = entry.key;
+    }
+    const built = await builder.finish();
+    if (options.signal?.aborted === true) throw new MergeAbortedError(request.outputPath, options.signal.reason);
+    return { ...run.figures(started), empty: false, path: built.path, bytes: built.bytes, entries: built.entries, tombstones: built.tombstones, minKey, maxKey };
+  } catch (error) {
+    if (builder !== undefined) {
+      abortQuietly(builder);
+      await removePartialOutput(fs, request.outputPath);
+    }
+    throw error;
+  } finally {
+    for (const reader of readers) reader.close();
+  }
+}
+
+/**
+ * Removes what a failed merge may have written, and makes the removal
+ * durable. Cleanup must not hide the failure that led here, so its own
+ * errors are swallowed: a file it could not remove is an orphan, which the
+ * index removes on open (the manifest never named it).
+ */
+export async function removePartialOutput(fs: FileSystem, path: string): Promise<void> {
+  try {
+    fs.unlink(path);
+  } catch {
+    // ENOENT: never created, or the builder already removed it.
+  }
+  try {
+    await fs.syncDirectory(dirname(path));
+  } catch {
+    // The directory itself may be gone.
+  }
+}
+
+/** Checks a request's shape and that its output is new, before anything is opened or written. */
+export function checkMergeRequest(fs: FileSystem, request: MergeRequest): void {
+  if (typeof request !== 'object' || request === null) throw new ValidationError(`a merge request must be an object, got ${describeType(request)}`);
+  const { inputs, outputPath, dropTombstones, cacheBytes } = request;
+  if (!Array.isArray(inputs) || inputs.length === 0) throw new ValidationError(`a merge needs at least one input segment, got ${describeType(inputs)}`);
+  if (typeof outputPath !== 'string' || outputPath.length === 0) throw new ValidationError(`merge outputPath must be a non-empty string, got ${describeType(outputPath)}`);
+  if (typeof dropTombstones !== 'boolean') throw new ValidationError(`merge dropTombstones must be a boolean, got ${describeType(dropTombstones)}`);
+  if (cacheBytes !== undefined && !(Number.isSafeInteger(cacheBytes) && cacheBytes >= 0)) {
+    throw new ValidationError(`merge cacheBytes must be a whole number of bytes, got ${String(cacheBytes)}`);
+  }
+  inputs.forEach((input: MergeInput, i) => checkInput(input, i, i === 0 ? undefined : inputs[i - 1], outputPath));
+  if (fs.exists(outputPath)) throw new ValidationError(`merge output ${outputPath} already exists; a merge writes a new segment file only`);
+}
+
+function checkInput(input: MergeInput, i: number, previous: MergeInput | undefined, outputPath: string): void {
+  if (typeof input !== 'object' || input === null) throw new ValidationError(`merge input #${i} must be an object, got ${describeType(input)}`);
+  if (typeof input.path !== 'string' || input.path.length === 0) throw new ValidationError(`merge input #${i} path must be a non-empty string, got ${describeType(input.path)}`);
+  if (input.path === outputPath) throw new ValidationError(`merge input #${i} is the output path ${outputPath}`);
+  const { minSequence, maxSequence } = input;
+  if (!isSequence(minSequence) || !isSequence(maxSequence) || minSequence > maxSequence) {
+    throw new ValidationError(`merge input #${i} (${input.path}) needs sequences 0 <= minSequence <= maxSequence, got ${String(minSequence)}..${String(maxSequence)}`);
+  }
+  if (previous !== undefined && minSequence <= previous.maxSequence) {
+    throw new ValidationError(
+      `merge inputs must come oldest first with disjoint sequence ranges: #${i} (${input.path}) starts at ${minSequence}, not after #${i - 1}'s ${previous.maxSequence}`,
+    );
+  }
+}
+
+function isSequence(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function openInput(fs: FileSystem, input: MergeInput, cacheBytes: number): SegmentReader<Uint8Array> {
+  const reader = SegmentReader.open(input.path, { fs, access: 'file', cacheBytes, keyEncoding: 'binary' });
+  const stats = reader.stats();
+  const problem = stats.multiValue
+    ? 'is a multi-value segment, which an index never writes'
+    : stats.minSequence !== input.minSequence || stats.maxSequence !== input.maxSequence
+      ? `covers sequences ${stats.minSequence}..${stats.maxSequence}, not ${input.minSequence}..${input.maxSequence} as the request says`
+      : undefined;
+  if (problem === undefined) return reader;
+  reader.close();
+  throw new ValidationError(`merge input ${input.path} ${problem}`);
+}
+
+/** An output entry: the builder's input, with the key as the bytes the inputs gave. */
+type MergedEntry = SegmentInput & { readonly key: Uint8Array };
+
+/** One input's position in the merge: `rank` orders inputs by age (higher is newer). */
+interface Cursor {
+  readonly rank: number;
+  readonly entries: Iterator<SegmentEntry<Uint8Array>>;
+  current: SegmentEntry<Uint8Array>;
+}
+
+/**
+ * The inputs merged into one ascending stream, one entry per key (the
+ * newest), tombstones dropped if asked. `next()` returns undefined at the end.
+ */
+class MergedRun {
+  readonly minSequence: number;
+  readonly maxSequence: number;
+  private readonly heap: CursorHeap;
+  private readonly inputBytes: number;
+  private readonly inputEntries: number;
+  private droppedTombstones = 0;
+
+  constructor(readers: ReadonlyArray<SegmentReader<Uint8Array>>, private readonly request: MergeRequest, private readonly signal: AbortSignal | undefined) {
+    const cursors: Cursor[] = [];
+    readers.forEach((reader, rank) => {
+      const entries = reader.entries();
+      const first = entries.next();
+      if (first.done !== true) cursors.push({ rank, entries, current: first.value });
+    });
+    this.heap = new CursorHeap(cursors);
+    this.minSequence = request.inputs[0]!.minSequence;
+    this.maxSequence = request.inputs[request.inputs.length - 1]!.maxSequence;
+    this.inputBytes = readers.reduce((sum, reader) => sum + reader.stats().bytes, 0);
+    this.inputEntries = readers.reduce((sum, reader) => sum + reader.stats().entries, 0);
+  }
+
+  next(): MergedEntry | undefined {
+    for (let entry = this.newestOfNextKey(); entry !== undefined; entry = this.newestOfNextKey()) {
+      if (entry.kind === 'put') return { kind: 'put', key: entry.key, value: entry.value };
+      if (!this.request.dropTombstones) return { kind: 'tombstone', key: entry.key };
+      this.droppedTombstones++;
+    }
+    return undefined;
+  }
+
+  figures(started: number): MergeFigures {
+    return {
+      minSequence: this.minSequence,
+      maxSequence: this.maxSequence,
+      inputBytes: this.inputBytes,
+      inputEntries: this.inputEntries,
+      droppedTombstones: this.droppedTombstones,
+      durationMs: performance.now() - started,
+    };
+  }
+
+  emptyResult(started: number): EmptyMerge {
+    return { ...this.figures(started), empty: true, path: this.request.outputPath, entries: 0 };
+  }
+
+  /** The heap puts the newest input first among equal keys, so the top is the winner; older entries of that key are skipped. */
+  private newestOfNextKey(): SegmentEntry<Uint8Array> | undefined {
+    if (this.signal?.aborted === true) throw new MergeAbortedError(this.request.outputPath, this.signal.reason);
+    const heap = this.heap;
+    const top = heap.top();
+    if (top === undefined) return undefined;
+    const winner = top.current;
+    heap.advanceTop();
+    for (let next = heap.top(); next !== undefined && sameKey(next.current.key, winner.key); next = heap.top()) heap.advanceTop();
+    return winner;
+  }
+}
+
+/** A binary min-heap of cursors by (key bytes, newest input first). */
+class CursorHeap {
+  private readonly items: Cursor[];
+
+  constructor(cursors: Cursor[]) {
+    this.items = cursors;
+    for (let i = (cursors.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  top(): Cursor | undefined {
+    return this.items[0];
+  }
+
+  /** Moves the top cursor to its next entry (dropping it at its end) and restores the heap. */
+  advanceTop(): void {
+    const items = this.items;
+    const top = items[0]!;
+    const next = top.entries.next();
+    if (next.done === true) {
+      const last = items.pop()!;
+      if (items.length === 0) return;
+      items[0] = last;
+    } else {
+      top.current = next.value;
+    }
+    this.siftDown(0);
+  }
+
+  private siftDown(from: number): void {
+    const items = this.items;
+    const moving = items[from]!;
+    let at = from;
+    for (;;) {
+      const left = 2 * at + 1;
+      if (left >= items.length) break;
+      const right = left + 1;
+      const child = right < items.length && precedes(items[right]!, items[left]!) ? right : left;
+      if (!precedes(items[child]!, moving)) break;
+      items[at] = items[child]!;
+      at = child;
+    }
+    items[at] = moving;
+  }
+}
+
+function precedes(a: Cursor, b: Cursor): boolean {
+  const order = compareBytes(a.current.key, 0, a.current.key.length, b.current.key, 0, b.current.key.length);
+  return order < 0 || (order === 0 && a.rank > b.rank);
+}
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  return compareBytes(a, 0, a.length, b, 0, b.length) === 0;
+}
+
+function abortQuietly(builder: SegmentBuilder): void {
+  try {
+    builder.abort();
+  } catch {
+    // Already failed, finished or aborted: the file is removed below either way.
+  }
+}
+
+function describeReason(reason: unknown): string {
+  if (reason === undefined) return '';
+  return `: ${reason instanceof Error ? reason.message : String(reason)}`;
+}
