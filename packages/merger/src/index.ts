@@ -1,2 +1,16 @@
 export { buildSegmentFromLog, type FlushRequest, type FlushResult } from './flush-build.js';
 export { SegmentWorkerPool, type SegmentWorkerPoolOptions } from './segment-worker-pool.js';
+export {
+  mergeSegments,
+  checkMergeRequest,
+  MergeAbortedError,
+  type MergeInput,
+  type MergeRequest,
+  type MergeResult,
+  type MergedSegment,
+  type EmptyMerge,
+  type MergeFigures,
+  type MergeOptions,
+} from './segment-merge.js';
+export { defaultMergeThreads, type MergeTaskOptions } from './segment-worker-pool.js';
+export { collectSegments, type CollectResult, type SegmentLocation } from './segment-collector.js';
