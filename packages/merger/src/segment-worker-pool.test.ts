@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { ClosedError, CrashSimFileSystem } from '@silt/fs';
+import { ClosedError, CorruptionError, CrashSimFileSystem, IoError, SeededRandom, ValidationError, nodeFileSystem } from '@silt/fs';
 import { WriteAheadLog, type WalEntry } from '@silt/wal';
 import { SegmentReader } from '@silt/segments';
 import { SegmentWorkerPool } from './segment-worker-pool.js';
+import { MergeAbortedError, type MergeInput, type MergeRequest, type MergeResult } from './segment-merge.js';
+import { digestOf, filesIn, mergeModel, put as putOperation, readOperations, tempDir, tombstone, verifySegment, writeRun, type Operation } from './test-support/merge-fixtures.js';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 const put = (key: string, value: string | Uint8Array): WalEntry =>
@@ -59,4 +61,244 @@ test('a closed pool refuses work', async () => {
   const pool = new SegmentWorkerPool();
   await pool.close();
   await assert.rejects(pool.flush({ walDirectory: '/nowhere', fromSequence: 1, toSequence: 1, segmentPath: '/nowhere/1.seg' }), ClosedError);
+});
+
+const SOAK = process.env.SOAK === '1';
+
+for (const where of ['a worker thread', 'this thread'] as const) {
+  test(`a merge in ${where} writes the newest entry per key of its run, types and tombstones included`, async () => {
+    const dir = tempDir('pool-merge');
+    const history: Operation[][] = [
+      [putOperation('a', 'old'), putOperation('b', Uint8Array.of(1)), putOperation('c', 'gone soon'), tombstone('z')],
+      [putOperation('a', 'new'), tombstone('c'), putOperation('d', 'é')],
+      [putOperation('b', Uint8Array.of(0, 255)), putOperation('e', '')],
+    ];
+    const inputs = await writeRun(dir, history);
+    const pool = new SegmentWorkerPool(where === 'this thread' ? { inProcessFs: nodeFileSystem } : {});
+    try {
+      for (const dropTombstones of [false, true]) {
+        const outputPath = join(dir, `out-${dropTombstones}.seg`);
+        const result = await pool.merge({ inputs, outputPath, dropTombstones });
+        assert.equal(result.empty, false);
+        assert.deepEqual(readOperations(outputPath), mergeModel(history, dropTombstones));
+        if (result.empty) continue;
+        assert.deepEqual(result.minKey, new TextEncoder().encode('a'));
+        assert.deepEqual(result.maxKey, new TextEncoder().encode(dropTombstones ? 'e' : 'z'));
+        assert.equal(result.minSequence, inputs[0]!.minSequence);
+        assert.equal(result.maxSequence, inputs[2]!.maxSequence);
+        assert.equal(result.inputEntries, 9);
+        assert.equal(result.droppedTombstones, dropTombstones ? 2 : 0);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+}
+
+test('errors thrown in a merge worker arrive as their own classes, with their fields', async () => {
+  const dir = tempDir('pool-typed');
+  const inputs = await writeRun(dir, [[putOperation('a', '1')]]);
+  const pool = new SegmentWorkerPool();
+  try {
+    // The file says 100..199; claiming 100..150 is caught in the worker, after the file is opened.
+    await assert.rejects(pool.merge({ inputs: [{ ...inputs[0]!, maxSequence: 150 }], outputPath: join(dir, 'out.seg'), dropTombstones: false }), ValidationError);
+    // Missing input: IoError with the errno of its cause.
+    await assert.rejects(pool.merge({ inputs: [{ ...inputs[0]!, path: join(dir, 'missing.seg') }], outputPath: join(dir, 'out.seg'), dropTombstones: false }), (error: unknown) => {
+      assert.ok(error instanceof IoError);
+      assert.equal(error.code, 'SILT_IO');
+      assert.equal(error.errno, 'ENOENT');
+      return true;
+    });
+    assert.deepEqual(filesIn(dir), ['1.seg']);
+  } finally {
+    await pool.close();
+  }
+});
+
+/** Inputs big enough that a merge takes a while: 4 segments of 25,000 keys, overlapping by half. */
+async function largeRun(dir: string): Promise<MergeInput[]> {
+  const random = new SeededRandom(7);
+  const key = (i: number): string => `k${String(i).padStart(9, '0')}-${(i * 7919) % 100_003}`;
+  const history = [0, 1, 2, 3].map((segment) =>
+    Array.from({ length: 25_000 }, (_, i) => {
+      const k = key(segment * 12_500 + i);
+      return random.chance(0.05) ? tombstone(k) : putOperation(k, `${segment}:${'v'.repeat(90)}`);
+    }),
+  );
+  return writeRun(dir, history);
+}
+
+/** Calls `action` once the file at `path` has reached `bytes` (0: at once); resolves to whether it ran before `settled` did. */
+function whenFileReaches(path: string, bytes: number, settled: Promise<unknown>, action: () => void): Promise<boolean> {
+  if (bytes === 0) {
+    action();
+    return Promise.resolve(true);
+  }
+  return new Promise((resolve) => {
+    let done = false;
+    const timer = setInterval(() => {
+      if (done) return;
+      let size = -1;
+      try {
+        size = statSync(path).size;
+      } catch {
+        // Not created yet.
+      }
+      if (size >= bytes) {
+        done = true;
+        clearInterval(timer);
+        action();
+        resolve(true);
+      }
+    }, 1);
+    void settled.finally(() => {
+      if (done) return;
+      done = true;
+      clearInterval(timer);
+      resolve(false);
+    });
+  });
+}
+
+function flipByte(path: string, offset: number): () => void {
+  const fd = openSync(path, 'r+');
+  const byte = Buffer.alloc(1);
+  readSync(fd, byte, 0, 1, offset);
+  const original = byte[0]!;
+  writeSync(fd, Buffer.of(original ^ 0x5a), 0, 1, offset);
+  closeSync(fd);
+  return () => {
+    const restore = openSync(path, 'r+');
+    writeSync(restore, Buffer.of(original), 0, 1, offset);
+    closeSync(restore);
+  };
+}
+
+type Fault = 'abort' | 'damaged input' | 'output directory removed';
+
+test(`merge workers that throw or are terminated mid-merge leave no output, keep the inputs intact, and the merge can be retried (${SOAK ? 90 : 21} cases)`, async () => {
+  const root = tempDir('pool-faults');
+  const inDir = join(root, 'in');
+  const outDir = join(root, 'out');
+  mkdirSync(inDir);
+  mkdirSync(outDir);
+  const inputs = await largeRun(inDir);
+  const inputDigests = inputs.map((input) => digestOf(input.path));
+  const inputNames = filesIn(inDir);
+  const request: MergeRequest = { inputs, outputPath: join(outDir, 'merged.seg'), dropTombstones: false };
+  const pool = new SegmentWorkerPool({ mergeThreads: 1 });
+  const random = new SeededRandom(Number(process.env.SILT_TEST_SEED ?? 20261121));
+  try {
+    const reference = await pool.merge(request);
+    assert.equal(reference.empty, false);
+    const referenceDigest = digestOf(request.outputPath);
+    const referenceBytes = statSync(request.outputPath).size;
+    rmSync(request.outputPath);
+    const faults: Fault[] = ['abort', 'damaged input', 'output directory removed'];
+    const cases = SOAK ? 90 : 21;
+    for (let n = 0; n < cases; n++) {
+      const fault = faults[n % faults.length]!;
+      // Mostly while the output grows; now and then before the worker has begun.
+      const at = random.chance(0.15) ? 0 : Math.max(1, Math.floor(referenceBytes * (0.02 + 0.68 * random.next())));
+      const what = `case ${n}: ${fault} at output byte ${at}`;
+      let restore = (): void => {};
+      const controller = new AbortController();
+      if (fault === 'damaged input') {
+        const victim = inputs[random.intBetween(0, inputs.length - 1)]!;
+        const stats = statSync(victim.path);
+        // Inside the data blocks (after the 32-byte header, well before the indexes): found mid-stream.
+        restore = flipByte(victim.path, 32 + Math.floor(random.next() * stats.size * 0.6));
+      }
+      const merging = pool.merge(request, { signal: controller.signal });
+      const settled = merging.then(
+        () => undefined,
+        () => undefined,
+      );
+      const act = fault === 'abort' ? () => controller.abort(new Error(what)) : fault === 'output directory removed' ? () => rmSync(outDir, { recursive: true, force: true }) : () => {};
+      const acted = fault === 'damaged input' || (await whenFileReaches(request.outputPath, at, settled, act));
+      assert.ok(acted, `${what}: the merge finished before the fault could be injected`);
+      const expectedError = fault === 'abort' ? MergeAbortedError : fault === 'damaged input' ? CorruptionError : IoError;
+      await assert.rejects(merging, expectedError, what);
+
+      assert.deepEqual(nodeFileSystem.exists(outDir) ? filesIn(outDir) : [], [], `${what}: no output or temp file is left`);
+      restore();
+      assert.deepEqual(filesIn(inDir), inputNames, what);
+      assert.deepEqual(inputs.map((input) => digestOf(input.path)), inputDigests, `${what}: the inputs are untouched`);
+
+      mkdirSync(outDir, { recursive: true });
+      const retried: MergeResult = await pool.merge(request);
+      assert.equal(retried.empty, false, what);
+      assert.equal(digestOf(request.outputPath), referenceDigest, `${what}: the retried merge writes the same segment`);
+      rmSync(request.outputPath);
+    }
+    for (const input of inputs) verifySegment(input.path);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a flush does not wait behind running merges, and merges beyond mergeThreads wait their turn', async () => {
+  const dir = tempDir('pool-flush-beside-merges');
+  const inputs = await largeRun(dir);
+  mkdirSync(join(dir, 'segments'));
+  const wal = await logWith(dir, [[put('x', '1'), del('y')]]);
+  await wal.close();
+  const pool = new SegmentWorkerPool({ mergeThreads: 1 });
+  try {
+    const first = join(dir, 'first.seg');
+    const second = join(dir, 'second.seg');
+    let firstDone = false;
+    let overlapped = false;
+    const merges = [
+      pool.merge({ inputs, outputPath: first, dropTombstones: true }).finally(() => (firstDone = true)),
+      pool.merge({ inputs, outputPath: second, dropTombstones: true }),
+    ];
+    const watch = setInterval(() => {
+      if (!firstDone && nodeFileSystem.exists(second)) overlapped = true;
+    }, 1);
+    let mergesPending = true;
+    void Promise.allSettled(merges).then(() => (mergesPending = false));
+    const flushed = await pool.flush({ walDirectory: join(dir, 'wal'), fromSequence: 1, toSequence: 2, segmentPath: join(dir, 'segments', '9.seg') });
+    assert.equal(flushed.entries, 2);
+    assert.ok(mergesPending, 'the flush finished while both merges were still queued or running');
+    await Promise.all(merges);
+    clearInterval(watch);
+    assert.equal(overlapped, false, 'with mergeThreads 1 the second merge began only after the first ended');
+    assert.equal(digestOf(first), digestOf(second));
+  } finally {
+    await pool.close();
+  }
+});
+
+test('close() aborts running and queued merges, removing their outputs, then refuses work', async () => {
+  const dir = tempDir('pool-close');
+  const inputs = await largeRun(dir);
+  const pool = new SegmentWorkerPool({ mergeThreads: 1 });
+  const running = pool.merge({ inputs, outputPath: join(dir, 'running.seg'), dropTombstones: false });
+  const queued = pool.merge({ inputs, outputPath: join(dir, 'queued.seg'), dropTombstones: false });
+  const settled = Promise.allSettled([running, queued]);
+  assert.ok(await whenFileReaches(join(dir, 'running.seg'), 1, settled, () => undefined), 'the first merge began');
+  await pool.close();
+  await assert.rejects(running, MergeAbortedError);
+  await assert.rejects(queued, MergeAbortedError);
+  assert.deepEqual(filesIn(dir), inputs.map((input) => input.path.slice(dir.length + 1)).sort());
+  await assert.rejects(pool.merge({ inputs, outputPath: join(dir, 'late.seg'), dropTombstones: false }), ClosedError);
+});
+
+test('an already aborted signal, or an output that exists, refuses the merge before anything is written or removed', async () => {
+  const dir = tempDir('pool-refuse');
+  const inputs = await writeRun(dir, [[putOperation('a', '1')], [putOperation('b', '2')]]);
+  const pool = new SegmentWorkerPool();
+  try {
+    await assert.rejects(pool.merge({ inputs, outputPath: join(dir, 'out.seg'), dropTombstones: false }, { signal: AbortSignal.abort() }), MergeAbortedError);
+    await assert.rejects(pool.merge({ inputs: [inputs[0]!], outputPath: inputs[1]!.path, dropTombstones: false }), ValidationError);
+    assert.deepEqual(filesIn(dir), ['1.seg', '2.seg']);
+    assert.deepEqual(readOperations(inputs[1]!.path), [putOperation('b', '2')], 'the existing file was not touched');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('mergeThreads must be a whole number of at least 1', () => {
+  for (const mergeThreads of [0, -1, 1.5, Number.NaN]) assert.throws(() => new SegmentWorkerPool({ mergeThreads }), ValidationError);
 });
