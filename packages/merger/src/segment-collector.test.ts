@@ -53,7 +53,7 @@ function newSegment(id: number, input: MergeInput): NewSegment {
 
 const fileNames = (ids: readonly number[]): string[] => ids.map((id) => `${id}.seg`).sort();
 
-test('after a merge commits, the collector deletes its inputs' files and the manifest forgets them', async () => {
+test('after a merge commits, the collector deletes the files of its inputs and the manifest forgets them', async () => {
   const index = await indexWithMerge('collect');
   try {
     assert.deepEqual(await collectSegments(nodeFileSystem, index.manifest, index.segmentsDir), { removed: [], bytes: 0 }, 'nothing is removed before the merge commits');
