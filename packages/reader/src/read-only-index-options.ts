@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
+import { fileSystemSchema } from '@silt/segments';
+
+const MIB = 1024 * 1024;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Options of `ReadOnlyIndex.open`, as a zod schema a caller can reuse to
+ * validate its own configuration. Unknown options are errors: a typo must
+ * not fall back to a default in silence.
+ */
+export const readOnlyIndexOptionsSchema = z.strictObject({
+  /** How segments are read: 'memory' loads each file whole; 'file' reads blocks through a bounded cache. Default 'memory', as the writer. */
+  accessMode: z.enum(['memory', 'file']).default('memory'),
+  /** Block cache per segment in 'file' mode. Default 8 MiB, as the writer. */
+  cacheBytes: z.number().int().min(0).max(64 * 1024 * MIB).default(8 * MIB),
+  /** Keys come back from range/near/fuzzy as strings ('utf8') or Uint8Arrays ('binary'). Default 'utf8'. */
+  keyEncoding: z.enum(['utf8', 'binary']).default('utf8'),
+  /**
+   * Refresh on its own when the writer commits a generation (file-system
+   * events on the manifest, plus the safety poll). `false` gives a fixed
+   * snapshot that moves only on `refresh()`. Default true.
+   */
+  watch: z.boolean().default(true),
+  /**
+   * How long after a manifest event the generation is checked, so the
+   * several writes of one commit cost one check. Default 10 ms: a commit's
+   * writes land within a millisecond or two, and this is most of what a
+   * reader adds to the writer's refresh interval.
+   */
+  debounceMs: z.number().int().min(0).max(10_000).default(10),
+  /**
+   * The safety poll: the generation is checked this often even without
+   * events, for file systems that deliver none (network mounts, some
+   * containers and VMs' shared folders). A check is one indexed SQLite read
+   * (a few µs). Default 2000 ms: the worst-case delay where events never come.
+   */
+  pollIntervalMs: z.number().int().min(10).max(MAX_TIMER_MS).default(2000),
+  /** The file system segment bytes are read through; tests pass a fault-injecting one. */
+  fs: fileSystemSchema.optional(),
+});
+
+export type ReadOnlyIndexOptions = z.input<typeof readOnlyIndexOptionsSchema>;
+export type ResolvedReadOnlyIndexOptions = Omit<z.output<typeof readOnlyIndexOptionsSchema>, 'fs'> & { readonly fs: FileSystem };
+
+export function resolveReadOnlyIndexOptions(options: unknown): ResolvedReadOnlyIndexOptions {
+  const parsed = readOnlyIndexOptionsSchema.safeParse(options ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`);
+    throw new ValidationError(`invalid read-only index options: ${problems.join('; ')}`);
+  }
+  const { fs, ...rest } = parsed.data;
+  return { ...rest, fs: fs ?? nodeFileSystem };
+}

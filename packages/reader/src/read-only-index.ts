@@ -1,0 +1,254 @@
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { ClosedError, IoError, ValidationError } from '@silt/fs';
+import { GenerationNotFoundError, Manifest, MANIFEST_FILE, ManifestNotFoundError, type Generation, type Key, type Lease, type Value } from '@silt/segments';
+import { KeyValueReads } from './key-value-reads.js';
+import { ManifestWatcher } from './manifest-watcher.js';
+import { MergedView, type NearOptions } from './merged-view.js';
+import type { FuzzyOptions, RangeOptions } from './read-options.js';
+import { resolveReadOnlyIndexOptions, type ReadOnlyIndexOptions, type ResolvedReadOnlyIndexOptions } from './read-only-index-options.js';
+import { RetiredReaders } from './retired-readers.js';
+import { SegmentStack } from './segment-stack.js';
+
+export interface ReadOnlyIndexEvents {
+  /** A newer generation is being served. */
+  refresh: [generation: number];
+  /** A background refresh failed; reads go on from the generation served before. */
+  error: [error: Error];
+}
+
+/**
+ * Tries at opening the newest generation when its files vanish underneath
+ * (a collector that ignored this reader's lease); each try starts again
+ * from the generation that is newest by then.
+ */
+const OPEN_ATTEMPTS = 5;
+
+/**
+ * A reader of an index directory, in any process, beside its one writer
+ * (or with none running). It serves one generation of the manifest at a
+ * time, a consistent snapshot, and moves to a newer one when the writer
+ * commits (told by file-system events on the manifest, a safety poll, or
+ * `refresh()`), opening only the new segments. It leases the generation it
+ * serves so the collector keeps its files, and never takes the writer lock.
+ */
+export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements AsyncDisposable {
+  private readonly reads: KeyValueReads;
+  private readonly retired = new RetiredReaders();
+  private view: MergedView;
+  private watcher: ManifestWatcher | undefined;
+  private closing: Promise<void> | undefined;
+  /** A generation a background refresh failed to open: not tried again until a newer one appears. */
+  private failedGeneration = -1;
+
+  private constructor(
+    readonly directory: string,
+    private readonly manifest: Manifest,
+    private readonly held: HeldLease,
+    private stack: SegmentStack,
+    options: ResolvedReadOnlyIndexOptions,
+  ) {
+    super();
+    this.view = new MergedView(stack.sources);
+    this.reads = new KeyValueReads(options.keyEncoding, () => {
+      this.checkOpen();
+      return this.view;
+    });
+  }
+
+  /**
+   * Opens the current generation of the index in `directory`. A missing
+   * index is a `ManifestNotFoundError`; a damaged manifest or segment a
+   * `CorruptionError`. Nothing is written but this reader's lease.
+   */
+  static async open(directory: string, options?: ReadOnlyIndexOptions): Promise<ReadOnlyIndex> {
+    const resolved = resolveReadOnlyIndexOptions(options);
+    if (typeof directory !== 'string' || directory.length === 0) {
+      throw new ValidationError(`ReadOnlyIndex.open needs a directory path, got ${JSON.stringify(directory)}`);
+    }
+    const manifestPath = join(directory, MANIFEST_FILE);
+    if (!resolved.fs.exists(directory)) throw new ManifestNotFoundError(manifestPath, 'the index directory does not exist');
+    const manifest = Manifest.open(manifestPath, { role: 'reader' });
+    let index: ReadOnlyIndex;
+    let held: HeldLease | undefined;
+    try {
+      held = { lease: manifest.takeLease() };
+      const stack = openLeased(manifest, held, (generation) => SegmentStack.open(directory, generation, resolved));
+      index = new ReadOnlyIndex(directory, manifest, held, stack, resolved);
+    } catch (error) {
+      try {
+        if (held !== undefined) manifest.dropLease(held.lease.id);
+      } finally {
+        manifest.close();
+      }
+      throw error;
+    }
+    if (!resolved.watch) return index;
+    try {
+      index.watcher = await ManifestWatcher.start(directory, {
+        debounceMs: resolved.debounceMs,
+        pollIntervalMs: resolved.pollIntervalMs,
+        check: () => index.refreshInBackground(),
+        report: (error) => index.report(error),
+      });
+    } catch (error) {
+      await index.close();
+      throw error;
+    }
+    // A commit between the first read and the watcher being ready raised no event.
+    index.refreshInBackground();
+    return index;
+  }
+
+  /** The manifest generation this reader serves. */
+  get generation(): number {
+    return this.stack.generation;
+  }
+
+  /** Whether the generation served is the manifest's current one: one indexed read. */
+  isCurrent(): boolean {
+    this.checkOpen();
+    return this.manifest.currentGeneration() === this.stack.generation;
+  }
+
+  /**
+   * Moves to the manifest's current generation if it is newer, reusing the
+   * open readers of segments it shares with the one served; resolves with
+   * the generation served after. On failure the generation served before
+   * stays.
+   */
+  async refresh(): Promise<number> {
+    this.checkOpen();
+    this.advance();
+    return this.stack.generation;
+  }
+
+  get(key: Key): Value | undefined {
+    return this.reads.get(key);
+  }
+
+  has(key: Key): boolean {
+    return this.reads.has(key);
+  }
+
+  /**
+   * Live entries in key order (or reverse) within the bounds, from the
+   * generation served when it was made, to the end, even if the reader
+   * refreshes meanwhile.
+   */
+  range(options?: RangeOptions): IterableIterator<[Key, Value]> {
+    const generation = this.stack.generation;
+    return this.retired.pin(generation, this.reads.range(options));
+  }
+
+  /** Keys sharing the longest prefix with `key` (keyvi's GetNear), with their values. */
+  near(key: Key, options?: NearOptions): Array<[Key, Value]> {
+    return this.reads.near(key, options);
+  }
+
+  /** Keys within `maxEdits` edits (Levenshtein, by character) of `key` (keyvi's GetFuzzy), in key order. */
+  fuzzy(key: Key, maxEdits: number, options?: FuzzyOptions): Array<[Key, Value]> {
+    return this.reads.fuzzy(key, maxEdits, options);
+  }
+
+  /** Stops watching, closes every file, drops the lease. Idempotent; reads after it throw `ClosedError`. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---- internals ----
+
+  /** Serves the current generation if it is newer; true when it moved. */
+  private advance(): boolean {
+    if (this.manifest.currentGeneration() === this.stack.generation) return false;
+    const previous = this.stack;
+    this.held.lease = moveLease(this.manifest, this.held.lease);
+    const { stack, retired } = openLeased(this.manifest, this.held, (generation) => previous.advance(generation));
+    this.stack = stack;
+    this.view = new MergedView(stack.sources);
+    this.retired.retire(previous.generation, retired);
+    this.emit('refresh', stack.generation);
+    return true;
+  }
+
+  /** The watcher's check: never throws; a failure goes to 'error' once per generation. */
+  private refreshInBackground(): boolean {
+    if (this.closing !== undefined) return false;
+    let current = -1;
+    try {
+      current = this.manifest.currentGeneration();
+      if (current === this.failedGeneration) return false;
+      return this.advance();
+    } catch (error) {
+      this.failedGeneration = current;
+      this.report(error instanceof Error ? error : new Error(String(error)));
+      return false;
+    }
+  }
+
+  /** 'error' only when someone listens: a background failure must never crash the process. */
+  private report(error: Error): void {
+    if (this.closing === undefined && this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  private checkOpen(): void {
+    if (this.closing !== undefined) throw new ClosedError('the read-only index');
+  }
+
+  private async shutDown(): Promise<void> {
+    try {
+      await this.watcher?.close();
+    } finally {
+      this.retired.closeAll();
+      this.stack.close();
+      try {
+        this.manifest.dropLease(this.held.lease.id);
+      } finally {
+        this.manifest.close();
+      }
+    }
+  }
+}
+
+/** The lease a reader holds; a retry moves it (or replaces a reclaimed one). */
+interface HeldLease {
+  lease: Lease;
+}
+
+/**
+ * Opens the generation `held` leases with `open`. The lease comes first, so
+ * the collector keeps the files while they are opened (those of the
+ * generation served before are open already, and stay readable once
+ * unlinked). If a file is gone anyway, the lease moves to the newest
+ * generation and that one is tried.
+ */
+function openLeased<Opened>(manifest: Manifest, held: HeldLease, open: (generation: Generation) => Opened): Opened {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return open(manifest.generationAt(held.lease.generation));
+    } catch (error) {
+      if (attempt >= OPEN_ATTEMPTS || !isVanished(error)) throw error;
+    }
+    held.lease = moveLease(manifest, held.lease);
+  }
+}
+
+/** Moves the lease; if it was reclaimed (its pid looked dead from another pid namespace), takes a new one. */
+function moveLease(manifest: Manifest, lease: Lease): Lease {
+  try {
+    return manifest.moveLease(lease.id);
+  } catch (error) {
+    if (error instanceof ValidationError) return manifest.takeLease();
+    throw error;
+  }
+}
+
+/** A file of the generation, or the generation itself, was collected while it was being opened. */
+function isVanished(error: unknown): boolean {
+  return (error instanceof IoError && error.errno === 'ENOENT') || error instanceof GenerationNotFoundError;
+}
