@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { SiltError, ValidationError, type FileSystem } from '@silt/fs';
-import { SegmentBuilder, SegmentReader, compareBytes, describeType, type SegmentEntry, type SegmentInput } from '@silt/segments';
+import { SegmentBuilder, SegmentReader, compareBytes, describeType, type SegmentEntry } from '@silt/segments';
 import type { FlushResult } from './flush-build.js';
 
 /** One segment of the run to merge: its file and the sequence range the manifest records for it. */
@@ -176,9 +176,6 @@ function openInput(fs: FileSystem, input: MergeInput, cacheBytes: number): Segme
   throw new ValidationError(`merge input ${input.path} ${problem}`);
 }
 
-/** An output entry: the builder's input, with the key as the bytes the inputs gave. */
-type MergedEntry = SegmentInput & { readonly key: Uint8Array };
-
 /** One input's position in the merge: `rank` orders inputs by age (higher is newer). */
 interface Cursor {
   readonly rank: number;
@@ -212,10 +209,10 @@ class MergedRun {
     this.inputEntries = readers.reduce((sum, reader) => sum + reader.stats().entries, 0);
   }
 
-  next(): MergedEntry | undefined {
+  /** A reader's entry is already a builder input (a put keeps its value's type: a string is text); no copy is made. */
+  next(): SegmentEntry<Uint8Array> | undefined {
     for (let entry = this.newestOfNextKey(); entry !== undefined; entry = this.newestOfNextKey()) {
-      if (entry.kind === 'put') return { kind: 'put', key: entry.key, value: entry.value };
-      if (!this.request.dropTombstones) return { kind: 'tombstone', key: entry.key };
+      if (entry.kind === 'put' || !this.request.dropTombstones) return entry;
       this.droppedTombstones++;
     }
     return undefined;
