@@ -232,7 +232,7 @@ test('four similar flushes merge into one; fewer wait', () => {
 test('segments under the floor count as floor-sized, so tiny flushes of any size merge together early', () => {
   const live = new LiveSet();
   live.flush(64 * MIB);
-  for (const bytes of [10, 200_000, 3_000, 1_500_000]) live.flush(bytes);
+  for (const bytes of [10, 200_000, 3_000, 1_000_000]) live.flush(bytes);
   assert.deepEqual(pickMerges(live.segments, new Set()), [{ segmentIds: live.segments.slice(1).map((segment) => segment.id), reason: 'floor', dropTombstones: false }]);
 });
 

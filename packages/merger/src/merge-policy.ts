@@ -14,9 +14,9 @@ export interface SegmentSummary {
 export interface MergePolicyOptions {
   /** Most segments one merge reads (its k-way fan-in). Default 10. */
   readonly maxSegmentsPerMerge: number;
-  /** A segment smaller than this counts as this size when sizes are compared, so tiny ones merge early. Default 2 MiB. */
+  /** Segments no larger than this all count as similar, so tiny ones merge early (and space amplification ignores smaller indexes). Default 1 MiB. */
   readonly floorBytes: number;
-  /** Neighbours are "similar" when the largest is at most this many times the smallest (sizes floored). Default 3. */
+  /** Neighbours are similar when the largest is at most this many times the smallest (or at most floorBytes). Default 3. */
   readonly sizeRatio: number;
   /** A tier merges once at least this many similar neighbours wait (RocksDB universal's trigger is 4). Default 4. */
   readonly minRunLength: number;
@@ -28,7 +28,7 @@ export interface MergePolicyOptions {
 
 export const DEFAULT_MERGE_POLICY: MergePolicyOptions = Object.freeze({
   maxSegmentsPerMerge: 10,
-  floorBytes: 2 * 1024 * 1024,
+  floorBytes: 1024 * 1024,
   sizeRatio: 3,
   minRunLength: 4,
   maxSpaceAmplification: 2,
@@ -247,8 +247,13 @@ class RunPlan {
   }
 }
 
-function flooredBytes(segment: SegmentSummary | undefined, options: MergePolicyOptions): number {
-  return Math.max(segment?.bytes ?? 0, options.floorBytes);
+/**
+ * Neighbours are similar when the largest is within sizeRatio of the smallest,
+ * or no larger than the floor: every segment under the floor is alike, so tiny
+ * flushes merge early, and a merged one leaves that company once it passes the floor.
+ */
+function areSimilar(smallest: number, largest: number, options: MergePolicyOptions): boolean {
+  return largest <= Math.max(options.sizeRatio * smallest, options.floorBytes);
 }
 
 /**
@@ -270,7 +275,7 @@ function spaceAmplificationRun(plan: RunPlan, options: MergePolicyOptions): Span
 
 /**
  * Size tiers over contiguous runs: from the newest segment back, grow a run
- * while its sizes (floored) stay within sizeRatio of each other; a run of
+ * while its members stay similar (areSimilar); a run of
  * minRunLength or more merges. Merged outputs are about minRunLength times
  * their inputs, beyond sizeRatio, so a big old segment is not merged again
  * with small new ones until enough of its own size have gathered beside it.
@@ -293,23 +298,21 @@ function tieredRuns(plan: RunPlan, options: MergePolicyOptions): Span[] {
 /** The oldest position a similar-sized run ending at `newest` can reach; `newest + 1` if that one is taken. */
 function similarRunStart(plan: RunPlan, newest: number, options: MergePolicyOptions): number {
   if (!plan.isFree(newest)) return newest + 1;
-  let smallest = flooredBytes(plan.live[newest], options);
+  let smallest = plan.bytesOf(newest, newest + 1);
   let largest = smallest;
   let start = newest;
   while (start > 0 && plan.isFree(start - 1) && newest - start + 1 < options.maxSegmentsPerMerge) {
-    const size = flooredBytes(plan.live[start - 1], options);
-    const nextSmallest = Math.min(smallest, size);
-    const nextLargest = Math.max(largest, size);
-    if (nextLargest > options.sizeRatio * nextSmallest) break;
-    smallest = nextSmallest;
-    largest = nextLargest;
+    const size = plan.bytesOf(start - 1, start);
+    if (!areSimilar(Math.min(smallest, size), Math.max(largest, size), options)) break;
+    smallest = Math.min(smallest, size);
+    largest = Math.max(largest, size);
     start -= 1;
   }
   return start;
 }
 
 function allBelowFloor(plan: RunPlan, start: number, end: number, options: MergePolicyOptions): boolean {
-  return plan.live.slice(start, end).every((segment) => segment.bytes < options.floorBytes);
+  return plan.live.slice(start, end).every((segment) => segment.bytes <= options.floorBytes);
 }
 
 /**
