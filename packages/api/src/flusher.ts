@@ -37,16 +37,17 @@ export interface FlusherHost {
  */
 export class Flusher {
   private chain: Promise<void> = Promise.resolve();
-  private pending = 0;
+  /** The flushes queued or running, oldest first. */
+  private readonly waiting: Promise<void>[] = [];
   flushes = 0;
 
   constructor(private readonly host: FlusherHost) {}
 
   /** Queues `table` for flushing; resolves when it (and every table queued before it) is in a segment. */
   enqueue(table: Memtable): Promise<void> {
-    this.pending++;
     const flushed = this.chain.then(() => this.flushOne(table));
-    this.chain = flushed.finally(() => this.pending--);
+    this.waiting.push(flushed);
+    this.chain = flushed.finally(() => this.waiting.shift());
     // A failure reaches the caller through `flushed` and `idle()`; the chain itself must not
     // count as an unhandled rejection when nobody is waiting on it.
     this.chain.catch(() => undefined);
@@ -58,8 +59,13 @@ export class Flusher {
     return this.chain;
   }
 
+  /** Resolves when the oldest queued table is flushed (at once if none is). */
+  oldest(): Promise<void> {
+    return this.waiting[0] ?? Promise.resolve();
+  }
+
   get queued(): number {
-    return this.pending;
+    return this.waiting.length;
   }
 
   private async flushOne(table: Memtable): Promise<void> {

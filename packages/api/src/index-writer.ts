@@ -230,9 +230,9 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     this.active.lastAppend = durable;
     if (this.active.bytes >= this.parts.options.memtableBytes) this.sealActive();
     if (this.sealed.length <= MAX_SEALED_MEMTABLES) return acknowledged;
-    // Flushes fell behind: hold this write's acknowledgement until they catch up.
+    // Flushes fell behind: hold this write's acknowledgement until the oldest is done.
     this.stalledWrites++;
-    return Promise.all([acknowledged, this.flusher.idle()]).then(() => undefined);
+    return Promise.all([acknowledged, this.flusher.oldest()]).then(() => undefined);
   }
 
   private sealActive(): void {

@@ -2,7 +2,7 @@ import { CorruptionError, type FileSystem } from '@silt/fs';
 import { listLogFiles } from './log-files.js';
 import { parseLogFile } from './log-reader.js';
 import { attempt } from './io-step.js';
-import type { WalRecord } from './wal-entry.js';
+import type { LogRangeRecord } from './wal-entry.js';
 
 /**
  * Reads the records covering one sequence range without opening the log for
@@ -10,9 +10,9 @@ import type { WalRecord } from './wal-entry.js';
  * (the flush worker) can read while the writer appends. The range must be
  * wholly written; a gap in it is corruption.
  */
-export function readLogRange(fs: FileSystem, directory: string, fromSequence: number, toSequence: number): WalRecord[] {
+export function readLogRange(fs: FileSystem, directory: string, fromSequence: number, toSequence: number): LogRangeRecord[] {
   const files = listLogFiles(fs, directory);
-  const records: WalRecord[] = [];
+  const records: LogRangeRecord[] = [];
   let expected = fromSequence;
   for (let i = 0; i < files.length && expected <= toSequence; i++) {
     const file = files[i]!;
@@ -25,8 +25,8 @@ export function readLogRange(fs: FileSystem, directory: string, fromSequence: nu
     if (parsed.end.kind === 'corrupt') throw parsed.end.error;
     for (const record of parsed.records) {
       if (record.lastSeq < fromSequence || record.firstSeq > toSequence) continue;
-      records.push({ firstSeq: record.firstSeq, entries: record.entries });
-      expected = record.firstSeq + record.entries.length;
+      records.push(record);
+      expected = record.lastSeq + 1;
     }
   }
   if (expected <= toSequence) {

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { WalEntry } from './wal-entry.js';
+import type { LogEntryVisitor, WalEntry } from './wal-entry.js';
 
 /**
  * The byte layout of one WAL record (see FORMAT.md). A record is one atomic
@@ -116,6 +116,8 @@ export interface DecodedRecord {
   readonly firstSeq: number;
   readonly lastSeq: number;
   readonly entries: WalEntry[];
+  /** Walks the entries in order as positions in the file's bytes: no object per entry. */
+  visit(visitor: LogEntryVisitor): void;
   readonly offset: number;
   readonly length: number;
   readonly syncedOffset: number;
@@ -184,11 +186,22 @@ class VerifiedRecord implements DecodedRecord {
   get entries(): WalEntry[] {
     if (this.decoded === undefined) {
       const entries: WalEntry[] = [];
-      const from = this.offset + RECORD_HEADER_BYTES;
-      walkEntries(this.bytes, viewOf(this.bytes), from, this.offset + this.length, this.lastSeq - this.firstSeq + 1, entries);
+      this.visit((kind, bytes, keyStart, keyLength, valueStart, valueLength) => {
+        const key = bytes.subarray(keyStart, keyStart + keyLength);
+        if (kind === 'delete') entries.push({ kind, key });
+        else {
+          const value = bytes.subarray(valueStart, valueStart + valueLength);
+          entries.push(kind === 'put-text' ? { kind: 'put', key, value, valueIsText: true } : { kind: 'put', key, value });
+        }
+      });
       this.decoded = entries;
     }
     return this.decoded;
+  }
+
+  visit(visitor: LogEntryVisitor): void {
+    const from = this.offset + RECORD_HEADER_BYTES;
+    walkEntries(this.bytes, viewOf(this.bytes), from, this.offset + this.length, this.lastSeq - this.firstSeq + 1, visitor);
   }
 }
 
@@ -205,10 +218,10 @@ function headerProblem(view: DataView, offset: number, length: number, high: num
 
 /**
  * Checks that exactly `count` entries fill [from, end) and says why not;
- * with `into`, also builds them. One walk for both, so what is checked is
- * what is built.
+ * with a visitor, also hands each one over. One walk for both, so what is
+ * checked is what is read.
  */
-function walkEntries(bytes: Uint8Array, view: DataView, from: number, end: number, count: number, into: WalEntry[] | undefined): string | undefined {
+function walkEntries(bytes: Uint8Array, view: DataView, from: number, end: number, count: number, visitor: LogEntryVisitor | undefined): string | undefined {
   let at = from;
   for (let i = 0; i < count; i++) {
     if (end - at < MIN_ENTRY_BYTES) return `entry ${i} runs past the end of the record`;
@@ -217,7 +230,7 @@ function walkEntries(bytes: Uint8Array, view: DataView, from: number, end: numbe
     at += MIN_ENTRY_BYTES;
     if (kind === KIND_DELETE) {
       if (keyLength > end - at) return `entry ${i}: key runs past the end of the record`;
-      into?.push({ kind: 'delete', key: bytes.subarray(at, at + keyLength) });
+      visitor?.('delete', bytes, at, keyLength, at + keyLength, 0);
       at += keyLength;
       continue;
     }
@@ -226,11 +239,7 @@ function walkEntries(bytes: Uint8Array, view: DataView, from: number, end: numbe
     const valueLength = view.getUint32(at, true);
     at += 4;
     if (keyLength > end - at || valueLength > end - at - keyLength) return `entry ${i}: key or value runs past the end of the record`;
-    if (into !== undefined) {
-      const key = bytes.subarray(at, at + keyLength);
-      const value = bytes.subarray(at + keyLength, at + keyLength + valueLength);
-      into.push(kind === KIND_PUT_TEXT ? { kind: 'put', key, value, valueIsText: true } : { kind: 'put', key, value });
-    }
+    visitor?.(kind === KIND_PUT_TEXT ? 'put-text' : 'put', bytes, at, keyLength, at + keyLength, valueLength);
     at += keyLength + valueLength;
   }
   if (at !== end) return `${end - at} bytes left over after ${count} entries`;

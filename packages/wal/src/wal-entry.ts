@@ -16,6 +16,27 @@ export interface WalRecord {
 }
 
 /**
+ * One operation as positions in a log file's bytes, for readers of many
+ * records (the flush build) that would otherwise make two views and an
+ * object per entry. `put-text` is a put whose value was given as a string.
+ * The bytes belong to the log file read; copy what must outlive it.
+ */
+export type LogEntryVisitor = (
+  kind: 'put' | 'put-text' | 'delete',
+  bytes: Uint8Array,
+  keyStart: number,
+  keyLength: number,
+  valueStart: number,
+  valueLength: number,
+) => void;
+
+/** A record of a log range read with `readLogRange`: its entries as objects, or walked in place. */
+export interface LogRangeRecord extends WalRecord {
+  readonly lastSeq: number;
+  visit(visitor: LogEntryVisitor): void;
+}
+
+/**
  * Checks a batch before anything is encoded, so bad input is refused with a
  * message naming the entry and nothing reaches the log.
  */
