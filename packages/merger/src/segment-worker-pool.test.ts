@@ -115,13 +115,13 @@ test('errors thrown in a merge worker arrive as their own classes, with their fi
   }
 });
 
-/** Inputs big enough that a merge takes a while: 4 segments of 25,000 keys, overlapping by half. */
+/** Inputs big enough that a merge takes a while (a few hundred ms): 4 segments of 15,000 keys, overlapping by half. */
 async function largeRun(dir: string): Promise<MergeInput[]> {
   const random = new SeededRandom(7);
   const key = (i: number): string => `k${String(i).padStart(9, '0')}-${(i * 7919) % 100_003}`;
   const history = [0, 1, 2, 3].map((segment) =>
-    Array.from({ length: 25_000 }, (_, i) => {
-      const k = key(segment * 12_500 + i);
+    Array.from({ length: 15_000 }, (_, i) => {
+      const k = key(segment * 7_500 + i);
       return random.chance(0.05) ? tombstone(k) : putOperation(k, `${segment}:${'v'.repeat(90)}`);
     }),
   );
