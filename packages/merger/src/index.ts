@@ -14,3 +14,24 @@ export {
 } from './segment-merge.js';
 export { defaultMergeThreads, type MergeTaskOptions } from './segment-worker-pool.js';
 export { collectSegments, type CollectResult, type SegmentLocation } from './segment-collector.js';
+export {
+  pickMerges,
+  planForceMerge,
+  validateMergePolicyOptions,
+  segmentCountTarget,
+  DEFAULT_MERGE_POLICY,
+  type SegmentSummary,
+  type MergePolicyOptions,
+  type MergeRun,
+  type MergeReason,
+} from './merge-policy.js';
+export {
+  simulateMerges,
+  DEFAULT_MERGE_SIMULATION,
+  type MergeSimulationOptions,
+  type MergeSimulationResult,
+  type MergeSimulationSummary,
+  type SimulatedMerge,
+  type SegmentCountSample,
+} from './merge-simulation.js';
+export { renderSimulationSvg } from './merge-simulation-chart.js';

@@ -2,7 +2,7 @@ import type { MergeReason } from './merge-policy.js';
 import { segmentCountTarget } from './merge-policy.js';
 import type { MergeSimulationResult, SegmentCountSample, SimulatedMerge } from './merge-simulation.js';
 
-/** Colours by merge reason; colour-blind-safe Tableau 10 hues. */
+/** Colours by merge reason (Tableau 10 hues). */
 const REASON_COLOURS: Readonly<Record<MergeReason, string>> = {
   tiered: '#4e79a7',
   floor: '#59a14f',
@@ -70,9 +70,9 @@ function countPanel(
   }
   parts.push(
     line(LEFT, y(cap), RIGHT, y(cap), '#e15759', 'stroke-dasharray="6 4"'),
-    text(RIGHT, y(cap) - 4, `segmentCap ${cap}: writers slowed`, 'text-anchor="end" fill="#e15759"'),
+    text(LEFT + 4, y(cap) - 4, `segmentCap ${cap}: writers slowed`, 'fill="#e15759"'),
     line(LEFT, y(target), RIGHT, y(target), '#999', 'stroke-dasharray="3 3"'),
-    text(RIGHT, y(target) - 4, `target ${target}: count-reducing merges`, 'text-anchor="end" fill="#777"'),
+    text(LEFT + 4, y(target) - 4, `target ${target}: count-reducing merges`, 'fill="#777"'),
     `<path d="${stepPath(samples, x, y)}" fill="none" stroke="#333" stroke-width="1"/>`,
     line(LEFT, COUNT_BOTTOM, RIGHT, COUNT_BOTTOM, '#333'),
   );

@@ -57,7 +57,7 @@ export const DEFAULT_MERGE_SIMULATION: MergeSimulationOptions = Object.freeze({
   deleteShare: 0.1,
   burstiness: 0.5,
   mergeThreads: 1,
-  mergeBytesPerSecond: 50_000_000,
+  mergeBytesPerSecond: 37_000_000,
   seed: 1,
   policy: DEFAULT_MERGE_POLICY,
 });
@@ -98,6 +98,9 @@ export interface MergeSimulationSummary {
   readonly maxSegments: number;
   /** Time-weighted over the writing period. */
   readonly meanSegments: number;
+  /** Live bytes over the bytes of the same writes merged into one segment: time-weighted mean while writing, and max. */
+  readonly meanSpaceAmplification: number;
+  readonly maxSpaceAmplification: number;
   readonly finalSegments: number;
   readonly finalBytes: number;
   /** Time writers spent paused at the cap. */
@@ -146,6 +149,9 @@ class MergeSimulation {
   private bytesMerged = 0;
   private stalledSeconds = 0;
   private segmentSecondsWhileWriting = 0;
+  private spaceAmplification = 1;
+  private maxSpaceAmplification = 1;
+  private spaceAmplificationSecondsWhileWriting = 0;
   private writeSeconds = 0;
 
   constructor(private readonly options: MergeSimulationOptions) {
@@ -182,7 +188,10 @@ class MergeSimulation {
   }
 
   private advanceTo(seconds: number): void {
-    if (this.written < this.options.writes) this.segmentSecondsWhileWriting += this.live.length * (seconds - this.now);
+    if (this.written < this.options.writes) {
+      this.segmentSecondsWhileWriting += this.live.length * (seconds - this.now);
+      this.spaceAmplificationSecondsWhileWriting += this.spaceAmplification * (seconds - this.now);
+    }
     this.now = seconds;
   }
 
@@ -190,7 +199,7 @@ class MergeSimulation {
     const { burstiness, writes } = this.options;
     const jittered = Math.round(this.meanEntries * (1 + burstiness * (2 * this.random.next() - 1)));
     const entries = Math.min(Math.max(1, jittered), writes - this.written);
-    const segment = this.segment(this.written + 1, this.written + entries, false);
+    const segment = this.newSegment(this.written + 1, this.written + entries, false);
     this.live.push(segment);
     this.written += entries;
     this.flushes += 1;
@@ -214,7 +223,7 @@ class MergeSimulation {
     const first = this.live[start];
     const last = this.live[start + merge.run.segmentIds.length - 1];
     if (first === undefined || last === undefined) throw new Error(`simulation lost the run ${merge.run.segmentIds.join(',')}`);
-    const output = this.segment(first.minSequence, last.maxSequence, merge.run.dropTombstones);
+    const output = this.newSegment(first.minSequence, last.maxSequence, merge.run.dropTombstones);
     this.live.splice(start, merge.run.segmentIds.length, output);
     this.bytesMerged += output.bytes;
     this.merges.push({
@@ -229,24 +238,32 @@ class MergeSimulation {
     });
   }
 
+  private newSegment(from: number, to: number, dropTombstones: boolean): SegmentSummary {
+    return { id: this.nextId++, minSequence: from, maxSequence: to, ...this.segmentShape(from, to, dropTombstones) };
+  }
+
   /**
-   * The segment holding writes [from..to]. Keys are uniform over keySpace, so
-   * a contiguous range of n writes touches keySpace·(1 − (1 − 1/keySpace)^n)
-   * distinct keys in expectation, whichever segments it came from; the newest
-   * operation of deleteShare of them is a delete.
+   * Size and entries of the segment holding writes [from..to]. Keys are uniform
+   * over keySpace, so a contiguous range of n writes touches
+   * keySpace·(1 − (1 − 1/keySpace)^n) distinct keys in expectation, whichever
+   * segments it came from; the newest operation of deleteShare of them is a delete.
    */
-  private segment(from: number, to: number, dropTombstones: boolean): SegmentSummary {
+  private segmentShape(from: number, to: number, dropTombstones: boolean): { bytes: number; entries: number; tombstones: number } {
     const { keySpace, deleteShare, keyBytes, valueBytes } = this.options;
     const distinct = Math.round(-keySpace * Math.expm1((to - from + 1) * Math.log1p(-1 / keySpace)));
     const deleted = Math.round(distinct * deleteShare);
     const tombstones = dropTombstones ? 0 : deleted;
     const puts = distinct - deleted;
     const bytes = puts * (keyBytes + valueBytes + SEGMENT_ENTRY_OVERHEAD_BYTES) + tombstones * (keyBytes + SEGMENT_ENTRY_OVERHEAD_BYTES);
-    return { id: this.nextId++, minSequence: from, maxSequence: to, bytes, entries: puts + tombstones, tombstones };
+    return { bytes, entries: puts + tombstones, tombstones };
   }
 
   private sample(): void {
     this.samples.push({ seconds: this.now, writes: this.written, segments: this.live.length });
+    if (this.written === 0) return;
+    const liveBytes = this.live.reduce((sum, segment) => sum + segment.bytes, 0);
+    this.spaceAmplification = liveBytes / Math.max(1, this.segmentShape(1, this.written, true).bytes);
+    this.maxSpaceAmplification = Math.max(this.maxSpaceAmplification, this.spaceAmplification);
   }
 
   private summary(): MergeSimulationSummary {
@@ -268,6 +285,8 @@ class MergeSimulation {
       largestMergeSegments: largest?.segments ?? 0,
       maxSegments: this.samples.reduce((max, sample) => Math.max(max, sample.segments), 0),
       meanSegments: this.writeSeconds > 0 ? this.segmentSecondsWhileWriting / this.writeSeconds : this.live.length,
+      meanSpaceAmplification: this.writeSeconds > 0 ? this.spaceAmplificationSecondsWhileWriting / this.writeSeconds : this.spaceAmplification,
+      maxSpaceAmplification: this.maxSpaceAmplification,
       finalSegments: this.live.length,
       finalBytes: this.live.reduce((sum, segment) => sum + segment.bytes, 0),
       stalledSeconds: this.stalledSeconds,

@@ -114,6 +114,7 @@ function table({ summary, options }: MergeSimulationResult): string {
         .map(([reason, count]) => `${reason} ${count}`)
         .join(', ')})`,
     ],
+    ['space amplification', `mean ${summary.meanSpaceAmplification.toFixed(2)}, max ${summary.maxSpaceAmplification.toFixed(2)} (live bytes / the same writes merged into one segment)`],
     ['largest merge', `${formatBytes(summary.largestMergeBytesRead)} read from ${summary.largestMergeSegments} segments`],
     ['time', `writes done at ${summary.writeSeconds.toFixed(0)} s, merges drained at ${summary.drainedSeconds.toFixed(0)} s, writers stalled ${summary.stalledSeconds.toFixed(0)} s`],
   ];
