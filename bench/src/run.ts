@@ -8,7 +8,7 @@ import { createContext, markdownTable, writeResults, type BenchRow, type BenchSu
  * and exports `suite: BenchSuite`. With no names, every known suite runs.
  */
 
-const KNOWN_SUITES = ['wal', 'segments', 'index', 'merge'];
+const KNOWN_SUITES = ['wal', 'segments', 'index', 'merge', 'reader'];
 
 function parseArguments(argv: readonly string[]): { names: string[]; rounds: number } {
   const names: string[] = [];

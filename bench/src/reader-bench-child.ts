@@ -1,0 +1,91 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { open as openLmdb } from 'lmdb';
+import { ReadOnlyIndex } from '@silt/reader';
+import { checkedGetPass, makeKeyValueDataset, type KeyValueDataset } from './key-value-dataset.js';
+import { opsPerSecond } from './harness.js';
+import { rssKey, RSS_VALUE_BYTES, visibilityKey, wallClockMs, type ReaderJob, type ReaderResult } from './reader-bench-shared.js';
+
+/**
+ * The reader side of the reader bench, in its own process (forked with
+ * IPC): one job from argv[2], results by process.send, then exit.
+ */
+
+const job = JSON.parse(process.argv[2] ?? 'null') as ReaderJob;
+
+function send(result: ReaderResult): void {
+  process.send!(result);
+}
+
+/** The first moment `get` returns each key, polled every millisecond and at every refresh. */
+async function visibility(dir: string, count: number): Promise<void> {
+  await using reader = await ReadOnlyIndex.open(dir);
+  const seenAt: number[] = [];
+  const look = (): void => {
+    while (seenAt.length < count && reader.get(visibilityKey(seenAt.length)) !== undefined) seenAt.push(wallClockMs());
+  };
+  reader.on('refresh', look);
+  send({ kind: 'ready' });
+  while (seenAt.length < count) {
+    look();
+    await sleep(1);
+  }
+  send({ kind: 'visibility', seenAt });
+}
+
+/** One untimed pass (JIT, page faults, first-use block checks), then a timed one. */
+function warmRate(data: KeyValueDataset, get: (key: string) => string | Uint8Array | undefined): Promise<number> {
+  const pass = checkedGetPass(data, get);
+  pass();
+  return opsPerSecond(data.lookups.length, pass);
+}
+
+async function gets(job: Extract<ReaderJob, { kind: 'gets' }>): Promise<void> {
+  const data = makeKeyValueDataset({ count: job.keys, keyBytes: job.keyBytes, valueBytes: job.valueBytes, batchSize: 1, seed: job.seed });
+  // As the index bench: string values, no object cache, no read-ahead (a documented option its typings leave out).
+  const lmdbOptions = { path: job.lmdbPath, encoding: 'string', readOnly: true, noReadAhead: true, cache: false } as const;
+  const lmdb = openLmdb<string, string>(lmdbOptions);
+  await using memory = await ReadOnlyIndex.open(job.siltDir, { accessMode: 'memory', watch: false });
+  await using file = await ReadOnlyIndex.open(job.siltDir, { accessMode: 'file', cacheBytes: job.cacheBytes, watch: false });
+  const result = { kind: 'gets' as const, siltMemory: [] as number[], siltFile: [] as number[], lmdb: [] as number[] };
+  // Interleaved: load on the machine that comes and goes falls on every engine alike.
+  for (let round = 0; round < job.rounds; round++) {
+    result.lmdb.push(await warmRate(data, (key) => lmdb.get(key)));
+    result.siltMemory.push(await warmRate(data, (key) => memory.get(key)));
+    result.siltFile.push(await warmRate(data, (key) => file.get(key)));
+  }
+  await lmdb.close();
+  send(result);
+}
+
+async function residentMemory(job: Extract<ReaderJob, { kind: 'rss' }>): Promise<void> {
+  if (job.dir !== undefined) {
+    const reader = await ReadOnlyIndex.open(job.dir, { accessMode: job.accessMode, watch: false });
+    for (let i = 0; i < job.keys; i++) {
+      if (reader.get(rssKey(i))?.length !== RSS_VALUE_BYTES) throw new Error(`lost key ${rssKey(i)}`);
+    }
+    // Measured with the reader open, as a serving process holds it.
+    measure();
+    await reader.close();
+  } else {
+    measure();
+  }
+}
+
+function measure(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+  const usage = process.memoryUsage();
+  send({ kind: 'rss', rssBytes: usage.rss, heapBytes: usage.heapUsed, externalBytes: usage.external });
+}
+
+switch (job.kind) {
+  case 'visibility':
+    await visibility(job.dir, job.count);
+    break;
+  case 'gets':
+    await gets(job);
+    break;
+  case 'rss':
+    await residentMemory(job);
+    break;
+}
+process.disconnect();

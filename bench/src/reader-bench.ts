@@ -1,0 +1,197 @@
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { open as openLmdb } from 'lmdb';
+import { Index, type IndexOptions } from 'silt';
+import { percentile, type BenchContext, type BenchRow, type BenchSuite } from './harness.js';
+import { makeKeyValueDataset, type DatasetShape, type KeyValueDataset } from './key-value-dataset.js';
+import { rssKey, rssValue, visibilityKey, wallClockMs, type ReaderJob, type ReaderResult } from './reader-bench-shared.js';
+
+/**
+ * ReadOnlyIndex in another process than the writer (a forked
+ * reader-bench-child.js), on three questions:
+ *
+ * 1. visibility latency: from `set` resolving in the writer (no `flush()`:
+ *    the writer's own refresh timer flushes) to `get` returning the value in
+ *    the reader process, over 1,000 writes, one every 5 ms, with the default
+ *    refreshIntervalMs (1000) and with 50;
+ * 2. random gets in the reader process, both access modes, beside lmdb-js
+ *    reading, in another process, an env the parent wrote;
+ * 3. resident memory of a reader process that opened an index of 1M or 4M
+ *    keys and read every key once, in both access modes.
+ */
+
+const CHILD = fileURLToPath(new URL('./reader-bench-child.js', import.meta.url));
+const VISIBILITY_WRITES = 1_000;
+const WRITE_SPACING_MS = 5;
+const GET_KEYS = Number(process.env.READER_BENCH_KEYS ?? 1_000_000);
+const RSS_SIZES = (process.env.READER_BENCH_RSS_KEYS ?? '1000000,4000000').split(',').map(Number);
+const FILE_CACHE_BYTES = 8 * 1024 * 1024; // the reader's default per segment in 'file' mode
+const SHAPE: DatasetShape = { count: GET_KEYS, keyBytes: 16, valueBytes: 100, batchSize: 1_000, seed: 11 };
+const LOAD_BATCH = 1_000;
+
+const count = (n: number): string => n.toLocaleString('en-US');
+const mib = (bytes: number): number => bytes / 1024 / 1024;
+
+/** Runs one job in a reader process; `started` runs once it says it is ready (jobs that say so). */
+async function inReader(job: ReaderJob, started?: () => Promise<void>): Promise<ReaderResult> {
+  const child = fork(CHILD, [JSON.stringify(job)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = once(child, 'exit');
+  const results: ReaderResult[] = [];
+  let readyRun: Promise<void> | undefined;
+  child.on('message', (result: ReaderResult) => {
+    if (result.kind === 'ready') readyRun = started?.();
+    else results.push(result);
+  });
+  const [code] = (await exited) as [number | null];
+  await readyRun;
+  if (code !== 0 || results.length !== 1) throw new Error(`reader process (${job.kind}) exited with ${code} and ${results.length} results`);
+  return results[0]!;
+}
+
+// ---- 1: visibility latency ----
+
+async function visibilityRound(context: BenchContext, refreshIntervalMs: number): Promise<{ p50: number; p99: number }> {
+  const dir = join(context.scratch(`visibility-${refreshIntervalMs}`), 'idx');
+  const index = await Index.open(dir, { refreshIntervalMs });
+  const ackedAt: number[] = [];
+  try {
+    const result = await inReader({ kind: 'visibility', dir, count: VISIBILITY_WRITES }, async () => {
+      for (let i = 0; i < VISIBILITY_WRITES; i++) {
+        await index.set(visibilityKey(i), `value ${i}`);
+        ackedAt.push(wallClockMs());
+        await sleep(WRITE_SPACING_MS);
+      }
+    });
+    if (result.kind !== 'visibility') throw new Error(`unexpected ${result.kind}`);
+    const latencies = result.seenAt.map((seen, i) => seen - ackedAt[i]!);
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  } finally {
+    await index.close();
+  }
+}
+
+async function visibilityRows(context: BenchContext): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const refreshIntervalMs of [1000, 50]) {
+    const rounds: Array<{ p50: number; p99: number }> = [];
+    for (let round = 0; round < context.rounds; round++) rounds.push(await visibilityRound(context, refreshIntervalMs));
+    context.log(`visibility, refreshIntervalMs ${refreshIntervalMs}: ${JSON.stringify(rounds)}`);
+    const engine = `silt writer → ReadOnlyIndex in another process (refreshIntervalMs ${refreshIntervalMs}${refreshIntervalMs === 1000 ? ', default' : ''})`;
+    for (const stat of ['p50', 'p99'] as const) {
+      rows.push({
+        workload: `visibility latency ${stat}: set resolved → get returns it elsewhere, ${count(VISIBILITY_WRITES)} writes ${WRITE_SPACING_MS} ms apart`,
+        engine,
+        durability: 'write (default)',
+        unit: 'ms',
+        runs: rounds.map((r) => r[stat]),
+        lowerIsBetter: true,
+      });
+    }
+  }
+  return rows;
+}
+
+// ---- 2: gets in another process ----
+
+async function loadSilt(dir: string, batches: Iterable<ReadonlyArray<readonly [string, string]>>, options: IndexOptions = {}): Promise<number> {
+  const index = await Index.open(dir, options);
+  try {
+    for (const batch of batches) await index.mset(batch);
+    await index.flush();
+    return index.stats().segments.length;
+  } finally {
+    await index.close();
+  }
+}
+
+async function loadLmdb(path: string, data: KeyValueDataset): Promise<void> {
+  const db = openLmdb<string, string>({ path, encoding: 'string' });
+  for (const batch of data.pairBatches) {
+    await db.transaction(() => {
+      for (const [key, value] of batch) db.putSync(key, value);
+    });
+  }
+  await db.flushed;
+  await db.close();
+}
+
+async function getRows(context: BenchContext): Promise<BenchRow[]> {
+  const data = makeKeyValueDataset(SHAPE);
+  const siltDir = join(context.scratch('gets-silt'), 'idx');
+  const lmdbPath = join(context.scratch('gets-lmdb'), 'db');
+  const segments = await loadSilt(siltDir, data.pairBatches);
+  await loadLmdb(lmdbPath, data);
+  context.log(`gets: silt index of ${segments} segments`);
+  const result = await inReader({
+    kind: 'gets',
+    siltDir,
+    lmdbPath,
+    keys: SHAPE.count,
+    keyBytes: SHAPE.keyBytes,
+    valueBytes: SHAPE.valueBytes,
+    seed: SHAPE.seed,
+    rounds: context.rounds,
+    cacheBytes: FILE_CACHE_BYTES,
+  });
+  if (result.kind !== 'gets') throw new Error(`unexpected ${result.kind}`);
+  const workload = `random get of ${count(SHAPE.count)} keys (${SHAPE.keyBytes} B, ${SHAPE.valueBytes} B values) in a reader process; the writer process wrote them`;
+  const lmdbEngine = 'lmdb-js get (readOnly env)';
+  return [
+    { workload, engine: lmdbEngine, durability: 'read', unit: 'gets/s', runs: result.lmdb },
+    { workload, engine: `ReadOnlyIndex (memory, ${segments} segments)`, durability: 'read', unit: 'gets/s', runs: result.siltMemory, ratioTo: lmdbEngine },
+    {
+      workload,
+      engine: `ReadOnlyIndex (file, ${mib(FILE_CACHE_BYTES)} MiB cache/segment, ${segments} segments)`,
+      durability: 'read',
+      unit: 'gets/s',
+      runs: result.siltFile,
+      ratioTo: lmdbEngine,
+    },
+  ];
+}
+
+// ---- 3: resident memory ----
+
+function* rssBatches(keys: number): Generator<Array<readonly [string, string]>> {
+  for (let start = 0; start < keys; start += LOAD_BATCH) {
+    const end = Math.min(keys, start + LOAD_BATCH);
+    yield Array.from({ length: end - start }, (_, i) => [rssKey(start + i), rssValue(start + i)] as const);
+  }
+}
+
+async function rssRun(job: ReaderJob): Promise<number> {
+  const result = await inReader(job);
+  if (result.kind !== 'rss') throw new Error(`unexpected ${result.kind}`);
+  return mib(result.rssBytes);
+}
+
+async function rssRows(context: BenchContext): Promise<BenchRow[]> {
+  const unit = 'MiB RSS';
+  const baseline = 'node + @silt/reader, no index';
+  const rows: BenchRow[] = [];
+  const bare: number[] = [];
+  for (let round = 0; round < context.rounds; round++) bare.push(await rssRun({ kind: 'rss', accessMode: 'memory', keys: 0 }));
+  for (const keys of RSS_SIZES) {
+    const dir = join(context.scratch(`rss-${keys}`), 'idx');
+    const segments = await loadSilt(dir, rssBatches(keys));
+    const workload = `resident memory of a reader process: ${count(keys)} keys (16 B, 100 B values, ${segments} segments), every key read once`;
+    rows.push({ workload, engine: baseline, durability: 'read', unit, runs: bare, lowerIsBetter: true });
+    for (const accessMode of ['memory', 'file'] as const) {
+      const runs: number[] = [];
+      for (let round = 0; round < context.rounds; round++) runs.push(await rssRun({ kind: 'rss', dir, accessMode, keys }));
+      const engine = accessMode === 'file' ? `ReadOnlyIndex (file, ${mib(FILE_CACHE_BYTES)} MiB cache/segment)` : 'ReadOnlyIndex (memory)';
+      rows.push({ workload, engine, durability: 'read', unit, runs, lowerIsBetter: true });
+    }
+  }
+  return rows;
+}
+
+export const suite: BenchSuite = {
+  name: 'reader',
+  async run(context: BenchContext): Promise<BenchRow[]> {
+    return [...(await visibilityRows(context)), ...(await getRows(context)), ...(await rssRows(context))];
+  },
+};
