@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ClosedError, makeDirectoryDurably, ValidationError, WriterFailedError } from '@silt/fs';
-import { WriteAheadLog, type WalEntry } from '@silt/wal';
+import { WriteAheadLog } from '@silt/wal';
 import { Manifest, WriterLock, type Generation } from '@silt/segments';
 import { SegmentWorkerPool } from '@silt/merger';
 import { KeyValueReads, MergedView, SegmentStack, type FuzzyOptions, type Key, type NearOptions, type RangeOptions, type Value } from '@silt/reader';
@@ -215,7 +215,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     }
     const { wal } = this.parts;
     const before = wal.lastSequence;
-    const durable = wal.append(operations.map((operation): WalEntry => operation.entry));
+    const durable = wal.append(operations);
     const acknowledged = durable.then(
       () => undefined,
       (error: unknown) => {
@@ -224,9 +224,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       },
     );
     if (wal.lastSequence === before) return acknowledged; // refused by the log: nothing was written
-    operations.forEach((operation, i) => {
-      this.active.apply(before + 1 + i, operation.entry.key, operation.value, operation.valueBytes, operation.id);
-    });
+    for (let i = 0; i < operations.length; i++) this.active.apply(before + 1 + i, operations[i]!);
     this.active.lastAppend = durable;
     if (this.active.bytes >= this.parts.options.memtableBytes) this.sealActive();
     if (this.sealed.length <= MAX_SEALED_MEMTABLES) return acknowledged;

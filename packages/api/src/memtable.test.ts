@@ -1,18 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Memtable } from './memtable.js';
+import { Memtable, type MemtableOperation } from './memtable.js';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
+const idOf = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+/** A put of `value`, or a delete when it is undefined, as the writer hands it over. */
+const operation = (key: string, value: string | Uint8Array | undefined, valueBytes = 0): MemtableOperation =>
+  value === undefined ? { kind: 'delete', id: idOf(key), valueBytes: 0 } : { kind: 'put', id: idOf(key), value, valueBytes };
 const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 test('the newest write to a key wins and a delete leaves a tombstone', () => {
   const table = new Memtable();
-  table.apply(1, encode('k'), 'v1', 2);
-  table.apply(2, encode('k'), 'v2', 2);
+  table.apply(1, operation('k', 'v1', 2));
+  table.apply(2, operation('k', 'v2', 2));
   assert.deepEqual(table.lookup(encode('k')), { kind: 'put', value: 'v2' });
-  table.apply(3, encode('k'), undefined, 0);
+  table.apply(3, operation('k', undefined));
   assert.deepEqual(table.lookup(encode('k')), { kind: 'tombstone' });
   assert.equal(table.lookup(encode('other')), undefined);
   assert.equal(table.size, 1);
@@ -22,9 +26,9 @@ test('the newest write to a key wins and a delete leaves a tombstone', () => {
 
 test('byte size grows with new keys and tracks replaced values', () => {
   const table = new Memtable();
-  table.apply(1, encode('k'), new Uint8Array(1000), 1000);
+  table.apply(1, operation('k', new Uint8Array(1000), 1000));
   const afterFirst = table.bytes;
-  table.apply(2, encode('k'), new Uint8Array(10), 10);
+  table.apply(2, operation('k', new Uint8Array(10), 10));
   assert.equal(table.bytes, afterFirst - 990);
 });
 
@@ -40,7 +44,7 @@ test('ordered reads follow key bytes, bounds and direction, with writes in betwe
         const table = new Memtable();
         const model = new Map<string, boolean>();
         writes.forEach(([key, live], i) => {
-          table.apply(i + 1, encode(key), live ? `v${i}` : undefined, 3);
+          table.apply(i + 1, operation(key, live ? `v${i}` : undefined, 3));
           model.set(key, live);
           if (i % 7 === 0) [...table.entries({})]; // interleave ordered reads with writes
         });

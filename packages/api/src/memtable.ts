@@ -1,15 +1,19 @@
 import { toScanRange, type Value } from '@silt/segments';
 import type { EntrySource, Lookup, SourceEntry, SourceRange } from '@silt/reader';
 
-/** Rough bytes of bookkeeping per entry (Map slot, entry object, key string), for `memtableBytes`. */
+/** Rough bytes of bookkeeping per entry (Map slot, operation object, key string), for `memtableBytes`. */
 const ENTRY_OVERHEAD_BYTES = 96;
 
-type MemEntry = SourceEntry & {
+/** One write as the memtable keeps it: the caller's validated operation object itself, no copy. */
+export interface MemtableOperation {
+  readonly kind: 'put' | 'delete';
   /** The key as a latin1 string: one char per byte, so string order is byte order. */
   readonly id: string;
+  /** The value as given (a private copy for bytes); absent for a delete. */
+  readonly value?: Value;
   /** Bytes the value takes encoded, for `memtableBytes`. */
   readonly valueBytes: number;
-};
+}
 
 /**
  * The writer's in-memory table of recent writes, newest value per key. Point
@@ -18,7 +22,7 @@ type MemEntry = SourceEntry & {
  * asks, so a stream of writes with no range reads never sorts at all.
  */
 export class Memtable implements EntrySource {
-  private readonly byId = new Map<string, MemEntry>();
+  private readonly byId = new Map<string, MemtableOperation>();
   private sorted: string[] = [];
   private unsorted: string[] = [];
   private approximateBytes = 0;
@@ -32,23 +36,20 @@ export class Memtable implements EntrySource {
   lastAppend: Promise<unknown> = Promise.resolve();
 
   /**
-   * Records one operation: a put of `value` (kept as given, so reads return
-   * the same type), or a delete when `value` is undefined. Sequence numbers
-   * must rise. The caller hands over `key` and `value`: they must not change.
-   * `id` may be passed when the caller has it cheaper than `idOf(key)`.
+   * Records one operation; sequence numbers must rise. The table keeps the
+   * object: neither it nor its value may change afterwards.
    */
-  apply(sequence: number, key: Uint8Array, value: Value | undefined, valueBytes: number, id = idOf(key)): void {
+  apply(sequence: number, operation: MemtableOperation): void {
+    const { id } = operation;
     const previous = this.byId.get(id);
-    const entry: MemEntry =
-      value === undefined ? { id, key, kind: 'tombstone', valueBytes: 0 } : { id, key, kind: 'put', value, valueBytes };
-    this.byId.set(id, entry);
+    this.byId.set(id, operation);
     if (previous === undefined) {
       this.unsorted.push(id);
-      this.approximateBytes += key.length + ENTRY_OVERHEAD_BYTES;
+      this.approximateBytes += id.length + ENTRY_OVERHEAD_BYTES;
     } else {
       this.approximateBytes -= previous.valueBytes;
     }
-    this.approximateBytes += valueBytes;
+    this.approximateBytes += operation.valueBytes;
     if (this.firstSeq === 0) this.firstSeq = sequence;
     this.lastSeq = sequence;
   }
@@ -57,7 +58,7 @@ export class Memtable implements EntrySource {
     if (this.byId.size === 0) return undefined;
     const entry = this.byId.get(idOf(key));
     if (entry === undefined) return undefined;
-    return entry.kind === 'put' ? { kind: 'put', value: ownCopy(entry.value) } : { kind: 'tombstone' };
+    return entry.value !== undefined ? { kind: 'put', value: ownCopy(entry.value) } : { kind: 'tombstone' };
   }
 
   *entries(range: SourceRange): Generator<SourceEntry, void, undefined> {
@@ -66,8 +67,10 @@ export class Memtable implements EntrySource {
     const from = lower === undefined ? 0 : firstAfter(ids, idOf(lower.key), lower.inclusive);
     const to = upper === undefined ? ids.length : firstAfter(ids, idOf(upper.key), !upper.inclusive);
     for (let n = 0; n < to - from; n++) {
-      const entry = this.byId.get(ids[reverse ? to - 1 - n : from + n]!)!;
-      yield entry.kind === 'put' ? { key: entry.key, kind: 'put', value: ownCopy(entry.value) } : { key: entry.key, kind: 'tombstone' };
+      const id = ids[reverse ? to - 1 - n : from + n]!;
+      const { value } = this.byId.get(id)!;
+      const key = Buffer.from(id, 'latin1');
+      yield value !== undefined ? { key, kind: 'put', value: ownCopy(value) } : { key, kind: 'tombstone' };
     }
   }
 

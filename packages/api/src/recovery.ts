@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { isTemporaryName, type FileSystem } from '@silt/fs';
 import type { WriteAheadLog } from '@silt/wal';
 import type { Manifest } from '@silt/segments';
-import type { Memtable } from './memtable.js';
+import { idOf, type Memtable } from './memtable.js';
 import type { IndexLayout } from './index-layout.js';
 
 /**
@@ -28,10 +28,13 @@ export async function replayLog(wal: WriteAheadLog, coveredSequence: number, mem
     record.entries.forEach((entry, i) => {
       const sequence = record.firstSeq + i;
       if (sequence <= coveredSequence) return;
-      // Copies: replayed entries are views into whole log files.
-      const key = new Uint8Array(entry.key);
-      if (entry.kind === 'delete') memtable.apply(sequence, key, undefined, 0);
-      else memtable.apply(sequence, key, entry.valueIsText === true ? utf8.decode(entry.value) : new Uint8Array(entry.value), entry.value.length);
+      // The id copies the key; the value is copied or decoded: replayed entries are views into whole log files.
+      const id = idOf(entry.key);
+      if (entry.kind === 'delete') memtable.apply(sequence, { kind: 'delete', id, valueBytes: 0 });
+      else {
+        const value = entry.valueIsText === true ? utf8.decode(entry.value) : new Uint8Array(entry.value);
+        memtable.apply(sequence, { kind: 'put', id, value, valueBytes: entry.value.length });
+      }
       operations++;
     });
   }

@@ -1,44 +1,36 @@
 import { ValidationError } from '@silt/fs';
-import type { WalEntry } from '@silt/wal';
-import { describeType, type Key, type Value } from '@silt/segments';
-import { encodeKey, encodeValue } from '@silt/reader';
-import { idOf } from './memtable.js';
-
-/** One validated operation: what goes to the log, and what goes to the memtable. */
-export interface PreparedOperation {
-  readonly entry: WalEntry;
-  /** The memtable's id of the key (its bytes as latin1); for an ASCII string key, the key itself. */
-  readonly id: string;
-  /** The value as the caller gave it (a private copy for bytes); undefined for a delete. */
-  readonly value: Value | undefined;
-  readonly valueBytes: number;
-}
+import type { WalEntryInput } from '@silt/wal';
+import { describeType, MAX_KEY_BYTES, type Key, type Value } from '@silt/segments';
+import { idOf, type MemtableOperation } from './memtable.js';
 
 /**
- * Validates and encodes writes before anything is written, so a rejected
- * call changes nothing. Byte keys and values are copied: the caller may
- * reuse its buffers as soon as the call returns.
+ * One validated write: the same object goes to the log (strings are
+ * written there as UTF-8 in place) and into the memtable, so a write costs
+ * one object and no buffer of its own for string keys and values.
+ */
+export type PreparedOperation = WalEntryInput & MemtableOperation;
+
+/**
+ * Validates a put before anything is written, so a rejected call changes
+ * nothing. Byte keys and values are copied: the caller may reuse its
+ * buffers as soon as the call returns.
  */
 export function preparePut(key: unknown, value: unknown, maxValueBytes: number): PreparedOperation {
-  const keyBytes = ownBytes(encodeKey(key), key);
-  const encoded = encodeValue(value, maxValueBytes);
-  const bytes = ownBytes(encoded.bytes, value);
-  return {
-    entry: { kind: 'put', key: keyBytes, value: bytes, valueIsText: encoded.isText },
-    id: memtableId(key, keyBytes),
-    value: encoded.isText ? (value as string) : bytes,
-    valueBytes: bytes.length,
-  };
+  const ownKey = keyOf(key);
+  const id = idOfKey(ownKey);
+  if (typeof value === 'string') {
+    const valueBytes = value.length === 0 ? 0 : Buffer.byteLength(value, 'utf8');
+    checkValueBytes(valueBytes, maxValueBytes);
+    return { kind: 'put', key: ownKey, value, id, valueBytes };
+  }
+  if (!(value instanceof Uint8Array)) throw new ValidationError(`a value must be a string or a Uint8Array, got ${describeType(value)}`);
+  checkValueBytes(value.length, maxValueBytes);
+  return { kind: 'put', key: ownKey, value: new Uint8Array(value), id, valueBytes: value.length };
 }
 
 export function prepareDelete(key: unknown): PreparedOperation {
-  const keyBytes = ownBytes(encodeKey(key), key);
-  return { entry: { kind: 'delete', key: keyBytes }, id: memtableId(key, keyBytes), value: undefined, valueBytes: 0 };
-}
-
-/** A string whose UTF-8 is as long as it is holds only ASCII, and then is its own latin1 form. */
-function memtableId(key: unknown, bytes: Uint8Array): string {
-  return typeof key === 'string' && key.length === bytes.length ? key : idOf(bytes);
+  const ownKey = keyOf(key);
+  return { kind: 'delete', key: ownKey, id: idOfKey(ownKey), valueBytes: 0 };
 }
 
 /** `mset` takes an iterable of [key, value] pairs; all of them or none are written. */
@@ -62,6 +54,29 @@ export function prepareBatch(pairs: unknown, maxValueBytes: number): PreparedOpe
   return operations;
 }
 
-function ownBytes(bytes: Uint8Array, original: unknown): Uint8Array {
-  return bytes === original ? new Uint8Array(bytes) : bytes;
+/** A string key as given; a byte key as a private copy. */
+function keyOf(key: unknown): Key {
+  if (typeof key === 'string') return key;
+  if (key instanceof Uint8Array) return new Uint8Array(key);
+  throw new ValidationError(`a key must be a string or a Uint8Array, got ${describeType(key)}`);
+}
+
+/** The memtable id of a valid key. A string whose UTF-8 is as long as it is holds only ASCII, and is its own latin1 form. */
+function idOfKey(key: Key): string {
+  if (typeof key !== 'string') {
+    checkKeyBytes(key.length);
+    return idOf(key);
+  }
+  const length = Buffer.byteLength(key, 'utf8');
+  checkKeyBytes(length);
+  return length === key.length ? key : Buffer.from(key, 'utf8').toString('latin1');
+}
+
+function checkKeyBytes(length: number): void {
+  if (length === 0) throw new ValidationError('a key must not be empty');
+  if (length > MAX_KEY_BYTES) throw new ValidationError(`a key is ${length} bytes; the limit is ${MAX_KEY_BYTES} bytes`);
+}
+
+function checkValueBytes(length: number, maxValueBytes: number): void {
+  if (length > maxValueBytes) throw new ValidationError(`a value is ${length} bytes; the limit is ${maxValueBytes} bytes`);
 }

@@ -1,6 +1,6 @@
 export { WriteAheadLog } from './write-ahead-log.js';
 export type { WalStats } from './write-ahead-log.js';
-export type { WalEntry, WalRecord, LogEntryVisitor, LogRangeRecord } from './wal-entry.js';
+export type { WalEntry, WalEntryInput, WalRecord, LogEntryVisitor, LogRangeRecord } from './wal-entry.js';
 export type { Durability, WalOptions } from './wal-options.js';
 export { DEFAULT_WAL_OPTIONS } from './wal-options.js';
 export type { RecoveryReport } from './recovery.js';

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { LogEntryVisitor, WalEntry } from './wal-entry.js';
+import type { LogEntryVisitor, WalEntry, WalEntryInput } from './wal-entry.js';
 
 /**
  * The byte layout of one WAL record (see FORMAT.md). A record is one atomic
@@ -44,11 +44,11 @@ const TWO_TO_32 = 0x1_0000_0000;
 const MAX_SEQ_HIGH = 0x1f_ffff;
 
 /** Bytes the record for `entries` takes on disk, header included. */
-export function encodedRecordBytes(entries: readonly WalEntry[]): number {
+export function encodedRecordBytes(entries: readonly WalEntryInput[]): number {
   let total = RECORD_HEADER_BYTES;
   for (const entry of entries) {
-    total += MIN_ENTRY_BYTES + entry.key.length;
-    if (entry.kind === 'put') total += 4 + entry.value.length;
+    total += MIN_ENTRY_BYTES + byteLengthOf(entry.key);
+    if (entry.kind === 'put') total += 4 + byteLengthOf(entry.value);
   }
   return total;
 }
@@ -57,10 +57,10 @@ export function encodedRecordBytes(entries: readonly WalEntry[]): number {
  * Encodes a batch whose first entry has sequence number `firstSeq`. The
  * record is not yet sealed: `sealRecord` fills in the synced offset and the
  * CRC when the writer knows where the record lands. This runs once per
- * append, so it takes a pooled buffer and stores integers byte by byte
- * rather than through a DataView.
+ * append, so it takes a pooled buffer, writes strings in place as UTF-8,
+ * and stores integers byte by byte rather than through a DataView.
  */
-export function encodeRecord(firstSeq: number, entries: readonly WalEntry[], totalBytes = encodedRecordBytes(entries)): Uint8Array {
+export function encodeRecord(firstSeq: number, entries: readonly WalEntryInput[], totalBytes = encodedRecordBytes(entries)): Uint8Array {
   const bytes = Buffer.allocUnsafe(totalBytes);
   bytes.set(MAGIC_BYTES, 0);
   putUint32(bytes, OFFSET_CRC, 0);
@@ -72,21 +72,34 @@ export function encodeRecord(firstSeq: number, entries: readonly WalEntry[], tot
   putUint32(bytes, OFFSET_SYNCED, 0);
   let at = RECORD_HEADER_BYTES;
   for (const entry of entries) {
-    bytes[at] = entry.kind === 'delete' ? KIND_DELETE : entry.valueIsText === true ? KIND_PUT_TEXT : KIND_PUT;
-    putUint32(bytes, at + 1, entry.key.length);
-    at += MIN_ENTRY_BYTES;
-    if (entry.kind === 'put') {
-      putUint32(bytes, at, entry.value.length);
-      at += 4;
+    const start = at;
+    if (entry.kind === 'delete') {
+      bytes[start] = KIND_DELETE;
+      const keyLength = writeData(bytes, start + MIN_ENTRY_BYTES, entry.key);
+      putUint32(bytes, start + 1, keyLength);
+      at = start + MIN_ENTRY_BYTES + keyLength;
+      continue;
     }
-    bytes.set(entry.key, at);
-    at += entry.key.length;
-    if (entry.kind === 'put') {
-      bytes.set(entry.value, at);
-      at += entry.value.length;
-    }
+    bytes[start] = typeof entry.value === 'string' || entry.valueIsText === true ? KIND_PUT_TEXT : KIND_PUT;
+    const keyStart = start + MIN_ENTRY_BYTES + 4;
+    const keyLength = writeData(bytes, keyStart, entry.key);
+    const valueLength = writeData(bytes, keyStart + keyLength, entry.value);
+    putUint32(bytes, start + 1, keyLength);
+    putUint32(bytes, start + MIN_ENTRY_BYTES, valueLength);
+    at = keyStart + keyLength + valueLength;
   }
+  if (at !== totalBytes) throw new RangeError(`a record of ${totalBytes} bytes was encoded into ${at}`);
   return bytes;
+}
+
+function byteLengthOf(data: Uint8Array | string): number {
+  return typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
+}
+
+function writeData(target: Buffer, at: number, data: Uint8Array | string): number {
+  if (typeof data === 'string') return data.length === 0 ? 0 : target.write(data, at, 'utf8');
+  target.set(data, at);
+  return data.length;
 }
 
 /** Stamps the record at `offset` of `bytes` with its synced offset and CRC. */

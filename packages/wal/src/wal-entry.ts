@@ -7,6 +7,16 @@ export type WalEntry =
   | { readonly kind: 'delete'; readonly key: Uint8Array };
 
 /**
+ * One operation to append. Keys and values may be given as strings, which
+ * go to the log as UTF-8 written straight into the record (no buffer of
+ * their own); a string value is text, as `valueIsText` says of bytes. Read
+ * back, every entry is a `WalEntry` of bytes.
+ */
+export type WalEntryInput =
+  | { readonly kind: 'put'; readonly key: Uint8Array | string; readonly value: Uint8Array | string; readonly valueIsText?: boolean }
+  | { readonly kind: 'delete'; readonly key: Uint8Array | string };
+
+/**
  * One atomic batch as it comes back from replay. Its entries carry the
  * sequence numbers `firstSeq`, `firstSeq + 1`, ... in order.
  */
@@ -40,7 +50,7 @@ export interface LogRangeRecord extends WalRecord {
  * Checks a batch before anything is encoded, so bad input is refused with a
  * message naming the entry and nothing reaches the log.
  */
-export function validateEntries(entries: unknown): asserts entries is readonly WalEntry[] {
+export function validateEntries(entries: unknown): asserts entries is readonly WalEntryInput[] {
   if (!Array.isArray(entries)) throw new ValidationError(`append takes an array of entries, got ${describe(entries)}`);
   if (entries.length === 0) throw new ValidationError('append takes at least one entry; an empty batch has no sequence number');
   for (let i = 0; i < entries.length; i++) validateEntry(entries[i], i);
@@ -54,10 +64,14 @@ function validateEntry(entry: unknown, index: number): void {
   if (kind !== 'put' && kind !== 'delete') {
     throw new ValidationError(`entry ${index} has kind ${describe(kind)}; expected 'put' or 'delete'`);
   }
-  if (!(key instanceof Uint8Array)) throw new ValidationError(`entry ${index}: key must be a Uint8Array, got ${describe(key)}`);
+  if (!isBytesOrString(key)) throw new ValidationError(`entry ${index}: key must be a Uint8Array or a string, got ${describe(key)}`);
   if (kind === 'delete') return;
-  if (!(value instanceof Uint8Array)) throw new ValidationError(`entry ${index}: value must be a Uint8Array, got ${describe(value)}`);
+  if (!isBytesOrString(value)) throw new ValidationError(`entry ${index}: value must be a Uint8Array or a string, got ${describe(value)}`);
   if (valueIsText !== undefined && typeof valueIsText !== 'boolean') {
     throw new ValidationError(`entry ${index}: valueIsText must be a boolean when given, got ${describe(valueIsText)}`);
   }
+}
+
+function isBytesOrString(data: unknown): data is Uint8Array | string {
+  return typeof data === 'string' || data instanceof Uint8Array;
 }

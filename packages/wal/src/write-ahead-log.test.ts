@@ -278,13 +278,14 @@ test('bad input is a ValidationError that writes nothing and takes no sequence n
       [],
       [null],
       [{ kind: 'upsert', key: text('k'), value: text('v') }],
-      [{ kind: 'put', key: 'k', value: text('v') }],
-      [{ kind: 'put', key: text('k'), value: 'v' }],
+      [{ kind: 'put', key: 5, value: text('v') }],
+      [{ kind: 'put', key: text('k'), value: { length: 1 } }],
       [{ kind: 'put', key: text('k') }],
       [{ kind: 'delete', key: [1, 2] }],
       [{ kind: 'put', key: text('k'), value: text('v'), valueIsText: 'yes' }],
       [{ kind: 'put', key: text('ok'), value: text('v') }, { kind: 'put', key: 7, value: text('v') }],
       [{ kind: 'put', key: text('big'), value: new Uint8Array(2000) }],
+      [{ kind: 'put', key: 'big', value: 'é'.repeat(600) }],
     ];
     for (const entries of bad) {
       await assert.rejects(wal.append(entries as WalEntry[]), ValidationError, JSON.stringify(entries)?.slice(0, 60));
@@ -380,5 +381,29 @@ test('replay follows a rotation that happens while it runs', async () => {
     for (const record of await collect(wal.replay())) {
       record.entries.forEach((entry, i) => assert.equal(entryMismatch(entry, record.firstSeq + i), undefined));
     }
+  });
+});
+
+test('string keys and values go to the log as UTF-8, and a string value comes back as text', async () => {
+  await withLog({ durability: 'write' }, async (wal) => {
+    await wal.append([
+      { kind: 'put', key: 'clé', value: 'valeur ✓' },
+      { kind: 'put', key: text('bytes'), value: 'text value' },
+      { kind: 'put', key: '', value: '' },
+      { kind: 'delete', key: 'gone' },
+    ]);
+    const records = [];
+    for await (const record of wal.replay()) records.push(record);
+    const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+    const entries = records.flatMap((record) => record.entries);
+    assert.deepEqual(
+      entries.map((entry) => [entry.kind, decode(entry.key), entry.kind === 'put' ? decode(entry.value) : undefined, entry.kind === 'put' ? entry.valueIsText : undefined]),
+      [
+        ['put', 'clé', 'valeur ✓', true],
+        ['put', 'bytes', 'text value', true],
+        ['put', '', '', true],
+        ['delete', 'gone', undefined, undefined],
+      ],
+    );
   });
 });

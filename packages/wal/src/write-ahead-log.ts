@@ -7,7 +7,7 @@ import { LogWriter } from './log-writer.js';
 import { encodedRecordBytes, encodeRecord } from './record-format.js';
 import { recoverLog, type RecoveryReport } from './recovery.js';
 import { describe } from './describe-value.js';
-import { validateEntries, type WalEntry, type WalRecord } from './wal-entry.js';
+import { validateEntries, type WalEntry, type WalEntryInput, type WalRecord } from './wal-entry.js';
 import { checkSequenceArgument, resolveWalOptions, type ResolvedWalOptions, type WalOptions } from './wal-options.js';
 
 export interface WalStats {
@@ -76,7 +76,7 @@ export class WriteAheadLog {
    * returns; the promise resolves with the first once the batch is durable
    * per the mode. Bad input rejects with ValidationError and writes nothing.
    */
-  append(entries: readonly WalEntry[]): Promise<number> {
+  append(entries: readonly WalEntryInput[]): Promise<number> {
     const firstSeq = this.nextSequence;
     let record: Uint8Array;
     try {
@@ -167,7 +167,7 @@ export class WriteAheadLog {
     return this.options.fs;
   }
 
-  private checkedRecordBytes(entries: readonly WalEntry[], firstSeq: number): number {
+  private checkedRecordBytes(entries: readonly WalEntryInput[], firstSeq: number): number {
     const bytes = encodedRecordBytes(entries);
     if (bytes > this.options.maxRecordBytes) {
       throw new ValidationError(
