@@ -24,12 +24,15 @@ test('the newest write to a key wins and a delete leaves a tombstone', () => {
   assert.equal(table.lastSequence, 3);
 });
 
-test('byte size grows with new keys and tracks replaced values', () => {
+test('byte size counts what was written: new keys with their overhead, every value', () => {
   const table = new Memtable();
   table.apply(1, operation('k', new Uint8Array(1000), 1000));
   const afterFirst = table.bytes;
+  assert.ok(afterFirst >= 1001, 'key and value');
   table.apply(2, operation('k', new Uint8Array(10), 10));
-  assert.equal(table.bytes, afterFirst - 990);
+  assert.equal(table.bytes, afterFirst + 10, 'an overwrite adds its value only');
+  table.apply(3, operation('other', 'v', 1));
+  assert.ok(table.bytes > afterFirst + 10 + 1 + 'other'.length, 'a new key adds its overhead');
 });
 
 test('ordered reads follow key bytes, bounds and direction, with writes in between', () => {

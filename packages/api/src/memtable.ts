@@ -41,13 +41,14 @@ export class Memtable implements EntrySource {
    */
   apply(sequence: number, operation: MemtableOperation): void {
     const { id } = operation;
-    const previous = this.byId.get(id);
+    const keys = this.byId.size;
     this.byId.set(id, operation);
-    if (previous === undefined) {
+    // One map operation per write: an overwrite is counted like a new write (its old value
+    // is not looked up), so `bytes` is what was written since the table began, which also
+    // bounds the log a crash would replay.
+    if (this.byId.size > keys) {
       this.unsorted.push(id);
       this.approximateBytes += id.length + ENTRY_OVERHEAD_BYTES;
-    } else {
-      this.approximateBytes -= previous.valueBytes;
     }
     this.approximateBytes += operation.valueBytes;
     if (this.firstSeq === 0) this.firstSeq = sequence;
