@@ -10,3 +10,4 @@ export { KeyValueReads } from './key-value-reads.js';
 export type { RangeOptions, FuzzyOptions } from './read-options.js';
 export { ReadOnlyIndex, type ReadOnlyIndexEvents } from './read-only-index.js';
 export { readOnlyIndexOptionsSchema, type ReadOnlyIndexOptions } from './read-only-index-options.js';
+export { RetiredReaders } from './retired-readers.js';

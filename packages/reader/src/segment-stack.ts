@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { FileSystem } from '@silt/fs';
-import { SegmentReader, type AccessMode, type Generation } from '@silt/segments';
+import { SegmentReader, type AccessMode, type Generation, type SegmentReaderOptions } from '@silt/segments';
 import type { EntrySource } from './entry-source.js';
 
 export interface SegmentStackOptions {
@@ -44,21 +44,39 @@ export class SegmentStack {
    * closed and this stack is unchanged.
    */
   advance(generation: Generation): { stack: SegmentStack; retired: SegmentReader<Uint8Array>[] } {
-    const readers = new Map<number, SegmentReader<Uint8Array>>();
-    const opened: SegmentReader<Uint8Array>[] = [];
+    const opened = new Map<number, SegmentReader<Uint8Array>>();
     try {
-      for (const segment of generation.segments) {
-        let reader = this.readers.get(segment.id);
-        if (reader === undefined) {
-          reader = this.openSegment(segment.file);
-          opened.push(reader);
-        }
-        readers.set(segment.id, reader);
-      }
+      for (const segment of this.newSegments(generation)) opened.set(segment.id, this.openSegment(segment.file));
     } catch (error) {
-      for (const reader of opened) reader.close();
+      for (const reader of opened.values()) reader.close();
       throw error;
     }
+    return this.assemble(generation, opened);
+  }
+
+  /**
+   * `advance`, with new `memory`-mode segments read a slice per event-loop
+   * turn (`SegmentReader.load`): for a writer or reader that serves calls
+   * while a large merged segment comes in.
+   */
+  async advanceInTurns(generation: Generation): Promise<{ stack: SegmentStack; retired: SegmentReader<Uint8Array>[] }> {
+    const opened = new Map<number, SegmentReader<Uint8Array>>();
+    try {
+      for (const segment of this.newSegments(generation)) opened.set(segment.id, await SegmentReader.load(this.pathOf(segment.file), this.readerOptions()));
+    } catch (error) {
+      for (const reader of opened.values()) reader.close();
+      throw error;
+    }
+    return this.assemble(generation, opened);
+  }
+
+  private newSegments(generation: Generation): Generation['segments'] {
+    return generation.segments.filter((segment) => !this.readers.has(segment.id));
+  }
+
+  private assemble(generation: Generation, opened: ReadonlyMap<number, SegmentReader<Uint8Array>>): { stack: SegmentStack; retired: SegmentReader<Uint8Array>[] } {
+    const readers = new Map<number, SegmentReader<Uint8Array>>();
+    for (const segment of generation.segments) readers.set(segment.id, this.readers.get(segment.id) ?? opened.get(segment.id)!);
     const order = generation.segments.map((segment) => segment.id).reverse();
     const retired = [...this.readers].filter(([id]) => !readers.has(id)).map(([, reader]) => reader);
     return { stack: new SegmentStack(generation.generation, readers, order, this.directory, this.options), retired };
@@ -69,11 +87,14 @@ export class SegmentStack {
   }
 
   private openSegment(file: string): SegmentReader<Uint8Array> {
-    return SegmentReader.open(join(this.directory, file), {
-      fs: this.options.fs,
-      access: this.options.accessMode,
-      cacheBytes: this.options.cacheBytes,
-      keyEncoding: 'binary',
-    });
+    return SegmentReader.open(this.pathOf(file), this.readerOptions());
+  }
+
+  private pathOf(file: string): string {
+    return join(this.directory, file);
+  }
+
+  private readerOptions(): SegmentReaderOptions & { keyEncoding: 'binary' } {
+    return { fs: this.options.fs, access: this.options.accessMode, cacheBytes: this.options.cacheBytes, keyEncoding: 'binary' };
   }
 }

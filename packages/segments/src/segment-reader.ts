@@ -34,6 +34,9 @@ import {
 } from './segment-options.js';
 import { copyBytes, decodeAscii, decodeUtf8 } from './value-codec.js';
 
+/** How much `load` reads per event-loop turn: a few milliseconds of I/O from the page cache. */
+const LOAD_SLICE_BYTES = 4 * 1024 * 1024;
+
 /** An entry as ordered reads see it: tombstones included, for the merged read path above. */
 export type SegmentEntry<K extends Key = string> =
   | { readonly key: K; readonly kind: 'put'; readonly value: Value }
@@ -127,6 +130,40 @@ export class SegmentReader<K extends Key = string> {
     } catch (error) {
       handle.close();
       throw error instanceof SiltError ? error : new IoError('open segment', path, error);
+    }
+  }
+
+  /**
+   * Opens like `open`, but a `memory`-mode file is read in slices of
+   * `LOAD_SLICE_BYTES` with a turn of the event loop between them: a process
+   * serving requests never stalls for a whole file, and a merged segment can
+   * be hundreds of MiB.
+   */
+  static load(path: string, options: SegmentReaderOptions & { keyEncoding: 'binary' }): Promise<SegmentReader<Uint8Array>>;
+  static load(path: string, options?: SegmentReaderOptions & { keyEncoding?: 'utf8' }): Promise<SegmentReader<string>>;
+  static load(path: string, options?: SegmentReaderOptions): Promise<SegmentReader<Key>>;
+  static async load(path: string, options?: SegmentReaderOptions): Promise<SegmentReader<Key>> {
+    const resolved = resolveReaderOptions(options);
+    if (resolved.access !== 'memory' || typeof path !== 'string') return SegmentReader.open(path, options);
+    let handle: FileHandle;
+    try {
+      handle = resolved.fs.open(path, 'read');
+    } catch (error) {
+      throw new IoError('open segment', path, error);
+    }
+    try {
+      const bytes = Buffer.allocUnsafe(handle.size());
+      for (let at = 0; at < bytes.length; ) {
+        const read = handle.read(bytes.subarray(at, Math.min(bytes.length, at + LOAD_SLICE_BYTES)), at);
+        if (read === 0) throw new CorruptionError(path, at, `the file ended at ${at} bytes while it was read (${bytes.length} expected)`);
+        at += read;
+        if (at < bytes.length) await new Promise((resolve) => setImmediate(resolve));
+      }
+      return SegmentReader.inMemory(bytes, path, resolved.keyEncoding);
+    } catch (error) {
+      throw error instanceof SiltError ? error : new IoError('read segment', path, error);
+    } finally {
+      handle.close();
     }
   }
 
