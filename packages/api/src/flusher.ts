@@ -23,8 +23,8 @@ export interface FlusherHost {
   readonly pool: SegmentWorkerPool;
   /** In 'none' mode the log may hold records only in memory; a flush must write them out first. */
   readonly logMayBuffer: boolean;
-  /** Called once the segment is committed: swap it in for the memtable. */
-  installed(table: Memtable, generation: Generation, event: FlushEvent): void;
+  /** Called once the segment is committed: swap it in for the memtable (resolves when it is). */
+  installed(table: Memtable, generation: Generation, event: FlushEvent): Promise<void>;
 }
 
 /**
@@ -108,7 +108,7 @@ export class Flusher {
       toSequence,
       durationMs: performance.now() - started,
     };
-    this.host.installed(table, generation, event);
+    await this.host.installed(table, generation, event);
     this.flushes++;
     await wal.truncateBefore(toSequence + 1);
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
 import { fileSystemSchema } from '@silt/segments';
+import { DEFAULT_MERGE_POLICY, defaultMergeThreads, validateMergePolicyOptions, type MergePolicyOptions } from '@silt/merger';
 
 const MIB = 1024 * 1024;
 
@@ -30,12 +31,35 @@ export const indexOptionsSchema = z.strictObject({
   walFileBytes: z.number().int().min(1024).max(1024 * MIB).default(32 * MIB),
   /** What to do with a damaged log record followed by good ones: refuse to open, or keep the valid prefix. Default 'strict'. */
   walRecovery: z.enum(['strict', 'keepValidPrefix']).default('strict'),
+  /** Merge segments in the background as the policy picks. Off, segments only merge on `forceMerge`. Default true. */
+  autoMerge: z.boolean().default(true),
+  /** Merges running at once, each on a worker thread of its own. Default max(1, cores / 2). */
+  mergeThreads: z.number().int().min(1).max(64).optional(),
+  /**
+   * The merge policy's settings (see @silt/merger's README for each, its default and why); any left
+   * out keep their defaults. `segmentCap` is also where writes start to be held back (backpressure).
+   */
+  mergePolicy: z
+    .strictObject({
+      maxSegmentsPerMerge: z.number().int().min(2).optional(),
+      floorBytes: z.number().int().min(0).optional(),
+      sizeRatio: z.number().min(1).optional(),
+      minRunLength: z.number().int().min(2).optional(),
+      maxSpaceAmplification: z.number().positive().optional(),
+      segmentCap: z.number().int().min(2).optional(),
+    })
+    .default({}),
   /** The file system every byte goes through; tests pass a simulated one (builds then run on this thread). */
   fs: fileSystemSchema.optional(),
 });
 
 export type IndexOptions = z.input<typeof indexOptionsSchema>;
-export type ResolvedIndexOptions = Omit<z.output<typeof indexOptionsSchema>, 'fs'> & { readonly fs: FileSystem; readonly simulatedFs: boolean };
+export type ResolvedIndexOptions = Omit<z.output<typeof indexOptionsSchema>, 'fs' | 'mergeThreads' | 'mergePolicy'> & {
+  readonly fs: FileSystem;
+  readonly simulatedFs: boolean;
+  readonly mergeThreads: number;
+  readonly mergePolicy: MergePolicyOptions;
+};
 
 export function resolveIndexOptions(options: unknown): ResolvedIndexOptions {
   const parsed = indexOptionsSchema.safeParse(options ?? {});
@@ -43,6 +67,13 @@ export function resolveIndexOptions(options: unknown): ResolvedIndexOptions {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`);
     throw new ValidationError(`invalid index options: ${problems.join('; ')}`);
   }
-  const { fs, ...rest } = parsed.data;
-  return { ...rest, fs: fs ?? nodeFileSystem, simulatedFs: fs !== undefined && fs !== nodeFileSystem };
+  const { fs, mergeThreads, mergePolicy, ...rest } = parsed.data;
+  const definedPolicy = Object.fromEntries(Object.entries(mergePolicy).filter(([, value]) => value !== undefined));
+  return {
+    ...rest,
+    fs: fs ?? nodeFileSystem,
+    simulatedFs: fs !== undefined && fs !== nodeFileSystem,
+    mergeThreads: mergeThreads ?? defaultMergeThreads(),
+    mergePolicy: validateMergePolicyOptions({ ...DEFAULT_MERGE_POLICY, ...definedPolicy }),
+  };
 }

@@ -22,10 +22,12 @@ import { tempIndexDir } from './test-support/temp-index.js';
  * mset is whole or absent), that every live segment verifies and that no
  * orphan or temp file is left.
  *
- * The first test kills at random moments (while the child opens and
- * recovers, right after a flush committed, after some acknowledgements,
- * after a delay), many times in the same directory, so segments and log
- * files of earlier lives pile up. The second kills a fixed workload just
+ * The first test kills every other child right after one of its merges
+ * committed (merges run eagerly there, so the next is usually under way),
+ * and the others at random moments (while the child opens and recovers,
+ * right after a flush committed, after some acknowledgements, after a
+ * delay), many times in the same directory, so segments and log files of
+ * earlier lives pile up. The second kills a fixed workload just
  * before one of its I/O steps (a write, an fsync, a directory fsync, an
  * unlink, ...): a sample of them in CI, every one with SOAK=1.
  */
@@ -46,13 +48,17 @@ type KillMoment =
   | { readonly kind: 'afterDelay'; readonly afterReadyMs: number }
   | { readonly kind: 'afterFlush'; readonly flushes: number }
   | { readonly kind: 'afterAcks'; readonly acks: number }
+  /** Right after a merge committed: the policy often starts the next at once. */
+  | { readonly kind: 'afterMerge'; readonly merges: number }
   /** A fixed workload: killed once it is done, unless it killed itself at an I/O step first. */
   | { readonly kind: 'whenDone' };
 
-function pickMoment(random: SeededRandom): KillMoment {
+/** Every other life ends right after a merge committed (so at least half the kills hit a merging writer); the rest at random. */
+function pickMoment(random: SeededRandom, kill: number): KillMoment {
+  if (kill % 2 === 0) return { kind: 'afterMerge', merges: random.intBetween(1, 3) };
   const roll = random.next();
-  if (roll < 0.1) return { kind: 'whileOpening', afterSpawnMs: random.intBetween(60, 400) };
-  if (roll < 0.45) return { kind: 'afterFlush', flushes: random.intBetween(1, 4) };
+  if (roll < 0.15) return { kind: 'whileOpening', afterSpawnMs: random.intBetween(60, 400) };
+  if (roll < 0.5) return { kind: 'afterFlush', flushes: random.intBetween(1, 4) };
   if (roll < 0.7) return { kind: 'afterAcks', acks: random.intBetween(1, 300) };
   return { kind: 'afterDelay', afterReadyMs: random.intBetween(0, 250) };
 }
@@ -92,6 +98,7 @@ function runUntilKilled(config: ChildConfig, moment: KillMoment): Promise<ChildP
       if (moment.kind === 'afterDelay' && progress.ready && !wasReady) killAfter(moment.afterReadyMs);
       if (moment.kind === 'afterFlush' && progress.flushes >= moment.flushes) kill();
       if (moment.kind === 'afterAcks' && progress.acked >= moment.acks) kill();
+      if (moment.kind === 'afterMerge' && progress.merges >= moment.merges) kill();
       if (moment.kind === 'whenDone' && progress.doneAfterSteps !== undefined) kill();
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -152,6 +159,9 @@ interface Totals {
   flushes: number;
   killedWithAcks: number;
   killedRightAfterFlush: number;
+  /** Kills of a child that had committed a merge in that life: a merging writer. */
+  killedWhileMerging: number;
+  merges: number;
   mostLiveSegments: number;
 }
 
@@ -177,10 +187,12 @@ async function runLane(lane: number, random: SeededRandom, kills: number, totals
       memtableBytes: random.pick([1024, 4096, 16 * 1024, 64 * 1024]),
       // Small log files, so kills also land in log rotation and in deleting covered files.
       walFileBytes: random.pick([2048, 8192, 32 * 1024]),
+      // Mostly eager merging, so most lives are killed while merges run.
+      minRunLength: random.pick([2, 2, 3, 4]),
     };
-    const moment = pickMoment(random);
+    const moment = pickMoment(random, kill);
     const progress = await runUntilKilled(config, moment);
-    const life = { kill, durability: config.durability, memtableBytes: config.memtableBytes, moment, firstId: config.firstId, lastIssued: progress.lastIssued, maxAcked: progress.maxAcked, flushes: progress.flushes };
+    const life = { kill, durability: config.durability, memtableBytes: config.memtableBytes, moment, firstId: config.firstId, lastIssued: progress.lastIssued, maxAcked: progress.maxAcked, flushes: progress.flushes, merges: progress.merges };
     const lives = (): string => `lane ${lane}, lives of this directory:\n  ${[...history, life].map((entry) => JSON.stringify(entry)).join('\n  ')}`;
     const result = await openAndCheck(dir, seed, progress, recovered, lives);
     recovered = result.n;
@@ -189,19 +201,22 @@ async function runLane(lane: number, random: SeededRandom, kills: number, totals
     totals.flushes += progress.flushes;
     totals.killedWithAcks += Number(progress.acked > 0);
     totals.killedRightAfterFlush += Number(moment.kind === 'afterFlush' && progress.flushes >= moment.flushes);
+    totals.killedWhileMerging += Number(progress.merges > 0);
+    totals.merges += progress.merges;
     totals.mostLiveSegments = Math.max(totals.mostLiveSegments, result.liveSegments);
   }
 }
 
-test(`after each of ${KILLS} SIGKILLs of a flushing writer, the index holds a prefix of the workload with every acknowledged write, and no damaged or orphan file`, async (t) => {
+test(`after each of ${KILLS} SIGKILLs of a flushing and merging writer, the index holds a prefix of the workload with every acknowledged write, and no damaged or orphan file`, async (t) => {
   const random = new SeededRandom(Number(process.env.SILT_KILL_SEED ?? 20250611));
-  const totals: Totals = { acked: 0, flushes: 0, killedWithAcks: 0, killedRightAfterFlush: 0, mostLiveSegments: 0 };
+  const totals: Totals = { acked: 0, flushes: 0, killedWithAcks: 0, killedRightAfterFlush: 0, killedWhileMerging: 0, merges: 0, mostLiveSegments: 0 };
   const laneSeeds = Array.from({ length: LANES }, () => random.intBetween(1, 2 ** 31 - 1));
   await inLanes((lane) => runLane(lane, new SeededRandom(laneSeeds[lane]!), KILLS / LANES, totals));
   t.diagnostic(JSON.stringify(totals));
   // The kills must have landed under load, or the test proved nothing.
   assert.ok(totals.killedWithAcks >= KILLS / 2, `only ${totals.killedWithAcks} of ${KILLS} children had acknowledged writes when killed`);
-  assert.ok(totals.killedRightAfterFlush >= KILLS / 5, `only ${totals.killedRightAfterFlush} kills came right after a flush`);
+  assert.ok(totals.killedRightAfterFlush >= KILLS / 10, `only ${totals.killedRightAfterFlush} kills came right after a flush`);
+  assert.ok(totals.killedWhileMerging >= KILLS / 2, `only ${totals.killedWhileMerging} of ${KILLS} children were merging (had committed a merge) when killed`);
   assert.ok(totals.flushes >= KILLS, `the children flushed only ${totals.flushes} times`);
 });
 

@@ -30,8 +30,20 @@ export interface IndexStats {
   readonly lastSequence: number;
   readonly coveredSequence: number;
   readonly flushes: number;
+  readonly merges: {
+    /** Merges running now (at most `mergeThreads`). */
+    readonly running: number;
+    /** Merges committed since open. */
+    readonly completed: number;
+    /** Merges that failed in their worker (nothing changed; retried later). */
+    readonly failed: number;
+    /** Bytes of segments merges wrote since open (write amplification = (flushed + this) / flushed). */
+    readonly bytesWritten: number;
+  };
   /** Writes that had to wait because flushes fell behind. */
   readonly stalledWrites: number;
+  /** Writes held back because segments passed `mergePolicy.segmentCap` (see the `backpressure` event). */
+  readonly backpressuredWrites: number;
   readonly wal: WalStats;
   /** Set once a write or fsync error stopped the writer. */
   readonly failed: string | undefined;

@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import { ClosedError, makeDirectoryDurably, ValidationError, WriterFailedError } from '@silt/fs';
 import { WriteAheadLog } from '@silt/wal';
 import { Manifest, WriterLock, type Generation } from '@silt/segments';
-import { SegmentWorkerPool } from '@silt/merger';
-import { KeyValueReads, MergedView, SegmentStack, type FuzzyOptions, type Key, type NearOptions, type RangeOptions, type Value } from '@silt/reader';
+import { collectSegments, SegmentWorkerPool } from '@silt/merger';
+import { KeyValueReads, MergedView, RetiredReaders, SegmentStack, type FuzzyOptions, type Key, type NearOptions, type RangeOptions, type Value } from '@silt/reader';
 import { resolveIndexOptions, type IndexOptions, type ResolvedIndexOptions } from './index-options.js';
 import { IndexLayout } from './index-layout.js';
 import { Memtable } from './memtable.js';
@@ -11,12 +11,21 @@ import { Flusher, type FlushEvent } from './flusher.js';
 import { removeOrphanSegments, replayLog } from './recovery.js';
 import { prepareBatch, prepareDelete, preparePut, type PreparedOperation } from './write-batch.js';
 import type { IndexStats } from './index-stats.js';
+import { MergeScheduler, type MergeEvent, type MergeFailedError } from './merge-scheduler.js';
 
 /** Sealed memtables allowed to wait for a flush before writes are held back. */
 const MAX_SEALED_MEMTABLES = 2;
 
+/** Writes are being held back because segments piled up past `mergePolicy.segmentCap`. */
+export interface BackpressureEvent {
+  readonly segments: number;
+  readonly segmentCap: number;
+}
+
 export interface IndexEvents {
   flush: [FlushEvent];
+  merge: [MergeEvent];
+  backpressure: [BackpressureEvent];
   error: [Error];
 }
 
@@ -49,6 +58,13 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   private failure: WriterFailedError | undefined;
   private closing: Promise<void> | undefined;
   private stalledWrites = 0;
+  private backpressuredWrites = 0;
+  /** The stack generation a `backpressure` event was last raised for. */
+  private backpressureEpisode = -1;
+  /** Flush and merge commits swap into the read stack one at a time, in commit order. */
+  private installing: Promise<void> = Promise.resolve();
+  private readonly retired = new RetiredReaders();
+  private readonly merges: MergeScheduler;
 
   private constructor(private readonly parts: OpenParts) {
     super();
@@ -60,6 +76,17 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       pool: parts.pool,
       logMayBuffer: parts.options.durability === 'none',
       installed: (table, generation, event) => this.installFlushed(table, generation, event),
+    });
+    this.merges = new MergeScheduler({
+      layout: parts.layout,
+      manifest: parts.manifest,
+      pool: parts.pool,
+      policy: parts.options.mergePolicy,
+      mergeThreads: parts.options.mergeThreads,
+      mayStart: () => this.closing === undefined && this.failure === undefined,
+      installed: (generation, event) => this.installMerged(generation, event),
+      mergeFailed: (error) => this.reportMergeFailure(error),
+      commitFailed: (error) => this.fail(error),
     });
     this.rebuildView();
     this.reads = new KeyValueReads(parts.options.keyEncoding, () => {
@@ -102,12 +129,15 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
         nextSequence: generation.walCoveredSequence + 1,
       });
       cleanup.unshift(() => wal.close());
-      const pool = new SegmentWorkerPool(resolved.simulatedFs ? { inProcessFs: fs } : {});
+      const pool = new SegmentWorkerPool({ mergeThreads: resolved.mergeThreads, ...(resolved.simulatedFs ? { inProcessFs: fs } : {}) });
       cleanup.unshift(() => pool.close());
       const index = new Index({ layout, options: resolved, lock, manifest, wal, stack, pool });
       cleanup.unshift(() => index.stopTimer());
       await replayLog(wal, generation.walCoveredSequence, index.active);
       await index.flush();
+      // A crash between a merge's commit and its collection leaves files only the collector removes.
+      await collectSegments(fs, manifest, (id) => layout.segmentPath(id));
+      index.scheduleMerges();
       return index;
     } catch (error) {
       for (const step of cleanup) await Promise.resolve().then(step).catch(() => undefined);
@@ -138,6 +168,22 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     await this.flusher.idle();
   }
 
+  /**
+   * Merges segments until at most `maxSegments` are live (keyvi's
+   * ForceMerge, Manticore's OPTIMIZE), flushing first; resolves when the
+   * last merge is committed. Large indexes take several rounds of at most
+   * `mergePolicy.maxSegmentsPerMerge` segments each.
+   */
+  async forceMerge(maxSegments = 1): Promise<void> {
+    if (typeof maxSegments !== 'number' || !Number.isSafeInteger(maxSegments) || maxSegments < 1) {
+      throw new ValidationError(`forceMerge takes a whole number of segments of at least 1, got ${String(maxSegments)}`);
+    }
+    await this.flush();
+    await this.merges.forceMerge(maxSegments);
+    await this.installing;
+    this.checkWritable();
+  }
+
   // ---- reads (synchronous, read-your-writes) ----
 
   get(key: Key): Value | undefined {
@@ -154,7 +200,8 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
    * may or may not appear in it.
    */
   range(options?: RangeOptions): IterableIterator<[Key, Value]> {
-    return this.reads.range(options);
+    // Pinned: a merge may retire segments this iterator still reads.
+    return this.retired.pin(this.stack.generation, this.reads.range(options));
   }
 
   /** Keys sharing the longest prefix with `key` (keyvi's GetNear), with their values. */
@@ -187,7 +234,14 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       lastSequence: this.parts.wal.lastSequence,
       coveredSequence: generation.walCoveredSequence,
       flushes: this.flusher.flushes,
+      merges: {
+        running: this.merges.inFlight,
+        completed: this.merges.merges,
+        failed: this.merges.failures,
+        bytesWritten: this.merges.bytesWritten,
+      },
       stalledWrites: this.stalledWrites,
+      backpressuredWrites: this.backpressuredWrites,
       wal: this.parts.wal.stats(),
       failed: this.failure?.message,
     };
@@ -227,10 +281,28 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     for (let i = 0; i < operations.length; i++) this.active.apply(before + 1 + i, operations[i]!);
     this.active.lastAppend = durable;
     if (this.active.bytes >= this.parts.options.memtableBytes) this.sealActive();
+    if (this.stack.segmentCount > this.parts.options.mergePolicy.segmentCap) return this.holdForMerges(acknowledged);
     if (this.sealed.length <= MAX_SEALED_MEMTABLES) return acknowledged;
     // Flushes fell behind: hold this write's acknowledgement until the oldest is done.
     this.stalledWrites++;
     return Promise.all([acknowledged, this.flusher.oldest()]).then(() => undefined);
+  }
+
+  /**
+   * Segments piled up past the cap (merges fell behind): hold this write's
+   * acknowledgement until a merge completes, and say so, once per episode,
+   * with a `backpressure` event. Without automatic merges nothing would end
+   * the wait, so then only the event is raised.
+   */
+  private holdForMerges(acknowledged: Promise<void>): Promise<void> {
+    const segmentCap = this.parts.options.mergePolicy.segmentCap;
+    if (this.backpressureEpisode !== this.stack.generation) {
+      this.backpressureEpisode = this.stack.generation;
+      this.emit('backpressure', { segments: this.stack.segmentCount, segmentCap });
+    }
+    if (!this.parts.options.autoMerge || this.merges.inFlight === 0) return acknowledged;
+    this.backpressuredWrites++;
+    return Promise.all([acknowledged, this.merges.nextCompletion()]).then(() => undefined);
   }
 
   private sealActive(): void {
@@ -254,13 +326,47 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     if (this.flusher.queued === 0) this.sealActive();
   }
 
-  private installFlushed(table: Memtable, generation: Generation, event: FlushEvent): void {
-    const { stack, retired } = this.stack.advance(generation);
-    this.stack = stack;
-    this.sealed.splice(this.sealed.indexOf(table), 1);
-    this.rebuildView();
-    for (const reader of retired) reader.close();
-    this.emit('flush', event);
+  private installFlushed(table: Memtable, generation: Generation, event: FlushEvent): Promise<void> {
+    return this.install(generation, () => {
+      this.sealed.splice(this.sealed.indexOf(table), 1);
+      this.emit('flush', event);
+      this.scheduleMerges();
+    });
+  }
+
+  private installMerged(generation: Generation, event: MergeEvent): Promise<void> {
+    return this.install(generation, async () => {
+      this.emit('merge', event);
+      await collectSegments(this.parts.options.fs, this.parts.manifest, (id) => this.parts.layout.segmentPath(id));
+    });
+  }
+
+  /**
+   * Swaps the read stack to `generation` once its new segments are loaded
+   * (a slice per event-loop turn: a merged segment can be large), after
+   * every commit before it; `then` runs with the new stack in place.
+   */
+  private install(generation: Generation, then: () => void | Promise<void>): Promise<void> {
+    const installed = this.installing.then(async () => {
+      const { stack, retired } = await this.stack.advanceInTurns(generation);
+      const previous = this.stack.generation;
+      this.stack = stack;
+      this.rebuildView();
+      this.retired.retire(previous, retired);
+      await then();
+    });
+    // A failed install fails the writer (the caller sees it); the next install must still run.
+    this.installing = installed.catch(() => undefined);
+    return installed;
+  }
+
+  private scheduleMerges(): void {
+    if (this.parts.options.autoMerge) this.merges.schedule();
+  }
+
+  /** A merge that failed changed nothing and is retried; the writer goes on, so this is not `fail`. */
+  private reportMergeFailure(error: MergeFailedError): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
   private rebuildView(): void {
@@ -298,8 +404,11 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
         await this.flusher.idle();
       }
     } finally {
+      await this.merges.close();
+      await this.installing;
       await wal.close().catch(() => undefined);
       await pool.close();
+      this.retired.closeAll();
       this.stack.close();
       manifest.close();
       lock.release();

@@ -1,4 +1,6 @@
-export { Index, type IndexEvents } from './index-writer.js';
+export { Index, type IndexEvents, type BackpressureEvent } from './index-writer.js';
+export { MergeFailedError, type MergeEvent } from './merge-scheduler.js';
+export { ReadOnlyIndex, readOnlyIndexOptionsSchema, type ReadOnlyIndexOptions, type ReadOnlyIndexEvents } from '@silt/reader';
 export { indexOptionsSchema, type IndexOptions } from './index-options.js';
 export type { RangeOptions, NearOptions, FuzzyOptions } from '@silt/reader';
 export type { IndexStats, SegmentStats } from './index-stats.js';

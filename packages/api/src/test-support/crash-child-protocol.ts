@@ -9,6 +9,8 @@ const childConfigSchema = z.strictObject({
   refreshIntervalMs: z.number().int().min(1),
   memtableBytes: z.number().int().min(1024),
   walFileBytes: z.number().int().min(1024),
+  /** The merge policy's run length (2 merges as soon as two small segments exist); default the index's. */
+  minRunLength: z.number().int().min(2).optional(),
   /** Count I/O steps (see stepCountingFileSystem) and, if not 0, SIGKILL itself just before this one. */
   killAtStep: z.number().int().min(0).optional(),
   /** A fixed workload: stop issuing once this id is issued, flush, print `done`, and wait to be killed. */
@@ -30,6 +32,7 @@ export class ChildProgress {
   maxAcked = 0;
   acked = 0;
   flushes = 0;
+  merges = 0;
   /** The I/O steps a fixed workload took, once it is done. */
   doneAfterSteps: number | undefined;
   /** What the child was about to do when it killed itself at an I/O step. */
@@ -61,6 +64,9 @@ export class ChildProgress {
         return;
       case 'f':
         this.flushes++;
+        return;
+      case 'm':
+        this.merges++;
         return;
       case 'done':
         this.doneAfterSteps = id;

@@ -16,6 +16,7 @@ import { parseChildConfig } from './crash-child-protocol.js';
  *   i <id>              operations up to <id> are about to be issued
  *   a <id>              operation <id> was acknowledged (its promise resolved)
  *   f <segment> <seq>   a flush committed segment <segment>, covering the log up to <seq>
+ *   m <generation>      a merge committed generation <generation>
  *   k <step> <what> <file>  about to SIGKILL itself before I/O step <step> (with `killAtStep`)
  *   done <steps>        a fixed workload (`lastId`) is issued and flushed, in <steps> I/O steps
  *
@@ -65,9 +66,11 @@ const index = await Index.open(config.dir, {
   refreshIntervalMs: config.refreshIntervalMs,
   memtableBytes: config.memtableBytes,
   walFileBytes: config.walFileBytes,
+  ...(config.minRunLength === undefined ? {} : { mergePolicy: { minRunLength: config.minRunLength } }),
   ...(stepCounter === undefined ? {} : { fs: stepCounter.fs }),
 }).catch((error: unknown) => die('open failed', error));
 index.on('flush', (event) => print(`f ${event.segmentId} ${event.toSequence}`));
+index.on('merge', (event) => print(`m ${event.generation}`));
 index.on('error', (error) => die('the index failed', error));
 print(`ready ${config.firstId}`);
 

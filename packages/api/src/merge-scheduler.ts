@@ -1,0 +1,237 @@
+import { SiltError } from '@silt/fs';
+import type { Generation, Manifest, NewSegment, SegmentRecord } from '@silt/segments';
+import {
+  pickMerges,
+  planForceMerge,
+  type MergePolicyOptions,
+  type MergeReason,
+  type MergeResult,
+  type MergeRun,
+  type SegmentWorkerPool,
+} from '@silt/merger';
+import type { IndexLayout } from './index-layout.js';
+
+/** What one committed merge did, as the `merge` event reports it. */
+export interface MergeEvent {
+  readonly generation: number;
+  readonly reason: MergeReason;
+  /** The ids of the segments merged, oldest first. */
+  readonly inputs: readonly number[];
+  /** The id of the segment written; undefined when every entry was a dropped tombstone. */
+  readonly output: number | undefined;
+  readonly inputBytes: number;
+  readonly inputEntries: number;
+  readonly bytes: number;
+  readonly entries: number;
+  readonly droppedTombstones: number;
+  readonly durationMs: number;
+}
+
+/** A merge that failed in its worker; the index is as it was and the run is tried again later. */
+export class MergeFailedError extends SiltError {
+  readonly code = 'SILT_MERGE_FAILED';
+
+  constructor(
+    readonly inputs: readonly number[],
+    cause: unknown,
+  ) {
+    super(`merging segments ${inputs.join(', ')} failed (the index is unchanged; the merge is retried later): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+export interface MergeSchedulerHost {
+  readonly layout: IndexLayout;
+  readonly manifest: Manifest;
+  readonly pool: SegmentWorkerPool;
+  readonly policy: MergePolicyOptions;
+  readonly mergeThreads: number;
+  /** False once the writer closes or fails: no new merge starts. */
+  mayStart(): boolean;
+  /** Called with each committed generation, in commit order: swap the merged segment in. */
+  installed(generation: Generation, event: MergeEvent): Promise<void>;
+  /** A merge failed in its worker (non-fatal). */
+  mergeFailed(error: MergeFailedError): void;
+  /** A commit (or the manifest around it) failed: fatal for the writer, as a failed flush is. */
+  commitFailed(error: unknown): void;
+}
+
+/** After a failed merge its segments wait this long before another try, doubling per failure. */
+const RETRY_DELAY_MS = 1_000;
+const MAX_RETRY_DELAY_MS = 60_000;
+
+interface RunningMerge {
+  readonly run: MergeRun;
+  readonly done: Promise<void>;
+  readonly controller: AbortController;
+}
+
+/**
+ * Starts merges the policy picks, up to `mergeThreads` at once, on disjoint
+ * runs, and commits each by replacing its run in one manifest transaction.
+ * Every flush and every merge commit asks the policy again.
+ */
+export class MergeScheduler {
+  private readonly running = new Set<RunningMerge>();
+  private readonly busy = new Set<number>();
+  /** Segment id → the time before which it is not merged again, after a failure. */
+  private readonly retryAfter = new Map<number, { at: number; delayMs: number }>();
+  private waiters: Array<() => void> = [];
+  merges = 0;
+  failures = 0;
+  private lastFailure: MergeFailedError | undefined;
+  bytesWritten = 0;
+
+  constructor(private readonly host: MergeSchedulerHost) {}
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** Starts what the policy picks, if threads are free. */
+  schedule(): void {
+    if (!this.host.mayStart()) return;
+    const free = this.host.mergeThreads - this.running.size;
+    if (free <= 0) return;
+    const runs = pickMerges(this.liveSummaries(), this.unavailable(), this.host.policy);
+    for (const run of runs.slice(0, free)) this.start(run);
+  }
+
+  /**
+   * Merges until at most `maxSegments` segments are live, then resolves.
+   * Runs of at most `maxSegmentsPerMerge` each, newest first, so a large
+   * index takes several rounds.
+   */
+  async forceMerge(maxSegments: number): Promise<void> {
+    const failuresBefore = this.failures;
+    for (;;) {
+      if (!this.host.mayStart()) return;
+      if (this.failures > failuresBefore) throw this.lastFailure!;
+      const live = this.liveSummaries();
+      if (live.length <= maxSegments && this.running.size === 0) return;
+      const runs = planForceMerge(live, this.busy, maxSegments, this.host.policy);
+      for (const run of runs) this.start(run);
+      if (this.running.size === 0) return; // nothing left to merge: the count cannot go lower
+      await this.nextCompletion();
+    }
+  }
+
+  /** Resolves when the next running merge ends (committed or failed). */
+  nextCompletion(): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Resolves when no merge runs. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running].map((merge) => merge.done));
+  }
+
+  /** Aborts running merges (their partial outputs are removed) and waits for them. */
+  async close(): Promise<void> {
+    for (const merge of this.running) merge.controller.abort();
+    await this.idle();
+  }
+
+  private start(run: MergeRun): void {
+    const controller = new AbortController();
+    for (const id of run.segmentIds) this.busy.add(id);
+    let tracked: RunningMerge | undefined;
+    const done = this.runOne(run, controller.signal)
+      .catch((error: unknown) => this.host.commitFailed(error))
+      .finally(() => {
+        for (const id of run.segmentIds) this.busy.delete(id);
+        if (tracked !== undefined) this.running.delete(tracked);
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const wake of waiters) wake();
+        this.schedule();
+      });
+    tracked = { run, controller, done };
+    this.running.add(tracked);
+  }
+
+  private async runOne(run: MergeRun, signal: AbortSignal): Promise<void> {
+    const { manifest, layout, pool } = this.host;
+    const segments = this.segmentsOf(run);
+    const outputId = manifest.allocateSegmentId();
+    let result: MergeResult;
+    try {
+      result = await pool.merge(
+        {
+          inputs: segments.map((segment) => ({ path: layout.segmentPath(segment.id), minSequence: segment.minSequence, maxSequence: segment.maxSequence })),
+          outputPath: layout.segmentPath(outputId),
+          dropTombstones: run.dropTombstones,
+        },
+        { signal },
+      );
+    } catch (error) {
+      if (signal.aborted || !this.host.mayStart()) return;
+      this.recordFailure(run);
+      this.lastFailure = new MergeFailedError(run.segmentIds, error);
+      this.host.mergeFailed(this.lastFailure);
+      return;
+    }
+    for (const id of run.segmentIds) this.retryAfter.delete(id);
+    let generation: Generation;
+    try {
+      generation = manifest.commit(result.empty ? { remove: [...run.segmentIds] } : { add: [newSegmentOf(outputId, result)], remove: [...run.segmentIds] });
+    } catch (error) {
+      this.host.commitFailed(error);
+      return;
+    }
+    this.merges++;
+    this.bytesWritten += result.empty ? 0 : result.bytes;
+    await this.host.installed(generation, {
+      generation: generation.generation,
+      reason: run.reason,
+      inputs: run.segmentIds,
+      output: result.empty ? undefined : outputId,
+      inputBytes: result.inputBytes,
+      inputEntries: result.inputEntries,
+      bytes: result.empty ? 0 : result.bytes,
+      entries: result.entries,
+      droppedTombstones: result.droppedTombstones,
+      durationMs: result.durationMs,
+    });
+  }
+
+  private liveSummaries(): SegmentRecord[] {
+    return [...this.host.manifest.current().segments];
+  }
+
+  private segmentsOf(run: MergeRun): SegmentRecord[] {
+    const byId = new Map(this.liveSummaries().map((segment) => [segment.id, segment]));
+    return run.segmentIds.map((id) => byId.get(id)!);
+  }
+
+  /** Busy segments, and those waiting out a retry delay. */
+  private unavailable(): Set<number> {
+    const now = Date.now();
+    const ids = new Set(this.busy);
+    for (const [id, retry] of this.retryAfter) if (retry.at > now) ids.add(id);
+    return ids;
+  }
+
+  private recordFailure(run: MergeRun): void {
+    this.failures++;
+    for (const id of run.segmentIds) {
+      const delayMs = Math.min(MAX_RETRY_DELAY_MS, (this.retryAfter.get(id)?.delayMs ?? RETRY_DELAY_MS / 2) * 2);
+      this.retryAfter.set(id, { at: Date.now() + delayMs, delayMs });
+    }
+    // Once the delay has passed, ask the policy again even if no flush comes.
+    setTimeout(() => this.schedule(), RETRY_DELAY_MS).unref();
+  }
+}
+
+function newSegmentOf(id: number, result: Extract<MergeResult, { empty: false }>): NewSegment {
+  return {
+    id,
+    minSequence: result.minSequence,
+    maxSequence: result.maxSequence,
+    minKey: result.minKey,
+    maxKey: result.maxKey,
+    bytes: result.bytes,
+    entries: result.entries,
+    tombstones: result.tombstones,
+  };
+}
