@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { ClosedError, IoError, ValidationError } from '@silt/fs';
+import { ClosedError, CorruptionError, IoError, ValidationError } from '@silt/fs';
 import { GenerationNotFoundError, Manifest, MANIFEST_FILE, ManifestNotFoundError, type Generation, type Key, type Lease, type Value } from '@silt/segments';
 import { KeyValueReads } from './key-value-reads.js';
 import { ManifestWatcher } from './manifest-watcher.js';
@@ -38,7 +38,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
   private view: MergedView;
   private watcher: ManifestWatcher | undefined;
   private closing: Promise<void> | undefined;
-  /** A generation a background refresh failed to open: not tried again until a newer one appears. */
+  /** A damaged generation a background refresh could not open: not tried again until a newer one appears. */
   private failedGeneration = -1;
 
   private constructor(
@@ -176,7 +176,11 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
     return true;
   }
 
-  /** The watcher's check: never throws; a failure goes to 'error' once per generation. */
+  /**
+   * The watcher's check: never throws; a failure goes to 'error'. A damaged
+   * generation is not tried again (it stays damaged); anything else, such as
+   * an I/O error, is tried again at the next event or poll.
+   */
   private refreshInBackground(): boolean {
     if (this.closing !== undefined) return false;
     let current = -1;
@@ -185,7 +189,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
       if (current === this.failedGeneration) return false;
       return this.advance();
     } catch (error) {
-      this.failedGeneration = current;
+      if (error instanceof CorruptionError) this.failedGeneration = current;
       this.report(error instanceof Error ? error : new Error(String(error)));
       return false;
     }
