@@ -72,6 +72,17 @@ class FlushCommand implements fc.AsyncCommand<Model, Real> {
   toString = (): string => 'flush()';
 }
 
+class MergeCommand implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly maxSegments: number) {}
+  check = (): boolean => true;
+  async run(model: Model, real: Real): Promise<void> {
+    await real.index.forceMerge(this.maxSegments);
+    assert.ok(real.index.stats().segments.length <= this.maxSegments);
+    checkReads(model, real, 'a');
+  }
+  toString = (): string => `forceMerge(${this.maxSegments})`;
+}
+
 class ReopenCommand implements fc.AsyncCommand<Model, Real> {
   check = (): boolean => true;
   async run(model: Model, real: Real): Promise<void> {
@@ -87,15 +98,17 @@ const commands = [
   keyArb.map((key) => new DeleteCommand(key)),
   fc.array(fc.tuple(keyArb, valueArb), { minLength: 1, maxLength: 4 }).map((pairs) => new MsetCommand(pairs)),
   fc.constant(new FlushCommand()),
+  fc.integer({ min: 1, max: 3 }).map((maxSegments) => new MergeCommand(maxSegments)),
   fc.constant(new ReopenCommand()),
 ];
 
-test('the index reads like a Map under any sequence of set, delete, mset, flush and reopen', async () => {
+test('the index reads like a Map under any sequence of set, delete, mset, flush, merge and reopen', async () => {
   let run = 0;
   await fc.assert(
     fc.asyncProperty(fc.commands(commands, { maxCommands: 40 }), async (sequence) => {
-      // Builds run on this thread through the simulated file system (no crash is simulated
-      // here), so a run costs milliseconds rather than a worker thread's start-up.
+      // Builds and merges run on this thread through the simulated file system (no crash is
+      // simulated here), so a run costs milliseconds rather than a worker thread's start-up.
+      // Automatic merges stay on (the default policy merges small segments early) beside forceMerge.
       const dir = tempIndexDir(`model-${run++}`);
       const sim = new CrashSimFileSystem({ seed: run });
       const real: Real = { index: await Index.open(dir, { fs: sim, refreshIntervalMs: 60_000 }), dir, sim };

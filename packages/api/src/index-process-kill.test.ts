@@ -126,7 +126,8 @@ interface Recovered {
  */
 async function openAndCheck(dir: string, seed: number, progress: ChildProgress, recoveredBefore: number, lives: () => string): Promise<Recovered> {
   try {
-    const index = await Index.open(dir);
+    // No automatic merge: its output, still being written, would look like an orphan to the file check.
+    const index = await Index.open(dir, { autoMerge: false });
     try {
       const n = recoveredPrefix(readState(index), {
         seed,
