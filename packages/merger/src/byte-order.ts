@@ -26,19 +26,34 @@ export interface KeySlices {
  * ordered by the engine's native typed-array sort, so only keys that share
  * 4 bytes at a level are looked at again (random keys: almost none).
  */
-export function stableByteOrder(keys: KeySlices): Uint32Array {
+export function stableByteOrder(keys: KeySlices): ByteOrder {
   const order = new Uint32Array(keys.count);
   for (let i = 0; i < order.length; i++) order[i] = i;
-  sortGroup(keys, order, 0, order.length, 0);
-  return order;
+  const sorting: Sorting = { keys, order, equalsNext: new Uint8Array(keys.count) };
+  sortGroup(sorting, 0, order.length, 0);
+  return { order, equalsNext: sorting.equalsNext };
+}
+
+/** The sorted permutation, and which neighbours in it are equal keys (found while sorting, not by comparing again). */
+export interface ByteOrder {
+  readonly order: Uint32Array;
+  /** 1 where the key at `order[i]` equals the key at `order[i + 1]`. */
+  readonly equalsNext: Uint8Array;
+}
+
+interface Sorting {
+  readonly keys: KeySlices;
+  readonly order: Uint32Array;
+  readonly equalsNext: Uint8Array;
 }
 
 /** Sorts `order[start, end)`, whose keys all share their first `offset` bytes. */
-function sortGroup(keys: KeySlices, order: Uint32Array, start: number, end: number, offset: number): void {
+function sortGroup(sorting: Sorting, start: number, end: number, offset: number): void {
+  const { keys, order } = sorting;
   const count = end - start;
   if (count < 2) return;
   if (count <= INSERTION_SORT_LIMIT) {
-    insertionSort(keys, order, start, end, offset);
+    insertionSort(sorting, start, end, offset);
     return;
   }
   const lanes = new BigUint64Array(count);
@@ -55,7 +70,7 @@ function sortGroup(keys: KeySlices, order: Uint32Array, start: number, end: numb
     const digit = words[2 * runStart + HIGH_WORD];
     let runEnd = runStart + 1;
     while (runEnd < count && words[2 * runEnd + HIGH_WORD] === digit) runEnd++;
-    if (runEnd - runStart > 1) sortTies(keys, order, start + runStart, start + runEnd, offset);
+    if (runEnd - runStart > 1) sortTies(sorting, start + runStart, start + runEnd, offset);
     runStart = runEnd;
   }
 }
@@ -65,7 +80,8 @@ function sortGroup(keys: KeySlices, order: Uint32Array, start: number, end: numb
  * inside those bytes is a prefix of every longer one in the run, so the
  * ended keys come first, shortest first; the rest share `offset + 4` bytes.
  */
-function sortTies(keys: KeySlices, order: Uint32Array, start: number, end: number, offset: number): void {
+function sortTies(sorting: Sorting, start: number, end: number, offset: number): void {
+  const { keys, order, equalsNext } = sorting;
   const next = offset + 4;
   const ended: number[] = [];
   const continuing: number[] = [];
@@ -77,7 +93,9 @@ function sortTies(keys: KeySlices, order: Uint32Array, start: number, end: numbe
   ended.sort((a, b) => keys.lengths[a]! - keys.lengths[b]!);
   order.set(ended, start);
   order.set(continuing, start + ended.length);
-  sortGroup(keys, order, start + ended.length, end, next);
+  // Ended keys of equal length have equal bytes: they are the same key.
+  for (let i = 0; i + 1 < ended.length; i++) if (keys.lengths[ended[i]!] === keys.lengths[ended[i + 1]!]) equalsNext[start + i] = 1;
+  sortGroup(sorting, start + ended.length, end, next);
 }
 
 /** The 4 key bytes at `offset`, zero-padded past the key's end, as one unsigned number. */
@@ -92,7 +110,8 @@ function digitAt(keys: KeySlices, index: number, offset: number): number {
   return ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3) >>> 0;
 }
 
-function insertionSort(keys: KeySlices, order: Uint32Array, start: number, end: number, offset: number): void {
+function insertionSort(sorting: Sorting, start: number, end: number, offset: number): void {
+  const { keys, order, equalsNext } = sorting;
   for (let i = start + 1; i < end; i++) {
     const index = order[i]!;
     let j = i - 1;
@@ -103,6 +122,7 @@ function insertionSort(keys: KeySlices, order: Uint32Array, start: number, end: 
     }
     order[j + 1] = index;
   }
+  for (let i = start; i + 1 < end; i++) if (compareKeysFrom(keys, order[i]!, order[i + 1]!, offset) === 0) equalsNext[i] = 1;
 }
 
 /** Compares keys `a` and `b` from byte `offset` on (their first `offset` bytes are equal). */

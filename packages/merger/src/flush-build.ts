@@ -1,7 +1,7 @@
 import { ValidationError, type FileSystem } from '@silt/fs';
 import { readLogRange, type LogEntryVisitor } from '@silt/wal';
 import { SegmentBuilder, type SegmentBuildResult } from '@silt/segments';
-import { compareKeysFrom, stableByteOrder, type KeySlices } from './byte-order.js';
+import { stableByteOrder, type KeySlices } from './byte-order.js';
 
 /** What a flush asks a worker to do: turn one range of the log into one segment file. */
 export interface FlushRequest {
@@ -111,13 +111,9 @@ function readOperations(fs: FileSystem, request: FlushRequest): OperationColumns
  * each run of equal keys is the newest; no map of keys is needed.
  */
 function newestPerKeyInOrder(operations: OperationColumns): Uint32Array {
-  const order = stableByteOrder(operations);
+  const { order, equalsNext } = stableByteOrder(operations);
   let kept = 0;
-  for (let i = 0; i < order.length; i++) {
-    const current = order[i]!;
-    const next = order[i + 1];
-    if (next === undefined || compareKeysFrom(operations, current, next, 0) !== 0) order[kept++] = current;
-  }
+  for (let i = 0; i < order.length; i++) if (equalsNext[i] === 0) order[kept++] = order[i]!;
   return order.subarray(0, kept);
 }
 
