@@ -47,7 +47,7 @@ for (let burst = 1; ; burst++) {
       await Promise.all(numbers.map((k) => index.set(keyOf(k), valueOf(k))));
     }
     if (burst % 15 === 0) await index.flush();
-    if (forceMerge !== undefined && burst % 60 === 0) {
+    if (forceMerge !== undefined && burst % 10 === 0) {
       await forceMerge(1);
       printLine(`m ${index.stats().generation}`);
     }
