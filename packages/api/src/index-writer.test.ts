@@ -113,6 +113,10 @@ test('bad keys, values and options are typed errors that change nothing', async 
   await assert.rejects(index.set('k', 'x'.repeat(11)), /limit is 10 bytes/);
   await assert.rejects(index.delete(new Uint8Array(0)), ValidationError);
   assert.throws(() => index.get(''), ValidationError);
+  assert.throws(() => index.get(new Uint8Array(0)), /must not be empty/);
+  assert.throws(() => index.get(7 as unknown as string), /a key must be a string or a Uint8Array, got number/);
+  assert.throws(() => index.get('é'.repeat(40_000)), /80000 bytes; the limit is 65535 bytes/);
+  assert.throws(() => index.has(''), ValidationError);
   assert.throws(() => index.range({ gte: 1 as unknown as string }), /range option 'gte'/);
   assert.throws(() => index.range({ sideways: true } as never), /unknown range option 'sideways'/);
   assert.throws(() => index.fuzzy('abc', -1), /maxEdits/);

@@ -1,4 +1,4 @@
-import { toScanRange, type Value } from '@silt/segments';
+import { toScanRange, type Key, type Value } from '@silt/segments';
 import type { EntrySource, Lookup, SourceEntry, SourceRange } from '@silt/reader';
 
 /** Rough bytes of bookkeeping per entry (Map slot, operation object, key string), for `memtableBytes`. */
@@ -55,9 +55,9 @@ export class Memtable implements EntrySource {
     this.lastSeq = sequence;
   }
 
-  lookup(key: Uint8Array): Lookup | undefined {
+  lookup(key: Key): Lookup | undefined {
     if (this.byId.size === 0) return undefined;
-    const entry = this.byId.get(idOf(key));
+    const entry = this.byId.get(typeof key === 'string' ? idOfString(key) : idOf(key));
     if (entry === undefined) return undefined;
     return entry.value !== undefined ? { kind: 'put', value: ownCopy(entry.value) } : { kind: 'tombstone' };
   }
@@ -101,6 +101,11 @@ export class Memtable implements EntrySource {
     }
     return this.sorted;
   }
+}
+
+/** The id of a string key: an ASCII string is its own latin1 form (its UTF-8 is as long as it is). */
+export function idOfString(key: string, utf8Length = Buffer.byteLength(key, 'utf8')): string {
+  return utf8Length === key.length ? key : Buffer.from(key, 'utf8').toString('latin1');
 }
 
 /** The key as a latin1 string: one char per byte, so string order is byte order. */

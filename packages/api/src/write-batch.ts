@@ -1,7 +1,7 @@
 import { ValidationError } from '@silt/fs';
 import type { WalEntryInput } from '@silt/wal';
 import { describeType, MAX_KEY_BYTES, type Key, type Value } from '@silt/segments';
-import { idOf, type MemtableOperation } from './memtable.js';
+import { idOf, idOfString, type MemtableOperation } from './memtable.js';
 
 /**
  * One validated write: the same object goes to the log (strings are
@@ -67,9 +67,9 @@ function idOfKey(key: Key): string {
     checkKeyBytes(key.length);
     return idOf(key);
   }
-  const length = Buffer.byteLength(key, 'utf8');
-  checkKeyBytes(length);
-  return length === key.length ? key : Buffer.from(key, 'utf8').toString('latin1');
+  const utf8Length = Buffer.byteLength(key, 'utf8');
+  checkKeyBytes(utf8Length);
+  return idOfString(key, utf8Length);
 }
 
 function checkKeyBytes(length: number): void {

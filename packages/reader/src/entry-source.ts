@@ -1,4 +1,4 @@
-import type { LookupResult, SegmentEntry } from '@silt/segments';
+import type { Key, LookupResult, SegmentEntry } from '@silt/segments';
 
 /**
  * What the merged read path needs from anything that holds entries: a
@@ -21,8 +21,12 @@ export interface SourceRange {
 }
 
 export interface EntrySource {
-  /** What this source says about `key`, or undefined if it holds nothing for it. */
-  lookup(key: Uint8Array): Lookup | undefined;
+  /**
+   * What this source says about `key` (a string stands for its UTF-8 bytes),
+   * or undefined if it holds nothing for it. Strings pass through as they
+   * are: a point read then allocates no buffer for its key.
+   */
+  lookup(key: Key): Lookup | undefined;
   /** Its entries in `range`, tombstones included, ascending by key bytes (descending if `reverse`). */
   entries(range: SourceRange): Iterator<SourceEntry>;
 }

@@ -16,6 +16,27 @@ function utf8Bytes(text: string): Uint8Array {
   return Buffer.from(text, 'utf8');
 }
 
+/**
+ * A valid key as it was given (no copy, no encoding), or a ValidationError
+ * saying what is wrong with it: for point reads, which take strings as they are.
+ */
+export function checkKey(key: unknown): Key {
+  if (typeof key === 'string') {
+    // A UTF-16 unit is at most 3 UTF-8 bytes: only long strings need measuring.
+    const length = key.length * 3 <= MAX_KEY_BYTES ? key.length : Buffer.byteLength(key, 'utf8');
+    checkKeyLength(length);
+    return key;
+  }
+  if (!(key instanceof Uint8Array)) throw new ValidationError(`a key must be a string or a Uint8Array, got ${describeType(key)}`);
+  checkKeyLength(key.length);
+  return key;
+}
+
+function checkKeyLength(length: number): void {
+  if (length === 0) throw new ValidationError('a key must not be empty');
+  if (length > MAX_KEY_BYTES) throw new ValidationError(`a key is ${length} bytes; the limit is ${MAX_KEY_BYTES} bytes`);
+}
+
 /** The bytes of a key, or a ValidationError saying what is wrong with it. */
 export function encodeKey(key: unknown): Uint8Array {
   let bytes: Uint8Array;

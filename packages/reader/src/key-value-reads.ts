@@ -1,5 +1,5 @@
 import type { Key, KeyEncoding, Value } from '@silt/segments';
-import { decodeKey, encodeKey } from './key-codec.js';
+import { checkKey, decodeKey, encodeKey } from './key-codec.js';
 import type { SourceEntry } from './entry-source.js';
 import type { MergedView } from './merged-view.js';
 import { fuzzyQuery, toByteRange, toFuzzyOptions, toNearOptions, type FuzzyOptions, type NearOptions, type RangeOptions } from './read-options.js';
@@ -21,7 +21,7 @@ export class KeyValueReads {
   ) {}
 
   get(key: Key): Value | undefined {
-    return this.currentView().get(encodeKey(key))?.value;
+    return this.currentView().get(checkKey(key))?.value;
   }
 
   has(key: Key): boolean {

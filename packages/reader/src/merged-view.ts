@@ -1,4 +1,5 @@
 import type { EntrySource, Lookup, SourceEntry, SourceRange } from './entry-source.js';
+import type { Key } from '@silt/segments';
 
 /** A range read: bounds in key bytes, direction, and a limit on live results. */
 export interface ByteRange extends SourceRange {
@@ -40,7 +41,7 @@ export class MergedView {
   constructor(readonly sources: readonly EntrySource[]) {}
 
   /** The live value of `key`, or undefined if it is absent or deleted. */
-  get(key: Uint8Array): Extract<Lookup, { kind: 'put' }> | undefined {
+  get(key: Key): Extract<Lookup, { kind: 'put' }> | undefined {
     for (const source of this.sources) {
       const found = source.lookup(key);
       if (found !== undefined) return found.kind === 'put' ? found : undefined;

@@ -1,4 +1,4 @@
-import { toScanRange, type Bound } from '@silt/segments';
+import { toScanRange, type Bound, type Key } from '@silt/segments';
 import type { EntrySource, Lookup, SourceEntry, SourceRange } from '../entry-source.js';
 import { compareKeys } from '../key-bytes.js';
 
@@ -12,8 +12,9 @@ export class ArraySource implements EntrySource {
     this.sorted = [...byKey.values()].sort((a, b) => compareKeys(a.key, b.key));
   }
 
-  lookup(key: Uint8Array): Lookup | undefined {
-    const entry = this.sorted.find((candidate) => compareKeys(candidate.key, key) === 0);
+  lookup(key: Key): Lookup | undefined {
+    const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
+    const entry = this.sorted.find((candidate) => compareKeys(candidate.key, bytes) === 0);
     if (entry === undefined) return undefined;
     return entry.kind === 'put' ? { kind: 'put', value: entry.value } : { kind: 'tombstone' };
   }
