@@ -17,9 +17,11 @@ import { checkedGetPass, makeKeyValueDataset, type KeyValueDataset } from './key
  * 2. one awaited set at a time, each fsync'd before it is acknowledged.
  * 3. 20,000 concurrent sets, fired at once, then all awaited.
  * 4. random gets of every loaded key in one shuffled order, after the load,
- *    on the same handle that loaded them.
+ *    on the same handle that loaded them; again after `forceMerge(1)`; and
+ *    reopened in 'file' mode.
  * 5. latency of each awaited set in a stream of sets, while the index
- *    flushes every second (the default), and with flushes held off.
+ *    flushes every second (the default), with flushes held off, and while
+ *    a merge of the loaded keys runs (flushes held off).
  *
  * lmdb-js on Linux defaults to `overlappingSync`: a commit's promise
  * resolves once the transaction is committed and visible, and the fsync
@@ -34,6 +36,8 @@ const BATCH = 1_000;
 const FSYNC_SETS = 2_000;
 const CONCURRENT_SETS = 20_000;
 const LATENCY_STREAM_MS = 3_500;
+/** Segments the loaded keys are flushed into before the merge the latency stream runs beside. */
+const MERGE_SEGMENTS = 8;
 const FILE_CACHE_BYTES = 8 * 1024 * 1024; // silt's default per segment in 'file' mode
 /** No flush for the length of the stream: no timer tick, no memtable overflow. */
 const NO_FLUSH: IndexOptions = { refreshIntervalMs: 2 ** 31 - 1, memtableBytes: 4096 * 1024 * 1024 };
@@ -41,7 +45,7 @@ const NO_FLUSH: IndexOptions = { refreshIntervalMs: 2 ** 31 - 1, memtableBytes: 
 const count = (n: number): string => n.toLocaleString('en-US');
 const WORKLOAD = {
   load: `load ${count(KEYS)} random keys (${KEY_BYTES} B, ${VALUE_BYTES} B values), awaited batches of ${count(BATCH)}`,
-  segments: 'segments silt holds after the load',
+  segments: 'segments silt holds after the load (automatic merges may run meanwhile)',
   get: `random get of the ${count(KEYS)} loaded keys`,
   fsyncSets: `${count(FSYNC_SETS)} awaited sets, one at a time, fsync'd`,
   concurrentSets: `${count(CONCURRENT_SETS)} concurrent sets (fire all, await all)`,
@@ -66,7 +70,8 @@ const ENGINE = {
   classic: 'classic-level batch()',
   lmdbLoad: 'lmdb-js transaction + putSync',
   siltMemory: 'silt (memory)',
-  siltFile: `silt (file, ${FILE_CACHE_BYTES / 1024 / 1024} MiB cache/segment)`,
+  siltFile: `silt (file, ${FILE_CACHE_BYTES / 1024 / 1024} MiB cache/segment, 1 segment)`,
+  siltMerged: 'silt (memory, after forceMerge(1))',
   lmdbGet: 'lmdb-js get',
   siltSet: 'silt set',
   siltSetFsyncMode: 'silt set (fsync mode)',
@@ -74,6 +79,7 @@ const ENGINE = {
   lmdbPut: 'lmdb-js put (async)',
   flushing: 'silt (flush every 1 s: default)',
   idle: 'silt (no flushes)',
+  merging: `silt (no flushes, merging ${MERGE_SEGMENTS} segments of ${count(KEYS / MERGE_SEGMENTS)} keys)`,
 } as const;
 
 const seconds = (): number => performance.now() / 1000;
@@ -113,6 +119,7 @@ interface SiltLoadRound {
   readonly msetOnlyRate: number;
   readonly segments: number;
   readonly getRate: number;
+  readonly mergedGetRate: number;
   readonly fileGetRate: number;
 }
 
@@ -129,6 +136,7 @@ async function siltLoad(context: BenchContext, data: KeyValueDataset): Promise<S
       msetOnlyRate: KEYS / (written - start),
       segments: index.stats().segments.length,
       getRate: await warmGets(data, (key) => index.get(key)),
+      mergedGetRate: await index.forceMerge(1).then(() => warmGets(data, (key) => index.get(key))),
     };
   });
   const fileGetRate = await withIndex(directory, { accessMode: 'file', cacheBytes: FILE_CACHE_BYTES }, (index) =>
@@ -188,6 +196,7 @@ async function loadAndGetRows(context: BenchContext, data: KeyValueDataset): Pro
     { workload: WORKLOAD.segments, engine: 'silt', durability: DURABILITY.read, unit: 'segments', runs: silt.map((r) => r.segments), lowerIsBetter: true },
     { workload: WORKLOAD.get, engine: ENGINE.lmdbGet, durability: DURABILITY.read, unit: 'gets/s', runs: lmdb.map((r) => r.getRate) },
     { workload: WORKLOAD.get, engine: ENGINE.siltMemory, durability: DURABILITY.read, runs: silt.map((r) => r.getRate), ...getsPerSecond },
+    { workload: WORKLOAD.get, engine: ENGINE.siltMerged, durability: DURABILITY.read, runs: silt.map((r) => r.mergedGetRate), ...getsPerSecond },
     { workload: WORKLOAD.get, engine: ENGINE.siltFile, durability: DURABILITY.read, runs: silt.map((r) => r.fileGetRate), ...getsPerSecond },
   ];
 }
@@ -288,10 +297,40 @@ async function setLatencies(context: BenchContext, data: KeyValueDataset, option
   });
 }
 
+/**
+ * Set latencies while a merge runs: the loaded keys go into MERGE_SEGMENTS
+ * segments, then `forceMerge(1)` starts, and awaited sets stream until it
+ * is committed and swapped in (at most LATENCY_STREAM_MS).
+ */
+async function setLatenciesWhileMerging(context: BenchContext, data: KeyValueDataset): Promise<number[]> {
+  return withIndex(context.scratch('silt-merge-latency'), { ...NO_FLUSH, autoMerge: false }, async (index) => {
+    const perSegment = Math.ceil(data.pairBatches.length / MERGE_SEGMENTS);
+    for (let segment = 0; segment < MERGE_SEGMENTS; segment++) {
+      for (const batch of data.pairBatches.slice(segment * perSegment, (segment + 1) * perSegment)) await index.mset(batch);
+      await index.flush();
+    }
+    let merged = false;
+    const started = performance.now();
+    const merging = index.forceMerge(1).then(() => (merged = true));
+    const latencies: number[] = [];
+    const deadline = started + LATENCY_STREAM_MS;
+    for (let i = 0; !merged && performance.now() < deadline; i++) {
+      const start = performance.now();
+      await index.set(data.keys[i % KEYS]!, data.values[i % KEYS]!);
+      latencies.push((performance.now() - start) * 1000);
+    }
+    const streamMs = performance.now() - started;
+    await merging;
+    context.log(`merge latency stream: ${latencies.length} sets in ${streamMs.toFixed(0)} ms; merge took ${(performance.now() - started).toFixed(0)} ms`);
+    return latencies;
+  });
+}
+
 async function latencyRows(context: BenchContext, data: KeyValueDataset): Promise<BenchRow[]> {
-  const { flushing, idle } = await interleavedRounds(context.rounds, {
+  const { flushing, idle, merging } = await interleavedRounds(context.rounds, {
     flushing: () => setLatencies(context, data, {}),
     idle: () => setLatencies(context, data, NO_FLUSH),
+    merging: () => setLatenciesWhileMerging(context, data),
   });
   return LATENCY_STATS.flatMap(({ name, percent }): BenchRow[] => {
     const workload = WORKLOAD.latency(name);
@@ -299,6 +338,7 @@ async function latencyRows(context: BenchContext, data: KeyValueDataset): Promis
     return [
       { ...common, engine: ENGINE.idle, runs: idle.map((round) => percentile(round, percent)) },
       { ...common, engine: ENGINE.flushing, runs: flushing.map((round) => percentile(round, percent)), ratioTo: ENGINE.idle },
+      { ...common, engine: ENGINE.merging, runs: merging.map((round) => percentile(round, percent)), ratioTo: ENGINE.idle },
     ];
   });
 }
