@@ -3,6 +3,7 @@ import type { Generation, Manifest } from '@silt/segments';
 import type { SegmentWorkerPool } from '@silt/merger';
 import type { Memtable } from './memtable.js';
 import type { IndexLayout } from './index-layout.js';
+import type { SegmentIds } from './segment-ids.js';
 
 /** What one flush did, as the `flush` event reports it. */
 export interface FlushEvent {
@@ -21,6 +22,7 @@ export interface FlusherHost {
   readonly wal: WriteAheadLog;
   readonly manifest: Manifest;
   readonly pool: SegmentWorkerPool;
+  readonly segmentIds: SegmentIds;
   /** In 'none' mode the log may hold records only in memory; a flush must write them out first. */
   readonly logMayBuffer: boolean;
   /** Called once the segment is committed: swap it in for the memtable (resolves when it is). */
@@ -76,7 +78,7 @@ export class Flusher {
     // The worker reads the range from the log files: every record in it must be written first.
     await table.lastAppend;
     if (this.host.logMayBuffer) await wal.sync();
-    const segmentId = manifest.allocateSegmentId();
+    const segmentId = this.host.segmentIds.take();
     const built = await pool.flush({
       walDirectory: layout.walDirectory,
       fromSequence,

@@ -39,7 +39,8 @@ test('after many flushes the segment count stays bounded, and every value reads 
   await mergesSettled(index);
   const stats = index.stats();
   assert.ok(stats.merges.completed > 0, 'merges ran');
-  assert.ok(mostSegments <= 32, `at most segmentCap segments at any flush, saw ${mostSegments}`);
+  // Past the cap (32) each write waits for a merge, so one flush at most goes beyond it.
+  assert.ok(mostSegments <= 33, `at most segmentCap + 1 segments at any flush, saw ${mostSegments}`);
   assert.ok(stats.segments.length <= 16, `settles at or under the policy's target, has ${stats.segments.length}`);
   assert.deepEqual([...index.range()], byteOrder(model));
   assert.deepEqual(segmentFiles(dir).length, stats.segments.length, 'merged-away files are collected');

@@ -11,6 +11,7 @@ import { Flusher, type FlushEvent } from './flusher.js';
 import { removeOrphanSegments, replayLog } from './recovery.js';
 import { prepareBatch, prepareDelete, preparePut, type PreparedOperation } from './write-batch.js';
 import type { IndexStats } from './index-stats.js';
+import { SegmentIds } from './segment-ids.js';
 import { MergeScheduler, type MergeEvent, type MergeFailedError } from './merge-scheduler.js';
 
 /** Sealed memtables allowed to wait for a flush before writes are held back. */
@@ -69,11 +70,13 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   private constructor(private readonly parts: OpenParts) {
     super();
     this.stack = parts.stack;
+    const segmentIds = new SegmentIds(parts.manifest);
     this.flusher = new Flusher({
       layout: parts.layout,
       wal: parts.wal,
       manifest: parts.manifest,
       pool: parts.pool,
+      segmentIds,
       logMayBuffer: parts.options.durability === 'none',
       installed: (table, generation, event) => this.installFlushed(table, generation, event),
     });
@@ -81,6 +84,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       layout: parts.layout,
       manifest: parts.manifest,
       pool: parts.pool,
+      segmentIds,
       policy: parts.options.mergePolicy,
       mergeThreads: parts.options.mergeThreads,
       mayStart: () => this.closing === undefined && this.failure === undefined,

@@ -10,6 +10,7 @@ import {
   type SegmentWorkerPool,
 } from '@silt/merger';
 import type { IndexLayout } from './index-layout.js';
+import type { SegmentIds } from './segment-ids.js';
 
 /** What one committed merge did, as the `merge` event reports it. */
 export interface MergeEvent {
@@ -43,6 +44,7 @@ export interface MergeSchedulerHost {
   readonly layout: IndexLayout;
   readonly manifest: Manifest;
   readonly pool: SegmentWorkerPool;
+  readonly segmentIds: SegmentIds;
   readonly policy: MergePolicyOptions;
   readonly mergeThreads: number;
   /** False once the writer closes or fails: no new merge starts. */
@@ -153,7 +155,7 @@ export class MergeScheduler {
   private async runOne(run: MergeRun, signal: AbortSignal): Promise<void> {
     const { manifest, layout, pool } = this.host;
     const segments = this.segmentsOf(run);
-    const outputId = manifest.allocateSegmentId();
+    const outputId = this.host.segmentIds.take();
     let result: MergeResult;
     try {
       result = await pool.merge(

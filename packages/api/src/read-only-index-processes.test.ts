@@ -16,8 +16,9 @@ import { tempIndexDir } from './test-support/temp-index.js';
  * ReadOnlyIndex in real processes beside a real writer (`Index`): readers
  * forked with IPC (test-support/reader-child.ts) read in a loop and check
  * every value against the numbered writes of the writer
- * (test-support/writer-for-readers.ts), which the parent SIGKILLs and
- * restarts while it also SIGKILLs and replaces readers.
+ * (test-support/writer-for-readers.ts), which flushes, merges (its policy,
+ * and forceMerge) and collects, and which the parent SIGKILLs and restarts
+ * while it also SIGKILLs and replaces readers.
  */
 
 const SOAK = process.env.SOAK === '1';
@@ -91,7 +92,7 @@ test('a write is visible to reader processes after flush() plus their refresh, f
   assert.equal(after.get(markerKey(9)), 'still writing');
 });
 
-test(`readers keep serving while the writer is SIGKILLed and restarted ${WRITER_KILLS} times and readers ${READER_KILLS} times`, async (t) => {
+test(`readers keep serving while the writer flushes, merges and is SIGKILLed and restarted ${WRITER_KILLS} times, and readers are SIGKILLed ${READER_KILLS} times`, async (t) => {
   const dir = tempIndexDir('reader-kills');
   const random = new SeededRandom(6);
   let writer = new WriterProcess({ dir, firstN: 1, refreshIntervalMs: 50, seed: 0 });
@@ -169,7 +170,5 @@ test(`readers keep serving while the writer is SIGKILLed and restarted ${WRITER_
     await Promise.all(readers.map((reader) => reader.kill()));
     await index.close();
   }
-  // Merges need Index.forceMerge; until it exists the writers only flush.
-  const forceMergeExists = typeof (Index.prototype as unknown as { forceMerge?: unknown }).forceMerge === 'function';
-  assert.equal(merges > 0, forceMergeExists, 'writers merge exactly when Index can');
+  assert.ok(merges > 0, 'the writers merged while readers read');
 });

@@ -78,6 +78,18 @@ test('segment ids increase and never repeat, across reopens', () => {
   assert.deepEqual(ids, [1, 2, 3, 4]);
 });
 
+test('a block of segment ids is reserved in one go and never handed out again', () => {
+  const path = newManifestPath('id-blocks');
+  const first = Manifest.open(path);
+  assert.equal(first.allocateSegmentIds(10), 1);
+  assert.equal(first.allocateSegmentId(), 11);
+  for (const bad of [0, -1, 1.5, 2_000_000, Number.NaN]) assert.throws(() => first.allocateSegmentIds(bad), ValidationError);
+  assert.equal(first.allocateSegmentIds(5), 12, 'a refused call reserved nothing');
+  first.close();
+  using second = Manifest.open(path);
+  assert.equal(second.allocateSegmentId(), 17);
+});
+
 test('segments are listed oldest first, and the WAL position only moves forward', () => {
   using manifest = Manifest.open(newManifestPath('order'));
   const [a, b] = [manifest.allocateSegmentId(), manifest.allocateSegmentId()];

@@ -111,8 +111,21 @@ export class Manifest implements Disposable {
    * name `segments/<id>.seg` is never handed out twice, even across crashes.
    */
   allocateSegmentId(): number {
+    return this.allocateSegmentIds(1);
+  }
+
+  /**
+   * Reserves `count` consecutive segment ids in one transaction and returns
+   * the first: a writer that hands them out one by one pays one fsync'd
+   * transaction per `count` flushes and merges. Ids reserved and never
+   * used are simply skipped; none is ever handed out twice.
+   */
+  allocateSegmentIds(count: number): number {
     this.#requireWriter('allocate segment ids');
-    const id = this.#run('allocate segment id', () => this.#statements.allocateSegmentId.get());
+    if (!Number.isSafeInteger(count) || count < 1 || count > 1_000_000) {
+      throw new ValidationError(`segment ids are reserved 1 to 1,000,000 at a time, got ${String(count)}`);
+    }
+    const id = this.#run('allocate segment ids', () => this.#statements.allocateSegmentIds.get(count, count));
     return parseRow(this.path, z.number().int().min(1), id, 'allocated segment id');
   }
 
@@ -373,8 +386,8 @@ function prepareStatements(connection: Connection) {
     ),
     segmentExists: connection.prepare('SELECT 1 FROM segments WHERE id = ?').pluck(),
     segmentIds: connection.prepare('SELECT id FROM segments ORDER BY id').pluck(),
-    allocateSegmentId: connection
-      .prepare('UPDATE manifest_state SET next_segment_id = next_segment_id + 1 WHERE singleton = 1 RETURNING next_segment_id - 1')
+    allocateSegmentIds: connection
+      .prepare('UPDATE manifest_state SET next_segment_id = next_segment_id + ? WHERE singleton = 1 RETURNING next_segment_id - ?')
       .pluck(),
     markRemoved: connection.prepare('UPDATE segments SET removed_gen = ? WHERE id = ? AND removed_gen IS NULL'),
     insertSegment: connection.prepare(

@@ -7,8 +7,8 @@ import { keyOf, printLine, valueOf, writerConfigSchema } from './reader-protocol
  * The writer the reader-process tests SIGKILL and restart. It opens the
  * index (recovering the last life's log), then writes numbered values
  * (reader-protocol.ts) in bursts of sets and msets until it is killed,
- * flushing on its refresh timer, on some bursts with `flush()`, and merging
- * with `forceMerge` when `Index` has it. On stdout:
+ * flushing on its refresh timer and on some bursts with `flush()`, merging
+ * by its own policy and with `forceMerge(1)` every 10 bursts. On stdout:
  *
  *   ready <generation>   the index is open
  *   i <n>                writes up to <n> are about to be issued
@@ -30,8 +30,6 @@ setTimeout(() => die('still running after 60 s', 'the parent never killed it'), 
 
 const index = await Index.open(config.dir, { refreshIntervalMs: config.refreshIntervalMs }).catch((error: unknown) => die('open failed', error));
 index.on('error', (error) => die('the index failed', error));
-/** Merging, if this Index can (the lead adds it in parallel with the reader issue). */
-const forceMerge = (index as unknown as { forceMerge?: (segments: number) => Promise<unknown> }).forceMerge?.bind(index);
 printLine(`ready ${index.stats().generation}`);
 
 let n = config.firstN;
@@ -47,8 +45,8 @@ for (let burst = 1; ; burst++) {
       await Promise.all(numbers.map((k) => index.set(keyOf(k), valueOf(k))));
     }
     if (burst % 15 === 0) await index.flush();
-    if (forceMerge !== undefined && burst % 10 === 0) {
-      await forceMerge(1);
+    if (burst % 10 === 0) {
+      await index.forceMerge(1);
       printLine(`m ${index.stats().generation}`);
     }
   } catch (error) {
