@@ -16,8 +16,8 @@ const FOLLOW_UP_LIMIT_MS = 1000;
 export interface ManifestWatcherOptions {
   readonly debounceMs: number;
   readonly pollIntervalMs: number;
-  /** Looks for a newer generation and serves it; true when it found one. Must not throw. */
-  readonly check: () => boolean;
+  /** Looks for a newer generation and serves it; true when it found one. Must not reject. */
+  readonly check: () => Promise<boolean>;
   /** A watcher failure; the safety poll goes on. */
   readonly report: (error: Error) => void;
 }
@@ -59,7 +59,7 @@ export class ManifestWatcher {
       depth: 0,
       ignored: (path: string) => resolve(path) !== root,
     });
-    const poll = setInterval(() => options.check(), options.pollIntervalMs).unref();
+    const poll = setInterval(() => void options.check(), options.pollIntervalMs).unref();
     const owner = new ManifestWatcher(options, watcher, poll);
     watcher.on('raw', (_event: string, path: string) => {
       if (MANIFEST_FILES.has(basename(path))) owner.changed();
@@ -90,12 +90,12 @@ export class ManifestWatcher {
     if (this.timer !== undefined && this.dueAt <= dueAt) return;
     clearTimeout(this.timer);
     this.dueAt = dueAt;
-    this.timer = setTimeout(() => this.due(), delay).unref();
+    this.timer = setTimeout(() => void this.due(), delay).unref();
   }
 
-  private due(): void {
+  private async due(): Promise<void> {
     this.timer = undefined;
-    if (this.closed || this.options.check()) return;
+    if (this.closed || (await this.options.check())) return;
     this.followUpMs = Math.max(1, this.followUpMs * 2);
     if (this.followUpMs <= FOLLOW_UP_LIMIT_MS) this.checkIn(this.followUpMs);
   }

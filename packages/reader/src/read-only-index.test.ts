@@ -98,6 +98,22 @@ test('a refresh opens only the new segments and reuses the open readers of the o
   assert.deepEqual(pairs(reader), [['a', '1'], ['b', '1'], ['c', '1']]);
 });
 
+test('while a refresh reads a large new segment in slices, reads go on from the generation served before', async () => {
+  const writer = FixtureWriter.create('sliced');
+  await writer.flush([['a', 'old']]);
+  await using reader = await ReadOnlyIndex.open(writer.directory, { watch: false });
+  // Over 4 MiB, so it is read in more than one event-loop turn.
+  const big = 'x'.repeat(1000);
+  await writer.flush(Array.from({ length: 6000 }, (_, i): FixtureEntry => [`big-${String(i).padStart(5, '0')}`, big]).concat([['a', 'new']]));
+  const refreshed = reader.refresh();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(reader.generation, 1, 'still loading the new segment');
+  assert.equal(reader.get('a'), 'old');
+  assert.equal(await refreshed, 2);
+  assert.equal(reader.get('a'), 'new');
+  assert.equal(reader.get('big-05999'), big);
+});
+
 test('with watch: false the snapshot stays fixed until refresh()', async () => {
   const writer = FixtureWriter.create('fixed');
   await writer.flush([['a', '1']]);

@@ -38,6 +38,8 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
   private view: MergedView;
   private watcher: ManifestWatcher | undefined;
   private closing: Promise<void> | undefined;
+  /** The refresh running or last run: see `serially`. */
+  private queue: Promise<unknown> = Promise.resolve();
   /** A damaged generation a background refresh could not open: not tried again until a newer one appears. */
   private failedGeneration = -1;
 
@@ -73,7 +75,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
     let held: HeldLease | undefined;
     try {
       held = { lease: manifest.takeLease() };
-      const stack = openLeased(manifest, held, (generation) => SegmentStack.open(directory, generation, resolved));
+      const stack = await openLeased(manifest, held, (generation) => SegmentStack.open(directory, generation, resolved));
       index = new ReadOnlyIndex(directory, manifest, held, stack, resolved);
     } catch (error) {
       try {
@@ -96,7 +98,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
       throw error;
     }
     // A commit between the first read and the watcher being ready raised no event.
-    index.refreshInBackground();
+    await index.refreshInBackground();
     return index;
   }
 
@@ -119,7 +121,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
    */
   async refresh(): Promise<number> {
     this.checkOpen();
-    this.advance();
+    await this.serially(() => this.advance());
     return this.stack.generation;
   }
 
@@ -163,12 +165,32 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
 
   // ---- internals ----
 
-  /** Serves the current generation if it is newer; true when it moved. */
-  private advance(): boolean {
-    if (this.manifest.currentGeneration() === this.stack.generation) return false;
+  /**
+   * Runs refreshes one after another: one started while another loads a
+   * segment checks again once that one is done, so a commit made meanwhile
+   * is not missed.
+   */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Serves the current generation if it is newer; true when it moved. New
+   * `memory`-mode segments are read a slice per event-loop turn, and reads
+   * go on from the generation served until the new one is whole.
+   */
+  private async advance(): Promise<boolean> {
+    if (this.closing !== undefined || this.manifest.currentGeneration() === this.stack.generation) return false;
     const previous = this.stack;
     this.held.lease = moveLease(this.manifest, this.held.lease);
-    const { stack, retired } = openLeased(this.manifest, this.held, (generation) => previous.advance(generation));
+    const { stack, retired } = await openLeased(this.manifest, this.held, (generation) => previous.advanceInTurns(generation));
+    if (this.closing !== undefined) {
+      // Closed while the segments loaded: what this refresh opened is not needed (closing twice is harmless).
+      stack.close();
+      return false;
+    }
     this.stack = stack;
     this.view = new MergedView(stack.sources);
     this.retired.retire(previous.generation, retired);
@@ -177,22 +199,24 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
   }
 
   /**
-   * The watcher's check: never throws; a failure goes to 'error'. A damaged
-   * generation is not tried again (it stays damaged); anything else, such as
-   * an I/O error, is tried again at the next event or poll.
+   * The watcher's check: never rejects; a failure goes to 'error'. A
+   * damaged generation is not tried again (it stays damaged); anything
+   * else, such as an I/O error, is tried again at the next event or poll.
    */
-  private refreshInBackground(): boolean {
-    if (this.closing !== undefined) return false;
-    let current = -1;
-    try {
-      current = this.manifest.currentGeneration();
-      if (current === this.failedGeneration) return false;
-      return this.advance();
-    } catch (error) {
-      if (error instanceof CorruptionError) this.failedGeneration = current;
-      this.report(error instanceof Error ? error : new Error(String(error)));
-      return false;
-    }
+  private refreshInBackground(): Promise<boolean> {
+    return this.serially(async () => {
+      let current = -1;
+      try {
+        if (this.closing !== undefined) return false;
+        current = this.manifest.currentGeneration();
+        if (current === this.failedGeneration) return false;
+        return await this.advance();
+      } catch (error) {
+        if (error instanceof CorruptionError) this.failedGeneration = current;
+        this.report(error instanceof Error ? error : new Error(String(error)));
+        return false;
+      }
+    });
   }
 
   /** 'error' only when someone listens: a background failure must never crash the process. */
@@ -207,6 +231,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
   private async shutDown(): Promise<void> {
     try {
       await this.watcher?.close();
+      await this.queue;
     } finally {
       this.retired.closeAll();
       this.stack.close();
@@ -231,10 +256,10 @@ interface HeldLease {
  * unlinked). If a file is gone anyway, the lease moves to the newest
  * generation and that one is tried.
  */
-function openLeased<Opened>(manifest: Manifest, held: HeldLease, open: (generation: Generation) => Opened): Opened {
+async function openLeased<Opened>(manifest: Manifest, held: HeldLease, open: (generation: Generation) => Opened | Promise<Opened>): Promise<Opened> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return open(manifest.generationAt(held.lease.generation));
+      return await open(manifest.generationAt(held.lease.generation));
     } catch (error) {
       if (attempt >= OPEN_ATTEMPTS || !isVanished(error)) throw error;
     }
