@@ -1,0 +1,55 @@
+/**
+ * The messages between `silt demo` (the writer) and its reader processes
+ * (demo-reader.ts), over the IPC channel of `child_process.fork`.
+ */
+
+/** Writer → reader. */
+export type ToReader =
+  /** `key` was acknowledged at `writtenAt` (wall clock, ms): time how long until it is visible here. */
+  | { readonly type: 'probe'; readonly key: string; readonly writtenAt: number }
+  /** Close the reader and exit. */
+  | { readonly type: 'stop' };
+
+/** Reader → writer. */
+export type FromReader =
+  | { readonly type: 'ready'; readonly generation: number }
+  /** After each refresh: the generation now served and the latencies of probes that became visible. */
+  | { readonly type: 'refresh'; readonly generation: number; readonly latenciesMs: readonly number[] }
+  /** Probes that were visible as soon as they arrived (the flush beat the message). */
+  | { readonly type: 'visible'; readonly latenciesMs: readonly number[] }
+  | { readonly type: 'error'; readonly message: string };
+
+/**
+ * Milliseconds since the epoch with sub-millisecond precision, comparable
+ * between processes on one machine: both sides add their monotonic clock to
+ * their process's own time origin.
+ */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function isRecord(message: unknown): message is Record<string, unknown> {
+  return typeof message === 'object' && message !== null;
+}
+
+export function isToReader(message: unknown): message is ToReader {
+  if (!isRecord(message)) return false;
+  if (message.type === 'stop') return true;
+  return message.type === 'probe' && typeof message.key === 'string' && typeof message.writtenAt === 'number';
+}
+
+export function isFromReader(message: unknown): message is FromReader {
+  if (!isRecord(message)) return false;
+  switch (message.type) {
+    case 'ready':
+      return typeof message.generation === 'number';
+    case 'refresh':
+      return typeof message.generation === 'number' && Array.isArray(message.latenciesMs);
+    case 'visible':
+      return Array.isArray(message.latenciesMs);
+    case 'error':
+      return typeof message.message === 'string';
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,57 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { isNotFound } from '@silt/fs';
+import { Manifest, MANIFEST_FILE } from '@silt/segments';
+import { sequenceOfLogFile } from '@silt/wal';
+
+/**
+ * Read-only looks at an index directory's files for stats, verify, watch
+ * and export: the manifest through its reader role (no writer lock, no
+ * changes but leases) and the write-ahead log's files by name.
+ */
+
+/** Runs `read` on the manifest opened as a reader, then closes it. */
+export async function withManifest<T>(directory: string, read: (manifest: Manifest) => T | Promise<T>): Promise<T> {
+  const manifest = Manifest.open(join(directory, MANIFEST_FILE), { role: 'reader' });
+  try {
+    return await read(manifest);
+  } finally {
+    manifest.close();
+  }
+}
+
+export interface WalFile {
+  /** `wal/<first-seq>.log`, relative to the index directory. */
+  readonly name: string;
+  readonly path: string;
+  readonly firstSequence: number;
+  readonly bytes: number;
+}
+
+/**
+ * The log files, oldest first. A writer deletes covered files after each
+ * flush, so a file listed may be gone a moment later; one gone before its
+ * size was read is left out.
+ */
+export function listWalFiles(directory: string): WalFile[] {
+  const walDirectory = join(directory, 'wal');
+  let names: string[];
+  try {
+    names = readdirSync(walDirectory);
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
+  const files: WalFile[] = [];
+  for (const name of names) {
+    const firstSequence = sequenceOfLogFile(name);
+    if (firstSequence === undefined) continue;
+    const path = join(walDirectory, name);
+    try {
+      files.push({ name: `wal/${name}`, path, firstSequence, bytes: statSync(path).size });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+  return files.sort((a, b) => a.firstSequence - b.firstSequence);
+}
