@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { open as openLmdb } from 'lmdb';
-import { Index, type IndexOptions } from 'silt';
+import { Index } from 'silt';
 import { percentile, type BenchContext, type BenchRow, type BenchSuite } from './harness.js';
 import { makeKeyValueDataset, type DatasetShape, type KeyValueDataset } from './key-value-dataset.js';
 import { rssKey, rssValue, visibilityKey, wallClockMs, type ReaderJob, type ReaderResult } from './reader-bench-shared.js';
@@ -20,7 +20,8 @@ import { rssKey, rssValue, visibilityKey, wallClockMs, type ReaderJob, type Read
  * 2. random gets in the reader process, both access modes, beside lmdb-js
  *    reading, in another process, an env the parent wrote;
  * 3. resident memory of a reader process that opened an index of 1M or 4M
- *    keys and read every key once, in both access modes.
+ *    keys (force-merged to one segment) and read every key once, in both
+ *    access modes.
  */
 
 const CHILD = fileURLToPath(new URL('./reader-bench-child.js', import.meta.url));
@@ -96,11 +97,13 @@ async function visibilityRows(context: BenchContext): Promise<BenchRow[]> {
 
 // ---- 2: gets in another process ----
 
-async function loadSilt(dir: string, batches: Iterable<ReadonlyArray<readonly [string, string]>>, options: IndexOptions = {}): Promise<number> {
-  const index = await Index.open(dir, options);
+/** Loads the pairs with awaited msets and a flush (merging by the default policy meanwhile); `mergeTo` then force-merges. */
+async function loadSilt(dir: string, batches: Iterable<ReadonlyArray<readonly [string, string]>>, mergeTo?: number): Promise<number> {
+  const index = await Index.open(dir);
   try {
     for (const batch of batches) await index.mset(batch);
     await index.flush();
+    if (mergeTo !== undefined) await index.forceMerge(mergeTo);
     return index.stats().segments.length;
   } finally {
     await index.close();
@@ -176,7 +179,8 @@ async function rssRows(context: BenchContext): Promise<BenchRow[]> {
   for (let round = 0; round < context.rounds; round++) bare.push(await rssRun({ kind: 'rss', accessMode: 'memory', keys: 0 }));
   for (const keys of RSS_SIZES) {
     const dir = join(context.scratch(`rss-${keys}`), 'idx');
-    const segments = await loadSilt(dir, rssBatches(keys));
+    // Force-merged: the steady state of an index whose writer merges, and the smallest share of per-segment caches.
+    const segments = await loadSilt(dir, rssBatches(keys), 1);
     const workload = `resident memory of a reader process: ${count(keys)} keys (16 B, 100 B values, ${segments} segments), every key read once`;
     rows.push({ workload, engine: baseline, durability: 'read', unit, runs: bare, lowerIsBetter: true });
     for (const accessMode of ['memory', 'file'] as const) {
