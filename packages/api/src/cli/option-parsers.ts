@@ -8,7 +8,8 @@ import type { RangeOptions } from '@silt/reader';
 export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
   return (text) => {
     const cleaned = text.trim().replace(/[_,]/g, '');
-    const value = cleaned === '' ? Number.NaN : Number(cleaned);
+    // Decimal digits with an optional exponent: Number() alone would take hex, binary and whitespace.
+    const value = /^\d+(\.\d+)?(e\+?\d+)?$/i.test(cleaned) ? Number(cleaned) : Number.NaN;
     if (!Number.isSafeInteger(value) || value < min || value > max) {
       const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
       throw new InvalidArgumentError(`expected a whole number ${range}.`);
