@@ -14,5 +14,7 @@ export interface BlockSource {
   /** Throws CorruptionError for a damaged block, ClosedError after `close`. */
   bytesOf(block: number): Buffer;
   blockStart(block: number): number;
+  /** Fills `target` from the file at `position` (hash slots in `file` mode); CorruptionError if the file is shorter. */
+  readAt(target: Uint8Array, position: number): void;
   close(): void;
 }

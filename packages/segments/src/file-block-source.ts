@@ -67,6 +67,19 @@ export class FileBlockSource implements BlockSource {
     return bytes;
   }
 
+  readAt(target: Uint8Array, position: number): void {
+    if (this.closed) throw new ClosedError(`segment reader for ${this.handle.path}`);
+    let read: number;
+    try {
+      read = this.handle.read(target, position);
+    } catch (error) {
+      throw new IoError('read segment', this.handle.path, error);
+    }
+    if (read !== target.length) {
+      throw new CorruptionError(this.handle.path, position + read, `the file ends inside the section read at ${position}: it shrank after it was opened`);
+    }
+  }
+
   private readFully(block: number, target: Buffer): void {
     const position = this.index.offset(block);
     let read: number;

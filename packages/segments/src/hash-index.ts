@@ -6,44 +6,63 @@ import type { SegmentFooter } from './segment-footer.js';
 import type { SegmentHeader } from './segment-header.js';
 
 /**
- * The reader's view of the hash section: slot words in one Int32Array
- * (word 0: tag | offset << 16, word 1: block, -1 when empty), checked slot by
- * slot at open so a probe can trust every block number and offset it meets,
- * and always finds an empty slot to stop at.
+ * The reader's view of the hash section: slot words (word 0: tag | offset
+ * << 16, word 1: block, -1 when empty), every slot checked at open so a
+ * probe can trust every block number and offset it meets, and always finds
+ * an empty slot to stop at.
+ *
+ * A `memory`-mode reader keeps them all (`slots`). A `file`-mode reader keeps
+ * none (`slots` undefined): it checks the section at open as it streams by,
+ * and a probe reads the few slots it needs from the file, so the reader's
+ * memory does not grow with the number of keys.
  */
 export interface HashIndex {
-  readonly slots: Int32Array;
+  readonly slots: Int32Array | undefined;
   readonly mask: number;
 }
 
 export const EMPTY_SLOT = -1;
 
-export function loadHashIndex(
-  section: Uint8Array,
-  footer: SegmentFooter,
-  header: SegmentHeader,
-  blocks: BlockIndex,
-  file: string,
-): HashIndex {
-  const slots = littleEndianAsInt32Array(section);
-  const slotCount = slots.length >>> 1;
-  let occupied = 0;
-  for (let slot = 0; slot < slotCount; slot++) {
-    const word = slots[slot * 2]!;
-    const block = slots[slot * 2 + 1]!;
-    const at = footer.hashOffset + slot * HASH_SLOT_BYTES;
-    if (block === EMPTY_SLOT) {
-      if (word !== 0) throw new CorruptionError(file, at, `hash slot ${slot} is empty but not zeroed`);
-      continue;
-    }
-    const offset = word >>> 16;
-    if (block >>> 0 >= blocks.count || offset >= header.blockSize || offset + ENTRY_HEADER_BYTES > blocks.length(block >>> 0)) {
-      throw new CorruptionError(file, at, `hash slot ${slot} names block ${block >>> 0} offset ${offset}, which does not exist`);
-    }
-    occupied++;
+/** Checks one slot against the block index; throws CorruptionError naming it. */
+export function checkSlot(word: number, block: number, slot: number, at: number, header: SegmentHeader, blocks: BlockIndex, file: string): void {
+  if (block === EMPTY_SLOT) {
+    if (word !== 0) throw new CorruptionError(file, at, `hash slot ${slot} is empty but not zeroed`);
+    return;
   }
-  if (occupied !== footer.distinctKeyCount) {
-    throw new CorruptionError(file, footer.hashOffset, `hash index holds ${occupied} keys, the footer says ${footer.distinctKeyCount}`);
+  const offset = word >>> 16;
+  if (block >>> 0 >= blocks.count || offset >= header.blockSize || offset + ENTRY_HEADER_BYTES > blocks.length(block >>> 0)) {
+    throw new CorruptionError(file, at, `hash slot ${slot} names block ${block >>> 0} offset ${offset}, which does not exist`);
   }
-  return { slots, mask: slotCount - 1 };
+}
+
+/**
+ * Checks the hash section, handed over in pieces of whole slots (the
+ * checksum is the caller's), and counts its keys against the footer.
+ */
+export class HashSectionCheck {
+  private slot = 0;
+  private occupied = 0;
+
+  constructor(
+    private readonly footer: SegmentFooter,
+    private readonly header: SegmentHeader,
+    private readonly blocks: BlockIndex,
+    private readonly file: string,
+  ) {}
+
+  feed(piece: Uint8Array): void {
+    const words = littleEndianAsInt32Array(piece);
+    for (let i = 0; i < words.length; i += 2, this.slot++) {
+      const block = words[i + 1]!;
+      checkSlot(words[i]!, block, this.slot, this.footer.hashOffset + this.slot * HASH_SLOT_BYTES, this.header, this.blocks, this.file);
+      if (block !== EMPTY_SLOT) this.occupied++;
+    }
+  }
+
+  finish(slots: Int32Array | undefined): HashIndex {
+    if (this.occupied !== this.footer.distinctKeyCount) {
+      throw new CorruptionError(this.file, this.footer.hashOffset, `hash index holds ${this.occupied} keys, the footer says ${this.footer.distinctKeyCount}`);
+    }
+    return { slots, mask: this.slot - 1 };
+  }
 }

@@ -30,7 +30,7 @@ export function writeU64(bytes: Uint8Array, at: number, value: number): void {
   writeU32(bytes, at + 4, Math.floor(value / 0x100000000));
 }
 
-const LITTLE_ENDIAN_HOST = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+export const LITTLE_ENDIAN_HOST = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** The bytes of an Int32Array in little-endian order, without a copy on little-endian hosts. */
 export function int32ArrayAsLittleEndian(words: Int32Array): Uint8Array {

@@ -30,6 +30,10 @@ export class MemoryBlockSource implements BlockSource {
     return this.index.offset(block);
   }
 
+  readAt(target: Uint8Array, position: number): void {
+    target.set(this.file.subarray(position, position + target.length));
+  }
+
   close(): void {
     this.closed = true;
     this.file = NO_BYTES;

@@ -2,7 +2,8 @@ import { crc32 } from 'node:zlib';
 import { CorruptionError } from '@silt/fs';
 import { BlockIndex } from './block-index.js';
 import { FOOTER_BYTES, HEADER_BYTES, MAX_KEY_BYTES } from './format.js';
-import { loadHashIndex, type HashIndex } from './hash-index.js';
+import { HashSectionCheck, type HashIndex } from './hash-index.js';
+import { littleEndianAsInt32Array } from './little-endian.js';
 import { compareBytes } from './key-bytes.js';
 import { readU16 } from './little-endian.js';
 import { decodeFooter, type SegmentFooter } from './segment-footer.js';
@@ -27,7 +28,7 @@ export interface SegmentLayout {
  * against the file before it sizes a read or a loop. Data blocks are left to
  * the block source, which verifies each before use.
  */
-export function readSegmentLayout(read: ReadSection, fileSize: number, file: string): SegmentLayout {
+export function readSegmentLayout(read: ReadSection, fileSize: number, file: string, keepHashSlots: boolean): SegmentLayout {
   const header = decodeHeader(read(0, Math.min(fileSize, HEADER_BYTES)), file);
   if (fileSize < HEADER_BYTES + FOOTER_BYTES) {
     throw new CorruptionError(file, fileSize, `the file is ${fileSize} bytes, shorter than a header and a footer (${HEADER_BYTES + FOOTER_BYTES})`);
@@ -38,12 +39,32 @@ export function readSegmentLayout(read: ReadSection, fileSize: number, file: str
   if (read(paddingStart, footer.hashOffset - paddingStart).some((byte) => byte !== 0)) {
     throw new CorruptionError(file, paddingStart, 'padding before the hash index is not zero');
   }
-  const hashBytes = checkedSection(read, footer.hashOffset, footer.hashLength, footer.hashCrc, 'hash index', file);
   const keyRangeBytes = checkedSection(read, footer.keyRangeOffset, footer.keyRangeLength, footer.keyRangeCrc, 'key range', file);
   const blocks = BlockIndex.parse(blockIndexBytes, footer, header, file);
-  const hash = loadHashIndex(hashBytes, footer, header, blocks, file);
+  const hash = checkHashSection(read, footer, header, blocks, file, keepHashSlots);
   const [minKey, maxKey] = parseKeyRange(keyRangeBytes, footer, blocks, file);
   return { header, footer, blocks, hash, minKey, maxKey };
+}
+
+/** Hash sections are checked this much at a time, so a file-mode open never holds a whole one. */
+const HASH_PIECE_BYTES = 1024 * 1024;
+
+/** Streams the hash section through its checksum and slot checks; keeps the slots only if asked. */
+function checkHashSection(read: ReadSection, footer: SegmentFooter, header: SegmentHeader, blocks: BlockIndex, file: string, keepSlots: boolean): HashIndex {
+  const check = new HashSectionCheck(footer, header, blocks, file);
+  if (keepSlots) {
+    const bytes = checkedSection(read, footer.hashOffset, footer.hashLength, footer.hashCrc, 'hash index', file);
+    check.feed(bytes);
+    return check.finish(littleEndianAsInt32Array(bytes));
+  }
+  let crc = 0;
+  for (let at = 0; at < footer.hashLength; at += HASH_PIECE_BYTES) {
+    const piece = read(footer.hashOffset + at, Math.min(HASH_PIECE_BYTES, footer.hashLength - at));
+    crc = crc32(piece, crc);
+    check.feed(piece);
+  }
+  if (crc !== footer.hashCrc) throw new CorruptionError(file, footer.hashOffset, 'hash index checksum mismatch');
+  return check.finish(undefined);
 }
 
 function checkedSection(read: ReadSection, offset: number, length: number, crc: number, what: string, file: string): Uint8Array {

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { describe, test } from 'node:test';
 import { ClosedError, CorruptionError, FaultInjectingFileSystem, IoError, ValidationError, nodeFileSystem } from '@silt/fs';
-import { FORMAT_VERSION, HEADER } from './format.js';
+import { FOOTER, FOOTER_BYTES, FORMAT_VERSION, HEADER } from './format.js';
 import { writeU32 } from './little-endian.js';
 import type { SegmentInput } from './segment-builder.js';
 import { UnsupportedVersionError } from './segment-errors.js';
@@ -334,3 +334,37 @@ test('file mode keeps its cache within cacheBytes while serving a segment many t
   }
   assert.ok(largest > 0 && largest <= cacheBytes, `cache held ${largest} bytes`);
 });
+
+describe('file mode reads hash slots from the file, not memory', () => {
+  const keys = Array.from({ length: 20_000 }, (_, i) => `key:${String((i * 7_919) % 20_000).padStart(6, '0')}`).sort();
+  const entries: SegmentInput[] = keys.map((key, i) => ({ kind: 'put', key, value: `v${i}` }));
+
+  test('every key is found and no absent one is, across probe windows and the wrap at the table end', async () => {
+    const path = await buildFile(segmentTempDir('slots'), entries);
+    using file = SegmentReader.open(path, { access: 'file', cacheBytes: 64 * 1024 });
+    using memory = SegmentReader.open(path, { access: 'memory' });
+    for (const [i, key] of keys.entries()) assert.equal(file.get(key), `v${i}`, key);
+    for (let i = 0; i < 5_000; i++) {
+      const absent = `absent:${i}`;
+      assert.equal(file.get(absent), undefined);
+      assert.equal(file.has(absent), memory.has(absent));
+    }
+    file.verify();
+  });
+
+  test('a hash slot damaged after open is a CorruptionError at the probe that reads it', async () => {
+    const path = await buildFile(segmentTempDir('slots-damaged'), entries);
+    using file = SegmentReader.open(path, { access: 'file', cacheBytes: 64 * 1024 });
+    const bytes = readFileSync(path);
+    const footer = Buffer.from(bytes.subarray(bytes.length - FOOTER_BYTES));
+    const hashOffset = Number(footer.readBigUInt64LE(FOOTER.hashOffset));
+    const hashLength = Number(footer.readBigUInt64LE(FOOTER.hashLength));
+    // Point every occupied slot (its second word is its block) at a block that does not exist.
+    for (let at = hashOffset + 4; at < hashOffset + hashLength; at += 8) {
+      if (bytes.readInt32LE(at) !== -1) bytes.writeInt32LE(1_000_000, at);
+    }
+    writeFileSync(path, bytes);
+    assert.throws(() => keys.slice(0, 50).forEach((key) => file.get(key)), CorruptionError);
+  });
+});
+
