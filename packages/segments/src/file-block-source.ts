@@ -67,7 +67,7 @@ export class FileBlockSource implements BlockSource {
     return bytes;
   }
 
-  readAt(target: Uint8Array, position: number): void {
+  readAt(target: Uint8Array, position: number, what = `the section at ${position}`): void {
     if (this.closed) throw new ClosedError(`segment reader for ${this.handle.path}`);
     let read: number;
     try {
@@ -76,20 +76,11 @@ export class FileBlockSource implements BlockSource {
       throw new IoError('read segment', this.handle.path, error);
     }
     if (read !== target.length) {
-      throw new CorruptionError(this.handle.path, position + read, `the file ends inside the section read at ${position}: it shrank after it was opened`);
+      throw new CorruptionError(this.handle.path, position + read, `${what} is cut short: the file shrank after it was opened`);
     }
   }
 
   private readFully(block: number, target: Buffer): void {
-    const position = this.index.offset(block);
-    let read: number;
-    try {
-      read = this.handle.read(target, position);
-    } catch (error) {
-      throw new IoError('read segment', this.handle.path, error);
-    }
-    if (read !== target.length) {
-      throw new CorruptionError(this.handle.path, position + read, `data block ${block} is cut short: the file shrank after it was opened`);
-    }
+    this.readAt(target, this.index.offset(block), `data block ${block}`);
   }
 }

@@ -1,4 +1,4 @@
-import { ClosedError, CorruptionError, IoError, SiltError, ValidationError, type FileHandle } from '@silt/fs';
+import { ClosedError, CorruptionError, IoError, SiltError, ValidationError, type FileHandle, type FileSystem } from '@silt/fs';
 import type { BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';
 import { BlockVerifier } from './block-verifier.js';
@@ -33,6 +33,14 @@ import {
   type SegmentReaderOptions,
 } from './segment-options.js';
 import { copyBytes, decodeAscii, decodeUtf8 } from './value-codec.js';
+
+function openForReading(fs: FileSystem, path: string): FileHandle {
+  try {
+    return fs.open(path, 'read');
+  } catch (error) {
+    throw new IoError('open segment', path, error);
+  }
+}
 
 /** Hash slots a `file`-mode probe reads at once: one pread covers a probe sequence almost always. */
 const SLOT_WINDOW = 8;
@@ -122,12 +130,7 @@ export class SegmentReader<K extends Key = string> {
       }
       return SegmentReader.inMemory(bytes, path, resolved.keyEncoding);
     }
-    let handle: FileHandle;
-    try {
-      handle = resolved.fs.open(path, 'read');
-    } catch (error) {
-      throw new IoError('open segment', path, error);
-    }
+    const handle = openForReading(resolved.fs, path);
     try {
       const size = handle.size();
       const layout = readSegmentLayout(sectionsOfHandle(handle), size, path, false);
@@ -151,12 +154,7 @@ export class SegmentReader<K extends Key = string> {
   static async load(path: string, options?: SegmentReaderOptions): Promise<SegmentReader<Key>> {
     const resolved = resolveReaderOptions(options);
     if (resolved.access !== 'memory' || typeof path !== 'string') return SegmentReader.open(path, options);
-    let handle: FileHandle;
-    try {
-      handle = resolved.fs.open(path, 'read');
-    } catch (error) {
-      throw new IoError('open segment', path, error);
-    }
+    const handle = openForReading(resolved.fs, path);
     try {
       const bytes = Buffer.allocUnsafe(handle.size());
       for (let at = 0; at < bytes.length; ) {
