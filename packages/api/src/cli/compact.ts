@@ -2,6 +2,7 @@ import type { Index, IndexStats } from '../index.js';
 import { ExitCode } from './exit-codes.js';
 import { note, printJson, type CommandContext } from './command-context.js';
 import { InterruptedError } from './cli-errors.js';
+import { unlessAborted } from './interrupts.js';
 import { finishWrites, openWriter } from './index-directory.js';
 import { Progress } from './progress.js';
 import { formatBytes, formatDuration, plural } from './formatting.js';
@@ -52,13 +53,10 @@ export async function runCompact(directory: string, target: number, context: Com
   return ExitCode.ok;
 }
 
-/** A force-merge cannot be cancelled from outside; a signal stops the wait, and closing the index aborts the merges. */
+/** A signal stops the wait; closing the index (finishWrites) then aborts the merges. */
 async function forceMergeUnlessInterrupted(index: Index, target: number, context: CommandContext): Promise<void> {
-  const merging = index.forceMerge(target);
-  const signal = await Promise.race([merging.then(() => undefined), context.interrupts.whenInterrupted]);
-  if (signal === undefined) return;
-  merging.catch(() => undefined);
-  throw new InterruptedError(signal, 'the merges running were aborted; the index is as the last finished merge left it');
+  if (await unlessAborted(index.forceMerge(target), context.interrupts.signal)) return;
+  throw new InterruptedError(await context.interrupts.whenInterrupted, 'the merges running were aborted; the index is as the last finished merge left it');
 }
 
 function describeCompaction(directory: string, report: CompactReport): string {

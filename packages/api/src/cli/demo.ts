@@ -4,6 +4,7 @@ import { Index, type IndexStats, type MergeEvent } from '../index.js';
 import { ExitCode } from './exit-codes.js';
 import { printJson, type CommandContext } from './command-context.js';
 import { InterruptedError, UsageError } from './cli-errors.js';
+import { unlessAborted } from './interrupts.js';
 import { DemoDashboard, type DemoView } from './demo-dashboard.js';
 import { wallClockMs } from './demo-protocol.js';
 import { ReaderFleet } from './demo-readers.js';
@@ -45,33 +46,29 @@ export async function runDemo(directory: string, flags: DemoFlags, context: Comm
   let fleet: ReaderFleet | undefined;
   let dashboard: DemoDashboard | undefined;
   let viewTimer: NodeJS.Timeout | undefined;
+  let summary: DemoSummary | undefined;
   try {
     fleet = await ReaderFleet.start(directory, flags.readers);
     const title = `silt demo: ${formatCount(flags.keys)} keys into ${directory}, writer pid ${process.pid}, ${plural(fleet.count, 'reader process', 'reader processes')} (pid ${fleet.pids.join(', ') || '-'})`;
     dashboard = DemoDashboard.start(context, title, flags.keys);
     const show = (): void => dashboard?.show(tracker.view(index.stats(), fleet!));
     viewTimer = setInterval(show, VIEW_MS);
-    const running = runPhases(index, fleet, workload, flags.rate, tracker, context.interrupts.signal);
-    const outcome = await Promise.race([running, context.interrupts.whenInterrupted]);
-    if (typeof outcome === 'string') {
-      running.catch(() => undefined);
-      throw new InterruptedError(outcome, `${plural(tracker.written, 'key')} written; the index in ${directory} keeps every acknowledged one`);
-    }
+    const result = await runPhases(index, fleet, workload, flags.rate, tracker, context.interrupts.signal);
     show();
-    clearInterval(viewTimer);
-    dashboard.stop();
-    dashboard = undefined;
-    const summary = summarize(directory, flags, workload, tracker, fleet, outcome);
-    await fleet.stop();
-    if (context.json) await printJson(context, summary);
-    else for (const line of summaryLines(summary, context.invocation)) await context.out.line(line);
-    return ExitCode.ok;
+    if (result !== undefined) summary = summarize(directory, flags, workload, tracker, fleet, result);
   } finally {
     clearInterval(viewTimer);
     dashboard?.stop();
     await fleet?.stop();
     await index.close();
   }
+  if (summary === undefined) {
+    const signal = await context.interrupts.whenInterrupted;
+    throw new InterruptedError(signal, `${plural(tracker.written, 'key')} written; the index in ${directory} keeps every acknowledged one`);
+  }
+  if (context.json) await printJson(context, summary);
+  else for (const line of summaryLines(summary, context.invocation)) await context.out.line(line);
+  return ExitCode.ok;
 }
 
 /**
@@ -100,19 +97,26 @@ interface PhaseResult {
   readonly totalMs: number;
 }
 
-async function runPhases(index: Index, fleet: ReaderFleet, workload: DemoWorkload, rate: number, tracker: DemoTracker, signal: AbortSignal): Promise<PhaseResult> {
+/**
+ * Load, flush, let the readers catch up, force-merge. Resolves undefined
+ * once a signal stopped it; no write is in flight then, so every key
+ * counted was acknowledged.
+ */
+async function runPhases(index: Index, fleet: ReaderFleet, workload: DemoWorkload, rate: number, tracker: DemoTracker, signal: AbortSignal): Promise<PhaseResult | undefined> {
   const startedAt = performance.now();
   tracker.phase = rate > 0 ? `loading keys, paced to ${formatCount(rate)}/s` : 'loading keys';
   for (let batch = 0; batch < workload.batches && !signal.aborted; batch++) {
     // Paced, the load runs as an application writing steadily would, not as a bulk import.
     const due = rate > 0 ? startedAt + ((batch * workload.batchSize) / rate) * 1000 : 0;
-    if (due > performance.now()) await sleep(due - performance.now());
+    if (due > performance.now()) await sleep(due - performance.now(), undefined, { signal }).catch(() => undefined);
+    if (signal.aborted) break;
     const pairs = workload.batch(batch);
     await index.mset(pairs);
     const acknowledgedAt = wallClockMs();
     tracker.written += pairs.length;
     fleet.probe(pairs[0]![0], acknowledgedAt);
   }
+  if (signal.aborted) return undefined;
   const loadMs = performance.now() - startedAt;
   tracker.phase = 'flushing the last writes';
   await index.flush();
@@ -121,7 +125,7 @@ async function runPhases(index: Index, fleet: ReaderFleet, workload: DemoWorkloa
   const segmentsBefore = index.stats().segments.length;
   tracker.phase = `force-merging ${plural(segmentsBefore, 'segment')} into one`;
   const mergeStartedAt = performance.now();
-  await index.forceMerge(1);
+  if (!(await unlessAborted(index.forceMerge(1), signal))) return undefined;
   const forceMergeMs = performance.now() - mergeStartedAt;
   tracker.phase = 'readers picking up the merged segment';
   await fleet.caughtUp(index.stats().generation, CATCH_UP_MS, signal);

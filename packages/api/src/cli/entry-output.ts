@@ -1,4 +1,8 @@
+import type { ReadOnlyIndex, ReadOnlyIndexOptions } from '@silt/reader';
 import type { Key, Value } from '@silt/segments';
+import { BrokenPipeError } from './cli-errors.js';
+import { ExitCode } from './exit-codes.js';
+import { openReader } from './index-directory.js';
 import type { Interrupts } from './interrupts.js';
 import type { LineWriter } from './line-writer.js';
 import { formatCount } from './formatting.js';
@@ -30,4 +34,22 @@ export async function writeEntries(
   await out.flush();
   onProgress(written);
   return written;
+}
+
+/**
+ * Runs a command that writes entries with a reader of `directory`, closed
+ * after; a reader of the output that goes away (`| head`) ends it quietly
+ * with exit 0, as command-line tools do.
+ */
+export async function withEntryReader(directory: string, options: ReadOnlyIndexOptions, use: (reader: ReadOnlyIndex) => Promise<void>): Promise<number> {
+  const reader = await openReader(directory, options);
+  try {
+    await use(reader);
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof BrokenPipeError) return ExitCode.ok;
+    throw error;
+  } finally {
+    await reader.close();
+  }
 }

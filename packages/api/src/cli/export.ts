@@ -1,9 +1,8 @@
 import { createWriteStream, existsSync, renameSync, rmSync, type WriteStream } from 'node:fs';
-import { ExitCode } from './exit-codes.js';
 import { note, printJson, type CommandContext } from './command-context.js';
-import { BrokenPipeError, UsageError } from './cli-errors.js';
-import { writeEntries } from './entry-output.js';
-import { openReader, requireIndex } from './index-directory.js';
+import { UsageError } from './cli-errors.js';
+import { withEntryReader, writeEntries } from './entry-output.js';
+import { requireIndex } from './index-directory.js';
 import { withManifest } from './index-files.js';
 import { LineWriter } from './line-writer.js';
 import { rangeOptionsOf, type RangeFlags } from './option-parsers.js';
@@ -24,8 +23,7 @@ export interface ExportFlags extends RangeFlags {
 export async function runExport(directory: string, file: string | undefined, flags: ExportFlags, context: CommandContext): Promise<number> {
   requireIndex(directory);
   if (file !== undefined && existsSync(file) && flags.force !== true) throw new UsageError(`${file} exists; add --force to replace it`);
-  const reader = await openReader(directory, { keyEncoding: 'binary' });
-  try {
+  return withEntryReader(directory, { keyEncoding: 'binary' }, async (reader) => {
     const generation = reader.generation;
     const upperBound = await withManifest(directory, (manifest) => manifest.generationAt(generation).segments.reduce((sum, segment) => sum + segment.entries, 0));
     const entries = reader.range(rangeOptionsOf(flags));
@@ -40,17 +38,11 @@ export async function runExport(directory: string, file: string | undefined, fla
       throw error;
     }
     progress.done();
-    const summary = { exported: count, generation, ...(file === undefined ? {} : { file }) };
-    if (file === undefined) note(context, `exported ${plural(count, 'entry', 'entries')} of ${directory} (generation ${generation})`);
-    else if (context.json) await printJson(context, summary);
-    else await context.out.line(`exported ${plural(count, 'entry', 'entries')} of ${directory} (generation ${generation}) to ${file}`);
-    return ExitCode.ok;
-  } catch (error) {
-    if (error instanceof BrokenPipeError) return ExitCode.ok;
-    throw error;
-  } finally {
-    await reader.close();
-  }
+    const described = `exported ${plural(count, 'entry', 'entries')} of ${directory} (generation ${generation})`;
+    if (file === undefined) note(context, described);
+    else if (context.json) await printJson(context, { exported: count, generation, file });
+    else await context.out.line(`${described} to ${file}`);
+  });
 }
 
 /** Writes through `write` into a temporary file beside `file`, renamed over it only once complete. */

@@ -53,3 +53,23 @@ export class Interrupts {
     this.controller.abort(signal);
   }
 }
+
+/**
+ * Waits for `work` unless the signal comes first (false). A force-merge
+ * cannot be cancelled from outside: closing the index aborts its merges,
+ * and what `work` then rejects with is of no interest.
+ */
+export async function unlessAborted(work: Promise<void>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<false>((resolve) => {
+    onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work.then(() => true), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    work.catch(() => undefined);
+  }
+}

@@ -1,9 +1,6 @@
 import type { Key, Value } from '@silt/segments';
-import { ExitCode } from './exit-codes.js';
 import type { CommandContext } from './command-context.js';
-import { BrokenPipeError } from './cli-errors.js';
-import { writeEntries } from './entry-output.js';
-import { openReader } from './index-directory.js';
+import { withEntryReader, writeEntries } from './entry-output.js';
 import { rangeOptionsOf, type RangeFlags } from './option-parsers.js';
 import { keyField, plainKey, plainValue, toRecord } from './records.js';
 
@@ -15,19 +12,11 @@ export interface ScanFlags extends RangeFlags {
  * `silt scan <dir>`: live entries in key order, one per line: `key<TAB>value`,
  * or JSON Lines records with `--json`. Reads one generation, beside a writer.
  */
-export async function runScan(directory: string, flags: ScanFlags, context: CommandContext): Promise<number> {
-  const reader = await openReader(directory, { keyEncoding: 'binary' });
-  try {
-    const entries = reader.range(rangeOptionsOf(flags));
+export function runScan(directory: string, flags: ScanFlags, context: CommandContext): Promise<number> {
+  return withEntryReader(directory, { keyEncoding: 'binary' }, async (reader) => {
     const lineOf = lineFormat(context.json, flags.keysOnly === true);
-    await writeEntries(entries, context.out, lineOf, context.interrupts);
-    return ExitCode.ok;
-  } catch (error) {
-    if (error instanceof BrokenPipeError) return ExitCode.ok;
-    throw error;
-  } finally {
-    await reader.close();
-  }
+    await writeEntries(reader.range(rangeOptionsOf(flags)), context.out, lineOf, context.interrupts);
+  });
 }
 
 function lineFormat(json: boolean, keysOnly: boolean): (key: Key, value: Value) => string {
