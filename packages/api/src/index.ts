@@ -14,4 +14,4 @@ export {
   IoError,
   WriterFailedError,
 } from '@silt/fs';
-export { LockError } from '@silt/segments';
+export { LockError, ManifestNotFoundError } from '@silt/segments';
