@@ -191,7 +191,7 @@ async function loadAndGetRows(context: BenchContext, data: KeyValueDataset): Pro
   return [
     { workload: load, engine: ENGINE.classic, durability: DURABILITY.classic, unit: 'keys/s', runs: runs.classic },
     { workload: load, engine: ENGINE.siltLoad, durability: DURABILITY.siltLoad, runs: silt.map((r) => r.rate), ...keysPerSecond },
-    { workload: load, engine: ENGINE.siltMsetOnly, durability: DURABILITY.siltWrite, runs: silt.map((r) => r.msetOnlyRate), ...keysPerSecond },
+    { workload: load, engine: ENGINE.siltMsetOnly, durability: DURABILITY.siltWrite, runs: silt.map((r) => r.msetOnlyRate), ...keysPerSecond, partial: true },
     { workload: load, engine: ENGINE.lmdbLoad, durability: DURABILITY.lmdbLoad, runs: lmdb.map((r) => r.rate), ...keysPerSecond },
     { workload: WORKLOAD.segments, engine: 'silt', durability: DURABILITY.read, unit: 'segments', runs: silt.map((r) => r.segments), lowerIsBetter: true },
     { workload: WORKLOAD.get, engine: ENGINE.lmdbGet, durability: DURABILITY.read, unit: 'gets/s', runs: lmdb.map((r) => r.getRate) },

@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { createContext, markdownTable, writeResults, type BenchRow, type BenchSuite } from './harness.js';
+import { summarize, summaryTable } from './summary.js';
 
 /**
  * `pnpm bench [suite ...] [--rounds n]`. Each suite lives in `<name>-bench.ts`
@@ -49,6 +50,9 @@ async function main(): Promise<void> {
     }
   }
   const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown cpu'}, node ${process.version}`;
+  const summary = summarize(all);
+  if (summary.length > 0) process.stdout.write(`\n## silt against the best peer\n\n${summaryTable(summary)}\n`);
+  process.stderr.write(`results: ${writeResults(resultsDir, 'all', all)}\n`);
   process.stdout.write(`\n${new Date().toISOString().slice(0, 10)} · ${machine} · median of ${rounds} rounds\n`);
 }
 
