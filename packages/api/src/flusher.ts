@@ -1,9 +1,13 @@
 import type { WriteAheadLog } from '@silt/wal';
 import type { Generation, Manifest } from '@silt/segments';
-import type { SegmentWorkerPool } from '@silt/merger';
+import { buildSegmentFromLog, type SegmentWorkerPool } from '@silt/merger';
+import type { FileSystem } from '@silt/fs';
 import type { Memtable } from './memtable.js';
 import type { IndexLayout } from './index-layout.js';
 import type { SegmentIds } from './segment-ids.js';
+
+/** Memtables up to this size are built on the writer's thread (~1 ms), larger ones in the flush worker. */
+const BUILD_HERE_BYTES = 64 * 1024;
 
 /** What one flush did, as the `flush` event reports it. */
 export interface FlushEvent {
@@ -23,6 +27,7 @@ export interface FlusherHost {
   readonly manifest: Manifest;
   readonly pool: SegmentWorkerPool;
   readonly segmentIds: SegmentIds;
+  readonly fs: FileSystem;
   /** In 'none' mode the log may hold records only in memory; a flush must write them out first. */
   readonly logMayBuffer: boolean;
   /** Called once the segment is committed: swap it in for the memtable (resolves when it is). */
@@ -79,12 +84,9 @@ export class Flusher {
     await table.lastAppend;
     if (this.host.logMayBuffer) await wal.sync();
     const segmentId = this.host.segmentIds.take();
-    const built = await pool.flush({
-      walDirectory: layout.walDirectory,
-      fromSequence,
-      toSequence,
-      segmentPath: layout.segmentPath(segmentId),
-    });
+    const request = { walDirectory: layout.walDirectory, fromSequence, toSequence, segmentPath: layout.segmentPath(segmentId) };
+    // A small table builds in a millisecond or two here; the round trip to the worker costs more.
+    const built = table.bytes <= BUILD_HERE_BYTES ? await buildSegmentFromLog(this.host.fs, request) : await pool.flush(request);
     const generation = manifest.commit({
       add: [
         {

@@ -185,7 +185,8 @@ async function runLane(lane: number, random: SeededRandom, kills: number, totals
       firstId: recovered + 1,
       durability: random.chance(0.6) ? 'write' : 'fsync',
       refreshIntervalMs: random.intBetween(20, 50),
-      memtableBytes: random.pick([1024, 4096, 16 * 1024, 64 * 1024]),
+      // Tables up to 64 KiB build on the writer's thread, larger ones in the flush worker: both are killed.
+      memtableBytes: random.pick([1024, 4096, 16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024]),
       // Small log files, so kills also land in log rotation and in deleting covered files.
       walFileBytes: random.pick([2048, 8192, 32 * 1024]),
       // Mostly eager merging, so most lives are killed while merges run.

@@ -77,6 +77,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       manifest: parts.manifest,
       pool: parts.pool,
       segmentIds,
+      fs: parts.options.fs,
       logMayBuffer: parts.options.durability === 'none',
       installed: (table, generation, event) => this.installFlushed(table, generation, event),
     });
