@@ -17,8 +17,9 @@ import { checkedGetPass, makeKeyValueDataset, type KeyValueDataset } from './key
  * 2. one awaited set at a time, each fsync'd before it is acknowledged.
  * 3. 20,000 concurrent sets, fired at once, then all awaited.
  * 4. random gets of every loaded key in one shuffled order, after the load,
- *    on the same handle that loaded them; again after `forceMerge(1)`; and
- *    reopened in 'file' mode.
+ *    on the same handle that loaded them: right after `flush()` (the default
+ *    policy is then merging the load's segments, on the other core), and
+ *    again once that automatic merge is done; and reopened in 'file' mode.
  * 5. latency of each awaited set in a stream of sets, while the index
  *    flushes every second (the default), with flushes held off, and while
  *    a merge of the loaded keys runs (flushes held off).
@@ -45,7 +46,8 @@ const NO_FLUSH: IndexOptions = { refreshIntervalMs: 2 ** 31 - 1, memtableBytes: 
 const count = (n: number): string => n.toLocaleString('en-US');
 const WORKLOAD = {
   load: `load ${count(KEYS)} random keys (${KEY_BYTES} B, ${VALUE_BYTES} B values), awaited batches of ${count(BATCH)}`,
-  segments: 'segments silt holds after the load (automatic merges may run meanwhile)',
+  segments: 'segments silt holds right after the load',
+  settled: 'segments silt holds once its automatic merges are done',
   get: `random get of the ${count(KEYS)} loaded keys`,
   fsyncSets: `${count(FSYNC_SETS)} awaited sets, one at a time, fsync'd`,
   concurrentSets: `${count(CONCURRENT_SETS)} concurrent sets (fire all, await all)`,
@@ -69,9 +71,9 @@ const ENGINE = {
   siltMsetOnly: 'silt mset, before flush()',
   classic: 'classic-level batch()',
   lmdbLoad: 'lmdb-js transaction + putSync',
-  siltMemory: 'silt (memory)',
-  siltFile: `silt (file, ${FILE_CACHE_BYTES / 1024 / 1024} MiB cache/segment, 1 segment)`,
-  siltMerged: 'silt (memory, after forceMerge(1))',
+  siltMemory: 'silt (memory, right after flush(), the automatic merge running)',
+  siltFile: `silt (file, ${FILE_CACHE_BYTES / 1024 / 1024} MiB cache/segment, after the merge)`,
+  siltMerged: 'silt (memory, once the automatic merge is done)',
   lmdbGet: 'lmdb-js get',
   siltSet: 'silt set',
   siltSetFsyncMode: 'silt set (fsync mode)',
@@ -105,6 +107,11 @@ async function withLmdb<T>(directory: string, body: (db: LmdbDatabase<string, st
   }
 }
 
+/** Waits until no merge runs: the steady state the default policy reaches on its own. */
+async function mergesSettled(index: Index): Promise<void> {
+  while (index.stats().merges.running > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 /** One untimed pass over every key (JIT, first-touch faults, silt's first-use block checks), then one timed pass. */
 async function warmGets(data: KeyValueDataset, get: (key: string) => string | Uint8Array | undefined): Promise<number> {
   const pass = checkedGetPass(data, get);
@@ -120,6 +127,7 @@ interface SiltLoadRound {
   readonly segments: number;
   readonly getRate: number;
   readonly mergedGetRate: number;
+  readonly settledSegments: number;
   readonly fileGetRate: number;
 }
 
@@ -136,7 +144,8 @@ async function siltLoad(context: BenchContext, data: KeyValueDataset): Promise<S
       msetOnlyRate: KEYS / (written - start),
       segments: index.stats().segments.length,
       getRate: await warmGets(data, (key) => index.get(key)),
-      mergedGetRate: await index.forceMerge(1).then(() => warmGets(data, (key) => index.get(key))),
+      mergedGetRate: await mergesSettled(index).then(() => warmGets(data, (key) => index.get(key))),
+      settledSegments: index.stats().segments.length,
     };
   });
   const fileGetRate = await withIndex(directory, { accessMode: 'file', cacheBytes: FILE_CACHE_BYTES }, (index) =>
@@ -178,7 +187,7 @@ async function loadAndGetRows(context: BenchContext, data: KeyValueDataset): Pro
   const runs = await interleavedRounds(context.rounds, {
     silt: async () => {
       const round = await siltLoad(context, data);
-      context.log(`silt load: ${round.segments} segments`);
+      context.log(`silt load: ${round.segments} segments after flush(), ${round.settledSegments} once merges settled`);
       return round;
     },
     classic: () => classicLoad(context, levelBatches),
@@ -194,6 +203,7 @@ async function loadAndGetRows(context: BenchContext, data: KeyValueDataset): Pro
     { workload: load, engine: ENGINE.siltMsetOnly, durability: DURABILITY.siltWrite, runs: silt.map((r) => r.msetOnlyRate), ...keysPerSecond, partial: true },
     { workload: load, engine: ENGINE.lmdbLoad, durability: DURABILITY.lmdbLoad, runs: lmdb.map((r) => r.rate), ...keysPerSecond },
     { workload: WORKLOAD.segments, engine: 'silt', durability: DURABILITY.read, unit: 'segments', runs: silt.map((r) => r.segments), lowerIsBetter: true },
+    { workload: WORKLOAD.settled, engine: 'silt', durability: DURABILITY.read, unit: 'segments', runs: silt.map((r) => r.settledSegments), lowerIsBetter: true },
     { workload: WORKLOAD.get, engine: ENGINE.lmdbGet, durability: DURABILITY.read, unit: 'gets/s', runs: lmdb.map((r) => r.getRate) },
     { workload: WORKLOAD.get, engine: ENGINE.siltMemory, durability: DURABILITY.read, runs: silt.map((r) => r.getRate), ...getsPerSecond },
     { workload: WORKLOAD.get, engine: ENGINE.siltMerged, durability: DURABILITY.read, runs: silt.map((r) => r.mergedGetRate), ...getsPerSecond },

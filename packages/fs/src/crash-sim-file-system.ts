@@ -116,6 +116,11 @@ class CrashSimFileHandle implements FileHandle {
     await this.syncData();
   }
 
+  datasyncNow(): void {
+    this.checkAlive();
+    this.markDurable(this.inner.size(), this.state?.overwrites.length ?? 0);
+  }
+
   close(): void {
     this.inner.close();
   }
@@ -127,9 +132,14 @@ class CrashSimFileHandle implements FileHandle {
     const overwritesAtCall = this.state?.overwrites.length ?? 0;
     await SIMULATED_SYNC_LATENCY();
     this.checkAlive();
+    this.markDurable(lengthAtCall, overwritesAtCall);
+  }
+
+  /** The first `length` bytes and the first `overwrites` overwrites are now on the simulated disk. */
+  private markDurable(length: number, overwrites: number): void {
     if (this.state === undefined) return;
-    this.state.durableLength = lengthAtCall;
-    this.state.overwrites.splice(0, overwritesAtCall);
+    this.state.durableLength = length;
+    this.state.overwrites.splice(0, overwrites);
   }
 
   private writableState(): FileState {

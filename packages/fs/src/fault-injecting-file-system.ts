@@ -85,6 +85,11 @@ class FaultInjectingFileHandle implements FileHandle {
     await this.inner.datasync();
   }
 
+  datasyncNow(): void {
+    this.owner.check('datasync', this.path);
+    this.inner.datasyncNow();
+  }
+
   close(): void {
     this.inner.close();
   }

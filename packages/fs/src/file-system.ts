@@ -40,6 +40,13 @@ export interface FileHandle {
   sync(): Promise<void>;
   /** fdatasync: data (and the size) on stable storage. */
   datasync(): Promise<void>;
+  /**
+   * fdatasync on the calling thread, blocking it until done. For a writer
+   * whose callers await each durable write (as SQLite does): on a busy or
+   * virtual machine the thread-pool round trip of `datasync` can cost as
+   * much as the fdatasync itself.
+   */
+  datasyncNow(): void;
   close(): void;
 }
 

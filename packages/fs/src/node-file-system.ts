@@ -52,6 +52,10 @@ class NodeFileHandle implements FileHandle {
     return fdatasyncAsync(this.fd);
   }
 
+  datasyncNow(): void {
+    fs.fdatasyncSync(this.fd);
+  }
+
   close(): void {
     if (this.fd < 0) return;
     const fd = this.fd;

@@ -382,7 +382,7 @@ function maxEncodedLength(data: Key | undefined, what: 'key' | 'value', entryInd
 }
 
 /** Below this many bytes a plain loop copies faster than `TypedArray#set`'s native call. */
-const COPY_LOOP_LIMIT = 64;
+const COPY_LOOP_LIMIT = 256;
 
 function writeBytes(target: Buffer, at: number, data: Key): number {
   if (typeof data === 'string') return target.write(data, at, 'utf8');

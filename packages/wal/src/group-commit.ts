@@ -182,7 +182,7 @@ export class GroupCommitter {
       if (group.rotateFirst) await this.writer.rotate();
       this.writer.write(group.jobs.map((job) => job.bytes), group.bytes, last.lastSeq);
       this.groupCommits++;
-      if (this.durability === 'fsync') await this.writer.datasync();
+      if (this.durability === 'fsync') this.writer.datasyncNow();
     } catch (error) {
       const failure = this.fail(error);
       for (const job of group.jobs) job.settle?.reject(failure);

@@ -34,6 +34,7 @@ export class PowerCutFileSystem implements FileSystem {
       truncate: (length) => (check(), inner.truncate(length)),
       sync: async () => (check(), inner.sync()),
       datasync: async () => (check(), inner.datasync()),
+      datasyncNow: () => (check(), inner.datasyncNow()),
       close: () => inner.close(),
     };
   }
