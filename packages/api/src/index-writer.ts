@@ -334,6 +334,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   private installFlushed(table: Memtable, generation: Generation, event: FlushEvent): Promise<void> {
     return this.install(generation, () => {
       this.sealed.splice(this.sealed.indexOf(table), 1);
+      this.rebuildView(); // without the table, so its memory goes
       this.emit('flush', event);
       this.scheduleMerges();
     });
@@ -342,7 +343,10 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   private installMerged(generation: Generation, event: MergeEvent): Promise<void> {
     return this.install(generation, async () => {
       this.emit('merge', event);
-      await collectSegments(this.parts.options.fs, this.parts.manifest, (id) => this.parts.layout.segmentPath(id));
+      // A file that cannot be deleted stays listed and is tried again after the next merge: not fatal.
+      await collectSegments(this.parts.options.fs, this.parts.manifest, (id) => this.parts.layout.segmentPath(id)).catch((error: unknown) => {
+        if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new Error(String(error)));
+      });
     });
   }
 
