@@ -59,9 +59,12 @@ export class SegmentWorkerPool {
     this.fs = options.inProcessFs ?? nodeFileSystem;
     if (options.inProcessFs === undefined) {
       // idleTimeout keeps the thread warm between flushes (one a second by default).
-      this.flushPool = new Piscina({ filename: WORKER_URL, minThreads: 1, maxThreads: 1, idleTimeout: 60_000 });
+      // `name` is the task a thread preloads at start. Left at piscina's 'default', which this module
+      // does not export, the preload falls back to import() while the first task's require() of the
+      // same ESM module runs: Node 20's require(esm) then aborts the process (IsGraphAsync fatal error).
+      this.flushPool = new Piscina({ filename: WORKER_URL, name: 'flush', minThreads: 1, maxThreads: 1, idleTimeout: 60_000 });
       // Merge threads start on demand: an index that never merges pays nothing for them.
-      this.mergePool = new Piscina({ filename: WORKER_URL, minThreads: 0, maxThreads: mergeThreads, idleTimeout: 60_000 });
+      this.mergePool = new Piscina({ filename: WORKER_URL, name: 'merge', minThreads: 0, maxThreads: mergeThreads, idleTimeout: 60_000 });
     }
   }
 
