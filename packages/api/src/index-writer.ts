@@ -9,10 +9,16 @@ import { IndexLayout } from './index-layout.js';
 import { Memtable } from './memtable.js';
 import { Flusher, type FlushEvent } from './flusher.js';
 import { removeOrphanSegments, replayLog } from './recovery.js';
+import { PendingRecord } from './pending-record.js';
 import { prepareBatch, prepareDelete, preparePut, type PreparedOperation } from './write-batch.js';
 import type { IndexStats } from './index-stats.js';
 import { SegmentIds } from './segment-ids.js';
 import { MergeScheduler, type MergeEvent, type MergeFailedError } from './merge-scheduler.js';
+
+/** Single writes with values up to this size join the turn's pending record; larger ones get a record of their own. */
+const COALESCED_VALUE_BYTES = 64 * 1024;
+/** A pending record this large goes to the log at once: well below the log's 16 MiB record limit. */
+const PENDING_RECORD_BYTES = 1024 * 1024;
 
 /** Sealed memtables allowed to wait for a flush before writes are held back. */
 const MAX_SEALED_MEMTABLES = 2;
@@ -59,6 +65,9 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   private failure: WriterFailedError | undefined;
   private closing: Promise<void> | undefined;
   private stalledWrites = 0;
+  /** Single-key writes of this turn, not yet handed to the log. */
+  private pending: PendingRecord | undefined;
+  private pendingAcknowledged: Promise<void> = Promise.resolve();
   private backpressuredWrites = 0;
   /** The stack generation a `backpressure` event was last raised for. */
   private backpressureEpisode = -1;
@@ -272,19 +281,60 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     } catch (error) {
       return Promise.reject(error);
     }
+    const single = operations.length === 1 ? operations[0]! : undefined;
+    if (single !== undefined && single.valueBytes <= COALESCED_VALUE_BYTES) return this.writeInPendingRecord(single);
+    // A batch is a record of its own, after every single write made before it.
+    this.appendPendingRecord();
     const { wal } = this.parts;
     const before = wal.lastSequence;
     const durable = wal.append(operations);
-    const acknowledged = durable.then(
-      () => undefined,
-      (error: unknown) => {
-        // Bad input changed nothing; anything else means the log can no longer be trusted.
-        throw error instanceof ValidationError ? error : this.fail(error);
-      },
-    );
+    const acknowledged = this.acknowledgement(durable);
     if (wal.lastSequence === before) return acknowledged; // refused by the log: nothing was written
     for (let i = 0; i < operations.length; i++) this.active.apply(before + 1 + i, operations[i]!);
     this.active.lastAppend = durable;
+    return this.afterApply(acknowledged);
+  }
+
+  /**
+   * A single-key write joins this turn's pending record (see PendingRecord):
+   * in the memtable now, under the sequence number the record's append will
+   * give it (only this writer appends, and records go out in order).
+   */
+  private writeInPendingRecord(operation: PreparedOperation): Promise<void> {
+    let record = this.pending;
+    if (record === undefined) {
+      record = new PendingRecord();
+      this.pending = record;
+      this.pendingAcknowledged = this.acknowledgement(record.appended);
+      queueMicrotask(() => this.appendPendingRecord());
+    }
+    const acknowledged = this.pendingAcknowledged;
+    record.add(operation);
+    this.active.apply(this.parts.wal.lastSequence + record.operations.length, operation);
+    this.active.lastAppend = record.appended;
+    if (record.bytes >= PENDING_RECORD_BYTES) this.appendPendingRecord();
+    return this.afterApply(acknowledged);
+  }
+
+  private appendPendingRecord(): void {
+    const record = this.pending;
+    if (record === undefined) return;
+    this.pending = undefined;
+    record.follow(this.parts.wal.append(record.operations));
+  }
+
+  /** The caller's promise: bad input changed nothing; any other failure means the log can no longer be trusted. */
+  private acknowledgement(durable: Promise<unknown>): Promise<void> {
+    return durable.then(
+      () => undefined,
+      (error: unknown) => {
+        throw error instanceof ValidationError ? error : this.fail(error);
+      },
+    );
+  }
+
+  /** What every applied write goes through: an early seal, then backpressure. */
+  private afterApply(acknowledged: Promise<void>): Promise<void> {
     if (this.active.bytes >= this.parts.options.memtableBytes) this.sealActive();
     if (this.stack.segmentCount > this.parts.options.mergePolicy.segmentCap) return this.holdForMerges(acknowledged);
     if (this.sealed.length <= MAX_SEALED_MEMTABLES) return acknowledged;
@@ -311,6 +361,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   }
 
   private sealActive(): void {
+    this.appendPendingRecord(); // the sealed table's whole range goes to the log now, not at the end of the turn
     if (this.active.size === 0 || this.failure !== undefined) return;
     const table = this.active;
     this.active = new Memtable();
