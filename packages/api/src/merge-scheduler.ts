@@ -94,8 +94,9 @@ export class MergeScheduler {
     if (!this.host.mayStart()) return;
     const free = this.host.mergeThreads - this.running.size;
     if (free <= 0) return;
-    const runs = pickMerges(this.liveSummaries(), this.unavailable(), this.host.policy);
-    for (const run of runs.slice(0, free)) this.start(run);
+    const live = this.liveSegments();
+    const runs = pickMerges(live, this.unavailable(), this.host.policy);
+    for (const run of runs.slice(0, free)) this.start(run, live);
   }
 
   /**
@@ -108,10 +109,10 @@ export class MergeScheduler {
     for (;;) {
       if (!this.host.mayStart()) return;
       if (this.failures > failuresBefore) throw this.lastFailure!;
-      const live = this.liveSummaries();
+      const live = this.liveSegments();
       if (live.length <= maxSegments && this.running.size === 0) return;
       const runs = planForceMerge(live, this.busy, maxSegments, this.host.policy);
-      for (const run of runs) this.start(run);
+      for (const run of runs) this.start(run, live);
       if (this.running.size === 0) return; // nothing left to merge: the count cannot go lower
       await this.nextCompletion();
     }
@@ -134,11 +135,13 @@ export class MergeScheduler {
     await this.idle();
   }
 
-  private start(run: MergeRun): void {
+  /** `live` is the list the policy picked `run` from: its records are the run's inputs. */
+  private start(run: MergeRun, live: readonly SegmentRecord[]): void {
+    const segments = run.segmentIds.map((id) => live.find((segment) => segment.id === id)!);
     const controller = new AbortController();
     for (const id of run.segmentIds) this.busy.add(id);
     let tracked: RunningMerge | undefined;
-    const done = this.runOne(run, controller.signal)
+    const done = this.runOne(run, segments, controller.signal)
       .catch((error: unknown) => this.host.commitFailed(error))
       .finally(() => {
         for (const id of run.segmentIds) this.busy.delete(id);
@@ -152,9 +155,8 @@ export class MergeScheduler {
     this.running.add(tracked);
   }
 
-  private async runOne(run: MergeRun, signal: AbortSignal): Promise<void> {
+  private async runOne(run: MergeRun, segments: readonly SegmentRecord[], signal: AbortSignal): Promise<void> {
     const { manifest, layout, pool } = this.host;
-    const segments = this.segmentsOf(run);
     const outputId = this.host.segmentIds.take();
     let result: MergeResult;
     try {
@@ -197,13 +199,8 @@ export class MergeScheduler {
     });
   }
 
-  private liveSummaries(): SegmentRecord[] {
-    return [...this.host.manifest.current().segments];
-  }
-
-  private segmentsOf(run: MergeRun): SegmentRecord[] {
-    const byId = new Map(this.liveSummaries().map((segment) => [segment.id, segment]));
-    return run.segmentIds.map((id) => byId.get(id)!);
+  private liveSegments(): readonly SegmentRecord[] {
+    return this.host.manifest.current().segments;
   }
 
   /** Busy segments, and those waiting out a retry delay. */
