@@ -4,6 +4,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClosedError, FaultInjectingFileSystem, nodeFileSystem, ValidationError, WriterFailedError } from '@silt/fs';
 import { LockError } from '@silt/segments';
+import { readLogRange } from '@silt/wal';
 import { Index } from './index-writer.js';
 import type { FlushEvent } from './flusher.js';
 import { tempIndexDir } from './test-support/temp-index.js';
@@ -257,4 +258,26 @@ test('writes are acknowledged while a flush is still running', async () => {
   assert.equal(index.get('during'), 'the flush');
   await flushing;
   assert.equal(index.get('key49999'), 'x'.repeat(40));
+});
+
+test("single writes of one turn share one log record, which goes out before a batch made after them", async () => {
+  const dir = tempIndexDir('pending-record');
+  const index = await Index.open(dir, { refreshIntervalMs: 2 ** 31 - 1 });
+  const writes: Array<Promise<void>> = [];
+  for (let i = 0; i < 200; i++) writes.push(index.set(`k${i}`, `v${i}`));
+  writes.push(index.delete('k7'));
+  writes.push(index.mset([['k3', 'from the batch'], ['k4', 'also']]));
+  assert.equal(index.get('k3'), 'from the batch', 'read-your-writes, in call order');
+  await Promise.all(writes);
+  const records = readLogRange(nodeFileSystem, join(dir, 'wal'), 1, 203);
+  assert.deepEqual(
+    records.map((record) => record.entries.length),
+    [201, 2],
+    'the 201 single writes in one record, then the batch in its own',
+  );
+  await index.close();
+  await using reopened = await Index.open(dir);
+  assert.equal(reopened.get('k3'), 'from the batch');
+  assert.equal(reopened.get('k7'), undefined);
+  assert.equal(reopened.get('k199'), 'v199');
 });
