@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MergedView } from './merged-view.js';
+import { mergeSources } from './merged-iterator.js';
 import { ArraySource, put, tombstone } from './test-support/array-source.js';
 import type { SourceEntry } from './entry-source.js';
 import { codePoints } from './edit-distance.js';
@@ -23,7 +24,7 @@ test('a newer source shadows an older one, and a newer tombstone hides the key',
   assert.equal(v.get(encode('c'))!.value, 'old');
   assert.equal(v.get(encode('zz')), undefined);
   assert.deepEqual(keysOf(v.range()), ['a', 'c']);
-  assert.deepEqual(keysOf(v.entries()), ['a', 'b', 'c']);
+  assert.deepEqual(keysOf(mergeSources(v.sources, {})), ['a', 'b', 'c'], 'the merge itself keeps the tombstone');
 });
 
 test('range honours bounds, prefix, reverse and limit together', () => {
@@ -105,5 +106,22 @@ test('every read equals a newest-wins model over random stacks of sources', () =
       assert.deepEqual(near, best < 0 ? [] : keys.filter((k) => lcp(k) >= best));
     }),
     { numRuns: 400 },
+  );
+});
+
+test('a limit counts live merged entries: a newer tombstone does not use up an older source', () => {
+  const merged = view([tombstone('a'), tombstone('ac')], [put('a', '1'), put('ab', '2'), put('ac', '3'), put('b', '4')]);
+  assert.deepEqual(
+    [...merged.range({ limit: 1 })].map((entry) => text(entry.key)),
+    ['ab'],
+  );
+  assert.deepEqual(
+    [...merged.range({ limit: 2, reverse: true })].map((entry) => text(entry.key)),
+    ['b', 'ab'],
+  );
+  assert.deepEqual(
+    merged.near(encode('ad'), { limit: 5 }).map((entry) => text(entry.key)),
+    ['ab'],
+    'near finds the live neighbour behind a deleted one',
   );
 });

@@ -51,19 +51,15 @@ export class MergedView {
 
   /** Live entries in key order (or reverse), tombstones resolved and skipped. */
   *range(range: ByteRange = {}): Generator<SourceEntry, void, undefined> {
-    const limit = range.limit ?? Infinity;
+    const { limit = Infinity, ...bounds } = range;
     if (limit <= 0) return;
     let yielded = 0;
-    for (const entry of mergeSources(this.sources, range)) {
+    // The limit counts live merged entries: a source must not stop early on entries a newer one shadows.
+    for (const entry of mergeSources(this.sources, bounds)) {
       if (entry.kind === 'tombstone') continue;
       yield entry;
       if (++yielded >= limit) return;
     }
-  }
-
-  /** Entries, tombstones included, as a merge writes them out. */
-  entries(range: ByteRange = {}): Generator<SourceEntry, void, undefined> {
-    return mergeSources(this.sources, range);
   }
 
   /**

@@ -207,7 +207,7 @@ test("'fsync' mode: an acknowledged batch is on stable storage, and a burst of a
   });
 });
 
-test("'fsync' mode: appends made while an fdatasync is in flight go out together in the next group", async () => {
+test("'fsync' mode: appends made in a later turn form the next group", async () => {
   await withLog({ durability: 'fsync' }, async (wal) => {
     const first = appendNext(wal, 1);
     await new Promise((resolve) => setImmediate(resolve)); // the first group is now being written and synced

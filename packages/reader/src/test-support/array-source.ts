@@ -20,13 +20,14 @@ export class ArraySource implements EntrySource {
   }
 
   entries(range: SourceRange): Iterator<SourceEntry> {
-    const { lower, upper, reverse } = toScanRange(range);
+    // `limit` is honoured as a segment honours it, so tests see what a real stack of sources does.
+    const { lower, upper, reverse, limit } = toScanRange(range);
     const above = (key: Uint8Array, bound: Bound | undefined): boolean =>
       bound === undefined || compareKeys(key, bound.key) > (bound.inclusive ? -1 : 0);
     const below = (key: Uint8Array, bound: Bound | undefined): boolean =>
       bound === undefined || compareKeys(key, bound.key) < (bound.inclusive ? 1 : 0);
     const inside = this.sorted.filter((entry) => above(entry.key, lower) && below(entry.key, upper));
-    return (reverse ? inside.reverse() : inside)[Symbol.iterator]();
+    return (reverse ? inside.reverse() : inside).slice(0, limit)[Symbol.iterator]();
   }
 }
 
