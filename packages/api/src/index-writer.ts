@@ -67,7 +67,6 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   private stalledWrites = 0;
   /** Single-key writes of this turn, not yet handed to the log. */
   private pending: PendingRecord | undefined;
-  private pendingAcknowledged: Promise<void> = Promise.resolve();
   private backpressuredWrites = 0;
   /** The stack generation a `backpressure` event was last raised for. */
   private backpressureEpisode = -1;
@@ -303,12 +302,11 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   private writeInPendingRecord(operation: PreparedOperation): Promise<void> {
     let record = this.pending;
     if (record === undefined) {
-      record = new PendingRecord();
+      record = new PendingRecord((appended) => this.acknowledgement(appended));
       this.pending = record;
-      this.pendingAcknowledged = this.acknowledgement(record.appended);
       queueMicrotask(() => this.appendPendingRecord());
     }
-    const acknowledged = this.pendingAcknowledged;
+    const { acknowledged } = record;
     record.add(operation);
     this.active.apply(this.parts.wal.lastSequence + record.operations.length, operation);
     this.active.lastAppend = record.appended;
@@ -396,7 +394,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       this.emit('merge', event);
       // A file that cannot be deleted stays listed and is tried again after the next merge: not fatal.
       await collectSegments(this.parts.options.fs, this.parts.manifest, (id) => this.parts.layout.segmentPath(id)).catch((error: unknown) => {
-        if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new Error(String(error)));
+        this.emitError(error instanceof Error ? error : new Error(String(error)));
       });
     });
   }
@@ -426,7 +424,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
 
   /** A merge that failed changed nothing and is retried; the writer goes on, so this is not `fail`. */
   private reportMergeFailure(error: MergeFailedError): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    this.emitError(error);
   }
 
   private rebuildView(): void {
@@ -437,9 +435,14 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   private fail(error: unknown): Error {
     if (this.failure === undefined) {
       this.failure = new WriterFailedError('the index', error);
-      if (this.listenerCount('error') > 0) this.emit('error', this.failure);
+      this.emitError(this.failure);
     }
     return error instanceof Error ? error : this.failure;
+  }
+
+  /** Background failures are reported only to listeners: an `error` event nobody handles would throw. */
+  private emitError(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
   private checkOpen(): void {

@@ -14,12 +14,16 @@ export class PendingRecord {
   bytes = 0;
   /** Settles as the log's append of this record does. */
   readonly appended: Promise<unknown>;
+  /** What every write in the record returns to its caller. */
+  readonly acknowledged: Promise<void>;
   private settle!: { resolve(value: unknown): void; reject(error: unknown): void };
 
-  constructor() {
+  /** `acknowledge` turns the append into the callers' promise (the writer maps its errors). */
+  constructor(acknowledge: (appended: Promise<unknown>) => Promise<void>) {
     this.appended = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
-    // A failure reaches the writers through `appended`'s derived promises; this one must not count as unhandled.
+    // A failure reaches the writers through `acknowledged`; this one must not count as unhandled.
     this.appended.catch(() => undefined);
+    this.acknowledged = acknowledge(this.appended);
   }
 
   add(operation: PreparedOperation): void {

@@ -33,7 +33,7 @@ interface RunningMerge {
   settled: Promise<unknown>;
 }
 
-const WORKER_URL = new URL('./segment-worker.js', import.meta.url).href;
+const WORKER_URL = new URL('./segment-worker-entry.cjs', import.meta.url).href;
 
 export function defaultMergeThreads(): number {
   return Math.max(1, Math.floor(availableParallelism() / 2));
@@ -59,9 +59,8 @@ export class SegmentWorkerPool {
     this.fs = options.inProcessFs ?? nodeFileSystem;
     if (options.inProcessFs === undefined) {
       // idleTimeout keeps the thread warm between flushes (one a second by default).
-      // `name` is the task a thread preloads at start. Left at piscina's 'default', which this module
-      // does not export, the preload falls back to import() while the first task's require() of the
-      // same ESM module runs: Node 20's require(esm) then aborts the process (IsGraphAsync fatal error).
+      // `name` is the task a thread preloads at start (piscina's 'default' is not exported). The file
+      // is a CommonJS entry: see segment-worker-entry.cts for why piscina must not require() our ESM.
       this.flushPool = new Piscina({ filename: WORKER_URL, name: 'flush', minThreads: 1, maxThreads: 1, idleTimeout: 60_000 });
       // Merge threads start on demand: an index that never merges pays nothing for them.
       this.mergePool = new Piscina({ filename: WORKER_URL, name: 'merge', minThreads: 0, maxThreads: mergeThreads, idleTimeout: 60_000 });
