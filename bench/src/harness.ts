@@ -22,8 +22,6 @@ export interface BenchRow {
   /** The engine on the same workload to divide by; omitted for the reference row itself. */
   readonly ratioTo?: string;
   readonly lowerIsBetter?: boolean;
-  /** A part of the work the others time whole (silt's load before its flush): shown, never picked for the summary. */
-  readonly partial?: boolean;
 }
 
 export interface BenchSuite {

@@ -29,7 +29,7 @@ export function summarize(rows: readonly BenchRow[]): SummaryRow[] {
         const better = lowerIsBetter ? median(row.runs) < median(winner.runs) : median(row.runs) > median(winner.runs);
         return better ? row : winner;
       }, undefined);
-    const silt = best(group.filter((row) => isSilt(row) && row.partial !== true));
+    const silt = best(group.filter(isSilt));
     const peer = best(group.filter((row) => !isSilt(row) && !row.engine.startsWith('read ') && !row.engine.startsWith('raw ')));
     if (silt === undefined || peer === undefined) continue;
     const ratio = lowerIsBetter ? median(peer.runs) / median(silt.runs) : median(silt.runs) / median(peer.runs);

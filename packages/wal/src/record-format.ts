@@ -181,7 +181,7 @@ export function probeRecord(bytes: Uint8Array, view: DataView, offset: number): 
   if (problem !== undefined) return { kind: 'malformed', reason: problem };
   const entriesProblem = walkEntries(bytes, view, offset + RECORD_HEADER_BYTES, offset + length, count, undefined);
   if (entriesProblem !== undefined) return { kind: 'malformed', reason: entriesProblem };
-  return { kind: 'valid', record: new VerifiedRecord(bytes, firstSeq, firstSeq + count - 1, offset, length, syncedOffset) };
+  return { kind: 'valid', record: new VerifiedRecord(bytes, view, firstSeq, firstSeq + count - 1, offset, length, syncedOffset) };
 }
 
 class VerifiedRecord implements DecodedRecord {
@@ -189,6 +189,8 @@ class VerifiedRecord implements DecodedRecord {
 
   constructor(
     private readonly bytes: Uint8Array,
+    /** The file's DataView, shared by every record of it. */
+    private readonly view: DataView,
     readonly firstSeq: number,
     readonly lastSeq: number,
     readonly offset: number,
@@ -214,7 +216,7 @@ class VerifiedRecord implements DecodedRecord {
 
   visit(visitor: LogEntryVisitor): void {
     const from = this.offset + RECORD_HEADER_BYTES;
-    walkEntries(this.bytes, viewOf(this.bytes), from, this.offset + this.length, this.lastSeq - this.firstSeq + 1, visitor);
+    walkEntries(this.bytes, this.view, from, this.offset + this.length, this.lastSeq - this.firstSeq + 1, visitor);
   }
 }
 
