@@ -118,7 +118,8 @@ export class GroupCommitter {
   }
 
   /**
-   * Writes and syncs everything queued (in every mode), then waits until the
+   * Writes and syncs everything queued (in every mode) and trims the
+   * newest file to its records, then waits until the
    * pump has stopped so the file can be closed under nobody. Rejects if the
    * log failed, now or before.
    */
@@ -126,7 +127,7 @@ export class GroupCommitter {
     clearInterval(this.timer);
     let outcome: unknown;
     try {
-      await this.exclusive(() => this.writer.datasync());
+      await this.exclusive(() => this.writer.finish());
     } catch (error) {
       outcome = error;
     }

@@ -87,12 +87,31 @@ test('records running into the next file sequence range are corruption', () => {
   assert.ok(parsed.records.length < records.length);
 });
 
-test('a zero-filled tail (a preallocated or zeroed sector) is a torn tail', () => {
+test("zeros after the newest file's records (written ahead in 'fsync' mode) are its clean end", () => {
   const { bytes, records } = logImage(1, COUNTS, syncedBeforeEach);
   const padded = new Uint8Array(bytes.length + 4096);
   padded.set(bytes);
   const parsed = parse(padded, true);
-  assert.equal(parsed.end.kind, 'torn');
+  assert.equal(parsed.end.kind, 'clean');
   assert.equal(parsed.records.length, records.length);
   assert.equal(parsed.validLength, bytes.length);
+});
+
+test('zeros after the records of a file that is not the newest are corruption (it was trimmed and synced before the next file)', () => {
+  const { bytes, records } = logImage(1, COUNTS, syncedBeforeEach);
+  const padded = new Uint8Array(bytes.length + 4096);
+  padded.set(bytes);
+  const parsed = parse(padded, false);
+  assert.equal(parsed.end.kind, 'corrupt');
+  assert.equal(parsed.records.length, records.length);
+});
+
+test('a torn record before the zeros written ahead is still a torn tail', () => {
+  const { bytes, records } = logImage(1, COUNTS, syncedBeforeEach);
+  const last = records.at(-1)!;
+  const padded = new Uint8Array(bytes.length + 4096);
+  padded.set(bytes.subarray(0, last.offset + 20));
+  const parsed = parse(padded, true);
+  assert.equal(parsed.end.kind, 'torn');
+  assert.equal(parsed.validLength, last.offset);
 });

@@ -43,7 +43,11 @@ export type LogEnd =
 export interface ParsedLogFile {
   /** Every record before the end, in order. */
   readonly records: DecodedRecord[];
-  /** Bytes taken by those records: where a torn tail is cut or a damaged file is truncated to keep its valid prefix. */
+  /**
+   * Bytes taken by those records: where a torn tail is cut or a damaged file
+   * is truncated to keep its valid prefix. A clean newest file may hold
+   * zeros past it, written ahead of the records.
+   */
   readonly validLength: number;
   readonly end: LogEnd;
 }
@@ -73,10 +77,17 @@ export function parseLogFile(bytes: Uint8Array, options: ParseOptions): ParsedLo
       case 'malformed':
         return corrupt(`record checksum verifies but its contents do not: ${probe.reason}`);
       case 'invalid':
+        // Zeros written ahead of the records ('fsync' mode) end the newest file.
+        if (options.isLast && isZeroFrom(bytes, offset)) return stop({ kind: 'clean' });
         return stop(classifyBadRecord(bytes, view, offset, probe.reason, options));
     }
   }
   return stop({ kind: 'clean' });
+}
+
+function isZeroFrom(bytes: Uint8Array, offset: number): boolean {
+  for (let i = offset; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 function sequenceProblem(record: DecodedRecord, expected: number, limit: number | undefined): string | undefined {

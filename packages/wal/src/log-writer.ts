@@ -5,6 +5,22 @@ import { sealRecord } from './record-format.js';
 import { removeFiles, syncFile } from './durable-files.js';
 
 /**
+ * How far ahead of its records the newest file is filled with zeros when
+ * preallocation is on ('fsync' mode). An fdatasync of a file that grew must
+ * also commit its new size, a journal commit on ext4 and xfs; over bytes
+ * already written it writes the data only. Measured here with a raw loop of
+ * 1,500 small appends, each fdatasynced: 3,970/s growing, 4,893/s over
+ * preallocated zeros (+23 %). One step of zeros costs one extra write per MiB.
+ */
+export const PREALLOCATION_STEP_BYTES = 1024 * 1024;
+let zeros: Buffer | undefined;
+
+function zeroBytes(length: number): Buffer {
+  zeros ??= Buffer.alloc(PREALLOCATION_STEP_BYTES);
+  return zeros.subarray(0, length);
+}
+
+/**
  * Owns the newest log file: appends sealed records to it, fdatasyncs it,
  * starts the next file, and deletes old files. Callers serialize writes and
  * rotations (the group committer does); `datasync` may run beside writes,
@@ -19,11 +35,15 @@ export class LogWriter {
   nextSequence: number;
   syncs = 0;
   private syncing: Promise<void> | undefined;
+  /** Size of the newest file on disk; past `offset` it holds zeros written ahead (see PREALLOCATION_STEP_BYTES). */
+  private allocated: number;
 
   private constructor(
     private readonly fs: FileSystem,
     private readonly directory: string,
     private readonly maxFileBytes: number,
+    /** Whether the newest file is filled with zeros ahead of its records. */
+    private readonly preallocate: boolean,
     /** Every log file, oldest first; the last one is being appended to. */
     readonly files: LogFileInfo[],
     private handle: FileHandle,
@@ -31,6 +51,7 @@ export class LogWriter {
   ) {
     this.offset = this.current.bytes;
     this.syncedOffset = this.offset;
+    this.allocated = this.offset;
     this.nextSequence = nextSequence;
   }
 
@@ -38,9 +59,10 @@ export class LogWriter {
    * Continues the newest recovered file, or starts a new one when the log is
    * empty or `floor` jumps past it. Before anything is acknowledged the kept
    * file and the directory are synced: a crashed predecessor in 'write' mode
-   * may have left them in the page cache only.
+   * may have left them in the page cache only. Recovery has cut the file to
+   * its records, so nothing lies past them.
    */
-  static async open(fs: FileSystem, directory: string, files: LogFileInfo[], floor: number, maxFileBytes: number): Promise<LogWriter> {
+  static async open(fs: FileSystem, directory: string, files: LogFileInfo[], floor: number, maxFileBytes: number, preallocate: boolean): Promise<LogWriter> {
     const newest = files.at(-1);
     const continuing = newest === undefined ? floor : newest.lastSequence === undefined ? newest.firstSequence : newest.lastSequence + 1;
     const next = Math.max(continuing, floor);
@@ -59,7 +81,7 @@ export class LogWriter {
       handle.close();
       throw error;
     }
-    return new LogWriter(fs, directory, maxFileBytes, files, handle, next);
+    return new LogWriter(fs, directory, maxFileBytes, preallocate, files, handle, next);
   }
 
   private get current(): LogFileInfo {
@@ -95,10 +117,39 @@ export class LogWriter {
     }
     const { handle, offset } = this;
     attempt('write', handle.path, () => handle.write(buffer, offset));
+    this.allocateAhead(offset + totalBytes);
     this.offset += totalBytes;
     this.current.bytes = this.offset;
     this.current.lastSequence = lastSequence;
     this.nextSequence = lastSequence + 1;
+  }
+
+  /**
+   * Writes zeros past `end` up to one step ahead (never past maxFileBytes)
+   * once the records reach the zeros written before. The records go first,
+   * so a failed zero write leaves no hole before them.
+   */
+  private allocateAhead(end: number): void {
+    if (!this.preallocate || end <= this.allocated) return;
+    this.allocated = end;
+    const length = Math.min(this.maxFileBytes - end, PREALLOCATION_STEP_BYTES);
+    if (length <= 0) return;
+    const { handle } = this;
+    attempt('write', handle.path, () => handle.write(zeroBytes(length), end));
+    this.allocated = end + length;
+  }
+
+  /**
+   * Cuts the zeros written ahead off the newest file and fsyncs the cut,
+   * even when every record was synced already: only the newest file may end
+   * in zeros after a crash (see FORMAT.md).
+   */
+  private async trimAllocation(): Promise<void> {
+    if (this.allocated <= this.offset) return;
+    const { handle, offset } = this;
+    attempt('truncate', handle.path, () => handle.truncate(offset));
+    await attempt('fsync', handle.path, () => handle.sync());
+    this.allocated = offset;
   }
 
   /** fdatasyncs the newest file up to what has been written; shares an fdatasync already in flight. */
@@ -140,6 +191,7 @@ export class LogWriter {
   async rotate(): Promise<void> {
     if (this.current.lastSequence === undefined) return;
     await this.datasync();
+    await this.trimAllocation();
     const fresh = newLogFileInfo(this.directory, this.nextSequence);
     const handle = attempt('create', fresh.path, () => this.fs.open(fresh.path, 'createNew'));
     this.handle.close();
@@ -147,6 +199,7 @@ export class LogWriter {
     this.files.push(fresh);
     this.offset = 0;
     this.syncedOffset = 0;
+    this.allocated = 0;
     await attempt('fsync directory', this.directory, () => this.fs.syncDirectory(this.directory));
   }
 
@@ -161,6 +214,12 @@ export class LogWriter {
     }
     await removeFiles(this.fs, doomed);
     return doomed.length;
+  }
+
+  /** Makes every record durable and leaves the newest file ending at its last record: what a clean close does before `close`. */
+  async finish(): Promise<void> {
+    await this.datasync();
+    await this.trimAllocation();
   }
 
   /** Closes the newest file once no fdatasync is using it. */

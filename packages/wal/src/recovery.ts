@@ -32,8 +32,8 @@ export interface RecoveredLog {
 
 /**
  * Reads every log file, oldest first, checking each record and the sequence
- * numbers across files. A torn tail of the newest file is cut off and the
- * cut fsynced. Damage anywhere else throws CorruptionError, or with
+ * numbers across files. A torn tail of the newest file, or zeros written
+ * ahead of its records, is cut off and the cut fsynced. Damage anywhere else throws CorruptionError, or with
  * `keepValidPrefix` truncates at the damage and deletes every later file,
  * durably, so the log is exactly its valid prefix.
  */
@@ -52,7 +52,11 @@ export async function recoverLog(fs: FileSystem, directory: string, recovery: 's
     file.lastSequence = parsed.records.at(-1)?.lastSeq;
     file.bytes = parsed.validLength;
     const { end } = parsed;
-    if (end.kind === 'clean') continue;
+    if (end.kind === 'clean') {
+      // Zeros written ahead of the records: cut, so only a writer's open file ever ends in them.
+      if (parsed.validLength < bytes.length) await syncFile(fs, file.path, parsed.validLength);
+      continue;
+    }
     if (end.kind === 'torn') {
       await syncFile(fs, file.path, parsed.validLength);
       report = { ...report, tornTail: { file: file.path, offset: end.offset, bytesRemoved: bytes.length - end.offset, reason: end.reason } };

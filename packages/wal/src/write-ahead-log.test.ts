@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClosedError, CrashSimFileSystem, ValidationError } from '@silt/fs';
 import { WriteAheadLog } from './write-ahead-log.js';
@@ -215,6 +215,41 @@ test("'fsync' mode: appends made in a later turn form the next group", async () 
     await Promise.all([first, ...rest]);
     assert.equal(wal.stats().groupCommits, 2);
     assert.equal(wal.stats().syncs, 2);
+  });
+});
+
+test("'fsync' mode writes zeros ahead of its records; rotation and close cut every file back to its records", async () => {
+  await withLog({ durability: 'fsync', maxFileBytes: 64 * 1024 }, async (wal, dir) => {
+    const acked: Acked[] = [await appendNext(wal, 2)];
+    const [first] = logFiles(dir);
+    assert.equal(statSync(join(dir, first!)).size, 64 * 1024, 'the newest file is filled to maxFileBytes (less than one step)');
+    assert.ok(wal.stats().bytes < 1024, 'stats count the records only');
+    while (logFiles(dir).length < 3) acked.push(await appendNext(wal, 20));
+    const names = logFiles(dir);
+    for (const name of names.slice(0, -1)) {
+      const bytes = readFileSync(join(dir, name));
+      assert.notEqual(bytes.at(-1), 0, `${name} ends at its last record`);
+    }
+    checkRecoveredLog(await collect(wal.replay()), { startsAt: 1, acked, issuedThrough: wal.lastSequence });
+    await wal.close();
+    assert.equal(bytesOnDisk(dir), wal.stats().bytes, 'close cut the zeros off the newest file');
+  });
+});
+
+test("a crashed 'fsync' writer's zeros are cut on reopen, silently: they are not a torn tail", async () => {
+  await inTempDir('zeros', async (dir) => {
+    const wal = await WriteAheadLog.open(dir, { durability: 'fsync' });
+    const acked = [await appendNext(wal, 3), await appendNext(wal, 1)];
+    const copy = join(dir, 'copy');
+    mkdirSync(copy);
+    for (const name of logFiles(dir)) copyFileSync(join(dir, name), join(copy, name));
+    await wal.close();
+    assert.ok(bytesOnDisk(copy) > 1024 * 1024, 'the copy holds the zeros written ahead');
+    const reopened = await WriteAheadLog.open(copy, { durability: 'write' });
+    assert.deepEqual(reopened.recoveryReport, {});
+    assert.equal(bytesOnDisk(copy), reopened.stats().bytes);
+    checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked });
+    await reopened.close();
   });
 });
 

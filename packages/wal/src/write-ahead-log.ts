@@ -55,7 +55,7 @@ export class WriteAheadLog {
     const { fs } = resolved;
     await attempt('create directory', path, () => makeDirectoryDurably(fs, path));
     const { files, report } = await recoverLog(fs, path, resolved.recovery);
-    const writer = await LogWriter.open(fs, path, files, resolved.nextSequence, resolved.maxFileBytes);
+    const writer = await LogWriter.open(fs, path, files, resolved.nextSequence, resolved.maxFileBytes, resolved.durability === 'fsync');
     const name = `write-ahead log ${path}`;
     const committer = new GroupCommitter(writer, resolved.durability, resolved.maxFileBytes, resolved.syncIntervalMs, name);
     return new WriteAheadLog(path, resolved, writer, committer, report);
