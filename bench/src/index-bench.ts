@@ -107,11 +107,6 @@ async function withLmdb<T>(directory: string, body: (db: LmdbDatabase<string, st
   }
 }
 
-/** Waits until no merge runs: the steady state the default policy reaches on its own. */
-async function mergesSettled(index: Index): Promise<void> {
-  while (index.stats().merges.running > 0) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
 /** One untimed pass over every key (JIT, first-touch faults, silt's first-use block checks), then one timed pass. */
 async function warmGets(data: KeyValueDataset, get: (key: string) => string | Uint8Array | undefined): Promise<number> {
   const pass = checkedGetPass(data, get);
@@ -144,7 +139,7 @@ async function siltLoad(context: BenchContext, data: KeyValueDataset): Promise<S
       msetOnlyRate: KEYS / (written - start),
       segments: index.stats().segments.length,
       getRate: await warmGets(data, (key) => index.get(key)),
-      mergedGetRate: await mergesSettled(index).then(() => warmGets(data, (key) => index.get(key))),
+      mergedGetRate: await index.mergesIdle().then(() => warmGets(data, (key) => index.get(key))),
       settledSegments: index.stats().segments.length,
     };
   });

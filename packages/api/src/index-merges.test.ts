@@ -10,10 +10,6 @@ import { tempIndexDir } from './test-support/temp-index.js';
 
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;
 
-async function mergesSettled(index: Index): Promise<void> {
-  while (index.stats().merges.running > 0) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
 function segmentFiles(dir: string): string[] {
   return readdirSync(join(dir, 'segments')).sort();
 }
@@ -36,7 +32,7 @@ test('after many flushes the segment count stays bounded, and every value reads 
     await index.flush();
     mostSegments = Math.max(mostSegments, index.stats().segments.length);
   }
-  await mergesSettled(index);
+  await index.mergesIdle();
   const stats = index.stats();
   assert.ok(stats.merges.completed > 0, 'merges ran');
   // Past the cap (32) each write waits for a merge, so one flush at most goes beyond it.
@@ -192,7 +188,7 @@ test('automatic merges bring segments of dissimilar sizes back under the cap', a
     await index.set(`k${n}`, 'v'.repeat(size));
     await index.flush();
   }
-  await mergesSettled(index);
+  await index.mergesIdle();
   for (let n = 0; n < sizes.length; n++) assert.equal(index.get(`k${n}`), 'v'.repeat(sizes[n]!));
   assert.ok(index.stats().segments.length <= 8, `${index.stats().segments.length} segments`);
 });

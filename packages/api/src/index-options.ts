@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
-import { fileSystemSchema } from '@silt/segments';
-import { DEFAULT_MERGE_POLICY, defaultMergeThreads, validateMergePolicyOptions, type MergePolicyOptions } from '@silt/merger';
+import { nodeFileSystem, type FileSystem } from '@silt/fs';
+import { fileSystemSchema, parseWithSchema } from '@silt/segments';
+import { defaultMergeThreads, mergePolicyOptionsSchema, type MergePolicyOptions } from '@silt/merger';
 
 const MIB = 1024 * 1024;
 
@@ -39,16 +39,7 @@ export const indexOptionsSchema = z.strictObject({
    * The merge policy's settings (see @silt/merger's README for each, its default and why); any left
    * out keep their defaults. `segmentCap` is also where writes start to be held back (backpressure).
    */
-  mergePolicy: z
-    .strictObject({
-      maxSegmentsPerMerge: z.number().int().min(2).optional(),
-      floorBytes: z.number().int().min(0).optional(),
-      sizeRatio: z.number().min(1).optional(),
-      minRunLength: z.number().int().min(2).optional(),
-      maxSpaceAmplification: z.number().positive().optional(),
-      segmentCap: z.number().int().min(2).optional(),
-    })
-    .default({}),
+  mergePolicy: mergePolicyOptionsSchema.prefault({}),
   /** The file system every byte goes through; tests pass a simulated one (builds then run on this thread). */
   fs: fileSystemSchema.optional(),
 });
@@ -62,18 +53,12 @@ export type ResolvedIndexOptions = Omit<z.output<typeof indexOptionsSchema>, 'fs
 };
 
 export function resolveIndexOptions(options: unknown): ResolvedIndexOptions {
-  const parsed = indexOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`);
-    throw new ValidationError(`invalid index options: ${problems.join('; ')}`);
-  }
-  const { fs, mergeThreads, mergePolicy, ...rest } = parsed.data;
-  const definedPolicy = Object.fromEntries(Object.entries(mergePolicy).filter(([, value]) => value !== undefined));
+  const { fs, mergeThreads, mergePolicy, ...rest } = parseWithSchema(indexOptionsSchema, options ?? {}, 'index options');
   return {
     ...rest,
     fs: fs ?? nodeFileSystem,
     simulatedFs: fs !== undefined && fs !== nodeFileSystem,
     mergeThreads: mergeThreads ?? defaultMergeThreads(),
-    mergePolicy: validateMergePolicyOptions({ ...DEFAULT_MERGE_POLICY, ...definedPolicy }),
+    mergePolicy,
   };
 }

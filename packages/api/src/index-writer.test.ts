@@ -120,6 +120,8 @@ test('bad keys, values and options are typed errors that change nothing', async 
   assert.throws(() => index.has(''), ValidationError);
   assert.throws(() => index.range({ gte: 1 as unknown as string }), /range option 'gte'/);
   assert.throws(() => index.range({ sideways: true } as never), /unknown range option 'sideways'/);
+  assert.throws(() => index.range({ gte: 'a', gt: 'b' }), /at most one of the range options gte and gt/, 'at the call, not at the first next()');
+  assert.throws(() => index.range({ lte: 'a', lt: 'b' }), /at most one of the range options lte and lt/);
   assert.throws(() => index.fuzzy('abc', -1), /maxEdits/);
   assert.equal(index.stats().lastSequence, 0);
   await assert.rejects(Index.open(tempIndexDir('bad-options'), { durability: 'sometimes' } as never), /durability/);

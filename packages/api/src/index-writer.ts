@@ -197,6 +197,17 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     this.checkWritable();
   }
 
+  /**
+   * Resolves once no merge runs, those the policy starts as others commit
+   * included, and the last merged segment serves reads: the settled state a
+   * bulk load reaches on its own. Merges do not wait for this; it only
+   * tells when they are done.
+   */
+  async mergesIdle(): Promise<void> {
+    await this.merges.idle();
+    await this.installing;
+  }
+
   // ---- reads (synchronous, read-your-writes) ----
 
   get(key: Key): Value | undefined {

@@ -24,3 +24,4 @@ export {
   errnoOf,
   isNotFound,
 } from './errors.js';
+export { attempt, asIoError } from './io-step.js';

@@ -18,6 +18,7 @@ export {
   pickMerges,
   planForceMerge,
   validateMergePolicyOptions,
+  mergePolicyOptionsSchema,
   segmentCountTarget,
   DEFAULT_MERGE_POLICY,
   type SegmentSummary,

@@ -301,7 +301,8 @@ test('nonsense options are refused with a ValidationError naming the option', ()
     assert.throws(() => validateMergePolicyOptions(options), (error: unknown) => error instanceof ValidationError && message.test(error.message));
     assert.throws(() => pickMerges([], new Set(), options), ValidationError);
   }
-  assert.equal(validateMergePolicyOptions(DEFAULT_MERGE_POLICY), DEFAULT_MERGE_POLICY);
+  assert.deepEqual(validateMergePolicyOptions(DEFAULT_MERGE_POLICY), DEFAULT_MERGE_POLICY);
+  assert.deepEqual(validateMergePolicyOptions({ segmentCap: 40 }), { ...DEFAULT_MERGE_POLICY, segmentCap: 40 }, 'a missing option takes its default');
 });
 
 test('a live list out of sequence order, with overlapping ranges or a repeated id is refused', () => {

@@ -1,4 +1,6 @@
 import { ValidationError } from '@silt/fs';
+import { z } from 'zod';
+import { parseWithSchema } from '@silt/segments';
 
 /** One live segment, as the manifest knows it. */
 export interface SegmentSummary {
@@ -53,44 +55,41 @@ export function segmentCountTarget(options: MergePolicyOptions): number {
   return Math.floor(options.segmentCap / 2);
 }
 
-/** Checks every option; throws a ValidationError naming the first bad one. Returns the options unchanged. */
-export function validateMergePolicyOptions(options: MergePolicyOptions): MergePolicyOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new ValidationError(`merge policy options must be an object, got ${String(options)}`);
-  }
-  requireInteger(options, 'maxSegmentsPerMerge', 2);
-  requireNumber(options, 'floorBytes', 0, 'a byte count of 0 or more');
-  requireNumber(options, 'sizeRatio', 1, 'a ratio of 1 or more');
-  requireInteger(options, 'minRunLength', 2);
-  if (options.minRunLength > options.maxSegmentsPerMerge) {
-    throw new ValidationError(
-      `merge policy option minRunLength (${options.minRunLength}) must not exceed maxSegmentsPerMerge (${options.maxSegmentsPerMerge}): such a run could never merge`,
-    );
-  }
-  if (!(typeof options.maxSpaceAmplification === 'number' && options.maxSpaceAmplification > 0)) {
-    throw new ValidationError(
-      `merge policy option maxSpaceAmplification must be a number above 0 (Infinity turns the rule off), got ${String(options.maxSpaceAmplification)}`,
-    );
-  }
-  requireInteger(options, 'segmentCap', 2 * options.minRunLength);
-  return options;
-}
+/**
+ * The policy's options as a zod schema: a missing option takes its default,
+ * and the limits that tie options together are checked after. The index's
+ * `mergePolicy` option is this schema, so the limits live here only.
+ */
+export const mergePolicyOptionsSchema = z
+  .strictObject({
+    maxSegmentsPerMerge: z.number().int().min(2).default(DEFAULT_MERGE_POLICY.maxSegmentsPerMerge),
+    floorBytes: z.number().int().min(0).default(DEFAULT_MERGE_POLICY.floorBytes),
+    sizeRatio: z.number().min(1).default(DEFAULT_MERGE_POLICY.sizeRatio),
+    minRunLength: z.number().int().min(2).default(DEFAULT_MERGE_POLICY.minRunLength),
+    /** Infinity turns the rule off (zod's number() refuses infinities, hence the literal). */
+    maxSpaceAmplification: z.union([z.number().positive(), z.literal(Number.POSITIVE_INFINITY)]).default(DEFAULT_MERGE_POLICY.maxSpaceAmplification),
+    segmentCap: z.number().int().min(4).default(DEFAULT_MERGE_POLICY.segmentCap),
+  })
+  .superRefine((options, context) => {
+    if (options.minRunLength > options.maxSegmentsPerMerge) {
+      context.addIssue({
+        code: 'custom',
+        path: ['minRunLength'],
+        message: `minRunLength (${options.minRunLength}) must not exceed maxSegmentsPerMerge (${options.maxSegmentsPerMerge}): such a run could never merge`,
+      });
+    }
+    if (options.segmentCap < 2 * options.minRunLength) {
+      context.addIssue({
+        code: 'custom',
+        path: ['segmentCap'],
+        message: `segmentCap must be at least ${2 * options.minRunLength}, twice minRunLength: the policy keeps the count under half the cap and a tier needs room to fill`,
+      });
+    }
+  });
 
-type NumericOption = { [K in keyof MergePolicyOptions]: MergePolicyOptions[K] extends number ? K : never }[keyof MergePolicyOptions];
-
-function requireInteger(options: MergePolicyOptions, name: NumericOption, min: number): void {
-  const value: unknown = options[name];
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    const why = name === 'segmentCap' ? ' (twice minRunLength: the policy keeps the count under half the cap and a tier needs room to fill)' : '';
-    throw new ValidationError(`merge policy option ${name} must be an integer of at least ${min}${why}, got ${String(value)}`);
-  }
-}
-
-function requireNumber(options: MergePolicyOptions, name: NumericOption, min: number, what: string): void {
-  const value: unknown = options[name];
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new ValidationError(`merge policy option ${name} must be ${what}, got ${String(value)}`);
-  }
+/** Checks every option (a missing one takes its default); throws one ValidationError naming each bad one. */
+export function validateMergePolicyOptions(options: unknown): MergePolicyOptions {
+  return parseWithSchema(mergePolicyOptionsSchema, options ?? {}, 'merge policy options');
 }
 
 /** A candidate run as positions in the live list: live[start .. end - 1]. */
@@ -113,14 +112,14 @@ export function pickMerges(
   busy: ReadonlySet<number>,
   options: MergePolicyOptions = DEFAULT_MERGE_POLICY,
 ): MergeRun[] {
-  validateMergePolicyOptions(options);
+  const policy = validateMergePolicyOptions(options);
   validateLiveSegments(live);
   const plan = new RunPlan(live, busy);
-  const spaceRun = spaceAmplificationRun(plan, options);
+  const spaceRun = spaceAmplificationRun(plan, policy);
   if (spaceRun !== undefined) plan.take(spaceRun);
-  for (const run of tieredRuns(plan, options)) plan.take(run);
-  while (plan.projectedCount() > segmentCountTarget(options)) {
-    const run = cheapestWindow(plan, options);
+  for (const run of tieredRuns(plan, policy)) plan.take(run);
+  while (plan.projectedCount() > segmentCountTarget(policy)) {
+    const run = cheapestWindow(plan, policy);
     if (run === undefined) break;
     plan.take(run);
   }
@@ -140,7 +139,7 @@ export function planForceMerge(
   maxSegments: number,
   options: MergePolicyOptions = DEFAULT_MERGE_POLICY,
 ): MergeRun[] {
-  validateMergePolicyOptions(options);
+  const policy = validateMergePolicyOptions(options);
   validateLiveSegments(live);
   if (!Number.isSafeInteger(maxSegments) || maxSegments < 1) {
     throw new ValidationError(`forceMerge maxSegments must be an integer of at least 1, got ${String(maxSegments)}`);
@@ -150,7 +149,7 @@ export function planForceMerge(
   for (const stretch of plan.freeStretches().reverse()) {
     let end = stretch.end;
     while (excess > 0) {
-      const length = Math.min(options.maxSegmentsPerMerge, end - stretch.start, excess + 1);
+      const length = Math.min(policy.maxSegmentsPerMerge, end - stretch.start, excess + 1);
       if (length < 2) break;
       plan.take({ start: end - length, end, reason: 'force' });
       excess -= length - 1;

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { SiltError, ValidationError, type FileSystem } from '@silt/fs';
-import { SegmentBuilder, SegmentReader, compareBytes, describeType, type SegmentEntry } from '@silt/segments';
+import { NewestWinsMerge, SegmentBuilder, SegmentReader, describeType, type SegmentEntry } from '@silt/segments';
 import type { FlushResult } from './flush-build.js';
 
 /** One segment of the run to merge: its file and the sequence range the manifest records for it. */
@@ -176,13 +176,6 @@ function openInput(fs: FileSystem, input: MergeInput, cacheBytes: number): Segme
   throw new ValidationError(`merge input ${input.path} ${problem}`);
 }
 
-/** One input's position in the merge: `rank` orders inputs by age (higher is newer). */
-interface Cursor {
-  readonly rank: number;
-  readonly entries: Iterator<SegmentEntry<Uint8Array>>;
-  current: SegmentEntry<Uint8Array>;
-}
-
 /**
  * The inputs merged into one ascending stream, one entry per key (the
  * newest), tombstones dropped if asked. `next()` returns undefined at the end.
@@ -190,19 +183,14 @@ interface Cursor {
 class MergedRun {
   readonly minSequence: number;
   readonly maxSequence: number;
-  private readonly heap: CursorHeap;
+  private readonly merge: NewestWinsMerge<SegmentEntry<Uint8Array>>;
   private readonly inputBytes: number;
   private readonly inputEntries: number;
   private droppedTombstones = 0;
 
   constructor(readers: ReadonlyArray<SegmentReader<Uint8Array>>, private readonly request: MergeRequest, private readonly signal: AbortSignal | undefined) {
-    const cursors: Cursor[] = [];
-    readers.forEach((reader, rank) => {
-      const entries = reader.entries();
-      const first = entries.next();
-      if (first.done !== true) cursors.push({ rank, entries, current: first.value });
-    });
-    this.heap = new CursorHeap(cursors);
+    // Inputs come oldest first; the merge takes its streams newest first.
+    this.merge = new NewestWinsMerge(readers.map((reader) => reader.entries()).reverse());
     this.minSequence = request.inputs[0]!.minSequence;
     this.maxSequence = request.inputs[request.inputs.length - 1]!.maxSequence;
     this.inputBytes = readers.reduce((sum, reader) => sum + reader.stats().bytes, 0);
@@ -233,71 +221,10 @@ class MergedRun {
     return { ...this.figures(started), empty: true, path: this.request.outputPath, entries: 0 };
   }
 
-  /** The heap puts the newest input first among equal keys, so the top is the winner; older entries of that key are skipped. */
   private newestOfNextKey(): SegmentEntry<Uint8Array> | undefined {
     if (this.signal?.aborted === true) throw new MergeAbortedError(this.request.outputPath, this.signal.reason);
-    const heap = this.heap;
-    const top = heap.top();
-    if (top === undefined) return undefined;
-    const winner = top.current;
-    heap.advanceTop();
-    for (let next = heap.top(); next !== undefined && sameKey(next.current.key, winner.key); next = heap.top()) heap.advanceTop();
-    return winner;
+    return this.merge.next();
   }
-}
-
-/** A binary min-heap of cursors by (key bytes, newest input first). */
-class CursorHeap {
-  private readonly items: Cursor[];
-
-  constructor(cursors: Cursor[]) {
-    this.items = cursors;
-    for (let i = (cursors.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
-  }
-
-  top(): Cursor | undefined {
-    return this.items[0];
-  }
-
-  /** Moves the top cursor to its next entry (dropping it at its end) and restores the heap. */
-  advanceTop(): void {
-    const items = this.items;
-    const top = items[0]!;
-    const next = top.entries.next();
-    if (next.done === true) {
-      const last = items.pop()!;
-      if (items.length === 0) return;
-      items[0] = last;
-    } else {
-      top.current = next.value;
-    }
-    this.siftDown(0);
-  }
-
-  private siftDown(from: number): void {
-    const items = this.items;
-    const moving = items[from]!;
-    let at = from;
-    for (;;) {
-      const left = 2 * at + 1;
-      if (left >= items.length) break;
-      const right = left + 1;
-      const child = right < items.length && precedes(items[right]!, items[left]!) ? right : left;
-      if (!precedes(items[child]!, moving)) break;
-      items[at] = items[child]!;
-      at = child;
-    }
-    items[at] = moving;
-  }
-}
-
-function precedes(a: Cursor, b: Cursor): boolean {
-  const order = compareBytes(a.current.key, 0, a.current.key.length, b.current.key, 0, b.current.key.length);
-  return order < 0 || (order === 0 && a.rank > b.rank);
-}
-
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  return compareBytes(a, 0, a.length, b, 0, b.length) === 0;
 }
 
 function abortQuietly(builder: SegmentBuilder): void {

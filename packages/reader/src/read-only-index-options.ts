@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
-import { fileSystemSchema } from '@silt/segments';
+import { nodeFileSystem, type FileSystem } from '@silt/fs';
+import { fileSystemSchema, parseWithSchema } from '@silt/segments';
 
 const MIB = 1024 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -45,11 +45,6 @@ export type ReadOnlyIndexOptions = z.input<typeof readOnlyIndexOptionsSchema>;
 export type ResolvedReadOnlyIndexOptions = Omit<z.output<typeof readOnlyIndexOptionsSchema>, 'fs'> & { readonly fs: FileSystem };
 
 export function resolveReadOnlyIndexOptions(options: unknown): ResolvedReadOnlyIndexOptions {
-  const parsed = readOnlyIndexOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`);
-    throw new ValidationError(`invalid read-only index options: ${problems.join('; ')}`);
-  }
-  const { fs, ...rest } = parsed.data;
+  const { fs, ...rest } = parseWithSchema(readOnlyIndexOptionsSchema, options ?? {}, 'read-only index options');
   return { ...rest, fs: fs ?? nodeFileSystem };
 }

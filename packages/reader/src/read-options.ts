@@ -1,5 +1,5 @@
 import { ValidationError } from '@silt/fs';
-import { booleanOption, describeType, limitOption, nearOptions } from '@silt/segments';
+import { booleanOption, checkOneBoundEachSide, describeType, limitOption, nearOptions } from '@silt/segments';
 import { encodeBound, encodeKey } from './key-codec.js';
 import type { ByteRange, NearOptions } from './merged-view.js';
 
@@ -40,6 +40,7 @@ function minPrefixOption(value: unknown, fallback: number): number {
 
 export function toByteRange(options: unknown): ByteRange {
   const given = optionsObject(options, RANGE_KEYS, 'range');
+  checkOneBoundEachSide(given);
   return {
     gte: encodeBound(given.gte, 'gte'),
     gt: encodeBound(given.gt, 'gt'),

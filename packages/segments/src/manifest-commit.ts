@@ -1,6 +1,7 @@
 import { ValidationError } from '@silt/fs';
 import { StaleCommitError } from './manifest-errors.js';
-import { describeIssues, manifestChangeSchema, segmentFileName } from './manifest-schema.js';
+import { manifestChangeSchema, segmentFileName } from './manifest-schema.js';
+import { parseWithSchema } from './schema-validation.js';
 import type { ManifestChange, ManifestState, NewSegment, SegmentRecord } from './manifest-schema.js';
 
 /**
@@ -61,9 +62,7 @@ export function planCommit(change: ManifestChange, context: CommitContext): Comm
 }
 
 function parseChange(change: ManifestChange): ManifestChange {
-  const result = manifestChangeSchema.safeParse(change);
-  if (result.success) return result.data;
-  throw new ValidationError(`invalid manifest commit: ${describeIssues(result.error)}`);
+  return parseWithSchema(manifestChangeSchema, change, 'manifest commit');
 }
 
 function checkDistinct(add: readonly NewSegment[], removeIds: readonly number[]): void {

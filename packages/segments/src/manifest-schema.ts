@@ -230,8 +230,3 @@ export const segmentIdListSchema = z.array(segmentId);
 export const pidSchema = pid;
 
 /** One line a person can act on, from zod's issues. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.join('.')}: ${issue.message}`))
-    .join('; ');
-}

@@ -6,7 +6,6 @@ import { GenerationNotFoundError } from './manifest-errors.js';
 import { openManifestConnection } from './manifest-format.js';
 import type { ManifestRole } from './manifest-format.js';
 import {
-  describeIssues,
   generationNumberSchema,
   generationRowSchema,
   leaseRowSchema,
@@ -17,6 +16,7 @@ import {
 } from './manifest-schema.js';
 import type { Generation, Lease, ManifestChange, ManifestState, SegmentRecord } from './manifest-schema.js';
 import { guarded, parseRow } from './manifest-sqlite.js';
+import { parseWithSchema } from './schema-validation.js';
 import type { Connection } from './manifest-sqlite.js';
 import { isProcessAlive } from './lease-liveness.js';
 
@@ -70,10 +70,9 @@ export class Manifest implements Disposable {
    * manifest (else `ManifestNotFoundError`) and never changes generations.
    */
   static open(path: string, options: ManifestOptions = {}): Manifest {
-    const parsed = manifestOptionsSchema.safeParse(options);
-    if (!parsed.success) throw new ValidationError(`invalid manifest options: ${describeIssues(parsed.error)}`);
-    const role = parsed.data.role ?? 'writer';
-    const connection = openManifestConnection(path, role, parsed.data.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+    const parsed = parseWithSchema(manifestOptionsSchema, options, 'manifest options');
+    const role = parsed.role ?? 'writer';
+    const connection = openManifestConnection(path, role, parsed.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
     try {
       return new Manifest(path, role, connection);
     } catch (error) {
@@ -102,7 +101,7 @@ export class Manifest implements Disposable {
    * lease holds, and older ones until their files are collected.
    */
   generationAt(generation: number): Generation {
-    const wanted = parseArgument(generationNumberSchema, generation, 'generation');
+    const wanted = parseWithSchema(generationNumberSchema, generation, 'generation');
     return this.#readTransaction('read generation', () => this.#generationAt(wanted, this.#state().generation));
   }
 
@@ -163,7 +162,7 @@ export class Manifest implements Disposable {
    * it". Read its segments with `generationAt(lease.generation)`.
    */
   takeLease(pid: number = process.pid): Lease {
-    const holder = parseArgument(pidSchema, pid, 'pid');
+    const holder = parseWithSchema(pidSchema, pid, 'pid');
     return this.#writeTransaction('take lease', () => {
       const row = this.#statements.insertLease.get(holder, this.#state().generation, Date.now());
       return parseRow(this.path, leaseRowSchema, row, 'lease row');
@@ -172,7 +171,7 @@ export class Manifest implements Disposable {
 
   /** Moves lease `leaseId` to the current generation (why only the current one: see `takeLease`). */
   moveLease(leaseId: number): Lease {
-    const id = parseArgument(z.number().int().min(1), leaseId, 'lease id');
+    const id = parseWithSchema(z.number().int().min(1), leaseId, 'lease id');
     return this.#writeTransaction('move lease', () => {
       const row = this.#statements.moveLease.get(this.#state().generation, Date.now(), id);
       if (row === undefined) {
@@ -184,7 +183,7 @@ export class Manifest implements Disposable {
 
   /** Drops lease `leaseId`. Dropping a lease that is gone is not an error. */
   dropLease(leaseId: number): void {
-    const id = parseArgument(z.number().int().min(1), leaseId, 'lease id');
+    const id = parseWithSchema(z.number().int().min(1), leaseId, 'lease id');
     this.#run('drop lease', () => this.#statements.dropLease.run(id));
   }
 
@@ -220,7 +219,7 @@ export class Manifest implements Disposable {
    */
   markCollected(ids: readonly number[]): void {
     this.#requireWriter('mark segments collected');
-    const wanted = parseArgument(segmentIdListSchema, ids, 'segment ids');
+    const wanted = parseWithSchema(segmentIdListSchema, ids, 'segment ids');
     this.#writeTransaction('mark segments collected', () => {
       this.#reclaimDeadLeases();
       const collectable = new Map(this.#collectable().map((segment) => [segment.id, segment]));
@@ -361,12 +360,6 @@ export class Manifest implements Disposable {
     const connection = this.#open();
     return guarded(this.path, action, () => connection.transaction(work).immediate());
   }
-}
-
-function parseArgument<Schema extends z.ZodType>(schema: Schema, value: unknown, what: string): z.output<Schema> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new ValidationError(`invalid ${what}: ${describeIssues(result.error)}`);
-  return result.data;
 }
 
 function toBuffer(bytes: Uint8Array): Buffer {

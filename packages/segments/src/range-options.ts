@@ -38,8 +38,7 @@ export function toScanRange(options: unknown): ScanRange {
   for (const name of Object.keys(given)) {
     if (!KNOWN.has(name) && given[name] !== undefined) throw new ValidationError(`unknown range option '${name}'; known: ${[...KNOWN].join(', ')}`);
   }
-  if (given.gte !== undefined && given.gt !== undefined) throw new ValidationError('give at most one of the range options gte and gt');
-  if (given.lte !== undefined && given.lt !== undefined) throw new ValidationError('give at most one of the range options lte and lt');
+  checkOneBoundEachSide(given);
   let lower = boundOf(given, 'gte', 'gt');
   let upper = boundOf(given, 'lte', 'lt');
   if (given.prefix !== undefined) {
@@ -49,6 +48,12 @@ export function toScanRange(options: unknown): ScanRange {
     if (successor !== undefined) upper = tighterUpper(upper, { key: successor, inclusive: false });
   }
   return { lower, upper, reverse: booleanOption(given.reverse, 'reverse'), limit: limitOption(given.limit) };
+}
+
+/** A range has at most one lower bound (gte or gt) and one upper bound (lte or lt). */
+export function checkOneBoundEachSide(given: Record<string, unknown>): void {
+  if (given.gte !== undefined && given.gt !== undefined) throw new ValidationError('give at most one of the range options gte and gt');
+  if (given.lte !== undefined && given.lt !== undefined) throw new ValidationError('give at most one of the range options lte and lt');
 }
 
 export function limitOption(limit: unknown): number {

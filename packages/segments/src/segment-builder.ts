@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { ClosedError, IoError, SiltError, ValidationError, type FileHandle } from '@silt/fs';
+import { attempt, ClosedError, IoError, ValidationError, type FileHandle } from '@silt/fs';
 import { appendBlockRecord } from './block-index.js';
 import {
   ENTRY_ASCII,
@@ -130,11 +130,9 @@ export class SegmentBuilder {
         size = this.writeIndexesAndFooter();
         this.output.flush();
       });
-      await this.handle.sync().catch((error: unknown) => Promise.reject(new IoError('fsync segment', this.path, error)));
+      await attempt('fsync segment', this.path, () => this.handle.sync());
       this.handle.close();
-      await this.options.fs.syncDirectory(dirname(this.path)).catch((error: unknown) =>
-        Promise.reject(new IoError('fsync the directory of segment', this.path, error)),
-      );
+      await attempt('fsync the directory of segment', this.path, () => this.options.fs.syncDirectory(dirname(this.path)));
     } catch (error) {
       this.fail(error);
       throw this.failure;
@@ -312,11 +310,7 @@ export class SegmentBuilder {
 
   /** Runs file writes, turning an operating-system error into an IoError. */
   private write(body: () => void): void {
-    try {
-      body();
-    } catch (error) {
-      throw error instanceof SiltError ? error : new IoError('write segment', this.path, error);
-    }
+    attempt('write segment', this.path, body);
   }
 
   private checkOpen(): void {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
 import { DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE } from './format.js';
+import { parseWithSchema } from './schema-validation.js';
 
 /**
  * Option schemas, exported so a caller can validate its own configuration
@@ -48,7 +49,7 @@ export interface ResolvedBuilderOptions {
 }
 
 export function resolveBuilderOptions(options: unknown): ResolvedBuilderOptions {
-  const parsed = parseOptions(segmentBuilderOptionsSchema, options, 'segment builder');
+  const parsed = parseWithSchema(segmentBuilderOptionsSchema, options, 'segment builder options');
   return {
     fs: parsed.fs ?? nodeFileSystem,
     minSequence: parsed.minSequence,
@@ -95,7 +96,7 @@ export interface ResolvedReaderOptions {
 }
 
 export function resolveReaderOptions(options: unknown): ResolvedReaderOptions {
-  const parsed = parseOptions(segmentReaderOptionsSchema, options ?? {}, 'segment reader');
+  const parsed = parseWithSchema(segmentReaderOptionsSchema, options ?? {}, 'segment reader options');
   return {
     fs: parsed.fs ?? nodeFileSystem,
     access: parsed.access ?? 'memory',
@@ -105,16 +106,8 @@ export function resolveReaderOptions(options: unknown): ResolvedReaderOptions {
 }
 
 export function resolveBytesOptions(options: unknown): { name: string; keyEncoding: KeyEncoding } {
-  const parsed = parseOptions(segmentBytesOptionsSchema, options ?? {}, 'segment reader');
+  const parsed = parseWithSchema(segmentBytesOptionsSchema, options ?? {}, 'segment reader options');
   return { name: parsed.name ?? '<memory>', keyEncoding: parsed.keyEncoding ?? 'utf8' };
 }
 
-function parseOptions<T>(schema: z.ZodType<T>, options: unknown, what: string): T {
-  const result = schema.safeParse(options);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const where = issue.path.length > 0 ? `option ${issue.path.join('.')}` : 'options';
-    return `${where}: ${issue.message}`;
-  });
-  throw new ValidationError(`invalid ${what} ${problems.join('; ')}`);
-}
+

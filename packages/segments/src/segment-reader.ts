@@ -1,4 +1,4 @@
-import { ClosedError, CorruptionError, IoError, SiltError, ValidationError, type FileHandle, type FileSystem } from '@silt/fs';
+import { asIoError, ClosedError, CorruptionError, IoError, ValidationError, type FileHandle, type FileSystem } from '@silt/fs';
 import type { BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';
 import { BlockVerifier } from './block-verifier.js';
@@ -138,7 +138,7 @@ export class SegmentReader<K extends Key = string> {
       return new SegmentReader<Key>(path, 'file', layout, source, size, resolved.keyEncoding);
     } catch (error) {
       handle.close();
-      throw error instanceof SiltError ? error : new IoError('open segment', path, error);
+      throw asIoError('open segment', path, error);
     }
   }
 
@@ -165,7 +165,7 @@ export class SegmentReader<K extends Key = string> {
       }
       return SegmentReader.inMemory(bytes, path, resolved.keyEncoding);
     } catch (error) {
-      throw error instanceof SiltError ? error : new IoError('read segment', path, error);
+      throw asIoError('read segment', path, error);
     } finally {
       handle.close();
     }

@@ -1,6 +1,5 @@
 import { dirname } from 'node:path';
-import type { FileSystem } from '@silt/fs';
-import { attempt } from './io-step.js';
+import { attempt, type FileSystem } from '@silt/fs';
 import type { LogFileInfo } from './log-files.js';
 
 /**

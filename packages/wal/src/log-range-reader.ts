@@ -1,7 +1,6 @@
-import { CorruptionError, type FileSystem } from '@silt/fs';
+import { attempt, CorruptionError, type FileSystem } from '@silt/fs';
 import { listLogFiles } from './log-files.js';
 import { parseLogFile } from './log-reader.js';
-import { attempt } from './io-step.js';
 import type { LogRangeRecord } from './wal-entry.js';
 
 /**

@@ -1,5 +1,4 @@
-import type { FileHandle, FileSystem } from '@silt/fs';
-import { attempt } from './io-step.js';
+import { attempt, type FileHandle, type FileSystem } from '@silt/fs';
 import { newLogFileInfo, type LogFileInfo } from './log-files.js';
 import { sealRecord } from './record-format.js';
 import { removeFiles, syncFile } from './durable-files.js';

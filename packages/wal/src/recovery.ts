@@ -1,8 +1,7 @@
-import type { FileSystem } from '@silt/fs';
+import { attempt, type FileSystem } from '@silt/fs';
 import { UnsupportedWalVersionError } from './errors.js';
 import { listLogFiles, type LogFileInfo } from './log-files.js';
 import { parseLogFile } from './log-reader.js';
-import { attempt } from './io-step.js';
 import { removeFiles, syncFile } from './durable-files.js';
 
 /**

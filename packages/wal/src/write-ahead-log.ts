@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import { ClosedError, makeDirectoryDurably, ValidationError, type FileSystem } from '@silt/fs';
+import { attempt, ClosedError, type FileSystem, makeDirectoryDurably, ValidationError } from '@silt/fs';
 import { GroupCommitter } from './group-commit.js';
-import { attempt } from './io-step.js';
 import { parseLogFile } from './log-reader.js';
 import { LogWriter } from './log-writer.js';
 import { encodedRecordBytes, encodeRecord } from './record-format.js';

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isNotFound } from '@silt/fs';
 import { ReadOnlyIndex, type ReadOnlyIndexOptions } from '@silt/reader';
 import { isProcessAlive, MANIFEST_FILE, WRITER_LOCK_FILE, WRITER_PID_FILE } from '@silt/segments';
 import { Index, type IndexOptions, type IndexStats } from '../index.js';
 import { UsageError } from './cli-errors.js';
+import { unlessAborted } from './interrupts.js';
 
 /** The names an index directory holds (DESIGN.md, "On disk"), SQLite's companions of the manifest included. */
 const INDEX_ENTRIES = new Set([MANIFEST_FILE, `${MANIFEST_FILE}-wal`, `${MANIFEST_FILE}-shm`, WRITER_LOCK_FILE, WRITER_PID_FILE, 'wal', 'segments']);
@@ -77,9 +77,6 @@ export async function openWriter(directory: string, create: boolean, options: In
   return Index.open(directory, options);
 }
 
-/** How often a one-shot writer looks whether its merges are done. */
-const MERGE_POLL_MS = 20;
-
 /**
  * Runs a one-shot writer's `write`, flushes (readers see it now), lets the
  * merges the policy started finish, and closes; resolves with the
@@ -92,7 +89,7 @@ export async function finishWrites(index: Index, signal: AbortSignal, write: () 
   try {
     await write();
     await index.flush();
-    while (!signal.aborted && index.stats().merges.running > 0) await sleep(MERGE_POLL_MS);
+    await unlessAborted(index.mergesIdle(), signal);
     return index.stats();
   } finally {
     await index.close();

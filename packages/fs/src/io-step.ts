@@ -1,4 +1,4 @@
-import { IoError, SiltError } from '@silt/fs';
+import { IoError, SiltError } from './errors.js';
 
 /**
  * Runs one file-system call and turns an operating-system error into an

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { NewestWinsMerge } from './newest-wins-merge.js';
+import { compareBytes } from './key-bytes.js';
+
+interface Entry {
+  readonly key: Uint8Array;
+  readonly from: number;
+}
+
+const compare = (a: Uint8Array, b: Uint8Array): number => compareBytes(a, 0, a.length, b, 0, b.length);
+const hex = (key: Uint8Array): string => Buffer.from(key).toString('hex');
+
+function drain(merge: NewestWinsMerge<Entry>): Entry[] {
+  const out: Entry[] = [];
+  for (let entry = merge.next(); entry !== undefined; entry = merge.next()) out.push(entry);
+  return out;
+}
+
+/** One stream per layer: its distinct keys sorted, each entry naming its layer. */
+function streams(layers: readonly Uint8Array[][], descending: boolean): Iterator<Entry>[] {
+  return layers.map((keys, from) => {
+    const unique = [...new Map(keys.map((key) => [hex(key), key])).values()].sort(compare);
+    if (descending) unique.reverse();
+    return unique.map((key) => ({ key, from }))[Symbol.iterator]();
+  });
+}
+
+/** The model: every key once, from the newest (lowest-numbered) layer that has it, in key order. */
+function model(layers: readonly Uint8Array[][], descending: boolean): string[] {
+  const newest = new Map<string, { key: Uint8Array; from: number }>();
+  layers.forEach((keys, from) => {
+    for (const key of keys) if (!newest.has(hex(key))) newest.set(hex(key), { key, from });
+  });
+  const sorted = [...newest.values()].sort((a, b) => compare(a.key, b.key));
+  if (descending) sorted.reverse();
+  return sorted.map(({ key, from }) => `${hex(key)}@${from}`);
+}
+
+test('each key comes once, from the newest stream holding it, in key order both ways', () => {
+  const layers = fc.array(fc.array(fc.uint8Array({ maxLength: 3 }), { maxLength: 30 }), { maxLength: 6 });
+  fc.assert(
+    fc.property(layers, fc.boolean(), (keys, descending) => {
+      const merged = drain(new NewestWinsMerge(streams(keys, descending), descending));
+      assert.deepEqual(merged.map(({ key, from }) => `${hex(key)}@${from}`), model(keys, descending));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('a merge of no streams, or of empty ones, is empty', () => {
+  assert.equal(new NewestWinsMerge<Entry>([]).next(), undefined);
+  assert.equal(new NewestWinsMerge<Entry>([[][Symbol.iterator](), [][Symbol.iterator]()]).next(), undefined);
+});
