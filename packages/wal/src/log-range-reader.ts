@@ -1,6 +1,6 @@
 import { attempt, CorruptionError, type FileSystem } from '@silt/fs';
 import { listLogFiles } from './log-files.js';
-import { parseLogFile } from './log-reader.js';
+import { parseLogFileAt } from './log-reader.js';
 import type { LogRangeRecord } from './wal-entry.js';
 
 /**
@@ -20,7 +20,7 @@ export function readLogRange(fs: FileSystem, directory: string, fromSequence: nu
     if (file.firstSequence > toSequence) break;
     const bytes = attempt('read', file.path, () => fs.readFile(file.path));
     // The newest file may end in a write still in progress: that is its end, not damage.
-    const parsed = parseLogFile(bytes, { file: file.path, firstSequence: file.firstSequence, isLast: next === undefined, sequenceLimit: next?.firstSequence });
+    const parsed = parseLogFileAt(bytes, files, i);
     if (parsed.end.kind === 'corrupt') throw parsed.end.error;
     for (const record of parsed.records) {
       if (record.lastSeq < fromSequence || record.firstSeq > toSequence) continue;

@@ -85,6 +85,16 @@ export function parseLogFile(bytes: Uint8Array, options: ParseOptions): ParsedLo
   return stop({ kind: 'clean' });
 }
 
+/**
+ * Parses the file at `index` of a log's files (oldest first): only the last
+ * may end torn or in zeros, and each must end before the next one's name.
+ */
+export function parseLogFileAt(bytes: Uint8Array, files: readonly { readonly path: string; readonly firstSequence: number }[], index: number): ParsedLogFile {
+  const file = files[index]!;
+  const next = files[index + 1];
+  return parseLogFile(bytes, { file: file.path, firstSequence: file.firstSequence, isLast: next === undefined, sequenceLimit: next?.firstSequence });
+}
+
 function isZeroFrom(bytes: Uint8Array, offset: number): boolean {
   for (let i = offset; i < bytes.length; i++) if (bytes[i] !== 0) return false;
   return true;

@@ -1,7 +1,7 @@
 import { attempt, type FileSystem } from '@silt/fs';
 import { UnsupportedWalVersionError } from './errors.js';
 import { listLogFiles, type LogFileInfo } from './log-files.js';
-import { parseLogFile } from './log-reader.js';
+import { parseLogFileAt } from './log-reader.js';
 import { removeFiles, syncFile } from './durable-files.js';
 
 /**
@@ -42,12 +42,7 @@ export async function recoverLog(fs: FileSystem, directory: string, recovery: 's
   for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
     const bytes = attempt('read', file.path, () => fs.readFile(file.path));
-    const parsed = parseLogFile(bytes, {
-      file: file.path,
-      firstSequence: file.firstSequence,
-      isLast: i === files.length - 1,
-      sequenceLimit: files[i + 1]?.firstSequence,
-    });
+    const parsed = parseLogFileAt(bytes, files, i);
     file.lastSequence = parsed.records.at(-1)?.lastSeq;
     file.bytes = parsed.validLength;
     const { end } = parsed;

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { attempt, ClosedError, type FileSystem, makeDirectoryDurably, ValidationError } from '@silt/fs';
 import { GroupCommitter } from './group-commit.js';
-import { parseLogFile } from './log-reader.js';
+import { parseLogFileAt } from './log-reader.js';
 import { LogWriter } from './log-writer.js';
 import { encodedRecordBytes, encodeRecord } from './record-format.js';
 import { recoverLog, type RecoveryReport } from './recovery.js';
@@ -103,12 +103,7 @@ export class WriteAheadLog {
       previous = file.firstSequence;
       if (file.lastSequence === undefined || file.lastSequence < from) continue;
       const bytes = attempt('read', file.path, () => this.fs.readFile(file.path));
-      const parsed = parseLogFile(bytes, {
-        file: file.path,
-        firstSequence: file.firstSequence,
-        isLast: index === files.length - 1,
-        sequenceLimit: files[index + 1]?.firstSequence,
-      });
+      const parsed = parseLogFileAt(bytes, files, index);
       if (parsed.end.kind === 'corrupt') throw parsed.end.error;
       for (const record of parsed.records) {
         if (record.lastSeq >= from) yield { firstSeq: record.firstSeq, entries: record.entries };
