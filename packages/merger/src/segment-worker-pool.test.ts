@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { Piscina } from 'piscina';
 import { ClosedError, CorruptionError, CrashSimFileSystem, IoError, SeededRandom, ValidationError, nodeFileSystem } from '@silt/fs';
 import { WriteAheadLog, type WalEntry } from '@silt/wal';
 import { SegmentReader } from '@silt/segments';
 import { SegmentWorkerPool } from './segment-worker-pool.js';
+import type { TaskOutcome } from './task-outcome.js';
 import { MergeAbortedError, type MergeInput, type MergeRequest, type MergeResult } from './segment-merge.js';
 import { digestOf, filesIn, mergeModel, put as putOperation, readOperations, tempDir, tombstone, verifySegment, writeRun, type Operation } from './test-support/merge-fixtures.js';
 
@@ -112,6 +114,91 @@ test('errors thrown in a merge worker arrive as their own classes, with their fi
     assert.deepEqual(filesIn(dir), ['1.seg']);
   } finally {
     await pool.close();
+  }
+});
+
+/** How `attempt` settled: its error, or a failure if it did not reject. */
+async function rejectionOf(attempt: Promise<unknown>): Promise<unknown> {
+  try {
+    await attempt;
+  } catch (error) {
+    return error;
+  }
+  assert.fail('expected a rejection');
+}
+
+/** What a caller can rely on in an error: its class, message and the fields a SiltError carries. */
+function shapeOf(error: unknown): Record<string, unknown> {
+  assert.ok(error instanceof Error);
+  const fields = error as Error & Partial<Record<'code' | 'file' | 'offset' | 'errno' | 'path', unknown>>;
+  return {
+    class: error.constructor.name,
+    name: error.name,
+    message: error.message,
+    code: fields.code,
+    file: fields.file,
+    offset: fields.offset,
+    errno: fields.errno,
+    path: fields.path,
+    cause: error.cause === undefined ? undefined : shapeOf(error.cause),
+  };
+}
+
+test('errors thrown in a flush worker arrive as their own classes, with their fields', async () => {
+  const dir = tempDir('pool-flush-typed');
+  const walDirectory = join(dir, 'wal');
+  const segments = join(dir, 'segments');
+  mkdirSync(segments);
+  // Two log files: sequences 1..2 (two records, complete since rotation) and 3.
+  const wal = await logWith(dir, [[put('a', '1')], [put('b', '2')]]);
+  await wal.rotate();
+  await wal.append([put('c', '3')]);
+  await wal.close();
+  const [olderName, newestName] = filesIn(walDirectory);
+  assert.ok(olderName !== undefined && newestName !== undefined);
+  const older = join(walDirectory, olderName);
+  // Damage the second record's entry (its key byte): a file that is not the newest must be whole.
+  const secondRecord = readFileSync(older).readUInt32LE(8);
+  flipByte(older, secondRecord + 32 + 9);
+
+  const requests = {
+    corrupt: { walDirectory, fromSequence: 1, toSequence: 3, segmentPath: join(segments, '1.seg') },
+    missingSequences: { walDirectory, fromSequence: 3, toSequence: 9, segmentPath: join(segments, '2.seg') },
+    emptyRange: { walDirectory, fromSequence: 3, toSequence: 2, segmentPath: join(segments, '3.seg') },
+    missingDirectory: { walDirectory, fromSequence: 3, toSequence: 3, segmentPath: join(dir, 'no-such-dir', '4.seg') },
+  };
+  const workers = new SegmentWorkerPool();
+  const inThread = new SegmentWorkerPool({ inProcessFs: nodeFileSystem });
+  try {
+    const fromWorker = {
+      corrupt: await rejectionOf(workers.flush(requests.corrupt)),
+      missingSequences: await rejectionOf(workers.flush(requests.missingSequences)),
+      emptyRange: await rejectionOf(workers.flush(requests.emptyRange)),
+      missingDirectory: await rejectionOf(workers.flush(requests.missingDirectory)),
+    };
+    assert.ok(fromWorker.corrupt instanceof CorruptionError);
+    assert.equal(fromWorker.corrupt.code, 'SILT_CORRUPTION');
+    assert.equal(fromWorker.corrupt.file, older);
+    assert.equal(fromWorker.corrupt.offset, secondRecord);
+    assert.ok(fromWorker.missingSequences instanceof CorruptionError);
+    assert.equal(fromWorker.missingSequences.file, walDirectory);
+    assert.equal(fromWorker.missingSequences.offset, undefined);
+    assert.ok(fromWorker.emptyRange instanceof ValidationError);
+    assert.equal(fromWorker.emptyRange.code, 'SILT_VALIDATION');
+    assert.ok(fromWorker.missingDirectory instanceof IoError);
+    assert.equal(fromWorker.missingDirectory.code, 'SILT_IO');
+    assert.equal(fromWorker.missingDirectory.errno, 'ENOENT');
+    assert.equal(fromWorker.missingDirectory.path, requests.missingDirectory.segmentPath);
+    assert.ok(fromWorker.missingDirectory.cause instanceof Error);
+
+    // The same flushes on this thread throw the originals: the worker's must look the same to a caller.
+    for (const [what, request] of Object.entries(requests)) {
+      const original = await rejectionOf(inThread.flush(request));
+      assert.deepEqual(shapeOf(fromWorker[what as keyof typeof requests]), shapeOf(original), what);
+    }
+    assert.deepEqual(filesIn(segments), [], 'no failed flush left a segment behind');
+  } finally {
+    await Promise.all([workers.close(), inThread.close()]);
   }
 });
 
@@ -232,6 +319,97 @@ test(`merge workers that throw or are terminated mid-merge leave no output, keep
       rmSync(request.outputPath);
     }
     for (const input of inputs) verifySegment(input.path);
+  } finally {
+    await pool.close();
+  }
+});
+
+/**
+ * Calls `hook` with each merge outcome once it has reached this thread, before
+ * the pool's code after `await` sees it: the window between a worker
+ * finishing and the caller getting the result. piscina has no event there,
+ * so its `run` is wrapped while the test runs.
+ */
+function beforeThePoolSeesMergeOutcomes(hook: (outcome: TaskOutcome<MergeResult>) => void): () => void {
+  const original = Piscina.prototype.run;
+  Piscina.prototype.run = function run(this: Piscina, ...args: Parameters<Piscina['run']>) {
+    const running = original.apply(this, args);
+    if (args[1]?.name !== 'merge') return running;
+    return running.then((outcome: TaskOutcome<MergeResult>) => {
+      hook(outcome);
+      return outcome;
+    });
+  };
+  return () => {
+    Piscina.prototype.run = original;
+  };
+}
+
+/** A small run to merge, a pool that has merged it once (its thread is warm), and what that merge wrote. */
+async function mergedOnce(label: string) {
+  const root = tempDir(label);
+  const inDir = join(root, 'in');
+  const outDir = join(root, 'out');
+  mkdirSync(inDir);
+  mkdirSync(outDir);
+  const history = [0, 1, 2].map((segment) => Array.from({ length: 300 }, (_, i) => (i % 17 === 0 ? tombstone(`k${i + segment * 100}`) : putOperation(`k${i + segment * 100}`, `${segment}`))));
+  const inputs = await writeRun(inDir, history);
+  const request: MergeRequest = { inputs, outputPath: join(outDir, 'merged.seg'), dropTombstones: false };
+  const pool = new SegmentWorkerPool({ mergeThreads: 1 });
+  await pool.merge(request);
+  const reference = { digest: digestOf(request.outputPath), bytes: statSync(request.outputPath).size };
+  rmSync(request.outputPath);
+  const inputDigests = inputs.map((input) => digestOf(input.path));
+  /** The output is gone, the inputs are untouched, and the same merge then succeeds, writing the same file. */
+  const assertNoOutputAndRetryable = async (): Promise<void> => {
+    assert.deepEqual(filesIn(outDir), [], 'the finished output was removed');
+    assert.deepEqual(inputs.map((input) => digestOf(input.path)), inputDigests, 'the inputs are untouched');
+    const retried = await pool.merge(request);
+    assert.equal(retried.empty, false);
+    assert.equal(digestOf(request.outputPath), reference.digest, 'the retried merge writes the same segment');
+    for (const input of inputs) verifySegment(input.path);
+  };
+  return { pool, request, reference, assertNoOutputAndRetryable };
+}
+
+test('an abort that arrives after the worker finished a merge, before its caller got the result, removes the output', async () => {
+  const { pool, request, reference, assertNoOutputAndRetryable } = await mergedOnce('pool-late-abort');
+  const controller = new AbortController();
+  const seen: Array<{ ok: boolean; output: string | undefined }> = [];
+  try {
+    const restore = beforeThePoolSeesMergeOutcomes((outcome) => {
+      seen.push({ ok: outcome.ok, output: existsSync(request.outputPath) ? digestOf(request.outputPath) : undefined });
+      controller.abort(new Error('the caller gave up'));
+    });
+    try {
+      const error = await rejectionOf(pool.merge(request, { signal: controller.signal }));
+      assert.ok(error instanceof MergeAbortedError, `got ${String(error)}`);
+      assert.equal(error.outputPath, request.outputPath);
+    } finally {
+      restore();
+    }
+    assert.deepEqual(seen, [{ ok: true, output: reference.digest }], 'the abort came after the worker had written the whole output and reported success');
+    await assertNoOutputAndRetryable();
+  } finally {
+    await pool.close();
+  }
+});
+
+test('an abort while a finished merge\'s result is on its way to the pool removes the output', async () => {
+  const { pool, request, reference, assertNoOutputAndRetryable } = await mergedOnce('pool-abort-in-flight');
+  const controller = new AbortController();
+  try {
+    // The warm thread gets the task at once. This thread then waits, handling no message (so
+    // not the worker's result), until the worker has written the whole output; then aborts.
+    const merging = pool.merge(request, { signal: controller.signal });
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const giveUpAt = Date.now() + 30_000;
+    const outputIsWhole = (): boolean => existsSync(request.outputPath) && statSync(request.outputPath).size === reference.bytes && digestOf(request.outputPath) === reference.digest;
+    while (!outputIsWhole() && Date.now() < giveUpAt) Atomics.wait(pause, 0, 0, 1);
+    assert.ok(outputIsWhole(), 'the worker wrote the whole output while this thread waited');
+    controller.abort(new Error('the caller gave up'));
+    await assert.rejects(merging, MergeAbortedError);
+    await assertNoOutputAndRetryable();
   } finally {
     await pool.close();
   }
