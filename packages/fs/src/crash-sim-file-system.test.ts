@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CrashSimFileSystem, type CrashFate } from './crash-sim-file-system.js';
+import type { FileHandle } from './file-system.js';
 import { errnoOf } from './errors.js';
 import { tempDir } from './test-support/temp-dir.js';
 
@@ -171,4 +172,45 @@ test('the same seed and the same writes give the same crash', async () => {
     return { fates: report.files.map((f) => [f.fate, f.length]), bytes: [...readFileSync(join(dir, 'log'))] };
   };
   assert.deepEqual(await runOnce(tempDir('det-a')), await runOnce(tempDir('det-b')));
+});
+
+test('datasyncNow() makes what was written durable exactly as datasync() does', async () => {
+  type Sync = 'datasync' | 'datasyncNow';
+  const sync = (handle: FileHandle, how: Sync): Promise<void> | void => (how === 'datasync' ? handle.datasync() : handle.datasyncNow());
+  /** Appends and overwrites, each synced by `how`, then more that is not synced; then a crash. */
+  const crashAfter = async (how: Sync, seed: number) => {
+    const dir = tempDir(`${how}-${seed}`);
+    const sim = new CrashSimFileSystem({ seed });
+    const path = join(dir, 'log');
+    const handle = sim.open(path, 'createNew');
+    handle.write(filled(1000, 1), 0);
+    await sync(handle, how);
+    await sim.syncDirectory(dir);
+    handle.write(filled(10, 2), 20);
+    handle.write(filled(500, 3), 1000);
+    await sync(handle, how);
+    const unsyncedBefore = sim.unsyncedPaths();
+    handle.write(filled(10, 4), 40);
+    handle.write(filled(300, 5), 1500);
+    const report = sim.crash();
+    if (how === 'datasyncNow') assert.throws(() => handle.datasyncNow(), (error) => errnoOf(error) === 'EBADF', 'a handle from before the crash is dead');
+    return { unsyncedBefore, report: report.files.map(({ fate, length }) => ({ fate, length })), bytes: readFileSync(path) };
+  };
+  const durable = new Uint8Array(1500).fill(1);
+  durable.fill(2, 20, 30).fill(3, 1000);
+  let tailLost = 0;
+  for (const seed of SEEDS) {
+    const now = await crashAfter('datasyncNow', seed);
+    assert.deepEqual(now.unsyncedBefore, [], `seed ${seed}: datasyncNow left bytes a crash could lose`);
+    assert.ok(now.bytes.length >= 1500 && now.bytes.length <= 1800, `seed ${seed}: length ${now.bytes.length}`);
+    // Bytes 40..50 were overwritten after the sync: either version may survive, never a mix.
+    const overwritten = now.bytes.subarray(40, 50);
+    assert.ok(overwritten.every((b) => b === 1) || overwritten.every((b) => b === 4), `seed ${seed}: mixed overwrite`);
+    const synced = new Uint8Array(now.bytes.subarray(0, 1500));
+    synced.fill(1, 40, 50);
+    assert.deepEqual(synced, durable, `seed ${seed}: bytes synced by datasyncNow were lost or damaged`);
+    if (now.bytes.length === 1500) tailLost++;
+    assert.deepEqual(now, await crashAfter('datasync', seed), `seed ${seed}: the crash went differently after datasync`);
+  }
+  assert.ok(tailLost > 0 && tailLost < SEEDS.length, `the unsynced tail was lost in ${tailLost} of ${SEEDS.length} crashes`);
 });
