@@ -73,7 +73,7 @@ test('a malformed line imports nothing, and the error names it and the others; -
   const report = JSON.parse(lenient.stdout) as ImportReport;
   assert.equal(report.imported, 2);
   assert.deepEqual(report.skippedLines.map((line) => line.line), [2, 3, 4]);
-  assert.match(report.skippedLines[1]!.reason, /the key is empty/);
+  assert.match(report.skippedLines[1]!.reason, /a key must not be empty/);
   assert.match(report.skippedLines[2]!.reason, /no "key" field/);
   const scan = await runSilt(['scan', dir]);
   assert.equal(scan.stdout, 'a\t1\ne\t5\nkept\tas it was\n');

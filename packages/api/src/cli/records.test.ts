@@ -13,16 +13,16 @@ test('a JSON record names what is wrong with it', () => {
     ['{"value":"v"}', /no "key" field/],
     ['{"key":1,"value":"v"}', /"key" must be a string, got 1/],
     ['{"key":"k"}', /no "value" field/],
-    ['{"key":"","value":"v"}', /the key is empty/],
+    ['{"key":"","value":"v"}', /a key must not be empty/],
     ['{"key":"k","value":"!!","valueEncoding":"base64"}', /"value" is marked base64 but is not valid base64/],
     ['{"key":"k","value":1,"valueEncoding":"base64"}', /"value" is marked base64 but is not a string/],
     ['{"key":"k","value":"v","keyEncoding":"hex"}', /"keyEncoding" must be "utf8" or "base64", got "hex"/],
-    [`{"key":"k","value":"${'x'.repeat(LIMIT + 1)}"}`, /the value is 1025 bytes; the limit is 1024/],
-    [`{"key":"${'k'.repeat(65_536)}","value":"v"}`, /the key is 65536 bytes; the limit is 65535/],
+    [`{"key":"k","value":"${'x'.repeat(LIMIT + 1)}"}`, /a value is 1025 bytes; the limit is 1024 bytes/],
+    [`{"key":"${'k'.repeat(65_536)}","value":"v"}`, /a key is 65536 bytes; the limit is 65535 bytes/],
   ];
   for (const [line, message] of cases) assert.throws(() => parseJsonRecord(line, LIMIT), (error: unknown) => error instanceof RecordError && message.test(error.message), line.slice(0, 60));
   assert.throws(() => parseTsvRecord('no tab here', LIMIT), /no tab between key and value/);
-  assert.throws(() => parseTsvRecord('\tvalue', LIMIT), /the key is empty/);
+  assert.throws(() => parseTsvRecord('\tvalue', LIMIT), /a key must not be empty/);
 });
 
 test('every key and value survives the trip through an export record and back', () => {

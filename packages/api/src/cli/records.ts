@@ -1,4 +1,6 @@
-import { MAX_KEY_BYTES, type Key, type Value } from '@silt/segments';
+import { ValidationError } from '@silt/fs';
+import type { Key, Value } from '@silt/segments';
+import { prepareDelete, preparePut } from '../write-batch.js';
 
 /**
  * Keys and values as text, for output and for JSON Lines import and export.
@@ -76,23 +78,28 @@ function encodingOf(record: Record<string, unknown>, field: string): 'utf8' | 'b
   throw new RecordError(`"${field}" must be "utf8" or "base64", got ${JSON.stringify(encoding)}`);
 }
 
-/** A key checked as the index checks it: 1 to 65,535 bytes. */
+/** A key checked by the index's own check (1 to 65,535 bytes), before any index is opened. */
 export function checkedKey(key: Key): Key {
-  const keyBytes = typeof key === 'string' ? Buffer.byteLength(key, 'utf8') : key.length;
-  if (keyBytes === 0) throw new RecordError('the key is empty');
-  if (keyBytes > MAX_KEY_BYTES) throw new RecordError(`the key is ${keyBytes} bytes; the limit is ${MAX_KEY_BYTES}`);
+  asRecordError(() => prepareDelete(key));
   return key;
 }
 
 /**
- * A pair checked as far as the index will check it, so that an import that
- * passed every line writes every line.
+ * A pair checked by the index's own checks, so that an import that passed
+ * every line writes every line, with the index's words for what is wrong.
  */
 export function checkedPair(key: Key, value: Value, maxValueBytes: number): readonly [Key, Value] {
-  checkedKey(key);
-  const valueBytes = typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
-  if (valueBytes > maxValueBytes) throw new RecordError(`the value is ${valueBytes} bytes; the limit is ${maxValueBytes}`);
+  asRecordError(() => preparePut(key, value, maxValueBytes));
   return [key, value];
+}
+
+function asRecordError(check: () => unknown): void {
+  try {
+    check();
+  } catch (error) {
+    if (error instanceof ValidationError) throw new RecordError(error.message);
+    throw error;
+  }
 }
 
 /**

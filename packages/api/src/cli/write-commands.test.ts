@@ -43,10 +43,10 @@ test('bad arguments to set and del exit 2 with one line, and write nothing: not 
   const work = workDirectory('bad-writes');
   const dir = join(work, 'idx');
   const cases: Array<{ args: string[]; message: RegExp }> = [
-    { args: ['set', dir, '', 'v'], message: /^silt set: the key is empty$/m },
+    { args: ['set', dir, '', 'v'], message: /^silt set: a key must not be empty$/m },
     { args: ['set', dir, 'k'], message: /missing required argument 'value'/ },
     { args: ['set', dir, 'k', 'v', 'extra'], message: /too many arguments/ },
-    { args: ['set', dir, 'k'.repeat(70_000), 'v'], message: /the key is 70000 bytes; the limit is 65535/ },
+    { args: ['set', dir, 'k'.repeat(70_000), 'v'], message: /a key is 70000 bytes; the limit is 65535 bytes/ },
     { args: ['set', dir, 'k', 'v', '--nope'], message: /unknown option '--nope'/ },
     { args: ['del', dir, 'k'], message: /no silt index at .*idx: the directory does not exist/ },
   ];
