@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 import { MANIFEST_FILE, segmentFileName } from '@silt/segments';
 
+/** The index directory's subdirectory of write-ahead log files. */
+export const WAL_DIRECTORY = 'wal';
+/** The index directory's subdirectory of segment files. */
+export const SEGMENTS_DIRECTORY = 'segments';
+
 /** Where each part of an index lives inside its directory (see DESIGN.md, "On disk"). */
 export class IndexLayout {
   readonly walDirectory: string;
@@ -8,8 +13,8 @@ export class IndexLayout {
   readonly manifestPath: string;
 
   constructor(readonly directory: string) {
-    this.walDirectory = join(directory, 'wal');
-    this.segmentsDirectory = join(directory, 'segments');
+    this.walDirectory = join(directory, WAL_DIRECTORY);
+    this.segmentsDirectory = join(directory, SEGMENTS_DIRECTORY);
     this.manifestPath = join(directory, MANIFEST_FILE);
   }
 

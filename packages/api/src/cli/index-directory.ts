@@ -4,11 +4,12 @@ import { isNotFound } from '@silt/fs';
 import { ReadOnlyIndex, type ReadOnlyIndexOptions } from '@silt/reader';
 import { isProcessAlive, MANIFEST_FILE, WRITER_LOCK_FILE, WRITER_PID_FILE } from '@silt/segments';
 import { Index, type IndexOptions, type IndexStats } from '../index.js';
+import { SEGMENTS_DIRECTORY, WAL_DIRECTORY } from '../index-layout.js';
 import { UsageError } from './cli-errors.js';
 import { unlessAborted } from './interrupts.js';
 
 /** The names an index directory holds (DESIGN.md, "On disk"), SQLite's companions of the manifest included. */
-const INDEX_ENTRIES = new Set([MANIFEST_FILE, `${MANIFEST_FILE}-wal`, `${MANIFEST_FILE}-shm`, WRITER_LOCK_FILE, WRITER_PID_FILE, 'wal', 'segments']);
+const INDEX_ENTRIES = new Set([MANIFEST_FILE, `${MANIFEST_FILE}-wal`, `${MANIFEST_FILE}-shm`, WRITER_LOCK_FILE, WRITER_PID_FILE, WAL_DIRECTORY, SEGMENTS_DIRECTORY]);
 
 export type DirectoryKind = 'missing' | 'empty' | 'index' | 'other' | 'file';
 

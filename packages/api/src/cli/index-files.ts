@@ -1,8 +1,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNotFound } from '@silt/fs';
-import { Manifest, MANIFEST_FILE } from '@silt/segments';
+import { Manifest } from '@silt/segments';
 import { sequenceOfLogFile } from '@silt/wal';
+import { IndexLayout, WAL_DIRECTORY } from '../index-layout.js';
 
 /**
  * Read-only looks at an index directory's files for stats, verify, watch
@@ -12,7 +13,7 @@ import { sequenceOfLogFile } from '@silt/wal';
 
 /** Runs `read` on the manifest opened as a reader, then closes it. */
 export async function withManifest<T>(directory: string, read: (manifest: Manifest) => T | Promise<T>): Promise<T> {
-  const manifest = Manifest.open(join(directory, MANIFEST_FILE), { role: 'reader' });
+  const manifest = Manifest.open(new IndexLayout(directory).manifestPath, { role: 'reader' });
   try {
     return await read(manifest);
   } finally {
@@ -34,7 +35,7 @@ export interface WalFile {
  * size was read is left out.
  */
 export function listWalFiles(directory: string): WalFile[] {
-  const walDirectory = join(directory, 'wal');
+  const { walDirectory } = new IndexLayout(directory);
   let names: string[];
   try {
     names = readdirSync(walDirectory);
@@ -48,7 +49,7 @@ export function listWalFiles(directory: string): WalFile[] {
     if (firstSequence === undefined) continue;
     const path = join(walDirectory, name);
     try {
-      files.push({ name: `wal/${name}`, path, firstSequence, bytes: statSync(path).size });
+      files.push({ name: `${WAL_DIRECTORY}/${name}`, path, firstSequence, bytes: statSync(path).size });
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
