@@ -1,12 +1,12 @@
 import { ExitCode } from './exit-codes.js';
 import { printJson, type CommandContext } from './command-context.js';
 import { finishWrites, openWriter } from './index-directory.js';
-import { argumentKey } from './write-arguments.js';
+import { prepareDelete } from '../write-batch.js';
 import { plural } from './formatting.js';
 
 /** `silt del <dir> <key...>`: deletes each key; says which of them were there. */
 export async function runDel(directory: string, keys: readonly string[], context: CommandContext): Promise<number> {
-  for (const key of keys) argumentKey(key);
+  for (const key of keys) prepareDelete(key); // a bad argument deletes nothing
   const index = await openWriter(directory, false);
   const results: Array<{ key: string; existed: boolean }> = [];
   const { generation } = await finishWrites(index, context.interrupts.signal, async () => {

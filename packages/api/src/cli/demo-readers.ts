@@ -56,11 +56,6 @@ export class ReaderFleet {
     return this.readers.reduce((sum, reader) => sum + reader.refreshes, 0);
   }
 
-  /** The oldest generation any reader serves. */
-  get generation(): number {
-    return Math.min(...this.readers.map((reader) => reader.generation));
-  }
-
   probe(key: string, writtenAt: number): void {
     for (const reader of this.readers) {
       if (!reader.child.connected) continue;

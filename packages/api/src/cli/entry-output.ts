@@ -1,6 +1,5 @@
 import type { ReadOnlyIndex, ReadOnlyIndexOptions } from '@silt/reader';
 import type { Key, Value } from '@silt/segments';
-import { BrokenPipeError } from './cli-errors.js';
 import { ExitCode } from './exit-codes.js';
 import { openReader } from './index-directory.js';
 import type { Interrupts } from './interrupts.js';
@@ -38,17 +37,14 @@ export async function writeEntries(
 
 /**
  * Runs a command that writes entries with a reader of `directory`, closed
- * after; a reader of the output that goes away (`| head`) ends it quietly
- * with exit 0, as command-line tools do.
+ * after. A reader of the output that goes away (`| head`) ends it with a
+ * BrokenPipeError, which main reports as a quiet exit 0.
  */
 export async function withEntryReader(directory: string, options: ReadOnlyIndexOptions, use: (reader: ReadOnlyIndex) => Promise<void>): Promise<number> {
   const reader = await openReader(directory, options);
   try {
     await use(reader);
     return ExitCode.ok;
-  } catch (error) {
-    if (error instanceof BrokenPipeError) return ExitCode.ok;
-    throw error;
   } finally {
     await reader.close();
   }

@@ -17,4 +17,3 @@ export const ExitCode = {
   terminated: 143,
 } as const;
 
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

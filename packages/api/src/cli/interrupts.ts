@@ -23,10 +23,6 @@ export class Interrupts {
     return this.controller.signal;
   }
 
-  get interrupted(): boolean {
-    return this.received !== undefined;
-  }
-
   /** Resolves at the first signal (never rejects): for racing long waits such as a force-merge. */
   readonly whenInterrupted: Promise<NodeJS.Signals> = new Promise((resolve) => {
     this.controller.signal.addEventListener('abort', () => resolve(this.received ?? 'SIGINT'), { once: true });

@@ -19,11 +19,6 @@ export class LineWriter {
     });
   }
 
-  /** Whether the reader went away or the stream failed. */
-  get broken(): boolean {
-    return this.failure !== undefined;
-  }
-
   async line(text: string): Promise<void> {
     this.pending += text + '\n';
     if (this.pending.length >= CHUNK_CHARS) await this.flush();

@@ -1,6 +1,6 @@
 import { ValidationError } from '@silt/fs';
 import type { Key, Value } from '@silt/segments';
-import { prepareDelete, preparePut } from '../write-batch.js';
+import { preparePut } from '../write-batch.js';
 
 /**
  * Keys and values as text, for output and for JSON Lines import and export.
@@ -76,12 +76,6 @@ function encodingOf(record: Record<string, unknown>, field: string): 'utf8' | 'b
   if (encoding === undefined || encoding === 'utf8') return 'utf8';
   if (encoding === 'base64') return 'base64';
   throw new RecordError(`"${field}" must be "utf8" or "base64", got ${JSON.stringify(encoding)}`);
-}
-
-/** A key checked by the index's own check (1 to 65,535 bytes), before any index is opened. */
-export function checkedKey(key: Key): Key {
-  asRecordError(() => prepareDelete(key));
-  return key;
 }
 
 /**
