@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { ClosedError, CorruptionError, FaultInjectingFileSystem, nodeFileSystem, ValidationError, type FaultOperation } from '@silt/fs';
+import { ClosedError, CorruptionError, FaultInjectingFileSystem, IoError, nodeFileSystem, ValidationError, type FaultOperation } from '@silt/fs';
 import { ManifestNotFoundError, MANIFEST_FILE, segmentFileName, WriterLock } from '@silt/segments';
 import { ReadOnlyIndex } from './read-only-index.js';
 import { readOnlyIndexOptionsSchema } from './read-only-index-options.js';
@@ -253,6 +253,78 @@ test('a background refresh that fails goes to the error event, never to a read; 
   assert.equal(reader.isCurrent(), false);
   await assert.rejects(reader.refresh(), CorruptionError);
   assert.equal(reader.get('a'), '1');
+});
+
+/** Adds a generation naming a segment file of 300 bytes of garbage: no reader can open it. Returns the segment id. */
+function commitDamagedSegment(writer: FixtureWriter, sequence: number): number {
+  const id = writer.manifest.allocateSegmentId();
+  writeFileSync(writer.segmentPath(id), Buffer.alloc(300, 1));
+  const key = new TextEncoder().encode('z');
+  writer.manifest.commit({ add: [{ id, minSequence: sequence, maxSequence: sequence, minKey: key, maxKey: key, bytes: 300, entries: 1, tombstones: 0 }], walCoveredSequence: sequence });
+  return id;
+}
+
+/**
+ * Gives a watching reader many chances to refresh: manifest writes (a lease
+ * taken and dropped, as another reader's open and close do) for events, and
+ * half a second for many polls.
+ */
+async function provokeRefreshes(writer: FixtureWriter): Promise<void> {
+  for (let round = 0; round < 5; round++) {
+    writer.manifest.dropLease(writer.manifest.takeLease().id);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test('a damaged generation is reported once and not tried again until a newer one is committed', async () => {
+  const writer = FixtureWriter.create('damaged-once');
+  await writer.flush([['a', '1']]);
+  const { fs, calls } = countingFs('open');
+  await using reader = await ReadOnlyIndex.open(writer.directory, { accessMode: 'file', pollIntervalMs: 20, fs });
+  const errors: Array<[generation: number, error: Error]> = [];
+  reader.on('error', (error) => errors.push([writer.manifest.currentGeneration(), error]));
+  const firstError = nextEvent<Error>(reader, 'error');
+  const damaged = commitDamagedSegment(writer, 2);
+  assert.ok((await firstError) instanceof CorruptionError);
+  const opensOfDamaged = (): number => calls.filter((path) => path === writer.segmentPath(damaged)).length;
+  const opensAfterReport = opensOfDamaged();
+  await provokeRefreshes(writer);
+  assert.deepEqual(errors.map(([generation]) => generation), [2], 'generation 2 reported once, whatever the events and polls');
+  assert.equal(opensOfDamaged(), opensAfterReport, 'and not opened again');
+  assert.equal(reader.generation, 1);
+
+  // A newer generation that still holds the damaged segment is tried, and reported once too.
+  const secondError = nextEvent<Error>(reader, 'error');
+  writer.manifest.commit({ walCoveredSequence: 3 });
+  assert.ok((await secondError) instanceof CorruptionError);
+  await provokeRefreshes(writer);
+  assert.deepEqual(errors.map(([generation]) => generation), [2, 3]);
+
+  // A newer generation without it: the reader moves to it.
+  const refreshed = nextRefresh(reader);
+  writer.manifest.commit({ remove: [damaged] });
+  assert.equal(await refreshed, 4);
+  assert.equal(reader.isCurrent(), true);
+  assert.equal(reader.get('a'), '1');
+  assert.equal(reader.has('z'), false);
+  assert.equal(errors.length, 2);
+});
+
+test('a background refresh that failed for another reason (an I/O error) is tried again and succeeds', async () => {
+  const writer = FixtureWriter.create('io-retry');
+  await writer.flush([['a', '1']]);
+  const fs = new FaultInjectingFileSystem(nodeFileSystem);
+  await using reader = await ReadOnlyIndex.open(writer.directory, { accessMode: 'file', pollIntervalMs: 20, fs });
+  // The next segment file opened (only new ones are) fails once, as a flaky disk or network mount would.
+  fs.addFault({ operation: 'open', nth: 1, code: 'EIO', pathIncludes: '.seg' });
+  const failed = nextEvent<Error>(reader, 'error');
+  await writer.flush([['b', '2']]);
+  const error = await failed;
+  assert.ok(error instanceof IoError, String(error));
+  assert.equal(fs.injected, 1);
+  // Waited for only now (an 'error' would reject it); the retry comes at a later poll or event.
+  assert.equal(await nextRefresh(reader), 2);
+  assert.equal(reader.get('b'), '2');
 });
 
 test('a range iterator made before a refresh reads its own snapshot to the end, even once its files are collected', async () => {
