@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isProcessAlive } from '@silt/segments';
+import { Index } from '../index.js';
 import type { DemoSummary } from './demo-summary.js';
 import { listTree, runSilt, startSilt, workDirectory } from './test-support/silt-process.js';
 
@@ -60,6 +61,41 @@ test('demo refuses an existing index without --fresh, replaces it with --fresh, 
   const badKeys = await runSilt(['demo', join(work, 'x'), '--keys', '0']);
   assert.equal(badKeys.code, 2);
   assert.match(badKeys.stderr, /option '--keys <n>' argument '0' is invalid\. expected a whole number from 1 to 100000000\./);
+});
+
+/** An index of one flushed key in `dir`, left open for the caller to close. */
+async function smallIndex(dir: string): Promise<Index> {
+  const index = await Index.open(dir);
+  await index.set('kept', 'yes');
+  await index.flush();
+  return index;
+}
+
+test('demo --fresh refuses an index that also holds a file silt did not write: exit 2, nothing removed', async () => {
+  const dir = join(workDirectory('demo-fresh-foreign'), 'idx');
+  await (await smallIndex(dir)).close();
+  writeFileSync(join(dir, 'notes.txt'), 'my notes');
+  const before = listTree(dir);
+  assert.ok(before.includes('notes.txt') && before.some((name) => name.endsWith('.seg')), before.join(', '));
+  const refused = await runSilt(['demo', dir, '--fresh', '--keys', '10', '--readers', '0']);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /holds files silt did not write; --fresh removes only an index/);
+  assert.deepEqual(listTree(dir), before);
+});
+
+test('demo --fresh refuses an index a live writer holds open: exit 2, nothing removed', async () => {
+  const dir = join(workDirectory('demo-fresh-live'), 'idx');
+  const index = await smallIndex(dir);
+  try {
+    const before = listTree(dir);
+    const refused = await runSilt(['demo', dir, '--fresh', '--keys', '10', '--readers', '0']);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`is open for writing in process ${process.pid}; stop it before --fresh removes the index`));
+    assert.deepEqual(listTree(dir), before);
+    assert.equal(index.get('kept'), 'yes', 'the writer still serves its index');
+  } finally {
+    await index.close();
+  }
 });
 
 test('Ctrl-C stops the demo cleanly: readers closed, the index closed with what was acknowledged, exit 130', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECORD_HEADER_BYTES } from '@silt/wal';
 import { Index } from '../index.js';
@@ -100,11 +100,31 @@ test('verify catches a flipped byte in a log record: exit 1, the log file and th
   assert.match(damaged[0]!.detail ?? '', /damage, not a torn write/);
 });
 
-test('a missing segment file is damage too, named as such', async () => {
-  const dir = await fixture('missing-segment');
+test('a segment file cut short is damage: its size and the size the manifest recorded', async () => {
+  const dir = await fixture('short-segment');
   const { segments } = JSON.parse((await runSilt(['stats', dir, '--json'])).stdout) as StatsReport;
   writeFileSync(join(dir, segments[1]!.file), 'short');
   const result = await runSilt(['verify', dir]);
   assert.equal(result.code, 1);
   assert.match(result.stdout, new RegExp(`DAMAGED\\s+${segments[1]!.file.replace('.', '\\.')}.*the file is 5 bytes; the manifest recorded ${segments[1]!.bytes}`));
+});
+
+test('a live segment file that is gone is damage: exit 1, named as missing', async () => {
+  const dir = await fixture('missing-segment');
+  const { segments } = JSON.parse((await runSilt(['stats', dir, '--json'])).stdout) as StatsReport;
+  const victim = segments[0]!;
+  rmSync(join(dir, victim.file));
+  const [plain, json] = await Promise.all([runSilt(['verify', dir]), runSilt(['verify', dir, '--json'])]);
+  const file = victim.file.replace('.', '\\.');
+  assert.equal(plain.code, 1, plain.stdout);
+  assert.match(plain.stdout, new RegExp(`DAMAGED\\s+${file}\\s.*the file is missing; the manifest names it as live`));
+  assert.match(plain.stderr, new RegExp(`^silt verify: 1 damaged file of \\d+ in .*: ${file}\\n$`));
+  assert.equal(json.code, 1);
+  const report = JSON.parse(json.stdout) as VerifyReport;
+  assert.equal(report.ok, false);
+  assert.deepEqual(
+    report.files.filter((check) => check.status !== 'ok').map((check) => [check.file, check.status, check.detail]),
+    [[victim.file, 'damaged', 'the file is missing; the manifest names it as live']],
+  );
+  assert.equal(report.files.find((check) => check.file === segments[1]!.file)?.status, 'ok', 'the other segment is still checked and sound');
 });
