@@ -132,6 +132,44 @@ test('forceMerge(n) stops at n segments, merging the newest first', async () => 
   for (let i = 0; i < 7; i++) assert.equal(index.get(`k${i}`), `v${i}`);
 });
 
+test('with autoMerge off, only forceMerge merges: the policy starts nothing after it', async () => {
+  const dir = tempIndexDir('force-only');
+  await using index = await Index.open(dir, { ...NO_TIMER, autoMerge: false, mergePolicy: { minRunLength: 2 } });
+  for (let i = 0; i < 12; i++) {
+    await index.set(`k${i}`, `v${i}`);
+    await index.flush();
+  }
+  assert.equal(index.stats().segments.length, 12, 'flushes started no merge');
+  await index.forceMerge(10);
+  await index.mergesIdle();
+  assert.equal(index.stats().segments.length, 10, 'ten tiny segments, which the policy would merge, stay');
+  assert.equal(index.stats().merges.completed, 1);
+});
+
+test('a merge that keeps failing is tried again after each longer delay, with no write to prompt it', async () => {
+  const dir = tempIndexDir('merge-retries');
+  {
+    await using index = await Index.open(dir, { ...NO_TIMER, autoMerge: false });
+    for (let i = 0; i < 3; i++) {
+      await index.mset(Array.from({ length: 500 }, (_, j): [string, string] => [`k${i}.${j}`, 'v'.repeat(50)]));
+      await index.flush();
+    }
+  }
+  const [oldest] = segmentFiles(dir);
+  const path = join(dir, 'segments', oldest!);
+  const damaged = readFileSync(path);
+  damaged[100] = damaged[100]! ^ 0xff;
+  writeFileSync(path, damaged);
+  await using index = await Index.open(dir, { ...NO_TIMER, mergePolicy: { minRunLength: 2 } });
+  const errors: Error[] = [];
+  index.on('error', (error) => errors.push(error));
+  // Tries at about 0 s, 1 s and 3 s (the delay doubles); the third needs the timer to wait for the doubled delay.
+  for (let waited = 0; errors.length < 3 && waited < 15_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(errors.length, 3, `${errors.length} tries in 15 s`);
+  for (const error of errors) assert.ok(error instanceof MergeFailedError);
+  assert.equal(index.stats().failed, undefined, 'the writer did not fail');
+});
+
 test('a merge that fails in its worker changes nothing, raises MergeFailedError, and the writer goes on', async () => {
   const dir = tempIndexDir('merge-fails');
   await using index = await Index.open(dir, { ...NO_TIMER, autoMerge: false });

@@ -205,6 +205,7 @@ test(`after ${SEEDS * CRASHES_PER_SEED} simulated power losses in fsync mode, th
   // The crashes must have landed under load, or the test proved nothing.
   assert.ok(totals.acked >= totals.crashes * 10, `only ${totals.acked} writes acknowledged in all`);
   assert.ok(totals.flushes >= totals.crashes, `only ${totals.flushes} flushes in all`);
+  assert.ok(totals.merges >= totals.crashes, `only ${totals.merges} merges in all: crashes must also land around merges`);
   assert.ok(totals.lostUnacknowledged >= totals.crashes / 10, `only ${totals.lostUnacknowledged} crashes lost any write in flight`);
   assert.ok(totals.withFlushInFlight >= totals.crashes / 10, `only ${totals.withFlushInFlight} crashes came while a flush was under way`);
 });

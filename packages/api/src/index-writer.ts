@@ -96,6 +96,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       segmentIds,
       policy: parts.options.mergePolicy,
       mergeThreads: parts.options.mergeThreads,
+      autoMerge: parts.options.autoMerge,
       mayStart: () => this.closing === undefined && this.failure === undefined,
       installed: (generation, event) => this.installMerged(generation, event),
       mergeFailed: (error) => this.reportMergeFailure(error),
@@ -150,7 +151,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       await index.flush();
       // A crash between a merge's commit and its collection leaves files only the collector removes.
       await collectSegments(fs, manifest, (id) => layout.segmentPath(id));
-      index.scheduleMerges();
+      index.merges.schedule();
       return index;
     } catch (error) {
       for (const step of cleanup) await Promise.resolve().then(step).catch(() => undefined);
@@ -396,7 +397,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       this.sealed.splice(this.sealed.indexOf(table), 1);
       this.rebuildView(); // without the table, so its memory goes
       this.emit('flush', event);
-      this.scheduleMerges();
+      this.merges.schedule();
     });
   }
 
@@ -427,10 +428,6 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     // A failed install fails the writer (the caller sees it); the next install must still run.
     this.installing = installed.catch(() => undefined);
     return installed;
-  }
-
-  private scheduleMerges(): void {
-    if (this.parts.options.autoMerge) this.merges.schedule();
   }
 
   /** A merge that failed changed nothing and is retried; the writer goes on, so this is not `fail`. */

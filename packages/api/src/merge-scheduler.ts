@@ -47,6 +47,8 @@ export interface MergeSchedulerHost {
   readonly segmentIds: SegmentIds;
   readonly policy: MergePolicyOptions;
   readonly mergeThreads: number;
+  /** Whether the policy starts merges (after flushes, commits and retry delays); off, only forceMerge merges. */
+  readonly autoMerge: boolean;
   /** False once the writer closes or fails: no new merge starts. */
   mayStart(): boolean;
   /** Called with each committed generation, in commit order: swap the merged segment in. */
@@ -62,7 +64,6 @@ const RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 60_000;
 
 interface RunningMerge {
-  readonly run: MergeRun;
   readonly done: Promise<void>;
   readonly controller: AbortController;
 }
@@ -89,9 +90,9 @@ export class MergeScheduler {
     return this.running.size;
   }
 
-  /** Starts what the policy picks, if threads are free. */
+  /** Starts what the policy picks, if automatic merges are on and threads are free. */
   schedule(): void {
-    if (!this.host.mayStart()) return;
+    if (!this.host.autoMerge || !this.host.mayStart()) return;
     const free = this.host.mergeThreads - this.running.size;
     if (free <= 0) return;
     const live = this.liveSegments();
@@ -140,18 +141,17 @@ export class MergeScheduler {
     const segments = run.segmentIds.map((id) => live.find((segment) => segment.id === id)!);
     const controller = new AbortController();
     for (const id of run.segmentIds) this.busy.add(id);
-    let tracked: RunningMerge | undefined;
     const done = this.runOne(run, segments, controller.signal)
       .catch((error: unknown) => this.host.commitFailed(error))
       .finally(() => {
         for (const id of run.segmentIds) this.busy.delete(id);
-        if (tracked !== undefined) this.running.delete(tracked);
+        this.running.delete(tracked); // runOne is async: this runs after `tracked` is set
         const waiters = this.waiters;
         this.waiters = [];
         for (const wake of waiters) wake();
         this.schedule();
       });
-    tracked = { run, controller, done };
+    const tracked: RunningMerge = { controller, done };
     this.running.add(tracked);
   }
 
@@ -213,12 +213,14 @@ export class MergeScheduler {
 
   private recordFailure(run: MergeRun): void {
     this.failures++;
+    let longestMs = 0;
     for (const id of run.segmentIds) {
       const delayMs = Math.min(MAX_RETRY_DELAY_MS, (this.retryAfter.get(id)?.delayMs ?? RETRY_DELAY_MS / 2) * 2);
       this.retryAfter.set(id, { at: Date.now() + delayMs, delayMs });
+      longestMs = Math.max(longestMs, delayMs);
     }
-    // Once the delay has passed, ask the policy again even if no flush comes.
-    setTimeout(() => this.schedule(), RETRY_DELAY_MS).unref();
+    // Once the whole run's delay has passed, ask the policy again even if no flush comes.
+    setTimeout(() => this.schedule(), longestMs + 1).unref();
   }
 }
 
