@@ -22,6 +22,8 @@ export interface BenchRow {
   /** The engine on the same workload to divide by; omitted for the reference row itself. */
   readonly ratioTo?: string;
   readonly lowerIsBetter?: boolean;
+  /** A physical limit or a baseline (a raw loop, reading the inputs, a bare process): measured beside the engines, never a peer. */
+  readonly reference?: boolean;
 }
 
 export interface BenchSuite {

@@ -5,7 +5,7 @@ import { open as openLmdb, type Database as LmdbDatabase } from 'lmdb';
 import { Index, type IndexOptions } from 'silt';
 import { opsPerSecond, percentile, type BenchContext, type BenchRow, type BenchSuite } from './harness.js';
 import { interleavedRounds } from './interleaved-rounds.js';
-import { checkedGetPass, makeKeyValueDataset, type KeyValueDataset } from './key-value-dataset.js';
+import { makeKeyValueDataset, warmGetRate, type KeyValueDataset } from './key-value-dataset.js';
 
 /**
  * The `Index` writer (package silt) beside its peers on the same workloads,
@@ -107,13 +107,6 @@ async function withLmdb<T>(directory: string, body: (db: LmdbDatabase<string, st
   }
 }
 
-/** One untimed pass over every key (JIT, first-touch faults, silt's first-use block checks), then one timed pass. */
-async function warmGets(data: KeyValueDataset, get: (key: string) => string | Uint8Array | undefined): Promise<number> {
-  const pass = checkedGetPass(data, get);
-  pass();
-  return opsPerSecond(data.lookups.length, pass);
-}
-
 // ---- 1 + 4: load, then random gets of what was loaded ----
 
 interface SiltLoadRound {
@@ -138,13 +131,13 @@ async function siltLoad(context: BenchContext, data: KeyValueDataset): Promise<S
       rate: KEYS / (flushed - start),
       msetOnlyRate: KEYS / (written - start),
       segments: index.stats().segments.length,
-      getRate: await warmGets(data, (key) => index.get(key)),
-      mergedGetRate: await index.mergesIdle().then(() => warmGets(data, (key) => index.get(key))),
+      getRate: await warmGetRate(data, (key) => index.get(key)),
+      mergedGetRate: await index.mergesIdle().then(() => warmGetRate(data, (key) => index.get(key))),
       settledSegments: index.stats().segments.length,
     };
   });
   const fileGetRate = await withIndex(directory, { accessMode: 'file', cacheBytes: FILE_CACHE_BYTES }, (index) =>
-    warmGets(data, (key) => index.get(key)),
+    warmGetRate(data, (key) => index.get(key)),
   );
   return { ...loaded, fileGetRate };
 }
@@ -159,7 +152,7 @@ async function lmdbLoad(context: BenchContext, data: KeyValueDataset): Promise<{
       }
       await db.flushed;
     });
-    return { rate, getRate: await warmGets(data, (key) => db.get(key)) };
+    return { rate, getRate: await warmGetRate(data, (key) => db.get(key)) };
   });
 }
 

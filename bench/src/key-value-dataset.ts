@@ -1,4 +1,5 @@
 import { SeededRandom } from '@silt/fs';
+import { opsPerSecond } from './harness.js';
 
 /** Random distinct keys with fixed-size values, and one shuffled order to read them back in. */
 export interface KeyValueDataset {
@@ -89,4 +90,11 @@ export function shuffledIndexes(random: SeededRandom, count: number): Uint32Arra
     order[j] = swap;
   }
   return order;
+}
+
+/** One untimed pass over every key (JIT, first-touch faults, silt's first-use block checks), then one timed pass. */
+export function warmGetRate(data: KeyValueDataset, get: (key: string) => string | Uint8Array | undefined): Promise<number> {
+  const pass = checkedGetPass(data, get);
+  pass();
+  return opsPerSecond(data.lookups.length, pass);
 }

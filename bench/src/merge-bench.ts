@@ -77,10 +77,11 @@ function readEveryEntry(inputs: readonly MergeInput[]): number {
 
 /** The ratio goes on the MB/s row only: the harness finds a reference by workload and engine, and both units share the ratio anyway. */
 function rows(engine: string, runs: readonly Rates[], ratioTo?: string): BenchRow[] {
-  const durability = engine === READ_LIMIT ? 'read' : 'fsync file + directory';
+  const reference = engine === READ_LIMIT;
+  const durability = reference ? 'read' : 'fsync file + directory';
   return [
-    { workload: WORKLOAD, engine, durability, unit: 'MB/s (input bytes)', runs: runs.map((rate) => rate.bytesPerSecond), ...(ratioTo === undefined ? {} : { ratioTo }) },
-    { workload: WORKLOAD, engine, durability, unit: 'entries/s (input)', runs: runs.map((rate) => rate.entriesPerSecond) },
+    { workload: WORKLOAD, engine, durability, unit: 'MB/s (input bytes)', runs: runs.map((rate) => rate.bytesPerSecond), reference, ...(ratioTo === undefined ? {} : { ratioTo }) },
+    { workload: WORKLOAD, engine, durability, unit: 'entries/s (input)', runs: runs.map((rate) => rate.entriesPerSecond), reference },
   ];
 }
 

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { open as openLmdb } from 'lmdb';
 import { ReadOnlyIndex } from '@silt/reader';
-import { checkedGetPass, makeKeyValueDataset, type KeyValueDataset } from './key-value-dataset.js';
-import { opsPerSecond } from './harness.js';
+import { makeKeyValueDataset, warmGetRate } from './key-value-dataset.js';
 import { rssKey, RSS_VALUE_BYTES, visibilityKey, wallClockMs, type ReaderJob, type ReaderResult } from './reader-bench-shared.js';
 
 /**
@@ -32,13 +31,6 @@ async function visibility(dir: string, count: number): Promise<void> {
   send({ kind: 'visibility', seenAt });
 }
 
-/** One untimed pass (JIT, page faults, first-use block checks), then a timed one. */
-function warmRate(data: KeyValueDataset, get: (key: string) => string | Uint8Array | undefined): Promise<number> {
-  const pass = checkedGetPass(data, get);
-  pass();
-  return opsPerSecond(data.lookups.length, pass);
-}
-
 async function gets(job: Extract<ReaderJob, { kind: 'gets' }>): Promise<void> {
   const data = makeKeyValueDataset({ count: job.keys, keyBytes: job.keyBytes, valueBytes: job.valueBytes, batchSize: 1, seed: job.seed });
   // As the index bench: string values, no object cache, no read-ahead (a documented option its typings leave out).
@@ -49,9 +41,9 @@ async function gets(job: Extract<ReaderJob, { kind: 'gets' }>): Promise<void> {
   const result = { kind: 'gets' as const, siltMemory: [] as number[], siltFile: [] as number[], lmdb: [] as number[] };
   // Interleaved: load on the machine that comes and goes falls on every engine alike.
   for (let round = 0; round < job.rounds; round++) {
-    result.lmdb.push(await warmRate(data, (key) => lmdb.get(key)));
-    result.siltMemory.push(await warmRate(data, (key) => memory.get(key)));
-    result.siltFile.push(await warmRate(data, (key) => file.get(key)));
+    result.lmdb.push(await warmGetRate(data, (key) => lmdb.get(key)));
+    result.siltMemory.push(await warmGetRate(data, (key) => memory.get(key)));
+    result.siltFile.push(await warmGetRate(data, (key) => file.get(key)));
   }
   await lmdb.close();
   send(result);

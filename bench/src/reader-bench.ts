@@ -97,12 +97,14 @@ async function visibilityRows(context: BenchContext): Promise<BenchRow[]> {
 
 // ---- 2: gets in another process ----
 
-/** Loads the pairs with awaited msets and a flush (merging by the default policy meanwhile); `mergeTo` then force-merges. */
+/** Loads the pairs with awaited msets and a flush, lets the default policy's merges finish; `mergeTo` then force-merges. */
 async function loadSilt(dir: string, batches: Iterable<ReadonlyArray<readonly [string, string]>>, mergeTo?: number): Promise<number> {
   const index = await Index.open(dir);
   try {
     for (const batch of batches) await index.mset(batch);
     await index.flush();
+    // Settled, so the segment count the reads see does not depend on when close aborted a merge.
+    await index.mergesIdle();
     if (mergeTo !== undefined) await index.forceMerge(mergeTo);
     return index.stats().segments.length;
   } finally {
@@ -144,10 +146,10 @@ async function getRows(context: BenchContext): Promise<BenchRow[]> {
   const lmdbEngine = 'lmdb-js get (readOnly env)';
   return [
     { workload, engine: lmdbEngine, durability: 'read', unit: 'gets/s', runs: result.lmdb },
-    { workload, engine: `ReadOnlyIndex (memory, ${segments} segments)`, durability: 'read', unit: 'gets/s', runs: result.siltMemory, ratioTo: lmdbEngine },
+    { workload, engine: `silt ReadOnlyIndex (memory, ${segments} segments)`, durability: 'read', unit: 'gets/s', runs: result.siltMemory, ratioTo: lmdbEngine },
     {
       workload,
-      engine: `ReadOnlyIndex (file, ${mib(FILE_CACHE_BYTES)} MiB cache/segment, ${segments} segments)`,
+      engine: `silt ReadOnlyIndex (file, ${mib(FILE_CACHE_BYTES)} MiB cache/segment, ${segments} segments)`,
       durability: 'read',
       unit: 'gets/s',
       runs: result.siltFile,
@@ -182,11 +184,11 @@ async function rssRows(context: BenchContext): Promise<BenchRow[]> {
     // Force-merged: the steady state of an index whose writer merges, and the smallest share of per-segment caches.
     const segments = await loadSilt(dir, rssBatches(keys), 1);
     const workload = `resident memory of a reader process: ${count(keys)} keys (16 B, 100 B values, ${segments} segments), every key read once`;
-    rows.push({ workload, engine: baseline, durability: 'read', unit, runs: bare, lowerIsBetter: true });
+    rows.push({ workload, engine: baseline, durability: 'read', unit, runs: bare, lowerIsBetter: true, reference: true });
     for (const accessMode of ['memory', 'file'] as const) {
       const runs: number[] = [];
       for (let round = 0; round < context.rounds; round++) runs.push(await rssRun({ kind: 'rss', dir, accessMode, keys }));
-      const engine = accessMode === 'file' ? `ReadOnlyIndex (file, ${mib(FILE_CACHE_BYTES)} MiB cache/segment)` : 'ReadOnlyIndex (memory)';
+      const engine = accessMode === 'file' ? `silt ReadOnlyIndex (file, ${mib(FILE_CACHE_BYTES)} MiB cache/segment)` : 'silt ReadOnlyIndex (memory)';
       rows.push({ workload, engine, durability: 'read', unit, runs, lowerIsBetter: true });
     }
   }

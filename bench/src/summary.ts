@@ -19,7 +19,12 @@ const isSilt = (row: BenchRow): boolean => row.engine.startsWith('silt');
  */
 export function summarize(rows: readonly BenchRow[]): SummaryRow[] {
   const byWorkload = new Map<string, BenchRow[]>();
-  for (const row of rows) byWorkload.set(`${row.workload}\u0000${row.unit}`, [...(byWorkload.get(`${row.workload}\u0000${row.unit}`) ?? []), row]);
+  for (const row of rows) {
+    const key = `${row.workload}\u0000${row.unit}`;
+    const group = byWorkload.get(key);
+    if (group === undefined) byWorkload.set(key, [row]);
+    else group.push(row);
+  }
   const summary: SummaryRow[] = [];
   for (const group of byWorkload.values()) {
     const lowerIsBetter = group.some((row) => row.lowerIsBetter === true);
@@ -30,7 +35,7 @@ export function summarize(rows: readonly BenchRow[]): SummaryRow[] {
         return better ? row : winner;
       }, undefined);
     const silt = best(group.filter(isSilt));
-    const peer = best(group.filter((row) => !isSilt(row) && !row.engine.startsWith('read ') && !row.engine.startsWith('raw ')));
+    const peer = best(group.filter((row) => !isSilt(row) && row.reference !== true));
     if (silt === undefined || peer === undefined) continue;
     const ratio = lowerIsBetter ? median(peer.runs) / median(silt.runs) : median(silt.runs) / median(peer.runs);
     const side = (row: BenchRow) => ({ engine: row.engine, durability: row.durability, median: median(row.runs) });

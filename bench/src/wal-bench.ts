@@ -73,7 +73,8 @@ function rawRun(context: BenchContext, operations: number, sync: boolean): Promi
 }
 
 function row(workload: string, engine: string, durability: keyof typeof DURABILITY_LABEL, runs: number[], ratioTo?: string): BenchRow {
-  return { workload, engine, durability: DURABILITY_LABEL[durability], unit: 'appends/s', runs, ...(ratioTo === undefined ? {} : { ratioTo }) };
+  const reference = engine === RAW_SYNC || engine === RAW_WRITE;
+  return { workload, engine, durability: DURABILITY_LABEL[durability], unit: 'appends/s', runs, reference, ...(ratioTo === undefined ? {} : { ratioTo }) };
 }
 
 export const suite: BenchSuite = {
