@@ -1,4 +1,4 @@
-import { ClosedError, CorruptionError, IoError, type FileHandle } from '@silt/fs';
+import { attempt, ClosedError, CorruptionError, type FileHandle } from '@silt/fs';
 import { BlockCache } from './block-cache.js';
 import type { BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';
@@ -69,12 +69,8 @@ export class FileBlockSource implements BlockSource {
 
   readAt(target: Uint8Array, position: number, what = `the section at ${position}`): void {
     if (this.closed) throw new ClosedError(`segment reader for ${this.handle.path}`);
-    let read: number;
-    try {
-      read = this.handle.read(target, position);
-    } catch (error) {
-      throw new IoError('read segment', this.handle.path, error);
-    }
+    const { handle } = this;
+    const read = attempt('read segment', handle.path, () => handle.read(target, position));
     if (read !== target.length) {
       throw new CorruptionError(this.handle.path, position + read, `${what} is cut short: the file shrank after it was opened`);
     }

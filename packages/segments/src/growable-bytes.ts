@@ -1,3 +1,11 @@
+/** Below this many bytes a plain loop copies faster than `TypedArray#set`'s native call. */
+const COPY_LOOP_LIMIT = 256;
+
+export function copyInto(target: Uint8Array, at: number, source: Uint8Array, start: number, length: number): void {
+  if (length > COPY_LOOP_LIMIT) target.set(source.subarray(start, start + length), at);
+  else for (let i = 0; i < length; i++) target[at + i] = source[start + i]!;
+}
+
 /** An append-only byte buffer that doubles when full; `bytes` is a Buffer so strings can be written in place. */
 export class GrowableBytes {
   bytes: Buffer;
@@ -19,9 +27,14 @@ export class GrowableBytes {
   }
 
   append(data: Uint8Array): void {
-    this.reserve(data.length);
-    this.bytes.set(data, this.length);
-    this.length += data.length;
+    this.appendSlice(data, 0, data.length);
+  }
+
+  /** Appends `source[start, start + length)` without a view of it. */
+  appendSlice(source: Uint8Array, start: number, length: number): void {
+    this.reserve(length);
+    copyInto(this.bytes, this.length, source, start, length);
+    this.length += length;
   }
 
   view(): Uint8Array {

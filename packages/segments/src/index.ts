@@ -23,10 +23,9 @@ export { StaleCommitError, ManifestVersionError, ManifestNotFoundError, Generati
 export { WriterLock, LockError, WRITER_LOCK_FILE, WRITER_PID_FILE } from './writer-lock.js';
 export type { WriterLockOptions } from './writer-lock.js';
 export { isProcessAlive } from './lease-liveness.js';
-export { compareBytes, commonPrefixLength, prefixSuccessor, describeType, keyToBytes } from './key-bytes.js';
+export { compareBytes, commonPrefixLength, describeType, keyToBytes } from './key-bytes.js';
 export { toScanRange, limitOption, booleanOption, checkOneBoundEachSide } from './range-options.js';
 export type { Bound, ScanRange } from './range-options.js';
 export { nearOptions } from './near.js';
 export { NewestWinsMerge } from './newest-wins-merge.js';
 export { parseWithSchema } from './schema-validation.js';
-export type { KeyedEntry } from './newest-wins-merge.js';

@@ -228,5 +228,3 @@ export const leaseRowSchema = z.object({
 export const generationNumberSchema = generationNumber;
 export const segmentIdListSchema = z.array(segmentId);
 export const pidSchema = pid;
-
-/** One line a person can act on, from zod's issues. */

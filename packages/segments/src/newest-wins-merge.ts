@@ -1,4 +1,4 @@
-import { compareBytes } from './key-bytes.js';
+import { bytesEqual, compareBytes } from './key-bytes.js';
 
 /** What the merge needs of an entry: its key bytes. */
 export interface KeyedEntry {
@@ -85,5 +85,5 @@ export class NewestWinsMerge<E extends KeyedEntry> {
 }
 
 function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  return compareBytes(a, 0, a.length, b, 0, b.length) === 0;
+  return a.length === b.length && bytesEqual(a, 0, b, 0, a.length);
 }

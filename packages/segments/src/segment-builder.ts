@@ -14,7 +14,7 @@ import {
   MAX_VALUE_BYTES,
   alignUp,
 } from './format.js';
-import { GrowableBytes } from './growable-bytes.js';
+import { GrowableBytes, copyInto } from './growable-bytes.js';
 import { HashTableBuilder } from './hash-table-builder.js';
 import { checkValueType, compareBytes, describeType, valueTooLarge, type Key, type Value } from './key-bytes.js';
 import { hashKeyBytes } from './key-hash.js';
@@ -167,8 +167,7 @@ export class SegmentBuilder {
     try {
       const isPut = kind === 'put';
       this.checkKind(isPut, kind);
-      if (keyLength > MAX_KEY_BYTES) throw new ValidationError(`key of segment entry #${this.entries} is ${keyLength} bytes; keys are at most ${MAX_KEY_BYTES} bytes`);
-      if (valueLength > MAX_VALUE_BYTES) throw valueTooLarge(valueLength, `value of segment entry #${this.entries}`);
+      this.checkSizes(keyLength, valueLength); // before room is made for them
       const block = this.block;
       const start = block.length;
       block.reserve(ENTRY_HEADER_BYTES + keyLength + valueLength);
@@ -195,13 +194,17 @@ export class SegmentBuilder {
     block.reserve(ENTRY_HEADER_BYTES + maxEncodedLength(entry.key, 'key', this.entries) + maxEncodedLength(value, 'value', this.entries));
     const keyStart = start + ENTRY_HEADER_BYTES;
     const keyLength = writeBytes(block.bytes, keyStart, entry.key);
-    if (keyLength > MAX_KEY_BYTES) throw new ValidationError(`key of segment entry #${this.entries} is ${keyLength} bytes; keys are at most ${MAX_KEY_BYTES} bytes`);
     const valueLength = value === undefined ? 0 : writeBytes(block.bytes, keyStart + keyLength, value);
-    if (valueLength > MAX_VALUE_BYTES) throw valueTooLarge(valueLength, `value of segment entry #${this.entries}`);
+    this.checkSizes(keyLength, valueLength); // a string's size is known once it is encoded
     let typeFlags = 0;
     if (typeof value === 'string') typeFlags = valueLength === value.length ? ENTRY_STRING | ENTRY_ASCII : ENTRY_STRING;
     else if (isPut && entry.valueIsText === true) typeFlags = textFlagsOf(block.bytes, keyStart + keyLength, valueLength);
     this.finishEntry(isPut, start, keyLength, valueLength, typeFlags);
+  }
+
+  private checkSizes(keyLength: number, valueLength: number): void {
+    if (keyLength > MAX_KEY_BYTES) throw new ValidationError(`key of segment entry #${this.entries} is ${keyLength} bytes; keys are at most ${MAX_KEY_BYTES} bytes`);
+    if (valueLength > MAX_VALUE_BYTES) throw valueTooLarge(valueLength, `value of segment entry #${this.entries}`);
   }
 
   private checkKind(isPut: boolean, kind: unknown): void {
@@ -210,8 +213,9 @@ export class SegmentBuilder {
   }
 
   /**
-   * The entry's key and value are in the block at `start`: check its order,
-   * write its header, index it. `typeFlags` says what type the value was given as.
+   * The entry's key and value are in the block at `start`: check the key's
+   * order, write its header, index it. `typeFlags` says what type the value
+   * was given as.
    */
   private finishEntry(isPut: boolean, start: number, keyLength: number, valueLength: number, typeFlags: number): void {
     const block = this.block;
@@ -226,12 +230,9 @@ export class SegmentBuilder {
       if (this.hashTable.keyCount >= MAX_DISTINCT_KEYS) throw new ValidationError(`a segment holds at most ${MAX_DISTINCT_KEYS} distinct keys`);
       this.hashTable.record(hashKeyBytes(block.bytes, keyStart, keyLength), this.blockCount, start);
     }
-    if (this.entries === 0) this.firstKey.append(block.bytes.subarray(keyStart, keyStart + keyLength));
-    const previousKey = this.previousKey;
-    previousKey.length = 0;
-    previousKey.reserve(keyLength);
-    copyInto(previousKey.bytes, 0, block.bytes, keyStart, keyLength);
-    previousKey.length = keyLength;
+    if (this.entries === 0) this.firstKey.appendSlice(block.bytes, keyStart, keyLength);
+    this.previousKey.length = 0;
+    this.previousKey.appendSlice(block.bytes, keyStart, keyLength);
     block.length = keyStart + keyLength + valueLength;
     this.entries++;
     if (!isPut) this.tombstones++;
@@ -375,19 +376,12 @@ function maxEncodedLength(data: Key | undefined, what: 'key' | 'value', entryInd
   throw new ValidationError(`${what} of segment entry #${entryIndex} must be a string or a Uint8Array, got ${describeType(data)}`);
 }
 
-/** Below this many bytes a plain loop copies faster than `TypedArray#set`'s native call. */
-const COPY_LOOP_LIMIT = 256;
-
 function writeBytes(target: Buffer, at: number, data: Key): number {
   if (typeof data === 'string') return target.write(data, at, 'utf8');
   copyInto(target, at, data, 0, data.length);
   return data.length;
 }
 
-function copyInto(target: Uint8Array, at: number, source: Uint8Array, start: number, length: number): void {
-  if (length > COPY_LOOP_LIMIT) target.set(source.subarray(start, start + length), at);
-  else for (let i = 0; i < length; i++) target[at + i] = source[start + i]!;
-}
 
 /** The flags of a value that was text, given its UTF-8 bytes: ASCII text reads back faster. */
 function textFlagsOf(bytes: Uint8Array, start: number, length: number): number {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
+import { nodeFileSystem, type FileSystem } from '@silt/fs';
 import { DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE } from './format.js';
 import { parseWithSchema } from './schema-validation.js';
 
@@ -109,5 +109,3 @@ export function resolveBytesOptions(options: unknown): { name: string; keyEncodi
   const parsed = parseWithSchema(segmentBytesOptionsSchema, options ?? {}, 'segment reader options');
   return { name: parsed.name ?? '<memory>', keyEncoding: parsed.keyEncoding ?? 'utf8' };
 }
-
-

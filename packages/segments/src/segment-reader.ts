@@ -1,4 +1,4 @@
-import { asIoError, ClosedError, CorruptionError, IoError, ValidationError, type FileHandle, type FileSystem } from '@silt/fs';
+import { asIoError, attempt, ClosedError, CorruptionError, ValidationError, type FileHandle, type FileSystem } from '@silt/fs';
 import type { BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';
 import { BlockVerifier } from './block-verifier.js';
@@ -35,11 +35,7 @@ import {
 import { copyBytes, decodeAscii, decodeUtf8 } from './value-codec.js';
 
 function openForReading(fs: FileSystem, path: string): FileHandle {
-  try {
-    return fs.open(path, 'read');
-  } catch (error) {
-    throw new IoError('open segment', path, error);
-  }
+  return attempt('open segment', path, () => fs.open(path, 'read'));
 }
 
 /** Hash slots a `file`-mode probe reads at once: one pread covers a probe sequence almost always. */
@@ -122,12 +118,7 @@ export class SegmentReader<K extends Key = string> {
     if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`segment path must be a non-empty string, got ${describeType(path)}`);
     const resolved = resolveReaderOptions(options);
     if (resolved.access === 'memory') {
-      let bytes: Uint8Array;
-      try {
-        bytes = resolved.fs.readFile(path);
-      } catch (error) {
-        throw new IoError('read segment', path, error);
-      }
+      const bytes = attempt('read segment', path, () => resolved.fs.readFile(path));
       return SegmentReader.inMemory(bytes, path, resolved.keyEncoding);
     }
     const handle = openForReading(resolved.fs, path);
@@ -471,12 +462,7 @@ export class SegmentReader<K extends Key = string> {
 function sectionsOfHandle(handle: FileHandle): ReadSection {
   return (offset, length) => {
     const bytes = new Uint8Array(length);
-    let read: number;
-    try {
-      read = handle.read(bytes, offset);
-    } catch (error) {
-      throw new IoError('read segment', handle.path, error);
-    }
+    const read = attempt('read segment', handle.path, () => handle.read(bytes, offset));
     if (read !== length) throw new CorruptionError(handle.path, offset + read, 'the file ends early: it shrank while being opened');
     return bytes;
   };
