@@ -11,7 +11,7 @@ import { removeFiles, syncFile } from './durable-files.js';
  * 1,500 small appends, each fdatasynced: 3,970/s growing, 4,893/s over
  * preallocated zeros (+23 %). One step of zeros costs one extra write per MiB.
  */
-export const PREALLOCATION_STEP_BYTES = 1024 * 1024;
+const PREALLOCATION_STEP_BYTES = 1024 * 1024;
 let zeros: Buffer | undefined;
 
 function zeroBytes(length: number): Buffer {
@@ -157,10 +157,7 @@ export class LogWriter {
     if (this.syncedOffset >= this.offset) return Promise.resolve();
     const { handle, offset } = this;
     this.syncing = attempt('fdatasync', handle.path, () => handle.datasync())
-      .then(() => {
-        this.syncs++;
-        if (handle === this.handle) this.syncedOffset = Math.max(this.syncedOffset, offset);
-      })
+      .then(() => this.noteSynced(handle, offset))
       .finally(() => {
         this.syncing = undefined;
       });
@@ -178,8 +175,13 @@ export class LogWriter {
     if (this.syncedOffset >= this.offset) return;
     const { handle, offset } = this;
     attempt('fdatasync', handle.path, () => handle.datasyncNow());
+    this.noteSynced(handle, offset);
+  }
+
+  /** `handle`'s file is durable up to `offset`; the newest file may have been replaced meanwhile. */
+  private noteSynced(handle: FileHandle, offset: number): void {
     this.syncs++;
-    this.syncedOffset = Math.max(this.syncedOffset, offset);
+    if (handle === this.handle) this.syncedOffset = Math.max(this.syncedOffset, offset);
   }
 
   /**
