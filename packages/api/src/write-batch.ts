@@ -1,6 +1,6 @@
 import { ValidationError } from '@silt/fs';
 import type { WalEntryInput } from '@silt/wal';
-import { describeType, MAX_KEY_BYTES, type Key, type Value } from '@silt/segments';
+import { checkKeyLength, describeType, type Key, type Value } from '@silt/segments';
 import { idOf, idOfString, type MemtableOperation } from './memtable.js';
 
 /**
@@ -64,17 +64,12 @@ function keyOf(key: unknown): Key {
 /** The memtable id of a valid key. A string whose UTF-8 is as long as it is holds only ASCII, and is its own latin1 form. */
 function idOfKey(key: Key): string {
   if (typeof key !== 'string') {
-    checkKeyBytes(key.length);
+    checkKeyLength(key.length);
     return idOf(key);
   }
   const utf8Length = Buffer.byteLength(key, 'utf8');
-  checkKeyBytes(utf8Length);
+  checkKeyLength(utf8Length);
   return idOfString(key, utf8Length);
-}
-
-function checkKeyBytes(length: number): void {
-  if (length === 0) throw new ValidationError('a key must not be empty');
-  if (length > MAX_KEY_BYTES) throw new ValidationError(`a key is ${length} bytes; the limit is ${MAX_KEY_BYTES} bytes`);
 }
 
 function checkValueBytes(length: number, maxValueBytes: number): void {

@@ -313,8 +313,7 @@ function validateSimulationOptions(options: MergeSimulationOptions): MergeSimula
   for (const [name, ok, what] of checks) {
     if (!ok) throw new ValidationError(`merge simulation option ${name} must be ${what}, got ${String(options[name])}`);
   }
-  validateMergePolicyOptions(options.policy);
-  return options;
+  return { ...options, policy: validateMergePolicyOptions(options.policy) };
 }
 
 function isIntegerAtLeast(value: unknown, min: number): boolean {

@@ -1,5 +1,5 @@
 import { ValidationError } from '@silt/fs';
-import { describeType, keyToBytes, MAX_KEY_BYTES, type Key, type KeyEncoding } from '@silt/segments';
+import { checkKeyLength, describeType, keyToBytes, MAX_KEY_BYTES, type Key, type KeyEncoding } from '@silt/segments';
 
 /**
  * The public keys and values and their bytes. Keys and values are strings
@@ -32,43 +32,19 @@ export function checkKey(key: unknown): Key {
   return key;
 }
 
-function checkKeyLength(length: number): void {
-  if (length === 0) throw new ValidationError('a key must not be empty');
-  if (length > MAX_KEY_BYTES) throw new ValidationError(`a key is ${length} bytes; the limit is ${MAX_KEY_BYTES} bytes`);
-}
-
 /** The bytes of a key, or a ValidationError saying what is wrong with it. */
 export function encodeKey(key: unknown): Uint8Array {
   let bytes: Uint8Array;
   if (typeof key === 'string') bytes = utf8Bytes(key);
   else if (key instanceof Uint8Array) bytes = key;
   else throw new ValidationError(`a key must be a string or a Uint8Array, got ${describeType(key)}`);
-  if (bytes.length === 0) throw new ValidationError('a key must not be empty');
-  if (bytes.length > MAX_KEY_BYTES) {
-    throw new ValidationError(`a key is ${bytes.length} bytes; the limit is ${MAX_KEY_BYTES} bytes`);
-  }
+  checkKeyLength(bytes.length);
   return bytes;
 }
 
 /** Optional bounds of a range or prefix: the same types as keys, but may be empty. */
 export function encodeBound(bound: unknown, name: string): Uint8Array | undefined {
   return bound === undefined ? undefined : keyToBytes(bound, `range option '${name}'`);
-}
-
-export interface EncodedValue {
-  readonly bytes: Uint8Array;
-  readonly isText: boolean;
-}
-
-export function encodeValue(value: unknown, maxBytes: number): EncodedValue {
-  let encoded: EncodedValue;
-  if (typeof value === 'string') encoded = { bytes: utf8Bytes(value), isText: true };
-  else if (value instanceof Uint8Array) encoded = { bytes: value, isText: false };
-  else throw new ValidationError(`a value must be a string or a Uint8Array, got ${describeType(value)}`);
-  if (encoded.bytes.length > maxBytes) {
-    throw new ValidationError(`a value is ${encoded.bytes.length} bytes; the limit is ${maxBytes} bytes`);
-  }
-  return encoded;
 }
 
 /** A binary key is copied (never `slice`, a view on a Buffer): it may be a view into a segment's buffer. */

@@ -23,7 +23,7 @@ export { StaleCommitError, ManifestVersionError, ManifestNotFoundError, Generati
 export { WriterLock, LockError, WRITER_LOCK_FILE, WRITER_PID_FILE } from './writer-lock.js';
 export type { WriterLockOptions } from './writer-lock.js';
 export { isProcessAlive } from './lease-liveness.js';
-export { compareBytes, commonPrefixLength, describeType, keyToBytes } from './key-bytes.js';
+export { compareBytes, commonPrefixLength, describeType, keyToBytes, checkKeyLength } from './key-bytes.js';
 export { toScanRange, limitOption, booleanOption, checkOneBoundEachSide } from './range-options.js';
 export type { Bound, ScanRange } from './range-options.js';
 export { nearOptions } from './near.js';

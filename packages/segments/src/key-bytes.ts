@@ -66,6 +66,12 @@ export function encodeKeyToScratch(key: string): number {
 export let scratchKeyHash = 0;
 
 /** The bytes of a key given by a caller, checked for type and size. `what` names it in errors. */
+/** The index's rule for a key's size in bytes, with its words: not empty, at most MAX_KEY_BYTES. */
+export function checkKeyLength(length: number): void {
+  if (length === 0) throw new ValidationError('a key must not be empty');
+  if (length > MAX_KEY_BYTES) throw new ValidationError(`a key is ${length} bytes; the limit is ${MAX_KEY_BYTES} bytes`);
+}
+
 export function keyToBytes(key: unknown, what: string): Uint8Array {
   let bytes: Uint8Array;
   if (typeof key === 'string') bytes = Buffer.from(key, 'utf8');
