@@ -181,8 +181,8 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
    * `memory`-mode segments are read a slice per event-loop turn, and reads
    * go on from the generation served until the new one is whole.
    */
-  private async advance(): Promise<boolean> {
-    if (this.closing !== undefined || this.manifest.currentGeneration() === this.stack.generation) return false;
+  private async advance(current = this.manifest.currentGeneration()): Promise<boolean> {
+    if (this.closing !== undefined || current === this.stack.generation) return false;
     const previous = this.stack;
     this.held.lease = moveLease(this.manifest, this.held.lease);
     const { stack, retired } = await openLeased(this.manifest, this.held, (generation) => previous.advanceInTurns(generation));
@@ -210,7 +210,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
         if (this.closing !== undefined) return false;
         current = this.manifest.currentGeneration();
         if (current === this.failedGeneration) return false;
-        return await this.advance();
+        return await this.advance(current);
       } catch (error) {
         if (error instanceof CorruptionError) this.failedGeneration = current;
         this.report(error instanceof Error ? error : new Error(String(error)));
