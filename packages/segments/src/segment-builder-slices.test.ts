@@ -178,3 +178,21 @@ test(`a key of ${MAX_KEY_BYTES} bytes is taken; one byte more is a ValidationErr
     assert.equal(existsSync(path), false);
   }
 });
+
+test('a slice outside its buffer is a ValidationError that fails the build, never stale bytes of another entry', async () => {
+  for (const [keyStart, keyLength, valueStart, valueLength] of [
+    [0, 1, 1, 1000],
+    [-1, 1, 1, 1],
+    [0, 3, 1, 1],
+    [0, 1, 1.5, 1],
+  ] as const) {
+    const path = newSegmentPath(dir);
+    const builder = SegmentBuilder.create(path, SEQUENCES);
+    builder.add({ kind: 'put', key: 'a', value: 'x'.repeat(5000) });
+    assert.throws(
+      () => builder.addSlices('put', Buffer.from('bz'), keyStart, keyLength, valueStart, valueLength, false),
+      (error: unknown) => error instanceof ValidationError && /outside its buffer of 2 bytes/.test(error.message),
+    );
+    assert.equal(existsSync(path), false, 'the partial file is removed');
+  }
+});

@@ -168,6 +168,8 @@ export class SegmentBuilder {
       const isPut = kind === 'put';
       this.checkKind(isPut, kind);
       this.checkSizes(keyLength, valueLength); // before room is made for them
+      checkSlice(bytes, keyStart, keyLength, `key of segment entry #${this.entries}`);
+      if (isPut) checkSlice(bytes, valueStart, valueLength, `value of segment entry #${this.entries}`);
       const block = this.block;
       const start = block.length;
       block.reserve(ENTRY_HEADER_BYTES + keyLength + valueLength);
@@ -374,6 +376,12 @@ function maxEncodedLength(data: Key | undefined, what: 'key' | 'value', entryInd
     return data.length;
   }
   throw new ValidationError(`${what} of segment entry #${entryIndex} must be a string or a Uint8Array, got ${describeType(data)}`);
+}
+
+/** A slice must lie inside its buffer: a copy past its end would take stale bytes of another entry. */
+function checkSlice(bytes: Uint8Array, start: number, length: number, what: string): void {
+  if (Number.isSafeInteger(start) && Number.isSafeInteger(length) && start >= 0 && length >= 0 && start + length <= bytes.length) return;
+  throw new ValidationError(`${what} is the slice [${String(start)}, +${String(length)}), outside its buffer of ${bytes.length} bytes`);
 }
 
 function writeBytes(target: Buffer, at: number, data: Key): number {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, statSync, truncateSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
-import { CorruptionError, NodeFileSystem, SeededRandom, type FileHandle, type OpenMode } from '@silt/fs';
+import { CorruptionError, NodeFileSystem, SeededRandom, ValidationError, type FileHandle, type OpenMode } from '@silt/fs';
 import { SegmentBuilder, type SegmentInput } from './segment-builder.js';
 import type { KeyEncoding } from './segment-options.js';
 import { SegmentReader } from './segment-reader.js';
@@ -204,4 +204,9 @@ test('load reads one slice per event-loop turn, so other callbacks run while a l
     if (events[i]!.startsWith('read')) assert.equal(events[i - 1], 'turn', `event-loop turn before the read at event ${i}: ${events.join(', ')}`);
   }
   assert.equal(reader.stats().entries, entries.length);
+});
+
+test('load refuses an empty path as open does, with a ValidationError', async () => {
+  assert.throws(() => SegmentReader.open(''), ValidationError);
+  await assert.rejects(SegmentReader.load(''), (error: unknown) => error instanceof ValidationError && /an empty string/.test(error.message));
 });

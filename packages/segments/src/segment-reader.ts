@@ -34,6 +34,12 @@ import {
 } from './segment-options.js';
 import { copyBytes, decodeAscii, decodeUtf8 } from './value-codec.js';
 
+function checkPath(path: unknown): void {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new ValidationError(`segment path must be a non-empty string, got ${path === '' ? 'an empty string' : describeType(path)}`);
+  }
+}
+
 function openForReading(fs: FileSystem, path: string): FileHandle {
   return attempt('open segment', path, () => fs.open(path, 'read'));
 }
@@ -115,7 +121,7 @@ export class SegmentReader<K extends Key = string> {
   static open(path: string, options?: SegmentReaderOptions & { keyEncoding?: 'utf8' }): SegmentReader<string>;
   static open(path: string, options?: SegmentReaderOptions): SegmentReader<Key>;
   static open(path: string, options?: SegmentReaderOptions): SegmentReader<Key> {
-    if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`segment path must be a non-empty string, got ${describeType(path)}`);
+    checkPath(path);
     const resolved = resolveReaderOptions(options);
     if (resolved.access === 'memory') {
       const bytes = attempt('read segment', path, () => resolved.fs.readFile(path));
@@ -143,8 +149,9 @@ export class SegmentReader<K extends Key = string> {
   static load(path: string, options?: SegmentReaderOptions & { keyEncoding?: 'utf8' }): Promise<SegmentReader<string>>;
   static load(path: string, options?: SegmentReaderOptions): Promise<SegmentReader<Key>>;
   static async load(path: string, options?: SegmentReaderOptions): Promise<SegmentReader<Key>> {
+    checkPath(path);
     const resolved = resolveReaderOptions(options);
-    if (resolved.access !== 'memory' || typeof path !== 'string') return SegmentReader.open(path, options);
+    if (resolved.access !== 'memory') return SegmentReader.open(path, options);
     const handle = openForReading(resolved.fs, path);
     try {
       const bytes = Buffer.allocUnsafe(handle.size());
