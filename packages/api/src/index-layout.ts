@@ -22,3 +22,13 @@ export class IndexLayout {
     return join(this.directory, segmentFileName(id));
   }
 }
+
+const SEGMENT_NAME = /^([1-9]\d{0,15})\.seg$/;
+
+/** The id a name in `segments/` stands for, or undefined for a name that is not a segment's. */
+export function segmentIdOfFileName(name: string): number | undefined {
+  const match = SEGMENT_NAME.exec(name);
+  if (match === null) return undefined;
+  const id = Number(match[1]);
+  return Number.isSafeInteger(id) ? id : undefined;
+}

@@ -166,6 +166,8 @@ async function reopenAndCheck(dir: string, sim: CrashSimFileSystem, seed: number
       lastIssued: Math.max(life.lastIssued, recoveredBefore),
       mustInclude: Math.max(life.maxAcked, recoveredBefore),
     });
+    // The replayed log is flushed in the background: its build is no orphan, so let it finish first.
+    await index.flush();
     checkIndexFiles(dir);
     return n;
   } finally {

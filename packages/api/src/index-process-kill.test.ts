@@ -135,6 +135,8 @@ async function openAndCheck(dir: string, seed: number, progress: ChildProgress, 
         // What an earlier open recovered was flushed by that open: it is acknowledged too.
         mustInclude: Math.max(progress.maxAcked, recoveredBefore),
       });
+      // The replayed log is flushed in the background: its build is no orphan, so let it finish first.
+      await index.flush();
       return { n, liveSegments: checkIndexFiles(dir).liveSegments };
     } finally {
       await index.close();

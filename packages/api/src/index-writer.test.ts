@@ -185,19 +185,6 @@ test('flushed log files are deleted and the manifest covers what they held', asy
   assert.equal(readdirSync(join(dir, 'wal')).length, 1);
 });
 
-test('orphan segment files and temp files from a crash are removed on open', async () => {
-  const dir = tempIndexDir('orphans');
-  const index = await Index.open(dir);
-  await index.set('k', 'v');
-  await index.close();
-  writeFileSync(join(dir, 'segments', '999.seg'), 'left by a flush that never committed');
-  writeFileSync(join(dir, 'segments', '5.seg.abc123.tmp'), 'temp');
-  const reopened = await Index.open(dir);
-  assert.deepEqual(readdirSync(join(dir, 'segments')), ['1.seg']);
-  assert.equal(reopened.get('k'), 'v');
-  await reopened.close();
-});
-
 test('a write error stops the writer: later writes fail, reads go on, and a reopen keeps every acknowledged write', async () => {
   const dir = tempIndexDir('fault');
   const fs = new FaultInjectingFileSystem(nodeFileSystem);

@@ -1,14 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { ClosedError, makeDirectoryDurably, ValidationError, WriterFailedError } from '@silt/fs';
-import { WriteAheadLog } from '@silt/wal';
-import { Manifest, WriterLock, type Generation } from '@silt/segments';
+import { ClosedError, makeDirectoryDurably, ValidationError, WriterFailedError, type FileSystem } from '@silt/fs';
+import { sequenceOfLogFile, WriteAheadLog } from '@silt/wal';
+import { IndexDamagedError, Manifest, WriterLock, type Generation } from '@silt/segments';
 import { collectSegments, SegmentWorkerPool } from '@silt/merger';
 import { KeyValueReads, MergedView, RetiredReaders, SegmentStack, type FuzzyOptions, type Key, type NearOptions, type RangeOptions, type Value } from '@silt/reader';
 import { resolveIndexOptions, type IndexOptions, type ResolvedIndexOptions } from './index-options.js';
 import { IndexLayout } from './index-layout.js';
 import { Memtable } from './memtable.js';
 import { Flusher, type FlushEvent } from './flusher.js';
-import { removeOrphanSegments, replayLog } from './recovery.js';
+import { recoveryIsNoteworthy, replayLog, withRepairAdvice, type IndexRecovery } from './recovery.js';
+import { auditMissingManifest, auditSegmentFiles, removeObsoleteSegments, type LogExtent, type ManifestFacts } from './segment-audit.js';
 import { PendingRecord } from './pending-record.js';
 import { prepareBatch, prepareDelete, preparePut, type PreparedOperation } from './write-batch.js';
 import type { IndexStats } from './index-stats.js';
@@ -20,6 +21,14 @@ const COALESCED_VALUE_BYTES = 64 * 1024;
 /** A pending record this large goes to the log at once: well below the log's 16 MiB record limit. */
 const PENDING_RECORD_BYTES = 1024 * 1024;
 
+/**
+ * `close()` flushes what is unflushed only up to this much (a flush of it
+ * takes well under 100 ms); more stays in the log, which the next open
+ * serves from memory at once. So close stays short under load, and a
+ * supervisor's kill timeout is never reached.
+ */
+const CLOSE_FLUSH_BYTES = 4 * 1024 * 1024;
+
 /** Sealed memtables allowed to wait for a flush before writes are held back. */
 const MAX_SEALED_MEMTABLES = 2;
 
@@ -30,6 +39,8 @@ export interface BackpressureEvent {
 }
 
 export interface IndexEvents {
+  /** Opening cut a torn log tail, dropped damaged log records (`walRecovery: 'keepValidPrefix'`) or removed obsolete files: what `stats().recovery` says. */
+  recovery: [IndexRecovery];
   flush: [FlushEvent];
   merge: [MergeEvent];
   backpressure: [BackpressureEvent];
@@ -74,6 +85,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   private installing: Promise<void> = Promise.resolve();
   private readonly retired = new RetiredReaders();
   private readonly merges: MergeScheduler;
+  private recovery: IndexRecovery = { log: {}, obsoleteSegmentFiles: [], replayedOperations: 0 };
 
   private constructor(private readonly parts: OpenParts) {
     super();
@@ -113,8 +125,13 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
 
   /**
    * Opens (or creates) the index in `directory` as its one writer. Fails at
-   * once with LockError if another writer holds it. Recovers from any crash:
-   * removes orphan files, replays the log past the last segment, flushes it.
+   * once with LockError if another writer holds it. Recovers from any crash
+   * without deleting anything it cannot prove obsolete: checks the log's
+   * continuity and every file in `segments/` against the manifest (damage
+   * is an `IndexDamagedError`, a CorruptionError, and nothing is changed),
+   * removes temp files and uncommitted build outputs, and puts the log past
+   * the last segment back in memory, where it is served at once and flushed
+   * in the background.
    */
   static async open(directory: string, options?: IndexOptions): Promise<Index> {
     const resolved = resolveIndexOptions(options);
@@ -127,13 +144,12 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     const lock = WriterLock.acquire(directory);
     const cleanup: Array<() => unknown> = [() => lock.release()];
     try {
+      const lostManifest = auditMissingManifest(fs, layout);
+      if (lostManifest !== undefined) throw new IndexDamagedError(directory, [lostManifest]);
       await makeDirectoryDurably(fs, layout.segmentsDirectory);
       const manifest = Manifest.open(layout.manifestPath, { role: 'writer' });
       cleanup.unshift(() => manifest.close());
-      await removeOrphanSegments(fs, layout, manifest);
       const generation = manifest.current();
-      const stack = SegmentStack.open(directory, generation, resolved);
-      cleanup.unshift(() => stack.close());
       const wal = await WriteAheadLog.open(layout.walDirectory, {
         fs,
         durability: resolved.durability,
@@ -143,19 +159,27 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
         nextSequence: generation.walCoveredSequence + 1,
       });
       cleanup.unshift(() => wal.close());
+      const audit = auditSegmentFiles(fs, layout, manifestFacts(manifest, generation), logExtent(fs, layout, wal));
+      if (audit.problems.length > 0) throw new IndexDamagedError(directory, audit.problems);
+      const stack = SegmentStack.open(directory, generation, resolved);
+      cleanup.unshift(() => stack.close());
+      await removeObsoleteSegments(fs, layout, audit.obsolete);
       const pool = new SegmentWorkerPool({ mergeThreads: resolved.mergeThreads, ...(resolved.simulatedFs ? { inProcessFs: fs } : {}) });
       cleanup.unshift(() => pool.close());
       const index = new Index({ layout, options: resolved, lock, manifest, wal, stack, pool });
       cleanup.unshift(() => index.stopTimer());
-      await replayLog(wal, generation.walCoveredSequence, index.active);
-      await index.flush();
+      const replayedOperations = await replayLog(wal, generation.walCoveredSequence, index.active);
+      index.recovery = { log: wal.recoveryReport, obsoleteSegmentFiles: audit.obsolete, replayedOperations };
+      // Served from memory at once; a supervisor's restart does not wait for the segment build.
+      index.sealActive();
       // A crash between a merge's commit and its collection leaves files only the collector removes.
       await collectSegments(fs, manifest, (id) => layout.segmentPath(id));
       index.merges.schedule();
+      index.announceRecovery();
       return index;
     } catch (error) {
       for (const step of cleanup) await Promise.resolve().then(step).catch(() => undefined);
-      throw error;
+      throw withRepairAdvice(error, directory);
     }
   }
 
@@ -268,11 +292,19 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       stalledWrites: this.stalledWrites,
       backpressuredWrites: this.backpressuredWrites,
       wal: this.parts.wal.stats(),
+      recovery: this.recovery,
       failed: this.failure?.message,
     };
   }
 
-  /** Flushes what is unflushed (unless the writer failed), then releases every file and the lock. Idempotent. */
+  /**
+   * Makes every acknowledged write durable and releases every file and the
+   * lock. Idempotent. Up to 4 MiB of unflushed writes are flushed into a
+   * segment first (readers in other processes then see them); more, or a
+   * flush still building, is left in the log (fsynced on close), which the
+   * next open replays into memory at once and flushes in the background.
+   * Merges in flight are aborted, their inputs kept.
+   */
   close(): Promise<void> {
     this.closing ??= this.shutDown();
     return this.closing;
@@ -379,7 +411,10 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     this.rebuildView();
     // No log rotation here: the flush reads its range by sequence number, and rotating on
     // every seal would queue writes behind an fdatasync and a directory fsync each time.
-    this.flusher.enqueue(table).catch((error: unknown) => this.fail(error));
+    this.flusher.enqueue(table).catch((error: unknown) => {
+      // A flush ended by close (see shutDown) is left to the log, not a failure.
+      if (this.closing === undefined) this.fail(error);
+    });
   }
 
   /**
@@ -462,6 +497,14 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     if (this.failure !== undefined) throw this.failure;
   }
 
+  /** After the caller's `await Index.open(...)` has run on, so a listener it adds there hears it. */
+  private announceRecovery(): void {
+    if (!recoveryIsNoteworthy(this.recovery)) return;
+    setImmediate(() => {
+      if (this.closing === undefined) this.emit('recovery', this.recovery);
+    });
+  }
+
   private stopTimer(): void {
     clearInterval(this.timer);
   }
@@ -471,18 +514,40 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     const { wal, pool, manifest, lock } = this.parts;
     try {
       if (this.failure === undefined) {
-        this.sealActive();
-        await this.flusher.idle();
+        if (this.unflushedBytes() <= CLOSE_FLUSH_BYTES) {
+          this.sealActive();
+          await this.flusher.idle();
+        } else {
+          // Left in the log, which the next open serves from memory at once: a close under load stays short.
+          this.appendPendingRecord();
+        }
       }
     } finally {
       await this.merges.close();
+      // Ends a flush still building in a worker: its temp file is removed by the next open.
+      await pool.close();
+      await this.flusher.idle().catch(() => undefined);
       await this.installing;
       await wal.close().catch(() => undefined);
-      await pool.close();
       this.retired.closeAll();
       this.stack.close();
       manifest.close();
       lock.release();
     }
   }
+
+  /** Bytes of writes not yet in a committed segment: the active memtable and those sealed. */
+  private unflushedBytes(): number {
+    return this.sealed.reduce((sum, table) => sum + table.bytes, this.active.bytes);
+  }
+}
+
+function manifestFacts(manifest: Manifest, current: Generation): ManifestFacts {
+  return { current, namedIds: new Set(manifest.segmentIds()), nextSegmentId: manifest.nextSegmentId() };
+}
+
+/** The sequence numbers the log holds once open has checked it: from its oldest file's name to its last record. */
+function logExtent(fs: FileSystem, layout: IndexLayout, wal: WriteAheadLog): LogExtent {
+  const firsts = fs.list(layout.walDirectory).map(sequenceOfLogFile).filter((sequence) => sequence !== undefined);
+  return { firstSequence: firsts.length === 0 ? wal.lastSequence + 1 : Math.min(...firsts), lastSequence: wal.lastSequence };
 }

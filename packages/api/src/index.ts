@@ -14,4 +14,5 @@ export {
   IoError,
   WriterFailedError,
 } from '@silt/fs';
-export { LockError, ManifestNotFoundError } from '@silt/segments';
+export { LockError, ManifestNotFoundError, IndexDamagedError } from '@silt/segments';
+export type { IndexRecovery } from './recovery.js';

@@ -1,23 +1,30 @@
-import { join } from 'node:path';
-import { isTemporaryName, type FileSystem } from '@silt/fs';
-import type { WriteAheadLog } from '@silt/wal';
-import type { Manifest } from '@silt/segments';
+import { CorruptionError } from '@silt/fs';
+import type { RecoveryReport, WriteAheadLog } from '@silt/wal';
+import { IndexDamagedError } from '@silt/segments';
 import { idOf, type Memtable } from './memtable.js';
-import type { IndexLayout } from './index-layout.js';
+
+/** What opening the index found and did about it: `stats().recovery` and the `recovery` event. */
+export interface IndexRecovery {
+  /** What the log's recovery cut (a torn tail) or, with `walRecovery: 'keepValidPrefix'`, dropped. */
+  readonly log: RecoveryReport;
+  /** Files in `segments/` proven obsolete and deleted: temp files and uncommitted outputs of a crashed flush or merge. */
+  readonly obsoleteSegmentFiles: readonly string[];
+  /** Log operations put back into memory, to be flushed in the background. */
+  readonly replayedOperations: number;
+}
+
+/** Whether anything beyond a replay is worth telling: a cut, a drop, or files removed. */
+export function recoveryIsNoteworthy(recovery: IndexRecovery): boolean {
+  return Object.keys(recovery.log).length > 0 || recovery.obsoleteSegmentFiles.length > 0;
+}
 
 /**
- * Removes what a crash can leave in `segments/`: temp files, and segment
- * files the manifest never named (a flush or merge that died before its
- * commit). Returns the names removed.
+ * Damage found while opening, said so that the reader learns what to do:
+ * nothing was changed, and `silt repair` is the way on.
  */
-export async function removeOrphanSegments(fs: FileSystem, layout: IndexLayout, manifest: Manifest): Promise<string[]> {
-  const named = new Set(manifest.segmentIds().map((id) => layout.segmentPath(id)));
-  const orphans = fs
-    .list(layout.segmentsDirectory)
-    .filter((name) => isTemporaryName(name) || !named.has(join(layout.segmentsDirectory, name)));
-  for (const name of orphans) fs.unlink(join(layout.segmentsDirectory, name));
-  if (orphans.length > 0) await fs.syncDirectory(layout.segmentsDirectory);
-  return orphans;
+export function withRepairAdvice(error: unknown, directory: string): unknown {
+  if (!(error instanceof CorruptionError) || error instanceof IndexDamagedError) return error;
+  return new IndexDamagedError(directory, [error.message], { file: error.file, offset: error.offset, cause: error });
 }
 
 /** Puts every log record not yet in a segment back into the memtable; returns how many operations. */

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { SiltError, ValidationError, type FileSystem } from '@silt/fs';
-import { NewestWinsMerge, SegmentBuilder, SegmentReader, describeType, type SegmentEntry } from '@silt/segments';
+import { NewestWinsMerge, SegmentBuilder, SegmentReader, buildPathOf, describeType, type SegmentEntry } from '@silt/segments';
 import type { FlushResult } from './flush-build.js';
 
 /** One segment of the run to merge: its file and the sequence range the manifest records for it. */
@@ -118,10 +118,13 @@ export async function mergeSegments(fs: FileSystem, request: MergeRequest, optio
  * index removes on open (the manifest never named it).
  */
 export async function removePartialOutput(fs: FileSystem, path: string): Promise<void> {
-  try {
-    fs.unlink(path);
-  } catch {
-    // ENOENT: never created, or the builder already removed it.
+  // A thread terminated mid-build leaves the build file; one stopped after `finish` left the named one.
+  for (const file of [buildPathOf(path), path]) {
+    try {
+      fs.unlink(file);
+    } catch {
+      // ENOENT: never created, or the builder already removed it.
+    }
   }
   try {
     await fs.syncDirectory(dirname(path));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { Piscina } from 'piscina';
 import { ClosedError, CorruptionError, CrashSimFileSystem, IoError, SeededRandom, ValidationError, nodeFileSystem } from '@silt/fs';
 import { WriteAheadLog, type WalEntry } from '@silt/wal';
-import { SegmentReader } from '@silt/segments';
+import { SegmentReader, buildPathOf } from '@silt/segments';
 import { SegmentWorkerPool } from './segment-worker-pool.js';
 import type { TaskOutcome } from './task-outcome.js';
 import { MergeAbortedError, type MergeInput, type MergeRequest, type MergeResult } from './segment-merge.js';
@@ -302,7 +302,7 @@ test(`merge workers that throw or are terminated mid-merge leave no output, keep
         () => undefined,
       );
       const act = fault === 'abort' ? () => controller.abort(new Error(what)) : fault === 'output directory removed' ? () => rmSync(outDir, { recursive: true, force: true }) : () => {};
-      const acted = fault === 'damaged input' || (await whenFileReaches(request.outputPath, at, settled, act));
+      const acted = fault === 'damaged input' || (await whenFileReaches(buildPathOf(request.outputPath), at, settled, act));
       assert.ok(acted, `${what}: the merge finished before the fault could be injected`);
       const expectedError = fault === 'abort' ? MergeAbortedError : fault === 'damaged input' ? CorruptionError : IoError;
       await assert.rejects(merging, expectedError, what);
@@ -455,7 +455,7 @@ test('close() aborts running and queued merges, removing their outputs, then ref
   const running = pool.merge({ inputs, outputPath: join(dir, 'running.seg'), dropTombstones: false });
   const queued = pool.merge({ inputs, outputPath: join(dir, 'queued.seg'), dropTombstones: false });
   const settled = Promise.allSettled([running, queued]);
-  assert.ok(await whenFileReaches(join(dir, 'running.seg'), 1, settled, () => undefined), 'the first merge began');
+  assert.ok(await whenFileReaches(buildPathOf(join(dir, 'running.seg')), 1, settled, () => undefined), 'the first merge began');
   await pool.close();
   await assert.rejects(running, MergeAbortedError);
   await assert.rejects(queued, MergeAbortedError);

@@ -1,4 +1,4 @@
-export { SegmentBuilder, buildSegment } from './segment-builder.js';
+export { SegmentBuilder, buildSegment, buildPathOf } from './segment-builder.js';
 export type { SegmentInput, SegmentBuildResult } from './segment-builder.js';
 export { SegmentReader } from './segment-reader.js';
 export type { SegmentEntry, SegmentStats, LookupResult } from './segment-reader.js';
@@ -20,6 +20,7 @@ export type { ManifestOptions, ManifestRole } from './manifest.js';
 export { MANIFEST_FILE, MANIFEST_FORMAT_VERSION, MANIFEST_APPLICATION_ID, segmentFileName, newSegmentSchema, manifestChangeSchema } from './manifest-schema.js';
 export type { SegmentRecord, NewSegment, Generation, Lease, ManifestChange } from './manifest-schema.js';
 export { StaleCommitError, ManifestVersionError, ManifestNotFoundError, GenerationNotFoundError } from './manifest-errors.js';
+export { IndexDamagedError, type DamageSite } from './index-damaged-error.js';
 export { WriterLock, LockError, WRITER_LOCK_FILE, WRITER_PID_FILE } from './writer-lock.js';
 export type { WriterLockOptions } from './writer-lock.js';
 export { isProcessAlive } from './lease-liveness.js';

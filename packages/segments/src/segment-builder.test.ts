@@ -13,7 +13,8 @@ import {
 } from '@silt/fs';
 import { ENTRY_ASCII, ENTRY_STRING, FOOTER, FOOTER_BYTES, FORMAT_VERSION, HEADER_BYTES, HEADER_MAGIC, MAX_VALUE_BYTES } from './format.js';
 import { readU16, readU32, readU64 } from './little-endian.js';
-import { SegmentBuilder, buildSegment, type SegmentInput } from './segment-builder.js';
+import { SegmentBuilder, buildPathOf, buildSegment, type SegmentInput } from './segment-builder.js';
+import { basename } from 'node:path';
 import { KeyOrderError } from './segment-errors.js';
 import { SegmentReader } from './segment-reader.js';
 import { buildFile, newSegmentPath, sampleEntries, segmentTempDir, SEQUENCES } from './test-support/segment-fixtures.js';
@@ -262,4 +263,31 @@ test('bytes marked as text come back as strings, so a flush need not decode and 
   assert.deepEqual(reader.get('bytes'), Uint8Array.of(0xe9));
   assert.equal(reader.get('utf8'), 'héllo');
   reader.close();
+});
+
+test('a segment is built under <path>.tmp and takes its own name only once whole and fsynced; an aborted build leaves no file', async () => {
+  const dir = segmentTempDir('build-name');
+  const path = newSegmentPath(dir);
+  const builder = SegmentBuilder.create(path, SEQUENCES);
+  builder.put('a', '1');
+  assert.deepEqual(readdirSync(dir), [`${basename(path)}.tmp`], 'only the build file exists while building');
+  assert.equal(buildPathOf(path), `${path}.tmp`);
+  await builder.finish();
+  assert.deepEqual(readdirSync(dir), [basename(path)]);
+  using reader = SegmentReader.open(path);
+  assert.equal(reader.get('a'), '1');
+
+  const abandoned = SegmentBuilder.create(newSegmentPath(dir), SEQUENCES);
+  abandoned.put('b', '2');
+  abandoned.abort();
+  assert.deepEqual(readdirSync(dir), [basename(path)]);
+});
+
+test('a build refuses a path that exists, before writing anything', () => {
+  const dir = segmentTempDir('build-exists');
+  const path = newSegmentPath(dir);
+  writeFileSync(path, 'someone else');
+  assert.throws(() => SegmentBuilder.create(path, SEQUENCES), (error: unknown) => error instanceof IoError && error.errno === 'EEXIST');
+  assert.deepEqual(readdirSync(dir), [basename(path)]);
+  assert.equal(readFileSync(path, 'utf8'), 'someone else');
 });

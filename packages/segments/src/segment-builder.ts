@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { attempt, ClosedError, IoError, ValidationError, type FileHandle } from '@silt/fs';
+import { attempt, ClosedError, IoError, TEMP_SUFFIX, ValidationError, type FileHandle } from '@silt/fs';
 import { appendBlockRecord } from './block-index.js';
 import {
   ENTRY_ASCII,
@@ -55,9 +55,13 @@ type BuilderState = 'open' | 'finishing' | 'finished' | 'failed';
  * Writes one segment file, streamed: entries go into a block buffer, full
  * blocks go to the file through a 1 MiB write buffer, and only per-key index
  * bookkeeping (10 bytes a key, plus each block's first key) stays in memory.
- * `finish()` appends the indexes and footer, fsyncs the file, then its
- * directory. Any error (bad input included) ends the build and removes the
- * file, which was created with `createNew` and so was ours.
+ * The file is written under a temporary name beside `path` (`buildPathOf`: `<id>.seg.tmp`):
+ * `finish()` appends the indexes and footer, fsyncs the file, renames it to
+ * `path` and fsyncs the directory. So a file under a segment's name is
+ * always whole, and what a crash leaves mid-build is a temp file that
+ * recovery can prove is garbage. Any error (bad input included) ends the
+ * build and removes the temp file, which was created with `createNew` and
+ * so was ours.
  */
 export class SegmentBuilder {
   private readonly handle: FileHandle;
@@ -73,10 +77,16 @@ export class SegmentBuilder {
   private tombstones = 0;
   private state: BuilderState = 'open';
   private failure: unknown;
+  /** Where the bytes go until `finish` renames them to `path`. */
+  private readonly temporaryPath: string;
+  private renamed = false;
 
   private constructor(readonly path: string, private readonly options: ResolvedBuilderOptions) {
+    // The rename would replace a file silently: refuse an existing one up front, as createNew did.
+    if (options.fs.exists(path)) throw new IoError('create segment', path, Object.assign(new Error(`EEXIST: file already exists, '${path}'`), { code: 'EEXIST' }));
+    this.temporaryPath = buildPathOf(path);
     try {
-      this.handle = options.fs.open(path, 'createNew');
+      this.handle = options.fs.open(this.temporaryPath, 'createNew');
     } catch (error) {
       throw new IoError('create segment', path, error);
     }
@@ -132,6 +142,8 @@ export class SegmentBuilder {
       });
       await attempt('fsync segment', this.path, () => this.handle.sync());
       this.handle.close();
+      attempt('name segment', this.path, () => this.options.fs.rename(this.temporaryPath, this.path));
+      this.renamed = true;
       await attempt('fsync the directory of segment', this.path, () => this.options.fs.syncDirectory(dirname(this.path)));
     } catch (error) {
       this.fail(error);
@@ -333,11 +345,21 @@ export class SegmentBuilder {
       // The handle may already be closed or lost; removing the file is what matters.
     }
     try {
-      this.options.fs.unlink(this.path);
+      // Nothing names the file yet (no commit before `finish` resolves): ours to remove under either name.
+      this.options.fs.unlink(this.renamed ? this.path : this.temporaryPath);
     } catch {
-      // Best effort: an unnamed partial file is an orphan that the collector removes on open.
+      // Best effort: a temp file left behind is removed when the index opens.
     }
   }
+}
+
+/**
+ * Where the segment bound for `path` is written until it is whole. Not
+ * random: segment ids never repeat, so neither does this name, and a
+ * caller that gave up on a build knows which file to remove.
+ */
+export function buildPathOf(path: string): string {
+  return `${path}${TEMP_SUFFIX}`;
 }
 
 /** Builds a segment from entries (sync or async iterable) in one call; on error nothing is left behind. */

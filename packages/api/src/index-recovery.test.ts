@@ -1,0 +1,146 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, rmSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { nodeFileSystem } from '@silt/fs';
+import { IndexDamagedError, Manifest, MANIFEST_FILE, SegmentBuilder } from '@silt/segments';
+import { WriteAheadLog } from '@silt/wal';
+import { Index } from './index-writer.js';
+import type { IndexRecovery } from './recovery.js';
+import { tempIndexDir } from './test-support/temp-index.js';
+import { snapshotDirectory } from './test-support/directory-snapshot.js';
+
+/** Never on its own during a test: every flush here is one the test asks for. */
+const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;
+
+/** An index with one flushed segment holding k0..k9, closed. Returns the last sequence number. */
+async function flushedIndex(dir: string): Promise<number> {
+  const index = await Index.open(dir, NO_TIMER);
+  await index.mset(Array.from({ length: 10 }, (_, i): [string, string] => [`k${i}`, `v${i}`]));
+  await index.flush();
+  const { lastSequence } = index.stats();
+  await index.close();
+  return lastSequence;
+}
+
+/** Writes `pairs` to the index's log past `after`, as a writer that died before flushing would have left them. */
+async function appendToLog(dir: string, after: number, pairs: Array<[string, string]>): Promise<void> {
+  const wal = await WriteAheadLog.open(join(dir, 'wal'), { nextSequence: after + 1 });
+  await wal.append(pairs.map(([key, value]) => ({ kind: 'put', key, value })));
+  await wal.close();
+}
+
+/** A whole segment under an id the manifest handed out but never committed, as a crashed flush or merge leaves it. */
+async function uncommittedSegment(dir: string, minSequence: number, maxSequence: number, pairs: Array<[string, string]>): Promise<string> {
+  const manifest = Manifest.open(join(dir, MANIFEST_FILE));
+  const id = manifest.allocateSegmentId();
+  manifest.close();
+  const builder = SegmentBuilder.create(join(dir, 'segments', `${id}.seg`), { fs: nodeFileSystem, minSequence, maxSequence });
+  for (const [key, value] of [...pairs].sort(([a], [b]) => (a < b ? -1 : 1))) builder.put(key, value);
+  await builder.finish();
+  return `${id}.seg`;
+}
+
+test("open removes only what it proves obsolete: temp files, an uncommitted merge's output, an uncommitted flush's output the log still holds", async () => {
+  const dir = tempIndexDir('obsolete');
+  const last = await flushedIndex(dir);
+  const mergeOutput = await uncommittedSegment(dir, 1, last, [['k0', 'v0']]);
+  await appendToLog(dir, last, [['late', 'in the log']]);
+  const flushOutput = await uncommittedSegment(dir, last + 1, last + 1, [['late', 'in the log']]);
+  writeFileSync(join(dir, 'segments', '1.seg.abc123.tmp'), 'a build that never finished');
+  writeFileSync(join(dir, 'segments', 'NOTES.txt'), 'not ours');
+  const index = await Index.open(dir, NO_TIMER);
+  const recovered = once(index, 'recovery') as Promise<[IndexRecovery]>;
+  try {
+    const [event] = await recovered;
+    assert.deepEqual([...event.obsoleteSegmentFiles].sort(), [mergeOutput, flushOutput, '1.seg.abc123.tmp'].sort());
+    assert.deepEqual(index.stats().recovery, event);
+    assert.equal(event.replayedOperations, 1);
+    assert.equal(index.get('late'), 'in the log');
+    assert.equal(index.get('k9'), 'v9');
+    await index.flush();
+    const names = readdirSync(join(dir, 'segments')).sort();
+    assert.ok(names.includes('1.seg') && names.includes('NOTES.txt'), `kept: ${names.join(', ')}`);
+    assert.ok(!names.includes(mergeOutput) && !names.includes(flushOutput) && !names.some((name) => name.endsWith('.tmp')), `left: ${names.join(', ')}`);
+  } finally {
+    await index.close();
+  }
+});
+
+test('a segment file newer than the manifest refuses to open: IndexDamagedError naming it, and nothing on disk changes', async () => {
+  const dir = tempIndexDir('newer');
+  await flushedIndex(dir);
+  copyFileSync(join(dir, 'segments', '1.seg'), join(dir, 'segments', '999.seg'));
+  const before = snapshotDirectory(dir);
+  const error = await Index.open(dir).then(
+    () => assert.fail('opened'),
+    (caught: unknown) => caught,
+  );
+  assert.ok(error instanceof IndexDamagedError, String(error));
+  assert.equal(error.code, 'SILT_CORRUPTION');
+  assert.match(error.problems.join('\n'), /segments\/999\.seg .*never handed out/);
+  assert.match(error.message, /silt repair/);
+  assert.deepEqual(snapshotDirectory(dir), before);
+});
+
+test('a deleted manifest beside segment and log files refuses to open and creates no new, empty manifest', async () => {
+  const dir = tempIndexDir('no-manifest');
+  await flushedIndex(dir);
+  for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `${MANIFEST_FILE}${suffix}`), { force: true });
+  const before = snapshotDirectory(dir);
+  await assert.rejects(Index.open(dir), (error: unknown) => error instanceof IndexDamagedError && /manifest\.sqlite is missing/.test(error.message));
+  assert.deepEqual(snapshotDirectory(dir), before);
+  assert.equal(existsSync(join(dir, MANIFEST_FILE)), false);
+});
+
+test('an unnamed segment holding writes the manifest does not cover and the log no longer holds refuses to open', async () => {
+  const dir = tempIndexDir('uncovered');
+  const last = await flushedIndex(dir);
+  const orphan = await uncommittedSegment(dir, last + 1, last + 5, [['lost', 'unless kept']]);
+  const before = snapshotDirectory(dir);
+  await assert.rejects(Index.open(dir), (error: unknown) => error instanceof IndexDamagedError && error.problems.some((problem) => problem.includes(orphan) && /exist nowhere else/.test(problem)));
+  assert.deepEqual(snapshotDirectory(dir), before);
+});
+
+test("a live segment's missing file refuses to open, naming it", async () => {
+  const dir = tempIndexDir('missing-live');
+  await flushedIndex(dir);
+  rmSync(join(dir, 'segments', '1.seg'));
+  const before = snapshotDirectory(dir);
+  await assert.rejects(Index.open(dir), (error: unknown) => error instanceof IndexDamagedError && /segments\/1\.seg is live .* missing/.test(error.message));
+  assert.deepEqual(snapshotDirectory(dir), before);
+});
+
+test('close leaves more than 4 MiB of unflushed writes in the log, and the next open serves them at once and flushes them in the background', async () => {
+  const dir = tempIndexDir('close-fast');
+  const index = await Index.open(dir, NO_TIMER);
+  const value = 'x'.repeat(1000);
+  for (let batch = 0; batch < 6; batch++) {
+    await index.mset(Array.from({ length: 1000 }, (_, i): [string, string] => [`k${batch}-${i}`, value]));
+  }
+  const { lastSequence } = index.stats();
+  await index.close();
+  const manifest = Manifest.open(join(dir, MANIFEST_FILE), { role: 'reader' });
+  assert.equal(manifest.current().walCoveredSequence, 0, 'close flushed what it should have left in the log');
+  manifest.close();
+  const reopened = await Index.open(dir, NO_TIMER);
+  try {
+    assert.equal(reopened.get('k5-999'), value);
+    assert.equal(reopened.stats().recovery.replayedOperations, lastSequence);
+    await reopened.flush();
+    assert.equal(reopened.stats().coveredSequence, lastSequence);
+  } finally {
+    await reopened.close();
+  }
+});
+
+test('close flushes up to 4 MiB of unflushed writes into a segment', async () => {
+  const dir = tempIndexDir('close-flush');
+  const index = await Index.open(dir, NO_TIMER);
+  await index.mset(Array.from({ length: 100 }, (_, i): [string, string] => [`k${i}`, `v${i}`]));
+  await index.close();
+  const manifest = Manifest.open(join(dir, MANIFEST_FILE), { role: 'reader' });
+  assert.equal(manifest.current().walCoveredSequence, 100);
+  manifest.close();
+});

@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import { isTemporaryName, type FileSystem } from '@silt/fs';
+import { MANIFEST_FILE, SegmentReader, type Generation } from '@silt/segments';
+import { sequenceOfLogFile } from '@silt/wal';
+import { segmentIdOfFileName, type IndexLayout } from './index-layout.js';
+
+/** The sequence numbers the log holds after its recovery: [first, last], empty when last < first. */
+export interface LogExtent {
+  readonly firstSequence: number;
+  readonly lastSequence: number;
+}
+
+/** What the manifest knows, as the audit needs it. */
+export interface ManifestFacts {
+  readonly current: Generation;
+  /** Every id the manifest still names: live now, or removed and not yet collected. */
+  readonly namedIds: ReadonlySet<number>;
+  /** Ids at or past this one were never handed out by this manifest. */
+  readonly nextSegmentId: number;
+}
+
+export interface SegmentAudit {
+  /** Files in `segments/` proven to hold nothing the index needs, to delete. */
+  readonly obsolete: string[];
+  /** Why the manifest cannot be trusted, one line per file; empty when it accounts for everything. */
+  readonly problems: string[];
+}
+
+/**
+ * Checks every file in `segments/` against the manifest and the log before
+ * anything is deleted, in the way LevelDB keeps table files it cannot
+ * account for. A file is obsolete only with proof:
+ *
+ * - a temp file (`*.tmp`): a build that never finished, since a segment is
+ *   written under a temp name and renamed once it is whole and fsynced;
+ * - a whole segment the manifest does not name, with an id the manifest
+ *   handed out, whose writes the index still has elsewhere: all at or
+ *   below the covered sequence (an uncommitted merge's output: its inputs
+ *   are live), or all above it and still in the log (an uncommitted flush).
+ *
+ * Anything else means the manifest is behind the files (lost, rolled back,
+ * damaged, or files were copied in): a problem, and the caller deletes
+ * nothing. So are live segments whose files are missing or of another size.
+ * Names that are not segment names are someone else's and left alone.
+ */
+export function auditSegmentFiles(fs: FileSystem, layout: IndexLayout, manifest: ManifestFacts, log: LogExtent): SegmentAudit {
+  const obsolete: string[] = [];
+  const problems = missingLiveFiles(fs, layout, manifest.current);
+  for (const name of fs.list(layout.segmentsDirectory)) {
+    if (isTemporaryName(name)) {
+      obsolete.push(name);
+      continue;
+    }
+    const id = segmentIdOfFileName(name);
+    if (id === undefined || manifest.namedIds.has(id)) continue;
+    const verdict = judgeUnnamed(fs, layout, id, manifest, log);
+    if (verdict === 'obsolete') obsolete.push(name);
+    else problems.push(`segments/${name} ${verdict}`);
+  }
+  return { obsolete, problems };
+}
+
+/**
+ * A writer creates the manifest before anything else, so log or segment
+ * files without one mean it was lost: opening would start an empty
+ * catalog beside them. Returns the problem, or undefined.
+ */
+export function auditMissingManifest(fs: FileSystem, layout: IndexLayout): string | undefined {
+  if (fs.exists(layout.manifestPath)) return undefined;
+  const segments = listIfPresent(fs, layout.segmentsDirectory).filter((name) => segmentIdOfFileName(name) !== undefined);
+  const logs = listIfPresent(fs, layout.walDirectory).filter((name) => sequenceOfLogFile(name) !== undefined);
+  if (segments.length === 0 && logs.length === 0) return undefined;
+  return `${MANIFEST_FILE} is missing, but segments/ holds ${segments.length} segment file(s) and wal/ ${logs.length} log file(s)`;
+}
+
+function listIfPresent(fs: FileSystem, directory: string): string[] {
+  return fs.exists(directory) ? fs.list(directory) : [];
+}
+
+/** Deletes the files an audit proved obsolete, durably. */
+export async function removeObsoleteSegments(fs: FileSystem, layout: IndexLayout, obsolete: readonly string[]): Promise<void> {
+  for (const name of obsolete) fs.unlink(join(layout.segmentsDirectory, name));
+  if (obsolete.length > 0) await fs.syncDirectory(layout.segmentsDirectory);
+}
+
+function missingLiveFiles(fs: FileSystem, layout: IndexLayout, current: Generation): string[] {
+  const problems: string[] = [];
+  for (const segment of current.segments) {
+    const path = layout.segmentPath(segment.id);
+    if (!fs.exists(path)) problems.push(`${segment.file} is live in generation ${current.generation} but the file is missing`);
+    else {
+      const size = fs.stat(path).size;
+      if (size !== segment.bytes) problems.push(`${segment.file} is ${size} bytes where the manifest recorded ${segment.bytes}`);
+    }
+  }
+  return problems;
+}
+
+/** 'obsolete', or what makes the file evidence that the manifest is behind. */
+function judgeUnnamed(fs: FileSystem, layout: IndexLayout, id: number, manifest: ManifestFacts, log: LogExtent): string {
+  if (id >= manifest.nextSegmentId) {
+    return `is not in the manifest, and its id is one the manifest never handed out (the next would be ${manifest.nextSegmentId}): the manifest is older than this file`;
+  }
+  let reader: SegmentReader<Uint8Array>;
+  try {
+    reader = SegmentReader.open(layout.segmentPath(id), { fs, access: 'file', cacheBytes: 0, keyEncoding: 'binary' });
+  } catch (error) {
+    return `is not in the manifest and cannot be read to prove it obsolete (${error instanceof Error ? error.message : String(error)})`;
+  }
+  const { minSequence, maxSequence } = reader.stats();
+  reader.close();
+  const covered = manifest.current.walCoveredSequence;
+  if (maxSequence <= covered) return 'obsolete';
+  const inLog = minSequence > covered && minSequence >= log.firstSequence && maxSequence <= log.lastSequence;
+  if (inLog) return 'obsolete';
+  return (
+    `is not in the manifest and holds sequence numbers ${minSequence}–${maxSequence}, past what the manifest covers (${covered}) ` +
+    `and not all in the log (${describeExtent(log)}): its writes exist nowhere else`
+  );
+}
+
+function describeExtent(log: LogExtent): string {
+  return log.lastSequence < log.firstSequence ? 'which holds no records' : `which holds ${log.firstSequence}–${log.lastSequence}`;
+}

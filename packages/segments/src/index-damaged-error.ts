@@ -1,0 +1,37 @@
+import { CorruptionError } from '@silt/fs';
+
+/** Where one damaged file was found, when the damage is a single file's. */
+export interface DamageSite {
+  readonly file: string;
+  readonly offset: number | undefined;
+  readonly cause?: unknown;
+}
+
+/**
+ * Opening an index found damage it will not guess about: a segment file
+ * newer than the manifest, a live segment's file missing or not the one
+ * its row describes, writes the manifest does not cover and the log no
+ * longer holds, or a damaged log or segment. The manifest may have been
+ * lost, rolled back or damaged, or files copied in; opening on would serve
+ * wrong data or delete good files. Nothing was changed on disk. `silt
+ * repair` rebuilds the manifest from the segment files and the log.
+ */
+export class IndexDamagedError extends CorruptionError {
+  readonly directory: string;
+  /** One line per finding, naming the file and what is wrong with it. */
+  readonly problems: readonly string[];
+
+  constructor(directory: string, problems: readonly string[], site?: DamageSite) {
+    const listed = problems.map((problem) => `\n  - ${problem}`).join('');
+    super(
+      site?.file ?? directory,
+      site?.offset,
+      `the index in ${directory} cannot be opened as it is, and nothing was changed:${listed}\n` +
+        `Run \`silt repair ${directory} --dry-run\` to see what can be recovered, then \`silt repair ${directory}\` to rebuild the manifest ` +
+        `from the segment files and the log (it deletes nothing: what it does not use goes to lost+found/).`,
+      site?.cause === undefined ? undefined : { cause: site.cause },
+    );
+    this.directory = directory;
+    this.problems = problems;
+  }
+}
