@@ -73,7 +73,8 @@ export function auditMissingManifest(fs: FileSystem, layout: IndexLayout): strin
   return `${MANIFEST_FILE} is missing, but segments/ holds ${segments.length} segment file(s) and wal/ ${logs.length} log file(s)`;
 }
 
-function listIfPresent(fs: FileSystem, directory: string): string[] {
+/** The names in `directory`, or none when it does not exist. */
+export function listIfPresent(fs: FileSystem, directory: string): string[] {
   return fs.exists(directory) ? fs.list(directory) : [];
 }
 
