@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import type { FileSystem } from '@silt/fs';
-import { SegmentReader, type AccessMode, type Generation, type SegmentReaderOptions } from '@silt/segments';
+import { CorruptionError, type FileSystem } from '@silt/fs';
+import { SegmentReader, type AccessMode, type Generation, type SegmentReaderOptions, type SegmentRecord, type SegmentStats } from '@silt/segments';
 import type { EntrySource } from './entry-source.js';
+import { compareKeys } from './key-bytes.js';
 
 export interface SegmentStackOptions {
   readonly fs: FileSystem;
@@ -13,6 +14,11 @@ export interface SegmentStackOptions {
  * The open segment files of one manifest generation, newest first: the
  * source stack a snapshot reads. Moving to a newer generation reuses the
  * readers of segments that did not change and opens only the new ones.
+ *
+ * Every segment it opens must be the one its manifest row describes: same
+ * size, counts, sequence range and key range, all read from the file's
+ * header, footer and key range (no scan). Otherwise it is a
+ * `CorruptionError`, not a reader that would serve another segment's data.
  */
 export class SegmentStack {
   private constructor(
@@ -46,7 +52,7 @@ export class SegmentStack {
   advance(generation: Generation): { stack: SegmentStack; retired: SegmentReader<Uint8Array>[] } {
     const opened = new Map<number, SegmentReader<Uint8Array>>();
     try {
-      for (const segment of this.newSegments(generation)) opened.set(segment.id, this.openSegment(segment.file));
+      for (const segment of this.newSegments(generation)) opened.set(segment.id, this.openSegment(segment));
     } catch (error) {
       for (const reader of opened.values()) reader.close();
       throw error;
@@ -62,7 +68,7 @@ export class SegmentStack {
   async advanceInTurns(generation: Generation): Promise<{ stack: SegmentStack; retired: SegmentReader<Uint8Array>[] }> {
     const opened = new Map<number, SegmentReader<Uint8Array>>();
     try {
-      for (const segment of this.newSegments(generation)) opened.set(segment.id, await SegmentReader.load(this.pathOf(segment.file), this.readerOptions()));
+      for (const segment of this.newSegments(generation)) opened.set(segment.id, await this.loadSegment(segment));
     } catch (error) {
       for (const reader of opened.values()) reader.close();
       throw error;
@@ -86,8 +92,12 @@ export class SegmentStack {
     for (const reader of this.readers.values()) reader.close();
   }
 
-  private openSegment(file: string): SegmentReader<Uint8Array> {
-    return SegmentReader.open(this.pathOf(file), this.readerOptions());
+  private openSegment(segment: SegmentRecord): SegmentReader<Uint8Array> {
+    return checkedAgainstRow(segment, SegmentReader.open(this.pathOf(segment.file), this.readerOptions()));
+  }
+
+  private async loadSegment(segment: SegmentRecord): Promise<SegmentReader<Uint8Array>> {
+    return checkedAgainstRow(segment, await SegmentReader.load(this.pathOf(segment.file), this.readerOptions()));
   }
 
   private pathOf(file: string): string {
@@ -97,4 +107,48 @@ export class SegmentStack {
   private readerOptions(): SegmentReaderOptions & { keyEncoding: 'binary' } {
     return { fs: this.options.fs, access: this.options.accessMode, cacheBytes: this.options.cacheBytes, keyEncoding: 'binary' };
   }
+}
+
+const COUNTED_FIELDS = ['bytes', 'entries', 'tombstones', 'minSequence', 'maxSequence'] as const;
+const KEY_FIELDS = ['minKey', 'maxKey'] as const;
+
+/**
+ * `reader`, if its file is the segment `row` describes; else closes it and
+ * throws a `CorruptionError` naming every field that differs. Segment files
+ * are named by id only, so a file copied or restored over another, or a
+ * manifest that lost commits and names an id again, would otherwise be read
+ * as if it were the right one. Reads only what opening the file already
+ * parsed (its size, header, footer and key range).
+ */
+function checkedAgainstRow(row: SegmentRecord, reader: SegmentReader<Uint8Array>): SegmentReader<Uint8Array> {
+  const mismatches = rowMismatches(row, reader.stats());
+  if (mismatches.length === 0) return reader;
+  reader.close();
+  throw new CorruptionError(
+    reader.file,
+    undefined,
+    `${row.file} does not match its manifest row: ${mismatches.join('; ')} (was another segment's file copied over it?)`,
+  );
+}
+
+function rowMismatches(row: SegmentRecord, stats: SegmentStats<Uint8Array>): string[] {
+  const mismatches: string[] = [];
+  for (const field of COUNTED_FIELDS) {
+    if (row[field] !== stats[field]) mismatches.push(`${field} ${row[field]} in the manifest, ${stats[field]} in the file`);
+  }
+  for (const field of KEY_FIELDS) {
+    const inFile = stats[field];
+    if (inFile === undefined || compareKeys(row[field], inFile) !== 0) {
+      mismatches.push(`${field} ${describeKey(row[field])} in the manifest, ${inFile === undefined ? 'none' : describeKey(inFile)} in the file`);
+    }
+  }
+  return mismatches;
+}
+
+/** Printable keys as text, others as hex, long ones cut: enough to tell two segments apart. */
+function describeKey(key: Uint8Array): string {
+  const shown = key.subarray(0, 32);
+  const printable = shown.every((byte) => byte >= 0x20 && byte < 0x7f);
+  const text = printable ? JSON.stringify(Buffer.from(shown).toString('latin1')) : `0x${Buffer.from(shown).toString('hex')}`;
+  return key.length > shown.length ? `${text}… (${key.length} bytes)` : text;
 }

@@ -16,7 +16,7 @@ export type { SegmentBuilderOptions, SegmentReaderOptions, SegmentBytesOptions, 
 export { UnsupportedVersionError, KeyOrderError } from './segment-errors.js';
 export { FORMAT_VERSION, MAX_KEY_BYTES, MAX_VALUE_BYTES, DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE } from './format.js';
 export { Manifest, manifestOptionsSchema, DEFAULT_BUSY_TIMEOUT_MS } from './manifest.js';
-export type { ManifestOptions, ManifestRole } from './manifest.js';
+export type { ManifestCheckpoint, ManifestOptions, ManifestRole } from './manifest.js';
 export { MANIFEST_FILE, MANIFEST_FORMAT_VERSION, MANIFEST_APPLICATION_ID, segmentFileName, newSegmentSchema, manifestChangeSchema } from './manifest-schema.js';
 export type { SegmentRecord, NewSegment, Generation, Lease, ManifestChange } from './manifest-schema.js';
 export { StaleCommitError, ManifestVersionError, ManifestNotFoundError, GenerationNotFoundError } from './manifest-errors.js';

@@ -1,5 +1,7 @@
 import { ClosedError, CorruptionError, ValidationError } from '@silt/fs';
 import { z } from 'zod';
+import { CHECKPOINT_WAIT_MS, checkpointWal } from './manifest-checkpoint.js';
+import type { ManifestCheckpoint } from './manifest-checkpoint.js';
 import { describeOverlap, planCommit } from './manifest-commit.js';
 import type { CommitPlan } from './manifest-commit.js';
 import { GenerationNotFoundError } from './manifest-errors.js';
@@ -21,6 +23,7 @@ import type { Connection } from './manifest-sqlite.js';
 import { isProcessAlive } from './lease-liveness.js';
 
 export type { ManifestRole } from './manifest-format.js';
+export type { ManifestCheckpoint } from './manifest-checkpoint.js';
 
 export const manifestOptionsSchema = z
   .object({
@@ -50,17 +53,24 @@ const SEGMENT_COLUMNS =
  *
  * Synchronous, like better-sqlite3. Every read of several rows runs in one
  * read transaction (one snapshot), so no caller ever sees half a commit.
+ *
+ * A writer checkpoints SQLite's WAL after each of its write transactions,
+ * so a committed generation lives in `manifest.sqlite` alone and survives
+ * the loss of `-wal` and `-shm` (see `lastCheckpoint`).
  */
 export class Manifest implements Disposable {
   readonly path: string;
   readonly role: ManifestRole;
   #connection: Connection | undefined;
   readonly #statements: ReturnType<typeof prepareStatements>;
+  readonly #busyTimeoutMs: number;
+  #lastCheckpoint: ManifestCheckpoint | undefined;
 
-  private constructor(path: string, role: ManifestRole, connection: Connection) {
+  private constructor(path: string, role: ManifestRole, connection: Connection, busyTimeoutMs: number) {
     this.path = path;
     this.role = role;
     this.#connection = connection;
+    this.#busyTimeoutMs = busyTimeoutMs;
     this.#statements = guarded(path, 'prepare manifest statements', () => prepareStatements(connection));
   }
 
@@ -68,23 +78,38 @@ export class Manifest implements Disposable {
    * Opens `path`. A writer creates it (the directory must exist), sets WAL
    * mode and migrates older formats; a reader requires an initialised
    * manifest (else `ManifestNotFoundError`) and never changes generations.
+   * A writer then checkpoints, so what it created, migrated or found in a
+   * `-wal` left by a writer that died moves into the main file at once.
    */
   static open(path: string, options: ManifestOptions = {}): Manifest {
     const parsed = parseWithSchema(manifestOptionsSchema, options, 'manifest options');
     const role = parsed.role ?? 'writer';
-    const connection = openManifestConnection(path, role, parsed.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+    const busyTimeoutMs = parsed.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    const connection = openManifestConnection(path, role, busyTimeoutMs);
+    let manifest: Manifest;
     try {
-      return new Manifest(path, role, connection);
+      manifest = new Manifest(path, role, connection, busyTimeoutMs);
     } catch (error) {
       connection.close();
       throw error;
     }
+    if (role === 'writer') manifest.checkpoint();
+    return manifest;
   }
 
   /** The current generation number: one indexed read, cheap enough for a reader's refresh check. */
   currentGeneration(): number {
     const value = this.#run('read current generation', () => this.#statements.currentGeneration.get());
     return parseRow(this.path, generationNumberSchema, value, 'current generation');
+  }
+
+  /**
+   * The id the next `allocateSegmentId` returns: every id below it has been
+   * handed out. A file `segments/<id>.seg` with `id >= nextSegmentId()`
+   * was named by a manifest state this file no longer has (it is behind).
+   */
+  nextSegmentId(): number {
+    return this.#run('read next segment id', () => this.#state().nextSegmentId);
   }
 
   /** The current generation: its number, WAL position and live segments, read in one snapshot. */
@@ -124,7 +149,7 @@ export class Manifest implements Disposable {
     if (!Number.isSafeInteger(count) || count < 1 || count > 1_000_000) {
       throw new ValidationError(`segment ids are reserved 1 to 1,000,000 at a time, got ${String(count)}`);
     }
-    const id = this.#run('allocate segment ids', () => this.#statements.allocateSegmentIds.get(count, count));
+    const id = this.#write('allocate segment ids', () => this.#statements.allocateSegmentIds.get(count, count));
     return parseRow(this.path, z.number().int().min(1), id, 'allocated segment id');
   }
 
@@ -184,7 +209,7 @@ export class Manifest implements Disposable {
   /** Drops lease `leaseId`. Dropping a lease that is gone is not an error. */
   dropLease(leaseId: number): void {
     const id = parseWithSchema(z.number().int().min(1), leaseId, 'lease id');
-    this.#run('drop lease', () => this.#statements.dropLease.run(id));
+    this.#write('drop lease', () => this.#statements.dropLease.run(id));
   }
 
   /** Leases whose pid is alive. */
@@ -255,6 +280,33 @@ export class Manifest implements Disposable {
     return this.#run('list segment ids', () => this.#statements.segmentIds.all()).map((id) =>
       parseRow(this.path, z.number().int().min(1), id, 'segment id'),
     );
+  }
+
+  /**
+   * Copies every commit from `manifest.sqlite-wal` into `manifest.sqlite`
+   * (fsynced) and truncates `-wal` to zero bytes. A writer does this after
+   * each of its write transactions (commit, id allocation, collection,
+   * lease writes) and at open; call it to retry after one that did not
+   * complete, e.g. when the writer goes idle. Never throws for SQLite's
+   * reasons: a checkpoint that cannot finish (a reader still reading old
+   * frames after `CHECKPOINT_WAIT_MS`, an I/O error) says so in its result.
+   * Writer only (`ValidationError` for a reader).
+   */
+  checkpoint(): ManifestCheckpoint {
+    this.#requireWriter('checkpoint');
+    const connection = this.#open();
+    const waitMs = Math.min(CHECKPOINT_WAIT_MS, this.#busyTimeoutMs);
+    this.#lastCheckpoint = checkpointWal(connection, this.path, waitMs, this.#busyTimeoutMs);
+    return this.#lastCheckpoint;
+  }
+
+  /**
+   * The writer's most recent checkpoint; `completed: false` means the
+   * newest commits still depend on `-wal` until a later one completes.
+   * Undefined for a reader, which never checkpoints.
+   */
+  get lastCheckpoint(): ManifestCheckpoint | undefined {
+    return this.#lastCheckpoint;
   }
 
   get closed(): boolean {
@@ -359,15 +411,36 @@ export class Manifest implements Disposable {
     return guarded(this.path, action, work);
   }
 
+  /** One writing statement, in its own implicit transaction, checkpointed after (see `checkpoint`). */
+  #write<T>(action: string, work: () => T): T {
+    const result = this.#run(action, work);
+    this.#checkpointIfWriter();
+    return result;
+  }
+
   #readTransaction<T>(action: string, work: () => T): T {
     const connection = this.#open();
     return guarded(this.path, action, () => connection.transaction(work).deferred());
   }
 
-  /** IMMEDIATE: take the write lock up front, so the busy timeout applies instead of a failed upgrade. */
+  /**
+   * IMMEDIATE: take the write lock up front, so the busy timeout applies
+   * instead of a failed upgrade. A writer checkpoints once it has committed.
+   */
   #writeTransaction<T>(action: string, work: () => T): T {
     const connection = this.#open();
-    return guarded(this.path, action, () => connection.transaction(work).immediate());
+    const result = guarded(this.path, action, () => connection.transaction(work).immediate());
+    this.#checkpointIfWriter();
+    return result;
+  }
+
+  /**
+   * Only the writer checkpoints: a reader's lease writes would otherwise
+   * take SQLite's write lock for a checkpoint's wait, in every reader, at
+   * every refresh. They reach the main file at the writer's next one.
+   */
+  #checkpointIfWriter(): void {
+    if (this.role === 'writer') this.checkpoint();
   }
 }
 
