@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { nodeFileSystem } from '@silt/fs';
 import { IndexDamagedError, Manifest, MANIFEST_FILE, SegmentBuilder } from '@silt/segments';
-import { WriteAheadLog } from '@silt/wal';
 import { Index } from './index-writer.js';
+import { ReadOnlyIndex } from '@silt/reader';
 import type { IndexRecovery } from './recovery.js';
 import { tempIndexDir } from './test-support/temp-index.js';
 import { snapshotDirectory } from './test-support/directory-snapshot.js';
+import { appendToLog } from './test-support/log-append.js';
 
 /** Never on its own during a test: every flush here is one the test asks for. */
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;
@@ -22,13 +23,6 @@ async function flushedIndex(dir: string): Promise<number> {
   const { lastSequence } = index.stats();
   await index.close();
   return lastSequence;
-}
-
-/** Writes `pairs` to the index's log past `after`, as a writer that died before flushing would have left them. */
-async function appendToLog(dir: string, after: number, pairs: Array<[string, string]>): Promise<void> {
-  const wal = await WriteAheadLog.open(join(dir, 'wal'), { nextSequence: after + 1 });
-  await wal.append(pairs.map(([key, value]) => ({ kind: 'put', key, value })));
-  await wal.close();
 }
 
 /** A whole segment under an id the manifest handed out but never committed, as a crashed flush or merge leaves it. */
@@ -143,4 +137,11 @@ test('close flushes up to 4 MiB of unflushed writes into a segment', async () =>
   const manifest = Manifest.open(join(dir, MANIFEST_FILE), { role: 'reader' });
   assert.equal(manifest.current().walCoveredSequence, 100);
   manifest.close();
+});
+
+test('a reader refuses an index with a segment file newer than its manifest, instead of serving old values as current', async () => {
+  const dir = tempIndexDir('reader-newer');
+  await flushedIndex(dir);
+  copyFileSync(join(dir, 'segments', '1.seg'), join(dir, 'segments', '999.seg'));
+  await assert.rejects(ReadOnlyIndex.open(dir, { watch: false }), (error: unknown) => error instanceof IndexDamagedError && /999\.seg/.test(error.message));
 });

@@ -171,7 +171,7 @@ interface LogPlan {
   readonly coveredSequence: number;
   readonly kept: string[];
   readonly replay: { from: number; to: number } | undefined;
-  readonly truncate: RepairPlan['truncate'];
+  truncate: RepairPlan['truncate'];
   readonly setAside: SetAside[];
   readonly lost: LostRange[];
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { isTemporaryName, type FileSystem } from '@silt/fs';
-import { MANIFEST_FILE, SegmentReader, type Generation } from '@silt/segments';
+import { filesNewerThanManifest, MANIFEST_FILE, SegmentReader, type Generation } from '@silt/segments';
 import { sequenceOfLogFile } from '@silt/wal';
 import { segmentIdOfFileName, type IndexLayout } from './index-layout.js';
 
@@ -45,14 +45,15 @@ export interface SegmentAudit {
  */
 export function auditSegmentFiles(fs: FileSystem, layout: IndexLayout, manifest: ManifestFacts, log: LogExtent): SegmentAudit {
   const obsolete: string[] = [];
-  const problems = missingLiveFiles(fs, layout, manifest.current);
-  for (const name of fs.list(layout.segmentsDirectory)) {
+  const names = fs.list(layout.segmentsDirectory);
+  const problems = [...missingLiveFiles(fs, layout, manifest.current), ...filesNewerThanManifest(names, manifest.nextSegmentId)];
+  for (const name of names) {
     if (isTemporaryName(name)) {
       obsolete.push(name);
       continue;
     }
     const id = segmentIdOfFileName(name);
-    if (id === undefined || manifest.namedIds.has(id)) continue;
+    if (id === undefined || id >= manifest.nextSegmentId || manifest.namedIds.has(id)) continue;
     const verdict = judgeUnnamed(fs, layout, id, manifest, log);
     if (verdict === 'obsolete') obsolete.push(name);
     else problems.push(`segments/${name} ${verdict}`);
@@ -99,9 +100,6 @@ function missingLiveFiles(fs: FileSystem, layout: IndexLayout, current: Generati
 
 /** 'obsolete', or what makes the file evidence that the manifest is behind. */
 function judgeUnnamed(fs: FileSystem, layout: IndexLayout, id: number, manifest: ManifestFacts, log: LogExtent): string {
-  if (id >= manifest.nextSegmentId) {
-    return `is not in the manifest, and its id is one the manifest never handed out (the next would be ${manifest.nextSegmentId}): the manifest is older than this file`;
-  }
   let reader: SegmentReader<Uint8Array>;
   try {
     reader = SegmentReader.open(layout.segmentPath(id), { fs, access: 'file', cacheBytes: 0, keyEncoding: 'binary' });

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { ClosedError, CorruptionError, IoError, ValidationError } from '@silt/fs';
-import { GenerationNotFoundError, Manifest, MANIFEST_FILE, ManifestNotFoundError, type Generation, type Key, type Lease, type Value } from '@silt/segments';
+import { ClosedError, CorruptionError, IoError, ValidationError, type FileSystem } from '@silt/fs';
+import { GenerationNotFoundError, IndexDamagedError, Manifest, MANIFEST_FILE, ManifestNotFoundError, filesNewerThanManifest, type Generation, type Key, type Lease, type Value } from '@silt/segments';
 import { KeyValueReads } from './key-value-reads.js';
 import { ManifestWatcher } from './manifest-watcher.js';
 import { MergedView, type NearOptions } from './merged-view.js';
@@ -70,10 +70,13 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
     }
     const manifestPath = join(directory, MANIFEST_FILE);
     if (!resolved.fs.exists(directory)) throw new ManifestNotFoundError(manifestPath, 'the index directory does not exist');
+    // Listed before the manifest is read: a file created after it has an id the manifest already handed out.
+    const segmentNames = listSegmentFiles(resolved.fs, directory);
     const manifest = Manifest.open(manifestPath, { role: 'reader' });
     let index: ReadOnlyIndex;
     let held: HeldLease | undefined;
     try {
+      refuseFilesNewerThan(manifest, directory, segmentNames);
       held = { lease: manifest.takeLease() };
       const stack = await openLeased(manifest, held, (generation) => SegmentStack.open(directory, generation, resolved));
       index = new ReadOnlyIndex(directory, manifest, held, stack, resolved);
@@ -280,4 +283,19 @@ function moveLease(manifest: Manifest, lease: Lease): Lease {
 /** A file of the generation, or the generation itself, was collected while it was being opened. */
 function isVanished(error: unknown): boolean {
   return (error instanceof IoError && error.errno === 'ENOENT') || error instanceof GenerationNotFoundError;
+}
+
+function listSegmentFiles(fs: FileSystem, directory: string): string[] {
+  const segments = join(directory, 'segments');
+  return fs.exists(segments) ? fs.list(segments) : [];
+}
+
+/**
+ * A segment file whose id the manifest never handed out means the manifest
+ * is behind its files (lost, rolled back, or replaced): serving its
+ * generation would serve old values as current.
+ */
+function refuseFilesNewerThan(manifest: Manifest, directory: string, names: readonly string[]): void {
+  const problems = filesNewerThanManifest(names, manifest.nextSegmentId());
+  if (problems.length > 0) throw new IndexDamagedError(directory, problems);
 }

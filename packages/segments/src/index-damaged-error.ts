@@ -1,4 +1,5 @@
 import { CorruptionError } from '@silt/fs';
+import { segmentIdOfFileName } from './manifest-schema.js';
 
 /** Where one damaged file was found, when the damage is a single file's. */
 export interface DamageSite {
@@ -34,4 +35,16 @@ export class IndexDamagedError extends CorruptionError {
     this.directory = directory;
     this.problems = problems;
   }
+}
+
+/**
+ * The problems of segment files (names in `segments/`) whose ids the
+ * manifest never handed out: evidence that the manifest is older than its
+ * files. List the directory before reading `nextSegmentId`, or a file
+ * built meanwhile would look newer than it is.
+ */
+export function filesNewerThanManifest(names: readonly string[], nextSegmentId: number): string[] {
+  return names
+    .filter((name) => (segmentIdOfFileName(name) ?? 0) >= nextSegmentId)
+    .map((name) => `segments/${name} is not in the manifest, and its id is one the manifest never handed out (the next would be ${nextSegmentId}): the manifest is older than this file`);
 }

@@ -16,6 +16,16 @@ export function segmentFileName(id: number): string {
   return `segments/${id}.seg`;
 }
 
+const SEGMENT_NAME = /^([1-9]\d{0,15})\.seg$/;
+
+/** The id a name in `segments/` stands for (`<id>.seg`), or undefined for a name that is not a segment's. */
+export function segmentIdOfFileName(name: string): number | undefined {
+  const match = SEGMENT_NAME.exec(name);
+  if (match === null) return undefined;
+  const id = Number(match[1]);
+  return Number.isSafeInteger(id) ? id : undefined;
+}
+
 /**
  * STRICT tables make SQLite itself reject a value of the wrong type;
  * the zod schemas check the rest (ranges, relations between columns).

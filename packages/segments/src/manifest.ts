@@ -263,15 +263,6 @@ export class Manifest implements Disposable {
   }
 
   /**
-   * The id the next allocation hands out. Every id below it was handed out
-   * once (used, or skipped after a crash); none at or past it ever was, so
-   * a segment file with such an id is newer than this manifest.
-   */
-  nextSegmentId(): number {
-    return this.#run('read the next segment id', () => this.#state().nextSegmentId);
-  }
-
-  /**
    * Every segment id the manifest still names (live, or removed and not yet
    * collected). At open, before any flush or merge runs, a file in
    * `segments/` that is not among these is an orphan from a crash.

@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isNotFound } from '@silt/fs';
+import { isNotFound, nodeFileSystem } from '@silt/fs';
 import { ReadOnlyIndex, type ReadOnlyIndexOptions } from '@silt/reader';
-import { isProcessAlive, MANIFEST_FILE, WRITER_LOCK_FILE, WRITER_PID_FILE } from '@silt/segments';
+import { IndexDamagedError, isProcessAlive, MANIFEST_FILE, WRITER_LOCK_FILE, WRITER_PID_FILE } from '@silt/segments';
 import { Index, type IndexOptions, type IndexStats } from '../index.js';
-import { SEGMENTS_DIRECTORY, WAL_DIRECTORY } from '../index-layout.js';
+import { IndexLayout, SEGMENTS_DIRECTORY, WAL_DIRECTORY } from '../index-layout.js';
+import { auditMissingManifest } from '../segment-audit.js';
 import { UsageError } from './cli-errors.js';
 import { unlessAborted } from './interrupts.js';
 
@@ -36,6 +37,8 @@ export function holdsOnlyIndexFiles(directory: string): boolean {
 export function requireIndex(directory: string): void {
   const kind = directoryKind(directory);
   if (kind === 'index') return;
+  const lostManifest = kind === 'other' ? auditMissingManifest(nodeFileSystem, new IndexLayout(directory)) : undefined;
+  if (lostManifest !== undefined) throw new IndexDamagedError(directory, [lostManifest]);
   const why = {
     missing: 'the directory does not exist',
     empty: 'the directory is empty',

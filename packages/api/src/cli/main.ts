@@ -19,8 +19,9 @@ const DEMO_DIR = 'silt-demo';
 const EXIT_CODES = `
 Exit codes:
   0    ok
-  1    the operation failed (I/O error, another writer holds the index, malformed import input),
-       or verify found damage
+  1    the operation failed (I/O error, another writer holds the index, malformed import input,
+       an index that refuses to open as damaged), verify found damage, or repair could not
+       recover every sequence number (its report says which)
   2    bad arguments: unknown command or option, a bad value, a directory that is not an index;
        nothing was done
   3    get: the key is not in the index
@@ -29,7 +30,7 @@ Exit codes:
 Results go to standard output (--json: JSON, or JSON Lines for scan and export); progress,
 notes and errors go to standard error. Errors are one line; --verbose adds the stack.
 Reads (get, scan, stats, export, watch, verify) never take the writer lock: they work while
-another process writes. Writes (set, del, import, compact) are the index's one writer.`;
+another process writes. Writes (set, del, import, compact, repair) are the index's one writer.`;
 
 interface CliState {
   exitCode: number;
@@ -191,6 +192,18 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
       return runVerify(dir, context);
     },
     ['silt verify silt-demo', 'silt verify idx --json'],
+  );
+
+  define(
+    'repair',
+    'rebuild a lost or damaged manifest from the segment files and the log; deletes nothing (unused files go to lost+found/)',
+    (command) => command.argument('<dir>', DIR).option('--dry-run', 'read and report what repair would do; write nothing'),
+    async (command, context) => {
+      const [dir] = command.processedArgs as [string];
+      const { runRepair } = await import('./repair.js');
+      return runRepair(dir, command.opts<{ dryRun?: boolean }>(), context);
+    },
+    ['silt repair idx --dry-run', 'silt repair idx', 'silt repair idx --json'],
   );
 
   define(
