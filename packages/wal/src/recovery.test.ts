@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CorruptionError, CrashSimFileSystem } from '@silt/fs';
 import { UnsupportedWalVersionError } from './errors.js';
@@ -10,6 +10,7 @@ import { sequenceOfLogFile } from './log-files.js';
 import { WriteAheadLog } from './write-ahead-log.js';
 import type { WalOptions } from './wal-options.js';
 import { inTempDir } from './test-support/temp-dir.js';
+import { PowerCutFileSystem } from './test-support/power-cut-file-system.js';
 import { batchFor, checkRecoveredLog, collect, type Acked } from './test-support/workload.js';
 
 /** A closed log of several files written in 'fsync' mode; returns its files and what was acknowledged. */
@@ -393,5 +394,37 @@ test('a second recovery that sets aside bytes under a name already in lost+found
     const name = `${basename(newest)}.tail-from-${victim.offset}`;
     assert.equal(savedAs, join(dir, 'lost+found', `${name}.2`));
     assert.deepEqual(readdirSync(join(dir, 'lost+found')).sort(), [name, `${name}.2`]);
+  });
+});
+
+test("a power cut at any step of 'keepValidPrefix' setting bytes aside loses none: the next open ends the same, every dropped byte in lost+found", async () => {
+  await inTempDir('keep-power-cut', async (base) => {
+    const original = join(base, 'original');
+    const { files, acked } = await writeLog(original);
+    const damaged = files[1]!;
+    const victim = recordsOf(damaged)[2]!;
+    flipByte(damaged, victim.offset + 36);
+    const pieces = [readFileSync(damaged).subarray(victim.offset), ...files.slice(2).map((f) => readFileSync(f))];
+    let completed = false;
+    for (let cutAt = 1; !completed; cutAt++) {
+      assert.ok(cutAt < 500, 'open with keepValidPrefix should complete within 500 file-system calls');
+      const dir = join(base, `cut-${cutAt}`);
+      cpSync(original, dir, { recursive: true });
+      const power = new PowerCutFileSystem(new CrashSimFileSystem({ seed: cutAt }), cutAt);
+      const wal = await WriteAheadLog.open(dir, { fs: power, recovery: 'keepValidPrefix' }).catch(() => undefined);
+      if (wal !== undefined) {
+        completed = true;
+        await wal.close();
+      }
+      const reopened = await WriteAheadLog.open(dir, { recovery: 'keepValidPrefix' });
+      const what = `power cut at call ${cutAt}`;
+      checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked: acked.filter((a) => a.firstSeq < victim.firstSeq), issuedThrough: victim.firstSeq - 1 });
+      assert.equal(reopened.lastSequence, victim.firstSeq - 1, what);
+      await reopened.close();
+      const lostAndFound = join(dir, 'lost+found');
+      const saved = readdirSync(lostAndFound).map((name) => readFileSync(join(lostAndFound, name)));
+      pieces.forEach((piece, i) => assert.ok(saved.some((bytes) => bytes.equals(piece)), `${what}: dropped piece ${i} is not in lost+found`));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
