@@ -29,7 +29,11 @@ export interface LogFileInfo {
   readonly name: string;
   readonly path: string;
   readonly firstSequence: number;
-  /** The last sequence number in the file; undefined while it holds no record. */
+  /**
+   * The last sequence number in the file; undefined while it holds no record.
+   * For a file open did not read (wholly below nextSequence), an upper bound:
+   * the next file's first sequence number − 1.
+   */
   lastSequence: number | undefined;
   bytes: number;
 }
@@ -39,12 +43,18 @@ export function newLogFileInfo(directory: string, firstSequence: number, bytes =
   return { name, path: join(directory, name), firstSequence, lastSequence: undefined, bytes };
 }
 
-/** The log files in a directory, oldest first. Other names (not ours) are left alone. */
+/**
+ * The log files in a directory, oldest first. Other names (not ours) are
+ * left alone, and so are subdirectories: `lost+found/` holds what recovery
+ * set aside, which is no longer part of the log.
+ */
 export function listLogFiles(fs: FileSystem, directory: string): LogFileInfo[] {
   const files: LogFileInfo[] = [];
   for (const name of fs.list(directory)) {
     const sequence = sequenceOfLogFile(name);
-    if (sequence !== undefined) files.push(newLogFileInfo(directory, sequence, fs.stat(join(directory, name)).size));
+    if (sequence === undefined) continue;
+    const stat = fs.stat(join(directory, name));
+    if (stat.isFile) files.push(newLogFileInfo(directory, sequence, stat.size));
   }
   return files.sort((a, b) => a.firstSequence - b.firstSequence);
 }

@@ -7,7 +7,10 @@ import type { LogRangeRecord } from './wal-entry.js';
  * Reads the records covering one sequence range without opening the log for
  * writing: nothing is cut, truncated or locked, so another thread or process
  * (the flush worker) can read while the writer appends. The range must be
- * wholly written; a gap in it is corruption.
+ * wholly written and contiguous: a missing sequence number in it (a file
+ * gone, a file cut short) or damage before its end is a CorruptionError.
+ * Damage past the range is left to the writer's open to judge: the newest
+ * file's end may be a write still in progress.
  */
 export function readLogRange(fs: FileSystem, directory: string, fromSequence: number, toSequence: number): LogRangeRecord[] {
   const files = listLogFiles(fs, directory);
@@ -19,14 +22,17 @@ export function readLogRange(fs: FileSystem, directory: string, fromSequence: nu
     if (next !== undefined && next.firstSequence <= fromSequence) continue;
     if (file.firstSequence > toSequence) break;
     const bytes = attempt('read', file.path, () => fs.readFile(file.path));
-    // The newest file may end in a write still in progress: that is its end, not damage.
     const parsed = parseLogFileAt(bytes, files, i);
-    if (parsed.end.kind === 'corrupt') throw parsed.end.error;
     for (const record of parsed.records) {
-      if (record.lastSeq < fromSequence || record.firstSeq > toSequence) continue;
+      if (record.lastSeq < expected) continue;
+      if (record.firstSeq > expected) {
+        throw new CorruptionError(file.path, record.offset, `sequence numbers ${expected}–${record.firstSeq - 1} are missing from the log; the range ${fromSequence}..${toSequence} needs them`);
+      }
+      if (record.firstSeq > toSequence) break;
       records.push(record);
       expected = record.lastSeq + 1;
     }
+    if (expected <= toSequence && parsed.end.kind === 'corrupt') throw parsed.end.error;
   }
   if (expected <= toSequence) {
     throw new CorruptionError(directory, undefined, `the log lacks sequence numbers ${expected}..${toSequence} that the range ${fromSequence}..${toSequence} needs`);

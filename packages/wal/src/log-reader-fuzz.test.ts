@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { CorruptionError } from '@silt/fs';
 import { UnsupportedWalVersionError } from './errors.js';
 import { parseLogFile, type ParsedLogFile } from './log-reader.js';
-import { encodeRecord, FORMAT_MAX_RECORD_BYTES, probeRecord, RECORD_HEADER_BYTES, sealRecord, viewOf } from './record-format.js';
+import { encodeRecord, FORMAT_MAX_RECORD_BYTES, probeRecord, RECORD_HEADER_BYTES, sealRecord, verifiedLengthAt, viewOf } from './record-format.js';
 import type { WalEntry } from './wal-entry.js';
 import { logImage } from './test-support/log-image.js';
 
@@ -38,6 +38,13 @@ function assertWellBehaved(parsed: ParsedLogFile, bytes: Uint8Array): void {
   if (parsed.end.kind === 'clean') assert.ok(bytes.subarray(parsed.validLength).every((byte) => byte === 0));
   if (parsed.end.kind === 'corrupt') {
     assert.ok(parsed.end.error instanceof CorruptionError || parsed.end.error instanceof UnsupportedWalVersionError);
+  }
+  // A torn write leaves only a bad tail: nothing whose checksum verifies may follow a torn end.
+  if (parsed.end.kind === 'torn') {
+    const view = viewOf(bytes);
+    for (let at = parsed.end.offset + 1; at < bytes.length; at++) {
+      assert.equal(typeof verifiedLengthAt(bytes, view, at), 'string', `an intact record at ${at} follows the torn end at ${parsed.end.offset}`);
+    }
   }
 }
 

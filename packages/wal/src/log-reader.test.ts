@@ -37,15 +37,31 @@ test('a record cut short at the end of the newest file is a torn tail: the recor
   assert.equal(parsed.records.length, records.length - 1);
 });
 
-test('garbage in unsynced bytes followed by intact records is a torn write, as a power loss can leave', () => {
+test('garbage followed by an intact record is corruption even where no record vouches the bytes were synced: only a bad tail is a torn write', () => {
   const { bytes, records } = logImage(1, COUNTS, neverSynced);
   const damaged = bytes.slice();
   const victim = records[3]!;
   damaged.fill(0, victim.offset + 2, victim.offset + 20);
   const parsed = parse(damaged, true);
-  assert.equal(parsed.end.kind, 'torn');
+  assert.equal(parsed.end.kind, 'corrupt');
+  if (parsed.end.kind !== 'corrupt') return;
+  assert.equal(parsed.end.error.offset, victim.offset);
+  assert.match(parsed.end.error.message, new RegExp(`intact record follows at offset ${records[4]!.offset}, so this is not a torn write`));
   assert.equal(parsed.validLength, victim.offset);
-  assert.equal(parsed.records.length, 3);
+  assert.equal(parsed.records.length, 3, 'the valid prefix is still reported');
+});
+
+test('garbage in the last record with nothing intact after it is a torn tail, synced or not', () => {
+  for (const synced of [neverSynced, syncedBeforeEach]) {
+    const { bytes, records } = logImage(1, COUNTS, synced);
+    const damaged = bytes.slice();
+    const last = records.at(-1)!;
+    damaged.fill(0x5a, last.offset + 5, last.offset + 12);
+    const parsed = parse(damaged, true);
+    assert.equal(parsed.end.kind, 'torn');
+    assert.equal(parsed.validLength, last.offset);
+    assert.equal(parsed.records.length, records.length - 1);
+  }
 });
 
 test('damage followed by a record written after that offset was synced is corruption naming file and offset', () => {

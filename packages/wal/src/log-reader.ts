@@ -1,27 +1,20 @@
 import { CorruptionError } from '@silt/fs';
 import { UnsupportedWalVersionError } from './errors.js';
-import {
-  MAGIC_BYTES,
-  probeRecord,
-  syncedOffsetAt,
-  verifiedLengthAt,
-  viewOf,
-  type DecodedRecord,
-} from './record-format.js';
+import { probeRecord, viewOf, type DecodedRecord } from './record-format.js';
+import { firstIntactRecordAfter, recordVouchingFor } from './record-scan.js';
 
 /**
  * Pure parsing of one log file's bytes: no I/O, so recovery, replay and the
  * mutation tests share it and a test can try thousands of damaged copies a
  * second.
  *
- * Telling a torn write from damage: every record carries the offset up to
- * which its file had been fdatasynced when the record was written. A power
- * loss can only hurt bytes that were not yet synced. So a bad record at
- * offset X in the newest file is a torn tail unless some later record that
- * verifies says the file was synced past X when it was written; then X was
- * durable and its damage is corruption. In a file that is not the newest,
- * every byte was synced before the next file was created, so any bad record
- * is corruption.
+ * Telling a torn write from damage: a crash can only leave the end of the
+ * log unfinished. So a bad record in the newest file is a torn tail only
+ * when nothing after it verifies; a bad record followed by any intact
+ * record is corruption. (The synced offset every record carries then says
+ * whether the bad bytes were certainly durable, which the error states.) In
+ * a file that is not the newest, every byte was synced before the next file
+ * was created, so any bad record is corruption.
  */
 
 export interface ParseOptions {
@@ -79,7 +72,7 @@ export function parseLogFile(bytes: Uint8Array, options: ParseOptions): ParsedLo
       case 'invalid':
         // Zeros written ahead of the records ('fsync' mode) end the newest file.
         if (options.isLast && isZeroFrom(bytes, offset)) return stop({ kind: 'clean' });
-        return stop(classifyBadRecord(bytes, view, offset, probe.reason, options));
+        return stop(classifyBadRecord(bytes, offset, probe.reason, options));
     }
   }
   return stop({ kind: 'clean' });
@@ -110,35 +103,17 @@ function sequenceProblem(record: DecodedRecord, expected: number, limit: number 
   return undefined;
 }
 
-function classifyBadRecord(bytes: Uint8Array, view: DataView, offset: number, reason: string, options: ParseOptions): LogEnd {
+function classifyBadRecord(bytes: Uint8Array, offset: number, reason: string, options: ParseOptions): LogEnd {
   const corrupt = (detail: string): LogEnd => ({ kind: 'corrupt', offset, error: new CorruptionError(options.file, offset, detail) });
   if (!options.isLast) return corrupt(`${reason}, in a log file that is not the newest (it was synced whole before the next was created)`);
-  const witness = findRecordWrittenAfterSyncPast(bytes, view, offset);
-  if (witness !== undefined) {
-    return corrupt(`${reason}; the valid record at offset ${witness} was written after this offset had been synced, so this is damage, not a torn write`);
+  const witness = firstIntactRecordAfter(bytes, offset);
+  if (witness === undefined) return { kind: 'torn', offset, reason };
+  const voucher = recordVouchingFor(bytes, offset);
+  if (voucher !== undefined) {
+    return corrupt(`${reason}; the intact record at offset ${voucher.offset} was written after this offset had been synced, so this is damage, not a torn write`);
   }
-  return { kind: 'torn', offset, reason };
-}
-
-/**
- * Scans forward from a bad record at `badOffset` for a later record that
- * verifies and whose synced offset lies past `badOffset`. Candidates are
- * found by their magic, so the scan costs a memchr and one CRC per real
- * record, not one per byte.
- */
-function findRecordWrittenAfterSyncPast(bytes: Uint8Array, view: DataView, badOffset: number): number | undefined {
-  const haystack = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let from = badOffset + 1;
-  for (;;) {
-    const at = haystack.indexOf(MAGIC_BYTES, from);
-    if (at < 0) return undefined;
-    const length = verifiedLengthAt(bytes, view, at);
-    if (typeof length === 'string') {
-      from = at + 1;
-      continue;
-    }
-    const syncedOffset = syncedOffsetAt(view, at);
-    if (syncedOffset > badOffset && syncedOffset <= at) return at;
-    from = at + length;
-  }
+  return corrupt(
+    `${reason}; an intact record follows at offset ${witness.offset}, so this is not a torn write ` +
+      '(a crash tears only the end of the log; a power loss that persisted later unsynced bytes and not these can leave this)',
+  );
 }

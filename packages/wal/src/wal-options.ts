@@ -16,9 +16,15 @@ export interface WalOptions {
   maxFileBytes?: number;
   /** The largest record (one batch, header included) `append` accepts. Default 16 MiB. */
   maxRecordBytes?: number;
-  /** What open does when a damaged record is followed by good ones. Default 'strict'. */
+  /** What open does with damage or missing sequence numbers: throw ('strict', the default) or cut the log there and set the rest aside. */
   recovery?: 'strict' | 'keepValidPrefix';
-  /** Floor for the first sequence number of an empty log. Default 1. */
+  /**
+   * The sequence number the caller needs next: everything below it is
+   * stored elsewhere (the index passes its manifest's covered position + 1).
+   * The log must hold it if it holds anything past it; files wholly below it
+   * are not read; an empty log starts there. Unset: the log starts at 1 and
+   * only its files' continuity with each other is checked.
+   */
   nextSequence?: number;
 }
 
@@ -29,17 +35,16 @@ export interface ResolvedWalOptions {
   readonly maxFileBytes: number;
   readonly maxRecordBytes: number;
   readonly recovery: 'strict' | 'keepValidPrefix';
-  readonly nextSequence: number;
+  readonly nextSequence: number | undefined;
 }
 
 const MIB = 1024 * 1024;
-export const DEFAULT_WAL_OPTIONS: Omit<ResolvedWalOptions, 'fs'> = {
+export const DEFAULT_WAL_OPTIONS: Omit<ResolvedWalOptions, 'fs' | 'nextSequence'> = {
   durability: 'write',
   syncIntervalMs: 200,
   maxFileBytes: 32 * MIB,
   maxRecordBytes: 16 * MIB,
   recovery: 'strict',
-  nextSequence: 1,
 };
 
 /** Record offsets are stored as u32, so files stay well below 4 GiB. */
@@ -51,7 +56,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const KNOWN = new Set(['fs', 'durability', 'syncIntervalMs', 'maxFileBytes', 'maxRecordBytes', 'recovery', 'nextSequence']);
 
 export function resolveWalOptions(options: unknown): ResolvedWalOptions {
-  if (options === undefined) return { fs: nodeFileSystem, ...DEFAULT_WAL_OPTIONS };
+  if (options === undefined) return { fs: nodeFileSystem, ...DEFAULT_WAL_OPTIONS, nextSequence: undefined };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ValidationError(`WAL options must be an object, got ${describe(options)}`);
   }
@@ -67,7 +72,7 @@ export function resolveWalOptions(options: unknown): ResolvedWalOptions {
     maxFileBytes: integerIn('maxFileBytes', given.maxFileBytes, MIN_FILE_BYTES, MAX_FILE_BYTES_LIMIT, d.maxFileBytes),
     maxRecordBytes: integerIn('maxRecordBytes', given.maxRecordBytes, MIN_RECORD_BYTES_LIMIT, FORMAT_MAX_RECORD_BYTES, d.maxRecordBytes),
     recovery: oneOf('recovery', given.recovery, ['strict', 'keepValidPrefix'] as const, d.recovery),
-    nextSequence: integerIn('nextSequence', given.nextSequence, 1, Number.MAX_SAFE_INTEGER, d.nextSequence),
+    nextSequence: given.nextSequence === undefined ? undefined : integerIn('nextSequence', given.nextSequence, 1, Number.MAX_SAFE_INTEGER, 1),
   };
 }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClosedError, CrashSimFileSystem, ValidationError } from '@silt/fs';
+import { ClosedError, CorruptionError, CrashSimFileSystem, ValidationError } from '@silt/fs';
 import { WriteAheadLog } from './write-ahead-log.js';
 import { NONE_MODE_BUFFER_BYTES } from './group-commit.js';
 import { logFileName } from './log-files.js';
@@ -96,20 +96,55 @@ test('a reopened log continues after its last record with the same content', asy
   });
 });
 
-test('nextSequence is the floor for an empty log and moves a non-empty log forward, never back', async () => {
+test('nextSequence starts an empty log and moves a non-empty one forward; the files it skips are covered', async () => {
   await inTempDir('floor', async (dir) => {
     let wal = await WriteAheadLog.open(dir, { nextSequence: 100 });
     assert.equal(wal.lastSequence, 99);
     assert.equal(await wal.append(batchFor(100, 2)), 100);
     await wal.close();
-    wal = await WriteAheadLog.open(dir, { nextSequence: 5 });
-    assert.equal(wal.lastSequence, 101, 'a lower floor changes nothing');
+    wal = await WriteAheadLog.open(dir, { nextSequence: 102 });
+    assert.equal(wal.lastSequence, 101, 'the log continues where the caller needs it');
     await wal.close();
     wal = await WriteAheadLog.open(dir, { nextSequence: 500 });
     assert.equal(await wal.append(batchFor(500, 1)), 500);
     assert.deepEqual((await collect(wal.replay())).map((r) => r.firstSeq), [100, 500]);
     await wal.close();
     assert.deepEqual(logFiles(dir), [logFileName(100), logFileName(500)]);
+    wal = await WriteAheadLog.open(dir, { nextSequence: 500 });
+    assert.equal(wal.lastSequence, 500, 'below nextSequence, 102–499 are not missing: the caller has them');
+    await wal.close();
+  });
+});
+
+test('a nextSequence below the first record the log holds past it is a CorruptionError: the caller needs records the log lacks', async () => {
+  await inTempDir('floor-back', async (dir) => {
+    const wal = await WriteAheadLog.open(dir, { nextSequence: 100 });
+    await wal.append(batchFor(100, 2));
+    await wal.close();
+    const before = readFileSync(join(dir, logFileName(100)));
+    await assert.rejects(WriteAheadLog.open(dir, { nextSequence: 5 }), (error: unknown) => {
+      assert.ok(error instanceof CorruptionError);
+      assert.equal(error.file, join(dir, logFileName(100)));
+      assert.match(error.message, /sequence numbers 5–99 are missing before 0000000000000100\.log/);
+      return true;
+    });
+    assert.deepEqual(readFileSync(join(dir, logFileName(100))), before);
+    assert.deepEqual(logFiles(dir), [logFileName(100)]);
+  });
+});
+
+test('without nextSequence, a jump nextSequence once made between files cannot be told from lost files: CorruptionError', async () => {
+  await inTempDir('floor-forgotten', async (dir) => {
+    let wal = await WriteAheadLog.open(dir);
+    await wal.append(batchFor(1, 2));
+    await wal.close();
+    wal = await WriteAheadLog.open(dir, { nextSequence: 50 });
+    await wal.append(batchFor(50, 1));
+    await wal.close();
+    await assert.rejects(WriteAheadLog.open(dir), /sequence numbers 3–49 are missing between 0000000000000001\.log and 0000000000000050\.log/);
+    wal = await WriteAheadLog.open(dir, { nextSequence: 51 });
+    assert.equal(wal.lastSequence, 50);
+    await wal.close();
   });
 });
 

@@ -43,7 +43,9 @@ export class WriteAheadLog {
 
   /**
    * Opens (creating it durably if missing) the log in `directory`: checks
-   * every file, cuts a torn tail, and continues after the last record.
+   * every file not wholly below `nextSequence`, and that no sequence number
+   * from `nextSequence` on is missing, cuts a torn tail, and continues after
+   * the last record.
    */
   static async open(directory: string, options?: WalOptions): Promise<WriteAheadLog> {
     if (typeof directory !== 'string' || directory.length === 0) {
@@ -53,8 +55,8 @@ export class WriteAheadLog {
     const path = resolve(directory);
     const { fs } = resolved;
     await attempt('create directory', path, () => makeDirectoryDurably(fs, path));
-    const { files, report } = await recoverLog(fs, path, resolved.recovery);
-    const writer = await LogWriter.open(fs, path, files, resolved.nextSequence, resolved.maxFileBytes, resolved.durability === 'fsync');
+    const { files, report } = await recoverLog(fs, path, resolved.recovery, resolved.nextSequence);
+    const writer = await LogWriter.open(fs, path, files, resolved.nextSequence ?? 1, resolved.maxFileBytes, resolved.durability === 'fsync');
     const name = `write-ahead log ${path}`;
     const committer = new GroupCommitter(writer, resolved.durability, resolved.maxFileBytes, resolved.syncIntervalMs, name);
     return new WriteAheadLog(path, resolved, writer, committer, report);

@@ -10,8 +10,13 @@ import type { CrashReport, CrashSimFileSystem, FileHandle, FileStat, FileSystem,
  */
 export class PowerCutFileSystem implements FileSystem {
   private alive = true;
+  private calls = 0;
 
-  constructor(private readonly sim: CrashSimFileSystem) {}
+  /** With `cutAtCall`, the power goes out by itself just before that call (1-based; handle `close()` not counted). */
+  constructor(
+    private readonly sim: CrashSimFileSystem,
+    private readonly cutAtCall = Infinity,
+  ) {}
 
   cut(): CrashReport {
     this.alive = false;
@@ -19,6 +24,7 @@ export class PowerCutFileSystem implements FileSystem {
   }
 
   private check(path: string): void {
+    if (this.alive && ++this.calls >= this.cutAtCall) this.cut();
     if (!this.alive) throw Object.assign(new Error(`EIO: power is off (${path})`), { code: 'EIO' });
   }
 

@@ -1,0 +1,76 @@
+import { MAGIC_BYTES, probeRecord, syncedOffsetAt, verifiedLengthAt, viewOf } from './record-format.js';
+
+/**
+ * Finding intact records past damage. Candidates are found by their magic
+ * (a memchr), so a scan costs one CRC per real record, not one per byte.
+ * What a torn write can leave is only a bad tail: a record that verifies
+ * after a bad one proves the bad one is damage, and tells what would be
+ * lost by cutting there.
+ */
+
+/** A record found by a scan: its checksum verifies. */
+export interface IntactRecord {
+  readonly offset: number;
+  readonly length: number;
+  /** How far the file was known synced when this record was written. */
+  readonly syncedOffset: number;
+}
+
+/** Records whose checksum verifies, from `from` on, in file order. */
+export function* intactRecordsFrom(bytes: Uint8Array, from: number): Generator<IntactRecord> {
+  const haystack = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = viewOf(bytes);
+  let next = from;
+  for (;;) {
+    const at = haystack.indexOf(MAGIC_BYTES, next);
+    if (at < 0) return;
+    const length = verifiedLengthAt(bytes, view, at);
+    if (typeof length === 'string') {
+      next = at + 1;
+      continue;
+    }
+    yield { offset: at, length, syncedOffset: syncedOffsetAt(view, at) };
+    next = at + length;
+  }
+}
+
+/** The first record after `badOffset` that verifies, if any. */
+export function firstIntactRecordAfter(bytes: Uint8Array, badOffset: number): IntactRecord | undefined {
+  for (const record of intactRecordsFrom(bytes, badOffset + 1)) return record;
+  return undefined;
+}
+
+/**
+ * A later record written after `badOffset` had been fdatasynced (its synced
+ * offset lies past it): proof that the bytes at `badOffset` were durable
+ * before they went bad.
+ */
+export function recordVouchingFor(bytes: Uint8Array, badOffset: number): IntactRecord | undefined {
+  for (const record of intactRecordsFrom(bytes, badOffset + 1)) {
+    if (record.syncedOffset > badOffset && record.syncedOffset <= record.offset) return record;
+  }
+  return undefined;
+}
+
+/** What intact records a stretch of dropped bytes holds. */
+export interface IntactSummary {
+  readonly records: number;
+  /** Lowest and highest sequence numbers those records carry (version 1, well-formed records only). */
+  readonly firstSequence: number | undefined;
+  readonly lastSequence: number | undefined;
+}
+
+export function summarizeIntactRecords(bytes: Uint8Array, from: number): IntactSummary {
+  const view = viewOf(bytes);
+  let records = 0;
+  let firstSequence: number | undefined;
+  let lastSequence: number | undefined;
+  for (const intact of intactRecordsFrom(bytes, from)) {
+    records++;
+    const probe = probeRecord(bytes, view, intact.offset);
+    if (probe.kind !== 'valid') continue;
+    firstSequence = Math.min(firstSequence ?? Infinity, probe.record.firstSeq);
+    lastSequence = Math.max(lastSequence ?? 0, probe.record.lastSeq);
+  }
+  return { records, firstSequence, lastSequence };
+}
