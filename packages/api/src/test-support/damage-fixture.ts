@@ -1,0 +1,152 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SeededRandom } from '@silt/fs';
+import { ReadOnlyIndex } from '@silt/reader';
+import { MANIFEST_FILE, WRITER_PID_FILE } from '@silt/segments';
+import { WriteAheadLog } from '@silt/wal';
+import { Index } from '../index-writer.js';
+import { WriteModel } from './write-model.js';
+
+/** Small log files, so the log is several files and flushes delete some. */
+export const FIXTURE_WAL_FILE_BYTES = 1024;
+const KEYS = 48;
+const OPERATIONS_PER_FLUSH = 36;
+/** Unflushed records written straight to the log after the writer is gone, and operations in each. */
+const UNFLUSHED_RECORDS = 8;
+const OPERATIONS_PER_RECORD = 4;
+const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;
+
+/** A built index to damage, the model of its writes and what its manifest said at each commit. */
+export interface DamageFixture {
+  readonly directory: string;
+  readonly model: WriteModel;
+  /** The covered sequence of every generation committed, ascending: what a reader of any of them serves. */
+  readonly committedCovers: readonly number[];
+  /** The covered sequence of the current generation. */
+  readonly coveredSequence: number;
+  /** A whole copy of the manifest taken after the first flush: a rolled-back manifest to copy over the current one. */
+  readonly olderManifest: string;
+  /** Readers that keep leases on the fixture's manifest while the campaign runs (the oldest one pins a merge's inputs). */
+  readonly readers: readonly ReadOnlyIndex[];
+}
+
+/**
+ * Builds the index a damage campaign copies for every case: what a writer
+ * killed in the middle of its life leaves. Five flushes (three of them
+ * merged into one segment whose inputs stay on disk, leased by a reader
+ * still open), several log files, writes only in the log past the covered
+ * sequence (written by the log alone, with no flush after), a `writer.pid`
+ * naming a dead process, an unfinished segment build (`.seg.tmp`), and a
+ * reader lease the manifest's `-wal` holds. Every write is recorded with
+ * its sequence number in the model.
+ */
+export async function buildDamageFixture(directory: string, seed: number): Promise<DamageFixture> {
+  const random = new SeededRandom(seed);
+  const model = new WriteModel();
+  const committedCovers = [0];
+  const readers: ReadOnlyIndex[] = [];
+  const olderManifest = `${directory}-older-${MANIFEST_FILE}`;
+  let index = await Index.open(directory, { ...NO_TIMER, walFileBytes: FIXTURE_WAL_FILE_BYTES, autoMerge: false });
+  try {
+    await writeSome(index, model, random, OPERATIONS_PER_FLUSH);
+    await index.flush();
+    committedCovers.push(index.stats().coveredSequence);
+    // A whole manifest of an older generation: closing checkpoints it into the main file.
+    await index.close();
+    copyFileSync(join(directory, MANIFEST_FILE), olderManifest);
+    index = await Index.open(directory, { ...NO_TIMER, walFileBytes: FIXTURE_WAL_FILE_BYTES, autoMerge: false });
+    for (let flush = 0; flush < 2; flush++) {
+      await writeSome(index, model, random, OPERATIONS_PER_FLUSH);
+      await index.flush();
+      committedCovers.push(index.stats().coveredSequence);
+    }
+    // This reader's lease keeps the three segments the merge replaces.
+    readers.push(await ReadOnlyIndex.open(directory, { watch: false }));
+    await index.forceMerge(1);
+    for (let flush = 0; flush < 2; flush++) {
+      await writeSome(index, model, random, OPERATIONS_PER_FLUSH);
+      await index.flush();
+      committedCovers.push(index.stats().coveredSequence);
+    }
+    checkSequences(index, model);
+  } finally {
+    await index.close();
+  }
+  await appendUnflushed(directory, model, random);
+  writeDeadWriterPid(directory);
+  leaveUnfinishedBuild(directory);
+  // Opened after the writer's last checkpoint: its lease lives in manifest.sqlite-wal.
+  readers.push(await ReadOnlyIndex.open(directory, { watch: false }));
+  return { directory, model, committedCovers, coveredSequence: committedCovers.at(-1)!, olderManifest, readers };
+}
+
+/** Sets (mostly) and deletes of a few keys, one awaited call at a time so the model counts sequence numbers as the index does; every sixth an mset. */
+async function writeSome(index: Index, model: WriteModel, random: SeededRandom, operations: number): Promise<void> {
+  for (let done = 0; done < operations; ) {
+    const key = keyName(random.intBetween(0, KEYS - 1));
+    if (done % 6 === 5) {
+      const other = keyName((Number(key.slice(1)) + 1) % KEYS);
+      const first = `v${model.lastSequence + 1}`;
+      const second = `v${model.lastSequence + 2}`;
+      await index.mset([
+        [key, first],
+        [other, second],
+      ]);
+      model.record(key, first);
+      model.record(other, second);
+      done += 2;
+    } else if (random.chance(0.2)) {
+      await index.delete(key);
+      model.record(key, undefined);
+      done++;
+    } else {
+      const value = `v${model.lastSequence + 1}`;
+      await index.set(key, value);
+      model.record(key, value);
+      done++;
+    }
+  }
+}
+
+function keyName(n: number): string {
+  return `k${String(n).padStart(3, '0')}`;
+}
+
+function checkSequences(index: Index, model: WriteModel): void {
+  const { lastSequence } = index.stats();
+  if (lastSequence !== model.lastSequence) throw new Error(`the model counted ${model.lastSequence} writes, the index ${lastSequence}`);
+}
+
+/** Records past the covered sequence, written by the log alone as a writer killed before its next flush leaves them. */
+async function appendUnflushed(directory: string, model: WriteModel, random: SeededRandom): Promise<void> {
+  const wal = await WriteAheadLog.open(join(directory, 'wal'), { nextSequence: model.lastSequence + 1, maxFileBytes: FIXTURE_WAL_FILE_BYTES });
+  try {
+    for (let record = 0; record < UNFLUSHED_RECORDS; record++) {
+      const entries = Array.from({ length: OPERATIONS_PER_RECORD }, (_, i) => {
+        const key = keyName((random.intBetween(0, KEYS / OPERATIONS_PER_RECORD - 1) * OPERATIONS_PER_RECORD + i) % KEYS);
+        // Long values, so the records fill several log files.
+        return random.chance(0.15) ? { kind: 'delete' as const, key } : { kind: 'put' as const, key, value: `v${model.lastSequence + i + 1}:${'x'.repeat(60)}` };
+      });
+      await wal.append(entries);
+      for (const entry of entries) model.record(entry.key, entry.kind === 'put' ? entry.value : undefined);
+    }
+    if (wal.lastSequence !== model.lastSequence) throw new Error(`the log ends at ${wal.lastSequence}, the model at ${model.lastSequence}`);
+  } finally {
+    await wal.close();
+  }
+}
+
+/** The pid file a SIGKILLed writer leaves, naming a process that has exited. */
+function writeDeadWriterPid(directory: string): void {
+  const exited = spawnSync(process.execPath, ['-e', '']);
+  writeFileSync(join(directory, WRITER_PID_FILE), `${JSON.stringify({ pid: exited.pid, acquiredAt: Date.now() })}\n`);
+}
+
+/** Half a segment under a temp name: a build killed before its rename. */
+function leaveUnfinishedBuild(directory: string): void {
+  const segments = join(directory, 'segments');
+  const [some] = readdirSync(segments).sort();
+  const bytes = readFileSync(join(segments, some!));
+  writeFileSync(join(segments, `999.seg.tmp`), bytes.subarray(0, bytes.length >> 1));
+}
