@@ -103,11 +103,72 @@ function refusal(damageCase: DamageCase, who: string, error: unknown): string {
   return `refused ${error.code}`;
 }
 
-/** Files of `before` changed or gone in `after`, and why each is allowed (undefined: it is not). */
-function changes(before: Record<string, string>, after: Record<string, string>): Array<{ file: string; gone: boolean }> {
-  return Object.keys(before)
-    .filter((file) => after[file] !== before[file])
-    .map((file) => ({ file, gone: after[file] === undefined }));
+/** Files of `was` changed or gone in `now`. */
+function changes(was: Record<string, string>, now: Record<string, string>): Array<{ file: string; gone: boolean }> {
+  return Object.keys(was)
+    .filter((file) => now[file] !== was[file])
+    .map((file) => ({ file, gone: now[file] === undefined }));
+}
+
+/**
+ * What the manifest says (generation, covered sequence, live segments,
+ * every id it names, the next id), read from a copy of `manifest.sqlite`
+ * and its `-wal`; undefined when it cannot be read. SQLite checkpoints the
+ * `-wal` into the main file and removes it when the last connection
+ * closes, whoever opened it (a reader, verify, a refused writer): the bytes
+ * change, what they say must not.
+ */
+function manifestContent(directory: string): string | undefined {
+  const scratch = mkdtempSync(join(tmpdir(), 'silt-manifest-read-'));
+  try {
+    for (const name of [MANIFEST_FILE, `${MANIFEST_FILE}-wal`]) {
+      if (existsSync(join(directory, name))) cpSync(join(directory, name), join(scratch, name));
+    }
+    const manifest = Manifest.open(join(scratch, MANIFEST_FILE), { role: 'reader' });
+    try {
+      const current = manifest.current();
+      return JSON.stringify({
+        generation: current.generation,
+        covered: current.walCoveredSequence,
+        live: current.segments.map((segment) => [segment.file, segment.bytes, segment.minSequence, segment.maxSequence]),
+        named: manifest.segmentIds(),
+        next: manifest.nextSegmentId(),
+      });
+    } finally {
+      manifest.close();
+    }
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** A directory's bytes, and what its manifest says, before something that must not change them runs. */
+interface Before {
+  readonly files: Record<string, string>;
+  readonly manifest: string | undefined;
+}
+
+function before(directory: string): Before {
+  return { files: snapshotDirectory(directory), manifest: manifestContent(directory) };
+}
+
+/**
+ * What refused opens, readers and verify may change: nothing, but for the
+ * manifest's bytes when what it says stays the same (see manifestContent),
+ * and `writer.pid`, which taking the writer lock rewrites and releasing it
+ * removes (it names the holder; a dead holder's record says nothing).
+ */
+function checkUnchanged(damageCase: DamageCase, who: string, was: Before, directory: string): void {
+  const problems: string[] = [];
+  for (const { file, gone } of changes(was.files, snapshotDirectory(directory))) {
+    if (file === WRITER_PID_FILE) continue;
+    if (file === `${MANIFEST_FILE}-wal` || (file === MANIFEST_FILE && !gone)) continue;
+    problems.push(`${gone ? 'deleted' : 'changed'} ${file}`);
+  }
+  if (was.manifest !== undefined && manifestContent(directory) !== was.manifest) problems.push(`changed what ${MANIFEST_FILE} says`);
+  if (problems.length > 0) damageCase.fail(`${who} ${problems.join(', ')}`);
 }
 
 const MANIFEST_FILES = new Set([MANIFEST_FILE, `${MANIFEST_FILE}-wal`]);
@@ -158,15 +219,14 @@ async function checkWriterOpen(damageCase: DamageCase): Promise<string> {
   const { model } = damageCase.fixture;
   const directory = damageCase.copy('open');
   if (directory === undefined) return 'n/a';
-  const before = snapshotDirectory(directory);
+  const was = before(directory);
   const logLasts = logLastSequences(directory);
   let index: Index;
   try {
     index = await bounded(Index.open(directory, NO_TIMER), 'Index.open');
   } catch (error) {
     const outcome = refusal(damageCase, 'Index.open', error);
-    const changed = changes(before, snapshotDirectory(directory));
-    if (changed.length > 0) damageCase.fail(`a refused Index.open changed ${changed.map((change) => `${change.file}${change.gone ? ' (gone)' : ''}`).join(', ')}`);
+    checkUnchanged(damageCase, 'a refused Index.open', was, directory);
     return outcome;
   }
   let outcome: string;
@@ -189,7 +249,7 @@ async function checkWriterOpen(damageCase: DamageCase): Promise<string> {
     await bounded(index.close(), 'close after open');
   }
   const final = finalManifest(directory);
-  for (const { file, gone } of changes(before, snapshotDirectory(directory))) {
+  for (const { file, gone } of changes(was.files, snapshotDirectory(directory))) {
     if (gone && whyGone(file, final, logLasts) !== undefined) continue;
     if (!gone && (MANIFEST_FILES.has(file) || file === WRITER_PID_FILE)) continue;
     // A torn tail cut off the newest log file (the log's own rule, reported in stats().recovery).
@@ -204,7 +264,7 @@ async function checkReaderOpen(damageCase: DamageCase): Promise<string> {
   const { model, committedCovers, coveredSequence } = damageCase.fixture;
   const directory = damageCase.copy('reader');
   if (directory === undefined) return 'n/a';
-  const before = snapshotDirectory(directory);
+  const was = before(directory);
   let outcome: string;
   try {
     const reader = await bounded(ReadOnlyIndex.open(directory, { watch: false }), 'ReadOnlyIndex.open');
@@ -220,22 +280,14 @@ async function checkReaderOpen(damageCase: DamageCase): Promise<string> {
   } catch (error) {
     outcome = refusal(damageCase, 'ReadOnlyIndex.open', error);
   }
-  checkReadOnly(damageCase, 'ReadOnlyIndex', before, snapshotDirectory(directory));
+  checkUnchanged(damageCase, 'ReadOnlyIndex', was, directory);
   return outcome;
-}
-
-/** A reader writes nothing but its lease (in the manifest, which SQLite may checkpoint and whose -wal it removes on close). */
-function checkReadOnly(damageCase: DamageCase, who: string, before: Record<string, string>, after: Record<string, string>): void {
-  for (const { file, gone } of changes(before, after)) {
-    if (file === `${MANIFEST_FILE}-wal` || (!gone && file === MANIFEST_FILE)) continue;
-    damageCase.fail(`${who} ${gone ? 'deleted' : 'changed'} ${file}`);
-  }
 }
 
 async function checkVerify(damageCase: DamageCase): Promise<string> {
   const directory = damageCase.copy('verify');
   if (directory === undefined) return 'n/a';
-  const before = snapshotDirectory(directory);
+  const was = before(directory);
   let outcome: string;
   try {
     const { exitCode, report } = await bounded(verifyInProcess(directory), 'silt verify');
@@ -245,27 +297,45 @@ async function checkVerify(damageCase: DamageCase): Promise<string> {
   } catch (error) {
     outcome = refusal(damageCase, 'silt verify', error);
   }
-  checkReadOnly(damageCase, 'silt verify', before, snapshotDirectory(directory));
+  checkUnchanged(damageCase, 'silt verify', was, directory);
   return outcome;
 }
 
-function isLost(report: RepairReport, sequence: number): boolean {
-  return sequence > report.lastKnownSequence || report.lost.some((range) => sequence >= range.from && sequence <= range.to);
+function reportsLost(report: RepairReport, sequence: number): boolean {
+  return report.lost.some((range) => sequence >= range.from && sequence <= range.to);
+}
+
+/** Which sequence numbers a damaged copy still holds: those of every fixture piece whose exact bytes are still in a file of its kind. */
+function heldSequences(directory: string, fixture: DamageFixture): { held: boolean[]; last: number } {
+  const filesIn = (sub: string): Buffer[] => (existsSync(join(directory, sub)) ? readdirSync(join(directory, sub)).filter((name) => !name.endsWith('.tmp')) : []).map((name) => readFileSync(join(directory, sub, name))).filter((bytes) => bytes.length > 0);
+  const segments = filesIn('segments');
+  const logs = filesIn('wal').filter((bytes) => bytes.length > 0);
+  const held = new Array<boolean>(fixture.model.lastSequence + 1).fill(false);
+  let last = 0;
+  for (const piece of fixture.pieces) {
+    const still = piece.kind === 'segment' ? segments.some((bytes) => bytes.equals(piece.bytes)) : logs.some((bytes) => bytes.includes(piece.bytes));
+    if (!still) continue;
+    for (let sequence = piece.from; sequence <= piece.to; sequence++) held[sequence] = true;
+    last = Math.max(last, piece.to);
+  }
+  return { held, last };
 }
 
 /**
- * Repair must recover exactly what the files it used hold: every write
- * whose sequence number its report does not call lost, nothing else. A
- * write past `lastKnownSequence` is in no file left, so no report can name
- * it (a deleted or cut newest log file). Every file is still there or in
- * lost+found, unless the reopened writer proved it obsolete.
+ * Repair must recover exactly what the files still hold (every segment
+ * file and log record of the fixture whose bytes are still there), and
+ * its report must say exactly which sequence numbers up to the last one
+ * held are lost. Writes past that are in no file left (a deleted or cut
+ * newest log file): no report can name them. Every file is still in place
+ * or in lost+found, unless the reopened writer proved it obsolete.
  */
 async function checkRepair(damageCase: DamageCase): Promise<string> {
   const { model } = damageCase.fixture;
   const directory = damageCase.copy('repair');
   if (directory === undefined) return 'n/a';
-  const before = snapshotDirectory(directory);
+  const was = snapshotDirectory(directory);
   const logLasts = logLastSequences(directory);
+  const { held, last } = heldSequences(directory, damageCase.fixture);
   let report: RepairReport;
   try {
     report = await bounded(repairIndex(directory), 'repairIndex');
@@ -273,14 +343,18 @@ async function checkRepair(damageCase: DamageCase): Promise<string> {
     damageCase.fail(`repairIndex failed: ${describeError(error)}`);
     return refusal(damageCase, 'repairIndex', error);
   }
-  const lostCount = model.writes.filter((write) => isLost(report, write.sequence)).length;
-  const unknowable = model.lastSequence - Math.max(report.lastKnownSequence, 0);
-  let outcome = lostCount === 0 ? 'all' : `lost ${lostCount}${unknowable > 0 ? ` (${unknowable} past every file)` : ''}`;
+  const lostCount = model.writes.filter((write) => !held[write.sequence]).length;
+  let outcome = lostCount === 0 ? 'all' : `lost ${lostCount}${model.lastSequence > last ? ` (${model.lastSequence - last} past every file)` : ''}`;
+  if (report.lastKnownSequence !== last) damageCase.fail(`repair says the files hold up to ${report.lastKnownSequence}; they hold up to ${last}`);
+  const misreported = model.writes.filter((write) => write.sequence <= last && reportsLost(report, write.sequence) === held[write.sequence]).map((write) => write.sequence);
+  if (misreported.length > 0) {
+    damageCase.fail(`repair's lost ranges ${JSON.stringify(report.lost.map((range) => [range.from, range.to]))} misstate sequence numbers ${misreported.slice(0, 8).join(', ')}${misreported.length > 8 ? ', ...' : ''}`);
+  }
   try {
     const index = await bounded(Index.open(directory, NO_TIMER), 'Index.open after repair');
     try {
       const served = readServedState(index, model.allKeys);
-      const expected = model.stateWithout((sequence) => isLost(report, sequence));
+      const expected = model.stateWithout((sequence) => !held[sequence]);
       if (!sameState(served, expected)) {
         damageCase.fail(`after repair (lost ${JSON.stringify(report.lost)}, last known ${report.lastKnownSequence}): ${describeDifference(expected, served)}`);
         outcome += ' WRONG';
@@ -295,7 +369,7 @@ async function checkRepair(damageCase: DamageCase): Promise<string> {
   const after = snapshotDirectory(directory);
   const hashesAfter = new Set(Object.values(after));
   const final = finalManifest(directory);
-  for (const [file, hash] of Object.entries(before)) {
+  for (const [file, hash] of Object.entries(was)) {
     if (after[file] === hash || hashesAfter.has(hash)) continue;
     if (after[file] === undefined && whyGone(file, final, logLasts) !== undefined) continue;
     if (file === WRITER_PID_FILE) continue;

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SeededRandom } from '@silt/fs';
+import { isTemporaryName, SeededRandom } from '@silt/fs';
 import { ReadOnlyIndex } from '@silt/reader';
-import { MANIFEST_FILE, WRITER_PID_FILE } from '@silt/segments';
-import { WriteAheadLog } from '@silt/wal';
+import { MANIFEST_FILE, SegmentReader, WRITER_PID_FILE } from '@silt/segments';
+import { parseLogFile, sequenceOfLogFile, WriteAheadLog } from '@silt/wal';
 import { Index } from '../index-writer.js';
 import { WriteModel } from './write-model.js';
 
@@ -29,6 +29,21 @@ export interface DamageFixture {
   readonly olderManifest: string;
   /** Readers that keep leases on the fixture's manifest while the campaign runs (the oldest one pins a merge's inputs). */
   readonly readers: readonly ReadOnlyIndex[];
+  /** What each piece of the fixture holds, to tell what a damaged copy still holds. */
+  readonly pieces: readonly HeldPiece[];
+}
+
+/**
+ * A sequence range some bytes of the fixture hold whole: a segment file
+ * (its writes' newest versions in the range) or a log record. A damaged
+ * copy still holds the range if it still has those exact bytes anywhere
+ * in the same directory.
+ */
+export interface HeldPiece {
+  readonly kind: 'segment' | 'log';
+  readonly bytes: Buffer;
+  readonly from: number;
+  readonly to: number;
 }
 
 /**
@@ -78,7 +93,34 @@ export async function buildDamageFixture(directory: string, seed: number): Promi
   leaveUnfinishedBuild(directory);
   // Opened after the writer's last checkpoint: its lease lives in manifest.sqlite-wal.
   readers.push(await ReadOnlyIndex.open(directory, { watch: false }));
-  return { directory, model, committedCovers, coveredSequence: committedCovers.at(-1)!, olderManifest, readers };
+  return { directory, model, committedCovers, coveredSequence: committedCovers.at(-1)!, olderManifest, readers, pieces: heldPieces(directory) };
+}
+
+/** Every segment file and every log record of the fixture, with the sequence range it holds. */
+function heldPieces(directory: string): HeldPiece[] {
+  const pieces: HeldPiece[] = [];
+  const segments = join(directory, 'segments');
+  for (const name of readdirSync(segments).filter((entry) => !isTemporaryName(entry))) {
+    const reader = SegmentReader.open(join(segments, name));
+    try {
+      const { minSequence, maxSequence } = reader.stats();
+      pieces.push({ kind: 'segment', bytes: readFileSync(join(segments, name)), from: minSequence, to: maxSequence });
+    } finally {
+      reader.close();
+    }
+  }
+  const wal = join(directory, 'wal');
+  for (const name of readdirSync(wal)) {
+    const firstSequence = sequenceOfLogFile(name);
+    if (firstSequence === undefined) continue;
+    const bytes = readFileSync(join(wal, name));
+    const parsed = parseLogFile(bytes, { file: name, firstSequence, isLast: true });
+    if (parsed.end.kind !== 'clean') throw new Error(`the fixture's log file ${name} does not parse whole`);
+    for (const record of parsed.records) {
+      pieces.push({ kind: 'log', bytes: bytes.subarray(record.offset, record.offset + record.length), from: record.firstSeq, to: record.lastSeq });
+    }
+  }
+  return pieces;
 }
 
 /** Sets (mostly) and deletes of a few keys, one awaited call at a time so the model counts sequence numbers as the index does; every sixth an mset. */
