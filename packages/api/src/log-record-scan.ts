@@ -54,13 +54,14 @@ export function scanLogFile(bytes: Uint8Array, file: string, nameSequence: numbe
   const damage: LogDamage[] = [];
   const haystack = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
-  let expected = nameSequence;
+  // Unknown past damage: the damaged record's sequence numbers cannot be read.
+  let expected: number | undefined = nameSequence;
   // Whether `at` is where a record must start (the file's start, or right after an intact record).
   let boundary = true;
   while (at < bytes.length) {
     const record = intactRecordAt(bytes, at, file);
     if (record !== undefined) {
-      if (record.firstSequence !== expected) damage.push({ offset: at, detail: `the record starts at sequence number ${record.firstSequence} where ${expected} was expected` });
+      if (expected !== undefined && record.firstSequence !== expected) damage.push({ offset: at, detail: `the record starts at sequence number ${record.firstSequence} where ${expected} was expected` });
       records.push(record);
       expected = record.lastSequence + 1;
       at += record.length;
@@ -71,6 +72,7 @@ export function scanLogFile(bytes: Uint8Array, file: string, nameSequence: numbe
     if (boundary && zerosFrom(haystack, at)) break;
     if (boundary) damage.push({ offset: at, detail: 'no intact record here (damaged bytes, or a write a crash cut short)' });
     boundary = false;
+    expected = undefined;
     at = haystack.indexOf(RECORD_MAGIC, at + 1);
     if (at < 0) break;
   }
