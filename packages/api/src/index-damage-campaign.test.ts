@@ -9,7 +9,7 @@ import { Manifest, MANIFEST_FILE, WRITER_PID_FILE } from '@silt/segments';
 import { parseLogFile, sequenceOfLogFile } from '@silt/wal';
 import { Index } from './index-writer.js';
 import { repairIndex, type RepairReport } from './repair.js';
-import { buildDamageFixture, type DamageFixture } from './test-support/damage-fixture.js';
+import { buildDamageFixture, heldSequences, type DamageFixture } from './test-support/damage-fixture.js';
 import { applyDamage, DAMAGES, damageTargets, type Damage, type DamageTarget } from './test-support/file-damage.js';
 import { snapshotDirectory } from './test-support/directory-snapshot.js';
 import { tempIndexDir } from './test-support/temp-index.js';
@@ -303,22 +303,6 @@ async function checkVerify(damageCase: DamageCase): Promise<string> {
 
 function reportsLost(report: RepairReport, sequence: number): boolean {
   return report.lost.some((range) => sequence >= range.from && sequence <= range.to);
-}
-
-/** Which sequence numbers a damaged copy still holds: those of every fixture piece whose exact bytes are still in a file of its kind. */
-function heldSequences(directory: string, fixture: DamageFixture): { held: boolean[]; last: number } {
-  const filesIn = (sub: string): Buffer[] => (existsSync(join(directory, sub)) ? readdirSync(join(directory, sub)).filter((name) => !name.endsWith('.tmp')) : []).map((name) => readFileSync(join(directory, sub, name))).filter((bytes) => bytes.length > 0);
-  const segments = filesIn('segments');
-  const logs = filesIn('wal').filter((bytes) => bytes.length > 0);
-  const held = new Array<boolean>(fixture.model.lastSequence + 1).fill(false);
-  let last = 0;
-  for (const piece of fixture.pieces) {
-    const still = piece.kind === 'segment' ? segments.some((bytes) => bytes.equals(piece.bytes)) : logs.some((bytes) => bytes.includes(piece.bytes));
-    if (!still) continue;
-    for (let sequence = piece.from; sequence <= piece.to; sequence++) held[sequence] = true;
-    last = Math.max(last, piece.to);
-  }
-  return { held, last };
 }
 
 /**

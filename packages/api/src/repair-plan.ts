@@ -6,7 +6,8 @@
  * (each footer records the sequence range it covers) and the log.
  */
 
-import { segmentFileName } from '@silt/segments';
+import { TEMP_SUFFIX } from '@silt/fs';
+import { segmentFileName, segmentIdOfFileName } from '@silt/segments';
 import type { IntactLogRecord, LogDamage } from './log-record-scan.js';
 
 /** A segment file whose every checksum verified. */
@@ -108,7 +109,7 @@ export interface RepairPlan {
  */
 export function planRepair(inventory: RepairInventory): RepairPlan {
   const chosen = bestCover(inventory.segments);
-  const firstNewId = Math.max(0, ...[...inventory.segments, ...inventory.damagedSegments].map((segment) => segment.id)) + 1;
+  const firstNewId = Math.max(0, ...[...inventory.segments, ...inventory.damagedSegments].map((segment) => segment.id), ...inventory.temporaryFiles.map(idOfTemporaryFile)) + 1;
   const logSegments = planLogSegments(inventory.logFiles, chosen, firstNewId);
   const chosenIds = new Set(chosen.map((segment) => segment.id));
   const covered: SequenceRange[] = [...chosen.map((segment) => ({ from: segment.minSequence, to: segment.maxSequence })), ...logSegments].sort((a, b) => a.from - b.from);
@@ -139,6 +140,15 @@ export function planRepair(inventory: RepairInventory): RepairPlan {
     lastKnownSequence,
     nextSegmentId: firstNewId + logSegments.length,
   };
+}
+
+/**
+ * The id an unfinished build's temp file (`<id>.seg.tmp`) was for, or 0. A
+ * new segment must not take it: the builder writes under that very name
+ * (a repair killed while building leaves one).
+ */
+function idOfTemporaryFile(name: string): number {
+  return segmentIdOfFileName(name.slice(0, name.length - TEMP_SUFFIX.length)) ?? 0;
 }
 
 interface SequenceRange {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isTemporaryName, SeededRandom } from '@silt/fs';
 import { ReadOnlyIndex } from '@silt/reader';
@@ -191,4 +191,31 @@ function leaveUnfinishedBuild(directory: string): void {
   const [some] = readdirSync(segments).sort();
   const bytes = readFileSync(join(segments, some!));
   writeFileSync(join(segments, `999.seg.tmp`), bytes.subarray(0, bytes.length >> 1));
+}
+
+/**
+ * Which sequence numbers a damaged copy of the fixture still holds: those
+ * of every piece (segment file, log record) whose exact bytes are still in
+ * a file of its kind, wherever; and the last of them.
+ */
+export function heldSequences(directory: string, fixture: DamageFixture): { held: boolean[]; last: number } {
+  const segments = nonEmptyFiles(join(directory, 'segments'));
+  const logs = nonEmptyFiles(join(directory, 'wal'));
+  const held = new Array<boolean>(fixture.model.lastSequence + 1).fill(false);
+  let last = 0;
+  for (const piece of fixture.pieces) {
+    const still = piece.kind === 'segment' ? segments.some((bytes) => bytes.equals(piece.bytes)) : logs.some((bytes) => bytes.includes(piece.bytes));
+    if (!still) continue;
+    for (let sequence = piece.from; sequence <= piece.to; sequence++) held[sequence] = true;
+    last = Math.max(last, piece.to);
+  }
+  return { held, last };
+}
+
+function nonEmptyFiles(directory: string): Buffer[] {
+  if (!existsSync(directory)) return [];
+  return readdirSync(directory, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && !isTemporaryName(entry.name))
+    .map((entry) => readFileSync(join(directory, entry.name)))
+    .filter((bytes) => bytes.length > 0);
 }
