@@ -54,9 +54,11 @@ export interface HeldPiece {
  * sequence (written by the log alone, with no flush after), a `writer.pid`
  * naming a dead process, an unfinished segment build (`.seg.tmp`), and a
  * reader lease the manifest's `-wal` holds. Every write is recorded with
- * its sequence number in the model.
+ * its sequence number in the model. The unflushed records are written in
+ * 'fsync' mode by default, so each carries a synced offset that vouches for
+ * the bytes before it.
  */
-export async function buildDamageFixture(directory: string, seed: number): Promise<DamageFixture> {
+export async function buildDamageFixture(directory: string, seed: number, logDurability: 'write' | 'fsync' = 'fsync'): Promise<DamageFixture> {
   const random = new SeededRandom(seed);
   const model = new WriteModel();
   const committedCovers = [0];
@@ -88,7 +90,7 @@ export async function buildDamageFixture(directory: string, seed: number): Promi
   } finally {
     await index.close();
   }
-  await appendUnflushed(directory, model, random);
+  await appendUnflushed(directory, model, random, logDurability);
   writeDeadWriterPid(directory);
   leaveUnfinishedBuild(directory);
   // Opened after the writer's last checkpoint: its lease lives in manifest.sqlite-wal.
@@ -161,8 +163,8 @@ function checkSequences(index: Index, model: WriteModel): void {
 }
 
 /** Records past the covered sequence, written by the log alone as a writer killed before its next flush leaves them. */
-async function appendUnflushed(directory: string, model: WriteModel, random: SeededRandom): Promise<void> {
-  const wal = await WriteAheadLog.open(join(directory, 'wal'), { nextSequence: model.lastSequence + 1, maxFileBytes: FIXTURE_WAL_FILE_BYTES });
+async function appendUnflushed(directory: string, model: WriteModel, random: SeededRandom, durability: 'write' | 'fsync'): Promise<void> {
+  const wal = await WriteAheadLog.open(join(directory, 'wal'), { nextSequence: model.lastSequence + 1, maxFileBytes: FIXTURE_WAL_FILE_BYTES, durability });
   try {
     for (let record = 0; record < UNFLUSHED_RECORDS; record++) {
       const entries = Array.from({ length: OPERATIONS_PER_RECORD }, (_, i) => {
