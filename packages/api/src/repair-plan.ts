@@ -1,7 +1,8 @@
 /**
  * What `silt repair` does with the files it found, decided without I/O so
  * that every case can be tested on its own: which segments make the new
- * manifest, which log files are replayed, and what cannot be used. The
+ * manifest, which log records are built into new segments, which sequence
+ * numbers are lost, and what is set aside. The
  * manifest itself is not trusted: the plan is made from the segment files
  * (each footer records the sequence range it covers) and the log.
  */
@@ -155,6 +156,7 @@ interface SequenceRange {
   readonly from: number;
   readonly to: number;
 }
+
 /**
  * The disjoint segments that together cover the most sequence numbers;
  * among equal covers, the one of fewest segments (a merge's output over

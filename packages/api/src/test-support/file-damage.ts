@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, 
 import { join } from 'node:path';
 import { isTemporaryName } from '@silt/fs';
 import { MANIFEST_FILE, WRITER_LOCK_FILE, WRITER_PID_FILE } from '@silt/segments';
-import { sequenceOfLogFile } from '@silt/wal';
+import { parseLogFile, sequenceOfLogFile } from '@silt/wal';
 
 /** What a damaged file is to the index. */
 export type FileKind = 'manifest' | 'manifest-wal' | 'manifest-shm' | 'segment' | 'log' | 'lock' | 'pid';
@@ -15,6 +15,8 @@ export interface DamageTarget {
   readonly other: string | undefined;
   /** The newest log file: the only one whose end a crash may tear. */
   readonly newestLog: boolean;
+  /** For the newest log file, where its last record starts: damage from there on looks like a torn write. */
+  readonly lastRecordOffset: number | undefined;
 }
 
 export const DAMAGES = ['delete', 'truncate-to-0', 'truncate-to-half', 'flip-header', 'flip-middle', 'flip-end', 'copy-other'] as const;
@@ -29,7 +31,8 @@ export type Damage = (typeof DAMAGES)[number];
 export function damageTargets(directory: string, olderManifest: string): DamageTarget[] {
   const targets: DamageTarget[] = [];
   const add = (file: string, kind: FileKind, other: string | undefined, newestLog = false): void => {
-    if (existsSync(join(directory, file))) targets.push({ file, kind, other, newestLog });
+    if (!existsSync(join(directory, file))) return;
+    targets.push({ file, kind, other, newestLog, lastRecordOffset: newestLog ? lastRecordOffset(join(directory, file)) : undefined });
   };
   add(MANIFEST_FILE, 'manifest', olderManifest);
   add(`${MANIFEST_FILE}-wal`, 'manifest-wal', undefined);
@@ -64,16 +67,29 @@ export function applyDamage(directory: string, target: DamageTarget, damage: Dam
       truncateSync(path, Math.floor(size / 2));
       return true;
     case 'flip-header':
-      return flipByte(path, 0);
     case 'flip-middle':
-      return size >= 3 && flipByte(path, Math.floor(size / 2));
-    case 'flip-end':
-      return size >= 2 && flipByte(path, size - 1);
+    case 'flip-end': {
+      const offset = flipOffset(damage, size);
+      return offset !== undefined && flipByte(path, offset);
+    }
     case 'copy-other':
       if (target.other === undefined) return false;
       copyFileSync(target.other, path);
       return true;
   }
+}
+
+/** Where a flip damage changes a byte of a file of `size` bytes; undefined when the file is too small for it. */
+export function flipOffset(damage: Damage, size: number): number | undefined {
+  if (damage === 'flip-header') return size >= 1 ? 0 : undefined;
+  if (damage === 'flip-middle') return size >= 3 ? Math.floor(size / 2) : undefined;
+  if (damage === 'flip-end') return size >= 2 ? size - 1 : undefined;
+  return undefined;
+}
+
+function lastRecordOffset(path: string): number | undefined {
+  const name = path.split('/').at(-1)!;
+  return parseLogFile(readFileSync(path), { file: name, firstSequence: sequenceOfLogFile(name)!, isLast: true }).records.at(-1)?.offset;
 }
 
 function flipByte(path: string, offset: number): boolean {
