@@ -4,7 +4,7 @@ import { SegmentReader } from '@silt/segments';
 import { sequenceOfLogFile } from '@silt/wal';
 import { segmentIdOfFileName, type IndexLayout } from './index-layout.js';
 import { listIfPresent } from './segment-audit.js';
-import { scanLogFile } from './log-record-scan.js';
+import { scanLogFile } from '@silt/wal';
 import type { DamagedSegment, LogFileFacts, RepairInventory, SoundSegment } from './repair-plan.js';
 
 /** Called after each file is read, with the bytes read so far and in all. */
@@ -42,7 +42,7 @@ export async function readInventory(fs: FileSystem, layout: IndexLayout, progres
   for (const file of sorted) {
     const path = join(layout.walDirectory, file.name);
     const bytes = attempt('read', path, () => fs.readFile(path));
-    logFiles.push({ name: file.name, firstSequence: file.firstSequence, bytes: bytes.length, ...scanLogFile(bytes, `wal/${file.name}`, file.firstSequence) });
+    logFiles.push({ name: file.name, firstSequence: file.firstSequence, bytes: bytes.length, ...scanLogFile(bytes, file.firstSequence) });
     done += bytes.length;
     progress(done, total);
   }

@@ -6,7 +6,7 @@ import { MANIFEST_FILE } from '@silt/segments';
 import { parseLogFile, sequenceOfLogFile, WriteAheadLog } from '@silt/wal';
 import { Index } from './index-writer.js';
 import { repairIndex } from './repair.js';
-import { scanLogFile } from './log-record-scan.js';
+import { scanLogFile } from '@silt/wal';
 import { tempIndexDir } from './test-support/temp-index.js';
 
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1, autoMerge: false } as const;
@@ -147,15 +147,15 @@ test('scanning a log file past a damaged record finds every intact record after 
   }
   const [name] = readdirSync(join(dir, 'wal'));
   const bytes = readFileSync(join(dir, 'wal', name!));
-  const sound = scanLogFile(bytes, name!, 1);
+  const sound = scanLogFile(bytes, 1);
   assert.deepEqual(sound.damage, []);
   assert.deepEqual(sound.records.map((record) => record.firstSequence), [1, 2, 3, 4, 5]);
   bytes[sound.records[1]!.offset + 40]! ^= 0x5a;
-  const damaged = scanLogFile(bytes, name!, 1);
+  const damaged = scanLogFile(bytes, 1);
   assert.deepEqual(damaged.records.map((record) => record.firstSequence), [1, 3, 4, 5]);
   assert.deepEqual(damaged.damage.map((place) => place.offset), [sound.records[1]!.offset]);
   // Zeros after the records (the log writes them ahead in 'fsync' mode) end the file; they are not damage.
   const padded = new Uint8Array(bytes.length + 4096);
   padded.set(readFileSync(join(dir, 'wal', name!)));
-  assert.deepEqual(scanLogFile(padded, name!, 1).damage, []);
+  assert.deepEqual(scanLogFile(padded, 1).damage, []);
 });

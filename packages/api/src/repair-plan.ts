@@ -9,7 +9,7 @@
 
 import { TEMP_SUFFIX } from '@silt/fs';
 import { segmentFileName, segmentIdOfFileName } from '@silt/segments';
-import type { IntactLogRecord, LogDamage } from './log-record-scan.js';
+import type { IntactLogRecord, LogDamage } from '@silt/wal';
 
 /** A segment file whose every checksum verified. */
 export interface SoundSegment {

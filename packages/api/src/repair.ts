@@ -7,7 +7,7 @@ import { LOST_AND_FOUND_DIRECTORY, logFileName } from '@silt/wal';
 import { IndexLayout } from './index-layout.js';
 import { Index } from './index-writer.js';
 import { readInventory, type InventoryProgress } from './repair-inventory.js';
-import { resealedRecord } from './log-record-scan.js';
+import { resealedRecord } from '@silt/wal';
 import { planRepair, type LogSegmentPlan, type LostRange, type RepairPlan, type SetAside } from './repair-plan.js';
 
 /** The manifest's own files, set aside whole: the repaired index gets a new one. */
