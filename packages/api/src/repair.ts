@@ -3,11 +3,10 @@ import { attempt, makeDirectoryDurably, nodeFileSystem, ValidationError, type Fi
 import { Manifest, MANIFEST_FILE, segmentFileName, WriterLock, type NewSegment } from '@silt/segments';
 import { buildSegmentFromLog } from '@silt/merger';
 // The log's recovery sets dropped bytes aside in a folder of the same name: one word for both.
-import { LOST_AND_FOUND_DIRECTORY, logFileName } from '@silt/wal';
+import { LOST_AND_FOUND_DIRECTORY, logFileName, resealedRecord } from '@silt/wal';
 import { IndexLayout } from './index-layout.js';
 import { Index } from './index-writer.js';
 import { readInventory, type InventoryProgress } from './repair-inventory.js';
-import { resealedRecord } from '@silt/wal';
 import { planRepair, type LogSegmentPlan, type LostRange, type RepairPlan, type SetAside } from './repair-plan.js';
 
 /** The manifest's own files, set aside whole: the repaired index gets a new one. */

@@ -36,8 +36,8 @@ export function holdsOnlyIndexFiles(directory: string): boolean {
 /** A UsageError unless `directory` holds an index: read commands never create one. */
 export function requireIndex(directory: string): void {
   const kind = directoryKind(directory);
-  if (kind === 'index') return;
   refuseLostManifest(directory, kind);
+  if (kind === 'index') return;
   const why = {
     missing: 'the directory does not exist',
     empty: 'the directory is empty',
@@ -47,9 +47,9 @@ export function requireIndex(directory: string): void {
   throw new UsageError(`no silt index at ${directory}: ${why}`);
 }
 
-/** An index whose manifest is gone is damaged, not foreign: say so, and point to `silt repair`. */
+/** An index whose manifest is gone or empty is damaged, not foreign: say so, and point to `silt repair`. */
 function refuseLostManifest(directory: string, kind: DirectoryKind): void {
-  const lostManifest = kind === 'other' ? auditMissingManifest(nodeFileSystem, new IndexLayout(directory)) : undefined;
+  const lostManifest = kind === 'other' || kind === 'index' ? auditMissingManifest(nodeFileSystem, new IndexLayout(directory)) : undefined;
   if (lostManifest !== undefined) throw new IndexDamagedError(directory, [lostManifest]);
 }
 

@@ -42,7 +42,7 @@ function plainReport(report: RepairReport): string[] {
   const lines = [
     `repair ${report.directory}${report.dryRun ? ' (dry run: nothing was written)' : `: generation ${report.generation}`}`,
     `  segments kept: ${report.segments.length === 0 ? 'none' : report.segments.map((segment) => `${segment.file} (${segment.minSequence}–${segment.maxSequence}, ${plural(segment.entries, 'entry', 'entries')})`).join(', ')}`,
-    `  log replayed: ${report.replayed === undefined ? 'nothing past the segments' : `sequence numbers ${formatCount(report.replayed.from)}–${formatCount(report.replayed.to)}`}`,
+    `  built from the log: ${report.logSegments.length === 0 ? 'nothing (the segments hold every intact record)' : report.logSegments.map((segment) => `${segment.file} (${formatCount(segment.minSequence)}–${formatCount(segment.maxSequence)}, ${plural(segment.records, 'record')})`).join(', ')}`,
     `  recovered: every write up to sequence ${formatCount(report.recoveredTo)} of ${formatCount(report.lastKnownSequence)} any file held${report.lost.length === 0 ? '' : ', except:'}`,
     ...report.lost.map((range) => `    LOST ${formatCount(range.from)}–${formatCount(range.to)}: ${range.why}`),
   ];

@@ -103,7 +103,8 @@ export function checkWal(files: readonly WalFile[], coveredSequence: number): Fi
     const parsed = parseLogFile(bytes, { file: file.name, firstSequence: file.firstSequence, isLast, ...(next === undefined ? {} : { sequenceLimit: next.firstSequence }) });
     const records = parsed.records.length;
     const lastRecord = parsed.records[records - 1];
-    expectedFirst = lastRecord === undefined ? file.firstSequence : lastRecord.lastSeq + 1;
+    // Records at or below the covered sequence are in segments: a file emptied there leaves no gap.
+    expectedFirst = Math.max(coveredSequence + 1, lastRecord === undefined ? file.firstSequence : lastRecord.lastSeq + 1);
     if (parsed.end.kind === 'clean') {
       checks.push({ ...base, status: 'ok', records });
     } else if (parsed.end.kind === 'torn') {
