@@ -65,8 +65,8 @@ class FirstMergeHeldFileSystem extends NodeFileSystem {
 
   override open(path: string, mode: OpenMode): FileHandle {
     const handle = super.open(path, mode);
-    // A segment is written under a temp name (`<id>.seg.<random>.tmp`) and read under its own.
-    if (!/\.seg(\.[0-9a-f]+\.tmp)?$/.test(path)) return handle;
+    // A segment is built under `<id>.seg.tmp` and read under its own name.
+    if (!/\.seg(\.tmp)?$/.test(path)) return handle;
     if (mode === 'read') return this.countedWhileOpen(handle);
     if (mode !== 'createNew' || this.segmentsOpenForReading === 0 || this.held) return handle;
     this.held = true;

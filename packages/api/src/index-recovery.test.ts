@@ -10,7 +10,7 @@ import { ReadOnlyIndex } from '@silt/reader';
 import type { IndexRecovery } from './recovery.js';
 import { tempIndexDir } from './test-support/temp-index.js';
 import { snapshotDirectory } from './test-support/directory-snapshot.js';
-import { appendToLog } from './test-support/log-append.js';
+import { appendToLog, damageLogRecord } from './test-support/log-append.js';
 
 /** Never on its own during a test: every flush here is one the test asks for. */
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;
@@ -144,4 +144,30 @@ test('a reader refuses an index with a segment file newer than its manifest, ins
   await flushedIndex(dir);
   copyFileSync(join(dir, 'segments', '1.seg'), join(dir, 'segments', '999.seg'));
   await assert.rejects(ReadOnlyIndex.open(dir, { watch: false }), (error: unknown) => error instanceof IndexDamagedError && /999\.seg/.test(error.message));
+});
+
+test("damage inside the newest log file with valid records after it refuses a strict open, naming file and offset; keepValidPrefix opens, reports the drop in stats().recovery and a 'recovery' event, and keeps the bytes", async () => {
+  const dir = tempIndexDir('log-damage');
+  let last = await flushedIndex(dir);
+  for (let record = 0; record < 4; record++) last = await appendToLog(dir, last, [[`late${record}`, `value${record}`]]);
+  // Record 0 is the flushed batch; 1..4 are late0..late3: damage late1's.
+  const damage = damageLogRecord(dir, 2);
+  const before = snapshotDirectory(dir);
+  await assert.rejects(Index.open(dir), (error: unknown) => error instanceof IndexDamagedError && error.file === damage.file && error.offset === damage.offset);
+  assert.deepEqual(snapshotDirectory(dir), before);
+
+  const index = await Index.open(dir, { ...NO_TIMER, walRecovery: 'keepValidPrefix' });
+  const [event] = (await once(index, 'recovery')) as [IndexRecovery];
+  try {
+    const dropped = event.log.dropped;
+    assert.ok(dropped !== undefined, JSON.stringify(event));
+    assert.equal(dropped.firstDroppedSequence, last - 2);
+    assert.equal(dropped.lastDroppedSequence, last);
+    assert.deepEqual(index.stats().recovery.log, event.log);
+    assert.equal(index.get('late0'), 'value0', 'the valid prefix is kept');
+    for (const key of ['late1', 'late2', 'late3']) assert.equal(index.get(key), undefined, `${key} followed the damage`);
+    assert.ok(readdirSync(join(dir, 'wal', 'lost+found')).length > 0, 'the dropped bytes are kept');
+  } finally {
+    await index.close();
+  }
 });

@@ -16,3 +16,5 @@ export {
 } from '@silt/fs';
 export { LockError, ManifestNotFoundError, IndexDamagedError } from '@silt/segments';
 export type { IndexRecovery } from './recovery.js';
+export { repairIndex, type RepairOptions, type RepairReport } from './repair.js';
+export type { LostRange, SetAside } from './repair-plan.js';

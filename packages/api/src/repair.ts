@@ -1,13 +1,13 @@
 import { dirname, join } from 'node:path';
 import { attempt, makeDirectoryDurably, nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
 import { Manifest, MANIFEST_FILE, WriterLock } from '@silt/segments';
+// The log's recovery sets dropped bytes aside in a folder of the same name: one word for both.
+import { LOST_AND_FOUND_DIRECTORY } from '@silt/wal';
 import { IndexLayout } from './index-layout.js';
 import { Index } from './index-writer.js';
 import { readInventory, type InventoryProgress } from './repair-inventory.js';
 import { planRepair, type LostRange, type RepairPlan, type SetAside } from './repair-plan.js';
 
-/** Where `silt repair` puts every file it does not use: it deletes nothing. */
-export const LOST_FOUND_DIRECTORY = 'lost+found';
 
 /** The manifest's own files, set aside whole: the repaired index gets a new one. */
 const MANIFEST_FILES = [MANIFEST_FILE, `${MANIFEST_FILE}-wal`, `${MANIFEST_FILE}-shm`];
@@ -60,7 +60,7 @@ export async function repairIndex(directory: string, options: RepairOptions = {}
   const fs = options.fs ?? nodeFileSystem;
   const layout = new IndexLayout(directory);
   if (!fs.exists(directory)) throw new ValidationError(`${directory} does not exist`);
-  const lostFound = join(LOST_FOUND_DIRECTORY, `repair-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const lostFound = join(LOST_AND_FOUND_DIRECTORY, `repair-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   if (options.dryRun === true) {
     const plan = planRepair(await readInventory(fs, layout, options.onProgress));
     return reportOf(directory, plan, lostFound, true, undefined);

@@ -1,6 +1,6 @@
 import { ValidationError } from '@silt/fs';
 import type { WalEntryInput } from '@silt/wal';
-import { checkKeyLength, describeType, type Key, type Value } from '@silt/segments';
+import { checkKeyLength, checkWellFormed, describeType, type Key, type Value } from '@silt/segments';
 import { idOf, idOfString, type MemtableOperation } from './memtable.js';
 
 /**
@@ -12,13 +12,15 @@ export type PreparedOperation = WalEntryInput & MemtableOperation;
 
 /**
  * Validates a put before anything is written, so a rejected call changes
- * nothing. Byte keys and values are copied: the caller may reuse its
- * buffers as soon as the call returns.
+ * nothing. String keys and values must be well-formed UTF-16 (a lone
+ * surrogate has no UTF-8 form). Byte keys and values are copied: the caller
+ * may reuse its buffers as soon as the call returns.
  */
 export function preparePut(key: unknown, value: unknown, maxValueBytes: number): PreparedOperation {
   const ownKey = keyOf(key);
   const id = idOfKey(ownKey);
   if (typeof value === 'string') {
+    checkWellFormed(value, 'a value');
     const valueBytes = value.length === 0 ? 0 : Buffer.byteLength(value, 'utf8');
     checkValueBytes(valueBytes, maxValueBytes);
     return { kind: 'put', key: ownKey, value, id, valueBytes };
@@ -56,7 +58,10 @@ export function prepareBatch(pairs: unknown, maxValueBytes: number): PreparedOpe
 
 /** A string key as given; a byte key as a private copy. */
 function keyOf(key: unknown): Key {
-  if (typeof key === 'string') return key;
+  if (typeof key === 'string') {
+    checkWellFormed(key, 'a key');
+    return key;
+  }
   if (key instanceof Uint8Array) return new Uint8Array(key);
   throw new ValidationError(`a key must be a string or a Uint8Array, got ${describeType(key)}`);
 }

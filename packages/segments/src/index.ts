@@ -25,6 +25,7 @@ export { WriterLock, LockError, WRITER_LOCK_FILE, WRITER_PID_FILE } from './writ
 export type { WriterLockOptions } from './writer-lock.js';
 export { isProcessAlive } from './lease-liveness.js';
 export { compareBytes, commonPrefixLength, describeType, keyToBytes, checkKeyLength } from './key-bytes.js';
+export { checkWellFormed } from './key-bytes.js';
 export { toScanRange, limitOption, booleanOption, checkOneBoundEachSide } from './range-options.js';
 export type { Bound, ScanRange } from './range-options.js';
 export { nearOptions } from './near.js';

@@ -65,13 +65,46 @@ export function encodeKeyToScratch(key: string): number {
 /** The hash of the key last encoded by `encodeKeyToScratch`. */
 export let scratchKeyHash = 0;
 
-/** The bytes of a key given by a caller, checked for type and size. `what` names it in errors. */
 /** The index's rule for a key's size in bytes, with its words: not empty, at most MAX_KEY_BYTES. */
 export function checkKeyLength(length: number): void {
   if (length === 0) throw new ValidationError('a key must not be empty');
   if (length > MAX_KEY_BYTES) throw new ValidationError(`a key is ${length} bytes; the limit is ${MAX_KEY_BYTES} bytes`);
 }
 
+/** `String.prototype.isWellFormed` is ES2024 (Node 20 has it); the workspace compiles against ES2023, so it is typed here. */
+type ES2024String = string & { isWellFormed(): boolean };
+
+/**
+ * The index's rule for string keys and values: well-formed UTF-16. A lone
+ * surrogate has no UTF-8 form (it would be stored as U+FFFD), so 'k\uD800'
+ * and 'k\uDBFF' would be one key and a value would read back changed.
+ * `isWellFormed` is a builtin that answers a one-byte string at once; the
+ * position is looked for only for the message. `what` names the string
+ * ('a key', 'a value', "range option 'gte'").
+ */
+export function checkWellFormed(text: string, what: string): void {
+  if (!(text as ES2024String).isWellFormed()) throw notWellFormed(text, what);
+}
+
+function notWellFormed(text: string, what: string): ValidationError {
+  const at = loneSurrogateIndex(text);
+  const unit = text.charCodeAt(at).toString(16).toUpperCase();
+  return new ValidationError(`${what} must be well-formed UTF-16: it has a lone surrogate \\u${unit} at index ${at}`);
+}
+
+/** The UTF-16 index of the first surrogate that is not half of a high-low pair, or -1. */
+function loneSurrogateIndex(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0xd800 || unit > 0xdfff) continue;
+    const next = text.charCodeAt(i + 1); // NaN past the end: no low half
+    if (unit > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return i;
+    i++;
+  }
+  return -1;
+}
+
+/** The bytes of a key given by a caller, checked for type and size. `what` names it in errors. */
 export function keyToBytes(key: unknown, what: string): Uint8Array {
   let bytes: Uint8Array;
   if (typeof key === 'string') bytes = Buffer.from(key, 'utf8');

@@ -37,8 +37,7 @@ export function holdsOnlyIndexFiles(directory: string): boolean {
 export function requireIndex(directory: string): void {
   const kind = directoryKind(directory);
   if (kind === 'index') return;
-  const lostManifest = kind === 'other' ? auditMissingManifest(nodeFileSystem, new IndexLayout(directory)) : undefined;
-  if (lostManifest !== undefined) throw new IndexDamagedError(directory, [lostManifest]);
+  refuseLostManifest(directory, kind);
   const why = {
     missing: 'the directory does not exist',
     empty: 'the directory is empty',
@@ -46,6 +45,12 @@ export function requireIndex(directory: string): void {
     file: 'it is a file, not a directory',
   }[kind];
   throw new UsageError(`no silt index at ${directory}: ${why}`);
+}
+
+/** An index whose manifest is gone is damaged, not foreign: say so, and point to `silt repair`. */
+function refuseLostManifest(directory: string, kind: DirectoryKind): void {
+  const lostManifest = kind === 'other' ? auditMissingManifest(nodeFileSystem, new IndexLayout(directory)) : undefined;
+  if (lostManifest !== undefined) throw new IndexDamagedError(directory, [lostManifest]);
 }
 
 /**
@@ -65,6 +70,7 @@ export async function openReader(directory: string, options: ReadOnlyIndexOption
  */
 export function refuseForeignDirectory(directory: string): void {
   const kind = directoryKind(directory);
+  refuseLostManifest(directory, kind);
   if (kind === 'other' || kind === 'file') {
     throw new UsageError(`${directory} is not a silt index (${kind === 'file' ? 'it is a file' : `it holds other files and no ${MANIFEST_FILE}`}); refusing to write there`);
   }

@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNotFound } from '@silt/fs';
 import { Manifest } from '@silt/segments';
-import { sequenceOfLogFile } from '@silt/wal';
+import { LOST_AND_FOUND_DIRECTORY, sequenceOfLogFile } from '@silt/wal';
 import { IndexLayout, WAL_DIRECTORY } from '../index-layout.js';
 
 /**
@@ -55,4 +55,32 @@ export function listWalFiles(directory: string): WalFile[] {
     }
   }
   return files.sort((a, b) => a.firstSequence - b.firstSequence);
+}
+
+/** Files recovery and repair set aside instead of deleting them: the operator's to look at, and to remove once done. */
+export interface SetAsideFiles {
+  /** What a `walRecovery: 'keepValidPrefix'` open dropped from the log: `wal/lost+found/<file>`. */
+  readonly droppedFromLog: ReadonlyArray<{ readonly name: string; readonly bytes: number }>;
+  /** One folder per `silt repair` run: `lost+found/repair-<time>`. */
+  readonly repairs: readonly string[];
+}
+
+export function listSetAside(directory: string): SetAsideFiles {
+  const { walDirectory } = new IndexLayout(directory);
+  const walLostAndFound = join(walDirectory, LOST_AND_FOUND_DIRECTORY);
+  const droppedFromLog = namesIn(walLostAndFound).map((name) => ({
+    name: `${WAL_DIRECTORY}/${LOST_AND_FOUND_DIRECTORY}/${name}`,
+    bytes: statSync(join(walLostAndFound, name)).size,
+  }));
+  const repairs = namesIn(join(directory, LOST_AND_FOUND_DIRECTORY)).map((name) => `${LOST_AND_FOUND_DIRECTORY}/${name}`);
+  return { droppedFromLog, repairs };
+}
+
+function namesIn(directory: string): string[] {
+  try {
+    return readdirSync(directory).sort();
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
 }

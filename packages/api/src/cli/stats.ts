@@ -2,7 +2,7 @@ import type { Lease, SegmentRecord } from '@silt/segments';
 import { ExitCode } from './exit-codes.js';
 import { printJson, type CommandContext } from './command-context.js';
 import { openReader, requireIndex, writerRecord, type WriterRecord } from './index-directory.js';
-import { listWalFiles, withManifest, type WalFile } from './index-files.js';
+import { listSetAside, listWalFiles, withManifest, type SetAsideFiles, type WalFile } from './index-files.js';
 import { formatBytes, formatCount, formatDuration, plural } from './formatting.js';
 import { textTable } from './text-table.js';
 
@@ -40,6 +40,8 @@ export interface StatsReport {
   readonly wal: { readonly files: ReadonlyArray<Omit<WalFile, 'path'>>; readonly bytes: number };
   /** The process `writer.pid` names; `running: false` means it died and its lock is free. */
   readonly writer: WriterRecord | null;
+  /** What recovery (`keepValidPrefix`) dropped from the log and `silt repair` did not use: moved aside, never deleted. */
+  readonly setAside: SetAsideFiles;
   /** Reader leases of live processes. */
   readonly readers: ReadonlyArray<{ readonly pid: number; readonly generation: number; readonly since: string }>;
 }
@@ -69,6 +71,7 @@ async function statsReport(directory: string, countKeys: boolean, context: Comma
     ...(countKeys ? { keys: await countLiveKeys(directory, context) } : {}),
     wal: { files: walFiles.map(({ name, firstSequence, bytes }) => ({ name, firstSequence, bytes })), bytes: sum(walFiles.map((file) => file.bytes)) },
     writer: writerRecord(directory) ?? null,
+    setAside: listSetAside(directory),
     readers: leases.map(readerRow),
   };
 }
@@ -111,6 +114,7 @@ function plainStats(report: StatsReport): string[] {
   lines.push(...segmentTable(report.segments).map((line) => `              ${line}`));
   const covered = report.walCoveredSequence === 0 ? 'nothing flushed yet' : `segments cover it through sequence ${formatCount(report.walCoveredSequence)}`;
   lines.push(`  log (wal/)  ${plural(report.wal.files.length, 'file')}, ${formatBytes(report.wal.bytes)}; ${covered}`);
+  lines.push(...describeSetAside(report.setAside));
   lines.push(`  writer      ${describeWriter(report.writer)}`);
   const pids = report.readers.map((reader) => reader.pid).join(', ');
   lines.push(`  readers     ${report.readers.length === 0 ? 'none' : `${report.readers.length} (pid ${pids})`}`);
@@ -129,6 +133,16 @@ function segmentTable(segments: StatsReport['segments']): string[] {
   const table = textTable(['id', 'entries', 'tombstones', 'size', 'sequences'], rows, new Set([0, 1, 2, 3]));
   if (segments.length > SHOWN_SEGMENTS) table.push(`… and ${plural(segments.length - SHOWN_SEGMENTS, 'more segment')} (--json lists all)`);
   return table;
+}
+
+function describeSetAside(setAside: SetAsideFiles): string[] {
+  const lines: string[] = [];
+  if (setAside.droppedFromLog.length > 0) {
+    const bytes = sum(setAside.droppedFromLog.map((file) => file.bytes));
+    lines.push(`  DROPPED     ${plural(setAside.droppedFromLog.length, 'file')} (${formatBytes(bytes)}) cut from the log by a keepValidPrefix recovery, kept in wal/lost+found/`);
+  }
+  if (setAside.repairs.length > 0) lines.push(`  repairs     ${setAside.repairs.length}: files set aside in ${setAside.repairs.join(', ')}`);
+  return lines;
 }
 
 function describeWriter(writer: WriterRecord | null): string {

@@ -7,6 +7,7 @@ import { Index } from '../index.js';
 import type { StatsReport } from './stats.js';
 import type { VerifyReport } from './verify.js';
 import { runSilt, workDirectory } from './test-support/silt-process.js';
+import { appendToLog, damageLogRecord } from '../test-support/log-append.js';
 
 /**
  * Two segments and a log whose newest file holds several records, written
@@ -127,4 +128,22 @@ test('a live segment file that is gone is damage: exit 1, named as missing', asy
     [[victim.file, 'damaged', 'the file is missing; the manifest names it as live']],
   );
   assert.equal(report.files.find((check) => check.file === segments[1]!.file)?.status, 'ok', 'the other segment is still checked and sound');
+});
+
+test('stats shows what a keepValidPrefix recovery dropped from the log and kept in wal/lost+found', async () => {
+  const dir = join(workDirectory('stats-dropped'), 'idx');
+  const index = await Index.open(dir);
+  await index.set('a', '1');
+  await index.close();
+  let last = 1;
+  for (let record = 0; record < 3; record++) last = await appendToLog(dir, last, [[`late${record}`, 'value']]);
+  damageLogRecord(dir, 1);
+  const recovered = await Index.open(dir, { walRecovery: 'keepValidPrefix' });
+  await recovered.close();
+  const [json, plain] = await Promise.all([runSilt(['stats', dir, '--json']), runSilt(['stats', dir])]);
+  assert.equal(json.code, 0, json.stderr);
+  const report = JSON.parse(json.stdout) as StatsReport;
+  assert.ok(report.setAside.droppedFromLog.length > 0, json.stdout);
+  assert.ok(report.setAside.droppedFromLog.every((file) => file.name.startsWith('wal/lost+found/') && file.bytes > 0));
+  assert.match(plain.stdout, /DROPPED .* wal\/lost\+found/);
 });

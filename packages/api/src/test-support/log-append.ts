@@ -1,5 +1,6 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WriteAheadLog } from '@silt/wal';
+import { parseLogFile, sequenceOfLogFile, WriteAheadLog } from '@silt/wal';
 
 /**
  * Writes `pairs` to an index's log as one record after sequence `after`,
@@ -14,4 +15,21 @@ export async function appendToLog(indexDirectory: string, after: number, pairs: 
   } finally {
     await wal.close();
   }
+}
+
+/**
+ * Flips a byte inside the `nth` record of the index's newest log file, so
+ * that valid records follow the damage: what a disk, not a crash, does.
+ * Returns the file and the record's offset.
+ */
+export function damageLogRecord(indexDirectory: string, nth: number): { file: string; offset: number } {
+  const walDirectory = join(indexDirectory, 'wal');
+  const newest = readdirSync(walDirectory).filter((name) => sequenceOfLogFile(name) !== undefined).sort().at(-1)!;
+  const file = join(walDirectory, newest);
+  const bytes = readFileSync(file);
+  const record = parseLogFile(bytes, { file, firstSequence: sequenceOfLogFile(newest)!, isLast: true }).records[nth];
+  if (record === undefined) throw new Error(`${file} has no record #${nth}`);
+  bytes[record.offset + Math.floor(record.length / 2)]! ^= 0x5a;
+  writeFileSync(file, bytes);
+  return { file, offset: record.offset };
 }
