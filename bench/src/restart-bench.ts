@@ -49,12 +49,14 @@ const LEVEL_WRITE_BUFFER = 1024 * MIB;
 /** Writers with a batch in flight each, in the close-under-load rows. */
 const CLOSE_WRITERS = 4;
 /** The close-under-load rows close once at least this much sits in silt's active memtable... */
-const CLOSE_ACTIVE_BYTES = 16 * MIB;
+const CLOSE_ACTIVE_BYTES = 32 * MIB;
 /** ...and at least this many keys were acknowledged (classic-level closes at the same count). */
 const CLOSE_AFTER_KEYS = 300_000;
 /** No flush: no timer tick, no memtable overflow. */
 const NO_FLUSH: IndexOptions = { refreshIntervalMs: 2 ** 31 - 1, memtableBytes: 4096 * MIB };
 const SEED = 4242;
+/** `reopen` or `close` runs only those rows (for profiling one side); unset, both. */
+const ONLY = process.env.RESTART_BENCH_ONLY;
 
 const count = (n: number): string => n.toLocaleString('en-US');
 const mib = (bytes: number): string => (bytes / MIB).toFixed(1);
@@ -328,9 +330,15 @@ async function closeRows(context: BenchContext): Promise<BenchRow[]> {
 export const suite: BenchSuite = {
   name: 'restart',
   async run(context: BenchContext): Promise<BenchRow[]> {
-    context.log('reopen after SIGKILL');
-    const reopen = await reopenRows(context);
-    context.log('close under load');
-    return [...reopen, ...(await closeRows(context))];
+    const rows: BenchRow[] = [];
+    if (ONLY !== 'close') {
+      context.log('reopen after SIGKILL');
+      rows.push(...(await reopenRows(context)));
+    }
+    if (ONLY !== 'reopen') {
+      context.log('close under load');
+      rows.push(...(await closeRows(context)));
+    }
+    return rows;
   },
 };
