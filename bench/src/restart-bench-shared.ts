@@ -7,8 +7,8 @@
 export const RESTART_KEY_BYTES = 16;
 export const RESTART_VALUE_BYTES = 100;
 export const RESTART_BATCH = 1_000;
-/** Batches the loader goes on writing after it reported, so the kill lands mid-load. */
-export const RESTART_EXTRA_BATCHES = 200;
+/** Batches the loader goes on writing after it reported, so the kill lands mid-load (and the log grows by at most ~1 MiB). */
+export const RESTART_EXTRA_BATCHES = 8;
 
 /** The engines a loader process can load before it is killed. */
 export type LoaderEngine = 'silt' | 'classic-level';
