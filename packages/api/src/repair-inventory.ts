@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { attempt, isTemporaryName, type FileSystem } from '@silt/fs';
 import { SegmentReader } from '@silt/segments';
-import { parseLogFile, sequenceOfLogFile } from '@silt/wal';
+import { sequenceOfLogFile } from '@silt/wal';
 import { segmentIdOfFileName, type IndexLayout } from './index-layout.js';
 import { listIfPresent } from './segment-audit.js';
+import { scanLogFile } from '@silt/wal';
 import type { DamagedSegment, LogFileFacts, RepairInventory, SoundSegment } from './repair-plan.js';
 
 /** Called after each file is read, with the bytes read so far and in all. */
@@ -11,7 +12,8 @@ export type InventoryProgress = (doneBytes: number, totalBytes: number) => void;
 
 /**
  * Reads every segment file (each checksum verified) and every log file
- * (each record checked) of an index, trusting nothing the manifest says.
+ * (every intact record, past damage too: see scanLogFile) of an index,
+ * trusting nothing the manifest says.
  * Reads only; names that are not silt's are left out.
  */
 export async function readInventory(fs: FileSystem, layout: IndexLayout, progress: InventoryProgress = () => undefined): Promise<RepairInventory> {
@@ -37,13 +39,13 @@ export async function readInventory(fs: FileSystem, layout: IndexLayout, progres
   }
   const logFiles: LogFileFacts[] = [];
   const sorted = logNames.map((name) => ({ name, firstSequence: sequenceOfLogFile(name)! })).sort((a, b) => a.firstSequence - b.firstSequence);
-  sorted.forEach((file, i) => {
+  for (const file of sorted) {
     const path = join(layout.walDirectory, file.name);
     const bytes = attempt('read', path, () => fs.readFile(path));
-    logFiles.push(logFileFacts(file.name, file.firstSequence, bytes, i === sorted.length - 1));
+    logFiles.push({ name: file.name, firstSequence: file.firstSequence, bytes: bytes.length, ...scanLogFile(bytes, file.firstSequence) });
     done += bytes.length;
     progress(done, total);
-  });
+  }
   return { segments, damagedSegments, temporaryFiles: segmentNames.filter(isTemporaryName), logFiles };
 }
 
@@ -70,19 +72,4 @@ function checkSegmentFile(fs: FileSystem, path: string, name: string, id: number
   } finally {
     reader?.close();
   }
-}
-
-function logFileFacts(name: string, firstSequence: number, bytes: Uint8Array, isLast: boolean): LogFileFacts {
-  const parsed = parseLogFile(bytes, { file: `wal/${name}`, firstSequence, isLast });
-  const first = parsed.records[0];
-  const last = parsed.records.at(-1);
-  const { end } = parsed;
-  return {
-    name,
-    firstSequence,
-    bytes: bytes.length,
-    records: first === undefined || last === undefined ? undefined : { first: first.firstSeq, last: last.lastSeq, count: parsed.records.length },
-    validLength: parsed.validLength,
-    damage: end.kind === 'clean' ? undefined : { offset: end.offset, detail: end.kind === 'torn' ? `a torn write (${end.reason})` : end.error.message },
-  };
 }

@@ -1,10 +1,15 @@
 /**
  * What `silt repair` does with the files it found, decided without I/O so
  * that every case can be tested on its own: which segments make the new
- * manifest, which log files are replayed, and what cannot be used. The
+ * manifest, which log records are built into new segments, which sequence
+ * numbers are lost, and what is set aside. The
  * manifest itself is not trusted: the plan is made from the segment files
  * (each footer records the sequence range it covers) and the log.
  */
+
+import { TEMP_SUFFIX } from '@silt/fs';
+import { segmentFileName, segmentIdOfFileName } from '@silt/segments';
+import type { IntactLogRecord, LogDamage } from '@silt/wal';
 
 /** A segment file whose every checksum verified. */
 export interface SoundSegment {
@@ -26,18 +31,16 @@ export interface DamagedSegment {
   readonly problem: string;
 }
 
-/** One log file as parsed: its valid records, and where (if anywhere) they stop before the file does. */
+/** One log file as scanned: every intact record in it, and where it stops verifying. */
 export interface LogFileFacts {
   readonly name: string;
   /** The sequence number in its name. */
   readonly firstSequence: number;
   readonly bytes: number;
-  /** The first and last sequence numbers of its valid records; undefined when it has none. */
-  readonly records: { readonly first: number; readonly last: number; readonly count: number } | undefined;
-  /** Bytes of its valid records. */
-  readonly validLength: number;
-  /** What ends the valid records before the file's end (damage or a torn write); undefined for a clean file. */
-  readonly damage: { readonly offset: number; readonly detail: string } | undefined;
+  /** Every record whose checksum verifies, in file order, past damage too. */
+  readonly records: readonly IntactLogRecord[];
+  /** Where records stop verifying (damage, a torn write, a record out of sequence); empty for a sound file. */
+  readonly damage: readonly LogDamage[];
 }
 
 export interface RepairInventory {
@@ -62,60 +65,96 @@ export interface LostRange {
   readonly why: string;
 }
 
+/** Where one log record's bytes are: a file in `wal/` and the record's place in it. */
+export interface LogRecordSource {
+  readonly file: string;
+  readonly offset: number;
+  readonly length: number;
+  readonly firstSequence: number;
+  readonly lastSequence: number;
+}
+
+/** A segment the repair builds from intact log records: every operation from `from` to `to`. */
+export interface LogSegmentPlan {
+  readonly id: number;
+  readonly from: number;
+  readonly to: number;
+  /** The records holding those operations, in sequence order, one after another without a hole (the first and last may reach past the range). */
+  readonly records: readonly LogRecordSource[];
+}
+
 export interface RepairPlan {
-  /** The segments of the new manifest's one generation, oldest first. */
+  /** Segment files the new manifest keeps, oldest first. */
   readonly segments: readonly SoundSegment[];
-  /** The manifest's covered sequence: the log is replayed from the next one. */
+  /** Segments to build from the log, for what no kept segment covers; oldest first. */
+  readonly logSegments: readonly LogSegmentPlan[];
+  /** The new manifest's covered sequence: the last sequence number recovered. Every log file is set aside, so the log starts after it. */
   readonly coveredSequence: number;
-  /** Log files kept in `wal/`, oldest first. */
-  readonly logFiles: readonly string[];
-  /** The sequence numbers the kept log replays, when it holds any past `coveredSequence`. */
-  readonly replay: { readonly from: number; readonly to: number } | undefined;
-  /** A kept log file cut to its valid records; the bytes cut are saved in lost+found first. */
-  readonly truncate: { readonly file: string; readonly validLength: number; readonly why: string } | undefined;
   readonly setAside: readonly SetAside[];
   readonly lost: readonly LostRange[];
   /** The highest sequence number any file holds: what an index without damage would have. */
   readonly lastKnownSequence: number;
-  /** Past every id seen, so no new segment takes the name of one set aside. */
+  /** Past every id seen and every id the plan builds, so no new segment takes the name of one set aside. */
   readonly nextSegmentId: number;
 }
 
+/**
+ * Keeps the disjoint sound segments that cover the most sequence numbers,
+ * then recovers every intact log record they do not cover into new
+ * segments, one per stretch without a hole: past the segments, and in
+ * holes between them too. A damaged log record, a log file gone, or a gap
+ * in both segments and log is a lost range; what lies beyond it is still
+ * recovered (its writes come after the lost ones, as they did). Every log
+ * file is then set aside whole: the recovered records live in segments,
+ * and the log starts empty past them.
+ */
 export function planRepair(inventory: RepairInventory): RepairPlan {
   const chosen = bestCover(inventory.segments);
-  const segmentCovered = chosen.at(-1)?.maxSequence ?? 0;
-  const log = planLog(inventory.logFiles, segmentCovered);
+  const firstNewId = Math.max(0, ...[...inventory.segments, ...inventory.damagedSegments].map((segment) => segment.id), ...inventory.temporaryFiles.map(idOfTemporaryFile)) + 1;
+  const logSegments = planLogSegments(inventory.logFiles, chosen, firstNewId);
   const chosenIds = new Set(chosen.map((segment) => segment.id));
+  const covered: SequenceRange[] = [...chosen.map((segment) => ({ from: segment.minSequence, to: segment.maxSequence })), ...logSegments].sort((a, b) => a.from - b.from);
+  const coveredSequence = covered.reduce((last, range) => Math.max(last, range.to), 0);
   const setAside: SetAside[] = [
     ...inventory.segments
       .filter((segment) => !chosenIds.has(segment.id))
       .map((segment) => ({ file: `segments/${segment.name}`, why: `sequences ${segment.minSequence}–${segment.maxSequence} overlap the segments chosen` })),
     ...inventory.damagedSegments.map((segment) => ({ file: `segments/${segment.name}`, why: segment.problem })),
     ...inventory.temporaryFiles.map((name) => ({ file: `segments/${name}`, why: 'an unfinished segment build' })),
-    ...log.setAside,
+    ...inventory.logFiles.map((file) => ({ file: `wal/${file.name}`, why: logFileFate(file, logSegments) })),
   ];
   const lastKnownSequence = Math.max(
     0,
     ...inventory.segments.map((segment) => segment.maxSequence),
-    ...inventory.logFiles.map((file) => file.records?.last ?? 0),
+    ...inventory.logFiles.flatMap((file) => file.records.map((record) => record.lastSequence)),
   );
-  const recoveredTo = log.replay?.to ?? log.coveredSequence;
-  const lost = [...gapsBetween(chosen), ...log.lost];
-  if (lastKnownSequence > recoveredTo) {
-    lost.push({ from: recoveredTo + 1, to: lastKnownSequence, why: 'only in files set aside (past a gap or damage in the log, or overlapping the segments chosen)' });
+  const lost = holesIn(covered, coveredSequence);
+  if (lastKnownSequence > coveredSequence) {
+    lost.push({ from: coveredSequence + 1, to: lastKnownSequence, why: 'only in segment files set aside (overlapping the segments chosen)' });
   }
-  const allIds = [...inventory.segments, ...inventory.damagedSegments].map((segment) => segment.id);
   return {
     segments: chosen,
-    coveredSequence: log.coveredSequence,
-    logFiles: log.kept,
-    replay: log.replay,
-    truncate: log.truncate,
+    logSegments,
+    coveredSequence,
     setAside,
     lost: mergeRanges(lost),
     lastKnownSequence,
-    nextSegmentId: Math.max(0, ...allIds) + 1,
+    nextSegmentId: firstNewId + logSegments.length,
   };
+}
+
+/**
+ * The id an unfinished build's temp file (`<id>.seg.tmp`) was for, or 0. A
+ * new segment must not take it: the builder writes under that very name
+ * (a repair killed while building leaves one).
+ */
+function idOfTemporaryFile(name: string): number {
+  return segmentIdOfFileName(name.slice(0, name.length - TEMP_SUFFIX.length)) ?? 0;
+}
+
+interface SequenceRange {
+  readonly from: number;
+  readonly to: number;
 }
 
 /**
@@ -157,76 +196,72 @@ function length(segment: SoundSegment): number {
   return segment.maxSequence - segment.minSequence + 1;
 }
 
-function gapsBetween(chain: readonly SoundSegment[]): LostRange[] {
-  const gaps: LostRange[] = [];
+/** The sequence numbers from 1 to `end` no range covers. */
+function holesIn(ranges: readonly SequenceRange[], end: number): LostRange[] {
+  const holes: LostRange[] = [];
   let next = 1;
-  for (const segment of chain) {
-    if (segment.minSequence > next) gaps.push({ from: next, to: segment.minSequence - 1, why: 'in no sound segment' });
-    next = segment.maxSequence + 1;
+  for (const range of ranges) {
+    if (range.from > next) holes.push({ from: next, to: range.from - 1, why: 'in no sound segment and no intact log record' });
+    next = Math.max(next, range.to + 1);
   }
-  return gaps;
-}
-
-interface LogPlan {
-  readonly coveredSequence: number;
-  readonly kept: string[];
-  readonly replay: { from: number; to: number } | undefined;
-  truncate: RepairPlan['truncate'];
-  readonly setAside: SetAside[];
-  readonly lost: LostRange[];
+  if (next <= end) holes.push({ from: next, to: end, why: 'in no sound segment and no intact log record' });
+  return holes;
 }
 
 /**
- * The log files that continue the segments without a break. A file wholly
- * below the segments' cover is set aside (a flush covered it). The first
- * file past it may start late: what lies between is lost, and the manifest
- * covers up to where the log starts, so the log's continuity holds. From
- * there files are kept while each starts where the last ended; the first
- * damaged one is cut to its valid records, and everything after a cut or a
- * gap is set aside.
+ * The stretches of intact log records no chosen segment covers, each a
+ * segment to build. Records are taken in sequence order from every file
+ * (a record found twice, as in a file copied over another, counts once);
+ * a stretch ends where the next record does not start right after it.
  */
-function planLog(files: readonly LogFileFacts[], segmentCovered: number): LogPlan {
-  const plan: LogPlan = { coveredSequence: segmentCovered, kept: [], replay: undefined, truncate: undefined, setAside: [], lost: [] };
-  let coveredSequence = segmentCovered;
-  let next: number | undefined; // the sequence the next kept file must start at, once one is kept
-  let broken: string | undefined;
-  let replayTo = 0;
-  const newest = files.at(-1);
-  for (const file of files) {
-    if (broken !== undefined) {
-      plan.setAside.push({ file: `wal/${file.name}`, why: broken });
-      continue;
-    }
-    const records = file.records;
-    if (next === undefined) {
-      if (records === undefined || records.last <= segmentCovered) {
-        // Covered by the segments, or empty: only the newest empty file still names the next sequence.
-        if (file === newest && records === undefined && file.firstSequence > segmentCovered) plan.kept.push(file.name);
-        else plan.setAside.push({ file: `wal/${file.name}`, why: records === undefined ? 'holds no record' : `every record in it (to ${records.last}) is in the segments chosen` });
-        continue;
-      }
-      if (records.first > segmentCovered + 1) {
-        plan.lost.push({ from: segmentCovered + 1, to: records.first - 1, why: 'in no segment and no log file' });
-        coveredSequence = records.first - 1;
-      }
-    } else if (records === undefined ? file.firstSequence !== next : records.first !== next) {
-      broken = `after a gap in the log: sequence ${next} was expected where ${records?.first ?? file.firstSequence} begins`;
-      plan.setAside.push({ file: `wal/${file.name}`, why: broken });
-      continue;
-    }
-    plan.kept.push(file.name);
-    if (records !== undefined) {
-      replayTo = records.last;
-      next = records.last + 1;
-    } else next = file.firstSequence;
-    if (file.damage !== undefined) {
-      const why = `cut at offset ${file.damage.offset}: ${file.damage.detail}`;
-      plan.truncate = { file: `wal/${file.name}`, validLength: file.validLength, why };
-      broken = `after the cut in wal/${file.name}`;
-    }
+function planLogSegments(files: readonly LogFileFacts[], chosen: readonly SoundSegment[], firstId: number): LogSegmentPlan[] {
+  const records = files
+    .flatMap((file) => file.records.map((record) => ({ file: `wal/${file.name}`, ...record })))
+    .sort((a, b) => a.firstSequence - b.firstSequence || a.lastSequence - b.lastSequence);
+  const plans: LogSegmentPlan[] = [];
+  let stretch: LogRecordSource[] = [];
+  const endStretch = (): void => {
+    for (const piece of uncovered(stretch, chosen)) plans.push({ id: firstId + plans.length, ...piece });
+    stretch = [];
+  };
+  for (const record of records) {
+    const last = stretch.at(-1);
+    if (last !== undefined && record.firstSequence <= last.lastSequence) continue; // the same record again, or one overlapping it
+    if (last !== undefined && record.firstSequence !== last.lastSequence + 1) endStretch();
+    stretch.push(record);
   }
-  const from = coveredSequence + 1;
-  return { ...plan, coveredSequence, replay: replayTo >= from ? { from, to: replayTo } : undefined };
+  endStretch();
+  return plans;
+}
+
+/** The parts of a stretch of records outside every chosen segment, with the records each part needs. */
+function uncovered(stretch: readonly LogRecordSource[], chosen: readonly SoundSegment[]): Array<Omit<LogSegmentPlan, 'id'>> {
+  const first = stretch[0];
+  const last = stretch.at(-1);
+  if (first === undefined || last === undefined) return [];
+  const parts: Array<Omit<LogSegmentPlan, 'id'>> = [];
+  let from = first.firstSequence;
+  const take = (to: number): void => {
+    if (to < from) return;
+    const records = stretch.filter((record) => record.lastSequence >= from && record.firstSequence <= to);
+    parts.push({ from, to, records });
+  };
+  for (const segment of chosen) {
+    if (segment.maxSequence < from || segment.minSequence > last.lastSequence) continue;
+    take(Math.min(segment.minSequence - 1, last.lastSequence));
+    from = segment.maxSequence + 1;
+  }
+  take(last.lastSequence);
+  return parts;
+}
+
+/** Why a log file goes to lost+found: every log file does (the recovered records live in segments). */
+function logFileFate(file: LogFileFacts, built: readonly LogSegmentPlan[]): string {
+  const into = built.filter((plan) => plan.records.some((record) => record.file === `wal/${file.name}`)).map((plan) => segmentFileName(plan.id));
+  const damage = file.damage.map((place) => `; records stop verifying at offset ${place.offset}: ${place.detail}`).join('');
+  if (file.records.length === 0) return `holds no intact record${damage}`;
+  const fate = into.length === 0 ? 'every record in it is in the segments chosen' : `its records were recovered into ${into.join(', ')}`;
+  return `${fate}${damage}`;
 }
 
 /** Sorted, with adjacent or overlapping ranges joined (the first reason kept). */

@@ -1,13 +1,14 @@
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { attempt, makeDirectoryDurably, nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
-import { Manifest, MANIFEST_FILE, WriterLock } from '@silt/segments';
+import { Manifest, MANIFEST_FILE, segmentFileName, WriterLock, type NewSegment } from '@silt/segments';
+import { buildSegmentFromLog } from '@silt/merger';
 // The log's recovery sets dropped bytes aside in a folder of the same name: one word for both.
-import { LOST_AND_FOUND_DIRECTORY } from '@silt/wal';
+import { LOST_AND_FOUND_DIRECTORY, logFileName } from '@silt/wal';
 import { IndexLayout } from './index-layout.js';
 import { Index } from './index-writer.js';
 import { readInventory, type InventoryProgress } from './repair-inventory.js';
-import { planRepair, type LostRange, type RepairPlan, type SetAside } from './repair-plan.js';
-
+import { resealedRecord } from '@silt/wal';
+import { planRepair, type LogSegmentPlan, type LostRange, type RepairPlan, type SetAside } from './repair-plan.js';
 
 /** The manifest's own files, set aside whole: the repaired index gets a new one. */
 const MANIFEST_FILES = [MANIFEST_FILE, `${MANIFEST_FILE}-wal`, `${MANIFEST_FILE}-shm`];
@@ -24,18 +25,20 @@ export interface RepairOptions {
 export interface RepairReport {
   readonly directory: string;
   readonly dryRun: boolean;
-  /** The segments of the rebuilt manifest, oldest first. */
+  /** The segment files the rebuilt manifest keeps, oldest first. */
   readonly segments: ReadonlyArray<{ readonly file: string; readonly minSequence: number; readonly maxSequence: number; readonly entries: number }>;
-  /** Sequence numbers in those segments: up to here. */
+  /** Segments built from intact log records no kept segment covered, oldest first (`records`: log records each was built from). */
+  readonly logSegments: ReadonlyArray<{ readonly file: string; readonly minSequence: number; readonly maxSequence: number; readonly records: number }>;
+  /** The rebuilt manifest's covered sequence: every sequence number recovered is at most this, and the log starts after it. */
   readonly coveredSequence: number;
-  /** The log replayed past them, when it held anything. */
+  /** The first and last sequence numbers recovered from the log (into `logSegments`), when it held any the segments lacked; `lost` names holes between. */
   readonly replayed: { readonly from: number; readonly to: number } | undefined;
-  /** Every sequence number recovered is at most this; `lost` says which below it are missing. */
+  /** Every sequence number recovered is at most this (`coveredSequence`); `lost` says which below it are missing. */
   readonly recoveredTo: number;
-  /** The highest sequence number any file held. */
+  /** The highest sequence number any intact record of any file held. */
   readonly lastKnownSequence: number;
   readonly lost: readonly LostRange[];
-  /** Files moved (or, for a cut log file, copied) into `lostFound`, with why. */
+  /** Files moved into `lostFound`, with why: every log file is (its records are in segments now). */
   readonly setAside: readonly SetAside[];
   /** The folder this run set files aside in (`lost+found/repair-<time>`), relative to the index. */
   readonly lostFound: string;
@@ -47,13 +50,14 @@ export interface RepairReport {
  * Rebuilds an index's manifest from its segment files and its log, for an
  * index that refuses to open (`IndexDamagedError`) because its manifest
  * was lost, rolled back or damaged, or files were damaged. It picks the
- * disjoint sound segments that cover the most sequence numbers, keeps the
- * log that continues them without a break, and replays it. Every file it
- * does not use, the old manifest included, is moved to
- * `lost+found/repair-<time>/`: nothing is deleted. Takes the writer lock
- * (`LockError` while a writer runs). Safe to run again after a crash: it
- * trusts only the files, and writes the new manifest beside the old one
- * before it swaps them.
+ * disjoint sound segments that cover the most sequence numbers and builds
+ * new segments from every intact log record they do not cover, on both
+ * sides of any damaged record or missing file (see planRepair). Every file
+ * it does not use, the old manifest and every log file included, is moved
+ * to `lost+found/repair-<time>/`: nothing is deleted or changed. Takes the
+ * writer lock (`LockError` while a writer runs). Safe to run again after a
+ * crash: it trusts only the files, and writes the new manifest beside the
+ * old one before it swaps them.
  */
 export async function repairIndex(directory: string, options: RepairOptions = {}): Promise<RepairReport> {
   if (typeof directory !== 'string' || directory.length === 0) throw new ValidationError(`repair needs an index directory, got ${JSON.stringify(directory)}`);
@@ -73,11 +77,10 @@ export async function repairIndex(directory: string, options: RepairOptions = {}
   } finally {
     lock.release();
   }
-  // The log past the segments goes back in through the writer's own recovery, and into a segment.
-  const index = await Index.open(directory, { fs });
+  // The proof that the rebuilt index opens: its audit accounts for every file left.
+  const index = await Index.open(directory, { fs, autoMerge: false });
   let generation: number;
   try {
-    await index.flush();
     generation = index.stats().generation;
   } finally {
     await index.close();
@@ -86,17 +89,21 @@ export async function repairIndex(directory: string, options: RepairOptions = {}
 }
 
 /**
- * The order makes a crash at any point safe to repair again: the new
- * manifest is whole (SQLite commits it) before anything moves; files the
- * plan does not use leave `segments/` and `wal/` before it takes its name,
- * so no open can see it beside files it does not name.
+ * The order makes a crash at any point safe to repair again: segments
+ * built from the log are whole (built under a temp name, fsynced, renamed)
+ * before the new manifest is written, and a rerun finds them as sound
+ * segments covering what they hold; the new manifest is whole (SQLite
+ * commits it) before anything moves; files the plan does not use leave
+ * `segments/` and `wal/` before it takes its name, so no open can see it
+ * beside files it does not name.
  */
 async function carryOut(fs: FileSystem, layout: IndexLayout, plan: RepairPlan, lostFound: string): Promise<void> {
   await makeDirectoryDurably(fs, join(lostFound, 'segments'));
   await makeDirectoryDurably(fs, join(lostFound, 'wal'));
+  const built: NewSegment[] = [];
+  for (const logSegment of plan.logSegments) built.push(await buildLogSegment(fs, layout, logSegment, lostFound));
   const newManifest = join(lostFound, `new-${MANIFEST_FILE}`);
-  writeManifest(newManifest, plan);
-  if (plan.truncate !== undefined) await cutLogFile(fs, layout, plan.truncate, lostFound);
+  writeManifest(newManifest, plan, built);
   for (const { file } of plan.setAside) fs.rename(join(layout.directory, file), join(lostFound, file));
   for (const name of MANIFEST_FILES) {
     const path = join(layout.directory, name);
@@ -107,8 +114,42 @@ async function carryOut(fs: FileSystem, layout: IndexLayout, plan: RepairPlan, l
   await syncDirectories(fs, [layout.directory, lostFound]);
 }
 
-/** A manifest whose one generation holds the plan's segments; SQLite makes the commit durable. */
-function writeManifest(path: string, plan: RepairPlan): void {
+/**
+ * Builds one segment from intact log records, the way a flush does. The
+ * records are copied, in order (re-sealed: see resealedRecord), into a log
+ * file of their own under `lost+found/repair-<time>/recovered-log/<id>/`
+ * (the log files they come from may hold damage before them, which a log
+ * read stops at); that copy stays there, beside the originals, as the
+ * record of what was recovered.
+ */
+async function buildLogSegment(fs: FileSystem, layout: IndexLayout, plan: LogSegmentPlan, lostFound: string): Promise<NewSegment> {
+  const scratch = join(lostFound, 'recovered-log', String(plan.id));
+  await makeDirectoryDurably(fs, scratch);
+  const first = plan.records[0]!;
+  const copy = fs.open(join(scratch, logFileName(first.firstSequence)), 'createNew');
+  try {
+    let at = 0;
+    const files = new Map<string, Uint8Array>();
+    for (const record of plan.records) {
+      const path = join(layout.directory, record.file);
+      let bytes = files.get(path);
+      if (bytes === undefined) {
+        bytes = attempt('read', path, () => fs.readFile(path));
+        files.set(path, bytes);
+      }
+      copy.write(resealedRecord(bytes.subarray(record.offset, record.offset + record.length)), at);
+      at += record.length;
+    }
+  } finally {
+    copy.close();
+  }
+  const result = await buildSegmentFromLog(fs, { walDirectory: scratch, fromSequence: plan.from, toSequence: plan.to, segmentPath: layout.segmentPath(plan.id) });
+  const { bytes, entries, tombstones, minKey, maxKey, minSequence, maxSequence } = result;
+  return { id: plan.id, bytes, entries, tombstones, minKey, maxKey, minSequence, maxSequence };
+}
+
+/** A manifest whose one generation holds the plan's segments and those built from the log; SQLite makes the commit durable. */
+function writeManifest(path: string, plan: RepairPlan, built: readonly NewSegment[]): void {
   const manifest = Manifest.open(path);
   try {
     for (let allocated = 1; allocated < plan.nextSegmentId; ) {
@@ -117,16 +158,19 @@ function writeManifest(path: string, plan: RepairPlan): void {
       allocated += count;
     }
     manifest.commit({
-      add: plan.segments.map(({ id, minSequence, maxSequence, minKey, maxKey, bytes, entries, tombstones }) => ({
-        id,
-        minSequence,
-        maxSequence,
-        minKey,
-        maxKey,
-        bytes,
-        entries,
-        tombstones,
-      })),
+      add: [
+        ...plan.segments.map(({ id, minSequence, maxSequence, minKey, maxKey, bytes, entries, tombstones }) => ({
+          id,
+          minSequence,
+          maxSequence,
+          minKey,
+          maxKey,
+          bytes,
+          entries,
+          tombstones,
+        })),
+        ...built,
+      ],
       walCoveredSequence: plan.coveredSequence,
     });
   } finally {
@@ -135,43 +179,24 @@ function writeManifest(path: string, plan: RepairPlan): void {
   }
 }
 
-/** Saves the whole log file in lost+found, durably, then cuts it to its valid records. */
-async function cutLogFile(fs: FileSystem, layout: IndexLayout, cut: NonNullable<RepairPlan['truncate']>, lostFound: string): Promise<void> {
-  const path = join(layout.directory, cut.file);
-  const bytes = attempt('read', path, () => fs.readFile(path));
-  const copy = fs.open(join(lostFound, cut.file), 'createNew');
-  try {
-    copy.write(bytes, 0);
-    await copy.sync();
-  } finally {
-    copy.close();
-  }
-  await fs.syncDirectory(dirname(join(lostFound, cut.file)));
-  const handle = fs.open(path, 'readWrite');
-  try {
-    handle.truncate(cut.validLength);
-    await handle.sync();
-  } finally {
-    handle.close();
-  }
-}
-
 async function syncDirectories(fs: FileSystem, directories: readonly string[]): Promise<void> {
   for (const directory of directories) if (fs.exists(directory)) await fs.syncDirectory(directory);
 }
 
 function reportOf(directory: string, plan: RepairPlan, lostFound: string, dryRun: boolean, generation: number | undefined): RepairReport {
-  const truncated = plan.truncate === undefined ? [] : [{ file: plan.truncate.file, why: `copied whole, then ${plan.truncate.why}` }];
+  const first = plan.logSegments[0];
+  const last = plan.logSegments.at(-1);
   return {
     directory,
     dryRun,
     segments: plan.segments.map((segment) => ({ file: `segments/${segment.name}`, minSequence: segment.minSequence, maxSequence: segment.maxSequence, entries: segment.entries })),
+    logSegments: plan.logSegments.map((segment) => ({ file: segmentFileName(segment.id), minSequence: segment.from, maxSequence: segment.to, records: segment.records.length })),
     coveredSequence: plan.coveredSequence,
-    replayed: plan.replay,
-    recoveredTo: plan.replay?.to ?? plan.coveredSequence,
+    replayed: first === undefined || last === undefined ? undefined : { from: first.from, to: last.to },
+    recoveredTo: plan.coveredSequence,
     lastKnownSequence: plan.lastKnownSequence,
     lost: plan.lost,
-    setAside: [...plan.setAside, ...truncated],
+    setAside: plan.setAside,
     lostFound,
     generation,
   };

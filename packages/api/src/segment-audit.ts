@@ -64,14 +64,22 @@ export function auditSegmentFiles(fs: FileSystem, layout: IndexLayout, manifest:
 /**
  * A writer creates the manifest before anything else, so log or segment
  * files without one mean it was lost: opening would start an empty
- * catalog beside them. Returns the problem, or undefined.
+ * catalog beside them. An empty manifest file (0 bytes, nothing in its
+ * `-wal`) is lost too: SQLite would initialise it, a change a refused open
+ * must not make. Returns the problem, or undefined.
  */
 export function auditMissingManifest(fs: FileSystem, layout: IndexLayout): string | undefined {
-  if (fs.exists(layout.manifestPath)) return undefined;
+  const present = fs.exists(layout.manifestPath);
+  if (present && !isEmptyManifest(fs, layout)) return undefined;
   const segments = listIfPresent(fs, layout.segmentsDirectory).filter((name) => segmentIdOfFileName(name) !== undefined);
   const logs = listIfPresent(fs, layout.walDirectory).filter((name) => sequenceOfLogFile(name) !== undefined);
   if (segments.length === 0 && logs.length === 0) return undefined;
-  return `${MANIFEST_FILE} is missing, but segments/ holds ${segments.length} segment file(s) and wal/ ${logs.length} log file(s)`;
+  return `${MANIFEST_FILE} is ${present ? 'empty' : 'missing'}, but segments/ holds ${segments.length} segment file(s) and wal/ ${logs.length} log file(s)`;
+}
+
+function isEmptyManifest(fs: FileSystem, layout: IndexLayout): boolean {
+  const wal = `${layout.manifestPath}-wal`;
+  return fs.stat(layout.manifestPath).size === 0 && (!fs.exists(wal) || fs.stat(wal).size === 0);
 }
 
 /** The names in `directory`, or none when it does not exist. */

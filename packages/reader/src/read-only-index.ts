@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { ClosedError, CorruptionError, IoError, ValidationError, type FileSystem } from '@silt/fs';
-import { GenerationNotFoundError, IndexDamagedError, Manifest, MANIFEST_FILE, ManifestNotFoundError, filesNewerThanManifest, type Generation, type Key, type Lease, type Value } from '@silt/segments';
+import { GenerationNotFoundError, IndexDamagedError, Manifest, MANIFEST_FILE, ManifestNotFoundError, filesNewerThanManifest, segmentIdOfFileName, type Generation, type Key, type Lease, type Value } from '@silt/segments';
 import { KeyValueReads } from './key-value-reads.js';
 import { ManifestWatcher } from './manifest-watcher.js';
 import { MergedView, type NearOptions } from './merged-view.js';
@@ -60,8 +60,11 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
 
   /**
    * Opens the current generation of the index in `directory`. A missing
-   * index is a `ManifestNotFoundError`; a damaged manifest or segment a
-   * `CorruptionError`. Nothing is written but this reader's lease.
+   * index is a `ManifestNotFoundError`; damage is an `IndexDamagedError`
+   * (a `CorruptionError`) naming it and pointing to `silt repair`: a
+   * damaged manifest or segment, a live segment's file missing, a segment
+   * file newer than the manifest, or a manifest missing or empty beside
+   * segment files. Nothing is written but this reader's lease.
    */
   static async open(directory: string, options?: ReadOnlyIndexOptions): Promise<ReadOnlyIndex> {
     const resolved = resolveReadOnlyIndexOptions(options);
@@ -72,7 +75,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
     if (!resolved.fs.exists(directory)) throw new ManifestNotFoundError(manifestPath, 'the index directory does not exist');
     // Listed before the manifest is read: a file created after it has an id the manifest already handed out.
     const segmentNames = listSegmentFiles(resolved.fs, directory);
-    const manifest = Manifest.open(manifestPath, { role: 'reader' });
+    const manifest = openManifest(manifestPath, directory, segmentNames);
     let index: ReadOnlyIndex;
     let held: HeldLease | undefined;
     try {
@@ -86,7 +89,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
       } finally {
         manifest.close();
       }
-      throw error;
+      throw asIndexDamage(error, directory, held?.lease.generation);
     }
     if (!resolved.watch) return index;
     try {
@@ -283,6 +286,37 @@ function moveLease(manifest: Manifest, lease: Lease): Lease {
 /** A file of the generation, or the generation itself, was collected while it was being opened. */
 function isVanished(error: unknown): boolean {
   return (error instanceof IoError && error.errno === 'ENOENT') || error instanceof GenerationNotFoundError;
+}
+
+/**
+ * The manifest as a reader. A missing or empty manifest is no index
+ * (`ManifestNotFoundError`) unless `segments/` holds segment files: then
+ * it was lost, and the files are evidence of an index to repair.
+ */
+function openManifest(manifestPath: string, directory: string, segmentNames: readonly string[]): Manifest {
+  try {
+    return Manifest.open(manifestPath, { role: 'reader' });
+  } catch (error) {
+    const segments = segmentNames.filter((name) => segmentIdOfFileName(name) !== undefined).length;
+    if (error instanceof ManifestNotFoundError && segments > 0) {
+      throw new IndexDamagedError(directory, [`${MANIFEST_FILE} is missing or empty, but segments/ holds ${segments} segment file(s): the manifest was lost`]);
+    }
+    throw asIndexDamage(error, directory, undefined);
+  }
+}
+
+/**
+ * Damage found while opening, said as `Index.open` says it: an
+ * `IndexDamagedError` naming it and pointing to `silt repair`. A live
+ * segment's file still missing after every retry is damage too.
+ */
+function asIndexDamage(error: unknown, directory: string, generation: number | undefined): unknown {
+  if (error instanceof IndexDamagedError) return error;
+  if (error instanceof CorruptionError) return new IndexDamagedError(directory, [error.message], { file: error.file, offset: error.offset, cause: error });
+  if (error instanceof IoError && error.errno === 'ENOENT' && error.path !== undefined && generation !== undefined) {
+    return new IndexDamagedError(directory, [`${error.path} is live in generation ${generation} but the file is missing`], { file: error.path, offset: undefined, cause: error });
+  }
+  return error;
 }
 
 function listSegmentFiles(fs: FileSystem, directory: string): string[] {

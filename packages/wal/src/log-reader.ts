@@ -88,7 +88,8 @@ export function parseLogFileAt(bytes: Uint8Array, files: readonly { readonly pat
   return parseLogFile(bytes, { file: file.path, firstSequence: file.firstSequence, isLast: next === undefined, sequenceLimit: next?.firstSequence });
 }
 
-function isZeroFrom(bytes: Uint8Array, offset: number): boolean {
+/** Whether every byte from `offset` to the end is zero: zeros written ahead of the records. */
+export function isZeroFrom(bytes: Uint8Array, offset: number): boolean {
   for (let i = offset; i < bytes.length; i++) if (bytes[i] !== 0) return false;
   return true;
 }

@@ -148,3 +148,24 @@ test('stats shows what a keepValidPrefix recovery dropped from the log and kept 
   assert.ok(report.setAside.droppedFromLog.every((file) => file.name.startsWith('wal/lost+found/') && file.bytes > 0));
   assert.match(plain.stdout, /DROPPED .* wal\/lost\+found/);
 });
+
+test("verify catches a flipped byte in a middle record of the newest log file, with valid records after it, in 'write' mode: exit 1, not a torn tail", async () => {
+  const dir = join(workDirectory('wal-middle-damage'), 'idx');
+  const index = await Index.open(dir);
+  try {
+    await index.set('early', 'value');
+  } finally {
+    await index.close();
+  }
+  let last = 1;
+  for (let record = 0; record < 5; record++) last = await appendToLog(dir, last, [[`late${record}`, `value ${record}`]]);
+  // The third record of the newest file: at least three intact records follow it.
+  const damage = damageLogRecord(dir, 2);
+  const result = await runSilt(['verify', dir, '--json']);
+  assert.equal(result.code, 1, result.stdout);
+  const report = JSON.parse(result.stdout) as VerifyReport;
+  assert.equal(report.ok, false);
+  const damaged = report.files.filter((file) => file.status === 'damaged');
+  assert.deepEqual(damaged.map((file) => [file.file, file.offset]), [[`wal/${damage.file.split('/').at(-1)!}`, damage.offset]]);
+  assert.equal(report.files.filter((file) => file.status === 'torn').length, 0, 'damage with intact records after it is never a torn tail');
+});
