@@ -64,3 +64,94 @@ test('ordered reads follow key bytes, bounds and direction, with writes in betwe
     { numRuns: 300 },
   );
 });
+
+type Write = readonly [key: string, value: string | Uint8Array | undefined];
+
+/**
+ * Writes laid out as a log file lays them out, key then value, in one
+ * buffer per `perFile` writes: what `applyLogged` is given at open.
+ */
+function logFiles(writes: readonly Write[], perFile: number) {
+  const laid: Array<{ bytes: Uint8Array; keyStart: number; keyLength: number; valueStart: number; valueLength: number }> = [];
+  for (let first = 0; first < writes.length; first += perFile) {
+    const parts = writes.slice(first, first + perFile).map(([key, value]) => [encode(key), typeof value === 'string' ? encode(value) : (value ?? new Uint8Array(0))] as const);
+    // A little padding first, as a file's header or an earlier record would be.
+    const bytes = new Uint8Array(3 + parts.reduce((sum, [key, value]) => sum + key.length + value.length, 0));
+    let at = 3;
+    for (const [key, value] of parts) {
+      bytes.set(key, at);
+      bytes.set(value, at + key.length);
+      laid.push({ bytes, keyStart: at, keyLength: key.length, valueStart: at + key.length, valueLength: value.length });
+      at += key.length + value.length;
+    }
+  }
+  return laid;
+}
+
+const kindOf = (value: Write[1]) => (value === undefined ? 'delete' : typeof value === 'string' ? 'put-text' : 'put') as 'delete' | 'put-text' | 'put';
+const valueBytesOf = (value: Write[1]): number => (value === undefined ? 0 : typeof value === 'string' ? encode(value).length : value.length);
+
+/** The table `applyLogged` makes of the first `logged` writes, `apply` of the rest; and the table `apply` makes of all. */
+function replayedAndDirect(writes: readonly Write[], logged: number, perFile: number): { replayed: Memtable; direct: Memtable } {
+  const replayed = new Memtable();
+  const direct = new Memtable();
+  const laid = logFiles(writes.slice(0, logged), perFile);
+  writes.forEach(([key, value], i) => {
+    const sequence = 10 + i;
+    const asOperation = operation(key, value, valueBytesOf(value));
+    direct.apply(sequence, asOperation);
+    const at = laid[i];
+    if (at === undefined) replayed.apply(sequence, asOperation);
+    else replayed.applyLogged(sequence, kindOf(value), at.bytes, at.keyStart, at.keyLength, at.valueStart, at.valueLength);
+  });
+  return { replayed, direct };
+}
+
+const writeArbitrary = fc.tuple(
+  fc.string({ maxLength: 4, unit: fc.constantFrom('a', 'b', 'é', '\u0000', 'z') }),
+  fc.option(fc.oneof(fc.string({ maxLength: 5 }), fc.uint8Array({ maxLength: 5 })), { nil: undefined }),
+);
+
+test('writes replayed from log bytes read back as the same writes applied one by one would', () => {
+  fc.assert(
+    fc.property(fc.array(writeArbitrary, { maxLength: 60 }), fc.nat(), fc.integer({ min: 1, max: 7 }), (writes, cut, perFile) => {
+      // Logged writes come first (the replay), direct ones after (new writes); a logged write after a direct one is a copy.
+      const { replayed, direct } = replayedAndDirect(writes, cut % (writes.length + 1), perFile);
+      for (const [key] of writes) {
+        assert.deepEqual(replayed.lookup(key), direct.lookup(key), `string key ${JSON.stringify(key)}`);
+        assert.deepEqual(replayed.lookup(encode(key)), direct.lookup(encode(key)), `byte key ${JSON.stringify(key)}`);
+      }
+      assert.equal(replayed.lookup('never written'), undefined);
+      assert.deepEqual([...replayed.entries({})], [...direct.entries({})]);
+      assert.deepEqual([...replayed.entries({ reverse: true, gte: encode('b') })], [...direct.entries({ reverse: true, gte: encode('b') })]);
+      assert.deepEqual(
+        [replayed.size, replayed.bytes, replayed.firstSequence, replayed.lastSequence],
+        [direct.size, direct.bytes, direct.firstSequence, direct.lastSequence],
+      );
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('a replay of many keys, most written twice, finds every newest value', () => {
+  const keys = 20_000;
+  const writes: Write[] = [];
+  for (let i = 0; i < keys; i++) writes.push([`key-${i}`, `first ${i}`]);
+  for (let i = 0; i < keys; i += 2) writes.push([`key-${i}`, i % 4 === 0 ? undefined : Uint8Array.of(i & 0xff, 7)]);
+  const { replayed, direct } = replayedAndDirect(writes, writes.length, 4096);
+  assert.equal(replayed.size, keys);
+  for (let i = 0; i < keys; i++) assert.deepEqual(replayed.lookup(`key-${i}`), direct.lookup(`key-${i}`));
+  assert.deepEqual([...replayed.entries({ prefix: encode('key-1999') })], [...direct.entries({ prefix: encode('key-1999') })]);
+});
+
+test('bytes read from replayed writes are the caller’s own and the log bytes stay as they were', () => {
+  const { replayed } = replayedAndDirect([['k', Uint8Array.of(1, 2, 3)]], 1, 1);
+  const first = replayed.lookup('k');
+  assert.ok(first?.kind === 'put' && first.value instanceof Uint8Array);
+  first.value.fill(9);
+  assert.deepEqual(replayed.lookup('k'), { kind: 'put', value: Uint8Array.of(1, 2, 3) });
+  const [entry] = [...replayed.entries({})];
+  assert.ok(entry?.kind === 'put' && entry.value instanceof Uint8Array);
+  entry.value.fill(9);
+  assert.deepEqual(replayed.lookup('k'), { kind: 'put', value: Uint8Array.of(1, 2, 3) });
+});

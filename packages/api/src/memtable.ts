@@ -1,5 +1,6 @@
 import { toScanRange, type Key, type Value } from '@silt/segments';
 import type { EntrySource, Lookup, SourceEntry, SourceRange } from '@silt/reader';
+import { LoggedEntries, type LoggedKind } from './logged-entries.js';
 
 /** Rough bytes of bookkeeping per entry (Map slot, operation object, key string), for `memtableBytes`. */
 const ENTRY_OVERHEAD_BYTES = 96;
@@ -20,9 +21,18 @@ export interface MemtableOperation {
  * reads go through a Map. Ordered reads sort lazily: new keys wait in an
  * unsorted list and are merged into the sorted list when an ordered read
  * asks, so a stream of writes with no range reads never sorts at all.
+ *
+ * Writes replayed from the log at open (`applyLogged`) are held apart, as
+ * positions in the log files' bytes (see LoggedEntries): all of them older
+ * than anything in the Map, which shadows them.
  */
 export class Memtable implements EntrySource {
   private readonly byId = new Map<string, MemtableOperation>();
+  private logged: LoggedEntries | undefined;
+  /** Keys in the Map that are also among the logged entries: counted once in `size`. */
+  private shadowedKeys = 0;
+  /** Logged keys already handed to the ordered lists. */
+  private loggedKeysListed = 0;
   private sorted: string[] = [];
   private unsorted: string[] = [];
   private approximateBytes = 0;
@@ -47,18 +57,47 @@ export class Memtable implements EntrySource {
     // is not looked up), so `bytes` is what was written since the table began, which also
     // bounds the log a crash would replay.
     if (this.byId.size > keys) {
-      this.unsorted.push(id);
-      this.approximateBytes += id.length + ENTRY_OVERHEAD_BYTES;
+      if (this.logged?.has(id) === true) this.shadowedKeys++;
+      else {
+        this.unsorted.push(id);
+        this.approximateBytes += id.length + ENTRY_OVERHEAD_BYTES;
+      }
     }
     this.approximateBytes += operation.valueBytes;
-    if (this.firstSeq === 0) this.firstSeq = sequence;
-    this.lastSeq = sequence;
+    this.noteSequence(sequence);
+  }
+
+  /**
+   * Records one write read back from the log, where it lies in `bytes` (the
+   * whole log file, the same object for all its entries): nothing is copied,
+   * and the bytes must never change afterwards. Counted in `bytes` as
+   * `apply` counts a write. Once `apply` has been called, logged writes
+   * would be newer than the Map's, so they go through `apply` as copies.
+   */
+  applyLogged(
+    sequence: number,
+    kind: LoggedKind,
+    bytes: Uint8Array,
+    keyStart: number,
+    keyLength: number,
+    valueStart: number,
+    valueLength: number,
+  ): void {
+    if (this.byId.size > 0) {
+      this.apply(sequence, operationOf(kind, bytes, keyStart, keyLength, valueStart, valueLength));
+      return;
+    }
+    this.logged ??= new LoggedEntries();
+    if (this.logged.add(kind, bytes, keyStart, keyLength, valueStart, valueLength)) this.approximateBytes += keyLength + ENTRY_OVERHEAD_BYTES;
+    if (kind !== 'delete') this.approximateBytes += valueLength;
+    this.noteSequence(sequence);
   }
 
   lookup(key: Key): Lookup | undefined {
-    if (this.byId.size === 0) return undefined;
-    const entry = this.byId.get(typeof key === 'string' ? idOfString(key) : idOf(key));
-    if (entry === undefined) return undefined;
+    if (this.size === 0) return undefined;
+    const id = typeof key === 'string' ? idOfString(key) : idOf(key);
+    const entry = this.byId.get(id);
+    if (entry === undefined) return this.logged?.lookup(id);
     return entry.value !== undefined ? { kind: 'put', value: ownCopy(entry.value) } : { kind: 'tombstone' };
   }
 
@@ -69,14 +108,15 @@ export class Memtable implements EntrySource {
     const to = upper === undefined ? ids.length : firstAfter(ids, idOf(upper.key), !upper.inclusive);
     for (let n = 0; n < to - from; n++) {
       const id = ids[reverse ? to - 1 - n : from + n]!;
-      const { value } = this.byId.get(id)!;
       const key = Buffer.from(id, 'latin1');
-      yield value !== undefined ? { key, kind: 'put', value: ownCopy(value) } : { key, kind: 'tombstone' };
+      const found = this.lookupId(id);
+      yield found.kind === 'put' ? { key, kind: 'put', value: found.value } : { key, kind: 'tombstone' };
     }
   }
 
+  /** Distinct keys held. */
   get size(): number {
-    return this.byId.size;
+    return this.byId.size + (this.logged?.distinctKeys ?? 0) - this.shadowedKeys;
   }
 
   get bytes(): number {
@@ -92,7 +132,24 @@ export class Memtable implements EntrySource {
     return this.lastSeq;
   }
 
+  private noteSequence(sequence: number): void {
+    if (this.firstSeq === 0) this.firstSeq = sequence;
+    this.lastSeq = sequence;
+  }
+
+  /** A key the table holds, by id; values handed out are the caller's own. */
+  private lookupId(id: string): Lookup {
+    const entry = this.byId.get(id);
+    if (entry !== undefined) return entry.value !== undefined ? { kind: 'put', value: ownCopy(entry.value) } : { kind: 'tombstone' };
+    return this.logged!.lookup(id)!;
+  }
+
   private sortedIds(): string[] {
+    if (this.logged !== undefined && this.loggedKeysListed < this.logged.distinctKeys) {
+      // Logged keys in the Map too were not listed by `apply`; these are listed once, here.
+      for (const id of this.logged.ids(this.loggedKeysListed)) this.unsorted.push(id);
+      this.loggedKeysListed = this.logged.distinctKeys;
+    }
     if (this.unsorted.length > 0) {
       // Latin1 strings compare by UTF-16 units 0..255, which is byte order.
       this.unsorted.sort();
@@ -134,6 +191,14 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
   while (i < a.length) out[k++] = a[i++]!;
   while (j < b.length) out[k++] = b[j++]!;
   return out;
+}
+
+/** A logged write as an operation of its own: the key and value copied (or decoded) out of the log's bytes. */
+function operationOf(kind: LoggedKind, bytes: Uint8Array, keyStart: number, keyLength: number, valueStart: number, valueLength: number): MemtableOperation {
+  const id = idOf(bytes.subarray(keyStart, keyStart + keyLength));
+  if (kind === 'delete') return { kind: 'delete', id, valueBytes: 0 };
+  const value = Buffer.from(bytes.buffer, bytes.byteOffset + valueStart, valueLength);
+  return { kind: 'put', id, value: kind === 'put-text' ? value.toString('utf8') : new Uint8Array(value), valueBytes: valueLength };
 }
 
 /** Bytes handed out are copies, so a caller can never change what the table holds. */
