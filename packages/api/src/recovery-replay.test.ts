@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeFileSystem } from '@silt/fs';
-import { readLogRange, WriteAheadLog, type WalEntryInput, type WalRecord } from '@silt/wal';
+import { readLogRange, WriteAheadLog, type LogRangeRecord, type WalEntryInput } from '@silt/wal';
 import { Memtable } from './memtable.js';
 import { replayLog } from './recovery.js';
 import { tempIndexDir } from './test-support/temp-index.js';
@@ -30,7 +30,7 @@ function contents(table: Memtable): unknown {
   return { lookups: keys.map((key) => table.lookup(key)), entries: [...table.entries({})], size: table.size, bytes: table.bytes };
 }
 
-test('a replay puts back exactly the writes past the covered sequence, from log records walked in place or through their entries', async () => {
+test('a replay puts back exactly the writes past the covered sequence, from the log\'s replay and from readLogRange\'s records', async () => {
   const directory = tempIndexDir('replay');
   const wal = await WriteAheadLog.open(directory, { maxFileBytes: 1024 }); // several files
   const written = batches();
@@ -53,11 +53,11 @@ test('a replay puts back exactly the writes past the covered sequence, from log 
       const throughEntries = new Memtable();
       assert.equal(await replayLog(wal, covered, throughEntries), last - covered);
       // readLogRange's records can walk their entries in place.
-      const walkable = { replay: (from?: number): AsyncIterableIterator<WalRecord> => asAsync(from! > last ? [] : readLogRange(nodeFileSystem, directory, from!, last)) };
+      const walkable = { replay: (from?: number): AsyncIterableIterator<LogRangeRecord> => asAsync(from! > last ? [] : readLogRange(nodeFileSystem, directory, from!, last)) };
       const inPlace = new Memtable();
       assert.equal(await replayLog(walkable, covered, inPlace), last - covered);
-      assert.deepEqual(contents(throughEntries), contents(direct), `covered ${covered}, through entries`);
-      assert.deepEqual(contents(inPlace), contents(direct), `covered ${covered}, in place`);
+      assert.deepEqual(contents(throughEntries), contents(direct), `covered ${covered}, the log's replay`);
+      assert.deepEqual(contents(inPlace), contents(direct), `covered ${covered}, readLogRange`);
       assert.deepEqual([throughEntries.firstSequence, throughEntries.lastSequence], [direct.firstSequence, direct.lastSequence]);
     }
   } finally {

@@ -3,6 +3,7 @@ import { UnsupportedWalVersionError } from './errors.js';
 import { SequenceContinuity } from './log-continuity.js';
 import { listLogFiles, type LogFileInfo } from './log-files.js';
 import { parseLogFileAt } from './log-reader.js';
+import type { DecodedRecord } from './record-format.js';
 import { setAsideDroppedLog, type CutFile, type SavedBytes } from './lost-and-found.js';
 import { syncFile } from './durable-files.js';
 import { summarizeIntactRecords } from './record-scan.js';
@@ -48,6 +49,8 @@ export interface DroppedLog {
 export interface RecoveredLog {
   readonly files: LogFileInfo[];
   readonly report: RecoveryReport;
+  /** The records of each file read (by path), as parsed: a replay right after open need not read and check them again. */
+  readonly records: Map<string, readonly DecodedRecord[]>;
 }
 
 /**
@@ -67,6 +70,7 @@ export async function recoverLog(
 ): Promise<RecoveredLog> {
   const files = attempt('list', directory, () => listLogFiles(fs, directory));
   const continuity = new SequenceContinuity(expectedSequence);
+  const records = new Map<string, readonly DecodedRecord[]>();
   let report: RecoveryReport = {};
   for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
@@ -80,10 +84,11 @@ export async function recoverLog(
     if (gap !== undefined) {
       if (recovery === 'strict') throw gap;
       const dropped = await dropFrom(fs, directory, files, i, undefined, gap, file.firstSequence);
-      return { files, report: { ...report, dropped } };
+      return { files, report: { ...report, dropped }, records };
     }
     const bytes = attempt('read', file.path, () => fs.readFile(file.path));
     const parsed = parseLogFileAt(bytes, files, i);
+    records.set(file.path, parsed.records);
     file.lastSequence = parsed.records.at(-1)?.lastSeq;
     file.bytes = parsed.validLength;
     continuity.passed(file);
@@ -101,9 +106,9 @@ export async function recoverLog(
     if (recovery === 'strict' || end.error instanceof UnsupportedWalVersionError) throw end.error;
     const firstDropped = file.lastSequence === undefined ? file.firstSequence : file.lastSequence + 1;
     const dropped = await dropFrom(fs, directory, files, i + 1, { file, bytes, offset: end.offset }, end.error, firstDropped);
-    return { files, report: { ...report, dropped } };
+    return { files, report: { ...report, dropped }, records };
   }
-  return { files, report };
+  return { files, report, records };
 }
 
 /**

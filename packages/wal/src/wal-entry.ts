@@ -40,7 +40,7 @@ export type LogEntryVisitor = (
   valueLength: number,
 ) => void;
 
-/** A record of a log range read with `readLogRange`: its entries as objects, or walked in place. */
+/** A record read back (`readLogRange`, `WriteAheadLog.replay`): its entries as objects, or walked in place. */
 export interface LogRangeRecord extends WalRecord {
   readonly lastSeq: number;
   visit(visitor: LogEntryVisitor): void;

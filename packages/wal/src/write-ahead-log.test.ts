@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClosedError, CorruptionError, CrashSimFileSystem, ValidationError } from '@silt/fs';
+import { ClosedError, CorruptionError, CrashSimFileSystem, NodeFileSystem, ValidationError } from '@silt/fs';
 import { WriteAheadLog } from './write-ahead-log.js';
 import { NONE_MODE_BUFFER_BYTES } from './group-commit.js';
 import { logFileName } from './log-files.js';
@@ -475,5 +475,45 @@ test('string keys and values go to the log as UTF-8, and a string value comes ba
         ['delete', 'gone', undefined, undefined],
       ],
     );
+  });
+});
+
+/** Counts whole-file reads: what a replay costs in I/O. */
+class CountingFileSystem extends NodeFileSystem {
+  reads = 0;
+
+  override readFile(path: string): Uint8Array {
+    this.reads++;
+    return super.readFile(path);
+  }
+}
+
+test('the first replay after open hands back what open already read and checked, without reading a file again; after an append it reads again', async () => {
+  await inTempDir('wal-replay-reuse', async (dir) => {
+    const written = await WriteAheadLog.open(dir, { maxFileBytes: 1024 });
+    for (let i = 0; i < 40; i++) await appendNext(written, 3);
+    const files = written.stats().files;
+    await written.close();
+    assert.ok(files >= 3, `${files} files`);
+
+    const fs = new CountingFileSystem();
+    const wal = await WriteAheadLog.open(dir, { fs, maxFileBytes: 1024, nextSequence: 10 });
+    try {
+      const readByOpen = fs.reads;
+      const first = await collect(wal.replay(10));
+      assert.equal(fs.reads, readByOpen, 'the replay reused what open parsed');
+      assert.equal(first[0]?.firstSeq, 10);
+      assert.equal(first.at(-1)?.lastSeq, 120);
+      await wal.append([{ kind: 'put', key: Buffer.from('k'), value: Buffer.from('v') }]);
+      const again = await collect(wal.replay(10));
+      assert.ok(fs.reads > readByOpen, 'a replay after an append reads the files as they are now');
+      assert.equal(again.at(-1)?.lastSeq, 121);
+      assert.deepEqual(
+        again.slice(0, first.length).map((record) => record.entries),
+        first.map((record) => record.entries),
+      );
+    } finally {
+      await wal.close();
+    }
   });
 });

@@ -3,10 +3,11 @@ import { attempt, ClosedError, type FileSystem, makeDirectoryDurably, Validation
 import { GroupCommitter } from './group-commit.js';
 import { parseLogFileAt } from './log-reader.js';
 import { LogWriter } from './log-writer.js';
-import { encodedRecordBytes, encodeRecord } from './record-format.js';
-import { recoverLog, type RecoveryReport } from './recovery.js';
+import { encodedRecordBytes, encodeRecord, type DecodedRecord } from './record-format.js';
+import { recoverLog, type RecoveredLog, type RecoveryReport } from './recovery.js';
+import type { LogFileInfo } from './log-files.js';
 import { describe } from './describe-value.js';
-import { validateEntries, type WalEntry, type WalEntryInput, type WalRecord } from './wal-entry.js';
+import { validateEntries, type LogRangeRecord, type WalEntry, type WalEntryInput } from './wal-entry.js';
 import { checkSequenceArgument, resolveWalOptions, type ResolvedWalOptions, type WalOptions } from './wal-options.js';
 
 export interface WalStats {
@@ -29,15 +30,23 @@ export class WriteAheadLog {
   readonly recoveryReport: RecoveryReport;
   private nextSequence: number;
   private closing: Promise<void> | undefined;
+  /**
+   * What open parsed, by file path, for the first replay: recovery read and
+   * checked every record past `nextSequence` already, and an index replays
+   * exactly those right after open. Dropped at the first append (the
+   * newest file's list would be stale), and as each file is replayed.
+   */
+  private recovered: Map<string, readonly DecodedRecord[]> | undefined;
 
   private constructor(
     readonly directory: string,
     private readonly options: ResolvedWalOptions,
     private readonly writer: LogWriter,
     private readonly committer: GroupCommitter,
-    report: RecoveryReport,
+    recovered: RecoveredLog,
   ) {
-    this.recoveryReport = report;
+    this.recoveryReport = recovered.report;
+    this.recovered = recovered.records;
     this.nextSequence = writer.nextSequence;
   }
 
@@ -55,11 +64,11 @@ export class WriteAheadLog {
     const path = resolve(directory);
     const { fs } = resolved;
     await attempt('create directory', path, () => makeDirectoryDurably(fs, path));
-    const { files, report } = await recoverLog(fs, path, resolved.recovery, resolved.nextSequence);
-    const writer = await LogWriter.open(fs, path, files, resolved.nextSequence ?? 1, resolved.maxFileBytes, resolved.durability === 'fsync');
+    const recovered = await recoverLog(fs, path, resolved.recovery, resolved.nextSequence);
+    const writer = await LogWriter.open(fs, path, recovered.files, resolved.nextSequence ?? 1, resolved.maxFileBytes, resolved.durability === 'fsync');
     const name = `write-ahead log ${path}`;
     const committer = new GroupCommitter(writer, resolved.durability, resolved.maxFileBytes, resolved.syncIntervalMs, name);
-    return new WriteAheadLog(path, resolved, writer, committer, report);
+    return new WriteAheadLog(path, resolved, writer, committer, recovered);
   }
 
   /** The last sequence number handed out (0 when none). */
@@ -88,11 +97,16 @@ export class WriteAheadLog {
       return Promise.reject(error);
     }
     this.nextSequence += entries.length;
+    this.recovered = undefined;
     return this.committer.append(record, firstSeq, this.nextSequence - 1);
   }
 
-  /** Records whose last sequence number is at least `fromSequence`, oldest first, as written to the files so far. */
-  async *replay(fromSequence = 0): AsyncIterableIterator<WalRecord> {
+  /**
+   * Records whose last sequence number is at least `fromSequence`, oldest
+   * first, as written to the files so far. Each can walk its entries in
+   * place (`visit`), without an object per entry; `entries` builds them.
+   */
+  async *replay(fromSequence = 0): AsyncIterableIterator<LogRangeRecord> {
     const from = checkSequenceArgument('replay', fromSequence);
     this.checkOpen();
     // Walk by name rather than a snapshot, so a rotation during the replay is followed.
@@ -104,11 +118,8 @@ export class WriteAheadLog {
       if (file === undefined) return;
       previous = file.firstSequence;
       if (file.lastSequence === undefined || file.lastSequence < from) continue;
-      const bytes = attempt('read', file.path, () => this.fs.readFile(file.path));
-      const parsed = parseLogFileAt(bytes, files, index);
-      if (parsed.end.kind === 'corrupt') throw parsed.end.error;
-      for (const record of parsed.records) {
-        if (record.lastSeq >= from) yield { firstSeq: record.firstSeq, entries: record.entries };
+      for (const record of this.recordsOf(files, index)) {
+        if (record.lastSeq >= from) yield record;
       }
     }
   }
@@ -140,6 +151,7 @@ export class WriteAheadLog {
    * acknowledged could be made durable.
    */
   close(): Promise<void> {
+    this.recovered = undefined;
     this.closing ??= this.committer.drainForClose().finally(() => this.writer.close());
     return this.closing;
   }
@@ -157,6 +169,20 @@ export class WriteAheadLog {
       groupCommits: this.committer.groupCommits,
       syncs: this.writer.syncs,
     };
+  }
+
+  /** A file's records: as open parsed them, the first time, unless appends came since; else read and checked now. */
+  private recordsOf(files: readonly LogFileInfo[], index: number): readonly DecodedRecord[] {
+    const file = files[index]!;
+    const recovered = this.recovered?.get(file.path);
+    if (recovered !== undefined) {
+      this.recovered!.delete(file.path);
+      return recovered;
+    }
+    const bytes = attempt('read', file.path, () => this.fs.readFile(file.path));
+    const parsed = parseLogFileAt(bytes, files, index);
+    if (parsed.end.kind === 'corrupt') throw parsed.end.error;
+    return parsed.records;
   }
 
   private get fs(): FileSystem {
