@@ -1,5 +1,5 @@
 import type { LogEntryVisitor } from '@silt/wal';
-import type { LookupResult } from '@silt/segments';
+import { finishHash, FNV_OFFSET_BASIS, FNV_PRIME, hashKeyBytes, type LookupResult } from '@silt/segments';
 
 /** The entry kinds a log record holds, as `LogEntryVisitor` names them. */
 export type LoggedKind = Parameters<LogEntryVisitor>[0];
@@ -72,7 +72,7 @@ export class LoggedEntries {
     fields[at + VALUE_START] = bytes.byteOffset + valueStart;
     fields[at + VALUE_LENGTH] = valueLength;
     fields[at + KIND_AND_KEY_LENGTH] = ((kindCode(kind) << KIND_SHIFT) | keyLength) >>> 0;
-    const hash = hashBytes(bytes, keyStart, keyLength);
+    const hash = hashKeyBytes(bytes, keyStart, keyLength);
     const slot = this.slotOfBytes(hash, bytes, keyStart, keyLength);
     if (slot >= 0) {
       this.slots[slot] = entry + 1;
@@ -204,26 +204,9 @@ function idEqual(file: Buffer, start: number, id: string): boolean {
   return true;
 }
 
-// FNV-1a over the key bytes, then murmur3's finalizer so the low bits that pick a slot are well mixed.
-
-function hashBytes(bytes: Uint8Array, start: number, length: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = start; i < start + length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
-  return finalized(hash);
-}
-
-/** The same hash over a latin1 id. */
+/** The segments' key hash (FNV-1a, then murmur3's finalizer), over a latin1 id: one char per byte. */
 function hashId(id: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
-  return finalized(hash);
-}
-
-function finalized(hash: number): number {
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return hash >>> 0;
+  let hash = FNV_OFFSET_BASIS;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), FNV_PRIME);
+  return finishHash(hash);
 }

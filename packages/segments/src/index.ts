@@ -30,4 +30,5 @@ export { toScanRange, limitOption, booleanOption, checkOneBoundEachSide } from '
 export type { Bound, ScanRange } from './range-options.js';
 export { nearOptions } from './near.js';
 export { NewestWinsMerge } from './newest-wins-merge.js';
+export { hashKeyBytes, finishHash, FNV_OFFSET_BASIS, FNV_PRIME } from './key-hash.js';
 export { parseWithSchema } from './schema-validation.js';
