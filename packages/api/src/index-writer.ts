@@ -8,7 +8,7 @@ import { resolveIndexOptions, type IndexOptions, type ResolvedIndexOptions } fro
 import { IndexLayout } from './index-layout.js';
 import { Memtable } from './memtable.js';
 import { Flusher, type FlushEvent } from './flusher.js';
-import { recoveryIsNoteworthy, replayLog, withRepairAdvice, type IndexRecovery } from './recovery.js';
+import { recoveryIsNoteworthy, replayLog, type IndexRecovery } from './recovery.js';
 import { auditMissingManifest, auditSegmentFiles, removeObsoleteSegments, type LogExtent, type ManifestFacts } from './segment-audit.js';
 import { PendingRecord } from './pending-record.js';
 import { prepareBatch, prepareDelete, preparePut, type PreparedOperation } from './write-batch.js';
@@ -179,7 +179,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       return index;
     } catch (error) {
       for (const step of cleanup) await Promise.resolve().then(step).catch(() => undefined);
-      throw withRepairAdvice(error, directory);
+      throw IndexDamagedError.from(error, directory);
     }
   }
 

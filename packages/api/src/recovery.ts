@@ -1,6 +1,4 @@
-import { CorruptionError } from '@silt/fs';
 import type { LogRangeRecord, RecoveryReport } from '@silt/wal';
-import { IndexDamagedError } from '@silt/segments';
 import type { Memtable } from './memtable.js';
 
 /** What opening the index found and did about it: `stats().recovery` and the `recovery` event. */
@@ -18,14 +16,6 @@ export function recoveryIsNoteworthy(recovery: IndexRecovery): boolean {
   return Object.keys(recovery.log).length > 0 || recovery.obsoleteSegmentFiles.length > 0;
 }
 
-/**
- * Damage found while opening, said so that the reader learns what to do:
- * nothing was changed, and `silt repair` is the way on.
- */
-export function withRepairAdvice(error: unknown, directory: string): unknown {
-  if (!(error instanceof CorruptionError) || error instanceof IndexDamagedError) return error;
-  return new IndexDamagedError(directory, [error.message], { file: error.file, offset: error.offset, cause: error });
-}
 
 /** Where replayed records come from: the log's `replay`, or (in tests) any source of records that walk their entries in place. */
 export interface ReplaySource {

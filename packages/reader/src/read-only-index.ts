@@ -311,12 +311,10 @@ function openManifest(manifestPath: string, directory: string, segmentNames: rea
  * segment's file still missing after every retry is damage too.
  */
 function asIndexDamage(error: unknown, directory: string, generation: number | undefined): unknown {
-  if (error instanceof IndexDamagedError) return error;
-  if (error instanceof CorruptionError) return new IndexDamagedError(directory, [error.message], { file: error.file, offset: error.offset, cause: error });
   if (error instanceof IoError && error.errno === 'ENOENT' && error.path !== undefined && generation !== undefined) {
     return new IndexDamagedError(directory, [`${error.path} is live in generation ${generation} but the file is missing`], { file: error.path, offset: undefined, cause: error });
   }
-  return error;
+  return IndexDamagedError.from(error, directory);
 }
 
 function listSegmentFiles(fs: FileSystem, directory: string): string[] {

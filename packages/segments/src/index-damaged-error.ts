@@ -35,6 +35,16 @@ export class IndexDamagedError extends CorruptionError {
     this.directory = directory;
     this.problems = problems;
   }
+
+  /**
+   * Damage met while opening, said the one way: a `CorruptionError` becomes
+   * an `IndexDamagedError` keeping its file, offset and message; anything
+   * else is returned as it is.
+   */
+  static from(error: unknown, directory: string): unknown {
+    if (!(error instanceof CorruptionError) || error instanceof IndexDamagedError) return error;
+    return new IndexDamagedError(directory, [error.message], { file: error.file, offset: error.offset, cause: error });
+  }
 }
 
 /**
