@@ -171,3 +171,25 @@ test("damage inside the newest log file with valid records after it refuses a st
     await index.close();
   }
 });
+
+test('a rolled-back manifest is refused before the log is opened: even keepValidPrefix moves no log file aside', async () => {
+  const dir = tempIndexDir('rolled-back');
+  const index = await Index.open(dir, { ...NO_TIMER, walFileBytes: 4096 });
+  for (let flush = 0; flush < 3; flush++) {
+    await index.mset(Array.from({ length: 60 }, (_, i): [string, string] => [`k${flush}-${i}`, 'v'.repeat(40)]));
+    await index.flush();
+  }
+  await index.close();
+  // An empty index's manifest over this one: covered 0, ids never handed out, the log starting past 1.
+  const older = tempIndexDir('rolled-back-older');
+  await (await Index.open(older)).close();
+  copyFileSync(join(older, MANIFEST_FILE), join(dir, MANIFEST_FILE));
+  rmSync(join(dir, `${MANIFEST_FILE}-wal`), { force: true });
+  const before = snapshotDirectory(dir);
+  await assert.rejects(
+    Index.open(dir, { walRecovery: 'keepValidPrefix' }),
+    (error: unknown) => error instanceof IndexDamagedError && /never handed out/.test(error.message),
+  );
+  assert.deepEqual(snapshotDirectory(dir), before);
+  assert.equal(existsSync(join(dir, 'wal', 'lost+found')), false);
+});

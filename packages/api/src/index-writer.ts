@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { ClosedError, makeDirectoryDurably, ValidationError, WriterFailedError, type FileSystem } from '@silt/fs';
-import { sequenceOfLogFile, WriteAheadLog } from '@silt/wal';
+import { ClosedError, makeDirectoryDurably, ValidationError, WriterFailedError } from '@silt/fs';
+import { WriteAheadLog } from '@silt/wal';
 import { IndexDamagedError, Manifest, WriterLock, type Generation } from '@silt/segments';
 import { collectSegments, SegmentWorkerPool } from '@silt/merger';
 import { KeyValueReads, MergedView, RetiredReaders, SegmentStack, type FuzzyOptions, type Key, type NearOptions, type RangeOptions, type Value } from '@silt/reader';
@@ -9,7 +9,7 @@ import { IndexLayout } from './index-layout.js';
 import { Memtable } from './memtable.js';
 import { Flusher, type FlushEvent } from './flusher.js';
 import { recoveryIsNoteworthy, replayLog, type IndexRecovery } from './recovery.js';
-import { auditMissingManifest, auditSegmentFiles, removeObsoleteSegments, type LogExtent, type ManifestFacts } from './segment-audit.js';
+import { auditLiveSegments, auditMissingManifest, auditUnnamedSegments, removeObsoleteSegments, type ManifestFacts } from './segment-audit.js';
 import { PendingRecord } from './pending-record.js';
 import { prepareBatch, prepareDelete, preparePut, type PreparedOperation } from './write-batch.js';
 import type { IndexStats } from './index-stats.js';
@@ -150,6 +150,9 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       const manifest = Manifest.open(layout.manifestPath, { role: 'writer' });
       cleanup.unshift(() => manifest.close());
       const generation = manifest.current();
+      const facts = manifestFacts(manifest, generation);
+      const behind = auditLiveSegments(fs, layout, facts);
+      if (behind.length > 0) throw new IndexDamagedError(directory, behind);
       const wal = await WriteAheadLog.open(layout.walDirectory, {
         fs,
         durability: resolved.durability,
@@ -159,7 +162,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
         nextSequence: generation.walCoveredSequence + 1,
       });
       cleanup.unshift(() => wal.close());
-      const audit = auditSegmentFiles(fs, layout, manifestFacts(manifest, generation), logExtent(fs, layout, wal));
+      const audit = auditUnnamedSegments(fs, layout, facts, wal.lastSequence);
       if (audit.problems.length > 0) throw new IndexDamagedError(directory, audit.problems);
       const stack = SegmentStack.open(directory, generation, resolved);
       cleanup.unshift(() => stack.close());
@@ -546,8 +549,3 @@ function manifestFacts(manifest: Manifest, current: Generation): ManifestFacts {
   return { current, namedIds: new Set(manifest.segmentIds()), nextSegmentId: manifest.nextSegmentId() };
 }
 
-/** The sequence numbers the log holds once open has checked it: from its oldest file's name to its last record. */
-function logExtent(fs: FileSystem, layout: IndexLayout, wal: WriteAheadLog): LogExtent {
-  const firsts = fs.list(layout.walDirectory).map(sequenceOfLogFile).filter((sequence) => sequence !== undefined);
-  return { firstSequence: firsts.length === 0 ? wal.lastSequence + 1 : Math.min(...firsts), lastSequence: wal.lastSequence };
-}

@@ -68,3 +68,11 @@ test("a new segment never takes an unfinished build's id", () => {
   assert.deepEqual(plan.logSegments.map((built) => built.id), [8]);
   assert.equal(plan.nextSegmentId, 9);
 });
+
+test('a log of 300,000 records plans without overflowing the stack, recovering every one', () => {
+  const count = 300_000;
+  const records: Array<readonly [number, number]> = Array.from({ length: count }, (_, i) => [i + 1, i + 1] as const);
+  const plan = planRepair(inventory({ logFiles: [logFile(1, records)] }));
+  assert.equal(plan.lastKnownSequence, count);
+  assert.deepEqual(plan.lost, []);
+});

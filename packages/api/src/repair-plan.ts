@@ -110,7 +110,7 @@ export interface RepairPlan {
  */
 export function planRepair(inventory: RepairInventory): RepairPlan {
   const chosen = bestCover(inventory.segments);
-  const firstNewId = Math.max(0, ...[...inventory.segments, ...inventory.damagedSegments].map((segment) => segment.id), ...inventory.temporaryFiles.map(idOfTemporaryFile)) + 1;
+  const firstNewId = largest([...inventory.segments, ...inventory.damagedSegments].map((segment) => segment.id), inventory.temporaryFiles.map(idOfTemporaryFile)) + 1;
   const logSegments = planLogSegments(inventory.logFiles, chosen, firstNewId);
   const chosenIds = new Set(chosen.map((segment) => segment.id));
   const covered: SequenceRange[] = [...chosen.map((segment) => ({ from: segment.minSequence, to: segment.maxSequence })), ...logSegments].sort((a, b) => a.from - b.from);
@@ -123,10 +123,9 @@ export function planRepair(inventory: RepairInventory): RepairPlan {
     ...inventory.temporaryFiles.map((name) => ({ file: `segments/${name}`, why: 'an unfinished segment build' })),
     ...inventory.logFiles.map((file) => ({ file: `wal/${file.name}`, why: logFileFate(file, logSegments) })),
   ];
-  const lastKnownSequence = Math.max(
-    0,
-    ...inventory.segments.map((segment) => segment.maxSequence),
-    ...inventory.logFiles.flatMap((file) => file.records.map((record) => record.lastSequence)),
+  const lastKnownSequence = largest(
+    inventory.segments.map((segment) => segment.maxSequence),
+    ...inventory.logFiles.map((file) => file.records.map((record) => record.lastSequence)),
   );
   const lost = holesIn(covered, coveredSequence);
   if (lastKnownSequence > coveredSequence) {
@@ -274,4 +273,11 @@ function mergeRanges(ranges: readonly LostRange[]): LostRange[] {
     else merged.push(range);
   }
   return merged;
+}
+
+/** The largest number in the lists, 0 for none: a loop, since spreading a long log's records into Math.max overflows the stack. */
+function largest(...lists: ReadonlyArray<readonly number[]>): number {
+  let most = 0;
+  for (const list of lists) for (const value of list) if (value > most) most = value;
+  return most;
 }

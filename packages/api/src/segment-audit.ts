@@ -1,14 +1,8 @@
 import { join } from 'node:path';
 import { isTemporaryName, type FileSystem } from '@silt/fs';
-import { filesNewerThanManifest, MANIFEST_FILE, SegmentReader, type Generation } from '@silt/segments';
+import { filesNewerThanManifest, MANIFEST_FILE, SegmentReader, segmentIdOfFileName, type Generation } from '@silt/segments';
 import { sequenceOfLogFile } from '@silt/wal';
-import { segmentIdOfFileName, type IndexLayout } from './index-layout.js';
-
-/** The sequence numbers the log holds after its recovery: [first, last], empty when last < first. */
-export interface LogExtent {
-  readonly firstSequence: number;
-  readonly lastSequence: number;
-}
+import type { IndexLayout } from './index-layout.js';
 
 /** What the manifest knows, as the audit needs it. */
 export interface ManifestFacts {
@@ -27,34 +21,45 @@ export interface SegmentAudit {
 }
 
 /**
- * Checks every file in `segments/` against the manifest and the log before
- * anything is deleted, in the way LevelDB keeps table files it cannot
- * account for. A file is obsolete only with proof:
+ * What the manifest promises about `segments/`, checked before the log is
+ * opened (its recovery may cut or set files aside, which a refused open
+ * must not do): every live segment's file is there with the size its row
+ * records, and no segment file has an id the manifest never handed out
+ * (then the manifest is older than its files). Returns the problems.
+ */
+export function auditLiveSegments(fs: FileSystem, layout: IndexLayout, manifest: ManifestFacts): string[] {
+  return [...missingLiveFiles(fs, layout, manifest.current), ...filesNewerThanManifest(fs.list(layout.segmentsDirectory), manifest.nextSegmentId)];
+}
+
+/**
+ * Once the log is open: which files in `segments/` the manifest does not
+ * name are obsolete, in the way LevelDB keeps table files it cannot account
+ * for. A file is obsolete only with proof:
  *
  * - a temp file (`*.tmp`): a build that never finished, since a segment is
  *   written under a temp name and renamed once it is whole and fsynced;
- * - a whole segment the manifest does not name, with an id the manifest
- *   handed out, whose writes the index still has elsewhere: all at or
- *   below the covered sequence (an uncommitted merge's output: its inputs
- *   are live), or all above it and still in the log (an uncommitted flush).
+ * - a whole segment with an id the manifest handed out, whose writes the
+ *   index still has elsewhere: all at or below the covered sequence (an
+ *   uncommitted merge's output: its inputs are live), or all above it and
+ *   still in the log (an uncommitted flush). The log's recovery checked
+ *   that it holds every sequence number from the covered one + 1 to
+ *   `lastLogSequence`.
  *
- * Anything else means the manifest is behind the files (lost, rolled back,
- * damaged, or files were copied in): a problem, and the caller deletes
- * nothing. So are live segments whose files are missing or of another size.
- * Names that are not segment names are someone else's and left alone.
+ * Any other unnamed segment is a problem: its writes exist nowhere else,
+ * and the caller deletes nothing. Names that are not segment names are
+ * someone else's and left alone.
  */
-export function auditSegmentFiles(fs: FileSystem, layout: IndexLayout, manifest: ManifestFacts, log: LogExtent): SegmentAudit {
+export function auditUnnamedSegments(fs: FileSystem, layout: IndexLayout, manifest: ManifestFacts, lastLogSequence: number): SegmentAudit {
   const obsolete: string[] = [];
-  const names = fs.list(layout.segmentsDirectory);
-  const problems = [...missingLiveFiles(fs, layout, manifest.current), ...filesNewerThanManifest(names, manifest.nextSegmentId)];
-  for (const name of names) {
+  const problems: string[] = [];
+  for (const name of fs.list(layout.segmentsDirectory)) {
     if (isTemporaryName(name)) {
       obsolete.push(name);
       continue;
     }
     const id = segmentIdOfFileName(name);
     if (id === undefined || id >= manifest.nextSegmentId || manifest.namedIds.has(id)) continue;
-    const verdict = judgeUnnamed(fs, layout, id, manifest, log);
+    const verdict = judgeUnnamed(fs, layout, id, manifest, lastLogSequence);
     if (verdict === 'obsolete') obsolete.push(name);
     else problems.push(`segments/${name} ${verdict}`);
   }
@@ -107,25 +112,21 @@ function missingLiveFiles(fs: FileSystem, layout: IndexLayout, current: Generati
 }
 
 /** 'obsolete', or what makes the file evidence that the manifest is behind. */
-function judgeUnnamed(fs: FileSystem, layout: IndexLayout, id: number, manifest: ManifestFacts, log: LogExtent): string {
-  let reader: SegmentReader<Uint8Array>;
+function judgeUnnamed(fs: FileSystem, layout: IndexLayout, id: number, manifest: ManifestFacts, lastLogSequence: number): string {
+  let range: { minSequence: number; maxSequence: number };
   try {
-    reader = SegmentReader.open(layout.segmentPath(id), { fs, access: 'file', cacheBytes: 0, keyEncoding: 'binary' });
+    using reader = SegmentReader.open(layout.segmentPath(id), { fs, access: 'file', cacheBytes: 0, keyEncoding: 'binary' });
+    range = reader.stats();
   } catch (error) {
     return `is not in the manifest and cannot be read to prove it obsolete (${error instanceof Error ? error.message : String(error)})`;
   }
-  const { minSequence, maxSequence } = reader.stats();
-  reader.close();
+  const { minSequence, maxSequence } = range;
   const covered = manifest.current.walCoveredSequence;
   if (maxSequence <= covered) return 'obsolete';
-  const inLog = minSequence > covered && minSequence >= log.firstSequence && maxSequence <= log.lastSequence;
-  if (inLog) return 'obsolete';
+  if (minSequence > covered && maxSequence <= lastLogSequence) return 'obsolete';
+  const inLog = lastLogSequence > covered ? `which holds ${covered + 1}–${lastLogSequence}` : 'which holds nothing past it';
   return (
     `is not in the manifest and holds sequence numbers ${minSequence}–${maxSequence}, past what the manifest covers (${covered}) ` +
-    `and not all in the log (${describeExtent(log)}): its writes exist nowhere else`
+    `and not all in the log (${inLog}): its writes exist nowhere else`
   );
-}
-
-function describeExtent(log: LogExtent): string {
-  return log.lastSequence < log.firstSequence ? 'which holds no records' : `which holds ${log.firstSequence}–${log.lastSequence}`;
 }
