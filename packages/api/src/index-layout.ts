@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import { MANIFEST_FILE, segmentFileName } from '@silt/segments';
 
-export { segmentIdOfFileName } from '@silt/segments';
-
 /** The index directory's subdirectory of write-ahead log files. */
 export const WAL_DIRECTORY = 'wal';
 /** The index directory's subdirectory of segment files. */

@@ -119,7 +119,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       this.checkOpen();
       return this.view;
     });
-    this.timer = setInterval(() => this.flushIfDirty(), parts.options.refreshIntervalMs);
+    this.timer = setInterval(() => this.onRefreshTick(), parts.options.refreshIntervalMs);
     this.timer.unref();
   }
 
@@ -421,7 +421,18 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   }
 
   /**
-   * The refresh tick. While a flush is still running it waits for the next
+   * Each `refreshIntervalMs`: flush what is new, and finish a manifest
+   * checkpoint a busy reader cut short, so the newest commit does not stay
+   * in `manifest.sqlite-wal` alone until the next one.
+   */
+  private onRefreshTick(): void {
+    const { manifest } = this.parts;
+    if (manifest.lastCheckpoint?.completed === false && this.closing === undefined) manifest.checkpoint();
+    this.flushIfDirty();
+  }
+
+  /**
+   * While a flush is still running it waits for the next
    * tick instead of sealing another small memtable: fewer, larger segments,
    * and writes never held back by a queue of timer flushes.
    */
@@ -534,6 +545,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       await wal.close().catch(() => undefined);
       this.retired.closeAll();
       this.stack.close();
+      if (manifest.lastCheckpoint?.completed === false) manifest.checkpoint();
       manifest.close();
       lock.release();
     }

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { attempt, isTemporaryName, type FileSystem } from '@silt/fs';
-import { SegmentReader } from '@silt/segments';
+import { SegmentReader, segmentIdOfFileName } from '@silt/segments';
 import { sequenceOfLogFile } from '@silt/wal';
-import { segmentIdOfFileName, type IndexLayout } from './index-layout.js';
+import type { IndexLayout } from './index-layout.js';
 import { listIfPresent } from './segment-audit.js';
 import { scanLogFile } from '@silt/wal';
 import type { DamagedSegment, LogFileFacts, RepairInventory, SoundSegment } from './repair-plan.js';

@@ -100,7 +100,9 @@ async function carryOut(fs: FileSystem, layout: IndexLayout, plan: RepairPlan, l
   await makeDirectoryDurably(fs, join(lostFound, 'segments'));
   await makeDirectoryDurably(fs, join(lostFound, 'wal'));
   const built: NewSegment[] = [];
-  for (const logSegment of plan.logSegments) built.push(await buildLogSegment(fs, layout, logSegment, lostFound));
+  // Read once each: a log file's records may go into several of these segments.
+  const logFiles = new Map<string, Uint8Array>();
+  for (const logSegment of plan.logSegments) built.push(await buildLogSegment(fs, layout, logSegment, lostFound, logFiles));
   const newManifest = join(lostFound, `new-${MANIFEST_FILE}`);
   writeManifest(newManifest, plan, built);
   for (const { file } of plan.setAside) fs.rename(join(layout.directory, file), join(lostFound, file));
@@ -121,14 +123,13 @@ async function carryOut(fs: FileSystem, layout: IndexLayout, plan: RepairPlan, l
  * read stops at); that copy stays there, beside the originals, as the
  * record of what was recovered.
  */
-async function buildLogSegment(fs: FileSystem, layout: IndexLayout, plan: LogSegmentPlan, lostFound: string): Promise<NewSegment> {
+async function buildLogSegment(fs: FileSystem, layout: IndexLayout, plan: LogSegmentPlan, lostFound: string, files: Map<string, Uint8Array>): Promise<NewSegment> {
   const scratch = join(lostFound, 'recovered-log', String(plan.id));
   await makeDirectoryDurably(fs, scratch);
   const first = plan.records[0]!;
   const copy = fs.open(join(scratch, logFileName(first.firstSequence)), 'createNew');
   try {
     let at = 0;
-    const files = new Map<string, Uint8Array>();
     for (const record of plan.records) {
       const path = join(layout.directory, record.file);
       let bytes = files.get(path);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { CorruptionError, type FileSystem } from '@silt/fs';
-import { SegmentReader, type AccessMode, type Generation, type SegmentReaderOptions, type SegmentRecord, type SegmentStats } from '@silt/segments';
+import { describeKey, SegmentReader, type AccessMode, type Generation, type SegmentReaderOptions, type SegmentRecord, type SegmentStats } from '@silt/segments';
 import type { EntrySource } from './entry-source.js';
 import { compareKeys } from './key-bytes.js';
 
@@ -143,12 +143,4 @@ function rowMismatches(row: SegmentRecord, stats: SegmentStats<Uint8Array>): str
     }
   }
   return mismatches;
-}
-
-/** Printable keys as text, others as hex, long ones cut: enough to tell two segments apart. */
-function describeKey(key: Uint8Array): string {
-  const shown = key.subarray(0, 32);
-  const printable = shown.every((byte) => byte >= 0x20 && byte < 0x7f);
-  const text = printable ? JSON.stringify(Buffer.from(shown).toString('latin1')) : `0x${Buffer.from(shown).toString('hex')}`;
-  return key.length > shown.length ? `${text}… (${key.length} bytes)` : text;
 }

@@ -13,7 +13,7 @@ export {
   DEFAULT_CACHE_BYTES,
 } from './segment-options.js';
 export type { SegmentBuilderOptions, SegmentReaderOptions, SegmentBytesOptions, AccessMode, KeyEncoding } from './segment-options.js';
-export { UnsupportedVersionError, KeyOrderError } from './segment-errors.js';
+export { UnsupportedVersionError, KeyOrderError, describeKey } from './segment-errors.js';
 export { FORMAT_VERSION, MAX_KEY_BYTES, MAX_VALUE_BYTES, DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE } from './format.js';
 export { Manifest, manifestOptionsSchema, DEFAULT_BUSY_TIMEOUT_MS } from './manifest.js';
 export type { ManifestCheckpoint, ManifestOptions, ManifestRole } from './manifest.js';

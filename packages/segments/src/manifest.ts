@@ -86,15 +86,14 @@ export class Manifest implements Disposable {
     const role = parsed.role ?? 'writer';
     const busyTimeoutMs = parsed.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     const connection = openManifestConnection(path, role, busyTimeoutMs);
-    let manifest: Manifest;
     try {
-      manifest = new Manifest(path, role, connection, busyTimeoutMs);
+      const manifest = new Manifest(path, role, connection, busyTimeoutMs);
+      if (role === 'writer') manifest.checkpoint();
+      return manifest;
     } catch (error) {
       connection.close();
       throw error;
     }
-    if (role === 'writer') manifest.checkpoint();
-    return manifest;
   }
 
   /** The current generation number: one indexed read, cheap enough for a reader's refresh check. */
@@ -278,7 +277,7 @@ export class Manifest implements Disposable {
    * (fsynced) and truncates `-wal` to zero bytes. A writer does this after
    * each of its write transactions (commit, id allocation, collection,
    * lease writes) and at open; call it to retry after one that did not
-   * complete, e.g. when the writer goes idle. Never throws for SQLite's
+   * complete (the index's writer does at its next refresh tick and at close). Never throws for SQLite's
    * reasons: a checkpoint that cannot finish (a reader still reading old
    * frames after `CHECKPOINT_WAIT_MS`, an I/O error) says so in its result.
    * Writer only (`ValidationError` for a reader).

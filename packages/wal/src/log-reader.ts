@@ -1,7 +1,7 @@
 import { CorruptionError } from '@silt/fs';
 import { UnsupportedWalVersionError } from './errors.js';
 import { probeRecord, viewOf, type DecodedRecord } from './record-format.js';
-import { firstIntactRecordAfter, recordVouchingFor } from './record-scan.js';
+import { intactRecordsFrom, type IntactRecord } from './record-scan.js';
 
 /**
  * Pure parsing of one log file's bytes: no I/O, so recovery, replay and the
@@ -107,9 +107,17 @@ function sequenceProblem(record: DecodedRecord, expected: number, limit: number 
 function classifyBadRecord(bytes: Uint8Array, offset: number, reason: string, options: ParseOptions): LogEnd {
   const corrupt = (detail: string): LogEnd => ({ kind: 'corrupt', offset, error: new CorruptionError(options.file, offset, detail) });
   if (!options.isLast) return corrupt(`${reason}, in a log file that is not the newest (it was synced whole before the next was created)`);
-  const witness = firstIntactRecordAfter(bytes, offset);
+  // One pass over what follows: the first intact record, and any that vouches the bad bytes were synced.
+  let witness: IntactRecord | undefined;
+  let voucher: IntactRecord | undefined;
+  for (const record of intactRecordsFrom(bytes, offset + 1)) {
+    witness ??= record;
+    if (record.syncedOffset > offset && record.syncedOffset <= record.offset) {
+      voucher = record;
+      break;
+    }
+  }
   if (witness === undefined) return { kind: 'torn', offset, reason };
-  const voucher = recordVouchingFor(bytes, offset);
   if (voucher !== undefined) {
     return corrupt(`${reason}; the intact record at offset ${voucher.offset} was written after this offset had been synced, so this is damage, not a torn write`);
   }

@@ -34,43 +34,22 @@ export function* intactRecordsFrom(bytes: Uint8Array, from: number): Generator<I
   }
 }
 
-/** The first record after `badOffset` that verifies, if any. */
-export function firstIntactRecordAfter(bytes: Uint8Array, badOffset: number): IntactRecord | undefined {
-  for (const record of intactRecordsFrom(bytes, badOffset + 1)) return record;
-  return undefined;
-}
-
-/**
- * A later record written after `badOffset` had been fdatasynced (its synced
- * offset lies past it): proof that the bytes at `badOffset` were durable
- * before they went bad.
- */
-export function recordVouchingFor(bytes: Uint8Array, badOffset: number): IntactRecord | undefined {
-  for (const record of intactRecordsFrom(bytes, badOffset + 1)) {
-    if (record.syncedOffset > badOffset && record.syncedOffset <= record.offset) return record;
-  }
-  return undefined;
-}
-
 /** What intact records a stretch of dropped bytes holds. */
 export interface IntactSummary {
   readonly records: number;
-  /** Lowest and highest sequence numbers those records carry (version 1, well-formed records only). */
-  readonly firstSequence: number | undefined;
+  /** The highest sequence number those records carry (version 1, well-formed records only). */
   readonly lastSequence: number | undefined;
 }
 
 export function summarizeIntactRecords(bytes: Uint8Array, from: number): IntactSummary {
   const view = viewOf(bytes);
   let records = 0;
-  let firstSequence: number | undefined;
   let lastSequence: number | undefined;
   for (const intact of intactRecordsFrom(bytes, from)) {
     records++;
     const probe = probeRecord(bytes, view, intact.offset);
     if (probe.kind !== 'valid') continue;
-    firstSequence = Math.min(firstSequence ?? Infinity, probe.record.firstSeq);
     lastSequence = Math.max(lastSequence ?? 0, probe.record.lastSeq);
   }
-  return { records, firstSequence, lastSequence };
+  return { records, lastSequence };
 }

@@ -115,9 +115,15 @@ export class WriteAheadLog {
       const files = this.writer.files;
       const index = files.findIndex((file) => file.firstSequence > previous);
       const file = files[index];
-      if (file === undefined) return;
+      if (file === undefined) {
+        this.recovered = undefined; // a later replay reads the files as they are then
+        return;
+      }
       previous = file.firstSequence;
-      if (file.lastSequence === undefined || file.lastSequence < from) continue;
+      if (file.lastSequence === undefined || file.lastSequence < from) {
+        this.recovered?.delete(file.path); // not needed: let its bytes go
+        continue;
+      }
       for (const record of this.recordsOf(files, index)) {
         if (record.lastSeq >= from) yield record;
       }
