@@ -64,6 +64,8 @@ export class SegmentWorkerPool {
       this.flushPool = new Piscina({ filename: WORKER_URL, name: 'flush', minThreads: 1, maxThreads: 1, idleTimeout: 60_000 });
       // Merge threads start on demand: an index that never merges pays nothing for them.
       this.mergePool = new Piscina({ filename: WORKER_URL, name: 'merge', minThreads: 0, maxThreads: mergeThreads, idleTimeout: 60_000 });
+      this.mergePool.on('error', ignoreStrayResult);
+      this.flushPool.on('error', ignoreStrayResult);
     }
   }
 
@@ -139,6 +141,17 @@ export class SegmentWorkerPool {
     const terminated = before.filter((thread) => !pool!.threads.includes(thread));
     running.terminated = Promise.all(terminated.map(exitOf)).then(() => undefined);
   }
+}
+
+/**
+ * A merge aborted just as its thread posted the result leaves piscina holding
+ * a result for a task it already rejected, which it emits as an 'error' (and,
+ * with no listener, as an uncaught exception). The abort path has removed the
+ * output, so that result is stale. Anything else piscina reports is rethrown.
+ */
+function ignoreStrayResult(error: unknown): void {
+  if (error instanceof Error && error.message.startsWith('Unexpected message from Worker')) return;
+  throw error;
 }
 
 function exitOf(thread: Worker): Promise<void> {
