@@ -13,6 +13,7 @@ export { CrashSimFileSystem } from './crash-sim-file-system.js';
 export type { CrashFate, CrashReport, CrashSimOptions } from './crash-sim-file-system.js';
 export { FaultInjectingFileSystem, InjectedFaultError } from './fault-injecting-file-system.js';
 export type { FaultOperation, FaultRule, CallObserver } from './fault-injecting-file-system.js';
+export { systemClock, ManualClock, type Clock, type CancelTimer } from './clock.js';
 export { SeededRandom } from './seeded-random.js';
 export {
   SiltError,
