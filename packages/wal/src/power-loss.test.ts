@@ -50,10 +50,11 @@ async function boot(dir: string, sim: CrashSimFileSystem, durability: Durability
   const options = { fs: power, durability, maxFileBytes: random.intBetween(1024, 8192), syncIntervalMs: 1 };
   if (random.chance(0.1)) {
     // Cut the power while open is recovering (setting dropped bytes aside, sometimes).
-    const opening = WriteAheadLog.open(dir, { ...options, recovery: random.pick(['strict', 'keepValidPrefix'] as const) });
+    // The refusal is handled at once: a strict open can reject while this loop still waits.
+    const opening = WriteAheadLog.open(dir, { ...options, recovery: random.pick(['strict', 'keepValidPrefix'] as const) }).catch(() => undefined);
     for (let i = random.intBetween(0, 3); i > 0; i--) await nextTurn();
     power.cut();
-    const wal = await opening.catch(() => undefined);
+    const wal = await opening;
     await wal?.close().catch(() => undefined);
     return;
   }
