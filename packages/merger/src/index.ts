@@ -13,7 +13,6 @@ export {
   type MergeOptions,
 } from './segment-merge.js';
 export { defaultMergeThreads, type MergeTaskOptions } from './segment-worker-pool.js';
-export { collectSegments, type CollectResult, type SegmentLocation } from './segment-collector.js';
 export {
   pickMerges,
   planForceMerge,

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { z } from 'zod';
 import { CorruptionError, IoError, SiltError, errnoOf } from '@silt/fs';
-import { describeIssues } from './schema-validation.js';
+import { describeIssues } from '../shared/schema-validation.js';
 
 /**
  * The thin layer between the manifest and better-sqlite3: how connections

@@ -18,7 +18,7 @@ import {
 } from './manifest-schema.js';
 import type { Generation, Lease, ManifestChange, ManifestState, SegmentRecord } from './manifest-schema.js';
 import { guarded, parseRow } from './manifest-sqlite.js';
-import { parseWithSchema } from './schema-validation.js';
+import { parseWithSchema } from '../shared/schema-validation.js';
 import type { Connection } from './manifest-sqlite.js';
 import { isProcessAlive } from './lease-liveness.js';
 

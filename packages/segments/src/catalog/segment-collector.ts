@@ -1,6 +1,7 @@
 import { basename, dirname, join } from 'node:path';
 import { IoError, isNotFound, type FileSystem } from '@silt/fs';
-import type { Manifest, SegmentRecord } from '@silt/segments';
+import type { Manifest } from './manifest.js';
+import type { SegmentRecord } from './manifest-schema.js';
 
 /** What one collection removed. */
 export interface CollectResult {

@@ -1,16 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { FaultInjectingFileSystem, IoError, nodeFileSystem } from '@silt/fs';
-import { Manifest, segmentFileName, type NewSegment } from '@silt/segments';
+import { Manifest } from './manifest.js';
+import { segmentFileName, type NewSegment } from './manifest-schema.js';
 import { collectSegments } from './segment-collector.js';
-import { mergeSegments, type MergeInput } from './segment-merge.js';
-import { filesIn, put, tempDir, writeRun } from './test-support/merge-fixtures.js';
+import { ChildProgram, tempDir } from './test-support/manifest-fixtures.js';
 
 interface MergedIndex {
   readonly dir: string;
@@ -23,38 +19,40 @@ interface MergedIndex {
   commitMerge(): void;
 }
 
-/** An index directory with three flushed segments and their merge written, not yet committed. */
-async function indexWithMerge(label: string): Promise<MergedIndex> {
+/**
+ * Writes segment `id`'s file and returns its manifest row. The collector
+ * never opens a segment, only deletes it, so any bytes stand in for one; the
+ * row's `bytes` is the file's size, as a flush or merge records it.
+ */
+function writeSegment(dir: string, id: number, sequences: [number, number], size: number): NewSegment {
+  writeFileSync(join(dir, segmentFileName(id)), new Uint8Array(size).fill(id));
+  const [minSequence, maxSequence] = sequences;
+  return { id, minSequence, maxSequence, minKey: Uint8Array.of(0x61), maxKey: Uint8Array.of(0x63), bytes: size, entries: 1, tombstones: 0 };
+}
+
+/** An index directory with three flushed segments and the file of their merge written, not yet committed. */
+function indexWithMerge(label: string): MergedIndex {
   const dir = tempDir(label);
   const segmentsDir = join(dir, 'segments');
   mkdirSync(segmentsDir);
   const manifest = Manifest.open(join(dir, 'manifest.sqlite'));
   const inputIds = [manifest.allocateSegmentId(), manifest.allocateSegmentId(), manifest.allocateSegmentId()];
-  assert.deepEqual(inputIds, [inputIds[0]!, inputIds[0]! + 1, inputIds[0]! + 2]);
-  const inputs = await writeRun(segmentsDir, [[put('a', '1'), put('b', '1')], [put('a', '2')], [put('c', '3')]], inputIds[0]);
-  inputs.forEach((input, i) => assert.equal(input.path, join(dir, segmentFileName(inputIds[i]!))));
-  for (const [i, input] of inputs.entries()) manifest.commit({ add: [newSegment(inputIds[i]!, input)], walCoveredSequence: input.maxSequence });
+  const inputs = inputIds.map((id, i) => writeSegment(dir, id, [i + 1, i + 1], 100 + i));
+  for (const input of inputs) manifest.commit({ add: [input], walCoveredSequence: input.maxSequence });
   const mergedId = manifest.allocateSegmentId();
-  const outputPath = join(dir, segmentFileName(mergedId));
-  const merged = await mergeSegments(nodeFileSystem, { inputs, outputPath, dropTombstones: true });
-  assert.equal(merged.empty, false);
-  const inputBytes = inputs.reduce((sum, input) => sum + nodeFileSystem.stat(input.path).size, 0);
+  const merged = writeSegment(dir, mergedId, [1, inputs.length], 250);
+  const inputBytes = inputs.reduce((sum, input) => sum + input.bytes, 0);
   const commitMerge = (): void => {
-    if (merged.empty) return;
-    manifest.commit({ remove: inputIds, add: [{ ...newSegment(mergedId, { path: outputPath, minSequence: merged.minSequence, maxSequence: merged.maxSequence }), entries: merged.entries, bytes: merged.bytes, minKey: merged.minKey, maxKey: merged.maxKey }] });
+    manifest.commit({ remove: inputIds, add: [merged] });
   };
   return { dir, segmentsDir, manifest, inputIds, inputBytes, mergedId, commitMerge };
 }
 
-function newSegment(id: number, input: MergeInput): NewSegment {
-  const bytes = nodeFileSystem.stat(input.path).size;
-  return { id, minSequence: input.minSequence, maxSequence: input.maxSequence, minKey: Uint8Array.of(0x61), maxKey: Uint8Array.of(0x63), bytes, entries: 1, tombstones: 0 };
-}
-
+const filesIn = (dir: string): string[] => readdirSync(dir).sort();
 const fileNames = (ids: readonly number[]): string[] => ids.map((id) => `${id}.seg`).sort();
 
 test('after a merge commits, the collector deletes the files of its inputs and the manifest forgets them', async () => {
-  const index = await indexWithMerge('collect');
+  const index = indexWithMerge('collect');
   try {
     assert.deepEqual(await collectSegments(nodeFileSystem, index.manifest, index.segmentsDir), { removed: [], bytes: 0 }, 'nothing is removed before the merge commits');
     index.commitMerge();
@@ -69,7 +67,7 @@ test('after a merge commits, the collector deletes the files of its inputs and t
 });
 
 test('a live lease on a generation that needs the inputs keeps their files until it is dropped', async () => {
-  const index = await indexWithMerge('collect-lease');
+  const index = indexWithMerge('collect-lease');
   try {
     const lease = index.manifest.takeLease();
     index.commitMerge();
@@ -84,31 +82,26 @@ test('a live lease on a generation that needs the inputs keeps their files until
 });
 
 test('the lease of a reader process that was SIGKILLed is reclaimed, and the files it held are collected', async () => {
-  const index = await indexWithMerge('collect-dead-lease');
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./test-support/lease-holder.js', import.meta.url)), join(index.dir, 'manifest.sqlite')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const index = indexWithMerge('collect-dead-lease');
+  const reader = ChildProgram.start('manifest-lease-holder', [join(index.dir, 'manifest.sqlite')]);
   try {
-    const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
-    const lease = JSON.parse(line) as { pid: number; generation: number };
-    assert.equal(lease.pid, child.pid);
+    const lease = JSON.parse(await reader.nextLine()) as { pid: number; generation: number };
+    assert.equal(lease.pid, reader.pid);
     index.commitMerge();
     assert.deepEqual((await collectSegments(nodeFileSystem, index.manifest, index.segmentsDir)).removed, [], 'the live reader holds the inputs');
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    // The 'exit' event comes after the child is reaped: its pid is gone, not a zombie.
-    await exited;
+    // kill() resolves after the child is reaped: its pid is gone, not a zombie.
+    await reader.kill();
     assert.deepEqual((await collectSegments(nodeFileSystem, index.manifest, index.segmentsDir)).removed, index.inputIds);
     assert.deepEqual(index.manifest.liveLeases(), []);
     assert.deepEqual(filesIn(index.segmentsDir), fileNames([index.mergedId]));
   } finally {
-    child.kill('SIGKILL');
+    await reader.kill();
     index.manifest.close();
   }
 });
 
 test('a file already gone (a crash between unlink and markCollected) counts as collected', async () => {
-  const index = await indexWithMerge('collect-enoent');
+  const index = indexWithMerge('collect-enoent');
   try {
     index.commitMerge();
     const gone = join(index.dir, segmentFileName(index.inputIds[1]!));
@@ -123,7 +116,7 @@ test('a file already gone (a crash between unlink and markCollected) counts as c
 });
 
 test('a file that cannot be deleted stays listed for the next collection; the others are collected', async () => {
-  const index = await indexWithMerge('collect-eio');
+  const index = indexWithMerge('collect-eio');
   try {
     index.commitMerge();
     const failing = new FaultInjectingFileSystem(nodeFileSystem, [{ operation: 'unlink', nth: 1, code: 'EIO', pathIncludes: `${index.inputIds[0]}.seg` }]);

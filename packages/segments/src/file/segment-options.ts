@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { nodeFileSystem, type FileSystem } from '@silt/fs';
 import { DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE } from './format.js';
-import { parseWithSchema } from './schema-validation.js';
+import { parseWithSchema } from '../shared/schema-validation.js';
 
 /**
  * Option schemas, exported so a caller can validate its own configuration
