@@ -15,24 +15,19 @@ export {
 export { defaultMergeThreads, type MergeTaskOptions } from './segment-worker-pool.js';
 export { collectSegments, type CollectResult, type SegmentLocation } from './segment-collector.js';
 export {
-  pickMerges,
-  planForceMerge,
-  validateMergePolicyOptions,
-  mergePolicyOptionsSchema,
-  segmentCountTarget,
-  DEFAULT_MERGE_POLICY,
+  checkMergeRuns,
+  type MergePolicy,
+  type MergeContext,
+  type ForceMergeContext,
   type SegmentSummary,
-  type MergePolicyOptions,
   type MergeRun,
   type MergeReason,
 } from './merge-policy.js';
 export {
-  simulateMerges,
-  DEFAULT_MERGE_SIMULATION,
-  type MergeSimulationOptions,
-  type MergeSimulationResult,
-  type MergeSimulationSummary,
-  type SimulatedMerge,
-  type SegmentCountSample,
-} from './merge-simulation.js';
-export { renderSimulationSvg } from './merge-simulation-chart.js';
+  TieredMergePolicy,
+  validateMergePolicyOptions,
+  mergePolicyOptionsSchema,
+  segmentCountTarget,
+  DEFAULT_MERGE_POLICY,
+  type MergePolicyOptions,
+} from './tiered-merge-policy.js';
