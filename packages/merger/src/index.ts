@@ -12,6 +12,7 @@ export {
   type MergeFigures,
   type MergeOptions,
 } from './segment-merge.js';
+export type { MergePause } from './merge-pause.js';
 export { defaultMergeThreads, type MergeTaskOptions } from './segment-worker-pool.js';
 export { collectSegments, type CollectResult, type SegmentLocation } from './segment-collector.js';
 export {
