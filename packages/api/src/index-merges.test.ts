@@ -146,29 +146,7 @@ test('with autoMerge off, only forceMerge merges: the policy starts nothing afte
   assert.equal(index.stats().merges.completed, 1);
 });
 
-test('a merge that keeps failing is tried again after each longer delay, with no write to prompt it', async () => {
-  const dir = tempIndexDir('merge-retries');
-  {
-    await using index = await Index.open(dir, { ...NO_TIMER, autoMerge: false });
-    for (let i = 0; i < 3; i++) {
-      await index.mset(Array.from({ length: 500 }, (_, j): [string, string] => [`k${i}.${j}`, 'v'.repeat(50)]));
-      await index.flush();
-    }
-  }
-  const [oldest] = segmentFiles(dir);
-  const path = join(dir, 'segments', oldest!);
-  const damaged = readFileSync(path);
-  damaged[100] = damaged[100]! ^ 0xff;
-  writeFileSync(path, damaged);
-  await using index = await Index.open(dir, { ...NO_TIMER, mergePolicy: { minRunLength: 2 } });
-  const errors: Error[] = [];
-  index.on('error', (error) => errors.push(error));
-  // Tries at about 0 s, 1 s and 3 s (the delay doubles); the third needs the timer to wait for the doubled delay.
-  for (let waited = 0; errors.length < 3 && waited < 15_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(errors.length, 3, `${errors.length} tries in 15 s`);
-  for (const error of errors) assert.ok(error instanceof MergeFailedError);
-  assert.equal(index.stats().failed, undefined, 'the writer did not fail');
-});
+// Retries after a failed merge, and their doubling delays, are the scheduler's: merge-scheduler.test.ts drives them with a ManualClock.
 
 test('a merge that fails in its worker changes nothing, raises MergeFailedError, and the writer goes on', async () => {
   const dir = tempIndexDir('merge-fails');

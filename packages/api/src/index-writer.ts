@@ -16,6 +16,7 @@ import { prepareBatch, prepareDelete, preparePut, type PreparedOperation } from 
 import type { IndexStats } from './index-stats.js';
 import { SegmentIds } from './segment-ids.js';
 import { MergeScheduler, type MergeEvent, type MergeFailedError } from './merge-scheduler.js';
+import { TieredMergePolicy } from '@silt/merger';
 
 /** Single writes with values up to this size join the turn's pending record; larger ones get a record of their own. */
 const COALESCED_VALUE_BYTES = 64 * 1024;
@@ -107,7 +108,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       manifest: parts.manifest,
       pool: parts.pool,
       segmentIds,
-      policy: parts.options.mergePolicy,
+      policy: new TieredMergePolicy(parts.options.mergePolicy),
       mergeThreads: parts.options.mergeThreads,
       autoMerge: parts.options.autoMerge,
       mayStart: () => this.closing === undefined && this.failure === undefined,

@@ -1,14 +1,6 @@
-import { SiltError } from '@silt/fs';
+import { SiltError, systemClock, type CancelTimer, type Clock } from '@silt/fs';
 import type { Generation, Manifest, NewSegment, SegmentRecord } from '@silt/segments';
-import {
-  pickMerges,
-  planForceMerge,
-  type MergePolicyOptions,
-  type MergeReason,
-  type MergeResult,
-  type MergeRun,
-  type SegmentWorkerPool,
-} from '@silt/merger';
+import { checkMergeRuns, type MergePolicy, type MergeReason, type MergeResult, type MergeRun, type SegmentWorkerPool } from '@silt/merger';
 import type { IndexLayout } from './index-layout.js';
 import type { SegmentIds } from './segment-ids.js';
 
@@ -41,12 +33,15 @@ export class MergeFailedError extends SiltError {
 }
 
 export interface MergeSchedulerHost {
-  readonly layout: IndexLayout;
-  readonly manifest: Manifest;
-  readonly pool: SegmentWorkerPool;
-  readonly segmentIds: SegmentIds;
-  readonly policy: MergePolicyOptions;
+  readonly layout: Pick<IndexLayout, 'segmentPath'>;
+  readonly manifest: Pick<Manifest, 'current' | 'commit'>;
+  readonly pool: Pick<SegmentWorkerPool, 'merge'>;
+  readonly segmentIds: Pick<SegmentIds, 'take'>;
+  /** Which runs to merge (the index passes a TieredMergePolicy of its `mergePolicy` options). */
+  readonly policy: MergePolicy;
   readonly mergeThreads: number;
+  /** Times the retry delays after a failed merge; default the system clock. */
+  readonly clock?: Clock;
   /** Whether the policy starts merges (after flushes, commits and retry delays); off, only forceMerge merges. */
   readonly autoMerge: boolean;
   /** False once the writer closes or fails: no new merge starts. */
@@ -55,7 +50,7 @@ export interface MergeSchedulerHost {
   installed(generation: Generation, event: MergeEvent): Promise<void>;
   /** A merge failed in its worker (non-fatal). */
   mergeFailed(error: MergeFailedError): void;
-  /** A commit (or the manifest around it) failed: fatal for the writer, as a failed flush is. */
+  /** A commit (or the manifest around it) failed, or the policy answered with runs that break newest-wins: fatal for the writer, as a failed flush is. */
   commitFailed(error: unknown): void;
 }
 
@@ -76,18 +71,37 @@ interface RunningMerge {
 export class MergeScheduler {
   private readonly running = new Set<RunningMerge>();
   private readonly busy = new Set<number>();
-  /** Segment id → the time before which it is not merged again, after a failure. */
+  /** Segment id → the clock time before which it is not merged again, after a failure. */
   private readonly retryAfter = new Map<number, { at: number; delayMs: number }>();
+  private readonly retryTimers = new Set<CancelTimer>();
+  private readonly clock: Clock;
   private waiters: Array<() => void> = [];
-  merges = 0;
-  failures = 0;
+  private committed = 0;
+  private failed = 0;
   private lastFailure: MergeFailedError | undefined;
-  bytesWritten = 0;
+  private written = 0;
 
-  constructor(private readonly host: MergeSchedulerHost) {}
+  constructor(private readonly host: MergeSchedulerHost) {
+    this.clock = host.clock ?? systemClock;
+  }
 
   get inFlight(): number {
     return this.running.size;
+  }
+
+  /** Merges committed since the scheduler started. */
+  get merges(): number {
+    return this.committed;
+  }
+
+  /** Merges that failed in their worker (each is retried after its delay). */
+  get failures(): number {
+    return this.failed;
+  }
+
+  /** Bytes of the segments merges wrote. */
+  get bytesWritten(): number {
+    return this.written;
   }
 
   /** Starts what the policy picks, if automatic merges are on and threads are free. */
@@ -96,7 +110,14 @@ export class MergeScheduler {
     const free = this.host.mergeThreads - this.running.size;
     if (free <= 0) return;
     const live = this.liveSegments();
-    const runs = pickMerges(live, this.unavailable(), this.host.policy);
+    const busy = this.unavailable();
+    let runs: MergeRun[];
+    try {
+      runs = checkedRuns(live, busy, this.host.policy.pickMerges(live, { busy }));
+    } catch (error) {
+      this.host.commitFailed(error);
+      return;
+    }
     for (const run of runs.slice(0, free)) this.start(run, live);
   }
 
@@ -106,13 +127,13 @@ export class MergeScheduler {
    * index takes several rounds.
    */
   async forceMerge(maxSegments: number): Promise<void> {
-    const failuresBefore = this.failures;
+    const failuresBefore = this.failed;
     for (;;) {
       if (!this.host.mayStart()) return;
-      if (this.failures > failuresBefore) throw this.lastFailure!;
+      if (this.failed > failuresBefore) throw this.lastFailure!;
       const live = this.liveSegments();
       if (live.length <= maxSegments && this.running.size === 0) return;
-      const runs = planForceMerge(live, this.busy, maxSegments, this.host.policy);
+      const runs = checkedRuns(live, this.busy, this.host.policy.planForceMerge(live, { busy: this.busy, maxSegments }));
       for (const run of runs) this.start(run, live);
       if (this.running.size === 0) return; // nothing left to merge: the count cannot go lower
       await this.nextCompletion();
@@ -132,6 +153,8 @@ export class MergeScheduler {
 
   /** Aborts running merges (their partial outputs are removed) and waits for them. */
   async close(): Promise<void> {
+    for (const cancel of this.retryTimers) cancel();
+    this.retryTimers.clear();
     for (const merge of this.running) merge.controller.abort();
     await this.idle();
   }
@@ -183,8 +206,8 @@ export class MergeScheduler {
       this.host.commitFailed(error);
       return;
     }
-    this.merges++;
-    this.bytesWritten += result.empty ? 0 : result.bytes;
+    this.committed++;
+    this.written += result.empty ? 0 : result.bytes;
     await this.host.installed(generation, {
       generation: generation.generation,
       reason: run.reason,
@@ -205,23 +228,33 @@ export class MergeScheduler {
 
   /** Busy segments, and those waiting out a retry delay. */
   private unavailable(): Set<number> {
-    const now = Date.now();
+    const now = this.clock.now();
     const ids = new Set(this.busy);
     for (const [id, retry] of this.retryAfter) if (retry.at > now) ids.add(id);
     return ids;
   }
 
   private recordFailure(run: MergeRun): void {
-    this.failures++;
+    this.failed++;
     let longestMs = 0;
     for (const id of run.segmentIds) {
       const delayMs = Math.min(MAX_RETRY_DELAY_MS, (this.retryAfter.get(id)?.delayMs ?? RETRY_DELAY_MS / 2) * 2);
-      this.retryAfter.set(id, { at: Date.now() + delayMs, delayMs });
+      this.retryAfter.set(id, { at: this.clock.now() + delayMs, delayMs });
       longestMs = Math.max(longestMs, delayMs);
     }
     // Once the whole run's delay has passed, ask the policy again even if no flush comes.
-    setTimeout(() => this.schedule(), longestMs + 1).unref();
+    const cancel = this.clock.setTimer(longestMs + 1, () => {
+      this.retryTimers.delete(cancel);
+      this.schedule();
+    });
+    this.retryTimers.add(cancel);
   }
+}
+
+/** The policy's runs, once checked: a run that breaks newest-wins is a ValidationError, and nothing starts. */
+function checkedRuns(live: readonly SegmentRecord[], busy: ReadonlySet<number>, runs: MergeRun[]): MergeRun[] {
+  checkMergeRuns(live, busy, runs);
+  return runs;
 }
 
 function newSegmentOf(id: number, result: Extract<MergeResult, { empty: false }>): NewSegment {

@@ -12,26 +12,22 @@ export {
   type MergeFigures,
   type MergeOptions,
 } from './segment-merge.js';
+export type { MergePause } from './merge-pause.js';
 export { defaultMergeThreads, type MergeTaskOptions } from './segment-worker-pool.js';
 export {
-  pickMerges,
-  planForceMerge,
-  validateMergePolicyOptions,
-  mergePolicyOptionsSchema,
-  segmentCountTarget,
-  DEFAULT_MERGE_POLICY,
+  checkMergeRuns,
+  type MergePolicy,
+  type MergeContext,
+  type ForceMergeContext,
   type SegmentSummary,
-  type MergePolicyOptions,
   type MergeRun,
   type MergeReason,
 } from './merge-policy.js';
 export {
-  simulateMerges,
-  DEFAULT_MERGE_SIMULATION,
-  type MergeSimulationOptions,
-  type MergeSimulationResult,
-  type MergeSimulationSummary,
-  type SimulatedMerge,
-  type SegmentCountSample,
-} from './merge-simulation.js';
-export { renderSimulationSvg } from './merge-simulation-chart.js';
+  TieredMergePolicy,
+  validateMergePolicyOptions,
+  mergePolicyOptionsSchema,
+  segmentCountTarget,
+  DEFAULT_MERGE_POLICY,
+  type MergePolicyOptions,
+} from './tiered-merge-policy.js';

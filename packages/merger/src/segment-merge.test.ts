@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { FaultInjectingFileSystem, IoError, ValidationError, nodeFileSystem, type FaultRule } from '@silt/fs';
+import { buildPathOf } from '@silt/segments';
 import { mergeSegments, MergeAbortedError, type MergeRequest } from './segment-merge.js';
 import {
   filesIn,
@@ -14,6 +15,7 @@ import {
   writeRun,
   type Operation,
 } from './test-support/merge-fixtures.js';
+import { MergePauseGate } from './test-support/merge-pause-gate.js';
 
 const SOAK = process.env.SOAK === '1';
 
@@ -158,4 +160,28 @@ test('an aborted signal stops an in-process merge mid-stream and leaves no outpu
     'aborted while naming the finished file: the caller gave up on it, so it goes',
   );
   assert.deepEqual(filesIn(dir), ['1.seg', '2.seg']);
+});
+
+test('a merge asked to pause stops there with its output half built, goes on when released, and writes the same segment', async () => {
+  const dir = tempDir('pause');
+  const history = [0, 1].map((segment) => Array.from({ length: 50 }, (_, i) => put(`k${String(i * 2 + segment).padStart(3, '0')}`, `${segment}`)));
+  const inputs = await writeRun(dir, history);
+  const unpaused = join(dir, 'unpaused.seg');
+  await mergeSegments(nodeFileSystem, { inputs, outputPath: unpaused, dropTombstones: false });
+  for (const afterEntries of [0, 1, 99]) {
+    const outputPath = join(dir, `paused-${afterEntries}.seg`);
+    const gate = new MergePauseGate(afterEntries);
+    const merging = mergeSegments(nodeFileSystem, { inputs, outputPath, dropTombstones: false, pause: gate.pause });
+    assert.ok(await gate.reachedBefore(merging), `it stopped after ${afterEntries}`);
+    assert.ok(nodeFileSystem.exists(buildPathOf(outputPath)) && !nodeFileSystem.exists(outputPath), 'the output is being built');
+    gate.release();
+    assert.equal((await merging).entries, 100);
+    assert.deepEqual(readOperations(outputPath), readOperations(unpaused));
+  }
+  const never = new MergePauseGate(100);
+  await mergeSegments(nodeFileSystem, { inputs, outputPath: join(dir, 'past-the-end.seg'), dropTombstones: false, pause: never.pause });
+  assert.equal(never.isReached, false, 'a point past the last entry is never reached');
+  for (const pause of [{ afterEntries: -1, state: new Int32Array(new SharedArrayBuffer(4)) }, { afterEntries: 1, state: new Int32Array(1) }, { afterEntries: 0.5, state: new Int32Array(new SharedArrayBuffer(4)) }]) {
+    await assert.rejects(mergeSegments(nodeFileSystem, { inputs, outputPath: join(dir, 'refused.seg'), dropTombstones: false, pause }), ValidationError);
+  }
 });

@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import { SiltError, ValidationError, type FileSystem } from '@silt/fs';
 import { NewestWinsMerge, SegmentBuilder, SegmentReader, buildPathOf, describeType, type SegmentEntry } from '@silt/segments';
 import type { FlushResult } from './flush-build.js';
+import { checkMergePause, pauseMerge, type MergePause } from './merge-pause.js';
 
 /** One segment of the run to merge: its file and the sequence range the manifest records for it. */
 export interface MergeInput {
@@ -20,6 +21,8 @@ export interface MergeRequest {
   readonly dropTombstones: boolean;
   /** Block cache of each input reader (`file` mode); default 1 MiB. A stream reads each block once, so more buys nothing. */
   readonly cacheBytes?: number;
+  /** For tests: stop at this point until released (see merge-pause.ts). */
+  readonly pause?: MergePause;
 }
 
 /** Figures every merge reports, written or not. */
@@ -90,12 +93,17 @@ export async function mergeSegments(fs: FileSystem, request: MergeRequest, optio
     const first = run.next();
     if (first === undefined) return run.emptyResult(started);
     builder = SegmentBuilder.create(request.outputPath, { fs, minSequence: run.minSequence, maxSequence: run.maxSequence });
+    const pauseAt = request.pause?.afterEntries ?? -1;
+    if (pauseAt === 0) await pauseMerge(request.pause!);
     const minKey = first.key;
     let maxKey = first.key;
     builder.add(first);
+    let added = 1;
     for (let entry = run.next(); entry !== undefined; entry = run.next()) {
+      if (added === pauseAt) await pauseMerge(request.pause!);
       builder.add(entry);
       maxKey = entry.key;
+      added++;
     }
     const built = await builder.finish();
     if (options.signal?.aborted === true) throw new MergeAbortedError(request.outputPath, options.signal.reason);
@@ -136,13 +144,14 @@ export async function removePartialOutput(fs: FileSystem, path: string): Promise
 /** Checks a request's shape and that its output is new, before anything is opened or written. */
 export function checkMergeRequest(fs: FileSystem, request: MergeRequest): void {
   if (typeof request !== 'object' || request === null) throw new ValidationError(`a merge request must be an object, got ${describeType(request)}`);
-  const { inputs, outputPath, dropTombstones, cacheBytes } = request;
+  const { inputs, outputPath, dropTombstones, cacheBytes, pause } = request;
   if (!Array.isArray(inputs) || inputs.length === 0) throw new ValidationError(`a merge needs at least one input segment, got ${describeType(inputs)}`);
   if (typeof outputPath !== 'string' || outputPath.length === 0) throw new ValidationError(`merge outputPath must be a non-empty string, got ${describeType(outputPath)}`);
   if (typeof dropTombstones !== 'boolean') throw new ValidationError(`merge dropTombstones must be a boolean, got ${describeType(dropTombstones)}`);
   if (cacheBytes !== undefined && !(Number.isSafeInteger(cacheBytes) && cacheBytes >= 0)) {
     throw new ValidationError(`merge cacheBytes must be a whole number of bytes, got ${String(cacheBytes)}`);
   }
+  checkMergePause(pause);
   inputs.forEach((input: MergeInput, i) => checkInput(input, i, i === 0 ? undefined : inputs[i - 1], outputPath));
   if (fs.exists(outputPath)) throw new ValidationError(`merge output ${outputPath} already exists; a merge writes a new segment file only`);
 }

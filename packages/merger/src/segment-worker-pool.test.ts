@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { Piscina } from 'piscina';
 import { ClosedError, CorruptionError, CrashSimFileSystem, IoError, SeededRandom, ValidationError, nodeFileSystem } from '@silt/fs';
 import { WriteAheadLog, type WalEntry } from '@silt/wal';
-import { SegmentReader, buildPathOf } from '@silt/segments';
+import { SegmentReader } from '@silt/segments';
 import { SegmentWorkerPool } from './segment-worker-pool.js';
 import type { TaskOutcome } from './task-outcome.js';
 import { MergeAbortedError, type MergeInput, type MergeRequest, type MergeResult } from './segment-merge.js';
 import { digestOf, filesIn, mergeModel, put as putOperation, readOperations, tempDir, tombstone, verifySegment, writeRun, type Operation } from './test-support/merge-fixtures.js';
+import { MergePauseGate } from './test-support/merge-pause-gate.js';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 const put = (key: string, value: string | Uint8Array): WalEntry =>
@@ -215,38 +216,6 @@ async function largeRun(dir: string): Promise<MergeInput[]> {
   return writeRun(dir, history);
 }
 
-/** Calls `action` once the file at `path` has reached `bytes` (0: at once); resolves to whether it ran before `settled` did. */
-function whenFileReaches(path: string, bytes: number, settled: Promise<unknown>, action: () => void): Promise<boolean> {
-  if (bytes === 0) {
-    action();
-    return Promise.resolve(true);
-  }
-  return new Promise((resolve) => {
-    let done = false;
-    const timer = setInterval(() => {
-      if (done) return;
-      let size = -1;
-      try {
-        size = statSync(path).size;
-      } catch {
-        // Not created yet.
-      }
-      if (size >= bytes) {
-        done = true;
-        clearInterval(timer);
-        action();
-        resolve(true);
-      }
-    }, 1);
-    void settled.finally(() => {
-      if (done) return;
-      done = true;
-      clearInterval(timer);
-      resolve(false);
-    });
-  });
-}
-
 function flipByte(path: string, offset: number): () => void {
   const fd = openSync(path, 'r+');
   const byte = Buffer.alloc(1);
@@ -279,15 +248,14 @@ test(`merge workers that throw or are terminated mid-merge leave no output, keep
     const reference = await pool.merge(request);
     assert.equal(reference.empty, false);
     const referenceDigest = digestOf(request.outputPath);
-    const referenceBytes = statSync(request.outputPath).size;
     rmSync(request.outputPath);
     const faults: Fault[] = ['abort', 'damaged input', 'output directory removed'];
     const cases = SOAK ? 90 : 21;
     for (let n = 0; n < cases; n++) {
       const fault = faults[n % faults.length]!;
-      // Mostly while the output grows; now and then before the worker has begun.
-      const at = random.chance(0.15) ? 0 : Math.max(1, Math.floor(referenceBytes * (0.02 + 0.68 * random.next())));
-      const what = `case ${n}: ${fault} at output byte ${at}`;
+      // Mostly with the merge stopped mid-output; now and then before the worker has begun.
+      const at: number | undefined = random.chance(0.15) ? undefined : Math.floor(reference.entries * (0.02 + 0.68 * random.next()));
+      const what: string = `case ${n}: ${fault} ${at === undefined ? 'before the merge began' : `after ${at} output entries`}`;
       let restore = (): void => {};
       const controller = new AbortController();
       if (fault === 'damaged input') {
@@ -296,14 +264,13 @@ test(`merge workers that throw or are terminated mid-merge leave no output, keep
         // Inside the data blocks (after the 32-byte header, well before the indexes): found mid-stream.
         restore = flipByte(victim.path, 32 + Math.floor(random.next() * stats.size * 0.6));
       }
-      const merging = pool.merge(request, { signal: controller.signal });
-      const settled = merging.then(
-        () => undefined,
-        () => undefined,
-      );
-      const act = fault === 'abort' ? () => controller.abort(new Error(what)) : fault === 'output directory removed' ? () => rmSync(outDir, { recursive: true, force: true }) : () => {};
-      const acted = fault === 'damaged input' || (await whenFileReaches(buildPathOf(request.outputPath), at, settled, act));
-      assert.ok(acted, `${what}: the merge finished before the fault could be injected`);
+      // A damaged input fails the merge by itself; the other faults come while the merge waits at `at`.
+      const gate = fault === 'damaged input' || at === undefined ? undefined : new MergePauseGate(at);
+      const merging = pool.merge(gate === undefined ? request : { ...request, pause: gate.pause }, { signal: controller.signal });
+      if (gate !== undefined) assert.ok(await gate.reachedBefore(merging), `${what}: the merge ended before it reached the point`);
+      if (fault === 'abort') controller.abort(new Error(what));
+      if (fault === 'output directory removed') rmSync(outDir, { recursive: true, force: true });
+      gate?.release();
       const expectedError = fault === 'abort' ? MergeAbortedError : fault === 'damaged input' ? CorruptionError : IoError;
       await assert.rejects(merging, expectedError, what);
 
@@ -415,7 +382,8 @@ test('an abort while a finished merge\'s result is on its way to the pool remove
   }
 });
 
-test('a flush does not wait behind running merges, and merges beyond mergeThreads wait their turn', async () => {
+// A flush queued behind the paused merge would never finish: the timeout turns that into a failure.
+test('a flush does not wait behind running merges, and merges beyond mergeThreads wait their turn', { timeout: 120_000 }, async () => {
   const dir = tempDir('pool-flush-beside-merges');
   const inputs = await largeRun(dir);
   mkdirSync(join(dir, 'segments'));
@@ -425,23 +393,25 @@ test('a flush does not wait behind running merges, and merges beyond mergeThread
   try {
     const first = join(dir, 'first.seg');
     const second = join(dir, 'second.seg');
+    // The first merge stops halfway and holds the only merge thread; the second must queue behind it.
+    const firstGate = new MergePauseGate(10_000);
+    const secondGate = new MergePauseGate(0);
     let firstDone = false;
-    let overlapped = false;
     const merges = [
-      pool.merge({ inputs, outputPath: first, dropTombstones: true }).finally(() => (firstDone = true)),
-      pool.merge({ inputs, outputPath: second, dropTombstones: true }),
+      pool.merge({ inputs, outputPath: first, dropTombstones: true, pause: firstGate.pause }).finally(() => (firstDone = true)),
+      pool.merge({ inputs, outputPath: second, dropTombstones: true, pause: secondGate.pause }),
     ];
-    const watch = setInterval(() => {
-      if (!firstDone && nodeFileSystem.exists(second)) overlapped = true;
-    }, 1);
-    let mergesPending = true;
-    void Promise.allSettled(merges).then(() => (mergesPending = false));
+    // Seen here only after the first merge's result was handled: piscina sends the next task from that same message.
+    const secondBeganWhileFirstRan = secondGate.reached().then(() => {
+      secondGate.release();
+      return !firstDone;
+    });
+    assert.ok(await firstGate.reachedBefore(merges[0]!), 'the first merge reached its halfway point');
     const flushed = await pool.flush({ walDirectory: join(dir, 'wal'), fromSequence: 1, toSequence: 2, segmentPath: join(dir, 'segments', '9.seg') });
-    assert.equal(flushed.entries, 2);
-    assert.ok(mergesPending, 'the flush finished while both merges were still queued or running');
+    assert.equal(flushed.entries, 2, 'the flush finished while the first merge held its thread');
+    firstGate.release();
     await Promise.all(merges);
-    clearInterval(watch);
-    assert.equal(overlapped, false, 'with mergeThreads 1 the second merge began only after the first ended');
+    assert.equal(await secondBeganWhileFirstRan, false, 'with mergeThreads 1 the second merge began only after the first ended');
     assert.equal(digestOf(first), digestOf(second));
   } finally {
     await pool.close();
@@ -452,10 +422,10 @@ test('close() aborts running and queued merges, removing their outputs, then ref
   const dir = tempDir('pool-close');
   const inputs = await largeRun(dir);
   const pool = new SegmentWorkerPool({ mergeThreads: 1 });
-  const running = pool.merge({ inputs, outputPath: join(dir, 'running.seg'), dropTombstones: false });
+  const gate = new MergePauseGate(10_000);
+  const running = pool.merge({ inputs, outputPath: join(dir, 'running.seg'), dropTombstones: false, pause: gate.pause });
   const queued = pool.merge({ inputs, outputPath: join(dir, 'queued.seg'), dropTombstones: false });
-  const settled = Promise.allSettled([running, queued]);
-  assert.ok(await whenFileReaches(buildPathOf(join(dir, 'running.seg')), 1, settled, () => undefined), 'the first merge began');
+  assert.ok(await gate.reachedBefore(running), 'the first merge is halfway through');
   await pool.close();
   await assert.rejects(running, MergeAbortedError);
   await assert.rejects(queued, MergeAbortedError);

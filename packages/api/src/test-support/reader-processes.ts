@@ -98,6 +98,8 @@ export class WriterProcess {
   lastIssued = 0;
   merges = 0;
   readonly ready: Promise<number>;
+  /** Resolves once the writer's first forced merge committed; rejects if it exits before. */
+  readonly firstMerge: Promise<void>;
   private readonly child: ChildProcess;
   private partial = '';
   private stderr = '';
@@ -115,6 +117,13 @@ export class WriterProcess {
         this.child.once('exit', () => reject(new Error(`writer exited before it was ready: ${this.stderr}`)));
       }),
     );
+    let merged: () => void = () => undefined;
+    this.firstMerge = new Promise<void>((resolve, reject) => {
+      merged = resolve;
+      this.child.once('exit', () => reject(new Error(`writer exited before its first merge: ${this.stderr}`)));
+    });
+    // Only a caller that waits for it cares: a life killed before it merged is no failure by itself.
+    this.firstMerge.catch(() => undefined);
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (this.partial + chunk).split('\n');
       this.partial = lines.pop()!;
@@ -122,7 +131,10 @@ export class WriterProcess {
         const [tag, value] = line.split(' ');
         if (tag === 'ready') readyGeneration(Number(value));
         else if (tag === 'i') this.lastIssued = Math.max(this.lastIssued, Number(value));
-        else if (tag === 'm') this.merges++;
+        else if (tag === 'm') {
+          this.merges++;
+          merged();
+        }
       }
     });
   }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ValidationError } from '@silt/fs';
-import { DEFAULT_MERGE_POLICY } from './merge-policy.js';
+import { DEFAULT_MERGE_POLICY } from '@silt/merger';
 import { simulateMerges, type MergeSimulationOptions } from './merge-simulation.js';
 import { renderSimulationSvg } from './merge-simulation-chart.js';
 

@@ -1,5 +1,4 @@
-import type { MergeReason } from './merge-policy.js';
-import { segmentCountTarget } from './merge-policy.js';
+import { segmentCountTarget, type MergeReason } from '@silt/merger';
 import type { MergeSimulationResult, SegmentCountSample, SimulatedMerge } from './merge-simulation.js';
 
 /** Colours by merge reason (Tableau 10 hues). */

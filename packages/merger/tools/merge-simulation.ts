@@ -1,13 +1,13 @@
 import { SeededRandom, ValidationError } from '@silt/fs';
 import {
   DEFAULT_MERGE_POLICY,
-  pickMerges,
+  TieredMergePolicy,
   validateMergePolicyOptions,
   type MergePolicyOptions,
   type MergeReason,
   type MergeRun,
   type SegmentSummary,
-} from './merge-policy.js';
+} from '@silt/merger';
 
 /**
  * A synthetic write stream fed through the merge policy, with time: flushes
@@ -139,6 +139,7 @@ class MergeSimulation {
   private readonly running: RunningMerge[] = [];
   private readonly samples: SegmentCountSample[] = [];
   private readonly merges: SimulatedMerge[] = [];
+  private readonly policy: TieredMergePolicy;
   private readonly meanEntries: number;
   private readonly tickSeconds: number;
   private nextId = 1;
@@ -155,6 +156,7 @@ class MergeSimulation {
   private writeSeconds = 0;
 
   constructor(private readonly options: MergeSimulationOptions) {
+    this.policy = new TieredMergePolicy(options.policy);
     this.random = new SeededRandom(options.seed);
     this.meanEntries = meanFlushEntries(options);
     this.tickSeconds = this.meanEntries / options.writesPerSecond;
@@ -210,7 +212,7 @@ class MergeSimulation {
   private startMerges(): void {
     if (this.running.length >= this.options.mergeThreads) return;
     const busy = new Set(this.running.flatMap((merge) => merge.run.segmentIds));
-    for (const run of pickMerges(this.live, busy, this.options.policy)) {
+    for (const run of this.policy.pickMerges(this.live, { busy })) {
       if (this.running.length >= this.options.mergeThreads) return;
       const bytesRead = this.live.filter((segment) => run.segmentIds.includes(segment.id)).reduce((sum, segment) => sum + segment.bytes, 0);
       this.running.push({ run, startSeconds: this.now, endSeconds: this.now + bytesRead / this.options.mergeBytesPerSecond, bytesRead });

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SiltError } from '@silt/fs';
-import { DEFAULT_MERGE_POLICY, type MergePolicyOptions } from '../merge-policy.js';
+import { DEFAULT_MERGE_POLICY, type MergePolicyOptions } from '@silt/merger';
 import { DEFAULT_MERGE_SIMULATION, simulateMerges, type MergeSimulationOptions, type MergeSimulationResult } from '../merge-simulation.js';
 import { formatBytes, formatCount, renderSimulationSvg } from '../merge-simulation-chart.js';
 
