@@ -28,7 +28,7 @@ interface ChildRun {
 
 /** The kill lands after this many acknowledgements: a random point of the stream, whatever the machine's speed. */
 const MIN_ACKS_BEFORE_KILL = 20;
-const MAX_ACKS_BEFORE_KILL = 3000;
+const MAX_ACKS_BEFORE_KILL = 2000;
 
 async function runAndKill(dir: string, durability: Durability, seed: number, random: SeededRandom): Promise<ChildRun> {
   const config = { dir, durability, seed, maxFileBytes: random.pick([16 * 1024, 64 * 1024, 1024 * 1024]) };

@@ -120,16 +120,10 @@ export class WriteAheadLog {
    * call order.
    */
   appendNow(entries: readonly WalEntryInput[], options?: AppendOptions): Appended {
-    this.checkWritable();
-    validateEntries(entries);
-    const { coalesce } = checkAppendOptions(options);
     const entryBytes = this.checkedEntryBytes(entries);
-    this.recovered = undefined;
+    const { coalesce } = checkAppendOptions(options);
     if (coalesce === true && entryBytes <= COALESCED_APPEND_BYTES) return this.joinTurnRecord(entries, entryBytes);
-    this.sealTurnRecord();
-    const firstSequence = this.takeSequences(entries.length);
-    const lastSequence = this.nextSequence - 1;
-    const record = encodeRecord(firstSequence, entries, RECORD_HEADER_BYTES + entryBytes);
+    const { firstSequence, lastSequence, record } = this.ownRecord(entries, entryBytes);
     const durable = new Promise<void>((resolve, reject) => this.committer.enqueue(record, firstSequence, lastSequence, { resolve, reject }));
     return { firstSequence, lastSequence, durable };
   }
@@ -140,13 +134,10 @@ export class WriteAheadLog {
    * per the mode, or rejects with what refused it.
    */
   append(entries: readonly WalEntryInput[]): Promise<number> {
-    let appended: Appended;
-    try {
-      appended = this.appendNow(entries);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return appended.durable.then(() => appended.firstSequence);
+    return new Promise((resolve, reject) => {
+      const { firstSequence, lastSequence, record } = this.ownRecord(entries, this.checkedEntryBytes(entries));
+      this.committer.enqueue(record, firstSequence, lastSequence, { resolve: () => resolve(firstSequence), reject });
+    });
   }
 
   /**
@@ -261,8 +252,13 @@ export class WriteAheadLog {
     return this.options.fs;
   }
 
-  /** The bytes the entries take in a record, header not counted, once they are known to fit one. */
+  /**
+   * The bytes the entries take in a record, header not counted, once the
+   * log is known to be writable and the entries valid and small enough.
+   */
   private checkedEntryBytes(entries: readonly WalEntryInput[]): number {
+    this.checkWritable();
+    validateEntries(entries);
     let entryBytes = 0;
     for (const entry of entries) entryBytes += encodedEntryBytes(entry);
     const bytes = RECORD_HEADER_BYTES + entryBytes;
@@ -277,7 +273,16 @@ export class WriteAheadLog {
     return entryBytes;
   }
 
+  /** A record of its own, after this turn's record: its sequence numbers taken, encoded. */
+  private ownRecord(entries: readonly WalEntryInput[], entryBytes: number): { firstSequence: number; lastSequence: number; record: Uint8Array } {
+    this.sealTurnRecord();
+    const firstSequence = this.takeSequences(entries.length);
+    const record = encodeRecord(firstSequence, entries, RECORD_HEADER_BYTES + entryBytes);
+    return { firstSequence, lastSequence: this.nextSequence - 1, record };
+  }
+
   private takeSequences(count: number): number {
+    this.recovered = undefined;
     const first = this.nextSequence;
     this.nextSequence += count;
     return first;
