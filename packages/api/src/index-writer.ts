@@ -15,6 +15,9 @@ import type { IndexStats } from './index-stats.js';
 import { SegmentIds } from './segment-ids.js';
 import { MergeScheduler, type MergeEvent, type MergeFailedError } from './merge-scheduler.js';
 
+/** A single-key write may share the turn's log record; a batch gets one of its own. */
+const MAY_COALESCE = { coalesce: true } as const;
+
 /**
  * `close()` flushes what is unflushed only up to this much (a flush of it
  * takes well under 100 ms); more stays in the log, which the next open
@@ -343,7 +346,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       return Promise.reject(error);
     }
     try {
-      appended = wal.appendNow(operations, { coalesce: operations.length === 1 });
+      appended = wal.appendNow(operations, operations.length === 1 ? MAY_COALESCE : undefined);
     } catch (error) {
       // Too large for a record changes nothing; any other refusal means the log can no longer be trusted.
       return Promise.reject(error instanceof ValidationError ? error : this.fail(error));

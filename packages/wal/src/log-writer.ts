@@ -50,7 +50,7 @@ export class LogWriter {
     /** Whether the newest file is filled with zeros ahead of its records. */
     private readonly preallocate: boolean,
     /** Every log file, oldest first; the last one is being appended to. */
-    readonly files: LogFileInfo[],
+    private readonly fileList: LogFileInfo[],
     private handle: FileHandle,
     nextSequence: number,
   ) {
@@ -90,7 +90,12 @@ export class LogWriter {
   }
 
   private get current(): LogFileInfo {
-    return this.files[this.files.length - 1]!;
+    return this.fileList[this.fileList.length - 1]!;
+  }
+
+  /** Every log file, oldest first, as they are now; the last one is being appended to. */
+  get files(): readonly Readonly<LogFileInfo>[] {
+    return this.fileList;
   }
 
   /** The sequence number the next record written must start with. */
@@ -242,7 +247,7 @@ export class LogWriter {
     const handle = attempt('create', fresh.path, () => this.fs.open(fresh.path, 'createNew'));
     this.handle.close();
     this.handle = handle;
-    this.files.push(fresh);
+    this.fileList.push(fresh);
     this.offset = 0;
     this.syncedOffset = 0;
     this.allocated = 0;
@@ -252,11 +257,11 @@ export class LogWriter {
   /** Deletes, oldest first and durably, the files whose records all lie before `sequence`; never the newest. */
   async deleteFilesBefore(sequence: number): Promise<number> {
     const doomed: LogFileInfo[] = [];
-    while (this.files.length > 1) {
-      const oldest = this.files[0]!;
+    while (this.fileList.length > 1) {
+      const oldest = this.fileList[0]!;
       if (oldest.lastSequence !== undefined && oldest.lastSequence >= sequence) break;
       doomed.push(oldest);
-      this.files.shift();
+      this.fileList.shift();
     }
     await removeFiles(this.fs, doomed);
     return doomed.length;

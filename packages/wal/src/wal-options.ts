@@ -110,18 +110,20 @@ export interface AppendOptions {
   coalesce?: boolean;
 }
 
-export function checkAppendOptions(options: unknown): AppendOptions {
-  if (options === undefined) return {};
+/** Whether the append may coalesce. Runs once per write, so it allocates nothing. */
+export function coalesceOption(options: unknown): boolean {
+  if (options === undefined) return false;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ValidationError(`appendNow options must be an object, got ${describe(options)}`);
   }
-  const { coalesce, ...rest } = options as Record<string, unknown>;
-  const unknown = Object.keys(rest)[0];
-  if (unknown !== undefined) throw new ValidationError(`unknown appendNow option '${unknown}'; known options: coalesce`);
+  for (const key in options) {
+    if (key !== 'coalesce') throw new ValidationError(`unknown appendNow option '${key}'; known options: coalesce`);
+  }
+  const { coalesce } = options as AppendOptions;
   if (coalesce !== undefined && typeof coalesce !== 'boolean') {
     throw new ValidationError(`appendNow option coalesce must be a boolean, got ${describe(coalesce)}`);
   }
-  return options as AppendOptions;
+  return coalesce === true;
 }
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {

@@ -8,7 +8,7 @@ import { recoverLog, type RecoveredLog, type RecoveryReport } from './recovery.j
 import type { LogFileInfo } from './log-files.js';
 import { describe } from './describe-value.js';
 import { validateEntries, type LogRangeRecord, type WalEntry, type WalEntryInput } from './wal-entry.js';
-import { checkAppendOptions, checkSequenceArgument, resolveWalOptions, type AppendOptions, type ResolvedWalOptions, type WalOptions } from './wal-options.js';
+import { checkSequenceArgument, coalesceOption, resolveWalOptions, type AppendOptions, type ResolvedWalOptions, type WalOptions } from './wal-options.js';
 import { COALESCED_APPEND_BYTES, TURN_RECORD_BYTES, TurnRecord } from './turn-record.js';
 
 /** What `appendNow` hands back at once. */
@@ -121,8 +121,7 @@ export class WriteAheadLog {
    */
   appendNow(entries: readonly WalEntryInput[], options?: AppendOptions): Appended {
     const entryBytes = this.checkedEntryBytes(entries);
-    const { coalesce } = checkAppendOptions(options);
-    if (coalesce === true && entryBytes <= COALESCED_APPEND_BYTES) return this.joinTurnRecord(entries, entryBytes);
+    if (coalesceOption(options) && entryBytes <= COALESCED_APPEND_BYTES) return this.joinTurnRecord(entries, entryBytes);
     const { firstSequence, lastSequence, record } = this.ownRecord(entries, entryBytes);
     const durable = new Promise<void>((resolve, reject) => this.committer.enqueue(record, firstSequence, lastSequence, { resolve, reject }));
     return { firstSequence, lastSequence, durable };
