@@ -28,8 +28,6 @@ export interface FlusherHost {
   readonly pool: SegmentWorkerPool;
   readonly segmentIds: SegmentIds;
   readonly fs: FileSystem;
-  /** In 'none' mode the log may hold records only in memory; a flush must write them out first. */
-  readonly logMayBuffer: boolean;
   /** Called once the segment is committed: swap it in for the memtable (resolves when it is). */
   installed(table: Memtable, generation: Generation, event: FlushEvent): Promise<void>;
 }
@@ -46,9 +44,14 @@ export class Flusher {
   private chain: Promise<void> = Promise.resolve();
   /** The flushes queued or running, oldest first. */
   private readonly waiting: Promise<void>[] = [];
-  flushes = 0;
+  private completed = 0;
 
   constructor(private readonly host: FlusherHost) {}
+
+  /** Flushes committed and swapped in so far. */
+  get flushes(): number {
+    return this.completed;
+  }
 
   /** Queues `table` for flushing; resolves when it (and every table queued before it) is in a segment. */
   enqueue(table: Memtable): Promise<void> {
@@ -80,9 +83,9 @@ export class Flusher {
     const { layout, wal, manifest, pool } = this.host;
     const fromSequence = table.firstSequence;
     const toSequence = table.lastSequence;
-    // The worker reads the range from the log files: every record in it must be written first.
-    await table.lastAppend;
-    if (this.host.logMayBuffer) await wal.sync();
+    // The worker reads the range from the log files: the log says when every record in it is
+    // there (it rejects if it refused any of them, and no segment may hold a refused write).
+    await wal.whenWritten(toSequence);
     const segmentId = this.host.segmentIds.take();
     const request = { walDirectory: layout.walDirectory, fromSequence, toSequence, segmentPath: layout.segmentPath(segmentId) };
     // A small table builds in a millisecond or two here; the round trip to the worker costs more.
@@ -113,7 +116,7 @@ export class Flusher {
       durationMs: performance.now() - started,
     };
     await this.host.installed(table, generation, event);
-    this.flushes++;
+    this.completed++;
     await wal.truncateBefore(toSequence + 1);
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CrashSimFileSystem, FaultInjectingFileSystem, SeededRandom, type FaultOperation } from '@silt/fs';
+import { CrashSimFileSystem, FaultInjectingFileSystem, ManualClock, SeededRandom, type FaultOperation } from '@silt/fs';
 import { Index } from './index-writer.js';
 import { checkIndexFiles } from './test-support/crash-disk-checks.js';
 import { driveWorkload, readState, recoveredPrefix } from './test-support/crash-workload.js';
@@ -220,17 +220,20 @@ test('an index whose disk died in a power loss stops with one error event, never
   const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
   try {
-    const index = await Index.open(dir, { fs: fence, durability: 'fsync', refreshIntervalMs: 5 });
+    const clock = new ManualClock();
+    const index = await Index.open(dir, { fs: fence, durability: 'fsync', refreshIntervalMs: 5 }, { clock });
     const errors: Error[] = [];
-    index.on('error', (error) => errors.push(error));
+    const firstError = new Promise<void>((resolve) => index.on('error', (error) => void (errors.push(error), resolve())));
     await index.set('a', '1');
     sim.crash();
     for (const operation of EVERY_OPERATION) fence.addFault({ operation, nth: 1, sticky: true, code: 'EIO' });
     // The refresh timer now flushes 'a' onto the dead disk; nobody awaits that flush.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(errors.length, 1, 'the failed flush is reported once, through the error event');
+    clock.advance(5);
+    await firstError;
+    clock.advance(50); // ten more ticks: a failed writer starts no flush, so nothing more to report
     // close() may reject (nothing unflushed could be made durable) but must settle and let the lock go.
     await index.close().catch(() => undefined);
+    assert.equal(errors.length, 1, 'the failed flush is reported once, through the error event');
     assert.deepEqual(unhandled, []);
     const reopened = await Index.open(dir, { fs: sim, durability: 'fsync' });
     assert.equal(reopened.get('a'), '1');

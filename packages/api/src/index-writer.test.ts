@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClosedError, FaultInjectingFileSystem, nodeFileSystem, ValidationError, WriterFailedError } from '@silt/fs';
+import { ClosedError, FaultInjectingFileSystem, ManualClock, nodeFileSystem, ValidationError, WriterFailedError } from '@silt/fs';
 import { LockError } from '@silt/segments';
+import { ReadOnlyIndex } from '@silt/reader';
 import { readLogRange } from '@silt/wal';
 import { Index } from './index-writer.js';
 import type { FlushEvent } from './flusher.js';
@@ -151,9 +152,13 @@ test('every call after close is a ClosedError, and close is idempotent', async (
 });
 
 test('the refresh interval flushes new writes by itself and emits flush', async () => {
-  await using index = await Index.open(tempIndexDir('timer'), { refreshIntervalMs: 20 });
+  const clock = new ManualClock();
+  await using index = await Index.open(tempIndexDir('timer'), { refreshIntervalMs: 20 }, { clock });
   const flushed = new Promise<FlushEvent>((resolve) => index.once('flush', resolve));
   await index.set('k', 'v');
+  clock.advance(19);
+  assert.equal(index.stats().memtable.sealed + index.stats().flushes, 0, 'not before the interval is up');
+  clock.advance(1);
   const event = await flushed;
   assert.equal(event.entries, 1);
   assert.equal(event.fromSequence, 1);
@@ -202,9 +207,49 @@ test('a write error stops the writer: later writes fail, reads go on, and a reop
   await index.close();
   const reopened = await Index.open(dir);
   assert.equal(reopened.get('before'), '1');
+  assert.equal(reopened.get('during'), undefined, 'its promise rejected, so the log cut it off');
   assert.equal(reopened.get('after'), undefined);
   await reopened.close();
 });
+
+for (const { mode, fault } of [
+  { mode: 'fsync', fault: { operation: 'datasync', nth: 1, code: 'EIO', sticky: true } },
+  { mode: 'write', fault: { operation: 'write', nth: 1, code: 'ENOSPC', partial: true } },
+] as const) {
+  test(`a write whose promise rejected is never visible: not to reads here, not to readers, not after a reopen (${mode} mode, ${fault.operation} fails)`, async () => {
+    const dir = tempIndexDir('refused');
+    const fs = new FaultInjectingFileSystem(nodeFileSystem);
+    const index = await Index.open(dir, { fs, durability: mode, memtableBytes: 4096 }, { clock: new ManualClock() });
+    index.on('error', () => undefined);
+    await index.mset([['kept', 'old'], ['doomed', 'still here']]);
+    await index.flush();
+    await index.set('kept', 'newer, acknowledged');
+    fs.addFault(fault);
+    // One turn: an overwrite, a delete, new keys, a batch, and more than a memtable's worth, so some sit in a sealed table.
+    const refused = [index.set('kept', 'refused'), index.delete('doomed'), index.mset([['batch', 'refused']])];
+    for (let i = 0; i < 100; i++) refused.push(index.set(`fresh${i}`, 'x'.repeat(100)));
+    assert.equal(index.get('kept'), 'refused', 'served at once, before the log has it');
+    const outcomes = await Promise.allSettled(refused);
+    assert.ok(outcomes.every((outcome) => outcome.status === 'rejected'), 'the log refused every one of them');
+    const visible = (reads: { get(key: string): unknown; has(key: string): boolean }, where: string): void => {
+      assert.equal(reads.get('kept'), 'newer, acknowledged', `${where}: the overwrite is gone`);
+      assert.equal(reads.get('doomed'), 'still here', `${where}: the delete is gone`);
+      assert.equal(reads.has('batch'), false, `${where}: the batch is gone`);
+      assert.equal(reads.has('fresh0'), false, `${where}: the new keys are gone`);
+      assert.equal(reads.has('fresh99'), false, `${where}: the new keys are gone`);
+    };
+    visible(index, 'this process');
+    assert.deepEqual([...index.range()].map(([key]) => key), ['doomed', 'kept']);
+    await assert.rejects(index.flush());
+    const reader = await ReadOnlyIndex.open(dir);
+    assert.equal(reader.has('fresh0'), false, 'no segment holds a refused write');
+    await reader.close();
+    await index.close();
+    const reopened = await Index.open(dir);
+    visible(reopened, 'after a reopen');
+    await reopened.close();
+  });
+}
 
 test("in 'none' mode a clean close keeps everything", async () => {
   const dir = tempIndexDir('none');
@@ -219,7 +264,8 @@ test("in 'none' mode a clean close keeps everything", async () => {
 
 test('stats describe the index', async () => {
   const dir = tempIndexDir('stats');
-  await using index = await Index.open(dir, { durability: 'fsync' });
+  // The refresh timer stays still (a manual clock): a tick between the writes and the checks would flush.
+  await using index = await Index.open(dir, { durability: 'fsync' }, { clock: new ManualClock() });
   await index.mset([['a', '1'], ['b', '2']]);
   let stats = index.stats();
   assert.equal(stats.durability, 'fsync');

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { ClosedError, makeDirectoryDurably, ValidationError, WriterFailedError } from '@silt/fs';
-import { WriteAheadLog } from '@silt/wal';
+import { ClosedError, makeDirectoryDurably, systemClock, ValidationError, WriterFailedError, type CancelTimer, type Clock } from '@silt/fs';
+import { WriteAheadLog, type Appended } from '@silt/wal';
 import { IndexDamagedError, Manifest, WriterLock, type Generation } from '@silt/segments';
 import { SegmentWorkerPool } from '@silt/merger';
 import { collectSegments } from '@silt/segments';
@@ -11,17 +11,14 @@ import { Memtable } from './memtable.js';
 import { Flusher, type FlushEvent } from './flusher.js';
 import { recoveryIsNoteworthy, replayLog, type IndexRecovery } from './recovery.js';
 import { auditLiveSegments, auditMissingManifest, auditUnnamedSegments, removeObsoleteSegments, type ManifestFacts } from './segment-audit.js';
-import { PendingRecord } from './pending-record.js';
 import { prepareBatch, prepareDelete, preparePut, type PreparedOperation } from './write-batch.js';
 import type { IndexStats } from './index-stats.js';
 import { SegmentIds } from './segment-ids.js';
 import { MergeScheduler, type MergeEvent, type MergeFailedError } from './merge-scheduler.js';
 import { TieredMergePolicy } from '@silt/merger';
 
-/** Single writes with values up to this size join the turn's pending record; larger ones get a record of their own. */
-const COALESCED_VALUE_BYTES = 64 * 1024;
-/** A pending record this large goes to the log at once: well below the log's 16 MiB record limit. */
-const PENDING_RECORD_BYTES = 1024 * 1024;
+/** A single-key write may share the turn's log record; a batch gets one of its own. */
+const MAY_COALESCE = { coalesce: true } as const;
 
 /**
  * `close()` flushes what is unflushed only up to this much (a flush of it
@@ -49,9 +46,19 @@ export interface IndexEvents {
   error: [Error];
 }
 
+/**
+ * What a test may replace beneath the options (not part of the options
+ * schema): the clock that times the refresh interval and the log's
+ * background fdatasync, so a test steps time instead of racing a timer.
+ */
+export interface IndexSeams {
+  readonly clock?: Clock;
+}
+
 interface OpenParts {
   readonly layout: IndexLayout;
   readonly options: ResolvedIndexOptions;
+  readonly clock: Clock;
   readonly lock: WriterLock;
   readonly manifest: Manifest;
   readonly wal: WriteAheadLog;
@@ -74,12 +81,15 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   private view!: MergedView;
   private readonly reads: KeyValueReads;
   private readonly flusher: Flusher;
-  private readonly timer: NodeJS.Timeout;
+  private cancelRefreshTimer: CancelTimer | undefined;
   private failure: WriterFailedError | undefined;
   private closing: Promise<void> | undefined;
   private stalledWrites = 0;
-  /** Single-key writes of this turn, not yet handed to the log. */
-  private pending: PendingRecord | undefined;
+  /** The log's promise for the newest record written, and what the writes in it were handed: one promise per record, not per write. */
+  private lastDurable: Promise<void> | undefined;
+  private lastAcknowledged: Promise<void> = Promise.resolve();
+  /** Whether the writes the failed log refused were taken out of the memtables. */
+  private refusedWithdrawn = false;
   private backpressuredWrites = 0;
   /** The stack generation a `backpressure` event was last raised for. */
   private backpressureEpisode = -1;
@@ -100,7 +110,6 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       pool: parts.pool,
       segmentIds,
       fs: parts.options.fs,
-      logMayBuffer: parts.options.durability === 'none',
       installed: (table, generation, event) => this.installFlushed(table, generation, event),
     });
     this.merges = new MergeScheduler({
@@ -121,8 +130,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       this.checkOpen();
       return this.view;
     });
-    this.timer = setInterval(() => this.onRefreshTick(), parts.options.refreshIntervalMs);
-    this.timer.unref();
+    this.armRefreshTimer();
   }
 
   /**
@@ -135,8 +143,9 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
    * the last segment back in memory, where it is served at once and flushed
    * in the background.
    */
-  static async open(directory: string, options?: IndexOptions): Promise<Index> {
+  static async open(directory: string, options?: IndexOptions, seams?: IndexSeams): Promise<Index> {
     const resolved = resolveIndexOptions(options);
+    const clock = seams?.clock ?? systemClock;
     if (typeof directory !== 'string' || directory.length === 0) {
       throw new ValidationError(`Index.open needs a directory path, got ${JSON.stringify(directory)}`);
     }
@@ -157,6 +166,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       if (behind.length > 0) throw new IndexDamagedError(directory, behind);
       const wal = await WriteAheadLog.open(layout.walDirectory, {
         fs,
+        clock,
         durability: resolved.durability,
         syncIntervalMs: resolved.syncIntervalMs,
         maxFileBytes: resolved.walFileBytes,
@@ -171,7 +181,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       await removeObsoleteSegments(fs, layout, audit.obsolete);
       const pool = new SegmentWorkerPool({ mergeThreads: resolved.mergeThreads, ...(resolved.simulatedFs ? { inProcessFs: fs } : {}) });
       cleanup.unshift(() => pool.close());
-      const index = new Index({ layout, options: resolved, lock, manifest, wal, stack, pool });
+      const index = new Index({ layout, options: resolved, clock, lock, manifest, wal, stack, pool });
       cleanup.unshift(() => index.stopTimer());
       const replayedOperations = await replayLog(wal, generation.walCoveredSequence, index.active);
       index.recovery = { log: wal.recoveryReport, obsoleteSegmentFiles: audit.obsolete, replayedOperations };
@@ -321,63 +331,45 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
 
   // ---- internals ----
 
+  /**
+   * The log takes the operations' sequence numbers at once (or refuses them,
+   * and then nothing is applied); the memtable serves them from now on. A
+   * single-key write may share the turn's log record with the others of
+   * this turn: thousands of concurrent sets cost one record and one promise.
+   */
   private write(prepare: () => PreparedOperation[]): Promise<void> {
     let operations: PreparedOperation[];
+    let appended: Appended;
+    const { wal } = this.parts;
     try {
       this.checkWritable();
       operations = prepare();
     } catch (error) {
       return Promise.reject(error);
     }
-    const single = operations.length === 1 ? operations[0]! : undefined;
-    if (single !== undefined && single.valueBytes <= COALESCED_VALUE_BYTES) return this.writeInPendingRecord(single);
-    // A batch is a record of its own, after every single write made before it.
-    this.appendPendingRecord();
-    const { wal } = this.parts;
-    const before = wal.lastSequence;
-    const durable = wal.append(operations);
-    const acknowledged = this.acknowledgement(durable);
-    if (wal.lastSequence === before) return acknowledged; // refused by the log: nothing was written
-    for (let i = 0; i < operations.length; i++) this.active.apply(before + 1 + i, operations[i]!);
-    this.active.lastAppend = durable;
-    return this.afterApply(acknowledged);
+    try {
+      appended = wal.appendNow(operations, operations.length === 1 ? MAY_COALESCE : undefined);
+    } catch (error) {
+      // Too large for a record changes nothing; any other refusal means the log can no longer be trusted.
+      return Promise.reject(error instanceof ValidationError ? error : this.fail(error));
+    }
+    this.active.acknowledged(wal.durableSequence);
+    for (let i = 0; i < operations.length; i++) this.active.apply(appended.firstSequence + i, operations[i]!);
+    return this.afterApply(this.acknowledgement(appended.durable));
   }
 
   /**
-   * A single-key write joins this turn's pending record (see PendingRecord):
-   * in the memtable now, under the sequence number the record's append will
-   * give it (only this writer appends, and records go out in order).
+   * The caller's promise, one per log record. A record the log refused
+   * fails the writer, and its writes are taken out of the memtables before
+   * any caller hears of it: no read may see a write whose promise rejected.
    */
-  private writeInPendingRecord(operation: PreparedOperation): Promise<void> {
-    let record = this.pending;
-    if (record === undefined) {
-      record = new PendingRecord((appended) => this.acknowledgement(appended));
-      this.pending = record;
-      queueMicrotask(() => this.appendPendingRecord());
-    }
-    const { acknowledged } = record;
-    record.add(operation);
-    this.active.apply(this.parts.wal.lastSequence + record.operations.length, operation);
-    this.active.lastAppend = record.appended;
-    if (record.bytes >= PENDING_RECORD_BYTES) this.appendPendingRecord();
-    return this.afterApply(acknowledged);
-  }
-
-  private appendPendingRecord(): void {
-    const record = this.pending;
-    if (record === undefined) return;
-    this.pending = undefined;
-    record.follow(this.parts.wal.append(record.operations));
-  }
-
-  /** The caller's promise: bad input changed nothing; any other failure means the log can no longer be trusted. */
-  private acknowledgement(durable: Promise<unknown>): Promise<void> {
-    return durable.then(
-      () => undefined,
-      (error: unknown) => {
-        throw error instanceof ValidationError ? error : this.fail(error);
-      },
-    );
+  private acknowledgement(durable: Promise<void>): Promise<void> {
+    if (durable === this.lastDurable) return this.lastAcknowledged;
+    this.lastDurable = durable;
+    this.lastAcknowledged = durable.then(undefined, (error: unknown) => {
+      throw this.fail(error);
+    });
+    return this.lastAcknowledged;
   }
 
   /** What every applied write goes through: an early seal, then backpressure. */
@@ -408,9 +400,9 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   }
 
   private sealActive(): void {
-    this.appendPendingRecord(); // the sealed table's whole range goes to the log now, not at the end of the turn
     if (this.active.size === 0 || this.failure !== undefined) return;
     const table = this.active;
+    table.acknowledged(this.parts.wal.durableSequence);
     this.active = new Memtable();
     this.sealed.push(table);
     this.rebuildView();
@@ -490,13 +482,31 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     this.view = new MergedView([this.active, ...[...this.sealed].reverse(), ...this.stack.sources]);
   }
 
-  /** The first write or flush error stops the writer for good; reads go on. */
+  /**
+   * The first write or flush error stops the writer for good; reads go on,
+   * without the writes the log refused.
+   */
   private fail(error: unknown): Error {
+    this.withdrawRefusedWrites();
     if (this.failure === undefined) {
       this.failure = new WriterFailedError('the index', error);
       this.emitError(this.failure);
     }
     return error instanceof Error ? error : this.failure;
+  }
+
+  /**
+   * Once the log has failed, the writes it refused leave the memtables
+   * (each table puts back what they replaced), so that no read here serves
+   * a write whose promise rejected. The log cut them out of its file too,
+   * and no flush builds a segment from a refused range, so no other process
+   * sees them either. Nothing is applied after the log fails.
+   */
+  private withdrawRefusedWrites(): void {
+    const refusedFrom = this.parts.wal.refusedFrom;
+    if (refusedFrom === undefined || this.refusedWithdrawn) return;
+    this.refusedWithdrawn = true;
+    for (const table of [this.active, ...this.sealed]) table.withdraw(refusedFrom);
   }
 
   /** Background failures are reported only to listeners: an `error` event nobody handles would throw. */
@@ -521,22 +531,27 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     });
   }
 
+  /** Each `refreshIntervalMs`, on the clock: a tick, then the next one is set. */
+  private armRefreshTimer(): void {
+    this.cancelRefreshTimer = this.parts.clock.setTimer(this.parts.options.refreshIntervalMs, () => {
+      this.armRefreshTimer();
+      this.onRefreshTick();
+    });
+  }
+
   private stopTimer(): void {
-    clearInterval(this.timer);
+    this.cancelRefreshTimer?.();
+    this.cancelRefreshTimer = undefined;
   }
 
   private async shutDown(): Promise<void> {
     this.stopTimer();
     const { wal, pool, manifest, lock } = this.parts;
     try {
-      if (this.failure === undefined) {
-        if (this.unflushedBytes() <= CLOSE_FLUSH_BYTES) {
-          this.sealActive();
-          await this.flusher.idle();
-        } else {
-          // Left in the log, which the next open serves from memory at once: a close under load stays short.
-          this.appendPendingRecord();
-        }
+      // More is left in the log, which the next open serves from memory at once: a close under load stays short.
+      if (this.failure === undefined && this.unflushedBytes() <= CLOSE_FLUSH_BYTES) {
+        this.sealActive();
+        await this.flusher.idle();
       }
     } finally {
       await this.merges.close();

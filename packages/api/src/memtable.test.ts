@@ -155,3 +155,46 @@ test('bytes read from replayed writes are the caller’s own and the log bytes s
   entry.value.fill(9);
   assert.deepEqual(replayed.lookup('k'), { kind: 'put', value: Uint8Array.of(1, 2, 3) });
 });
+
+test('writes withdrawn after the log refused them leave the table as if they had never been made', () => {
+  fc.assert(
+    fc.property(
+      fc.array(writeArbitrary, { maxLength: 60 }),
+      fc.nat(),
+      fc.nat(),
+      fc.nat(),
+      fc.integer({ min: 1, max: 7 }),
+      (writes, loggedCut, acknowledgedCut, refusedCut, perFile) => {
+        // Logged writes (a replay) come first; of the direct ones, a prefix is acknowledged and the log refused a suffix.
+        const logged = loggedCut % (writes.length + 1);
+        const refusedFrom = logged + (refusedCut % (writes.length - logged + 1));
+        const acknowledged = logged + (acknowledgedCut % (refusedFrom - logged + 1));
+        const { replayed: table } = replayedAndDirect(writes, logged, perFile);
+        const { replayed: expected } = replayedAndDirect(writes.slice(0, refusedFrom), logged, perFile);
+        table.acknowledged(10 + acknowledged - 1);
+        table.withdraw(10 + refusedFrom);
+        for (const [key] of writes) assert.deepEqual(table.lookup(key), expected.lookup(key), `key ${JSON.stringify(key)}`);
+        assert.deepEqual([...table.entries({})], [...expected.entries({})]);
+        assert.deepEqual([...table.entries({ reverse: true })], [...expected.entries({ reverse: true })]);
+        assert.deepEqual([table.size, table.firstSequence, table.lastSequence], [expected.size, expected.firstSequence, expected.lastSequence]);
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+test('an acknowledged write cannot be withdrawn; a refused overwrite brings back the value it replaced', () => {
+  const table = new Memtable();
+  table.apply(1, operation('k', 'acknowledged', 12));
+  table.apply(2, operation('other', 'acknowledged', 12));
+  table.acknowledged(2);
+  table.apply(3, operation('k', 'refused', 7));
+  table.apply(4, operation('k', undefined));
+  table.apply(5, operation('new', 'refused', 7));
+  table.withdraw(1);
+  assert.deepEqual(table.lookup('k'), { kind: 'put', value: 'acknowledged' });
+  assert.deepEqual(table.lookup('other'), { kind: 'put', value: 'acknowledged' });
+  assert.equal(table.lookup('new'), undefined);
+  assert.deepEqual([...table.entries({})].map((entry) => decode(entry.key)), ['k', 'other']);
+  assert.equal(table.lastSequence, 2);
+});

@@ -25,6 +25,11 @@ export interface MemtableOperation {
  * Writes replayed from the log at open (`applyLogged`) are held apart, as
  * positions in the log files' bytes (see LoggedEntries): all of them older
  * than anything in the Map, which shadows them.
+ *
+ * A write is served as soon as it is applied, before the log has it. Until
+ * the log acknowledges it (`acknowledged`), the table remembers what it
+ * replaced, so that a write the log refused can be taken back
+ * (`withdraw`): no read may see a write whose promise rejected.
  */
 export class Memtable implements EntrySource {
   private readonly byId = new Map<string, MemtableOperation>();
@@ -39,24 +44,76 @@ export class Memtable implements EntrySource {
   private firstSeq = 0;
   private lastSeq = 0;
   /**
-   * Resolves once the log acknowledged the newest write in this table; a
-   * flush waits for it, because the flush worker reads the log files and
-   * group commit writes them a turn later.
+   * The writes the log has not acknowledged yet, oldest first, with the
+   * sequence number of the first: each one's id and the operation it
+   * replaced in the Map (undefined: none). Cleared as the log acknowledges.
    */
-  lastAppend: Promise<unknown> = Promise.resolve();
+  private unacknowledgedIds: string[] = [];
+  private replaced: Array<MemtableOperation | undefined> = [];
+  private firstUnacknowledged = 0;
 
   /**
-   * Records one operation; sequence numbers must rise. The table keeps the
+   * Records one operation the log has taken but not yet acknowledged;
+   * sequence numbers must rise by one per operation. The table keeps the
    * object: neither it nor its value may change afterwards.
    */
   apply(sequence: number, operation: MemtableOperation): void {
+    if (this.unacknowledgedIds.length === 0) this.firstUnacknowledged = sequence;
+    else if (sequence !== this.firstUnacknowledged + this.unacknowledgedIds.length) {
+      throw new RangeError(`memtable write ${sequence} does not follow ${this.firstUnacknowledged + this.unacknowledgedIds.length - 1}`);
+    }
+    this.unacknowledgedIds.push(operation.id);
+    this.replaced.push(this.put(sequence, operation));
+  }
+
+  /** The log acknowledged every write up to `sequence`: those can no longer be withdrawn. */
+  acknowledged(sequence: number): void {
+    const count = this.unacknowledgedIds.length;
+    if (count === 0 || sequence < this.firstUnacknowledged) return;
+    const done = Math.min(count, sequence - this.firstUnacknowledged + 1);
+    if (done === count) {
+      this.unacknowledgedIds = [];
+      this.replaced = [];
+    } else {
+      this.unacknowledgedIds.splice(0, done);
+      this.replaced.splice(0, done);
+    }
+    this.firstUnacknowledged += done;
+  }
+
+  /**
+   * Takes back every write from `sequence` on, newest first, putting back
+   * what each replaced: the log refused them, so no read may see them. Only
+   * writes not yet acknowledged can be refused. The writer has failed by
+   * then, so the table is not written again; `bytes` stays as it was.
+   */
+  withdraw(sequence: number): void {
+    const from = Math.max(sequence, this.firstUnacknowledged);
+    let n = this.unacknowledgedIds.length;
+    if (n === 0 || this.firstUnacknowledged + n - 1 < from) return;
+    for (n--; n >= 0 && this.firstUnacknowledged + n >= from; n--) {
+      const previous = this.replaced[n];
+      if (previous === undefined) this.byId.delete(this.unacknowledgedIds[n]!);
+      else this.byId.set(previous.id, previous);
+    }
+    this.unacknowledgedIds.length = n + 1;
+    this.replaced.length = n + 1;
+    this.lastSeq = from - 1;
+    if (this.lastSeq < this.firstSeq) this.firstSeq = this.lastSeq = 0;
+    this.relistKeys();
+  }
+
+  /**
+   * Puts one operation in the Map and returns the one it replaced. One map
+   * lookup and one store per write: an overwrite is counted like a new write
+   * (the old value's size is not subtracted), so `bytes` is what was written
+   * since the table began, which also bounds the log a crash would replay.
+   */
+  private put(sequence: number, operation: MemtableOperation): MemtableOperation | undefined {
     const { id } = operation;
-    const keys = this.byId.size;
+    const previous = this.byId.get(id);
     this.byId.set(id, operation);
-    // One map operation per write: an overwrite is counted like a new write (its old value
-    // is not looked up), so `bytes` is what was written since the table began, which also
-    // bounds the log a crash would replay.
-    if (this.byId.size > keys) {
+    if (previous === undefined) {
       if (this.logged?.has(id) === true) this.shadowedKeys++;
       else {
         this.unsorted.push(id);
@@ -65,6 +122,19 @@ export class Memtable implements EntrySource {
     }
     this.approximateBytes += operation.valueBytes;
     this.noteSequence(sequence);
+    return previous;
+  }
+
+  /** After a withdrawal: the ordered lists and the count of shadowed keys, from the Map as it is now. */
+  private relistKeys(): void {
+    this.sorted = [];
+    this.unsorted = [];
+    this.shadowedKeys = 0;
+    this.loggedKeysListed = 0;
+    for (const id of this.byId.keys()) {
+      if (this.logged?.has(id) === true) this.shadowedKeys++;
+      else this.unsorted.push(id);
+    }
   }
 
   /**
@@ -72,7 +142,7 @@ export class Memtable implements EntrySource {
    * whole log file, the same object for all its entries): nothing is copied,
    * and the bytes must never change afterwards. Counted in `bytes` as
    * `apply` counts a write. Once `apply` has been called, logged writes
-   * would be newer than the Map's, so they go through `apply` as copies.
+   * would be newer than the Map's, so they go into the Map as copies.
    */
   applyLogged(
     sequence: number,
@@ -84,7 +154,7 @@ export class Memtable implements EntrySource {
     valueLength: number,
   ): void {
     if (this.byId.size > 0) {
-      this.apply(sequence, operationOf(kind, bytes, keyStart, keyLength, valueStart, valueLength));
+      this.put(sequence, operationOf(kind, bytes, keyStart, keyLength, valueStart, valueLength));
       return;
     }
     this.logged ??= new LoggedEntries();
@@ -110,6 +180,7 @@ export class Memtable implements EntrySource {
       const id = ids[reverse ? to - 1 - n : from + n]!;
       const key = Buffer.from(id, 'latin1');
       const found = this.lookupId(id);
+      if (found === undefined) continue; // withdrawn while this iterator ran
       yield found.kind === 'put' ? { key, kind: 'put', value: found.value } : { key, kind: 'tombstone' };
     }
   }
@@ -138,10 +209,10 @@ export class Memtable implements EntrySource {
   }
 
   /** A key the table holds, by id; values handed out are the caller's own. */
-  private lookupId(id: string): Lookup {
+  private lookupId(id: string): Lookup | undefined {
     const entry = this.byId.get(id);
     if (entry !== undefined) return entry.value !== undefined ? { kind: 'put', value: ownCopy(entry.value) } : { kind: 'tombstone' };
-    return this.logged!.lookup(id)!;
+    return this.logged?.lookup(id);
   }
 
   private sortedIds(): string[] {

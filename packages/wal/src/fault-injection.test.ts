@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FaultInjectingFileSystem, IoError, nodeFileSystem, WriterFailedError, type FaultRule } from '@silt/fs';
+import { FaultInjectingFileSystem, IoError, ManualClock, nodeFileSystem, WriterFailedError, type FaultRule } from '@silt/fs';
 import { WriteAheadLog } from './write-ahead-log.js';
 import type { WalOptions } from './wal-options.js';
 import { inTempDir, makeTempDir } from './test-support/temp-dir.js';
@@ -12,7 +12,7 @@ import { batchFor, checkRecoveredLog, collect, type Acked } from './test-support
  * The disk says no (EIO, ENOSPC, a half-done write, a failed fdatasync):
  * the call in flight gets a typed IoError, everything after is refused with
  * WriterFailedError, nothing is retried, and reopening with the real file
- * system finds every acknowledged batch.
+ * system finds every acknowledged batch and no refused one.
  */
 
 interface Outcome {
@@ -42,10 +42,12 @@ interface Scenario {
   readonly fault: FaultRule;
   /** What to run once the fault is armed; defaults to bursts of appends until the log fails. */
   readonly trigger?: (wal: WriteAheadLog, outcome: Outcome) => Promise<void>;
+  /** A second fault armed with the first. */
+  readonly alsoFail?: FaultRule;
   readonly expectErrno: string;
 }
 
-async function runScenario({ options, fault, trigger, expectErrno }: Scenario): Promise<{ outcome: Outcome; reopened: WriteAheadLog; dir: string; remove(): void }> {
+async function runScenario({ options, fault, trigger, alsoFail, expectErrno }: Scenario): Promise<{ outcome: Outcome; reopened: WriteAheadLog; dir: string; remove(): void }> {
   const dir = makeTempDir('fault');
   const faulty = new FaultInjectingFileSystem(nodeFileSystem);
   const wal = await WriteAheadLog.open(dir.path, { ...options, fs: faulty });
@@ -53,6 +55,7 @@ async function runScenario({ options, fault, trigger, expectErrno }: Scenario): 
   await burst(wal, 20, outcome);
   assert.equal(outcome.acked.length, 20, 'all acknowledged before the fault');
   faulty.addFault(fault);
+  if (alsoFail !== undefined) faulty.addFault(alsoFail);
   if (trigger !== undefined) await trigger(wal, outcome);
   for (let round = 0; round < 50 && outcome.refused.length === 0; round++) await burst(wal, 30, outcome);
   assert.ok(faulty.injected >= 1, 'the fault fired');
@@ -62,6 +65,10 @@ async function runScenario({ options, fault, trigger, expectErrno }: Scenario): 
   assert.ok(outcome.refused.length > 0, 'later appends were refused');
   for (const refusal of outcome.refused) assert.ok(refusal.cause instanceof IoError);
   await assert.rejects(wal.append(batchFor(wal.lastSequence + 1, 1)), WriterFailedError);
+  assert.throws(() => wal.appendNow(batchFor(wal.lastSequence + 1, 1), { coalesce: true }), WriterFailedError, 'a refusal is thrown at once');
+  assert.equal(wal.refusedFrom, wal.durableSequence + 1);
+  await wal.whenWritten(wal.durableSequence);
+  if (wal.lastSequence > wal.durableSequence) await assert.rejects(wal.whenWritten(wal.lastSequence), WriterFailedError);
   await assert.rejects(wal.sync(), WriterFailedError);
   await assert.rejects(wal.rotate(), WriterFailedError);
   await assert.rejects(wal.truncateBefore(1), WriterFailedError);
@@ -69,6 +76,7 @@ async function runScenario({ options, fault, trigger, expectErrno }: Scenario): 
   await assert.rejects(wal.close(), 'and keeps reporting it');
   const reopened = await WriteAheadLog.open(dir.path, { fs: nodeFileSystem });
   checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked: outcome.acked, issuedThrough: wal.lastSequence });
+  if (alsoFail === undefined) assert.equal(reopened.lastSequence, wal.durableSequence, 'what the failed log refused was cut back out of the file');
   return { outcome, reopened, dir: dir.path, remove: dir.remove };
 }
 
@@ -87,14 +95,47 @@ test("EIO on a write in 'write' mode fails that group, refuses everything after,
   await expectRecovery({ options: { durability: 'write' }, fault: { operation: 'write', nth: 3, code: 'EIO' }, expectErrno: 'EIO' });
 });
 
-test("ENOSPC after half a write in 'fsync' mode leaves a torn tail that reopening cuts off", async () => {
+test("ENOSPC after half a write in 'fsync' mode: the writer cuts the half-written group back off itself", async () => {
   const { reopened, remove } = await runScenario({
     options: { durability: 'fsync' },
     fault: { operation: 'write', nth: 2, code: 'ENOSPC', partial: true },
     expectErrno: 'ENOSPC',
   });
   try {
-    assert.ok(reopened.recoveryReport.tornTail !== undefined, 'the half-written group was cut off');
+    assert.equal(reopened.recoveryReport.tornTail, undefined, 'no torn tail was left for open to cut');
+  } finally {
+    await reopened.close();
+    remove();
+  }
+});
+
+// The one case where a refused append can come back: the disk refuses the cut as well. Whole records
+// of the refused group that reached the file are then replayed (their outcome is unknown, as after
+// any failed write on a failing disk); open still cuts the torn one, and keeps every acknowledged one.
+test("ENOSPC after half a write, and the cut refused too: open cuts the torn tail", async () => {
+  const { reopened, remove } = await runScenario({
+    options: { durability: 'fsync' },
+    fault: { operation: 'write', nth: 2, code: 'ENOSPC', partial: true },
+    alsoFail: { operation: 'truncate', nth: 1, code: 'EIO', sticky: true },
+    expectErrno: 'ENOSPC',
+  });
+  try {
+    assert.ok(reopened.recoveryReport.tornTail !== undefined, 'the half-written group was cut off on open');
+  } finally {
+    await reopened.close();
+    remove();
+  }
+});
+
+test("a failed fdatasync in 'fsync' mode: the group it hit, written but refused, is cut back out, so a reopen does not replay it", async () => {
+  const { outcome, reopened, remove } = await runScenario({
+    options: { durability: 'fsync' },
+    fault: { operation: 'datasync', nth: 1, code: 'EIO', sticky: true },
+    expectErrno: 'EIO',
+  });
+  try {
+    assert.equal(outcome.acked.length, 20, 'only the batches before the fault');
+    assert.equal(reopened.lastSequence, Math.max(...outcome.acked.map((acked) => acked.firstSeq + acked.count - 1)));
   } finally {
     await reopened.close();
     remove();
@@ -116,11 +157,15 @@ test("a failed fdatasync in 'fsync' mode rejects its group with the IoError and 
 });
 
 test("a failed background fdatasync in 'write' mode stops the log although no append saw it", async () => {
+  const clock = new ManualClock();
   await expectRecovery({
-    options: { durability: 'write', syncIntervalMs: 5 },
+    options: { durability: 'write', syncIntervalMs: 5, clock },
     fault: { operation: 'datasync', nth: 1, code: 'EIO' },
     trigger: async (wal, outcome) => {
-      const failure = await waitForRefusal(wal);
+      clock.advance(5);
+      while (wal.refusedFrom === undefined) await new Promise((resolve) => setImmediate(resolve));
+      const failure = await wal.append(batchFor(wal.lastSequence + 1, 1)).catch((error: unknown) => error);
+      assert.ok(failure instanceof WriterFailedError);
       outcome.ioErrors.push(failure.cause as IoError);
     },
     expectErrno: 'EIO',
@@ -187,15 +232,3 @@ test('an I/O error while open cuts a torn tail is an IoError and the tail is sti
     await reopened.close();
   });
 });
-
-async function waitForRefusal(wal: WriteAheadLog): Promise<WriterFailedError> {
-  for (;;) {
-    try {
-      await wal.append(batchFor(wal.lastSequence + 1, 1));
-    } catch (error) {
-      if (error instanceof WriterFailedError) return error;
-      throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}

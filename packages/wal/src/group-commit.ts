@@ -1,4 +1,4 @@
-import { IoError, SiltError, WriterFailedError } from '@silt/fs';
+import { IoError, SiltError, WriterFailedError, type CancelTimer, type Clock } from '@silt/fs';
 import type { LogWriter } from './log-writer.js';
 import type { Durability } from './wal-options.js';
 
@@ -11,8 +11,9 @@ import type { Durability } from './wal-options.js';
  * through the same queue so they see every record appended before them.
  *
  * The first I/O error is final: the records of the group that failed reject
- * with it, everything queued behind rejects with WriterFailedError, and so
- * does every later call. Nothing is retried: after a failed fdatasync the
+ * with it (and are cut back out of the file, so the next open does not
+ * replay them), everything queued behind rejects with WriterFailedError, and
+ * so does every later call. Nothing is retried: after a failed fdatasync the
  * kernel may have dropped the pages, so a retry could acknowledge data that
  * is not on disk.
  */
@@ -22,7 +23,7 @@ export const NONE_MODE_BUFFER_BYTES = 1024 * 1024;
 /** The most one group writes at once, so one huge burst does not become one huge allocation. */
 export const GROUP_MAX_BYTES = 4 * 1024 * 1024;
 
-interface Settle<T> {
+export interface Settle<T> {
   resolve(value: T): void;
   reject(error: unknown): void;
 }
@@ -32,8 +33,14 @@ interface RecordJob {
   readonly bytes: Uint8Array;
   readonly firstSeq: number;
   readonly lastSeq: number;
-  /** Absent in 'none' mode, where append resolved at once. */
-  readonly settle: Settle<number> | undefined;
+  /** Absent in 'none' mode, where the record was acknowledged as it was queued. */
+  readonly settle: Settle<void> | undefined;
+}
+
+/** Someone waiting until the records up to `sequence` are in the files. */
+interface WrittenWaiter {
+  readonly sequence: number;
+  readonly settle: Settle<void>;
 }
 
 interface TaskJob {
@@ -53,28 +60,51 @@ interface Group {
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class GroupCommitter {
-  durableSequence: number;
-  groupCommits = 0;
+  private acknowledged: number;
+  private written: number;
+  private commits = 0;
   private jobs: Job[] = [];
   private bufferedBytes = 0;
   private queuedTasks = 0;
+  private writtenWaiters: WrittenWaiter[] = [];
   private running: Promise<void> | undefined;
   private failure: SiltError | undefined;
-  private readonly timer: NodeJS.Timeout | undefined;
+  private cancelSyncTimer: CancelTimer | undefined;
 
   constructor(
     private readonly writer: LogWriter,
     private readonly durability: Durability,
     private readonly maxFileBytes: number,
-    syncIntervalMs: number,
+    private readonly syncIntervalMs: number,
+    private readonly clock: Clock,
     /** Names the log in WriterFailedError messages. */
     private readonly name: string,
   ) {
-    this.durableSequence = writer.nextSequence - 1;
-    if (durability === 'write') {
-      this.timer = setInterval(() => this.backgroundSync(), syncIntervalMs);
-      this.timer.unref();
-    }
+    this.acknowledged = writer.nextSequence - 1;
+    this.written = this.acknowledged;
+    if (durability === 'write') this.armSyncTimer();
+  }
+
+  /**
+   * The last sequence number acknowledged per the mode. Once the log has
+   * failed it moves no more: every append above it was refused.
+   */
+  get durableSequence(): number {
+    return this.acknowledged;
+  }
+
+  /** The last sequence number whose record is in the files (and was not refused). */
+  get writtenSequence(): number {
+    return this.written;
+  }
+
+  /** Group writes so far. */
+  get groupCommits(): number {
+    return this.commits;
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
   }
 
   /** The error that will refuse the next call, if the log has failed. */
@@ -82,18 +112,39 @@ export class GroupCommitter {
     return this.failure === undefined ? undefined : new WriterFailedError(this.name, this.failure);
   }
 
-  /** Queues an encoded record; resolves with `firstSeq` once it is durable per the mode. */
-  append(bytes: Uint8Array, firstSeq: number, lastSeq: number): Promise<number> {
-    if (this.durability === 'none') {
-      this.jobs.push({ kind: 'record', bytes, firstSeq, lastSeq, settle: undefined });
-      this.bufferedBytes += bytes.length;
-      this.durableSequence = lastSeq;
-      if (this.bufferedBytes >= NONE_MODE_BUFFER_BYTES) this.kick();
-      return Promise.resolve(firstSeq);
+  /**
+   * Queues an encoded record; `settle` hears once it is durable per the
+   * mode ('none': at once), or why it never will be. A failed log refuses it
+   * through `settle`.
+   */
+  enqueue(bytes: Uint8Array, firstSeq: number, lastSeq: number, settle: Settle<void>): void {
+    const refusal = this.refusal();
+    if (refusal !== undefined) {
+      settle.reject(refusal);
+      return;
     }
+    const buffering = this.durability === 'none';
+    this.jobs.push({ kind: 'record', bytes, firstSeq, lastSeq, settle: buffering ? undefined : settle });
+    this.bufferedBytes += bytes.length;
+    if (buffering) {
+      this.acknowledged = lastSeq;
+      settle.resolve();
+      if (this.bufferedBytes < NONE_MODE_BUFFER_BYTES) return;
+    }
+    this.kick();
+  }
+
+  /**
+   * Resolves once every record up to `sequence` is in the files (in 'none'
+   * mode this writes out what is buffered); rejects if the log failed before
+   * it got there.
+   */
+  whenWritten(sequence: number): Promise<void> {
+    if (sequence <= this.written) return Promise.resolve();
+    const refusal = this.refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
     return new Promise((resolve, reject) => {
-      this.jobs.push({ kind: 'record', bytes, firstSeq, lastSeq, settle: { resolve, reject } });
-      this.bufferedBytes += bytes.length;
+      this.writtenWaiters.push({ sequence, settle: { resolve, reject } });
       this.kick();
     });
   }
@@ -112,7 +163,7 @@ export class GroupCommitter {
   /** Marks the log failed; later calls are refused. */
   fail(error: unknown): SiltError {
     this.failure ??= error instanceof SiltError ? error : new IoError('write-ahead log I/O', undefined, error);
-    clearInterval(this.timer);
+    this.stopSyncTimer();
     if (this.running === undefined) this.rejectQueued();
     return this.failure;
   }
@@ -124,7 +175,7 @@ export class GroupCommitter {
    * log failed, now or before.
    */
   async drainForClose(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopSyncTimer();
     let outcome: unknown;
     try {
       await this.exclusive(() => this.writer.finish());
@@ -156,7 +207,7 @@ export class GroupCommitter {
 
   private hasWorkNow(): boolean {
     if (this.jobs.length === 0) return false;
-    return this.durability !== 'none' || this.queuedTasks > 0 || this.bufferedBytes >= NONE_MODE_BUFFER_BYTES;
+    return this.durability !== 'none' || this.queuedTasks > 0 || this.writtenWaiters.length > 0 || this.bufferedBytes >= NONE_MODE_BUFFER_BYTES;
   }
 
   /** The leading run of records that fits the newest file (or a fresh one), capped, at least one. */
@@ -181,16 +232,38 @@ export class GroupCommitter {
     const last = group.jobs[group.jobs.length - 1]!;
     try {
       if (group.rotateFirst) await this.writer.rotate();
+    } catch (error) {
+      this.refuseGroup(group, error);
+      return;
+    }
+    const mark = this.writer.mark();
+    try {
       this.writer.write(group.jobs.map((job) => job.bytes), group.bytes, last.lastSeq);
-      this.groupCommits++;
+      this.commits++;
       if (this.durability === 'fsync') this.writer.datasyncNow();
     } catch (error) {
       const failure = this.fail(error);
+      // Refused appends must not come back at the next open: take what reached the file out again.
+      await this.writer.cutBack(mark);
       for (const job of group.jobs) job.settle?.reject(failure);
       return;
     }
-    this.durableSequence = Math.max(this.durableSequence, last.lastSeq);
-    for (const job of group.jobs) job.settle?.resolve(job.firstSeq);
+    this.acknowledged = Math.max(this.acknowledged, last.lastSeq);
+    this.written = last.lastSeq;
+    for (const job of group.jobs) job.settle?.resolve();
+    this.wakeWrittenWaiters();
+  }
+
+  private refuseGroup(group: Group, error: unknown): void {
+    const failure = this.fail(error);
+    for (const job of group.jobs) job.settle?.reject(failure);
+  }
+
+  private wakeWrittenWaiters(): void {
+    if (this.writtenWaiters.length === 0) return;
+    const waiting = this.writtenWaiters;
+    this.writtenWaiters = waiting.filter((waiter) => waiter.sequence > this.written);
+    for (const waiter of waiting) if (waiter.sequence <= this.written) waiter.settle.resolve();
   }
 
   private async runTask(task: TaskJob): Promise<void> {
@@ -205,6 +278,20 @@ export class GroupCommitter {
     task.settle.resolve();
   }
 
+  /** 'write' mode: fdatasync what was written every `syncIntervalMs`, on the clock. */
+  private armSyncTimer(): void {
+    this.cancelSyncTimer = this.clock.setTimer(this.syncIntervalMs, () => {
+      if (this.failure !== undefined) return;
+      this.armSyncTimer();
+      this.backgroundSync();
+    });
+  }
+
+  private stopSyncTimer(): void {
+    this.cancelSyncTimer?.();
+    this.cancelSyncTimer = undefined;
+  }
+
   private backgroundSync(): void {
     if (this.failure !== undefined) return;
     this.writer.datasync().catch((error: unknown) => this.fail(error));
@@ -213,9 +300,12 @@ export class GroupCommitter {
   private rejectQueued(): void {
     const refusal = this.refusal();
     const jobs = this.jobs;
+    const waiters = this.writtenWaiters;
     this.jobs = [];
+    this.writtenWaiters = [];
     this.bufferedBytes = 0;
     this.queuedTasks = 0;
     for (const job of jobs) job.settle?.reject(refusal);
+    for (const waiter of waiters) waiter.settle.reject(refusal);
   }
 }

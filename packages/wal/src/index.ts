@@ -1,7 +1,7 @@
 export { WriteAheadLog } from './write-ahead-log.js';
-export type { WalStats } from './write-ahead-log.js';
+export type { Appended, WalStats } from './write-ahead-log.js';
 export type { WalEntry, WalEntryInput, WalRecord, LogEntryVisitor, LogRangeRecord } from './wal-entry.js';
-export type { Durability, WalOptions } from './wal-options.js';
+export type { AppendOptions, Durability, WalOptions } from './wal-options.js';
 export { DEFAULT_WAL_OPTIONS } from './wal-options.js';
 export type { DroppedLog, RecoveryReport } from './recovery.js';
 export type { SavedBytes } from './lost-and-found.js';

@@ -19,6 +19,13 @@ function zeroBytes(length: number): Buffer {
   return zeros.subarray(0, length);
 }
 
+/** The end of the newest file at one moment, to cut back to. */
+export interface WriteMark {
+  readonly handle: FileHandle;
+  readonly offset: number;
+  readonly lastSequence: number | undefined;
+}
+
 /**
  * Owns the newest log file: appends sealed records to it, fdatasyncs it,
  * starts the next file, and deletes old files. Callers serialize writes and
@@ -27,12 +34,11 @@ function zeroBytes(length: number): Buffer {
  */
 export class LogWriter {
   /** Bytes in the newest file. */
-  offset: number;
+  private offset: number;
   /** Bytes of the newest file known to be on stable storage; stamped into each record. */
-  syncedOffset: number;
-  /** The sequence number the next record written must start with. */
-  nextSequence: number;
-  syncs = 0;
+  private syncedOffset: number;
+  private next: number;
+  private syncCount = 0;
   private syncing: Promise<void> | undefined;
   /** Size of the newest file on disk; past `offset` it holds zeros written ahead (see PREALLOCATION_STEP_BYTES). */
   private allocated: number;
@@ -44,14 +50,14 @@ export class LogWriter {
     /** Whether the newest file is filled with zeros ahead of its records. */
     private readonly preallocate: boolean,
     /** Every log file, oldest first; the last one is being appended to. */
-    readonly files: LogFileInfo[],
+    private readonly fileList: LogFileInfo[],
     private handle: FileHandle,
     nextSequence: number,
   ) {
     this.offset = this.current.bytes;
     this.syncedOffset = this.offset;
     this.allocated = this.offset;
-    this.nextSequence = nextSequence;
+    this.next = nextSequence;
   }
 
   /**
@@ -84,7 +90,22 @@ export class LogWriter {
   }
 
   private get current(): LogFileInfo {
-    return this.files[this.files.length - 1]!;
+    return this.fileList[this.fileList.length - 1]!;
+  }
+
+  /** Every log file, oldest first, as they are now; the last one is being appended to. */
+  get files(): readonly Readonly<LogFileInfo>[] {
+    return this.fileList;
+  }
+
+  /** The sequence number the next record written must start with. */
+  get nextSequence(): number {
+    return this.next;
+  }
+
+  /** fdatasyncs of log files so far. */
+  get syncs(): number {
+    return this.syncCount;
   }
 
   get totalBytes(): number {
@@ -120,7 +141,36 @@ export class LogWriter {
     this.offset += totalBytes;
     this.current.bytes = this.offset;
     this.current.lastSequence = lastSequence;
-    this.nextSequence = lastSequence + 1;
+    this.next = lastSequence + 1;
+  }
+
+  /** Where the newest file ends now: what `cutBack` returns it to. */
+  mark(): WriteMark {
+    return { handle: this.handle, offset: this.offset, lastSequence: this.current.lastSequence };
+  }
+
+  /**
+   * Takes records whose write or fdatasync failed back out of the newest
+   * file: cuts it to `mark` and fsyncs the cut. Their appends were refused,
+   * and a record left there would be replayed by the next open as if it had
+   * been acknowledged. Best effort: the log has failed already, and a disk
+   * that refuses this too leaves their fate unknown, so errors are ignored.
+   */
+  async cutBack(mark: WriteMark): Promise<void> {
+    if (mark.handle !== this.handle) return;
+    const { handle } = this;
+    this.offset = mark.offset;
+    this.syncedOffset = Math.min(this.syncedOffset, mark.offset);
+    this.allocated = mark.offset;
+    this.current.bytes = mark.offset;
+    this.current.lastSequence = mark.lastSequence;
+    this.next = mark.lastSequence === undefined ? this.current.firstSequence : mark.lastSequence + 1;
+    try {
+      handle.truncate(mark.offset);
+      await handle.sync();
+    } catch {
+      // Nothing more to lose: the log is failed whatever this does.
+    }
   }
 
   /**
@@ -180,7 +230,7 @@ export class LogWriter {
 
   /** `handle`'s file is durable up to `offset`; the newest file may have been replaced meanwhile. */
   private noteSynced(handle: FileHandle, offset: number): void {
-    this.syncs++;
+    this.syncCount++;
     if (handle === this.handle) this.syncedOffset = Math.max(this.syncedOffset, offset);
   }
 
@@ -193,11 +243,11 @@ export class LogWriter {
     if (this.current.lastSequence === undefined) return;
     await this.datasync();
     await this.trimAllocation();
-    const fresh = newLogFileInfo(this.directory, this.nextSequence);
+    const fresh = newLogFileInfo(this.directory, this.next);
     const handle = attempt('create', fresh.path, () => this.fs.open(fresh.path, 'createNew'));
     this.handle.close();
     this.handle = handle;
-    this.files.push(fresh);
+    this.fileList.push(fresh);
     this.offset = 0;
     this.syncedOffset = 0;
     this.allocated = 0;
@@ -207,11 +257,11 @@ export class LogWriter {
   /** Deletes, oldest first and durably, the files whose records all lie before `sequence`; never the newest. */
   async deleteFilesBefore(sequence: number): Promise<number> {
     const doomed: LogFileInfo[] = [];
-    while (this.files.length > 1) {
-      const oldest = this.files[0]!;
+    while (this.fileList.length > 1) {
+      const oldest = this.fileList[0]!;
       if (oldest.lastSequence !== undefined && oldest.lastSequence >= sequence) break;
       doomed.push(oldest);
-      this.files.shift();
+      this.fileList.shift();
     }
     await removeFiles(this.fs, doomed);
     return doomed.length;

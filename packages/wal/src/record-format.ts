@@ -46,11 +46,14 @@ const MAX_SEQ_HIGH = 0x1f_ffff;
 /** Bytes the record for `entries` takes on disk, header included. */
 export function encodedRecordBytes(entries: readonly WalEntryInput[]): number {
   let total = RECORD_HEADER_BYTES;
-  for (const entry of entries) {
-    total += MIN_ENTRY_BYTES + byteLengthOf(entry.key);
-    if (entry.kind === 'put') total += 4 + byteLengthOf(entry.value);
-  }
+  for (const entry of entries) total += encodedEntryBytes(entry);
   return total;
+}
+
+/** Bytes one entry takes inside a record. */
+export function encodedEntryBytes(entry: WalEntryInput): number {
+  const keyBytes = MIN_ENTRY_BYTES + byteLengthOf(entry.key);
+  return entry.kind === 'put' ? keyBytes + 4 + byteLengthOf(entry.value) : keyBytes;
 }
 
 /**

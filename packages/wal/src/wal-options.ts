@@ -1,4 +1,4 @@
-import { nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
+import { nodeFileSystem, systemClock, ValidationError, type Clock, type FileSystem } from '@silt/fs';
 import { FORMAT_MAX_RECORD_BYTES, RECORD_HEADER_BYTES } from './record-format.js';
 import { describe } from './describe-value.js';
 
@@ -8,6 +8,8 @@ export type Durability = 'fsync' | 'write' | 'none';
 export interface WalOptions {
   /** The file system every byte goes through. Default: the real one. */
   fs?: FileSystem;
+  /** What times the background fdatasync of 'write' mode. Default: the real clock; tests pass a `ManualClock`. */
+  clock?: Clock;
   /** Default 'write'. */
   durability?: Durability;
   /** In 'write' mode, how often unsynced bytes are fdatasynced in the background. Default 200 ms. */
@@ -30,6 +32,7 @@ export interface WalOptions {
 
 export interface ResolvedWalOptions {
   readonly fs: FileSystem;
+  readonly clock: Clock;
   readonly durability: Durability;
   readonly syncIntervalMs: number;
   readonly maxFileBytes: number;
@@ -39,7 +42,7 @@ export interface ResolvedWalOptions {
 }
 
 const MIB = 1024 * 1024;
-export const DEFAULT_WAL_OPTIONS: Omit<ResolvedWalOptions, 'fs' | 'nextSequence'> = {
+export const DEFAULT_WAL_OPTIONS: Omit<ResolvedWalOptions, 'fs' | 'clock' | 'nextSequence'> = {
   durability: 'write',
   syncIntervalMs: 200,
   maxFileBytes: 32 * MIB,
@@ -53,10 +56,10 @@ export const MIN_FILE_BYTES = 1024;
 export const MIN_RECORD_BYTES_LIMIT = RECORD_HEADER_BYTES + 32;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-const KNOWN = new Set(['fs', 'durability', 'syncIntervalMs', 'maxFileBytes', 'maxRecordBytes', 'recovery', 'nextSequence']);
+const KNOWN = new Set(['fs', 'clock', 'durability', 'syncIntervalMs', 'maxFileBytes', 'maxRecordBytes', 'recovery', 'nextSequence']);
 
 export function resolveWalOptions(options: unknown): ResolvedWalOptions {
-  if (options === undefined) return { fs: nodeFileSystem, ...DEFAULT_WAL_OPTIONS, nextSequence: undefined };
+  if (options === undefined) return { fs: nodeFileSystem, clock: systemClock, ...DEFAULT_WAL_OPTIONS, nextSequence: undefined };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ValidationError(`WAL options must be an object, got ${describe(options)}`);
   }
@@ -67,6 +70,7 @@ export function resolveWalOptions(options: unknown): ResolvedWalOptions {
   const d = DEFAULT_WAL_OPTIONS;
   return {
     fs: fileSystemOption(given.fs),
+    clock: clockOption(given.clock),
     durability: oneOf('durability', given.durability, ['fsync', 'write', 'none'] as const, d.durability),
     syncIntervalMs: integerIn('syncIntervalMs', given.syncIntervalMs, 1, MAX_TIMER_MS, d.syncIntervalMs),
     maxFileBytes: integerIn('maxFileBytes', given.maxFileBytes, MIN_FILE_BYTES, MAX_FILE_BYTES_LIMIT, d.maxFileBytes),
@@ -84,6 +88,42 @@ function fileSystemOption(value: unknown): FileSystem {
     : methods;
   if (missing.length > 0) throw new ValidationError(`option fs must be a FileSystem from @silt/fs; missing ${missing.join(', ')}`);
   return value as FileSystem;
+}
+
+function clockOption(value: unknown): Clock {
+  if (value === undefined) return systemClock;
+  const clock = value as Partial<Record<keyof Clock, unknown>>;
+  if (typeof value !== 'object' || value === null || typeof clock.now !== 'function' || typeof clock.setTimer !== 'function') {
+    throw new ValidationError(`option clock must be a Clock from @silt/fs (now, setTimer), got ${describe(value)}`);
+  }
+  return value as Clock;
+}
+
+/** What `appendNow` may be told. */
+export interface AppendOptions {
+  /**
+   * The entries may share one record with the other coalescing appends of
+   * this event-loop turn (up to 1 MiB a record): one record, one job and
+   * one promise for thousands of small writes. Atomic still: a record
+   * survives whole or not at all. Appends over 64 KiB get a record of their own.
+   */
+  coalesce?: boolean;
+}
+
+/** Whether the append may coalesce. Runs once per write, so it allocates nothing. */
+export function coalesceOption(options: unknown): boolean {
+  if (options === undefined) return false;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError(`appendNow options must be an object, got ${describe(options)}`);
+  }
+  for (const key in options) {
+    if (key !== 'coalesce') throw new ValidationError(`unknown appendNow option '${key}'; known options: coalesce`);
+  }
+  const { coalesce } = options as AppendOptions;
+  if (coalesce !== undefined && typeof coalesce !== 'boolean') {
+    throw new ValidationError(`appendNow option coalesce must be a boolean, got ${describe(coalesce)}`);
+  }
+  return coalesce === true;
 }
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClosedError, CorruptionError, CrashSimFileSystem, NodeFileSystem, ValidationError } from '@silt/fs';
+import { ClosedError, CorruptionError, CrashSimFileSystem, ManualClock, NodeFileSystem, nodeFileSystem, ValidationError } from '@silt/fs';
 import { WriteAheadLog } from './write-ahead-log.js';
+import { readLogRange } from './log-range-reader.js';
 import { NONE_MODE_BUFFER_BYTES } from './group-commit.js';
 import { logFileName } from './log-files.js';
 import type { WalEntry } from './wal-entry.js';
@@ -48,6 +49,75 @@ test('sequence numbers are taken during the append call and the promise resolves
     assert.deepEqual(await Promise.all([first, second]), [1, 4]);
     assert.equal(wal.durableSequence, 4);
   });
+});
+
+test('appendNow hands back the sequence numbers at once with a promise for when they are durable; the coalescing appends of a turn share one record, in call order with the rest', async () => {
+  await withLog({ durability: 'write' }, async (wal) => {
+    const a = wal.appendNow(batchFor(1, 1), { coalesce: true });
+    const b = wal.appendNow(batchFor(2, 2), { coalesce: true });
+    assert.deepEqual([a.firstSequence, a.lastSequence, b.firstSequence, b.lastSequence], [1, 1, 2, 3]);
+    assert.equal(a.durable, b.durable, 'one record, one promise');
+    const own = wal.appendNow(batchFor(4, 1));
+    const c = wal.appendNow(batchFor(5, 1), { coalesce: true });
+    assert.notEqual(c.durable, a.durable, 'an append of its own ends the turn record; later ones start the next');
+    assert.equal(wal.lastSequence, 5);
+    await Promise.all([a.durable, own.durable, c.durable]);
+    assert.equal(wal.durableSequence, 5);
+    const records = await collect(wal.replay());
+    assert.deepEqual(records.map((record) => [record.firstSeq, record.lastSeq]), [[1, 3], [4, 4], [5, 5]]);
+    const acked = [{ firstSeq: 1, count: 3 }, { firstSeq: 4, count: 1 }, { firstSeq: 5, count: 1 }];
+    checkRecoveredLog(records, { startsAt: 1, acked, issuedThrough: 5 });
+  });
+});
+
+test('a turn record is cut before it passes 1 MiB or maxRecordBytes, and a coalescing append over 64 KiB gets a record of its own', async () => {
+  await withLog({ durability: 'write', maxRecordBytes: 2048 }, async (wal) => {
+    const appends = Array.from({ length: 200 }, (_, i) => wal.appendNow([{ kind: 'put', key: `k${i}`, value: 'v'.repeat(40) }], { coalesce: true }));
+    await Promise.all(appends.map((appended) => appended.durable));
+    const records = await collect(wal.replay());
+    assert.ok(records.length > 1, 'several records');
+    assert.equal(records.reduce((sum, record) => sum + record.entries.length, 0), 200);
+    assert.ok(records.every((record) => record.entries.length < 200 / 4), 'each well below 2 KiB');
+  });
+  await withLog({ durability: 'write' }, async (wal) => {
+    const small = wal.appendNow([{ kind: 'put', key: 'small', value: 'v' }], { coalesce: true });
+    const large = wal.appendNow([{ kind: 'put', key: 'large', value: new Uint8Array(65 * 1024) }], { coalesce: true });
+    const after = wal.appendNow([{ kind: 'put', key: 'after', value: 'v' }], { coalesce: true });
+    assert.notEqual(large.durable, small.durable);
+    await Promise.all([small.durable, large.durable, after.durable]);
+    const records = await collect(wal.replay());
+    assert.deepEqual(records.map((record) => [record.firstSeq, record.lastSeq]), [[1, 1], [2, 2], [3, 3]]);
+  });
+});
+
+test('a refused appendNow throws at once, takes no sequence number and changes nothing', async () => {
+  await withLog({ durability: 'write', maxRecordBytes: 1024 }, async (wal) => {
+    const joined = wal.appendNow(batchFor(1, 1), { coalesce: true });
+    assert.throws(() => wal.appendNow([{ kind: 'put', key: text('big'), value: new Uint8Array(2000) }], { coalesce: true }), ValidationError);
+    assert.throws(() => wal.appendNow([]), ValidationError);
+    assert.throws(() => wal.appendNow(batchFor(2, 1), { coalesce: 'yes' } as never), ValidationError);
+    assert.throws(() => wal.appendNow(batchFor(2, 1), { together: true } as never), /unknown appendNow option 'together'/);
+    assert.equal(wal.lastSequence, 1);
+    await joined.durable;
+    const closing = wal.close();
+    assert.throws(() => wal.appendNow(batchFor(2, 1), { coalesce: true }), ClosedError);
+    await closing;
+    assert.equal(wal.lastSequence, 1);
+  });
+});
+
+test("whenWritten resolves once a range is in the files, where a reader finds it; in 'none' mode it writes out what is buffered", async () => {
+  for (const durability of ['none', 'write', 'fsync'] as const) {
+    await withLog({ durability }, async (wal, dir) => {
+      const appended = wal.appendNow(batchFor(1, 3), { coalesce: true });
+      wal.appendNow(batchFor(4, 1), { coalesce: true });
+      await assert.rejects(wal.whenWritten(5), ValidationError, 'not handed out yet');
+      await wal.whenWritten(appended.lastSequence);
+      const records = readLogRange(nodeFileSystem, dir, 1, 4);
+      assert.deepEqual(records.map((record) => [record.firstSeq, record.lastSeq]), [[1, 4]], durability);
+      await wal.whenWritten(2);
+    });
+  }
 });
 
 test('replay returns every batch in order with its exact entries, and from a sequence number includes the batch holding it', async () => {
@@ -291,11 +361,16 @@ test("a crashed 'fsync' writer's zeros are cut on reopen, silently: they are not
 test("'write' mode: an acknowledged batch is in the file (the OS has it), and a background fdatasync follows", async () => {
   await inTempDir('write', async (dir) => {
     const sim = new CrashSimFileSystem({ seed: 2 });
-    const wal = await WriteAheadLog.open(dir, { fs: sim, durability: 'write', syncIntervalMs: 20 });
+    const clock = new ManualClock();
+    const wal = await WriteAheadLog.open(dir, { fs: sim, clock, durability: 'write', syncIntervalMs: 20 });
     await appendNext(wal, 3);
     assert.ok(bytesOnDisk(dir) > 0, 'written before the promise resolved');
     assert.equal(wal.durableSequence, 3);
-    while (wal.stats().syncs === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    clock.advance(19);
+    assert.equal(wal.stats().syncs, 0, 'no fdatasync before the interval is up');
+    assert.ok(sim.unsyncedPaths().length > 0);
+    clock.advance(1);
+    while (wal.stats().syncs === 0) await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(sim.unsyncedPaths(), [], 'the background sync made it durable');
     await wal.close();
   });

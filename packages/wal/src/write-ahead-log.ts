@@ -3,12 +3,26 @@ import { attempt, ClosedError, type FileSystem, makeDirectoryDurably, Validation
 import { GroupCommitter } from './group-commit.js';
 import { parseLogFileAt } from './log-reader.js';
 import { LogWriter } from './log-writer.js';
-import { encodedRecordBytes, encodeRecord, type DecodedRecord } from './record-format.js';
+import { encodedEntryBytes, encodeRecord, RECORD_HEADER_BYTES, type DecodedRecord } from './record-format.js';
 import { recoverLog, type RecoveredLog, type RecoveryReport } from './recovery.js';
 import type { LogFileInfo } from './log-files.js';
 import { describe } from './describe-value.js';
 import { validateEntries, type LogRangeRecord, type WalEntry, type WalEntryInput } from './wal-entry.js';
-import { checkSequenceArgument, resolveWalOptions, type ResolvedWalOptions, type WalOptions } from './wal-options.js';
+import { checkSequenceArgument, coalesceOption, resolveWalOptions, type AppendOptions, type ResolvedWalOptions, type WalOptions } from './wal-options.js';
+import { COALESCED_APPEND_BYTES, TURN_RECORD_BYTES, TurnRecord } from './turn-record.js';
+
+/** What `appendNow` hands back at once. */
+export interface Appended {
+  /** The sequence number of the first entry; the others follow one by one. */
+  readonly firstSequence: number;
+  readonly lastSequence: number;
+  /**
+   * Resolves once the entries are durable per the mode; rejects with the
+   * IoError, or WriterFailedError, that failed the log first. Appends that
+   * coalesced into one record share this promise.
+   */
+  readonly durable: Promise<void>;
+}
 
 export interface WalStats {
   readonly files: number;
@@ -37,6 +51,8 @@ export class WriteAheadLog {
    * newest file's list would be stale), and as each file is replayed.
    */
   private recovered: Map<string, readonly DecodedRecord[]> | undefined;
+  /** This turn's coalescing appends, not yet handed to the group committer. */
+  private turnRecord: TurnRecord | undefined;
 
   private constructor(
     readonly directory: string,
@@ -67,7 +83,7 @@ export class WriteAheadLog {
     const recovered = await recoverLog(fs, path, resolved.recovery, resolved.nextSequence);
     const writer = await LogWriter.open(fs, path, recovered.files, resolved.nextSequence ?? 1, resolved.maxFileBytes, resolved.durability === 'fsync');
     const name = `write-ahead log ${path}`;
-    const committer = new GroupCommitter(writer, resolved.durability, resolved.maxFileBytes, resolved.syncIntervalMs, name);
+    const committer = new GroupCommitter(writer, resolved.durability, resolved.maxFileBytes, resolved.syncIntervalMs, resolved.clock, name);
     return new WriteAheadLog(path, resolved, writer, committer, recovered);
   }
 
@@ -76,29 +92,68 @@ export class WriteAheadLog {
     return this.nextSequence - 1;
   }
 
-  /** The last sequence number acknowledged per the durability mode. */
+  /**
+   * The last sequence number acknowledged per the durability mode. Once the
+   * log has failed it moves no more: see `refusedFrom`.
+   */
   get durableSequence(): number {
     return this.committer.durableSequence;
   }
 
   /**
-   * Appends one atomic batch. Its sequence numbers are taken before this
-   * returns; the promise resolves with the first once the batch is durable
-   * per the mode. Bad input rejects with ValidationError and writes nothing.
+   * Undefined while the log works. Once it has failed: the first sequence
+   * number it refused. Every append from there on rejected (and what of it
+   * reached the file was cut off again), every one below was acknowledged.
+   */
+  get refusedFrom(): number | undefined {
+    return this.committer.failed ? this.committer.durableSequence + 1 : undefined;
+  }
+
+  /**
+   * Appends one atomic batch and returns at once the sequence numbers it
+   * took, with a promise for when they are durable per the mode. A refusal
+   * is thrown, and then nothing is written and no number taken:
+   * ValidationError (bad input, a batch over `maxRecordBytes`),
+   * ClosedError, or WriterFailedError once the log has failed. With
+   * `coalesce`, the batch may share a record with the other coalescing
+   * appends of this event-loop turn; every append still reaches the log in
+   * call order.
+   */
+  appendNow(entries: readonly WalEntryInput[], options?: AppendOptions): Appended {
+    const entryBytes = this.checkedEntryBytes(entries);
+    if (coalesceOption(options) && entryBytes <= COALESCED_APPEND_BYTES) return this.joinTurnRecord(entries, entryBytes);
+    const { firstSequence, lastSequence, record } = this.ownRecord(entries, entryBytes);
+    const durable = new Promise<void>((resolve, reject) => this.committer.enqueue(record, firstSequence, lastSequence, { resolve, reject }));
+    return { firstSequence, lastSequence, durable };
+  }
+
+  /**
+   * `appendNow` for a caller that only waits: a record of its own, and a
+   * promise that resolves with its first sequence number once it is durable
+   * per the mode, or rejects with what refused it.
    */
   append(entries: readonly WalEntryInput[]): Promise<number> {
-    const firstSeq = this.nextSequence;
-    let record: Uint8Array;
+    return new Promise((resolve, reject) => {
+      const { firstSequence, lastSequence, record } = this.ownRecord(entries, this.checkedEntryBytes(entries));
+      this.committer.enqueue(record, firstSequence, lastSequence, { resolve: () => resolve(firstSequence), reject });
+    });
+  }
+
+  /**
+   * Resolves once every record up to `sequence` is in the log files, where
+   * `replay` and `readLogRange` find it (in 'none' mode this writes out what
+   * is buffered, without an fdatasync); rejects if the log failed first.
+   */
+  whenWritten(sequence: number): Promise<void> {
     try {
-      this.checkWritable();
-      validateEntries(entries);
-      record = encodeRecord(firstSeq, entries, this.checkedRecordBytes(entries, firstSeq));
+      checkSequenceArgument('whenWritten', sequence);
+      this.checkOpen();
+      if (sequence > this.lastSequence) throw new ValidationError(`whenWritten(${sequence}): the last sequence number handed out is ${this.lastSequence}`);
     } catch (error) {
       return Promise.reject(error);
     }
-    this.nextSequence += entries.length;
-    this.recovered = undefined;
-    return this.committer.append(record, firstSeq, this.nextSequence - 1);
+    this.sealTurnRecord();
+    return this.committer.whenWritten(sequence);
   }
 
   /**
@@ -158,6 +213,7 @@ export class WriteAheadLog {
    */
   close(): Promise<void> {
     this.recovered = undefined;
+    if (this.closing === undefined) this.sealTurnRecord();
     this.closing ??= this.committer.drainForClose().finally(() => this.writer.close());
     return this.closing;
   }
@@ -195,17 +251,71 @@ export class WriteAheadLog {
     return this.options.fs;
   }
 
-  private checkedRecordBytes(entries: readonly WalEntryInput[], firstSeq: number): number {
-    const bytes = encodedRecordBytes(entries);
+  /**
+   * The bytes the entries take in a record, header not counted, once the
+   * log is known to be writable and the entries valid and small enough.
+   */
+  private checkedEntryBytes(entries: readonly WalEntryInput[]): number {
+    this.checkWritable();
+    validateEntries(entries);
+    let entryBytes = 0;
+    for (const entry of entries) entryBytes += encodedEntryBytes(entry);
+    const bytes = RECORD_HEADER_BYTES + entryBytes;
     if (bytes > this.options.maxRecordBytes) {
       throw new ValidationError(
         `a batch of ${entries.length} entries encodes to ${bytes} bytes, more than maxRecordBytes (${this.options.maxRecordBytes}); split it or raise maxRecordBytes`,
       );
     }
-    if (firstSeq + entries.length - 1 > Number.MAX_SAFE_INTEGER) {
+    if (this.nextSequence + entries.length - 1 > Number.MAX_SAFE_INTEGER) {
       throw new ValidationError('sequence numbers are exhausted (they would pass 2^53 - 1)');
     }
-    return bytes;
+    return entryBytes;
+  }
+
+  /** A record of its own, after this turn's record: its sequence numbers taken, encoded. */
+  private ownRecord(entries: readonly WalEntryInput[], entryBytes: number): { firstSequence: number; lastSequence: number; record: Uint8Array } {
+    this.sealTurnRecord();
+    const firstSequence = this.takeSequences(entries.length);
+    const record = encodeRecord(firstSequence, entries, RECORD_HEADER_BYTES + entryBytes);
+    return { firstSequence, lastSequence: this.nextSequence - 1, record };
+  }
+
+  private takeSequences(count: number): number {
+    this.recovered = undefined;
+    const first = this.nextSequence;
+    this.nextSequence += count;
+    return first;
+  }
+
+  /** A coalescing append joins this turn's record, which goes to the committer at the end of the turn. */
+  private joinTurnRecord(entries: readonly WalEntryInput[], entryBytes: number): Appended {
+    if (this.turnRecord?.wouldPass(entryBytes, Math.min(TURN_RECORD_BYTES, this.options.maxRecordBytes)) === true) this.sealTurnRecord();
+    let record = this.turnRecord;
+    if (record === undefined) {
+      const fresh = new TurnRecord(this.nextSequence);
+      record = this.turnRecord = fresh;
+      queueMicrotask(() => {
+        if (this.turnRecord === fresh) this.sealTurnRecord();
+      });
+    }
+    const firstSequence = this.takeSequences(entries.length);
+    record.add(entries, entryBytes);
+    return { firstSequence, lastSequence: this.nextSequence - 1, durable: record.durable };
+  }
+
+  /** Hands this turn's record to the group committer: before anything appended after it, and at the end of the turn. */
+  private sealTurnRecord(): void {
+    const record = this.turnRecord;
+    if (record === undefined) return;
+    this.turnRecord = undefined;
+    let bytes: Uint8Array;
+    try {
+      bytes = record.encode();
+    } catch (error) {
+      record.outcome.reject(this.committer.fail(error)); // a bug, not the input: validated as it joined
+      return;
+    }
+    this.committer.enqueue(bytes, record.firstSequence, record.lastSequence, record.outcome);
   }
 
   private whenWritable(run: () => Promise<void>): Promise<void> {
@@ -214,6 +324,7 @@ export class WriteAheadLog {
     } catch (error) {
       return Promise.reject(error);
     }
+    this.sealTurnRecord();
     return run();
   }
 
