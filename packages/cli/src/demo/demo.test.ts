@@ -12,7 +12,10 @@ test('a small demo finishes, exits 0, explains itself and leaves an index that s
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /Done in .*\. The index is in silt-demo: 1 segment, /);
   assert.match(result.stdout, /What just happened/);
-  assert.match(result.stdout, /2 reader processes .* a write was visible to them p50 [\d.]+ m?s, p99 [\d.]+ m?s after the writer acknowledged it \(40 samples\)/s);
+  // Each reader times each of the 20 batches' probe keys at most once; how many it saw before the demo stopped waiting (10 s) depends on the machine's speed.
+  const timed = /2 reader processes .* a write was visible to them p50 [\d.]+ m?s, p99 [\d.]+ m?s after the writer acknowledged it \(([\d,]+) samples?\)/s.exec(result.stdout);
+  assert.ok(timed !== null || /2 reader processes .* no write was timed/s.test(result.stdout), result.stdout);
+  assert.ok(Number(timed?.[1] ?? 0) <= 40, result.stdout);
   assert.match(result.stdout, /stats silt-demo\n/);
   assert.match(result.stderr, /^silt demo: 20,000 keys into silt-demo, writer pid \d+, 2 reader processes \(pid \d+, \d+\)$/m, 'plain progress lines when not a terminal');
   assert.match(result.stderr, /\] done: 20,000\/20,000 keys \(100%\)/);
@@ -48,7 +51,8 @@ test('demo refuses an existing index without --fresh, replaces it with --fresh, 
   assert.equal(summary.keys, 5000);
   assert.equal(summary.final.segments, 1);
   assert.equal(summary.readers.processes, 1);
-  assert.equal(summary.readers.samples, 5);
+  assert.ok(summary.readers.samples <= 5, 'one sample per batch at most, as many as the reader saw before the demo stopped waiting');
+  assert.deepEqual(summary.readers.errors, []);
 
   const foreign = join(work, 'photos');
   mkdirSync(foreign);

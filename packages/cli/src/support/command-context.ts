@@ -20,7 +20,7 @@ export interface CommandContext extends ProgressTarget {
   readonly interrupts: Interrupts;
   readonly json: boolean;
   readonly verbose: boolean;
-  /** How the user ran silt, for the commands a message suggests: "silt", or "node packages/api/dist/bin/silt.js". */
+  /** How the user ran silt, for the commands a message suggests: "silt", or "node packages/cli/dist/bin/silt.js". */
   readonly invocation: string;
 }
 

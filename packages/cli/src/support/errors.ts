@@ -72,7 +72,7 @@ export interface FailureReport {
 }
 
 /**
- * Maps a failure to its exit code (CLI.md, "Exit codes") and one line a
+ * Maps a failure to its exit code (README, "Exit codes") and one line a
  * person can act on. The stack is for `--verbose` only.
  */
 export function reportOf(error: unknown, interruptedExitCode: (signal: NodeJS.Signals) => number): FailureReport {

@@ -49,7 +49,6 @@ function sizeOf(path: string): number {
   }
 }
 
-/** Standard error without the plain progress lines a command prints every two seconds when it is not a terminal. */
 /** Standard error less its progress lines (on a slow machine any phase may print some: `checking`, then `importing`). */
 function messageLines(result: SiltResult, ...progressTitles: string[]): string[] {
   return result.stderr.split('\n').filter((line) => line !== '' && !progressTitles.some((title) => line.startsWith(`${title}: `)));
