@@ -71,8 +71,9 @@ test('inspectDirectory tells a missing path, a file, an empty directory, an inde
   const index = await Index.open(dir, STILL);
   await index.set('a', '1');
   await index.flush();
-  await index.close();
+  // While the writer runs, the manifest has its SQLite companions (-wal, -shm) and the lock files are there.
   const sound = inspectDirectory(dir);
+  await index.close();
   assert.equal(sound.kind, 'index');
   assert.deepEqual(sound.foreignEntries, [], 'the manifest, its SQLite companions, the lock files, wal/ and segments/ are all silt\'s');
   writeFileSync(join(dir, 'notes.txt'), 'mine');
