@@ -20,7 +20,7 @@ export async function runVerify(directory: string, context: CommandContext): Pro
       onProgress: (checkedBytes, totalBytes, checkedFiles) => {
         progress ??= Progress.start(context, { title: 'verifying', total: totalBytes, unit: 'bytes' });
         progress.update(checkedBytes);
-        context.interrupts.throwIfInterrupted(`${plural(checkedFiles, 'file')} checked, the rest not`);
+        if (checkedBytes < totalBytes) context.interrupts.throwIfInterrupted(`${plural(checkedFiles, 'file')} checked, the rest not`);
       },
     });
   } catch (error) {

@@ -9,7 +9,7 @@ import { wallClockMs } from './protocol.js';
 import { ReaderFleet } from './reader-fleet.js';
 import { summaryLines, type DemoSummary } from './summary.js';
 import { DemoWorkload } from './workload.js';
-import { inspect } from '../support/index-access.js';
+import { inspectUndamaged } from '../support/index-access.js';
 import { formatBytes, formatCount, formatDuration, plural } from '../support/formatting.js';
 
 export interface DemoFlags {
@@ -76,7 +76,7 @@ export async function runDemo(directory: string, flags: DemoFlags, context: Comm
  * writer has it open), refused without; anything else is refused.
  */
 async function prepareDirectory(directory: string, fresh: boolean, invocation: string): Promise<void> {
-  const { kind, foreignEntries } = inspect(directory);
+  const { kind, foreignEntries } = inspectUndamaged(directory);
   if (kind === 'missing' || kind === 'empty') return;
   if (kind !== 'index') throw new UsageError(`${directory} is not empty and is not a silt index; give the demo another directory: ${invocation} demo <dir>`);
   if (!fresh) {

@@ -9,7 +9,7 @@ import { unlessAborted } from './interrupts.js';
  */
 
 /** What is at `directory`; an index whose manifest was lost is its IndexDamagedError (pointing to `silt repair`), thrown. */
-export function inspect(directory: string): DirectoryInspection {
+export function inspectUndamaged(directory: string): DirectoryInspection {
   const inspection = inspectDirectory(directory);
   if (inspection.damage !== undefined) throw inspection.damage;
   return inspection;
@@ -17,7 +17,7 @@ export function inspect(directory: string): DirectoryInspection {
 
 /** A UsageError unless `directory` holds an index: read commands never create one. */
 export function requireIndex(directory: string): void {
-  const { kind } = inspect(directory);
+  const { kind } = inspectUndamaged(directory);
   if (kind === 'index') return;
   const why = {
     missing: 'the directory does not exist',
@@ -33,7 +33,7 @@ export function requireIndex(directory: string): void {
  * mistyped path must not fill a home directory with index files.
  */
 export function refuseForeignDirectory(directory: string): void {
-  const { kind } = inspect(directory);
+  const { kind } = inspectUndamaged(directory);
   if (kind === 'other' || kind === 'file') {
     throw new UsageError(`${directory} is not a silt index (${kind === 'file' ? 'it is a file' : 'it holds other files and no index manifest'}); refusing to write there`);
   }
