@@ -18,3 +18,8 @@ export { LockError, ManifestNotFoundError, IndexDamagedError } from '@silt/segme
 export type { IndexRecovery } from './recovery.js';
 export { repairIndex, type RepairOptions, type RepairReport } from './repair.js';
 export type { LostRange, SetAside } from './repair-plan.js';
+export { validatePut, validateDelete, DEFAULT_MAX_VALUE_BYTES } from './write-arguments.js';
+export { verifyIndex, type VerifyOptions, type VerifyReport, type FileCheck } from './verify-index.js';
+export { inspectIndex, type IndexInspection, type InspectedLogFile, type WriterRecord, type ReaderRecord, type SetAsideFiles } from './inspect-index.js';
+export { inspectDirectory, type DirectoryInspection, type DirectoryKind, type InspectOptions } from './inspect-directory.js';
+export type { RefreshChange, SegmentRecord } from '@silt/reader';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { ClosedError, CorruptionError, FaultInjectingFileSystem, IoError, nodeFileSystem, ValidationError, type FaultOperation } from '@silt/fs';
-import { ManifestNotFoundError, MANIFEST_FILE, segmentFileName, WriterLock } from '@silt/segments';
+import { ManifestNotFoundError, MANIFEST_FILE, segmentFileName, WriterLock, type SegmentRecord } from '@silt/segments';
 import { ReadOnlyIndex } from './read-only-index.js';
 import { readOnlyIndexOptionsSchema } from './read-only-index-options.js';
 import { FixtureWriter, tempDir, type FixtureEntry } from './test-support/index-fixture.js';
@@ -96,6 +96,29 @@ test('a refresh opens only the new segments and reuses the open readers of the o
   await reader.refresh();
   assert.deepEqual(calls.slice(3), [writer.segmentPath(merged)]);
   assert.deepEqual(pairs(reader), [['a', '1'], ['b', '1'], ['c', '1']]);
+});
+
+test('a refresh event says which segments the new generation added and removed; segments lists the ones served', async () => {
+  const writer = FixtureWriter.create('refresh-change');
+  const first = await writer.flush([['a', '1']]);
+  const second = await writer.flush([['b', '1']]);
+  await using reader = await ReadOnlyIndex.open(writer.directory, FIXED);
+  assert.deepEqual(reader.segments.map((segment) => segment.id), [first, second]);
+  const ids = (segments: readonly SegmentRecord[]): number[] => segments.map((segment) => segment.id);
+  const changes: unknown[] = [];
+  reader.on('refresh', (generation, change) =>
+    changes.push({ generation, previous: change.previous, segments: ids(change.segments), added: ids(change.added), removed: ids(change.removed) }),
+  );
+  const third = await writer.flush([['c', '1']]);
+  await reader.refresh();
+  const merged = await writer.merge([second, third]);
+  await reader.refresh();
+  assert.deepEqual(changes, [
+    { generation: 3, previous: 2, segments: [first, second, third], added: [third], removed: [] },
+    { generation: 4, previous: 3, segments: [first, merged], added: [merged], removed: [second, third] },
+  ]);
+  assert.deepEqual(reader.segments.map((segment) => segment.id), [first, merged]);
+  assert.ok(reader.segments.every((segment) => segment.entries > 0 && segment.bytes > 0 && segment.file === `segments/${segment.id}.seg`));
 });
 
 test('while a refresh reads a large new segment in slices, reads go on from the generation served before', async () => {

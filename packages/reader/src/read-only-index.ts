@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { ClosedError, CorruptionError, IoError, ValidationError, type FileSystem } from '@silt/fs';
-import { GenerationNotFoundError, IndexDamagedError, Manifest, MANIFEST_FILE, ManifestNotFoundError, filesNewerThanManifest, segmentIdOfFileName, type Generation, type Key, type Lease, type Value } from '@silt/segments';
+import { GenerationNotFoundError, IndexDamagedError, Manifest, MANIFEST_FILE, ManifestNotFoundError, filesNewerThanManifest, segmentIdOfFileName, type Generation, type Key, type Lease, type SegmentRecord, type Value } from '@silt/segments';
 import { KeyValueReads } from './key-value-reads.js';
 import { ManifestWatcher } from './manifest-watcher.js';
 import { MergedView, type NearOptions } from './merged-view.js';
@@ -11,10 +11,22 @@ import { RetiredReaders } from './retired-readers.js';
 import { SegmentStack } from './segment-stack.js';
 
 export interface ReadOnlyIndexEvents {
-  /** A newer generation is being served. */
-  refresh: [generation: number];
+  /** A newer generation is being served; `change` says which segments it added and removed. */
+  refresh: [generation: number, change: RefreshChange];
   /** A background refresh failed; reads go on from the generation served before. */
   error: [error: Error];
+}
+
+/** What a refresh changed, from the manifest rows of the two generations: no second look at the manifest needed. */
+export interface RefreshChange {
+  /** The generation served before. */
+  readonly previous: number;
+  /** The live segments of the generation now served, oldest first. */
+  readonly segments: readonly SegmentRecord[];
+  /** Segments the previous generation did not have: a flush's output, or a merge's. */
+  readonly added: readonly SegmentRecord[];
+  /** Segments of the previous generation this one dropped: a merge's inputs. */
+  readonly removed: readonly SegmentRecord[];
 }
 
 /**
@@ -48,6 +60,8 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
     private readonly manifest: Manifest,
     private readonly held: HeldLease,
     private stack: SegmentStack,
+    /** The manifest's rows for the generation served. */
+    private served: Generation,
     options: ResolvedReadOnlyIndexOptions,
   ) {
     super();
@@ -81,8 +95,8 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
     try {
       refuseFilesNewerThan(manifest, directory, segmentNames);
       held = { lease: manifest.takeLease() };
-      const stack = await openLeased(manifest, held, (generation) => SegmentStack.open(directory, generation, resolved));
-      index = new ReadOnlyIndex(directory, manifest, held, stack, resolved);
+      const { opened: stack, generation } = await openLeased(manifest, held, (leased) => SegmentStack.open(directory, leased, resolved));
+      index = new ReadOnlyIndex(directory, manifest, held, stack, generation, resolved);
     } catch (error) {
       try {
         if (held !== undefined) manifest.dropLease(held.lease.id);
@@ -111,6 +125,11 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
   /** The manifest generation this reader serves. */
   get generation(): number {
     return this.stack.generation;
+  }
+
+  /** The live segments of the generation served, oldest first, as the manifest records them. */
+  get segments(): readonly SegmentRecord[] {
+    return this.served.segments;
   }
 
   /** Whether the generation served is the manifest's current one: one indexed read. */
@@ -190,17 +209,20 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
   private async advance(current = this.manifest.currentGeneration()): Promise<boolean> {
     if (this.closing !== undefined || current === this.stack.generation) return false;
     const previous = this.stack;
+    const before = this.served;
     this.held.lease = moveLease(this.manifest, this.held.lease);
-    const { stack, retired } = await openLeased(this.manifest, this.held, (generation) => previous.advanceInTurns(generation));
+    const { opened, generation } = await openLeased(this.manifest, this.held, (leased) => previous.advanceInTurns(leased));
+    const { stack, retired } = opened;
     if (this.closing !== undefined) {
       // Closed while the segments loaded: what this refresh opened is not needed (closing twice is harmless).
       stack.close();
       return false;
     }
     this.stack = stack;
+    this.served = generation;
     this.view = new MergedView(stack.sources);
     this.retired.retire(previous.generation, retired);
-    this.emit('refresh', stack.generation);
+    this.emit('refresh', stack.generation, changeBetween(before, generation));
     return true;
   }
 
@@ -262,15 +284,27 @@ interface HeldLease {
  * unlinked). If a file is gone anyway, the lease moves to the newest
  * generation and that one is tried.
  */
-async function openLeased<Opened>(manifest: Manifest, held: HeldLease, open: (generation: Generation) => Opened | Promise<Opened>): Promise<Opened> {
+async function openLeased<Opened>(manifest: Manifest, held: HeldLease, open: (generation: Generation) => Opened | Promise<Opened>): Promise<{ opened: Opened; generation: Generation }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await open(manifest.generationAt(held.lease.generation));
+      const generation = manifest.generationAt(held.lease.generation);
+      return { opened: await open(generation), generation };
     } catch (error) {
       if (attempt >= OPEN_ATTEMPTS || !isVanished(error)) throw error;
     }
     held.lease = moveLease(manifest, held.lease);
   }
+}
+
+function changeBetween(before: Generation, after: Generation): RefreshChange {
+  const beforeIds = new Set(before.segments.map((segment) => segment.id));
+  const afterIds = new Set(after.segments.map((segment) => segment.id));
+  return {
+    previous: before.generation,
+    segments: after.segments,
+    added: after.segments.filter((segment) => !beforeIds.has(segment.id)),
+    removed: before.segments.filter((segment) => !afterIds.has(segment.id)),
+  };
 }
 
 /** Moves the lease; if it was reclaimed (its pid looked dead from another pid namespace), takes a new one. */

@@ -15,3 +15,4 @@ export { logFileName, sequenceOfLogFile } from './log-files.js';
 export { readLogRange } from './log-range-reader.js';
 export { scanLogFile, resealedRecord } from './log-salvage.js';
 export type { IntactLogRecord, LogDamage, LogFileScan } from './log-salvage.js';
+export { listLog, checkLog, type ListedLogFile, type LogFileCheck } from './log-check.js';

@@ -1,8 +1,4 @@
-import { PassThrough } from 'node:stream';
-import type { CommandContext } from '../cli/command-context.js';
-import { Interrupts } from '../cli/interrupts.js';
-import { LineWriter } from '../cli/line-writer.js';
-import { runVerify, type VerifyReport } from '../cli/verify.js';
+import { verifyIndex, type VerifyReport } from '../verify-index.js';
 
 export interface VerifyOutcome {
   readonly exitCode: number;
@@ -10,33 +6,12 @@ export interface VerifyOutcome {
 }
 
 /**
- * `silt verify <dir> --json` in this process, as the CLI runs it, without
- * spawning one (a campaign runs it hundreds of times): its exit code and
- * report. What the command throws is thrown, as main would report it.
+ * What `silt verify <dir> --json` does, in this process (a campaign runs it
+ * hundreds of times): `verifyIndex`, and the exit code the command gives
+ * for its report (0 sound, 1 damaged). What it throws is thrown, as the
+ * command would report it.
  */
 export async function verifyInProcess(directory: string): Promise<VerifyOutcome> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let printed = '';
-  stdout.setEncoding('utf8').on('data', (chunk: string) => (printed += chunk));
-  stderr.resume();
-  const interrupts = new Interrupts();
-  const out = new LineWriter(stdout);
-  const context: CommandContext = {
-    name: 'verify',
-    out,
-    // Only written to, never asked whether it is a terminal (json mode shows no progress).
-    stderr: stderr as unknown as NodeJS.WriteStream,
-    interrupts,
-    json: true,
-    verbose: false,
-    invocation: 'silt',
-  };
-  try {
-    const exitCode = await runVerify(directory, context);
-    await out.flush();
-    return { exitCode, report: JSON.parse(printed) as VerifyReport };
-  } finally {
-    interrupts.dispose();
-  }
+  const report = await verifyIndex(directory);
+  return { exitCode: report.ok ? 0 : 1, report };
 }
