@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { NodeFileSystem, type FileHandle, type OpenMode } from '@silt/fs';
 import { Index, type BackpressureEvent } from './index-writer.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { tempDir } from '@silt/test-support';
 
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;
 
@@ -103,7 +104,7 @@ function watch(promise: Promise<void>): { readonly settled: () => boolean } {
 test('past segmentCap a write is held until the running merge commits; under the cap nothing is held', async () => {
   const fs = new FirstMergeHeldFileSystem();
   const segmentCap = 4;
-  await using index = await Index.open(tempIndexDir('backpressure-hold'), {
+  await using index = await Index.open(join(tempDir('backpressure-hold'), 'idx'), {
     ...NO_TIMER,
     fs,
     mergeThreads: 1,

@@ -11,8 +11,7 @@ import { Index } from './index-writer.js';
 import { repairIndex, type RepairReport } from './repair.js';
 import { buildDamageFixture, heldSequences, type DamageFixture } from './test-support/damage-fixture.js';
 import { applyDamage, DAMAGES, damageTargets, flipOffset, type Damage, type DamageTarget } from './test-support/file-damage.js';
-import { snapshotDirectory } from './test-support/directory-snapshot.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { snapshotDirectory, tempDir } from '@silt/test-support';
 import { verifyInProcess } from './test-support/verify-in-process.js';
 import { describeDifference, readServedState, sameState } from './test-support/write-model.js';
 
@@ -400,7 +399,7 @@ test('every damage to every file of an index: open, a reader and verify recover 
   const failures: string[] = [];
   const tally = new Map<string, number>();
   for (const seed of SEEDS) {
-    const fixture = await buildDamageFixture(tempIndexDir(`damage-${seed}`), seed, logDurabilityOf(seed));
+    const fixture = await buildDamageFixture(join(tempDir(`damage-${seed}`), 'idx'), seed, logDurabilityOf(seed));
     try {
       const targets = damageTargets(fixture.directory, fixture.olderManifest);
       t.diagnostic(`seed ${seed} (${logDurabilityOf(seed)} log): ${fixture.model.lastSequence} writes, covered ${fixture.coveredSequence}; files: ${targets.map((target) => target.file).join(' ')}`);

@@ -6,7 +6,7 @@ import { SeededRandom, ValidationError } from '@silt/fs';
 import { Index } from './index-writer.js';
 import { MergeFailedError, type MergeEvent } from './merge-scheduler.js';
 import type { BackpressureEvent } from './index-writer.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { tempDir } from '@silt/test-support';
 
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;
 
@@ -19,7 +19,7 @@ function byteOrder(entries: Iterable<[string, string]>): Array<[string, string]>
 }
 
 test('after many flushes the segment count stays bounded, and every value reads back', async () => {
-  const dir = tempIndexDir('bounded');
+  const dir = join(tempDir('bounded'), 'idx');
   await using index = await Index.open(dir, NO_TIMER);
   const model = new Map<string, string>();
   const random = new SeededRandom(7);
@@ -43,7 +43,7 @@ test('after many flushes the segment count stays bounded, and every value reads 
 });
 
 test('values after merges equal a Map model, deletes and overwrites included', async () => {
-  const dir = tempIndexDir('merge-model');
+  const dir = join(tempDir('merge-model'), 'idx');
   const model = new Map<string, string>();
   const random = new SeededRandom(11);
   {
@@ -70,7 +70,7 @@ test('values after merges equal a Map model, deletes and overwrites included', a
 });
 
 test('tombstones vanish after a full merge, and the file shrinks', async () => {
-  const dir = tempIndexDir('tombstones');
+  const dir = join(tempDir('tombstones'), 'idx');
   await using index = await Index.open(dir, { ...NO_TIMER, autoMerge: false });
   const value = 'x'.repeat(200);
   await index.mset(Array.from({ length: 2_000 }, (_, i): [string, string] => [`k${i}`, value]));
@@ -98,7 +98,7 @@ test('tombstones vanish after a full merge, and the file shrinks', async () => {
 });
 
 test('a full merge of nothing but tombstones leaves no segment at all', async () => {
-  const dir = tempIndexDir('all-gone');
+  const dir = join(tempDir('all-gone'), 'idx');
   await using index = await Index.open(dir, { ...NO_TIMER, autoMerge: false });
   await index.mset([['a', '1'], ['b', '2']]);
   await index.flush();
@@ -111,14 +111,14 @@ test('a full merge of nothing but tombstones leaves no segment at all', async ()
 });
 
 test('forceMerge takes a whole number of segments of at least 1', async () => {
-  await using index = await Index.open(tempIndexDir('force-args'), NO_TIMER);
+  await using index = await Index.open(join(tempDir('force-args'), 'idx'), NO_TIMER);
   for (const bad of [0, -1, 1.5, Number.NaN, '2'] as unknown[]) {
     await assert.rejects(index.forceMerge(bad as number), ValidationError, String(bad));
   }
 });
 
 test('forceMerge(n) stops at n segments, merging the newest first', async () => {
-  const dir = tempIndexDir('force-n');
+  const dir = join(tempDir('force-n'), 'idx');
   await using index = await Index.open(dir, { ...NO_TIMER, autoMerge: false });
   for (let i = 0; i < 7; i++) {
     await index.set(`k${i}`, `v${i}`);
@@ -133,7 +133,7 @@ test('forceMerge(n) stops at n segments, merging the newest first', async () => 
 });
 
 test('with autoMerge off, only forceMerge merges: the policy starts nothing after it', async () => {
-  const dir = tempIndexDir('force-only');
+  const dir = join(tempDir('force-only'), 'idx');
   await using index = await Index.open(dir, { ...NO_TIMER, autoMerge: false, mergePolicy: { minRunLength: 2 } });
   for (let i = 0; i < 12; i++) {
     await index.set(`k${i}`, `v${i}`);
@@ -149,7 +149,7 @@ test('with autoMerge off, only forceMerge merges: the policy starts nothing afte
 // Retries after a failed merge, and their doubling delays, are the scheduler's: merge-scheduler.test.ts drives them with a ManualClock.
 
 test('a merge that fails in its worker changes nothing, raises MergeFailedError, and the writer goes on', async () => {
-  const dir = tempIndexDir('merge-fails');
+  const dir = join(tempDir('merge-fails'), 'idx');
   await using index = await Index.open(dir, { ...NO_TIMER, autoMerge: false });
   for (let i = 0; i < 3; i++) {
     await index.mset(Array.from({ length: 500 }, (_, j): [string, string] => [`k${i}.${j}`, 'v'.repeat(50)]));
@@ -178,7 +178,7 @@ test('a merge that fails in its worker changes nothing, raises MergeFailedError,
 });
 
 test('past segmentCap a backpressure event says so, and stats count the segments', async () => {
-  const dir = tempIndexDir('backpressure');
+  const dir = join(tempDir('backpressure'), 'idx');
   await using index = await Index.open(dir, { ...NO_TIMER, autoMerge: false, mergePolicy: { minRunLength: 2, segmentCap: 4 } });
   const events: BackpressureEvent[] = [];
   index.on('backpressure', (event) => events.push(event));
@@ -196,7 +196,7 @@ test('past segmentCap a backpressure event says so, and stats count the segments
 });
 
 test('automatic merges bring segments of dissimilar sizes back under the cap', async () => {
-  const dir = tempIndexDir('dissimilar');
+  const dir = join(tempDir('dissimilar'), 'idx');
   // No floor and a tight size ratio: no tier forms, so only the count target can merge them.
   await using index = await Index.open(dir, { ...NO_TIMER, mergePolicy: { minRunLength: 4, segmentCap: 8, floorBytes: 0, sizeRatio: 1.01 } });
   const sizes = [4000, 1000, 3000, 200, 2500, 700, 1800, 90, 1200, 400];
@@ -210,7 +210,7 @@ test('automatic merges bring segments of dissimilar sizes back under the cap', a
 });
 
 test('a range iterator keeps reading across a merge that retires and deletes its segments', async () => {
-  const dir = tempIndexDir('pinned');
+  const dir = join(tempDir('pinned'), 'idx');
   await using index = await Index.open(dir, { ...NO_TIMER, autoMerge: false, accessMode: 'file', cacheBytes: 0 });
   for (let i = 0; i < 4; i++) {
     await index.mset(Array.from({ length: 300 }, (_, j): [string, string] => [`k${String(j * 4 + i).padStart(5, '0')}`, `v${i}`]));
@@ -228,12 +228,12 @@ test('a range iterator keeps reading across a merge that retires and deletes its
 
 test('merge options are validated with the other options', async () => {
   for (const bad of [{ mergeThreads: 0 }, { mergePolicy: { segmentCap: 1 } }, { mergePolicy: { minRunLength: 12 } }, { mergePolicy: { unknown: 1 } }, { autoMerge: 'yes' }]) {
-    await assert.rejects(Index.open(tempIndexDir('bad-merge-options'), bad as never), ValidationError, JSON.stringify(bad));
+    await assert.rejects(Index.open(join(tempDir('bad-merge-options'), 'idx'), bad as never), ValidationError, JSON.stringify(bad));
   }
 });
 
 test('a merge writes its output once: flushed bytes plus merged bytes is what reached the disk', async () => {
-  const dir = tempIndexDir('write-amp');
+  const dir = join(tempDir('write-amp'), 'idx');
   await using index = await Index.open(dir, { ...NO_TIMER, autoMerge: false });
   let flushed = 0;
   index.on('flush', (event) => (flushed += event.bytes));

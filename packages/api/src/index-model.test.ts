@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { CrashSimFileSystem } from '@silt/fs';
 import { Index } from './index-writer.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { tempDir } from '@silt/test-support';
 
 /** The real system under test: an index that commands may close and reopen. */
 interface Real {
@@ -109,7 +110,7 @@ test('the index reads like a Map under any sequence of set, delete, mset, flush,
       // Builds and merges run on this thread through the simulated file system (no crash is
       // simulated here), so a run costs milliseconds rather than a worker thread's start-up.
       // Automatic merges stay on (the default policy merges small segments early) beside forceMerge.
-      const dir = tempIndexDir(`model-${run++}`);
+      const dir = join(tempDir(`model-${run++}`), 'idx');
       const sim = new CrashSimFileSystem({ seed: run });
       const real: Real = { index: await Index.open(dir, { fs: sim, refreshIntervalMs: 60_000 }), dir, sim };
       try {

@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { IndexDamagedError, MANIFEST_FILE } from '@silt/segments';
 import { Index } from './index-writer.js';
 import { repairIndex } from './repair.js';
-import { snapshotDirectory } from './test-support/directory-snapshot.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { snapshotDirectory, tempDir } from '@silt/test-support';
 
 test('a manifest emptied beside segment and log files refuses to open and stays empty: no new catalog is written over it', async () => {
-  const dir = tempIndexDir('empty-manifest');
+  const dir = join(tempDir('empty-manifest'), 'idx');
   const index = await Index.open(dir, { autoMerge: false });
   try {
     await index.set('a', '1');

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { CrashSimFileSystem, FaultInjectingFileSystem, ManualClock, SeededRandom, type FaultOperation } from '@silt/fs';
 import { Index } from './index-writer.js';
 import { checkIndexFiles } from './test-support/crash-disk-checks.js';
 import { driveWorkload, readState, recoveredPrefix } from './test-support/crash-workload.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { tempDir } from '@silt/test-support';
 
 /**
  * Power loss in 'fsync' mode: an index in this process runs the crash
@@ -180,7 +181,7 @@ test(`after ${SEEDS * CRASHES_PER_SEED} simulated power losses in fsync mode, th
   for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
     const sim = new CrashSimFileSystem({ seed });
     const random = new SeededRandom(seed);
-    const dir = tempIndexDir('power');
+    const dir = join(tempDir('power'), 'idx');
     let recovered = 0;
     for (let crash = 0; crash < CRASHES_PER_SEED; crash++) {
       let step = 'open or run';
@@ -213,7 +214,7 @@ test(`after ${SEEDS * CRASHES_PER_SEED} simulated power losses in fsync mode, th
 });
 
 test('an index whose disk died in a power loss stops with one error event, never an unhandled rejection, and close() frees its lock', async () => {
-  const dir = tempIndexDir('power-zombie');
+  const dir = join(tempDir('power-zombie'), 'idx');
   const sim = new CrashSimFileSystem({ seed: 7 });
   const fence = new FaultInjectingFileSystem(sim);
   const unhandled: unknown[] = [];

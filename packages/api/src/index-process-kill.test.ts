@@ -10,7 +10,7 @@ import { Index } from './index-writer.js';
 import { ChildProgress, type ChildConfig } from './test-support/crash-child-protocol.js';
 import { checkIndexFiles } from './test-support/crash-disk-checks.js';
 import { readState, recoveredPrefix } from './test-support/crash-workload.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { tempDir } from '@silt/test-support';
 
 /**
  * Process crash, for real: a child writes the crash workload (sets, deletes,
@@ -176,7 +176,7 @@ async function runLane(lane: number, random: SeededRandom, kills: number, totals
   let history: object[] = [];
   for (let kill = 0; kill < kills; kill++) {
     if (kill % KILLS_PER_DIRECTORY === 0) {
-      dir = tempIndexDir(`kill-${lane}`);
+      dir = join(tempDir(`kill-${lane}`), 'idx');
       seed = random.intBetween(1, 2 ** 31 - 1);
       recovered = 0;
       history = [];
@@ -246,7 +246,7 @@ test(`a writer SIGKILLed just before ${SOAK ? 'every' : `${STEP_KILLS} sampled`}
     killAtStep,
     lastId: FIXED_OPS,
   });
-  const probeDir = tempIndexDir('steps-probe');
+  const probeDir = join(tempDir('steps-probe'), 'idx');
   const probe = await runUntilKilled(fixedWorkload(probeDir, 0), { kind: 'whenDone' });
   await openAndCheck(probeDir, seed, probe, 0, () => 'the uninterrupted run');
   const total = probe.doneAfterSteps!;
@@ -255,7 +255,7 @@ test(`a writer SIGKILLed just before ${SOAK ? 'every' : `${STEP_KILLS} sampled`}
   await inLanes(async (lane) => {
     for (let i = lane; i < steps.length; i += LANES) {
       const step = steps[i]!;
-      const dir = tempIndexDir(`step-${step}`);
+      const dir = join(tempDir(`step-${step}`), 'idx');
       const progress = await runUntilKilled(fixedWorkload(dir, step), { kind: 'whenDone' });
       const what = progress.killedBefore;
       await openAndCheck(dir, seed, progress, 0, () => `killed before I/O step ${step} of ${total}: ${what ?? 'never (the run took fewer steps)'}`);

@@ -8,8 +8,7 @@ import { IndexDamagedError, Manifest, MANIFEST_FILE, SegmentBuilder } from '@sil
 import { Index } from './index-writer.js';
 import { ReadOnlyIndex } from '@silt/reader';
 import type { IndexRecovery } from './recovery.js';
-import { tempIndexDir } from './test-support/temp-index.js';
-import { snapshotDirectory } from './test-support/directory-snapshot.js';
+import { snapshotDirectory, tempDir } from '@silt/test-support';
 import { appendToLog, damageLogRecord } from './test-support/log-append.js';
 
 /** Never on its own during a test: every flush here is one the test asks for. */
@@ -37,7 +36,7 @@ async function uncommittedSegment(dir: string, minSequence: number, maxSequence:
 }
 
 test("open removes only what it proves obsolete: temp files, an uncommitted merge's output, an uncommitted flush's output the log still holds", async () => {
-  const dir = tempIndexDir('obsolete');
+  const dir = join(tempDir('obsolete'), 'idx');
   const last = await flushedIndex(dir);
   const mergeOutput = await uncommittedSegment(dir, 1, last, [['k0', 'v0']]);
   await appendToLog(dir, last, [['late', 'in the log']]);
@@ -63,7 +62,7 @@ test("open removes only what it proves obsolete: temp files, an uncommitted merg
 });
 
 test('a segment file newer than the manifest refuses to open: IndexDamagedError naming it, and nothing on disk changes', async () => {
-  const dir = tempIndexDir('newer');
+  const dir = join(tempDir('newer'), 'idx');
   await flushedIndex(dir);
   copyFileSync(join(dir, 'segments', '1.seg'), join(dir, 'segments', '999.seg'));
   const before = snapshotDirectory(dir);
@@ -79,7 +78,7 @@ test('a segment file newer than the manifest refuses to open: IndexDamagedError 
 });
 
 test('a deleted manifest beside segment and log files refuses to open and creates no new, empty manifest', async () => {
-  const dir = tempIndexDir('no-manifest');
+  const dir = join(tempDir('no-manifest'), 'idx');
   await flushedIndex(dir);
   for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `${MANIFEST_FILE}${suffix}`), { force: true });
   const before = snapshotDirectory(dir);
@@ -89,7 +88,7 @@ test('a deleted manifest beside segment and log files refuses to open and create
 });
 
 test('an unnamed segment holding writes the manifest does not cover and the log no longer holds refuses to open', async () => {
-  const dir = tempIndexDir('uncovered');
+  const dir = join(tempDir('uncovered'), 'idx');
   const last = await flushedIndex(dir);
   const orphan = await uncommittedSegment(dir, last + 1, last + 5, [['lost', 'unless kept']]);
   const before = snapshotDirectory(dir);
@@ -98,7 +97,7 @@ test('an unnamed segment holding writes the manifest does not cover and the log 
 });
 
 test("a live segment's missing file refuses to open, naming it", async () => {
-  const dir = tempIndexDir('missing-live');
+  const dir = join(tempDir('missing-live'), 'idx');
   await flushedIndex(dir);
   rmSync(join(dir, 'segments', '1.seg'));
   const before = snapshotDirectory(dir);
@@ -107,7 +106,7 @@ test("a live segment's missing file refuses to open, naming it", async () => {
 });
 
 test('close leaves more than 4 MiB of unflushed writes in the log, and the next open serves them at once and flushes them in the background', async () => {
-  const dir = tempIndexDir('close-fast');
+  const dir = join(tempDir('close-fast'), 'idx');
   const index = await Index.open(dir, NO_TIMER);
   const value = 'x'.repeat(1000);
   for (let batch = 0; batch < 6; batch++) {
@@ -130,7 +129,7 @@ test('close leaves more than 4 MiB of unflushed writes in the log, and the next 
 });
 
 test('close flushes up to 4 MiB of unflushed writes into a segment', async () => {
-  const dir = tempIndexDir('close-flush');
+  const dir = join(tempDir('close-flush'), 'idx');
   const index = await Index.open(dir, NO_TIMER);
   await index.mset(Array.from({ length: 100 }, (_, i): [string, string] => [`k${i}`, `v${i}`]));
   await index.close();
@@ -140,14 +139,14 @@ test('close flushes up to 4 MiB of unflushed writes into a segment', async () =>
 });
 
 test('a reader refuses an index with a segment file newer than its manifest, instead of serving old values as current', async () => {
-  const dir = tempIndexDir('reader-newer');
+  const dir = join(tempDir('reader-newer'), 'idx');
   await flushedIndex(dir);
   copyFileSync(join(dir, 'segments', '1.seg'), join(dir, 'segments', '999.seg'));
   await assert.rejects(ReadOnlyIndex.open(dir, { watch: false }), (error: unknown) => error instanceof IndexDamagedError && /999\.seg/.test(error.message));
 });
 
 test("damage inside the newest log file with valid records after it refuses a strict open, naming file and offset; keepValidPrefix opens, reports the drop in stats().recovery and a 'recovery' event, and keeps the bytes", async () => {
-  const dir = tempIndexDir('log-damage');
+  const dir = join(tempDir('log-damage'), 'idx');
   let last = await flushedIndex(dir);
   for (let record = 0; record < 4; record++) last = await appendToLog(dir, last, [[`late${record}`, `value${record}`]]);
   // Record 0 is the flushed batch; 1..4 are late0..late3: damage late1's.
@@ -173,7 +172,7 @@ test("damage inside the newest log file with valid records after it refuses a st
 });
 
 test('a rolled-back manifest is refused before the log is opened: even keepValidPrefix moves no log file aside', async () => {
-  const dir = tempIndexDir('rolled-back');
+  const dir = join(tempDir('rolled-back'), 'idx');
   const index = await Index.open(dir, { ...NO_TIMER, walFileBytes: 4096 });
   for (let flush = 0; flush < 3; flush++) {
     await index.mset(Array.from({ length: 60 }, (_, i): [string, string] => [`k${flush}-${i}`, 'v'.repeat(40)]));
@@ -181,7 +180,7 @@ test('a rolled-back manifest is refused before the log is opened: even keepValid
   }
   await index.close();
   // An empty index's manifest over this one: covered 0, ids never handed out, the log starting past 1.
-  const older = tempIndexDir('rolled-back-older');
+  const older = join(tempDir('rolled-back-older'), 'idx');
   await (await Index.open(older)).close();
   copyFileSync(join(older, MANIFEST_FILE), join(dir, MANIFEST_FILE));
   rmSync(join(dir, `${MANIFEST_FILE}-wal`), { force: true });

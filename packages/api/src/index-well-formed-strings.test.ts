@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { ValidationError } from '@silt/fs';
 import { Index } from './index-writer.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { tempDir } from '@silt/test-support';
 
 /**
  * A lone surrogate has no UTF-8 form: stored, it would become U+FFFD, so
@@ -20,7 +21,7 @@ function refused(message: string): (error: unknown) => boolean {
 const loneKey = (unit: string): string => `a key must be well-formed UTF-16: it has a lone surrogate \\u${unit} at index 1`;
 
 test('set, mset and delete refuse a key with a lone surrogate, and write nothing', async () => {
-  await using index = await Index.open(tempIndexDir('lone-key-writes'));
+  await using index = await Index.open(join(tempDir('lone-key-writes'), 'idx'));
   for (const [key, unit] of [[LONE_KEYS[0]!, 'D800'], [LONE_KEYS[1]!, 'DBFF']] as const) {
     await assert.rejects(index.set(key, 'v'), refused(loneKey(unit)));
     await assert.rejects(index.mset([[key, 'v']]), refused(`mset pair #0: ${loneKey(unit)}`));
@@ -36,7 +37,7 @@ test('set, mset and delete refuse a key with a lone surrogate, and write nothing
 });
 
 test('a value with a lone surrogate is refused by set and mset, and writes nothing', async () => {
-  await using index = await Index.open(tempIndexDir('lone-value'));
+  await using index = await Index.open(join(tempDir('lone-value'), 'idx'));
   await index.set('k', 'kept');
   const sequence = index.stats().lastSequence;
   await assert.rejects(index.set('k', 'v\uD800'), refused('a value must be well-formed UTF-16: it has a lone surrogate \\uD800 at index 1'));
@@ -47,7 +48,7 @@ test('a value with a lone surrogate is refused by set and mset, and writes nothi
 });
 
 test('get, has, range, near and fuzzy refuse a key or bound with a lone surrogate, from the memtable and from a segment', async () => {
-  await using index = await Index.open(tempIndexDir('lone-reads'));
+  await using index = await Index.open(join(tempDir('lone-reads'), 'idx'));
   await index.set('k\uFFFD', 'stored under the replacement character');
   const checkReads = (): void => {
     for (const [key, unit] of [[LONE_KEYS[0]!, 'D800'], [LONE_KEYS[1]!, 'DBFF']] as const) {
@@ -67,7 +68,7 @@ test('get, has, range, near and fuzzy refuse a key or bound with a lone surrogat
 });
 
 test('an astral character (a surrogate pair) is accepted in keys, values and bounds, and reads back identical after a flush and a reopen', async () => {
-  const dir = tempIndexDir('astral');
+  const dir = join(tempDir('astral'), 'idx');
   const key = 'smile 😀';
   const value = '😀 \uD83D\uDE00 𝄞';
   {

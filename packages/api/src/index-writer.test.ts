@@ -8,12 +8,12 @@ import { ReadOnlyIndex } from '@silt/reader';
 import { readLogRange } from '@silt/wal';
 import { Index } from './index-writer.js';
 import type { FlushEvent } from './flusher.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { tempDir } from '@silt/test-support';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 
 test('values come back as the type they were given, before and after a flush and a reopen', async () => {
-  const dir = tempIndexDir('types');
+  const dir = join(tempDir('types'), 'idx');
   let index = await Index.open(dir);
   await index.set('text', 'héllo');
   await index.set('bin', bytes(0, 1, 255));
@@ -36,7 +36,7 @@ test('values come back as the type they were given, before and after a flush and
 });
 
 test('a value handed out is a copy: changing it changes nothing stored', async () => {
-  await using index = await Index.open(tempIndexDir('copies'));
+  await using index = await Index.open(join(tempDir('copies'), 'idx'));
   const given = bytes(1, 2, 3);
   await index.set('k', given);
   given[0] = 9;
@@ -47,7 +47,7 @@ test('a value handed out is a copy: changing it changes nothing stored', async (
 });
 
 test('a delete shadows an older value in a segment, across flushes and a reopen', async () => {
-  const dir = tempIndexDir('delete');
+  const dir = join(tempDir('delete'), 'idx');
   let index = await Index.open(dir);
   await index.set('k', 'old');
   await index.flush();
@@ -65,7 +65,7 @@ test('a delete shadows an older value in a segment, across flushes and a reopen'
 });
 
 test('range merges memtables and segments with bounds, prefix, reverse and limit', async () => {
-  await using index = await Index.open(tempIndexDir('range'));
+  await using index = await Index.open(join(tempDir('range'), 'idx'));
   await index.mset([['apple', '1'], ['apricot', '2'], ['banana', '3']]);
   await index.flush();
   await index.mset([['avocado', '4'], ['apricot', '2b']]);
@@ -78,14 +78,14 @@ test('range merges memtables and segments with bounds, prefix, reverse and limit
 });
 
 test('binary key encoding returns keys as bytes', async () => {
-  await using index = await Index.open(tempIndexDir('binary'), { keyEncoding: 'binary' });
+  await using index = await Index.open(join(tempDir('binary'), 'idx'), { keyEncoding: 'binary' });
   await index.set(bytes(2), 'b');
   await index.set(bytes(1), 'a');
   assert.deepEqual([...index.range()], [[bytes(1), 'a'], [bytes(2), 'b']]);
 });
 
 test('near finds the keys sharing the longest prefix, and fuzzy the keys within an edit distance', async () => {
-  await using index = await Index.open(tempIndexDir('near'));
+  await using index = await Index.open(join(tempDir('near'), 'idx'));
   await index.mset([['hello', '1'], ['help', '2'], ['helmet', '3'], ['world', '4']]);
   await index.flush();
   await index.set('helium', '5');
@@ -97,7 +97,7 @@ test('near finds the keys sharing the longest prefix, and fuzzy the keys within 
 });
 
 test('a rejected batch writes nothing at all', async () => {
-  await using index = await Index.open(tempIndexDir('atomic'));
+  await using index = await Index.open(join(tempDir('atomic'), 'idx'));
   await assert.rejects(index.mset([['a', '1'], ['', '2']]), ValidationError);
   await assert.rejects(index.mset([['a', '1'], ['b', 42 as unknown as string]]), /mset pair #1/);
   await assert.rejects(index.mset([]), ValidationError);
@@ -106,7 +106,7 @@ test('a rejected batch writes nothing at all', async () => {
 });
 
 test('bad keys, values and options are typed errors that change nothing', async () => {
-  const dir = tempIndexDir('validation');
+  const dir = join(tempDir('validation'), 'idx');
   await using index = await Index.open(dir, { maxValueBytes: 10 });
   await assert.rejects(index.set('', 'v'), /must not be empty/);
   await assert.rejects(index.set(5 as unknown as string, 'v'), /a key must be a string or a Uint8Array, got number/);
@@ -125,13 +125,13 @@ test('bad keys, values and options are typed errors that change nothing', async 
   assert.throws(() => index.range({ lte: 'a', lt: 'b' }), /at most one of the range options lte and lt/);
   assert.throws(() => index.fuzzy('abc', -1), /maxEdits/);
   assert.equal(index.stats().lastSequence, 0);
-  await assert.rejects(Index.open(tempIndexDir('bad-options'), { durability: 'sometimes' } as never), /durability/);
-  await assert.rejects(Index.open(tempIndexDir('bad-options'), { refreshIntervalMs: -5 }), ValidationError);
-  await assert.rejects(Index.open(tempIndexDir('bad-options'), { colour: 'blue' } as never), /colour/);
+  await assert.rejects(Index.open(join(tempDir('bad-options'), 'idx'), { durability: 'sometimes' } as never), /durability/);
+  await assert.rejects(Index.open(join(tempDir('bad-options'), 'idx'), { refreshIntervalMs: -5 }), ValidationError);
+  await assert.rejects(Index.open(join(tempDir('bad-options'), 'idx'), { colour: 'blue' } as never), /colour/);
 });
 
 test('a second writer is refused at once with LockError, and can open once the first closes', async () => {
-  const dir = tempIndexDir('lock');
+  const dir = join(tempDir('lock'), 'idx');
   const first = await Index.open(dir);
   await assert.rejects(Index.open(dir), (error: unknown) => error instanceof LockError && error.message.includes(String(process.pid)));
   await first.close();
@@ -140,7 +140,7 @@ test('a second writer is refused at once with LockError, and can open once the f
 });
 
 test('every call after close is a ClosedError, and close is idempotent', async () => {
-  const index = await Index.open(tempIndexDir('closed'));
+  const index = await Index.open(join(tempDir('closed'), 'idx'));
   await index.set('k', 'v');
   await index.close();
   await index.close();
@@ -153,7 +153,7 @@ test('every call after close is a ClosedError, and close is idempotent', async (
 
 test('the refresh interval flushes new writes by itself and emits flush', async () => {
   const clock = new ManualClock();
-  await using index = await Index.open(tempIndexDir('timer'), { refreshIntervalMs: 20 }, { clock });
+  await using index = await Index.open(join(tempDir('timer'), 'idx'), { refreshIntervalMs: 20 }, { clock });
   const flushed = new Promise<FlushEvent>((resolve) => index.once('flush', resolve));
   await index.set('k', 'v');
   clock.advance(19);
@@ -167,7 +167,7 @@ test('the refresh interval flushes new writes by itself and emits flush', async 
 });
 
 test('a full memtable flushes early, and writes go on meanwhile', async () => {
-  await using index = await Index.open(tempIndexDir('memtable'), { memtableBytes: 4096, refreshIntervalMs: 60_000 });
+  await using index = await Index.open(join(tempDir('memtable'), 'idx'), { memtableBytes: 4096, refreshIntervalMs: 60_000 });
   const writes: Promise<void>[] = [];
   for (let i = 0; i < 500; i++) writes.push(index.set(`key${String(i).padStart(4, '0')}`, 'x'.repeat(50)));
   await Promise.all(writes);
@@ -179,7 +179,7 @@ test('a full memtable flushes early, and writes go on meanwhile', async () => {
 });
 
 test('flushed log files are deleted and the manifest covers what they held', async () => {
-  const dir = tempIndexDir('truncate');
+  const dir = join(tempDir('truncate'), 'idx');
   await using index = await Index.open(dir, { walFileBytes: 1024, refreshIntervalMs: 60_000 });
   for (let i = 0; i < 40; i++) await index.set(`k${i}`, 'v'.repeat(100));
   assert.ok(index.stats().wal.files > 2, `the log rotated into ${index.stats().wal.files} files`);
@@ -191,7 +191,7 @@ test('flushed log files are deleted and the manifest covers what they held', asy
 });
 
 test('a write error stops the writer: later writes fail, reads go on, and a reopen keeps every acknowledged write', async () => {
-  const dir = tempIndexDir('fault');
+  const dir = join(tempDir('fault'), 'idx');
   const fs = new FaultInjectingFileSystem(nodeFileSystem);
   const index = await Index.open(dir, { fs, durability: 'fsync', refreshIntervalMs: 60_000 });
   await index.set('before', '1');
@@ -217,7 +217,7 @@ for (const { mode, fault } of [
   { mode: 'write', fault: { operation: 'write', nth: 1, code: 'ENOSPC', partial: true } },
 ] as const) {
   test(`a write whose promise rejected is never visible: not to reads here, not to readers, not after a reopen (${mode} mode, ${fault.operation} fails)`, async () => {
-    const dir = tempIndexDir('refused');
+    const dir = join(tempDir('refused'), 'idx');
     const fs = new FaultInjectingFileSystem(nodeFileSystem);
     const index = await Index.open(dir, { fs, durability: mode, memtableBytes: 4096 }, { clock: new ManualClock() });
     index.on('error', () => undefined);
@@ -252,7 +252,7 @@ for (const { mode, fault } of [
 }
 
 test("in 'none' mode a clean close keeps everything", async () => {
-  const dir = tempIndexDir('none');
+  const dir = join(tempDir('none'), 'idx');
   const index = await Index.open(dir, { durability: 'none', refreshIntervalMs: 60_000 });
   for (let i = 0; i < 100; i++) void index.set(`k${i}`, `v${i}`);
   await index.close();
@@ -263,7 +263,7 @@ test("in 'none' mode a clean close keeps everything", async () => {
 });
 
 test('stats describe the index', async () => {
-  const dir = tempIndexDir('stats');
+  const dir = join(tempDir('stats'), 'idx');
   // The refresh timer stays still (a manual clock): a tick between the writes and the checks would flush.
   await using index = await Index.open(dir, { durability: 'fsync' }, { clock: new ManualClock() });
   await index.mset([['a', '1'], ['b', '2']]);
@@ -280,7 +280,7 @@ test('stats describe the index', async () => {
 });
 
 test('writes are acknowledged while a flush is still running', async () => {
-  await using index = await Index.open(tempIndexDir('write-during-flush'), { refreshIntervalMs: 60_000 });
+  await using index = await Index.open(join(tempDir('write-during-flush'), 'idx'), { refreshIntervalMs: 60_000 });
   const pairs: Array<[string, string]> = [];
   for (let i = 0; i < 50_000; i++) pairs.push([`key${i}`, 'x'.repeat(40)]);
   await index.mset(pairs);
@@ -296,7 +296,7 @@ test('writes are acknowledged while a flush is still running', async () => {
 });
 
 test("single writes of one turn share one log record, which goes out before a batch made after them", async () => {
-  const dir = tempIndexDir('pending-record');
+  const dir = join(tempDir('pending-record'), 'idx');
   const index = await Index.open(dir, { refreshIntervalMs: 2 ** 31 - 1 });
   const writes: Array<Promise<void>> = [];
   for (let i = 0; i < 200; i++) writes.push(index.set(`k${i}`, `v${i}`));

@@ -8,12 +8,12 @@ import { Index } from './index-writer.js';
 import { inspectDirectory } from './inspect-directory.js';
 import { inspectIndex } from './inspect-index.js';
 import { appendToLog, damageLogRecord } from './test-support/log-append.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { tempDir } from '@silt/test-support';
 
 const STILL = { autoMerge: false, refreshIntervalMs: 2 ** 31 - 1 } as const;
 
 test('inspectIndex describes the generation, its segments, the log, the writer and the readers, beside a running writer', async () => {
-  const dir = tempIndexDir('inspect');
+  const dir = join(tempDir('inspect'), 'idx');
   await using index = await Index.open(dir, STILL);
   await index.mset([['a', '1'], ['b', '2']]);
   await index.flush();
@@ -32,7 +32,7 @@ test('inspectIndex describes the generation, its segments, the log, the writer a
 });
 
 test('inspectIndex lists what a keepValidPrefix recovery dropped from the log and kept in wal/lost+found', async () => {
-  const dir = tempIndexDir('inspect-dropped');
+  const dir = join(tempDir('inspect-dropped'), 'idx');
   const index = await Index.open(dir, STILL);
   await index.set('a', '1');
   await index.close();
@@ -47,10 +47,10 @@ test('inspectIndex lists what a keepValidPrefix recovery dropped from the log an
 });
 
 test('inspectIndex refuses a directory without an index (ManifestNotFoundError) and one whose manifest was lost (IndexDamagedError)', async () => {
-  const empty = tempIndexDir('inspect-none');
+  const empty = join(tempDir('inspect-none'), 'idx');
   mkdirSync(empty, { recursive: true });
   await assert.rejects(inspectIndex(empty), ManifestNotFoundError);
-  const dir = tempIndexDir('inspect-lost');
+  const dir = join(tempDir('inspect-lost'), 'idx');
   const index = await Index.open(dir, STILL);
   await index.set('a', '1');
   await index.close();
@@ -59,7 +59,7 @@ test('inspectIndex refuses a directory without an index (ManifestNotFoundError) 
 });
 
 test('inspectDirectory tells a missing path, a file, an empty directory, an index and other files apart, and names what silt did not write', async () => {
-  const dir = tempIndexDir('inspect-kinds');
+  const dir = join(tempDir('inspect-kinds'), 'idx');
   assert.equal(inspectDirectory(dir).kind, 'missing');
   mkdirSync(dir, { recursive: true });
   assert.equal(inspectDirectory(dir).kind, 'empty');

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ManualClock, ValidationError, nodeFileSystem, type Clock } from '@silt/fs';
 import { Manifest } from '@silt/segments';
 import { SegmentWorkerPool, TieredMergePolicy, type ForceMergeContext, type MergeContext, type MergePolicy, type MergeRun, type SegmentSummary } from '@silt/merger';
@@ -8,11 +9,11 @@ import { Index } from './index-writer.js';
 import { IndexLayout } from './index-layout.js';
 import { SegmentIds } from './segment-ids.js';
 import { MergeFailedError, MergeScheduler, type MergeEvent } from './merge-scheduler.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { tempDir } from '@silt/test-support';
 
 /** An index directory holding `count` flushed segments of 200 keys each, none merged. */
 async function indexWithSegments(label: string, count: number): Promise<string> {
-  const dir = tempIndexDir(label);
+  const dir = join(tempDir(label), 'idx');
   await using index = await Index.open(dir, { refreshIntervalMs: 2 ** 31 - 1, autoMerge: false });
   for (let i = 0; i < count; i++) {
     await index.mset(Array.from({ length: 200 }, (_, j): [string, string] => [`k${i}.${j}`, 'v'.repeat(50)]));

@@ -11,7 +11,7 @@ import { Manifest, MANIFEST_FILE } from '@silt/segments';
 import { Index } from './index-writer.js';
 import { ReaderProcess, WriterProcess } from './test-support/reader-processes.js';
 import type { ReaderConfig } from './test-support/reader-protocol.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { tempDir } from '@silt/test-support';
 
 /**
  * ReadOnlyIndex in real processes beside a real writer (`Index`): readers
@@ -28,8 +28,8 @@ const READER_KILLS = SOAK ? 300 : 50;
 const READERS = 4;
 /** Never in the writer's key space (`k0000`...), and sorted before it, so no reader's range or near meets it. */
 const markerKey = (i: number): string => `a-marker-${i}`;
-/** The writer lock prober of @silt/reader's tests: prints `held <pid>` or `free`. */
-const LOCK_PROBER = fileURLToPath(new URL('./test-support/lock-prober.js', import.meta.resolve('@silt/reader')));
+/** The writer-lock child of @silt/segments' tests; with `release` it prints `locked <holder pid>`, or `acquired <its pid>` and lets go. */
+const LOCK_HOLDER = fileURLToPath(new URL('./catalog/test-support/lock-holder.js', import.meta.resolve('@silt/segments')));
 
 function readerConfig(dir: string, seed: number, pollIntervalMs: number): ReaderConfig {
   return { dir, accessMode: seed % 2 === 0 ? 'memory' : 'file', pollIntervalMs, seed };
@@ -49,7 +49,7 @@ function assertNoFailures(readers: readonly ReaderProcess[]): void {
 }
 
 test('a write is visible to reader processes after flush() plus their refresh, from refresh() or from file-system events alone', async () => {
-  const dir = tempIndexDir('visible');
+  const dir = join(tempDir('visible'), 'idx');
   const index = await Index.open(dir, { refreshIntervalMs: 2 ** 31 - 1 });
   // A poll that never fires within the test: only events can bring writes in without refresh().
   const readers = await Promise.all(Array.from({ length: READERS }, (_, i) => ReaderProcess.start(readerConfig(dir, i, 2 ** 31 - 1))));
@@ -85,7 +85,7 @@ test('a write is visible to reader processes after flush() plus their refresh, f
     await Promise.all(readers.map((reader) => reader.close()));
   }
   // The reader in the writer's process opened, watched, refreshed and closed: the writer lock is still held.
-  assert.equal(execFileSync(process.execPath, [LOCK_PROBER, dir], { encoding: 'utf8' }).trim(), `held ${process.pid}`);
+  assert.equal(execFileSync(process.execPath, [LOCK_HOLDER, dir, 'release'], { encoding: 'utf8' }).trim(), `locked ${process.pid}`);
   await index.set(markerKey(9), 'still writing');
   await index.flush();
   await index.close();
@@ -94,7 +94,7 @@ test('a write is visible to reader processes after flush() plus their refresh, f
 });
 
 test(`readers keep serving while the writer flushes, merges and is SIGKILLed and restarted ${WRITER_KILLS} times, and readers are SIGKILLed ${READER_KILLS} times`, async (t) => {
-  const dir = tempIndexDir('reader-kills');
+  const dir = join(tempDir('reader-kills'), 'idx');
   const random = new SeededRandom(6);
   let writer = new WriterProcess({ dir, firstN: 1, refreshIntervalMs: 50, seed: 0 });
   await writer.ready;

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { nodeFileSystem } from '@silt/fs';
 import { readLogRange, WriteAheadLog, type LogRangeRecord, type WalEntryInput } from '@silt/wal';
 import { Memtable } from './memtable.js';
 import { replayLog } from './recovery.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { tempDir } from '@silt/test-support';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -31,7 +32,7 @@ function contents(table: Memtable): unknown {
 }
 
 test('a replay puts back exactly the writes past the covered sequence, from the log\'s replay and from readLogRange\'s records', async () => {
-  const directory = tempIndexDir('replay');
+  const directory = join(tempDir('replay'), 'idx');
   const wal = await WriteAheadLog.open(directory, { maxFileBytes: 1024 }); // several files
   const written = batches();
   for (const batch of written) await wal.append(batch);

@@ -7,7 +7,7 @@ import { parseLogFile, sequenceOfLogFile, WriteAheadLog } from '@silt/wal';
 import { Index } from './index-writer.js';
 import { repairIndex } from './repair.js';
 import { scanLogFile } from '@silt/wal';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { tempDir } from '@silt/test-support';
 
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1, autoMerge: false } as const;
 const LATE_RECORDS = 12;
@@ -68,7 +68,7 @@ async function readKeys(dir: string, keys: readonly string[]): Promise<Map<strin
 }
 
 test('a damaged record in the middle of the log loses only its own writes: repair recovers the records after it, in its file and the later ones', async () => {
-  const dir = tempIndexDir('repair-log-middle');
+  const dir = join(tempDir('repair-log-middle'), 'idx');
   const records = await indexWithLateRecords(dir);
   const files = [...new Set(records.map((record) => record.file))];
   assert.ok(files.length >= 3, `the late records span ${files.length} log files`);
@@ -96,7 +96,7 @@ test('a damaged record in the middle of the log loses only its own writes: repai
 });
 
 test('a missing log file in the middle loses exactly its sequence numbers; the files after it are recovered', async () => {
-  const dir = tempIndexDir('repair-log-gap');
+  const dir = join(tempDir('repair-log-gap'), 'idx');
   const records = await indexWithLateRecords(dir);
   const files = [...new Set(records.map((record) => record.file))];
   const gone = files[1]!;
@@ -109,7 +109,7 @@ test('a missing log file in the middle loses exactly its sequence numbers; the f
 });
 
 test("repair fills a segment's missing range from log records that still hold it: nothing lost", async () => {
-  const dir = tempIndexDir('repair-log-hole');
+  const dir = join(tempDir('repair-log-hole'), 'idx');
   // The default log file size keeps every record in the one newest file, which flushes never delete.
   const index = await Index.open(dir, NO_TIMER);
   try {
@@ -138,7 +138,7 @@ test("repair fills a segment's missing range from log records that still hold it
 });
 
 test('scanning a log file past a damaged record finds every intact record after it, not the record magic inside a value', async () => {
-  const dir = tempIndexDir('log-scan');
+  const dir = join(tempDir('log-scan'), 'idx');
   const wal = await WriteAheadLog.open(join(dir, 'wal'), { durability: 'fsync' });
   try {
     for (let record = 0; record < 5; record++) await wal.append([{ kind: 'put', key: `k${record}`, value: `a value holding SWAL, the record magic, ${record}` }]);

@@ -11,8 +11,7 @@ import { parseLogFile, sequenceOfLogFile } from '@silt/wal';
 import { Index } from './index-writer.js';
 import { repairIndex } from './repair.js';
 import { buildDamageFixture, heldSequences, type DamageFixture } from './test-support/damage-fixture.js';
-import { snapshotDirectory } from './test-support/directory-snapshot.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { snapshotDirectory, tempDir } from '@silt/test-support';
 import { describeDifference, readServedState, sameState } from './test-support/write-model.js';
 
 /**
@@ -108,7 +107,7 @@ function stepsToKill(total: number, count: number, random: SeededRandom): number
 
 test(`repair SIGKILLed before ${SOAK ? 'every one' : `${STEP_KILLS} sampled ones`} of its I/O steps and at ${TIMED_KILLS} random moments loses no file, and repair run again recovers every write the damage left`, { timeout: SOAK ? Number.POSITIVE_INFINITY : 300_000 }, async (t) => {
   const random = new SeededRandom(Number(process.env.SILT_KILL_SEED ?? 20250702));
-  const fixture = await buildDamageFixture(tempIndexDir('repair-kill'), random.intBetween(1, 2 ** 31 - 1));
+  const fixture = await buildDamageFixture(join(tempDir('repair-kill'), 'idx'), random.intBetween(1, 2 ** 31 - 1));
   try {
     damage(fixture.directory);
     const original = snapshotDirectory(fixture.directory);

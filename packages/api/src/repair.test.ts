@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { IndexDamagedError, LockError, MANIFEST_FILE } from '@silt/segments';
 import { Index } from './index-writer.js';
 import { repairIndex } from './repair.js';
-import { tempIndexDir } from './test-support/temp-index.js';
-import { snapshotDirectory } from './test-support/directory-snapshot.js';
+import { snapshotDirectory, tempDir } from '@silt/test-support';
 import { appendToLog } from './test-support/log-append.js';
 
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;
@@ -63,7 +62,7 @@ function assertHolds(index: Index, model: Map<string, string>): void {
 }
 
 test('repair rebuilds a deleted manifest from the segment files and the log: every acknowledged write, nothing deleted', async () => {
-  const dir = tempIndexDir('repair-deleted');
+  const dir = join(tempDir('repair-deleted'), 'idx');
   const model = await damagedFixture(dir);
   for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `${MANIFEST_FILE}${suffix}`), { force: true });
   await assert.rejects(Index.open(dir), IndexDamagedError);
@@ -82,7 +81,7 @@ test('repair rebuilds a deleted manifest from the segment files and the log: eve
 });
 
 test('repair --dry-run reports the same plan and changes nothing on disk', async () => {
-  const dir = tempIndexDir('repair-dry');
+  const dir = join(tempDir('repair-dry'), 'idx');
   await damagedFixture(dir);
   rmSync(join(dir, MANIFEST_FILE));
   const before = snapshotDirectory(dir);
@@ -94,7 +93,7 @@ test('repair --dry-run reports the same plan and changes nothing on disk', async
 });
 
 test('repair sets a damaged segment aside in lost+found and reports the sequence numbers it held as lost', async () => {
-  const dir = tempIndexDir('repair-damaged-segment');
+  const dir = join(tempDir('repair-damaged-segment'), 'idx');
   await damagedFixture(dir);
   const victim = join(dir, 'segments', readdirSync(join(dir, 'segments')).sort()[1]!);
   const fd = openSync(victim, 'r+');
@@ -110,7 +109,7 @@ test('repair sets a damaged segment aside in lost+found and reports the sequence
 });
 
 test('repair refuses while a writer holds the index, and changes nothing', async () => {
-  const dir = tempIndexDir('repair-locked');
+  const dir = join(tempDir('repair-locked'), 'idx');
   const index = await Index.open(dir, NO_TIMER);
   try {
     await index.set('a', '1');
@@ -124,10 +123,10 @@ test('repair refuses while a writer holds the index, and changes nothing', async
 });
 
 test('repair of a segment file newer than the manifest keeps its writes', async () => {
-  const dir = tempIndexDir('repair-newer');
+  const dir = join(tempDir('repair-newer'), 'idx');
   const model = await damagedFixture(dir);
   // Roll the manifest back to a copy taken before the last flushes, as a restored backup would.
-  const older = tempIndexDir('repair-newer-older');
+  const older = join(tempDir('repair-newer-older'), 'idx');
   const index = await Index.open(older, NO_TIMER);
   await index.close();
   copyFileSync(join(older, MANIFEST_FILE), join(dir, MANIFEST_FILE));

@@ -8,7 +8,7 @@ import { RECORD_HEADER_BYTES, WriteAheadLog } from '@silt/wal';
 import { Index } from './index-writer.js';
 import { inspectIndex } from './inspect-index.js';
 import { appendToLog, damageLogRecord } from './test-support/log-append.js';
-import { tempIndexDir } from './test-support/temp-index.js';
+import { tempDir } from '@silt/test-support';
 import { verifyIndex, type VerifyReport } from './verify-index.js';
 
 /** No flush timer and no merges: the segments are exactly the ones the fixture's flushes make. */
@@ -22,7 +22,7 @@ const STILL = { autoMerge: false, refreshIntervalMs: 2 ** 31 - 1 } as const;
  * leaves them in the log, which the segments then cover.
  */
 async function fixture(label: string): Promise<string> {
-  const dir = tempIndexDir(label);
+  const dir = join(tempDir(label), 'idx');
   const index = await Index.open(dir, { ...STILL, durability: 'fsync' });
   try {
     await index.mset(Array.from({ length: 2000 }, (_, i) => [`key:${i}`, `value ${i}`] as [string, string]));
@@ -113,7 +113,7 @@ test("verifyIndex reports a flipped byte in an early record of the newest log fi
 });
 
 test("verifyIndex reports a flipped byte in a middle record of the newest log file with valid records after it, 'write' mode: damage, never a torn tail", async () => {
-  const dir = tempIndexDir('wal-middle-damage');
+  const dir = join(tempDir('wal-middle-damage'), 'idx');
   const index = await Index.open(dir, STILL);
   await index.set('early', 'value');
   await index.close();
@@ -128,7 +128,7 @@ test("verifyIndex reports a flipped byte in a middle record of the newest log fi
 
 /** An index whose log has several files and no segment: returns its directory. */
 async function logOfSeveralFiles(label: string): Promise<string> {
-  const dir = tempIndexDir(label);
+  const dir = join(tempDir(label), 'idx');
   const index = await Index.open(dir, STILL);
   await index.close();
   const wal = await WriteAheadLog.open(join(dir, 'wal'), { maxFileBytes: 1024 });

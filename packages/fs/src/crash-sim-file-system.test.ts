@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CrashSimFileSystem, type CrashFate } from './crash-sim-file-system.js';
 import type { FileHandle } from './file-system.js';
 import { errnoOf } from './errors.js';
-import { tempDir } from './test-support/temp-dir.js';
+import { tempDir } from '@silt/test-support';
 
 const SEEDS = Array.from({ length: 200 }, (_, i) => i + 1);
 

@@ -7,7 +7,7 @@ import { FaultInjectingFileSystem } from './fault-injecting-file-system.js';
 import { nodeFileSystem } from './node-file-system.js';
 import { makeDirectoryDurably, removeFileDurably, replaceFileAtomically, writeFileDurably, isTemporaryName } from './durable.js';
 import { errnoOf } from './errors.js';
-import { tempDir } from './test-support/temp-dir.js';
+import { tempDir } from '@silt/test-support';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 const SEEDS = Array.from({ length: 100 }, (_, i) => 1000 + i);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { FaultInjectingFileSystem } from './fault-injecting-file-system.js';
 import { nodeFileSystem } from './node-file-system.js';
 import { errnoOf } from './errors.js';
-import { tempDir } from './test-support/temp-dir.js';
+import { tempDir } from '@silt/test-support';
 
 const data = new Uint8Array(100).fill(1);
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { nodeFileSystem as fs } from './node-file-system.js';
 import { isNotFound, errnoOf } from './errors.js';
-import { tempDir } from './test-support/temp-dir.js';
+import { tempDir } from '@silt/test-support';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (data: Uint8Array): string => new TextDecoder().decode(data);

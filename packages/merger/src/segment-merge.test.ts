@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { FaultInjectingFileSystem, IoError, ValidationError, nodeFileSystem, type FaultRule } from '@silt/fs';
 import { buildPathOf } from '@silt/segments';
+import { tempDir } from '@silt/test-support';
 import { mergeSegments, MergeAbortedError, type MergeRequest } from './segment-merge.js';
 import {
   filesIn,
   mergeModel,
   put,
   readOperations,
-  tempDir,
   tombstone,
   writeRun,
   type Operation,

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { Piscina } from 'piscina';
 import { ClosedError, CorruptionError, CrashSimFileSystem, IoError, SeededRandom, ValidationError, nodeFileSystem } from '@silt/fs';
 import { WriteAheadLog, type WalEntry } from '@silt/wal';
@@ -10,7 +9,8 @@ import { SegmentReader } from '@silt/segments';
 import { SegmentWorkerPool } from './segment-worker-pool.js';
 import type { TaskOutcome } from './task-outcome.js';
 import { MergeAbortedError, type MergeInput, type MergeRequest, type MergeResult } from './segment-merge.js';
-import { digestOf, filesIn, mergeModel, put as putOperation, readOperations, tempDir, tombstone, verifySegment, writeRun, type Operation } from './test-support/merge-fixtures.js';
+import { digestOf, filesIn, mergeModel, put as putOperation, readOperations, tombstone, verifySegment, writeRun, type Operation } from './test-support/merge-fixtures.js';
+import { tempDir } from '@silt/test-support';
 import { MergePauseGate } from './test-support/merge-pause-gate.js';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -26,7 +26,7 @@ async function logWith(dir: string, batches: WalEntry[][]): Promise<WriteAheadLo
 
 for (const where of ['a worker thread', 'this thread'] as const) {
   test(`a flush in ${where} writes the newest operation per key of exactly its log range`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'silt-flush-'));
+    const dir = tempDir('flush');
     mkdirSync(join(dir, 'segments'));
     const pool = new SegmentWorkerPool(where === 'this thread' ? { inProcessFs: new CrashSimFileSystem({ seed: 1 }) } : {});
     try {
@@ -55,7 +55,6 @@ for (const where of ['a worker thread', 'this thread'] as const) {
       reader.close();
     } finally {
       await pool.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 }

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ValidationError } from '@silt/fs';
 import { DEFAULT_MERGE_POLICY } from '@silt/merger';
+import { tempDir } from '@silt/test-support';
 import { simulateMerges, type MergeSimulationOptions } from './merge-simulation.js';
 import { renderSimulationSvg } from './merge-simulation-chart.js';
 
@@ -80,17 +80,13 @@ test('the picture draws one box per merge and the count line', () => {
 
 test('the simulate command prints the table, draws the SVG, and refuses a bad flag with exit code 2', () => {
   const command = fileURLToPath(new URL('./bin/simulate.js', import.meta.url));
-  const dir = mkdtempSync(join(tmpdir(), 'silt-simulate-'));
-  try {
-    const svgPath = join(dir, 'run.svg');
-    const output = execFileSync(process.execPath, [command, '--writes', '200000', '--flush-entries', '2000', '--merge-threads', '2', '--svg', svgPath], { encoding: 'utf8', stdio: 'pipe' });
-    assert.match(output, /\| write amplification \| \d+\.\d\d/);
-    assert.match(output, /\| merging \| 2 thread/);
-    assert.match(readFileSync(svgPath, 'utf8'), /^<svg/);
-    const bad = spawnSync(process.execPath, [command, '--writes', 'many'], { encoding: 'utf8' });
-    assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /writes must be an integer/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const dir = tempDir('simulate');
+  const svgPath = join(dir, 'run.svg');
+  const output = execFileSync(process.execPath, [command, '--writes', '200000', '--flush-entries', '2000', '--merge-threads', '2', '--svg', svgPath], { encoding: 'utf8', stdio: 'pipe' });
+  assert.match(output, /\| write amplification \| \d+\.\d\d/);
+  assert.match(output, /\| merging \| 2 thread/);
+  assert.match(readFileSync(svgPath, 'utf8'), /^<svg/);
+  const bad = spawnSync(process.execPath, [command, '--writes', 'many'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /writes must be an integer/);
 });

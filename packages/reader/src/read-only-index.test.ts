@@ -10,9 +10,11 @@ import { ClosedError, CorruptionError, FaultInjectingFileSystem, IoError, nodeFi
 import { ManifestNotFoundError, MANIFEST_FILE, segmentFileName, WriterLock, type SegmentRecord } from '@silt/segments';
 import { ReadOnlyIndex } from './read-only-index.js';
 import { readOnlyIndexOptionsSchema } from './read-only-index-options.js';
-import { FixtureWriter, tempDir, type FixtureEntry } from './test-support/index-fixture.js';
+import { FixtureWriter, type FixtureEntry } from './test-support/index-fixture.js';
+import { tempDir } from '@silt/test-support';
 
-const LOCK_PROBER = fileURLToPath(new URL('./test-support/lock-prober.js', import.meta.url));
+/** The writer-lock child of @silt/segments' tests; with `release` it prints `locked <holder pid>`, or `acquired <its pid>` and lets go. */
+const LOCK_HOLDER = fileURLToPath(new URL('./catalog/test-support/lock-holder.js', import.meta.resolve('@silt/segments')));
 /** Only file-system events can refresh these readers within a test's lifetime. */
 const EVENTS_ONLY = { pollIntervalMs: 2 ** 31 - 1 } as const;
 /** A reader that does not refresh unless told. */
@@ -457,8 +459,8 @@ test('a reader watching beside a writer in the same process leaves the writer lo
     await reader.close();
     // A second reader, opened and closed, for the same reason.
     await (await ReadOnlyIndex.open(writer.directory)).close();
-    const probe = execFileSync(process.execPath, [LOCK_PROBER, writer.directory], { encoding: 'utf8' });
-    assert.equal(probe.trim(), `held ${process.pid}`);
+    const probe = execFileSync(process.execPath, [LOCK_HOLDER, writer.directory, 'release'], { encoding: 'utf8' });
+    assert.equal(probe.trim(), `locked ${process.pid}`);
     // The manifest's own locks held too: the writer still commits and another reader sees it.
     await writer.flush([['a', '3']]);
     await using after = await ReadOnlyIndex.open(writer.directory, FIXED);
@@ -466,5 +468,5 @@ test('a reader watching beside a writer in the same process leaves the writer lo
   } finally {
     lock.release();
   }
-  assert.equal(execFileSync(process.execPath, [LOCK_PROBER, writer.directory], { encoding: 'utf8' }).trim(), 'free');
+  assert.match(execFileSync(process.execPath, [LOCK_HOLDER, writer.directory, 'release'], { encoding: 'utf8' }), /^acquired \d+\n$/);
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { FaultInjectingFileSystem, IoError, ManualClock, nodeFileSystem, WriterFailedError, type FaultRule } from '@silt/fs';
 import { WriteAheadLog } from './write-ahead-log.js';
 import type { WalOptions } from './wal-options.js';
-import { inTempDir, makeTempDir } from './test-support/temp-dir.js';
+import { tempDir } from '@silt/test-support';
 import { batchFor, checkRecoveredLog, collect, type Acked } from './test-support/workload.js';
 
 /**
@@ -47,10 +47,10 @@ interface Scenario {
   readonly expectErrno: string;
 }
 
-async function runScenario({ options, fault, trigger, alsoFail, expectErrno }: Scenario): Promise<{ outcome: Outcome; reopened: WriteAheadLog; dir: string; remove(): void }> {
-  const dir = makeTempDir('fault');
+async function runScenario({ options, fault, trigger, alsoFail, expectErrno }: Scenario): Promise<{ outcome: Outcome; reopened: WriteAheadLog; dir: string }> {
+  const dir = tempDir('fault');
   const faulty = new FaultInjectingFileSystem(nodeFileSystem);
-  const wal = await WriteAheadLog.open(dir.path, { ...options, fs: faulty });
+  const wal = await WriteAheadLog.open(dir, { ...options, fs: faulty });
   const outcome: Outcome = { acked: [], ioErrors: [], refused: [] };
   await burst(wal, 20, outcome);
   assert.equal(outcome.acked.length, 20, 'all acknowledged before the fault');
@@ -74,20 +74,19 @@ async function runScenario({ options, fault, trigger, alsoFail, expectErrno }: S
   await assert.rejects(wal.truncateBefore(1), WriterFailedError);
   await assert.rejects(wal.close(), 'close reports that not everything could be made durable');
   await assert.rejects(wal.close(), 'and keeps reporting it');
-  const reopened = await WriteAheadLog.open(dir.path, { fs: nodeFileSystem });
+  const reopened = await WriteAheadLog.open(dir, { fs: nodeFileSystem });
   checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked: outcome.acked, issuedThrough: wal.lastSequence });
   if (alsoFail === undefined) assert.equal(reopened.lastSequence, wal.durableSequence, 'what the failed log refused was cut back out of the file');
-  return { outcome, reopened, dir: dir.path, remove: dir.remove };
+  return { outcome, reopened, dir };
 }
 
 async function expectRecovery(scenario: Scenario): Promise<WriteAheadLog> {
-  const { reopened, remove } = await runScenario(scenario);
+  const { reopened } = await runScenario(scenario);
   try {
     await reopened.append(batchFor(reopened.lastSequence + 1, 1));
     return reopened;
   } finally {
     await reopened.close();
-    remove();
   }
 }
 
@@ -96,7 +95,7 @@ test("EIO on a write in 'write' mode fails that group, refuses everything after,
 });
 
 test("ENOSPC after half a write in 'fsync' mode: the writer cuts the half-written group back off itself", async () => {
-  const { reopened, remove } = await runScenario({
+  const { reopened } = await runScenario({
     options: { durability: 'fsync' },
     fault: { operation: 'write', nth: 2, code: 'ENOSPC', partial: true },
     expectErrno: 'ENOSPC',
@@ -105,7 +104,6 @@ test("ENOSPC after half a write in 'fsync' mode: the writer cuts the half-writte
     assert.equal(reopened.recoveryReport.tornTail, undefined, 'no torn tail was left for open to cut');
   } finally {
     await reopened.close();
-    remove();
   }
 });
 
@@ -113,7 +111,7 @@ test("ENOSPC after half a write in 'fsync' mode: the writer cuts the half-writte
 // of the refused group that reached the file are then replayed (their outcome is unknown, as after
 // any failed write on a failing disk); open still cuts the torn one, and keeps every acknowledged one.
 test("ENOSPC after half a write, and the cut refused too: open cuts the torn tail", async () => {
-  const { reopened, remove } = await runScenario({
+  const { reopened } = await runScenario({
     options: { durability: 'fsync' },
     fault: { operation: 'write', nth: 2, code: 'ENOSPC', partial: true },
     alsoFail: { operation: 'truncate', nth: 1, code: 'EIO', sticky: true },
@@ -123,12 +121,11 @@ test("ENOSPC after half a write, and the cut refused too: open cuts the torn tai
     assert.ok(reopened.recoveryReport.tornTail !== undefined, 'the half-written group was cut off on open');
   } finally {
     await reopened.close();
-    remove();
   }
 });
 
 test("a failed fdatasync in 'fsync' mode: the group it hit, written but refused, is cut back out, so a reopen does not replay it", async () => {
-  const { outcome, reopened, remove } = await runScenario({
+  const { outcome, reopened } = await runScenario({
     options: { durability: 'fsync' },
     fault: { operation: 'datasync', nth: 1, code: 'EIO', sticky: true },
     expectErrno: 'EIO',
@@ -138,7 +135,6 @@ test("a failed fdatasync in 'fsync' mode: the group it hit, written but refused,
     assert.equal(reopened.lastSequence, Math.max(...outcome.acked.map((acked) => acked.firstSeq + acked.count - 1)));
   } finally {
     await reopened.close();
-    remove();
   }
 });
 
@@ -217,18 +213,17 @@ test('EIO deleting a file in truncateBefore is an IoError and stops the log', as
 });
 
 test('an I/O error while open cuts a torn tail is an IoError and the tail is still there to cut next time', async () => {
-  await inTempDir('fault-open', async (dir) => {
-    const wal = await WriteAheadLog.open(dir, { durability: 'fsync' });
-    const acked: Acked[] = [];
-    for (let i = 0; i < 5; i++) acked.push({ firstSeq: await wal.append(batchFor(wal.lastSequence + 1, 2)), count: 2 });
-    await wal.close();
-    const [name] = readdirSync(dir);
-    appendFileSync(join(dir, name!), new Uint8Array(40).fill(7));
-    const faulty = new FaultInjectingFileSystem(nodeFileSystem, [{ operation: 'truncate', nth: 1, code: 'EIO' }]);
-    await assert.rejects(WriteAheadLog.open(dir, { fs: faulty }), (error: unknown) => error instanceof IoError && error.errno === 'EIO');
-    const reopened = await WriteAheadLog.open(dir);
-    assert.equal(reopened.recoveryReport.tornTail?.bytesRemoved, 40);
-    checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked });
-    await reopened.close();
-  });
+  const dir = tempDir('fault-open');
+  const wal = await WriteAheadLog.open(dir, { durability: 'fsync' });
+  const acked: Acked[] = [];
+  for (let i = 0; i < 5; i++) acked.push({ firstSeq: await wal.append(batchFor(wal.lastSequence + 1, 2)), count: 2 });
+  await wal.close();
+  const [name] = readdirSync(dir);
+  appendFileSync(join(dir, name!), new Uint8Array(40).fill(7));
+  const faulty = new FaultInjectingFileSystem(nodeFileSystem, [{ operation: 'truncate', nth: 1, code: 'EIO' }]);
+  await assert.rejects(WriteAheadLog.open(dir, { fs: faulty }), (error: unknown) => error instanceof IoError && error.errno === 'EIO');
+  const reopened = await WriteAheadLog.open(dir);
+  assert.equal(reopened.recoveryReport.tornTail?.bytesRemoved, 40);
+  checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked });
+  await reopened.close();
 });

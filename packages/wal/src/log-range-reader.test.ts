@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { CorruptionError, nodeFileSystem } from '@silt/fs';
+import { tempDir } from '@silt/test-support';
 import { WriteAheadLog } from './write-ahead-log.js';
 import { readLogRange } from './log-range-reader.js';
 import { logFileName } from './log-files.js';
@@ -12,67 +12,55 @@ import type { WalEntry } from './wal-entry.js';
 const put = (n: number): WalEntry => ({ kind: 'put', key: new TextEncoder().encode(`k${n}`), value: new TextEncoder().encode(`v${n}`), valueIsText: true });
 
 test('a range read sees exactly the records that overlap it, across rotated files, while the log stays open', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'silt-wal-range-'));
-  try {
-    const wal = await WriteAheadLog.open(dir, { durability: 'write' });
-    for (let i = 1; i <= 30; i++) {
-      await wal.append(i % 3 === 0 ? [put(i), put(i + 1000)] : [put(i)]);
-      if (i % 10 === 0) await wal.rotate();
-    }
-    const last = wal.lastSequence;
-    const records = readLogRange(nodeFileSystem, dir, 5, 25);
-    assert.ok(records[0]!.firstSeq <= 5);
-    const lastRecord = records.at(-1)!;
-    assert.ok(lastRecord.firstSeq + lastRecord.entries.length - 1 >= 25);
-    for (let i = 1; i < records.length; i++) {
-      assert.equal(records[i]!.firstSeq, records[i - 1]!.firstSeq + records[i - 1]!.entries.length);
-    }
-    assert.equal(readLogRange(nodeFileSystem, dir, 1, last).reduce((n, r) => n + r.entries.length, 0), last);
-    assert.throws(() => readLogRange(nodeFileSystem, dir, 1, last + 5), CorruptionError);
-    await wal.truncateBefore(20);
-    assert.throws(() => readLogRange(nodeFileSystem, dir, 1, 5), CorruptionError);
-    await wal.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const dir = tempDir('wal-range');
+  const wal = await WriteAheadLog.open(dir, { durability: 'write' });
+  for (let i = 1; i <= 30; i++) {
+    await wal.append(i % 3 === 0 ? [put(i), put(i + 1000)] : [put(i)]);
+    if (i % 10 === 0) await wal.rotate();
   }
+  const last = wal.lastSequence;
+  const records = readLogRange(nodeFileSystem, dir, 5, 25);
+  assert.ok(records[0]!.firstSeq <= 5);
+  const lastRecord = records.at(-1)!;
+  assert.ok(lastRecord.firstSeq + lastRecord.entries.length - 1 >= 25);
+  for (let i = 1; i < records.length; i++) {
+    assert.equal(records[i]!.firstSeq, records[i - 1]!.firstSeq + records[i - 1]!.entries.length);
+  }
+  assert.equal(readLogRange(nodeFileSystem, dir, 1, last).reduce((n, r) => n + r.entries.length, 0), last);
+  assert.throws(() => readLogRange(nodeFileSystem, dir, 1, last + 5), CorruptionError);
+  await wal.truncateBefore(20);
+  assert.throws(() => readLogRange(nodeFileSystem, dir, 1, 5), CorruptionError);
+  await wal.close();
 });
 
 test('a range read across a deleted middle log file is a CorruptionError naming the missing sequence numbers, not a range with a hole', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'silt-wal-range-gap-'));
-  try {
-    const wal = await WriteAheadLog.open(dir, { durability: 'write' });
-    for (let i = 1; i <= 30; i++) {
-      await wal.append([put(i)]);
-      if (i % 10 === 0) await wal.rotate();
-    }
-    await wal.close();
-    unlinkSync(join(dir, logFileName(11)));
-    assert.deepEqual(readLogRange(nodeFileSystem, dir, 2, 9).map((r) => r.firstSeq), [2, 3, 4, 5, 6, 7, 8, 9], 'a range before the gap reads');
-    assert.throws(() => readLogRange(nodeFileSystem, dir, 5, 25), (error: unknown) => {
-      assert.ok(error instanceof CorruptionError);
-      assert.match(error.message, /sequence numbers 11–20 are missing/);
-      return true;
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const dir = tempDir('wal-range-gap');
+  const wal = await WriteAheadLog.open(dir, { durability: 'write' });
+  for (let i = 1; i <= 30; i++) {
+    await wal.append([put(i)]);
+    if (i % 10 === 0) await wal.rotate();
   }
+  await wal.close();
+  unlinkSync(join(dir, logFileName(11)));
+  assert.deepEqual(readLogRange(nodeFileSystem, dir, 2, 9).map((r) => r.firstSeq), [2, 3, 4, 5, 6, 7, 8, 9], 'a range before the gap reads');
+  assert.throws(() => readLogRange(nodeFileSystem, dir, 5, 25), (error: unknown) => {
+    assert.ok(error instanceof CorruptionError);
+    assert.match(error.message, /sequence numbers 11–20 are missing/);
+    return true;
+  });
 });
 
 test('damage past the end of a range does not fail the range read: the newest file may hold a write in progress', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'silt-wal-range-tail-'));
-  try {
-    const wal = await WriteAheadLog.open(dir, { durability: 'write' });
-    for (let i = 1; i <= 10; i++) await wal.append([put(i)]);
-    await wal.close();
-    const path = join(dir, logFileName(1));
-    const bytes = readFileSync(path);
-    let eighth = 0;
-    for (let record = 1; record < 8; record++) eighth += bytes.readUInt32LE(eighth + 8);
-    bytes[eighth + 40]! ^= 0xff;
-    writeFileSync(path, bytes);
-    assert.equal(readLogRange(nodeFileSystem, dir, 1, 7).length, 7);
-    assert.throws(() => readLogRange(nodeFileSystem, dir, 1, 8), CorruptionError);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const dir = tempDir('wal-range-tail');
+  const wal = await WriteAheadLog.open(dir, { durability: 'write' });
+  for (let i = 1; i <= 10; i++) await wal.append([put(i)]);
+  await wal.close();
+  const path = join(dir, logFileName(1));
+  const bytes = readFileSync(path);
+  let eighth = 0;
+  for (let record = 1; record < 8; record++) eighth += bytes.readUInt32LE(eighth + 8);
+  bytes[eighth + 40]! ^= 0xff;
+  writeFileSync(path, bytes);
+  assert.equal(readLogRange(nodeFileSystem, dir, 1, 7).length, 7);
+  assert.throws(() => readLogRange(nodeFileSystem, dir, 1, 8), CorruptionError);
 });

@@ -6,7 +6,7 @@ import { parseLogFile, type ParsedLogFile } from './log-reader.js';
 import type { DecodedRecord } from './record-format.js';
 import type { WalEntry } from './wal-entry.js';
 import { WriteAheadLog } from './write-ahead-log.js';
-import { makeTempDir } from './test-support/temp-dir.js';
+import { tempDir } from '@silt/test-support';
 
 /**
  * Every single-byte change and every truncation of a real log file of at
@@ -121,14 +121,7 @@ function assertCorruptAt(parsed: ParsedLogFile, offset: number, what: string): v
 
 let shared: Promise<RealLog> | undefined;
 function realLog(): Promise<RealLog> {
-  shared ??= (async () => {
-    const dir = makeTempDir('mutation');
-    try {
-      return await writeRealLog(dir.path);
-    } finally {
-      dir.remove();
-    }
-  })();
+  shared ??= writeRealLog(tempDir('mutation'));
   return shared;
 }
 

@@ -6,7 +6,7 @@ import { sequenceOfLogFile } from './log-files.js';
 import type { Durability, WalOptions } from './wal-options.js';
 import { WriteAheadLog } from './write-ahead-log.js';
 import { PowerCutFileSystem } from './test-support/power-cut-file-system.js';
-import { makeTempDir } from './test-support/temp-dir.js';
+import { tempDir } from '@silt/test-support';
 import { batchFor, checkRecoveredLog, collect, type Acked } from './test-support/workload.js';
 
 /**
@@ -142,20 +142,18 @@ async function openAfterPowerLoss(dir: string, options: WalOptions, durability: 
 }
 
 async function runSeed(seed: number, durability: Durability): Promise<void> {
-  const dir = makeTempDir(`power-${durability}`);
+  const dir = tempDir(`power-${durability}`);
   const sim = new CrashSimFileSystem({ seed });
   const random = new SeededRandom(seed ^ 0x5bd1e995);
   const history: History = { mustSurvive: [], issuedThrough: 0, truncatedBelow: 0 };
   try {
-    for (let i = 0; i < BOOTS_PER_SEED; i++) await boot(dir.path, sim, durability, random, history);
+    for (let i = 0; i < BOOTS_PER_SEED; i++) await boot(dir, sim, durability, random, history);
     // A last boot on the real file system checks the final crash.
-    const wal = await openAfterPowerLoss(dir.path, {}, durability, history);
+    const wal = await openAfterPowerLoss(dir, {}, durability, history);
     checkRecoveredLog(await collect(wal.replay()), { acked: history.mustSurvive, truncatedBelow: history.truncatedBelow, issuedThrough: history.issuedThrough });
     await wal.close();
   } catch (error) {
     throw new Error(`${durability} seed ${seed}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  } finally {
-    dir.remove();
   }
 }
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { SeededRandom } from '@silt/fs';
 import type { Durability } from './wal-options.js';
 import { WriteAheadLog } from './write-ahead-log.js';
-import { makeTempDir } from './test-support/temp-dir.js';
+import { tempDir } from '@silt/test-support';
 import { checkRecoveredLog, collect, type Acked } from './test-support/workload.js';
 
 /**
@@ -69,37 +69,32 @@ function parseChildOutput(stdout: string): ChildRun {
 
 test(`every acknowledged batch survives ${KILLS} SIGKILLs of a writer under load`, async () => {
   const random = new SeededRandom(Number(process.env.WAL_KILL_SEED ?? 20240611));
-  let dir = makeTempDir('kill');
+  let dir = tempDir('kill');
   let acked: Acked[] = [];
   let verifiedThrough = 0;
   let totalAcked = 0;
-  try {
-    for (let kill = 0; kill < KILLS; kill++) {
-      if (kill > 0 && kill % KILLS_PER_DIRECTORY === 0) {
-        dir.remove();
-        dir = makeTempDir('kill');
-        acked = [];
-        verifiedThrough = 0;
-      }
-      const durability: Durability = kill % 4 === 3 ? 'fsync' : 'write';
-      const run = await runAndKill(dir.path, durability, random.intBetween(1, 2 ** 31), random);
-      assert.equal(run.readyAt, verifiedThrough, 'the child continued where the verified log ended');
-      acked.push(...run.acked);
-      totalAcked += run.acked.length;
-      const wal = await WriteAheadLog.open(dir.path);
-      try {
-        const records = await collect(wal.replay());
-        const summary = checkRecoveredLog(records, { startsAt: 1, acked });
-        assert.equal(wal.lastSequence, records.length === 0 ? 0 : summary.last);
-        verifiedThrough = wal.lastSequence;
-      } catch (error) {
-        throw new Error(`kill ${kill} (${durability}) in ${dir.path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-      } finally {
-        await wal.close();
-      }
+  for (let kill = 0; kill < KILLS; kill++) {
+    if (kill > 0 && kill % KILLS_PER_DIRECTORY === 0) {
+      dir = tempDir('kill');
+      acked = [];
+      verifiedThrough = 0;
     }
-    assert.ok(totalAcked >= KILLS * MIN_ACKS_BEFORE_KILL, `the children acknowledged ${totalAcked} batches in all`);
-  } finally {
-    dir.remove();
+    const durability: Durability = kill % 4 === 3 ? 'fsync' : 'write';
+    const run = await runAndKill(dir, durability, random.intBetween(1, 2 ** 31), random);
+    assert.equal(run.readyAt, verifiedThrough, 'the child continued where the verified log ended');
+    acked.push(...run.acked);
+    totalAcked += run.acked.length;
+    const wal = await WriteAheadLog.open(dir);
+    try {
+      const records = await collect(wal.replay());
+      const summary = checkRecoveredLog(records, { startsAt: 1, acked });
+      assert.equal(wal.lastSequence, records.length === 0 ? 0 : summary.last);
+      verifiedThrough = wal.lastSequence;
+    } catch (error) {
+      throw new Error(`kill ${kill} (${durability}) in ${dir}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    } finally {
+      await wal.close();
+    }
   }
+  assert.ok(totalAcked >= KILLS * MIN_ACKS_BEFORE_KILL, `the children acknowledged ${totalAcked} batches in all`);
 });

@@ -7,7 +7,7 @@ import { readLogRange } from './log-range-reader.js';
 import { encodeRecord, RECORD_HEADER_BYTES, sealRecord, type DecodedRecord } from './record-format.js';
 import type { LogRangeRecord, WalEntry, WalEntryInput } from './wal-entry.js';
 import { WriteAheadLog } from './write-ahead-log.js';
-import { inTempDir } from './test-support/temp-dir.js';
+import { tempDir } from '@silt/test-support';
 
 /**
  * `visit` hands over each entry as positions in the file's bytes; `entries`
@@ -106,28 +106,28 @@ test('records read with readLogRange, across rotated files, visit what was appen
       fc.array(batch, { minLength: 1, maxLength: 25 }),
       fc.double({ min: 0, max: 1, noNaN: true }),
       fc.double({ min: 0, max: 1, noNaN: true }),
-      async (batches, fromFraction, toFraction) =>
-        inTempDir('visit', async (dir) => {
-          const wal = await WriteAheadLog.open(dir, { durability: 'none', maxFileBytes: 1024 });
-          const appended = new Map<number, WalEntryInput[]>();
-          try {
-            for (const entries of batches) appended.set(await wal.append(entries), entries);
-          } finally {
-            await wal.close();
-          }
-          const last = batches.reduce((sum, entries) => sum + entries.length, 0);
-          const [from, to] = [fromFraction, toFraction].map((fraction) => 1 + Math.floor(fraction * (last - 1))).sort((a, b) => a - b) as [number, number];
-          const records = readLogRange(nodeFileSystem, dir, from, to);
-          assert.ok(records.length > 0 && records[0]!.firstSeq <= from && records.at(-1)!.lastSeq >= to);
-          for (const record of records) {
-            const input = appended.get(record.firstSeq);
-            assert.ok(input !== undefined, `record ${record.firstSeq} is a batch that was appended`);
-            const fromVisit = visited(record);
-            assert.equal(fromVisit.length, record.lastSeq - record.firstSeq + 1);
-            assert.deepEqual(fromVisit, record.entries.map(plainEntry));
-            assert.deepEqual(fromVisit, input.map(plainInput));
-          }
-        }),
+      async (batches, fromFraction, toFraction) => {
+        const dir = tempDir('visit');
+        const wal = await WriteAheadLog.open(dir, { durability: 'none', maxFileBytes: 1024 });
+        const appended = new Map<number, WalEntryInput[]>();
+        try {
+          for (const entries of batches) appended.set(await wal.append(entries), entries);
+        } finally {
+          await wal.close();
+        }
+        const last = batches.reduce((sum, entries) => sum + entries.length, 0);
+        const [from, to] = [fromFraction, toFraction].map((fraction) => 1 + Math.floor(fraction * (last - 1))).sort((a, b) => a - b) as [number, number];
+        const records = readLogRange(nodeFileSystem, dir, from, to);
+        assert.ok(records.length > 0 && records[0]!.firstSeq <= from && records.at(-1)!.lastSeq >= to);
+        for (const record of records) {
+          const input = appended.get(record.firstSeq);
+          assert.ok(input !== undefined, `record ${record.firstSeq} is a batch that was appended`);
+          const fromVisit = visited(record);
+          assert.equal(fromVisit.length, record.lastSeq - record.firstSeq + 1);
+          assert.deepEqual(fromVisit, record.entries.map(plainEntry));
+          assert.deepEqual(fromVisit, input.map(plainInput));
+        }
+      },
     ),
     { numRuns: LOG_RUNS },
   );

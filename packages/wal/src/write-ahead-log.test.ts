@@ -9,20 +9,19 @@ import { NONE_MODE_BUFFER_BYTES } from './group-commit.js';
 import { logFileName } from './log-files.js';
 import type { WalEntry } from './wal-entry.js';
 import type { WalOptions } from './wal-options.js';
-import { inTempDir } from './test-support/temp-dir.js';
+import { tempDir } from '@silt/test-support';
 import { batchFor, checkRecoveredLog, collect, entryMismatch, type Acked } from './test-support/workload.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 async function withLog(options: WalOptions, body: (wal: WriteAheadLog, dir: string) => Promise<void>): Promise<void> {
-  await inTempDir('unit', async (dir) => {
-    const wal = await WriteAheadLog.open(dir, options);
-    try {
-      await body(wal, dir);
-    } finally {
-      await wal.close().catch(() => undefined);
-    }
-  });
+  const dir = tempDir('unit');
+  const wal = await WriteAheadLog.open(dir, options);
+  try {
+    await body(wal, dir);
+  } finally {
+    await wal.close().catch(() => undefined);
+  }
 }
 
 /** Appends a batch of workload content for the next sequence numbers; resolves with what was acknowledged. */
@@ -151,71 +150,67 @@ test('replay hands back valueIsText as written', async () => {
 });
 
 test('a reopened log continues after its last record with the same content', async () => {
-  await inTempDir('reopen', async (dir) => {
-    const acked: Acked[] = [];
-    for (const durability of ['fsync', 'write', 'none'] as const) {
-      const wal = await WriteAheadLog.open(dir, { durability });
-      assert.equal(wal.lastSequence, acked.reduce((n, a) => n + a.count, 0));
-      acked.push(await appendNext(wal, 3), await appendNext(wal, 1));
-      await wal.close();
-    }
-    const wal = await WriteAheadLog.open(dir);
-    checkRecoveredLog(await collect(wal.replay()), { startsAt: 1, acked, issuedThrough: 12 });
-    assert.equal(wal.lastSequence, 12);
+  const dir = tempDir('reopen');
+  const acked: Acked[] = [];
+  for (const durability of ['fsync', 'write', 'none'] as const) {
+    const wal = await WriteAheadLog.open(dir, { durability });
+    assert.equal(wal.lastSequence, acked.reduce((n, a) => n + a.count, 0));
+    acked.push(await appendNext(wal, 3), await appendNext(wal, 1));
     await wal.close();
-  });
+  }
+  const wal = await WriteAheadLog.open(dir);
+  checkRecoveredLog(await collect(wal.replay()), { startsAt: 1, acked, issuedThrough: 12 });
+  assert.equal(wal.lastSequence, 12);
+  await wal.close();
 });
 
 test('nextSequence starts an empty log and moves a non-empty one forward; the files it skips are covered', async () => {
-  await inTempDir('floor', async (dir) => {
-    let wal = await WriteAheadLog.open(dir, { nextSequence: 100 });
-    assert.equal(wal.lastSequence, 99);
-    assert.equal(await wal.append(batchFor(100, 2)), 100);
-    await wal.close();
-    wal = await WriteAheadLog.open(dir, { nextSequence: 102 });
-    assert.equal(wal.lastSequence, 101, 'the log continues where the caller needs it');
-    await wal.close();
-    wal = await WriteAheadLog.open(dir, { nextSequence: 500 });
-    assert.equal(await wal.append(batchFor(500, 1)), 500);
-    assert.deepEqual((await collect(wal.replay())).map((r) => r.firstSeq), [100, 500]);
-    await wal.close();
-    assert.deepEqual(logFiles(dir), [logFileName(100), logFileName(500)]);
-    wal = await WriteAheadLog.open(dir, { nextSequence: 500 });
-    assert.equal(wal.lastSequence, 500, 'below nextSequence, 102–499 are not missing: the caller has them');
-    await wal.close();
-  });
+  const dir = tempDir('floor');
+  let wal = await WriteAheadLog.open(dir, { nextSequence: 100 });
+  assert.equal(wal.lastSequence, 99);
+  assert.equal(await wal.append(batchFor(100, 2)), 100);
+  await wal.close();
+  wal = await WriteAheadLog.open(dir, { nextSequence: 102 });
+  assert.equal(wal.lastSequence, 101, 'the log continues where the caller needs it');
+  await wal.close();
+  wal = await WriteAheadLog.open(dir, { nextSequence: 500 });
+  assert.equal(await wal.append(batchFor(500, 1)), 500);
+  assert.deepEqual((await collect(wal.replay())).map((r) => r.firstSeq), [100, 500]);
+  await wal.close();
+  assert.deepEqual(logFiles(dir), [logFileName(100), logFileName(500)]);
+  wal = await WriteAheadLog.open(dir, { nextSequence: 500 });
+  assert.equal(wal.lastSequence, 500, 'below nextSequence, 102–499 are not missing: the caller has them');
+  await wal.close();
 });
 
 test('a nextSequence below the first record the log holds past it is a CorruptionError: the caller needs records the log lacks', async () => {
-  await inTempDir('floor-back', async (dir) => {
-    const wal = await WriteAheadLog.open(dir, { nextSequence: 100 });
-    await wal.append(batchFor(100, 2));
-    await wal.close();
-    const before = readFileSync(join(dir, logFileName(100)));
-    await assert.rejects(WriteAheadLog.open(dir, { nextSequence: 5 }), (error: unknown) => {
-      assert.ok(error instanceof CorruptionError);
-      assert.equal(error.file, join(dir, logFileName(100)));
-      assert.match(error.message, /sequence numbers 5–99 are missing before 0000000000000100\.log/);
-      return true;
-    });
-    assert.deepEqual(readFileSync(join(dir, logFileName(100))), before);
-    assert.deepEqual(logFiles(dir), [logFileName(100)]);
+  const dir = tempDir('floor-back');
+  const wal = await WriteAheadLog.open(dir, { nextSequence: 100 });
+  await wal.append(batchFor(100, 2));
+  await wal.close();
+  const before = readFileSync(join(dir, logFileName(100)));
+  await assert.rejects(WriteAheadLog.open(dir, { nextSequence: 5 }), (error: unknown) => {
+    assert.ok(error instanceof CorruptionError);
+    assert.equal(error.file, join(dir, logFileName(100)));
+    assert.match(error.message, /sequence numbers 5–99 are missing before 0000000000000100\.log/);
+    return true;
   });
+  assert.deepEqual(readFileSync(join(dir, logFileName(100))), before);
+  assert.deepEqual(logFiles(dir), [logFileName(100)]);
 });
 
 test('without nextSequence, a jump nextSequence once made between files cannot be told from lost files: CorruptionError', async () => {
-  await inTempDir('floor-forgotten', async (dir) => {
-    let wal = await WriteAheadLog.open(dir);
-    await wal.append(batchFor(1, 2));
-    await wal.close();
-    wal = await WriteAheadLog.open(dir, { nextSequence: 50 });
-    await wal.append(batchFor(50, 1));
-    await wal.close();
-    await assert.rejects(WriteAheadLog.open(dir), /sequence numbers 3–49 are missing between 0000000000000001\.log and 0000000000000050\.log/);
-    wal = await WriteAheadLog.open(dir, { nextSequence: 51 });
-    assert.equal(wal.lastSequence, 50);
-    await wal.close();
-  });
+  const dir = tempDir('floor-forgotten');
+  let wal = await WriteAheadLog.open(dir);
+  await wal.append(batchFor(1, 2));
+  await wal.close();
+  wal = await WriteAheadLog.open(dir, { nextSequence: 50 });
+  await wal.append(batchFor(50, 1));
+  await wal.close();
+  await assert.rejects(WriteAheadLog.open(dir), /sequence numbers 3–49 are missing between 0000000000000001\.log and 0000000000000050\.log/);
+  wal = await WriteAheadLog.open(dir, { nextSequence: 51 });
+  assert.equal(wal.lastSequence, 50);
+  await wal.close();
 });
 
 test('files rotate at maxFileBytes, each named for its first record', async () => {
@@ -281,35 +276,33 @@ test('truncateBefore deletes only files whose records all lie below the sequence
 });
 
 test('after truncating everything but an empty newest file, a reopen still knows the next sequence number', async () => {
-  await inTempDir('empty-newest', async (dir) => {
-    let wal = await WriteAheadLog.open(dir);
-    for (let i = 0; i < 5; i++) await appendNext(wal, 2);
-    await wal.rotate();
-    await wal.truncateBefore(11);
-    await wal.close();
-    assert.deepEqual(logFiles(dir), [logFileName(11)]);
-    assert.equal(statSync(join(dir, logFileName(11))).size, 0);
-    wal = await WriteAheadLog.open(dir);
-    assert.equal(wal.lastSequence, 10);
-    assert.equal(await wal.append(batchFor(11, 1)), 11);
-    await wal.close();
-  });
+  const dir = tempDir('empty-newest');
+  let wal = await WriteAheadLog.open(dir);
+  for (let i = 0; i < 5; i++) await appendNext(wal, 2);
+  await wal.rotate();
+  await wal.truncateBefore(11);
+  await wal.close();
+  assert.deepEqual(logFiles(dir), [logFileName(11)]);
+  assert.equal(statSync(join(dir, logFileName(11))).size, 0);
+  wal = await WriteAheadLog.open(dir);
+  assert.equal(wal.lastSequence, 10);
+  assert.equal(await wal.append(batchFor(11, 1)), 11);
+  await wal.close();
 });
 
 test("'fsync' mode: an acknowledged batch is on stable storage, and a burst of appends shares one write and one fdatasync", async () => {
-  await inTempDir('fsync', async (dir) => {
-    const sim = new CrashSimFileSystem({ seed: 1 });
-    const wal = await WriteAheadLog.open(dir, { fs: sim, durability: 'fsync' });
-    await appendNext(wal, 1);
-    assert.deepEqual(sim.unsyncedPaths(), [], 'nothing a power loss could take');
-    const before = wal.stats();
-    await Promise.all(Array.from({ length: 500 }, (_, i) => wal.append(batchFor(2 + i, 1))));
-    const after = wal.stats();
-    assert.equal(after.groupCommits - before.groupCommits, 1);
-    assert.equal(after.syncs - before.syncs, 1);
-    assert.deepEqual(sim.unsyncedPaths(), []);
-    await wal.close();
-  });
+  const dir = tempDir('fsync');
+  const sim = new CrashSimFileSystem({ seed: 1 });
+  const wal = await WriteAheadLog.open(dir, { fs: sim, durability: 'fsync' });
+  await appendNext(wal, 1);
+  assert.deepEqual(sim.unsyncedPaths(), [], 'nothing a power loss could take');
+  const before = wal.stats();
+  await Promise.all(Array.from({ length: 500 }, (_, i) => wal.append(batchFor(2 + i, 1))));
+  const after = wal.stats();
+  assert.equal(after.groupCommits - before.groupCommits, 1);
+  assert.equal(after.syncs - before.syncs, 1);
+  assert.deepEqual(sim.unsyncedPaths(), []);
+  await wal.close();
 });
 
 test("'fsync' mode: appends made in a later turn form the next group", async () => {
@@ -342,38 +335,36 @@ test("'fsync' mode writes zeros ahead of its records; rotation and close cut eve
 });
 
 test("a crashed 'fsync' writer's zeros are cut on reopen, silently: they are not a torn tail", async () => {
-  await inTempDir('zeros', async (dir) => {
-    const wal = await WriteAheadLog.open(dir, { durability: 'fsync' });
-    const acked = [await appendNext(wal, 3), await appendNext(wal, 1)];
-    const copy = join(dir, 'copy');
-    mkdirSync(copy);
-    for (const name of logFiles(dir)) copyFileSync(join(dir, name), join(copy, name));
-    await wal.close();
-    assert.ok(bytesOnDisk(copy) > 1024 * 1024, 'the copy holds the zeros written ahead');
-    const reopened = await WriteAheadLog.open(copy, { durability: 'write' });
-    assert.deepEqual(reopened.recoveryReport, {});
-    assert.equal(bytesOnDisk(copy), reopened.stats().bytes);
-    checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked });
-    await reopened.close();
-  });
+  const dir = tempDir('zeros');
+  const wal = await WriteAheadLog.open(dir, { durability: 'fsync' });
+  const acked = [await appendNext(wal, 3), await appendNext(wal, 1)];
+  const copy = join(dir, 'copy');
+  mkdirSync(copy);
+  for (const name of logFiles(dir)) copyFileSync(join(dir, name), join(copy, name));
+  await wal.close();
+  assert.ok(bytesOnDisk(copy) > 1024 * 1024, 'the copy holds the zeros written ahead');
+  const reopened = await WriteAheadLog.open(copy, { durability: 'write' });
+  assert.deepEqual(reopened.recoveryReport, {});
+  assert.equal(bytesOnDisk(copy), reopened.stats().bytes);
+  checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked });
+  await reopened.close();
 });
 
 test("'write' mode: an acknowledged batch is in the file (the OS has it), and a background fdatasync follows", async () => {
-  await inTempDir('write', async (dir) => {
-    const sim = new CrashSimFileSystem({ seed: 2 });
-    const clock = new ManualClock();
-    const wal = await WriteAheadLog.open(dir, { fs: sim, clock, durability: 'write', syncIntervalMs: 20 });
-    await appendNext(wal, 3);
-    assert.ok(bytesOnDisk(dir) > 0, 'written before the promise resolved');
-    assert.equal(wal.durableSequence, 3);
-    clock.advance(19);
-    assert.equal(wal.stats().syncs, 0, 'no fdatasync before the interval is up');
-    assert.ok(sim.unsyncedPaths().length > 0);
-    clock.advance(1);
-    while (wal.stats().syncs === 0) await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(sim.unsyncedPaths(), [], 'the background sync made it durable');
-    await wal.close();
-  });
+  const dir = tempDir('write');
+  const sim = new CrashSimFileSystem({ seed: 2 });
+  const clock = new ManualClock();
+  const wal = await WriteAheadLog.open(dir, { fs: sim, clock, durability: 'write', syncIntervalMs: 20 });
+  await appendNext(wal, 3);
+  assert.ok(bytesOnDisk(dir) > 0, 'written before the promise resolved');
+  assert.equal(wal.durableSequence, 3);
+  clock.advance(19);
+  assert.equal(wal.stats().syncs, 0, 'no fdatasync before the interval is up');
+  assert.ok(sim.unsyncedPaths().length > 0);
+  clock.advance(1);
+  while (wal.stats().syncs === 0) await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(sim.unsyncedPaths(), [], 'the background sync made it durable');
+  await wal.close();
 });
 
 test("'none' mode: appends stay in memory until sync(), close() or a full buffer", async () => {
@@ -396,20 +387,19 @@ test("'none' mode: appends stay in memory until sync(), close() or a full buffer
 
 test('sync() and close() leave nothing a power loss could take, in every mode', async () => {
   for (const durability of ['fsync', 'write', 'none'] as const) {
-    await inTempDir(`durable-${durability}`, async (dir) => {
-      const sim = new CrashSimFileSystem({ seed: 3 });
-      const wal = await WriteAheadLog.open(dir, { fs: sim, durability, maxFileBytes: 2048, syncIntervalMs: 60_000 });
-      for (let i = 0; i < 30; i++) void wal.append(batchFor(wal.lastSequence + 1, 2));
-      await wal.sync();
-      assert.deepEqual(sim.unsyncedPaths(), [], `${durability} sync`);
-      await wal.rotate();
-      assert.deepEqual(sim.unsyncedPaths(), [], `${durability} rotate`);
-      await wal.truncateBefore(20);
-      assert.deepEqual(sim.unsyncedPaths(), [], `${durability} truncateBefore`);
-      for (let i = 0; i < 30; i++) void wal.append(batchFor(wal.lastSequence + 1, 1));
-      await wal.close();
-      assert.deepEqual(sim.unsyncedPaths(), [], `${durability} close`);
-    });
+    const dir = tempDir(`durable-${durability}`);
+    const sim = new CrashSimFileSystem({ seed: 3 });
+    const wal = await WriteAheadLog.open(dir, { fs: sim, durability, maxFileBytes: 2048, syncIntervalMs: 60_000 });
+    for (let i = 0; i < 30; i++) void wal.append(batchFor(wal.lastSequence + 1, 2));
+    await wal.sync();
+    assert.deepEqual(sim.unsyncedPaths(), [], `${durability} sync`);
+    await wal.rotate();
+    assert.deepEqual(sim.unsyncedPaths(), [], `${durability} rotate`);
+    await wal.truncateBefore(20);
+    assert.deepEqual(sim.unsyncedPaths(), [], `${durability} truncateBefore`);
+    for (let i = 0; i < 30; i++) void wal.append(batchFor(wal.lastSequence + 1, 1));
+    await wal.close();
+    assert.deepEqual(sim.unsyncedPaths(), [], `${durability} close`);
   }
 });
 
@@ -453,31 +443,30 @@ test('bad arguments to replay and truncateBefore are ValidationErrors', async ()
 });
 
 test('bad options are ValidationErrors naming the option, and nothing is created', async () => {
-  await inTempDir('options', async (dir) => {
-    const target = join(dir, 'wal');
-    const bad: Array<[unknown, RegExp]> = [
-      [{ durability: 'sometimes' }, /durability/],
-      [{ syncIntervalMs: 0 }, /syncIntervalMs/],
-      [{ syncIntervalMs: 1.5 }, /syncIntervalMs/],
-      [{ maxFileBytes: 10 }, /maxFileBytes/],
-      [{ maxFileBytes: 2 ** 31 }, /maxFileBytes/],
-      [{ maxRecordBytes: 2 ** 30 }, /maxRecordBytes/],
-      [{ recovery: 'lenient' }, /recovery/],
-      [{ nextSequence: 0 }, /nextSequence/],
-      [{ fs: {} }, /fs/],
-      [{ durabilty: 'fsync' }, /unknown WAL option 'durabilty'/],
-      ['fsync', /options must be an object/],
-    ];
-    for (const [options, message] of bad) {
-      await assert.rejects(WriteAheadLog.open(target, options as WalOptions), (error: unknown) => {
-        assert.ok(error instanceof ValidationError);
-        assert.match(error.message, message);
-        return true;
-      });
-    }
-    await assert.rejects(WriteAheadLog.open('' as string), ValidationError);
-    assert.deepEqual(readdirSync(dir), []);
-  });
+  const dir = tempDir('options');
+  const target = join(dir, 'wal');
+  const bad: Array<[unknown, RegExp]> = [
+    [{ durability: 'sometimes' }, /durability/],
+    [{ syncIntervalMs: 0 }, /syncIntervalMs/],
+    [{ syncIntervalMs: 1.5 }, /syncIntervalMs/],
+    [{ maxFileBytes: 10 }, /maxFileBytes/],
+    [{ maxFileBytes: 2 ** 31 }, /maxFileBytes/],
+    [{ maxRecordBytes: 2 ** 30 }, /maxRecordBytes/],
+    [{ recovery: 'lenient' }, /recovery/],
+    [{ nextSequence: 0 }, /nextSequence/],
+    [{ fs: {} }, /fs/],
+    [{ durabilty: 'fsync' }, /unknown WAL option 'durabilty'/],
+    ['fsync', /options must be an object/],
+  ];
+  for (const [options, message] of bad) {
+    await assert.rejects(WriteAheadLog.open(target, options as WalOptions), (error: unknown) => {
+      assert.ok(error instanceof ValidationError);
+      assert.match(error.message, message);
+      return true;
+    });
+  }
+  await assert.rejects(WriteAheadLog.open('' as string), ValidationError);
+  assert.deepEqual(readdirSync(dir), []);
 });
 
 test('after close every call is a ClosedError, and close is idempotent', async () => {
@@ -495,23 +484,21 @@ test('after close every call is a ClosedError, and close is idempotent', async (
 });
 
 test('open creates the directory, parents included', async () => {
-  await inTempDir('mkdir', async (dir) => {
-    const wal = await WriteAheadLog.open(join(dir, 'a', 'b'));
-    await appendNext(wal, 1);
-    await wal.close();
-    assert.deepEqual(readdirSync(join(dir, 'a', 'b')), [logFileName(1)]);
-  });
+  const dir = tempDir('mkdir');
+  const wal = await WriteAheadLog.open(join(dir, 'a', 'b'));
+  await appendNext(wal, 1);
+  await wal.close();
+  assert.deepEqual(readdirSync(join(dir, 'a', 'b')), [logFileName(1)]);
 });
 
 test('files that are not log files are left alone', async () => {
-  await inTempDir('foreign', async (dir) => {
-    writeFileSync(join(dir, 'README.txt'), 'mine');
-    writeFileSync(join(dir, '12.log'), 'not a log name');
-    const wal = await WriteAheadLog.open(dir);
-    await appendNext(wal, 1);
-    await wal.close();
-    assert.deepEqual(readdirSync(dir).sort(), [logFileName(1), '12.log', 'README.txt'].sort());
-  });
+  const dir = tempDir('foreign');
+  writeFileSync(join(dir, 'README.txt'), 'mine');
+  writeFileSync(join(dir, '12.log'), 'not a log name');
+  const wal = await WriteAheadLog.open(dir);
+  await appendNext(wal, 1);
+  await wal.close();
+  assert.deepEqual(readdirSync(dir).sort(), [logFileName(1), '12.log', 'README.txt'].sort());
 });
 
 test('replay follows a rotation that happens while it runs', async () => {
@@ -564,31 +551,30 @@ class CountingFileSystem extends NodeFileSystem {
 }
 
 test('the first replay after open hands back what open already read and checked, without reading a file again; after an append it reads again', async () => {
-  await inTempDir('wal-replay-reuse', async (dir) => {
-    const written = await WriteAheadLog.open(dir, { maxFileBytes: 1024 });
-    for (let i = 0; i < 40; i++) await appendNext(written, 3);
-    const files = written.stats().files;
-    await written.close();
-    assert.ok(files >= 3, `${files} files`);
+  const dir = tempDir('wal-replay-reuse');
+  const written = await WriteAheadLog.open(dir, { maxFileBytes: 1024 });
+  for (let i = 0; i < 40; i++) await appendNext(written, 3);
+  const files = written.stats().files;
+  await written.close();
+  assert.ok(files >= 3, `${files} files`);
 
-    const fs = new CountingFileSystem();
-    const wal = await WriteAheadLog.open(dir, { fs, maxFileBytes: 1024, nextSequence: 10 });
-    try {
-      const readByOpen = fs.reads;
-      const first = await collect(wal.replay(10));
-      assert.equal(fs.reads, readByOpen, 'the replay reused what open parsed');
-      assert.equal(first[0]?.firstSeq, 10);
-      assert.equal(first.at(-1)?.lastSeq, 120);
-      await wal.append([{ kind: 'put', key: Buffer.from('k'), value: Buffer.from('v') }]);
-      const again = await collect(wal.replay(10));
-      assert.ok(fs.reads > readByOpen, 'a replay after an append reads the files as they are now');
-      assert.equal(again.at(-1)?.lastSeq, 121);
-      assert.deepEqual(
-        again.slice(0, first.length).map((record) => record.entries),
-        first.map((record) => record.entries),
-      );
-    } finally {
-      await wal.close();
-    }
-  });
+  const fs = new CountingFileSystem();
+  const wal = await WriteAheadLog.open(dir, { fs, maxFileBytes: 1024, nextSequence: 10 });
+  try {
+    const readByOpen = fs.reads;
+    const first = await collect(wal.replay(10));
+    assert.equal(fs.reads, readByOpen, 'the replay reused what open parsed');
+    assert.equal(first[0]?.firstSeq, 10);
+    assert.equal(first.at(-1)?.lastSeq, 120);
+    await wal.append([{ kind: 'put', key: Buffer.from('k'), value: Buffer.from('v') }]);
+    const again = await collect(wal.replay(10));
+    assert.ok(fs.reads > readByOpen, 'a replay after an append reads the files as they are now');
+    assert.equal(again.at(-1)?.lastSeq, 121);
+    assert.deepEqual(
+      again.slice(0, first.length).map((record) => record.entries),
+      first.map((record) => record.entries),
+    );
+  } finally {
+    await wal.close();
+  }
 });

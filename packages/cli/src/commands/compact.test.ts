@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import { join } from 'node:path';
 import { Index } from 'silt';
 import type { CompactReport } from './compact.js';
-import { listTree, runSilt, workDirectory } from '../test-support/silt-process.js';
+import { listTree, runSilt } from '../test-support/silt-process.js';
+import { tempDir } from '@silt/test-support';
 import assert from 'node:assert/strict';
 
 test('compact merges down to --segments n, then to one, and every key reads back', async () => {
-  const dir = join(workDirectory('compact'), 'idx');
+  const dir = join(tempDir('compact'), 'idx');
   const index = await Index.open(dir, { autoMerge: false });
   try {
     for (let flush = 0; flush < 5; flush++) {
@@ -31,7 +32,7 @@ test('compact merges down to --segments n, then to one, and every key reads back
 });
 
 test('compact with bad arguments exits 2 and changes nothing', async () => {
-  const dir = join(workDirectory('compact-bad'), 'idx');
+  const dir = join(tempDir('compact-bad'), 'idx');
   assert.equal((await runSilt(['set', dir, 'k', 'v'])).code, 0);
   const before = listTree(dir);
   const [zero, words, missing] = await Promise.all([

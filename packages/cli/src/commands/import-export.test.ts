@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Index } from 'silt';
 import type { ImportReport } from './import.js';
-import { listTree, runSilt, workDirectory } from '../test-support/silt-process.js';
+import { listTree, runSilt } from '../test-support/silt-process.js';
+import { tempDir } from '@silt/test-support';
 import assert from 'node:assert/strict';
 
 const RECORDS = [
@@ -16,7 +17,7 @@ const RECORDS = [
 ].join('\n');
 
 test('import reads JSON Lines: strings, JSON values as their text, base64 keys and values; blank lines are skipped', async () => {
-  const work = workDirectory('import-jsonl');
+  const work = tempDir('import-jsonl');
   const dir = join(work, 'idx');
   writeFileSync(join(work, 'records.jsonl'), `${RECORDS}\n`);
   const result = await runSilt(['import', dir, join(work, 'records.jsonl'), '--json']);
@@ -38,7 +39,7 @@ test('import reads JSON Lines: strings, JSON values as their text, base64 keys a
 });
 
 test('import reads TSV from standard input: key, tab, the rest of the line (tabs included)', async () => {
-  const dir = join(workDirectory('import-tsv'), 'idx');
+  const dir = join(tempDir('import-tsv'), 'idx');
   const result = await runSilt(['import', dir, '-', '--format', 'tsv'], { input: 'a\tone\r\nb\ttwo\tand a tab\n\nc\t\n' });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^imported 3 records from standard input into .* \(tsv, 1 batch, /);
@@ -51,7 +52,7 @@ test('import reads TSV from standard input: key, tab, the rest of the line (tabs
 });
 
 test('a malformed line imports nothing, and the error names it and the others; --continue skips and names them', async () => {
-  const work = workDirectory('import-bad');
+  const work = tempDir('import-bad');
   const dir = join(work, 'idx');
   const file = join(work, 'mixed.jsonl');
   writeFileSync(file, ['{"key":"a","value":"1"}', '{"key":"b","value":"2"', '{"key":"","value":"3"}', '{"value":"4"}', '{"key":"e","value":"5"}'].join('\n'));
@@ -80,7 +81,7 @@ test('a malformed line imports nothing, and the error names it and the others; -
 });
 
 test('import with bad arguments exits 2 and writes nothing', async () => {
-  const work = workDirectory('import-args');
+  const work = tempDir('import-args');
   const dir = join(work, 'idx');
   writeFileSync(join(work, 'ok.tsv'), 'a\t1\n');
   mkdirSync(join(work, 'photos'));
@@ -100,7 +101,7 @@ test('import with bad arguments exits 2 and writes nothing', async () => {
 });
 
 test('export writes JSON Lines that import reads back exactly, binary keys and values included; an existing file needs --force', async () => {
-  const work = workDirectory('export');
+  const work = tempDir('export');
   const source = join(work, 'source');
   writeFileSync(join(work, 'records.jsonl'), RECORDS);
   assert.equal((await runSilt(['import', source, join(work, 'records.jsonl')])).code, 0);

@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Index } from 'silt';
-import { runSilt, SILT, workDirectory } from '../test-support/silt-process.js';
+import { runSilt, SILT } from '../test-support/silt-process.js';
+import { tempDir } from '@silt/test-support';
 import assert from 'node:assert/strict';
 
 /** Keys a..e, one binary key (not UTF-8) and one binary value, and 20,000 `n:` keys for a long scan; made once, only read. */
 let shared: Promise<string> | undefined;
 // The directory belongs to the file, not to the first test that asks for it.
-const sharedDirectory = workDirectory('read');
+const sharedDirectory = tempDir('read');
 function fixture(): Promise<string> {
   shared ??= makeFixture();
   return shared;
@@ -62,7 +63,7 @@ test('scan into a pipe that closes early (| head) stops quietly with exit 0', as
 
 test('bad read arguments exit 2 with one clear line', async () => {
   const dir = await fixture();
-  const missing = join(workDirectory('missing'), 'nothing-here');
+  const missing = join(tempDir('missing'), 'nothing-here');
   const cases: Array<{ args: string[]; message: RegExp }> = [
     { args: ['scan', dir, '--gte', 'a', '--gt', 'b'], message: /^silt scan: give at most one of the range options gte and gt$/ },
     { args: ['scan', dir, '--limit', '-1'], message: /^silt scan: option '--limit <n>' argument '-1' is invalid\. expected a whole number at least 0\.$/m },

@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Index, type RepairReport } from 'silt';
-import { snapshotDirectory } from '../test-support/directory-snapshot.js';
-import { runSilt, workDirectory } from '../test-support/silt-process.js';
+import { snapshotDirectory, tempDir } from '@silt/test-support';
+import { runSilt } from '../test-support/silt-process.js';
 import assert from 'node:assert/strict';
 
 /** Two flushed segments, then the manifest deleted: an index every command refuses until repaired. */
 async function indexWithoutManifest(label: string): Promise<string> {
-  const dir = join(workDirectory(label), 'idx');
+  const dir = join(tempDir(label), 'idx');
   const index = await Index.open(dir, { autoMerge: false });
   try {
     for (let segment = 0; segment < 2; segment++) {

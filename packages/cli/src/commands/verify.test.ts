@@ -4,7 +4,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Index, type VerifyReport } from 'silt';
 import type { StatsReport } from './stats.js';
-import { runSilt, workDirectory } from '../test-support/silt-process.js';
+import { runSilt } from '../test-support/silt-process.js';
+import { tempDir } from '@silt/test-support';
 
 /** No flush timer and no merges: the index changes only when a test says so. */
 const STILL = { autoMerge: false, refreshIntervalMs: 2 ** 31 - 1 } as const;
@@ -15,7 +16,7 @@ const STILL = { autoMerge: false, refreshIntervalMs: 2 ** 31 - 1 } as const;
  * them until a later flush truncates it).
  */
 async function fixture(label: string): Promise<string> {
-  const dir = join(workDirectory(label), 'idx');
+  const dir = join(tempDir(label), 'idx');
   const index = await Index.open(dir, { ...STILL, durability: 'fsync' });
   try {
     await index.mset(Array.from({ length: 2000 }, (_, i) => [`key:${i}`, `value ${i}`] as [string, string]));

@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import { join } from 'node:path';
 import { Index } from 'silt';
 import type { WatchEvent } from './watch.js';
-import { startSilt, workDirectory } from '../test-support/silt-process.js';
+import { startSilt } from '../test-support/silt-process.js';
+import { tempDir } from '@silt/test-support';
 import assert from 'node:assert/strict';
 
 test('watch prints a line per refresh, with the segments a flush added and the watched key, until Ctrl-C (exit 130)', async () => {
-  const dir = join(workDirectory('watch'), 'idx');
+  const dir = join(tempDir('watch'), 'idx');
   const index = await Index.open(dir, { refreshIntervalMs: 2 ** 31 - 1 });
   try {
     await index.set('greeting', 'hello');
@@ -25,7 +26,7 @@ test('watch prints a line per refresh, with the segments a flush added and the w
 });
 
 test('watch --count n --json prints JSON Lines and exits 0 after n refreshes; a merge shows as segments removed', async () => {
-  const dir = join(workDirectory('watch-json'), 'idx');
+  const dir = join(tempDir('watch-json'), 'idx');
   const index = await Index.open(dir, { refreshIntervalMs: 2 ** 31 - 1, autoMerge: false });
   try {
     for (const key of ['a', 'b']) {

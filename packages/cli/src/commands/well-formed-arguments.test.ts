@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImportReport } from './import.js';
-import { listTree, runSilt, workDirectory, type SiltResult } from '../test-support/silt-process.js';
+import { listTree, runSilt, type SiltResult } from '../test-support/silt-process.js';
+import { tempDir } from '@silt/test-support';
 import assert from 'node:assert/strict';
 
 const MAIN = new URL('../main.js', import.meta.url).href;
@@ -33,7 +34,7 @@ function runCliWith(args: readonly string[]): Promise<SiltResult> {
 }
 
 test('set, get and del with a lone surrogate in the key or value exit 2 with one line, and write nothing', async () => {
-  const dir = join(workDirectory('lone-surrogate-args'), 'idx');
+  const dir = join(tempDir('lone-surrogate-args'), 'idx');
   const refused = await runCliWith(['set', dir, 'k\uD800', 'v']);
   assert.equal(refused.code, 2, refused.stderr);
   assert.equal(refused.stderr, 'silt set: a key must be well-formed UTF-16: it has a lone surrogate \\uD800 at index 1\n');
@@ -54,7 +55,7 @@ test('set, get and del with a lone surrogate in the key or value exit 2 with one
 });
 
 test('import of a JSON Lines file with a lone surrogate on line 3 names line 3 and imports nothing', async () => {
-  const work = workDirectory('lone-surrogate-import');
+  const work = tempDir('lone-surrogate-import');
   const dir = join(work, 'idx');
   const file = join(work, 'records.jsonl');
   writeFileSync(file, ['{"key":"a","value":"1"}', '{"key":"😀","value":"\\ud83d\\ude00"}', '{"key":"k\\ud800","value":"3"}', '{"key":"d","value":"4"}'].join('\n'));
@@ -80,7 +81,7 @@ test('import of a JSON Lines file with a lone surrogate on line 3 names line 3 a
 });
 
 test('import names a value with a lone surrogate by its line', async () => {
-  const work = workDirectory('lone-surrogate-value-import');
+  const work = tempDir('lone-surrogate-value-import');
   const file = join(work, 'values.jsonl');
   writeFileSync(file, '{"key":"a","value":"ok"}\n{"key":"b","value":"x\\udc00"}\n');
   const result = await runSilt(['import', join(work, 'idx'), file]);

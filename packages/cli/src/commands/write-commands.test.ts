@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Index } from 'silt';
-import { listTree, runSilt, workDirectory } from '../test-support/silt-process.js';
+import { listTree, runSilt } from '../test-support/silt-process.js';
+import { tempDir } from '@silt/test-support';
 import assert from 'node:assert/strict';
 
 test('set creates the index, get prints the value, del deletes and says which keys were there', async () => {
-  const dir = join(workDirectory('set-get-del'), 'idx');
+  const dir = join(tempDir('set-get-del'), 'idx');
   const set = await runSilt(['set', dir, 'greeting', 'hello world']);
   assert.equal(set.code, 0, set.stderr);
   assert.match(set.stdout, /set "greeting"/);
@@ -31,7 +32,7 @@ test('set creates the index, get prints the value, del deletes and says which ke
 });
 
 test('repeated one-shot sets do not pile up segments: each waits for the merges it set off', async () => {
-  const dir = join(workDirectory('repeated-sets'), 'idx');
+  const dir = join(tempDir('repeated-sets'), 'idx');
   for (let i = 0; i < 4; i++) assert.equal((await runSilt(['set', dir, `k${i}`, `v${i}`])).code, 0);
   const [stats, scan] = await Promise.all([runSilt(['stats', dir, '--json']), runSilt(['scan', dir])]);
   const { segments } = JSON.parse(stats.stdout) as { segments: unknown[] };
@@ -40,7 +41,7 @@ test('repeated one-shot sets do not pile up segments: each waits for the merges 
 });
 
 test('bad arguments to set and del exit 2 with one line, and write nothing: not even the index directory', async () => {
-  const work = workDirectory('bad-writes');
+  const work = tempDir('bad-writes');
   const dir = join(work, 'idx');
   const cases: Array<{ args: string[]; message: RegExp }> = [
     { args: ['set', dir, '', 'v'], message: /^silt set: a key must not be empty$/m },
@@ -61,7 +62,7 @@ test('bad arguments to set and del exit 2 with one line, and write nothing: not 
 });
 
 test('a write into a directory that holds other files is refused, and changes nothing there', async () => {
-  const work = workDirectory('foreign');
+  const work = tempDir('foreign');
   mkdirSync(join(work, 'documents'));
   writeFileSync(join(work, 'documents', 'notes.txt'), 'mine');
   const before = listTree(join(work, 'documents'));
@@ -72,7 +73,7 @@ test('a write into a directory that holds other files is refused, and changes no
 });
 
 test('a write while another process holds the writer lock fails at once with one line naming that pid; reads still work', async () => {
-  const dir = join(workDirectory('locked'), 'idx');
+  const dir = join(tempDir('locked'), 'idx');
   const index = await Index.open(dir);
   try {
     await index.set('held', 'by the test process');

@@ -3,11 +3,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Index } from 'silt';
 import type { DemoSummary } from './summary.js';
-import { isProcessAlive, listTree, runSilt, startSilt, workDirectory } from '../test-support/silt-process.js';
+import { isProcessAlive, listTree, runSilt, startSilt } from '../test-support/silt-process.js';
+import { tempDir } from '@silt/test-support';
 import assert from 'node:assert/strict';
 
 test('a small demo finishes, exits 0, explains itself and leaves an index that stats, get and verify read', async () => {
-  const work = workDirectory('demo');
+  const work = tempDir('demo');
   const result = await runSilt(['demo', '--keys', '20000', '--readers', '2'], { cwd: work });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /Done in .*\. The index is in silt-demo: 1 segment, /);
@@ -34,7 +35,7 @@ test('a small demo finishes, exits 0, explains itself and leaves an index that s
 });
 
 test('demo refuses an existing index without --fresh, replaces it with --fresh, and never touches a directory of other files', async () => {
-  const work = workDirectory('demo-again');
+  const work = tempDir('demo-again');
   const dir = join(work, 'demo');
   const first = await runSilt(['demo', dir, '--keys', '3000', '--readers', '0', '--rate', '0']);
   assert.equal(first.code, 0, first.stderr);
@@ -75,7 +76,7 @@ async function smallIndex(dir: string): Promise<Index> {
 }
 
 test('demo --fresh refuses an index that also holds a file silt did not write: exit 2, nothing removed', async () => {
-  const dir = join(workDirectory('demo-fresh-foreign'), 'idx');
+  const dir = join(tempDir('demo-fresh-foreign'), 'idx');
   await (await smallIndex(dir)).close();
   writeFileSync(join(dir, 'notes.txt'), 'my notes');
   const before = listTree(dir);
@@ -87,7 +88,7 @@ test('demo --fresh refuses an index that also holds a file silt did not write: e
 });
 
 test('demo --fresh refuses an index a live writer holds open: exit 2, nothing removed', async () => {
-  const dir = join(workDirectory('demo-fresh-live'), 'idx');
+  const dir = join(tempDir('demo-fresh-live'), 'idx');
   const index = await smallIndex(dir);
   try {
     const before = listTree(dir);
@@ -102,7 +103,7 @@ test('demo --fresh refuses an index a live writer holds open: exit 2, nothing re
 });
 
 test('Ctrl-C stops the demo cleanly: readers closed, the index closed with what was acknowledged, exit 130', async () => {
-  const work = workDirectory('demo-interrupt');
+  const work = tempDir('demo-interrupt');
   const demo = startSilt(['demo', 'idx', '--keys', '1000000', '--rate', '5000', '--readers', '2'], { cwd: work });
   while (!/loading keys.*: [1-9][\d,]*\/1,000,000/.test(demo.stderr)) {
     if ((await Promise.race([demo.result.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 50))])) === true) break;

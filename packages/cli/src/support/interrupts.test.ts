@@ -2,7 +2,8 @@ import { before, test } from 'node:test';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Index } from 'silt';
-import { startSilt, workDirectory, type SiltProcess, type SiltResult } from '../test-support/silt-process.js';
+import { startSilt, type SiltProcess, type SiltResult } from '../test-support/silt-process.js';
+import { tempDir } from '@silt/test-support';
 import assert from 'node:assert/strict';
 
 /** Enough entries that an export runs for a good second: the signal lands while it writes. */
@@ -18,7 +19,7 @@ function valueAt(i: number): string {
   return `value ${i} `.padEnd(40, '.');
 }
 
-const exportSource = join(workDirectory('signals-source'), 'idx');
+const exportSource = join(tempDir('signals-source'), 'idx');
 
 before(async () => {
   const index = await Index.open(exportSource, { refreshIntervalMs: 2 ** 31 - 1 });
@@ -55,7 +56,7 @@ function messageLines(result: SiltResult, ...progressTitles: string[]): string[]
 }
 
 async function interruptExport(signal: NodeJS.Signals): Promise<{ result: SiltResult; left: string[] }> {
-  const out = workDirectory(`export-${signal}`);
+  const out = tempDir(`export-${signal}`);
   const file = join(out, 'all.jsonl');
   const silt = startSilt(['export', exportSource, file]);
   // The export writes a temporary file beside its target: once it holds entries, the export is under way.
@@ -92,7 +93,7 @@ test('Ctrl-C (SIGINT) stops an export the same way, with exit 130', async () => 
 });
 
 test('Ctrl-C stops an import between batches: exit 130, the index holds exactly the whole batches it reports, the lock is free', async () => {
-  const work = workDirectory('import-interrupted');
+  const work = tempDir('import-interrupted');
   const input = join(work, 'records.jsonl');
   const dir = join(work, 'idx');
   const records = Array.from({ length: IMPORT_RECORDS }, (_, i): [string, string] => [keyAt(i), valueAt(i)]);

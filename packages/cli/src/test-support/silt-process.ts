@@ -1,8 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after } from 'node:test';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled executable, run as users run it: `node dist/bin/silt.js ...`. */
@@ -56,13 +53,6 @@ export function startSilt(args: readonly string[], options: RunOptions = {}): Si
 
 export function runSilt(args: readonly string[], options: RunOptions = {}): Promise<SiltResult> {
   return startSilt(args, options).result;
-}
-
-/** A fresh working directory, removed when the test file finishes. */
-export function workDirectory(label: string): string {
-  const directory = mkdtempSync(join(tmpdir(), `silt-cli-${label}-`));
-  after(() => rmSync(directory, { recursive: true, force: true }));
-  return directory;
 }
 
 /** Every file under `directory`, relative paths, sorted: what a failed command must leave unchanged. */

@@ -1,21 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after } from 'node:test';
 import { buildSegment, compareBytes, SegmentReader, type SegmentInput, type Value } from '@silt/segments';
 import type { MergeInput } from '../segment-merge.js';
 
 /** Shared by the merge, pool and collector tests: segments written from plain operations, and the model they must equal. */
 
 export type Operation = { readonly kind: 'put'; readonly key: Uint8Array; readonly value: Value } | { readonly kind: 'tombstone'; readonly key: Uint8Array };
-
-/** A fresh directory removed when the test file finishes. */
-export function tempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `silt-merger-${label}-`));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 export const byKey = (a: Operation, b: Operation): number => compareBytes(a.key, 0, a.key.length, b.key, 0, b.key.length);
 

@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { tempDir } from '@silt/test-support';
 import { buildSegment, Manifest, MANIFEST_FILE, segmentFileName, type SegmentInput } from '@silt/segments';
 
 /** A key and its value, or null for a tombstone. */
@@ -15,13 +15,6 @@ interface FixtureSegment {
 }
 
 const utf8 = new TextEncoder();
-
-/** A fresh directory removed when the test file finishes. */
-export function tempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `silt-reader-${label}-`));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /**
  * The writer side of an index, without `Index`: segments built with

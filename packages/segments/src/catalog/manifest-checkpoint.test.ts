@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import { ValidationError } from '@silt/fs';
 import { Manifest } from './manifest.js';
 import { MANIFEST_FILE } from './manifest-schema.js';
-import { flush, merge, tempDir } from './test-support/manifest-fixtures.js';
+import { flush, merge } from './test-support/manifest-fixtures.js';
+import { tempDir } from '@silt/test-support';
 
 /**
  * The manifest's committed state must live in `manifest.sqlite` alone:

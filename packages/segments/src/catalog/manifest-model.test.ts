@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { ValidationError } from '@silt/fs';
 import { Manifest } from './manifest.js';
 import { GenerationNotFoundError, StaleCommitError } from './manifest-errors.js';
-import { sampleSegment, tempDir } from './test-support/manifest-fixtures.js';
+import { sampleSegment } from './test-support/manifest-fixtures.js';
+import { tempDir } from '@silt/test-support';
 
 /**
  * Random sequences of commits, leases and collections against a plain

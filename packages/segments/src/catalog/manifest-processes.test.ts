@@ -5,7 +5,8 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Manifest } from './manifest.js';
 import { isProcessAlive } from './lease-liveness.js';
 import { WriterLock } from './writer-lock.js';
-import { ChildProgram, flush, merge, tempDir } from './test-support/manifest-fixtures.js';
+import { ChildProgram, flush, merge } from './test-support/manifest-fixtures.js';
+import { tempDir } from '@silt/test-support';
 import { commitNextStep, expectedRanges, summarize } from './test-support/manifest-workload.js';
 
 const parseLease = (line: string): { id: number; pid: number; generation: number } => JSON.parse(line);

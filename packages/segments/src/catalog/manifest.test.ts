@@ -8,7 +8,8 @@ import { Manifest } from './manifest.js';
 import type { ManifestChange, NewSegment } from './manifest-schema.js';
 import { MANIFEST_APPLICATION_ID, MANIFEST_FORMAT_VERSION, segmentFileName } from './manifest-schema.js';
 import { GenerationNotFoundError, ManifestNotFoundError, ManifestVersionError, StaleCommitError } from './manifest-errors.js';
-import { flush, merge, sampleSegment, tempDir } from './test-support/manifest-fixtures.js';
+import { flush, merge, sampleSegment } from './test-support/manifest-fixtures.js';
+import { tempDir } from '@silt/test-support';
 
 function newManifestPath(label: string): string {
   return join(tempDir(label), 'manifest.sqlite');

@@ -6,7 +6,8 @@ import { FaultInjectingFileSystem, IoError, nodeFileSystem } from '@silt/fs';
 import { Manifest } from './manifest.js';
 import { segmentFileName, type NewSegment } from './manifest-schema.js';
 import { collectSegments } from './segment-collector.js';
-import { ChildProgram, tempDir } from './test-support/manifest-fixtures.js';
+import { ChildProgram } from './test-support/manifest-fixtures.js';
+import { tempDir } from '@silt/test-support';
 
 interface MergedIndex {
   readonly dir: string;

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CorruptionError, IoError, SiltError } from '@silt/fs';
 import { LockError, WRITER_LOCK_FILE, WRITER_PID_FILE, WriterLock } from './writer-lock.js';
-import { ChildProgram, tempDir } from './test-support/manifest-fixtures.js';
+import { ChildProgram } from './test-support/manifest-fixtures.js';
+import { tempDir } from '@silt/test-support';
 
 function assertLockedBy(directory: string, pid: number): void {
   assert.throws(

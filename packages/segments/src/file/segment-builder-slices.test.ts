@@ -6,9 +6,10 @@ import { MAX_KEY_BYTES } from './format.js';
 import { SegmentBuilder, type SegmentInput } from './segment-builder.js';
 import type { SegmentBuilderOptions } from './segment-options.js';
 import { SegmentReader } from './segment-reader.js';
-import { buildFile, keyBytesOf, newSegmentPath, segmentTempDir, SEQUENCES } from './test-support/segment-fixtures.js';
+import { buildFile, keyBytesOf, newSegmentPath, SEQUENCES } from './test-support/segment-fixtures.js';
+import { tempDir } from '@silt/test-support';
 
-const dir = segmentTempDir('slices');
+const dir = tempDir('slices');
 
 /** An entry as addSlices takes it: the key and value as UTF-8 bytes, and whether the value was text. */
 interface SliceEntry {

@@ -17,9 +17,10 @@ import { SegmentBuilder, buildPathOf, buildSegment, type SegmentInput } from './
 import { basename } from 'node:path';
 import { KeyOrderError } from './segment-errors.js';
 import { SegmentReader } from './segment-reader.js';
-import { buildFile, newSegmentPath, sampleEntries, segmentTempDir, SEQUENCES } from './test-support/segment-fixtures.js';
+import { buildFile, newSegmentPath, sampleEntries, SEQUENCES } from './test-support/segment-fixtures.js';
+import { tempDir } from '@silt/test-support';
 
-const dir = segmentTempDir('builder');
+const dir = tempDir('builder');
 
 function expectRejectedAndRemoved(path: string, add: (builder: SegmentBuilder) => void, error: (thrown: unknown) => boolean): void {
   const builder = SegmentBuilder.create(path, SEQUENCES);
@@ -200,7 +201,7 @@ for (const operation of ['write', 'sync', 'syncDirectory'] as const satisfies re
 }
 
 test('a finished segment survives a power loss: the file and its directory entry were fsynced', async () => {
-  const crashDir = segmentTempDir('crash');
+  const crashDir = tempDir('crash');
   for (let seed = 1; seed <= 5; seed++) {
     const fs = new CrashSimFileSystem({ seed });
     const path = newSegmentPath(crashDir);
@@ -215,7 +216,7 @@ test('a finished segment survives a power loss: the file and its directory entry
 });
 
 test('a build cut off by a power loss before finish leaves no readable segment under the name', async () => {
-  const crashDir = segmentTempDir('torn');
+  const crashDir = tempDir('torn');
   for (let seed = 1; seed <= 8; seed++) {
     const fs = new CrashSimFileSystem({ seed });
     const path = newSegmentPath(crashDir);
@@ -266,7 +267,7 @@ test('bytes marked as text come back as strings, so a flush need not decode and 
 });
 
 test('a segment is built under <path>.tmp and takes its own name only once whole and fsynced; an aborted build leaves no file', async () => {
-  const dir = segmentTempDir('build-name');
+  const dir = tempDir('build-name');
   const path = newSegmentPath(dir);
   const builder = SegmentBuilder.create(path, SEQUENCES);
   builder.put('a', '1');
@@ -284,7 +285,7 @@ test('a segment is built under <path>.tmp and takes its own name only once whole
 });
 
 test('a build refuses a path that exists, before writing anything', () => {
-  const dir = segmentTempDir('build-exists');
+  const dir = tempDir('build-exists');
   const path = newSegmentPath(dir);
   writeFileSync(path, 'someone else');
   assert.throws(() => SegmentBuilder.create(path, SEQUENCES), (error: unknown) => error instanceof IoError && error.errno === 'EEXIST');

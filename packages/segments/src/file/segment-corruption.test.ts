@@ -6,7 +6,8 @@ import { SeededRandom } from '@silt/fs';
 import type { Key } from './key-bytes.js';
 import type { SegmentInput } from './segment-builder.js';
 import { SegmentReader } from './segment-reader.js';
-import { buildBytes, sampleEntries, segmentTempDir } from './test-support/segment-fixtures.js';
+import { buildBytes, sampleEntries } from './test-support/segment-fixtures.js';
+import { tempDir } from '@silt/test-support';
 import { corruptOr, readEverything, type Answer } from './test-support/segment-surgery.js';
 
 /**
@@ -20,7 +21,7 @@ import { corruptOr, readEverything, type Answer } from './test-support/segment-s
 
 const NAME = 'mutant.seg';
 const SOAK = process.env.SOAK === '1';
-const dir = segmentTempDir('corruption');
+const dir = tempDir('corruption');
 
 let inputs: SegmentInput[];
 let original: Uint8Array;

@@ -9,7 +9,8 @@ import type { SegmentInput } from './segment-builder.js';
 import { UnsupportedVersionError } from './segment-errors.js';
 import type { AccessMode } from './segment-options.js';
 import { SegmentReader } from './segment-reader.js';
-import { buildBytes, compareKeys, segmentTempDir, sortedUnique } from './test-support/segment-fixtures.js';
+import { buildBytes, compareKeys, sortedUnique } from './test-support/segment-fixtures.js';
+import { tempDir } from '@silt/test-support';
 import { SegmentModel, assertReaderMatchesModel, toModelEntries } from './test-support/segment-model.js';
 import { resealSegment, sectionsOf, type SectionName } from './test-support/segment-surgery.js';
 
@@ -25,7 +26,7 @@ import { resealSegment, sectionsOf, type SectionName } from './test-support/segm
  */
 
 const RUNS = process.env.SOAK === '1' ? 3000 : 150;
-const dir = segmentTempDir('fuzz');
+const dir = tempDir('fuzz');
 let fileNumber = 0;
 
 const key = fc.oneof(

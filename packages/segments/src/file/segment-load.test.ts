@@ -5,14 +5,15 @@ import { CorruptionError, NodeFileSystem, SeededRandom, ValidationError, type Fi
 import { SegmentBuilder, type SegmentInput } from './segment-builder.js';
 import type { KeyEncoding } from './segment-options.js';
 import { SegmentReader } from './segment-reader.js';
-import { newSegmentPath, segmentTempDir, SEQUENCES } from './test-support/segment-fixtures.js';
+import { newSegmentPath, SEQUENCES } from './test-support/segment-fixtures.js';
+import { tempDir } from '@silt/test-support';
 
 /** What `load` reads per event-loop turn (LOAD_SLICE_BYTES, internal to the reader). */
 const SLICE_BYTES = 4 * 1024 * 1024;
 /** A test that loops instead of failing should fail, not hang the run. */
 const LIMIT = { timeout: 10_000 };
 
-const dir = segmentTempDir('load');
+const dir = tempDir('load');
 
 /**
  * About 9.5 MiB: two whole slices and a part of a third, so the first, a

@@ -6,7 +6,8 @@ import type { NearOptions } from './near.js';
 import type { RangeOptions } from './range-options.js';
 import type { SegmentInput } from './segment-builder.js';
 import { SegmentReader } from './segment-reader.js';
-import { buildFile, compareKeys, keyBytesOf, segmentTempDir, sortedUnique } from './test-support/segment-fixtures.js';
+import { buildFile, compareKeys, keyBytesOf, sortedUnique } from './test-support/segment-fixtures.js';
+import { tempDir } from '@silt/test-support';
 import { SegmentModel, assertReaderMatchesModel, toModelEntries, type ModelQueries } from './test-support/segment-model.js';
 
 /**
@@ -17,7 +18,7 @@ import { SegmentModel, assertReaderMatchesModel, toModelEntries, type ModelQueri
  */
 
 const RUNS = process.env.SOAK === '1' ? 1000 : 60;
-const dir = segmentTempDir('model');
+const dir = tempDir('model');
 
 // Few distinct bytes, so keys share prefixes; 0x00 and 0xFF for the edges of prefix ranges.
 const keyByte = fc.constantFrom(0x00, 0x61, 0x62, 0x63, 0xc3, 0xa9, 0xff);

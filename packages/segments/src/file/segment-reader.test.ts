@@ -9,9 +9,10 @@ import type { SegmentInput } from './segment-builder.js';
 import { UnsupportedVersionError } from './segment-errors.js';
 import type { AccessMode } from './segment-options.js';
 import { SegmentReader } from './segment-reader.js';
-import { buildFile, newSegmentPath, sampleEntries, segmentTempDir, SEQUENCES } from './test-support/segment-fixtures.js';
+import { buildFile, newSegmentPath, sampleEntries, SEQUENCES } from './test-support/segment-fixtures.js';
+import { tempDir } from '@silt/test-support';
 
-const dir = segmentTempDir('reader');
+const dir = tempDir('reader');
 
 const fruit: SegmentInput[] = [
   { kind: 'put', key: 'apple', value: 'red' },
@@ -340,7 +341,7 @@ describe('file mode reads hash slots from the file, not memory', () => {
   const entries: SegmentInput[] = keys.map((key, i) => ({ kind: 'put', key, value: `v${i}` }));
 
   test('every key is found and no absent one is, across probe windows and the wrap at the table end', async () => {
-    const path = await buildFile(segmentTempDir('slots'), entries);
+    const path = await buildFile(tempDir('slots'), entries);
     using file = SegmentReader.open(path, { access: 'file', cacheBytes: 64 * 1024 });
     using memory = SegmentReader.open(path, { access: 'memory' });
     for (const [i, key] of keys.entries()) assert.equal(file.get(key), `v${i}`, key);
@@ -353,7 +354,7 @@ describe('file mode reads hash slots from the file, not memory', () => {
   });
 
   test('a hash slot damaged after open is a CorruptionError at the probe that reads it', async () => {
-    const path = await buildFile(segmentTempDir('slots-damaged'), entries);
+    const path = await buildFile(tempDir('slots-damaged'), entries);
     using file = SegmentReader.open(path, { access: 'file', cacheBytes: 64 * 1024 });
     const bytes = readFileSync(path);
     const footer = Buffer.from(bytes.subarray(bytes.length - FOOTER_BYTES));

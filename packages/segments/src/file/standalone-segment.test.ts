@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import type { SegmentInput } from './segment-builder.js';
 import type { AccessMode } from './segment-options.js';
 import { SegmentReader } from './segment-reader.js';
-import { buildFile, segmentTempDir } from './test-support/segment-fixtures.js';
+import { buildFile } from './test-support/segment-fixtures.js';
+import { tempDir } from '@silt/test-support';
 
 /**
  * A segment used on its own, outside an index: the features that come from
@@ -36,7 +36,7 @@ function runnable(example: string): string {
 }
 
 test("the README's example of using a segment on its own runs as written", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'silt-segments-readme-'));
+  const dir = tempDir('segments-readme');
   const cwd = process.cwd();
   try {
     writeFileSync(join(dir, 'example.mjs'), runnable(readmeExample()));
@@ -46,11 +46,10 @@ test("the README's example of using a segment on its own runs as written", async
     assert.ok(existsSync(join(dir, 'glossary.seg')), 'the example built its segment');
   } finally {
     process.chdir(cwd);
-    rmSync(dir, { recursive: true, force: true });
   }
 });
 
-const dir = segmentTempDir('standalone');
+const dir = tempDir('standalone');
 
 const senses: SegmentInput[] = [
   { kind: 'put', key: 'band', value: 'a group of musicians' },

@@ -6,6 +6,8 @@ import { LockError, WriterLock } from '../writer-lock.js';
  * `hold` keeps it until killed, `exit` exits without releasing it,
  * `release` releases it and exits. With `--wait`, it first prints `waiting` and waits for a
  * line on stdin, so several children can race at the same moment.
+ * The reader's and the writer's tests run it too (with `release`, as a probe
+ * of whether another process holds the lock), from this package's dist.
  */
 const [directory, afterwards = 'hold', wait] = process.argv.slice(2);
 if (directory === undefined) throw new Error('usage: lock-holder <directory> [hold|exit|release] [--wait]');

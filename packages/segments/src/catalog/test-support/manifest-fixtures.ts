@@ -1,22 +1,12 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 import type { Manifest } from '../manifest.js';
 import type { NewSegment } from '../manifest-schema.js';
 
-/** Shared by the manifest and writer-lock tests: temp directories, sample segments, child programs. */
-
-/** A fresh directory removed when the test file finishes. */
-export function tempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `silt-segments-${label}-`));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+/** Shared by the manifest and writer-lock tests: sample segments, child programs. */
 
 const keyBytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 

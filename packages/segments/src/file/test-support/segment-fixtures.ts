@@ -1,21 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after } from 'node:test';
 import { SeededRandom } from '@silt/fs';
 import { buildSegment, type SegmentInput } from '../segment-builder.js';
 import type { SegmentBuilderOptions } from '../segment-options.js';
 
-/** Shared by the segment tests: temp directories, sample entries, built segments. */
+/** Shared by the segment tests: sample entries, built segments. */
 
 let counter = 0;
-
-/** A fresh directory removed when the test file finishes. */
-export function segmentTempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `silt-segment-${label}-`));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** A path for a new segment file in `dir`. */
 export function newSegmentPath(dir: string): string {

@@ -1,0 +1,2 @@
+export { tempDir } from './temp-dir.js';
+export { snapshotDirectory } from './directory-snapshot.js';
