@@ -167,7 +167,7 @@ test('the refresh interval flushes new writes by itself and emits flush', async 
 });
 
 test('a full memtable flushes early, and writes go on meanwhile', async () => {
-  await using index = await Index.open(join(tempDir('memtable'), 'idx'), { memtableBytes: 4096, refreshIntervalMs: 60_000 });
+  await using index = await Index.open(join(tempDir('memtable'), 'idx'), { memtableBytes: 4096 }, { clock: new ManualClock() });
   const writes: Promise<void>[] = [];
   for (let i = 0; i < 500; i++) writes.push(index.set(`key${String(i).padStart(4, '0')}`, 'x'.repeat(50)));
   await Promise.all(writes);
@@ -180,7 +180,7 @@ test('a full memtable flushes early, and writes go on meanwhile', async () => {
 
 test('flushed log files are deleted and the manifest covers what they held', async () => {
   const dir = join(tempDir('truncate'), 'idx');
-  await using index = await Index.open(dir, { walFileBytes: 1024, refreshIntervalMs: 60_000 });
+  await using index = await Index.open(dir, { walFileBytes: 1024 }, { clock: new ManualClock() });
   for (let i = 0; i < 40; i++) await index.set(`k${i}`, 'v'.repeat(100));
   assert.ok(index.stats().wal.files > 2, `the log rotated into ${index.stats().wal.files} files`);
   await index.flush();
@@ -193,7 +193,7 @@ test('flushed log files are deleted and the manifest covers what they held', asy
 test('a write error stops the writer: later writes fail, reads go on, and a reopen keeps every acknowledged write', async () => {
   const dir = join(tempDir('fault'), 'idx');
   const fs = new FaultInjectingFileSystem(nodeFileSystem);
-  const index = await Index.open(dir, { fs, durability: 'fsync', refreshIntervalMs: 60_000 });
+  const index = await Index.open(dir, { fs, durability: 'fsync' }, { clock: new ManualClock() });
   await index.set('before', '1');
   const errors: Error[] = [];
   index.on('error', (error) => errors.push(error));
@@ -253,7 +253,7 @@ for (const { mode, fault } of [
 
 test("in 'none' mode a clean close keeps everything", async () => {
   const dir = join(tempDir('none'), 'idx');
-  const index = await Index.open(dir, { durability: 'none', refreshIntervalMs: 60_000 });
+  const index = await Index.open(dir, { durability: 'none' }, { clock: new ManualClock() });
   for (let i = 0; i < 100; i++) void index.set(`k${i}`, `v${i}`);
   await index.close();
   const reopened = await Index.open(dir);
@@ -280,7 +280,7 @@ test('stats describe the index', async () => {
 });
 
 test('writes are acknowledged while a flush is still running', async () => {
-  await using index = await Index.open(join(tempDir('write-during-flush'), 'idx'), { refreshIntervalMs: 60_000 });
+  await using index = await Index.open(join(tempDir('write-during-flush'), 'idx'), {}, { clock: new ManualClock() });
   const pairs: Array<[string, string]> = [];
   for (let i = 0; i < 50_000; i++) pairs.push([`key${i}`, 'x'.repeat(40)]);
   await index.mset(pairs);

@@ -8,7 +8,7 @@ export type { Key, Value, KeyEncoding } from '@silt/segments';
 export { SegmentStack, type SegmentStackOptions } from './segment-stack.js';
 export { KeyValueReads } from './key-value-reads.js';
 export type { RangeOptions, FuzzyOptions } from './read-options.js';
-export { ReadOnlyIndex, type ReadOnlyIndexEvents, type RefreshChange } from './read-only-index.js';
+export { ReadOnlyIndex, type ReadOnlyIndexEvents, type ReadOnlyIndexSeams, type RefreshChange } from './read-only-index.js';
 export type { SegmentRecord } from '@silt/segments';
 export { readOnlyIndexOptionsSchema, type ReadOnlyIndexOptions } from './read-only-index-options.js';
 export { RetiredReaders } from './retired-readers.js';

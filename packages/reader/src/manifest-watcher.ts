@@ -1,5 +1,6 @@
 import { basename, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+import type { CancelTimer, Clock } from '@silt/fs';
 import { MANIFEST_FILE } from '@silt/segments';
 
 /** The files a commit writes: the manifest's WAL, and the database itself on a checkpoint. */
@@ -16,6 +17,8 @@ const FOLLOW_UP_LIMIT_MS = 1000;
 export interface ManifestWatcherOptions {
   readonly debounceMs: number;
   readonly pollIntervalMs: number;
+  /** Times the debounce, the follow-up checks and the poll. */
+  readonly clock: Clock;
   /** Looks for a newer generation and serves it; true when it found one. Must not reject. */
   readonly check: () => Promise<boolean>;
   /** A watcher failure; the safety poll goes on. */
@@ -35,11 +38,12 @@ export interface ManifestWatcherOptions {
  * it (inotify on Linux, FSEvents on macOS) and still reports every change of
  * a file inside.
  *
- * Timers and the watch are unref'd: an open reader does not keep a process
- * alive, as an open file does not.
+ * Timers (the clock's) and the watch are unref'd: an open reader does not
+ * keep a process alive, as an open file does not.
  */
 export class ManifestWatcher {
-  private timer: NodeJS.Timeout | undefined;
+  private cancelCheck: CancelTimer | undefined;
+  private cancelPoll: CancelTimer | undefined;
   private dueAt = 0;
   private followUpMs = 0;
   private closed = false;
@@ -47,7 +51,6 @@ export class ManifestWatcher {
   private constructor(
     private readonly options: ManifestWatcherOptions,
     private readonly watcher: FSWatcher,
-    private readonly poll: NodeJS.Timeout,
   ) {}
 
   /** Starts watching `directory` and resolves once events are flowing. */
@@ -59,8 +62,8 @@ export class ManifestWatcher {
       depth: 0,
       ignored: (path: string) => resolve(path) !== root,
     });
-    const poll = setInterval(() => void options.check(), options.pollIntervalMs).unref();
-    const owner = new ManifestWatcher(options, watcher, poll);
+    const owner = new ManifestWatcher(options, watcher);
+    owner.pollIn(options.pollIntervalMs);
     watcher.on('raw', (_event: string, path: string) => {
       if (MANIFEST_FILES.has(basename(path))) owner.changed();
     });
@@ -72,9 +75,18 @@ export class ManifestWatcher {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.poll);
-    clearTimeout(this.timer);
+    this.cancelPoll?.();
+    this.cancelCheck?.();
     await this.watcher.close();
+  }
+
+  /** The safety poll: a check every `pollIntervalMs`, events or not. */
+  private pollIn(delay: number): void {
+    this.cancelPoll = this.options.clock.setTimer(delay, () => {
+      if (this.closed) return;
+      this.pollIn(this.options.pollIntervalMs);
+      void this.options.check();
+    });
   }
 
   /** An event: check in `debounceMs`, coalescing the other events of the same commit. */
@@ -86,15 +98,15 @@ export class ManifestWatcher {
   /** Schedules a check `delay` ms from now, unless one is already due sooner. */
   private checkIn(delay: number): void {
     if (this.closed) return;
-    const dueAt = performance.now() + delay;
-    if (this.timer !== undefined && this.dueAt <= dueAt) return;
-    clearTimeout(this.timer);
+    const dueAt = this.options.clock.now() + delay;
+    if (this.cancelCheck !== undefined && this.dueAt <= dueAt) return;
+    this.cancelCheck?.();
     this.dueAt = dueAt;
-    this.timer = setTimeout(() => void this.due(), delay).unref();
+    this.cancelCheck = this.options.clock.setTimer(delay, () => void this.due());
   }
 
   private async due(): Promise<void> {
-    this.timer = undefined;
+    this.cancelCheck = undefined;
     if (this.closed || (await this.options.check())) return;
     this.followUpMs = Math.max(1, this.followUpMs * 2);
     if (this.followUpMs <= FOLLOW_UP_LIMIT_MS) this.checkIn(this.followUpMs);

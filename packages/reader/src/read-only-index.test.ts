@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { ClosedError, CorruptionError, FaultInjectingFileSystem, IoError, nodeFileSystem, ValidationError, type FaultOperation } from '@silt/fs';
+import { ClosedError, CorruptionError, FaultInjectingFileSystem, IoError, ManualClock, nodeFileSystem, ValidationError, type FaultOperation } from '@silt/fs';
 import { ManifestNotFoundError, MANIFEST_FILE, segmentFileName, WriterLock, type SegmentRecord } from '@silt/segments';
 import { ReadOnlyIndex } from './read-only-index.js';
 import { readOnlyIndexOptionsSchema } from './read-only-index-options.js';
@@ -39,6 +39,9 @@ async function nextEvent<T>(reader: ReadOnlyIndex, event: 'refresh' | 'error'): 
 }
 
 const nextRefresh = (reader: ReadOnlyIndex): Promise<number> => nextEvent<number>(reader, 'refresh');
+
+/** Lets a check the clock just started run to its end: it reads the manifest and, in 'file' mode, opens files at once. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Counts the calls of `operation` on segment files made through the returned file system. */
 function countingFs(operation: FaultOperation): { fs: FaultInjectingFileSystem; calls: string[] } {
@@ -142,12 +145,18 @@ test('while a refresh reads a large new segment in slices, reads go on from the 
 test('with watch: false the snapshot stays fixed until refresh()', async () => {
   const writer = FixtureWriter.create('fixed');
   await writer.flush([['a', '1']]);
-  await using reader = await ReadOnlyIndex.open(writer.directory, { watch: false, pollIntervalMs: 10 });
+  const clock = new ManualClock();
+  await using reader = await ReadOnlyIndex.open(writer.directory, { watch: false, pollIntervalMs: 10, accessMode: 'file' }, { clock });
+  await using witness = await ReadOnlyIndex.open(writer.directory, EVENTS_ONLY);
   let refreshes = 0;
   reader.on('refresh', () => refreshes++);
+  const witnessed = nextRefresh(witness);
   await writer.flush([['a', '2']]);
-  // Longer than the debounce and several poll intervals: a watching reader would have moved.
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // A watching reader in this process has had the commit's events; and far more time than the debounce and many polls passes.
+  assert.equal(await witnessed, 2);
+  clock.advance(60_000);
+  await nextTurn();
+  assert.equal(clock.pendingTimers, 0, 'nothing is scheduled: no poll, no check');
   assert.equal(reader.generation, 1);
   assert.equal(reader.get('a'), '1');
   assert.equal(refreshes, 0);
@@ -175,10 +184,15 @@ test('a watching reader picks up each commit from file-system events alone', asy
 test('the safety poll refreshes a reader when no event arrives', async () => {
   const writer = FixtureWriter.create('poll');
   await writer.flush([['a', '1']]);
-  // A debounce longer than the test: events cannot be what refreshes it.
-  await using reader = await ReadOnlyIndex.open(writer.directory, { debounceMs: 10_000, pollIntervalMs: 20 });
+  // The clock moves only by the poll interval, never as far as the debounce: events cannot be what refreshes it.
+  const clock = new ManualClock();
+  await using reader = await ReadOnlyIndex.open(writer.directory, { debounceMs: 10_000, pollIntervalMs: 20 }, { clock });
   const refreshed = nextRefresh(reader);
   await writer.flush([['a', '2']]);
+  clock.advance(19);
+  await nextTurn();
+  assert.equal(reader.generation, 1, 'no poll yet');
+  clock.advance(1);
   assert.equal(await refreshed, 2);
   assert.equal(reader.get('a'), '2');
 });
@@ -292,12 +306,14 @@ function commitDamagedSegment(writer: FixtureWriter, sequence: number): number {
 /**
  * Gives a watching reader many chances to refresh: manifest writes (a lease
  * taken and dropped, as another reader's open and close do) for events, and
- * half a second for many polls.
+ * 5 s on its clock, past every debounce and follow-up, for 250 polls, each
+ * check run to its end.
  */
-async function provokeRefreshes(writer: FixtureWriter): Promise<void> {
-  for (let round = 0; round < 5; round++) {
-    writer.manifest.dropLease(writer.manifest.takeLease().id);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+async function provokeRefreshes(writer: FixtureWriter, clock: ManualClock): Promise<void> {
+  for (let round = 0; round < 250; round++) {
+    if (round % 50 === 0) writer.manifest.dropLease(writer.manifest.takeLease().id);
+    clock.advance(20);
+    await nextTurn();
   }
 }
 
@@ -305,15 +321,17 @@ test('a damaged generation is reported once and not tried again until a newer on
   const writer = FixtureWriter.create('damaged-once');
   await writer.flush([['a', '1']]);
   const { fs, calls } = countingFs('open');
-  await using reader = await ReadOnlyIndex.open(writer.directory, { accessMode: 'file', pollIntervalMs: 20, fs });
+  const clock = new ManualClock();
+  await using reader = await ReadOnlyIndex.open(writer.directory, { accessMode: 'file', pollIntervalMs: 20, fs }, { clock });
   const errors: Array<[generation: number, error: Error]> = [];
   reader.on('error', (error) => errors.push([writer.manifest.currentGeneration(), error]));
   const firstError = nextEvent<Error>(reader, 'error');
   const damaged = commitDamagedSegment(writer, 2);
+  clock.advance(20);
   assert.ok((await firstError) instanceof CorruptionError);
   const opensOfDamaged = (): number => calls.filter((path) => path === writer.segmentPath(damaged)).length;
   const opensAfterReport = opensOfDamaged();
-  await provokeRefreshes(writer);
+  await provokeRefreshes(writer, clock);
   assert.deepEqual(errors.map(([generation]) => generation), [2], 'generation 2 reported once, whatever the events and polls');
   assert.equal(opensOfDamaged(), opensAfterReport, 'and not opened again');
   assert.equal(reader.generation, 1);
@@ -321,13 +339,15 @@ test('a damaged generation is reported once and not tried again until a newer on
   // A newer generation that still holds the damaged segment is tried, and reported once too.
   const secondError = nextEvent<Error>(reader, 'error');
   writer.manifest.commit({ walCoveredSequence: 3 });
+  clock.advance(20);
   assert.ok((await secondError) instanceof CorruptionError);
-  await provokeRefreshes(writer);
+  await provokeRefreshes(writer, clock);
   assert.deepEqual(errors.map(([generation]) => generation), [2, 3]);
 
   // A newer generation without it: the reader moves to it.
   const refreshed = nextRefresh(reader);
   writer.manifest.commit({ remove: [damaged] });
+  clock.advance(20);
   assert.equal(await refreshed, 4);
   assert.equal(reader.isCurrent(), true);
   assert.equal(reader.get('a'), '1');

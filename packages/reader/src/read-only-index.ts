@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { ClosedError, CorruptionError, IoError, ValidationError, type FileSystem } from '@silt/fs';
+import { ClosedError, CorruptionError, IoError, ValidationError, systemClock, type Clock, type FileSystem } from '@silt/fs';
 import { GenerationNotFoundError, IndexDamagedError, Manifest, MANIFEST_FILE, ManifestNotFoundError, filesNewerThanManifest, segmentIdOfFileName, type Generation, type Key, type Lease, type SegmentRecord, type Value } from '@silt/segments';
 import { KeyValueReads } from './key-value-reads.js';
 import { ManifestWatcher } from './manifest-watcher.js';
@@ -35,6 +35,15 @@ export interface RefreshChange {
  * from the generation that is newest by then.
  */
 const OPEN_ATTEMPTS = 5;
+
+/**
+ * What a test may replace beneath the options (not part of the options
+ * schema): the clock that times the debounce, the follow-up checks and the
+ * safety poll, so a test steps time instead of waiting for it.
+ */
+export interface ReadOnlyIndexSeams {
+  readonly clock?: Clock;
+}
 
 /**
  * A reader of an index directory, in any process, beside its one writer
@@ -80,7 +89,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
    * file newer than the manifest, or a manifest missing or empty beside
    * segment files. Nothing is written but this reader's lease.
    */
-  static async open(directory: string, options?: ReadOnlyIndexOptions): Promise<ReadOnlyIndex> {
+  static async open(directory: string, options?: ReadOnlyIndexOptions, seams?: ReadOnlyIndexSeams): Promise<ReadOnlyIndex> {
     const resolved = resolveReadOnlyIndexOptions(options);
     if (typeof directory !== 'string' || directory.length === 0) {
       throw new ValidationError(`ReadOnlyIndex.open needs a directory path, got ${JSON.stringify(directory)}`);
@@ -110,6 +119,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
       index.watcher = await ManifestWatcher.start(directory, {
         debounceMs: resolved.debounceMs,
         pollIntervalMs: resolved.pollIntervalMs,
+        clock: seams?.clock ?? systemClock,
         check: () => index.refreshInBackground(),
         report: (error) => index.report(error),
       });

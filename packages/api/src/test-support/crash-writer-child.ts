@@ -52,7 +52,7 @@ function die(what: string, error: unknown): never {
 }
 
 // A child the parent forgot must not live on.
-setTimeout(() => die('still running after 60 s', 'the parent never killed it'), 60_000).unref();
+setTimeout(() => die('still running after 120 s', 'the parent never killed it'), 120_000).unref();
 
 // Counting steps routes every byte through this object, which also moves flush builds onto this thread.
 const stepCounter =

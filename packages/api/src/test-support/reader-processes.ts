@@ -6,7 +6,7 @@ import type { ReaderConfig, ReaderMessage, ReaderRequest, WriterConfig } from '.
 const READER_CHILD = fileURLToPath(new URL('./reader-child.js', import.meta.url));
 const WRITER_CHILD = fileURLToPath(new URL('./writer-for-readers.js', import.meta.url));
 /** A child that takes longer than this to get ready or to answer is stuck: a failure, not a wait. */
-const STUCK_AFTER_MS = 20_000;
+const STUCK_AFTER_MS = 60_000;
 
 type Report = Extract<ReaderMessage, { type: 'report' }>;
 type Expected = Extract<ReaderMessage, { type: 'expected' }>;

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 
 test('compact merges down to --segments n, then to one, and every key reads back', async () => {
   const dir = join(tempDir('compact'), 'idx');
-  const index = await Index.open(dir, { autoMerge: false });
+  // No flush timer: the five segments are exactly the five explicit flushes.
+  const index = await Index.open(dir, { autoMerge: false, refreshIntervalMs: 2 ** 31 - 1 });
   try {
     for (let flush = 0; flush < 5; flush++) {
       await index.mset(Array.from({ length: 500 }, (_, i) => [`key:${flush}:${i}`, `value ${flush}.${i}`] as [string, string]));

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 /** Two flushed segments, then the manifest deleted: an index every command refuses until repaired. */
 async function indexWithoutManifest(label: string): Promise<string> {
   const dir = join(tempDir(label), 'idx');
-  const index = await Index.open(dir, { autoMerge: false });
+  // No flush timer: the two segments are exactly the two explicit flushes.
+  const index = await Index.open(dir, { autoMerge: false, refreshIntervalMs: 2 ** 31 - 1 });
   try {
     for (let segment = 0; segment < 2; segment++) {
       await index.mset(Array.from({ length: 50 }, (_, i): [string, string] => [`key:${segment}:${i}`, `value ${i}`]));

@@ -105,9 +105,7 @@ test('demo --fresh refuses an index a live writer holds open: exit 2, nothing re
 test('Ctrl-C stops the demo cleanly: readers closed, the index closed with what was acknowledged, exit 130', async () => {
   const work = tempDir('demo-interrupt');
   const demo = startSilt(['demo', 'idx', '--keys', '1000000', '--rate', '5000', '--readers', '2'], { cwd: work });
-  while (!/loading keys.*: [1-9][\d,]*\/1,000,000/.test(demo.stderr)) {
-    if ((await Promise.race([demo.result.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 50))])) === true) break;
-  }
+  await demo.waitForStderr(/loading keys.*: [1-9][\d,]*\/1,000,000/);
   demo.child.kill('SIGINT');
   const result = await demo.result;
   assert.equal(result.code, 130, result.stderr);

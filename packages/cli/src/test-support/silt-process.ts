@@ -18,30 +18,64 @@ export interface RunOptions {
   readonly cwd?: string;
 }
 
-/** A running `silt` process: its output so far, a wait for a pattern in it, and its result. */
+/** A running `silt` process: its output so far, waits for a pattern in it, and its result. */
 export class SiltProcess {
   stdout = '';
   stderr = '';
   readonly result: Promise<SiltResult>;
+  /** Woken by every chunk of output and by the end: a wait checks its pattern again then, never on a timer. */
+  readonly #waiters = new Set<() => void>();
+  #ended = false;
 
   constructor(
     readonly child: ChildProcess,
   ) {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+      this.#wake();
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+      this.#wake();
+    });
     this.result = new Promise((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }));
+      child.once('error', (error) => {
+        this.#end();
+        reject(error);
+      });
+      child.once('close', (code, signal) => {
+        this.#end();
+        resolve({ code, signal, stdout: this.stdout, stderr: this.stderr });
+      });
     });
   }
 
   /** Resolves once standard output matches `pattern`; rejects if the process ends first. */
-  async waitForOutput(pattern: RegExp): Promise<void> {
-    for (;;) {
-      if (pattern.test(this.stdout)) return;
-      const ended = await Promise.race([this.result.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 20))]);
-      if (ended && !pattern.test(this.stdout)) throw new Error(`silt ended without printing ${pattern}; stdout: ${this.stdout}; stderr: ${this.stderr}`);
+  waitForOutput(pattern: RegExp): Promise<void> {
+    return this.#waitUntil(() => pattern.test(this.stdout), `printing ${pattern}`);
+  }
+
+  /** Resolves once standard error (where progress lines go) matches `pattern`; rejects if the process ends first. */
+  waitForStderr(pattern: RegExp): Promise<void> {
+    return this.#waitUntil(() => pattern.test(this.stderr), `printing ${pattern} on standard error`);
+  }
+
+  async #waitUntil(condition: () => boolean, what: string): Promise<void> {
+    while (!condition()) {
+      if (this.#ended) throw new Error(`silt ended without ${what}; stdout: ${this.stdout}; stderr: ${this.stderr}`);
+      await new Promise<void>((resolve) => this.#waiters.add(resolve));
     }
+  }
+
+  #end(): void {
+    this.#ended = true;
+    this.#wake();
+  }
+
+  #wake(): void {
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const waiter of waiters) waiter();
   }
 }
 
