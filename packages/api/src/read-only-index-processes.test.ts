@@ -66,11 +66,13 @@ test('a write is visible to reader processes after flush() plus their refresh, f
     }
     await index.mset([[markerKey(7), 'a'], [markerKey(8), 'b']]);
     await index.flush();
+    // A merge may commit a newer generation in the background at any moment: the flush's is a floor.
+    const flushed = index.stats().generation;
     for (const reader of readers) {
       const answer = await reader.expect(markerKey(8), 'b', true);
-      assert.equal(answer.generation, index.stats().generation, 'refresh() serves the generation the flush committed');
+      assert.ok(answer.generation >= flushed, `refresh() serves generation ${answer.generation}, older than the flush's ${flushed}`);
     }
-    assert.equal(local.isCurrent() || (await local.refresh()) === index.stats().generation, true);
+    assert.ok((await local.refresh()) >= flushed, "refresh() in the writer's process serves the flush's generation or a newer one");
     assert.equal(local.get(markerKey(7)), 'a');
     assertNoFailures(readers);
     const leases = Manifest.open(join(dir, MANIFEST_FILE), { role: 'reader' });
