@@ -555,10 +555,14 @@ test('string keys and values go to the log as UTF-8, and a string value comes ba
 
 /** Counts whole-file reads: what a replay costs in I/O. */
 class CountingFileSystem extends NodeFileSystem {
-  reads = 0;
+  private fileReads = 0;
+
+  get reads(): number {
+    return this.fileReads;
+  }
 
   override readFile(path: string): Uint8Array {
-    this.reads++;
+    this.fileReads++;
     return super.readFile(path);
   }
 }

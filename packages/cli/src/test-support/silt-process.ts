@@ -23,19 +23,29 @@ export interface RunOptions {
 
 /** A running `silt` process: its output so far, a wait for a pattern in it, and its result. */
 export class SiltProcess {
-  stdout = '';
-  stderr = '';
   readonly result: Promise<SiltResult>;
+  private stdoutSoFar = '';
+  private stderrSoFar = '';
 
   constructor(
     readonly child: ChildProcess,
   ) {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdoutSoFar += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderrSoFar += chunk));
     this.result = new Promise((resolve, reject) => {
       child.once('error', reject);
       child.once('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }));
     });
+  }
+
+  /** Standard output so far. */
+  get stdout(): string {
+    return this.stdoutSoFar;
+  }
+
+  /** Standard error so far. */
+  get stderr(): string {
+    return this.stderrSoFar;
   }
 
   /** Resolves once standard output matches `pattern`; rejects if the process ends first. */

@@ -69,15 +69,15 @@ export class WriterLock implements Disposable {
   readonly path: string;
   /** The pid recorded for this lock: this process. */
   readonly holderPid: number;
-  #connection: Database.Database | undefined;
-  readonly #fileSystem: FileSystem;
+  private connection: Database.Database | undefined;
+  private readonly fileSystem: FileSystem;
 
   private constructor(directory: string, connection: Database.Database, fileSystem: FileSystem) {
     this.directory = directory;
     this.path = join(directory, WRITER_LOCK_FILE);
     this.holderPid = process.pid;
-    this.#connection = connection;
-    this.#fileSystem = fileSystem;
+    this.connection = connection;
+    this.fileSystem = fileSystem;
   }
 
   /**
@@ -93,7 +93,7 @@ export class WriterLock implements Disposable {
       for (let attempt = 1; ; attempt += 1) {
         if (tryBeginImmediate(connection, lockPath)) {
           const lock = new WriterLock(absolute, connection, fileSystem);
-          lock.#recordHolder();
+          lock.recordHolder();
           return lock;
         }
         const holderPid = readHolderPid(fileSystem, join(absolute, WRITER_PID_FILE));
@@ -110,16 +110,16 @@ export class WriterLock implements Disposable {
   }
 
   get held(): boolean {
-    return this.#connection !== undefined;
+    return this.connection !== undefined;
   }
 
   /** Lets the lock go. Idempotent. A process that exits or dies releases it too. */
   release(): void {
-    const connection = this.#connection;
+    const connection = this.connection;
     if (connection === undefined) return;
-    this.#connection = undefined;
+    this.connection = undefined;
     try {
-      this.#fileSystem.unlink(join(this.directory, WRITER_PID_FILE));
+      this.fileSystem.unlink(join(this.directory, WRITER_PID_FILE));
     } catch (error) {
       if (!isNotFound(error)) throw new IoError('remove writer pid file in', this.directory, error);
     } finally {
@@ -132,19 +132,19 @@ export class WriterLock implements Disposable {
     this.release();
   }
 
-  #recordHolder(): void {
+  private recordHolder(): void {
     const pidPath = join(this.directory, WRITER_PID_FILE);
     const record = JSON.stringify({ pid: this.holderPid, acquiredAt: Date.now() }) + '\n';
     try {
-      const handle = this.#fileSystem.open(pidPath, 'createOrTruncate');
+      const handle = this.fileSystem.open(pidPath, 'createOrTruncate');
       try {
         handle.write(new TextEncoder().encode(record), 0);
       } finally {
         handle.close();
       }
     } catch (error) {
-      this.#connection?.close();
-      this.#connection = undefined;
+      this.connection?.close();
+      this.connection = undefined;
       throw new IoError('write', pidPath, error);
     }
   }

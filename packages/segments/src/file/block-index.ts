@@ -14,7 +14,7 @@ export function appendBlockRecord(index: GrowableBytes, length: number, crc: num
   writeU32(index.bytes, at + 4, crc);
   writeU16(index.bytes, at + 8, firstKey.length);
   index.bytes.set(firstKey, at + BLOCK_RECORD_FIXED_BYTES);
-  index.length += BLOCK_RECORD_FIXED_BYTES + firstKey.length;
+  index.markWritten(BLOCK_RECORD_FIXED_BYTES + firstKey.length);
 }
 
 /**

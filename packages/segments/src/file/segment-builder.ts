@@ -245,9 +245,9 @@ export class SegmentBuilder {
       this.hashTable.record(hashKeyBytes(block.bytes, keyStart, keyLength), this.blockCount, start);
     }
     if (this.entries === 0) this.firstKey.appendSlice(block.bytes, keyStart, keyLength);
-    this.previousKey.length = 0;
+    this.previousKey.reset();
     this.previousKey.appendSlice(block.bytes, keyStart, keyLength);
-    block.length = keyStart + keyLength + valueLength;
+    block.markWritten(ENTRY_HEADER_BYTES + keyLength + valueLength); // the entry began at `start`, the block's length until now
     this.entries++;
     if (!isPut) this.tombstones++;
     if (block.length >= this.options.blockSize) this.write(() => this.closeBlock());
