@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { nodeFileSystem, type FileSystem } from '@silt/fs';
-import { fileSystemSchema, parseWithSchema } from '@silt/segments';
-import { defaultMergeThreads, mergePolicyOptionsSchema, type MergePolicyOptions } from '@silt/merger';
+import { fileSystemSchema, parseWithSchema } from '@silt/segments/internal';
+import { mergePolicyOptionsSchema, type MergePolicyOptions } from '@silt/merger';
+import { defaultMergeThreads } from '@silt/merger/internal';
 
 const MIB = 1024 * 1024;
 

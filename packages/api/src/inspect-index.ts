@@ -1,7 +1,9 @@
 import { join } from 'node:path';
-import { isNotFound, nodeFileSystem, type FileSystem } from '@silt/fs';
+import { nodeFileSystem, type FileSystem } from '@silt/fs';
+import { isNotFound } from '@silt/fs/internal';
 import { isProcessAlive, Manifest, WRITER_PID_FILE, type SegmentRecord } from '@silt/segments';
-import { listLog, LOST_AND_FOUND_DIRECTORY } from '@silt/wal';
+import { LOST_AND_FOUND_DIRECTORY } from '@silt/wal';
+import { listLog } from '@silt/wal/internal';
 import { inspectDirectory, type InspectOptions } from './inspect-directory.js';
 import { IndexLayout, WAL_DIRECTORY } from './index-layout.js';
 import { listIfPresent } from './segment-audit.js';

@@ -1,5 +1,6 @@
 import type { LogEntryVisitor } from '@silt/wal';
-import { finishHash, FNV_OFFSET_BASIS, FNV_PRIME, hashKeyBytes, type LookupResult } from '@silt/segments';
+import type { LookupResult } from '@silt/segments';
+import { finishHash, FNV_OFFSET_BASIS, FNV_PRIME, hashKeyBytes } from '@silt/segments/internal';
 
 /** The entry kinds a log record holds, as `LogEntryVisitor` names them. */
 export type LoggedKind = Parameters<LogEntryVisitor>[0];

@@ -1,5 +1,6 @@
-import { toScanRange, type Key, type Value } from '@silt/segments';
-import type { EntrySource, Lookup, SourceEntry, SourceRange } from '@silt/reader';
+import type { Key, Value } from '@silt/segments';
+import { toScanRange } from '@silt/segments/internal';
+import type { EntrySource, Lookup, SourceEntry, SourceRange } from '@silt/reader/internal';
 import { LoggedEntries, type LoggedKind } from './logged-entries.js';
 
 /** Rough bytes of bookkeeping per entry (Map slot, operation object, key string), for `memtableBytes`. */

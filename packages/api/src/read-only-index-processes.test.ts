@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { SeededRandom } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { ReadOnlyIndex } from '@silt/reader';
 import { Manifest, MANIFEST_FILE } from '@silt/segments';
 import { Index } from './index-writer.js';

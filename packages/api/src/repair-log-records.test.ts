@@ -6,7 +6,7 @@ import { MANIFEST_FILE } from '@silt/segments';
 import { parseLogFile, sequenceOfLogFile, WriteAheadLog } from '@silt/wal';
 import { Index } from './index-writer.js';
 import { repairIndex } from './repair.js';
-import { scanLogFile } from '@silt/wal';
+import { scanLogFile } from '@silt/wal/internal';
 import { tempIndexDir } from './test-support/temp-index.js';
 
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1, autoMerge: false } as const;

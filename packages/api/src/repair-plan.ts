@@ -7,9 +7,9 @@
  * (each footer records the sequence range it covers) and the log.
  */
 
-import { TEMP_SUFFIX } from '@silt/fs';
+import { TEMP_SUFFIX } from '@silt/fs/internal';
 import { segmentFileName, segmentIdOfFileName } from '@silt/segments';
-import type { IntactLogRecord, LogDamage } from '@silt/wal';
+import type { IntactLogRecord, LogDamage } from '@silt/wal/internal';
 
 /** A segment file whose every checksum verified. */
 export interface SoundSegment {

@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SeededRandom } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { MANIFEST_FILE, WRITER_PID_FILE } from '@silt/segments';
 import { parseLogFile, sequenceOfLogFile } from '@silt/wal';
 import { Index } from './index-writer.js';

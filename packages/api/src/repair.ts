@@ -1,9 +1,11 @@
 import { join } from 'node:path';
-import { attempt, makeDirectoryDurably, nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
+import { makeDirectoryDurably, nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
+import { attempt } from '@silt/fs/internal';
 import { Manifest, MANIFEST_FILE, segmentFileName, WriterLock, type NewSegment } from '@silt/segments';
 import { buildSegmentFromLog } from '@silt/merger';
 // The log's recovery sets dropped bytes aside in a folder of the same name: one word for both.
-import { LOST_AND_FOUND_DIRECTORY, logFileName, resealedRecord } from '@silt/wal';
+import { LOST_AND_FOUND_DIRECTORY, logFileName } from '@silt/wal';
+import { resealedRecord } from '@silt/wal/internal';
 import { IndexLayout } from './index-layout.js';
 import { Index } from './index-writer.js';
 import { readInventory, type InventoryProgress } from './repair-inventory.js';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { isTemporaryName, type FileSystem } from '@silt/fs';
-import { filesNewerThanManifest, MANIFEST_FILE, SegmentReader, segmentIdOfFileName, type Generation } from '@silt/segments';
+import { MANIFEST_FILE, SegmentReader, segmentIdOfFileName, type Generation } from '@silt/segments';
+import { filesNewerThanManifest } from '@silt/segments/internal';
 import { sequenceOfLogFile } from '@silt/wal';
 import type { IndexLayout } from './index-layout.js';
 

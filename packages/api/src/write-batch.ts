@@ -1,6 +1,7 @@
 import { ValidationError } from '@silt/fs';
 import type { WalEntryInput } from '@silt/wal';
-import { checkKeyLength, checkWellFormed, describeType, type Key, type Value } from '@silt/segments';
+import type { Key, Value } from '@silt/segments';
+import { checkKeyLength, checkWellFormed, describeType } from '@silt/segments/internal';
 import { idOf, idOfString, type MemtableOperation } from './memtable.js';
 
 /**

@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, r
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Piscina } from 'piscina';
-import { ClosedError, CorruptionError, CrashSimFileSystem, IoError, SeededRandom, ValidationError, nodeFileSystem } from '@silt/fs';
+import { ClosedError, CorruptionError, CrashSimFileSystem, IoError, ValidationError, nodeFileSystem } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { WriteAheadLog, type WalEntry } from '@silt/wal';
 import { SegmentReader } from '@silt/segments';
 import { SegmentWorkerPool } from './segment-worker-pool.js';

@@ -1,6 +1,6 @@
 import { ValidationError } from '@silt/fs';
 import { z } from 'zod';
-import { parseWithSchema } from '@silt/segments';
+import { parseWithSchema } from '@silt/segments/internal';
 import type { ForceMergeContext, MergeContext, MergePolicy, MergeReason, MergeRun, SegmentSummary } from './merge-policy.js';
 
 /** The tiered policy's knobs. Defaults and the reasons for them are in the README ("Merge policy"). */

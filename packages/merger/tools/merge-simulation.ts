@@ -1,4 +1,5 @@
-import { SeededRandom, ValidationError } from '@silt/fs';
+import { ValidationError } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import {
   DEFAULT_MERGE_POLICY,
   TieredMergePolicy,

@@ -1,4 +1,4 @@
-import { commonPrefixLength, compareBytes } from '@silt/segments';
+import { commonPrefixLength, compareBytes } from '@silt/segments/internal';
 
 /** Whole keys in byte order: @silt/segments' byte-range comparison over two complete keys. */
 export function compareKeys(a: Uint8Array, b: Uint8Array): number {

@@ -1,5 +1,6 @@
 import { ValidationError } from '@silt/fs';
-import { checkKeyLength, checkWellFormed, describeType, keyToBytes, MAX_KEY_BYTES, type Key, type KeyEncoding } from '@silt/segments';
+import { MAX_KEY_BYTES, type Key, type KeyEncoding } from '@silt/segments';
+import { checkKeyLength, checkWellFormed, describeType, keyToBytes } from '@silt/segments/internal';
 
 /**
  * The public keys and values and their bytes. Keys and values are strings

@@ -1,4 +1,4 @@
-import { NewestWinsMerge } from '@silt/segments';
+import { NewestWinsMerge } from '@silt/segments/internal';
 import type { EntrySource, SourceEntry, SourceRange } from './entry-source.js';
 
 /**

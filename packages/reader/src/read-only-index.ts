@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { ClosedError, CorruptionError, IoError, ValidationError, type FileSystem } from '@silt/fs';
-import { GenerationNotFoundError, IndexDamagedError, Manifest, MANIFEST_FILE, ManifestNotFoundError, filesNewerThanManifest, segmentIdOfFileName, type Generation, type Key, type Lease, type SegmentRecord, type Value } from '@silt/segments';
+import { GenerationNotFoundError, IndexDamagedError, Manifest, MANIFEST_FILE, ManifestNotFoundError, segmentIdOfFileName, type Generation, type Key, type Lease, type SegmentRecord, type Value } from '@silt/segments';
+import { filesNewerThanManifest } from '@silt/segments/internal';
 import { KeyValueReads } from './key-value-reads.js';
 import { ManifestWatcher } from './manifest-watcher.js';
 import { MergedView, type NearOptions } from './merged-view.js';

@@ -1,5 +1,5 @@
 import { ValidationError } from '@silt/fs';
-import { booleanOption, checkOneBoundEachSide, describeType, limitOption, nearOptions } from '@silt/segments';
+import { booleanOption, checkOneBoundEachSide, describeType, limitOption, nearOptions } from '@silt/segments/internal';
 import { encodeBound, encodeKey } from './key-codec.js';
 import type { ByteRange, NearOptions } from './merged-view.js';
 

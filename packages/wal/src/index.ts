@@ -13,6 +13,3 @@ export type { DecodedRecord } from './record-format.js';
 export { FORMAT_VERSION, FORMAT_MAX_RECORD_BYTES, RECORD_HEADER_BYTES } from './record-format.js';
 export { logFileName, sequenceOfLogFile } from './log-files.js';
 export { readLogRange } from './log-range-reader.js';
-export { scanLogFile, resealedRecord } from './log-salvage.js';
-export type { IntactLogRecord, LogDamage, LogFileScan } from './log-salvage.js';
-export { listLog, checkLog, type ListedLogFile, type LogFileCheck } from './log-check.js';

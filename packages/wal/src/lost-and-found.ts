@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { attempt, makeDirectoryDurably, type FileSystem } from '@silt/fs';
+import { makeDirectoryDurably, type FileSystem } from '@silt/fs';
+import { attempt } from '@silt/fs/internal';
 import { syncFile } from './durable-files.js';
 import type { LogFileInfo } from './log-files.js';
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { attempt, ClosedError, type FileSystem, makeDirectoryDurably, ValidationError } from '@silt/fs';
+import { ClosedError, type FileSystem, makeDirectoryDurably, ValidationError } from '@silt/fs';
+import { attempt } from '@silt/fs/internal';
 import { GroupCommitter } from './group-commit.js';
 import { parseLogFileAt } from './log-reader.js';
 import { LogWriter } from './log-writer.js';

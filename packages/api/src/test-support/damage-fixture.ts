@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isTemporaryName, SeededRandom } from '@silt/fs';
+import { isTemporaryName } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { ReadOnlyIndex } from '@silt/reader';
 import { MANIFEST_FILE, SegmentReader, WRITER_PID_FILE } from '@silt/segments';
 import { parseLogFile, sequenceOfLogFile, WriteAheadLog } from '@silt/wal';

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { buildSegment, compareBytes, SegmentReader, type SegmentInput, type Value } from '@silt/segments';
+import { buildSegment, SegmentReader, type SegmentInput, type Value } from '@silt/segments';
+import { compareBytes } from '@silt/segments/internal';
 import type { MergeInput } from '../segment-merge.js';
 
 /** Shared by the merge, pool and collector tests: segments written from plain operations, and the model they must equal. */

@@ -1,4 +1,5 @@
-import { toScanRange, type Bound, type Key } from '@silt/segments';
+import type { Key } from '@silt/segments';
+import { toScanRange, type Bound } from '@silt/segments/internal';
 import type { EntrySource, Lookup, SourceEntry, SourceRange } from '../entry-source.js';
 import { compareKeys } from '../key-bytes.js';
 

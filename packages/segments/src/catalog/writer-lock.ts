@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { CorruptionError, IoError, SiltError, errnoOf, isNotFound, nodeFileSystem } from '@silt/fs';
+import { CorruptionError, IoError, SiltError, nodeFileSystem } from '@silt/fs';
+import { errnoOf, isNotFound } from '@silt/fs/internal';
 import type { FileSystem } from '@silt/fs';
 import { isProcessAlive } from './lease-liveness.js';
 

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { attempt, ClosedError, IoError, TEMP_SUFFIX, ValidationError, type FileHandle } from '@silt/fs';
+import { ClosedError, IoError, ValidationError, type FileHandle } from '@silt/fs';
+import { attempt, TEMP_SUFFIX } from '@silt/fs/internal';
 import { appendBlockRecord } from './block-index.js';
 import {
   ENTRY_ASCII,

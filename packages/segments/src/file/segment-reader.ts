@@ -1,4 +1,5 @@
-import { asIoError, attempt, ClosedError, CorruptionError, ValidationError, type FileHandle, type FileSystem } from '@silt/fs';
+import { ClosedError, CorruptionError, ValidationError, type FileHandle, type FileSystem } from '@silt/fs';
+import { asIoError, attempt } from '@silt/fs/internal';
 import type { BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';
 import { BlockVerifier } from './block-verifier.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { SeededRandom } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { buildSegment, type SegmentInput } from '../segment-builder.js';
 import type { SegmentBuilderOptions } from '../segment-options.js';
 
