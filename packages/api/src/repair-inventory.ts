@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import { attempt, isTemporaryName, type FileSystem } from '@silt/fs';
-import { SegmentReader, segmentIdOfFileName } from '@silt/segments';
-import { sequenceOfLogFile } from '@silt/wal';
+import { attempt, isTemporaryName, segmentIdOfFileName, sequenceOfLogFile, type FileSystem } from '@silt/fs';
+import { SegmentReader } from '@silt/segments';
 import type { IndexLayout } from './index-layout.js';
 import { listIfPresent } from './segment-audit.js';
 import { scanLogFile } from '@silt/wal';

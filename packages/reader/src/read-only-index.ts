@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { ClosedError, CorruptionError, IoError, ValidationError, type FileSystem } from '@silt/fs';
-import { GenerationNotFoundError, IndexDamagedError, Manifest, MANIFEST_FILE, ManifestNotFoundError, filesNewerThanManifest, segmentIdOfFileName, type Generation, type Key, type Lease, type SegmentRecord, type Value } from '@silt/segments';
+import { ClosedError, CorruptionError, IoError, MANIFEST_FILE, SEGMENTS_DIRECTORY, segmentIdOfFileName, ValidationError, type FileSystem } from '@silt/fs';
+import { GenerationNotFoundError, IndexDamagedError, Manifest, ManifestNotFoundError, filesNewerThanManifest, type Generation, type Key, type Lease, type SegmentRecord, type Value } from '@silt/segments';
 import { KeyValueReads } from './key-value-reads.js';
 import { ManifestWatcher } from './manifest-watcher.js';
 import { MergedView, type NearOptions } from './merged-view.js';
@@ -352,7 +352,7 @@ function asIndexDamage(error: unknown, directory: string, generation: number | u
 }
 
 function listSegmentFiles(fs: FileSystem, directory: string): string[] {
-  const segments = join(directory, 'segments');
+  const segments = join(directory, SEGMENTS_DIRECTORY);
   return fs.exists(segments) ? fs.list(segments) : [];
 }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { CorruptionError, CrashSimFileSystem, nodeFileSystem, SeededRandom } from '@silt/fs';
-import { sequenceOfLogFile } from './log-files.js';
+import { sequenceOfLogFile } from '@silt/fs';
 import type { Durability, WalOptions } from './wal-options.js';
 import { WriteAheadLog } from './write-ahead-log.js';
 import { PowerCutFileSystem } from './test-support/power-cut-file-system.js';

@@ -356,7 +356,8 @@ export class SegmentBuilder {
 /**
  * Where the segment bound for `path` is written until it is whole. Not
  * random: segment ids never repeat, so neither does this name, and a
- * caller that gave up on a build knows which file to remove.
+ * caller that gave up on a build knows which file to remove. In an index
+ * directory that is `segmentBuildFileName(id)` of @silt/fs.
  */
 export function buildPathOf(path: string): string {
   return `${path}${TEMP_SUFFIX}`;
