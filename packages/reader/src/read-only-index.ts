@@ -4,8 +4,8 @@ import { ClosedError, CorruptionError, IoError, MANIFEST_FILE, SEGMENTS_DIRECTOR
 import { GenerationNotFoundError, IndexDamagedError, Manifest, ManifestNotFoundError, filesNewerThanManifest, type Generation, type Key, type Lease, type SegmentRecord, type Value } from '@silt/segments';
 import { KeyValueReads } from './key-value-reads.js';
 import { ManifestWatcher } from './manifest-watcher.js';
-import { MergedView, type NearOptions } from './merged-view.js';
-import type { FuzzyOptions, RangeOptions } from './read-options.js';
+import { MergedView } from './merged-view.js';
+import type { FuzzyOptions, NearOptions, RangeOptions } from './read-options.js';
 import { resolveReadOnlyIndexOptions, type ReadOnlyIndexOptions, type ResolvedReadOnlyIndexOptions } from './read-only-index-options.js';
 import { RetiredReaders } from './retired-readers.js';
 import { SegmentStack } from './segment-stack.js';

@@ -6,8 +6,8 @@ export type { SegmentInput, SegmentBuildResult } from './segment-builder.js';
 export { SegmentReader } from './segment-reader.js';
 export type { SegmentEntry, SegmentStats, LookupResult } from './segment-reader.js';
 export type { RangeOptions } from './range-options.js';
-export type { NearOptions } from './near.js';
-export type { Key, Value } from './key-bytes.js';
+export type { NearOptions, ResolvedNearOptions } from './near.js';
+export type { Key, Value, StringKeyRule } from './key-bytes.js';
 export {
   segmentBuilderOptionsSchema,
   segmentReaderOptionsSchema,
@@ -16,12 +16,14 @@ export {
   DEFAULT_CACHE_BYTES,
 } from './segment-options.js';
 export type { SegmentBuilderOptions, SegmentReaderOptions, SegmentBytesOptions, AccessMode, KeyEncoding } from './segment-options.js';
-export { UnsupportedVersionError, KeyOrderError, describeKey } from './segment-errors.js';
-export { FORMAT_VERSION, MAX_KEY_BYTES, MAX_VALUE_BYTES, DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE } from './format.js';
+export { UnsupportedVersionError, KeyOrderError } from './segment-errors.js';
+export { FORMAT_VERSION, MAX_KEY_BYTES, SEGMENT_MAX_VALUE_BYTES, DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE } from './format.js';
 export { compareBytes, commonPrefixLength, describeType, keyToBytes, checkKeyLength } from './key-bytes.js';
 export { checkWellFormed } from './key-bytes.js';
-export { toScanRange, limitOption, booleanOption, checkOneBoundEachSide } from './range-options.js';
+export { checkKey, encodeKey, decodeKey, ownedKey, checkedKeyId, keyIdOfBytes, keyIdOfString, keyBytesOfId } from './key-bytes.js';
+export { compareKeys, sharedPrefixLength, utf8Boundary, bytesEqual, describeKey } from './key-bytes.js';
+export { toScanRange, prefixScanRange, FULL_SCAN, limitOption } from './range-options.js';
 export type { Bound, ScanRange } from './range-options.js';
-export { nearOptions } from './near.js';
+export { nearOptions, INDEX_NEAR_LIMIT } from './near.js';
 export { NewestWinsMerge } from './newest-wins-merge.js';
 export { hashKeyBytes, finishHash, FNV_OFFSET_BASIS, FNV_PRIME } from './key-hash.js';
