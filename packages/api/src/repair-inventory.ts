@@ -1,8 +1,7 @@
 import { join } from 'node:path';
-import { isTemporaryName, type FileSystem } from '@silt/fs';
+import { isTemporaryName, segmentIdOfFileName, sequenceOfLogFile, type FileSystem } from '@silt/fs';
 import { attempt } from '@silt/fs/internal';
-import { SegmentReader, segmentIdOfFileName } from '@silt/segments';
-import { sequenceOfLogFile } from '@silt/wal';
+import { SegmentReader } from '@silt/segments';
 import type { IndexLayout } from './index-layout.js';
 import { listIfPresent } from './segment-audit.js';
 import { scanLogFile } from '@silt/wal/internal';

@@ -7,6 +7,31 @@ export {
   makeDirectoryDurably,
   isTemporaryName,
 } from './durable.js';
+export {
+  MANIFEST_FILE,
+  MANIFEST_JOURNAL_FILE,
+  MANIFEST_SHARED_MEMORY_FILE,
+  MANIFEST_FILES,
+  WRITER_LOCK_FILE,
+  WRITER_PID_FILE,
+  WAL_DIRECTORY,
+  SEGMENTS_DIRECTORY,
+  LOST_AND_FOUND_DIRECTORY,
+  RECOVERED_LOG_DIRECTORY,
+  NEW_MANIFEST_FILE,
+  logFileName,
+  sequenceOfLogFile,
+  droppedTailName,
+  segmentFileName,
+  segmentBuildFileName,
+  segmentIdOfFileName,
+  segmentIdOfBuildName,
+  repairFolderName,
+  setAsideManifestName,
+  parseFileName,
+  type IndexFileKind,
+  type ParsedFileName,
+} from './file-names.js';
 export { CrashSimFileSystem } from './crash-sim-file-system.js';
 export type { CrashFate, CrashReport, CrashSimOptions } from './crash-sim-file-system.js';
 export { FaultInjectingFileSystem, InjectedFaultError } from './fault-injecting-file-system.js';

@@ -1,6 +1,5 @@
-export type { NearOptions } from './merged-view.js';
 export type { Key, Value, KeyEncoding } from '@silt/segments';
-export type { RangeOptions, FuzzyOptions } from './read-options.js';
+export type { RangeOptions, NearOptions, FuzzyOptions } from './read-options.js';
 export { ReadOnlyIndex, type ReadOnlyIndexEvents, type RefreshChange } from './read-only-index.js';
 export type { SegmentRecord } from '@silt/segments';
 export { readOnlyIndexOptionsSchema, type ReadOnlyIndexOptions } from './read-only-index-options.js';

@@ -4,11 +4,12 @@
 // (README, "Internal entry point").
 export { parseWithSchema } from './shared/schema-validation.js';
 export { fileSystemSchema } from './file/segment-options.js';
-export { describeKey } from './file/segment-errors.js';
 export { compareBytes, commonPrefixLength, describeType, keyToBytes, checkKeyLength, checkWellFormed } from './file/key-bytes.js';
-export { toScanRange, limitOption, booleanOption, checkOneBoundEachSide } from './file/range-options.js';
+export { checkKey, encodeKey, decodeKey, ownedKey, checkedKeyId, keyIdOfBytes, keyIdOfString, keyBytesOfId } from './file/key-bytes.js';
+export { compareKeys, sharedPrefixLength, utf8Boundary, bytesEqual, describeKey } from './file/key-bytes.js';
+export { toScanRange, prefixScanRange, FULL_SCAN, limitOption, booleanOption } from './file/range-options.js';
 export type { Bound, ScanRange } from './file/range-options.js';
-export { nearOptions } from './file/near.js';
+export { nearOptions, INDEX_NEAR_LIMIT, type ResolvedNearOptions } from './file/near.js';
 export { NewestWinsMerge } from './file/newest-wins-merge.js';
 export { hashKeyBytes, finishHash, FNV_OFFSET_BASIS, FNV_PRIME } from './file/key-hash.js';
 export { newSegmentSchema, manifestChangeSchema } from './catalog/manifest-schema.js';

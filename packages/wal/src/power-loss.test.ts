@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { CorruptionError, CrashSimFileSystem, nodeFileSystem } from '@silt/fs';
 import { SeededRandom } from '@silt/fs/internal';
-import { sequenceOfLogFile } from './log-files.js';
+import { sequenceOfLogFile } from '@silt/fs';
 import type { Durability, WalOptions } from './wal-options.js';
 import { WriteAheadLog } from './write-ahead-log.js';
 import { PowerCutFileSystem } from './test-support/power-cut-file-system.js';

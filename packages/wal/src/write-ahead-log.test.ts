@@ -6,7 +6,7 @@ import { ClosedError, CorruptionError, CrashSimFileSystem, ManualClock, NodeFile
 import { WriteAheadLog } from './write-ahead-log.js';
 import { readLogRange } from './log-range-reader.js';
 import { NONE_MODE_BUFFER_BYTES } from './group-commit.js';
-import { logFileName } from './log-files.js';
+import { logFileName } from '@silt/fs';
 import type { WalEntry } from './wal-entry.js';
 import type { WalOptions } from './wal-options.js';
 import { inTempDir } from './test-support/temp-dir.js';

@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import { ClosedError, CorruptionError, IoError, SiltError, ValidationError } from '@silt/fs';
 import { Manifest } from './manifest.js';
 import type { ManifestChange, NewSegment } from './manifest-schema.js';
-import { MANIFEST_APPLICATION_ID, MANIFEST_FORMAT_VERSION, segmentFileName } from './manifest-schema.js';
+import { segmentFileName } from '@silt/fs';
+import { MANIFEST_APPLICATION_ID, MANIFEST_FORMAT_VERSION } from './manifest-schema.js';
 import { GenerationNotFoundError, ManifestNotFoundError, ManifestVersionError, StaleCommitError } from './manifest-errors.js';
 import { flush, merge, sampleSegment, tempDir } from './test-support/manifest-fixtures.js';
 

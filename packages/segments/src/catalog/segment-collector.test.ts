@@ -4,7 +4,8 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaultInjectingFileSystem, IoError, nodeFileSystem } from '@silt/fs';
 import { Manifest } from './manifest.js';
-import { segmentFileName, type NewSegment } from './manifest-schema.js';
+import { segmentFileName } from '@silt/fs';
+import type { NewSegment } from './manifest-schema.js';
 import { collectSegments } from './segment-collector.js';
 import { ChildProgram, tempDir } from './test-support/manifest-fixtures.js';
 

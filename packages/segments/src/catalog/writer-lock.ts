@@ -1,15 +1,10 @@
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { CorruptionError, IoError, SiltError, nodeFileSystem } from '@silt/fs';
+import { CorruptionError, IoError, SiltError, nodeFileSystem, WRITER_LOCK_FILE, WRITER_PID_FILE } from '@silt/fs';
 import { errnoOf, isNotFound } from '@silt/fs/internal';
 import type { FileSystem } from '@silt/fs';
 import { isProcessAlive } from './lease-liveness.js';
-
-/** The SQLite file whose lock is the writer lock. It stays empty: nothing is ever written to it. */
-export const WRITER_LOCK_FILE = 'writer.lock';
-/** Who holds the lock: written by the holder after it has the lock, removed before it lets go. */
-export const WRITER_PID_FILE = 'writer.pid';
 
 /** Another writer holds the index directory. Nothing was changed. */
 export class LockError extends SiltError {

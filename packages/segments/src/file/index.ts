@@ -6,8 +6,8 @@ export type { SegmentInput, SegmentBuildResult } from './segment-builder.js';
 export { SegmentReader } from './segment-reader.js';
 export type { SegmentEntry, SegmentStats, LookupResult } from './segment-reader.js';
 export type { RangeOptions } from './range-options.js';
-export type { NearOptions } from './near.js';
-export type { Key, Value } from './key-bytes.js';
+export type { NearOptions, ResolvedNearOptions } from './near.js';
+export type { Key, Value, StringKeyRule } from './key-bytes.js';
 export {
   segmentBuilderOptionsSchema,
   segmentReaderOptionsSchema,
@@ -16,4 +16,4 @@ export {
 } from './segment-options.js';
 export type { SegmentBuilderOptions, SegmentReaderOptions, SegmentBytesOptions, AccessMode, KeyEncoding } from './segment-options.js';
 export { UnsupportedVersionError, KeyOrderError } from './segment-errors.js';
-export { FORMAT_VERSION, MAX_KEY_BYTES, MAX_VALUE_BYTES, DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE } from './format.js';
+export { FORMAT_VERSION, MAX_KEY_BYTES, SEGMENT_MAX_VALUE_BYTES, DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE } from './format.js';
