@@ -1,6 +1,7 @@
 import type { EntrySource, Lookup, SourceEntry } from './entry-source.js';
 import { type Key } from '@silt/segments';
-import { FULL_SCAN, prefixScanRange, sharedPrefixLength, utf8Boundary, type ResolvedNearOptions, type ScanRange } from '@silt/segments/internal';
+import { FULL_SCAN, prefixScanRange, sharedPrefixLength, utf8Boundary, type ScanRange } from '@silt/segments/internal';
+import type { ResolvedNearOptions } from '@silt/segments';
 import { mergeSources } from './merged-iterator.js';
 import { SortedEditDistance } from './edit-distance.js';
 import type { ResolvedFuzzyOptions } from './read-options.js';

@@ -1,5 +1,6 @@
 import { ValidationError } from '@silt/fs';
-import { describeType, encodeKey, INDEX_NEAR_LIMIT, limitOption, nearOptions, toScanRange, type ResolvedNearOptions, type ScanRange } from '@silt/segments/internal';
+import { describeType, encodeKey, INDEX_NEAR_LIMIT, limitOption, nearOptions, toScanRange, type ScanRange } from '@silt/segments/internal';
+import type { ResolvedNearOptions } from '@silt/segments';
 
 /**
  * The options of an index's ordered reads, resolved once where a caller

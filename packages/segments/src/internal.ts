@@ -9,7 +9,7 @@ export { checkKey, encodeKey, decodeKey, ownedKey, checkedKeyId, keyIdOfBytes, k
 export { compareKeys, sharedPrefixLength, utf8Boundary, bytesEqual, describeKey } from './file/key-bytes.js';
 export { toScanRange, prefixScanRange, FULL_SCAN, limitOption, booleanOption } from './file/range-options.js';
 export type { Bound, ScanRange } from './file/range-options.js';
-export { nearOptions, INDEX_NEAR_LIMIT, type ResolvedNearOptions } from './file/near.js';
+export { nearOptions, INDEX_NEAR_LIMIT } from './file/near.js';
 export { NewestWinsMerge } from './file/newest-wins-merge.js';
 export { hashKeyBytes, finishHash, FNV_OFFSET_BASIS, FNV_PRIME } from './file/key-hash.js';
 export { newSegmentSchema, manifestChangeSchema } from './catalog/manifest-schema.js';
