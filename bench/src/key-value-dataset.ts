@@ -1,4 +1,4 @@
-import { SeededRandom } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { opsPerSecond } from './harness.js';
 
 /** Random distinct keys with fixed-size values, and one shuffled order to read them back in. */

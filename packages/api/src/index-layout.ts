@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import { MANIFEST_FILE, segmentFileName } from '@silt/segments';
+import { MANIFEST_FILE, SEGMENTS_DIRECTORY, segmentFileName, WAL_DIRECTORY } from '@silt/fs';
 
-/** The index directory's subdirectory of write-ahead log files. */
-export const WAL_DIRECTORY = 'wal';
-/** The index directory's subdirectory of segment files. */
-export const SEGMENTS_DIRECTORY = 'segments';
-
-/** Where each part of an index lives inside its directory (see DESIGN.md, "On disk"). */
+/**
+ * Where each part of an index lives inside its directory, as paths: the
+ * names themselves, and the parser that tells them apart, are @silt/fs's
+ * `file-names.ts` (see DESIGN.md, "On disk").
+ */
 export class IndexLayout {
   readonly walDirectory: string;
   readonly segmentsDirectory: string;

@@ -33,65 +33,89 @@ function checkReads(model: Model, real: Real, probe: string): void {
 
 class SetCommand implements fc.AsyncCommand<Model, Real> {
   constructor(readonly key: string, readonly value: string) {}
-  check = (): boolean => true;
+  check(): boolean {
+    return true;
+  }
   async run(model: Model, real: Real): Promise<void> {
     await real.index.set(this.key, this.value);
     model.set(this.key, this.value);
     checkReads(model, real, this.key);
   }
-  toString = (): string => `set(${JSON.stringify(this.key)}, ${JSON.stringify(this.value)})`;
+  toString(): string {
+    return `set(${JSON.stringify(this.key)}, ${JSON.stringify(this.value)})`;
+  }
 }
 
 class DeleteCommand implements fc.AsyncCommand<Model, Real> {
   constructor(readonly key: string) {}
-  check = (): boolean => true;
+  check(): boolean {
+    return true;
+  }
   async run(model: Model, real: Real): Promise<void> {
     await real.index.delete(this.key);
     model.delete(this.key);
     checkReads(model, real, this.key);
   }
-  toString = (): string => `delete(${JSON.stringify(this.key)})`;
+  toString(): string {
+    return `delete(${JSON.stringify(this.key)})`;
+  }
 }
 
 class MsetCommand implements fc.AsyncCommand<Model, Real> {
   constructor(readonly pairs: ReadonlyArray<[string, string]>) {}
-  check = (): boolean => true;
+  check(): boolean {
+    return true;
+  }
   async run(model: Model, real: Real): Promise<void> {
     await real.index.mset(this.pairs);
     for (const [key, value] of this.pairs) model.set(key, value);
     checkReads(model, real, this.pairs[0]![0]);
   }
-  toString = (): string => `mset(${JSON.stringify(this.pairs)})`;
+  toString(): string {
+    return `mset(${JSON.stringify(this.pairs)})`;
+  }
 }
 
 class FlushCommand implements fc.AsyncCommand<Model, Real> {
-  check = (): boolean => true;
+  check(): boolean {
+    return true;
+  }
   async run(model: Model, real: Real): Promise<void> {
     await real.index.flush();
     checkReads(model, real, 'a');
   }
-  toString = (): string => 'flush()';
+  toString(): string {
+    return 'flush()';
+  }
 }
 
 class MergeCommand implements fc.AsyncCommand<Model, Real> {
   constructor(readonly maxSegments: number) {}
-  check = (): boolean => true;
+  check(): boolean {
+    return true;
+  }
   async run(model: Model, real: Real): Promise<void> {
     await real.index.forceMerge(this.maxSegments);
     assert.ok(real.index.stats().segments.length <= this.maxSegments);
     checkReads(model, real, 'a');
   }
-  toString = (): string => `forceMerge(${this.maxSegments})`;
+  toString(): string {
+    return `forceMerge(${this.maxSegments})`;
+  }
 }
 
 class ReopenCommand implements fc.AsyncCommand<Model, Real> {
-  check = (): boolean => true;
+  check(): boolean {
+    return true;
+  }
   async run(model: Model, real: Real): Promise<void> {
     await real.index.close();
     real.index = await Index.open(real.dir, { fs: real.sim, refreshIntervalMs: 60_000 });
     checkReads(model, real, 'a');
   }
-  toString = (): string => 'reopen()';
+  toString(): string {
+    return 'reopen()';
+  }
 }
 
 const commands = [

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { nodeFileSystem, type FileSystem } from '@silt/fs';
-import { fileSystemSchema, parseWithSchema } from '@silt/segments';
-import { defaultMergeThreads, mergePolicyOptionsSchema, type MergePolicyOptions } from '@silt/merger';
+import { SEGMENT_MAX_VALUE_BYTES } from '@silt/segments';
+import { fileSystemSchema, parseWithSchema } from '@silt/segments/internal';
+import { mergePolicyOptionsSchema, type MergePolicyOptions } from '@silt/merger';
+import { defaultMergeThreads } from '@silt/merger/internal';
 
 const MIB = 1024 * 1024;
 
@@ -25,8 +27,8 @@ export const indexOptionsSchema = z.strictObject({
   cacheBytes: z.number().int().min(0).max(64 * 1024 * MIB).default(8 * MIB),
   /** Keys come back from range/near/fuzzy as strings ('utf8') or Uint8Arrays ('binary'). Default 'utf8'. */
   keyEncoding: z.enum(['utf8', 'binary']).default('utf8'),
-  /** Largest value accepted. Default 16 MiB; values must also fit a log record with their batch. */
-  maxValueBytes: z.number().int().min(1).max(256 * MIB).default(16 * MIB),
+  /** Largest value accepted. Default 16 MiB; values must also fit a log record with their batch, and a segment (SEGMENT_MAX_VALUE_BYTES). */
+  maxValueBytes: z.number().int().min(1).max(SEGMENT_MAX_VALUE_BYTES).default(16 * MIB),
   /** A log file past this size is closed and the next started; covered files are deleted after flushes. Default 32 MiB. */
   walFileBytes: z.number().int().min(1024).max(1024 * MIB).default(32 * MIB),
   /** What to do with a damaged log record followed by good ones: refuse to open, or keep the valid prefix. Default 'strict'. */

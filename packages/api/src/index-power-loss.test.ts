@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CrashSimFileSystem, FaultInjectingFileSystem, ManualClock, SeededRandom, type FaultOperation } from '@silt/fs';
+import { CrashSimFileSystem, FaultInjectingFileSystem, ManualClock, type FaultOperation } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { Index } from './index-writer.js';
 import { checkIndexFiles } from './test-support/crash-disk-checks.js';
 import { driveWorkload, readState, recoveredPrefix } from './test-support/crash-workload.js';

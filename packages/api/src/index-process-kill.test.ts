@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SeededRandom } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { Index } from './index-writer.js';
 import { ChildProgress, type ChildConfig } from './test-support/crash-child-protocol.js';
 import { checkIndexFiles } from './test-support/crash-disk-checks.js';

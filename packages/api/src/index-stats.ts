@@ -2,7 +2,8 @@ import type { WalStats } from '@silt/wal';
 import type { Durability } from '@silt/wal';
 import type { IndexRecovery } from './recovery.js';
 
-export interface SegmentStats {
+/** One live segment as `IndexStats` lists it (a segment file's own `stats()` is @silt/segments' `SegmentStats`). */
+export interface LiveSegmentStats {
   readonly id: number;
   readonly entries: number;
   readonly tombstones: number;
@@ -18,7 +19,7 @@ export interface IndexStats {
   /** The manifest generation this writer serves; other processes see it after a refresh. */
   readonly generation: number;
   /** Live segments, oldest first. */
-  readonly segments: readonly SegmentStats[];
+  readonly segments: readonly LiveSegmentStats[];
   readonly segmentBytes: number;
   readonly memtable: {
     /** Entries and approximate bytes in the active memtable. */

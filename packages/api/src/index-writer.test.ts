@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClosedError, FaultInjectingFileSystem, ManualClock, nodeFileSystem, ValidationError, WriterFailedError } from '@silt/fs';
 import { LockError } from '@silt/segments';

@@ -3,7 +3,7 @@ export { MergeFailedError, type MergeEvent } from './merge-scheduler.js';
 export { ReadOnlyIndex, readOnlyIndexOptionsSchema, type ReadOnlyIndexOptions, type ReadOnlyIndexEvents } from '@silt/reader';
 export { indexOptionsSchema, type IndexOptions } from './index-options.js';
 export type { RangeOptions, NearOptions, FuzzyOptions } from '@silt/reader';
-export type { IndexStats, SegmentStats } from './index-stats.js';
+export type { IndexStats, LiveSegmentStats } from './index-stats.js';
 export type { FlushEvent } from './flusher.js';
 export type { Key, Value, KeyEncoding } from '@silt/reader';
 export {

@@ -1,17 +1,21 @@
-import { nodeFileSystem, type FileSystem } from '@silt/fs';
-import { IndexDamagedError, MANIFEST_FILE, WRITER_LOCK_FILE, WRITER_PID_FILE } from '@silt/segments';
-import { IndexLayout, SEGMENTS_DIRECTORY, WAL_DIRECTORY } from './index-layout.js';
+import { MANIFEST_FILE, nodeFileSystem, parseFileName, type FileSystem, type IndexFileKind } from '@silt/fs';
+import { IndexDamagedError } from '@silt/segments';
+import { IndexLayout } from './index-layout.js';
 import { auditMissingManifest } from './segment-audit.js';
 
-/** The names an index directory holds (DESIGN.md, "On disk"), SQLite's companions of the manifest included. */
-const INDEX_ENTRIES: ReadonlySet<string> = new Set([
-  MANIFEST_FILE,
-  `${MANIFEST_FILE}-wal`,
-  `${MANIFEST_FILE}-shm`,
-  WRITER_LOCK_FILE,
-  WRITER_PID_FILE,
-  WAL_DIRECTORY,
-  SEGMENTS_DIRECTORY,
+/**
+ * The entries of an index directory a tool may remove with the index
+ * (DESIGN.md, "On disk"), SQLite's companions of the manifest included.
+ * Not `lost+found/`: what silt set aside there is the operator's now.
+ */
+const INDEX_ENTRY_KINDS: ReadonlySet<IndexFileKind> = new Set<IndexFileKind>([
+  'manifest',
+  'manifest-journal',
+  'manifest-shared-memory',
+  'writer-lock',
+  'writer-pid',
+  'log-directory',
+  'segments-directory',
 ]);
 
 /**
@@ -54,7 +58,12 @@ export function inspectDirectory(directory: string, options: InspectOptions = {}
   return {
     directory,
     kind: entries.includes(MANIFEST_FILE) ? 'index' : 'other',
-    foreignEntries: entries.filter((name) => !INDEX_ENTRIES.has(name)),
+    foreignEntries: entries.filter((name) => !isIndexEntry(name)),
     damage: lostManifest === undefined ? undefined : new IndexDamagedError(directory, [lostManifest]),
   };
+}
+
+function isIndexEntry(name: string): boolean {
+  const kind = parseFileName(name)?.kind;
+  return kind !== undefined && INDEX_ENTRY_KINDS.has(kind);
 }

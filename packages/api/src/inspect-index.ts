@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { isNotFound, nodeFileSystem, type FileSystem } from '@silt/fs';
-import { isProcessAlive, Manifest, WRITER_PID_FILE, type SegmentRecord } from '@silt/segments';
-import { listLog, LOST_AND_FOUND_DIRECTORY } from '@silt/wal';
+import { nodeFileSystem, WRITER_PID_FILE, LOST_AND_FOUND_DIRECTORY, WAL_DIRECTORY, type FileSystem } from '@silt/fs';
+import { isNotFound } from '@silt/fs/internal';
+import { isProcessAlive, Manifest, type SegmentRecord } from '@silt/segments';
+import { listLog } from '@silt/wal/internal';
 import { inspectDirectory, type InspectOptions } from './inspect-directory.js';
-import { IndexLayout, WAL_DIRECTORY } from './index-layout.js';
+import { IndexLayout } from './index-layout.js';
 import { listIfPresent } from './segment-audit.js';
 
 /** A log file, named relative to the index directory. */

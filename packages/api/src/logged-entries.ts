@@ -1,5 +1,6 @@
 import type { LogEntryVisitor } from '@silt/wal';
-import { finishHash, FNV_OFFSET_BASIS, FNV_PRIME, hashKeyBytes, type LookupResult } from '@silt/segments';
+import { type LookupResult } from '@silt/segments';
+import { bytesEqual, finishHash, FNV_OFFSET_BASIS, FNV_PRIME, hashKeyBytes } from '@silt/segments/internal';
 
 /** The entry kinds a log record holds, as `LogEntryVisitor` names them. */
 export type LoggedKind = Parameters<LogEntryVisitor>[0];
@@ -105,7 +106,7 @@ export class LoggedEntries {
     return { kind: 'put', value: new Uint8Array(file.subarray(start, end)) };
   }
 
-  /** The latin1 ids of the distinct keys from the `from`-th on, in the order they first appeared. */
+  /** The latin1 ids (as `keyIdOfBytes` of @silt/segments makes them, without a view per key) of the distinct keys from the `from`-th on, in the order they first appeared. */
   ids(from: number): string[] {
     const ids: string[] = [];
     for (let n = from; n < this.firstEntries.length; n++) {
@@ -191,11 +192,6 @@ export class LoggedEntries {
 
 function kindCode(kind: LoggedKind): number {
   return kind === 'put' ? KIND_PUT : kind === 'put-text' ? KIND_PUT_TEXT : KIND_DELETE;
-}
-
-function bytesEqual(file: Buffer, start: number, bytes: Uint8Array, keyStart: number, keyLength: number): boolean {
-  for (let i = 0; i < keyLength; i++) if (file[start + i] !== bytes[keyStart + i]) return false;
-  return true;
 }
 
 /** Whether the key bytes at `start` are the latin1 id: one char per byte. */

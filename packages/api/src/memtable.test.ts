@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { toScanRange } from '@silt/segments/internal';
 import { Memtable, type MemtableOperation } from './memtable.js';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -49,7 +50,7 @@ test('ordered reads follow key bytes, bounds and direction, with writes in betwe
         writes.forEach(([key, live], i) => {
           table.apply(i + 1, operation(key, live ? `v${i}` : undefined, 3));
           model.set(key, live);
-          if (i % 7 === 0) [...table.entries({})]; // interleave ordered reads with writes
+          if (i % 7 === 0) [...table.entriesIn(toScanRange({}))]; // interleave ordered reads with writes
         });
         const [lo, hi] = byteOrder(a, b) <= 0 ? [a, b] : [b, a];
         const bounds = exclusive ? { gt: encode(lo), lt: encode(hi) } : { gte: encode(lo), lte: encode(hi) };
@@ -57,7 +58,7 @@ test('ordered reads follow key bytes, bounds and direction, with writes in betwe
           .filter((k) => (exclusive ? byteOrder(k, lo) > 0 && byteOrder(k, hi) < 0 : byteOrder(k, lo) >= 0 && byteOrder(k, hi) <= 0))
           .sort(byteOrder);
         if (reverse) expected.reverse();
-        const actual = [...table.entries({ ...bounds, reverse })].map((entry) => decode(entry.key));
+        const actual = [...table.entriesIn(toScanRange({ ...bounds, reverse }))].map((entry) => decode(entry.key));
         assert.deepEqual(actual, expected);
       },
     ),
@@ -122,8 +123,8 @@ test('writes replayed from log bytes read back as the same writes applied one by
         assert.deepEqual(replayed.lookup(encode(key)), direct.lookup(encode(key)), `byte key ${JSON.stringify(key)}`);
       }
       assert.equal(replayed.lookup('never written'), undefined);
-      assert.deepEqual([...replayed.entries({})], [...direct.entries({})]);
-      assert.deepEqual([...replayed.entries({ reverse: true, gte: encode('b') })], [...direct.entries({ reverse: true, gte: encode('b') })]);
+      assert.deepEqual([...replayed.entriesIn(toScanRange({}))], [...direct.entriesIn(toScanRange({}))]);
+      assert.deepEqual([...replayed.entriesIn(toScanRange({ reverse: true, gte: encode('b') }))], [...direct.entriesIn(toScanRange({ reverse: true, gte: encode('b') }))]);
       assert.deepEqual(
         [replayed.size, replayed.bytes, replayed.firstSequence, replayed.lastSequence],
         [direct.size, direct.bytes, direct.firstSequence, direct.lastSequence],
@@ -141,7 +142,7 @@ test('a replay of many keys, most written twice, finds every newest value', () =
   const { replayed, direct } = replayedAndDirect(writes, writes.length, 4096);
   assert.equal(replayed.size, keys);
   for (let i = 0; i < keys; i++) assert.deepEqual(replayed.lookup(`key-${i}`), direct.lookup(`key-${i}`));
-  assert.deepEqual([...replayed.entries({ prefix: encode('key-1999') })], [...direct.entries({ prefix: encode('key-1999') })]);
+  assert.deepEqual([...replayed.entriesIn(toScanRange({ prefix: encode('key-1999') }))], [...direct.entriesIn(toScanRange({ prefix: encode('key-1999') }))]);
 });
 
 test('bytes read from replayed writes are the caller’s own and the log bytes stay as they were', () => {
@@ -150,7 +151,7 @@ test('bytes read from replayed writes are the caller’s own and the log bytes s
   assert.ok(first?.kind === 'put' && first.value instanceof Uint8Array);
   first.value.fill(9);
   assert.deepEqual(replayed.lookup('k'), { kind: 'put', value: Uint8Array.of(1, 2, 3) });
-  const [entry] = [...replayed.entries({})];
+  const [entry] = [...replayed.entriesIn(toScanRange({}))];
   assert.ok(entry?.kind === 'put' && entry.value instanceof Uint8Array);
   entry.value.fill(9);
   assert.deepEqual(replayed.lookup('k'), { kind: 'put', value: Uint8Array.of(1, 2, 3) });
@@ -174,8 +175,8 @@ test('writes withdrawn after the log refused them leave the table as if they had
         table.acknowledged(10 + acknowledged - 1);
         table.withdraw(10 + refusedFrom);
         for (const [key] of writes) assert.deepEqual(table.lookup(key), expected.lookup(key), `key ${JSON.stringify(key)}`);
-        assert.deepEqual([...table.entries({})], [...expected.entries({})]);
-        assert.deepEqual([...table.entries({ reverse: true })], [...expected.entries({ reverse: true })]);
+        assert.deepEqual([...table.entriesIn(toScanRange({}))], [...expected.entriesIn(toScanRange({}))]);
+        assert.deepEqual([...table.entriesIn(toScanRange({ reverse: true }))], [...expected.entriesIn(toScanRange({ reverse: true }))]);
         assert.deepEqual([table.size, table.firstSequence, table.lastSequence], [expected.size, expected.firstSequence, expected.lastSequence]);
       },
     ),
@@ -195,6 +196,6 @@ test('an acknowledged write cannot be withdrawn; a refused overwrite brings back
   assert.deepEqual(table.lookup('k'), { kind: 'put', value: 'acknowledged' });
   assert.deepEqual(table.lookup('other'), { kind: 'put', value: 'acknowledged' });
   assert.equal(table.lookup('new'), undefined);
-  assert.deepEqual([...table.entries({})].map((entry) => decode(entry.key)), ['k', 'other']);
+  assert.deepEqual([...table.entriesIn(toScanRange({}))].map((entry) => decode(entry.key)), ['k', 'other']);
   assert.equal(table.lastSequence, 2);
 });

@@ -1,14 +1,15 @@
-import { toScanRange, type Key, type Value } from '@silt/segments';
-import type { EntrySource, Lookup, SourceEntry, SourceRange } from '@silt/reader';
+import { type Key, type Value } from '@silt/segments';
+import { keyBytesOfId, keyIdOfBytes, keyIdOfString, type ScanRange } from '@silt/segments/internal';
+import type { EntrySource, Lookup, SourceEntry } from '@silt/reader/internal';
 import { LoggedEntries, type LoggedKind } from './logged-entries.js';
 
-/** Rough bytes of bookkeeping per entry (Map slot, operation object, key string), for `memtableBytes`. */
-const ENTRY_OVERHEAD_BYTES = 96;
+/** Rough bytes of bookkeeping per memtable entry (Map slot, operation object, key string), for `memtableBytes`. */
+const MEMTABLE_ENTRY_OVERHEAD_BYTES = 96;
 
 /** One write as the memtable keeps it: the caller's validated operation object itself, no copy. */
 export interface MemtableOperation {
   readonly kind: 'put' | 'delete';
-  /** The key as a latin1 string: one char per byte, so string order is byte order. */
+  /** The key's id (`keyIdOfBytes` of @silt/segments): a latin1 string, one char per byte, so string order is byte order. */
   readonly id: string;
   /** The value as given (a private copy for bytes); absent for a delete. */
   readonly value?: Value;
@@ -117,7 +118,7 @@ export class Memtable implements EntrySource {
       if (this.logged?.has(id) === true) this.shadowedKeys++;
       else {
         this.unsorted.push(id);
-        this.approximateBytes += id.length + ENTRY_OVERHEAD_BYTES;
+        this.approximateBytes += id.length + MEMTABLE_ENTRY_OVERHEAD_BYTES;
       }
     }
     this.approximateBytes += operation.valueBytes;
@@ -158,30 +159,34 @@ export class Memtable implements EntrySource {
       return;
     }
     this.logged ??= new LoggedEntries();
-    if (this.logged.add(kind, bytes, keyStart, keyLength, valueStart, valueLength)) this.approximateBytes += keyLength + ENTRY_OVERHEAD_BYTES;
+    if (this.logged.add(kind, bytes, keyStart, keyLength, valueStart, valueLength)) this.approximateBytes += keyLength + MEMTABLE_ENTRY_OVERHEAD_BYTES;
     if (kind !== 'delete') this.approximateBytes += valueLength;
     this.noteSequence(sequence);
   }
 
   lookup(key: Key): Lookup | undefined {
     if (this.size === 0) return undefined;
-    const id = typeof key === 'string' ? idOfString(key) : idOf(key);
+    const id = typeof key === 'string' ? keyIdOfString(key) : keyIdOfBytes(key);
     const entry = this.byId.get(id);
     if (entry === undefined) return this.logged?.lookup(id);
     return entry.value !== undefined ? { kind: 'put', value: ownCopy(entry.value) } : { kind: 'tombstone' };
   }
 
-  *entries(range: SourceRange): Generator<SourceEntry, void, undefined> {
-    const { lower, upper, reverse } = toScanRange(range);
+  /** Its entries in a resolved range (`toScanRange`), tombstones included, at most `range.limit`. */
+  *entriesIn(range: ScanRange): Generator<SourceEntry, void, undefined> {
+    const { lower, upper, reverse } = range;
+    let remaining = range.limit;
+    if (remaining <= 0) return;
     const ids = this.sortedIds();
-    const from = lower === undefined ? 0 : firstAfter(ids, idOf(lower.key), lower.inclusive);
-    const to = upper === undefined ? ids.length : firstAfter(ids, idOf(upper.key), !upper.inclusive);
+    const from = lower === undefined ? 0 : firstAfter(ids, keyIdOfBytes(lower.key), lower.inclusive);
+    const to = upper === undefined ? ids.length : firstAfter(ids, keyIdOfBytes(upper.key), !upper.inclusive);
     for (let n = 0; n < to - from; n++) {
       const id = ids[reverse ? to - 1 - n : from + n]!;
-      const key = Buffer.from(id, 'latin1');
+      const key = keyBytesOfId(id);
       const found = this.lookupId(id);
       if (found === undefined) continue; // withdrawn while this iterator ran
       yield found.kind === 'put' ? { key, kind: 'put', value: found.value } : { key, kind: 'tombstone' };
+      if (--remaining === 0) return;
     }
   }
 
@@ -231,16 +236,6 @@ export class Memtable implements EntrySource {
   }
 }
 
-/** The id of a string key: an ASCII string is its own latin1 form (its UTF-8 is as long as it is). */
-export function idOfString(key: string, utf8Length = Buffer.byteLength(key, 'utf8')): string {
-  return utf8Length === key.length ? key : Buffer.from(key, 'utf8').toString('latin1');
-}
-
-/** The key as a latin1 string: one char per byte, so string order is byte order. */
-export function idOf(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
-}
-
 /** The first index whose id is above `id`, or at or above it when `orEqual`. */
 function firstAfter(ids: readonly string[], id: string, orEqual: boolean): number {
   let lo = 0;
@@ -266,7 +261,7 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
 
 /** A logged write as an operation of its own: the key and value copied (or decoded) out of the log's bytes. */
 function operationOf(kind: LoggedKind, bytes: Uint8Array, keyStart: number, keyLength: number, valueStart: number, valueLength: number): MemtableOperation {
-  const id = idOf(bytes.subarray(keyStart, keyStart + keyLength));
+  const id = keyIdOfBytes(bytes.subarray(keyStart, keyStart + keyLength));
   if (kind === 'delete') return { kind: 'delete', id, valueBytes: 0 };
   const value = Buffer.from(bytes.buffer, bytes.byteOffset + valueStart, valueLength);
   return { kind: 'put', id, value: kind === 'put-text' ? value.toString('utf8') : new Uint8Array(value), valueBytes: valueLength };

@@ -58,7 +58,8 @@ export interface MergeSchedulerHost {
 const RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 60_000;
 
-interface RunningMerge {
+/** A merge the scheduler started: its outcome, and how to abort it. */
+interface ScheduledMerge {
   readonly done: Promise<void>;
   readonly controller: AbortController;
 }
@@ -69,7 +70,7 @@ interface RunningMerge {
  * Every flush and every merge commit asks the policy again.
  */
 export class MergeScheduler {
-  private readonly running = new Set<RunningMerge>();
+  private readonly running = new Set<ScheduledMerge>();
   private readonly busy = new Set<number>();
   /** Segment id → the clock time before which it is not merged again, after a failure. */
   private readonly retryAfter = new Map<number, { at: number; delayMs: number }>();
@@ -174,7 +175,7 @@ export class MergeScheduler {
         for (const wake of waiters) wake();
         this.schedule();
       });
-    const tracked: RunningMerge = { controller, done };
+    const tracked: ScheduledMerge = { controller, done };
     this.running.add(tracked);
   }
 

@@ -5,9 +5,10 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { SeededRandom } from '@silt/fs';
+import { MANIFEST_FILE } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { ReadOnlyIndex } from '@silt/reader';
-import { Manifest, MANIFEST_FILE } from '@silt/segments';
+import { Manifest } from '@silt/segments';
 import { Index } from './index-writer.js';
 import { ReaderProcess, WriterProcess } from './test-support/reader-processes.js';
 import type { ReaderConfig } from './test-support/reader-protocol.js';
@@ -66,11 +67,13 @@ test('a write is visible to reader processes after flush() plus their refresh, f
     }
     await index.mset([[markerKey(7), 'a'], [markerKey(8), 'b']]);
     await index.flush();
+    // A merge may commit a newer generation in the background at any moment: the flush's is a floor.
+    const flushed = index.stats().generation;
     for (const reader of readers) {
       const answer = await reader.expect(markerKey(8), 'b', true);
-      assert.equal(answer.generation, index.stats().generation, 'refresh() serves the generation the flush committed');
+      assert.ok(answer.generation >= flushed, `refresh() serves generation ${answer.generation}, older than the flush's ${flushed}`);
     }
-    assert.equal(local.isCurrent() || (await local.refresh()) === index.stats().generation, true);
+    assert.ok((await local.refresh()) >= flushed, "refresh() in the writer's process serves the flush's generation or a newer one");
     assert.equal(local.get(markerKey(7)), 'a');
     assertNoFailures(readers);
     const leases = Manifest.open(join(dir, MANIFEST_FILE), { role: 'reader' });

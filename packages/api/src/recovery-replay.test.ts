@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { nodeFileSystem } from '@silt/fs';
 import { readLogRange, WriteAheadLog, type LogRangeRecord, type WalEntryInput } from '@silt/wal';
+import { toScanRange } from '@silt/segments/internal';
 import { Memtable } from './memtable.js';
 import { replayLog } from './recovery.js';
 import { tempDir } from '@silt/test-support';
@@ -28,7 +29,7 @@ function batches(): WalEntryInput[][] {
 /** What every key reads as, and the ordered entries: the table's whole answer. */
 function contents(table: Memtable): unknown {
   const keys = Array.from({ length: 23 }, (_, i) => `key-${i}`);
-  return { lookups: keys.map((key) => table.lookup(key)), entries: [...table.entries({})], size: table.size, bytes: table.bytes };
+  return { lookups: keys.map((key) => table.lookup(key)), entries: [...table.entriesIn(toScanRange({}))], size: table.size, bytes: table.bytes };
 }
 
 test('a replay puts back exactly the writes past the covered sequence, from the log\'s replay and from readLogRange\'s records', async () => {

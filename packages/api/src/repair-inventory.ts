@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { attempt, isTemporaryName, type FileSystem } from '@silt/fs';
-import { SegmentReader, segmentIdOfFileName } from '@silt/segments';
-import { sequenceOfLogFile } from '@silt/wal';
+import { isTemporaryName, segmentIdOfFileName, sequenceOfLogFile, type FileSystem } from '@silt/fs';
+import { attempt } from '@silt/fs/internal';
+import { SegmentReader } from '@silt/segments';
 import type { IndexLayout } from './index-layout.js';
 import { listIfPresent } from './segment-audit.js';
-import { scanLogFile } from '@silt/wal';
+import { scanLogFile } from '@silt/wal/internal';
 import type { DamagedSegment, LogFileFacts, RepairInventory, SoundSegment } from './repair-plan.js';
 
 /** Called after each file is read, with the bytes read so far and in all. */

@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MANIFEST_FILE } from '@silt/segments';
-import { parseLogFile, sequenceOfLogFile, WriteAheadLog } from '@silt/wal';
+import { MANIFEST_FILE, sequenceOfLogFile } from '@silt/fs';
+import { parseLogFile, WriteAheadLog } from '@silt/wal';
 import { Index } from './index-writer.js';
 import { repairIndex } from './repair.js';
-import { scanLogFile } from '@silt/wal';
+import { scanLogFile } from '@silt/wal/internal';
 import { tempDir } from '@silt/test-support';
 
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1, autoMerge: false } as const;

@@ -7,9 +7,8 @@
  * (each footer records the sequence range it covers) and the log.
  */
 
-import { TEMP_SUFFIX } from '@silt/fs';
-import { segmentFileName, segmentIdOfFileName } from '@silt/segments';
-import type { IntactLogRecord, LogDamage } from '@silt/wal';
+import { SEGMENTS_DIRECTORY, segmentFileName, segmentIdOfBuildName, WAL_DIRECTORY } from '@silt/fs';
+import type { IntactLogRecord, LogDamage } from '@silt/wal/internal';
 
 /** A segment file whose every checksum verified. */
 export interface SoundSegment {
@@ -118,10 +117,10 @@ export function planRepair(inventory: RepairInventory): RepairPlan {
   const setAside: SetAside[] = [
     ...inventory.segments
       .filter((segment) => !chosenIds.has(segment.id))
-      .map((segment) => ({ file: `segments/${segment.name}`, why: `sequences ${segment.minSequence}–${segment.maxSequence} overlap the segments chosen` })),
-    ...inventory.damagedSegments.map((segment) => ({ file: `segments/${segment.name}`, why: segment.problem })),
-    ...inventory.temporaryFiles.map((name) => ({ file: `segments/${name}`, why: 'an unfinished segment build' })),
-    ...inventory.logFiles.map((file) => ({ file: `wal/${file.name}`, why: logFileFate(file, logSegments) })),
+      .map((segment) => ({ file: `${SEGMENTS_DIRECTORY}/${segment.name}`, why: `sequences ${segment.minSequence}–${segment.maxSequence} overlap the segments chosen` })),
+    ...inventory.damagedSegments.map((segment) => ({ file: `${SEGMENTS_DIRECTORY}/${segment.name}`, why: segment.problem })),
+    ...inventory.temporaryFiles.map((name) => ({ file: `${SEGMENTS_DIRECTORY}/${name}`, why: 'an unfinished segment build' })),
+    ...inventory.logFiles.map((file) => ({ file: `${WAL_DIRECTORY}/${file.name}`, why: logFileFate(file, logSegments) })),
   ];
   const lastKnownSequence = largest(
     inventory.segments.map((segment) => segment.maxSequence),
@@ -148,7 +147,7 @@ export function planRepair(inventory: RepairInventory): RepairPlan {
  * (a repair killed while building leaves one).
  */
 function idOfTemporaryFile(name: string): number {
-  return segmentIdOfFileName(name.slice(0, name.length - TEMP_SUFFIX.length)) ?? 0;
+  return segmentIdOfBuildName(name) ?? 0;
 }
 
 interface SequenceRange {
@@ -215,7 +214,7 @@ function holesIn(ranges: readonly SequenceRange[], end: number): LostRange[] {
  */
 function planLogSegments(files: readonly LogFileFacts[], chosen: readonly SoundSegment[], firstId: number): LogSegmentPlan[] {
   const records = files
-    .flatMap((file) => file.records.map((record) => ({ file: `wal/${file.name}`, ...record })))
+    .flatMap((file) => file.records.map((record) => ({ file: `${WAL_DIRECTORY}/${file.name}`, ...record })))
     .sort((a, b) => a.firstSequence - b.firstSequence || a.lastSequence - b.lastSequence);
   const plans: LogSegmentPlan[] = [];
   let stretch: LogRecordSource[] = [];
@@ -256,7 +255,7 @@ function uncovered(stretch: readonly LogRecordSource[], chosen: readonly SoundSe
 
 /** Why a log file goes to lost+found: every log file does (the recovered records live in segments). */
 function logFileFate(file: LogFileFacts, built: readonly LogSegmentPlan[]): string {
-  const into = built.filter((plan) => plan.records.some((record) => record.file === `wal/${file.name}`)).map((plan) => segmentFileName(plan.id));
+  const into = built.filter((plan) => plan.records.some((record) => record.file === `${WAL_DIRECTORY}/${file.name}`)).map((plan) => segmentFileName(plan.id));
   const damage = file.damage.map((place) => `; records stop verifying at offset ${place.offset}: ${place.detail}`).join('');
   if (file.records.length === 0) return `holds no intact record${damage}`;
   const fate = into.length === 0 ? 'every record in it is in the segments chosen' : `its records were recovered into ${into.join(', ')}`;

@@ -5,9 +5,9 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SeededRandom } from '@silt/fs';
-import { MANIFEST_FILE, WRITER_PID_FILE } from '@silt/segments';
-import { parseLogFile, sequenceOfLogFile } from '@silt/wal';
+import { MANIFEST_FILE, WRITER_PID_FILE, sequenceOfLogFile } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
+import { parseLogFile } from '@silt/wal';
 import { Index } from './index-writer.js';
 import { repairIndex } from './repair.js';
 import { buildDamageFixture, heldSequences, type DamageFixture } from './test-support/damage-fixture.js';

@@ -1,16 +1,14 @@
 import { join } from 'node:path';
-import { attempt, makeDirectoryDurably, nodeFileSystem, ValidationError, type FileSystem } from '@silt/fs';
-import { Manifest, MANIFEST_FILE, segmentFileName, WriterLock, type NewSegment } from '@silt/segments';
+import { logFileName, makeDirectoryDurably, MANIFEST_FILES, NEW_MANIFEST_FILE, nodeFileSystem, RECOVERED_LOG_DIRECTORY, repairFolderName, SEGMENTS_DIRECTORY, segmentFileName, setAsideManifestName, ValidationError, WAL_DIRECTORY, type FileSystem } from '@silt/fs';
+import { attempt } from '@silt/fs/internal';
+import { Manifest, WriterLock, type NewSegment } from '@silt/segments';
 import { buildSegmentFromLog } from '@silt/merger';
-// The log's recovery sets dropped bytes aside in a folder of the same name: one word for both.
-import { LOST_AND_FOUND_DIRECTORY, logFileName, resealedRecord } from '@silt/wal';
+import { resealedRecord } from '@silt/wal/internal';
 import { IndexLayout } from './index-layout.js';
 import { Index } from './index-writer.js';
 import { readInventory, type InventoryProgress } from './repair-inventory.js';
 import { planRepair, type LogSegmentPlan, type LostRange, type RepairPlan, type SetAside } from './repair-plan.js';
 
-/** The manifest's own files, set aside whole: the repaired index gets a new one. */
-const MANIFEST_FILES = [MANIFEST_FILE, `${MANIFEST_FILE}-wal`, `${MANIFEST_FILE}-shm`];
 
 export interface RepairOptions {
   /** Plan and report only: nothing is written, moved or locked. */
@@ -63,7 +61,7 @@ export async function repairIndex(directory: string, options: RepairOptions = {}
   const fs = options.fs ?? nodeFileSystem;
   const layout = new IndexLayout(directory);
   if (!fs.exists(directory)) throw new ValidationError(`${directory} does not exist`);
-  const lostFound = join(LOST_AND_FOUND_DIRECTORY, `repair-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const lostFound = repairFolderName(new Date());
   if (options.dryRun === true) {
     const plan = planRepair(await readInventory(fs, layout, options.onProgress));
     return reportOf(directory, plan, lostFound, true, undefined);
@@ -97,20 +95,21 @@ export async function repairIndex(directory: string, options: RepairOptions = {}
  * beside files it does not name.
  */
 async function carryOut(fs: FileSystem, layout: IndexLayout, plan: RepairPlan, lostFound: string): Promise<void> {
-  await makeDirectoryDurably(fs, join(lostFound, 'segments'));
-  await makeDirectoryDurably(fs, join(lostFound, 'wal'));
+  await makeDirectoryDurably(fs, join(lostFound, SEGMENTS_DIRECTORY));
+  await makeDirectoryDurably(fs, join(lostFound, WAL_DIRECTORY));
   const built: NewSegment[] = [];
   // Read once each: a log file's records may go into several of these segments.
   const logFiles = new Map<string, Uint8Array>();
   for (const logSegment of plan.logSegments) built.push(await buildLogSegment(fs, layout, logSegment, lostFound, logFiles));
-  const newManifest = join(lostFound, `new-${MANIFEST_FILE}`);
+  const newManifest = join(lostFound, NEW_MANIFEST_FILE);
   writeManifest(newManifest, plan, built);
   for (const { file } of plan.setAside) fs.rename(join(layout.directory, file), join(lostFound, file));
+  // The manifest's own files are set aside whole: the repaired index gets a new one.
   for (const name of MANIFEST_FILES) {
     const path = join(layout.directory, name);
-    if (fs.exists(path)) fs.rename(path, join(lostFound, `old-${name}`));
+    if (fs.exists(path)) fs.rename(path, join(lostFound, setAsideManifestName(name)));
   }
-  await syncDirectories(fs, [layout.segmentsDirectory, layout.walDirectory, join(lostFound, 'segments'), join(lostFound, 'wal'), lostFound]);
+  await syncDirectories(fs, [layout.segmentsDirectory, layout.walDirectory, join(lostFound, SEGMENTS_DIRECTORY), join(lostFound, WAL_DIRECTORY), lostFound]);
   fs.rename(newManifest, layout.manifestPath);
   await syncDirectories(fs, [layout.directory, lostFound]);
 }
@@ -124,7 +123,7 @@ async function carryOut(fs: FileSystem, layout: IndexLayout, plan: RepairPlan, l
  * record of what was recovered.
  */
 async function buildLogSegment(fs: FileSystem, layout: IndexLayout, plan: LogSegmentPlan, lostFound: string, files: Map<string, Uint8Array>): Promise<NewSegment> {
-  const scratch = join(lostFound, 'recovered-log', String(plan.id));
+  const scratch = join(lostFound, RECOVERED_LOG_DIRECTORY, String(plan.id));
   await makeDirectoryDurably(fs, scratch);
   const first = plan.records[0]!;
   const copy = fs.open(join(scratch, logFileName(first.firstSequence)), 'createNew');
@@ -189,7 +188,7 @@ function reportOf(directory: string, plan: RepairPlan, lostFound: string, dryRun
   return {
     directory,
     dryRun,
-    segments: plan.segments.map((segment) => ({ file: `segments/${segment.name}`, minSequence: segment.minSequence, maxSequence: segment.maxSequence, entries: segment.entries })),
+    segments: plan.segments.map((segment) => ({ file: `${SEGMENTS_DIRECTORY}/${segment.name}`, minSequence: segment.minSequence, maxSequence: segment.maxSequence, entries: segment.entries })),
     logSegments: plan.logSegments.map((segment) => ({ file: segmentFileName(segment.id), minSequence: segment.from, maxSequence: segment.to, records: segment.records.length })),
     coveredSequence: plan.coveredSequence,
     replayed: first === undefined || last === undefined ? undefined : { from: first.from, to: last.to },

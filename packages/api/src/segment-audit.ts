@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { isTemporaryName, type FileSystem } from '@silt/fs';
-import { filesNewerThanManifest, MANIFEST_FILE, SegmentReader, segmentIdOfFileName, type Generation } from '@silt/segments';
-import { sequenceOfLogFile } from '@silt/wal';
+import { isTemporaryName, MANIFEST_FILE, MANIFEST_JOURNAL_FILE, SEGMENTS_DIRECTORY, segmentIdOfFileName, sequenceOfLogFile, WAL_DIRECTORY, type FileSystem } from '@silt/fs';
+import { SegmentReader, type Generation } from '@silt/segments';
+import { filesNewerThanManifest } from '@silt/segments/internal';
 import type { IndexLayout } from './index-layout.js';
 
 /** What the manifest knows, as the audit needs it. */
@@ -61,7 +61,7 @@ export function auditUnnamedSegments(fs: FileSystem, layout: IndexLayout, manife
     if (id === undefined || id >= manifest.nextSegmentId || manifest.namedIds.has(id)) continue;
     const verdict = judgeUnnamed(fs, layout, id, manifest, lastLogSequence);
     if (verdict === 'obsolete') obsolete.push(name);
-    else problems.push(`segments/${name} ${verdict}`);
+    else problems.push(`${SEGMENTS_DIRECTORY}/${name} ${verdict}`);
   }
   return { obsolete, problems };
 }
@@ -79,11 +79,11 @@ export function auditMissingManifest(fs: FileSystem, layout: IndexLayout): strin
   const segments = listIfPresent(fs, layout.segmentsDirectory).filter((name) => segmentIdOfFileName(name) !== undefined);
   const logs = listIfPresent(fs, layout.walDirectory).filter((name) => sequenceOfLogFile(name) !== undefined);
   if (segments.length === 0 && logs.length === 0) return undefined;
-  return `${MANIFEST_FILE} is ${present ? 'empty' : 'missing'}, but segments/ holds ${segments.length} segment file(s) and wal/ ${logs.length} log file(s)`;
+  return `${MANIFEST_FILE} is ${present ? 'empty' : 'missing'}, but ${SEGMENTS_DIRECTORY}/ holds ${segments.length} segment file(s) and ${WAL_DIRECTORY}/ ${logs.length} log file(s)`;
 }
 
 function isEmptyManifest(fs: FileSystem, layout: IndexLayout): boolean {
-  const wal = `${layout.manifestPath}-wal`;
+  const wal = join(layout.directory, MANIFEST_JOURNAL_FILE);
   return fs.stat(layout.manifestPath).size === 0 && (!fs.exists(wal) || fs.stat(wal).size === 0);
 }
 

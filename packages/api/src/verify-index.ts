@@ -1,10 +1,12 @@
 import { join } from 'node:path';
-import { CorruptionError, isNotFound, nodeFileSystem, type FileSystem } from '@silt/fs';
+import { CorruptionError, nodeFileSystem, WAL_DIRECTORY, type FileSystem } from '@silt/fs';
+import { isNotFound } from '@silt/fs/internal';
 import { SegmentReader, UnsupportedVersionError, type Generation, type SegmentRecord } from '@silt/segments';
-import { checkLog, listLog, UnsupportedWalVersionError, type ListedLogFile, type LogFileCheck } from '@silt/wal';
+import { UnsupportedWalVersionError } from '@silt/wal';
+import { checkLog, listLog, type ListedLogFile, type LogFileCheck } from '@silt/wal/internal';
 import { inspectDirectory } from './inspect-directory.js';
 import { withReaderManifest } from './inspect-index.js';
-import { IndexLayout, WAL_DIRECTORY } from './index-layout.js';
+import { IndexLayout } from './index-layout.js';
 
 /** One file's verdict in `verifyIndex`. */
 export interface FileCheck {

@@ -1,7 +1,8 @@
 import { ValidationError } from '@silt/fs';
 import type { WalEntryInput } from '@silt/wal';
-import { checkKeyLength, checkWellFormed, describeType, type Key, type Value } from '@silt/segments';
-import { idOf, idOfString, type MemtableOperation } from './memtable.js';
+import { type Key, type Value } from '@silt/segments';
+import { checkedKeyId, checkWellFormed, describeType, ownedKey } from '@silt/segments/internal';
+import type { MemtableOperation } from './memtable.js';
 
 /**
  * One validated write: the same object goes to the log (strings are
@@ -17,8 +18,8 @@ export type PreparedOperation = WalEntryInput & MemtableOperation;
  * may reuse its buffers as soon as the call returns.
  */
 export function preparePut(key: unknown, value: unknown, maxValueBytes: number): PreparedOperation {
-  const ownKey = keyOf(key);
-  const id = idOfKey(ownKey);
+  const ownKey = ownedKey(key);
+  const id = checkedKeyId(ownKey);
   if (typeof value === 'string') {
     checkWellFormed(value, 'a value');
     const valueBytes = value.length === 0 ? 0 : Buffer.byteLength(value, 'utf8');
@@ -31,8 +32,8 @@ export function preparePut(key: unknown, value: unknown, maxValueBytes: number):
 }
 
 export function prepareDelete(key: unknown): PreparedOperation {
-  const ownKey = keyOf(key);
-  return { kind: 'delete', key: ownKey, id: idOfKey(ownKey), valueBytes: 0 };
+  const ownKey = ownedKey(key);
+  return { kind: 'delete', key: ownKey, id: checkedKeyId(ownKey), valueBytes: 0 };
 }
 
 /** `mset` takes an iterable of [key, value] pairs; all of them or none are written. */
@@ -54,27 +55,6 @@ export function prepareBatch(pairs: unknown, maxValueBytes: number): PreparedOpe
   }
   if (operations.length === 0) throw new ValidationError('mset needs at least one [key, value] pair');
   return operations;
-}
-
-/** A string key as given; a byte key as a private copy. */
-function keyOf(key: unknown): Key {
-  if (typeof key === 'string') {
-    checkWellFormed(key, 'a key');
-    return key;
-  }
-  if (key instanceof Uint8Array) return new Uint8Array(key);
-  throw new ValidationError(`a key must be a string or a Uint8Array, got ${describeType(key)}`);
-}
-
-/** The memtable id of a valid key. A string whose UTF-8 is as long as it is holds only ASCII, and is its own latin1 form. */
-function idOfKey(key: Key): string {
-  if (typeof key !== 'string') {
-    checkKeyLength(key.length);
-    return idOf(key);
-  }
-  const utf8Length = Buffer.byteLength(key, 'utf8');
-  checkKeyLength(utf8Length);
-  return idOfString(key, utf8Length);
 }
 
 function checkValueBytes(length: number, maxValueBytes: number): void {

@@ -175,8 +175,7 @@ function durableImage(current: Uint8Array, state: FileState): Uint8Array {
 }
 
 export class CrashSimFileSystem implements FileSystem {
-  /** Bumped by every crash; handles from an older epoch are dead. */
-  epoch = 0;
+  private crashes = 0;
   private readonly inner = new NodeFileSystem();
   private readonly random: SeededRandom;
   private readonly files = new Map<string, FileState>();
@@ -184,6 +183,11 @@ export class CrashSimFileSystem implements FileSystem {
 
   constructor(private readonly options: CrashSimOptions) {
     this.random = new SeededRandom(options.seed);
+  }
+
+  /** Bumped by every crash; handles from an older epoch are dead. */
+  get epoch(): number {
+    return this.crashes;
   }
 
   open(path: string, mode: OpenMode): FileHandle {
@@ -265,7 +269,7 @@ export class CrashSimFileSystem implements FileSystem {
 
   /** Simulates a power loss now. See the class comment for what it does. */
   crash(): CrashReport {
-    this.epoch++;
+    this.crashes++;
     const files = this.applyDataFates();
     const undone = this.undoEntryChanges();
     this.files.clear();

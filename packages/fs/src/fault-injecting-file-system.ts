@@ -104,8 +104,7 @@ export type CallObserver = (operation: FaultOperation, path: string, mode?: Open
 export class FaultInjectingFileSystem implements FileSystem {
   private readonly rules: ActiveRule[] = [];
   private readonly counts = new Map<FaultOperation, number>();
-  /** How many faults have been raised so far. */
-  injected = 0;
+  private faultsRaised = 0;
 
   constructor(
     private readonly inner: FileSystem,
@@ -113,6 +112,11 @@ export class FaultInjectingFileSystem implements FileSystem {
     private readonly observe?: CallObserver,
   ) {
     for (const rule of rules) this.addFault(rule);
+  }
+
+  /** How many faults have been raised so far. */
+  get injected(): number {
+    return this.faultsRaised;
   }
 
   addFault(rule: FaultRule): void {
@@ -142,7 +146,7 @@ export class FaultInjectingFileSystem implements FileSystem {
       const fires = active.seen === rule.nth || (rule.sticky === true && active.seen > rule.nth);
       if (fires && failing === undefined) failing = rule;
     }
-    if (failing !== undefined) this.injected++;
+    if (failing !== undefined) this.faultsRaised++;
     return failing;
   }
 

@@ -5,16 +5,38 @@ export {
   replaceFileAtomically,
   removeFileDurably,
   makeDirectoryDurably,
-  temporaryPathFor,
   isTemporaryName,
-  TEMP_SUFFIX,
 } from './durable.js';
+export {
+  MANIFEST_FILE,
+  MANIFEST_JOURNAL_FILE,
+  MANIFEST_SHARED_MEMORY_FILE,
+  MANIFEST_FILES,
+  WRITER_LOCK_FILE,
+  WRITER_PID_FILE,
+  WAL_DIRECTORY,
+  SEGMENTS_DIRECTORY,
+  LOST_AND_FOUND_DIRECTORY,
+  RECOVERED_LOG_DIRECTORY,
+  NEW_MANIFEST_FILE,
+  logFileName,
+  sequenceOfLogFile,
+  droppedTailName,
+  segmentFileName,
+  segmentBuildFileName,
+  segmentIdOfFileName,
+  segmentIdOfBuildName,
+  repairFolderName,
+  setAsideManifestName,
+  parseFileName,
+  type IndexFileKind,
+  type ParsedFileName,
+} from './file-names.js';
 export { CrashSimFileSystem } from './crash-sim-file-system.js';
 export type { CrashFate, CrashReport, CrashSimOptions } from './crash-sim-file-system.js';
 export { FaultInjectingFileSystem, InjectedFaultError } from './fault-injecting-file-system.js';
 export type { FaultOperation, FaultRule, CallObserver } from './fault-injecting-file-system.js';
 export { systemClock, ManualClock, type Clock, type CancelTimer } from './clock.js';
-export { SeededRandom } from './seeded-random.js';
 export {
   SiltError,
   ValidationError,
@@ -22,7 +44,4 @@ export {
   ClosedError,
   IoError,
   WriterFailedError,
-  errnoOf,
-  isNotFound,
 } from './errors.js';
-export { attempt, asIoError } from './io-step.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { compareBytes } from '@silt/segments';
+import { compareBytes } from '@silt/segments/internal';
 import { stableByteOrder, type KeySlices } from './byte-order.js';
 
 /** The keys laid out in one buffer with gaps, as log records lay them. */

@@ -1,5 +1,5 @@
 import { endianness } from 'node:os';
-import { compareBytes } from '@silt/segments';
+import { compareBytes } from '@silt/segments/internal';
 
 /** Groups at most this large are finished by insertion sort: cheaper than packing them. */
 const INSERTION_SORT_LIMIT = 16;

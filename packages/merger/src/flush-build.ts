@@ -38,7 +38,6 @@ export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest)
   if (operations.count === 0) throw new ValidationError(`log range ${request.fromSequence}..${request.toSequence} holds no operation`);
   const newest = newestPerKeyInOrder(operations);
   const builder = SegmentBuilder.create(request.segmentPath, { fs, minSequence: request.fromSequence, maxSequence: request.toSequence });
-  let built: SegmentBuildResult;
   try {
     for (const i of newest) {
       const kind = operations.kinds[i]!;
@@ -51,7 +50,7 @@ export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest)
     builder.abort();
     throw error;
   }
-  built = await builder.finish();
+  const built: SegmentBuildResult = await builder.finish();
   return {
     path: built.path,
     bytes: built.bytes,

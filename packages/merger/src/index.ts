@@ -2,7 +2,6 @@ export { buildSegmentFromLog, type FlushRequest, type FlushResult } from './flus
 export { SegmentWorkerPool, type SegmentWorkerPoolOptions } from './segment-worker-pool.js';
 export {
   mergeSegments,
-  checkMergeRequest,
   MergeAbortedError,
   type MergeInput,
   type MergeRequest,
@@ -13,7 +12,7 @@ export {
   type MergeOptions,
 } from './segment-merge.js';
 export type { MergePause } from './merge-pause.js';
-export { defaultMergeThreads, type MergeTaskOptions } from './segment-worker-pool.js';
+export type { MergeTaskOptions } from './segment-worker-pool.js';
 export {
   checkMergeRuns,
   type MergePolicy,
@@ -27,7 +26,6 @@ export {
   TieredMergePolicy,
   validateMergePolicyOptions,
   mergePolicyOptionsSchema,
-  segmentCountTarget,
   DEFAULT_MERGE_POLICY,
   type MergePolicyOptions,
 } from './tiered-merge-policy.js';

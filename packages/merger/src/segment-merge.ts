@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { SiltError, ValidationError, type FileSystem } from '@silt/fs';
-import { NewestWinsMerge, SegmentBuilder, SegmentReader, buildPathOf, describeType, type SegmentEntry } from '@silt/segments';
+import { SegmentBuilder, SegmentReader, buildPathOf, type SegmentEntry } from '@silt/segments';
+import { NewestWinsMerge, describeType } from '@silt/segments/internal';
 import type { FlushResult } from './flush-build.js';
 import { checkMergePause, pauseMerge, type MergePause } from './merge-pause.js';
 

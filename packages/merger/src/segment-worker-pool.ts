@@ -26,7 +26,7 @@ export interface MergeTaskOptions {
 }
 
 /** A merge in progress, so that an abort can wait for its thread and `close()` can abort it. */
-interface RunningMerge {
+interface PooledMerge {
   readonly controller: AbortController;
   /** Resolves once every thread terminated by this merge's abort has exited, so nothing can write its output any more. */
   terminated: Promise<void>;
@@ -48,7 +48,7 @@ export class SegmentWorkerPool {
   private readonly flushPool: Piscina | undefined;
   private readonly mergePool: Piscina | undefined;
   private readonly fs: FileSystem;
-  private readonly running = new Set<RunningMerge>();
+  private readonly running = new Set<PooledMerge>();
   private closed = false;
 
   constructor(private readonly options: SegmentWorkerPoolOptions = {}) {
@@ -82,7 +82,7 @@ export class SegmentWorkerPool {
    */
   merge(request: MergeRequest, options: MergeTaskOptions = {}): Promise<MergeResult> {
     if (this.closed) return Promise.reject(new ClosedError('the segment worker pool'));
-    const running: RunningMerge = { controller: new AbortController(), terminated: Promise.resolve(), settled: Promise.resolve() };
+    const running: PooledMerge = { controller: new AbortController(), terminated: Promise.resolve(), settled: Promise.resolve() };
     const merged = this.runMerge(request, running, options.signal);
     running.settled = merged.catch(() => undefined);
     return merged;
@@ -98,7 +98,7 @@ export class SegmentWorkerPool {
     await Promise.all([this.flushPool?.destroy(), this.mergePool?.destroy()]);
   }
 
-  private async runMerge(request: MergeRequest, running: RunningMerge, signal: AbortSignal | undefined): Promise<MergeResult> {
+  private async runMerge(request: MergeRequest, running: PooledMerge, signal: AbortSignal | undefined): Promise<MergeResult> {
     // Before anything runs: a bad request or an existing output is refused, and nothing is removed.
     checkMergeRequest(this.fs, request);
     if (signal?.aborted === true) throw new MergeAbortedError(request.outputPath, signal.reason);
@@ -133,7 +133,7 @@ export class SegmentWorkerPool {
    * output. So note which threads the abort removed, and let cleanup wait
    * for them to exit.
    */
-  private abort(running: RunningMerge, reason: unknown): void {
+  private abort(running: PooledMerge, reason: unknown): void {
     if (running.controller.signal.aborted) return;
     const pool = this.mergePool;
     const before = pool?.threads ?? [];

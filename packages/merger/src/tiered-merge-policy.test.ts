@@ -17,11 +17,11 @@ const MIB = 1024 * 1024;
 
 /** A live set in the making: flushes append, merges replace their run by one segment of the summed size. */
 class LiveSet {
-  segments: SegmentSummary[] = [];
+  readonly segments: SegmentSummary[] = [];
   private nextId = 1;
   private nextSequence = 1;
-  bytesFlushed = 0;
-  bytesMerged = 0;
+  private bytesFlushed = 0;
+  private bytesMerged = 0;
 
   flush(bytes: number, entries = Math.max(1, Math.round(bytes / 100))): SegmentSummary {
     const segment = { id: this.nextId++, minSequence: this.nextSequence, maxSequence: this.nextSequence + entries - 1, bytes, entries, tombstones: 0 };
@@ -56,6 +56,11 @@ class LiveSet {
     for (let runs = pickMerges(this.segments, new Set(), options); runs.length > 0; runs = pickMerges(this.segments, new Set(), options)) {
       for (const run of runs) this.apply(run);
     }
+  }
+
+  /** Bytes written by flushes and merges together, per byte flushed. */
+  writeAmplification(): number {
+    return (this.bytesFlushed + this.bytesMerged) / this.bytesFlushed;
   }
 }
 
@@ -154,7 +159,7 @@ test('with merges that run for a while, the count stays bounded by the cap targe
   fc.assert(
     fc.property(fc.array(command, { minLength: 1, maxLength: 300 }), arbitraryOptionsOrDefault, fc.double({ min: 0, max: 1, noNaN: true }), (commands, options, delayShare) => {
       const live = new LiveSet();
-      let running: MergeRun[] = [];
+      const running: MergeRun[] = [];
       let decisions = 0;
       const startMerges = (): void => {
         for (;;) {
@@ -278,7 +283,7 @@ test('each flushed byte is rewritten about log(flushes) times, not once per flus
     live.flush(4 * MIB + (i % 7) * 100_000);
     live.mergeToRest(DEFAULT_MERGE_POLICY);
   }
-  const writeAmplification = (live.bytesFlushed + live.bytesMerged) / live.bytesFlushed;
+  const writeAmplification = live.writeAmplification();
   const levels = Math.log(flushes) / Math.log(DEFAULT_MERGE_POLICY.minRunLength);
   assert.ok(writeAmplification >= 2, `some merging happened (${writeAmplification})`);
   assert.ok(writeAmplification <= levels + 2, `write amplification ${writeAmplification.toFixed(2)} > ${(levels + 2).toFixed(2)}`);

@@ -1,6 +1,6 @@
 import { ValidationError } from '@silt/fs';
 import { z } from 'zod';
-import { parseWithSchema } from '@silt/segments';
+import { parseWithSchema } from '@silt/segments/internal';
 import type { ForceMergeContext, MergeContext, MergePolicy, MergeReason, MergeRun, SegmentSummary } from './merge-policy.js';
 
 /** The tiered policy's knobs. Defaults and the reasons for them are in the README ("Merge policy"). */
@@ -187,16 +187,16 @@ function validateLiveSegments(live: readonly SegmentSummary[]): void {
 
 /** The runs chosen so far over one live list, and which positions are still free to take. */
 class RunPlan {
-  readonly #taken: boolean[];
-  readonly #runs: Span[] = [];
-  readonly #prefixBytes: number[] = [0];
+  private readonly taken: boolean[];
+  private readonly chosenRuns: Span[] = [];
+  private readonly prefixBytes: number[] = [0];
 
   constructor(
     readonly live: readonly SegmentSummary[],
     busy: ReadonlySet<number>,
   ) {
-    this.#taken = live.map((segment) => busy.has(segment.id));
-    for (const segment of live) this.#prefixBytes.push((this.#prefixBytes.at(-1) ?? 0) + segment.bytes);
+    this.taken = live.map((segment) => busy.has(segment.id));
+    for (const segment of live) this.prefixBytes.push((this.prefixBytes.at(-1) ?? 0) + segment.bytes);
   }
 
   get length(): number {
@@ -204,25 +204,25 @@ class RunPlan {
   }
 
   isFree(position: number): boolean {
-    return this.#taken[position] === false;
+    return this.taken[position] === false;
   }
 
   bytesOf(start: number, end: number): number {
-    return (this.#prefixBytes[end] ?? 0) - (this.#prefixBytes[start] ?? 0);
+    return (this.prefixBytes[end] ?? 0) - (this.prefixBytes[start] ?? 0);
   }
 
   take(run: Span): void {
-    for (let position = run.start; position < run.end; position++) this.#taken[position] = true;
-    this.#runs.push(run);
+    for (let position = run.start; position < run.end; position++) this.taken[position] = true;
+    this.chosenRuns.push(run);
   }
 
   runs(): Span[] {
-    return [...this.#runs];
+    return [...this.chosenRuns];
   }
 
   /** The live count once every chosen run has committed (running merges not counted: they may take long). */
   projectedCount(): number {
-    return this.#runs.reduce((count, run) => count - (run.end - run.start - 1), this.live.length);
+    return this.chosenRuns.reduce((count, run) => count - (run.end - run.start - 1), this.live.length);
   }
 
   costPerRemoved(run: Span): number {

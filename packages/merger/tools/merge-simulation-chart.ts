@@ -1,4 +1,5 @@
-import { segmentCountTarget, type MergeReason } from '@silt/merger';
+import type { MergeReason } from '@silt/merger';
+import { segmentCountTarget } from '@silt/merger/internal';
 import type { MergeSimulationResult, SegmentCountSample, SimulatedMerge } from './merge-simulation.js';
 
 /** Colours by merge reason (Tableau 10 hues). */

@@ -1,4 +1,5 @@
-import { SeededRandom, ValidationError } from '@silt/fs';
+import { ValidationError } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import {
   DEFAULT_MERGE_POLICY,
   TieredMergePolicy,
@@ -114,7 +115,8 @@ export interface MergeSimulationResult {
   readonly merges: readonly SimulatedMerge[];
 }
 
-interface RunningMerge {
+/** A merge the simulation has started and not yet finished. */
+interface MergeInFlight {
   readonly run: MergeRun;
   readonly startSeconds: number;
   readonly endSeconds: number;
@@ -136,7 +138,7 @@ export function meanFlushEntries(options: MergeSimulationOptions): number {
 class MergeSimulation {
   private readonly random: SeededRandom;
   private readonly live: SegmentSummary[] = [];
-  private readonly running: RunningMerge[] = [];
+  private readonly running: MergeInFlight[] = [];
   private readonly samples: SegmentCountSample[] = [];
   private readonly merges: SimulatedMerge[] = [];
   private readonly policy: TieredMergePolicy;
@@ -185,8 +187,8 @@ class MergeSimulation {
     return { options: this.options, summary: this.summary(), samples: this.samples, merges: this.merges };
   }
 
-  private earliestRunning(): RunningMerge | undefined {
-    return this.running.reduce<RunningMerge | undefined>((earliest, merge) => (earliest === undefined || merge.endSeconds < earliest.endSeconds ? merge : earliest), undefined);
+  private earliestRunning(): MergeInFlight | undefined {
+    return this.running.reduce<MergeInFlight | undefined>((earliest, merge) => (earliest === undefined || merge.endSeconds < earliest.endSeconds ? merge : earliest), undefined);
   }
 
   private advanceTo(seconds: number): void {
@@ -219,7 +221,7 @@ class MergeSimulation {
     }
   }
 
-  private finish(merge: RunningMerge): void {
+  private finish(merge: MergeInFlight): void {
     this.running.splice(this.running.indexOf(merge), 1);
     const start = this.live.findIndex((segment) => segment.id === merge.run.segmentIds[0]);
     const first = this.live[start];

@@ -1,4 +1,5 @@
 import type { Key, LookupResult, SegmentEntry } from '@silt/segments';
+import type { ScanRange } from '@silt/segments/internal';
 
 /**
  * What the merged read path needs from anything that holds entries: a
@@ -10,16 +11,6 @@ import type { Key, LookupResult, SegmentEntry } from '@silt/segments';
 export type Lookup = LookupResult;
 export type SourceEntry = SegmentEntry<Uint8Array>;
 
-/** Bounds on key bytes; absent bounds are open. `prefix` intersects with the others. */
-export interface SourceRange {
-  readonly gte?: Uint8Array;
-  readonly gt?: Uint8Array;
-  readonly lte?: Uint8Array;
-  readonly lt?: Uint8Array;
-  readonly prefix?: Uint8Array;
-  readonly reverse?: boolean;
-}
-
 export interface EntrySource {
   /**
    * What this source says about `key` (a string stands for its UTF-8 bytes),
@@ -27,6 +18,10 @@ export interface EntrySource {
    * are: a point read then allocates no buffer for its key.
    */
   lookup(key: Key): Lookup | undefined;
-  /** Its entries in `range`, tombstones included, ascending by key bytes (descending if `reverse`). */
-  entries(range: SourceRange): Iterator<SourceEntry>;
+  /**
+   * Its entries in `range` (resolved once by the caller, `toScanRange`),
+   * tombstones included, ascending by key bytes (descending if `reverse`),
+   * at most `range.limit` of them.
+   */
+  entriesIn(range: ScanRange): Iterator<SourceEntry>;
 }

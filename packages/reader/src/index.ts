@@ -1,14 +1,5 @@
-export type { EntrySource, Lookup, SourceEntry, SourceRange } from './entry-source.js';
-export { compareKeys, sharedPrefixLength } from './key-bytes.js';
-export { mergeSources } from './merged-iterator.js';
-export { MergedView, type ByteRange, type NearOptions, type FuzzyOptions as ViewFuzzyOptions, type FuzzyMatch } from './merged-view.js';
-export { SortedEditDistance } from './edit-distance.js';
-export { encodeKey, encodeBound, decodeKey } from './key-codec.js';
 export type { Key, Value, KeyEncoding } from '@silt/segments';
-export { SegmentStack, type SegmentStackOptions } from './segment-stack.js';
-export { KeyValueReads } from './key-value-reads.js';
-export type { RangeOptions, FuzzyOptions } from './read-options.js';
+export type { RangeOptions, NearOptions, FuzzyOptions } from './read-options.js';
 export { ReadOnlyIndex, type ReadOnlyIndexEvents, type ReadOnlyIndexSeams, type RefreshChange } from './read-only-index.js';
 export type { SegmentRecord } from '@silt/segments';
 export { readOnlyIndexOptionsSchema, type ReadOnlyIndexOptions } from './read-only-index-options.js';
-export { RetiredReaders } from './retired-readers.js';

@@ -1,8 +1,8 @@
-import type { Key, KeyEncoding, Value } from '@silt/segments';
-import { checkKey, decodeKey, encodeKey } from './key-codec.js';
+import { type Key, type KeyEncoding, type Value } from '@silt/segments';
+import { checkKey, decodeKey, encodeKey } from '@silt/segments/internal';
 import type { SourceEntry } from './entry-source.js';
 import type { MergedView } from './merged-view.js';
-import { fuzzyQuery, toByteRange, toFuzzyOptions, toNearOptions, type FuzzyOptions, type NearOptions, type RangeOptions } from './read-options.js';
+import { fuzzyQuery, toFuzzyOptions, toIndexNearOptions, toIndexScanRange, type FuzzyOptions, type NearOptions, type RangeOptions } from './read-options.js';
 
 /**
  * The public read calls (`get`, `has`, `range`, `near`, `fuzzy`) over
@@ -35,13 +35,13 @@ export class KeyValueReads {
    */
   range(options?: RangeOptions): IterableIterator<[Key, Value]> {
     const view = this.currentView();
-    return this.pairs(view.range(toByteRange(options)));
+    return this.pairs(view.range(toIndexScanRange(options)));
   }
 
   /** Keys sharing the longest prefix with `key` (keyvi's GetNear), with their values. */
   near(key: Key, options?: NearOptions): Array<[Key, Value]> {
     const view = this.currentView();
-    return [...this.pairs(view.near(encodeKey(key), toNearOptions(options)))];
+    return [...this.pairs(view.near(encodeKey(key), toIndexNearOptions(options)))];
   }
 
   /** Keys within `maxEdits` edits (Levenshtein, by character) of `key` (keyvi's GetFuzzy), in key order. */

@@ -1,10 +1,10 @@
 import { basename, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { CancelTimer, Clock } from '@silt/fs';
-import { MANIFEST_FILE } from '@silt/segments';
+import { MANIFEST_FILE, MANIFEST_JOURNAL_FILE } from '@silt/fs';
 
-/** The files a commit writes: the manifest's WAL, and the database itself on a checkpoint. */
-const MANIFEST_FILES: ReadonlySet<string> = new Set([MANIFEST_FILE, `${MANIFEST_FILE}-wal`]);
+/** The files a commit writes: the manifest's journal, and the database itself on a checkpoint. */
+const COMMIT_FILES: ReadonlySet<string> = new Set([MANIFEST_FILE, MANIFEST_JOURNAL_FILE]);
 
 /**
  * After an event that found nothing new, checks go on at doubling delays up
@@ -65,7 +65,7 @@ export class ManifestWatcher {
     const owner = new ManifestWatcher(options, watcher);
     owner.pollIn(options.pollIntervalMs);
     watcher.on('raw', (_event: string, path: string) => {
-      if (MANIFEST_FILES.has(basename(path))) owner.changed();
+      if (COMMIT_FILES.has(basename(path))) owner.changed();
     });
     watcher.on('error', (error: unknown) => options.report(error instanceof Error ? error : new Error(String(error))));
     await new Promise<void>((ready) => watcher.once('ready', ready));

@@ -6,7 +6,8 @@ import { mergeSources } from './merged-iterator.js';
 import { ArraySource, put, tombstone } from './test-support/array-source.js';
 import type { SourceEntry } from './entry-source.js';
 import { codePoints } from './edit-distance.js';
-import { sharedPrefixLength, utf8Boundary } from './key-bytes.js';
+import { FULL_SCAN, sharedPrefixLength, toScanRange, utf8Boundary } from '@silt/segments/internal';
+import { toIndexNearOptions, type ResolvedFuzzyOptions } from './read-options.js';
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 const keysOf = (entries: Iterable<SourceEntry>): string[] => [...entries].map((entry) => text(entry.key));
@@ -16,6 +17,8 @@ function view(...layers: SourceEntry[][]): MergedView {
 }
 
 const encode = (key: string): Uint8Array => new TextEncoder().encode(key);
+/** The view's fuzzy options, resolved: no prefix and no limit unless given. */
+const fuzzyOptions = (given: Partial<ResolvedFuzzyOptions> = {}): ResolvedFuzzyOptions => ({ minPrefix: 0, limit: Infinity, ...given });
 
 test('a newer source shadows an older one, and a newer tombstone hides the key', () => {
   const v = view([put('a', 'new'), tombstone('b')], [put('a', 'old'), put('b', 'old'), put('c', 'old')]);
@@ -24,33 +27,33 @@ test('a newer source shadows an older one, and a newer tombstone hides the key',
   assert.equal(v.get(encode('c'))!.value, 'old');
   assert.equal(v.get(encode('zz')), undefined);
   assert.deepEqual(keysOf(v.range()), ['a', 'c']);
-  assert.deepEqual(keysOf(mergeSources(v.sources, {})), ['a', 'b', 'c'], 'the merge itself keeps the tombstone');
+  assert.deepEqual(keysOf(mergeSources(v.sources, FULL_SCAN)), ['a', 'b', 'c'], 'the merge itself keeps the tombstone');
 });
 
 test('range honours bounds, prefix, reverse and limit together', () => {
   const v = view([put('app', '1'), put('apple', '2'), put('apply', '3'), put('b', '4'), put('ap', '5')]);
-  assert.deepEqual(keysOf(v.range({ prefix: encode('app') })), ['app', 'apple', 'apply']);
-  assert.deepEqual(keysOf(v.range({ prefix: encode('app'), reverse: true, limit: 2 })), ['apply', 'apple']);
-  assert.deepEqual(keysOf(v.range({ gt: encode('app'), lt: encode('b') })), ['apple', 'apply']);
-  assert.deepEqual(keysOf(v.range({ gte: encode('apple'), lte: encode('b') })), ['apple', 'apply', 'b']);
-  assert.deepEqual(keysOf(v.range({ limit: 0 })), []);
+  assert.deepEqual(keysOf(v.range(toScanRange({ prefix: encode('app') }))), ['app', 'apple', 'apply']);
+  assert.deepEqual(keysOf(v.range(toScanRange({ prefix: encode('app'), reverse: true, limit: 2 }))), ['apply', 'apple']);
+  assert.deepEqual(keysOf(v.range(toScanRange({ gt: encode('app'), lt: encode('b') }))), ['apple', 'apply']);
+  assert.deepEqual(keysOf(v.range(toScanRange({ gte: encode('apple'), lte: encode('b') }))), ['apple', 'apply', 'b']);
+  assert.deepEqual(keysOf(v.range(toScanRange({ limit: 0 }))), []);
 });
 
 test('near returns the keys that share the longest prefix with the query', () => {
   const v = view([put('abcd', '1'), put('abce', '2'), put('abx', '3'), put('zzz', '4')], [tombstone('abcf')], [put('abcf', 'x')]);
-  assert.deepEqual(keysOf(v.near(encode('abcz'))), ['abcd', 'abce']);
-  assert.deepEqual(keysOf(v.near(encode('abcz'), { greedy: true, minPrefix: 2 })), ['abcd', 'abce', 'abx']);
-  assert.deepEqual(keysOf(v.near(encode('abcz'), { greedy: true, limit: 3 })), ['abcd', 'abce', 'abx']);
-  assert.deepEqual(keysOf(v.near(encode('q'))), ['abcd', 'abce', 'abx', 'zzz']);
-  assert.deepEqual(keysOf(v.near(encode('q'), { minPrefix: 1 })), []);
+  assert.deepEqual(keysOf(v.near(encode('abcz'), toIndexNearOptions(undefined))), ['abcd', 'abce']);
+  assert.deepEqual(keysOf(v.near(encode('abcz'), toIndexNearOptions({ greedy: true, minPrefix: 2 }))), ['abcd', 'abce', 'abx']);
+  assert.deepEqual(keysOf(v.near(encode('abcz'), toIndexNearOptions({ greedy: true, limit: 3 }))), ['abcd', 'abce', 'abx']);
+  assert.deepEqual(keysOf(v.near(encode('q'), toIndexNearOptions(undefined))), ['abcd', 'abce', 'abx', 'zzz']);
+  assert.deepEqual(keysOf(v.near(encode('q'), toIndexNearOptions({ minPrefix: 1 }))), []);
 });
 
 test('fuzzy finds keys within the edit distance and respects the exact prefix', () => {
   const v = view([put('hello', '1'), put('help', '2'), put('hero', '3'), put('jello', '4'), put('world', '5')]);
-  const found = v.fuzzy('helo', 1).map((m) => [text(m.entry.key), m.distance]);
+  const found = v.fuzzy('helo', 1, fuzzyOptions()).map((m) => [text(m.entry.key), m.distance]);
   assert.deepEqual(found, [['hello', 1], ['help', 1], ['hero', 1]]);
-  assert.deepEqual(v.fuzzy('helo', 2, { minPrefix: 2 }).map((m) => text(m.entry.key)), ['hello', 'help', 'hero']);
-  assert.deepEqual(v.fuzzy('jelo', 1, { minPrefix: 1 }).map((m) => text(m.entry.key)), ['jello']);
+  assert.deepEqual(v.fuzzy('helo', 2, fuzzyOptions({ minPrefix: 2 })).map((m) => text(m.entry.key)), ['hello', 'help', 'hero']);
+  assert.deepEqual(v.fuzzy('jelo', 1, fuzzyOptions({ minPrefix: 1 })).map((m) => text(m.entry.key)), ['jello']);
 });
 
 function levenshtein(a: string, b: string): number {
@@ -94,12 +97,12 @@ test('every read equals a newest-wins model over random stacks of sources', () =
       for (const key of [a, b, ...keys]) assert.equal(v.get(encode(key)) === undefined ? undefined : v.get(encode(key))!.value, live.get(key));
       const [lo, hi] = Buffer.compare(Buffer.from(a), Buffer.from(b)) <= 0 ? [a, b] : [b, a];
       const inside = keys.filter((k) => Buffer.compare(Buffer.from(k), Buffer.from(lo)) >= 0 && Buffer.compare(Buffer.from(k), Buffer.from(hi)) < 0);
-      assert.deepEqual(keysOf(v.range({ gte: encode(lo), lt: encode(hi), reverse })), reverse ? inside.reverse() : inside);
+      assert.deepEqual(keysOf(v.range(toScanRange({ gte: encode(lo), lt: encode(hi), reverse }))), reverse ? inside.reverse() : inside);
       const prefixed = keys.filter((k) => Buffer.from(k).subarray(0, Buffer.byteLength(a)).equals(Buffer.from(a)));
-      assert.deepEqual(keysOf(v.range({ prefix: encode(a) })), prefixed);
+      assert.deepEqual(keysOf(v.range(toScanRange({ prefix: encode(a) }))), prefixed);
       const fuzzy = keys.filter((k) => levenshtein(a, k) <= 1);
-      assert.deepEqual(v.fuzzy(a, 1).map((m) => text(m.entry.key)), fuzzy);
-      const near = keysOf(v.near(encode(a), { limit: 100 }));
+      assert.deepEqual(v.fuzzy(a, 1, fuzzyOptions()).map((m) => text(m.entry.key)), fuzzy);
+      const near = keysOf(v.near(encode(a), toIndexNearOptions({ limit: 100 })));
       const query = encode(a);
       const lcp = (k: string): number => sharedPrefixLength(encode(k), query);
       const best = keys.length === 0 ? -1 : utf8Boundary(query, Math.max(...keys.map(lcp)));
@@ -112,15 +115,15 @@ test('every read equals a newest-wins model over random stacks of sources', () =
 test('a limit counts live merged entries: a newer tombstone does not use up an older source', () => {
   const merged = view([tombstone('a'), tombstone('ac')], [put('a', '1'), put('ab', '2'), put('ac', '3'), put('b', '4')]);
   assert.deepEqual(
-    [...merged.range({ limit: 1 })].map((entry) => text(entry.key)),
+    [...merged.range(toScanRange({ limit: 1 }))].map((entry) => text(entry.key)),
     ['ab'],
   );
   assert.deepEqual(
-    [...merged.range({ limit: 2, reverse: true })].map((entry) => text(entry.key)),
+    [...merged.range(toScanRange({ limit: 2, reverse: true }))].map((entry) => text(entry.key)),
     ['b', 'ab'],
   );
   assert.deepEqual(
-    merged.near(encode('ad'), { limit: 5 }).map((entry) => text(entry.key)),
+    merged.near(encode('ad'), toIndexNearOptions({ limit: 5 })).map((entry) => text(entry.key)),
     ['ab'],
     'near finds the live neighbour behind a deleted one',
   );

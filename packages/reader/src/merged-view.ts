@@ -1,29 +1,10 @@
-import type { EntrySource, Lookup, SourceEntry, SourceRange } from './entry-source.js';
-import type { Key } from '@silt/segments';
-
-/** A range read: bounds in key bytes, direction, and a limit on live results. */
-export interface ByteRange extends SourceRange {
-  readonly limit?: number;
-}
+import type { EntrySource, Lookup, SourceEntry } from './entry-source.js';
+import { type Key } from '@silt/segments';
+import { FULL_SCAN, prefixScanRange, sharedPrefixLength, utf8Boundary, type ScanRange } from '@silt/segments/internal';
+import type { ResolvedNearOptions } from '@silt/segments';
 import { mergeSources } from './merged-iterator.js';
-import { sharedPrefixLength, utf8Boundary } from './key-bytes.js';
 import { SortedEditDistance } from './edit-distance.js';
-
-export interface NearOptions {
-  /** Fewest leading bytes a result must share with the query (default 0). */
-  readonly minPrefix?: number;
-  /** Most results (default 10). */
-  readonly limit?: number;
-  /** Also return keys sharing shorter prefixes, longest first, until `limit` (keyvi's greedy GetNear). */
-  readonly greedy?: boolean;
-}
-
-export interface FuzzyOptions {
-  /** Leading characters that must match exactly; bounds the scan (default 0). */
-  readonly minPrefix?: number;
-  /** Most results (default unlimited). */
-  readonly limit?: number;
-}
+import type { ResolvedFuzzyOptions } from './read-options.js';
 
 export interface FuzzyMatch {
   readonly entry: SourceEntry;
@@ -49,13 +30,17 @@ export class MergedView {
     return undefined;
   }
 
-  /** Live entries in key order (or reverse), tombstones resolved and skipped. */
-  *range(range: ByteRange = {}): Generator<SourceEntry, void, undefined> {
-    const { limit = Infinity, ...bounds } = range;
+  /**
+   * Live entries in key order (or reverse), tombstones resolved and skipped,
+   * at most `range.limit` of them. The range is resolved once, by the caller
+   * (`toScanRange`), for every source.
+   */
+  *range(range: ScanRange = FULL_SCAN): Generator<SourceEntry, void, undefined> {
+    const limit = range.limit;
     if (limit <= 0) return;
     let yielded = 0;
-    // The limit counts live merged entries: a source must not stop early on entries a newer one shadows.
-    for (const entry of mergeSources(this.sources, bounds)) {
+    // The limit counts live merged entries, so mergeSources gives the sources none.
+    for (const entry of mergeSources(this.sources, range)) {
       if (entry.kind === 'tombstone') continue;
       yield entry;
       if (++yielded >= limit) return;
@@ -65,11 +50,11 @@ export class MergedView {
   /**
    * Keys sharing the longest common prefix with `key` (keyvi's GetNear). The
    * longest prefix any live key shares is found at the live neighbours of
-   * `key` in key order, so two one-entry seeks find it.
+   * `key` in key order, so two one-entry seeks find it. The options come
+   * resolved (`nearOptions`), with the caller's default limit.
    */
-  near(key: Uint8Array, options: NearOptions = {}): SourceEntry[] {
-    const minPrefix = options.minPrefix ?? 0;
-    const limit = options.limit ?? 10;
+  near(key: Uint8Array, options: ResolvedNearOptions): SourceEntry[] {
+    const { minPrefix, limit } = options;
     const longest = this.longestSharedPrefix(key);
     if (longest < minPrefix || limit <= 0) return [];
     const results: SourceEntry[] = [];
@@ -77,7 +62,7 @@ export class MergedView {
     for (let length = longest; length >= minPrefix && results.length < limit; length--) {
       const prefix = key.subarray(0, utf8Boundary(key, length));
       if (prefix.length !== length) continue;
-      for (const entry of this.range({ prefix })) {
+      for (const entry of this.range(prefixScanRange(prefix))) {
         if (covered !== undefined && sharedPrefixLength(entry.key, covered) === covered.length) continue;
         results.push(entry);
         if (results.length >= limit) break;
@@ -88,13 +73,13 @@ export class MergedView {
     return results;
   }
 
-  /** Keys within `maxEdits` edits of `query` (keyvi's GetFuzzy), in key order. */
-  fuzzy(query: string, maxEdits: number, options: FuzzyOptions = {}): FuzzyMatch[] {
-    const limit = options.limit ?? Infinity;
-    const prefix = new TextEncoder().encode([...query].slice(0, options.minPrefix ?? 0).join(''));
+  /** Keys within `maxEdits` edits of `query` (keyvi's GetFuzzy), in key order. The options come resolved (`toFuzzyOptions`). */
+  fuzzy(query: string, maxEdits: number, options: ResolvedFuzzyOptions): FuzzyMatch[] {
+    const limit = options.limit;
+    const prefix = new TextEncoder().encode([...query].slice(0, options.minPrefix).join(''));
     const matcher = new SortedEditDistance(query, maxEdits);
     const matches: FuzzyMatch[] = [];
-    for (const entry of this.range({ prefix })) {
+    for (const entry of this.range(prefixScanRange(prefix))) {
       const distance = matcher.distance(utf8.decode(entry.key));
       if (distance === undefined) continue;
       matches.push({ entry, distance });
@@ -105,8 +90,8 @@ export class MergedView {
 
   private longestSharedPrefix(key: Uint8Array): number {
     let longest = -1;
-    for (const entry of this.range({ gte: key, limit: 1 })) longest = sharedPrefixLength(key, entry.key);
-    for (const entry of this.range({ lt: key, reverse: true, limit: 1 })) {
+    for (const entry of this.range({ lower: { key, inclusive: true }, upper: undefined, reverse: false, limit: 1 })) longest = sharedPrefixLength(key, entry.key);
+    for (const entry of this.range({ lower: undefined, upper: { key, inclusive: false }, reverse: true, limit: 1 })) {
       longest = Math.max(longest, sharedPrefixLength(key, entry.key));
     }
     return longest < 0 ? -1 : utf8Boundary(key, longest);

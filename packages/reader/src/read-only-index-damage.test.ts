@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IndexDamagedError, MANIFEST_FILE } from '@silt/segments';
+import { MANIFEST_FILE } from '@silt/fs';
+import { IndexDamagedError } from '@silt/segments';
 import { ReadOnlyIndex } from './read-only-index.js';
 import { FixtureWriter } from './test-support/index-fixture.js';
 

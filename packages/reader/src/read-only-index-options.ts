@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { nodeFileSystem, type FileSystem } from '@silt/fs';
-import { fileSystemSchema, parseWithSchema } from '@silt/segments';
+import { fileSystemSchema, parseWithSchema } from '@silt/segments/internal';
 
 const MIB = 1024 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;

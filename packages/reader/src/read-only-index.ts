@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { ClosedError, CorruptionError, IoError, ValidationError, systemClock, type Clock, type FileSystem } from '@silt/fs';
-import { GenerationNotFoundError, IndexDamagedError, Manifest, MANIFEST_FILE, ManifestNotFoundError, filesNewerThanManifest, segmentIdOfFileName, type Generation, type Key, type Lease, type SegmentRecord, type Value } from '@silt/segments';
+import { ClosedError, CorruptionError, IoError, MANIFEST_FILE, SEGMENTS_DIRECTORY, segmentIdOfFileName, ValidationError, systemClock, type Clock, type FileSystem } from '@silt/fs';
+import { GenerationNotFoundError, IndexDamagedError, Manifest, ManifestNotFoundError, type Generation, type Key, type Lease, type SegmentRecord, type Value } from '@silt/segments';
+import { filesNewerThanManifest } from '@silt/segments/internal';
 import { KeyValueReads } from './key-value-reads.js';
 import { ManifestWatcher } from './manifest-watcher.js';
-import { MergedView, type NearOptions } from './merged-view.js';
-import type { FuzzyOptions, RangeOptions } from './read-options.js';
+import { MergedView } from './merged-view.js';
+import type { FuzzyOptions, NearOptions, RangeOptions } from './read-options.js';
 import { resolveReadOnlyIndexOptions, type ReadOnlyIndexOptions, type ResolvedReadOnlyIndexOptions } from './read-only-index-options.js';
 import { RetiredReaders } from './retired-readers.js';
 import { SegmentStack } from './segment-stack.js';
@@ -362,7 +363,7 @@ function asIndexDamage(error: unknown, directory: string, generation: number | u
 }
 
 function listSegmentFiles(fs: FileSystem, directory: string): string[] {
-  const segments = join(directory, 'segments');
+  const segments = join(directory, SEGMENTS_DIRECTORY);
   return fs.exists(segments) ? fs.list(segments) : [];
 }
 

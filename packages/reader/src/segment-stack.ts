@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { CorruptionError, type FileSystem } from '@silt/fs';
-import { describeKey, SegmentReader, type AccessMode, type Generation, type SegmentReaderOptions, type SegmentRecord, type SegmentStats } from '@silt/segments';
+import { SegmentReader, type AccessMode, type Generation, type SegmentReaderOptions, type SegmentRecord, type SegmentStats } from '@silt/segments';
+import { compareKeys, describeKey } from '@silt/segments/internal';
 import type { EntrySource } from './entry-source.js';
-import { compareKeys } from './key-bytes.js';
 
 export interface SegmentStackOptions {
   readonly fs: FileSystem;

@@ -1,4 +1,10 @@
-/** A short description of any value for an error message: its type and, for small ones, the value. */
+/**
+ * A short description of any value for an error message: its type and, for
+ * small ones, the value. Keys are validated, encoded and described by
+ * @silt/segments (`key-bytes.ts`); the log cannot import it (@silt/wal and
+ * @silt/segments do not know each other), and it checks only the shape of an
+ * entry, so it keeps this one helper of its own.
+ */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';

@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
-import { attempt, type FileSystem } from '@silt/fs';
+import type { FileSystem } from '@silt/fs';
+import { attempt } from '@silt/fs/internal';
 import type { LogFileInfo } from './log-files.js';
 
 /**

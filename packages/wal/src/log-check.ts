@@ -1,4 +1,5 @@
-import { isNotFound, type CorruptionError, type FileSystem } from '@silt/fs';
+import type { CorruptionError, FileSystem } from '@silt/fs';
+import { isNotFound } from '@silt/fs/internal';
 import type { UnsupportedWalVersionError } from './errors.js';
 import { SequenceContinuity } from './log-continuity.js';
 import { listLogFiles, type LogFileInfo } from './log-files.js';

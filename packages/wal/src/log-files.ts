@@ -1,28 +1,13 @@
 import { join } from 'node:path';
-import type { FileSystem } from '@silt/fs';
+import { logFileName, sequenceOfLogFile, type FileSystem } from '@silt/fs';
 
 /**
- * Log files are named for the sequence number of their first record,
- * zero-padded to 16 digits (Number.MAX_SAFE_INTEGER has 16) so that byte
- * order is sequence order. The newest file is never deleted, so the next
- * sequence number can always be read back: one past its last record, or its
- * name when it is empty.
+ * Log files are named for the sequence number of their first record
+ * (`logFileName` of @silt/fs, which names every file of an index directory),
+ * zero-padded so that byte order is sequence order. The newest file is never
+ * deleted, so the next sequence number can always be read back: one past its
+ * last record, or its name when it is empty.
  */
-
-const DIGITS = 16;
-const LOG_NAME = /^(\d{16})\.log$/;
-
-export function logFileName(firstSequence: number): string {
-  return `${String(firstSequence).padStart(DIGITS, '0')}.log`;
-}
-
-/** The first sequence number a log file name stands for, or undefined for a name that is not a log file. */
-export function sequenceOfLogFile(name: string): number | undefined {
-  const match = LOG_NAME.exec(name);
-  if (match === null) return undefined;
-  const sequence = Number(match[1]);
-  return Number.isSafeInteger(sequence) && sequence >= 1 ? sequence : undefined;
-}
 
 /** What the log knows about one of its files. */
 export interface LogFileInfo {

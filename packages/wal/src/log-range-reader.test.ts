@@ -6,7 +6,7 @@ import { CorruptionError, nodeFileSystem } from '@silt/fs';
 import { tempDir } from '@silt/test-support';
 import { WriteAheadLog } from './write-ahead-log.js';
 import { readLogRange } from './log-range-reader.js';
-import { logFileName } from './log-files.js';
+import { logFileName } from '@silt/fs';
 import type { WalEntry } from './wal-entry.js';
 
 const put = (n: number): WalEntry => ({ kind: 'put', key: new TextEncoder().encode(`k${n}`), value: new TextEncoder().encode(`v${n}`), valueIsText: true });

@@ -1,4 +1,5 @@
-import { attempt, CorruptionError, type FileSystem } from '@silt/fs';
+import { CorruptionError, type FileSystem } from '@silt/fs';
+import { attempt } from '@silt/fs/internal';
 import { listLogFiles } from './log-files.js';
 import { parseLogFileAt } from './log-reader.js';
 import type { LogRangeRecord } from './wal-entry.js';

@@ -1,4 +1,5 @@
-import { attempt, type FileHandle, type FileSystem } from '@silt/fs';
+import type { FileHandle, FileSystem } from '@silt/fs';
+import { attempt } from '@silt/fs/internal';
 import { newLogFileInfo, type LogFileInfo } from './log-files.js';
 import { sealRecord } from './record-format.js';
 import { removeFiles, syncFile } from './durable-files.js';

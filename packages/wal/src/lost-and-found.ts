@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { attempt, makeDirectoryDurably, type FileSystem } from '@silt/fs';
+import { droppedTailName, LOST_AND_FOUND_DIRECTORY, makeDirectoryDurably, type FileSystem } from '@silt/fs';
+import { attempt } from '@silt/fs/internal';
 import { syncFile } from './durable-files.js';
 import type { LogFileInfo } from './log-files.js';
 
@@ -10,7 +11,6 @@ import type { LogFileInfo } from './log-files.js';
  * deletes them. Someone can still inspect or salvage them; the log itself is
  * exactly its valid prefix.
  */
-export const LOST_AND_FOUND_DIRECTORY = 'lost+found';
 
 /** A stretch of log bytes set aside. */
 export interface SavedBytes {
@@ -58,7 +58,7 @@ export async function setAsideDroppedLog(fs: FileSystem, directory: string, cut:
 
 async function setAsideTail(fs: FileSystem, lostAndFound: string, cut: CutFile): Promise<SavedBytes> {
   const tail = cut.bytes.subarray(cut.offset);
-  const savedAs = join(lostAndFound, freeName(fs, lostAndFound, `${cut.file.name}.tail-from-${cut.offset}`));
+  const savedAs = join(lostAndFound, freeName(fs, lostAndFound, droppedTailName(cut.file.name, cut.offset)));
   const handle = attempt('create', savedAs, () => fs.open(savedAs, 'createNew'));
   try {
     attempt('write', savedAs, () => handle.write(tail, 0));

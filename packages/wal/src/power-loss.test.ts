@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CorruptionError, CrashSimFileSystem, nodeFileSystem, SeededRandom } from '@silt/fs';
-import { sequenceOfLogFile } from './log-files.js';
+import { CorruptionError, CrashSimFileSystem, nodeFileSystem } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
+import { sequenceOfLogFile } from '@silt/fs';
 import type { Durability, WalOptions } from './wal-options.js';
 import { WriteAheadLog } from './write-ahead-log.js';
 import { PowerCutFileSystem } from './test-support/power-cut-file-system.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SeededRandom } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import type { Durability } from './wal-options.js';
 import { WriteAheadLog } from './write-ahead-log.js';
 import { tempDir } from '@silt/test-support';

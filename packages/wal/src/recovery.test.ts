@@ -6,7 +6,7 @@ import { CorruptionError, CrashSimFileSystem } from '@silt/fs';
 import { UnsupportedWalVersionError } from './errors.js';
 import { encodeRecord, sealRecord, type DecodedRecord } from './record-format.js';
 import { parseLogFile } from './log-reader.js';
-import { sequenceOfLogFile } from './log-files.js';
+import { sequenceOfLogFile } from '@silt/fs';
 import { WriteAheadLog } from './write-ahead-log.js';
 import type { WalOptions } from './wal-options.js';
 import { tempDir } from '@silt/test-support';

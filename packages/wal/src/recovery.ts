@@ -1,4 +1,5 @@
-import { attempt, type CorruptionError, type FileSystem } from '@silt/fs';
+import type { CorruptionError, FileSystem } from '@silt/fs';
+import { attempt } from '@silt/fs/internal';
 import { UnsupportedWalVersionError } from './errors.js';
 import { SequenceContinuity } from './log-continuity.js';
 import { listLogFiles, type LogFileInfo } from './log-files.js';

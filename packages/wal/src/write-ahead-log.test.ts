@@ -6,7 +6,7 @@ import { ClosedError, CorruptionError, CrashSimFileSystem, ManualClock, NodeFile
 import { WriteAheadLog } from './write-ahead-log.js';
 import { readLogRange } from './log-range-reader.js';
 import { NONE_MODE_BUFFER_BYTES } from './group-commit.js';
-import { logFileName } from './log-files.js';
+import { logFileName } from '@silt/fs';
 import type { WalEntry } from './wal-entry.js';
 import type { WalOptions } from './wal-options.js';
 import { tempDir } from '@silt/test-support';
@@ -542,10 +542,14 @@ test('string keys and values go to the log as UTF-8, and a string value comes ba
 
 /** Counts whole-file reads: what a replay costs in I/O. */
 class CountingFileSystem extends NodeFileSystem {
-  reads = 0;
+  private fileReads = 0;
+
+  get reads(): number {
+    return this.fileReads;
+  }
 
   override readFile(path: string): Uint8Array {
-    this.reads++;
+    this.fileReads++;
     return super.readFile(path);
   }
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { attempt, ClosedError, type FileSystem, makeDirectoryDurably, ValidationError } from '@silt/fs';
+import { ClosedError, type FileSystem, makeDirectoryDurably, ValidationError } from '@silt/fs';
+import { attempt } from '@silt/fs/internal';
 import { GroupCommitter } from './group-commit.js';
 import { parseLogFileAt } from './log-reader.js';
 import { LogWriter } from './log-writer.js';
@@ -7,7 +8,7 @@ import { encodedEntryBytes, encodeRecord, RECORD_HEADER_BYTES, type DecodedRecor
 import { recoverLog, type RecoveredLog, type RecoveryReport } from './recovery.js';
 import type { LogFileInfo } from './log-files.js';
 import { describe } from './describe-value.js';
-import { validateEntries, type LogRangeRecord, type WalEntry, type WalEntryInput } from './wal-entry.js';
+import { validateEntries, type LogRangeRecord, type WalEntryInput } from './wal-entry.js';
 import { checkSequenceArgument, coalesceOption, resolveWalOptions, type AppendOptions, type ResolvedWalOptions, type WalOptions } from './wal-options.js';
 import { COALESCED_APPEND_BYTES, TURN_RECORD_BYTES, TurnRecord } from './turn-record.js';
 

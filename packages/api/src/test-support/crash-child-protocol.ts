@@ -23,21 +23,67 @@ export function parseChildConfig(argument: string | undefined): ChildConfig {
   return childConfigSchema.parse(JSON.parse(argument ?? 'null'));
 }
 
+/** The mutable state behind `ChildProgress`'s getters: only `feed` changes it. */
+interface ProgressSeen {
+  ready: boolean;
+  lastIssued: number;
+  maxAcked: number;
+  acked: number;
+  flushes: number;
+  merges: number;
+  doneAfterSteps: number | undefined;
+  killedBefore: string | undefined;
+}
+
 /** What the parent learned from a child's stdout (see crash-writer-child.ts for the lines). */
 export class ChildProgress {
-  ready = false;
-  /** Highest id the child started; the index may hold no operation past it. */
-  lastIssued = 0;
-  /** Highest id acknowledged (0 when none). */
-  maxAcked = 0;
-  acked = 0;
-  flushes = 0;
-  merges = 0;
-  /** The I/O steps a fixed workload took, once it is done. */
-  doneAfterSteps: number | undefined;
-  /** What the child was about to do when it killed itself at an I/O step. */
-  killedBefore: string | undefined;
+  private readonly seen: ProgressSeen = {
+    ready: false,
+    lastIssued: 0,
+    maxAcked: 0,
+    acked: 0,
+    flushes: 0,
+    merges: 0,
+    doneAfterSteps: undefined,
+    killedBefore: undefined,
+  };
   private partial = '';
+
+  get ready(): boolean {
+    return this.seen.ready;
+  }
+
+  /** Highest id the child started; the index may hold no operation past it. */
+  get lastIssued(): number {
+    return this.seen.lastIssued;
+  }
+
+  /** Highest id acknowledged (0 when none). */
+  get maxAcked(): number {
+    return this.seen.maxAcked;
+  }
+
+  get acked(): number {
+    return this.seen.acked;
+  }
+
+  get flushes(): number {
+    return this.seen.flushes;
+  }
+
+  get merges(): number {
+    return this.seen.merges;
+  }
+
+  /** The I/O steps a fixed workload took, once it is done. */
+  get doneAfterSteps(): number | undefined {
+    return this.seen.doneAfterSteps;
+  }
+
+  /** What the child was about to do when it killed itself at an I/O step. */
+  get killedBefore(): string | undefined {
+    return this.seen.killedBefore;
+  }
 
   /** Feeds a chunk of stdout; only whole lines count (a kill may cut the last one short). */
   feed(chunk: string): void {
@@ -52,27 +98,27 @@ export class ChildProgress {
     if (!Number.isSafeInteger(id)) throw new Error(`unexpected child output: ${JSON.stringify(line)}`);
     switch (tag) {
       case 'ready':
-        this.ready = true;
+        this.seen.ready = true;
         return;
       case 'i':
-        this.lastIssued = id;
+        this.seen.lastIssued = id;
         return;
       case 'a':
-        if (id > this.lastIssued) throw new Error(`the child acknowledged ${id} before issuing it`);
-        this.maxAcked = Math.max(this.maxAcked, id);
-        this.acked++;
+        if (id > this.seen.lastIssued) throw new Error(`the child acknowledged ${id} before issuing it`);
+        this.seen.maxAcked = Math.max(this.seen.maxAcked, id);
+        this.seen.acked++;
         return;
       case 'f':
-        this.flushes++;
+        this.seen.flushes++;
         return;
       case 'm':
-        this.merges++;
+        this.seen.merges++;
         return;
       case 'done':
-        this.doneAfterSteps = id;
+        this.seen.doneAfterSteps = id;
         return;
       case 'k':
-        this.killedBefore = rest.join(' ');
+        this.seen.killedBefore = rest.join(' ');
         return;
       default:
         throw new Error(`unexpected child output: ${JSON.stringify(line)}`);

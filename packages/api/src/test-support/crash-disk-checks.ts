@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { isTemporaryName } from '@silt/fs';
-import { Manifest, MANIFEST_FILE, SegmentReader, segmentFileName } from '@silt/segments';
+import { isTemporaryName, MANIFEST_FILE, segmentFileName } from '@silt/fs';
+import { Manifest, SegmentReader } from '@silt/segments';
 
 export interface DiskReport {
   readonly generation: number;

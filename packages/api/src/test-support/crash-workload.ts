@@ -1,4 +1,4 @@
-import { SeededRandom } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import type { Index } from '../index-writer.js';
 
 /**

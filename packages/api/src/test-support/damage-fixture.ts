@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isTemporaryName, SeededRandom } from '@silt/fs';
+import { isTemporaryName, MANIFEST_FILE, WRITER_PID_FILE, sequenceOfLogFile } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { ReadOnlyIndex } from '@silt/reader';
-import { MANIFEST_FILE, SegmentReader, WRITER_PID_FILE } from '@silt/segments';
-import { parseLogFile, sequenceOfLogFile, WriteAheadLog } from '@silt/wal';
+import { SegmentReader } from '@silt/segments';
+import { parseLogFile, WriteAheadLog } from '@silt/wal';
 import { Index } from '../index-writer.js';
 import { WriteModel } from './write-model.js';
 

@@ -1,8 +1,7 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isTemporaryName } from '@silt/fs';
-import { MANIFEST_FILE, WRITER_LOCK_FILE, WRITER_PID_FILE } from '@silt/segments';
-import { parseLogFile, sequenceOfLogFile } from '@silt/wal';
+import { isTemporaryName, MANIFEST_FILE, WRITER_LOCK_FILE, WRITER_PID_FILE, sequenceOfLogFile } from '@silt/fs';
+import { parseLogFile } from '@silt/wal';
 
 /** What a damaged file is to the index. */
 export type FileKind = 'manifest' | 'manifest-wal' | 'manifest-shm' | 'segment' | 'log' | 'lock' | 'pid';

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseLogFile, sequenceOfLogFile, WriteAheadLog } from '@silt/wal';
+import { sequenceOfLogFile } from '@silt/fs';
+import { parseLogFile, WriteAheadLog } from '@silt/wal';
 
 /**
  * Writes `pairs` to an index's log as one record after sequence `after`,

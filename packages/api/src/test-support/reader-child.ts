@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SeededRandom } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { ReadOnlyIndex } from '@silt/reader';
 import { KEY_SPACE, keyOf, readerConfigSchema, writeNumberOf, type ReaderMessage, type ReaderRequest } from './reader-protocol.js';
 

@@ -27,8 +27,8 @@ async function waitForExit(child: ChildProcess): Promise<void> {
 /** A reader child, seen from the parent: its last report, its failures, and requests to it. */
 export class ReaderProcess {
   readonly failures: string[] = [];
-  last: Report | undefined;
-  readyGeneration = -1;
+  private lastReport: Report | undefined;
+  private generationWhenReady = -1;
   private readonly child: ChildProcess;
   private readonly waiting: Array<{ resolve: (message: ReaderMessage) => void; reject: (error: Error) => void }> = [];
   private stderr = '';
@@ -37,7 +37,7 @@ export class ReaderProcess {
     this.child = fork(READER_CHILD, [JSON.stringify(config)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
     this.child.on('message', (message: ReaderMessage) => {
-      if (message.type === 'report') this.last = message;
+      if (message.type === 'report') this.lastReport = message;
       else if (message.type === 'failure') this.failures.push(message.error);
       else this.waiting.shift()?.resolve(message);
     });
@@ -52,12 +52,22 @@ export class ReaderProcess {
     const reader = new ReaderProcess(config);
     const ready = await withDeadline(`reader ${reader.pid} opening`, reader.next());
     if (ready.type !== 'ready') throw new Error(`reader ${reader.pid} sent ${JSON.stringify(ready)} instead of ready`);
-    reader.readyGeneration = ready.generation;
+    reader.generationWhenReady = ready.generation;
     return reader;
   }
 
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /** The reader's last report, if it sent one. */
+  get last(): Report | undefined {
+    return this.lastReport;
+  }
+
+  /** The generation the reader opened at. */
+  get readyGeneration(): number {
+    return this.generationWhenReady;
   }
 
   /** Asks whether `key` = `value`, after refresh() or once the reader's watch brings it in. */
@@ -94,9 +104,6 @@ export class ReaderProcess {
 
 /** A writer child, seen from the parent: how far it got. */
 export class WriterProcess {
-  /** Highest write number issued (the child prints it before issuing). */
-  lastIssued = 0;
-  merges = 0;
   readonly ready: Promise<number>;
   /** Resolves once the writer's first forced merge committed; rejects if it exits before. */
   readonly firstMerge: Promise<void>;
@@ -104,9 +111,11 @@ export class WriterProcess {
   private partial = '';
   private stderr = '';
   private killed = false;
+  private highestIssued: number;
+  private mergesSeen = 0;
 
   constructor(config: WriterConfig) {
-    this.lastIssued = config.firstN - 1;
+    this.highestIssued = config.firstN - 1;
     this.child = spawn(process.execPath, [WRITER_CHILD, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
     let readyGeneration: (generation: number) => void = () => undefined;
@@ -130,13 +139,22 @@ export class WriterProcess {
       for (const line of lines) {
         const [tag, value] = line.split(' ');
         if (tag === 'ready') readyGeneration(Number(value));
-        else if (tag === 'i') this.lastIssued = Math.max(this.lastIssued, Number(value));
+        else if (tag === 'i') this.highestIssued = Math.max(this.highestIssued, Number(value));
         else if (tag === 'm') {
-          this.merges++;
+          this.mergesSeen++;
           merged();
         }
       }
     });
+  }
+
+  /** Highest write number issued (the child prints it before issuing). */
+  get lastIssued(): number {
+    return this.highestIssued;
+  }
+
+  get merges(): number {
+    return this.mergesSeen;
   }
 
   /** Why it died, if not by our SIGKILL. */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SeededRandom } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { Index } from '../index-writer.js';
 import { keyOf, printLine, valueOf, writerConfigSchema } from './reader-protocol.js';
 

@@ -103,7 +103,7 @@ interface PhaseResult {
  */
 async function runPhases(index: Index, fleet: ReaderFleet, workload: DemoWorkload, rate: number, tracker: DemoTracker, signal: AbortSignal): Promise<PhaseResult | undefined> {
   const startedAt = performance.now();
-  tracker.phase = rate > 0 ? `loading keys, paced to ${formatCount(rate)}/s` : 'loading keys';
+  tracker.enterPhase(rate > 0 ? `loading keys, paced to ${formatCount(rate)}/s` : 'loading keys');
   for (let batch = 0; batch < workload.batches && !signal.aborted; batch++) {
     // Paced, the load runs as an application writing steadily would, not as a bulk import.
     const due = rate > 0 ? startedAt + ((batch * workload.batchSize) / rate) * 1000 : 0;
@@ -112,32 +112,32 @@ async function runPhases(index: Index, fleet: ReaderFleet, workload: DemoWorkloa
     const pairs = workload.batch(batch);
     await index.mset(pairs);
     const acknowledgedAt = wallClockMs();
-    tracker.written += pairs.length;
+    tracker.countWritten(pairs.length);
     fleet.probe(pairs[0]![0], acknowledgedAt);
   }
   if (signal.aborted) return undefined;
   const loadMs = performance.now() - startedAt;
-  tracker.phase = 'flushing the last writes';
+  tracker.enterPhase('flushing the last writes');
   await index.flush();
-  tracker.phase = 'readers catching up';
+  tracker.enterPhase('readers catching up');
   await fleet.caughtUp(index.stats().generation, CATCH_UP_MS, signal);
   const segmentsBefore = index.stats().segments.length;
-  tracker.phase = `force-merging ${plural(segmentsBefore, 'segment')} into one`;
+  tracker.enterPhase(`force-merging ${plural(segmentsBefore, 'segment')} into one`);
   const mergeStartedAt = performance.now();
   if (!(await unlessAborted(index.forceMerge(1), signal))) return undefined;
   const forceMergeMs = performance.now() - mergeStartedAt;
-  tracker.phase = 'readers picking up the merged segment';
+  tracker.enterPhase('readers picking up the merged segment');
   await fleet.caughtUp(index.stats().generation, CATCH_UP_MS, signal);
-  tracker.phase = 'done';
+  tracker.enterPhase('done');
   return { loadMs, forceMergeMs, segmentsBefore, final: index.stats(), totalMs: performance.now() - startedAt };
 }
 
 /** The demo's running figures, from the index's events and its own counts. */
 class DemoTracker {
-  phase = 'starting';
-  written = 0;
-  flushedBytes = 0;
-  lastMerge: string | undefined;
+  private phase = 'starting';
+  private writtenKeys = 0;
+  private flushed = 0;
+  private lastMerge: string | undefined;
   readonly errors: string[] = [];
   private readonly startedAt = performance.now();
   private backpressureAt = Number.NEGATIVE_INFINITY;
@@ -148,10 +148,26 @@ class DemoTracker {
     index: Index,
     private readonly total: number,
   ) {
-    index.on('flush', (event) => (this.flushedBytes += event.bytes));
+    index.on('flush', (event) => (this.flushed += event.bytes));
     index.on('merge', (event) => (this.lastMerge = describeMerge(event)));
     index.on('backpressure', () => (this.backpressureAt = performance.now()));
     index.on('error', (error) => this.errors.push(error.message));
+  }
+
+  get written(): number {
+    return this.writtenKeys;
+  }
+
+  get flushedBytes(): number {
+    return this.flushed;
+  }
+
+  enterPhase(phase: string): void {
+    this.phase = phase;
+  }
+
+  countWritten(keys: number): void {
+    this.writtenKeys += keys;
   }
 
   view(stats: IndexStats, fleet: ReaderFleet): DemoView {

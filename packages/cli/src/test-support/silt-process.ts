@@ -20,61 +20,71 @@ export interface RunOptions {
 
 /** A running `silt` process: its output so far, waits for a pattern in it, and its result. */
 export class SiltProcess {
-  stdout = '';
-  stderr = '';
   readonly result: Promise<SiltResult>;
   /** Woken by every chunk of output and by the end: a wait checks its pattern again then, never on a timer. */
-  readonly #waiters = new Set<() => void>();
-  #ended = false;
+  private readonly waiters = new Set<() => void>();
+  private ended = false;
+  private stdoutSoFar = '';
+  private stderrSoFar = '';
 
   constructor(
     readonly child: ChildProcess,
   ) {
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stdout += chunk;
-      this.#wake();
+      this.stdoutSoFar += chunk;
+      this.wake();
     });
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderr += chunk;
-      this.#wake();
+      this.stderrSoFar += chunk;
+      this.wake();
     });
     this.result = new Promise((resolve, reject) => {
       child.once('error', (error) => {
-        this.#end();
+        this.end();
         reject(error);
       });
       child.once('close', (code, signal) => {
-        this.#end();
+        this.end();
         resolve({ code, signal, stdout: this.stdout, stderr: this.stderr });
       });
     });
   }
 
+  /** Standard output so far. */
+  get stdout(): string {
+    return this.stdoutSoFar;
+  }
+
+  /** Standard error so far. */
+  get stderr(): string {
+    return this.stderrSoFar;
+  }
+
   /** Resolves once standard output matches `pattern`; rejects if the process ends first. */
   waitForOutput(pattern: RegExp): Promise<void> {
-    return this.#waitUntil(() => pattern.test(this.stdout), `printing ${pattern}`);
+    return this.waitUntil(() => pattern.test(this.stdout), `printing ${pattern}`);
   }
 
   /** Resolves once standard error (where progress lines go) matches `pattern`; rejects if the process ends first. */
   waitForStderr(pattern: RegExp): Promise<void> {
-    return this.#waitUntil(() => pattern.test(this.stderr), `printing ${pattern} on standard error`);
+    return this.waitUntil(() => pattern.test(this.stderr), `printing ${pattern} on standard error`);
   }
 
-  async #waitUntil(condition: () => boolean, what: string): Promise<void> {
+  private async waitUntil(condition: () => boolean, what: string): Promise<void> {
     while (!condition()) {
-      if (this.#ended) throw new Error(`silt ended without ${what}; stdout: ${this.stdout}; stderr: ${this.stderr}`);
-      await new Promise<void>((resolve) => this.#waiters.add(resolve));
+      if (this.ended) throw new Error(`silt ended without ${what}; stdout: ${this.stdout}; stderr: ${this.stderr}`);
+      await new Promise<void>((resolve) => this.waiters.add(resolve));
     }
   }
 
-  #end(): void {
-    this.#ended = true;
-    this.#wake();
+  private end(): void {
+    this.ended = true;
+    this.wake();
   }
 
-  #wake(): void {
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
+  private wake(): void {
+    const waiters = [...this.waiters];
+    this.waiters.clear();
     for (const waiter of waiters) waiter();
   }
 }

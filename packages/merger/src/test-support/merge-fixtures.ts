@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSegment, compareBytes, SegmentReader, type SegmentInput, type Value } from '@silt/segments';
+import { buildSegment, SegmentReader, type SegmentInput, type Value } from '@silt/segments';
+import { compareBytes } from '@silt/segments/internal';
 import type { MergeInput } from '../segment-merge.js';
 
 /** Shared by the merge, pool and collector tests: segments written from plain operations, and the model they must equal. */

@@ -1,6 +1,6 @@
-import { toScanRange, type Bound, type Key } from '@silt/segments';
-import type { EntrySource, Lookup, SourceEntry, SourceRange } from '../entry-source.js';
-import { compareKeys } from '../key-bytes.js';
+import { type Key } from '@silt/segments';
+import { compareKeys, type Bound, type ScanRange } from '@silt/segments/internal';
+import type { EntrySource, Lookup, SourceEntry } from '../entry-source.js';
 
 /** An EntrySource over a plain array, the simplest thing that can be right. */
 export class ArraySource implements EntrySource {
@@ -19,9 +19,9 @@ export class ArraySource implements EntrySource {
     return entry.kind === 'put' ? { kind: 'put', value: entry.value } : { kind: 'tombstone' };
   }
 
-  entries(range: SourceRange): Iterator<SourceEntry> {
+  entriesIn(range: ScanRange): Iterator<SourceEntry> {
     // `limit` is honoured as a segment honours it, so tests see what a real stack of sources does.
-    const { lower, upper, reverse, limit } = toScanRange(range);
+    const { lower, upper, reverse, limit } = range;
     const above = (key: Uint8Array, bound: Bound | undefined): boolean =>
       bound === undefined || compareKeys(key, bound.key) > (bound.inclusive ? -1 : 0);
     const below = (key: Uint8Array, bound: Bound | undefined): boolean =>

@@ -2,7 +2,8 @@ import { mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { tempDir } from '@silt/test-support';
-import { buildSegment, Manifest, MANIFEST_FILE, segmentFileName, type SegmentInput } from '@silt/segments';
+import { MANIFEST_FILE, SEGMENTS_DIRECTORY, segmentFileName } from '@silt/fs';
+import { buildSegment, Manifest, type SegmentInput } from '@silt/segments';
 
 /** A key and its value, or null for a tombstone. */
 export type FixtureEntry = readonly [key: string, value: string | null];
@@ -28,7 +29,7 @@ export class FixtureWriter {
   private nextSequence = 1;
 
   private constructor(readonly directory: string) {
-    mkdirSync(join(directory, 'segments'), { recursive: true });
+    mkdirSync(join(directory, SEGMENTS_DIRECTORY), { recursive: true });
     this.manifest = Manifest.open(join(directory, MANIFEST_FILE), { role: 'writer' });
     after(() => this.manifest.close());
   }

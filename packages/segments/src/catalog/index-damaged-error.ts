@@ -1,5 +1,4 @@
-import { CorruptionError } from '@silt/fs';
-import { segmentIdOfFileName } from './manifest-schema.js';
+import { CorruptionError, segmentIdOfFileName } from '@silt/fs';
 
 /** Where one damaged file was found, when the damage is a single file's. */
 export interface DamageSite {

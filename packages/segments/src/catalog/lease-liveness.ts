@@ -1,4 +1,4 @@
-import { errnoOf } from '@silt/fs';
+import { errnoOf } from '@silt/fs/internal';
 
 /**
  * Whether a process with this pid exists, asked the only way Node can:

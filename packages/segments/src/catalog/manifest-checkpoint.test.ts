@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ValidationError } from '@silt/fs';
 import { Manifest } from './manifest.js';
-import { MANIFEST_FILE } from './manifest-schema.js';
+import { MANIFEST_FILE } from '@silt/fs';
 import { flush, merge } from './test-support/manifest-fixtures.js';
 import { tempDir } from '@silt/test-support';
 

@@ -1,6 +1,7 @@
 import { ValidationError } from '@silt/fs';
 import { StaleCommitError } from './manifest-errors.js';
-import { manifestChangeSchema, segmentFileName } from './manifest-schema.js';
+import { segmentFileName } from '@silt/fs';
+import { manifestChangeSchema } from './manifest-schema.js';
 import { parseWithSchema } from '../shared/schema-validation.js';
 import type { ManifestChange, ManifestState, NewSegment, SegmentRecord } from './manifest-schema.js';
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { CorruptionError, IoError, errnoOf } from '@silt/fs';
+import { CorruptionError, IoError } from '@silt/fs';
+import { errnoOf } from '@silt/fs/internal';
 import { ManifestNotFoundError, ManifestVersionError } from './manifest-errors.js';
 import { MANIFEST_APPLICATION_ID, MANIFEST_FORMAT_VERSION, MANIFEST_SCHEMA_SQL } from './manifest-schema.js';
 import { configureConnection, guarded } from './manifest-sqlite.js';

@@ -44,11 +44,19 @@ interface ModelSegment {
 }
 
 class Model {
-  generation = 0;
-  wal = 0;
   readonly segments = new Map<number, ModelSegment>();
   readonly readable = new Set<number>([0]);
   readonly leases = new Map<number, number>();
+  private currentGeneration = 0;
+  private walCovered = 0;
+
+  get generation(): number {
+    return this.currentGeneration;
+  }
+
+  get wal(): number {
+    return this.walCovered;
+  }
 
   liveAt(generation: number): ModelSegment[] {
     return [...this.segments.values()]
@@ -57,10 +65,10 @@ class Model {
   }
 
   commit(add: ModelSegment[], remove: readonly number[], wal: number): void {
-    this.generation += 1;
+    this.currentGeneration += 1;
     for (const id of remove) this.segments.get(id)!.removed = this.generation;
     for (const segment of add) this.segments.set(segment.id, segment);
-    this.wal = wal;
+    this.walCovered = wal;
     this.readable.add(this.generation);
   }
 

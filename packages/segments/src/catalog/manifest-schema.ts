@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { segmentFileName } from '@silt/fs';
 
 /**
  * The manifest's on-disk format: SQL schema, format version, and the zod
@@ -9,22 +10,6 @@ import { z } from 'zod';
 export const MANIFEST_FORMAT_VERSION = 1;
 /** `PRAGMA application_id`: 'SILT' in ASCII, so a foreign SQLite file is recognised as such. */
 export const MANIFEST_APPLICATION_ID = 0x53494c54;
-export const MANIFEST_FILE = 'manifest.sqlite';
-
-/** Where segment `id` lives, relative to the index directory. Ids never repeat, so names never do. */
-export function segmentFileName(id: number): string {
-  return `segments/${id}.seg`;
-}
-
-const SEGMENT_NAME = /^([1-9]\d{0,15})\.seg$/;
-
-/** The id a name in `segments/` stands for (`<id>.seg`), or undefined for a name that is not a segment's. */
-export function segmentIdOfFileName(name: string): number | undefined {
-  const match = SEGMENT_NAME.exec(name);
-  if (match === null) return undefined;
-  const id = Number(match[1]);
-  return Number.isSafeInteger(id) ? id : undefined;
-}
 
 /**
  * STRICT tables make SQLite itself reject a value of the wrong type;

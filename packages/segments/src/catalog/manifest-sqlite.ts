@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { z } from 'zod';
-import { CorruptionError, IoError, SiltError, errnoOf } from '@silt/fs';
+import { CorruptionError, IoError, SiltError } from '@silt/fs';
+import { errnoOf } from '@silt/fs/internal';
 import { describeIssues } from '../shared/schema-validation.js';
 
 /**

@@ -61,17 +61,17 @@ const SEGMENT_COLUMNS =
 export class Manifest implements Disposable {
   readonly path: string;
   readonly role: ManifestRole;
-  #connection: Connection | undefined;
-  readonly #statements: ReturnType<typeof prepareStatements>;
-  readonly #busyTimeoutMs: number;
-  #lastCheckpoint: ManifestCheckpoint | undefined;
+  private connection: Connection | undefined;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly busyTimeoutMs: number;
+  private latestCheckpoint: ManifestCheckpoint | undefined;
 
   private constructor(path: string, role: ManifestRole, connection: Connection, busyTimeoutMs: number) {
     this.path = path;
     this.role = role;
-    this.#connection = connection;
-    this.#busyTimeoutMs = busyTimeoutMs;
-    this.#statements = guarded(path, 'prepare manifest statements', () => prepareStatements(connection));
+    this.connection = connection;
+    this.busyTimeoutMs = busyTimeoutMs;
+    this.statements = guarded(path, 'prepare manifest statements', () => prepareStatements(connection));
   }
 
   /**
@@ -98,7 +98,7 @@ export class Manifest implements Disposable {
 
   /** The current generation number: one indexed read, cheap enough for a reader's refresh check. */
   currentGeneration(): number {
-    const value = this.#run('read current generation', () => this.#statements.currentGeneration.get());
+    const value = this.run('read current generation', () => this.statements.currentGeneration.get());
     return parseRow(this.path, generationNumberSchema, value, 'current generation');
   }
 
@@ -108,14 +108,14 @@ export class Manifest implements Disposable {
    * was named by a manifest state this file no longer has (it is behind).
    */
   nextSegmentId(): number {
-    return this.#run('read next segment id', () => this.#state().nextSegmentId);
+    return this.run('read next segment id', () => this.state().nextSegmentId);
   }
 
   /** The current generation: its number, WAL position and live segments, read in one snapshot. */
   current(): Generation {
-    return this.#readTransaction('read current generation', () => {
-      const state = this.#state();
-      return this.#generationAt(state.generation, state.generation);
+    return this.readTransaction('read current generation', () => {
+      const state = this.state();
+      return this.readGeneration(state.generation, state.generation);
     });
   }
 
@@ -126,7 +126,7 @@ export class Manifest implements Disposable {
    */
   generationAt(generation: number): Generation {
     const wanted = parseWithSchema(generationNumberSchema, generation, 'generation');
-    return this.#readTransaction('read generation', () => this.#generationAt(wanted, this.#state().generation));
+    return this.readTransaction('read generation', () => this.readGeneration(wanted, this.state().generation));
   }
 
   /**
@@ -144,11 +144,11 @@ export class Manifest implements Disposable {
    * used are simply skipped; none is ever handed out twice.
    */
   allocateSegmentIds(count: number): number {
-    this.#requireWriter('allocate segment ids');
+    this.requireWriter('allocate segment ids');
     if (!Number.isSafeInteger(count) || count < 1 || count > 1_000_000) {
       throw new ValidationError(`segment ids are reserved 1 to 1,000,000 at a time, got ${String(count)}`);
     }
-    const id = this.#write('allocate segment ids', () => this.#statements.allocateSegmentIds.get(count, count));
+    const id = this.write('allocate segment ids', () => this.statements.allocateSegmentIds.get(count, count));
     return parseRow(this.path, z.number().int().min(1), id, 'allocated segment id');
   }
 
@@ -160,16 +160,16 @@ export class Manifest implements Disposable {
    * Every file the change names must already be fsynced, with its directory.
    */
   commit(change: ManifestChange): Generation {
-    this.#requireWriter('commit');
-    return this.#writeTransaction('commit', () => {
-      const state = this.#state();
+    this.requireWriter('commit');
+    return this.writeTransaction('commit', () => {
+      const state = this.state();
       const plan = planCommit(change, {
         state,
-        live: this.#liveAt(state.generation),
-        hasSegmentRow: (id) => this.#statements.segmentExists.get(id) !== undefined,
+        live: this.liveAt(state.generation),
+        hasSegmentRow: (id) => this.statements.segmentExists.get(id) !== undefined,
       });
       const committedAt = Date.now();
-      this.#apply(plan, committedAt);
+      this.apply(plan, committedAt);
       return {
         generation: plan.generation,
         walCoveredSequence: plan.walCoveredSequence,
@@ -187,8 +187,8 @@ export class Manifest implements Disposable {
    */
   takeLease(pid: number = process.pid): Lease {
     const holder = parseWithSchema(pidSchema, pid, 'pid');
-    return this.#writeTransaction('take lease', () => {
-      const row = this.#statements.insertLease.get(holder, this.#state().generation, Date.now());
+    return this.writeTransaction('take lease', () => {
+      const row = this.statements.insertLease.get(holder, this.state().generation, Date.now());
       return parseRow(this.path, leaseRowSchema, row, 'lease row');
     });
   }
@@ -196,8 +196,8 @@ export class Manifest implements Disposable {
   /** Moves lease `leaseId` to the current generation (why only the current one: see `takeLease`). */
   moveLease(leaseId: number): Lease {
     const id = parseWithSchema(z.number().int().min(1), leaseId, 'lease id');
-    return this.#writeTransaction('move lease', () => {
-      const row = this.#statements.moveLease.get(this.#state().generation, Date.now(), id);
+    return this.writeTransaction('move lease', () => {
+      const row = this.statements.moveLease.get(this.state().generation, Date.now(), id);
       if (row === undefined) {
         throw new ValidationError(`no lease ${id} in ${this.path}: it was dropped, or reclaimed because its pid was dead; take a new one`);
       }
@@ -208,17 +208,17 @@ export class Manifest implements Disposable {
   /** Drops lease `leaseId`. Dropping a lease that is gone is not an error. */
   dropLease(leaseId: number): void {
     const id = parseWithSchema(z.number().int().min(1), leaseId, 'lease id');
-    this.#write('drop lease', () => this.#statements.dropLease.run(id));
+    this.write('drop lease', () => this.statements.dropLease.run(id));
   }
 
   /** Leases whose pid is alive. */
   liveLeases(): Lease[] {
-    return this.#readTransaction('read leases', () => this.#leases().filter((lease) => isProcessAlive(lease.pid)));
+    return this.readTransaction('read leases', () => this.leases().filter((lease) => isProcessAlive(lease.pid)));
   }
 
   /** Deletes the leases of dead pids and returns them. */
   reclaimDeadLeases(): Lease[] {
-    return this.#writeTransaction('reclaim dead leases', () => this.#reclaimDeadLeases());
+    return this.writeTransaction('reclaim dead leases', () => this.deleteDeadLeases());
   }
 
   /**
@@ -229,9 +229,9 @@ export class Manifest implements Disposable {
    * current generation, which none of these is part of.
    */
   collectable(): SegmentRecord[] {
-    return this.#writeTransaction('list collectable segments', () => {
-      this.#reclaimDeadLeases();
-      return this.#collectable();
+    return this.writeTransaction('list collectable segments', () => {
+      this.deleteDeadLeases();
+      return this.collectableSegments();
     });
   }
 
@@ -242,22 +242,22 @@ export class Manifest implements Disposable {
    * `ValidationError` and nothing changes.
    */
   markCollected(ids: readonly number[]): void {
-    this.#requireWriter('mark segments collected');
+    this.requireWriter('mark segments collected');
     const wanted = parseWithSchema(segmentIdListSchema, ids, 'segment ids');
-    this.#writeTransaction('mark segments collected', () => {
-      this.#reclaimDeadLeases();
-      const collectable = new Map(this.#collectable().map((segment) => [segment.id, segment]));
-      const { nextSegmentId } = this.#state();
+    this.writeTransaction('mark segments collected', () => {
+      this.deleteDeadLeases();
+      const collectable = new Map(this.collectableSegments().map((segment) => [segment.id, segment]));
+      const { nextSegmentId } = this.state();
       const toForget: SegmentRecord[] = [];
       for (const id of new Set(wanted)) {
         const segment = collectable.get(id);
         if (segment !== undefined) toForget.push(segment);
         else if (id >= nextSegmentId) throw new ValidationError(`segment ${id} was never allocated`);
-        else if (this.#statements.segmentExists.get(id) !== undefined) {
+        else if (this.statements.segmentExists.get(id) !== undefined) {
           throw new ValidationError(`segment ${id} is still needed (live now, or in a generation a live lease holds); it was not marked collected`);
         }
       }
-      for (const segment of toForget) this.#forget(segment);
+      for (const segment of toForget) this.forget(segment);
     });
   }
 
@@ -267,7 +267,7 @@ export class Manifest implements Disposable {
    * `segments/` that is not among these is an orphan from a crash.
    */
   segmentIds(): number[] {
-    return this.#run('list segment ids', () => this.#statements.segmentIds.all()).map((id) =>
+    return this.run('list segment ids', () => this.statements.segmentIds.all()).map((id) =>
       parseRow(this.path, z.number().int().min(1), id, 'segment id'),
     );
   }
@@ -283,11 +283,11 @@ export class Manifest implements Disposable {
    * Writer only (`ValidationError` for a reader).
    */
   checkpoint(): ManifestCheckpoint {
-    this.#requireWriter('checkpoint');
-    const connection = this.#open();
-    const waitMs = Math.min(CHECKPOINT_WAIT_MS, this.#busyTimeoutMs);
-    this.#lastCheckpoint = checkpointWal(connection, this.path, waitMs, this.#busyTimeoutMs);
-    return this.#lastCheckpoint;
+    this.requireWriter('checkpoint');
+    const connection = this.requireConnection();
+    const waitMs = Math.min(CHECKPOINT_WAIT_MS, this.busyTimeoutMs);
+    this.latestCheckpoint = checkpointWal(connection, this.path, waitMs, this.busyTimeoutMs);
+    return this.latestCheckpoint;
   }
 
   /**
@@ -296,17 +296,17 @@ export class Manifest implements Disposable {
    * Undefined for a reader, which never checkpoints.
    */
   get lastCheckpoint(): ManifestCheckpoint | undefined {
-    return this.#lastCheckpoint;
+    return this.latestCheckpoint;
   }
 
   get closed(): boolean {
-    return this.#connection === undefined;
+    return this.connection === undefined;
   }
 
   /** Closes the connection. Idempotent. Leases stay: drop them first if this process is done reading. */
   close(): void {
-    const connection = this.#connection;
-    this.#connection = undefined;
+    const connection = this.connection;
+    this.connection = undefined;
     connection?.close();
   }
 
@@ -314,8 +314,8 @@ export class Manifest implements Disposable {
     this.close();
   }
 
-  #apply(plan: CommitPlan, committedAt: number): void {
-    const statements = this.#statements;
+  private apply(plan: CommitPlan, committedAt: number): void {
+    const statements = this.statements;
     for (const id of plan.removeIds) statements.markRemoved.run(plan.generation, id);
     for (const segment of plan.added) {
       statements.insertSegment.run(
@@ -335,12 +335,12 @@ export class Manifest implements Disposable {
     statements.updateState.run(plan.generation, plan.walCoveredSequence);
   }
 
-  #state(): ManifestState {
-    return parseRow(this.path, stateRowSchema, this.#statements.state.get(), 'manifest_state row');
+  private state(): ManifestState {
+    return parseRow(this.path, stateRowSchema, this.statements.state.get(), 'manifest_state row');
   }
 
-  #generationAt(generation: number, currentGeneration: number): Generation {
-    const row = this.#statements.generationRow.get(generation);
+  private readGeneration(generation: number, currentGeneration: number): Generation {
+    const row = this.statements.generationRow.get(generation);
     if (row === undefined) {
       if (generation === currentGeneration) {
         throw new CorruptionError(this.path, undefined, `the current generation ${generation} has no generations row`);
@@ -348,11 +348,11 @@ export class Manifest implements Disposable {
       throw new GenerationNotFoundError(generation, currentGeneration);
     }
     const header = parseRow(this.path, generationRowSchema, row, 'generations row');
-    return { ...header, segments: this.#liveAt(generation) };
+    return { ...header, segments: this.liveAt(generation) };
   }
 
-  #liveAt(generation: number): SegmentRecord[] {
-    const segments = this.#statements.liveAt
+  private liveAt(generation: number): SegmentRecord[] {
+    const segments = this.statements.liveAt
       .all(generation, generation)
       .map((row) => parseRow(this.path, segmentRowSchema, row, 'segments row'));
     const overlap = describeOverlap(segments);
@@ -362,54 +362,54 @@ export class Manifest implements Disposable {
     return segments;
   }
 
-  #leases(): Lease[] {
-    return this.#statements.allLeases.all().map((row) => parseRow(this.path, leaseRowSchema, row, 'lease row'));
+  private leases(): Lease[] {
+    return this.statements.allLeases.all().map((row) => parseRow(this.path, leaseRowSchema, row, 'lease row'));
   }
 
-  #reclaimDeadLeases(): Lease[] {
-    const dead = this.#leases().filter((lease) => !isProcessAlive(lease.pid));
-    for (const lease of dead) this.#statements.dropLease.run(lease.id);
+  private deleteDeadLeases(): Lease[] {
+    const dead = this.leases().filter((lease) => !isProcessAlive(lease.pid));
+    for (const lease of dead) this.statements.dropLease.run(lease.id);
     return dead;
   }
 
-  #collectable(): SegmentRecord[] {
-    return this.#statements.collectable.all().map((row) => parseRow(this.path, segmentRowSchema, row, 'segments row'));
+  private collectableSegments(): SegmentRecord[] {
+    return this.statements.collectable.all().map((row) => parseRow(this.path, segmentRowSchema, row, 'segments row'));
   }
 
   /** A collected segment's generations cannot be read any more: forget them with it. */
-  #forget(segment: SegmentRecord): void {
+  private forget(segment: SegmentRecord): void {
     if (segment.removedGeneration !== null) {
-      this.#statements.deleteGenerations.run(segment.addedGeneration, segment.removedGeneration);
+      this.statements.deleteGenerations.run(segment.addedGeneration, segment.removedGeneration);
     }
-    this.#statements.deleteSegment.run(segment.id);
+    this.statements.deleteSegment.run(segment.id);
   }
 
-  #requireWriter(what: string): void {
+  private requireWriter(what: string): void {
     if (this.role !== 'writer') {
       throw new ValidationError(`cannot ${what}: ${this.path} was opened with role 'reader'`);
     }
   }
 
-  #open(): Connection {
-    if (this.#connection === undefined) throw new ClosedError(`manifest ${this.path}`);
-    return this.#connection;
+  private requireConnection(): Connection {
+    if (this.connection === undefined) throw new ClosedError(`manifest ${this.path}`);
+    return this.connection;
   }
 
   /** One statement, in its own implicit transaction. */
-  #run<T>(action: string, work: () => T): T {
-    this.#open();
+  private run<T>(action: string, work: () => T): T {
+    this.requireConnection();
     return guarded(this.path, action, work);
   }
 
   /** One writing statement, in its own implicit transaction, checkpointed after (see `checkpoint`). */
-  #write<T>(action: string, work: () => T): T {
-    const result = this.#run(action, work);
-    this.#checkpointIfWriter();
+  private write<T>(action: string, work: () => T): T {
+    const result = this.run(action, work);
+    this.checkpointIfWriter();
     return result;
   }
 
-  #readTransaction<T>(action: string, work: () => T): T {
-    const connection = this.#open();
+  private readTransaction<T>(action: string, work: () => T): T {
+    const connection = this.requireConnection();
     return guarded(this.path, action, () => connection.transaction(work).deferred());
   }
 
@@ -417,10 +417,10 @@ export class Manifest implements Disposable {
    * IMMEDIATE: take the write lock up front, so the busy timeout applies
    * instead of a failed upgrade. A writer checkpoints once it has committed.
    */
-  #writeTransaction<T>(action: string, work: () => T): T {
-    const connection = this.#open();
+  private writeTransaction<T>(action: string, work: () => T): T {
+    const connection = this.requireConnection();
     const result = guarded(this.path, action, () => connection.transaction(work).immediate());
-    this.#checkpointIfWriter();
+    this.checkpointIfWriter();
     return result;
   }
 
@@ -429,7 +429,7 @@ export class Manifest implements Disposable {
    * take SQLite's write lock for a checkpoint's wait, in every reader, at
    * every refresh. They reach the main file at the writer's next one.
    */
-  #checkpointIfWriter(): void {
+  private checkpointIfWriter(): void {
     if (this.role === 'writer') this.checkpoint();
   }
 }

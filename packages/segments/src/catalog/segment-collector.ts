@@ -1,5 +1,6 @@
 import { basename, dirname, join } from 'node:path';
-import { IoError, isNotFound, type FileSystem } from '@silt/fs';
+import { IoError, type FileSystem } from '@silt/fs';
+import { isNotFound } from '@silt/fs/internal';
 import type { Manifest } from './manifest.js';
 import type { SegmentRecord } from './manifest-schema.js';
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CorruptionError, IoError, SiltError } from '@silt/fs';
-import { LockError, WRITER_LOCK_FILE, WRITER_PID_FILE, WriterLock } from './writer-lock.js';
+import { WRITER_LOCK_FILE, WRITER_PID_FILE } from '@silt/fs';
+import { LockError, WriterLock } from './writer-lock.js';
 import { ChildProgram } from './test-support/manifest-fixtures.js';
 import { tempDir } from '@silt/test-support';
 

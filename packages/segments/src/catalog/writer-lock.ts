@@ -1,14 +1,10 @@
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { CorruptionError, IoError, SiltError, errnoOf, isNotFound, nodeFileSystem } from '@silt/fs';
+import { CorruptionError, IoError, SiltError, nodeFileSystem, WRITER_LOCK_FILE, WRITER_PID_FILE } from '@silt/fs';
+import { errnoOf, isNotFound } from '@silt/fs/internal';
 import type { FileSystem } from '@silt/fs';
 import { isProcessAlive } from './lease-liveness.js';
-
-/** The SQLite file whose lock is the writer lock. It stays empty: nothing is ever written to it. */
-export const WRITER_LOCK_FILE = 'writer.lock';
-/** Who holds the lock: written by the holder after it has the lock, removed before it lets go. */
-export const WRITER_PID_FILE = 'writer.pid';
 
 /** Another writer holds the index directory. Nothing was changed. */
 export class LockError extends SiltError {
@@ -69,15 +65,15 @@ export class WriterLock implements Disposable {
   readonly path: string;
   /** The pid recorded for this lock: this process. */
   readonly holderPid: number;
-  #connection: Database.Database | undefined;
-  readonly #fileSystem: FileSystem;
+  private connection: Database.Database | undefined;
+  private readonly fileSystem: FileSystem;
 
   private constructor(directory: string, connection: Database.Database, fileSystem: FileSystem) {
     this.directory = directory;
     this.path = join(directory, WRITER_LOCK_FILE);
     this.holderPid = process.pid;
-    this.#connection = connection;
-    this.#fileSystem = fileSystem;
+    this.connection = connection;
+    this.fileSystem = fileSystem;
   }
 
   /**
@@ -93,7 +89,7 @@ export class WriterLock implements Disposable {
       for (let attempt = 1; ; attempt += 1) {
         if (tryBeginImmediate(connection, lockPath)) {
           const lock = new WriterLock(absolute, connection, fileSystem);
-          lock.#recordHolder();
+          lock.recordHolder();
           return lock;
         }
         const holderPid = readHolderPid(fileSystem, join(absolute, WRITER_PID_FILE));
@@ -110,16 +106,16 @@ export class WriterLock implements Disposable {
   }
 
   get held(): boolean {
-    return this.#connection !== undefined;
+    return this.connection !== undefined;
   }
 
   /** Lets the lock go. Idempotent. A process that exits or dies releases it too. */
   release(): void {
-    const connection = this.#connection;
+    const connection = this.connection;
     if (connection === undefined) return;
-    this.#connection = undefined;
+    this.connection = undefined;
     try {
-      this.#fileSystem.unlink(join(this.directory, WRITER_PID_FILE));
+      this.fileSystem.unlink(join(this.directory, WRITER_PID_FILE));
     } catch (error) {
       if (!isNotFound(error)) throw new IoError('remove writer pid file in', this.directory, error);
     } finally {
@@ -132,19 +128,19 @@ export class WriterLock implements Disposable {
     this.release();
   }
 
-  #recordHolder(): void {
+  private recordHolder(): void {
     const pidPath = join(this.directory, WRITER_PID_FILE);
     const record = JSON.stringify({ pid: this.holderPid, acquiredAt: Date.now() }) + '\n';
     try {
-      const handle = this.#fileSystem.open(pidPath, 'createOrTruncate');
+      const handle = this.fileSystem.open(pidPath, 'createOrTruncate');
       try {
         handle.write(new TextEncoder().encode(record), 0);
       } finally {
         handle.close();
       }
     } catch (error) {
-      this.#connection?.close();
-      this.#connection = undefined;
+      this.connection?.close();
+      this.connection = undefined;
       throw new IoError('write', pidPath, error);
     }
   }

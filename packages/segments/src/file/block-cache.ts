@@ -1,14 +1,15 @@
-/** A cached block and its place in the recency list. */
-export class CacheNode {
-  newer: CacheNode | undefined;
-  older: CacheNode | undefined;
+/** A cached block. */
+export interface CacheNode {
+  readonly block: number;
+  /** The memory the block lives in, capacity rounded up so frames can be reused by similar blocks. */
+  readonly frame: Buffer;
+  readonly bytes: Buffer;
+}
 
-  constructor(
-    public block: number,
-    /** The memory the block lives in, capacity rounded up so frames can be reused by similar blocks. */
-    public frame: Buffer,
-    public bytes: Buffer,
-  ) {}
+/** A cached block and its place in the recency list, which only the cache moves. */
+interface RecencyNode extends CacheNode {
+  newer: RecencyNode | undefined;
+  older: RecencyNode | undefined;
 }
 
 const FRAME_GRANULE = 512;
@@ -23,9 +24,9 @@ const FRAME_REUSE_SLACK = 2 * FRAME_GRANULE;
  * valid until the next block is read).
  */
 export class BlockCache {
-  private readonly nodes = new Map<number, CacheNode>();
-  private newest: CacheNode | undefined;
-  private oldest: CacheNode | undefined;
+  private readonly nodes = new Map<number, RecencyNode>();
+  private newest: RecencyNode | undefined;
+  private oldest: RecencyNode | undefined;
   private used = 0;
 
   constructor(readonly capacityBytes: number) {}
@@ -67,7 +68,7 @@ export class BlockCache {
       if (reusable === undefined && frame.length >= capacity && frame.length <= capacity + FRAME_REUSE_SLACK) reusable = frame;
     }
     const frame = reusable ?? Buffer.allocUnsafeSlow(capacity);
-    const node = new CacheNode(block, frame, frame.subarray(0, length));
+    const node: RecencyNode = { block, frame, bytes: frame.subarray(0, length), newer: undefined, older: undefined };
     this.nodes.set(block, node);
     this.pushNewest(node);
     this.used += frame.length;
@@ -84,14 +85,14 @@ export class BlockCache {
     while (this.oldest !== undefined) this.evict(this.oldest);
   }
 
-  private evict(node: CacheNode): Buffer {
+  private evict(node: RecencyNode): Buffer {
     this.unlink(node);
     this.nodes.delete(node.block);
     this.used -= node.frame.length;
     return node.frame;
   }
 
-  private unlink(node: CacheNode): void {
+  private unlink(node: RecencyNode): void {
     if (node.newer !== undefined) node.newer.older = node.older;
     else this.newest = node.older;
     if (node.older !== undefined) node.older.newer = node.newer;
@@ -100,7 +101,7 @@ export class BlockCache {
     node.older = undefined;
   }
 
-  private pushNewest(node: CacheNode): void {
+  private pushNewest(node: RecencyNode): void {
     node.older = this.newest;
     node.newer = undefined;
     if (this.newest !== undefined) this.newest.newer = node;

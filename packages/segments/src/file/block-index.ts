@@ -1,5 +1,5 @@
 import { CorruptionError } from '@silt/fs';
-import { BLOCK_RECORD_FIXED_BYTES, ENTRY_HEADER_BYTES, HEADER_BYTES, MAX_KEY_BYTES, MAX_VALUE_BYTES } from './format.js';
+import { BLOCK_RECORD_FIXED_BYTES, ENTRY_HEADER_BYTES, HEADER_BYTES, MAX_KEY_BYTES, SEGMENT_MAX_VALUE_BYTES } from './format.js';
 import type { GrowableBytes } from './growable-bytes.js';
 import { compareBytes } from './key-bytes.js';
 import { readU16, readU32, writeU16, writeU32 } from './little-endian.js';
@@ -14,7 +14,7 @@ export function appendBlockRecord(index: GrowableBytes, length: number, crc: num
   writeU32(index.bytes, at + 4, crc);
   writeU16(index.bytes, at + 8, firstKey.length);
   index.bytes.set(firstKey, at + BLOCK_RECORD_FIXED_BYTES);
-  index.length += BLOCK_RECORD_FIXED_BYTES + firstKey.length;
+  index.markWritten(BLOCK_RECORD_FIXED_BYTES + firstKey.length);
 }
 
 /**
@@ -40,7 +40,7 @@ export class BlockIndex {
     const crcs = new Int32Array(count);
     const keyStarts = new Float64Array(count);
     const keyLengths = new Uint16Array(count);
-    const largestBlock = header.blockSize - 1 + ENTRY_HEADER_BYTES + MAX_KEY_BYTES + MAX_VALUE_BYTES;
+    const largestBlock = header.blockSize - 1 + ENTRY_HEADER_BYTES + MAX_KEY_BYTES + SEGMENT_MAX_VALUE_BYTES;
     const problem = (block: number, at: number, detail: string): CorruptionError =>
       new CorruptionError(file, footer.blockIndexOffset + at, `block index record ${block}: ${detail}`);
     let at = 0;

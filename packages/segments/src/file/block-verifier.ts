@@ -7,7 +7,7 @@ import {
   ENTRY_KNOWN_FLAGS,
   ENTRY_STRING,
   ENTRY_TOMBSTONE,
-  MAX_VALUE_BYTES,
+  SEGMENT_MAX_VALUE_BYTES,
 } from './format.js';
 import { compareBytes } from './key-bytes.js';
 import { readU16, readU32 } from './little-endian.js';
@@ -57,7 +57,7 @@ export class BlockVerifier {
       if (badFlags !== undefined) throw this.problem(block, at, badFlags);
       const keyStart = at + ENTRY_HEADER_BYTES;
       const end = keyStart + keyLength + valueLength;
-      if (valueLength > MAX_VALUE_BYTES || end > bytes.length) throw this.problem(block, at, 'entry runs past the end of the block');
+      if (valueLength > SEGMENT_MAX_VALUE_BYTES || end > bytes.length) throw this.problem(block, at, 'entry runs past the end of the block');
       if (previousKeyStart < 0) {
         if (this.index.compareFirstKey(block, bytes, keyStart, keyLength) !== 0) throw this.problem(block, at, 'first key differs from the block index');
       } else {

@@ -1,4 +1,5 @@
-import { attempt, ClosedError, CorruptionError, type FileHandle } from '@silt/fs';
+import { ClosedError, CorruptionError, type FileHandle } from '@silt/fs';
+import { attempt } from '@silt/fs/internal';
 import { BlockCache } from './block-cache.js';
 import type { BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';

@@ -16,7 +16,7 @@ const packageDist = dirname(fileDir);
 /** Folders of this package the file half may load: its own, and the helpers both halves share. */
 const allowedFolders = ['file', 'shared'];
 /** Packages the file half may load; better-sqlite3 belongs to the catalog. */
-const allowedPackages = ['@silt/fs', 'zod'];
+const allowedPackages = ['@silt/fs', '@silt/fs/internal', 'zod'];
 
 const IMPORT_SPECIFIER = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*\(?\s*['"]([^'"]+)['"]/gm;
 

@@ -62,7 +62,11 @@ export const HASH_MIN_SLOTS = 8;
 export const HASH_ALIGNMENT = 8;
 
 export const MAX_KEY_BYTES = 65535;
-export const MAX_VALUE_BYTES = 256 * 1024 * 1024;
+/**
+ * The largest value a segment file can hold: the format's limit. An index
+ * takes less, its `maxValueBytes` option (16 MiB by default, at most this).
+ */
+export const SEGMENT_MAX_VALUE_BYTES = 256 * 1024 * 1024;
 export const MIN_BLOCK_SIZE = 64;
 export const MAX_BLOCK_SIZE = 65536;
 export const DEFAULT_BLOCK_SIZE = 4096;

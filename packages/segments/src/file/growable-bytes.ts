@@ -8,11 +8,30 @@ export function copyInto(target: Uint8Array, at: number, source: Uint8Array, sta
 
 /** An append-only byte buffer that doubles when full; `bytes` is a Buffer so strings can be written in place. */
 export class GrowableBytes {
-  bytes: Buffer;
-  length = 0;
+  private storage: Buffer;
+  private used = 0;
 
   constructor(initialCapacity: number) {
-    this.bytes = Buffer.allocUnsafe(initialCapacity);
+    this.storage = Buffer.allocUnsafe(initialCapacity);
+  }
+
+  /** The storage; the first `length` bytes are the content. A `reserve` may replace it. */
+  get bytes(): Buffer {
+    return this.storage;
+  }
+
+  get length(): number {
+    return this.used;
+  }
+
+  /** Counts `count` bytes written in place after `length` (into room made by `reserve`) as content. */
+  markWritten(count: number): void {
+    this.used += count;
+  }
+
+  /** Empties the buffer and keeps its storage. */
+  reset(): void {
+    this.used = 0;
   }
 
   /** Makes room for `extra` more bytes after `length`. */
@@ -23,7 +42,7 @@ export class GrowableBytes {
     while (capacity < needed) capacity *= 2;
     const grown = Buffer.allocUnsafe(capacity);
     grown.set(this.bytes.subarray(0, this.length));
-    this.bytes = grown;
+    this.storage = grown;
   }
 
   append(data: Uint8Array): void {
@@ -34,7 +53,7 @@ export class GrowableBytes {
   appendSlice(source: Uint8Array, start: number, length: number): void {
     this.reserve(length);
     copyInto(this.bytes, this.length, source, start, length);
-    this.length += length;
+    this.used += length;
   }
 
   view(): Uint8Array {
@@ -43,7 +62,7 @@ export class GrowableBytes {
 
   /** Empties the buffer, dropping storage that grew far beyond `keepCapacity` (after a huge value). */
   clear(keepCapacity: number): void {
-    this.length = 0;
-    if (this.bytes.length > keepCapacity * 4) this.bytes = Buffer.allocUnsafe(keepCapacity);
+    this.used = 0;
+    if (this.bytes.length > keepCapacity * 4) this.storage = Buffer.allocUnsafe(keepCapacity);
   }
 }

@@ -6,22 +6,14 @@ export type { SegmentInput, SegmentBuildResult } from './segment-builder.js';
 export { SegmentReader } from './segment-reader.js';
 export type { SegmentEntry, SegmentStats, LookupResult } from './segment-reader.js';
 export type { RangeOptions } from './range-options.js';
-export type { NearOptions } from './near.js';
-export type { Key, Value } from './key-bytes.js';
+export type { NearOptions, ResolvedNearOptions } from './near.js';
+export type { Key, Value, StringKeyRule } from './key-bytes.js';
 export {
   segmentBuilderOptionsSchema,
   segmentReaderOptionsSchema,
   segmentBytesOptionsSchema,
-  fileSystemSchema,
   DEFAULT_CACHE_BYTES,
 } from './segment-options.js';
 export type { SegmentBuilderOptions, SegmentReaderOptions, SegmentBytesOptions, AccessMode, KeyEncoding } from './segment-options.js';
-export { UnsupportedVersionError, KeyOrderError, describeKey } from './segment-errors.js';
-export { FORMAT_VERSION, MAX_KEY_BYTES, MAX_VALUE_BYTES, DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE } from './format.js';
-export { compareBytes, commonPrefixLength, describeType, keyToBytes, checkKeyLength } from './key-bytes.js';
-export { checkWellFormed } from './key-bytes.js';
-export { toScanRange, limitOption, booleanOption, checkOneBoundEachSide } from './range-options.js';
-export type { Bound, ScanRange } from './range-options.js';
-export { nearOptions } from './near.js';
-export { NewestWinsMerge } from './newest-wins-merge.js';
-export { hashKeyBytes, finishHash, FNV_OFFSET_BASIS, FNV_PRIME } from './key-hash.js';
+export { UnsupportedVersionError, KeyOrderError } from './segment-errors.js';
+export { FORMAT_VERSION, MAX_KEY_BYTES, SEGMENT_MAX_VALUE_BYTES, DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE } from './format.js';

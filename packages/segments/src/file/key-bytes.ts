@@ -1,10 +1,28 @@
 import { ValidationError } from '@silt/fs';
-import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from './format.js';
+import { MAX_KEY_BYTES, SEGMENT_MAX_VALUE_BYTES } from './format.js';
 import { FNV_OFFSET_BASIS, FNV_PRIME, finishHash } from './key-hash.js';
+import type { KeyEncoding } from './segment-options.js';
+
+/**
+ * Keys: the one module that validates, encodes, orders and describes them,
+ * for a segment, the reader and the writer alike. A key is a string (its
+ * UTF-8 bytes) or raw bytes, 1 to MAX_KEY_BYTES of them; keys order by their
+ * bytes. Two rules for strings: a segment takes any string as `Buffer.from`
+ * encodes it (a lone surrogate becomes U+FFFD); an index refuses a string
+ * that is not well-formed UTF-16, since 'k\uD800' and 'k\uDBFF' would be one
+ * key and a value would read back changed (`StringKeyRule`).
+ */
 
 /** Keys and values are strings (stored as UTF-8) or raw bytes; keys order by their bytes. */
 export type Key = string | Uint8Array;
 export type Value = string | Uint8Array;
+
+/** How a string given as a key, bound or query becomes bytes. */
+export type StringKeyRule =
+  /** As `Buffer.from(key)` encodes it, a lone surrogate as U+FFFD: a segment's rule. */
+  | 'utf8'
+  /** Refused (ValidationError) unless well-formed UTF-16: an index's rule. */
+  | 'well-formed';
 
 /**
  * The reader's scratch for string keys: a lookup encodes its key here in
@@ -104,11 +122,16 @@ function loneSurrogateIndex(text: string): number {
   return -1;
 }
 
-/** The bytes of a key given by a caller, checked for type and size. `what` names it in errors. */
-export function keyToBytes(key: unknown, what: string): Uint8Array {
+/**
+ * The bytes of a key, bound or query given by a caller, checked for type and
+ * size (it may be empty: a bound or a prefix can be). `what` names it in errors.
+ */
+export function keyToBytes(key: unknown, what: string, strings: StringKeyRule = 'utf8'): Uint8Array {
   let bytes: Uint8Array;
-  if (typeof key === 'string') bytes = Buffer.from(key, 'utf8');
-  else if (key instanceof Uint8Array) bytes = key;
+  if (typeof key === 'string') {
+    if (strings === 'well-formed') checkWellFormed(key, what);
+    bytes = Buffer.from(key, 'utf8');
+  } else if (key instanceof Uint8Array) bytes = key;
   else throw new ValidationError(`${what} must be a string or a Uint8Array, got ${describeType(key)}`);
   if (bytes.length > MAX_KEY_BYTES) {
     throw new ValidationError(`${what} is ${bytes.length} bytes; keys are at most ${MAX_KEY_BYTES} bytes`);
@@ -123,7 +146,101 @@ export function checkValueType(value: unknown, what: string): asserts value is V
 }
 
 export function valueTooLarge(length: number, what: string): ValidationError {
-  return new ValidationError(`${what} is ${length} bytes; values are at most ${MAX_VALUE_BYTES} bytes (256 MiB)`);
+  return new ValidationError(`${what} is ${length} bytes; values are at most ${SEGMENT_MAX_VALUE_BYTES} bytes (256 MiB)`);
+}
+
+/**
+ * A valid index key as it was given (no copy, no encoding), or a
+ * ValidationError saying what is wrong with it: for point reads, which take
+ * strings as they are.
+ */
+export function checkKey(key: unknown): Key {
+  if (typeof key === 'string') {
+    checkWellFormed(key, 'a key'); // ~3 ns for a short key: the isWellFormed builtin
+    // A UTF-16 unit is at most 3 UTF-8 bytes: only long strings need measuring.
+    const length = key.length * 3 <= MAX_KEY_BYTES ? key.length : Buffer.byteLength(key, 'utf8');
+    checkKeyLength(length);
+    return key;
+  }
+  if (!(key instanceof Uint8Array)) throw notAKey(key);
+  checkKeyLength(key.length);
+  return key;
+}
+
+/** The bytes of a valid index key, or a ValidationError saying what is wrong with it. */
+export function encodeKey(key: unknown): Uint8Array {
+  let bytes: Uint8Array;
+  if (typeof key === 'string') {
+    checkWellFormed(key, 'a key');
+    // Buffer.from is several times faster than TextEncoder for short strings (it slices a shared pool).
+    bytes = Buffer.from(key, 'utf8');
+  } else if (key instanceof Uint8Array) bytes = key;
+  else throw notAKey(key);
+  checkKeyLength(bytes.length);
+  return bytes;
+}
+
+/**
+ * A key the writer keeps, checked for type and well-formedness: a string as
+ * given, a byte key as a private copy (the caller may reuse its buffer as
+ * soon as the call returns). `checkedKeyId` checks its length, which it
+ * measures anyway.
+ */
+export function ownedKey(key: unknown): Key {
+  if (typeof key === 'string') {
+    checkWellFormed(key, 'a key');
+    return key;
+  }
+  if (key instanceof Uint8Array) return new Uint8Array(key);
+  throw notAKey(key);
+}
+
+function notAKey(key: unknown): ValidationError {
+  return new ValidationError(`a key must be a string or a Uint8Array, got ${describeType(key)}`);
+}
+
+const utf8Decoder = new TextDecoder();
+
+/** A key read back, as the caller's `encoding` wants it. A binary key is copied (never `slice`, a view on a Buffer): it may be a view into a segment's buffer. */
+export function decodeKey(bytes: Uint8Array, encoding: KeyEncoding): Key {
+  return encoding === 'binary' ? new Uint8Array(bytes) : utf8Decoder.decode(bytes);
+}
+
+/**
+ * A key's id: the key as a latin1 string, one char per byte, so that string
+ * order is byte order. The writer's memtable keys its entries by it.
+ */
+export function keyIdOfBytes(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+}
+
+/** The id of a string key: an ASCII string is its own latin1 form (its UTF-8 is as long as it is). */
+export function keyIdOfString(key: string, utf8Length = Buffer.byteLength(key, 'utf8')): string {
+  return utf8Length === key.length ? key : Buffer.from(key, 'utf8').toString('latin1');
+}
+
+/** The key bytes an id stands for. */
+export function keyBytesOfId(id: string): Buffer {
+  return Buffer.from(id, 'latin1');
+}
+
+/** The id of a key `ownedKey` returned, its length checked (the writer's last check of a key). */
+export function checkedKeyId(key: Key): string {
+  if (typeof key !== 'string') {
+    checkKeyLength(key.length);
+    return keyIdOfBytes(key);
+  }
+  const utf8Length = Buffer.byteLength(key, 'utf8');
+  checkKeyLength(utf8Length);
+  return keyIdOfString(key, utf8Length);
+}
+
+/** A short, printable rendering of key bytes for error messages. */
+export function describeKey(key: Uint8Array): string {
+  const shown = key.subarray(0, 48);
+  const printable = shown.every((byte) => byte >= 0x20 && byte < 0x7f);
+  const text = printable ? JSON.stringify(Buffer.from(shown).toString('latin1')) : `0x${Buffer.from(shown).toString('hex')}`;
+  return key.length > shown.length ? `${text}… (${key.length} bytes)` : text;
 }
 
 export function describeType(value: unknown): string {
@@ -148,6 +265,23 @@ export function bytesEqual(a: Uint8Array, aStart: number, b: Uint8Array, bStart:
     if (a[aStart + i] !== b[bStart + i]) return false;
   }
   return true;
+}
+
+/** Whole keys in byte order: `compareBytes` over two complete keys. */
+export function compareKeys(a: Uint8Array, b: Uint8Array): number {
+  return compareBytes(a, 0, a.length, b, 0, b.length);
+}
+
+/** Length of the common prefix of two whole keys. */
+export function sharedPrefixLength(a: Uint8Array, b: Uint8Array): number {
+  return commonPrefixLength(a, 0, a.length, b, 0, b.length);
+}
+
+/** Shortens a byte length so it does not end inside a UTF-8 character. */
+export function utf8Boundary(bytes: Uint8Array, length: number): number {
+  let end = Math.min(length, bytes.length);
+  while (end > 0 && end < bytes.length && (bytes[end]! & 0xc0) === 0x80) end--;
+  return end;
 }
 
 /** Length of the common prefix of two byte ranges. */

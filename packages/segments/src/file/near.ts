@@ -3,19 +3,31 @@ import { MAX_KEY_BYTES } from './format.js';
 import { describeType, prefixSuccessor } from './key-bytes.js';
 import { booleanOption, limitOption, type Bound } from './range-options.js';
 
+/** Options of keyvi's GetNear, for a segment (`SegmentReader.near`) and an index (`near` of Index and ReadOnlyIndex) alike. */
 export interface NearOptions {
   /** Keys must share at least this many leading bytes with the query. Default 0. */
   readonly minPrefix?: number;
-  /** At most this many results. Default unlimited. */
+  /** At most this many results. Default unlimited on a segment, 10 on an index (`INDEX_NEAR_LIMIT`). */
   readonly limit?: number;
   /** Also return keys sharing shorter prefixes, longest first, down to `minPrefix`. Default false. */
   readonly greedy?: boolean;
 }
 
+/** Near options resolved: what `nearOptions` returns and the near reads below it take. */
+export type ResolvedNearOptions = Required<NearOptions>;
+
+/** An index's default `limit` for near: a query answers with a screenful, not with every key of a shared prefix. */
+export const INDEX_NEAR_LIMIT = 10;
+
 const KNOWN = new Set(['minPrefix', 'limit', 'greedy']);
 
-export function nearOptions(options: unknown): Required<NearOptions> {
-  if (options === undefined) return { minPrefix: 0, limit: Infinity, greedy: false };
+/**
+ * Resolves near options given by a caller, or throws a ValidationError
+ * naming what is wrong; `defaultLimit` is the caller's default (unlimited
+ * for a segment, INDEX_NEAR_LIMIT for an index).
+ */
+export function nearOptions(options: unknown, defaultLimit = Infinity): ResolvedNearOptions {
+  if (options === undefined) return { minPrefix: 0, limit: defaultLimit, greedy: false };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ValidationError(`near options must be an object, got ${describeType(options)}`);
   }
@@ -27,7 +39,7 @@ export function nearOptions(options: unknown): Required<NearOptions> {
   if (typeof minPrefix !== 'number' || !Number.isInteger(minPrefix) || minPrefix < 0 || minPrefix > MAX_KEY_BYTES) {
     throw new ValidationError(`near option minPrefix must be a whole number of bytes from 0 to ${MAX_KEY_BYTES}, got ${String(minPrefix)}`);
   }
-  return { minPrefix, limit: limitOption(given.limit), greedy: booleanOption(given.greedy, 'greedy') };
+  return { minPrefix, limit: given.limit === undefined ? defaultLimit : limitOption(given.limit), greedy: booleanOption(given.greedy, 'greedy') };
 }
 
 /**

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ClosedError, SeededRandom, ValidationError } from '@silt/fs';
+import { ClosedError, ValidationError } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { MAX_KEY_BYTES } from './format.js';
 import { SegmentBuilder, type SegmentInput } from './segment-builder.js';
 import type { SegmentBuilderOptions } from './segment-options.js';

@@ -11,7 +11,7 @@ import {
   nodeFileSystem,
   type FaultOperation,
 } from '@silt/fs';
-import { ENTRY_ASCII, ENTRY_STRING, FOOTER, FOOTER_BYTES, FORMAT_VERSION, HEADER_BYTES, HEADER_MAGIC, MAX_VALUE_BYTES } from './format.js';
+import { ENTRY_ASCII, ENTRY_STRING, FOOTER, FOOTER_BYTES, FORMAT_VERSION, HEADER_BYTES, HEADER_MAGIC, SEGMENT_MAX_VALUE_BYTES } from './format.js';
 import { readU16, readU32, readU64 } from './little-endian.js';
 import { SegmentBuilder, buildPathOf, buildSegment, type SegmentInput } from './segment-builder.js';
 import { basename } from 'node:path';
@@ -107,7 +107,7 @@ test('keys and values beyond the limits, and values of the wrong type, are Valid
     ['a 65536-byte key', (builder) => builder.put('k'.repeat(65536), 'v')],
     ['a 65536-byte binary key', (builder) => builder.put(new Uint8Array(65536), 'v')],
     ['a key of 30000 three-byte characters', (builder) => builder.put('€'.repeat(30000), 'v')],
-    ['a value over 256 MiB', (builder) => builder.put('k', new Uint8Array(MAX_VALUE_BYTES + 1))],
+    ['a value over 256 MiB', (builder) => builder.put('k', new Uint8Array(SEGMENT_MAX_VALUE_BYTES + 1))],
     ['a number value', (builder) => builder.put('k', 5 as unknown as string)],
     ['a missing value', (builder) => builder.add({ kind: 'put', key: 'k' } as unknown as SegmentInput)],
     ['an object key', (builder) => builder.put({} as unknown as string, 'v')],

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { attempt, ClosedError, IoError, TEMP_SUFFIX, ValidationError, type FileHandle } from '@silt/fs';
+import { ClosedError, IoError, ValidationError, type FileHandle } from '@silt/fs';
+import { attempt, TEMP_SUFFIX } from '@silt/fs/internal';
 import { appendBlockRecord } from './block-index.js';
 import {
   ENTRY_ASCII,
@@ -11,7 +12,7 @@ import {
   HEADER_BYTES,
   MAX_DISTINCT_KEYS,
   MAX_KEY_BYTES,
-  MAX_VALUE_BYTES,
+  SEGMENT_MAX_VALUE_BYTES,
   alignUp,
 } from './format.js';
 import { GrowableBytes, copyInto } from './growable-bytes.js';
@@ -218,7 +219,7 @@ export class SegmentBuilder {
 
   private checkSizes(keyLength: number, valueLength: number): void {
     if (keyLength > MAX_KEY_BYTES) throw new ValidationError(`key of segment entry #${this.entries} is ${keyLength} bytes; keys are at most ${MAX_KEY_BYTES} bytes`);
-    if (valueLength > MAX_VALUE_BYTES) throw valueTooLarge(valueLength, `value of segment entry #${this.entries}`);
+    if (valueLength > SEGMENT_MAX_VALUE_BYTES) throw valueTooLarge(valueLength, `value of segment entry #${this.entries}`);
   }
 
   private checkKind(isPut: boolean, kind: unknown): void {
@@ -245,9 +246,9 @@ export class SegmentBuilder {
       this.hashTable.record(hashKeyBytes(block.bytes, keyStart, keyLength), this.blockCount, start);
     }
     if (this.entries === 0) this.firstKey.appendSlice(block.bytes, keyStart, keyLength);
-    this.previousKey.length = 0;
+    this.previousKey.reset();
     this.previousKey.appendSlice(block.bytes, keyStart, keyLength);
-    block.length = keyStart + keyLength + valueLength;
+    block.markWritten(ENTRY_HEADER_BYTES + keyLength + valueLength); // the entry began at `start`, the block's length until now
     this.entries++;
     if (!isPut) this.tombstones++;
     if (block.length >= this.options.blockSize) this.write(() => this.closeBlock());
@@ -356,7 +357,8 @@ export class SegmentBuilder {
 /**
  * Where the segment bound for `path` is written until it is whole. Not
  * random: segment ids never repeat, so neither does this name, and a
- * caller that gave up on a build knows which file to remove.
+ * caller that gave up on a build knows which file to remove. In an index
+ * directory that is `segmentBuildFileName(id)` of @silt/fs.
  */
 export function buildPathOf(path: string): string {
   return `${path}${TEMP_SUFFIX}`;
@@ -390,11 +392,11 @@ function maxEncodedLength(data: Key | undefined, what: 'key' | 'value', entryInd
   if (typeof data === 'string') {
     if (data.length <= MEASURE_STRINGS_ABOVE) return data.length * 3;
     const length = Buffer.byteLength(data, 'utf8');
-    if (what === 'value' && length > MAX_VALUE_BYTES) throw valueTooLarge(length, `value of segment entry #${entryIndex}`);
+    if (what === 'value' && length > SEGMENT_MAX_VALUE_BYTES) throw valueTooLarge(length, `value of segment entry #${entryIndex}`);
     return length;
   }
   if (data instanceof Uint8Array) {
-    if (what === 'value' && data.length > MAX_VALUE_BYTES) throw valueTooLarge(data.length, `value of segment entry #${entryIndex}`);
+    if (what === 'value' && data.length > SEGMENT_MAX_VALUE_BYTES) throw valueTooLarge(data.length, `value of segment entry #${entryIndex}`);
     return data.length;
   }
   throw new ValidationError(`${what} of segment entry #${entryIndex} must be a string or a Uint8Array, got ${describeType(data)}`);

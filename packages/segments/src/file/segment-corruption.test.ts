@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { SeededRandom } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import type { Key } from './key-bytes.js';
 import type { SegmentInput } from './segment-builder.js';
 import { SegmentReader } from './segment-reader.js';

@@ -1,5 +1,6 @@
 import { SiltError, ValidationError } from '@silt/fs';
 import { FORMAT_VERSION } from './format.js';
+import { describeKey } from './key-bytes.js';
 
 /**
  * The file is a segment (its magic and version checksum are right) but of a
@@ -40,12 +41,4 @@ export class KeyOrderError extends ValidationError {
     this.reason = reason;
     this.entryIndex = entryIndex;
   }
-}
-
-/** A short, printable rendering of key bytes for error messages. */
-export function describeKey(key: Uint8Array): string {
-  const shown = key.subarray(0, 48);
-  const printable = shown.every((byte) => byte >= 0x20 && byte < 0x7f);
-  const text = printable ? JSON.stringify(Buffer.from(shown).toString('latin1')) : `0x${Buffer.from(shown).toString('hex')}`;
-  return key.length > shown.length ? `${text}… (${key.length} bytes)` : text;
 }

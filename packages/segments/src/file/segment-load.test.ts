@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, statSync, truncateSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
-import { CorruptionError, NodeFileSystem, SeededRandom, ValidationError, type FileHandle, type OpenMode } from '@silt/fs';
+import { CorruptionError, NodeFileSystem, ValidationError, type FileHandle, type OpenMode } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { SegmentBuilder, type SegmentInput } from './segment-builder.js';
 import type { KeyEncoding } from './segment-options.js';
 import { SegmentReader } from './segment-reader.js';

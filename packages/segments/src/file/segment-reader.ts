@@ -1,4 +1,5 @@
-import { asIoError, attempt, ClosedError, CorruptionError, ValidationError, type FileHandle, type FileSystem } from '@silt/fs';
+import { ClosedError, CorruptionError, ValidationError, type FileHandle, type FileSystem } from '@silt/fs';
+import { asIoError, attempt } from '@silt/fs/internal';
 import type { BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';
 import { BlockVerifier } from './block-verifier.js';
@@ -21,7 +22,7 @@ import {
 import { hashKeyBytes, slotTag } from './key-hash.js';
 import { LITTLE_ENDIAN_HOST, readU16, readU32 } from './little-endian.js';
 import { MemoryBlockSource } from './memory-block-source.js';
-import { nearGroups, nearOptions, type NearOptions } from './near.js';
+import { nearGroups, nearOptions, type NearOptions, type ResolvedNearOptions } from './near.js';
 import { toScanRange, type RangeOptions, type ScanRange } from './range-options.js';
 import { readSegmentLayout, type ReadSection, type SegmentLayout } from './segment-layout.js';
 import {
@@ -223,13 +224,23 @@ export class SegmentReader<K extends Key = string> {
   /** `[key, value]` of every put in the range, in key order (or reversed). */
   range(options?: RangeOptions): IterableIterator<[K, Value]> {
     this.checkOpen();
-    return this.putsIn(toScanRange(options));
+    return this.scanPuts(toScanRange(options));
   }
 
   /** Every entry in the range, tombstones included. */
   entries(options?: RangeOptions): IterableIterator<SegmentEntry<K>> {
     this.checkOpen();
     return this.entriesIn(toScanRange(options));
+  }
+
+  /**
+   * `entries` over a range already resolved (`toScanRange`): for a caller
+   * that reads many sources with one range, such as the merged read path,
+   * and resolves its options once.
+   */
+  entriesIn(range: ScanRange): IterableIterator<SegmentEntry<K>> {
+    this.checkOpen();
+    return this.scanEntries(range);
   }
 
   /**
@@ -388,7 +399,7 @@ export class SegmentReader<K extends Key = string> {
       : scanForward(this.source, this.blocks, range.lower, range.upper);
   }
 
-  private *putsIn(range: ScanRange): Generator<[K, Value]> {
+  private *scanPuts(range: ScanRange): Generator<[K, Value]> {
     let remaining = range.limit;
     if (remaining === 0) return;
     for (const { bytes, at } of this.positionsIn(range)) {
@@ -398,7 +409,7 @@ export class SegmentReader<K extends Key = string> {
     }
   }
 
-  private *entriesIn(range: ScanRange): Generator<SegmentEntry<K>> {
+  private *scanEntries(range: ScanRange): Generator<SegmentEntry<K>> {
     let remaining = range.limit;
     if (remaining === 0) return;
     for (const { bytes, at } of this.positionsIn(range)) {
@@ -408,7 +419,7 @@ export class SegmentReader<K extends Key = string> {
     }
   }
 
-  private *nearIn(query: Uint8Array, options: Required<NearOptions>): Generator<[K, Value]> {
+  private *nearIn(query: Uint8Array, options: ResolvedNearOptions): Generator<[K, Value]> {
     const longest = this.longestSharedPrefix(query);
     let remaining = options.limit;
     if (longest < options.minPrefix || remaining === 0) return;

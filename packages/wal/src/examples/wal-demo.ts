@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sequenceOfLogFile } from '@silt/fs';
 import { WriteAheadLog, type WalEntry } from '../index.js';
 
 /**
@@ -79,7 +80,7 @@ async function parent(): Promise<void> {
   console.log('   32 concurrent writers append batches of 1-20 entries; the child prints each acknowledgement.');
   const { acked } = await runChildAndKill(800);
   const ackedThrough = Math.max(0, ...acked.map((a) => a.first + a.count - 1));
-  const files = readdirSync(DIRECTORY).filter((name) => name.endsWith('.log'));
+  const files = readdirSync(DIRECTORY).filter((name) => sequenceOfLogFile(name) !== undefined);
   const bytes = files.reduce((sum, name) => sum + statSync(join(DIRECTORY, name)).size, 0);
   console.log(`   it had acknowledged ${acked.length} batches (sequence numbers up to ${ackedThrough}); ${files.length} log files, ${bytes} bytes on disk\n`);
 

@@ -1,4 +1,4 @@
-import { SeededRandom } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import type { Durability } from '../wal-options.js';
 import { WriteAheadLog } from '../write-ahead-log.js';
 import { batchFor } from './workload.js';

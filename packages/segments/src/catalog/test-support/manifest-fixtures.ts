@@ -59,31 +59,31 @@ export interface ChildExit {
 export class ChildProgram {
   readonly child: ChildProcess;
   readonly pid: number;
-  readonly #lines: string[] = [];
-  readonly #waiters: Array<() => void> = [];
-  readonly #exit: Promise<ChildExit>;
-  #stderr = '';
-  #exited: ChildExit | undefined;
+  private readonly lines: string[] = [];
+  private readonly waiters: Array<() => void> = [];
+  private readonly exitPromise: Promise<ChildExit>;
+  private stderrText = '';
+  private exitStatus: ChildExit | undefined;
 
   private constructor(child: ChildProcess) {
     if (child.pid === undefined) throw new Error('child process did not start');
     this.child = child;
     this.pid = child.pid;
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      this.#lines.push(line);
-      this.#wake();
+      this.lines.push(line);
+      this.wake();
     });
     child.stderr!.on('data', (chunk: Buffer) => {
-      this.#stderr += chunk.toString();
+      this.stderrText += chunk.toString();
     });
-    this.#exit = new Promise((resolve) => {
+    this.exitPromise = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
-        this.#exited = { code, signal };
-        resolve(this.#exited);
+        this.exitStatus = { code, signal };
+        resolve(this.exitStatus);
       });
     });
     // readline may deliver the last lines after 'exit'; 'close' comes after both.
-    child.on('close', () => this.#wake());
+    child.on('close', () => this.wake());
   }
 
   static start(program: string, args: readonly string[]): ChildProgram {
@@ -91,7 +91,7 @@ export class ChildProgram {
     const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     const started = new ChildProgram(child);
     after(() => {
-      if (started.#exited === undefined) child.kill('SIGKILL');
+      if (started.exitStatus === undefined) child.kill('SIGKILL');
     });
     return started;
   }
@@ -99,12 +99,12 @@ export class ChildProgram {
   /** The next line the child prints; rejects if it ends first. */
   async nextLine(): Promise<string> {
     for (;;) {
-      const line = this.#lines.shift();
+      const line = this.lines.shift();
       if (line !== undefined) return line;
-      if (this.child.stdout!.readableEnded && this.#exited !== undefined) {
-        throw new Error(`child ${this.pid} ended (${JSON.stringify(this.#exited)}) without printing a line; stderr: ${this.#stderr}`);
+      if (this.child.stdout!.readableEnded && this.exitStatus !== undefined) {
+        throw new Error(`child ${this.pid} ended (${JSON.stringify(this.exitStatus)}) without printing a line; stderr: ${this.stderrText}`);
       }
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
 
@@ -112,7 +112,7 @@ export class ChildProgram {
   async remainingLines(): Promise<string[]> {
     await this.exited();
     await new Promise<void>((resolve) => (this.child.stdout!.readableEnded ? resolve() : this.child.on('close', () => resolve())));
-    return this.#lines.splice(0);
+    return this.lines.splice(0);
   }
 
   send(line: string): void {
@@ -120,19 +120,19 @@ export class ChildProgram {
   }
 
   exited(): Promise<ChildExit> {
-    return this.#exit;
+    return this.exitPromise;
   }
 
   async kill(): Promise<ChildExit> {
-    if (this.#exited === undefined) this.child.kill('SIGKILL');
-    return this.#exit;
+    if (this.exitStatus === undefined) this.child.kill('SIGKILL');
+    return this.exitPromise;
   }
 
   get stderr(): string {
-    return this.#stderr;
+    return this.stderrText;
   }
 
-  #wake(): void {
-    for (const waiter of this.#waiters.splice(0)) waiter();
+  private wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
   }
 }

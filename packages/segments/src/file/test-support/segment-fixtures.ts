@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SeededRandom } from '@silt/fs';
+import { SeededRandom } from '@silt/fs/internal';
 import { buildSegment, type SegmentInput } from '../segment-builder.js';
 import type { SegmentBuilderOptions } from '../segment-options.js';
 

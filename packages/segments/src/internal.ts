@@ -1,0 +1,16 @@
+// `@silt/segments/internal`: the helpers of both halves that silt's other
+// packages build on (key bytes, range and option checks, the newest-wins
+// merge, the key hash, the zod check). Not public API, and no semver promise
+// (README, "Internal entry point").
+export { parseWithSchema } from './shared/schema-validation.js';
+export { fileSystemSchema } from './file/segment-options.js';
+export { compareBytes, commonPrefixLength, describeType, keyToBytes, checkKeyLength, checkWellFormed } from './file/key-bytes.js';
+export { checkKey, encodeKey, decodeKey, ownedKey, checkedKeyId, keyIdOfBytes, keyIdOfString, keyBytesOfId } from './file/key-bytes.js';
+export { compareKeys, sharedPrefixLength, utf8Boundary, bytesEqual, describeKey } from './file/key-bytes.js';
+export { toScanRange, prefixScanRange, FULL_SCAN, limitOption, booleanOption } from './file/range-options.js';
+export type { Bound, ScanRange } from './file/range-options.js';
+export { nearOptions, INDEX_NEAR_LIMIT } from './file/near.js';
+export { NewestWinsMerge } from './file/newest-wins-merge.js';
+export { hashKeyBytes, finishHash, FNV_OFFSET_BASIS, FNV_PRIME } from './file/key-hash.js';
+export { newSegmentSchema, manifestChangeSchema } from './catalog/manifest-schema.js';
+export { filesNewerThanManifest } from './catalog/index-damaged-error.js';
