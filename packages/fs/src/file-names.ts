@@ -161,8 +161,10 @@ export function parseFileName(path: string): ParsedFileName | undefined {
   }
   const folder = path.slice(0, slash);
   const name = path.slice(slash + 1);
-  if (folder === WAL_DIRECTORY) return name === LOST_AND_FOUND_DIRECTORY ? { kind: 'log-lost-and-found', number: 0 } : numbered('log', sequenceOfLogFile(name));
-  if (folder === SEGMENTS_DIRECTORY) return numbered('segment', segmentIdOfFileName(name)) ?? numbered('segment-build', segmentIdOfBuildName(name));
+  if (folder === WAL_DIRECTORY)
+    return name === LOST_AND_FOUND_DIRECTORY ? { kind: 'log-lost-and-found', number: 0 } : numbered('log', sequenceOfLogFile(name));
+  if (folder === SEGMENTS_DIRECTORY)
+    return numbered('segment', segmentIdOfFileName(name)) ?? numbered('segment-build', segmentIdOfBuildName(name));
   if (folder === LOST_AND_FOUND_DIRECTORY) return numbered('repair-folder', repairTimeOf(name));
   return undefined;
 }
@@ -175,7 +177,15 @@ function numbered(kind: IndexFileKind, number: number | undefined): ParsedFileNa
 function repairTimeOf(name: string): number | undefined {
   const match = REPAIR_FOLDER_NAME.exec(name);
   if (match === null) return undefined;
-  const [year, month, day, hours, minutes, seconds, ms] = match.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  const [year, month, day, hours, minutes, seconds, ms] = match.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const time = Date.UTC(year, month - 1, day, hours, minutes, seconds, ms);
   // Date.UTC rolls a 61st second or a 13th month over; only a name the writer could have made is one.
   return repairFolderName(new Date(time)) === `${LOST_AND_FOUND_DIRECTORY}/${name}` ? time : undefined;

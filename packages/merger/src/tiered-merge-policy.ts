@@ -48,7 +48,9 @@ export const mergePolicyOptionsSchema = z
     sizeRatio: z.number().min(1).default(DEFAULT_MERGE_POLICY.sizeRatio),
     minRunLength: z.number().int().min(2).default(DEFAULT_MERGE_POLICY.minRunLength),
     /** Infinity turns the rule off (zod's number() refuses infinities, hence the literal). */
-    maxSpaceAmplification: z.union([z.number().positive(), z.literal(Number.POSITIVE_INFINITY)]).default(DEFAULT_MERGE_POLICY.maxSpaceAmplification),
+    maxSpaceAmplification: z
+      .union([z.number().positive(), z.literal(Number.POSITIVE_INFINITY)])
+      .default(DEFAULT_MERGE_POLICY.maxSpaceAmplification),
     segmentCap: z.number().int().min(4).default(DEFAULT_MERGE_POLICY.segmentCap),
   })
   .superRefine((options, context) => {
@@ -127,7 +129,10 @@ export function pickMerges(
     if (run === undefined) break;
     plan.take(run);
   }
-  return plan.runs().sort((a, b) => plan.costPerRemoved(a) - plan.costPerRemoved(b) || b.start - a.start).map((run) => plan.toMergeRun(run));
+  return plan
+    .runs()
+    .sort((a, b) => plan.costPerRemoved(a) - plan.costPerRemoved(b) || b.start - a.start)
+    .map((run) => plan.toMergeRun(run));
 }
 
 /**

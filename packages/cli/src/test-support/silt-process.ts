@@ -27,9 +27,7 @@ export class SiltProcess {
   private stdoutSoFar = '';
   private stderrSoFar = '';
 
-  constructor(
-    readonly child: ChildProcess,
-  ) {
+  constructor(readonly child: ChildProcess) {
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdoutSoFar += chunk;
       this.wake();
