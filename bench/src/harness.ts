@@ -85,10 +85,7 @@ export function formatNumber(value: number): string {
 
 /** One markdown table: median per engine and its ratio to the reference on the same workload. */
 export function markdownTable(rows: readonly BenchRow[]): string {
-  const lines = [
-    '| workload | engine | durability | median | unit | ratio | runs |',
-    '|---|---|---|---:|---|---:|---:|',
-  ];
+  const lines = ['| workload | engine | durability | median | unit | ratio | runs |', '|---|---|---|---:|---|---:|---:|'];
   for (const row of rows) {
     const ratio = ratioOf(row, rows);
     const ratioText = ratio === undefined ? '' : `${ratio.toFixed(2)}× ${row.ratioTo}`;

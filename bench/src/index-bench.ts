@@ -188,14 +188,46 @@ async function loadAndGetRows(context: BenchContext, data: KeyValueDataset): Pro
   return [
     { workload: load, engine: ENGINE.classic, durability: DURABILITY.classic, unit: 'keys/s', runs: runs.classic },
     { workload: load, engine: ENGINE.siltLoad, durability: DURABILITY.siltLoad, runs: silt.map((r) => r.rate), ...keysPerSecond },
-    { workload: load, engine: ENGINE.siltMsetOnly, durability: DURABILITY.siltWrite, runs: silt.map((r) => r.msetOnlyRate), ...keysPerSecond },
+    {
+      workload: load,
+      engine: ENGINE.siltMsetOnly,
+      durability: DURABILITY.siltWrite,
+      runs: silt.map((r) => r.msetOnlyRate),
+      ...keysPerSecond,
+    },
     { workload: load, engine: ENGINE.lmdbLoad, durability: DURABILITY.lmdbLoad, runs: lmdb.map((r) => r.rate), ...keysPerSecond },
-    { workload: WORKLOAD.segments, engine: 'silt', durability: DURABILITY.read, unit: 'segments', runs: silt.map((r) => r.segments), lowerIsBetter: true },
-    { workload: WORKLOAD.settled, engine: 'silt', durability: DURABILITY.read, unit: 'segments', runs: silt.map((r) => r.settledSegments), lowerIsBetter: true },
+    {
+      workload: WORKLOAD.segments,
+      engine: 'silt',
+      durability: DURABILITY.read,
+      unit: 'segments',
+      runs: silt.map((r) => r.segments),
+      lowerIsBetter: true,
+    },
+    {
+      workload: WORKLOAD.settled,
+      engine: 'silt',
+      durability: DURABILITY.read,
+      unit: 'segments',
+      runs: silt.map((r) => r.settledSegments),
+      lowerIsBetter: true,
+    },
     { workload: WORKLOAD.get, engine: ENGINE.lmdbGet, durability: DURABILITY.read, unit: 'gets/s', runs: lmdb.map((r) => r.getRate) },
     { workload: WORKLOAD.get, engine: ENGINE.siltMemory, durability: DURABILITY.read, runs: silt.map((r) => r.getRate), ...getsPerSecond },
-    { workload: WORKLOAD.get, engine: ENGINE.siltMerged, durability: DURABILITY.read, runs: silt.map((r) => r.mergedGetRate), ...getsPerSecond },
-    { workload: WORKLOAD.get, engine: ENGINE.siltFile, durability: DURABILITY.read, runs: silt.map((r) => r.fileGetRate), ...getsPerSecond },
+    {
+      workload: WORKLOAD.get,
+      engine: ENGINE.siltMerged,
+      durability: DURABILITY.read,
+      runs: silt.map((r) => r.mergedGetRate),
+      ...getsPerSecond,
+    },
+    {
+      workload: WORKLOAD.get,
+      engine: ENGINE.siltFile,
+      durability: DURABILITY.read,
+      runs: silt.map((r) => r.fileGetRate),
+      ...getsPerSecond,
+    },
   ];
 }
 
@@ -266,7 +298,14 @@ async function concurrentSetRows(context: BenchContext, data: KeyValueDataset): 
   return [
     { workload, engine: ENGINE.lmdbPut, durability: DURABILITY.lmdb, unit: 'sets/s', runs: lmdb },
     { workload, engine: ENGINE.siltSet, durability: DURABILITY.siltWrite, unit: 'sets/s', runs: silt, ratioTo: ENGINE.lmdbPut },
-    { workload, engine: ENGINE.siltSetFsyncMode, durability: DURABILITY.siltFsync, unit: 'sets/s', runs: siltFsync, ratioTo: ENGINE.lmdbPut },
+    {
+      workload,
+      engine: ENGINE.siltSetFsyncMode,
+      durability: DURABILITY.siltFsync,
+      unit: 'sets/s',
+      runs: siltFsync,
+      ratioTo: ENGINE.lmdbPut,
+    },
   ];
 }
 
@@ -290,7 +329,9 @@ async function setLatencies(context: BenchContext, data: KeyValueDataset, option
       latencies.push((performance.now() - start) * 1000);
     }
     const flushes = index.stats().flushes - flushesBefore;
-    context.log(`latency stream: ${latencies.length} sets, ${flushes} flushes, max ${latencies.reduce((a, b) => Math.max(a, b), 0).toFixed(0)} µs`);
+    context.log(
+      `latency stream: ${latencies.length} sets, ${flushes} flushes, max ${latencies.reduce((a, b) => Math.max(a, b), 0).toFixed(0)} µs`,
+    );
     return latencies;
   });
 }
@@ -319,7 +360,9 @@ async function setLatenciesWhileMerging(context: BenchContext, data: KeyValueDat
     }
     const streamMs = performance.now() - started;
     await merging;
-    context.log(`merge latency stream: ${latencies.length} sets in ${streamMs.toFixed(0)} ms; merge took ${(performance.now() - started).toFixed(0)} ms`);
+    context.log(
+      `merge latency stream: ${latencies.length} sets in ${streamMs.toFixed(0)} ms; merge took ${(performance.now() - started).toFixed(0)} ms`,
+    );
     return latencies;
   });
 }

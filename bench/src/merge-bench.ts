@@ -37,7 +37,13 @@ const READ_LIMIT = 'read every input entry in order (the limit)';
 /** Writes the inputs, oldest first; segment `s` holds keys `s * (K - shared) .. + K`. */
 async function writeInputs(dir: string): Promise<MergeInput[]> {
   const step = KEYS_PER_SEGMENT - SHARED_WITH_PREVIOUS;
-  const data = makeKeyValueDataset({ count: step * (SEGMENTS - 1) + KEYS_PER_SEGMENT, keyBytes: KEY_BYTES, valueBytes: VALUE_BYTES, batchSize: 1, seed: 2027 });
+  const data = makeKeyValueDataset({
+    count: step * (SEGMENTS - 1) + KEYS_PER_SEGMENT,
+    keyBytes: KEY_BYTES,
+    valueBytes: VALUE_BYTES,
+    batchSize: 1,
+    seed: 2027,
+  });
   const inputs: MergeInput[] = [];
   for (let s = 0; s < SEGMENTS; s++) {
     const indexes = Array.from({ length: KEYS_PER_SEGMENT }, (_, i) => s * step + i);
@@ -80,7 +86,15 @@ function rows(engine: string, runs: readonly Rates[], ratioTo?: string): BenchRo
   const reference = engine === READ_LIMIT;
   const durability = reference ? 'read' : 'fsync file + directory';
   return [
-    { workload: WORKLOAD, engine, durability, unit: 'MB/s (input bytes)', runs: runs.map((rate) => rate.bytesPerSecond), reference, ...(ratioTo === undefined ? {} : { ratioTo }) },
+    {
+      workload: WORKLOAD,
+      engine,
+      durability,
+      unit: 'MB/s (input bytes)',
+      runs: runs.map((rate) => rate.bytesPerSecond),
+      reference,
+      ...(ratioTo === undefined ? {} : { ratioTo }),
+    },
     { workload: WORKLOAD, engine, durability, unit: 'entries/s (input)', runs: runs.map((rate) => rate.entriesPerSecond), reference },
   ];
 }
@@ -105,7 +119,8 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
     const rates = await timed(inputBytes, inputEntries, async () => {
       result = await merge({ inputs, outputPath, dropTombstones: true });
     });
-    if (result === undefined || result.empty || result.entries !== expectedEntries) throw new Error(`${label}: expected ${expectedEntries} merged entries`);
+    if (result === undefined || result.empty || result.entries !== expectedEntries)
+      throw new Error(`${label}: expected ${expectedEntries} merged entries`);
     outputBytes = result.bytes;
     rmSync(outputPath);
     context.log(`${label}: ${rates.bytesPerSecond.toFixed(1)} MB/s, ${(rates.entriesPerSecond / 1000).toFixed(0)} k entries/s`);
@@ -113,7 +128,10 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
   };
   try {
     // Untimed: start the worker thread and warm the JIT on both threads, as in a long-running index.
-    for (const merge of [(request: MergeRequest) => pool.merge(request), (request: MergeRequest) => mergeSegments(nodeFileSystem, request)]) {
+    for (const merge of [
+      (request: MergeRequest) => pool.merge(request),
+      (request: MergeRequest) => mergeSegments(nodeFileSystem, request),
+    ]) {
       await merge({ inputs: inputs.slice(0, 2), outputPath, dropTombstones: true });
       rmSync(outputPath);
     }
@@ -129,8 +147,22 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
       ...rows(POOL, results.pool, READ_LIMIT),
       ...rows(THIS_THREAD, results.thisThread, READ_LIMIT),
       ...rows(READ_LIMIT, results.read),
-      { workload: WORKLOAD, engine: 'silt inputs (8 files)', durability: 'fsync file + directory', unit: 'bytes', runs: [inputBytes], lowerIsBetter: true },
-      { workload: WORKLOAD, engine: 'silt merged segment', durability: 'fsync file + directory', unit: 'bytes', runs: [outputBytes], lowerIsBetter: true },
+      {
+        workload: WORKLOAD,
+        engine: 'silt inputs (8 files)',
+        durability: 'fsync file + directory',
+        unit: 'bytes',
+        runs: [inputBytes],
+        lowerIsBetter: true,
+      },
+      {
+        workload: WORKLOAD,
+        engine: 'silt merged segment',
+        durability: 'fsync file + directory',
+        unit: 'bytes',
+        runs: [outputBytes],
+        lowerIsBetter: true,
+      },
     ];
   } finally {
     await pool.close();

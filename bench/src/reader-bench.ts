@@ -146,7 +146,14 @@ async function getRows(context: BenchContext): Promise<BenchRow[]> {
   const lmdbEngine = 'lmdb-js get (readOnly env)';
   return [
     { workload, engine: lmdbEngine, durability: 'read', unit: 'gets/s', runs: result.lmdb },
-    { workload, engine: `silt ReadOnlyIndex (memory, ${segments} segments)`, durability: 'read', unit: 'gets/s', runs: result.siltMemory, ratioTo: lmdbEngine },
+    {
+      workload,
+      engine: `silt ReadOnlyIndex (memory, ${segments} segments)`,
+      durability: 'read',
+      unit: 'gets/s',
+      runs: result.siltMemory,
+      ratioTo: lmdbEngine,
+    },
     {
       workload,
       engine: `silt ReadOnlyIndex (file, ${mib(FILE_CACHE_BYTES)} MiB cache/segment, ${segments} segments)`,
@@ -188,7 +195,8 @@ async function rssRows(context: BenchContext): Promise<BenchRow[]> {
     for (const accessMode of ['memory', 'file'] as const) {
       const runs: number[] = [];
       for (let round = 0; round < context.rounds; round++) runs.push(await rssRun({ kind: 'rss', dir, accessMode, keys }));
-      const engine = accessMode === 'file' ? `silt ReadOnlyIndex (file, ${mib(FILE_CACHE_BYTES)} MiB cache/segment)` : 'silt ReadOnlyIndex (memory)';
+      const engine =
+        accessMode === 'file' ? `silt ReadOnlyIndex (file, ${mib(FILE_CACHE_BYTES)} MiB cache/segment)` : 'silt ReadOnlyIndex (memory)';
       rows.push({ workload, engine, durability: 'read', unit, runs, lowerIsBetter: true });
     }
   }

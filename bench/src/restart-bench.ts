@@ -160,9 +160,23 @@ async function reopenRows(context: BenchContext): Promise<BenchRow[]> {
   const flushed = `reopen after SIGKILL mid-load, ${shape}: replayed log in a committed segment (open + flush())`;
   return [
     { workload: opened, engine: classicEngine, durability: classicDurability, runs: classic.map((r) => r.openMs), ...common },
-    { workload: opened, engine: siltEngine, durability: siltDurability, runs: silt.map((r) => r.openMs), ratioTo: classicEngine, ...common },
+    {
+      workload: opened,
+      engine: siltEngine,
+      durability: siltDurability,
+      runs: silt.map((r) => r.openMs),
+      ratioTo: classicEngine,
+      ...common,
+    },
     { workload: answered, engine: classicEngine, durability: classicDurability, runs: classic.map((r) => r.firstGetMs), ...common },
-    { workload: answered, engine: siltEngine, durability: siltDurability, runs: silt.map((r) => r.firstGetMs), ratioTo: classicEngine, ...common },
+    {
+      workload: answered,
+      engine: siltEngine,
+      durability: siltDurability,
+      runs: silt.map((r) => r.firstGetMs),
+      ratioTo: classicEngine,
+      ...common,
+    },
     { workload: flushed, engine: siltEngine, durability: siltDurability, runs: silt.map((r) => r.flushedMs!), ...common },
   ];
 }
@@ -215,7 +229,11 @@ interface CloseRound {
 async function siltCloseUnderLoad(context: BenchContext, data: KeyValueDataset): Promise<CloseRound> {
   const path = join(context.scratch('silt-close-load'), 'idx');
   const index = await Index.open(path);
-  const { loops, progress } = continuousLoad(data, (batch) => index.mset(batch), (error) => error instanceof ClosedError);
+  const { loops, progress } = continuousLoad(
+    data,
+    (batch) => index.mset(batch),
+    (error) => error instanceof ClosedError,
+  );
   let state = { activeBytes: 0, sealed: 0 };
   await until(() => {
     const { memtable } = index.stats();
@@ -235,7 +253,11 @@ async function classicCloseUnderLoad(context: BenchContext, data: KeyValueDatase
   const db = new ClassicLevel<string, string>(join(context.scratch('classic-close-load'), 'db'));
   await db.open();
   const isClosed = (error: unknown): boolean => (error as { code?: unknown }).code === 'LEVEL_DATABASE_NOT_OPEN';
-  const { loops, progress } = continuousLoad(data, (batch) => db.batch(batch.map(([key, value]) => ({ type: 'put', key, value }))), isClosed);
+  const { loops, progress } = continuousLoad(
+    data,
+    (batch) => db.batch(batch.map(([key, value]) => ({ type: 'put', key, value }))),
+    isClosed,
+  );
   await until(() => progress.acknowledged >= CLOSE_AFTER_KEYS, 'the load');
   const started = performance.now();
   await db.close();

@@ -109,7 +109,13 @@ async function benchSilt(context: BenchContext, data: Dataset, path: string): Pr
     reader.close();
     return milliseconds;
   });
-  const memory = await warmGetRounds(context, data, () => SegmentReader.open(path, { access: 'memory' }), (reader, key) => reader.get(key), (reader) => reader.close());
+  const memory = await warmGetRounds(
+    context,
+    data,
+    () => SegmentReader.open(path, { access: 'memory' }),
+    (reader, key) => reader.get(key),
+    (reader) => reader.close(),
+  );
   const file = await warmGetRounds(
     context,
     data,
@@ -119,10 +125,24 @@ async function benchSilt(context: BenchContext, data: Dataset, path: string): Pr
   );
   const workload = `open the ${ENTRIES.toLocaleString('en-US')}-entry segment`;
   return [
-    { workload, engine: 'silt open (memory: read file, check indexes)', durability: 'read', unit: 'ms', runs: openTimes, lowerIsBetter: true },
+    {
+      workload,
+      engine: 'silt open (memory: read file, check indexes)',
+      durability: 'read',
+      unit: 'ms',
+      runs: openTimes,
+      lowerIsBetter: true,
+    },
     { workload, engine: 'silt verify() (every block, counts, hash)', durability: 'read', unit: 'ms', runs: firstUse, lowerIsBetter: true },
     { workload: WORKLOAD_GET, engine: 'silt (memory)', durability: 'read', unit: 'gets/s', runs: memory, ratioTo: 'lmdb-js' },
-    { workload: WORKLOAD_GET, engine: 'silt (file, 16 MiB cache)', durability: 'read', unit: 'gets/s', runs: file, ratioTo: 'better-sqlite3' },
+    {
+      workload: WORKLOAD_GET,
+      engine: 'silt (file, 16 MiB cache)',
+      durability: 'read',
+      unit: 'gets/s',
+      runs: file,
+      ratioTo: 'better-sqlite3',
+    },
   ];
 }
 
@@ -134,7 +154,13 @@ async function benchLmdb(context: BenchContext, data: Dataset): Promise<BenchRow
     for (let i = 0; i < data.sortedKeys.length; i++) void writer.put(data.sortedKeys[i]!, data.sortedValues[i]!);
   });
   await writer.close();
-  const runs = await warmGetRounds(context, data, () => openLmdb<string, string>(options), (db, key) => db.get(key), (db) => db.close());
+  const runs = await warmGetRounds(
+    context,
+    data,
+    () => openLmdb<string, string>(options),
+    (db, key) => db.get(key),
+    (db) => db.close(),
+  );
   return { workload: WORKLOAD_GET, engine: 'lmdb-js', durability: 'read', unit: 'gets/s', runs };
 }
 
@@ -167,7 +193,9 @@ export const suite: BenchSuite = {
     context.log(`generating ${ENTRIES} entries`);
     const data = makeDataset(ENTRIES);
     const build = await benchBuild(context, data);
-    context.log(`segment: ${build.size} bytes; file mode cache ${FILE_CACHE_BYTES} bytes (${((100 * FILE_CACHE_BYTES) / build.size).toFixed(0)}% of the file)`);
+    context.log(
+      `segment: ${build.size} bytes; file mode cache ${FILE_CACHE_BYTES} bytes (${((100 * FILE_CACHE_BYTES) / build.size).toFixed(0)}% of the file)`,
+    );
     const silt = await benchSilt(context, data, build.path);
     context.log('silt gets done');
     const lmdb = await benchLmdb(context, data);

@@ -74,7 +74,15 @@ function rawRun(context: BenchContext, operations: number, sync: boolean): Promi
 
 function row(workload: string, engine: string, durability: keyof typeof DURABILITY_LABEL, runs: number[], ratioTo?: string): BenchRow {
   const reference = engine === RAW_SYNC || engine === RAW_WRITE;
-  return { workload, engine, durability: DURABILITY_LABEL[durability], unit: 'appends/s', runs, reference, ...(ratioTo === undefined ? {} : { ratioTo }) };
+  return {
+    workload,
+    engine,
+    durability: DURABILITY_LABEL[durability],
+    unit: 'appends/s',
+    runs,
+    reference,
+    ...(ratioTo === undefined ? {} : { ratioTo }),
+  };
 }
 
 export const suite: BenchSuite = {
@@ -83,7 +91,11 @@ export const suite: BenchSuite = {
     const rows: BenchRow[] = [];
     const workloads = [
       { workload: '1 awaited append at a time', concurrency: 1, ops: OPERATIONS.sequential },
-      { workload: `${CONCURRENCY.toLocaleString('en')} concurrent appends`, concurrency: CONCURRENCY, ops: { ...OPERATIONS.sequential, ...OPERATIONS.concurrent } },
+      {
+        workload: `${CONCURRENCY.toLocaleString('en')} concurrent appends`,
+        concurrency: CONCURRENCY,
+        ops: { ...OPERATIONS.sequential, ...OPERATIONS.concurrent },
+      },
     ];
     for (const { workload, concurrency, ops } of workloads) {
       context.log(`${workload}: raw limits`);

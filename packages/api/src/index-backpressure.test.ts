@@ -144,7 +144,10 @@ test('past segmentCap a write is held until the running merge commits; under the
     const segmentsOverCap = index.stats().segments.length;
     assert.equal(segmentsOverCap, segmentCap + 1);
     const held = index.set('over', 'the cap');
-    held.then(() => order.push('held write acknowledged'), () => order.push('held write rejected'));
+    held.then(
+      () => order.push('held write acknowledged'),
+      () => order.push('held write rejected'),
+    );
     const heldWatch = watch(held);
     assert.deepEqual(backpressure, [{ segments: segmentsOverCap, segmentCap }]);
     assert.equal(index.stats().backpressuredWrites, 1);

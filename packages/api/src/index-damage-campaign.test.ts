@@ -219,7 +219,11 @@ function logLastSequences(directory: string): Map<string, number | undefined> {
  * never committed; the state check proves nothing it held was needed), the
  * pid file a lock rewrites, SQLite's -wal once checkpointed.
  */
-function whyGone(file: string, final: { live: Set<string>; covered: number }, logLasts: Map<string, number | undefined>): string | undefined {
+function whyGone(
+  file: string,
+  final: { live: Set<string>; covered: number },
+  logLasts: Map<string, number | undefined>,
+): string | undefined {
   if (file.endsWith('.tmp')) return 'temp';
   if (file === WRITER_PID_FILE || file === `${MANIFEST_FILE}-wal`) return 'bookkeeping';
   if (file.startsWith('wal/')) {
@@ -252,7 +256,8 @@ async function checkWriterOpen(damageCase: DamageCase): Promise<string> {
     else {
       const prefix = model.prefixMatching(served);
       outcome = prefix === undefined ? 'WRONG' : `prefix ${prefix}`;
-      if (prefix === undefined) damageCase.fail(`Index.open served values no prefix of the writes gives: ${describeDifference(full, served)}`);
+      if (prefix === undefined)
+        damageCase.fail(`Index.open served values no prefix of the writes gives: ${describeDifference(full, served)}`);
       else if (!damageCase.tearsLogTail || prefix < damageCase.fixture.coveredSequence) {
         damageCase.fail(`Index.open lost acknowledged writes ${prefix + 1}–${model.lastSequence} without an error`);
       }
@@ -287,8 +292,12 @@ async function checkReaderOpen(damageCase: DamageCase): Promise<string> {
       const served = readServedState(reader, model.allKeys);
       const cover = committedCovers.find((covered) => sameState(model.stateAt(covered), served));
       outcome = cover === coveredSequence ? 'current' : cover === undefined ? 'WRONG' : `generation covering ${cover}`;
-      if (cover === undefined) damageCase.fail(`ReadOnlyIndex served a state no committed generation had: ${describeDifference(model.stateAt(coveredSequence), served)}`);
-      else if (cover !== coveredSequence && !damageCase.hitsManifest) damageCase.fail(`ReadOnlyIndex served the generation covering ${cover}, not the current one (${coveredSequence})`);
+      if (cover === undefined)
+        damageCase.fail(
+          `ReadOnlyIndex served a state no committed generation had: ${describeDifference(model.stateAt(coveredSequence), served)}`,
+        );
+      else if (cover !== coveredSequence && !damageCase.hitsManifest)
+        damageCase.fail(`ReadOnlyIndex served the generation covering ${cover}, not the current one (${coveredSequence})`);
     } finally {
       await reader.close();
     }
@@ -343,11 +352,17 @@ async function checkRepair(damageCase: DamageCase): Promise<string> {
     return refusal(damageCase, 'repairIndex', error);
   }
   const lostCount = model.writes.filter((write) => !held[write.sequence]).length;
-  let outcome = lostCount === 0 ? 'all' : `lost ${lostCount}${model.lastSequence > last ? ` (${model.lastSequence - last} past every file)` : ''}`;
-  if (report.lastKnownSequence !== last) damageCase.fail(`repair says the files hold up to ${report.lastKnownSequence}; they hold up to ${last}`);
-  const misreported = model.writes.filter((write) => write.sequence <= last && reportsLost(report, write.sequence) === held[write.sequence]).map((write) => write.sequence);
+  let outcome =
+    lostCount === 0 ? 'all' : `lost ${lostCount}${model.lastSequence > last ? ` (${model.lastSequence - last} past every file)` : ''}`;
+  if (report.lastKnownSequence !== last)
+    damageCase.fail(`repair says the files hold up to ${report.lastKnownSequence}; they hold up to ${last}`);
+  const misreported = model.writes
+    .filter((write) => write.sequence <= last && reportsLost(report, write.sequence) === held[write.sequence])
+    .map((write) => write.sequence);
   if (misreported.length > 0) {
-    damageCase.fail(`repair's lost ranges ${JSON.stringify(report.lost.map((range) => [range.from, range.to]))} misstate sequence numbers ${misreported.slice(0, 8).join(', ')}${misreported.length > 8 ? ', ...' : ''}`);
+    damageCase.fail(
+      `repair's lost ranges ${JSON.stringify(report.lost.map((range) => [range.from, range.to]))} misstate sequence numbers ${misreported.slice(0, 8).join(', ')}${misreported.length > 8 ? ', ...' : ''}`,
+    );
   }
   try {
     const index = await bounded(Index.open(directory, NO_TIMER), 'Index.open after repair');
@@ -355,7 +370,9 @@ async function checkRepair(damageCase: DamageCase): Promise<string> {
       const served = readServedState(index, model.allKeys);
       const expected = model.stateWithout((sequence) => !held[sequence]);
       if (!sameState(served, expected)) {
-        damageCase.fail(`after repair (lost ${JSON.stringify(report.lost)}, last known ${report.lastKnownSequence}): ${describeDifference(expected, served)}`);
+        damageCase.fail(
+          `after repair (lost ${JSON.stringify(report.lost)}, last known ${report.lastKnownSequence}): ${describeDifference(expected, served)}`,
+        );
         outcome += ' WRONG';
       }
     } finally {
@@ -394,40 +411,48 @@ async function runCase(damageCase: DamageCase): Promise<CaseOutcome> {
   };
 }
 
-test('every damage to every file of an index: open, a reader and verify recover every acknowledged write or refuse with a typed error and change nothing; repair recovers all its report does not call lost', { timeout: SOAK ? Number.POSITIVE_INFINITY : 600_000 }, async (t) => {
-  let cases = 0;
-  let skipped = 0;
-  const failures: string[] = [];
-  const tally = new Map<string, number>();
-  for (const seed of SEEDS) {
-    const fixture = await buildDamageFixture(tempIndexDir(`damage-${seed}`), seed, logDurabilityOf(seed));
-    try {
-      const targets = damageTargets(fixture.directory, fixture.olderManifest);
-      t.diagnostic(`seed ${seed} (${logDurabilityOf(seed)} log): ${fixture.model.lastSequence} writes, covered ${fixture.coveredSequence}; files: ${targets.map((target) => target.file).join(' ')}`);
-      for (const target of targets) {
-        for (const damage of DAMAGES) {
-          const root = mkdtempSync(join(tmpdir(), 'silt-damage-case-'));
-          const damageCase = new DamageCase(fixture, target, damage, root);
-          const outcome = await runCase(damageCase);
-          if (Object.values(outcome).every((value) => value === 'n/a')) {
-            skipped++;
-            rmSync(root, { recursive: true, force: true });
-            continue;
+test(
+  'every damage to every file of an index: open, a reader and verify recover every acknowledged write or refuse with a typed error and change nothing; repair recovers all its report does not call lost',
+  { timeout: SOAK ? Number.POSITIVE_INFINITY : 600_000 },
+  async (t) => {
+    let cases = 0;
+    let skipped = 0;
+    const failures: string[] = [];
+    const tally = new Map<string, number>();
+    for (const seed of SEEDS) {
+      const fixture = await buildDamageFixture(tempIndexDir(`damage-${seed}`), seed, logDurabilityOf(seed));
+      try {
+        const targets = damageTargets(fixture.directory, fixture.olderManifest);
+        t.diagnostic(
+          `seed ${seed} (${logDurabilityOf(seed)} log): ${fixture.model.lastSequence} writes, covered ${fixture.coveredSequence}; files: ${targets.map((target) => target.file).join(' ')}`,
+        );
+        for (const target of targets) {
+          for (const damage of DAMAGES) {
+            const root = mkdtempSync(join(tmpdir(), 'silt-damage-case-'));
+            const damageCase = new DamageCase(fixture, target, damage, root);
+            const outcome = await runCase(damageCase);
+            if (Object.values(outcome).every((value) => value === 'n/a')) {
+              skipped++;
+              rmSync(root, { recursive: true, force: true });
+              continue;
+            }
+            cases++;
+            const line = `${damageCase.name}: open ${outcome.open}; reader ${outcome.reader}; verify ${outcome.verify}; repair ${outcome.repair}`;
+            if (SOAK || damageCase.failures.length > 0 || process.env.SILT_DAMAGE_VERBOSE === '1') t.diagnostic(line);
+            const kind = `${target.kind}/${damage}: open ${outcome.open.replace(/\d+/g, 'n')}; reader ${outcome.reader.replace(/\d+/g, 'n')}; verify ${outcome.verify}; repair ${outcome.repair.replace(/\d+/g, 'n')}`;
+            tally.set(kind, (tally.get(kind) ?? 0) + 1);
+            if (damageCase.failures.length > 0) failures.push(...damageCase.failures, `  (case files kept in ${root})`);
+            else rmSync(root, { recursive: true, force: true });
           }
-          cases++;
-          const line = `${damageCase.name}: open ${outcome.open}; reader ${outcome.reader}; verify ${outcome.verify}; repair ${outcome.repair}`;
-          if (SOAK || damageCase.failures.length > 0 || process.env.SILT_DAMAGE_VERBOSE === '1') t.diagnostic(line);
-          const kind = `${target.kind}/${damage}: open ${outcome.open.replace(/\d+/g, 'n')}; reader ${outcome.reader.replace(/\d+/g, 'n')}; verify ${outcome.verify}; repair ${outcome.repair.replace(/\d+/g, 'n')}`;
-          tally.set(kind, (tally.get(kind) ?? 0) + 1);
-          if (damageCase.failures.length > 0) failures.push(...damageCase.failures, `  (case files kept in ${root})`);
-          else rmSync(root, { recursive: true, force: true });
         }
+      } finally {
+        for (const reader of fixture.readers) await reader.close();
       }
-    } finally {
-      for (const reader of fixture.readers) await reader.close();
     }
-  }
-  for (const [kind, count] of [...tally].sort()) t.diagnostic(`${count} × ${kind}`);
-  t.diagnostic(`${cases} damage cases (${skipped} damages did not apply to their file), ${failures.length === 0 ? 'all held' : 'FAILURES below'}`);
-  assert.deepEqual(failures, []);
-});
+    for (const [kind, count] of [...tally].sort()) t.diagnostic(`${count} × ${kind}`);
+    t.diagnostic(
+      `${cases} damage cases (${skipped} damages did not apply to their file), ${failures.length === 0 ? 'all held' : 'FAILURES below'}`,
+    );
+    assert.deepEqual(failures, []);
+  },
+);

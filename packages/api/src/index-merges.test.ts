@@ -101,7 +101,10 @@ test('tombstones vanish after a full merge, and the file shrinks', async () => {
 test('a full merge of nothing but tombstones leaves no segment at all', async () => {
   const dir = tempIndexDir('all-gone');
   await using index = await Index.open(dir, { ...NO_TIMER, autoMerge: false });
-  await index.mset([['a', '1'], ['b', '2']]);
+  await index.mset([
+    ['a', '1'],
+    ['b', '2'],
+  ]);
   await index.flush();
   await index.delete('a');
   await index.delete('b');
@@ -199,7 +202,10 @@ test('past segmentCap a backpressure event says so, and stats count the segments
 test('automatic merges bring segments of dissimilar sizes back under the cap', async () => {
   const dir = tempIndexDir('dissimilar');
   // No floor and a tight size ratio: no tier forms, so only the count target can merge them.
-  await using index = await Index.open(dir, { ...NO_TIMER, mergePolicy: { minRunLength: 4, segmentCap: 8, floorBytes: 0, sizeRatio: 1.01 } });
+  await using index = await Index.open(dir, {
+    ...NO_TIMER,
+    mergePolicy: { minRunLength: 4, segmentCap: 8, floorBytes: 0, sizeRatio: 1.01 },
+  });
   const sizes = [4000, 1000, 3000, 200, 2500, 700, 1800, 90, 1200, 400];
   for (const [n, size] of sizes.entries()) {
     await index.set(`k${n}`, 'v'.repeat(size));
@@ -228,7 +234,13 @@ test('a range iterator keeps reading across a merge that retires and deletes its
 });
 
 test('merge options are validated with the other options', async () => {
-  for (const bad of [{ mergeThreads: 0 }, { mergePolicy: { segmentCap: 1 } }, { mergePolicy: { minRunLength: 12 } }, { mergePolicy: { unknown: 1 } }, { autoMerge: 'yes' }]) {
+  for (const bad of [
+    { mergeThreads: 0 },
+    { mergePolicy: { segmentCap: 1 } },
+    { mergePolicy: { minRunLength: 12 } },
+    { mergePolicy: { unknown: 1 } },
+    { autoMerge: 'yes' },
+  ]) {
     await assert.rejects(Index.open(tempIndexDir('bad-merge-options'), bad as never), ValidationError, JSON.stringify(bad));
   }
 });

@@ -27,11 +27,17 @@ function checkReads(model: Model, real: Real, probe: string): void {
   assert.deepEqual([...real.index.range({ reverse: true })], [...expected].reverse());
   assert.equal(real.index.get(probe), model.get(probe));
   const prefix = [...probe][0]!;
-  assert.deepEqual([...real.index.range({ prefix })], expected.filter(([key]) => key.startsWith(prefix)));
+  assert.deepEqual(
+    [...real.index.range({ prefix })],
+    expected.filter(([key]) => key.startsWith(prefix)),
+  );
 }
 
 class SetCommand implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly key: string, readonly value: string) {}
+  constructor(
+    readonly key: string,
+    readonly value: string,
+  ) {}
   check(): boolean {
     return true;
   }

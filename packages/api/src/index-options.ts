@@ -16,21 +16,54 @@ export const indexOptionsSchema = z.strictObject({
   /** When a write's promise resolves: see the guarantees table in the README. Default 'write'. */
   durability: z.enum(['fsync', 'write', 'none']).default('write'),
   /** Flush new writes into a segment this often, so other processes see them (keyvi's default). Default 1000 ms. */
-  refreshIntervalMs: z.number().int().min(1).max(2 ** 31 - 1).default(1000),
+  refreshIntervalMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .default(1000),
   /** Flush early once the active memtable holds about this many bytes. Default 64 MiB. */
-  memtableBytes: z.number().int().min(1024).max(4096 * MIB).default(64 * MIB),
+  memtableBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(4096 * MIB)
+    .default(64 * MIB),
   /** In 'write' mode, how often the log is fdatasynced in the background. Default 200 ms. */
-  syncIntervalMs: z.number().int().min(1).max(2 ** 31 - 1).default(200),
+  syncIntervalMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .default(200),
   /** How segments are read: 'memory' loads each file whole; 'file' reads blocks through a bounded cache. Default 'memory'. */
   accessMode: z.enum(['memory', 'file']).default('memory'),
   /** Block cache per segment in 'file' mode. Default 8 MiB. */
-  cacheBytes: z.number().int().min(0).max(64 * 1024 * MIB).default(8 * MIB),
+  cacheBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(64 * 1024 * MIB)
+    .default(8 * MIB),
   /** Keys come back from range/near/fuzzy as strings ('utf8') or Uint8Arrays ('binary'). Default 'utf8'. */
   keyEncoding: z.enum(['utf8', 'binary']).default('utf8'),
-  /** Largest value accepted. Default 16 MiB; values must also fit a log record with their batch, and a segment (SEGMENT_MAX_VALUE_BYTES). */
-  maxValueBytes: z.number().int().min(1).max(SEGMENT_MAX_VALUE_BYTES).default(16 * MIB),
+  /**
+   * Largest value accepted. Default 16 MiB; values must also fit a log record with their batch, and a segment
+   * (SEGMENT_MAX_VALUE_BYTES).
+   */
+  maxValueBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(SEGMENT_MAX_VALUE_BYTES)
+    .default(16 * MIB),
   /** A log file past this size is closed and the next started; covered files are deleted after flushes. Default 32 MiB. */
-  walFileBytes: z.number().int().min(1024).max(1024 * MIB).default(32 * MIB),
+  walFileBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * MIB)
+    .default(32 * MIB),
   /** What to do with a damaged log record followed by good ones: refuse to open, or keep the valid prefix. Default 'strict'. */
   walRecovery: z.enum(['strict', 'keepValidPrefix']).default('strict'),
   /** Merge segments in the background as the policy picks. Off, segments only merge on `forceMerge`. Default true. */

@@ -41,7 +41,18 @@ const ZOMBIE_CLOSE_LIMIT_MS = 10_000;
 /** An index that gets nowhere near its crash moment in this many event-loop turns is stuck: a failure. */
 const STUCK_AFTER_TURNS = 200_000;
 
-const EVERY_OPERATION: readonly FaultOperation[] = ['open', 'read', 'write', 'truncate', 'sync', 'datasync', 'syncDirectory', 'rename', 'unlink', 'mkdir'];
+const EVERY_OPERATION: readonly FaultOperation[] = [
+  'open',
+  'read',
+  'write',
+  'truncate',
+  'sync',
+  'datasync',
+  'syncDirectory',
+  'rename',
+  'unlink',
+  'mkdir',
+];
 
 type CrashMoment =
   | { readonly kind: 'afterAcks'; readonly acks: number }
@@ -135,7 +146,8 @@ async function liveAndCrash(dir: string, sim: CrashSimFileSystem, seed: number, 
   if (moment.kind === 'afterAcks' && moment.acks === 0) crash();
   for (let turn = 0; !crashed && failure === undefined; turn++) {
     if (moment.kind === 'afterTurns' && turn >= moment.turns) crash();
-    else if (turn >= STUCK_AFTER_TURNS) failure = new Error(`stuck for ${turn} turns short of ${JSON.stringify(moment)}: ${acked} acknowledged, ${flushes} flushes`);
+    else if (turn >= STUCK_AFTER_TURNS)
+      failure = new Error(`stuck for ${turn} turns short of ${JSON.stringify(moment)}: ${acked} acknowledged, ${flushes} flushes`);
     else await nextTurn();
   }
   if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
@@ -148,7 +160,10 @@ async function liveAndCrash(dir: string, sim: CrashSimFileSystem, seed: number, 
 async function settleWithin<T>(settling: Promise<T>, limitMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the writes and close() of an index whose machine lost power did not settle in ${limitMs} ms`)), limitMs);
+    timer = setTimeout(
+      () => reject(new Error(`the writes and close() of an index whose machine lost power did not settle in ${limitMs} ms`)),
+      limitMs,
+    );
   });
   try {
     return await Promise.race([settling, limit]);
@@ -199,7 +214,9 @@ test(`after ${SEEDS * CRASHES_PER_SEED} simulated power losses in fsync mode, th
         recovered = n;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        throw new Error(`seed ${seed} (SILT_POWER_SEED=${seed}), crash ${crash}, ${step}, recovered before ${recovered}: ${message}`, { cause: error });
+        throw new Error(`seed ${seed} (SILT_POWER_SEED=${seed}), crash ${crash}, ${step}, recovered before ${recovered}: ${message}`, {
+          cause: error,
+        });
       }
     }
   }

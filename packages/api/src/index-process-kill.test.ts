@@ -105,7 +105,13 @@ function runUntilKilled(config: ChildConfig, moment: KillMoment): Promise<ChildP
     child.on('close', (code, signal) => {
       for (const timer of timers) clearTimeout(timer);
       if (stuck) {
-        const state = JSON.stringify({ moment, ready: progress.ready, acked: progress.acked, flushes: progress.flushes, lastIssued: progress.lastIssued });
+        const state = JSON.stringify({
+          moment,
+          ready: progress.ready,
+          acked: progress.acked,
+          flushes: progress.flushes,
+          lastIssued: progress.lastIssued,
+        });
         reject(new Error(`the child was stuck for ${STUCK_AFTER_MS} ms short of its kill moment: ${state}; stderr: ${stderr}`));
       } else if (signal === 'SIGKILL') resolve(progress);
       else reject(new Error(`the child must die by SIGKILL, but it exited with ${code ?? signal}: ${stderr}`));
@@ -124,7 +130,13 @@ interface Recovered {
  * file comment). On failure the index is copied where the test's cleanup
  * will not remove it, and the error says where and what `lives` says.
  */
-async function openAndCheck(dir: string, seed: number, progress: ChildProgress, recoveredBefore: number, lives: () => string): Promise<Recovered> {
+async function openAndCheck(
+  dir: string,
+  seed: number,
+  progress: ChildProgress,
+  recoveredBefore: number,
+  lives: () => string,
+): Promise<Recovered> {
   try {
     // No automatic merge: its output, still being written, would look like an orphan to the file check.
     const index = await Index.open(dir, { autoMerge: false });
@@ -196,8 +208,19 @@ async function runLane(lane: number, random: SeededRandom, kills: number, totals
     };
     const moment = pickMoment(random, kill);
     const progress = await runUntilKilled(config, moment);
-    const life = { kill, durability: config.durability, memtableBytes: config.memtableBytes, moment, firstId: config.firstId, lastIssued: progress.lastIssued, maxAcked: progress.maxAcked, flushes: progress.flushes, merges: progress.merges };
-    const lives = (): string => `lane ${lane}, lives of this directory:\n  ${[...history, life].map((entry) => JSON.stringify(entry)).join('\n  ')}`;
+    const life = {
+      kill,
+      durability: config.durability,
+      memtableBytes: config.memtableBytes,
+      moment,
+      firstId: config.firstId,
+      lastIssued: progress.lastIssued,
+      maxAcked: progress.maxAcked,
+      flushes: progress.flushes,
+      merges: progress.merges,
+    };
+    const lives = (): string =>
+      `lane ${lane}, lives of this directory:\n  ${[...history, life].map((entry) => JSON.stringify(entry)).join('\n  ')}`;
     const result = await openAndCheck(dir, seed, progress, recovered, lives);
     recovered = result.n;
     history.push({ ...life, recovered: result.n });
@@ -213,14 +236,25 @@ async function runLane(lane: number, random: SeededRandom, kills: number, totals
 
 test(`after each of ${KILLS} SIGKILLs of a flushing and merging writer, the index holds a prefix of the workload with every acknowledged write, and no damaged or orphan file`, async (t) => {
   const random = new SeededRandom(Number(process.env.SILT_KILL_SEED ?? 20250611));
-  const totals: Totals = { acked: 0, flushes: 0, killedWithAcks: 0, killedRightAfterFlush: 0, killedWhileMerging: 0, merges: 0, mostLiveSegments: 0 };
+  const totals: Totals = {
+    acked: 0,
+    flushes: 0,
+    killedWithAcks: 0,
+    killedRightAfterFlush: 0,
+    killedWhileMerging: 0,
+    merges: 0,
+    mostLiveSegments: 0,
+  };
   const laneSeeds = Array.from({ length: LANES }, () => random.intBetween(1, 2 ** 31 - 1));
   await inLanes((lane) => runLane(lane, new SeededRandom(laneSeeds[lane]!), KILLS / LANES, totals));
   t.diagnostic(JSON.stringify(totals));
   // The kills must have landed under load, or the test proved nothing.
   assert.ok(totals.killedWithAcks >= KILLS / 2, `only ${totals.killedWithAcks} of ${KILLS} children had acknowledged writes when killed`);
   assert.ok(totals.killedRightAfterFlush >= KILLS / 10, `only ${totals.killedRightAfterFlush} kills came right after a flush`);
-  assert.ok(totals.killedWhileMerging >= KILLS / 2, `only ${totals.killedWhileMerging} of ${KILLS} children were merging (had committed a merge) when killed`);
+  assert.ok(
+    totals.killedWhileMerging >= KILLS / 2,
+    `only ${totals.killedWhileMerging} of ${KILLS} children were merging (had committed a merge) when killed`,
+  );
   assert.ok(totals.flushes >= KILLS, `the children flushed only ${totals.flushes} times`);
 });
 
@@ -258,7 +292,13 @@ test(`a writer SIGKILLed just before ${SOAK ? 'every' : `${STEP_KILLS} sampled`}
       const dir = tempIndexDir(`step-${step}`);
       const progress = await runUntilKilled(fixedWorkload(dir, step), { kind: 'whenDone' });
       const what = progress.killedBefore;
-      await openAndCheck(dir, seed, progress, 0, () => `killed before I/O step ${step} of ${total}: ${what ?? 'never (the run took fewer steps)'}`);
+      await openAndCheck(
+        dir,
+        seed,
+        progress,
+        0,
+        () => `killed before I/O step ${step} of ${total}: ${what ?? 'never (the run took fewer steps)'}`,
+      );
       // "fdatasync wal/0000000000000042.log" counts as "fdatasync wal".
       const [operation = '', file = ''] = (what ?? 'finished-first').split(' ');
       const kind = `${operation} ${file.split('/')[0] ?? ''}`.trim();

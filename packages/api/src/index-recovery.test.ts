@@ -56,7 +56,10 @@ test("open removes only what it proves obsolete: temp files, an uncommitted merg
     await index.flush();
     const names = readdirSync(join(dir, 'segments')).sort();
     assert.ok(names.includes('1.seg') && names.includes('NOTES.txt'), `kept: ${names.join(', ')}`);
-    assert.ok(!names.includes(mergeOutput) && !names.includes(flushOutput) && !names.some((name) => name.endsWith('.tmp')), `left: ${names.join(', ')}`);
+    assert.ok(
+      !names.includes(mergeOutput) && !names.includes(flushOutput) && !names.some((name) => name.endsWith('.tmp')),
+      `left: ${names.join(', ')}`,
+    );
   } finally {
     await index.close();
   }
@@ -83,7 +86,10 @@ test('a deleted manifest beside segment and log files refuses to open and create
   await flushedIndex(dir);
   for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `${MANIFEST_FILE}${suffix}`), { force: true });
   const before = snapshotDirectory(dir);
-  await assert.rejects(Index.open(dir), (error: unknown) => error instanceof IndexDamagedError && /manifest\.sqlite is missing/.test(error.message));
+  await assert.rejects(
+    Index.open(dir),
+    (error: unknown) => error instanceof IndexDamagedError && /manifest\.sqlite is missing/.test(error.message),
+  );
   assert.deepEqual(snapshotDirectory(dir), before);
   assert.equal(existsSync(join(dir, MANIFEST_FILE)), false);
 });
@@ -93,7 +99,12 @@ test('an unnamed segment holding writes the manifest does not cover and the log 
   const last = await flushedIndex(dir);
   const orphan = await uncommittedSegment(dir, last + 1, last + 5, [['lost', 'unless kept']]);
   const before = snapshotDirectory(dir);
-  await assert.rejects(Index.open(dir), (error: unknown) => error instanceof IndexDamagedError && error.problems.some((problem) => problem.includes(orphan) && /exist nowhere else/.test(problem)));
+  await assert.rejects(
+    Index.open(dir),
+    (error: unknown) =>
+      error instanceof IndexDamagedError &&
+      error.problems.some((problem) => problem.includes(orphan) && /exist nowhere else/.test(problem)),
+  );
   assert.deepEqual(snapshotDirectory(dir), before);
 });
 
@@ -102,7 +113,10 @@ test("a live segment's missing file refuses to open, naming it", async () => {
   await flushedIndex(dir);
   rmSync(join(dir, 'segments', '1.seg'));
   const before = snapshotDirectory(dir);
-  await assert.rejects(Index.open(dir), (error: unknown) => error instanceof IndexDamagedError && /segments\/1\.seg is live .* missing/.test(error.message));
+  await assert.rejects(
+    Index.open(dir),
+    (error: unknown) => error instanceof IndexDamagedError && /segments\/1\.seg is live .* missing/.test(error.message),
+  );
   assert.deepEqual(snapshotDirectory(dir), before);
 });
 
@@ -143,7 +157,10 @@ test('a reader refuses an index with a segment file newer than its manifest, ins
   const dir = tempIndexDir('reader-newer');
   await flushedIndex(dir);
   copyFileSync(join(dir, 'segments', '1.seg'), join(dir, 'segments', '999.seg'));
-  await assert.rejects(ReadOnlyIndex.open(dir, { watch: false }), (error: unknown) => error instanceof IndexDamagedError && /999\.seg/.test(error.message));
+  await assert.rejects(
+    ReadOnlyIndex.open(dir, { watch: false }),
+    (error: unknown) => error instanceof IndexDamagedError && /999\.seg/.test(error.message),
+  );
 });
 
 test("damage inside the newest log file with valid records after it refuses a strict open, naming file and offset; keepValidPrefix opens, reports the drop in stats().recovery and a 'recovery' event, and keeps the bytes", async () => {
@@ -153,7 +170,10 @@ test("damage inside the newest log file with valid records after it refuses a st
   // Record 0 is the flushed batch; 1..4 are late0..late3: damage late1's.
   const damage = damageLogRecord(dir, 2);
   const before = snapshotDirectory(dir);
-  await assert.rejects(Index.open(dir), (error: unknown) => error instanceof IndexDamagedError && error.file === damage.file && error.offset === damage.offset);
+  await assert.rejects(
+    Index.open(dir),
+    (error: unknown) => error instanceof IndexDamagedError && error.file === damage.file && error.offset === damage.offset,
+  );
   assert.deepEqual(snapshotDirectory(dir), before);
 
   const index = await Index.open(dir, { ...NO_TIMER, walRecovery: 'keepValidPrefix' });

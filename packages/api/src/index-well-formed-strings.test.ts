@@ -21,13 +21,22 @@ const loneKey = (unit: string): string => `a key must be well-formed UTF-16: it 
 
 test('set, mset and delete refuse a key with a lone surrogate, and write nothing', async () => {
   await using index = await Index.open(tempIndexDir('lone-key-writes'));
-  for (const [key, unit] of [[LONE_KEYS[0]!, 'D800'], [LONE_KEYS[1]!, 'DBFF']] as const) {
+  for (const [key, unit] of [
+    [LONE_KEYS[0]!, 'D800'],
+    [LONE_KEYS[1]!, 'DBFF'],
+  ] as const) {
     await assert.rejects(index.set(key, 'v'), refused(loneKey(unit)));
     await assert.rejects(index.mset([[key, 'v']]), refused(`mset pair #0: ${loneKey(unit)}`));
     await assert.rejects(index.delete(key), refused(loneKey(unit)));
   }
   await assert.rejects(
-    index.mset([['a', '1'], ['b', '2'], ['c', '3'], ['k\uD800', '4'], ['e', '5']]),
+    index.mset([
+      ['a', '1'],
+      ['b', '2'],
+      ['c', '3'],
+      ['k\uD800', '4'],
+      ['e', '5'],
+    ]),
     refused(`mset pair #3: ${loneKey('D800')}`),
   );
   assert.equal(index.stats().lastSequence, 0, 'no write got a sequence number');
@@ -39,9 +48,18 @@ test('a value with a lone surrogate is refused by set and mset, and writes nothi
   await using index = await Index.open(tempIndexDir('lone-value'));
   await index.set('k', 'kept');
   const sequence = index.stats().lastSequence;
-  await assert.rejects(index.set('k', 'v\uD800'), refused('a value must be well-formed UTF-16: it has a lone surrogate \\uD800 at index 1'));
+  await assert.rejects(
+    index.set('k', 'v\uD800'),
+    refused('a value must be well-formed UTF-16: it has a lone surrogate \\uD800 at index 1'),
+  );
   await assert.rejects(index.set('k', '\uDC00'), ValidationError);
-  await assert.rejects(index.mset([['a', '1'], ['k', 'x\uDFFFy']]), refused('mset pair #1: a value must be well-formed UTF-16: it has a lone surrogate \\uDFFF at index 1'));
+  await assert.rejects(
+    index.mset([
+      ['a', '1'],
+      ['k', 'x\uDFFFy'],
+    ]),
+    refused('mset pair #1: a value must be well-formed UTF-16: it has a lone surrogate \\uDFFF at index 1'),
+  );
   assert.equal(index.stats().lastSequence, sequence);
   assert.deepEqual([...index.range()], [['k', 'kept']]);
 });
@@ -50,13 +68,19 @@ test('get, has, range, near and fuzzy refuse a key or bound with a lone surrogat
   await using index = await Index.open(tempIndexDir('lone-reads'));
   await index.set('k\uFFFD', 'stored under the replacement character');
   const checkReads = (): void => {
-    for (const [key, unit] of [[LONE_KEYS[0]!, 'D800'], [LONE_KEYS[1]!, 'DBFF']] as const) {
+    for (const [key, unit] of [
+      [LONE_KEYS[0]!, 'D800'],
+      [LONE_KEYS[1]!, 'DBFF'],
+    ] as const) {
       assert.throws(() => index.get(key), refused(loneKey(unit)), 'get must not find the key stored as k\\uFFFD');
       assert.throws(() => index.has(key), refused(loneKey(unit)));
       assert.throws(() => index.near(key), refused(loneKey(unit)));
       assert.throws(() => index.fuzzy(key, 1), refused(loneKey(unit)));
       for (const bound of ['gte', 'gt', 'lte', 'lt', 'prefix'] as const) {
-        assert.throws(() => index.range({ [bound]: key }), refused(`range option '${bound}' must be well-formed UTF-16: it has a lone surrogate \\u${unit} at index 1`));
+        assert.throws(
+          () => index.range({ [bound]: key }),
+          refused(`range option '${bound}' must be well-formed UTF-16: it has a lone surrogate \\u${unit} at index 1`),
+        );
       }
     }
   };
@@ -73,7 +97,10 @@ test('an astral character (a surrogate pair) is accepted in keys, values and bou
   {
     await using index = await Index.open(dir);
     await index.set(key, value);
-    await index.mset([['😀', '😀'], ['k\uDBFF\uDFFF', 'last plane']]);
+    await index.mset([
+      ['😀', '😀'],
+      ['k\uDBFF\uDFFF', 'last plane'],
+    ]);
     await index.flush();
     assert.equal(index.get(key), value);
   }

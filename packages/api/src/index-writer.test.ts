@@ -66,13 +66,39 @@ test('a delete shadows an older value in a segment, across flushes and a reopen'
 
 test('range merges memtables and segments with bounds, prefix, reverse and limit', async () => {
   await using index = await Index.open(tempIndexDir('range'));
-  await index.mset([['apple', '1'], ['apricot', '2'], ['banana', '3']]);
+  await index.mset([
+    ['apple', '1'],
+    ['apricot', '2'],
+    ['banana', '3'],
+  ]);
   await index.flush();
-  await index.mset([['avocado', '4'], ['apricot', '2b']]);
+  await index.mset([
+    ['avocado', '4'],
+    ['apricot', '2b'],
+  ]);
   await index.delete('banana');
-  assert.deepEqual([...index.range()], [['apple', '1'], ['apricot', '2b'], ['avocado', '4']]);
-  assert.deepEqual([...index.range({ prefix: 'ap' })], [['apple', '1'], ['apricot', '2b']]);
-  assert.deepEqual([...index.range({ gt: 'apple', lte: 'avocado', reverse: true })], [['avocado', '4'], ['apricot', '2b']]);
+  assert.deepEqual(
+    [...index.range()],
+    [
+      ['apple', '1'],
+      ['apricot', '2b'],
+      ['avocado', '4'],
+    ],
+  );
+  assert.deepEqual(
+    [...index.range({ prefix: 'ap' })],
+    [
+      ['apple', '1'],
+      ['apricot', '2b'],
+    ],
+  );
+  assert.deepEqual(
+    [...index.range({ gt: 'apple', lte: 'avocado', reverse: true })],
+    [
+      ['avocado', '4'],
+      ['apricot', '2b'],
+    ],
+  );
   assert.deepEqual([...index.range({ gte: 'a', limit: 1 })], [['apple', '1']]);
   assert.deepEqual([...index.range({ lt: 'a' })], []);
 });
@@ -81,25 +107,54 @@ test('binary key encoding returns keys as bytes', async () => {
   await using index = await Index.open(tempIndexDir('binary'), { keyEncoding: 'binary' });
   await index.set(bytes(2), 'b');
   await index.set(bytes(1), 'a');
-  assert.deepEqual([...index.range()], [[bytes(1), 'a'], [bytes(2), 'b']]);
+  assert.deepEqual(
+    [...index.range()],
+    [
+      [bytes(1), 'a'],
+      [bytes(2), 'b'],
+    ],
+  );
 });
 
 test('near finds the keys sharing the longest prefix, and fuzzy the keys within an edit distance', async () => {
   await using index = await Index.open(tempIndexDir('near'));
-  await index.mset([['hello', '1'], ['help', '2'], ['helmet', '3'], ['world', '4']]);
+  await index.mset([
+    ['hello', '1'],
+    ['help', '2'],
+    ['helmet', '3'],
+    ['world', '4'],
+  ]);
   await index.flush();
   await index.set('helium', '5');
   assert.deepEqual(index.near('helpx'), [['help', '2']]);
-  assert.deepEqual(index.near('helz').map(([key]) => key), ['helium', 'hello', 'helmet', 'help']);
-  assert.deepEqual(index.fuzzy('helo', 1), [['hello', '1'], ['help', '2']]);
+  assert.deepEqual(
+    index.near('helz').map(([key]) => key),
+    ['helium', 'hello', 'helmet', 'help'],
+  );
+  assert.deepEqual(index.fuzzy('helo', 1), [
+    ['hello', '1'],
+    ['help', '2'],
+  ]);
   assert.deepEqual(index.fuzzy('wrld', 1, { minPrefix: 0 }), [['world', '4']]);
   assert.deepEqual(index.fuzzy('wrld', 1), []);
 });
 
 test('a rejected batch writes nothing at all', async () => {
   await using index = await Index.open(tempIndexDir('atomic'));
-  await assert.rejects(index.mset([['a', '1'], ['', '2']]), ValidationError);
-  await assert.rejects(index.mset([['a', '1'], ['b', 42 as unknown as string]]), /mset pair #1/);
+  await assert.rejects(
+    index.mset([
+      ['a', '1'],
+      ['', '2'],
+    ]),
+    ValidationError,
+  );
+  await assert.rejects(
+    index.mset([
+      ['a', '1'],
+      ['b', 42 as unknown as string],
+    ]),
+    /mset pair #1/,
+  );
   await assert.rejects(index.mset([]), ValidationError);
   assert.equal(index.get('a'), undefined);
   assert.equal(index.stats().lastSequence, 0);
@@ -121,7 +176,11 @@ test('bad keys, values and options are typed errors that change nothing', async 
   assert.throws(() => index.has(''), ValidationError);
   assert.throws(() => index.range({ gte: 1 as unknown as string }), /range option 'gte'/);
   assert.throws(() => index.range({ sideways: true } as never), /unknown range option 'sideways'/);
-  assert.throws(() => index.range({ gte: 'a', gt: 'b' }), /at most one of the range options gte and gt/, 'at the call, not at the first next()');
+  assert.throws(
+    () => index.range({ gte: 'a', gt: 'b' }),
+    /at most one of the range options gte and gt/,
+    'at the call, not at the first next()',
+  );
   assert.throws(() => index.range({ lte: 'a', lt: 'b' }), /at most one of the range options lte and lt/);
   assert.throws(() => index.fuzzy('abc', -1), /maxEdits/);
   assert.equal(index.stats().lastSequence, 0);
@@ -174,7 +233,10 @@ test('a full memtable flushes early, and writes go on meanwhile', async () => {
   await index.flush();
   const stats = index.stats();
   assert.ok(stats.flushes >= 5, `only ${stats.flushes} flushes`);
-  assert.equal(stats.segments.reduce((n, s) => n + s.entries, 0), 500);
+  assert.equal(
+    stats.segments.reduce((n, s) => n + s.entries, 0),
+    500,
+  );
   assert.equal([...index.range()].length, 500);
 });
 
@@ -221,7 +283,10 @@ for (const { mode, fault } of [
     const fs = new FaultInjectingFileSystem(nodeFileSystem);
     const index = await Index.open(dir, { fs, durability: mode, memtableBytes: 4096 }, { clock: new ManualClock() });
     index.on('error', () => undefined);
-    await index.mset([['kept', 'old'], ['doomed', 'still here']]);
+    await index.mset([
+      ['kept', 'old'],
+      ['doomed', 'still here'],
+    ]);
     await index.flush();
     await index.set('kept', 'newer, acknowledged');
     fs.addFault(fault);
@@ -230,7 +295,10 @@ for (const { mode, fault } of [
     for (let i = 0; i < 100; i++) refused.push(index.set(`fresh${i}`, 'x'.repeat(100)));
     assert.equal(index.get('kept'), 'refused', 'served at once, before the log has it');
     const outcomes = await Promise.allSettled(refused);
-    assert.ok(outcomes.every((outcome) => outcome.status === 'rejected'), 'the log refused every one of them');
+    assert.ok(
+      outcomes.every((outcome) => outcome.status === 'rejected'),
+      'the log refused every one of them',
+    );
     const visible = (reads: { get(key: string): unknown; has(key: string): boolean }, where: string): void => {
       assert.equal(reads.get('kept'), 'newer, acknowledged', `${where}: the overwrite is gone`);
       assert.equal(reads.get('doomed'), 'still here', `${where}: the delete is gone`);
@@ -239,7 +307,10 @@ for (const { mode, fault } of [
       assert.equal(reads.has('fresh99'), false, `${where}: the new keys are gone`);
     };
     visible(index, 'this process');
-    assert.deepEqual([...index.range()].map(([key]) => key), ['doomed', 'kept']);
+    assert.deepEqual(
+      [...index.range()].map(([key]) => key),
+      ['doomed', 'kept'],
+    );
     await assert.rejects(index.flush());
     const reader = await ReadOnlyIndex.open(dir);
     assert.equal(reader.has('fresh0'), false, 'no segment holds a refused write');
@@ -266,7 +337,10 @@ test('stats describe the index', async () => {
   const dir = tempIndexDir('stats');
   // The refresh timer stays still (a manual clock): a tick between the writes and the checks would flush.
   await using index = await Index.open(dir, { durability: 'fsync' }, { clock: new ManualClock() });
-  await index.mset([['a', '1'], ['b', '2']]);
+  await index.mset([
+    ['a', '1'],
+    ['b', '2'],
+  ]);
   let stats = index.stats();
   assert.equal(stats.durability, 'fsync');
   assert.deepEqual(stats.memtable, { entries: 2, bytes: stats.memtable.bytes, sealed: 0 });
@@ -295,13 +369,18 @@ test('writes are acknowledged while a flush is still running', async () => {
   assert.equal(index.get('key49999'), 'x'.repeat(40));
 });
 
-test("single writes of one turn share one log record, which goes out before a batch made after them", async () => {
+test('single writes of one turn share one log record, which goes out before a batch made after them', async () => {
   const dir = tempIndexDir('pending-record');
   const index = await Index.open(dir, { refreshIntervalMs: 2 ** 31 - 1 });
   const writes: Array<Promise<void>> = [];
   for (let i = 0; i < 200; i++) writes.push(index.set(`k${i}`, `v${i}`));
   writes.push(index.delete('k7'));
-  writes.push(index.mset([['k3', 'from the batch'], ['k4', 'also']]));
+  writes.push(
+    index.mset([
+      ['k3', 'from the batch'],
+      ['k4', 'also'],
+    ]),
+  );
   assert.equal(index.get('k3'), 'from the batch', 'read-your-writes, in call order');
   await Promise.all(writes);
   const records = readLogRange(nodeFileSystem, join(dir, 'wal'), 1, 203);

@@ -11,7 +11,13 @@ import { IndexLayout } from './index-layout.js';
 import { Memtable } from './memtable.js';
 import { Flusher, type FlushEvent } from './flusher.js';
 import { recoveryIsNoteworthy, replayLog, type IndexRecovery } from './recovery.js';
-import { auditLiveSegments, auditMissingManifest, auditUnnamedSegments, removeObsoleteSegments, type ManifestFacts } from './segment-audit.js';
+import {
+  auditLiveSegments,
+  auditMissingManifest,
+  auditUnnamedSegments,
+  removeObsoleteSegments,
+  type ManifestFacts,
+} from './segment-audit.js';
 import { prepareBatch, prepareDelete, preparePut, type PreparedOperation } from './write-batch.js';
 import type { IndexStats } from './index-stats.js';
 import { SegmentIds } from './segment-ids.js';
@@ -39,7 +45,10 @@ export interface BackpressureEvent {
 }
 
 export interface IndexEvents {
-  /** Opening cut a torn log tail, dropped damaged log records (`walRecovery: 'keepValidPrefix'`) or removed obsolete files: what `stats().recovery` says. */
+  /**
+   * Opening cut a torn log tail, dropped damaged log records (`walRecovery: 'keepValidPrefix'`) or removed obsolete files: what
+   * `stats().recovery` says.
+   */
   recovery: [IndexRecovery];
   flush: [FlushEvent];
   merge: [MergeEvent];
@@ -194,7 +203,10 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       index.announceRecovery();
       return index;
     } catch (error) {
-      for (const step of cleanup) await Promise.resolve().then(step).catch(() => undefined);
+      for (const step of cleanup)
+        await Promise.resolve()
+          .then(step)
+          .catch(() => undefined);
       throw IndexDamagedError.from(error, directory);
     }
   }
@@ -449,9 +461,11 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     return this.install(generation, async () => {
       this.emit('merge', event);
       // A file that cannot be deleted stays listed and is tried again after the next merge: not fatal.
-      await collectSegments(this.parts.options.fs, this.parts.manifest, (id) => this.parts.layout.segmentPath(id)).catch((error: unknown) => {
-        this.emitError(error instanceof Error ? error : new Error(String(error)));
-      });
+      await collectSegments(this.parts.options.fs, this.parts.manifest, (id) => this.parts.layout.segmentPath(id)).catch(
+        (error: unknown) => {
+          this.emitError(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
     });
   }
 
@@ -578,4 +592,3 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
 function manifestFacts(manifest: Manifest, current: Generation): ManifestFacts {
   return { current, namedIds: new Set(manifest.segmentIds()), nextSegmentId: manifest.nextSegmentId() };
 }
-

@@ -6,20 +6,20 @@ export type { RangeOptions, NearOptions, FuzzyOptions } from '@silt/reader';
 export type { IndexStats, LiveSegmentStats } from './index-stats.js';
 export type { FlushEvent } from './flusher.js';
 export type { Key, Value, KeyEncoding } from '@silt/reader';
-export {
-  SiltError,
-  ValidationError,
-  CorruptionError,
-  ClosedError,
-  IoError,
-  WriterFailedError,
-} from '@silt/fs';
+export { SiltError, ValidationError, CorruptionError, ClosedError, IoError, WriterFailedError } from '@silt/fs';
 export { LockError, ManifestNotFoundError, IndexDamagedError } from '@silt/segments';
 export type { IndexRecovery } from './recovery.js';
 export { repairIndex, type RepairOptions, type RepairReport } from './repair.js';
 export type { LostRange, SetAside } from './repair-plan.js';
 export { validatePut, validateDelete, DEFAULT_MAX_VALUE_BYTES } from './write-arguments.js';
 export { verifyIndex, type VerifyOptions, type VerifyReport, type FileCheck } from './verify-index.js';
-export { inspectIndex, type IndexInspection, type InspectedLogFile, type WriterRecord, type ReaderRecord, type SetAsideFiles } from './inspect-index.js';
+export {
+  inspectIndex,
+  type IndexInspection,
+  type InspectedLogFile,
+  type WriterRecord,
+  type ReaderRecord,
+  type SetAsideFiles,
+} from './inspect-index.js';
 export { inspectDirectory, type DirectoryInspection, type DirectoryKind, type InspectOptions } from './inspect-directory.js';
 export type { RefreshChange, SegmentRecord } from '@silt/reader';

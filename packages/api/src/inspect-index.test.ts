@@ -16,19 +16,31 @@ const STILL = { autoMerge: false, refreshIntervalMs: 2 ** 31 - 1 } as const;
 test('inspectIndex describes the generation, its segments, the log, the writer and the readers, beside a running writer', async () => {
   const dir = tempIndexDir('inspect');
   await using index = await Index.open(dir, STILL);
-  await index.mset([['a', '1'], ['b', '2']]);
+  await index.mset([
+    ['a', '1'],
+    ['b', '2'],
+  ]);
   await index.flush();
   await index.set('c', '3');
   await using reader = await ReadOnlyIndex.open(dir, { watch: false });
   const inspection = await inspectIndex(dir);
   const stats = index.stats();
   assert.equal(inspection.generation, stats.generation);
-  assert.deepEqual(inspection.segments.map((segment) => [segment.id, segment.entries, segment.bytes]), stats.segments.map((segment) => [segment.id, segment.entries, segment.bytes]));
+  assert.deepEqual(
+    inspection.segments.map((segment) => [segment.id, segment.entries, segment.bytes]),
+    stats.segments.map((segment) => [segment.id, segment.entries, segment.bytes]),
+  );
   assert.equal(inspection.walCoveredSequence, stats.coveredSequence);
   assert.ok(inspection.committedAt > 0 && inspection.committedAt <= Date.now());
-  assert.ok(inspection.wal.length >= 1 && inspection.wal.every((file) => /^wal\/\d{16}\.log$/.test(file.name) && file.bytes > 0), JSON.stringify(inspection.wal));
+  assert.ok(
+    inspection.wal.length >= 1 && inspection.wal.every((file) => /^wal\/\d{16}\.log$/.test(file.name) && file.bytes > 0),
+    JSON.stringify(inspection.wal),
+  );
   assert.deepEqual(inspection.writer, { pid: process.pid, running: true });
-  assert.deepEqual(inspection.readers.map((lease) => [lease.pid, lease.generation]), [[process.pid, reader.generation]]);
+  assert.deepEqual(
+    inspection.readers.map((lease) => [lease.pid, lease.generation]),
+    [[process.pid, reader.generation]],
+  );
   assert.deepEqual(inspection.setAside, { droppedFromLog: [], repairs: [] });
 });
 
@@ -43,7 +55,10 @@ test('inspectIndex lists what a keepValidPrefix recovery dropped from the log an
   await (await Index.open(dir, { ...STILL, walRecovery: 'keepValidPrefix' })).close();
   const { setAside, writer } = await inspectIndex(dir);
   assert.ok(setAside.droppedFromLog.length > 0);
-  assert.ok(setAside.droppedFromLog.every((file) => file.name.startsWith('wal/lost+found/') && file.bytes > 0), JSON.stringify(setAside));
+  assert.ok(
+    setAside.droppedFromLog.every((file) => file.name.startsWith('wal/lost+found/') && file.bytes > 0),
+    JSON.stringify(setAside),
+  );
   assert.deepEqual(writer, undefined, 'a writer that closed removes its record');
 });
 
@@ -76,7 +91,7 @@ test('inspectDirectory tells a missing path, a file, an empty directory, an inde
   const sound = inspectDirectory(dir);
   await index.close();
   assert.equal(sound.kind, 'index');
-  assert.deepEqual(sound.foreignEntries, [], 'the manifest, its SQLite companions, the lock files, wal/ and segments/ are all silt\'s');
+  assert.deepEqual(sound.foreignEntries, [], "the manifest, its SQLite companions, the lock files, wal/ and segments/ are all silt's");
   writeFileSync(join(dir, 'notes.txt'), 'mine');
   assert.deepEqual(inspectDirectory(dir).foreignEntries, ['notes.txt']);
 

@@ -72,8 +72,15 @@ export async function inspectIndex(directory: string, options: InspectOptions = 
   const { damage } = inspectDirectory(directory, { fs });
   if (damage !== undefined) throw damage;
   const layout = new IndexLayout(directory);
-  const wal = listLog(fs, layout.walDirectory).map(({ name, firstSequence, bytes }) => ({ name: `${WAL_DIRECTORY}/${name}`, firstSequence, bytes }));
-  const { generation, leases } = await withReaderManifest(layout, (manifest) => ({ generation: manifest.current(), leases: manifest.liveLeases() }));
+  const wal = listLog(fs, layout.walDirectory).map(({ name, firstSequence, bytes }) => ({
+    name: `${WAL_DIRECTORY}/${name}`,
+    firstSequence,
+    bytes,
+  }));
+  const { generation, leases } = await withReaderManifest(layout, (manifest) => ({
+    generation: manifest.current(),
+    leases: manifest.liveLeases(),
+  }));
   return {
     directory,
     generation: generation.generation,

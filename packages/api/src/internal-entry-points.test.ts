@@ -23,7 +23,17 @@ const PACKAGES = [
 /** The names moved out of the public entries (issue #13, section 4): each must stay internal, and only internal. */
 const MOVED: Record<string, readonly string[]> = {
   '@silt/fs/internal': ['attempt', 'asIoError', 'isNotFound', 'errnoOf', 'TEMP_SUFFIX', 'temporaryPathFor', 'SeededRandom'],
-  '@silt/wal/internal': ['listLog', 'checkLog', 'ListedLogFile', 'LogFileCheck', 'scanLogFile', 'resealedRecord', 'IntactLogRecord', 'LogDamage', 'LogFileScan'],
+  '@silt/wal/internal': [
+    'listLog',
+    'checkLog',
+    'ListedLogFile',
+    'LogFileCheck',
+    'scanLogFile',
+    'resealedRecord',
+    'IntactLogRecord',
+    'LogDamage',
+    'LogFileScan',
+  ],
   '@silt/segments/internal': [
     'parseWithSchema',
     'fileSystemSchema',
@@ -92,7 +102,13 @@ const MOVED: Record<string, readonly string[]> = {
 function declaredExports(specifiers: readonly string[]): Map<string, string[]> {
   const declarationOf = (specifier: string): string => fileURLToPath(import.meta.resolve(specifier)).replace(/\.js$/, '.d.ts');
   const files = specifiers.map(declarationOf);
-  const program = ts.createProgram(files, { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, noLib: true, types: [] });
+  const program = ts.createProgram(files, {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    noEmit: true,
+    noLib: true,
+    types: [],
+  });
   const checker = program.getTypeChecker();
   const names = new Map<string, string[]>();
   specifiers.forEach((specifier, i) => {
@@ -100,7 +116,10 @@ function declaredExports(specifiers: readonly string[]): Map<string, string[]> {
     assert.ok(source !== undefined, `the declarations of ${specifier} were read`);
     const moduleSymbol = checker.getSymbolAtLocation(source);
     assert.ok(moduleSymbol !== undefined, `${specifier} is a module`);
-    names.set(specifier, checker.getExportsOfModule(moduleSymbol).map((symbol) => symbol.getName()));
+    names.set(
+      specifier,
+      checker.getExportsOfModule(moduleSymbol).map((symbol) => symbol.getName()),
+    );
   });
   return names;
 }
@@ -121,7 +140,11 @@ test('no public entry of a silt package exports a name of its ./internal entry',
 test('the silt package re-exports nothing of any ./internal entry', () => {
   const siltNames = exportsOf.get('silt')!;
   for (const { internal } of PACKAGES) {
-    assert.deepEqual(siltNames.filter((name) => exportsOf.get(internal)!.includes(name)), [], `silt exports names of ${internal}`);
+    assert.deepEqual(
+      siltNames.filter((name) => exportsOf.get(internal)!.includes(name)),
+      [],
+      `silt exports names of ${internal}`,
+    );
   }
 });
 

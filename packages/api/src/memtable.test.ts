@@ -50,7 +50,7 @@ test('ordered reads follow key bytes, bounds and direction, with writes in betwe
         writes.forEach(([key, live], i) => {
           table.apply(i + 1, operation(key, live ? `v${i}` : undefined, 3));
           model.set(key, live);
-          if (i % 7 === 0) [...table.entriesIn(toScanRange({}))]; // interleave ordered reads with writes
+          if (i % 7 === 0) void [...table.entriesIn(toScanRange({}))]; // interleave ordered reads with writes
         });
         const [lo, hi] = byteOrder(a, b) <= 0 ? [a, b] : [b, a];
         const bounds = exclusive ? { gt: encode(lo), lt: encode(hi) } : { gte: encode(lo), lte: encode(hi) };
@@ -75,7 +75,9 @@ type Write = readonly [key: string, value: string | Uint8Array | undefined];
 function logFiles(writes: readonly Write[], perFile: number) {
   const laid: Array<{ bytes: Uint8Array; keyStart: number; keyLength: number; valueStart: number; valueLength: number }> = [];
   for (let first = 0; first < writes.length; first += perFile) {
-    const parts = writes.slice(first, first + perFile).map(([key, value]) => [encode(key), typeof value === 'string' ? encode(value) : (value ?? new Uint8Array(0))] as const);
+    const parts = writes
+      .slice(first, first + perFile)
+      .map(([key, value]) => [encode(key), typeof value === 'string' ? encode(value) : (value ?? new Uint8Array(0))] as const);
     // A little padding first, as a file's header or an earlier record would be.
     const bytes = new Uint8Array(3 + parts.reduce((sum, [key, value]) => sum + key.length + value.length, 0));
     let at = 3;
@@ -89,8 +91,10 @@ function logFiles(writes: readonly Write[], perFile: number) {
   return laid;
 }
 
-const kindOf = (value: Write[1]) => (value === undefined ? 'delete' : typeof value === 'string' ? 'put-text' : 'put') as 'delete' | 'put-text' | 'put';
-const valueBytesOf = (value: Write[1]): number => (value === undefined ? 0 : typeof value === 'string' ? encode(value).length : value.length);
+const kindOf = (value: Write[1]) =>
+  (value === undefined ? 'delete' : typeof value === 'string' ? 'put-text' : 'put') as 'delete' | 'put-text' | 'put';
+const valueBytesOf = (value: Write[1]): number =>
+  value === undefined ? 0 : typeof value === 'string' ? encode(value).length : value.length;
 
 /** The table `applyLogged` makes of the first `logged` writes, `apply` of the rest; and the table `apply` makes of all. */
 function replayedAndDirect(writes: readonly Write[], logged: number, perFile: number): { replayed: Memtable; direct: Memtable } {
@@ -124,7 +128,10 @@ test('writes replayed from log bytes read back as the same writes applied one by
       }
       assert.equal(replayed.lookup('never written'), undefined);
       assert.deepEqual([...replayed.entriesIn(toScanRange({}))], [...direct.entriesIn(toScanRange({}))]);
-      assert.deepEqual([...replayed.entriesIn(toScanRange({ reverse: true, gte: encode('b') }))], [...direct.entriesIn(toScanRange({ reverse: true, gte: encode('b') }))]);
+      assert.deepEqual(
+        [...replayed.entriesIn(toScanRange({ reverse: true, gte: encode('b') }))],
+        [...direct.entriesIn(toScanRange({ reverse: true, gte: encode('b') }))],
+      );
       assert.deepEqual(
         [replayed.size, replayed.bytes, replayed.firstSequence, replayed.lastSequence],
         [direct.size, direct.bytes, direct.firstSequence, direct.lastSequence],
@@ -142,7 +149,10 @@ test('a replay of many keys, most written twice, finds every newest value', () =
   const { replayed, direct } = replayedAndDirect(writes, writes.length, 4096);
   assert.equal(replayed.size, keys);
   for (let i = 0; i < keys; i++) assert.deepEqual(replayed.lookup(`key-${i}`), direct.lookup(`key-${i}`));
-  assert.deepEqual([...replayed.entriesIn(toScanRange({ prefix: encode('key-1999') }))], [...direct.entriesIn(toScanRange({ prefix: encode('key-1999') }))]);
+  assert.deepEqual(
+    [...replayed.entriesIn(toScanRange({ prefix: encode('key-1999') }))],
+    [...direct.entriesIn(toScanRange({ prefix: encode('key-1999') }))],
+  );
 });
 
 test('bytes read from replayed writes are the caller’s own and the log bytes stay as they were', () => {
@@ -177,7 +187,10 @@ test('writes withdrawn after the log refused them leave the table as if they had
         for (const [key] of writes) assert.deepEqual(table.lookup(key), expected.lookup(key), `key ${JSON.stringify(key)}`);
         assert.deepEqual([...table.entriesIn(toScanRange({}))], [...expected.entriesIn(toScanRange({}))]);
         assert.deepEqual([...table.entriesIn(toScanRange({ reverse: true }))], [...expected.entriesIn(toScanRange({ reverse: true }))]);
-        assert.deepEqual([table.size, table.firstSequence, table.lastSequence], [expected.size, expected.firstSequence, expected.lastSequence]);
+        assert.deepEqual(
+          [table.size, table.firstSequence, table.lastSequence],
+          [expected.size, expected.firstSequence, expected.lastSequence],
+        );
       },
     ),
     { numRuns: 500 },
@@ -196,6 +209,9 @@ test('an acknowledged write cannot be withdrawn; a refused overwrite brings back
   assert.deepEqual(table.lookup('k'), { kind: 'put', value: 'acknowledged' });
   assert.deepEqual(table.lookup('other'), { kind: 'put', value: 'acknowledged' });
   assert.equal(table.lookup('new'), undefined);
-  assert.deepEqual([...table.entriesIn(toScanRange({}))].map((entry) => decode(entry.key)), ['k', 'other']);
+  assert.deepEqual(
+    [...table.entriesIn(toScanRange({}))].map((entry) => decode(entry.key)),
+    ['k', 'other'],
+  );
   assert.equal(table.lastSequence, 2);
 });

@@ -159,7 +159,8 @@ export class Memtable implements EntrySource {
       return;
     }
     this.logged ??= new LoggedEntries();
-    if (this.logged.add(kind, bytes, keyStart, keyLength, valueStart, valueLength)) this.approximateBytes += keyLength + MEMTABLE_ENTRY_OVERHEAD_BYTES;
+    if (this.logged.add(kind, bytes, keyStart, keyLength, valueStart, valueLength))
+      this.approximateBytes += keyLength + MEMTABLE_ENTRY_OVERHEAD_BYTES;
     if (kind !== 'delete') this.approximateBytes += valueLength;
     this.noteSequence(sequence);
   }
@@ -260,7 +261,14 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
 }
 
 /** A logged write as an operation of its own: the key and value copied (or decoded) out of the log's bytes. */
-function operationOf(kind: LoggedKind, bytes: Uint8Array, keyStart: number, keyLength: number, valueStart: number, valueLength: number): MemtableOperation {
+function operationOf(
+  kind: LoggedKind,
+  bytes: Uint8Array,
+  keyStart: number,
+  keyLength: number,
+  valueStart: number,
+  valueLength: number,
+): MemtableOperation {
   const id = keyIdOfBytes(bytes.subarray(keyStart, keyStart + keyLength));
   if (kind === 'delete') return { kind: 'delete', id, valueBytes: 0 };
   const value = Buffer.from(bytes.buffer, bytes.byteOffset + valueStart, valueLength);

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ManualClock, ValidationError, nodeFileSystem, type Clock } from '@silt/fs';
 import { Manifest } from '@silt/segments';
-import { SegmentWorkerPool, TieredMergePolicy, type ForceMergeContext, type MergeContext, type MergePolicy, type MergeRun, type SegmentSummary } from '@silt/merger';
+import {
+  SegmentWorkerPool,
+  TieredMergePolicy,
+  type ForceMergeContext,
+  type MergeContext,
+  type MergePolicy,
+  type MergeRun,
+  type SegmentSummary,
+} from '@silt/merger';
 import { Index } from './index-writer.js';
 import { IndexLayout } from './index-layout.js';
 import { SegmentIds } from './segment-ids.js';
@@ -100,7 +108,11 @@ class ScriptedPolicy implements MergePolicy {
   }
 }
 
-const runOf = (segments: readonly SegmentSummary[], oldest: boolean): MergeRun => ({ segmentIds: segments.map((segment) => segment.id), reason: 'tiered', dropTombstones: oldest });
+const runOf = (segments: readonly SegmentSummary[], oldest: boolean): MergeRun => ({
+  segmentIds: segments.map((segment) => segment.id),
+  reason: 'tiered',
+  dropTombstones: oldest,
+});
 
 test('a trivial policy is obeyed: "merge the two oldest segments" merges pair by pair, asked again after each commit, until one is left', async () => {
   const dir = await indexWithSegments('scheduler-two-oldest', 4);
@@ -113,13 +125,27 @@ test('a trivial policy is obeyed: "merge the two oldest segments" merges pair by
   const outputs = fixture.events.map((event) => event.output!);
   assert.deepEqual(
     fixture.events.map((event) => event.inputs),
-    [[a, b], [outputs[0], c], [outputs[1], d]],
+    [
+      [a, b],
+      [outputs[0], c],
+      [outputs[1], d],
+    ],
   );
   assert.deepEqual(fixture.liveIds(), [outputs[2]]);
-  assert.deepEqual(policy.asked.map((question) => question.live.length), [4, 3, 2, 1], 'asked once at first and once after each commit');
-  assert.ok(policy.asked.every((question) => question.busy.length === 0), 'no merge was running when it was asked');
+  assert.deepEqual(
+    policy.asked.map((question) => question.live.length),
+    [4, 3, 2, 1],
+    'asked once at first and once after each commit',
+  );
+  assert.ok(
+    policy.asked.every((question) => question.busy.length === 0),
+    'no merge was running when it was asked',
+  );
   assert.equal(fixture.scheduler.merges, 3);
-  assert.equal(fixture.scheduler.bytesWritten, fixture.events.reduce((sum, event) => sum + event.bytes, 0));
+  assert.equal(
+    fixture.scheduler.bytesWritten,
+    fixture.events.reduce((sum, event) => sum + event.bytes, 0),
+  );
   assert.deepEqual(fixture.fatal, []);
 });
 
@@ -139,7 +165,7 @@ test('a policy that never merges leaves the segments alone, on schedule and on f
   );
 });
 
-test('as many of the policy\'s runs start as threads are free, front first; the segments of running merges are busy when it is asked', async () => {
+test("as many of the policy's runs start as threads are free, front first; the segments of running merges are busy when it is asked", async () => {
   const dir = await indexWithSegments('scheduler-front-first', 6);
   let answered = false;
   const policy = new ScriptedPolicy((live) => {
@@ -154,9 +180,16 @@ test('as many of the policy\'s runs start as threads are free, front first; the 
   await fixture.scheduler.idle();
   assert.deepEqual(
     fixture.events.map((event) => event.inputs).sort((x, y) => x[0]! - y[0]!),
-    [[s3, s4], [s5, s6]],
+    [
+      [s3, s4],
+      [s5, s6],
+    ],
   );
-  assert.deepEqual(fixture.liveIds().slice(0, 2), [s1, s2], 'the third run waited for a free thread, and the policy did not ask for it again');
+  assert.deepEqual(
+    fixture.liveIds().slice(0, 2),
+    [s1, s2],
+    'the third run waited for a free thread, and the policy did not ask for it again',
+  );
   const askedWhileOneRan = policy.asked[1]!;
   assert.equal(askedWhileOneRan.busy.length, 2, 'after the first commit, the other run was busy');
 });

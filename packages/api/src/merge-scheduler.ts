@@ -28,7 +28,10 @@ export class MergeFailedError extends SiltError {
     readonly inputs: readonly number[],
     cause: unknown,
   ) {
-    super(`merging segments ${inputs.join(', ')} failed (the index is unchanged; the merge is retried later): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(
+      `merging segments ${inputs.join(', ')} failed (the index is unchanged; the merge is retried later): ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
 }
 
@@ -50,7 +53,10 @@ export interface MergeSchedulerHost {
   installed(generation: Generation, event: MergeEvent): Promise<void>;
   /** A merge failed in its worker (non-fatal). */
   mergeFailed(error: MergeFailedError): void;
-  /** A commit (or the manifest around it) failed, or the policy answered with runs that break newest-wins: fatal for the writer, as a failed flush is. */
+  /**
+   * A commit (or the manifest around it) failed, or the policy answered with runs that break newest-wins: fatal for the writer, as a
+   * failed flush is.
+   */
   commitFailed(error: unknown): void;
 }
 
@@ -186,7 +192,11 @@ export class MergeScheduler {
     try {
       result = await pool.merge(
         {
-          inputs: segments.map((segment) => ({ path: layout.segmentPath(segment.id), minSequence: segment.minSequence, maxSequence: segment.maxSequence })),
+          inputs: segments.map((segment) => ({
+            path: layout.segmentPath(segment.id),
+            minSequence: segment.minSequence,
+            maxSequence: segment.maxSequence,
+          })),
           outputPath: layout.segmentPath(outputId),
           dropTombstones: run.dropTombstones,
         },
@@ -202,7 +212,9 @@ export class MergeScheduler {
     for (const id of run.segmentIds) this.retryAfter.delete(id);
     let generation: Generation;
     try {
-      generation = manifest.commit(result.empty ? { remove: [...run.segmentIds] } : { add: [newSegmentOf(outputId, result)], remove: [...run.segmentIds] });
+      generation = manifest.commit(
+        result.empty ? { remove: [...run.segmentIds] } : { add: [newSegmentOf(outputId, result)], remove: [...run.segmentIds] },
+      );
     } catch (error) {
       this.host.commitFailed(error);
       return;

@@ -39,7 +39,8 @@ function readerConfig(dir: string, seed: number, pollIntervalMs: number): Reader
 /** Every reader sees `key` = `value`: after refresh(), or from its own watch alone. */
 async function expectEverywhere(readers: readonly ReaderProcess[], key: string, value: string, refresh: boolean): Promise<void> {
   const answers = await Promise.all(readers.map((reader) => reader.expect(key, value, refresh)));
-  for (const [i, answer] of answers.entries()) assert.equal(answer.got, value, `reader ${readers[i]!.pid} (${refresh ? 'refresh()' : 'watch'})`);
+  for (const [i, answer] of answers.entries())
+    assert.equal(answer.got, value, `reader ${readers[i]!.pid} (${refresh ? 'refresh()' : 'watch'})`);
 }
 
 function assertNoFailures(readers: readonly ReaderProcess[]): void {
@@ -65,7 +66,10 @@ test('a write is visible to reader processes after flush() plus their refresh, f
       if (refresh) await local.refresh();
       while (local.get(markerKey(i)) === undefined) await once(local, 'refresh');
     }
-    await index.mset([[markerKey(7), 'a'], [markerKey(8), 'b']]);
+    await index.mset([
+      [markerKey(7), 'a'],
+      [markerKey(8), 'b'],
+    ]);
     await index.flush();
     // A merge may commit a newer generation in the background at any moment: the flush's is a floor.
     const flushed = index.stats().generation;
@@ -78,7 +82,10 @@ test('a write is visible to reader processes after flush() plus their refresh, f
     assertNoFailures(readers);
     const leases = Manifest.open(join(dir, MANIFEST_FILE), { role: 'reader' });
     try {
-      const pids = leases.liveLeases().map((lease) => lease.pid).sort();
+      const pids = leases
+        .liveLeases()
+        .map((lease) => lease.pid)
+        .sort();
       assert.deepEqual(pids, [...readers.map((reader) => reader.pid), process.pid].sort(), 'one lease per reader');
     } finally {
       leases.close();
@@ -143,7 +150,10 @@ test(`readers keep serving while the writer flushes, merges and is SIGKILLed and
   // Every value any reader returned was written, and no error reached a reader's caller.
   assertNoFailures(everyReader);
   for (const reader of everyReader) {
-    assert.ok((reader.last?.maxN ?? 0) <= lastIssued, `reader ${reader.pid} read write ${reader.last?.maxN}, past the last issued ${lastIssued}`);
+    assert.ok(
+      (reader.last?.maxN ?? 0) <= lastIssued,
+      `reader ${reader.pid} read write ${reader.last?.maxN}, past the last issued ${lastIssued}`,
+    );
   }
   const reads = everyReader.reduce((sum, reader) => sum + (reader.last?.reads ?? 0), 0);
   const refreshes = everyReader.reduce((sum, reader) => sum + (reader.last?.refreshes ?? 0), 0);
@@ -166,7 +176,13 @@ test(`readers keep serving while the writer flushes, merges and is SIGKILLed and
     try {
       manifest.reclaimDeadLeases();
       const live = new Set(readers.map((reader) => reader.pid));
-      assert.deepEqual(manifest.liveLeases().map((lease) => lease.pid).sort(), [...live].sort());
+      assert.deepEqual(
+        manifest
+          .liveLeases()
+          .map((lease) => lease.pid)
+          .sort(),
+        [...live].sort(),
+      );
       await Promise.all(readers.map((reader) => reader.close()));
       assert.deepEqual(manifest.liveLeases(), [], 'a closed reader drops its lease');
     } finally {

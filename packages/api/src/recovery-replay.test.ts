@@ -28,10 +28,15 @@ function batches(): WalEntryInput[][] {
 /** What every key reads as, and the ordered entries: the table's whole answer. */
 function contents(table: Memtable): unknown {
   const keys = Array.from({ length: 23 }, (_, i) => `key-${i}`);
-  return { lookups: keys.map((key) => table.lookup(key)), entries: [...table.entriesIn(toScanRange({}))], size: table.size, bytes: table.bytes };
+  return {
+    lookups: keys.map((key) => table.lookup(key)),
+    entries: [...table.entriesIn(toScanRange({}))],
+    size: table.size,
+    bytes: table.bytes,
+  };
 }
 
-test('a replay puts back exactly the writes past the covered sequence, from the log\'s replay and from readLogRange\'s records', async () => {
+test("a replay puts back exactly the writes past the covered sequence, from the log's replay and from readLogRange's records", async () => {
   const directory = tempIndexDir('replay');
   const wal = await WriteAheadLog.open(directory, { maxFileBytes: 1024 }); // several files
   const written = batches();
@@ -48,13 +53,22 @@ test('a replay puts back exactly the writes past the covered sequence, from the 
           if (++sequence <= covered) continue;
           const id = Buffer.from(typeof entry.key === 'string' ? encode(entry.key) : entry.key).toString('latin1');
           if (entry.kind === 'delete') direct.apply(sequence, { kind: 'delete', id, valueBytes: 0 });
-          else direct.apply(sequence, { kind: 'put', id, value: entry.value, valueBytes: typeof entry.value === 'string' ? encode(entry.value).length : entry.value.length });
+          else
+            direct.apply(sequence, {
+              kind: 'put',
+              id,
+              value: entry.value,
+              valueBytes: typeof entry.value === 'string' ? encode(entry.value).length : entry.value.length,
+            });
         }
       }
       const throughEntries = new Memtable();
       assert.equal(await replayLog(wal, covered, throughEntries), last - covered);
       // readLogRange's records can walk their entries in place.
-      const walkable = { replay: (from?: number): AsyncIterableIterator<LogRangeRecord> => asAsync(from! > last ? [] : readLogRange(nodeFileSystem, directory, from!, last)) };
+      const walkable = {
+        replay: (from?: number): AsyncIterableIterator<LogRangeRecord> =>
+          asAsync(from! > last ? [] : readLogRange(nodeFileSystem, directory, from!, last)),
+      };
       const inPlace = new Memtable();
       assert.equal(await replayLog(walkable, covered, inPlace), last - covered);
       assert.deepEqual(contents(throughEntries), contents(direct), `covered ${covered}, the log's replay`);

@@ -16,7 +16,6 @@ export function recoveryIsNoteworthy(recovery: IndexRecovery): boolean {
   return Object.keys(recovery.log).length > 0 || recovery.obsoleteSegmentFiles.length > 0;
 }
 
-
 /** Where replayed records come from: the log's `replay`, or (in tests) any source of records that walk their entries in place. */
 export interface ReplaySource {
   replay(fromSequence: number): AsyncIterable<LogRangeRecord>;
@@ -43,4 +42,3 @@ export async function replayLog(wal: ReplaySource, coveredSequence: number, memt
   }
   return operations;
 }
-

@@ -16,7 +16,11 @@ export type InventoryProgress = (doneBytes: number, totalBytes: number) => void;
  * trusting nothing the manifest says.
  * Reads only; names that are not silt's are left out.
  */
-export async function readInventory(fs: FileSystem, layout: IndexLayout, progress: InventoryProgress = () => undefined): Promise<RepairInventory> {
+export async function readInventory(
+  fs: FileSystem,
+  layout: IndexLayout,
+  progress: InventoryProgress = () => undefined,
+): Promise<RepairInventory> {
   const segmentNames = listIfPresent(fs, layout.segmentsDirectory);
   const logNames = listIfPresent(fs, layout.walDirectory).filter((name) => sequenceOfLogFile(name) !== undefined);
   const sizeOf = (path: string): number => fs.stat(path).size;
@@ -38,7 +42,9 @@ export async function readInventory(fs: FileSystem, layout: IndexLayout, progres
     await new Promise((resolve) => setImmediate(resolve));
   }
   const logFiles: LogFileFacts[] = [];
-  const sorted = logNames.map((name) => ({ name, firstSequence: sequenceOfLogFile(name)! })).sort((a, b) => a.firstSequence - b.firstSequence);
+  const sorted = logNames
+    .map((name) => ({ name, firstSequence: sequenceOfLogFile(name)! }))
+    .sort((a, b) => a.firstSequence - b.firstSequence);
   for (const file of sorted) {
     const path = join(layout.walDirectory, file.name);
     const bytes = attempt('read', path, () => fs.readFile(path));

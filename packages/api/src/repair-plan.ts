@@ -78,7 +78,10 @@ export interface LogSegmentPlan {
   readonly id: number;
   readonly from: number;
   readonly to: number;
-  /** The records holding those operations, in sequence order, one after another without a hole (the first and last may reach past the range). */
+  /**
+   * The records holding those operations, in sequence order, one after another without a hole (the first and last may reach past the
+   * range).
+   */
   readonly records: readonly LogRecordSource[];
 }
 
@@ -109,15 +112,25 @@ export interface RepairPlan {
  */
 export function planRepair(inventory: RepairInventory): RepairPlan {
   const chosen = bestCover(inventory.segments);
-  const firstNewId = largest([...inventory.segments, ...inventory.damagedSegments].map((segment) => segment.id), inventory.temporaryFiles.map(idOfTemporaryFile)) + 1;
+  const firstNewId =
+    largest(
+      [...inventory.segments, ...inventory.damagedSegments].map((segment) => segment.id),
+      inventory.temporaryFiles.map(idOfTemporaryFile),
+    ) + 1;
   const logSegments = planLogSegments(inventory.logFiles, chosen, firstNewId);
   const chosenIds = new Set(chosen.map((segment) => segment.id));
-  const covered: SequenceRange[] = [...chosen.map((segment) => ({ from: segment.minSequence, to: segment.maxSequence })), ...logSegments].sort((a, b) => a.from - b.from);
+  const covered: SequenceRange[] = [
+    ...chosen.map((segment) => ({ from: segment.minSequence, to: segment.maxSequence })),
+    ...logSegments,
+  ].sort((a, b) => a.from - b.from);
   const coveredSequence = covered.reduce((last, range) => Math.max(last, range.to), 0);
   const setAside: SetAside[] = [
     ...inventory.segments
       .filter((segment) => !chosenIds.has(segment.id))
-      .map((segment) => ({ file: `${SEGMENTS_DIRECTORY}/${segment.name}`, why: `sequences ${segment.minSequence}–${segment.maxSequence} overlap the segments chosen` })),
+      .map((segment) => ({
+        file: `${SEGMENTS_DIRECTORY}/${segment.name}`,
+        why: `sequences ${segment.minSequence}–${segment.maxSequence} overlap the segments chosen`,
+      })),
     ...inventory.damagedSegments.map((segment) => ({ file: `${SEGMENTS_DIRECTORY}/${segment.name}`, why: segment.problem })),
     ...inventory.temporaryFiles.map((name) => ({ file: `${SEGMENTS_DIRECTORY}/${name}`, why: 'an unfinished segment build' })),
     ...inventory.logFiles.map((file) => ({ file: `${WAL_DIRECTORY}/${file.name}`, why: logFileFate(file, logSegments) })),
@@ -128,7 +141,11 @@ export function planRepair(inventory: RepairInventory): RepairPlan {
   );
   const lost = holesIn(covered, coveredSequence);
   if (lastKnownSequence > coveredSequence) {
-    lost.push({ from: coveredSequence + 1, to: lastKnownSequence, why: 'only in segment files set aside (overlapping the segments chosen)' });
+    lost.push({
+      from: coveredSequence + 1,
+      to: lastKnownSequence,
+      why: 'only in segment files set aside (overlapping the segments chosen)',
+    });
   }
   return {
     segments: chosen,
@@ -255,7 +272,9 @@ function uncovered(stretch: readonly LogRecordSource[], chosen: readonly SoundSe
 
 /** Why a log file goes to lost+found: every log file does (the recovered records live in segments). */
 function logFileFate(file: LogFileFacts, built: readonly LogSegmentPlan[]): string {
-  const into = built.filter((plan) => plan.records.some((record) => record.file === `${WAL_DIRECTORY}/${file.name}`)).map((plan) => segmentFileName(plan.id));
+  const into = built
+    .filter((plan) => plan.records.some((record) => record.file === `${WAL_DIRECTORY}/${file.name}`))
+    .map((plan) => segmentFileName(plan.id));
   const damage = file.damage.map((place) => `; records stop verifying at offset ${place.offset}: ${place.detail}`).join('');
   if (file.records.length === 0) return `holds no intact record${damage}`;
   const fate = into.length === 0 ? 'every record in it is in the segments chosen' : `its records were recovered into ${into.join(', ')}`;

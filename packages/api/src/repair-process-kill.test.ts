@@ -75,11 +75,18 @@ function damage(directory: string): void {
   writeFileSync(victim, bytes);
 }
 
-/** Every file of `original` (by its bytes) is still somewhere under `directory`, in place or in lost+found; the pid file aside, which the lock rewrites. */
+/**
+ * Every file of `original` (by its bytes) is still somewhere under `directory`, in place or in lost+found; the pid file aside, which
+ * the lock rewrites.
+ */
 function assertNothingLost(original: Record<string, string>, directory: string, when: string): void {
   const now = new Set(Object.values(snapshotDirectory(directory)));
   const lost = Object.entries(original).filter(([file, hash]) => file !== WRITER_PID_FILE && !now.has(hash));
-  assert.deepEqual(lost.map(([file]) => file), [], `${when}: files neither in place nor in lost+found`);
+  assert.deepEqual(
+    lost.map(([file]) => file),
+    [],
+    `${when}: files neither in place nor in lost+found`,
+  );
 }
 
 /** Repair again, here: it must succeed, report exactly the damaged record's writes lost, and the index must serve every other write. */
@@ -87,7 +94,9 @@ async function repairAgainAndCheck(directory: string, fixture: DamageFixture, he
   const report = await repairIndex(directory);
   const { model } = fixture;
   const lost = model.writes.filter((write) => !held.held[write.sequence]).map((write) => write.sequence);
-  const reported = model.writes.filter((write) => report.lost.some((range) => write.sequence >= range.from && write.sequence <= range.to)).map((write) => write.sequence);
+  const reported = model.writes
+    .filter((write) => report.lost.some((range) => write.sequence >= range.from && write.sequence <= range.to))
+    .map((write) => write.sequence);
   assert.deepEqual(reported, lost, `lost ranges ${JSON.stringify(report.lost)}`);
   const index = await Index.open(directory, NO_TIMER);
   try {
@@ -106,51 +115,62 @@ function stepsToKill(total: number, count: number, random: SeededRandom): number
   return Array.from({ length: count }, (_, i) => Math.min(total, Math.floor(i * width + random.next() * width) + 1));
 }
 
-test(`repair SIGKILLed before ${SOAK ? 'every one' : `${STEP_KILLS} sampled ones`} of its I/O steps and at ${TIMED_KILLS} random moments loses no file, and repair run again recovers every write the damage left`, { timeout: SOAK ? Number.POSITIVE_INFINITY : 300_000 }, async (t) => {
-  const random = new SeededRandom(Number(process.env.SILT_KILL_SEED ?? 20250702));
-  const fixture = await buildDamageFixture(tempIndexDir('repair-kill'), random.intBetween(1, 2 ** 31 - 1));
-  try {
-    damage(fixture.directory);
-    const original = snapshotDirectory(fixture.directory);
-    const held = heldSequences(fixture.directory, fixture);
-    assert.ok(held.held.slice(1).some((isHeld) => !isHeld), 'the damage destroys a record');
-    const root = mkdtempSync(join(tmpdir(), 'silt-repair-kill-'));
-    let copies = 0;
-    const copy = (): string => {
-      const directory = join(root, String(copies++));
-      cpSync(fixture.directory, directory, { recursive: true });
-      return directory;
-    };
-    // An uninterrupted repair, counting its steps: what every interrupted one must come to.
-    const probe = await runRepairChild(copy(), 0);
-    const total = probe.doneAfterSteps!;
-    const killedBefore = new Map<string, number>();
-    const kills: Array<{ readonly step: number; readonly afterMs?: number }> = [
-      ...stepsToKill(total, STEP_KILLS, random).map((step) => ({ step })),
-      ...Array.from({ length: TIMED_KILLS }, () => ({ step: 0, afterMs: random.intBetween(40, 400) })),
-    ];
-    for (const kill of kills) {
-      const directory = copy();
-      const run = await runRepairChild(directory, kill.step, kill.afterMs);
-      const what = run.killed ? (run.killedBefore ?? `after ${kill.afterMs} ms`) : 'finished first';
-      const label = `killed before step ${kill.step} of ${total}: ${what}`;
-      try {
-        assertNothingLost(original, directory, `after the kill (${label})`);
-        await repairAgainAndCheck(directory, fixture, held);
-        assertNothingLost(original, directory, `after repairing again (${label})`);
-      } catch (error) {
-        throw new Error(`${label}; the index is kept in ${directory}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+test(
+  `repair SIGKILLed before ${SOAK ? 'every one' : `${STEP_KILLS} sampled ones`} of its I/O steps and at ${TIMED_KILLS} random moments loses no file, and repair run again recovers every write the damage left`,
+  { timeout: SOAK ? Number.POSITIVE_INFINITY : 300_000 },
+  async (t) => {
+    const random = new SeededRandom(Number(process.env.SILT_KILL_SEED ?? 20250702));
+    const fixture = await buildDamageFixture(tempIndexDir('repair-kill'), random.intBetween(1, 2 ** 31 - 1));
+    try {
+      damage(fixture.directory);
+      const original = snapshotDirectory(fixture.directory);
+      const held = heldSequences(fixture.directory, fixture);
+      assert.ok(
+        held.held.slice(1).some((isHeld) => !isHeld),
+        'the damage destroys a record',
+      );
+      const root = mkdtempSync(join(tmpdir(), 'silt-repair-kill-'));
+      let copies = 0;
+      const copy = (): string => {
+        const directory = join(root, String(copies++));
+        cpSync(fixture.directory, directory, { recursive: true });
+        return directory;
+      };
+      // An uninterrupted repair, counting its steps: what every interrupted one must come to.
+      const probe = await runRepairChild(copy(), 0);
+      const total = probe.doneAfterSteps!;
+      const killedBefore = new Map<string, number>();
+      const kills: Array<{ readonly step: number; readonly afterMs?: number }> = [
+        ...stepsToKill(total, STEP_KILLS, random).map((step) => ({ step })),
+        ...Array.from({ length: TIMED_KILLS }, () => ({ step: 0, afterMs: random.intBetween(40, 400) })),
+      ];
+      for (const kill of kills) {
+        const directory = copy();
+        const run = await runRepairChild(directory, kill.step, kill.afterMs);
+        const what = run.killed ? (run.killedBefore ?? `after ${kill.afterMs} ms`) : 'finished first';
+        const label = `killed before step ${kill.step} of ${total}: ${what}`;
+        try {
+          assertNothingLost(original, directory, `after the kill (${label})`);
+          await repairAgainAndCheck(directory, fixture, held);
+          assertNothingLost(original, directory, `after repairing again (${label})`);
+        } catch (error) {
+          throw new Error(`${label}; the index is kept in ${directory}: ${error instanceof Error ? error.message : String(error)}`, {
+            cause: error,
+          });
+        }
+        const [operation = '', file = ''] = what.split(' ');
+        const kind = run.killedBefore === undefined ? what.replace(/\d+/g, 'n') : `${operation} ${file.split('/')[0] ?? ''}`;
+        killedBefore.set(kind, (killedBefore.get(kind) ?? 0) + 1);
+        rmSync(directory, { recursive: true, force: true });
       }
-      const [operation = '', file = ''] = what.split(' ');
-      const kind = run.killedBefore === undefined ? what.replace(/\d+/g, 'n') : `${operation} ${file.split('/')[0] ?? ''}`;
-      killedBefore.set(kind, (killedBefore.get(kind) ?? 0) + 1);
-      rmSync(directory, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
+      t.diagnostic(
+        `${total} I/O steps in an uninterrupted repair; ${kills.length} kills, before: ${JSON.stringify(Object.fromEntries(killedBefore))}`,
+      );
+      const killed = kills.length - (killedBefore.get('finished first') ?? 0);
+      assert.ok(killed >= 10, `only ${killed} of ${kills.length} repairs were killed before they finished`);
+    } finally {
+      for (const reader of fixture.readers) await reader.close();
     }
-    rmSync(root, { recursive: true, force: true });
-    t.diagnostic(`${total} I/O steps in an uninterrupted repair; ${kills.length} kills, before: ${JSON.stringify(Object.fromEntries(killedBefore))}`);
-    const killed = kills.length - (killedBefore.get('finished first') ?? 0);
-    assert.ok(killed >= 10, `only ${killed} of ${kills.length} repairs were killed before they finished`);
-  } finally {
-    for (const reader of fixture.readers) await reader.close();
-  }
-});
+  },
+);

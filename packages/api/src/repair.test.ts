@@ -41,7 +41,7 @@ async function damagedFixture(dir: string): Promise<Map<string, string>> {
   } finally {
     await index.close();
   }
-  let last = (await readCovered(dir));
+  let last = await readCovered(dir);
   for (let record = 0; record < 10; record++) {
     const pairs = nextPairs(10);
     last = await appendToLog(dir, last, pairs);
@@ -103,7 +103,10 @@ test('repair sets a damaged segment aside in lost+found and reports the sequence
   closeSync(fd);
   const report = await repairIndex(dir);
   assert.equal(report.lost.length, 1, JSON.stringify(report.lost));
-  assert.ok(report.setAside.some((entry) => entry.file.endsWith(victim.split('/').at(-1)!)), JSON.stringify(report.setAside));
+  assert.ok(
+    report.setAside.some((entry) => entry.file.endsWith(victim.split('/').at(-1)!)),
+    JSON.stringify(report.setAside),
+  );
   assert.ok(existsSync(join(dir, report.lostFound, 'segments', victim.split('/').at(-1)!)), 'the damaged file was moved, not deleted');
   assert.ok(existsSync(join(dir, report.lostFound, `old-${MANIFEST_FILE}`)), 'the old manifest was kept');
   const index = await Index.open(dir, NO_TIMER);
@@ -118,7 +121,10 @@ test('repair refuses while a writer holds the index, and changes nothing', async
     await index.flush();
     const before = snapshotDirectory(dir);
     await assert.rejects(repairIndex(dir), LockError);
-    assert.deepEqual(Object.keys(snapshotDirectory(dir)).filter((file) => !file.startsWith('writer')), Object.keys(before).filter((file) => !file.startsWith('writer')));
+    assert.deepEqual(
+      Object.keys(snapshotDirectory(dir)).filter((file) => !file.startsWith('writer')),
+      Object.keys(before).filter((file) => !file.startsWith('writer')),
+    );
   } finally {
     await index.close();
   }

@@ -1,5 +1,19 @@
 import { join } from 'node:path';
-import { logFileName, makeDirectoryDurably, MANIFEST_FILES, NEW_MANIFEST_FILE, nodeFileSystem, RECOVERED_LOG_DIRECTORY, repairFolderName, SEGMENTS_DIRECTORY, segmentFileName, setAsideManifestName, ValidationError, WAL_DIRECTORY, type FileSystem } from '@silt/fs';
+import {
+  logFileName,
+  makeDirectoryDurably,
+  MANIFEST_FILES,
+  NEW_MANIFEST_FILE,
+  nodeFileSystem,
+  RECOVERED_LOG_DIRECTORY,
+  repairFolderName,
+  SEGMENTS_DIRECTORY,
+  segmentFileName,
+  setAsideManifestName,
+  ValidationError,
+  WAL_DIRECTORY,
+  type FileSystem,
+} from '@silt/fs';
 import { attempt } from '@silt/fs/internal';
 import { Manifest, WriterLock, type NewSegment } from '@silt/segments';
 import { buildSegmentFromLog } from '@silt/merger';
@@ -8,7 +22,6 @@ import { IndexLayout } from './index-layout.js';
 import { Index } from './index-writer.js';
 import { readInventory, type InventoryProgress } from './repair-inventory.js';
 import { planRepair, type LogSegmentPlan, type LostRange, type RepairPlan, type SetAside } from './repair-plan.js';
-
 
 export interface RepairOptions {
   /** Plan and report only: nothing is written, moved or locked. */
@@ -23,12 +36,25 @@ export interface RepairReport {
   readonly directory: string;
   readonly dryRun: boolean;
   /** The segment files the rebuilt manifest keeps, oldest first. */
-  readonly segments: ReadonlyArray<{ readonly file: string; readonly minSequence: number; readonly maxSequence: number; readonly entries: number }>;
+  readonly segments: ReadonlyArray<{
+    readonly file: string;
+    readonly minSequence: number;
+    readonly maxSequence: number;
+    readonly entries: number;
+  }>;
   /** Segments built from intact log records no kept segment covered, oldest first (`records`: log records each was built from). */
-  readonly logSegments: ReadonlyArray<{ readonly file: string; readonly minSequence: number; readonly maxSequence: number; readonly records: number }>;
+  readonly logSegments: ReadonlyArray<{
+    readonly file: string;
+    readonly minSequence: number;
+    readonly maxSequence: number;
+    readonly records: number;
+  }>;
   /** The rebuilt manifest's covered sequence: every sequence number recovered is at most this, and the log starts after it. */
   readonly coveredSequence: number;
-  /** The first and last sequence numbers recovered from the log (into `logSegments`), when it held any the segments lacked; `lost` names holes between. */
+  /**
+   * The first and last sequence numbers recovered from the log (into `logSegments`), when it held any the segments lacked; `lost`
+   * names holes between.
+   */
   readonly replayed: { readonly from: number; readonly to: number } | undefined;
   /** Every sequence number recovered is at most this (`coveredSequence`); `lost` says which below it are missing. */
   readonly recoveredTo: number;
@@ -57,7 +83,8 @@ export interface RepairReport {
  * old one before it swaps them.
  */
 export async function repairIndex(directory: string, options: RepairOptions = {}): Promise<RepairReport> {
-  if (typeof directory !== 'string' || directory.length === 0) throw new ValidationError(`repair needs an index directory, got ${JSON.stringify(directory)}`);
+  if (typeof directory !== 'string' || directory.length === 0)
+    throw new ValidationError(`repair needs an index directory, got ${JSON.stringify(directory)}`);
   const fs = options.fs ?? nodeFileSystem;
   const layout = new IndexLayout(directory);
   if (!fs.exists(directory)) throw new ValidationError(`${directory} does not exist`);
@@ -109,7 +136,13 @@ async function carryOut(fs: FileSystem, layout: IndexLayout, plan: RepairPlan, l
     const path = join(layout.directory, name);
     if (fs.exists(path)) fs.rename(path, join(lostFound, setAsideManifestName(name)));
   }
-  await syncDirectories(fs, [layout.segmentsDirectory, layout.walDirectory, join(lostFound, SEGMENTS_DIRECTORY), join(lostFound, WAL_DIRECTORY), lostFound]);
+  await syncDirectories(fs, [
+    layout.segmentsDirectory,
+    layout.walDirectory,
+    join(lostFound, SEGMENTS_DIRECTORY),
+    join(lostFound, WAL_DIRECTORY),
+    lostFound,
+  ]);
   fs.rename(newManifest, layout.manifestPath);
   await syncDirectories(fs, [layout.directory, lostFound]);
 }
@@ -122,7 +155,13 @@ async function carryOut(fs: FileSystem, layout: IndexLayout, plan: RepairPlan, l
  * read stops at); that copy stays there, beside the originals, as the
  * record of what was recovered.
  */
-async function buildLogSegment(fs: FileSystem, layout: IndexLayout, plan: LogSegmentPlan, lostFound: string, files: Map<string, Uint8Array>): Promise<NewSegment> {
+async function buildLogSegment(
+  fs: FileSystem,
+  layout: IndexLayout,
+  plan: LogSegmentPlan,
+  lostFound: string,
+  files: Map<string, Uint8Array>,
+): Promise<NewSegment> {
   const scratch = join(lostFound, RECOVERED_LOG_DIRECTORY, String(plan.id));
   await makeDirectoryDurably(fs, scratch);
   const first = plan.records[0]!;
@@ -142,7 +181,12 @@ async function buildLogSegment(fs: FileSystem, layout: IndexLayout, plan: LogSeg
   } finally {
     copy.close();
   }
-  const result = await buildSegmentFromLog(fs, { walDirectory: scratch, fromSequence: plan.from, toSequence: plan.to, segmentPath: layout.segmentPath(plan.id) });
+  const result = await buildSegmentFromLog(fs, {
+    walDirectory: scratch,
+    fromSequence: plan.from,
+    toSequence: plan.to,
+    segmentPath: layout.segmentPath(plan.id),
+  });
   const { bytes, entries, tombstones, minKey, maxKey, minSequence, maxSequence } = result;
   return { id: plan.id, bytes, entries, tombstones, minKey, maxKey, minSequence, maxSequence };
 }
@@ -151,7 +195,7 @@ async function buildLogSegment(fs: FileSystem, layout: IndexLayout, plan: LogSeg
 function writeManifest(path: string, plan: RepairPlan, built: readonly NewSegment[]): void {
   const manifest = Manifest.open(path);
   try {
-    for (let allocated = 1; allocated < plan.nextSegmentId; ) {
+    for (let allocated = 1; allocated < plan.nextSegmentId;) {
       const count = Math.min(1_000_000, plan.nextSegmentId - allocated);
       manifest.allocateSegmentIds(count);
       allocated += count;
@@ -188,8 +232,18 @@ function reportOf(directory: string, plan: RepairPlan, lostFound: string, dryRun
   return {
     directory,
     dryRun,
-    segments: plan.segments.map((segment) => ({ file: `${SEGMENTS_DIRECTORY}/${segment.name}`, minSequence: segment.minSequence, maxSequence: segment.maxSequence, entries: segment.entries })),
-    logSegments: plan.logSegments.map((segment) => ({ file: segmentFileName(segment.id), minSequence: segment.from, maxSequence: segment.to, records: segment.records.length })),
+    segments: plan.segments.map((segment) => ({
+      file: `${SEGMENTS_DIRECTORY}/${segment.name}`,
+      minSequence: segment.minSequence,
+      maxSequence: segment.maxSequence,
+      entries: segment.entries,
+    })),
+    logSegments: plan.logSegments.map((segment) => ({
+      file: segmentFileName(segment.id),
+      minSequence: segment.from,
+      maxSequence: segment.to,
+      records: segment.records.length,
+    })),
     coveredSequence: plan.coveredSequence,
     replayed: first === undefined || last === undefined ? undefined : { from: first.from, to: last.to },
     recoveredTo: plan.coveredSequence,

@@ -1,5 +1,14 @@
 import { join } from 'node:path';
-import { isTemporaryName, MANIFEST_FILE, MANIFEST_JOURNAL_FILE, SEGMENTS_DIRECTORY, segmentIdOfFileName, sequenceOfLogFile, WAL_DIRECTORY, type FileSystem } from '@silt/fs';
+import {
+  isTemporaryName,
+  MANIFEST_FILE,
+  MANIFEST_JOURNAL_FILE,
+  SEGMENTS_DIRECTORY,
+  segmentIdOfFileName,
+  sequenceOfLogFile,
+  WAL_DIRECTORY,
+  type FileSystem,
+} from '@silt/fs';
 import { SegmentReader, type Generation } from '@silt/segments';
 import { filesNewerThanManifest } from '@silt/segments/internal';
 import type { IndexLayout } from './index-layout.js';
@@ -28,7 +37,10 @@ export interface SegmentAudit {
  * (then the manifest is older than its files). Returns the problems.
  */
 export function auditLiveSegments(fs: FileSystem, layout: IndexLayout, manifest: ManifestFacts): string[] {
-  return [...missingLiveFiles(fs, layout, manifest.current), ...filesNewerThanManifest(fs.list(layout.segmentsDirectory), manifest.nextSegmentId)];
+  return [
+    ...missingLiveFiles(fs, layout, manifest.current),
+    ...filesNewerThanManifest(fs.list(layout.segmentsDirectory), manifest.nextSegmentId),
+  ];
 }
 
 /**

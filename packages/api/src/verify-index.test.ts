@@ -66,11 +66,24 @@ test('verifyIndex passes a sound index, beside its writer: every segment and log
   assert.equal(report.damaged, 0);
   assert.equal(report.generation, index.stats().generation);
   const segments = report.files.filter((file) => file.kind === 'segment');
-  assert.deepEqual(segments.map((file) => file.file), index.stats().segments.map((segment) => `segments/${segment.id}.seg`));
-  assert.deepEqual(segments.map((file) => file.entries), [2000, 5]);
+  assert.deepEqual(
+    segments.map((file) => file.file),
+    index.stats().segments.map((segment) => `segments/${segment.id}.seg`),
+  );
+  assert.deepEqual(
+    segments.map((file) => file.entries),
+    [2000, 5],
+  );
   const logFiles = report.files.filter((file) => file.kind === 'wal');
-  assert.ok(logFiles.some((file) => file.status === 'ok' && (file.records ?? 0) > 1), JSON.stringify(logFiles));
-  for (const file of report.files) assert.ok(fs.read.some((path) => path.endsWith(file.file)), `${file.file} was read through the seam`);
+  assert.ok(
+    logFiles.some((file) => file.status === 'ok' && (file.records ?? 0) > 1),
+    JSON.stringify(logFiles),
+  );
+  for (const file of report.files)
+    assert.ok(
+      fs.read.some((path) => path.endsWith(file.file)),
+      `${file.file} was read through the seam`,
+    );
   assert.deepEqual((await inspectIndex(dir)).readers, [], 'the lease it took is dropped');
 });
 
@@ -81,7 +94,10 @@ test('verifyIndex reports a flipped byte in a segment with its offset, and still
   const report = await verifyIndex(dir);
   assert.equal(report.ok, false);
   const damaged = damagedOf(report);
-  assert.deepEqual(damaged.map((file) => file.file), [victim!.file]);
+  assert.deepEqual(
+    damaged.map((file) => file.file),
+    [victim!.file],
+  );
   assert.ok(damaged[0]!.offset !== undefined && damaged[0]!.offset <= victim!.bytes);
   assert.ok(!damaged[0]!.detail!.includes(dir), 'the detail leaves out the path the report already names');
   assert.equal(report.files.find((file) => file.file === other!.file)?.status, 'ok');
@@ -104,11 +120,17 @@ test('verifyIndex reports a segment cut short, and a live segment that is gone',
 
 test("verifyIndex reports a flipped byte in an early record of the newest log file, 'fsync' mode: damage at the record, not a torn write", async () => {
   const dir = await fixture('wal-damage');
-  const newest = readdirSync(join(dir, 'wal')).filter((name) => name.endsWith('.log')).sort().at(-1)!;
+  const newest = readdirSync(join(dir, 'wal'))
+    .filter((name) => name.endsWith('.log'))
+    .sort()
+    .at(-1)!;
   flipByte(join(dir, 'wal', newest), RECORD_HEADER_BYTES + 2);
   const report = await verifyIndex(dir);
   const damaged = damagedOf(report);
-  assert.deepEqual(damaged.map((file) => [file.file, file.offset]), [[`wal/${newest}`, 0]]);
+  assert.deepEqual(
+    damaged.map((file) => [file.file, file.offset]),
+    [[`wal/${newest}`, 0]],
+  );
   assert.match(damaged[0]!.detail ?? '', /damage, not a torn write/);
 });
 
@@ -122,7 +144,10 @@ test("verifyIndex reports a flipped byte in a middle record of the newest log fi
   const damage = damageLogRecord(dir, 2);
   const report = await verifyIndex(dir);
   assert.equal(report.ok, false);
-  assert.deepEqual(damagedOf(report).map((file) => [file.file, file.offset]), [[`wal/${damage.file.split('/').at(-1)!}`, damage.offset]]);
+  assert.deepEqual(
+    damagedOf(report).map((file) => [file.file, file.offset]),
+    [[`wal/${damage.file.split('/').at(-1)!}`, damage.offset]],
+  );
   assert.equal(report.files.filter((file) => file.status === 'torn').length, 0);
 });
 
@@ -142,12 +167,17 @@ async function logOfSeveralFiles(label: string): Promise<string> {
 
 test('verifyIndex names sequence numbers missing from the log: an emptied oldest log file the segments do not cover is a gap', async () => {
   const dir = await logOfSeveralFiles('wal-gap');
-  const names = readdirSync(join(dir, 'wal')).filter((name) => name.endsWith('.log')).sort();
+  const names = readdirSync(join(dir, 'wal'))
+    .filter((name) => name.endsWith('.log'))
+    .sort();
   assert.ok(names.length >= 3, `${names.length} log files`);
   truncateSync(join(dir, 'wal', names[0]!), 0);
   const report = await verifyIndex(dir);
   const damaged = damagedOf(report);
-  assert.deepEqual(damaged.map((file) => [file.file, file.offset]), [[`wal/${names[1]}`, 0]]);
+  assert.deepEqual(
+    damaged.map((file) => [file.file, file.offset]),
+    [[`wal/${names[1]}`, 0]],
+  );
   assert.match(damaged[0]!.detail ?? '', new RegExp(`sequence numbers 1–${Number(names[1]!.slice(0, 16)) - 1} are missing`));
 });
 

@@ -129,7 +129,12 @@ function checkSegment(fs: FileSystem, directory: string, segment: SegmentRecord)
     throw error;
   }
   if (size !== segment.bytes) {
-    return { ...base, status: 'damaged', offset: Math.min(size, segment.bytes), detail: `the file is ${size} bytes; the manifest recorded ${segment.bytes}` };
+    return {
+      ...base,
+      status: 'damaged',
+      offset: Math.min(size, segment.bytes),
+      detail: `the file is ${size} bytes; the manifest recorded ${segment.bytes}`,
+    };
   }
   try {
     using reader = SegmentReader.open(path, { fs, access: 'file', cacheBytes: VERIFY_CACHE_BYTES, keyEncoding: 'binary' });
@@ -143,7 +148,10 @@ function checkSegment(fs: FileSystem, directory: string, segment: SegmentRecord)
   }
 }
 
-function manifestMismatch(segment: SegmentRecord, stats: { entries: number; tombstones: number; minSequence: number; maxSequence: number }): string | undefined {
+function manifestMismatch(
+  segment: SegmentRecord,
+  stats: { entries: number; tombstones: number; minSequence: number; maxSequence: number },
+): string | undefined {
   if (stats.entries !== segment.entries || stats.tombstones !== segment.tombstones) {
     return `the file holds ${stats.entries} entries (${stats.tombstones} tombstones); the manifest recorded ${segment.entries} (${segment.tombstones})`;
   }
@@ -173,7 +181,13 @@ function logFileCheck(check: LogFileCheck): FileCheck {
     case 'torn':
       return { ...base, status: 'torn', records: check.records, ...at, detail: check.tornReason ?? 'an unfinished write' };
     default:
-      return { ...base, status: 'damaged', records: check.records, ...at, ...(check.error === undefined ? {} : { detail: detailOf(check.error, check.path) }) };
+      return {
+        ...base,
+        status: 'damaged',
+        records: check.records,
+        ...at,
+        ...(check.error === undefined ? {} : { detail: detailOf(check.error, check.path) }),
+      };
   }
 }
 

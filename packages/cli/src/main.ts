@@ -61,10 +61,13 @@ function reportFailure(error: unknown, argv: readonly string[], state: CliState,
   if (report.message !== undefined) {
     const name = state.context === undefined ? 'silt' : `silt ${state.context.name}`;
     const json = state.context?.json ?? argv.includes('--json');
-    const line = json ? JSON.stringify({ error: { code: report.code, message: report.message, exitCode: report.exitCode } }) : `${name}: ${report.message}`;
+    const line = json
+      ? JSON.stringify({ error: { code: report.code, message: report.message, exitCode: report.exitCode } })
+      : `${name}: ${report.message}`;
     process.stderr.write(`${line}\n`);
   }
-  if ((state.context?.verbose ?? argv.includes('--verbose')) && report.message !== undefined) process.stderr.write(`${verboseDetail(error)}\n`);
+  if ((state.context?.verbose ?? argv.includes('--verbose')) && report.message !== undefined)
+    process.stderr.write(`${verboseDetail(error)}\n`);
   return report.exitCode;
 }
 
@@ -77,7 +80,13 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
     .showHelpAfterError()
     .addHelpText('after', EXIT_CODES);
 
-  const define = (name: string, summary: string, configure: (command: Command) => Command, handler: Handler, examples: readonly string[] = []): Command => {
+  const define = (
+    name: string,
+    summary: string,
+    configure: (command: Command) => Command,
+    handler: Handler,
+    examples: readonly string[] = [],
+  ): Command => {
     const command = configure(program.command(name).description(summary))
       .option('--json', 'machine-readable output on standard output')
       .option('--verbose', 'the stack of an error, not only its line')
@@ -111,7 +120,12 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
         .option('--readers <n>', 'reader processes measuring visibility', wholeNumber(0, 16), 2)
         .option('--batch <n>', 'keys per atomic batch (mset)', wholeNumber(1, 100_000), 1000)
         .option('--rate <keys/s>', 'pace the load to this many keys per second (0: as fast as the writer goes)', wholeNumber(0), 20_000)
-        .option('--refresh-interval <ms>', "the writer's refreshIntervalMs: how often new writes are flushed for readers", wholeNumber(1, 60_000), 1000)
+        .option(
+          '--refresh-interval <ms>',
+          "the writer's refreshIntervalMs: how often new writes are flushed for readers",
+          wholeNumber(1, 60_000),
+          1000,
+        )
         .option('--fresh', 'remove an index an earlier demo left in dir first'),
     async (command, context) => {
       const [dir] = command.processedArgs as [string];
@@ -224,7 +238,12 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
       command
         .argument('<dir>', `${DIR} (created when missing or empty)`)
         .argument('<file>', 'the records, or - for standard input')
-        .addOption(new Option('--format <format>', 'the records\' format (default: from the extension, else the first line)').choices(['jsonl', 'tsv']))
+        .addOption(
+          new Option('--format <format>', "the records' format (default: from the extension, else the first line)").choices([
+            'jsonl',
+            'tsv',
+          ]),
+        )
         .option('--continue', 'skip malformed lines (each is named) instead of importing nothing')
         .option('--batch <n>', 'records per atomic batch (mset)', wholeNumber(1, 100_000), 1000),
     async (command, context) => {
@@ -238,7 +257,11 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
   define(
     'export',
     'write live entries as JSON Lines, the format import reads back exactly',
-    (command) => addRangeOptions(command.argument('<dir>', DIR).argument('[file]', 'where to write (default: standard output)')).option('--force', 'replace file if it exists'),
+    (command) =>
+      addRangeOptions(command.argument('<dir>', DIR).argument('[file]', 'where to write (default: standard output)')).option(
+        '--force',
+        'replace file if it exists',
+      ),
     async (command, context) => {
       const [dir, file] = command.processedArgs as [string, string | undefined];
       const { runExport } = await import('./commands/export.js');
@@ -253,7 +276,7 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
     (command) =>
       command
         .argument('<dir>', DIR)
-        .option('--key <key>', 'show this key\'s value on each line (repeatable)', (key: string, keys: string[] = []) => [...keys, key])
+        .option('--key <key>', "show this key's value on each line (repeatable)", (key: string, keys: string[] = []) => [...keys, key])
         .option('--count <n>', 'stop after n refreshes (default: until Ctrl-C)', wholeNumber(1)),
     async (command, context) => {
       const [dir] = command.processedArgs as [string];

@@ -155,7 +155,10 @@ test('handles opened before a crash are dead after it', async () => {
   const sim = new CrashSimFileSystem({ seed: 11 });
   const { handle } = await syncedFile(sim, dir, filled(5, 1));
   sim.crash();
-  assert.throws(() => handle.write(filled(1, 1), 5), (error) => errnoOf(error) === 'EBADF');
+  assert.throws(
+    () => handle.write(filled(1, 1), 5),
+    (error) => errnoOf(error) === 'EBADF',
+  );
   await assert.rejects(handle.datasync(), (error) => errnoOf(error) === 'EBADF');
   handle.close();
   const reopened = sim.open(join(dir, 'log'), 'readWrite');
@@ -193,7 +196,12 @@ test('datasyncNow() makes what was written durable exactly as datasync() does', 
     handle.write(filled(10, 4), 40);
     handle.write(filled(300, 5), 1500);
     const report = sim.crash();
-    if (how === 'datasyncNow') assert.throws(() => handle.datasyncNow(), (error) => errnoOf(error) === 'EBADF', 'a handle from before the crash is dead');
+    if (how === 'datasyncNow')
+      assert.throws(
+        () => handle.datasyncNow(),
+        (error) => errnoOf(error) === 'EBADF',
+        'a handle from before the crash is dead',
+      );
     return { unsyncedBefore, report: report.files.map(({ fate, length }) => ({ fate, length })), bytes: readFileSync(path) };
   };
   const durable = new Uint8Array(1500).fill(1);

@@ -13,7 +13,10 @@ test('the nth call of an operation fails with the chosen errno, and only that on
   const fs = new FaultInjectingFileSystem(nodeFileSystem, [{ operation: 'write', nth: 2, code: 'EIO' }]);
   const handle = fs.open(join(tempDir('nth'), 'a'), 'createNew');
   handle.write(data, 0);
-  assert.throws(() => handle.write(data, 100), (error) => errnoOf(error) === 'EIO');
+  assert.throws(
+    () => handle.write(data, 100),
+    (error) => errnoOf(error) === 'EIO',
+  );
   handle.write(data, 100);
   assert.equal(fs.injected, 1);
   assert.equal(fs.callCount('write'), 3);
@@ -31,7 +34,10 @@ test('a partial write leaves half the bytes, as a full disk does', () => {
   const dir = tempDir('partial');
   const fs = new FaultInjectingFileSystem(nodeFileSystem, [{ operation: 'write', nth: 1, code: 'ENOSPC', partial: true }]);
   const handle = fs.open(join(dir, 'a'), 'createNew');
-  assert.throws(() => handle.write(data, 0), (error) => errnoOf(error) === 'ENOSPC');
+  assert.throws(
+    () => handle.write(data, 0),
+    (error) => errnoOf(error) === 'ENOSPC',
+  );
   handle.close();
   assert.equal(readFileSync(join(dir, 'a')).length, 50);
 });
@@ -52,7 +58,10 @@ test('an observer sees every call, with the open mode, before any fault', () => 
     seen.push(mode === undefined ? operation : `${operation}:${mode}`),
   );
   const handle = fs.open(join(tempDir('observer'), 'a'), 'createNew');
-  assert.throws(() => handle.write(data, 0), (error) => errnoOf(error) === 'EIO');
+  assert.throws(
+    () => handle.write(data, 0),
+    (error) => errnoOf(error) === 'EIO',
+  );
   handle.close();
   assert.deepEqual(seen, ['open:createNew', 'write']);
 });

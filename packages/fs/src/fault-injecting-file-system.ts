@@ -5,17 +5,7 @@ import type { FileHandle, FileStat, FileSystem, OpenMode } from './file-system.j
  * of what the storage code does when the disk says no.
  */
 
-export type FaultOperation =
-  | 'open'
-  | 'read'
-  | 'write'
-  | 'truncate'
-  | 'sync'
-  | 'datasync'
-  | 'syncDirectory'
-  | 'rename'
-  | 'unlink'
-  | 'mkdir';
+export type FaultOperation = 'open' | 'read' | 'write' | 'truncate' | 'sync' | 'datasync' | 'syncDirectory' | 'rename' | 'unlink' | 'mkdir';
 
 export interface FaultRule {
   readonly operation: FaultOperation;
@@ -48,7 +38,10 @@ export class InjectedFaultError extends Error {
 }
 
 class FaultInjectingFileHandle implements FileHandle {
-  constructor(private readonly owner: FaultInjectingFileSystem, private readonly inner: FileHandle) {}
+  constructor(
+    private readonly owner: FaultInjectingFileSystem,
+    private readonly inner: FileHandle,
+  ) {}
 
   get path(): string {
     return this.inner.path;

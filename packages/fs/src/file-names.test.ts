@@ -65,7 +65,7 @@ test('the fixed names parse, with number 0', () => {
   for (const [name, kind] of expected) assert.deepEqual(parseFileName(name), { kind, number: 0 }, name);
 });
 
-test('names that are not silt\'s, or not spelled as silt spells them, do not parse', () => {
+test("names that are not silt's, or not spelled as silt spells them, do not parse", () => {
   const junk = [
     '',
     '/',

@@ -137,7 +137,10 @@ export function segmentIdOfBuildName(name: string): number | undefined {
   return name.endsWith(TEMP_SUFFIX) ? segmentIdOfFileName(name.slice(0, name.length - TEMP_SUFFIX.length)) : undefined;
 }
 
-/** The folder one repair run sets files aside in, relative to the index directory: `lost+found/repair-<time>`, the time in UTC to the millisecond. */
+/**
+ * The folder one repair run sets files aside in, relative to the index directory: `lost+found/repair-<time>`, the time in UTC to the
+ * millisecond.
+ */
 export function repairFolderName(at: Date): string {
   return `${LOST_AND_FOUND_DIRECTORY}/${REPAIR_FOLDER_PREFIX}${at.toISOString().replace(/[:.]/g, '-')}`;
 }
@@ -161,8 +164,10 @@ export function parseFileName(path: string): ParsedFileName | undefined {
   }
   const folder = path.slice(0, slash);
   const name = path.slice(slash + 1);
-  if (folder === WAL_DIRECTORY) return name === LOST_AND_FOUND_DIRECTORY ? { kind: 'log-lost-and-found', number: 0 } : numbered('log', sequenceOfLogFile(name));
-  if (folder === SEGMENTS_DIRECTORY) return numbered('segment', segmentIdOfFileName(name)) ?? numbered('segment-build', segmentIdOfBuildName(name));
+  if (folder === WAL_DIRECTORY)
+    return name === LOST_AND_FOUND_DIRECTORY ? { kind: 'log-lost-and-found', number: 0 } : numbered('log', sequenceOfLogFile(name));
+  if (folder === SEGMENTS_DIRECTORY)
+    return numbered('segment', segmentIdOfFileName(name)) ?? numbered('segment-build', segmentIdOfBuildName(name));
   if (folder === LOST_AND_FOUND_DIRECTORY) return numbered('repair-folder', repairTimeOf(name));
   return undefined;
 }
@@ -175,7 +180,15 @@ function numbered(kind: IndexFileKind, number: number | undefined): ParsedFileNa
 function repairTimeOf(name: string): number | undefined {
   const match = REPAIR_FOLDER_NAME.exec(name);
   if (match === null) return undefined;
-  const [year, month, day, hours, minutes, seconds, ms] = match.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  const [year, month, day, hours, minutes, seconds, ms] = match.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const time = Date.UTC(year, month - 1, day, hours, minutes, seconds, ms);
   // Date.UTC rolls a 61st second or a 13th month over; only a name the writer could have made is one.
   return repairFolderName(new Date(time)) === `${LOST_AND_FOUND_DIRECTORY}/${name}` ? time : undefined;

@@ -1,12 +1,6 @@
 export type { FileHandle, FileStat, FileSystem, OpenMode } from './file-system.js';
 export { NodeFileSystem, nodeFileSystem } from './node-file-system.js';
-export {
-  writeFileDurably,
-  replaceFileAtomically,
-  removeFileDurably,
-  makeDirectoryDurably,
-  isTemporaryName,
-} from './durable.js';
+export { writeFileDurably, replaceFileAtomically, removeFileDurably, makeDirectoryDurably, isTemporaryName } from './durable.js';
 export {
   MANIFEST_FILE,
   MANIFEST_JOURNAL_FILE,
@@ -37,11 +31,4 @@ export type { CrashFate, CrashReport, CrashSimOptions } from './crash-sim-file-s
 export { FaultInjectingFileSystem, InjectedFaultError } from './fault-injecting-file-system.js';
 export type { FaultOperation, FaultRule, CallObserver } from './fault-injecting-file-system.js';
 export { systemClock, ManualClock, type Clock, type CancelTimer } from './clock.js';
-export {
-  SiltError,
-  ValidationError,
-  CorruptionError,
-  ClosedError,
-  IoError,
-  WriterFailedError,
-} from './errors.js';
+export { SiltError, ValidationError, CorruptionError, ClosedError, IoError, WriterFailedError } from './errors.js';

@@ -34,7 +34,10 @@ test('a read past the end returns only the bytes that exist', () => {
 test('createNew refuses to clobber an existing file', () => {
   const path = join(tempDir('exists'), 'a');
   fs.open(path, 'createNew').close();
-  assert.throws(() => fs.open(path, 'createNew'), (error) => errnoOf(error) === 'EEXIST');
+  assert.throws(
+    () => fs.open(path, 'createNew'),
+    (error) => errnoOf(error) === 'EEXIST',
+  );
 });
 
 test('createOrTruncate empties an existing file and readWrite keeps it', () => {

@@ -15,7 +15,10 @@ const FLAGS: Record<OpenMode, string> = {
 class NodeFileHandle implements FileHandle {
   private fd: number;
 
-  constructor(readonly path: string, mode: OpenMode) {
+  constructor(
+    readonly path: string,
+    mode: OpenMode,
+  ) {
     this.fd = fs.openSync(path, FLAGS[mode]);
   }
 

@@ -24,7 +24,11 @@ function orderOf(keys: readonly Uint8Array[]): number[] {
   for (let i = 0; i + 1 < order.length; i++) {
     const a = keys[order[i]!]!;
     const b = keys[order[i + 1]!]!;
-    assert.equal(equalsNext[i] === 1, Buffer.compare(a, b) === 0, `equalsNext[${i}] for ${Buffer.from(a).toString('hex')} and ${Buffer.from(b).toString('hex')}`);
+    assert.equal(
+      equalsNext[i] === 1,
+      Buffer.compare(a, b) === 0,
+      `equalsNext[${i}] for ${Buffer.from(a).toString('hex')} and ${Buffer.from(b).toString('hex')}`,
+    );
   }
   assert.equal(equalsNext[order.length - 1] ?? 0, 0);
   return [...order];
@@ -64,6 +68,8 @@ test('a key that is a zero-padded prefix of another sorts before it', () => {
 });
 
 test('sorts a large run of keys sharing a long prefix', () => {
-  const keys = Array.from({ length: 5_000 }, (_, i) => new TextEncoder().encode(`user:0000:${String((i * 7919) % 5_000).padStart(6, '0')}`));
+  const keys = Array.from({ length: 5_000 }, (_, i) =>
+    new TextEncoder().encode(`user:0000:${String((i * 7919) % 5_000).padStart(6, '0')}`),
+  );
   assert.deepEqual(orderOf(keys), expectedOrder(keys));
 });

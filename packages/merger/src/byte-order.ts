@@ -66,7 +66,7 @@ function sortGroup(sorting: Sorting, start: number, end: number, offset: number)
   }
   lanes.sort();
   for (let i = 0; i < count; i++) order[start + i] = before[words[2 * i + LOW_WORD]!]!;
-  for (let runStart = 0; runStart < count; ) {
+  for (let runStart = 0; runStart < count;) {
     const digit = words[2 * runStart + HIGH_WORD];
     let runEnd = runStart + 1;
     while (runEnd < count && words[2 * runEnd + HIGH_WORD] === digit) runEnd++;

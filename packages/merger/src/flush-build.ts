@@ -44,7 +44,15 @@ export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest)
       const keyStart = operations.starts[i]!;
       const keyLength = operations.lengths[i]!;
       const isPut = kind !== KIND_DELETE;
-      builder.addSlices(isPut ? 'put' : 'tombstone', operations.buffers[i]!, keyStart, keyLength, keyStart + keyLength, operations.valueLengths[i]!, kind === KIND_PUT_TEXT);
+      builder.addSlices(
+        isPut ? 'put' : 'tombstone',
+        operations.buffers[i]!,
+        keyStart,
+        keyLength,
+        keyStart + keyLength,
+        operations.valueLengths[i]!,
+        kind === KIND_PUT_TEXT,
+      );
     }
   } catch (error) {
     builder.abort();

@@ -4,7 +4,14 @@ import { ValidationError } from '@silt/fs';
 import { checkMergeRuns, type MergeRun, type SegmentSummary } from './merge-policy.js';
 
 /** Five live segments, ids 11..15, oldest first. */
-const LIVE: SegmentSummary[] = [11, 12, 13, 14, 15].map((id, i) => ({ id, minSequence: i * 10 + 1, maxSequence: i * 10 + 10, bytes: 100, entries: 10, tombstones: 0 }));
+const LIVE: SegmentSummary[] = [11, 12, 13, 14, 15].map((id, i) => ({
+  id,
+  minSequence: i * 10 + 1,
+  maxSequence: i * 10 + 10,
+  bytes: 100,
+  entries: 10,
+  tombstones: 0,
+}));
 
 const run = (segmentIds: number[], dropTombstones = false): MergeRun => ({ segmentIds, reason: 'tiered', dropTombstones });
 
@@ -25,6 +32,10 @@ test('a policy answer that would break newest-wins is refused, naming the run an
     [[run([12, 13], true)], new Set(), /drops tombstones but does not start at the oldest live segment/],
   ];
   for (const [runs, busy, message] of refused) {
-    assert.throws(() => checkMergeRuns(LIVE, busy, runs), (error: unknown) => error instanceof ValidationError && message.test(error.message), message.source);
+    assert.throws(
+      () => checkMergeRuns(LIVE, busy, runs),
+      (error: unknown) => error instanceof ValidationError && message.test(error.message),
+      message.source,
+    );
   }
 });

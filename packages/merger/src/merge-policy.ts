@@ -71,7 +71,12 @@ export function checkMergeRuns(live: readonly SegmentSummary[], busy: ReadonlySe
   }
 }
 
-function runProblem(run: MergeRun, position: ReadonlyMap<number, number>, busy: ReadonlySet<number>, taken: ReadonlySet<number>): string | undefined {
+function runProblem(
+  run: MergeRun,
+  position: ReadonlyMap<number, number>,
+  busy: ReadonlySet<number>,
+  taken: ReadonlySet<number>,
+): string | undefined {
   if (!Array.isArray(run.segmentIds) || run.segmentIds.length < 2) return 'has fewer than two segments';
   const first = position.get(run.segmentIds[0]!);
   if (first === undefined) return `names segment ${run.segmentIds[0]}, which is not live`;

@@ -5,16 +5,7 @@ import fc from 'fast-check';
 import { FaultInjectingFileSystem, IoError, ValidationError, nodeFileSystem, type FaultRule } from '@silt/fs';
 import { buildPathOf } from '@silt/segments';
 import { mergeSegments, MergeAbortedError, type MergeRequest } from './segment-merge.js';
-import {
-  filesIn,
-  mergeModel,
-  put,
-  readOperations,
-  tempDir,
-  tombstone,
-  writeRun,
-  type Operation,
-} from './test-support/merge-fixtures.js';
+import { filesIn, mergeModel, put, readOperations, tempDir, tombstone, writeRun, type Operation } from './test-support/merge-fixtures.js';
 import { MergePauseGate } from './test-support/merge-pause-gate.js';
 
 const SOAK = process.env.SOAK === '1';
@@ -34,30 +25,37 @@ test('a merge equals the newest-wins Map model of its inputs, keeping tombstones
   const dir = tempDir('model');
   let run = 0;
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.array(operationArbitrary, { maxLength: 30 }), { minLength: 1, maxLength: 6 }), fc.boolean(), async (history, dropTombstones) => {
-      const runDir = join(dir, String(run++));
-      nodeFileSystem.mkdir(runDir);
-      const inputs = await writeRun(runDir, history);
-      const outputPath = join(runDir, 'out.seg');
-      const result = await mergeSegments(nodeFileSystem, { inputs, outputPath, dropTombstones });
-      const expected = mergeModel(history, dropTombstones);
-      assert.equal(result.minSequence, inputs[0]!.minSequence);
-      assert.equal(result.maxSequence, inputs[inputs.length - 1]!.maxSequence);
-      assert.equal(result.inputEntries, inputs.reduce((sum, input) => sum + readOperations(input.path).length, 0));
-      if (expected.length === 0) {
-        assert.equal(result.empty, true);
-        assert.equal(nodeFileSystem.exists(outputPath), false, 'an empty merge writes no file');
-        return;
-      }
-      assert.equal(result.empty, false);
-      assert.deepEqual(readOperations(outputPath), expected);
-      if (result.empty) return;
-      assert.equal(result.entries, expected.length);
-      assert.equal(result.tombstones, expected.filter((operation) => operation.kind === 'tombstone').length);
-      assert.deepEqual(result.minKey, expected[0]!.key);
-      assert.deepEqual(result.maxKey, expected[expected.length - 1]!.key);
-      assert.equal(result.bytes, nodeFileSystem.stat(outputPath).size);
-    }),
+    fc.asyncProperty(
+      fc.array(fc.array(operationArbitrary, { maxLength: 30 }), { minLength: 1, maxLength: 6 }),
+      fc.boolean(),
+      async (history, dropTombstones) => {
+        const runDir = join(dir, String(run++));
+        nodeFileSystem.mkdir(runDir);
+        const inputs = await writeRun(runDir, history);
+        const outputPath = join(runDir, 'out.seg');
+        const result = await mergeSegments(nodeFileSystem, { inputs, outputPath, dropTombstones });
+        const expected = mergeModel(history, dropTombstones);
+        assert.equal(result.minSequence, inputs[0]!.minSequence);
+        assert.equal(result.maxSequence, inputs[inputs.length - 1]!.maxSequence);
+        assert.equal(
+          result.inputEntries,
+          inputs.reduce((sum, input) => sum + readOperations(input.path).length, 0),
+        );
+        if (expected.length === 0) {
+          assert.equal(result.empty, true);
+          assert.equal(nodeFileSystem.exists(outputPath), false, 'an empty merge writes no file');
+          return;
+        }
+        assert.equal(result.empty, false);
+        assert.deepEqual(readOperations(outputPath), expected);
+        if (result.empty) return;
+        assert.equal(result.entries, expected.length);
+        assert.equal(result.tombstones, expected.filter((operation) => operation.kind === 'tombstone').length);
+        assert.deepEqual(result.minKey, expected[0]!.key);
+        assert.deepEqual(result.maxKey, expected[expected.length - 1]!.key);
+        assert.equal(result.bytes, nodeFileSystem.stat(outputPath).size);
+      },
+    ),
     { numRuns: SOAK ? 1000 : 120 },
   );
 });
@@ -66,7 +64,13 @@ test('text values stay text and byte values stay bytes through a merge', async (
   const dir = tempDir('types');
   const inputs = await writeRun(dir, [
     [put('ascii', 'old'), put('bytes', 'was text'), put('empty-text', Uint8Array.of(1))],
-    [put('ascii', 'plain'), put('bytes', Uint8Array.of(0, 255, 128)), put('empty-text', ''), put('empty-bytes', new Uint8Array(0)), put('utf8', 'é\u{1F600}')],
+    [
+      put('ascii', 'plain'),
+      put('bytes', Uint8Array.of(0, 255, 128)),
+      put('empty-text', ''),
+      put('empty-bytes', new Uint8Array(0)),
+      put('utf8', 'é\u{1F600}'),
+    ],
   ]);
   const outputPath = join(dir, 'out.seg');
   await mergeSegments(nodeFileSystem, { inputs, outputPath, dropTombstones: true });
@@ -102,8 +106,14 @@ test('a bad request is a ValidationError that writes nothing', async () => {
   const bad: Array<[string, MergeRequest]> = [
     ['no inputs', { inputs: [], outputPath, dropTombstones: false }],
     ['newest first', { inputs: [...inputs].reverse(), outputPath, dropTombstones: false }],
-    ['overlapping sequences', { inputs: [inputs[0]!, { ...inputs[1]!, minSequence: inputs[0]!.maxSequence }], outputPath, dropTombstones: false }],
-    ['sequences that are not the file\'s', { inputs: [{ ...inputs[0]!, maxSequence: inputs[0]!.maxSequence - 1 }], outputPath, dropTombstones: false }],
+    [
+      'overlapping sequences',
+      { inputs: [inputs[0]!, { ...inputs[1]!, minSequence: inputs[0]!.maxSequence }], outputPath, dropTombstones: false },
+    ],
+    [
+      "sequences that are not the file's",
+      { inputs: [{ ...inputs[0]!, maxSequence: inputs[0]!.maxSequence - 1 }], outputPath, dropTombstones: false },
+    ],
     ['an input as output', { inputs, outputPath: inputs[0]!.path, dropTombstones: false }],
     ['an existing output', { inputs: [inputs[0]!], outputPath: inputs[1]!.path, dropTombstones: false }],
     ['a missing flag', { inputs, outputPath } as unknown as MergeRequest],
@@ -147,7 +157,10 @@ test('an aborted signal stops an in-process merge mid-stream and leaves no outpu
     const fs = new FaultInjectingFileSystem(nodeFileSystem, [], (operation) => {
       if (operation === 'read' && ++reads === abortAtRead) controller.abort(new Error('the test gave up'));
     });
-    await assert.rejects(mergeSegments(fs, { inputs, outputPath: join(dir, 'out.seg'), dropTombstones: false }, { signal: controller.signal }), MergeAbortedError);
+    await assert.rejects(
+      mergeSegments(fs, { inputs, outputPath: join(dir, 'out.seg'), dropTombstones: false }, { signal: controller.signal }),
+      MergeAbortedError,
+    );
     assert.deepEqual(filesIn(dir), ['1.seg', '2.seg']);
   }
   const controller = new AbortController();
@@ -164,7 +177,9 @@ test('an aborted signal stops an in-process merge mid-stream and leaves no outpu
 
 test('a merge asked to pause stops there with its output half built, goes on when released, and writes the same segment', async () => {
   const dir = tempDir('pause');
-  const history = [0, 1].map((segment) => Array.from({ length: 50 }, (_, i) => put(`k${String(i * 2 + segment).padStart(3, '0')}`, `${segment}`)));
+  const history = [0, 1].map((segment) =>
+    Array.from({ length: 50 }, (_, i) => put(`k${String(i * 2 + segment).padStart(3, '0')}`, `${segment}`)),
+  );
   const inputs = await writeRun(dir, history);
   const unpaused = join(dir, 'unpaused.seg');
   await mergeSegments(nodeFileSystem, { inputs, outputPath: unpaused, dropTombstones: false });
@@ -181,7 +196,14 @@ test('a merge asked to pause stops there with its output half built, goes on whe
   const never = new MergePauseGate(100);
   await mergeSegments(nodeFileSystem, { inputs, outputPath: join(dir, 'past-the-end.seg'), dropTombstones: false, pause: never.pause });
   assert.equal(never.isReached, false, 'a point past the last entry is never reached');
-  for (const pause of [{ afterEntries: -1, state: new Int32Array(new SharedArrayBuffer(4)) }, { afterEntries: 1, state: new Int32Array(1) }, { afterEntries: 0.5, state: new Int32Array(new SharedArrayBuffer(4)) }]) {
-    await assert.rejects(mergeSegments(nodeFileSystem, { inputs, outputPath: join(dir, 'refused.seg'), dropTombstones: false, pause }), ValidationError);
+  for (const pause of [
+    { afterEntries: -1, state: new Int32Array(new SharedArrayBuffer(4)) },
+    { afterEntries: 1, state: new Int32Array(1) },
+    { afterEntries: 0.5, state: new Int32Array(new SharedArrayBuffer(4)) },
+  ]) {
+    await assert.rejects(
+      mergeSegments(nodeFileSystem, { inputs, outputPath: join(dir, 'refused.seg'), dropTombstones: false, pause }),
+      ValidationError,
+    );
   }
 });

@@ -108,7 +108,16 @@ export async function mergeSegments(fs: FileSystem, request: MergeRequest, optio
     }
     const built = await builder.finish();
     if (options.signal?.aborted === true) throw new MergeAbortedError(request.outputPath, options.signal.reason);
-    return { ...run.figures(started), empty: false, path: built.path, bytes: built.bytes, entries: built.entries, tombstones: built.tombstones, minKey, maxKey };
+    return {
+      ...run.figures(started),
+      empty: false,
+      path: built.path,
+      bytes: built.bytes,
+      entries: built.entries,
+      tombstones: built.tombstones,
+      minKey,
+      maxKey,
+    };
   } catch (error) {
     if (builder !== undefined) {
       abortQuietly(builder);
@@ -144,11 +153,15 @@ export async function removePartialOutput(fs: FileSystem, path: string): Promise
 
 /** Checks a request's shape and that its output is new, before anything is opened or written. */
 export function checkMergeRequest(fs: FileSystem, request: MergeRequest): void {
-  if (typeof request !== 'object' || request === null) throw new ValidationError(`a merge request must be an object, got ${describeType(request)}`);
+  if (typeof request !== 'object' || request === null)
+    throw new ValidationError(`a merge request must be an object, got ${describeType(request)}`);
   const { inputs, outputPath, dropTombstones, cacheBytes, pause } = request;
-  if (!Array.isArray(inputs) || inputs.length === 0) throw new ValidationError(`a merge needs at least one input segment, got ${describeType(inputs)}`);
-  if (typeof outputPath !== 'string' || outputPath.length === 0) throw new ValidationError(`merge outputPath must be a non-empty string, got ${describeType(outputPath)}`);
-  if (typeof dropTombstones !== 'boolean') throw new ValidationError(`merge dropTombstones must be a boolean, got ${describeType(dropTombstones)}`);
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    throw new ValidationError(`a merge needs at least one input segment, got ${describeType(inputs)}`);
+  if (typeof outputPath !== 'string' || outputPath.length === 0)
+    throw new ValidationError(`merge outputPath must be a non-empty string, got ${describeType(outputPath)}`);
+  if (typeof dropTombstones !== 'boolean')
+    throw new ValidationError(`merge dropTombstones must be a boolean, got ${describeType(dropTombstones)}`);
   if (cacheBytes !== undefined && !(Number.isSafeInteger(cacheBytes) && cacheBytes >= 0)) {
     throw new ValidationError(`merge cacheBytes must be a whole number of bytes, got ${String(cacheBytes)}`);
   }
@@ -158,12 +171,16 @@ export function checkMergeRequest(fs: FileSystem, request: MergeRequest): void {
 }
 
 function checkInput(input: MergeInput, i: number, previous: MergeInput | undefined, outputPath: string): void {
-  if (typeof input !== 'object' || input === null) throw new ValidationError(`merge input #${i} must be an object, got ${describeType(input)}`);
-  if (typeof input.path !== 'string' || input.path.length === 0) throw new ValidationError(`merge input #${i} path must be a non-empty string, got ${describeType(input.path)}`);
+  if (typeof input !== 'object' || input === null)
+    throw new ValidationError(`merge input #${i} must be an object, got ${describeType(input)}`);
+  if (typeof input.path !== 'string' || input.path.length === 0)
+    throw new ValidationError(`merge input #${i} path must be a non-empty string, got ${describeType(input.path)}`);
   if (input.path === outputPath) throw new ValidationError(`merge input #${i} is the output path ${outputPath}`);
   const { minSequence, maxSequence } = input;
   if (!isSequence(minSequence) || !isSequence(maxSequence) || minSequence > maxSequence) {
-    throw new ValidationError(`merge input #${i} (${input.path}) needs sequences 0 <= minSequence <= maxSequence, got ${String(minSequence)}..${String(maxSequence)}`);
+    throw new ValidationError(
+      `merge input #${i} (${input.path}) needs sequences 0 <= minSequence <= maxSequence, got ${String(minSequence)}..${String(maxSequence)}`,
+    );
   }
   if (previous !== undefined && minSequence <= previous.maxSequence) {
     throw new ValidationError(
@@ -201,7 +218,11 @@ class MergedRun {
   private readonly inputEntries: number;
   private droppedTombstones = 0;
 
-  constructor(readers: ReadonlyArray<SegmentReader<Uint8Array>>, private readonly request: MergeRequest, private readonly signal: AbortSignal | undefined) {
+  constructor(
+    readers: ReadonlyArray<SegmentReader<Uint8Array>>,
+    private readonly request: MergeRequest,
+    private readonly signal: AbortSignal | undefined,
+  ) {
     // Inputs come oldest first; the merge takes its streams newest first.
     this.merge = new NewestWinsMerge(readers.map((reader) => reader.entries()).reverse());
     this.minSequence = request.inputs[0]!.minSequence;

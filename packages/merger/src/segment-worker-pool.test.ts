@@ -11,12 +11,25 @@ import { SegmentReader } from '@silt/segments';
 import { SegmentWorkerPool } from './segment-worker-pool.js';
 import type { TaskOutcome } from './task-outcome.js';
 import { MergeAbortedError, type MergeInput, type MergeRequest, type MergeResult } from './segment-merge.js';
-import { digestOf, filesIn, mergeModel, put as putOperation, readOperations, tempDir, tombstone, verifySegment, writeRun, type Operation } from './test-support/merge-fixtures.js';
+import {
+  digestOf,
+  filesIn,
+  mergeModel,
+  put as putOperation,
+  readOperations,
+  tempDir,
+  tombstone,
+  verifySegment,
+  writeRun,
+  type Operation,
+} from './test-support/merge-fixtures.js';
 import { MergePauseGate } from './test-support/merge-pause-gate.js';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 const put = (key: string, value: string | Uint8Array): WalEntry =>
-  typeof value === 'string' ? { kind: 'put', key: encode(key), value: encode(value), valueIsText: true } : { kind: 'put', key: encode(key), value };
+  typeof value === 'string'
+    ? { kind: 'put', key: encode(key), value: encode(value), valueIsText: true }
+    : { kind: 'put', key: encode(key), value };
 const del = (key: string): WalEntry => ({ kind: 'delete', key: encode(key) });
 
 async function logWith(dir: string, batches: WalEntry[][]): Promise<WriteAheadLog> {
@@ -40,7 +53,12 @@ for (const where of ['a worker thread', 'this thread'] as const) {
         [del('early')],
         [put('late', 'after the range')],
       ]);
-      const result = await pool.flush({ walDirectory: join(dir, 'wal'), fromSequence: 4, toSequence: 9, segmentPath: join(dir, 'segments', '1.seg') });
+      const result = await pool.flush({
+        walDirectory: join(dir, 'wal'),
+        fromSequence: 4,
+        toSequence: 9,
+        segmentPath: join(dir, 'segments', '1.seg'),
+      });
       await wal.close();
       assert.equal(result.minSequence, 4);
       assert.equal(result.maxSequence, 9);
@@ -49,7 +67,15 @@ for (const where of ['a worker thread', 'this thread'] as const) {
       assert.deepEqual(result.minKey, encode('a'));
       assert.deepEqual(result.maxKey, encode('gone'));
       const reader = SegmentReader.open(result.path);
-      assert.deepEqual([...reader.range()], [['a', '1'], ['b', 'new'], ['bin', Uint8Array.of(0, 255)], ['c', 'é']]);
+      assert.deepEqual(
+        [...reader.range()],
+        [
+          ['a', '1'],
+          ['b', 'new'],
+          ['bin', Uint8Array.of(0, 255)],
+          ['c', 'é'],
+        ],
+      );
       assert.deepEqual(reader.lookup('gone'), { kind: 'tombstone' });
       assert.deepEqual(reader.lookup('early'), { kind: 'tombstone' });
       assert.equal(reader.lookup('late'), undefined);
@@ -64,7 +90,10 @@ for (const where of ['a worker thread', 'this thread'] as const) {
 test('a closed pool refuses work', async () => {
   const pool = new SegmentWorkerPool();
   await pool.close();
-  await assert.rejects(pool.flush({ walDirectory: '/nowhere', fromSequence: 1, toSequence: 1, segmentPath: '/nowhere/1.seg' }), ClosedError);
+  await assert.rejects(
+    pool.flush({ walDirectory: '/nowhere', fromSequence: 1, toSequence: 1, segmentPath: '/nowhere/1.seg' }),
+    ClosedError,
+  );
 });
 
 const SOAK = process.env.SOAK === '1';
@@ -105,14 +134,20 @@ test('errors thrown in a merge worker arrive as their own classes, with their fi
   const pool = new SegmentWorkerPool();
   try {
     // The file says 100..199; claiming 100..150 is caught in the worker, after the file is opened.
-    await assert.rejects(pool.merge({ inputs: [{ ...inputs[0]!, maxSequence: 150 }], outputPath: join(dir, 'out.seg'), dropTombstones: false }), ValidationError);
+    await assert.rejects(
+      pool.merge({ inputs: [{ ...inputs[0]!, maxSequence: 150 }], outputPath: join(dir, 'out.seg'), dropTombstones: false }),
+      ValidationError,
+    );
     // Missing input: IoError with the errno of its cause.
-    await assert.rejects(pool.merge({ inputs: [{ ...inputs[0]!, path: join(dir, 'missing.seg') }], outputPath: join(dir, 'out.seg'), dropTombstones: false }), (error: unknown) => {
-      assert.ok(error instanceof IoError);
-      assert.equal(error.code, 'SILT_IO');
-      assert.equal(error.errno, 'ENOENT');
-      return true;
-    });
+    await assert.rejects(
+      pool.merge({ inputs: [{ ...inputs[0]!, path: join(dir, 'missing.seg') }], outputPath: join(dir, 'out.seg'), dropTombstones: false }),
+      (error: unknown) => {
+        assert.ok(error instanceof IoError);
+        assert.equal(error.code, 'SILT_IO');
+        assert.equal(error.errno, 'ENOENT');
+        return true;
+      },
+    );
     assert.deepEqual(filesIn(dir), ['1.seg']);
   } finally {
     await pool.close();
@@ -278,7 +313,11 @@ test(`merge workers that throw or are terminated mid-merge leave no output, keep
       assert.deepEqual(nodeFileSystem.exists(outDir) ? filesIn(outDir) : [], [], `${what}: no output or temp file is left`);
       restore();
       assert.deepEqual(filesIn(inDir), inputNames, what);
-      assert.deepEqual(inputs.map((input) => digestOf(input.path)), inputDigests, `${what}: the inputs are untouched`);
+      assert.deepEqual(
+        inputs.map((input) => digestOf(input.path)),
+        inputDigests,
+        `${what}: the inputs are untouched`,
+      );
 
       mkdirSync(outDir, { recursive: true });
       const retried: MergeResult = await pool.merge(request);
@@ -320,7 +359,11 @@ async function mergedOnce(label: string) {
   const outDir = join(root, 'out');
   mkdirSync(inDir);
   mkdirSync(outDir);
-  const history = [0, 1, 2].map((segment) => Array.from({ length: 300 }, (_, i) => (i % 17 === 0 ? tombstone(`k${i + segment * 100}`) : putOperation(`k${i + segment * 100}`, `${segment}`))));
+  const history = [0, 1, 2].map((segment) =>
+    Array.from({ length: 300 }, (_, i) =>
+      i % 17 === 0 ? tombstone(`k${i + segment * 100}`) : putOperation(`k${i + segment * 100}`, `${segment}`),
+    ),
+  );
   const inputs = await writeRun(inDir, history);
   const request: MergeRequest = { inputs, outputPath: join(outDir, 'merged.seg'), dropTombstones: false };
   const pool = new SegmentWorkerPool({ mergeThreads: 1 });
@@ -331,7 +374,11 @@ async function mergedOnce(label: string) {
   /** The output is gone, the inputs are untouched, and the same merge then succeeds, writing the same file. */
   const assertNoOutputAndRetryable = async (): Promise<void> => {
     assert.deepEqual(filesIn(outDir), [], 'the finished output was removed');
-    assert.deepEqual(inputs.map((input) => digestOf(input.path)), inputDigests, 'the inputs are untouched');
+    assert.deepEqual(
+      inputs.map((input) => digestOf(input.path)),
+      inputDigests,
+      'the inputs are untouched',
+    );
     const retried = await pool.merge(request);
     assert.equal(retried.empty, false);
     assert.equal(digestOf(request.outputPath), reference.digest, 'the retried merge writes the same segment');
@@ -356,14 +403,18 @@ test('an abort that arrives after the worker finished a merge, before its caller
     } finally {
       restore();
     }
-    assert.deepEqual(seen, [{ ok: true, output: reference.digest }], 'the abort came after the worker had written the whole output and reported success');
+    assert.deepEqual(
+      seen,
+      [{ ok: true, output: reference.digest }],
+      'the abort came after the worker had written the whole output and reported success',
+    );
     await assertNoOutputAndRetryable();
   } finally {
     await pool.close();
   }
 });
 
-test('an abort while a finished merge\'s result is on its way to the pool removes the output', async () => {
+test("an abort while a finished merge's result is on its way to the pool removes the output", async () => {
   const { pool, request, reference, assertNoOutputAndRetryable } = await mergedOnce('pool-abort-in-flight');
   const controller = new AbortController();
   try {
@@ -372,7 +423,10 @@ test('an abort while a finished merge\'s result is on its way to the pool remove
     const merging = pool.merge(request, { signal: controller.signal });
     const pause = new Int32Array(new SharedArrayBuffer(4));
     const giveUpAt = Date.now() + 30_000;
-    const outputIsWhole = (): boolean => existsSync(request.outputPath) && statSync(request.outputPath).size === reference.bytes && digestOf(request.outputPath) === reference.digest;
+    const outputIsWhole = (): boolean =>
+      existsSync(request.outputPath) &&
+      statSync(request.outputPath).size === reference.bytes &&
+      digestOf(request.outputPath) === reference.digest;
     while (!outputIsWhole() && Date.now() < giveUpAt) Atomics.wait(pause, 0, 0, 1);
     assert.ok(outputIsWhole(), 'the worker wrote the whole output while this thread waited');
     controller.abort(new Error('the caller gave up'));
@@ -408,7 +462,12 @@ test('a flush does not wait behind running merges, and merges beyond mergeThread
       return !firstDone;
     });
     assert.ok(await firstGate.reachedBefore(merges[0]!), 'the first merge reached its halfway point');
-    const flushed = await pool.flush({ walDirectory: join(dir, 'wal'), fromSequence: 1, toSequence: 2, segmentPath: join(dir, 'segments', '9.seg') });
+    const flushed = await pool.flush({
+      walDirectory: join(dir, 'wal'),
+      fromSequence: 1,
+      toSequence: 2,
+      segmentPath: join(dir, 'segments', '9.seg'),
+    });
     assert.equal(flushed.entries, 2, 'the flush finished while the first merge held its thread');
     firstGate.release();
     await Promise.all(merges);
@@ -439,7 +498,10 @@ test('an already aborted signal, or an output that exists, refuses the merge bef
   const inputs = await writeRun(dir, [[putOperation('a', '1')], [putOperation('b', '2')]]);
   const pool = new SegmentWorkerPool();
   try {
-    await assert.rejects(pool.merge({ inputs, outputPath: join(dir, 'out.seg'), dropTombstones: false }, { signal: AbortSignal.abort() }), MergeAbortedError);
+    await assert.rejects(
+      pool.merge({ inputs, outputPath: join(dir, 'out.seg'), dropTombstones: false }, { signal: AbortSignal.abort() }),
+      MergeAbortedError,
+    );
     await assert.rejects(pool.merge({ inputs: [inputs[0]!], outputPath: inputs[1]!.path, dropTombstones: false }), ValidationError);
     assert.deepEqual(filesIn(dir), ['1.seg', '2.seg']);
     assert.deepEqual(readOperations(inputs[1]!.path), [putOperation('b', '2')], 'the existing file was not touched');

@@ -3,7 +3,14 @@ import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { ClosedError, ValidationError, nodeFileSystem, type FileSystem } from '@silt/fs';
 import { buildSegmentFromLog, type FlushRequest, type FlushResult } from './flush-build.js';
-import { MergeAbortedError, checkMergeRequest, mergeSegments, removePartialOutput, type MergeRequest, type MergeResult } from './segment-merge.js';
+import {
+  MergeAbortedError,
+  checkMergeRequest,
+  mergeSegments,
+  removePartialOutput,
+  type MergeRequest,
+  type MergeResult,
+} from './segment-merge.js';
 import { unwrapOutcome, type TaskOutcome } from './task-outcome.js';
 
 export interface SegmentWorkerPoolOptions {

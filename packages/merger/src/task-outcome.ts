@@ -63,7 +63,12 @@ function serializeError(error: unknown, depth: number): SerializedError {
 
 function isCloneableField(value: unknown): boolean {
   if (typeof value === 'function' || typeof value === 'symbol') return false;
-  return typeof value !== 'object' || value === null || ArrayBuffer.isView(value) || (Array.isArray(value) && value.every((item) => typeof item !== 'object'));
+  return (
+    typeof value !== 'object' ||
+    value === null ||
+    ArrayBuffer.isView(value) ||
+    (Array.isArray(value) && value.every((item) => typeof item !== 'object'))
+  );
 }
 
 function reviveError(serialized: SerializedError): Error {

@@ -24,7 +24,14 @@ class LiveSet {
   private bytesMerged = 0;
 
   flush(bytes: number, entries = Math.max(1, Math.round(bytes / 100))): SegmentSummary {
-    const segment = { id: this.nextId++, minSequence: this.nextSequence, maxSequence: this.nextSequence + entries - 1, bytes, entries, tombstones: 0 };
+    const segment = {
+      id: this.nextId++,
+      minSequence: this.nextSequence,
+      maxSequence: this.nextSequence + entries - 1,
+      bytes,
+      entries,
+      tombstones: 0,
+    };
     this.nextSequence += entries;
     this.segments.push(segment);
     this.bytesFlushed += bytes;
@@ -34,7 +41,11 @@ class LiveSet {
   apply(run: MergeRun): void {
     const start = this.segments.findIndex((segment) => segment.id === run.segmentIds[0]);
     const inputs = this.segments.slice(start, start + run.segmentIds.length);
-    assert.deepEqual(inputs.map((segment) => segment.id), run.segmentIds, 'a run applies to contiguous live segments');
+    assert.deepEqual(
+      inputs.map((segment) => segment.id),
+      run.segmentIds,
+      'a run applies to contiguous live segments',
+    );
     const first = inputs[0];
     const last = inputs.at(-1);
     assert.ok(first !== undefined && last !== undefined);
@@ -65,7 +76,12 @@ class LiveSet {
 }
 
 /** What every answer of the policy must satisfy, whatever the input. */
-function assertWellFormed(live: readonly SegmentSummary[], busy: ReadonlySet<number>, runs: readonly MergeRun[], options: MergePolicyOptions): void {
+function assertWellFormed(
+  live: readonly SegmentSummary[],
+  busy: ReadonlySet<number>,
+  runs: readonly MergeRun[],
+  options: MergePolicyOptions,
+): void {
   const position = new Map(live.map((segment, index) => [segment.id, index]));
   const used = new Set<number>();
   for (const run of runs) {
@@ -109,7 +125,14 @@ const arbitraryLiveAndBusy = fc
     let sequence = 1;
     const live = rows.map((row, index) => {
       const entries = 1 + (row.bytes % 1000);
-      const segment = { id: 100 + index * 3, minSequence: sequence, maxSequence: sequence + entries - 1, bytes: row.bytes, entries, tombstones: row.tombstones };
+      const segment = {
+        id: 100 + index * 3,
+        minSequence: sequence,
+        maxSequence: sequence + entries - 1,
+        bytes: row.bytes,
+        entries,
+        tombstones: row.tombstones,
+      };
       sequence += entries + (index % 2);
       return segment;
     });
@@ -127,12 +150,17 @@ test('picked runs are contiguous, disjoint, never touch a busy segment, and drop
 
 test('force-merge plans obey the same rules as picked merges', () => {
   fc.assert(
-    fc.property(arbitraryLiveAndBusy, arbitraryOptionsOrDefault, fc.integer({ min: 1, max: 70 }), ({ live, busy }, options, maxSegments) => {
-      const runs = planForceMerge(live, busy, maxSegments, options);
-      assertWellFormed(live, busy, runs, options);
-      assert.ok(runs.every((run) => run.reason === 'force'));
-      if (live.length <= maxSegments) assert.deepEqual(runs, []);
-    }),
+    fc.property(
+      arbitraryLiveAndBusy,
+      arbitraryOptionsOrDefault,
+      fc.integer({ min: 1, max: 70 }),
+      ({ live, busy }, options, maxSegments) => {
+        const runs = planForceMerge(live, busy, maxSegments, options);
+        assertWellFormed(live, busy, runs, options);
+        assert.ok(runs.every((run) => run.reason === 'force'));
+        if (live.length <= maxSegments) assert.deepEqual(runs, []);
+      },
+    ),
     { numRuns: 500 },
   );
 });
@@ -144,7 +172,10 @@ test('with merges applied as soon as they are picked, the count never passes hal
       for (const bytes of flushes) {
         live.flush(bytes);
         live.mergeToRest(options);
-        assert.ok(live.segments.length <= segmentCountTarget(options), `${live.segments.length} segments > target ${segmentCountTarget(options)}`);
+        assert.ok(
+          live.segments.length <= segmentCountTarget(options),
+          `${live.segments.length} segments > target ${segmentCountTarget(options)}`,
+        );
       }
     }),
     { numRuns: 200 },
@@ -157,53 +188,67 @@ test('with merges that run for a while, the count stays bounded by the cap targe
     fc.record({ kind: fc.constant('finish' as const), which: fc.nat() }),
   );
   fc.assert(
-    fc.property(fc.array(command, { minLength: 1, maxLength: 300 }), arbitraryOptionsOrDefault, fc.double({ min: 0, max: 1, noNaN: true }), (commands, options, delayShare) => {
-      const live = new LiveSet();
-      const running: MergeRun[] = [];
-      let decisions = 0;
-      const startMerges = (): void => {
-        for (;;) {
-          const busy = new Set(running.flatMap((run) => run.segmentIds));
-          const runs = pickMerges(live.segments, busy, options);
-          if (runs.length === 0) return;
-          for (const run of runs) {
-            // A fixed share of merges (by a deterministic counter) keeps running; the rest commit at once.
-            decisions += 1;
-            if ((decisions * 0.618) % 1 < delayShare) running.push(run);
-            else live.apply(run);
+    fc.property(
+      fc.array(command, { minLength: 1, maxLength: 300 }),
+      arbitraryOptionsOrDefault,
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      (commands, options, delayShare) => {
+        const live = new LiveSet();
+        const running: MergeRun[] = [];
+        let decisions = 0;
+        const startMerges = (): void => {
+          for (;;) {
+            const busy = new Set(running.flatMap((run) => run.segmentIds));
+            const runs = pickMerges(live.segments, busy, options);
+            if (runs.length === 0) return;
+            for (const run of runs) {
+              // A fixed share of merges (by a deterministic counter) keeps running; the rest commit at once.
+              decisions += 1;
+              if ((decisions * 0.618) % 1 < delayShare) running.push(run);
+              else live.apply(run);
+            }
           }
+        };
+        for (const step of commands) {
+          if (step.kind === 'flush') live.flush(step.bytes);
+          else {
+            const [finished] = running.splice(step.which % Math.max(1, running.length), 1);
+            if (finished !== undefined) live.apply(finished);
+          }
+          startMerges();
+          const bound = Math.max(segmentCountTarget(options), running.length * (options.maxSegmentsPerMerge + 1) + 1);
+          assert.ok(live.segments.length <= bound, `${live.segments.length} segments with ${running.length} merges running > ${bound}`);
         }
-      };
-      for (const step of commands) {
-        if (step.kind === 'flush') live.flush(step.bytes);
-        else {
-          const [finished] = running.splice(step.which % Math.max(1, running.length), 1);
-          if (finished !== undefined) live.apply(finished);
-        }
-        startMerges();
-        const bound = Math.max(segmentCountTarget(options), running.length * (options.maxSegmentsPerMerge + 1) + 1);
-        assert.ok(live.segments.length <= bound, `${live.segments.length} segments with ${running.length} merges running > ${bound}`);
-      }
-    }),
+      },
+    ),
     { numRuns: 200 },
   );
 });
 
 test('force-merge rounds reach the asked count when nothing else is merging', () => {
   fc.assert(
-    fc.property(fc.array(arbitraryBytes, { maxLength: 150 }), fc.integer({ min: 1, max: 20 }), arbitraryOptionsOrDefault, (flushes, maxSegments, options) => {
-      const live = new LiveSet();
-      for (const bytes of flushes) live.flush(bytes);
-      const before = live.segments.length;
-      let rounds = 0;
-      for (let runs = planForceMerge(live.segments, new Set(), maxSegments, options); runs.length > 0; runs = planForceMerge(live.segments, new Set(), maxSegments, options)) {
-        runs.forEach((run) => live.apply(run));
-        rounds += 1;
-      }
-      assert.ok(live.segments.length <= maxSegments);
-      assert.equal(live.segments.length, Math.min(before, maxSegments), 'a force merge stops at the asked count, not below');
-      if (before - maxSegments < options.maxSegmentsPerMerge) assert.ok(rounds <= 1, 'one merge suffices when its fan-in allows');
-    }),
+    fc.property(
+      fc.array(arbitraryBytes, { maxLength: 150 }),
+      fc.integer({ min: 1, max: 20 }),
+      arbitraryOptionsOrDefault,
+      (flushes, maxSegments, options) => {
+        const live = new LiveSet();
+        for (const bytes of flushes) live.flush(bytes);
+        const before = live.segments.length;
+        let rounds = 0;
+        for (
+          let runs = planForceMerge(live.segments, new Set(), maxSegments, options);
+          runs.length > 0;
+          runs = planForceMerge(live.segments, new Set(), maxSegments, options)
+        ) {
+          runs.forEach((run) => live.apply(run));
+          rounds += 1;
+        }
+        assert.ok(live.segments.length <= maxSegments);
+        assert.equal(live.segments.length, Math.min(before, maxSegments), 'a force merge stops at the asked count, not below');
+        if (before - maxSegments < options.maxSegmentsPerMerge) assert.ok(rounds <= 1, 'one merge suffices when its fan-in allows');
+      },
+    ),
     { numRuns: 300 },
   );
 });
@@ -232,14 +277,18 @@ test('four similar flushes merge into one; fewer wait', () => {
   for (let i = 0; i < 3; i++) live.flush(8 * MIB);
   assert.deepEqual(pickMerges(live.segments, new Set(), tiersOnly), []);
   live.flush(7 * MIB);
-  assert.deepEqual(pickMerges(live.segments, new Set(), tiersOnly), [{ segmentIds: live.segments.map((segment) => segment.id), reason: 'tiered', dropTombstones: true }]);
+  assert.deepEqual(pickMerges(live.segments, new Set(), tiersOnly), [
+    { segmentIds: live.segments.map((segment) => segment.id), reason: 'tiered', dropTombstones: true },
+  ]);
 });
 
 test('segments under the floor count as floor-sized, so tiny flushes of any size merge together early', () => {
   const live = new LiveSet();
   live.flush(64 * MIB);
   for (const bytes of [10, 200_000, 3_000, 1_000_000]) live.flush(bytes);
-  assert.deepEqual(pickMerges(live.segments, new Set()), [{ segmentIds: live.segments.slice(1).map((segment) => segment.id), reason: 'floor', dropTombstones: false }]);
+  assert.deepEqual(pickMerges(live.segments, new Set()), [
+    { segmentIds: live.segments.slice(1).map((segment) => segment.id), reason: 'floor', dropTombstones: false },
+  ]);
 });
 
 test('a big old segment is not merged again with small new ones', () => {
@@ -251,7 +300,10 @@ test('a big old segment is not merged again with small new ones', () => {
   live.flush(16 * MIB);
   const [run, ...others] = pickMerges(live.segments, new Set());
   assert.deepEqual(others, []);
-  assert.deepEqual(run?.segmentIds, live.segments.slice(-4).map((segment) => segment.id));
+  assert.deepEqual(
+    run?.segmentIds,
+    live.segments.slice(-4).map((segment) => segment.id),
+  );
 });
 
 test('when newer segments hold more than twice the oldest, a merge from the oldest folds them and drops tombstones', () => {
@@ -304,15 +356,29 @@ test('nonsense options are refused with a ValidationError naming the option', ()
   ];
   for (const [change, message] of bad) {
     const options = { ...DEFAULT_MERGE_POLICY, ...change } as MergePolicyOptions;
-    assert.throws(() => validateMergePolicyOptions(options), (error: unknown) => error instanceof ValidationError && message.test(error.message));
+    assert.throws(
+      () => validateMergePolicyOptions(options),
+      (error: unknown) => error instanceof ValidationError && message.test(error.message),
+    );
     assert.throws(() => pickMerges([], new Set(), options), ValidationError);
   }
   assert.deepEqual(validateMergePolicyOptions(DEFAULT_MERGE_POLICY), DEFAULT_MERGE_POLICY);
-  assert.deepEqual(validateMergePolicyOptions({ segmentCap: 40 }), { ...DEFAULT_MERGE_POLICY, segmentCap: 40 }, 'a missing option takes its default');
+  assert.deepEqual(
+    validateMergePolicyOptions({ segmentCap: 40 }),
+    { ...DEFAULT_MERGE_POLICY, segmentCap: 40 },
+    'a missing option takes its default',
+  );
 });
 
 test('a live list out of sequence order, with overlapping ranges or a repeated id is refused', () => {
-  const segment = (id: number, minSequence: number, maxSequence: number): SegmentSummary => ({ id, minSequence, maxSequence, bytes: 1, entries: 1, tombstones: 0 });
+  const segment = (id: number, minSequence: number, maxSequence: number): SegmentSummary => ({
+    id,
+    minSequence,
+    maxSequence,
+    bytes: 1,
+    entries: 1,
+    tombstones: 0,
+  });
   for (const live of [
     [segment(1, 10, 19), segment(2, 1, 9)],
     [segment(1, 1, 10), segment(2, 10, 19)],

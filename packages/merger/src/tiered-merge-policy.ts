@@ -7,7 +7,10 @@ import type { ForceMergeContext, MergeContext, MergePolicy, MergeReason, MergeRu
 export interface MergePolicyOptions {
   /** Most segments one merge reads (its k-way fan-in). Default 10. */
   readonly maxSegmentsPerMerge: number;
-  /** Segments no larger than this all count as similar, so tiny ones merge early (and space amplification ignores smaller indexes). Default 1 MiB. */
+  /**
+   * Segments no larger than this all count as similar, so tiny ones merge early (and space amplification ignores smaller indexes).
+   * Default 1 MiB.
+   */
   readonly floorBytes: number;
   /** Neighbours are similar when the largest is at most this many times the smallest (or at most floorBytes). Default 3. */
   readonly sizeRatio: number;
@@ -48,7 +51,9 @@ export const mergePolicyOptionsSchema = z
     sizeRatio: z.number().min(1).default(DEFAULT_MERGE_POLICY.sizeRatio),
     minRunLength: z.number().int().min(2).default(DEFAULT_MERGE_POLICY.minRunLength),
     /** Infinity turns the rule off (zod's number() refuses infinities, hence the literal). */
-    maxSpaceAmplification: z.union([z.number().positive(), z.literal(Number.POSITIVE_INFINITY)]).default(DEFAULT_MERGE_POLICY.maxSpaceAmplification),
+    maxSpaceAmplification: z
+      .union([z.number().positive(), z.literal(Number.POSITIVE_INFINITY)])
+      .default(DEFAULT_MERGE_POLICY.maxSpaceAmplification),
     segmentCap: z.number().int().min(4).default(DEFAULT_MERGE_POLICY.segmentCap),
   })
   .superRefine((options, context) => {
@@ -127,7 +132,10 @@ export function pickMerges(
     if (run === undefined) break;
     plan.take(run);
   }
-  return plan.runs().sort((a, b) => plan.costPerRemoved(a) - plan.costPerRemoved(b) || b.start - a.start).map((run) => plan.toMergeRun(run));
+  return plan
+    .runs()
+    .sort((a, b) => plan.costPerRemoved(a) - plan.costPerRemoved(b) || b.start - a.start)
+    .map((run) => plan.toMergeRun(run));
 }
 
 /**

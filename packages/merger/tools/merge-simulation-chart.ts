@@ -90,7 +90,11 @@ function stepPath(samples: readonly SegmentCountSample[], x: (seconds: number) =
   }
   const [first, ...rest] = columns;
   if (first === undefined) return '';
-  return [`M${first.x} ${round(y(first.segments))}`, ...rest.map((column) => `H${column.x}V${round(y(column.segments))}`), `H${RIGHT}`].join('');
+  return [
+    `M${first.x} ${round(y(first.segments))}`,
+    ...rest.map((column) => `H${column.x}V${round(y(column.segments))}`),
+    `H${RIGHT}`,
+  ].join('');
 }
 
 function mergePanel(
@@ -117,7 +121,8 @@ function mergePanel(
 }
 
 function timeAxis(samples: readonly SegmentCountSample[], endSeconds: number, x: (seconds: number) => number): string[] {
-  const unit = endSeconds >= 3 * 3600 ? { name: 'h', seconds: 3600 } : endSeconds >= 180 ? { name: 'min', seconds: 60 } : { name: 's', seconds: 1 };
+  const unit =
+    endSeconds >= 3 * 3600 ? { name: 'h', seconds: 3600 } : endSeconds >= 180 ? { name: 'min', seconds: 60 } : { name: 's', seconds: 1 };
   const parts: string[] = [];
   for (const tick of niceTicks(endSeconds / unit.seconds, 8)) {
     const seconds = tick * unit.seconds;
@@ -133,7 +138,10 @@ function timeAxis(samples: readonly SegmentCountSample[], endSeconds: number, x:
 function legend(): string[] {
   return Object.entries(REASON_COLOURS).flatMap(([reason, colour], index) => {
     const left = LEFT + index * 170;
-    return [`<rect x="${left}" y="560" width="12" height="12" fill="${colour}" fill-opacity="0.55" stroke="${colour}"/>`, text(left + 18, 570, reason)];
+    return [
+      `<rect x="${left}" y="560" width="12" height="12" fill="${colour}" fill-opacity="0.55" stroke="${colour}"/>`,
+      text(left + 18, 570, reason),
+    ];
   });
 }
 

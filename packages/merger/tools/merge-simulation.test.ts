@@ -25,7 +25,10 @@ test('every write is flushed once, merges add to it, and write amplification is 
     assert.equal(summary.writes, SMALL.writes);
     assert.ok(summary.merges > 10, `${summary.merges} merges`);
     assert.equal(summary.merges, merges.length);
-    assert.equal(summary.bytesMerged, merges.reduce((sum, merge) => sum + merge.bytesWritten, 0));
+    assert.equal(
+      summary.bytesMerged,
+      merges.reduce((sum, merge) => sum + merge.bytesWritten, 0),
+    );
     assert.ok(summary.writeAmplification >= 1);
     assert.equal(summary.writeAmplification, (summary.bytesFlushed + summary.bytesMerged) / summary.bytesFlushed);
   }
@@ -63,7 +66,14 @@ test('merges never overlap in the writes they cover while running at the same ti
 });
 
 test('nonsense simulation options are refused with a ValidationError', () => {
-  for (const bad of [{ writes: 0 }, { writesPerSecond: -1 }, { deleteShare: 1 }, { mergeThreads: 0 }, { flushEntries: 0.5 }, { policy: { ...DEFAULT_MERGE_POLICY, sizeRatio: 0 } }]) {
+  for (const bad of [
+    { writes: 0 },
+    { writesPerSecond: -1 },
+    { deleteShare: 1 },
+    { mergeThreads: 0 },
+    { flushEntries: 0.5 },
+    { policy: { ...DEFAULT_MERGE_POLICY, sizeRatio: 0 } },
+  ]) {
     assert.throws(() => simulateMerges({ ...SMALL, ...bad }), ValidationError);
   }
 });
@@ -83,7 +93,11 @@ test('the simulate command prints the table, draws the SVG, and refuses a bad fl
   const dir = mkdtempSync(join(tmpdir(), 'silt-simulate-'));
   try {
     const svgPath = join(dir, 'run.svg');
-    const output = execFileSync(process.execPath, [command, '--writes', '200000', '--flush-entries', '2000', '--merge-threads', '2', '--svg', svgPath], { encoding: 'utf8', stdio: 'pipe' });
+    const output = execFileSync(
+      process.execPath,
+      [command, '--writes', '200000', '--flush-entries', '2000', '--merge-threads', '2', '--svg', svgPath],
+      { encoding: 'utf8', stdio: 'pipe' },
+    );
     assert.match(output, /\| write amplification \| \d+\.\d\d/);
     assert.match(output, /\| merging \| 2 thread/);
     assert.match(readFileSync(svgPath, 'utf8'), /^<svg/);

@@ -41,7 +41,10 @@ export interface MergeSimulationOptions {
 }
 
 const MIB = 1024 * 1024;
-/** Bytes a segment spends per entry beyond key and value (hash slots, block index, lengths): 141.6 MB for 1M entries of 117 B in the segments bench. */
+/**
+ * Bytes a segment spends per entry beyond key and value (hash slots, block index, lengths): 141.6 MB for 1M entries of 117 B in the
+ * segments bench.
+ */
 const SEGMENT_ENTRY_OVERHEAD_BYTES = 25;
 /** What the writer's memtable counts per entry beyond key and value (api's Memtable). */
 const MEMTABLE_ENTRY_OVERHEAD_BYTES = 96;
@@ -188,7 +191,10 @@ class MergeSimulation {
   }
 
   private earliestRunning(): MergeInFlight | undefined {
-    return this.running.reduce<MergeInFlight | undefined>((earliest, merge) => (earliest === undefined || merge.endSeconds < earliest.endSeconds ? merge : earliest), undefined);
+    return this.running.reduce<MergeInFlight | undefined>(
+      (earliest, merge) => (earliest === undefined || merge.endSeconds < earliest.endSeconds ? merge : earliest),
+      undefined,
+    );
   }
 
   private advanceTo(seconds: number): void {
@@ -273,7 +279,10 @@ class MergeSimulation {
   private summary(): MergeSimulationSummary {
     const byReason: Record<MergeReason, number> = { tiered: 0, floor: 0, 'space-amplification': 0, force: 0 };
     for (const merge of this.merges) byReason[merge.reason] += 1;
-    const largest = this.merges.reduce<SimulatedMerge | undefined>((max, merge) => (max === undefined || merge.bytesRead > max.bytesRead ? merge : max), undefined);
+    const largest = this.merges.reduce<SimulatedMerge | undefined>(
+      (max, merge) => (max === undefined || merge.bytesRead > max.bytesRead ? merge : max),
+      undefined,
+    );
     return {
       writes: this.written,
       flushes: this.flushes,
@@ -289,7 +298,8 @@ class MergeSimulation {
       largestMergeSegments: largest?.segments ?? 0,
       maxSegments: this.samples.reduce((max, sample) => Math.max(max, sample.segments), 0),
       meanSegments: this.writeSeconds > 0 ? this.segmentSecondsWhileWriting / this.writeSeconds : this.live.length,
-      meanSpaceAmplification: this.writeSeconds > 0 ? this.spaceAmplificationSecondsWhileWriting / this.writeSeconds : this.spaceAmplification,
+      meanSpaceAmplification:
+        this.writeSeconds > 0 ? this.spaceAmplificationSecondsWhileWriting / this.writeSeconds : this.spaceAmplification,
       maxSpaceAmplification: this.maxSpaceAmplification,
       finalSegments: this.live.length,
       finalBytes: this.live.reduce((sum, segment) => sum + segment.bytes, 0),
@@ -302,7 +312,11 @@ function validateSimulationOptions(options: MergeSimulationOptions): MergeSimula
   const checks: [keyof MergeSimulationOptions, boolean, string][] = [
     ['writes', isIntegerAtLeast(options.writes, 1), 'an integer of at least 1'],
     ['writesPerSecond', isNumberAbove(options.writesPerSecond, 0), 'a number above 0'],
-    ['flushEntries', options.flushEntries === undefined || isIntegerAtLeast(options.flushEntries, 1), 'an integer of at least 1, or undefined'],
+    [
+      'flushEntries',
+      options.flushEntries === undefined || isIntegerAtLeast(options.flushEntries, 1),
+      'an integer of at least 1, or undefined',
+    ],
     ['refreshIntervalMs', isNumberAbove(options.refreshIntervalMs, 0), 'a number above 0'],
     ['memtableBytes', isIntegerAtLeast(options.memtableBytes, 1024), 'an integer of at least 1024'],
     ['keyBytes', isIntegerAtLeast(options.keyBytes, 1), 'an integer of at least 1'],

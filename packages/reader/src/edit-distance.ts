@@ -10,7 +10,10 @@ export class SortedEditDistance {
   private readonly rows: Int32Array[] = [];
   private previous: readonly number[] = [];
 
-  constructor(query: string, private readonly maxEdits: number) {
+  constructor(
+    query: string,
+    private readonly maxEdits: number,
+  ) {
     this.query = codePoints(query);
     const first = new Int32Array(this.query.length + 1);
     for (let j = 0; j <= this.query.length; j++) first[j] = j;

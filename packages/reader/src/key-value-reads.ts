@@ -2,7 +2,15 @@ import { type Key, type KeyEncoding, type Value } from '@silt/segments';
 import { checkKey, decodeKey, encodeKey } from '@silt/segments/internal';
 import type { SourceEntry } from './entry-source.js';
 import type { MergedView } from './merged-view.js';
-import { fuzzyQuery, toFuzzyOptions, toIndexNearOptions, toIndexScanRange, type FuzzyOptions, type NearOptions, type RangeOptions } from './read-options.js';
+import {
+  fuzzyQuery,
+  toFuzzyOptions,
+  toIndexNearOptions,
+  toIndexScanRange,
+  type FuzzyOptions,
+  type NearOptions,
+  type RangeOptions,
+} from './read-options.js';
 
 /**
  * The public read calls (`get`, `has`, `range`, `near`, `fuzzy`) over

@@ -51,9 +51,19 @@ test('near returns the keys that share the longest prefix with the query', () =>
 test('fuzzy finds keys within the edit distance and respects the exact prefix', () => {
   const v = view([put('hello', '1'), put('help', '2'), put('hero', '3'), put('jello', '4'), put('world', '5')]);
   const found = v.fuzzy('helo', 1, fuzzyOptions()).map((m) => [text(m.entry.key), m.distance]);
-  assert.deepEqual(found, [['hello', 1], ['help', 1], ['hero', 1]]);
-  assert.deepEqual(v.fuzzy('helo', 2, fuzzyOptions({ minPrefix: 2 })).map((m) => text(m.entry.key)), ['hello', 'help', 'hero']);
-  assert.deepEqual(v.fuzzy('jelo', 1, fuzzyOptions({ minPrefix: 1 })).map((m) => text(m.entry.key)), ['jello']);
+  assert.deepEqual(found, [
+    ['hello', 1],
+    ['help', 1],
+    ['hero', 1],
+  ]);
+  assert.deepEqual(
+    v.fuzzy('helo', 2, fuzzyOptions({ minPrefix: 2 })).map((m) => text(m.entry.key)),
+    ['hello', 'help', 'hero'],
+  );
+  assert.deepEqual(
+    v.fuzzy('jelo', 1, fuzzyOptions({ minPrefix: 1 })).map((m) => text(m.entry.key)),
+    ['jello'],
+  );
 });
 
 function levenshtein(a: string, b: string): number {
@@ -94,14 +104,20 @@ test('every read equals a newest-wins model over random stacks of sources', () =
       const live = model(layers);
       const keys = [...live.keys()];
       assert.deepEqual(keysOf(v.range()), keys);
-      for (const key of [a, b, ...keys]) assert.equal(v.get(encode(key)) === undefined ? undefined : v.get(encode(key))!.value, live.get(key));
+      for (const key of [a, b, ...keys])
+        assert.equal(v.get(encode(key)) === undefined ? undefined : v.get(encode(key))!.value, live.get(key));
       const [lo, hi] = Buffer.compare(Buffer.from(a), Buffer.from(b)) <= 0 ? [a, b] : [b, a];
-      const inside = keys.filter((k) => Buffer.compare(Buffer.from(k), Buffer.from(lo)) >= 0 && Buffer.compare(Buffer.from(k), Buffer.from(hi)) < 0);
+      const inside = keys.filter(
+        (k) => Buffer.compare(Buffer.from(k), Buffer.from(lo)) >= 0 && Buffer.compare(Buffer.from(k), Buffer.from(hi)) < 0,
+      );
       assert.deepEqual(keysOf(v.range(toScanRange({ gte: encode(lo), lt: encode(hi), reverse }))), reverse ? inside.reverse() : inside);
       const prefixed = keys.filter((k) => Buffer.from(k).subarray(0, Buffer.byteLength(a)).equals(Buffer.from(a)));
       assert.deepEqual(keysOf(v.range(toScanRange({ prefix: encode(a) }))), prefixed);
       const fuzzy = keys.filter((k) => levenshtein(a, k) <= 1);
-      assert.deepEqual(v.fuzzy(a, 1, fuzzyOptions()).map((m) => text(m.entry.key)), fuzzy);
+      assert.deepEqual(
+        v.fuzzy(a, 1, fuzzyOptions()).map((m) => text(m.entry.key)),
+        fuzzy,
+      );
       const near = keysOf(v.near(encode(a), toIndexNearOptions({ limit: 100 })));
       const query = encode(a);
       const lcp = (k: string): number => sharedPrefixLength(encode(k), query);

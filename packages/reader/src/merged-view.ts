@@ -90,7 +90,8 @@ export class MergedView {
 
   private longestSharedPrefix(key: Uint8Array): number {
     let longest = -1;
-    for (const entry of this.range({ lower: { key, inclusive: true }, upper: undefined, reverse: false, limit: 1 })) longest = sharedPrefixLength(key, entry.key);
+    for (const entry of this.range({ lower: { key, inclusive: true }, upper: undefined, reverse: false, limit: 1 }))
+      longest = sharedPrefixLength(key, entry.key);
     for (const entry of this.range({ lower: undefined, upper: { key, inclusive: false }, reverse: true, limit: 1 })) {
       longest = Math.max(longest, sharedPrefixLength(key, entry.key));
     }

@@ -42,7 +42,10 @@ test('a manifest emptied beside segment files is an IndexDamagedError (the manif
 
 test('a damaged segment is an IndexDamagedError that keeps the file and offset of the damage', async () => {
   const writer = FixtureWriter.create('reader-damaged-segment');
-  const id = await writer.flush([['a', '1'], ['b', '2']]);
+  const id = await writer.flush([
+    ['a', '1'],
+    ['b', '2'],
+  ]);
   writer.close();
   writeFileSync(writer.segmentPath(id), Buffer.alloc(300, 1));
   await assert.rejects(ReadOnlyIndex.open(writer.directory, { watch: false }), (error: unknown) => {

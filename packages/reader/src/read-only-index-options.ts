@@ -11,10 +11,18 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * not fall back to a default in silence.
  */
 export const readOnlyIndexOptionsSchema = z.strictObject({
-  /** How segments are read: 'memory' loads each file whole; 'file' reads blocks through a bounded cache. Default 'memory', as the writer. */
+  /**
+   * How segments are read: 'memory' loads each file whole; 'file' reads blocks through a bounded cache. Default 'memory', as the
+   * writer.
+   */
   accessMode: z.enum(['memory', 'file']).default('memory'),
   /** Block cache per segment in 'file' mode. Default 8 MiB, as the writer. */
-  cacheBytes: z.number().int().min(0).max(64 * 1024 * MIB).default(8 * MIB),
+  cacheBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(64 * 1024 * MIB)
+    .default(8 * MIB),
   /** Keys come back from range/near/fuzzy as strings ('utf8') or Uint8Arrays ('binary'). Default 'utf8'. */
   keyEncoding: z.enum(['utf8', 'binary']).default('utf8'),
   /**

@@ -11,9 +11,16 @@ import { FixtureWriter } from './test-support/index-fixture.js';
  */
 test('a reader refuses a key or bound with a lone surrogate in get, has, range, near and fuzzy', async () => {
   const writer = FixtureWriter.create('lone-surrogate-reads');
-  await writer.flush([['k\uFFFD', 'replacement character'], ['kz', 'other']]);
+  await writer.flush([
+    ['k\uFFFD', 'replacement character'],
+    ['kz', 'other'],
+  ]);
   await using reader = await ReadOnlyIndex.open(writer.directory, { watch: false });
-  for (const [key, unit] of [['k\uD800', 'D800'], ['k\uDBFF', 'DBFF'], ['\uDC00', 'DC00']] as const) {
+  for (const [key, unit] of [
+    ['k\uD800', 'D800'],
+    ['k\uDBFF', 'DBFF'],
+    ['\uDC00', 'DC00'],
+  ] as const) {
     const problem = `must be well-formed UTF-16: it has a lone surrogate \\u${unit} at index ${key.length - 1}`;
     const refused = (what: string) => (error: unknown) => error instanceof ValidationError && error.message === `${what} ${problem}`;
     assert.throws(() => reader.get(key), refused('a key'));
@@ -29,7 +36,10 @@ test('a reader refuses a key or bound with a lone surrogate in get, has, range, 
 
 test('a reader reads keys with astral characters (surrogate pairs) as they were written', async () => {
   const writer = FixtureWriter.create('astral-reads');
-  await writer.flush([['😀', 'grinning'], ['a😀b', '𝄞']]);
+  await writer.flush([
+    ['😀', 'grinning'],
+    ['a😀b', '𝄞'],
+  ]);
   await using reader = await ReadOnlyIndex.open(writer.directory, { watch: false });
   assert.equal(reader.get('😀'), 'grinning');
   assert.equal(reader.has('a😀b'), true);

@@ -6,7 +6,15 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { ClosedError, CorruptionError, FaultInjectingFileSystem, IoError, nodeFileSystem, ValidationError, type FaultOperation } from '@silt/fs';
+import {
+  ClosedError,
+  CorruptionError,
+  FaultInjectingFileSystem,
+  IoError,
+  nodeFileSystem,
+  ValidationError,
+  type FaultOperation,
+} from '@silt/fs';
 import { MANIFEST_FILE, segmentFileName } from '@silt/fs';
 import { ManifestNotFoundError, WriterLock, type SegmentRecord } from '@silt/segments';
 import { ReadOnlyIndex } from './read-only-index.js';
@@ -50,8 +58,17 @@ function countingFs(operation: FaultOperation): { fs: FaultInjectingFileSystem; 
 
 test('a reader serves the newest data across segments: get, has, range, near, fuzzy', async () => {
   const writer = FixtureWriter.create('reads');
-  await writer.flush([['apple', 'old'], ['apricot', '1'], ['banana', '2'], ['cherry', 'gone']]);
-  await writer.flush([['apple', 'new'], ['cherry', null], ['applet', '3']]);
+  await writer.flush([
+    ['apple', 'old'],
+    ['apricot', '1'],
+    ['banana', '2'],
+    ['cherry', 'gone'],
+  ]);
+  await writer.flush([
+    ['apple', 'new'],
+    ['cherry', null],
+    ['applet', '3'],
+  ]);
   await using reader = await ReadOnlyIndex.open(writer.directory, FIXED);
   assert.equal(reader.generation, 2);
   assert.equal(reader.get('apple'), 'new');
@@ -59,8 +76,17 @@ test('a reader serves the newest data across segments: get, has, range, near, fu
   assert.equal(reader.has('banana'), true);
   assert.equal(reader.has('cherry'), false);
   assert.deepEqual(pairs(reader), modelPairs(writer.model()));
-  assert.deepEqual([...reader.range({ prefix: 'ap', reverse: true, limit: 2 })], [['apricot', '1'], ['applet', '3']]);
-  assert.deepEqual(reader.near('applesauce'), [['apple', 'new'], ['applet', '3']]);
+  assert.deepEqual(
+    [...reader.range({ prefix: 'ap', reverse: true, limit: 2 })],
+    [
+      ['apricot', '1'],
+      ['applet', '3'],
+    ],
+  );
+  assert.deepEqual(reader.near('applesauce'), [
+    ['apple', 'new'],
+    ['applet', '3'],
+  ]);
   assert.deepEqual(reader.fuzzy('banano', 1), [['banana', '2']]);
   assert.throws(() => reader.get(''), ValidationError);
 });
@@ -73,7 +99,10 @@ test('refresh() moves to the newest generation, resolves with it and emits refre
   reader.on('refresh', (generation) => refreshed.push(generation));
   assert.equal(reader.isCurrent(), true);
   assert.equal(await reader.refresh(), 1, 'nothing new: the same generation');
-  await writer.flush([['a', '2'], ['b', '1']]);
+  await writer.flush([
+    ['a', '2'],
+    ['b', '1'],
+  ]);
   await writer.flush([['c', '1']]);
   assert.equal(reader.isCurrent(), false);
   assert.equal(reader.get('a'), '1', 'a snapshot: the commit is not seen before a refresh');
@@ -96,7 +125,11 @@ test('a refresh opens only the new segments and reuses the open readers of the o
   const merged = await writer.merge([second, third]);
   await reader.refresh();
   assert.deepEqual(calls.slice(3), [writer.segmentPath(merged)]);
-  assert.deepEqual(pairs(reader), [['a', '1'], ['b', '1'], ['c', '1']]);
+  assert.deepEqual(pairs(reader), [
+    ['a', '1'],
+    ['b', '1'],
+    ['c', '1'],
+  ]);
 });
 
 test('a refresh event says which segments the new generation added and removed; segments lists the ones served', async () => {
@@ -104,11 +137,20 @@ test('a refresh event says which segments the new generation added and removed; 
   const first = await writer.flush([['a', '1']]);
   const second = await writer.flush([['b', '1']]);
   await using reader = await ReadOnlyIndex.open(writer.directory, FIXED);
-  assert.deepEqual(reader.segments.map((segment) => segment.id), [first, second]);
+  assert.deepEqual(
+    reader.segments.map((segment) => segment.id),
+    [first, second],
+  );
   const ids = (segments: readonly SegmentRecord[]): number[] => segments.map((segment) => segment.id);
   const changes: unknown[] = [];
   reader.on('refresh', (generation, change) =>
-    changes.push({ generation, previous: change.previous, segments: ids(change.segments), added: ids(change.added), removed: ids(change.removed) }),
+    changes.push({
+      generation,
+      previous: change.previous,
+      segments: ids(change.segments),
+      added: ids(change.added),
+      removed: ids(change.removed),
+    }),
   );
   const third = await writer.flush([['c', '1']]);
   await reader.refresh();
@@ -118,7 +160,10 @@ test('a refresh event says which segments the new generation added and removed; 
     { generation: 3, previous: 2, segments: [first, second, third], added: [third], removed: [] },
     { generation: 4, previous: 3, segments: [first, merged], added: [merged], removed: [second, third] },
   ]);
-  assert.deepEqual(reader.segments.map((segment) => segment.id), [first, merged]);
+  assert.deepEqual(
+    reader.segments.map((segment) => segment.id),
+    [first, merged],
+  );
   assert.ok(reader.segments.every((segment) => segment.entries > 0 && segment.bytes > 0 && segment.file === `segments/${segment.id}.seg`));
 });
 
@@ -128,7 +173,9 @@ test('while a refresh reads a large new segment in slices, reads go on from the 
   await using reader = await ReadOnlyIndex.open(writer.directory, { watch: false });
   // Over 4 MiB, so it is read in more than one event-loop turn.
   const big = 'x'.repeat(1000);
-  await writer.flush(Array.from({ length: 6000 }, (_, i): FixtureEntry => [`big-${String(i).padStart(5, '0')}`, big]).concat([['a', 'new']]));
+  await writer.flush(
+    Array.from({ length: 6000 }, (_, i): FixtureEntry => [`big-${String(i).padStart(5, '0')}`, big]).concat([['a', 'new']]),
+  );
   const refreshed = reader.refresh();
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(reader.generation, 1, 'still loading the new segment');
@@ -196,7 +243,10 @@ test('the lease follows the generation served: the collector keeps its files, fr
   assert.equal(await reader.refresh(), 3);
   assert.deepEqual(leases(), [3]);
   assert.deepEqual(writer.collect(), [a]);
-  assert.deepEqual(pairs(reader), [['a', '1'], ['b', '1']]);
+  assert.deepEqual(pairs(reader), [
+    ['a', '1'],
+    ['b', '1'],
+  ]);
   await reader.close();
   assert.deepEqual(writer.manifest.liveLeases(), []);
 });
@@ -223,7 +273,10 @@ test('a segment file removed before the reader could open it: the reader starts 
   };
   assert.equal(await reader.refresh(), 3);
   assert.equal(sabotage, undefined, 'the sabotage ran');
-  assert.deepEqual(pairs(reader), [['a', '1'], ['b', '1']]);
+  assert.deepEqual(pairs(reader), [
+    ['a', '1'],
+    ['b', '1'],
+  ]);
   assert.deepEqual(
     writer.manifest.liveLeases().map((lease) => lease.generation),
     [3],
@@ -252,7 +305,10 @@ test('a damaged index is a CorruptionError: a manifest that is not one, a damage
   await assert.rejects(ReadOnlyIndex.open(join(root, 'foreign')), CorruptionError);
 
   const writer = FixtureWriter.create('damaged-segment');
-  const id = await writer.flush([['a', '1'], ['b', '2']]);
+  const id = await writer.flush([
+    ['a', '1'],
+    ['b', '2'],
+  ]);
   writeFileSync(writer.segmentPath(id), Buffer.from('not a segment, not even close to one; a few dozen bytes'));
   for (const accessMode of ['memory', 'file'] as const) {
     await assert.rejects(ReadOnlyIndex.open(writer.directory, { accessMode, watch: false }), CorruptionError);
@@ -269,7 +325,10 @@ test('a background refresh that fails goes to the error event, never to a read; 
   const id = writer.manifest.allocateSegmentId();
   writeFileSync(writer.segmentPath(id), Buffer.alloc(300, 1));
   const key = new TextEncoder().encode('z');
-  writer.manifest.commit({ add: [{ id, minSequence: 2, maxSequence: 2, minKey: key, maxKey: key, bytes: 300, entries: 1, tombstones: 0 }], walCoveredSequence: 2 });
+  writer.manifest.commit({
+    add: [{ id, minSequence: 2, maxSequence: 2, minKey: key, maxKey: key, bytes: 300, entries: 1, tombstones: 0 }],
+    walCoveredSequence: 2,
+  });
   const error = await failed;
   assert.ok(error instanceof CorruptionError, String(error));
   assert.equal(reader.generation, 1);
@@ -284,7 +343,10 @@ function commitDamagedSegment(writer: FixtureWriter, sequence: number): number {
   const id = writer.manifest.allocateSegmentId();
   writeFileSync(writer.segmentPath(id), Buffer.alloc(300, 1));
   const key = new TextEncoder().encode('z');
-  writer.manifest.commit({ add: [{ id, minSequence: sequence, maxSequence: sequence, minKey: key, maxKey: key, bytes: 300, entries: 1, tombstones: 0 }], walCoveredSequence: sequence });
+  writer.manifest.commit({
+    add: [{ id, minSequence: sequence, maxSequence: sequence, minKey: key, maxKey: key, bytes: 300, entries: 1, tombstones: 0 }],
+    walCoveredSequence: sequence,
+  });
   return id;
 }
 
@@ -313,7 +375,11 @@ test('a damaged generation is reported once and not tried again until a newer on
   const opensOfDamaged = (): number => calls.filter((path) => path === writer.segmentPath(damaged)).length;
   const opensAfterReport = opensOfDamaged();
   await provokeRefreshes(writer);
-  assert.deepEqual(errors.map(([generation]) => generation), [2], 'generation 2 reported once, whatever the events and polls');
+  assert.deepEqual(
+    errors.map(([generation]) => generation),
+    [2],
+    'generation 2 reported once, whatever the events and polls',
+  );
   assert.equal(opensOfDamaged(), opensAfterReport, 'and not opened again');
   assert.equal(reader.generation, 1);
 
@@ -322,7 +388,10 @@ test('a damaged generation is reported once and not tried again until a newer on
   writer.manifest.commit({ walCoveredSequence: 3 });
   assert.ok((await secondError) instanceof CorruptionError);
   await provokeRefreshes(writer);
-  assert.deepEqual(errors.map(([generation]) => generation), [2, 3]);
+  assert.deepEqual(
+    errors.map(([generation]) => generation),
+    [2, 3],
+  );
 
   // A newer generation without it: the reader moves to it.
   const refreshed = nextRefresh(reader);
@@ -376,13 +445,26 @@ test('a range iterator made before a refresh reads its own snapshot to the end, 
 test('bad options are a ValidationError, and no lease is taken', async () => {
   const writer = FixtureWriter.create('options');
   await writer.flush([['a', '1']]);
-  for (const options of [{ accessMode: 'mmap' }, { debounceMs: -1 }, { pollIntervalMs: 1.5 }, { watch: 'yes' }, { refreshIntervalMs: 50 }]) {
+  for (const options of [
+    { accessMode: 'mmap' },
+    { debounceMs: -1 },
+    { pollIntervalMs: 1.5 },
+    { watch: 'yes' },
+    { refreshIntervalMs: 50 },
+  ]) {
     await assert.rejects(ReadOnlyIndex.open(writer.directory, options as never), ValidationError, JSON.stringify(options));
   }
   await assert.rejects(ReadOnlyIndex.open(''), ValidationError);
   assert.deepEqual(writer.manifest.liveLeases(), []);
   const defaults = readOnlyIndexOptionsSchema.parse({});
-  assert.deepEqual(defaults, { accessMode: 'memory', cacheBytes: 8 * 1024 * 1024, keyEncoding: 'utf8', watch: true, debounceMs: 10, pollIntervalMs: 2000 });
+  assert.deepEqual(defaults, {
+    accessMode: 'memory',
+    cacheBytes: 8 * 1024 * 1024,
+    keyEncoding: 'utf8',
+    watch: true,
+    debounceMs: 10,
+    pollIntervalMs: 2000,
+  });
 });
 
 test('after close, reads and refresh throw ClosedError; close is idempotent and await using closes', async () => {
@@ -412,36 +494,40 @@ test('reads keep serving while a writer commits, merges and collects, and each r
     fc.record({ kind: fc.constant('refresh' as const) }),
   );
   await fc.assert(
-    fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 10 }), fc.constantFrom('memory' as const, 'file' as const), async (steps, accessMode) => {
-      const writer = FixtureWriter.create('model');
-      await writer.flush([['a', 'first']]);
-      const snapshots = new Map([[1, writer.model()]]);
-      const reader = await ReadOnlyIndex.open(writer.directory, { accessMode, watch: false });
-      try {
-        let generation = reader.generation;
-        for (const s of steps) {
-          if (s.kind === 'flush') await writer.flush(s.entries);
-          if (s.kind === 'merge') {
-            const live = writer.liveIds();
-            if (live.length < s.length) continue;
-            const start = s.from % (live.length - s.length + 1);
-            await writer.merge(live.slice(start, start + s.length));
+    fc.asyncProperty(
+      fc.array(step, { minLength: 1, maxLength: 10 }),
+      fc.constantFrom('memory' as const, 'file' as const),
+      async (steps, accessMode) => {
+        const writer = FixtureWriter.create('model');
+        await writer.flush([['a', 'first']]);
+        const snapshots = new Map([[1, writer.model()]]);
+        const reader = await ReadOnlyIndex.open(writer.directory, { accessMode, watch: false });
+        try {
+          let generation = reader.generation;
+          for (const s of steps) {
+            if (s.kind === 'flush') await writer.flush(s.entries);
+            if (s.kind === 'merge') {
+              const live = writer.liveIds();
+              if (live.length < s.length) continue;
+              const start = s.from % (live.length - s.length + 1);
+              await writer.merge(live.slice(start, start + s.length));
+            }
+            if (s.kind === 'collect') writer.collect();
+            if (s.kind === 'refresh') {
+              await reader.refresh();
+              assert.equal(reader.generation, writer.manifest.currentGeneration());
+            }
+            snapshots.set(writer.manifest.currentGeneration(), writer.model());
+            assert.ok(reader.generation >= generation, 'the generation never moves back');
+            generation = reader.generation;
+            assert.deepEqual(pairs(reader), modelPairs(snapshots.get(reader.generation)!));
           }
-          if (s.kind === 'collect') writer.collect();
-          if (s.kind === 'refresh') {
-            await reader.refresh();
-            assert.equal(reader.generation, writer.manifest.currentGeneration());
-          }
-          snapshots.set(writer.manifest.currentGeneration(), writer.model());
-          assert.ok(reader.generation >= generation, 'the generation never moves back');
-          generation = reader.generation;
-          assert.deepEqual(pairs(reader), modelPairs(snapshots.get(reader.generation)!));
+        } finally {
+          await reader.close();
+          writer.close();
         }
-      } finally {
-        await reader.close();
-        writer.close();
-      }
-    }),
+      },
+    ),
     { numRuns: 25 },
   );
 });

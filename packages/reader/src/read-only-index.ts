@@ -1,7 +1,26 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { ClosedError, CorruptionError, IoError, MANIFEST_FILE, SEGMENTS_DIRECTORY, segmentIdOfFileName, ValidationError, type FileSystem } from '@silt/fs';
-import { GenerationNotFoundError, IndexDamagedError, Manifest, ManifestNotFoundError, type Generation, type Key, type Lease, type SegmentRecord, type Value } from '@silt/segments';
+import {
+  ClosedError,
+  CorruptionError,
+  IoError,
+  MANIFEST_FILE,
+  SEGMENTS_DIRECTORY,
+  segmentIdOfFileName,
+  ValidationError,
+  type FileSystem,
+} from '@silt/fs';
+import {
+  GenerationNotFoundError,
+  IndexDamagedError,
+  Manifest,
+  ManifestNotFoundError,
+  type Generation,
+  type Key,
+  type Lease,
+  type SegmentRecord,
+  type Value,
+} from '@silt/segments';
 import { filesNewerThanManifest } from '@silt/segments/internal';
 import { KeyValueReads } from './key-value-reads.js';
 import { ManifestWatcher } from './manifest-watcher.js';
@@ -285,7 +304,11 @@ interface HeldLease {
  * unlinked). If a file is gone anyway, the lease moves to the newest
  * generation and that one is tried.
  */
-async function openLeased<Opened>(manifest: Manifest, held: HeldLease, open: (generation: Generation) => Opened | Promise<Opened>): Promise<{ opened: Opened; generation: Generation }> {
+async function openLeased<Opened>(
+  manifest: Manifest,
+  held: HeldLease,
+  open: (generation: Generation) => Opened | Promise<Opened>,
+): Promise<{ opened: Opened; generation: Generation }> {
   for (let attempt = 1; ; attempt++) {
     try {
       const generation = manifest.generationAt(held.lease.generation);
@@ -334,7 +357,9 @@ function openManifest(manifestPath: string, directory: string, segmentNames: rea
   } catch (error) {
     const segments = segmentNames.filter((name) => segmentIdOfFileName(name) !== undefined).length;
     if (error instanceof ManifestNotFoundError && segments > 0) {
-      throw new IndexDamagedError(directory, [`${MANIFEST_FILE} is missing or empty, but segments/ holds ${segments} segment file(s): the manifest was lost`]);
+      throw new IndexDamagedError(directory, [
+        `${MANIFEST_FILE} is missing or empty, but segments/ holds ${segments} segment file(s): the manifest was lost`,
+      ]);
     }
     throw asIndexDamage(error, directory, undefined);
   }
@@ -347,7 +372,11 @@ function openManifest(manifestPath: string, directory: string, segmentNames: rea
  */
 function asIndexDamage(error: unknown, directory: string, generation: number | undefined): unknown {
   if (error instanceof IoError && error.errno === 'ENOENT' && error.path !== undefined && generation !== undefined) {
-    return new IndexDamagedError(directory, [`${error.path} is live in generation ${generation} but the file is missing`], { file: error.path, offset: undefined, cause: error });
+    return new IndexDamagedError(directory, [`${error.path} is live in generation ${generation} but the file is missing`], {
+      file: error.path,
+      offset: undefined,
+      cause: error,
+    });
   }
   return IndexDamagedError.from(error, directory);
 }

@@ -100,7 +100,12 @@ test('every field of the manifest row is checked, and each mismatch names the fi
   ];
   for (const [field, change, expected] of cases) {
     assert.throws(
-      () => SegmentStack.open(writer.directory, withRow(current, newer, () => change), optionsFor('memory')),
+      () =>
+        SegmentStack.open(
+          writer.directory,
+          withRow(current, newer, () => change),
+          optionsFor('memory'),
+        ),
       (error: unknown) => {
         const message = mismatchOf(error, path);
         assert.match(message, expected, field);
@@ -117,10 +122,13 @@ test('advance checks the segments it opens and, on a mismatch, leaves the stack 
   const stack = SegmentStack.open(writer.directory, writer.manifest.current(), optionsFor('file'));
   const third = await writer.flush([['mango', '5']]);
   copyFileSync(writer.segmentPath(older), writer.segmentPath(third));
-  assert.throws(() => stack.advance(writer.manifest.current()), (error: unknown) => {
-    mismatchOf(error, writer.segmentPath(third));
-    return true;
-  });
+  assert.throws(
+    () => stack.advance(writer.manifest.current()),
+    (error: unknown) => {
+      mismatchOf(error, writer.segmentPath(third));
+      return true;
+    },
+  );
   assert.equal(stack.segmentCount, 2);
   assert.equal(valueOf(stack, 'apple'), '1');
   stack.close();

@@ -1,6 +1,13 @@
 import { join } from 'node:path';
 import { CorruptionError, type FileSystem } from '@silt/fs';
-import { SegmentReader, type AccessMode, type Generation, type SegmentReaderOptions, type SegmentRecord, type SegmentStats } from '@silt/segments';
+import {
+  SegmentReader,
+  type AccessMode,
+  type Generation,
+  type SegmentReaderOptions,
+  type SegmentRecord,
+  type SegmentStats,
+} from '@silt/segments';
 import { compareKeys, describeKey } from '@silt/segments/internal';
 import type { EntrySource } from './entry-source.js';
 
@@ -80,7 +87,10 @@ export class SegmentStack {
     return generation.segments.filter((segment) => !this.readers.has(segment.id));
   }
 
-  private assemble(generation: Generation, opened: ReadonlyMap<number, SegmentReader<Uint8Array>>): { stack: SegmentStack; retired: SegmentReader<Uint8Array>[] } {
+  private assemble(
+    generation: Generation,
+    opened: ReadonlyMap<number, SegmentReader<Uint8Array>>,
+  ): { stack: SegmentStack; retired: SegmentReader<Uint8Array>[] } {
     const readers = new Map<number, SegmentReader<Uint8Array>>();
     for (const segment of generation.segments) readers.set(segment.id, this.readers.get(segment.id) ?? opened.get(segment.id)!);
     const order = generation.segments.map((segment) => segment.id).reverse();
@@ -139,7 +149,9 @@ function rowMismatches(row: SegmentRecord, stats: SegmentStats<Uint8Array>): str
   for (const field of KEY_FIELDS) {
     const inFile = stats[field];
     if (inFile === undefined || compareKeys(row[field], inFile) !== 0) {
-      mismatches.push(`${field} ${describeKey(row[field])} in the manifest, ${inFile === undefined ? 'none' : describeKey(inFile)} in the file`);
+      mismatches.push(
+        `${field} ${describeKey(row[field])} in the manifest, ${inFile === undefined ? 'none' : describeKey(inFile)} in the file`,
+      );
     }
   }
   return mismatches;

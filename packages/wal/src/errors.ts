@@ -12,7 +12,9 @@ export class UnsupportedWalVersionError extends SiltError {
   readonly version: number;
 
   constructor(file: string, offset: number, version: number) {
-    super(`${file} at offset ${offset} holds a WAL record of format version ${version}; this @silt/wal reads version 1 only, upgrade it to read this log`);
+    super(
+      `${file} at offset ${offset} holds a WAL record of format version ${version}; this @silt/wal reads version 1 only, upgrade it to read this log`,
+    );
     this.file = file;
     this.offset = offset;
     this.version = version;

@@ -47,7 +47,13 @@ interface Scenario {
   readonly expectErrno: string;
 }
 
-async function runScenario({ options, fault, trigger, alsoFail, expectErrno }: Scenario): Promise<{ outcome: Outcome; reopened: WriteAheadLog; dir: string; remove(): void }> {
+async function runScenario({
+  options,
+  fault,
+  trigger,
+  alsoFail,
+  expectErrno,
+}: Scenario): Promise<{ outcome: Outcome; reopened: WriteAheadLog; dir: string; remove(): void }> {
   const dir = makeTempDir('fault');
   const faulty = new FaultInjectingFileSystem(nodeFileSystem);
   const wal = await WriteAheadLog.open(dir.path, { ...options, fs: faulty });
@@ -65,7 +71,11 @@ async function runScenario({ options, fault, trigger, alsoFail, expectErrno }: S
   assert.ok(outcome.refused.length > 0, 'later appends were refused');
   for (const refusal of outcome.refused) assert.ok(refusal.cause instanceof IoError);
   await assert.rejects(wal.append(batchFor(wal.lastSequence + 1, 1)), WriterFailedError);
-  assert.throws(() => wal.appendNow(batchFor(wal.lastSequence + 1, 1), { coalesce: true }), WriterFailedError, 'a refusal is thrown at once');
+  assert.throws(
+    () => wal.appendNow(batchFor(wal.lastSequence + 1, 1), { coalesce: true }),
+    WriterFailedError,
+    'a refusal is thrown at once',
+  );
   assert.equal(wal.refusedFrom, wal.durableSequence + 1);
   await wal.whenWritten(wal.durableSequence);
   if (wal.lastSequence > wal.durableSequence) await assert.rejects(wal.whenWritten(wal.lastSequence), WriterFailedError);
@@ -76,7 +86,8 @@ async function runScenario({ options, fault, trigger, alsoFail, expectErrno }: S
   await assert.rejects(wal.close(), 'and keeps reporting it');
   const reopened = await WriteAheadLog.open(dir.path, { fs: nodeFileSystem });
   checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked: outcome.acked, issuedThrough: wal.lastSequence });
-  if (alsoFail === undefined) assert.equal(reopened.lastSequence, wal.durableSequence, 'what the failed log refused was cut back out of the file');
+  if (alsoFail === undefined)
+    assert.equal(reopened.lastSequence, wal.durableSequence, 'what the failed log refused was cut back out of the file');
   return { outcome, reopened, dir: dir.path, remove: dir.remove };
 }
 
@@ -112,7 +123,7 @@ test("ENOSPC after half a write in 'fsync' mode: the writer cuts the half-writte
 // The one case where a refused append can come back: the disk refuses the cut as well. Whole records
 // of the refused group that reached the file are then replayed (their outcome is unknown, as after
 // any failed write on a failing disk); open still cuts the torn one, and keeps every acknowledged one.
-test("ENOSPC after half a write, and the cut refused too: open cuts the torn tail", async () => {
+test('ENOSPC after half a write, and the cut refused too: open cuts the torn tail', async () => {
   const { reopened, remove } = await runScenario({
     options: { durability: 'fsync' },
     fault: { operation: 'write', nth: 2, code: 'ENOSPC', partial: true },

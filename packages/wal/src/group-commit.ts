@@ -207,7 +207,9 @@ export class GroupCommitter {
 
   private hasWorkNow(): boolean {
     if (this.jobs.length === 0) return false;
-    return this.durability !== 'none' || this.queuedTasks > 0 || this.writtenWaiters.length > 0 || this.bufferedBytes >= NONE_MODE_BUFFER_BYTES;
+    return (
+      this.durability !== 'none' || this.queuedTasks > 0 || this.writtenWaiters.length > 0 || this.bufferedBytes >= NONE_MODE_BUFFER_BYTES
+    );
   }
 
   /** The leading run of records that fits the newest file (or a fresh one), capped, at least one. */
@@ -238,7 +240,11 @@ export class GroupCommitter {
     }
     const mark = this.writer.mark();
     try {
-      this.writer.write(group.jobs.map((job) => job.bytes), group.bytes, last.lastSeq);
+      this.writer.write(
+        group.jobs.map((job) => job.bytes),
+        group.bytes,
+        last.lastSeq,
+      );
       this.commits++;
       if (this.durability === 'fsync') this.writer.datasyncNow();
     } catch (error) {

@@ -16,14 +16,20 @@ async function writeLogOfSeveralFiles(dir: string): Promise<void> {
   }
 }
 
-test('checkLog passes a sound log of several files, counting each file\'s records', async () => {
+test("checkLog passes a sound log of several files, counting each file's records", async () => {
   await inTempDir('check-sound', async (dir) => {
     await writeLogOfSeveralFiles(dir);
     const files = listLog(nodeFileSystem, dir);
     assert.ok(files.length >= 3, `${files.length} log files`);
     const checks = checkLog(nodeFileSystem, files, 0);
-    assert.deepEqual(checks.map((check) => check.status), files.map(() => 'ok'));
-    assert.equal(checks.reduce((sum, check) => sum + check.records, 0), 60);
+    assert.deepEqual(
+      checks.map((check) => check.status),
+      files.map(() => 'ok'),
+    );
+    assert.equal(
+      checks.reduce((sum, check) => sum + check.records, 0),
+      60,
+    );
   });
 });
 
@@ -34,11 +40,17 @@ test('an emptied log file whose records are covered elsewhere is no gap; one the
     truncateSync(oldest!.path, 0);
 
     const coveredPastIt = checkLog(nodeFileSystem, listLog(nodeFileSystem, dir), second!.firstSequence - 1);
-    assert.deepEqual(coveredPastIt.filter((check) => check.status !== 'ok'), []);
+    assert.deepEqual(
+      coveredPastIt.filter((check) => check.status !== 'ok'),
+      [],
+    );
 
     const notCovered = checkLog(nodeFileSystem, listLog(nodeFileSystem, dir), 0);
     const damaged = notCovered.filter((check) => check.status === 'damaged');
-    assert.deepEqual(damaged.map((check) => [check.name, check.offset]), [[second!.name, 0]]);
+    assert.deepEqual(
+      damaged.map((check) => [check.name, check.offset]),
+      [[second!.name, 0]],
+    );
     assert.match(damaged[0]!.error!.message, new RegExp(`sequence numbers 1–${second!.firstSequence - 1} are missing`));
   });
 });
@@ -52,9 +64,16 @@ test('a damaged record in an older file is damage; a file deleted after the list
     writeFileSync(files[0]!.path, bytes);
     unlinkSync(files[1]!.path);
     const checks = checkLog(nodeFileSystem, files, 0);
-    assert.deepEqual(checks.slice(0, 2).map((check) => check.status), ['damaged', 'gone']);
+    assert.deepEqual(
+      checks.slice(0, 2).map((check) => check.status),
+      ['damaged', 'gone'],
+    );
     assert.ok(checks[0]!.error !== undefined);
-    assert.deepEqual(checks.slice(2).map((check) => check.status), files.slice(2).map(() => 'ok'), 'no gap is claimed after a file whose end is unknown');
+    assert.deepEqual(
+      checks.slice(2).map((check) => check.status),
+      files.slice(2).map(() => 'ok'),
+      'no gap is claimed after a file whose end is unknown',
+    );
   });
 });
 

@@ -44,7 +44,8 @@ export class SequenceContinuity {
     const need = this.need;
     if (need === undefined || file.firstSequence <= need) return undefined;
     const missing = missingText(need, file.firstSequence - 1);
-    const where = this.previous === undefined ? `before ${file.name}, the oldest log file` : `between ${this.previous.name} and ${file.name}`;
+    const where =
+      this.previous === undefined ? `before ${file.name}, the oldest log file` : `between ${this.previous.name} and ${file.name}`;
     const why = this.needIsCallers
       ? ` (the log must hold sequence number ${need} next: the nextSequence its caller gave)`
       : ` (${this.previous?.name ?? 'the previous file'} ends at sequence number ${need - 1})`;

@@ -9,7 +9,12 @@ import { readLogRange } from './log-range-reader.js';
 import { logFileName } from '@silt/fs';
 import type { WalEntry } from './wal-entry.js';
 
-const put = (n: number): WalEntry => ({ kind: 'put', key: new TextEncoder().encode(`k${n}`), value: new TextEncoder().encode(`v${n}`), valueIsText: true });
+const put = (n: number): WalEntry => ({
+  kind: 'put',
+  key: new TextEncoder().encode(`k${n}`),
+  value: new TextEncoder().encode(`v${n}`),
+  valueIsText: true,
+});
 
 test('a range read sees exactly the records that overlap it, across rotated files, while the log stays open', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'silt-wal-range-'));
@@ -27,7 +32,10 @@ test('a range read sees exactly the records that overlap it, across rotated file
     for (let i = 1; i < records.length; i++) {
       assert.equal(records[i]!.firstSeq, records[i - 1]!.firstSeq + records[i - 1]!.entries.length);
     }
-    assert.equal(readLogRange(nodeFileSystem, dir, 1, last).reduce((n, r) => n + r.entries.length, 0), last);
+    assert.equal(
+      readLogRange(nodeFileSystem, dir, 1, last).reduce((n, r) => n + r.entries.length, 0),
+      last,
+    );
     assert.throws(() => readLogRange(nodeFileSystem, dir, 1, last + 5), CorruptionError);
     await wal.truncateBefore(20);
     assert.throws(() => readLogRange(nodeFileSystem, dir, 1, 5), CorruptionError);
@@ -47,12 +55,19 @@ test('a range read across a deleted middle log file is a CorruptionError naming 
     }
     await wal.close();
     unlinkSync(join(dir, logFileName(11)));
-    assert.deepEqual(readLogRange(nodeFileSystem, dir, 2, 9).map((r) => r.firstSeq), [2, 3, 4, 5, 6, 7, 8, 9], 'a range before the gap reads');
-    assert.throws(() => readLogRange(nodeFileSystem, dir, 5, 25), (error: unknown) => {
-      assert.ok(error instanceof CorruptionError);
-      assert.match(error.message, /sequence numbers 11–20 are missing/);
-      return true;
-    });
+    assert.deepEqual(
+      readLogRange(nodeFileSystem, dir, 2, 9).map((r) => r.firstSeq),
+      [2, 3, 4, 5, 6, 7, 8, 9],
+      'a range before the gap reads',
+    );
+    assert.throws(
+      () => readLogRange(nodeFileSystem, dir, 5, 25),
+      (error: unknown) => {
+        assert.ok(error instanceof CorruptionError);
+        assert.match(error.message, /sequence numbers 11–20 are missing/);
+        return true;
+      },
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -27,7 +27,11 @@ export function readLogRange(fs: FileSystem, directory: string, fromSequence: nu
     for (const record of parsed.records) {
       if (record.lastSeq < expected) continue;
       if (record.firstSeq > expected) {
-        throw new CorruptionError(file.path, record.offset, `sequence numbers ${expected}–${record.firstSeq - 1} are missing from the log; the range ${fromSequence}..${toSequence} needs them`);
+        throw new CorruptionError(
+          file.path,
+          record.offset,
+          `sequence numbers ${expected}–${record.firstSeq - 1} are missing from the log; the range ${fromSequence}..${toSequence} needs them`,
+        );
       }
       if (record.firstSeq > toSequence) break;
       records.push(record);
@@ -36,7 +40,11 @@ export function readLogRange(fs: FileSystem, directory: string, fromSequence: nu
     if (expected <= toSequence && parsed.end.kind === 'corrupt') throw parsed.end.error;
   }
   if (expected <= toSequence) {
-    throw new CorruptionError(directory, undefined, `the log lacks sequence numbers ${expected}..${toSequence} that the range ${fromSequence}..${toSequence} needs`);
+    throw new CorruptionError(
+      directory,
+      undefined,
+      `the log lacks sequence numbers ${expected}..${toSequence} that the range ${fromSequence}..${toSequence} needs`,
+    );
   }
   return records;
 }

@@ -4,7 +4,15 @@ import fc from 'fast-check';
 import { CorruptionError } from '@silt/fs';
 import { UnsupportedWalVersionError } from './errors.js';
 import { parseLogFile, type ParsedLogFile } from './log-reader.js';
-import { encodeRecord, FORMAT_MAX_RECORD_BYTES, probeRecord, RECORD_HEADER_BYTES, sealRecord, verifiedLengthAt, viewOf } from './record-format.js';
+import {
+  encodeRecord,
+  FORMAT_MAX_RECORD_BYTES,
+  probeRecord,
+  RECORD_HEADER_BYTES,
+  sealRecord,
+  verifiedLengthAt,
+  viewOf,
+} from './record-format.js';
 import type { WalEntry } from './wal-entry.js';
 import { logImage } from './test-support/log-image.js';
 
@@ -43,7 +51,11 @@ function assertWellBehaved(parsed: ParsedLogFile, bytes: Uint8Array): void {
   if (parsed.end.kind === 'torn') {
     const view = viewOf(bytes);
     for (let at = parsed.end.offset + 1; at < bytes.length; at++) {
-      assert.equal(typeof verifiedLengthAt(bytes, view, at), 'string', `an intact record at ${at} follows the torn end at ${parsed.end.offset}`);
+      assert.equal(
+        typeof verifiedLengthAt(bytes, view, at),
+        'string',
+        `an intact record at ${at} follows the torn end at ${parsed.end.offset}`,
+      );
     }
   }
 }
@@ -82,15 +94,19 @@ test('random bytes parse to a clean, torn or corrupt end, never an exception', (
 
 test('any batch of entries round-trips through encode, seal and probe', () => {
   fc.assert(
-    fc.property(fc.array(entryArbitrary, { minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER - 20 }), (entries, firstSeq) => {
-      const bytes = encodeRecord(firstSeq, entries);
-      sealRecord(bytes, 0, 0);
-      const probe = probeRecord(bytes, viewOf(bytes), 0);
-      assert.equal(probe.kind, 'valid');
-      if (probe.kind !== 'valid') return;
-      assert.equal(probe.record.firstSeq, firstSeq);
-      assert.deepEqual(probe.record.entries.map(plain), entries.map(plain));
-    }),
+    fc.property(
+      fc.array(entryArbitrary, { minLength: 1, maxLength: 20 }),
+      fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER - 20 }),
+      (entries, firstSeq) => {
+        const bytes = encodeRecord(firstSeq, entries);
+        sealRecord(bytes, 0, 0);
+        const probe = probeRecord(bytes, viewOf(bytes), 0);
+        assert.equal(probe.kind, 'valid');
+        if (probe.kind !== 'valid') return;
+        assert.equal(probe.record.firstSeq, firstSeq);
+        assert.deepEqual(probe.record.entries.map(plain), entries.map(plain));
+      },
+    ),
     { numRuns: RUNS },
   );
 });

@@ -98,7 +98,9 @@ function assertEntriesWritten(log: RealLog, record: DecodedRecord, what: string)
       entry.kind === expected.kind &&
       sameBytes(entry.key, expected.key) &&
       (entry.kind === 'delete' ||
-        (expected.kind === 'put' && sameBytes(entry.value, expected.value) && (entry.valueIsText ?? false) === (expected.valueIsText ?? false)));
+        (expected.kind === 'put' &&
+          sameBytes(entry.value, expected.value) &&
+          (entry.valueIsText ?? false) === (expected.valueIsText ?? false)));
     if (!same) assert.fail(`${what}, entry ${i} differs from what was written`);
   });
 }
@@ -159,7 +161,8 @@ test('every single-byte change ends the log at the damaged record: a torn tail o
       assertWrittenPrefix(log, asNewest, record, i, `${what} (newest file)`, i % FULL_CHECK_EVERY === 0);
       // Only a bad record with nothing intact after it can be a torn write: here, damage to the last record.
       if (i >= lastRecordStart) {
-        if (asNewest.end.kind !== 'torn') assert.fail(`${what}: damage to the last record should be a torn tail, got ${JSON.stringify(asNewest.end)}`);
+        if (asNewest.end.kind !== 'torn')
+          assert.fail(`${what}: damage to the last record should be a torn tail, got ${JSON.stringify(asNewest.end)}`);
         assert.equal(asNewest.validLength, start, what);
         tails++;
       } else {

@@ -18,7 +18,10 @@ test('a whole file parses to every record in order with its content', () => {
   const parsed = parse(bytes, true);
   assert.deepEqual(parsed.end, { kind: 'clean' });
   assert.equal(parsed.validLength, bytes.length);
-  assert.deepEqual(parsed.records.map((r) => r.firstSeq), records.map((r) => r.firstSeq));
+  assert.deepEqual(
+    parsed.records.map((r) => r.firstSeq),
+    records.map((r) => r.firstSeq),
+  );
   for (const record of parsed.records) {
     record.entries.forEach((entry, i) => assert.equal(entryMismatch(entry, record.firstSeq + i), undefined));
   }

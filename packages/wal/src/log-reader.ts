@@ -82,10 +82,19 @@ export function parseLogFile(bytes: Uint8Array, options: ParseOptions): ParsedLo
  * Parses the file at `index` of a log's files (oldest first): only the last
  * may end torn or in zeros, and each must end before the next one's name.
  */
-export function parseLogFileAt(bytes: Uint8Array, files: readonly { readonly path: string; readonly firstSequence: number }[], index: number): ParsedLogFile {
+export function parseLogFileAt(
+  bytes: Uint8Array,
+  files: readonly { readonly path: string; readonly firstSequence: number }[],
+  index: number,
+): ParsedLogFile {
   const file = files[index]!;
   const next = files[index + 1];
-  return parseLogFile(bytes, { file: file.path, firstSequence: file.firstSequence, isLast: next === undefined, sequenceLimit: next?.firstSequence });
+  return parseLogFile(bytes, {
+    file: file.path,
+    firstSequence: file.firstSequence,
+    isLast: next === undefined,
+    sequenceLimit: next?.firstSequence,
+  });
 }
 
 /** Whether every byte from `offset` to the end is zero: zeros written ahead of the records. */
@@ -119,7 +128,9 @@ function classifyBadRecord(bytes: Uint8Array, offset: number, reason: string, op
   }
   if (witness === undefined) return { kind: 'torn', offset, reason };
   if (voucher !== undefined) {
-    return corrupt(`${reason}; the intact record at offset ${voucher.offset} was written after this offset had been synced, so this is damage, not a torn write`);
+    return corrupt(
+      `${reason}; the intact record at offset ${voucher.offset} was written after this offset had been synced, so this is damage, not a torn write`,
+    );
   }
   return corrupt(
     `${reason}; an intact record follows at offset ${witness.offset}, so this is not a torn write ` +

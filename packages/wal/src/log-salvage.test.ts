@@ -38,5 +38,8 @@ test('a resealed record parses at the start of any log file, whatever synced off
   const copy = resealedRecord(bytes.subarray(second.offset, second.offset + second.length));
   const parsed = parseLogFile(copy, { file: 'copy.log', firstSequence: 8, isLast: true });
   assert.equal(parsed.end.kind, 'clean');
-  assert.deepEqual(parsed.records.map((record) => [record.firstSeq, record.lastSeq, record.syncedOffset]), [[8, 10, 0]]);
+  assert.deepEqual(
+    parsed.records.map((record) => [record.firstSeq, record.lastSeq, record.syncedOffset]),
+    [[8, 10, 0]],
+  );
 });

@@ -68,7 +68,14 @@ export class LogWriter {
    * may have left them in the page cache only. Recovery has cut the file to
    * its records, so nothing lies past them.
    */
-  static async open(fs: FileSystem, directory: string, files: LogFileInfo[], floor: number, maxFileBytes: number, preallocate: boolean): Promise<LogWriter> {
+  static async open(
+    fs: FileSystem,
+    directory: string,
+    files: LogFileInfo[],
+    floor: number,
+    maxFileBytes: number,
+    preallocate: boolean,
+  ): Promise<LogWriter> {
     const newest = files.at(-1);
     const continuing = newest === undefined ? floor : newest.lastSequence === undefined ? newest.firstSequence : newest.lastSequence + 1;
     const next = Math.max(continuing, floor);
@@ -280,4 +287,3 @@ export class LogWriter {
     this.handle.close();
   }
 }
-

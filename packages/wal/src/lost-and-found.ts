@@ -38,7 +38,12 @@ export interface CutFile {
  * that still ends in a gap, which the next open cuts again), then both
  * directories are fsynced. Returns what went where, oldest first.
  */
-export async function setAsideDroppedLog(fs: FileSystem, directory: string, cut: CutFile | undefined, later: readonly LogFileInfo[]): Promise<SavedBytes[]> {
+export async function setAsideDroppedLog(
+  fs: FileSystem,
+  directory: string,
+  cut: CutFile | undefined,
+  later: readonly LogFileInfo[],
+): Promise<SavedBytes[]> {
   const lostAndFound = join(directory, LOST_AND_FOUND_DIRECTORY);
   await attempt('create directory', lostAndFound, () => makeDirectoryDurably(fs, lostAndFound));
   const saved: SavedBytes[] = [];

@@ -52,7 +52,9 @@ async function boot(dir: string, sim: CrashSimFileSystem, durability: Durability
   if (random.chance(0.1)) {
     // Cut the power while open is recovering (setting dropped bytes aside, sometimes).
     // The refusal is handled at once: a strict open can reject while this loop still waits.
-    const opening = WriteAheadLog.open(dir, { ...options, recovery: random.pick(['strict', 'keepValidPrefix'] as const) }).catch(() => undefined);
+    const opening = WriteAheadLog.open(dir, { ...options, recovery: random.pick(['strict', 'keepValidPrefix'] as const) }).catch(
+      () => undefined,
+    );
     for (let i = random.intBetween(0, 3); i > 0; i--) await nextTurn();
     power.cut();
     const wal = await opening;
@@ -129,8 +131,15 @@ async function openAfterPowerLoss(dir: string, options: WalOptions, durability: 
     refusal = error;
   }
   refusals[durability]++;
-  const newest = fs.list(dir).filter((name) => sequenceOfLogFile(name) !== undefined).at(-1);
-  assert.equal(refusal.file, newest === undefined ? undefined : join(dir, newest), `only the newest file can be damaged by a power loss: ${refusal.message}`);
+  const newest = fs
+    .list(dir)
+    .filter((name) => sequenceOfLogFile(name) !== undefined)
+    .at(-1);
+  assert.equal(
+    refusal.file,
+    newest === undefined ? undefined : join(dir, newest),
+    `only the newest file can be damaged by a power loss: ${refusal.message}`,
+  );
   assert.doesNotMatch(refusal.message, /missing/, 'a power loss leaves no gap between files');
   const wal = await WriteAheadLog.open(dir, { ...options, recovery: 'keepValidPrefix' });
   const dropped = wal.recoveryReport.dropped;
@@ -151,7 +160,11 @@ async function runSeed(seed: number, durability: Durability): Promise<void> {
     for (let i = 0; i < BOOTS_PER_SEED; i++) await boot(dir.path, sim, durability, random, history);
     // A last boot on the real file system checks the final crash.
     const wal = await openAfterPowerLoss(dir.path, {}, durability, history);
-    checkRecoveredLog(await collect(wal.replay()), { acked: history.mustSurvive, truncatedBelow: history.truncatedBelow, issuedThrough: history.issuedThrough });
+    checkRecoveredLog(await collect(wal.replay()), {
+      acked: history.mustSurvive,
+      truncatedBelow: history.truncatedBelow,
+      issuedThrough: history.issuedThrough,
+    });
     await wal.close();
   } catch (error) {
     throw new Error(`${durability} seed ${seed}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

@@ -93,7 +93,9 @@ test(`every acknowledged batch survives ${KILLS} SIGKILLs of a writer under load
         assert.equal(wal.lastSequence, records.length === 0 ? 0 : summary.last);
         verifiedThrough = wal.lastSequence;
       } catch (error) {
-        throw new Error(`kill ${kill} (${durability}) in ${dir.path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new Error(`kill ${kill} (${durability}) in ${dir.path}: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        });
       } finally {
         await wal.close();
       }

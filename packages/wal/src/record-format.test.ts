@@ -1,15 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
-import {
-  encodeRecord,
-  encodedRecordBytes,
-  FORMAT_VERSION,
-  probeRecord,
-  RECORD_HEADER_BYTES,
-  sealRecord,
-  viewOf,
-} from './record-format.js';
+import { encodeRecord, encodedRecordBytes, FORMAT_VERSION, probeRecord, RECORD_HEADER_BYTES, sealRecord, viewOf } from './record-format.js';
 import type { WalEntry } from './wal-entry.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -223,7 +223,15 @@ class VerifiedRecord implements DecodedRecord {
   }
 }
 
-function headerProblem(view: DataView, offset: number, length: number, high: number, firstSeq: number, count: number, syncedOffset: number): string | undefined {
+function headerProblem(
+  view: DataView,
+  offset: number,
+  length: number,
+  high: number,
+  firstSeq: number,
+  count: number,
+  syncedOffset: number,
+): string | undefined {
   if (view.getUint8(offset + OFFSET_FLAGS) !== 0 || view.getUint16(offset + OFFSET_RESERVED, true) !== 0) {
     return 'reserved header bits are set';
   }
@@ -239,7 +247,14 @@ function headerProblem(view: DataView, offset: number, length: number, high: num
  * with a visitor, also hands each one over. One walk for both, so what is
  * checked is what is read.
  */
-function walkEntries(bytes: Uint8Array, view: DataView, from: number, end: number, count: number, visitor: LogEntryVisitor | undefined): string | undefined {
+function walkEntries(
+  bytes: Uint8Array,
+  view: DataView,
+  from: number,
+  end: number,
+  count: number,
+  visitor: LogEntryVisitor | undefined,
+): string | undefined {
   let at = from;
   for (let i = 0; i < count; i++) {
     if (end - at < MIN_ENTRY_BYTES) return `entry ${i} runs past the end of the record`;

@@ -21,13 +21,20 @@ const RUNS = SOAK ? 3000 : 200;
 const LOG_RUNS = SOAK ? 300 : 30;
 
 /** One entry in a form `deepEqual` compares by content: what visit, entries and the input must agree on. */
-type Plain = { readonly kind: 'delete'; readonly key: number[] } | { readonly kind: 'put'; readonly key: number[]; readonly value: number[]; readonly text: boolean };
+type Plain =
+  | { readonly kind: 'delete'; readonly key: number[] }
+  | { readonly kind: 'put'; readonly key: number[]; readonly value: number[]; readonly text: boolean };
 
 const utf8 = (data: Uint8Array | string): number[] => [...(typeof data === 'string' ? Buffer.from(data, 'utf8') : data)];
 
 function plainInput(entry: WalEntryInput): Plain {
   if (entry.kind === 'delete') return { kind: 'delete', key: utf8(entry.key) };
-  return { kind: 'put', key: utf8(entry.key), value: utf8(entry.value), text: typeof entry.value === 'string' || entry.valueIsText === true };
+  return {
+    kind: 'put',
+    key: utf8(entry.key),
+    value: utf8(entry.value),
+    text: typeof entry.value === 'string' || entry.valueIsText === true,
+  };
 }
 
 function plainEntry(entry: WalEntry): Plain {
@@ -44,7 +51,10 @@ function visited(record: LogRangeRecord | DecodedRecord, recordStart?: number, r
   let previousEnd = recordStart === undefined ? 0 : recordStart + RECORD_HEADER_BYTES;
   record.visit((kind, bytes, keyStart, keyLength, valueStart, valueLength) => {
     const end = Math.max(keyStart + keyLength, valueStart + valueLength);
-    assert.ok(keyStart >= previousEnd && end <= (recordEnd ?? bytes.length), `entry ${seen.length} lies at ${keyStart}..${end}, outside its record`);
+    assert.ok(
+      keyStart >= previousEnd && end <= (recordEnd ?? bytes.length),
+      `entry ${seen.length} lies at ${keyStart}..${end}, outside its record`,
+    );
     previousEnd = end;
     const key = [...bytes.subarray(keyStart, keyStart + keyLength)];
     if (kind === 'delete') {
@@ -116,7 +126,10 @@ test('records read with readLogRange, across rotated files, visit what was appen
             await wal.close();
           }
           const last = batches.reduce((sum, entries) => sum + entries.length, 0);
-          const [from, to] = [fromFraction, toFraction].map((fraction) => 1 + Math.floor(fraction * (last - 1))).sort((a, b) => a - b) as [number, number];
+          const [from, to] = [fromFraction, toFraction].map((fraction) => 1 + Math.floor(fraction * (last - 1))).sort((a, b) => a - b) as [
+            number,
+            number,
+          ];
           const records = readLogRange(nodeFileSystem, dir, from, to);
           assert.ok(records.length > 0 && records[0]!.firstSeq <= from && records.at(-1)!.lastSeq >= to);
           for (const record of records) {

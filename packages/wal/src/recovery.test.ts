@@ -22,7 +22,10 @@ async function writeLog(dir: string, batches = 60): Promise<{ files: string[]; a
     acked.push({ firstSeq: await wal.append(batchFor(wal.lastSequence + 1, count)), count });
   }
   await wal.close();
-  const files = readdirSync(dir).filter((n) => n.endsWith('.log')).sort().map((n) => join(dir, n));
+  const files = readdirSync(dir)
+    .filter((n) => n.endsWith('.log'))
+    .sort()
+    .map((n) => join(dir, n));
   assert.ok(files.length >= 3);
   return { files, acked };
 }
@@ -109,7 +112,9 @@ test("recovery: 'keepValidPrefix' keeps the records before the damage and sets t
     assert.equal(dropped.firstDroppedSequence, kept.at(-1)!.lastSeq + 1);
     const last = acked.at(-1)!;
     assert.equal(dropped.lastDroppedSequence, last.firstSeq + last.count - 1);
-    const intactAfter = recordOffsetsIn(damagedBytes).filter((o) => o > victim).length + laterBytes.reduce((n, b, i) => n + recordsOf(files[i + 2]!, b).length, 0);
+    const intactAfter =
+      recordOffsetsIn(damagedBytes).filter((o) => o > victim).length +
+      laterBytes.reduce((n, b, i) => n + recordsOf(files[i + 2]!, b).length, 0);
     assert.equal(dropped.records, intactAfter);
     assert.equal(dropped.bytes, damagedBytes.length - victim + laterBytes.reduce((n, b) => n + b.length, 0));
     const lostAndFound = join(dir, 'lost+found');
@@ -213,7 +218,12 @@ test('an older log file truncated exactly at a record boundary leaves a gap: str
     assert.equal(nextFirst, records.at(-1)!.lastSeq + 1);
     assert.equal(error.file, files[2]);
     assert.equal(error.offset, 0);
-    assert.ok(error.message.includes(`sequence numbers ${cut.firstSeq}–${nextFirst - 1} are missing between ${basename(files[1]!)} and ${basename(files[2]!)}`), error.message);
+    assert.ok(
+      error.message.includes(
+        `sequence numbers ${cut.firstSeq}–${nextFirst - 1} are missing between ${basename(files[1]!)} and ${basename(files[2]!)}`,
+      ),
+      error.message,
+    );
   });
 });
 
@@ -236,7 +246,12 @@ test('a deleted middle log file leaves a gap: strict open names the files around
     const error = await strictOpenFails(dir);
     const [missingFirst, nextFirst] = [files[1]!, files[2]!].map((f) => sequenceOfLogFile(basename(f))!);
     assert.equal(error.file, files[2]);
-    assert.ok(error.message.includes(`sequence numbers ${missingFirst}–${nextFirst! - 1} are missing between ${basename(files[0]!)} and ${basename(files[2]!)}`), error.message);
+    assert.ok(
+      error.message.includes(
+        `sequence numbers ${missingFirst}–${nextFirst! - 1} are missing between ${basename(files[0]!)} and ${basename(files[2]!)}`,
+      ),
+      error.message,
+    );
   });
 });
 
@@ -248,7 +263,10 @@ test('a deleted oldest log file that held records past nextSequence is a Corrupt
     unlinkSync(files[0]!);
     const error = await strictOpenFails(dir, { nextSequence: 3 });
     assert.equal(error.file, files[1]);
-    assert.ok(error.message.includes(`sequence numbers 3–${secondFirst - 1} are missing before ${basename(files[1]!)}, the oldest log file`), error.message);
+    assert.ok(
+      error.message.includes(`sequence numbers 3–${secondFirst - 1} are missing before ${basename(files[1]!)}, the oldest log file`),
+      error.message,
+    );
     // Without being told where its caller needs it to start, the log cannot miss a file before its oldest.
     const unbounded = await WriteAheadLog.open(dir);
     await unbounded.close();
@@ -256,7 +274,9 @@ test('a deleted oldest log file that held records past nextSequence is a Corrupt
     unlinkSync(files[1]!);
     // files[0] is now wholly below nextSequence (the caller has it): the gap after it is not missing data.
     const wal = await WriteAheadLog.open(dir, { nextSequence: sequenceOfLogFile(basename(files[2]!))! });
-    checkRecoveredLog(await collect(wal.replay(sequenceOfLogFile(basename(files[2]!))!)), { acked: acked.filter((a) => a.firstSeq >= sequenceOfLogFile(basename(files[2]!))!) });
+    checkRecoveredLog(await collect(wal.replay(sequenceOfLogFile(basename(files[2]!))!)), {
+      acked: acked.filter((a) => a.firstSeq >= sequenceOfLogFile(basename(files[2]!))!),
+    });
     await wal.close();
   });
 });
@@ -292,9 +312,18 @@ test("missing sequence numbers with 'keepValidPrefix': the log ends before the g
     assert.equal(dropped.firstDroppedSequence, sequenceOfLogFile(basename(files[2]!)));
     const last = acked.at(-1)!;
     assert.equal(dropped.lastDroppedSequence, last.firstSeq + last.count - 1);
-    assert.equal(dropped.records, later.reduce((n, b, i) => n + recordsOf(files[i + 2]!, b).length, 0));
-    assert.equal(dropped.bytes, later.reduce((n, b) => n + b.length, 0));
-    assert.deepEqual(dropped.files.map((f) => [f.file, f.offset, f.bytes, f.savedAs]), files.slice(2).map((f, i) => [f, 0, later[i]!.length, join(dir, 'lost+found', basename(f))]));
+    assert.equal(
+      dropped.records,
+      later.reduce((n, b, i) => n + recordsOf(files[i + 2]!, b).length, 0),
+    );
+    assert.equal(
+      dropped.bytes,
+      later.reduce((n, b) => n + b.length, 0),
+    );
+    assert.deepEqual(
+      dropped.files.map((f) => [f.file, f.offset, f.bytes, f.savedAs]),
+      files.slice(2).map((f, i) => [f, 0, later[i]!.length, join(dir, 'lost+found', basename(f))]),
+    );
     assert.deepEqual(sim.unsyncedPaths(), []);
     assert.equal(wal.lastSequence, cut.firstSeq - 1);
     assert.equal(await wal.append(batchFor(cut.firstSeq, 1)), cut.firstSeq);
@@ -311,7 +340,11 @@ async function writeUnsyncedLog(dir: string): Promise<{ newest: string; acked: A
   const acked: Acked[] = [];
   for (let i = 0; i < 40; i++) acked.push({ firstSeq: await wal.append(batchFor(wal.lastSequence + 1, 1 + (i % 3))), count: 1 + (i % 3) });
   await wal.close();
-  const newest = readdirSync(dir).filter((n) => n.endsWith('.log')).sort().map((n) => join(dir, n)).at(-1)!;
+  const newest = readdirSync(dir)
+    .filter((n) => n.endsWith('.log'))
+    .sort()
+    .map((n) => join(dir, n))
+    .at(-1)!;
   assert.ok(recordsOf(newest).length >= 4, 'the newest file holds several records');
   return { newest, acked };
 }
@@ -320,7 +353,10 @@ test("a flipped byte in a middle record of the newest file, with intact records 
   await inTempDir('newest-middle', async (dir) => {
     const { newest } = await writeUnsyncedLog(dir);
     const records = recordsOf(newest);
-    assert.ok(records.every((r) => r.syncedOffset === 0), 'no record vouches for an offset');
+    assert.ok(
+      records.every((r) => r.syncedOffset === 0),
+      'no record vouches for an offset',
+    );
     const victim = records[1]!;
     flipByte(newest, victim.offset + 36);
     const error = await strictOpenFails(dir);
@@ -418,12 +454,21 @@ test("a power cut at any step of 'keepValidPrefix' setting bytes aside loses non
       }
       const reopened = await WriteAheadLog.open(dir, { recovery: 'keepValidPrefix' });
       const what = `power cut at call ${cutAt}`;
-      checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked: acked.filter((a) => a.firstSeq < victim.firstSeq), issuedThrough: victim.firstSeq - 1 });
+      checkRecoveredLog(await collect(reopened.replay()), {
+        startsAt: 1,
+        acked: acked.filter((a) => a.firstSeq < victim.firstSeq),
+        issuedThrough: victim.firstSeq - 1,
+      });
       assert.equal(reopened.lastSequence, victim.firstSeq - 1, what);
       await reopened.close();
       const lostAndFound = join(dir, 'lost+found');
       const saved = readdirSync(lostAndFound).map((name) => readFileSync(join(lostAndFound, name)));
-      pieces.forEach((piece, i) => assert.ok(saved.some((bytes) => bytes.equals(piece)), `${what}: dropped piece ${i} is not in lost+found`));
+      pieces.forEach((piece, i) =>
+        assert.ok(
+          saved.some((bytes) => bytes.equals(piece)),
+          `${what}: dropped piece ${i} is not in lost+found`,
+        ),
+      );
       rmSync(dir, { recursive: true, force: true });
     }
   });

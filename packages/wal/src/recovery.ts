@@ -101,7 +101,10 @@ export async function recoverLog(
     }
     if (end.kind === 'torn') {
       await syncFile(fs, file.path, parsed.validLength);
-      report = { ...report, tornTail: { file: file.path, offset: end.offset, bytesRemoved: bytes.length - end.offset, reason: end.reason } };
+      report = {
+        ...report,
+        tornTail: { file: file.path, offset: end.offset, bytesRemoved: bytes.length - end.offset, reason: end.reason },
+      };
       continue;
     }
     if (recovery === 'strict' || end.error instanceof UnsupportedWalVersionError) throw end.error;

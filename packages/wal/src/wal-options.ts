@@ -76,16 +76,18 @@ export function resolveWalOptions(options: unknown): ResolvedWalOptions {
     maxFileBytes: integerIn('maxFileBytes', given.maxFileBytes, MIN_FILE_BYTES, MAX_FILE_BYTES_LIMIT, d.maxFileBytes),
     maxRecordBytes: integerIn('maxRecordBytes', given.maxRecordBytes, MIN_RECORD_BYTES_LIMIT, FORMAT_MAX_RECORD_BYTES, d.maxRecordBytes),
     recovery: oneOf('recovery', given.recovery, ['strict', 'keepValidPrefix'] as const, d.recovery),
-    nextSequence: given.nextSequence === undefined ? undefined : integerIn('nextSequence', given.nextSequence, 1, Number.MAX_SAFE_INTEGER, 1),
+    nextSequence:
+      given.nextSequence === undefined ? undefined : integerIn('nextSequence', given.nextSequence, 1, Number.MAX_SAFE_INTEGER, 1),
   };
 }
 
 function fileSystemOption(value: unknown): FileSystem {
   if (value === undefined) return nodeFileSystem;
   const methods = ['open', 'readFile', 'stat', 'exists', 'list', 'mkdir', 'rename', 'unlink', 'syncDirectory'];
-  const missing = typeof value === 'object' && value !== null
-    ? methods.filter((name) => typeof (value as Record<string, unknown>)[name] !== 'function')
-    : methods;
+  const missing =
+    typeof value === 'object' && value !== null
+      ? methods.filter((name) => typeof (value as Record<string, unknown>)[name] !== 'function')
+      : methods;
   if (missing.length > 0) throw new ValidationError(`option fs must be a FileSystem from @silt/fs; missing ${missing.join(', ')}`);
   return value as FileSystem;
 }

@@ -32,7 +32,9 @@ async function appendNext(wal: WriteAheadLog, count: number): Promise<Acked> {
 }
 
 function logFiles(dir: string): string[] {
-  return readdirSync(dir).filter((name) => name.endsWith('.log')).sort();
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.log'))
+    .sort();
 }
 
 function bytesOnDisk(dir: string): number {
@@ -64,20 +66,39 @@ test('appendNow hands back the sequence numbers at once with a promise for when 
     await Promise.all([a.durable, own.durable, c.durable]);
     assert.equal(wal.durableSequence, 5);
     const records = await collect(wal.replay());
-    assert.deepEqual(records.map((record) => [record.firstSeq, record.lastSeq]), [[1, 3], [4, 4], [5, 5]]);
-    const acked = [{ firstSeq: 1, count: 3 }, { firstSeq: 4, count: 1 }, { firstSeq: 5, count: 1 }];
+    assert.deepEqual(
+      records.map((record) => [record.firstSeq, record.lastSeq]),
+      [
+        [1, 3],
+        [4, 4],
+        [5, 5],
+      ],
+    );
+    const acked = [
+      { firstSeq: 1, count: 3 },
+      { firstSeq: 4, count: 1 },
+      { firstSeq: 5, count: 1 },
+    ];
     checkRecoveredLog(records, { startsAt: 1, acked, issuedThrough: 5 });
   });
 });
 
 test('a turn record is cut before it passes 1 MiB or maxRecordBytes, and a coalescing append over 64 KiB gets a record of its own', async () => {
   await withLog({ durability: 'write', maxRecordBytes: 2048 }, async (wal) => {
-    const appends = Array.from({ length: 200 }, (_, i) => wal.appendNow([{ kind: 'put', key: `k${i}`, value: 'v'.repeat(40) }], { coalesce: true }));
+    const appends = Array.from({ length: 200 }, (_, i) =>
+      wal.appendNow([{ kind: 'put', key: `k${i}`, value: 'v'.repeat(40) }], { coalesce: true }),
+    );
     await Promise.all(appends.map((appended) => appended.durable));
     const records = await collect(wal.replay());
     assert.ok(records.length > 1, 'several records');
-    assert.equal(records.reduce((sum, record) => sum + record.entries.length, 0), 200);
-    assert.ok(records.every((record) => record.entries.length < 200 / 4), 'each well below 2 KiB');
+    assert.equal(
+      records.reduce((sum, record) => sum + record.entries.length, 0),
+      200,
+    );
+    assert.ok(
+      records.every((record) => record.entries.length < 200 / 4),
+      'each well below 2 KiB',
+    );
   });
   await withLog({ durability: 'write' }, async (wal) => {
     const small = wal.appendNow([{ kind: 'put', key: 'small', value: 'v' }], { coalesce: true });
@@ -86,14 +107,24 @@ test('a turn record is cut before it passes 1 MiB or maxRecordBytes, and a coale
     assert.notEqual(large.durable, small.durable);
     await Promise.all([small.durable, large.durable, after.durable]);
     const records = await collect(wal.replay());
-    assert.deepEqual(records.map((record) => [record.firstSeq, record.lastSeq]), [[1, 1], [2, 2], [3, 3]]);
+    assert.deepEqual(
+      records.map((record) => [record.firstSeq, record.lastSeq]),
+      [
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ],
+    );
   });
 });
 
 test('a refused appendNow throws at once, takes no sequence number and changes nothing', async () => {
   await withLog({ durability: 'write', maxRecordBytes: 1024 }, async (wal) => {
     const joined = wal.appendNow(batchFor(1, 1), { coalesce: true });
-    assert.throws(() => wal.appendNow([{ kind: 'put', key: text('big'), value: new Uint8Array(2000) }], { coalesce: true }), ValidationError);
+    assert.throws(
+      () => wal.appendNow([{ kind: 'put', key: text('big'), value: new Uint8Array(2000) }], { coalesce: true }),
+      ValidationError,
+    );
     assert.throws(() => wal.appendNow([]), ValidationError);
     assert.throws(() => wal.appendNow(batchFor(2, 1), { coalesce: 'yes' } as never), ValidationError);
     assert.throws(() => wal.appendNow(batchFor(2, 1), { together: true } as never), /unknown appendNow option 'together'/);
@@ -114,7 +145,11 @@ test("whenWritten resolves once a range is in the files, where a reader finds it
       await assert.rejects(wal.whenWritten(5), ValidationError, 'not handed out yet');
       await wal.whenWritten(appended.lastSequence);
       const records = readLogRange(nodeFileSystem, dir, 1, 4);
-      assert.deepEqual(records.map((record) => [record.firstSeq, record.lastSeq]), [[1, 4]], durability);
+      assert.deepEqual(
+        records.map((record) => [record.firstSeq, record.lastSeq]),
+        [[1, 4]],
+        durability,
+      );
       await wal.whenWritten(2);
     });
   }
@@ -126,9 +161,16 @@ test('replay returns every batch in order with its exact entries, and from a seq
     for (const count of [1, 4, 2, 1, 7]) acked.push(await appendNext(wal, count));
     const all = await collect(wal.replay());
     checkRecoveredLog(all, { startsAt: 1, acked, issuedThrough: wal.lastSequence });
-    assert.deepEqual(all.map((r) => r.firstSeq), [1, 2, 6, 8, 9]);
+    assert.deepEqual(
+      all.map((r) => r.firstSeq),
+      [1, 2, 6, 8, 9],
+    );
     const fromSeven = await collect(wal.replay(7));
-    assert.deepEqual(fromSeven.map((r) => r.firstSeq), [6, 8, 9], 'batch 6..7 holds 7');
+    assert.deepEqual(
+      fromSeven.map((r) => r.firstSeq),
+      [6, 8, 9],
+      'batch 6..7 holds 7',
+    );
     assert.deepEqual(await collect(wal.replay(16)), []);
   });
 });
@@ -142,11 +184,14 @@ test('replay hands back valueIsText as written', async () => {
     ];
     await wal.append(entries);
     const [record] = await collect(wal.replay());
-    assert.deepEqual(record?.entries.map((e) => [e.kind, e.kind === 'put' ? e.valueIsText ?? false : null]), [
-      ['put', true],
-      ['put', false],
-      ['delete', null],
-    ]);
+    assert.deepEqual(
+      record?.entries.map((e) => [e.kind, e.kind === 'put' ? (e.valueIsText ?? false) : null]),
+      [
+        ['put', true],
+        ['put', false],
+        ['delete', null],
+      ],
+    );
   });
 });
 
@@ -155,7 +200,10 @@ test('a reopened log continues after its last record with the same content', asy
     const acked: Acked[] = [];
     for (const durability of ['fsync', 'write', 'none'] as const) {
       const wal = await WriteAheadLog.open(dir, { durability });
-      assert.equal(wal.lastSequence, acked.reduce((n, a) => n + a.count, 0));
+      assert.equal(
+        wal.lastSequence,
+        acked.reduce((n, a) => n + a.count, 0),
+      );
       acked.push(await appendNext(wal, 3), await appendNext(wal, 1));
       await wal.close();
     }
@@ -177,7 +225,10 @@ test('nextSequence starts an empty log and moves a non-empty one forward; the fi
     await wal.close();
     wal = await WriteAheadLog.open(dir, { nextSequence: 500 });
     assert.equal(await wal.append(batchFor(500, 1)), 500);
-    assert.deepEqual((await collect(wal.replay())).map((r) => r.firstSeq), [100, 500]);
+    assert.deepEqual(
+      (await collect(wal.replay())).map((r) => r.firstSeq),
+      [100, 500],
+    );
     await wal.close();
     assert.deepEqual(logFiles(dir), [logFileName(100), logFileName(500)]);
     wal = await WriteAheadLog.open(dir, { nextSequence: 500 });
@@ -211,7 +262,10 @@ test('without nextSequence, a jump nextSequence once made between files cannot b
     wal = await WriteAheadLog.open(dir, { nextSequence: 50 });
     await wal.append(batchFor(50, 1));
     await wal.close();
-    await assert.rejects(WriteAheadLog.open(dir), /sequence numbers 3–49 are missing between 0000000000000001\.log and 0000000000000050\.log/);
+    await assert.rejects(
+      WriteAheadLog.open(dir),
+      /sequence numbers 3–49 are missing between 0000000000000001\.log and 0000000000000050\.log/,
+    );
     wal = await WriteAheadLog.open(dir, { nextSequence: 51 });
     assert.equal(wal.lastSequence, 50);
     await wal.close();
@@ -428,7 +482,10 @@ test('bad input is a ValidationError that writes nothing and takes no sequence n
       [{ kind: 'put', key: text('k') }],
       [{ kind: 'delete', key: [1, 2] }],
       [{ kind: 'put', key: text('k'), value: text('v'), valueIsText: 'yes' }],
-      [{ kind: 'put', key: text('ok'), value: text('v') }, { kind: 'put', key: 7, value: text('v') }],
+      [
+        { kind: 'put', key: text('ok'), value: text('v') },
+        { kind: 'put', key: 7, value: text('v') },
+      ],
       [{ kind: 'put', key: text('big'), value: new Uint8Array(2000) }],
       [{ kind: 'put', key: 'big', value: 'é'.repeat(600) }],
     ];
@@ -522,7 +579,10 @@ test('replay follows a rotation that happens while it runs', async () => {
       seen.push(record.firstSeq);
       if (record.firstSeq === 5) for (let i = 0; i < 20; i++) await appendNext(wal, 1);
     }
-    assert.deepEqual(seen, Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
     for (const record of await collect(wal.replay())) {
       record.entries.forEach((entry, i) => assert.equal(entryMismatch(entry, record.firstSeq + i), undefined));
     }
@@ -542,7 +602,12 @@ test('string keys and values go to the log as UTF-8, and a string value comes ba
     const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
     const entries = records.flatMap((record) => record.entries);
     assert.deepEqual(
-      entries.map((entry) => [entry.kind, decode(entry.key), entry.kind === 'put' ? decode(entry.value) : undefined, entry.kind === 'put' ? entry.valueIsText : undefined]),
+      entries.map((entry) => [
+        entry.kind,
+        decode(entry.key),
+        entry.kind === 'put' ? decode(entry.value) : undefined,
+        entry.kind === 'put' ? entry.valueIsText : undefined,
+      ]),
       [
         ['put', 'clé', 'valeur ✓', true],
         ['put', 'bytes', 'text value', true],

@@ -9,7 +9,14 @@ import { recoverLog, type RecoveredLog, type RecoveryReport } from './recovery.j
 import type { LogFileInfo } from './log-files.js';
 import { describe } from './describe-value.js';
 import { validateEntries, type LogRangeRecord, type WalEntryInput } from './wal-entry.js';
-import { checkSequenceArgument, coalesceOption, resolveWalOptions, type AppendOptions, type ResolvedWalOptions, type WalOptions } from './wal-options.js';
+import {
+  checkSequenceArgument,
+  coalesceOption,
+  resolveWalOptions,
+  type AppendOptions,
+  type ResolvedWalOptions,
+  type WalOptions,
+} from './wal-options.js';
 import { COALESCED_APPEND_BYTES, TURN_RECORD_BYTES, TurnRecord } from './turn-record.js';
 
 /** What `appendNow` hands back at once. */
@@ -82,7 +89,14 @@ export class WriteAheadLog {
     const { fs } = resolved;
     await attempt('create directory', path, () => makeDirectoryDurably(fs, path));
     const recovered = await recoverLog(fs, path, resolved.recovery, resolved.nextSequence);
-    const writer = await LogWriter.open(fs, path, recovered.files, resolved.nextSequence ?? 1, resolved.maxFileBytes, resolved.durability === 'fsync');
+    const writer = await LogWriter.open(
+      fs,
+      path,
+      recovered.files,
+      resolved.nextSequence ?? 1,
+      resolved.maxFileBytes,
+      resolved.durability === 'fsync',
+    );
     const name = `write-ahead log ${path}`;
     const committer = new GroupCommitter(writer, resolved.durability, resolved.maxFileBytes, resolved.syncIntervalMs, resolved.clock, name);
     return new WriteAheadLog(path, resolved, writer, committer, recovered);
@@ -124,7 +138,9 @@ export class WriteAheadLog {
     const entryBytes = this.checkedEntryBytes(entries);
     if (coalesceOption(options) && entryBytes <= COALESCED_APPEND_BYTES) return this.joinTurnRecord(entries, entryBytes);
     const { firstSequence, lastSequence, record } = this.ownRecord(entries, entryBytes);
-    const durable = new Promise<void>((resolve, reject) => this.committer.enqueue(record, firstSequence, lastSequence, { resolve, reject }));
+    const durable = new Promise<void>((resolve, reject) =>
+      this.committer.enqueue(record, firstSequence, lastSequence, { resolve, reject }),
+    );
     return { firstSequence, lastSequence, durable };
   }
 
@@ -149,7 +165,8 @@ export class WriteAheadLog {
     try {
       checkSequenceArgument('whenWritten', sequence);
       this.checkOpen();
-      if (sequence > this.lastSequence) throw new ValidationError(`whenWritten(${sequence}): the last sequence number handed out is ${this.lastSequence}`);
+      if (sequence > this.lastSequence)
+        throw new ValidationError(`whenWritten(${sequence}): the last sequence number handed out is ${this.lastSequence}`);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -274,7 +291,10 @@ export class WriteAheadLog {
   }
 
   /** A record of its own, after this turn's record: its sequence numbers taken, encoded. */
-  private ownRecord(entries: readonly WalEntryInput[], entryBytes: number): { firstSequence: number; lastSequence: number; record: Uint8Array } {
+  private ownRecord(
+    entries: readonly WalEntryInput[],
+    entryBytes: number,
+  ): { firstSequence: number; lastSequence: number; record: Uint8Array } {
     this.sealTurnRecord();
     const firstSequence = this.takeSequences(entries.length);
     const record = encodeRecord(firstSequence, entries, RECORD_HEADER_BYTES + entryBytes);

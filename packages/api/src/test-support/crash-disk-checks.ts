@@ -27,7 +27,9 @@ export function checkIndexFiles(directory: string): DiskReport {
       try {
         reader.verify();
       } catch (error) {
-        throw new Error(`generation ${current.generation} names ${segment.file}, which fails to verify: ${String(error)}`, { cause: error });
+        throw new Error(`generation ${current.generation} names ${segment.file}, which fails to verify: ${String(error)}`, {
+          cause: error,
+        });
       } finally {
         reader.close();
       }

@@ -1,7 +1,17 @@
 import { FaultInjectingFileSystem, type FaultOperation, type FileSystem } from '@silt/fs';
 
 /** Calls that change or sync something; reads are not steps. */
-const STEP_OPERATIONS = new Set<FaultOperation>(['open', 'write', 'truncate', 'sync', 'datasync', 'syncDirectory', 'rename', 'unlink', 'mkdir']);
+const STEP_OPERATIONS = new Set<FaultOperation>([
+  'open',
+  'write',
+  'truncate',
+  'sync',
+  'datasync',
+  'syncDirectory',
+  'rename',
+  'unlink',
+  'mkdir',
+]);
 
 /**
  * The real file system, counting every call that changes or syncs

@@ -106,7 +106,7 @@ export async function driveWorkload(
   listener: WorkloadListener,
   keepGoing: () => boolean = () => true,
 ): Promise<void> {
-  for (let id = firstId; keepGoing(); ) {
+  for (let id = firstId; keepGoing();) {
     const burst = burstAt(seed, id);
     const last = id + burst.size - 1;
     listener.issuing(last);

@@ -33,7 +33,7 @@ const config = parseChildConfig(process.argv[2]);
  */
 function writeFully(fd: number, text: string): void {
   const bytes = Buffer.from(text);
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     try {
       at += writeSync(fd, bytes, at);
     } catch (error) {

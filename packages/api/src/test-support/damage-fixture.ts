@@ -59,7 +59,11 @@ export interface HeldPiece {
  * 'fsync' mode by default, so each carries a synced offset that vouches for
  * the bytes before it.
  */
-export async function buildDamageFixture(directory: string, seed: number, logDurability: 'write' | 'fsync' = 'fsync'): Promise<DamageFixture> {
+export async function buildDamageFixture(
+  directory: string,
+  seed: number,
+  logDurability: 'write' | 'fsync' = 'fsync',
+): Promise<DamageFixture> {
   const random = new SeededRandom(seed);
   const model = new WriteModel();
   const committedCovers = [0];
@@ -96,7 +100,15 @@ export async function buildDamageFixture(directory: string, seed: number, logDur
   leaveUnfinishedBuild(directory);
   // Opened after the writer's last checkpoint: its lease lives in manifest.sqlite-wal.
   readers.push(await ReadOnlyIndex.open(directory, { watch: false }));
-  return { directory, model, committedCovers, coveredSequence: committedCovers.at(-1)!, olderManifest, readers, pieces: heldPieces(directory) };
+  return {
+    directory,
+    model,
+    committedCovers,
+    coveredSequence: committedCovers.at(-1)!,
+    olderManifest,
+    readers,
+    pieces: heldPieces(directory),
+  };
 }
 
 /** Every segment file and every log record of the fixture, with the sequence range it holds. */
@@ -120,15 +132,23 @@ function heldPieces(directory: string): HeldPiece[] {
     const parsed = parseLogFile(bytes, { file: name, firstSequence, isLast: true });
     if (parsed.end.kind !== 'clean') throw new Error(`the fixture's log file ${name} does not parse whole`);
     for (const record of parsed.records) {
-      pieces.push({ kind: 'log', bytes: bytes.subarray(record.offset, record.offset + record.length), from: record.firstSeq, to: record.lastSeq });
+      pieces.push({
+        kind: 'log',
+        bytes: bytes.subarray(record.offset, record.offset + record.length),
+        from: record.firstSeq,
+        to: record.lastSeq,
+      });
     }
   }
   return pieces;
 }
 
-/** Sets (mostly) and deletes of a few keys, one awaited call at a time so the model counts sequence numbers as the index does; every sixth an mset. */
+/**
+ * Sets (mostly) and deletes of a few keys, one awaited call at a time so the model counts sequence numbers as the index does; every
+ * sixth an mset.
+ */
 async function writeSome(index: Index, model: WriteModel, random: SeededRandom, operations: number): Promise<void> {
-  for (let done = 0; done < operations; ) {
+  for (let done = 0; done < operations;) {
     const key = keyName(random.intBetween(0, KEYS - 1));
     if (done % 6 === 5) {
       const other = keyName((Number(key.slice(1)) + 1) % KEYS);
@@ -165,13 +185,19 @@ function checkSequences(index: Index, model: WriteModel): void {
 
 /** Records past the covered sequence, written by the log alone as a writer killed before its next flush leaves them. */
 async function appendUnflushed(directory: string, model: WriteModel, random: SeededRandom, durability: 'write' | 'fsync'): Promise<void> {
-  const wal = await WriteAheadLog.open(join(directory, 'wal'), { nextSequence: model.lastSequence + 1, maxFileBytes: FIXTURE_WAL_FILE_BYTES, durability });
+  const wal = await WriteAheadLog.open(join(directory, 'wal'), {
+    nextSequence: model.lastSequence + 1,
+    maxFileBytes: FIXTURE_WAL_FILE_BYTES,
+    durability,
+  });
   try {
     for (let record = 0; record < UNFLUSHED_RECORDS; record++) {
       const entries = Array.from({ length: OPERATIONS_PER_RECORD }, (_, i) => {
         const key = keyName((random.intBetween(0, KEYS / OPERATIONS_PER_RECORD - 1) * OPERATIONS_PER_RECORD + i) % KEYS);
         // Long values, so the records fill several log files.
-        return random.chance(0.15) ? { kind: 'delete' as const, key } : { kind: 'put' as const, key, value: `v${model.lastSequence + i + 1}:${'x'.repeat(60)}` };
+        return random.chance(0.15)
+          ? { kind: 'delete' as const, key }
+          : { kind: 'put' as const, key, value: `v${model.lastSequence + i + 1}:${'x'.repeat(60)}` };
       });
       await wal.append(entries);
       for (const entry of entries) model.record(entry.key, entry.kind === 'put' ? entry.value : undefined);
@@ -207,7 +233,8 @@ export function heldSequences(directory: string, fixture: DamageFixture): { held
   const held = new Array<boolean>(fixture.model.lastSequence + 1).fill(false);
   let last = 0;
   for (const piece of fixture.pieces) {
-    const still = piece.kind === 'segment' ? segments.some((bytes) => bytes.equals(piece.bytes)) : logs.some((bytes) => bytes.includes(piece.bytes));
+    const still =
+      piece.kind === 'segment' ? segments.some((bytes) => bytes.equals(piece.bytes)) : logs.some((bytes) => bytes.includes(piece.bytes));
     if (!still) continue;
     for (let sequence = piece.from; sequence <= piece.to; sequence++) held[sequence] = true;
     last = Math.max(last, piece.to);

@@ -14,7 +14,11 @@ export function snapshotDirectory(directory: string): Record<string, string> {
     for (const name of readdirSync(join(directory, relative)).sort()) {
       const path = relative === '' ? name : `${relative}/${name}`;
       if (statSync(join(directory, path)).isDirectory()) walk(path);
-      else if (!path.endsWith('-shm')) files[path] = createHash('sha256').update(readFileSync(join(directory, path))).digest('hex').slice(0, 16);
+      else if (!path.endsWith('-shm'))
+        files[path] = createHash('sha256')
+          .update(readFileSync(join(directory, path)))
+          .digest('hex')
+          .slice(0, 16);
     }
   };
   walk('');

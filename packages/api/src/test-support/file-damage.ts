@@ -43,7 +43,9 @@ export function damageTargets(directory: string, olderManifest: string): DamageT
   const logs = readdirSync(join(directory, 'wal'))
     .filter((name) => sequenceOfLogFile(name) !== undefined)
     .sort();
-  logs.forEach((name, i) => add(`wal/${name}`, 'log', logs.length > 1 ? join(directory, 'wal', logs[(i + 1) % logs.length]!) : undefined, i === logs.length - 1));
+  logs.forEach((name, i) =>
+    add(`wal/${name}`, 'log', logs.length > 1 ? join(directory, 'wal', logs[(i + 1) % logs.length]!) : undefined, i === logs.length - 1),
+  );
   add(WRITER_LOCK_FILE, 'lock', undefined);
   add(WRITER_PID_FILE, 'pid', undefined);
   return targets;

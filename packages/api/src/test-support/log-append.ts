@@ -25,7 +25,10 @@ export async function appendToLog(indexDirectory: string, after: number, pairs: 
  */
 export function damageLogRecord(indexDirectory: string, nth: number): { file: string; offset: number } {
   const walDirectory = join(indexDirectory, 'wal');
-  const newest = readdirSync(walDirectory).filter((name) => sequenceOfLogFile(name) !== undefined).sort().at(-1)!;
+  const newest = readdirSync(walDirectory)
+    .filter((name) => sequenceOfLogFile(name) !== undefined)
+    .sort()
+    .at(-1)!;
   const file = join(walDirectory, newest);
   const bytes = readFileSync(file);
   const record = parseLogFile(bytes, { file, firstSequence: sequenceOfLogFile(newest)!, isLast: true }).records[nth];

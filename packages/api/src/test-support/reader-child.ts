@@ -86,7 +86,12 @@ async function answer(request: ReaderRequest): Promise<void> {
   // Without refresh(), wait for the watch to bring the write in (the parent bounds the wait).
   while (!request.refresh && reader.get(request.key) !== request.value) await sleep(1);
   const got = reader.get(request.key);
-  send({ type: 'expected', got: typeof got === 'string' ? got : null, generation: reader.generation, waitedMs: performance.now() - started });
+  send({
+    type: 'expected',
+    got: typeof got === 'string' ? got : null,
+    generation: reader.generation,
+    waitedMs: performance.now() - started,
+  });
 }
 
 let stopped = false;

@@ -47,7 +47,7 @@ export type WriterConfig = z.infer<typeof writerConfigSchema>;
  */
 export function printLine(line: string): void {
   const bytes = Buffer.from(`${line}\n`);
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     try {
       at += writeSync(1, bytes, at);
     } catch (error) {
@@ -69,8 +69,7 @@ export type ReaderConfig = z.infer<typeof readerConfigSchema>;
 /** Parent to reader. */
 export type ReaderRequest =
   /** Is `key` = `value`? With `refresh`, after `await refresh()`; without, once the reader's own watch shows it. */
-  | { readonly type: 'expect'; readonly key: string; readonly value: string; readonly refresh: boolean }
-  | { readonly type: 'close' };
+  { readonly type: 'expect'; readonly key: string; readonly value: string; readonly refresh: boolean } | { readonly type: 'close' };
 
 /** Reader to parent. */
 export type ReaderMessage =

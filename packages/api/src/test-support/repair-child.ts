@@ -27,7 +27,7 @@ const config = configSchema.parse(JSON.parse(process.argv[2] ?? 'null'));
 
 function print(line: string): void {
   const bytes = Buffer.from(`${line}\n`);
-  for (let at = 0; at < bytes.length; ) at += writeSync(1, bytes, at);
+  for (let at = 0; at < bytes.length;) at += writeSync(1, bytes, at);
 }
 
 // A child the parent forgot must not live on.

@@ -97,7 +97,8 @@ export function readServedState(index: Pick<Index | ReadOnlyIndex, 'get' | 'rang
 export function describeDifference(expected: ReadonlyMap<string, string>, served: ReadonlyMap<string, string>, limit = 6): string {
   const differing: string[] = [];
   for (const key of new Set([...expected.keys(), ...served.keys()])) {
-    if (expected.get(key) !== served.get(key)) differing.push(`${key}: expected ${expected.get(key) ?? '(absent)'}, served ${served.get(key) ?? '(absent)'}`);
+    if (expected.get(key) !== served.get(key))
+      differing.push(`${key}: expected ${expected.get(key) ?? '(absent)'}, served ${served.get(key) ?? '(absent)'}`);
   }
   return `${differing.length} key(s) differ: ${differing.slice(0, limit).join('; ')}${differing.length > limit ? '; ...' : ''}`;
 }

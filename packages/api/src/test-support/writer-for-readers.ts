@@ -28,7 +28,9 @@ function die(what: string, error: unknown): never {
 // A child the parent forgot must not live on.
 setTimeout(() => die('still running after 60 s', 'the parent never killed it'), 60_000).unref();
 
-const index = await Index.open(config.dir, { refreshIntervalMs: config.refreshIntervalMs }).catch((error: unknown) => die('open failed', error));
+const index = await Index.open(config.dir, { refreshIntervalMs: config.refreshIntervalMs }).catch((error: unknown) =>
+  die('open failed', error),
+);
 index.on('error', (error) => die('the index failed', error));
 printLine(`ready ${index.stats().generation}`);
 

@@ -26,7 +26,11 @@ export async function runCompact(directory: string, target: number, context: Com
   const index = await openWriter(directory, false, { autoMerge: false });
   const before = index.stats();
   let merges = 0;
-  const progress = Progress.start(context, { title: 'compacting', total: Math.max(0, before.segments.length - target), unit: 'segments merged away' });
+  const progress = Progress.start(context, {
+    title: 'compacting',
+    total: Math.max(0, before.segments.length - target),
+    unit: 'segments merged away',
+  });
   index.on('merge', () => {
     merges++;
     progress.update(before.segments.length - index.stats().segments.length);
@@ -48,14 +52,18 @@ export async function runCompact(directory: string, target: number, context: Com
   };
   if (context.json) await printJson(context, report);
   else await context.out.line(describeCompaction(directory, report));
-  if (merges === 0 && !context.json) note(context, `nothing to merge: ${plural(before.segments.length, 'segment')}, the target is ${target}`);
+  if (merges === 0 && !context.json)
+    note(context, `nothing to merge: ${plural(before.segments.length, 'segment')}, the target is ${target}`);
   return ExitCode.ok;
 }
 
 /** A signal stops the wait; closing the index (finishWrites) then aborts the merges. */
 async function forceMergeUnlessInterrupted(index: Index, target: number, context: CommandContext): Promise<void> {
   if (await unlessAborted(index.forceMerge(target), context.interrupts.signal)) return;
-  throw new InterruptedError(await context.interrupts.whenInterrupted, 'the merges running were aborted; the index is as the last finished merge left it');
+  throw new InterruptedError(
+    await context.interrupts.whenInterrupted,
+    'the merges running were aborted; the index is as the last finished merge left it',
+  );
 }
 
 function describeCompaction(directory: string, report: CompactReport): string {

@@ -28,7 +28,13 @@ export async function runExport(directory: string, file: string | undefined, fla
     const entries = reader.range(rangeOptionsOf(flags));
     const progress = Progress.start(context, { title: 'exporting', total: upperBound, unit: 'entries' });
     const write = (out: LineWriter): Promise<number> =>
-      writeEntries(entries, out, (key, value) => JSON.stringify(toRecord(key, value)), context.interrupts, (written) => progress.update(written));
+      writeEntries(
+        entries,
+        out,
+        (key, value) => JSON.stringify(toRecord(key, value)),
+        context.interrupts,
+        (written) => progress.update(written),
+      );
     let count: number;
     try {
       count = file === undefined ? await write(context.out) : await writeFileAtomically(file, write);

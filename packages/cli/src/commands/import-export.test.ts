@@ -43,22 +43,34 @@ test('import reads TSV from standard input: key, tab, the rest of the line (tabs
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^imported 3 records from standard input into .* \(tsv, 1 batch, /);
   const scan = await runSilt(['scan', dir, '--json']);
-  assert.deepEqual(scan.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown), [
-    { key: 'a', value: 'one' },
-    { key: 'b', value: 'two\tand a tab' },
-    { key: 'c', value: '' },
-  ]);
+  assert.deepEqual(
+    scan.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as unknown),
+    [
+      { key: 'a', value: 'one' },
+      { key: 'b', value: 'two\tand a tab' },
+      { key: 'c', value: '' },
+    ],
+  );
 });
 
 test('a malformed line imports nothing, and the error names it and the others; --continue skips and names them', async () => {
   const work = workDirectory('import-bad');
   const dir = join(work, 'idx');
   const file = join(work, 'mixed.jsonl');
-  writeFileSync(file, ['{"key":"a","value":"1"}', '{"key":"b","value":"2"', '{"key":"","value":"3"}', '{"value":"4"}', '{"key":"e","value":"5"}'].join('\n'));
+  writeFileSync(
+    file,
+    ['{"key":"a","value":"1"}', '{"key":"b","value":"2"', '{"key":"","value":"3"}', '{"value":"4"}', '{"key":"e","value":"5"}'].join('\n'),
+  );
   const strict = await runSilt(['import', dir, file]);
   assert.equal(strict.code, 1);
   assert.equal(strict.stderr.trim().split('\n').length, 1, strict.stderr);
-  assert.match(strict.stderr, /^silt import: .*mixed\.jsonl, line 2: not valid JSON \(.*\); 2 more malformed lines \(3, 4\); nothing was imported \(fix the lines, or add --continue to skip them\)$/m);
+  assert.match(
+    strict.stderr,
+    /^silt import: .*mixed\.jsonl, line 2: not valid JSON \(.*\); 2 more malformed lines \(3, 4\); nothing was imported \(fix the lines, or add --continue to skip them\)$/m,
+  );
   assert.equal(existsSync(dir), false, 'nothing written, not even the directory');
 
   mkdirSync(dir);
@@ -72,7 +84,10 @@ test('a malformed line imports nothing, and the error names it and the others; -
   assert.equal(lenient.code, 0, lenient.stderr);
   const report = JSON.parse(lenient.stdout) as ImportReport;
   assert.equal(report.imported, 2);
-  assert.deepEqual(report.skippedLines.map((line) => line.line), [2, 3, 4]);
+  assert.deepEqual(
+    report.skippedLines.map((line) => line.line),
+    [2, 3, 4],
+  );
   assert.match(report.skippedLines[1]!.reason, /a key must not be empty/);
   assert.match(report.skippedLines[2]!.reason, /no "key" field/);
   const scan = await runSilt(['scan', dir]);
@@ -108,12 +123,20 @@ test('export writes JSON Lines that import reads back exactly, binary keys and v
   const exported = await runSilt(['export', source, file]);
   assert.equal(exported.code, 0, exported.stderr);
   assert.match(exported.stdout, /^exported 5 entries of .* to .*export\.jsonl$/m);
-  const [again, forced, toStdout] = await Promise.all([runSilt(['export', source, file]), runSilt(['export', source, file, '--force', '--prefix', 'user:']), runSilt(['export', source])]);
+  const [again, forced, toStdout] = await Promise.all([
+    runSilt(['export', source, file]),
+    runSilt(['export', source, file, '--force', '--prefix', 'user:']),
+    runSilt(['export', source]),
+  ]);
   assert.equal(again.code, 2);
   assert.match(again.stderr, /export\.jsonl exists; add --force to replace it/);
   assert.equal(forced.code, 0);
   assert.equal(readFileSync(file, 'utf8').trim().split('\n').length, 3, '--force replaced it with the --prefix subset');
-  assert.deepEqual(listTree(work).filter((name) => name.includes('silt-export')), [], 'no temporary file left');
+  assert.deepEqual(
+    listTree(work).filter((name) => name.includes('silt-export')),
+    [],
+    'no temporary file left',
+  );
 
   const copy = join(work, 'copy');
   const imported = await runSilt(['import', copy, '-'], { input: toStdout.stdout });

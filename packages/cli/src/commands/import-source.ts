@@ -59,7 +59,10 @@ export interface SourceLine {
  * bytes of the file were read so far, for progress. A byte order mark at the
  * start is dropped.
  */
-export async function* readSourceLines(source: ImportSource, onBytes: (bytesRead: number) => void = () => undefined): AsyncGenerator<SourceLine> {
+export async function* readSourceLines(
+  source: ImportSource,
+  onBytes: (bytesRead: number) => void = () => undefined,
+): AsyncGenerator<SourceLine> {
   const stream = createReadStream(source.path, { encoding: 'utf8', highWaterMark: 1024 * 1024 });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let number = 0;
@@ -83,11 +86,15 @@ export async function* readSourceLines(source: ImportSource, onBytes: (bytesRead
  * .ndjson, .json); else the first line: a `{` starts JSON Lines, anything
  * else is TSV. `guessed` lets an error suggest `--format`.
  */
-export async function detectFormat(source: ImportSource, given: ImportFormat | undefined): Promise<{ format: ImportFormat; guessed: boolean }> {
+export async function detectFormat(
+  source: ImportSource,
+  given: ImportFormat | undefined,
+): Promise<{ format: ImportFormat; guessed: boolean }> {
   if (given !== undefined) return { format: given, guessed: false };
   const extension = extname(source.label).toLowerCase();
   if (extension === '.tsv' || extension === '.tab') return { format: 'tsv', guessed: false };
   if (['.jsonl', '.ndjson', '.json'].includes(extension)) return { format: 'jsonl', guessed: false };
-  for await (const line of readSourceLines(source)) return { format: line.text.trimStart().startsWith('{') ? 'jsonl' : 'tsv', guessed: true };
+  for await (const line of readSourceLines(source))
+    return { format: line.text.trimStart().startsWith('{') ? 'jsonl' : 'tsv', guessed: true };
   return { format: 'jsonl', guessed: true };
 }

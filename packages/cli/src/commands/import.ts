@@ -84,7 +84,12 @@ export async function runImport(directory: string, input: string, flags: ImportF
 }
 
 /** The first pass: every line parsed, nothing written; the malformed ones make an ImportLineError. */
-async function checkEveryLine(source: ImportSource, parse: ParseRecord, context: CommandContext, guessedFormat: ImportFormat | undefined): Promise<void> {
+async function checkEveryLine(
+  source: ImportSource,
+  parse: ParseRecord,
+  context: CommandContext,
+  guessedFormat: ImportFormat | undefined,
+): Promise<void> {
   const progress = Progress.start(context, { title: 'checking', total: source.bytes, unit: 'bytes' });
   const bad: BadLine[] = [];
   let badCount = 0;
@@ -102,8 +107,10 @@ async function checkEveryLine(source: ImportSource, parse: ParseRecord, context:
   const first = bad[0];
   if (first === undefined) return;
   const others = bad.slice(1).map((line) => line.line);
-  const more = badCount > 1 ? `; ${plural(badCount - 1, 'more malformed line')} (${others.join(', ')}${badCount > bad.length ? ', …' : ''})` : '';
-  const hint = guessedFormat === undefined ? '' : ` (read as ${guessedFormat}, guessed from the first line: give --format if that is wrong)`;
+  const more =
+    badCount > 1 ? `; ${plural(badCount - 1, 'more malformed line')} (${others.join(', ')}${badCount > bad.length ? ', …' : ''})` : '';
+  const hint =
+    guessedFormat === undefined ? '' : ` (read as ${guessedFormat}, guessed from the first line: give --format if that is wrong)`;
   throw new ImportLineError(
     source.label,
     first.line,
@@ -126,7 +133,13 @@ function problemOf(parse: ParseRecord, text: string): string | undefined {
  * batch is parsed. A signal stops it between batches; what was
  * acknowledged stays (whole batches only).
  */
-async function writeBatches(index: Index, source: ImportSource, parse: ParseRecord, batchSize: number, context: CommandContext): Promise<BatchResult> {
+async function writeBatches(
+  index: Index,
+  source: ImportSource,
+  parse: ParseRecord,
+  batchSize: number,
+  context: CommandContext,
+): Promise<BatchResult> {
   const progress = Progress.start(context, { title: 'importing', total: source.bytes, unit: 'bytes' });
   const bad: BadLine[] = [];
   let skipped = 0;

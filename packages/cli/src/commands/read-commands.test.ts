@@ -41,15 +41,27 @@ test('scan prints live entries in key order within --prefix, --gte/--lt, --limit
   assert.equal(bounded.stdout, 'b\tvalue b\nbytes\tbase64:AQID\nc\tvalue c\n');
   assert.equal(reversed.stdout, 'c\tvalue c\nbytes\tbase64:AQID\n');
   assert.equal(keysOnly.stdout, 'a\nb\nbytes\nc\nd\ne\n');
-  assert.deepEqual(json.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown), [{ key: 'bytes', value: 'AQID', valueEncoding: 'base64' }]);
+  assert.deepEqual(
+    json.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as unknown),
+    [{ key: 'bytes', value: 'AQID', valueEncoding: 'base64' }],
+  );
   const all = await runSilt(['scan', dir, '--gt', 'n:', '--json']);
   const last = JSON.parse(all.stdout.trim().split('\n').at(-1)!) as unknown;
-  assert.deepEqual(last, { key: '/wBB', keyEncoding: 'base64', value: 'binary key' }, 'a key that is not UTF-8 comes out as base64, marked');
+  assert.deepEqual(
+    last,
+    { key: '/wBB', keyEncoding: 'base64', value: 'binary key' },
+    'a key that is not UTF-8 comes out as base64, marked',
+  );
 });
 
 test('scan into a pipe that closes early (| head) stops quietly with exit 0', async () => {
   const dir = await fixture();
-  const child = spawn('bash', ['-c', `set -o pipefail; "${process.execPath}" "${SILT}" scan "${dir}" | head -n 1`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-c', `set -o pipefail; "${process.execPath}" "${SILT}" scan "${dir}" | head -n 1`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -65,7 +77,10 @@ test('bad read arguments exit 2 with one clear line', async () => {
   const missing = join(workDirectory('missing'), 'nothing-here');
   const cases: Array<{ args: string[]; message: RegExp }> = [
     { args: ['scan', dir, '--gte', 'a', '--gt', 'b'], message: /^silt scan: give at most one of the range options gte and gt$/ },
-    { args: ['scan', dir, '--limit', '-1'], message: /^silt scan: option '--limit <n>' argument '-1' is invalid\. expected a whole number at least 0\.$/m },
+    {
+      args: ['scan', dir, '--limit', '-1'],
+      message: /^silt scan: option '--limit <n>' argument '-1' is invalid\. expected a whole number at least 0\.$/m,
+    },
     { args: ['scan', missing], message: /^silt scan: no silt index at .*nothing-here: the directory does not exist$/ },
     { args: ['get', dir], message: /^silt get: missing required argument 'key'$/m },
     { args: ['get', dir, ''], message: /^silt get: a key must not be empty$/ },
@@ -83,7 +98,12 @@ test('bad read arguments exit 2 with one clear line', async () => {
 
 test('--help works on every command and shows its examples; --version prints the version; no command is a usage error', async () => {
   const commands = ['demo', 'get', 'set', 'del', 'scan', 'stats', 'verify', 'compact', 'import', 'export', 'watch'];
-  const results = await Promise.all([...commands.map((command) => runSilt([command, '--help'])), runSilt(['--help']), runSilt(['--version']), runSilt([])]);
+  const results = await Promise.all([
+    ...commands.map((command) => runSilt([command, '--help'])),
+    runSilt(['--help']),
+    runSilt(['--version']),
+    runSilt([]),
+  ]);
   for (const [i, command] of commands.entries()) {
     assert.equal(results[i]!.code, 0, command);
     assert.match(results[i]!.stdout, new RegExp(`Usage: silt ${command}`));

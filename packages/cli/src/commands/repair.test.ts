@@ -26,7 +26,11 @@ async function indexWithoutManifest(label: string): Promise<string> {
 test('read and write commands on an index whose manifest was deleted exit 1 and point to silt repair; nothing changes', async () => {
   const dir = await indexWithoutManifest('repair-refused');
   const before = snapshotDirectory(dir);
-  for (const args of [['get', dir, 'key:0:1'], ['stats', dir], ['set', dir, 'k', 'v']]) {
+  for (const args of [
+    ['get', dir, 'key:0:1'],
+    ['stats', dir],
+    ['set', dir, 'k', 'v'],
+  ]) {
     const result = await runSilt(args);
     assert.equal(result.code, 1, `${args[0]}: ${result.stderr}`);
     assert.match(result.stderr, /manifest\.sqlite is missing.*\n?.*silt repair/s, args[0]);

@@ -69,7 +69,11 @@ async function statsReport(directory: string, countKeys: boolean, context: Comma
     wal: { files: inspection.wal, bytes: sum(inspection.wal.map((file) => file.bytes)) },
     writer: inspection.writer ?? null,
     setAside: inspection.setAside,
-    readers: inspection.readers.map((lease) => ({ pid: lease.pid, generation: lease.generation, since: new Date(lease.since).toISOString() })),
+    readers: inspection.readers.map((lease) => ({
+      pid: lease.pid,
+      generation: lease.generation,
+      since: new Date(lease.since).toISOString(),
+    })),
   };
 }
 
@@ -105,7 +109,10 @@ function plainStats(report: StatsReport): string[] {
   ];
   if (report.keys !== undefined) lines.push(`  keys        ${formatCount(report.keys)} live`);
   lines.push(...segmentTable(report.segments).map((line) => `              ${line}`));
-  const covered = report.walCoveredSequence === 0 ? 'nothing flushed yet' : `segments cover it through sequence ${formatCount(report.walCoveredSequence)}`;
+  const covered =
+    report.walCoveredSequence === 0
+      ? 'nothing flushed yet'
+      : `segments cover it through sequence ${formatCount(report.walCoveredSequence)}`;
   lines.push(`  log (wal/)  ${plural(report.wal.files.length, 'file')}, ${formatBytes(report.wal.bytes)}; ${covered}`);
   lines.push(...describeSetAside(report.setAside));
   lines.push(`  writer      ${describeWriter(report.writer)}`);
@@ -116,13 +123,15 @@ function plainStats(report: StatsReport): string[] {
 
 function segmentTable(segments: StatsReport['segments']): string[] {
   if (segments.length === 0) return [];
-  const rows = segments.slice(0, SHOWN_SEGMENTS).map((segment) => [
-    String(segment.id),
-    formatCount(segment.entries),
-    formatCount(segment.tombstones),
-    formatBytes(segment.bytes),
-    `${formatCount(segment.minSequence)}–${formatCount(segment.maxSequence)}`,
-  ]);
+  const rows = segments
+    .slice(0, SHOWN_SEGMENTS)
+    .map((segment) => [
+      String(segment.id),
+      formatCount(segment.entries),
+      formatCount(segment.tombstones),
+      formatBytes(segment.bytes),
+      `${formatCount(segment.minSequence)}–${formatCount(segment.maxSequence)}`,
+    ]);
   const table = textTable(['id', 'entries', 'tombstones', 'size', 'sequences'], rows, new Set([0, 1, 2, 3]));
   if (segments.length > SHOWN_SEGMENTS) table.push(`… and ${plural(segments.length - SHOWN_SEGMENTS, 'more segment')} (--json lists all)`);
   return table;
@@ -132,9 +141,12 @@ function describeSetAside(setAside: SetAsideFiles): string[] {
   const lines: string[] = [];
   if (setAside.droppedFromLog.length > 0) {
     const bytes = sum(setAside.droppedFromLog.map((file) => file.bytes));
-    lines.push(`  DROPPED     ${plural(setAside.droppedFromLog.length, 'file')} (${formatBytes(bytes)}) cut from the log by a keepValidPrefix recovery, kept in wal/lost+found/`);
+    lines.push(
+      `  DROPPED     ${plural(setAside.droppedFromLog.length, 'file')} (${formatBytes(bytes)}) cut from the log by a keepValidPrefix recovery, kept in wal/lost+found/`,
+    );
   }
-  if (setAside.repairs.length > 0) lines.push(`  repairs     ${setAside.repairs.length}: files set aside in ${setAside.repairs.join(', ')}`);
+  if (setAside.repairs.length > 0)
+    lines.push(`  repairs     ${setAside.repairs.length}: files set aside in ${setAside.repairs.join(', ')}`);
   return lines;
 }
 

@@ -42,7 +42,10 @@ test('stats describes the generation, its segments, the log, the writer and read
     assert.equal(json.code, 0, json.stderr);
     const report = JSON.parse(json.stdout) as StatsReport;
     assert.equal(report.generation, index.stats().generation);
-    assert.deepEqual(report.segments.map((segment) => segment.id), index.stats().segments.map((segment) => segment.id));
+    assert.deepEqual(
+      report.segments.map((segment) => segment.id),
+      index.stats().segments.map((segment) => segment.id),
+    );
     assert.equal(report.entries, 2005);
     assert.equal(report.keys, 2005);
     assert.ok(report.wal.files.length >= 1 && report.wal.bytes > 0);
@@ -78,12 +81,18 @@ test('verify catches a flipped byte in a segment: exit 1, the file and the offse
   const [plain, json] = await Promise.all([runSilt(['verify', dir]), runSilt(['verify', dir, '--json'])]);
   assert.equal(plain.code, 1);
   assert.match(plain.stdout, new RegExp(`DAMAGED\\s+${victim.file.replace('.', '\\.')}\\s.*at offset [\\d,]+: `));
-  assert.match(plain.stderr, new RegExp(`^silt verify: 1 damaged file of \\d+ in .*: ${victim.file.replace('.', '\\.')} at offset \\d+\\n$`));
+  assert.match(
+    plain.stderr,
+    new RegExp(`^silt verify: 1 damaged file of \\d+ in .*: ${victim.file.replace('.', '\\.')} at offset \\d+\\n$`),
+  );
   const report = JSON.parse(json.stdout) as VerifyReport;
   assert.equal(json.code, 1);
   assert.equal(report.ok, false);
   const damaged = report.files.filter((file) => file.status === 'damaged');
-  assert.deepEqual(damaged.map((file) => file.file), [victim.file]);
+  assert.deepEqual(
+    damaged.map((file) => file.file),
+    [victim.file],
+  );
   assert.equal(typeof damaged[0]!.offset, 'number');
   assert.ok(damaged[0]!.offset! <= victim.bytes);
   assert.equal(report.files.find((file) => file.file === segments[1]!.file)?.status, 'ok', 'the other segment is still reported sound');
@@ -95,7 +104,10 @@ test('a segment file cut short is damage: its size and the size the manifest rec
   writeFileSync(join(dir, segments[1]!.file), 'short');
   const result = await runSilt(['verify', dir]);
   assert.equal(result.code, 1);
-  assert.match(result.stdout, new RegExp(`DAMAGED\\s+${segments[1]!.file.replace('.', '\\.')}.*the file is 5 bytes; the manifest recorded ${segments[1]!.bytes}`));
+  assert.match(
+    result.stdout,
+    new RegExp(`DAMAGED\\s+${segments[1]!.file.replace('.', '\\.')}.*the file is 5 bytes; the manifest recorded ${segments[1]!.bytes}`),
+  );
 });
 
 test('a live segment file that is gone is damage: exit 1, named as missing', async () => {
@@ -115,7 +127,11 @@ test('a live segment file that is gone is damage: exit 1, named as missing', asy
     report.files.filter((check) => check.status !== 'ok').map((check) => [check.file, check.status, check.detail]),
     [[victim.file, 'damaged', 'the file is missing; the manifest names it as live']],
   );
-  assert.equal(report.files.find((check) => check.file === segments[1]!.file)?.status, 'ok', 'the other segment is still checked and sound');
+  assert.equal(
+    report.files.find((check) => check.file === segments[1]!.file)?.status,
+    'ok',
+    'the other segment is still checked and sound',
+  );
 });
 
 test('stats lists the files recovery and repair set aside, kept for the operator to look at', async () => {
@@ -127,7 +143,10 @@ test('stats lists the files recovery and repair set aside, kept for the operator
   const [json, plain] = await Promise.all([runSilt(['stats', dir, '--json']), runSilt(['stats', dir])]);
   assert.equal(json.code, 0, json.stderr);
   const report = JSON.parse(json.stdout) as StatsReport;
-  assert.deepEqual(report.setAside, { droppedFromLog: [{ name: 'wal/lost+found/0000000000000001.log', bytes: 13 }], repairs: ['lost+found/repair-2026-12-03T16-46-44-437Z'] });
+  assert.deepEqual(report.setAside, {
+    droppedFromLog: [{ name: 'wal/lost+found/0000000000000001.log', bytes: 13 }],
+    repairs: ['lost+found/repair-2026-12-03T16-46-44-437Z'],
+  });
   assert.match(plain.stdout, /DROPPED +1 file \(13 B\) cut from the log by a keepValidPrefix recovery, kept in wal\/lost\+found\//);
   assert.match(plain.stdout, /repairs +1: files set aside in lost\+found\/repair-2026-12-03T16-46-44-437Z/);
 });

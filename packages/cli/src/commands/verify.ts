@@ -40,7 +40,11 @@ function plainReport(report: VerifyReport): string[] {
     file.status === 'damaged' ? 'DAMAGED' : file.status,
     file.file,
     formatBytes(file.bytes),
-    file.entries !== undefined ? plural(file.entries, 'entry', 'entries') : file.records !== undefined ? plural(file.records, 'record') : '',
+    file.entries !== undefined
+      ? plural(file.entries, 'entry', 'entries')
+      : file.records !== undefined
+        ? plural(file.records, 'record')
+        : '',
     problemOf(file),
   ]);
   const verdict = report.ok

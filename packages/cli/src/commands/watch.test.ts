@@ -38,7 +38,10 @@ test('watch --count n --json prints JSON Lines and exits 0 after n refreshes; a 
     await index.forceMerge(1);
     const result = await watch.result;
     assert.equal(result.code, 0, result.stderr);
-    const [start, refresh] = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as WatchEvent);
+    const [start, refresh] = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as WatchEvent);
     assert.equal(start!.segments, 2);
     assert.equal(refresh!.event, 'refresh');
     assert.equal(refresh!.generation, index.stats().generation);

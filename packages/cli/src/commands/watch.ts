@@ -55,7 +55,9 @@ async function follow(reader: ReadOnlyIndex, flags: WatchFlags, context: Command
     if (++refreshes === flags.count) reachedCount();
   });
   reader.on('error', (error) => {
-    printing = printing.then(() => context.out.line(`${formatClock(Date.now())}  refresh failed (still serving generation ${reader.generation}): ${error.message}`));
+    printing = printing.then(() =>
+      context.out.line(`${formatClock(Date.now())}  refresh failed (still serving generation ${reader.generation}): ${error.message}`),
+    );
   });
   const stopped = await Promise.race([counted.then(() => undefined), context.interrupts.whenInterrupted]);
   await printing;
@@ -63,7 +65,13 @@ async function follow(reader: ReadOnlyIndex, flags: WatchFlags, context: Command
   return stopped === undefined ? ExitCode.ok : context.interrupts.exitCode(stopped);
 }
 
-function describe(event: WatchEvent['event'], generation: number, change: RefreshChange, reader: ReadOnlyIndex, flags: WatchFlags): WatchEvent {
+function describe(
+  event: WatchEvent['event'],
+  generation: number,
+  change: RefreshChange,
+  reader: ReadOnlyIndex,
+  flags: WatchFlags,
+): WatchEvent {
   const keys = flags.key === undefined ? undefined : Object.fromEntries(flags.key.map((key) => [key, valueOrNull(reader, key)]));
   return {
     event,
@@ -92,10 +100,16 @@ async function print(context: CommandContext, event: WatchEvent): Promise<void> 
 function plainEvent(event: WatchEvent): string {
   const shape = `${plural(event.segments, 'segment')}, ${formatBytes(event.bytes)}`;
   const keys = Object.entries(event.keys ?? {})
-    .map(([key, field]) => `  ${key}=${field === null ? '(absent)' : `${field.valueEncoding === 'base64' ? 'base64:' : ''}${field.value ?? ''}`}`)
+    .map(
+      ([key, field]) =>
+        `  ${key}=${field === null ? '(absent)' : `${field.valueEncoding === 'base64' ? 'base64:' : ''}${field.value ?? ''}`}`,
+    )
     .join('');
-  if (event.event === 'watching') return `${formatClock(Date.parse(event.at))}  watching: generation ${event.generation}, ${shape}; a line per refresh (Ctrl-C stops)${keys}`;
-  const added = event.added.map((segment) => `+${segment.id} (${formatBytes(segment.bytes)}, ${plural(segment.entries, 'entry', 'entries')})`);
+  if (event.event === 'watching')
+    return `${formatClock(Date.parse(event.at))}  watching: generation ${event.generation}, ${shape}; a line per refresh (Ctrl-C stops)${keys}`;
+  const added = event.added.map(
+    (segment) => `+${segment.id} (${formatBytes(segment.bytes)}, ${plural(segment.entries, 'entry', 'entries')})`,
+  );
   const removed = event.removed.map((id) => `−${id}`);
   const change = [...added, ...removed].join(' ') || 'no segment change';
   return `${formatClock(Date.parse(event.at))}  generation ${event.generation}  ${change}  → ${shape}${keys}`;

@@ -57,10 +57,18 @@ test('import of a JSON Lines file with a lone surrogate on line 3 names line 3 a
   const work = workDirectory('lone-surrogate-import');
   const dir = join(work, 'idx');
   const file = join(work, 'records.jsonl');
-  writeFileSync(file, ['{"key":"a","value":"1"}', '{"key":"😀","value":"\\ud83d\\ude00"}', '{"key":"k\\ud800","value":"3"}', '{"key":"d","value":"4"}'].join('\n'));
+  writeFileSync(
+    file,
+    ['{"key":"a","value":"1"}', '{"key":"😀","value":"\\ud83d\\ude00"}', '{"key":"k\\ud800","value":"3"}', '{"key":"d","value":"4"}'].join(
+      '\n',
+    ),
+  );
   const fresh = await runSilt(['import', dir, file]);
   assert.equal(fresh.code, 1, fresh.stderr);
-  assert.match(fresh.stderr, /^silt import: .*records\.jsonl, line 3: a key must be well-formed UTF-16: it has a lone surrogate \\uD800 at index 1; nothing was imported/m);
+  assert.match(
+    fresh.stderr,
+    /^silt import: .*records\.jsonl, line 3: a key must be well-formed UTF-16: it has a lone surrogate \\uD800 at index 1; nothing was imported/m,
+  );
   assert.equal(existsSync(dir), false, 'nothing written, not even the directory');
 
   mkdirSync(dir);
@@ -75,7 +83,9 @@ test('import of a JSON Lines file with a lone surrogate on line 3 names line 3 a
   const lenient = await runSilt(['import', dir, file, '--continue', '--json']);
   assert.equal(lenient.code, 0, lenient.stderr);
   const report = JSON.parse(lenient.stdout) as ImportReport;
-  assert.deepEqual(report.skippedLines, [{ line: 3, reason: 'a key must be well-formed UTF-16: it has a lone surrogate \\uD800 at index 1' }]);
+  assert.deepEqual(report.skippedLines, [
+    { line: 3, reason: 'a key must be well-formed UTF-16: it has a lone surrogate \\uD800 at index 1' },
+  ]);
   assert.equal((await runSilt(['get', dir, '😀'])).stdout, '😀\n', 'a surrogate pair escaped in JSON is one astral character');
 });
 
@@ -85,6 +95,9 @@ test('import names a value with a lone surrogate by its line', async () => {
   writeFileSync(file, '{"key":"a","value":"ok"}\n{"key":"b","value":"x\\udc00"}\n');
   const result = await runSilt(['import', join(work, 'idx'), file]);
   assert.equal(result.code, 1, result.stderr);
-  assert.match(result.stderr, /line 2: a value must be well-formed UTF-16: it has a lone surrogate \\uDC00 at index 1; nothing was imported/);
+  assert.match(
+    result.stderr,
+    /line 2: a value must be well-formed UTF-16: it has a lone surrogate \\uDC00 at index 1; nothing was imported/,
+  );
   assert.equal(existsSync(join(work, 'idx')), false);
 });

@@ -62,9 +62,22 @@ class TerminalDashboard extends DemoDashboard {
 
   constructor(stream: NodeJS.WriteStream, title: string, total: number) {
     super();
-    this.bars = new MultiBar({ stream, hideCursor: true, clearOnComplete: false, fps: 8, barsize: 30, format: '{line}', autopadding: false });
+    this.bars = new MultiBar({
+      stream,
+      hideCursor: true,
+      clearOnComplete: false,
+      fps: 8,
+      barsize: 30,
+      format: '{line}',
+      autopadding: false,
+    });
     this.status = this.bars.create(1, 0, { line: title });
-    this.load = this.bars.create(total, 0, { written: '0', total: formatCount(total), rate: '0' }, { format: ' load      {bar} {percentage}% │ {written}/{total} keys │ {rate} writes/s' });
+    this.load = this.bars.create(
+      total,
+      0,
+      { written: '0', total: formatCount(total), rate: '0' },
+      { format: ' load      {bar} {percentage}% │ {written}/{total} keys │ {rate} writes/s' },
+    );
     this.segments = this.bars.create(1, 0, { line: '' });
     this.merges = this.bars.create(1, 0, { line: '' });
     this.readers = this.bars.create(1, 0, { line: '' });
@@ -72,7 +85,11 @@ class TerminalDashboard extends DemoDashboard {
 
   show(view: DemoView): void {
     this.status.update(0, { line: `silt demo │ ${view.phase} │ ${formatDuration(view.elapsedMs)}` });
-    this.load.update(view.written, { written: formatCount(view.written), total: formatCount(view.total), rate: formatCount(view.writesPerSecond) });
+    this.load.update(view.written, {
+      written: formatCount(view.written),
+      total: formatCount(view.total),
+      rate: formatCount(view.writesPerSecond),
+    });
     this.segments.update(0, { line: ` segments  ${segmentsText(view)}` });
     this.merges.update(0, { line: ` merges    ${mergesText(view)}` });
     this.readers.update(0, { line: ` readers   ${readersText(view)}` });

@@ -12,19 +12,30 @@ test('a small demo finishes, exits 0, explains itself and leaves an index that s
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /Done in .*\. The index is in silt-demo: 1 segment, /);
   assert.match(result.stdout, /What just happened/);
-  // Each reader times each of the 20 batches' probe keys at most once; how many it saw before the demo stopped waiting (10 s) depends on the machine's speed.
-  const timed = /2 reader processes .* a write was visible to them p50 [\d.]+ m?s, p99 [\d.]+ m?s after the writer acknowledged it \(([\d,]+) samples?\)/s.exec(result.stdout);
+  // Each reader times each of the 20 batches' probe keys at most once; how many it saw before the demo stopped waiting (10 s)
+  // depends on the machine's speed.
+  const timed =
+    /2 reader processes .* a write was visible to them p50 [\d.]+ m?s, p99 [\d.]+ m?s after the writer acknowledged it \(([\d,]+) samples?\)/s.exec(
+      result.stdout,
+    );
   assert.ok(timed !== null || /2 reader processes .* no write was timed/s.test(result.stdout), result.stdout);
   assert.ok(Number(timed?.[1] ?? 0) <= 40, result.stdout);
   assert.match(result.stdout, /stats silt-demo\n/);
-  assert.match(result.stderr, /^silt demo: 20,000 keys into silt-demo, writer pid \d+, 2 reader processes \(pid \d+, \d+\)$/m, 'plain progress lines when not a terminal');
+  assert.match(
+    result.stderr,
+    /^silt demo: 20,000 keys into silt-demo, writer pid \d+, 2 reader processes \(pid \d+, \d+\)$/m,
+    'plain progress lines when not a terminal',
+  );
   assert.match(result.stderr, /\] done: 20,000\/20,000 keys \(100%\)/);
   const readerPids = /reader processes \(pid (\d+), (\d+)\)/.exec(result.stderr)!.slice(1).map(Number);
   assert.deepEqual(readerPids.filter(isProcessAlive), [], 'the readers are gone');
 
   // First alone: the others hold reader leases while they run.
   const stats = await runSilt(['stats', 'silt-demo', '--json', '--count'], { cwd: work });
-  const [get, verify] = await Promise.all([runSilt(['get', 'silt-demo', 'user:0000042'], { cwd: work }), runSilt(['verify', 'silt-demo'], { cwd: work })]);
+  const [get, verify] = await Promise.all([
+    runSilt(['get', 'silt-demo', 'user:0000042'], { cwd: work }),
+    runSilt(['verify', 'silt-demo'], { cwd: work }),
+  ]);
   const report = JSON.parse(stats.stdout) as { keys: number; segments: unknown[]; readers: unknown[] };
   assert.equal(report.keys, 20_000);
   assert.equal(report.segments.length, 1);
@@ -41,7 +52,10 @@ test('demo refuses an existing index without --fresh, replaces it with --fresh, 
   const before = listTree(dir);
   const again = await runSilt(['demo', dir, '--keys', '10']);
   assert.equal(again.code, 2);
-  assert.match(again.stderr, /already holds an index \(an earlier demo\?\); explore it with `.* stats .*`, or start over with `.* demo .* --fresh`/);
+  assert.match(
+    again.stderr,
+    /already holds an index \(an earlier demo\?\); explore it with `.* stats .*`, or start over with `.* demo .* --fresh`/,
+  );
   assert.deepEqual(listTree(dir), before);
 
   const fresh = await runSilt(['demo', dir, '--fresh', '--keys', '5000', '--readers', '1', '--json']);
@@ -105,7 +119,10 @@ test('Ctrl-C stops the demo cleanly: readers closed, the index closed with what 
   const work = workDirectory('demo-interrupt');
   const demo = startSilt(['demo', 'idx', '--keys', '1000000', '--rate', '5000', '--readers', '2'], { cwd: work });
   while (!/loading keys.*: [1-9][\d,]*\/1,000,000/.test(demo.stderr)) {
-    if ((await Promise.race([demo.result.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 50))])) === true) break;
+    if (
+      (await Promise.race([demo.result.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 50))])) === true
+    )
+      break;
   }
   demo.child.kill('SIGINT');
   const result = await demo.result;

@@ -78,13 +78,20 @@ export async function runDemo(directory: string, flags: DemoFlags, context: Comm
 async function prepareDirectory(directory: string, fresh: boolean, invocation: string): Promise<void> {
   const { kind, foreignEntries } = inspectUndamaged(directory);
   if (kind === 'missing' || kind === 'empty') return;
-  if (kind !== 'index') throw new UsageError(`${directory} is not empty and is not a silt index; give the demo another directory: ${invocation} demo <dir>`);
+  if (kind !== 'index')
+    throw new UsageError(`${directory} is not empty and is not a silt index; give the demo another directory: ${invocation} demo <dir>`);
   if (!fresh) {
-    throw new UsageError(`${directory} already holds an index (an earlier demo?); explore it with \`${invocation} stats ${directory}\`, or start over with \`${invocation} demo ${directory} --fresh\``);
+    throw new UsageError(
+      `${directory} already holds an index (an earlier demo?); explore it with \`${invocation} stats ${directory}\`, or start over with \`${invocation} demo ${directory} --fresh\``,
+    );
   }
   const { writer } = await inspectIndex(directory);
-  if (writer?.running === true) throw new UsageError(`${directory} is open for writing in process ${writer.pid}; stop it before --fresh removes the index`);
-  if (foreignEntries.length > 0) throw new UsageError(`${directory} holds files silt did not write; --fresh removes only an index, so remove it yourself or pick another directory`);
+  if (writer?.running === true)
+    throw new UsageError(`${directory} is open for writing in process ${writer.pid}; stop it before --fresh removes the index`);
+  if (foreignEntries.length > 0)
+    throw new UsageError(
+      `${directory} holds files silt did not write; --fresh removes only an index, so remove it yourself or pick another directory`,
+    );
   rmSync(directory, { recursive: true, force: true });
 }
 
@@ -101,7 +108,14 @@ interface PhaseResult {
  * once a signal stopped it; no write is in flight then, so every key
  * counted was acknowledged.
  */
-async function runPhases(index: Index, fleet: ReaderFleet, workload: DemoWorkload, rate: number, tracker: DemoTracker, signal: AbortSignal): Promise<PhaseResult | undefined> {
+async function runPhases(
+  index: Index,
+  fleet: ReaderFleet,
+  workload: DemoWorkload,
+  rate: number,
+  tracker: DemoTracker,
+  signal: AbortSignal,
+): Promise<PhaseResult | undefined> {
   const startedAt = performance.now();
   tracker.enterPhase(rate > 0 ? `loading keys, paced to ${formatCount(rate)}/s` : 'loading keys');
   for (let batch = 0; batch < workload.batches && !signal.aborted; batch++) {
@@ -206,7 +220,14 @@ function describeMerge(event: MergeEvent): string {
   return `${event.inputs.length} segments → ${output} in ${formatDuration(event.durationMs)}`;
 }
 
-function summarize(directory: string, flags: DemoFlags, workload: DemoWorkload, tracker: DemoTracker, fleet: ReaderFleet, result: PhaseResult): DemoSummary {
+function summarize(
+  directory: string,
+  flags: DemoFlags,
+  workload: DemoWorkload,
+  tracker: DemoTracker,
+  fleet: ReaderFleet,
+  result: PhaseResult,
+): DemoSummary {
   const { final } = result;
   const round = (value: number | undefined): number | null => (value === undefined ? null : Math.round(value * 10) / 10);
   return {

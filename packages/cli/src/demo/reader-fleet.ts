@@ -66,7 +66,8 @@ export class ReaderFleet {
   /** Waits until every reader saw every probe and serves `generation` or newer; false on timeout. */
   async caughtUp(generation: number, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
-    const done = (): boolean => this.readers.every((reader) => !reader.child.connected || (reader.outstanding === 0 && reader.generation >= generation));
+    const done = (): boolean =>
+      this.readers.every((reader) => !reader.child.connected || (reader.outstanding === 0 && reader.generation >= generation));
     while (!done() && performance.now() < deadline && !signal.aborted) await sleep(POLL_MS);
     return done();
   }
@@ -104,7 +105,10 @@ async function startReader(directory: string): Promise<ReaderState> {
 
 function firstMessage(child: ChildProcess): Promise<FromReader> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`a reader process did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => finish(new Error(`a reader process did not start within ${READY_TIMEOUT_MS / 1000} s`)),
+      READY_TIMEOUT_MS,
+    );
     const onMessage = (message: unknown): void => {
       if (isFromReader(message)) finish(message);
     };

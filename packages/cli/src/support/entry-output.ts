@@ -39,7 +39,11 @@ export async function writeEntries(
  * after. A reader of the output that goes away (`| head`) ends it with a
  * BrokenPipeError, which main reports as a quiet exit 0.
  */
-export async function withEntryReader(directory: string, options: ReadOnlyIndexOptions, use: (reader: ReadOnlyIndex) => Promise<void>): Promise<number> {
+export async function withEntryReader(
+  directory: string,
+  options: ReadOnlyIndexOptions,
+  use: (reader: ReadOnlyIndex) => Promise<void>,
+): Promise<number> {
   const reader = await openReader(directory, options);
   try {
     await use(reader);

@@ -49,7 +49,10 @@ export class ImportLineError extends SiltError {
 export class InterruptedError extends SiltError {
   readonly code = 'SILT_INTERRUPTED';
 
-  constructor(readonly signal: NodeJS.Signals, detail: string) {
+  constructor(
+    readonly signal: NodeJS.Signals,
+    detail: string,
+  ) {
     super(`interrupted (${signal}): ${detail}`);
   }
 }

@@ -1,4 +1,12 @@
-import { Index, inspectDirectory, ReadOnlyIndex, type DirectoryInspection, type IndexOptions, type IndexStats, type ReadOnlyIndexOptions } from 'silt';
+import {
+  Index,
+  inspectDirectory,
+  ReadOnlyIndex,
+  type DirectoryInspection,
+  type IndexOptions,
+  type IndexStats,
+  type ReadOnlyIndexOptions,
+} from 'silt';
 import { UsageError } from './errors.js';
 import { unlessAborted } from './interrupts.js';
 
@@ -35,7 +43,9 @@ export function requireIndex(directory: string): void {
 export function refuseForeignDirectory(directory: string): void {
   const { kind } = inspectUndamaged(directory);
   if (kind === 'other' || kind === 'file') {
-    throw new UsageError(`${directory} is not a silt index (${kind === 'file' ? 'it is a file' : 'it holds other files and no index manifest'}); refusing to write there`);
+    throw new UsageError(
+      `${directory} is not a silt index (${kind === 'file' ? 'it is a file' : 'it holds other files and no index manifest'}); refusing to write there`,
+    );
   }
 }
 

@@ -20,7 +20,12 @@ test('a JSON record names what is wrong with it', () => {
     [`{"key":"k","value":"${'x'.repeat(LIMIT + 1)}"}`, /a value is 1025 bytes; the limit is 1024 bytes/],
     [`{"key":"${'k'.repeat(65_536)}","value":"v"}`, /a key is 65536 bytes; the limit is 65535 bytes/],
   ];
-  for (const [line, message] of cases) assert.throws(() => parseJsonRecord(line, LIMIT), (error: unknown) => error instanceof RecordError && message.test(error.message), line.slice(0, 60));
+  for (const [line, message] of cases)
+    assert.throws(
+      () => parseJsonRecord(line, LIMIT),
+      (error: unknown) => error instanceof RecordError && message.test(error.message),
+      line.slice(0, 60),
+    );
   assert.throws(() => parseTsvRecord('no tab here', LIMIT), /no tab between key and value/);
   assert.throws(() => parseTsvRecord('\tvalue', LIMIT), /a key must not be empty/);
 });
@@ -31,7 +36,8 @@ test('every key and value survives the trip through an export record and back', 
   fc.assert(
     fc.property(keys, values, (key, value) => {
       const [parsedKey, parsedValue] = parseJsonRecord(JSON.stringify(toRecord(key, value)), LIMIT);
-      const keyBytes = (k: string | Uint8Array): Uint8Array => (typeof k === 'string' ? new Uint8Array(Buffer.from(k, 'utf8')) : new Uint8Array(k));
+      const keyBytes = (k: string | Uint8Array): Uint8Array =>
+        typeof k === 'string' ? new Uint8Array(Buffer.from(k, 'utf8')) : new Uint8Array(k);
       assert.deepEqual(keyBytes(parsedKey), keyBytes(key));
       if (typeof value === 'string') assert.equal(parsedValue, value);
       else assert.deepEqual(parsedValue, new Uint8Array(value));
@@ -49,5 +55,6 @@ test('whole-number options take separators and exponents, and refuse the rest', 
   assert.equal(parse('1_000'), 1000);
   assert.equal(parse('1,000,000'), 1_000_000);
   assert.equal(parse('1e3'), 1000);
-  for (const bad of ['', ' ', '0', '1.5', 'ten', '2000000', '0x10']) assert.throws(() => parse(bad), /expected a whole number from 1 to 1000000/, bad);
+  for (const bad of ['', ' ', '0', '1.5', 'ten', '2000000', '0x10'])
+    assert.throws(() => parse(bad), /expected a whole number from 1 to 1000000/, bad);
 });

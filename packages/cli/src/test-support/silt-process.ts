@@ -27,9 +27,7 @@ export class SiltProcess {
   private stdoutSoFar = '';
   private stderrSoFar = '';
 
-  constructor(
-    readonly child: ChildProcess,
-  ) {
+  constructor(readonly child: ChildProcess) {
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdoutSoFar += chunk));
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderrSoFar += chunk));
     this.result = new Promise((resolve, reject) => {
@@ -52,8 +50,12 @@ export class SiltProcess {
   async waitForOutput(pattern: RegExp): Promise<void> {
     for (;;) {
       if (pattern.test(this.stdout)) return;
-      const ended = await Promise.race([this.result.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 20))]);
-      if (ended && !pattern.test(this.stdout)) throw new Error(`silt ended without printing ${pattern}; stdout: ${this.stdout}; stderr: ${this.stderr}`);
+      const ended = await Promise.race([
+        this.result.then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 20)),
+      ]);
+      if (ended && !pattern.test(this.stdout))
+        throw new Error(`silt ended without printing ${pattern}; stdout: ${this.stdout}; stderr: ${this.stderr}`);
     }
   }
 }

@@ -9,7 +9,8 @@ import type { MergeInput } from '../segment-merge.js';
 
 /** Shared by the merge, pool and collector tests: segments written from plain operations, and the model they must equal. */
 
-export type Operation = { readonly kind: 'put'; readonly key: Uint8Array; readonly value: Value } | { readonly kind: 'tombstone'; readonly key: Uint8Array };
+export type Operation =
+  { readonly kind: 'put'; readonly key: Uint8Array; readonly value: Value } | { readonly kind: 'tombstone'; readonly key: Uint8Array };
 
 /** A fresh directory removed when the test file finishes. */
 export function tempDir(label: string): string {
@@ -40,7 +41,10 @@ export async function writeRun(dir: string, history: ReadonlyArray<readonly Oper
   const inputs: MergeInput[] = [];
   for (const [i, operations] of history.entries()) {
     const input = { path: join(dir, `${firstId + i}.seg`), minSequence: (firstId + i) * 100, maxSequence: (firstId + i) * 100 + 99 };
-    await buildSegment(input.path, newestPerKey(operations).map(toSegmentInput), { minSequence: input.minSequence, maxSequence: input.maxSequence });
+    await buildSegment(input.path, newestPerKey(operations).map(toSegmentInput), {
+      minSequence: input.minSequence,
+      maxSequence: input.maxSequence,
+    });
     inputs.push(input);
   }
   return inputs;
@@ -58,7 +62,9 @@ function toSegmentInput(operation: Operation): SegmentInput {
 /** Every entry of a segment file, tombstones included, keys as bytes. */
 export function readOperations(path: string): Operation[] {
   using reader = SegmentReader.open(path, { keyEncoding: 'binary' });
-  return [...reader.entries()].map((entry) => (entry.kind === 'put' ? { kind: 'put', key: entry.key, value: entry.value } : { kind: 'tombstone', key: entry.key }));
+  return [...reader.entries()].map((entry) =>
+    entry.kind === 'put' ? { kind: 'put', key: entry.key, value: entry.value } : { kind: 'tombstone', key: entry.key },
+  );
 }
 
 /** Opens and fully verifies a segment file. */

@@ -36,4 +36,3 @@ export class MergePauseGate {
     Atomics.notify(this.pause.state, 0);
   }
 }
-

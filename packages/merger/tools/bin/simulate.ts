@@ -97,7 +97,10 @@ function entries<K extends string, V>(record: Record<K, V>): [K, V][] {
 function table({ summary, options }: MergeSimulationResult): string {
   const { policy } = options;
   const rows: [string, string][] = [
-    ['stream', `${formatCount(summary.writes)} writes of ${options.keyBytes} B keys + ${options.valueBytes} B values at ${formatCount(options.writesPerSecond)}/s over ${formatCount(options.keySpace)} keys, ${options.deleteShare * 100} % deletes`],
+    [
+      'stream',
+      `${formatCount(summary.writes)} writes of ${options.keyBytes} B keys + ${options.valueBytes} B values at ${formatCount(options.writesPerSecond)}/s over ${formatCount(options.keySpace)} keys, ${options.deleteShare * 100} % deletes`,
+    ],
     ['flushes', `${summary.flushes}, ~${formatCount(summary.meanFlushEntries)} entries each (±${options.burstiness * 100} %)`],
     ['merging', `${options.mergeThreads} thread(s) at ${formatBytes(options.mergeBytesPerSecond)}/s read`],
     [
@@ -105,8 +108,14 @@ function table({ summary, options }: MergeSimulationResult): string {
       `maxSegmentsPerMerge ${policy.maxSegmentsPerMerge}, floorBytes ${formatBytes(policy.floorBytes)}, sizeRatio ${policy.sizeRatio}, minRunLength ${policy.minRunLength}, ` +
         `maxSpaceAmplification ${policy.maxSpaceAmplification}, segmentCap ${policy.segmentCap}`,
     ],
-    ['write amplification', `${summary.writeAmplification.toFixed(2)} (flushed ${formatBytes(summary.bytesFlushed)}, merged ${formatBytes(summary.bytesMerged)})`],
-    ['segments', `max ${summary.maxSegments}, mean ${summary.meanSegments.toFixed(1)} while writing, ${summary.finalSegments} at the end (${formatBytes(summary.finalBytes)})`],
+    [
+      'write amplification',
+      `${summary.writeAmplification.toFixed(2)} (flushed ${formatBytes(summary.bytesFlushed)}, merged ${formatBytes(summary.bytesMerged)})`,
+    ],
+    [
+      'segments',
+      `max ${summary.maxSegments}, mean ${summary.meanSegments.toFixed(1)} while writing, ${summary.finalSegments} at the end (${formatBytes(summary.finalBytes)})`,
+    ],
     [
       'merges',
       `${summary.merges} (${Object.entries(summary.mergesByReason)
@@ -114,9 +123,15 @@ function table({ summary, options }: MergeSimulationResult): string {
         .map(([reason, count]) => `${reason} ${count}`)
         .join(', ')})`,
     ],
-    ['space amplification', `mean ${summary.meanSpaceAmplification.toFixed(2)}, max ${summary.maxSpaceAmplification.toFixed(2)} (live bytes / the same writes merged into one segment)`],
+    [
+      'space amplification',
+      `mean ${summary.meanSpaceAmplification.toFixed(2)}, max ${summary.maxSpaceAmplification.toFixed(2)} (live bytes / the same writes merged into one segment)`,
+    ],
     ['largest merge', `${formatBytes(summary.largestMergeBytesRead)} read from ${summary.largestMergeSegments} segments`],
-    ['time', `writes done at ${summary.writeSeconds.toFixed(0)} s, merges drained at ${summary.drainedSeconds.toFixed(0)} s, writers stalled ${summary.stalledSeconds.toFixed(0)} s`],
+    [
+      'time',
+      `writes done at ${summary.writeSeconds.toFixed(0)} s, merges drained at ${summary.drainedSeconds.toFixed(0)} s, writers stalled ${summary.stalledSeconds.toFixed(0)} s`,
+    ],
   ];
   return ['| measure | value |', '|---|---|', ...rows.map(([measure, value]) => `| ${measure} | ${value} |`)].join('\n');
 }

@@ -108,7 +108,9 @@ export class FixtureWriter {
   /** Builds the segment file (fsynced) and returns its commit. */
   private async buildSegment(segment: FixtureSegment, replaces: readonly number[] = []): Promise<() => number> {
     const id = this.manifest.allocateSegmentId();
-    const inputs = segment.entries.map(([key, value]): SegmentInput => (value === null ? { kind: 'tombstone', key } : { kind: 'put', key, value }));
+    const inputs = segment.entries.map(([key, value]): SegmentInput =>
+      value === null ? { kind: 'tombstone', key } : { kind: 'put', key, value },
+    );
     const built = await buildSegment(this.segmentPath(id), inputs, { minSequence: segment.minSequence, maxSequence: segment.maxSequence });
     return () => {
       this.manifest.commit({

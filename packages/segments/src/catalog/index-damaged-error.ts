@@ -55,5 +55,8 @@ export class IndexDamagedError extends CorruptionError {
 export function filesNewerThanManifest(names: readonly string[], nextSegmentId: number): string[] {
   return names
     .filter((name) => (segmentIdOfFileName(name) ?? 0) >= nextSegmentId)
-    .map((name) => `segments/${name} is not in the manifest, and its id is one the manifest never handed out (the next would be ${nextSegmentId}): the manifest is older than this file`);
+    .map(
+      (name) =>
+        `segments/${name} is not in the manifest, and its id is one the manifest never handed out (the next would be ${nextSegmentId}): the manifest is older than this file`,
+    );
 }

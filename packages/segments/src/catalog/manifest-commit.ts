@@ -55,9 +55,7 @@ export function planCommit(change: ManifestChange, context: CommitContext): Comm
     }
   }
   const removed = new Set(removeIds);
-  const live = [...context.live.filter((segment) => !removed.has(segment.id)), ...added].sort(
-    (a, b) => a.minSequence - b.minSequence,
-  );
+  const live = [...context.live.filter((segment) => !removed.has(segment.id)), ...added].sort((a, b) => a.minSequence - b.minSequence);
   checkDisjoint(live);
   return { generation, walCoveredSequence, removeIds, added, live };
 }

@@ -88,7 +88,12 @@ function checkAsReader(connection: Connection, path: string): void {
   }
   checkIdentity(header, path);
   if (header.version < MANIFEST_FORMAT_VERSION) {
-    throw new ManifestVersionError(path, header.version, MANIFEST_FORMAT_VERSION, 'open the index with a writer of this version first, which migrates it');
+    throw new ManifestVersionError(
+      path,
+      header.version,
+      MANIFEST_FORMAT_VERSION,
+      'open the index with a writer of this version first, which migrates it',
+    );
   }
 }
 
@@ -109,7 +114,12 @@ function migrate(connection: Connection, path: string, fromVersion: number): voi
   for (let version = fromVersion; version < MANIFEST_FORMAT_VERSION; version += 1) {
     const step = MIGRATIONS.get(version);
     if (step === undefined) {
-      throw new ManifestVersionError(path, fromVersion, MANIFEST_FORMAT_VERSION, `no migration from version ${version} exists; rebuild the index`);
+      throw new ManifestVersionError(
+        path,
+        fromVersion,
+        MANIFEST_FORMAT_VERSION,
+        `no migration from version ${version} exists; rebuild the index`,
+      );
     }
     step(connection);
     connection.pragma(`user_version = ${version + 1}`);
@@ -119,9 +129,7 @@ function migrate(connection: Connection, path: string, fromVersion: number): voi
 function createSchema(connection: Connection): void {
   connection.exec(MANIFEST_SCHEMA_SQL);
   const now = Date.now();
-  connection
-    .prepare('INSERT INTO manifest_state (singleton, generation, wal_covered_sequence, next_segment_id) VALUES (1, 0, 0, 1)')
-    .run();
+  connection.prepare('INSERT INTO manifest_state (singleton, generation, wal_covered_sequence, next_segment_id) VALUES (1, 0, 0, 1)').run();
   connection.prepare('INSERT INTO generations (generation, wal_covered_sequence, committed_at) VALUES (0, 0, ?)').run(now);
   connection.pragma(`application_id = ${MANIFEST_APPLICATION_ID}`);
   connection.pragma(`user_version = ${MANIFEST_FORMAT_VERSION}`);

@@ -29,11 +29,17 @@ test('a lease held by a live reader process keeps its segments; once the reader 
   assert.deepEqual({ pid: lease.pid, generation: lease.generation }, { pid: reader.pid, generation: 2 });
   merge(writer, [a!, b!]);
   assert.deepEqual(writer.collectable(), [], 'the live reader still needs a and b');
-  assert.deepEqual(writer.liveLeases().map((l) => l.id), [lease.id]);
+  assert.deepEqual(
+    writer.liveLeases().map((l) => l.id),
+    [lease.id],
+  );
 
   assert.equal((await reader.kill()).signal, 'SIGKILL');
   assert.deepEqual(writer.liveLeases(), [], 'a dead pid holds nothing');
-  assert.deepEqual(writer.collectable().map((s) => s.id), [a, b]);
+  assert.deepEqual(
+    writer.collectable().map((s) => s.id),
+    [a, b],
+  );
   assert.deepEqual(writer.reclaimDeadLeases(), [], 'collectable() already reclaimed the dead lease');
   assert.throws(() => writer.moveLease(lease.id));
 });
@@ -46,8 +52,14 @@ test('reclaimDeadLeases removes only the leases of dead pids', async () => {
   const reader = ChildProgram.start('manifest-lease-holder', [path]);
   const theirs = parseLease(await reader.nextLine());
   await reader.kill();
-  assert.deepEqual(writer.reclaimDeadLeases().map((l) => l.id), [theirs.id]);
-  assert.deepEqual(writer.liveLeases().map((l) => l.id), [mine.id]);
+  assert.deepEqual(
+    writer.reclaimDeadLeases().map((l) => l.id),
+    [theirs.id],
+  );
+  assert.deepEqual(
+    writer.liveLeases().map((l) => l.id),
+    [mine.id],
+  );
 });
 
 test('a reader in another process only ever sees whole generations while the writer commits and collects', async () => {
@@ -57,11 +69,14 @@ test('a reader in another process only ever sees whole generations while the wri
   const committed = new Map<number, string>([[0, summarize(writer.current())]]);
   const reader = ChildProgram.start('manifest-generation-reader', [path, String(finalGeneration)]);
   assert.equal(await reader.nextLine(), 'ready');
-  for (let generation = 0; generation < finalGeneration; ) {
+  for (let generation = 0; generation < finalGeneration;) {
     const next = commitNextStep(writer);
     generation = next.generation;
     committed.set(generation, summarize(next));
-    assert.deepEqual(next.segments.map((s) => [s.minSequence, s.maxSequence]), expectedRanges(generation));
+    assert.deepEqual(
+      next.segments.map((s) => [s.minSequence, s.maxSequence]),
+      expectedRanges(generation),
+    );
     // Collect at once, as an eager collector would: old generations' rows go away under the reader.
     writer.markCollected(writer.collectable().map((segment) => segment.id));
     // Let the reader's output drain; the reader never waits for us otherwise.
@@ -99,7 +114,10 @@ test('a writer SIGKILLed in a tight commit loop leaves a manifest at its last ac
     using manifest = Manifest.open(path);
     const current = manifest.current();
     assert.ok(current.generation >= lastAcknowledged, `generation ${current.generation} < acknowledged ${lastAcknowledged}`);
-    assert.deepEqual(current.segments.map((s) => [s.minSequence, s.maxSequence]), expectedRanges(current.generation));
+    assert.deepEqual(
+      current.segments.map((s) => [s.minSequence, s.maxSequence]),
+      expectedRanges(current.generation),
+    );
     for (let generation = Math.max(0, current.generation - 3); generation < current.generation; generation += 1) {
       assert.deepEqual(
         manifest.generationAt(generation).segments.map((s) => [s.minSequence, s.maxSequence]),

@@ -161,21 +161,19 @@ export const segmentRowSchema = z
     added_gen: generationNumber,
     removed_gen: generationNumber.nullable(),
   })
-  .transform(
-    (row): SegmentRecord => ({
-      id: row.id,
-      file: row.file,
-      minSequence: row.min_sequence,
-      maxSequence: row.max_sequence,
-      minKey: row.min_key,
-      maxKey: row.max_key,
-      bytes: row.bytes,
-      entries: row.entries,
-      tombstones: row.tombstones,
-      addedGeneration: row.added_gen,
-      removedGeneration: row.removed_gen,
-    }),
-  )
+  .transform((row): SegmentRecord => ({
+    id: row.id,
+    file: row.file,
+    minSequence: row.min_sequence,
+    maxSequence: row.max_sequence,
+    minKey: row.min_key,
+    maxKey: row.max_key,
+    bytes: row.bytes,
+    entries: row.entries,
+    tombstones: row.tombstones,
+    addedGeneration: row.added_gen,
+    removedGeneration: row.removed_gen,
+  }))
   .superRefine((segment, context) => {
     checkSegmentRanges(segment, context);
     // The collector deletes the file a row names: never let a row point elsewhere.
@@ -183,7 +181,10 @@ export const segmentRowSchema = z
       context.addIssue({ code: 'custom', message: `file ${JSON.stringify(segment.file)} is not ${segmentFileName(segment.id)}` });
     }
     if (segment.removedGeneration !== null && segment.removedGeneration <= segment.addedGeneration) {
-      context.addIssue({ code: 'custom', message: `removed in generation ${segment.removedGeneration}, not after its addition in ${segment.addedGeneration}` });
+      context.addIssue({
+        code: 'custom',
+        message: `removed in generation ${segment.removedGeneration}, not after its addition in ${segment.addedGeneration}`,
+      });
     }
   });
 

@@ -46,12 +46,7 @@ export function translateSqliteError(path: string, action: string, error: unknow
 }
 
 /** Validates one row read back; a row that fails is corruption of the manifest, named as such. */
-export function parseRow<Schema extends z.ZodType>(
-  path: string,
-  schema: Schema,
-  row: unknown,
-  what: string,
-): z.output<Schema> {
+export function parseRow<Schema extends z.ZodType>(path: string, schema: Schema, row: unknown, what: string): z.output<Schema> {
   const result = schema.safeParse(row);
   if (result.success) return result.data;
   throw new CorruptionError(path, undefined, `malformed ${what}: ${describeIssues(result.error)}`);

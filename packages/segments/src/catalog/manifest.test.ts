@@ -64,7 +64,13 @@ test('a commit adds segments, moves the WAL position and bumps the generation, d
   assert.deepEqual(new Uint8Array(record.minKey), new Uint8Array([0, 1]));
   assert.deepEqual(new Uint8Array(record.maxKey), new Uint8Array([255]));
   assert.deepEqual(
-    { entries: record.entries, tombstones: record.tombstones, bytes: record.bytes, added: record.addedGeneration, removed: record.removedGeneration },
+    {
+      entries: record.entries,
+      tombstones: record.tombstones,
+      bytes: record.bytes,
+      added: record.addedGeneration,
+      removed: record.removedGeneration,
+    },
     { entries: 40, tombstones: 3, bytes: segment.bytes, added: 1, removed: null },
   );
 });
@@ -112,7 +118,10 @@ test('a merge replaces a contiguous run in one commit, and earlier generations s
   assert.deepEqual(liveIds(manifest), [merged, c]);
   assert.deepEqual(
     current.segments.map((s) => [s.minSequence, s.maxSequence]),
-    [[1, 20], [21, 30]],
+    [
+      [1, 20],
+      [21, 30],
+    ],
   );
   assert.deepEqual(liveIds(manifest, beforeMerge), [a, b, c]);
   assert.deepEqual(liveIds(manifest, 1), [a]);
@@ -160,10 +169,16 @@ test('invalid commits are refused with a ValidationError and change nothing', ()
     ['adds a segment beyond the WAL position', { add: [sampleSegment(fresh, 21, 30)] }],
     ['has minSequence > maxSequence', { add: [sampleSegment(fresh, 30, 21)], walCoveredSequence: 30 }],
     ['has a sequence number 0', { add: [sampleSegment(fresh, 0, 0)] }],
-    ['has minKey after maxKey', { add: [sampleSegment(fresh, 21, 30, { minKey: new Uint8Array([2]), maxKey: new Uint8Array([1]) })], walCoveredSequence: 30 }],
+    [
+      'has minKey after maxKey',
+      { add: [sampleSegment(fresh, 21, 30, { minKey: new Uint8Array([2]), maxKey: new Uint8Array([1]) })], walCoveredSequence: 30 },
+    ],
     ['has more tombstones than entries', { add: [sampleSegment(fresh, 21, 30, { entries: 2, tombstones: 3 })], walCoveredSequence: 30 }],
     ['has a fractional size', { add: [sampleSegment(fresh, 21, 30, { bytes: 1.5 })], walCoveredSequence: 30 }],
-    ['has a key that is not bytes', { add: [sampleSegment(fresh, 21, 30, { minKey: 'a' as unknown as Uint8Array })], walCoveredSequence: 30 }],
+    [
+      'has a key that is not bytes',
+      { add: [sampleSegment(fresh, 21, 30, { minKey: 'a' as unknown as Uint8Array })], walCoveredSequence: 30 },
+    ],
     ['changes nothing', {}],
     ['has a misspelt key', { removes: [a!] } as ManifestChange],
     ['keeps the WAL position where it is', { walCoveredSequence: 20 }],
@@ -202,11 +217,14 @@ test('a generation not committed yet, or whose files were collected, is a Genera
   merge(manifest, [a!, b!]);
   manifest.markCollected(manifest.collectable().map((segment) => segment.id));
   for (const generation of [1, 2]) {
-    assert.throws(() => manifest.generationAt(generation), (error: unknown) => {
-      assert.ok(error instanceof GenerationNotFoundError);
-      assert.equal(error.currentGeneration, 3);
-      return true;
-    });
+    assert.throws(
+      () => manifest.generationAt(generation),
+      (error: unknown) => {
+        assert.ok(error instanceof GenerationNotFoundError);
+        assert.equal(error.currentGeneration, 3);
+        return true;
+      },
+    );
   }
   assert.deepEqual(manifest.generationAt(0).segments, []);
   assert.equal(manifest.generationAt(3).generation, 3);
@@ -224,10 +242,16 @@ test('a lease holds the current generation, moves to the current one, and is dro
   assert.ok(moved.since >= lease.since);
   const other = manifest.takeLease();
   assert.notEqual(other.id, lease.id);
-  assert.deepEqual(manifest.liveLeases().map((l) => l.id), [lease.id, other.id]);
+  assert.deepEqual(
+    manifest.liveLeases().map((l) => l.id),
+    [lease.id, other.id],
+  );
   manifest.dropLease(lease.id);
   manifest.dropLease(lease.id);
-  assert.deepEqual(manifest.liveLeases().map((l) => l.id), [other.id]);
+  assert.deepEqual(
+    manifest.liveLeases().map((l) => l.id),
+    [other.id],
+  );
   assert.throws(() => manifest.moveLease(lease.id), ValidationError);
   assert.throws(() => manifest.takeLease(0), ValidationError);
 });
@@ -242,12 +266,21 @@ test('collectable lists removed segments no generation in use needs; markCollect
   manifest.moveLease(lease.id);
   const abc = merge(manifest, [ab, c!]);
   // The lease now holds generation 4 (ab, c): a and b are free, ab and c are not.
-  assert.deepEqual(manifest.collectable().map((s) => s.id), [a, b]);
+  assert.deepEqual(
+    manifest.collectable().map((s) => s.id),
+    [a, b],
+  );
   manifest.dropLease(lease.id);
   const collectable = manifest.collectable();
   const expected = [a!, b!, ab, c!].sort((x, y) => x - y);
-  assert.deepEqual(collectable.map((s) => s.id), expected);
-  assert.deepEqual(collectable.map((s) => s.file), expected.map(segmentFileName));
+  assert.deepEqual(
+    collectable.map((s) => s.id),
+    expected,
+  );
+  assert.deepEqual(
+    collectable.map((s) => s.file),
+    expected.map(segmentFileName),
+  );
   assert.throws(() => manifest.markCollected([abc]), ValidationError, 'a live segment is never collected');
   assert.deepEqual(manifest.collectable().length, 4, 'a refused markCollected changes nothing');
   manifest.markCollected([a!, b!]);
@@ -262,11 +295,14 @@ test('collectable lists removed segments no generation in use needs; markCollect
 test('a reader never creates a manifest, reads and leases, but never commits', () => {
   const directory = tempDir('reader');
   const path = join(directory, 'manifest.sqlite');
-  assert.throws(() => Manifest.open(path, { role: 'reader' }), (error: unknown) => {
-    assert.ok(error instanceof ManifestNotFoundError);
-    assert.equal(error.code, 'SILT_MANIFEST_NOT_FOUND');
-    return true;
-  });
+  assert.throws(
+    () => Manifest.open(path, { role: 'reader' }),
+    (error: unknown) => {
+      assert.ok(error instanceof ManifestNotFoundError);
+      assert.equal(error.code, 'SILT_MANIFEST_NOT_FOUND');
+      return true;
+    },
+  );
   assert.equal(existsSync(path), false);
   writeFileSync(path, '');
   assert.throws(() => Manifest.open(path, { role: 'reader' }), ManifestNotFoundError);
@@ -291,14 +327,17 @@ test('a manifest from a newer format version is refused with both versions named
   Manifest.open(path).close();
   withRawDatabase(path, (raw) => raw.pragma(`user_version = ${MANIFEST_FORMAT_VERSION + 1}`));
   for (const role of ['writer', 'reader'] as const) {
-    assert.throws(() => Manifest.open(path, { role }), (error: unknown) => {
-      assert.ok(error instanceof ManifestVersionError);
-      assert.equal(error.code, 'SILT_MANIFEST_VERSION');
-      assert.equal(error.foundVersion, MANIFEST_FORMAT_VERSION + 1);
-      assert.equal(error.supportedVersion, MANIFEST_FORMAT_VERSION);
-      assert.match(error.message, new RegExp(`version ${MANIFEST_FORMAT_VERSION + 1}.*version ${MANIFEST_FORMAT_VERSION}`));
-      return true;
-    });
+    assert.throws(
+      () => Manifest.open(path, { role }),
+      (error: unknown) => {
+        assert.ok(error instanceof ManifestVersionError);
+        assert.equal(error.code, 'SILT_MANIFEST_VERSION');
+        assert.equal(error.foundVersion, MANIFEST_FORMAT_VERSION + 1);
+        assert.equal(error.supportedVersion, MANIFEST_FORMAT_VERSION);
+        assert.match(error.message, new RegExp(`version ${MANIFEST_FORMAT_VERSION + 1}.*version ${MANIFEST_FORMAT_VERSION}`));
+        return true;
+      },
+    );
   }
   withRawDatabase(path, (raw) => assert.equal(raw.pragma('user_version', { simple: true }), MANIFEST_FORMAT_VERSION + 1));
 });
@@ -307,12 +346,15 @@ test('a manifest from an older format version without a migration is refused cle
   const path = newManifestPath('older');
   Manifest.open(path).close();
   withRawDatabase(path, (raw) => raw.pragma(`user_version = ${MANIFEST_FORMAT_VERSION - 1}`));
-  assert.throws(() => Manifest.open(path), (error: unknown) => {
-    assert.ok(error instanceof ManifestVersionError);
-    assert.match(error.message, /older than/);
-    assert.match(error.message, /no migration/);
-    return true;
-  });
+  assert.throws(
+    () => Manifest.open(path),
+    (error: unknown) => {
+      assert.ok(error instanceof ManifestVersionError);
+      assert.match(error.message, /older than/);
+      assert.match(error.message, /no migration/);
+      return true;
+    },
+  );
   assert.throws(() => Manifest.open(path, { role: 'reader' }), /writer of this version/);
 });
 
@@ -325,11 +367,14 @@ test('a file that is not a silt manifest is a CorruptionError, and is left alone
   const garbage = join(directory, 'garbage.sqlite');
   writeFileSync(garbage, 'x'.repeat(4096));
   for (const role of ['writer', 'reader'] as const) {
-    assert.throws(() => Manifest.open(garbage, { role }), (error: unknown) => {
-      assert.ok(error instanceof CorruptionError);
-      assert.equal(error.file, garbage);
-      return true;
-    });
+    assert.throws(
+      () => Manifest.open(garbage, { role }),
+      (error: unknown) => {
+        assert.ok(error instanceof CorruptionError);
+        assert.equal(error.file, garbage);
+        return true;
+      },
+    );
   }
 });
 
@@ -349,12 +394,16 @@ test('a malformed row read back is a CorruptionError naming the manifest', () =>
     const manifest = Manifest.open(path);
     flush(manifest, [1, 10], [11, 20]);
     withRawDatabase(path, (raw) => raw.exec(damage));
-    assert.throws(() => read(manifest), (error: unknown) => {
-      assert.ok(error instanceof CorruptionError, `${what}: ${String(error)}`);
-      assert.equal(error.file, path);
-      assert.match(error.message, /malformed|overlapping/);
-      return true;
-    }, what);
+    assert.throws(
+      () => read(manifest),
+      (error: unknown) => {
+        assert.ok(error instanceof CorruptionError, `${what}: ${String(error)}`);
+        assert.equal(error.file, path);
+        assert.match(error.message, /malformed|overlapping/);
+        return true;
+      },
+      what,
+    );
     manifest.close();
   }
 });

@@ -42,8 +42,7 @@ export type ManifestOptions = z.input<typeof manifestOptionsSchema>;
  */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
-const SEGMENT_COLUMNS =
-  'id, file, min_sequence, max_sequence, min_key, max_key, bytes, entries, tombstones, added_gen, removed_gen';
+const SEGMENT_COLUMNS = 'id, file, min_sequence, max_sequence, min_key, max_key, bytes, entries, tombstones, added_gen, removed_gen';
 
 /**
  * The catalog of an index: which generation is current, which segments
@@ -254,7 +253,9 @@ export class Manifest implements Disposable {
         if (segment !== undefined) toForget.push(segment);
         else if (id >= nextSegmentId) throw new ValidationError(`segment ${id} was never allocated`);
         else if (this.statements.segmentExists.get(id) !== undefined) {
-          throw new ValidationError(`segment ${id} is still needed (live now, or in a generation a live lease holds); it was not marked collected`);
+          throw new ValidationError(
+            `segment ${id} is still needed (live now, or in a generation a live lease holds); it was not marked collected`,
+          );
         }
       }
       for (const segment of toForget) this.forget(segment);
@@ -442,9 +443,7 @@ function prepareStatements(connection: Connection) {
   return {
     state: connection.prepare('SELECT generation, wal_covered_sequence, next_segment_id FROM manifest_state WHERE singleton = 1'),
     currentGeneration: connection.prepare('SELECT generation FROM manifest_state WHERE singleton = 1').pluck(),
-    generationRow: connection.prepare(
-      'SELECT generation, wal_covered_sequence, committed_at FROM generations WHERE generation = ?',
-    ),
+    generationRow: connection.prepare('SELECT generation, wal_covered_sequence, committed_at FROM generations WHERE generation = ?'),
     liveAt: connection.prepare(
       `SELECT ${SEGMENT_COLUMNS} FROM segments
        WHERE added_gen <= ? AND (removed_gen IS NULL OR removed_gen > ?) ORDER BY min_sequence`,
@@ -455,21 +454,11 @@ function prepareStatements(connection: Connection) {
       .prepare('UPDATE manifest_state SET next_segment_id = next_segment_id + ? WHERE singleton = 1 RETURNING next_segment_id - ?')
       .pluck(),
     markRemoved: connection.prepare('UPDATE segments SET removed_gen = ? WHERE id = ? AND removed_gen IS NULL'),
-    insertSegment: connection.prepare(
-      `INSERT INTO segments (${SEGMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
-    ),
-    insertGeneration: connection.prepare(
-      'INSERT INTO generations (generation, wal_covered_sequence, committed_at) VALUES (?, ?, ?)',
-    ),
-    updateState: connection.prepare(
-      'UPDATE manifest_state SET generation = ?, wal_covered_sequence = ? WHERE singleton = 1',
-    ),
-    insertLease: connection.prepare(
-      'INSERT INTO leases (pid, generation, since) VALUES (?, ?, ?) RETURNING id, pid, generation, since',
-    ),
-    moveLease: connection.prepare(
-      'UPDATE leases SET generation = ?, since = ? WHERE id = ? RETURNING id, pid, generation, since',
-    ),
+    insertSegment: connection.prepare(`INSERT INTO segments (${SEGMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`),
+    insertGeneration: connection.prepare('INSERT INTO generations (generation, wal_covered_sequence, committed_at) VALUES (?, ?, ?)'),
+    updateState: connection.prepare('UPDATE manifest_state SET generation = ?, wal_covered_sequence = ? WHERE singleton = 1'),
+    insertLease: connection.prepare('INSERT INTO leases (pid, generation, since) VALUES (?, ?, ?) RETURNING id, pid, generation, since'),
+    moveLease: connection.prepare('UPDATE leases SET generation = ?, since = ? WHERE id = ? RETURNING id, pid, generation, since'),
     dropLease: connection.prepare('DELETE FROM leases WHERE id = ?'),
     allLeases: connection.prepare('SELECT id, pid, generation, since FROM leases ORDER BY id'),
     collectable: connection.prepare(

@@ -55,7 +55,11 @@ const fileNames = (ids: readonly number[]): string[] => ids.map((id) => `${id}.s
 test('after a merge commits, the collector deletes the files of its inputs and the manifest forgets them', async () => {
   const index = indexWithMerge('collect');
   try {
-    assert.deepEqual(await collectSegments(nodeFileSystem, index.manifest, index.segmentsDir), { removed: [], bytes: 0 }, 'nothing is removed before the merge commits');
+    assert.deepEqual(
+      await collectSegments(nodeFileSystem, index.manifest, index.segmentsDir),
+      { removed: [], bytes: 0 },
+      'nothing is removed before the merge commits',
+    );
     index.commitMerge();
     const collected = await collectSegments(nodeFileSystem, index.manifest, index.segmentsDir);
     assert.deepEqual(collected, { removed: index.inputIds, bytes: index.inputBytes });
@@ -89,7 +93,11 @@ test('the lease of a reader process that was SIGKILLed is reclaimed, and the fil
     const lease = JSON.parse(await reader.nextLine()) as { pid: number; generation: number };
     assert.equal(lease.pid, reader.pid);
     index.commitMerge();
-    assert.deepEqual((await collectSegments(nodeFileSystem, index.manifest, index.segmentsDir)).removed, [], 'the live reader holds the inputs');
+    assert.deepEqual(
+      (await collectSegments(nodeFileSystem, index.manifest, index.segmentsDir)).removed,
+      [],
+      'the live reader holds the inputs',
+    );
     // kill() resolves after the child is reaped: its pid is gone, not a zombie.
     await reader.kill();
     assert.deepEqual((await collectSegments(nodeFileSystem, index.manifest, index.segmentsDir)).removed, index.inputIds);
@@ -120,8 +128,13 @@ test('a file that cannot be deleted stays listed for the next collection; the ot
   const index = indexWithMerge('collect-eio');
   try {
     index.commitMerge();
-    const failing = new FaultInjectingFileSystem(nodeFileSystem, [{ operation: 'unlink', nth: 1, code: 'EIO', pathIncludes: `${index.inputIds[0]}.seg` }]);
-    await assert.rejects(collectSegments(failing, index.manifest, index.segmentsDir), (error: unknown) => error instanceof IoError && error.errno === 'EIO');
+    const failing = new FaultInjectingFileSystem(nodeFileSystem, [
+      { operation: 'unlink', nth: 1, code: 'EIO', pathIncludes: `${index.inputIds[0]}.seg` },
+    ]);
+    await assert.rejects(
+      collectSegments(failing, index.manifest, index.segmentsDir),
+      (error: unknown) => error instanceof IoError && error.errno === 'EIO',
+    );
     assert.deepEqual(filesIn(index.segmentsDir), fileNames([index.inputIds[0]!, index.mergedId]));
     assert.deepEqual(index.manifest.segmentIds(), [index.inputIds[0]!, index.mergedId]);
     assert.deepEqual((await collectSegments(nodeFileSystem, index.manifest, index.segmentsDir)).removed, [index.inputIds[0]]);

@@ -29,7 +29,10 @@ export type SegmentLocation = string | ((id: number) => string);
  * alone (opening and closing them here would drop its POSIX locks).
  */
 export async function collectSegments(fs: FileSystem, manifest: Manifest, location: SegmentLocation): Promise<CollectResult> {
-  const pathOf = typeof location === 'string' ? (segment: SegmentRecord) => join(location, basename(segment.file)) : (segment: SegmentRecord) => location(segment.id);
+  const pathOf =
+    typeof location === 'string'
+      ? (segment: SegmentRecord) => join(location, basename(segment.file))
+      : (segment: SegmentRecord) => location(segment.id);
   const removed: number[] = [];
   const directories = new Set<string>();
   let bytes = 0;

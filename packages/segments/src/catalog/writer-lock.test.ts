@@ -146,10 +146,13 @@ test('a missing directory is an IoError and a foreign writer.lock a CorruptionEr
   mkdirSync(foreign);
   const garbage = 'this is not an SQLite database, and it is long enough to have a header'.repeat(2);
   writeFileSync(join(foreign, WRITER_LOCK_FILE), garbage);
-  assert.throws(() => WriterLock.acquire(foreign), (error: unknown) => {
-    assert.ok(error instanceof CorruptionError);
-    assert.match(error.message, /writer\.lock/);
-    return true;
-  });
+  assert.throws(
+    () => WriterLock.acquire(foreign),
+    (error: unknown) => {
+      assert.ok(error instanceof CorruptionError);
+      assert.match(error.message, /writer\.lock/);
+      return true;
+    },
+  );
   assert.equal(readFileSync(join(foreign, WRITER_LOCK_FILE), 'utf8'), garbage);
 });

@@ -178,12 +178,9 @@ function tryBeginImmediate(connection: Database.Database, lockPath: string): boo
 function translateLockError(lockPath: string, error: unknown): SiltError {
   const code = errnoOf(error);
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new CorruptionError(
-      lockPath,
-      undefined,
-      'not an SQLite database; if no silt writer is running, delete it and try again',
-      { cause: error },
-    );
+    return new CorruptionError(lockPath, undefined, 'not an SQLite database; if no silt writer is running, delete it and try again', {
+      cause: error,
+    });
   }
   return new IoError('lock', lockPath, error);
 }

@@ -1,14 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { CorruptionError } from '@silt/fs';
 import type { BlockIndex } from './block-index.js';
-import {
-  ENTRY_ASCII,
-  ENTRY_HEADER_BYTES,
-  ENTRY_KNOWN_FLAGS,
-  ENTRY_STRING,
-  ENTRY_TOMBSTONE,
-  SEGMENT_MAX_VALUE_BYTES,
-} from './format.js';
+import { ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_KNOWN_FLAGS, ENTRY_STRING, ENTRY_TOMBSTONE, SEGMENT_MAX_VALUE_BYTES } from './format.js';
 import { compareBytes } from './key-bytes.js';
 import { readU16, readU32 } from './little-endian.js';
 import type { SegmentHeader } from './segment-header.js';
@@ -57,14 +50,17 @@ export class BlockVerifier {
       if (badFlags !== undefined) throw this.problem(block, at, badFlags);
       const keyStart = at + ENTRY_HEADER_BYTES;
       const end = keyStart + keyLength + valueLength;
-      if (valueLength > SEGMENT_MAX_VALUE_BYTES || end > bytes.length) throw this.problem(block, at, 'entry runs past the end of the block');
+      if (valueLength > SEGMENT_MAX_VALUE_BYTES || end > bytes.length)
+        throw this.problem(block, at, 'entry runs past the end of the block');
       if (previousKeyStart < 0) {
-        if (this.index.compareFirstKey(block, bytes, keyStart, keyLength) !== 0) throw this.problem(block, at, 'first key differs from the block index');
+        if (this.index.compareFirstKey(block, bytes, keyStart, keyLength) !== 0)
+          throw this.problem(block, at, 'first key differs from the block index');
       } else {
         const order = compareBytes(bytes, keyStart, keyLength, bytes, previousKeyStart, previousKeyLength);
         if (order < 0 || (order === 0 && !multiValue)) throw this.problem(block, at, 'keys are out of order');
       }
-      if ((flags & ENTRY_ASCII) !== 0 && !words.isAscii(bytes, keyStart + keyLength, end)) throw this.problem(block, at, 'value flagged ASCII is not');
+      if ((flags & ENTRY_ASCII) !== 0 && !words.isAscii(bytes, keyStart + keyLength, end))
+        throw this.problem(block, at, 'value flagged ASCII is not');
       previousKeyStart = keyStart;
       previousKeyLength = keyLength;
       at = end;
@@ -112,7 +108,7 @@ class AlignedWords {
     let any = 0;
     let i = start;
     while (i < end && (i - this.first) % 4 !== 0) any |= bytes[i++]!;
-    const wordEnd = this.first + (Math.floor((end - this.first) / 4) * 4);
+    const wordEnd = this.first + Math.floor((end - this.first) / 4) * 4;
     if (i >= this.first && wordEnd > i) {
       const words = this.words;
       for (let w = (i - this.first) >> 2, last = (wordEnd - this.first) >> 2; w < last; w++) any |= words[w]!;

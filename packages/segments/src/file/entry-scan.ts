@@ -39,7 +39,12 @@ function aboveUpper(bytes: Uint8Array, at: number, upper: Bound): boolean {
  * verifier already checked their structure. After each yield the block's
  * bytes are asked for again (see BlockSource).
  */
-export function* scanForward(source: BlockSource, blocks: BlockIndex, lower: Bound | undefined, upper: Bound | undefined): Generator<ScanPosition> {
+export function* scanForward(
+  source: BlockSource,
+  blocks: BlockIndex,
+  lower: Bound | undefined,
+  upper: Bound | undefined,
+): Generator<ScanPosition> {
   const position: ScanPosition = { bytes: Buffer.alloc(0), at: 0, block: 0 };
   let block = lower === undefined ? 0 : Math.max(0, blocks.lastBlockBefore(lower.key, !lower.inclusive));
   let reachedLower = lower === undefined;
@@ -65,7 +70,12 @@ export function* scanForward(source: BlockSource, blocks: BlockIndex, lower: Bou
 }
 
 /** Every entry within the bounds, descending: from the last block that can hold the upper bound, each block's entries backwards. */
-export function* scanBackward(source: BlockSource, blocks: BlockIndex, lower: Bound | undefined, upper: Bound | undefined): Generator<ScanPosition> {
+export function* scanBackward(
+  source: BlockSource,
+  blocks: BlockIndex,
+  lower: Bound | undefined,
+  upper: Bound | undefined,
+): Generator<ScanPosition> {
   const position: ScanPosition = { bytes: Buffer.alloc(0), at: 0, block: 0 };
   let block = upper === undefined ? blocks.count - 1 : blocks.lastBlockBefore(upper.key, upper.inclusive);
   let reachedUpper = upper === undefined;

@@ -40,7 +40,9 @@ function closureOf(entry: string): { modules: string[]; packages: Map<string, st
 test('the segment file half loads nothing of the catalog half, and not SQLite', () => {
   const { modules, packages } = closureOf(join(fileDir, 'index.js'));
   assert.ok(modules.length > 20, `the walk found the file half's modules (${modules.length})`);
-  const outside = modules.map((module) => relative(packageDist, module)).filter((module) => !allowedFolders.includes(module.split(sep)[0]!));
+  const outside = modules
+    .map((module) => relative(packageDist, module))
+    .filter((module) => !allowedFolders.includes(module.split(sep)[0]!));
   assert.deepEqual(outside, [], 'modules outside file/ and shared/ reached from file/index.js');
   const foreign = [...packages].filter(([name]) => !allowedPackages.includes(name)).map(([name, by]) => `${name} (imported by ${by})`);
   assert.deepEqual(foreign, [], 'packages other than @silt/fs and zod reached from file/index.js');

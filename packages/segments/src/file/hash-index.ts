@@ -24,7 +24,15 @@ export interface HashIndex {
 export const EMPTY_SLOT = -1;
 
 /** Checks one slot against the block index; throws CorruptionError naming it. */
-export function checkSlot(word: number, block: number, slot: number, at: number, header: SegmentHeader, blocks: BlockIndex, file: string): void {
+export function checkSlot(
+  word: number,
+  block: number,
+  slot: number,
+  at: number,
+  header: SegmentHeader,
+  blocks: BlockIndex,
+  file: string,
+): void {
   if (block === EMPTY_SLOT) {
     if (word !== 0) throw new CorruptionError(file, at, `hash slot ${slot} is empty but not zeroed`);
     return;
@@ -61,7 +69,11 @@ export class HashSectionCheck {
 
   finish(slots: Int32Array | undefined): HashIndex {
     if (this.occupied !== this.footer.distinctKeyCount) {
-      throw new CorruptionError(this.file, this.footer.hashOffset, `hash index holds ${this.occupied} keys, the footer says ${this.footer.distinctKeyCount}`);
+      throw new CorruptionError(
+        this.file,
+        this.footer.hashOffset,
+        `hash index holds ${this.occupied} keys, the footer says ${this.footer.distinctKeyCount}`,
+      );
     }
     return { slots, mask: this.slot - 1 };
   }

@@ -24,7 +24,9 @@ import { hashKeyBytes } from './key-hash.js';
 const anyText = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   // Lone and paired surrogates in every order.
-  fc.array(fc.constantFrom('a', '\ud800', '\udc00', '\ud83d\ude00', 'é', '€', '\u0000', '\uffff'), { maxLength: 12 }).map((units) => units.join('')),
+  fc
+    .array(fc.constantFrom('a', '\ud800', '\udc00', '\ud83d\ude00', 'é', '€', '\u0000', '\uffff'), { maxLength: 12 })
+    .map((units) => units.join('')),
 );
 
 test('a string key is encoded exactly as Buffer.from does, and hashed as its bytes are', () => {
@@ -71,7 +73,8 @@ test('a key id stands for exactly its bytes, string and byte keys alike, and ids
 });
 
 test('an index key is checked the same way by every path: point reads, encoding and the writer', () => {
-  const refused = (call: () => unknown, message: RegExp): void => assert.throws(call, (error: unknown) => error instanceof ValidationError && message.test(error.message));
+  const refused = (call: () => unknown, message: RegExp): void =>
+    assert.throws(call, (error: unknown) => error instanceof ValidationError && message.test(error.message));
   const longest = 'a'.repeat(MAX_KEY_BYTES);
   for (const check of [checkKey, encodeKey, (key: unknown) => checkedKeyId(ownedKey(key))]) {
     refused(() => check(''), /^a key must not be empty$/);
@@ -104,6 +107,9 @@ test('a key read back comes as the encoding asks, a binary key as a copy', () =>
 
 test("a bound's string is encoded as Buffer.from does for a segment, and refused unless well-formed for an index", () => {
   assert.deepStrictEqual(keyToBytes('k\uD800', 'a bound'), Buffer.from('k\uFFFD', 'utf8'));
-  assert.throws(() => keyToBytes('k\uD800', "range option 'gte'", 'well-formed'), /^ValidationError: range option 'gte' must be well-formed UTF-16/);
+  assert.throws(
+    () => keyToBytes('k\uD800', "range option 'gte'", 'well-formed'),
+    /^ValidationError: range option 'gte' must be well-formed UTF-16/,
+  );
   assert.equal(keyToBytes('', 'a prefix', 'well-formed').length, 0, 'a bound may be empty');
 });

@@ -33,13 +33,18 @@ export function nearOptions(options: unknown, defaultLimit = Infinity): Resolved
   }
   const given = options as Record<string, unknown>;
   for (const name of Object.keys(given)) {
-    if (!KNOWN.has(name) && given[name] !== undefined) throw new ValidationError(`unknown near option '${name}'; known: ${[...KNOWN].join(', ')}`);
+    if (!KNOWN.has(name) && given[name] !== undefined)
+      throw new ValidationError(`unknown near option '${name}'; known: ${[...KNOWN].join(', ')}`);
   }
   const minPrefix = given.minPrefix ?? 0;
   if (typeof minPrefix !== 'number' || !Number.isInteger(minPrefix) || minPrefix < 0 || minPrefix > MAX_KEY_BYTES) {
     throw new ValidationError(`near option minPrefix must be a whole number of bytes from 0 to ${MAX_KEY_BYTES}, got ${String(minPrefix)}`);
   }
-  return { minPrefix, limit: given.limit === undefined ? defaultLimit : limitOption(given.limit), greedy: booleanOption(given.greedy, 'greedy') };
+  return {
+    minPrefix,
+    limit: given.limit === undefined ? defaultLimit : limitOption(given.limit),
+    greedy: booleanOption(given.greedy, 'greedy'),
+  };
 }
 
 /**

@@ -43,7 +43,10 @@ test('each key comes once, from the newest stream holding it, in key order both 
   fc.assert(
     fc.property(layers, fc.boolean(), (keys, descending) => {
       const merged = drain(new NewestWinsMerge(streams(keys, descending), descending));
-      assert.deepEqual(merged.map(({ key, from }) => `${hex(key)}@${from}`), model(keys, descending));
+      assert.deepEqual(
+        merged.map(({ key, from }) => `${hex(key)}@${from}`),
+        model(keys, descending),
+      );
     }),
     { numRuns: 300 },
   );

@@ -15,7 +15,12 @@ test('range options resolve once into byte bounds, the prefix intersected with t
     limit: 3,
   });
   assert.deepStrictEqual(toScanRange({ prefix: 'ab' }), prefixScanRange(bytes('ab')));
-  assert.deepStrictEqual(toScanRange({ gte: undefined, lte: 'z' }), { lower: undefined, upper: { key: bytes('z'), inclusive: true }, reverse: false, limit: Infinity });
+  assert.deepStrictEqual(toScanRange({ gte: undefined, lte: 'z' }), {
+    lower: undefined,
+    upper: { key: bytes('z'), inclusive: true },
+    reverse: false,
+    limit: Infinity,
+  });
 });
 
 test('bad range options are ValidationErrors naming the option, the same words for a segment and an index', () => {
@@ -29,13 +34,20 @@ test('bad range options are ValidationErrors naming the option, the same words f
   ];
   for (const [options, message] of cases) {
     for (const rule of ['utf8', 'well-formed'] as const) {
-      assert.throws(() => toScanRange(options, rule), (error: unknown) => error instanceof ValidationError && message.test(error.message), `${JSON.stringify(options)} ${rule}`);
+      assert.throws(
+        () => toScanRange(options, rule),
+        (error: unknown) => error instanceof ValidationError && message.test(error.message),
+        `${JSON.stringify(options)} ${rule}`,
+      );
     }
   }
 });
 
 test("an index's range refuses a bound that is not well-formed UTF-16; a segment's reads it as its UTF-8", () => {
-  assert.throws(() => toScanRange({ lt: 'k\uDC00' }, 'well-formed'), /range option 'lt' must be well-formed UTF-16: it has a lone surrogate \\uDC00 at index 1/);
+  assert.throws(
+    () => toScanRange({ lt: 'k\uDC00' }, 'well-formed'),
+    /range option 'lt' must be well-formed UTF-16: it has a lone surrogate \\uDC00 at index 1/,
+  );
   assert.deepStrictEqual(toScanRange({ lt: 'k\uDC00' }).upper, { key: bytes('k\uFFFD'), inclusive: false });
 });
 

@@ -50,7 +50,8 @@ export function toScanRange(options: unknown, strings: StringKeyRule = 'utf8'): 
   }
   const given = options as Record<string, unknown>;
   for (const name of Object.keys(given)) {
-    if (!KNOWN.has(name) && given[name] !== undefined) throw new ValidationError(`unknown range option '${name}'; known: ${[...KNOWN].join(', ')}`);
+    if (!KNOWN.has(name) && given[name] !== undefined)
+      throw new ValidationError(`unknown range option '${name}'; known: ${[...KNOWN].join(', ')}`);
   }
   checkOneBoundEachSide(given);
   let lower = boundOf(given, 'gte', 'gt', strings);
@@ -67,7 +68,12 @@ export function toScanRange(options: unknown, strings: StringKeyRule = 'utf8'): 
 /** The keys that start with `prefix`, ascending, no limit. */
 export function prefixScanRange(prefix: Uint8Array): ScanRange {
   const successor = prefixSuccessor(prefix);
-  return { lower: { key: prefix, inclusive: true }, upper: successor === undefined ? undefined : { key: successor, inclusive: false }, reverse: false, limit: Infinity };
+  return {
+    lower: { key: prefix, inclusive: true },
+    upper: successor === undefined ? undefined : { key: successor, inclusive: false },
+    reverse: false,
+    limit: Infinity,
+  };
 }
 
 /** A range has at most one lower bound (gte or gt) and one upper bound (lte or lt). */
@@ -91,8 +97,10 @@ export function booleanOption(value: unknown, name: string): boolean {
 }
 
 function boundOf(given: Record<string, unknown>, inclusiveName: string, exclusiveName: string, strings: StringKeyRule): Bound | undefined {
-  if (given[inclusiveName] !== undefined) return { key: keyToBytes(given[inclusiveName], rangeOption(inclusiveName), strings), inclusive: true };
-  if (given[exclusiveName] !== undefined) return { key: keyToBytes(given[exclusiveName], rangeOption(exclusiveName), strings), inclusive: false };
+  if (given[inclusiveName] !== undefined)
+    return { key: keyToBytes(given[inclusiveName], rangeOption(inclusiveName), strings), inclusive: true };
+  if (given[exclusiveName] !== undefined)
+    return { key: keyToBytes(given[exclusiveName], rangeOption(exclusiveName), strings), inclusive: false };
   return undefined;
 }
 

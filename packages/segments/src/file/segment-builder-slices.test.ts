@@ -38,7 +38,8 @@ function variedEntries(count: number, options: { tombstones: boolean; repeatKeys
   for (let i = 0; i < count; i++) {
     const stem = `k/${String(i).padStart(5, '0')}/`;
     const key = i % 50 === 7 ? `${stem}${'long'.repeat(80)}` : i % 4 === 1 ? `${stem}ключ` : stem;
-    for (let copy = 0; copy < (options.repeatKeys && i % 3 === 0 ? 2 : 1); copy++) entries.push(entryOf(i + copy, key, random, options.tombstones));
+    for (let copy = 0; copy < (options.repeatKeys && i % 3 === 0 ? 2 : 1); copy++)
+      entries.push(entryOf(i + copy, key, random, options.tombstones));
   }
   for (let i = 0; i < 5; i++) entries.push({ kind: 'put', key: Uint8Array.of(0xff, 0x00, i), value: random.bytes(i * 90) });
   return entries;
@@ -114,7 +115,11 @@ async function buildWithSlices(entries: readonly SegmentInput[], options: Partia
 const layouts: { name: string; options: Partial<SegmentBuilderOptions>; entries: SegmentInput[] }[] = [
   { name: 'default blocks', options: {}, entries: variedEntries(700, { tombstones: true, repeatKeys: false }) },
   { name: '64-byte blocks', options: { blockSize: 64 }, entries: variedEntries(300, { tombstones: true, repeatKeys: false }) },
-  { name: 'multi-value', options: { multiValue: true, blockSize: 256 }, entries: variedEntries(300, { tombstones: false, repeatKeys: true }) },
+  {
+    name: 'multi-value',
+    options: { multiValue: true, blockSize: 256 },
+    entries: variedEntries(300, { tombstones: false, repeatKeys: true }),
+  },
 ];
 
 for (const { name, options, entries } of layouts) {
@@ -133,12 +138,15 @@ test('values given as text through addSlices read back as strings, bytes as byte
     { kind: 'tombstone', key: 'd' },
   ];
   using reader = SegmentReader.open(await buildWithSlices(entries, {}, 5));
-  assert.deepStrictEqual([...reader.entries()], [
-    { key: 'a', kind: 'put', value: 'plain' },
-    { key: 'b', kind: 'put', value: 'été' },
-    { key: 'c', kind: 'put', value: Uint8Array.of(0xc3, 0xa9) },
-    { key: 'd', kind: 'tombstone' },
-  ]);
+  assert.deepStrictEqual(
+    [...reader.entries()],
+    [
+      { key: 'a', kind: 'put', value: 'plain' },
+      { key: 'b', kind: 'put', value: 'été' },
+      { key: 'c', kind: 'put', value: Uint8Array.of(0xc3, 0xa9) },
+      { key: 'd', kind: 'tombstone' },
+    ],
+  );
 });
 
 test('addSlices copies the slices: the buffer may be reused for the next entry', async () => {
@@ -171,7 +179,8 @@ test(`a key of ${MAX_KEY_BYTES} bytes is taken; one byte more is a ValidationErr
     builder.addSlices('put', Buffer.from('a=1'), 0, 1, 2, 1, true);
     assert.throws(
       () => builder.addSlices(kind, bytes, 0, MAX_KEY_BYTES + 1, 0, 0, false),
-      (error: unknown) => error instanceof ValidationError && error.message.includes(`at most ${MAX_KEY_BYTES} bytes`) && error.message.includes('entry #1'),
+      (error: unknown) =>
+        error instanceof ValidationError && error.message.includes(`at most ${MAX_KEY_BYTES} bytes`) && error.message.includes('entry #1'),
     );
     assert.equal(existsSync(path), false, 'the partial file is removed');
     assert.throws(() => builder.addSlices('put', Buffer.from('b=2'), 0, 1, 2, 1, true), ClosedError);

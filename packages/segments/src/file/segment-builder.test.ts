@@ -11,7 +11,16 @@ import {
   nodeFileSystem,
   type FaultOperation,
 } from '@silt/fs';
-import { ENTRY_ASCII, ENTRY_STRING, FOOTER, FOOTER_BYTES, FORMAT_VERSION, HEADER_BYTES, HEADER_MAGIC, SEGMENT_MAX_VALUE_BYTES } from './format.js';
+import {
+  ENTRY_ASCII,
+  ENTRY_STRING,
+  FOOTER,
+  FOOTER_BYTES,
+  FORMAT_VERSION,
+  HEADER_BYTES,
+  HEADER_MAGIC,
+  SEGMENT_MAX_VALUE_BYTES,
+} from './format.js';
 import { readU16, readU32, readU64 } from './little-endian.js';
 import { SegmentBuilder, buildPathOf, buildSegment, type SegmentInput } from './segment-builder.js';
 import { basename } from 'node:path';
@@ -30,20 +39,35 @@ function expectRejectedAndRemoved(path: string, add: (builder: SegmentBuilder) =
 
 test('a build writes one file with the documented layout: header, data blocks, indexes, footer', async () => {
   const path = newSegmentPath(dir);
-  const result = await buildSegment(path, [{ kind: 'put', key: 'a', value: 'xy' }, { kind: 'tombstone', key: 'b' }], { ...SEQUENCES, blockSize: 64 });
+  const result = await buildSegment(
+    path,
+    [
+      { kind: 'put', key: 'a', value: 'xy' },
+      { kind: 'tombstone', key: 'b' },
+    ],
+    { ...SEQUENCES, blockSize: 64 },
+  );
   const bytes = readFileSync(path);
   assert.equal(result.bytes, bytes.length);
-  assert.deepStrictEqual({ entries: result.entries, tombstones: result.tombstones, blocks: result.blocks }, { entries: 2, tombstones: 1, blocks: 1 });
+  assert.deepStrictEqual(
+    { entries: result.entries, tombstones: result.tombstones, blocks: result.blocks },
+    { entries: 2, tombstones: 1, blocks: 1 },
+  );
   assert.deepStrictEqual(bytes.subarray(0, 8), Buffer.from(HEADER_MAGIC));
   assert.equal(readU32(bytes, 8), FORMAT_VERSION);
   // The data section starts right after the header: a put of 'a' = 'xy' (string, ASCII), then a tombstone of 'b'.
-  assert.deepStrictEqual([...bytes.subarray(HEADER_BYTES, HEADER_BYTES + 10)], [ENTRY_STRING | ENTRY_ASCII, 1, 0, 2, 0, 0, 0, 0x61, 0x78, 0x79]);
+  assert.deepStrictEqual(
+    [...bytes.subarray(HEADER_BYTES, HEADER_BYTES + 10)],
+    [ENTRY_STRING | ENTRY_ASCII, 1, 0, 2, 0, 0, 0, 0x61, 0x78, 0x79],
+  );
   assert.deepStrictEqual([...bytes.subarray(HEADER_BYTES + 10, HEADER_BYTES + 18)], [1, 1, 0, 0, 0, 0, 0, 0x62]);
   const footer = bytes.subarray(bytes.length - FOOTER_BYTES);
   assert.equal(footer.subarray(FOOTER.magic).toString('latin1'), 'SEGF');
   assert.equal(readU32(footer, FOOTER.footerCrc), crc32(footer.subarray(0, FOOTER.footerCrc)));
   assert.deepStrictEqual(
-    [FOOTER.dataOffset, FOOTER.dataLength, FOOTER.entryCount, FOOTER.tombstoneCount, FOOTER.minSequence, FOOTER.maxSequence].map((at) => readU64(footer, at)),
+    [FOOTER.dataOffset, FOOTER.dataLength, FOOTER.entryCount, FOOTER.tombstoneCount, FOOTER.minSequence, FOOTER.maxSequence].map((at) =>
+      readU64(footer, at),
+    ),
     [HEADER_BYTES, 18, 2, 1, SEQUENCES.minSequence, SEQUENCES.maxSequence],
   );
   const blockIndex = bytes.subarray(readU64(footer, FOOTER.blockIndexOffset));
@@ -80,12 +104,16 @@ test('a repeated key is rejected with KeyOrderError (duplicate) unless the segme
     },
     (error) => error instanceof KeyOrderError && error.reason === 'duplicate' && /multiValue/.test(error.message),
   );
-  const path = await buildFile(dir, [
-    { kind: 'put', key: 'a', value: '1' },
-    { kind: 'put', key: 'a', value: Uint8Array.of(2) },
-    { kind: 'put', key: 'b', value: '3' },
-    { kind: 'put', key: 'b', value: '4' },
-  ], { multiValue: true });
+  const path = await buildFile(
+    dir,
+    [
+      { kind: 'put', key: 'a', value: '1' },
+      { kind: 'put', key: 'a', value: Uint8Array.of(2) },
+      { kind: 'put', key: 'b', value: '3' },
+      { kind: 'put', key: 'b', value: '4' },
+    ],
+    { multiValue: true },
+  );
   using reader = SegmentReader.open(path);
   assert.deepStrictEqual(reader.getAll('a'), ['1', Uint8Array.of(2)]);
   assert.deepStrictEqual(reader.getAll('b'), ['3', '4']);
@@ -138,7 +166,10 @@ test('bad options are ValidationErrors and create no file', () => {
 test('building over an existing file fails with EEXIST and leaves that file alone', () => {
   const path = newSegmentPath(dir);
   writeFileSync(path, 'precious');
-  assert.throws(() => SegmentBuilder.create(path, SEQUENCES), (error: unknown) => error instanceof IoError && error.errno === 'EEXIST');
+  assert.throws(
+    () => SegmentBuilder.create(path, SEQUENCES),
+    (error: unknown) => error instanceof IoError && error.errno === 'EEXIST',
+  );
   assert.equal(readFileSync(path, 'utf8'), 'precious');
 });
 
@@ -182,7 +213,9 @@ test('buildSegment takes async iterables and removes the file when the source th
 for (const operation of ['write', 'sync', 'syncDirectory'] as const satisfies readonly FaultOperation[]) {
   test(`an I/O error on ${operation} fails the build with IoError and removes the partial file`, async () => {
     const path = newSegmentPath(dir);
-    const fs = new FaultInjectingFileSystem(nodeFileSystem, [{ operation, nth: operation === 'write' ? 3 : 1, code: operation === 'write' ? 'ENOSPC' : 'EIO', partial: true }]);
+    const fs = new FaultInjectingFileSystem(nodeFileSystem, [
+      { operation, nth: operation === 'write' ? 3 : 1, code: operation === 'write' ? 'ENOSPC' : 'EIO', partial: true },
+    ]);
     const builder = SegmentBuilder.create(path, { ...SEQUENCES, fs, blockSize: 64 });
     let failure: unknown;
     try {
@@ -243,7 +276,10 @@ test('a large build streams: memory stays far below the file size', async () => 
   const result = await builder.finish();
   assert.ok(result.bytes > entries * value.length);
   assert.ok(peak < 16 * 1024 * 1024, `buffers grew by ${peak} bytes while writing a ${result.bytes}-byte file`);
-  assert.deepStrictEqual(readdirSync(dir).filter((name) => name.endsWith('.tmp')), []);
+  assert.deepStrictEqual(
+    readdirSync(dir).filter((name) => name.endsWith('.tmp')),
+    [],
+  );
 });
 
 test('bytes marked as text come back as strings, so a flush need not decode and re-encode them', async () => {
@@ -287,7 +323,10 @@ test('a build refuses a path that exists, before writing anything', () => {
   const dir = segmentTempDir('build-exists');
   const path = newSegmentPath(dir);
   writeFileSync(path, 'someone else');
-  assert.throws(() => SegmentBuilder.create(path, SEQUENCES), (error: unknown) => error instanceof IoError && error.errno === 'EEXIST');
+  assert.throws(
+    () => SegmentBuilder.create(path, SEQUENCES),
+    (error: unknown) => error instanceof IoError && error.errno === 'EEXIST',
+  );
   assert.deepEqual(readdirSync(dir), [basename(path)]);
   assert.equal(readFileSync(path, 'utf8'), 'someone else');
 });

@@ -82,9 +82,13 @@ export class SegmentBuilder {
   private readonly temporaryPath: string;
   private renamed = false;
 
-  private constructor(readonly path: string, private readonly options: ResolvedBuilderOptions) {
+  private constructor(
+    readonly path: string,
+    private readonly options: ResolvedBuilderOptions,
+  ) {
     // The rename would replace a file silently: refuse an existing one up front, as createNew did.
-    if (options.fs.exists(path)) throw new IoError('create segment', path, Object.assign(new Error(`EEXIST: file already exists, '${path}'`), { code: 'EEXIST' }));
+    if (options.fs.exists(path))
+      throw new IoError('create segment', path, Object.assign(new Error(`EEXIST: file already exists, '${path}'`), { code: 'EEXIST' }));
     this.temporaryPath = buildPathOf(path);
     try {
       this.handle = options.fs.open(this.temporaryPath, 'createNew');
@@ -102,7 +106,8 @@ export class SegmentBuilder {
 
   /** Creates `path` (which must not exist) and returns a builder for it. */
   static create(path: string, options: SegmentBuilderOptions): SegmentBuilder {
-    if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`segment path must be a non-empty string, got ${describeType(path)}`);
+    if (typeof path !== 'string' || path.length === 0)
+      throw new ValidationError(`segment path must be a non-empty string, got ${describeType(path)}`);
     return new SegmentBuilder(path, resolveBuilderOptions(options));
   }
 
@@ -175,7 +180,15 @@ export class SegmentBuilder {
    * segment block): what `add` does, without an entry object or a view per
    * key and value. The slices are copied; the buffer may change afterwards.
    */
-  addSlices(kind: 'put' | 'tombstone', bytes: Uint8Array, keyStart: number, keyLength: number, valueStart: number, valueLength: number, valueIsText: boolean): void {
+  addSlices(
+    kind: 'put' | 'tombstone',
+    bytes: Uint8Array,
+    keyStart: number,
+    keyLength: number,
+    valueStart: number,
+    valueLength: number,
+    valueIsText: boolean,
+  ): void {
     this.checkOpen();
     try {
       const isPut = kind === 'put';
@@ -198,7 +211,8 @@ export class SegmentBuilder {
   }
 
   private append(entry: SegmentInput): void {
-    if (typeof entry !== 'object' || entry === null) throw new ValidationError(`segment entry must be an object, got ${describeType(entry)}`);
+    if (typeof entry !== 'object' || entry === null)
+      throw new ValidationError(`segment entry must be an object, got ${describeType(entry)}`);
     const isPut = entry.kind === 'put';
     this.checkKind(isPut, entry.kind);
     const value = isPut ? entry.value : undefined;
@@ -218,7 +232,8 @@ export class SegmentBuilder {
   }
 
   private checkSizes(keyLength: number, valueLength: number): void {
-    if (keyLength > MAX_KEY_BYTES) throw new ValidationError(`key of segment entry #${this.entries} is ${keyLength} bytes; keys are at most ${MAX_KEY_BYTES} bytes`);
+    if (keyLength > MAX_KEY_BYTES)
+      throw new ValidationError(`key of segment entry #${this.entries} is ${keyLength} bytes; keys are at most ${MAX_KEY_BYTES} bytes`);
     if (valueLength > SEGMENT_MAX_VALUE_BYTES) throw valueTooLarge(valueLength, `value of segment entry #${this.entries}`);
   }
 
@@ -242,7 +257,8 @@ export class SegmentBuilder {
 
     if (start === 0) this.blockFirstKey = copyOf(block.bytes.subarray(keyStart, keyStart + keyLength));
     if (isNewKey) {
-      if (this.hashTable.keyCount >= MAX_DISTINCT_KEYS) throw new ValidationError(`a segment holds at most ${MAX_DISTINCT_KEYS} distinct keys`);
+      if (this.hashTable.keyCount >= MAX_DISTINCT_KEYS)
+        throw new ValidationError(`a segment holds at most ${MAX_DISTINCT_KEYS} distinct keys`);
       this.hashTable.record(hashKeyBytes(block.bytes, keyStart, keyLength), this.blockCount, start);
     }
     if (this.entries === 0) this.firstKey.appendSlice(block.bytes, keyStart, keyLength);
@@ -396,7 +412,8 @@ function maxEncodedLength(data: Key | undefined, what: 'key' | 'value', entryInd
     return length;
   }
   if (data instanceof Uint8Array) {
-    if (what === 'value' && data.length > SEGMENT_MAX_VALUE_BYTES) throw valueTooLarge(data.length, `value of segment entry #${entryIndex}`);
+    if (what === 'value' && data.length > SEGMENT_MAX_VALUE_BYTES)
+      throw valueTooLarge(data.length, `value of segment entry #${entryIndex}`);
     return data.length;
   }
   throw new ValidationError(`${what} of segment entry #${entryIndex} must be a string or a Uint8Array, got ${describeType(data)}`);
@@ -413,7 +430,6 @@ function writeBytes(target: Buffer, at: number, data: Key): number {
   copyInto(target, at, data, 0, data.length);
   return data.length;
 }
-
 
 /** The flags of a value that was text, given its UTF-8 bytes: ASCII text reads back faster. */
 function textFlagsOf(bytes: Uint8Array, start: number, length: number): number {

@@ -30,7 +30,9 @@ let expected: Answer[];
 before(async () => {
   // Few, large entries keep a full read cheap, so all ~70,000 mutations run in seconds.
   inputs = sampleEntries(150).map((entry, i) =>
-    entry.kind === 'put' && i % 4 !== 3 ? { ...entry, value: typeof entry.value === 'string' ? `${i}`.padEnd(600, '~') : Buffer.alloc(600, i) } : entry,
+    entry.kind === 'put' && i % 4 !== 3
+      ? { ...entry, value: typeof entry.value === 'string' ? `${i}`.padEnd(600, '~') : Buffer.alloc(600, i) }
+      : entry,
   );
   original = await buildBytes(dir, inputs, { blockSize: 1024 });
   probes = [...inputs.map((input) => input.key), 'absent', Uint8Array.of(0xfe), 'ban'];
@@ -93,7 +95,12 @@ test('a sample of changes and truncations through files in file mode: Corruption
     const bytes = truncate ? original.slice(0, random.intBetween(0, original.length - 1)) : original.slice();
     if (!truncate) {
       // Favour the small sections at both ends, where one byte means more.
-      const position = i % 3 === 0 ? random.intBetween(0, 31) : i % 3 === 1 ? random.intBetween(original.length - 4096, original.length - 1) : random.intBetween(0, original.length - 1);
+      const position =
+        i % 3 === 0
+          ? random.intBetween(0, 31)
+          : i % 3 === 1
+            ? random.intBetween(original.length - 4096, original.length - 1)
+            : random.intBetween(0, original.length - 1);
       bytes[position] = bytes[position]! ^ random.intBetween(1, 255);
     }
     writeFileSync(path, bytes);

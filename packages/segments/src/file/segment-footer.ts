@@ -94,7 +94,8 @@ export function decodeFooter(bytes: Uint8Array, file: string, fileSize: number, 
 function checkLayout(f: SegmentFooter, file: string, fileSize: number): void {
   const problem = (detail: string): CorruptionError => new CorruptionError(file, fileSize - FOOTER_BYTES, `footer: ${detail}`);
   if (f.blockIndexOffset !== HEADER_BYTES + f.dataLength) throw problem('block index does not follow the data section');
-  if (f.hashOffset !== alignUp(f.blockIndexOffset + f.blockIndexLength, HASH_ALIGNMENT)) throw problem('hash index does not follow the block index');
+  if (f.hashOffset !== alignUp(f.blockIndexOffset + f.blockIndexLength, HASH_ALIGNMENT))
+    throw problem('hash index does not follow the block index');
   if (f.keyRangeOffset !== f.hashOffset + f.hashLength) throw problem('key range does not follow the hash index');
   if (f.keyRangeOffset + f.keyRangeLength + FOOTER_BYTES !== fileSize) {
     throw problem(`sections end at ${f.keyRangeOffset + f.keyRangeLength + FOOTER_BYTES}, but the file is ${fileSize} bytes`);
@@ -109,7 +110,12 @@ function checkLayout(f: SegmentFooter, file: string, fileSize: number): void {
 function checkCounts(f: SegmentFooter, file: string, header: SegmentHeader): void {
   const problem = (detail: string): CorruptionError => new CorruptionError(file, undefined, `footer: ${detail}`);
   const empty = f.entryCount === 0;
-  if (empty !== (f.blockCount === 0) || empty !== (f.dataLength === 0) || empty !== (f.keyRangeLength === 0) || empty !== (f.distinctKeyCount === 0)) {
+  if (
+    empty !== (f.blockCount === 0) ||
+    empty !== (f.dataLength === 0) ||
+    empty !== (f.keyRangeLength === 0) ||
+    empty !== (f.distinctKeyCount === 0)
+  ) {
     throw problem('entry, block, key and data counts disagree about whether the segment is empty');
   }
   if (f.entryCount > f.dataLength / ENTRY_HEADER_BYTES) throw problem(`${f.entryCount} entries cannot fit ${f.dataLength} data bytes`);

@@ -32,7 +32,11 @@ const key = fc.oneof(
   fc.array(fc.constantFrom(0x00, 0x61, 0x62, 0xc3, 0xa9, 0xff), { maxLength: 5 }).map((bytes) => Uint8Array.from(bytes)),
   fc.array(fc.constantFrom('a', 'b', 'é', '😀'), { maxLength: 4 }).map((units) => units.join('')),
 );
-const value = fc.oneof(fc.string({ unit: 'binary', maxLength: 10 }), fc.uint8Array({ maxLength: 12 }), fc.string({ unit: 'grapheme-ascii', maxLength: 200 }));
+const value = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 10 }),
+  fc.uint8Array({ maxLength: 12 }),
+  fc.string({ unit: 'grapheme-ascii', maxLength: 200 }),
+);
 const input: fc.Arbitrary<SegmentInput> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('put' as const), key, value }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('tombstone' as const), key }) },
@@ -40,7 +44,18 @@ const input: fc.Arbitrary<SegmentInput> = fc.oneof(
 // Extreme bytes make extreme lengths and counts.
 const newByte = fc.oneof(fc.constantFrom(0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff), fc.integer({ min: 0, max: 255 }));
 const mutation = fc.record({ at: fc.nat(), byte: newByte });
-const sectionName = fc.constantFrom<SectionName>('header', 'data', 'data', 'blockIndex', 'blockIndex', 'hash', 'hash', 'keyRange', 'footer', 'footer');
+const sectionName = fc.constantFrom<SectionName>(
+  'header',
+  'data',
+  'data',
+  'blockIndex',
+  'blockIndex',
+  'hash',
+  'hash',
+  'keyRange',
+  'footer',
+  'footer',
+);
 
 interface Damage {
   readonly section: SectionName;
@@ -96,7 +111,9 @@ function readDamaged(bytes: Uint8Array, access: AccessMode, probes: readonly Key
     using reader = openDamaged(bytes, access);
     reader.verify();
     const entries = [...reader.entries()];
-    const model = new SegmentModel(entries.map((entry) => ({ key: entry.key, kind: entry.kind, ...(entry.kind === 'put' ? { value: entry.value } : {}) })));
+    const model = new SegmentModel(
+      entries.map((entry) => ({ key: entry.key, kind: entry.kind, ...(entry.kind === 'put' ? { value: entry.value } : {}) })),
+    );
     const keys = [...entries.map((entry) => entry.key), ...probes];
     assertReaderMatchesModel(reader, model, {
       keys,
@@ -126,7 +143,11 @@ async function fuzz(multiValue: boolean): Promise<void> {
         const original = await buildBytes(dir, inputs, { blockSize, multiValue });
         const bytes = original.slice();
         if (!damage(bytes, where)) return;
-        const outcome = readDamaged(bytes, access, inputs.map((entry) => entry.key));
+        const outcome = readDamaged(
+          bytes,
+          access,
+          inputs.map((entry) => entry.key),
+        );
         if (outcome === 'rejected') rejected++;
         else consistent++;
       },
@@ -154,8 +175,19 @@ test('intact segments pass the same reading (the harness itself is sound)', asyn
   const bytes = await buildBytes(dir, inputs, { blockSize: 64 });
   resealSegment(bytes);
   for (const access of ['memory', 'file'] as const) {
-    assert.equal(readDamaged(bytes, access, inputs.map((entry) => entry.key)), 'consistent');
+    assert.equal(
+      readDamaged(
+        bytes,
+        access,
+        inputs.map((entry) => entry.key),
+      ),
+      'consistent',
+    );
     using reader = openDamaged(bytes, access);
-    assertReaderMatchesModel(reader, new SegmentModel(toModelEntries(inputs)), { keys: inputs.map((entry) => entry.key), ranges: [{}], nears: [] });
+    assertReaderMatchesModel(reader, new SegmentModel(toModelEntries(inputs)), {
+      keys: inputs.map((entry) => entry.key),
+      ranges: [{}],
+      nears: [],
+    });
   }
 });

@@ -37,7 +37,11 @@ export function encodeHeader(multiValue: boolean, blockSize: number): Uint8Array
  */
 export function decodeHeader(bytes: Uint8Array, file: string): SegmentHeader {
   if (bytes.length < HEADER_STABLE_BYTES) {
-    throw new CorruptionError(file, 0, `the file is ${bytes.length} bytes, too short to be a segment (the header alone is ${HEADER_BYTES})`);
+    throw new CorruptionError(
+      file,
+      0,
+      `the file is ${bytes.length} bytes, too short to be a segment (the header alone is ${HEADER_BYTES})`,
+    );
   }
   for (let i = 0; i < HEADER_MAGIC.length; i++) {
     if (bytes[i] !== HEADER_MAGIC[i]) {
@@ -58,7 +62,8 @@ export function decodeHeader(bytes: Uint8Array, file: string): SegmentHeader {
     throw new CorruptionError(file, HEADER.flags, 'header checksum mismatch');
   }
   const flags = readU32(bytes, HEADER.flags);
-  if ((flags & ~HEADER_FLAG_MULTI_VALUE) !== 0) throw new CorruptionError(file, HEADER.flags, `unknown header flags 0x${flags.toString(16)}`);
+  if ((flags & ~HEADER_FLAG_MULTI_VALUE) !== 0)
+    throw new CorruptionError(file, HEADER.flags, `unknown header flags 0x${flags.toString(16)}`);
   if (readU32(bytes, HEADER.reserved) !== 0) throw new CorruptionError(file, HEADER.reserved, 'reserved header word is not 0');
   const blockSize = readU32(bytes, HEADER.blockSize);
   if (blockSize < MIN_BLOCK_SIZE || blockSize > MAX_BLOCK_SIZE) {

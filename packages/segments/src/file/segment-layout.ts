@@ -31,7 +31,11 @@ export interface SegmentLayout {
 export function readSegmentLayout(read: ReadSection, fileSize: number, file: string, keepHashSlots: boolean): SegmentLayout {
   const header = decodeHeader(read(0, Math.min(fileSize, HEADER_BYTES)), file);
   if (fileSize < HEADER_BYTES + FOOTER_BYTES) {
-    throw new CorruptionError(file, fileSize, `the file is ${fileSize} bytes, shorter than a header and a footer (${HEADER_BYTES + FOOTER_BYTES})`);
+    throw new CorruptionError(
+      file,
+      fileSize,
+      `the file is ${fileSize} bytes, shorter than a header and a footer (${HEADER_BYTES + FOOTER_BYTES})`,
+    );
   }
   const footer = decodeFooter(read(fileSize - FOOTER_BYTES, FOOTER_BYTES), file, fileSize, header);
   const blockIndexBytes = checkedSection(read, footer.blockIndexOffset, footer.blockIndexLength, footer.blockIndexCrc, 'block index', file);
@@ -50,7 +54,14 @@ export function readSegmentLayout(read: ReadSection, fileSize: number, file: str
 const HASH_PIECE_BYTES = 1024 * 1024;
 
 /** Streams the hash section through its checksum and slot checks; keeps the slots only if asked. */
-function checkHashSection(read: ReadSection, footer: SegmentFooter, header: SegmentHeader, blocks: BlockIndex, file: string, keepSlots: boolean): HashIndex {
+function checkHashSection(
+  read: ReadSection,
+  footer: SegmentFooter,
+  header: SegmentHeader,
+  blocks: BlockIndex,
+  file: string,
+  keepSlots: boolean,
+): HashIndex {
   const check = new HashSectionCheck(footer, header, blocks, file);
   if (keepSlots) {
     const bytes = checkedSection(read, footer.hashOffset, footer.hashLength, footer.hashCrc, 'hash index', file);
@@ -73,7 +84,12 @@ function checkedSection(read: ReadSection, offset: number, length: number, crc: 
   return bytes;
 }
 
-function parseKeyRange(bytes: Uint8Array, footer: SegmentFooter, blocks: BlockIndex, file: string): [Uint8Array | undefined, Uint8Array | undefined] {
+function parseKeyRange(
+  bytes: Uint8Array,
+  footer: SegmentFooter,
+  blocks: BlockIndex,
+  file: string,
+): [Uint8Array | undefined, Uint8Array | undefined] {
   if (bytes.length === 0) return [undefined, undefined];
   const problem = (detail: string): CorruptionError => new CorruptionError(file, footer.keyRangeOffset, `key range: ${detail}`);
   if (bytes.length < 4) throw problem('too short');
@@ -83,7 +99,7 @@ function parseKeyRange(bytes: Uint8Array, footer: SegmentFooter, blocks: BlockIn
   if (4 + minLength + maxLength !== bytes.length || maxLength > MAX_KEY_BYTES) throw problem('lengths do not add up');
   const minKey = new Uint8Array(bytes.subarray(2, 2 + minLength));
   const maxKey = new Uint8Array(bytes.subarray(4 + minLength));
-  if (blocks.compareFirstKey(0, minKey, 0, minKey.length) !== 0) throw problem('smallest key is not the first block\'s first key');
+  if (blocks.compareFirstKey(0, minKey, 0, minKey.length) !== 0) throw problem("smallest key is not the first block's first key");
   if (compareBytes(minKey, 0, minKey.length, maxKey, 0, maxKey.length) > 0) throw problem('smallest key is above the largest');
   return [minKey, maxKey];
 }

@@ -55,7 +55,10 @@ interface HandleHooks {
 
 /** A FileHandle that reports to (and may lie for) the test. */
 class WatchedHandle implements FileHandle {
-  constructor(private readonly inner: FileHandle, private readonly hooks: HandleHooks) {}
+  constructor(
+    private readonly inner: FileHandle,
+    private readonly hooks: HandleHooks,
+  ) {}
 
   get path(): string {
     return this.inner.path;
@@ -123,17 +126,21 @@ function assertSameReader(loaded: SegmentReader<string | Uint8Array>, opened: Se
 }
 
 for (const keyEncoding of ['utf8', 'binary'] as const satisfies readonly KeyEncoding[]) {
-  test(`load reads a segment larger than one slice into a memory-mode reader that answers as open's does (keyEncoding ${keyEncoding})`, LIMIT, async () => {
-    using loaded = await SegmentReader.load(largePath, { keyEncoding });
-    using opened = SegmentReader.open(largePath, { keyEncoding });
-    assert.equal(loaded.access, 'memory');
-    assert.equal(loaded.keyEncoding, keyEncoding);
-    assert.equal(loaded.stats().bytes, largeSize);
-    assertSameReader(loaded, opened);
-    // Not just equal to open: right, so a bug shared by both does not pass unseen.
-    assert.equal(loaded.stats().entries, entries.length);
-    loaded.verify();
-  });
+  test(
+    `load reads a segment larger than one slice into a memory-mode reader that answers as open's does (keyEncoding ${keyEncoding})`,
+    LIMIT,
+    async () => {
+      using loaded = await SegmentReader.load(largePath, { keyEncoding });
+      using opened = SegmentReader.open(largePath, { keyEncoding });
+      assert.equal(loaded.access, 'memory');
+      assert.equal(loaded.keyEncoding, keyEncoding);
+      assert.equal(loaded.stats().bytes, largeSize);
+      assertSameReader(loaded, opened);
+      // Not just equal to open: right, so a bug shared by both does not pass unseen.
+      assert.equal(loaded.stats().entries, entries.length);
+      loaded.verify();
+    },
+  );
 }
 
 test('load in file mode opens as open does: blocks read on demand, not the whole file', LIMIT, async () => {
@@ -202,12 +209,16 @@ test('load reads one slice per event-loop turn, so other callbacks run while a l
   assert.deepStrictEqual(reads, [`read ${SLICE_BYTES}`, `read ${SLICE_BYTES}`, `read ${largeSize - 2 * SLICE_BYTES}`]);
   const lastRead = events.lastIndexOf(reads.at(-1)!);
   for (let i = 1; i <= lastRead; i++) {
-    if (events[i]!.startsWith('read')) assert.equal(events[i - 1], 'turn', `event-loop turn before the read at event ${i}: ${events.join(', ')}`);
+    if (events[i]!.startsWith('read'))
+      assert.equal(events[i - 1], 'turn', `event-loop turn before the read at event ${i}: ${events.join(', ')}`);
   }
   assert.equal(reader.stats().entries, entries.length);
 });
 
 test('load refuses an empty path as open does, with a ValidationError', async () => {
   assert.throws(() => SegmentReader.open(''), ValidationError);
-  await assert.rejects(SegmentReader.load(''), (error: unknown) => error instanceof ValidationError && /an empty string/.test(error.message));
+  await assert.rejects(
+    SegmentReader.load(''),
+    (error: unknown) => error instanceof ValidationError && /an empty string/.test(error.message),
+  );
 });

@@ -22,7 +22,9 @@ const dir = segmentTempDir('model');
 // Few distinct bytes, so keys share prefixes; 0x00 and 0xFF for the edges of prefix ranges.
 const keyByte = fc.constantFrom(0x00, 0x61, 0x62, 0x63, 0xc3, 0xa9, 0xff);
 const byteKey = fc.array(keyByte, { maxLength: 6 }).map((bytes) => Uint8Array.from(bytes));
-const stringKey = fc.array(fc.constantFrom('a', 'b', 'c', 'é', '😀', '\u0000', '\uffff', '\ud800'), { maxLength: 5 }).map((units) => units.join(''));
+const stringKey = fc
+  .array(fc.constantFrom('a', 'b', 'c', 'é', '😀', '\u0000', '\uffff', '\ud800'), { maxLength: 5 })
+  .map((units) => units.join(''));
 const anyKey: fc.Arbitrary<Key> = fc.oneof(byteKey, stringKey);
 const anyValue: fc.Arbitrary<Value> = fc.oneof(
   { weight: 4, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
@@ -65,7 +67,12 @@ const layout = fc.record({
   cacheBytes: fc.constantFrom(0, 700, 2048, 1 << 20),
 });
 
-function queriesFor(inputs: readonly SegmentInput[], extraKeys: readonly Key[], ranges: readonly RangeOptions[], nears: ModelQueries['nears']): ModelQueries {
+function queriesFor(
+  inputs: readonly SegmentInput[],
+  extraKeys: readonly Key[],
+  ranges: readonly RangeOptions[],
+  nears: ModelQueries['nears'],
+): ModelQueries {
   const stored = inputs.map((input) => input.key);
   // Each stored key also as a prefix of itself and, when it round-trips, in its other type.
   const variants = stored.flatMap((key) => {
@@ -141,8 +148,14 @@ test('string keys come back as the UTF-8 decoding of their bytes from a utf8 rea
         const reader = SegmentReader.open(path, { access, cacheBytes });
         try {
           const expected = inputs.map((input) => Buffer.from(keyBytesOf(input.key)).toString('utf8'));
-          assert.deepStrictEqual([...reader.entries()].map((entry) => entry.key), expected);
-          assert.deepStrictEqual([...reader.entries({ reverse: true })].map((entry) => entry.key), [...expected].reverse());
+          assert.deepStrictEqual(
+            [...reader.entries()].map((entry) => entry.key),
+            expected,
+          );
+          assert.deepStrictEqual(
+            [...reader.entries({ reverse: true })].map((entry) => entry.key),
+            [...expected].reverse(),
+          );
         } finally {
           reader.close();
         }

@@ -58,7 +58,7 @@ for (const access of ['memory', 'file'] as const) {
       assert.deepStrictEqual(reader.getAll('avocado'), []);
     });
 
-    test('a returned byte value is the caller\'s own copy', async () => {
+    test("a returned byte value is the caller's own copy", async () => {
       using reader = open(await buildFile(dir, fruit, { blockSize: 64 }), access);
       const value = reader.get('apricot') as Uint8Array;
       value.fill(9);
@@ -81,10 +81,13 @@ for (const access of ['memory', 'file'] as const) {
 
     test('entries includes tombstones, so a merged read above can see deletions', async () => {
       using reader = open(await buildFile(dir, fruit, { blockSize: 64 }), access);
-      assert.deepStrictEqual([...reader.entries({ gte: 'apricot', lt: 'banana' })], [
-        { key: 'apricot', kind: 'put', value: Uint8Array.of(1, 2, 3) },
-        { key: 'avocado', kind: 'tombstone' },
-      ]);
+      assert.deepStrictEqual(
+        [...reader.entries({ gte: 'apricot', lt: 'banana' })],
+        [
+          { key: 'apricot', kind: 'put', value: Uint8Array.of(1, 2, 3) },
+          { key: 'avocado', kind: 'tombstone' },
+        ],
+      );
       assert.deepStrictEqual(
         [...reader.entries({ prefix: 'ban', reverse: true })].map((entry) => `${entry.key}:${entry.kind}`),
         ['bane:tombstone', 'bandana:put', 'band:put', 'banana:put'],
@@ -98,7 +101,15 @@ for (const access of ['memory', 'file'] as const) {
       // The tombstone 'avocado' shares 'av', but only puts count.
       assert.deepStrictEqual(keysOf(reader.near('avx')), ['apple', 'apricot']);
       assert.deepStrictEqual(keysOf(reader.near('bandit', { minPrefix: 5 })), []);
-      assert.deepStrictEqual(keysOf(reader.near('bandit', { greedy: true })), ['band', 'bandana', 'banana', 'apple', 'apricot', 'cherry', 'été']);
+      assert.deepStrictEqual(keysOf(reader.near('bandit', { greedy: true })), [
+        'band',
+        'bandana',
+        'banana',
+        'apple',
+        'apricot',
+        'cherry',
+        'été',
+      ]);
       assert.deepStrictEqual(keysOf(reader.near('bandit', { greedy: true, minPrefix: 3 })), ['band', 'bandana', 'banana']);
       assert.deepStrictEqual(keysOf(reader.near('bandit', { greedy: true, limit: 3 })), ['band', 'bandana', 'banana']);
       assert.deepStrictEqual(keysOf(reader.near('cherry')), ['cherry']);
@@ -159,12 +170,17 @@ for (const access of ['memory', 'file'] as const) {
         { kind: 'put', key: Uint8Array.of(0xff, 0xff), value: 'c' },
       ];
       using reader = SegmentReader.open(await buildFile(dir, inputs), { access, keyEncoding: 'binary' });
-      assert.deepStrictEqual([...reader.range()], [
-        [Uint8Array.of(0x00, 0xff), 'a'],
-        [Uint8Array.of(0xc3), 'b'],
-        [Uint8Array.of(0xff, 0xff), 'c'],
+      assert.deepStrictEqual(
+        [...reader.range()],
+        [
+          [Uint8Array.of(0x00, 0xff), 'a'],
+          [Uint8Array.of(0xc3), 'b'],
+          [Uint8Array.of(0xff, 0xff), 'c'],
+        ],
+      );
+      assert.deepStrictEqual(keysOf(reader.range({ prefix: Uint8Array.of(0xff) }) as Iterable<[never, unknown]>), [
+        Uint8Array.of(0xff, 0xff),
       ]);
-      assert.deepStrictEqual(keysOf(reader.range({ prefix: Uint8Array.of(0xff) }) as Iterable<[never, unknown]>), [Uint8Array.of(0xff, 0xff)]);
       assert.deepStrictEqual(reader.closestKey(Uint8Array.of(0x01)), Uint8Array.of(0xc3));
       assert.deepStrictEqual(reader.stats().maxKey, Uint8Array.of(0xff, 0xff));
     });
@@ -185,11 +201,20 @@ for (const access of ['memory', 'file'] as const) {
     test('keys and values at the size limits round-trip', async () => {
       const longKey = 'k'.repeat(65535);
       const bigValue = new Uint8Array(300_000).map((_, i) => i & 0xff);
-      using reader = open(await buildFile(dir, [{ kind: 'put', key: longKey, value: bigValue }, { kind: 'put', key: 'l', value: 'x' }]), access);
+      using reader = open(
+        await buildFile(dir, [
+          { kind: 'put', key: longKey, value: bigValue },
+          { kind: 'put', key: 'l', value: 'x' },
+        ]),
+        access,
+      );
       assert.deepStrictEqual(reader.get(longKey), bigValue);
       assert.equal(reader.get('k'.repeat(65536)), undefined);
       assert.equal(reader.get('l'), 'x');
-      assert.deepStrictEqual(keysOf(reader.range({ gte: 'k' })).map((key) => key.length), [65535, 1]);
+      assert.deepStrictEqual(
+        keysOf(reader.range({ gte: 'k' })).map((key) => key.length),
+        [65535, 1],
+      );
     });
 
     test('iterators stay correct while other reads run between their steps', async () => {
@@ -261,7 +286,14 @@ for (const access of ['memory', 'file'] as const) {
 
 test('open options are validated: unknown options, bad modes and bad cache sizes are ValidationErrors', async () => {
   const path = await buildFile(dir, fruit);
-  for (const options of [{ access: 'mmap' }, { cacheBytes: -1 }, { cacheBytes: 1.5 }, { keyEncoding: 'latin1' }, { cache: 10 }, { fs: {} }]) {
+  for (const options of [
+    { access: 'mmap' },
+    { cacheBytes: -1 },
+    { cacheBytes: 1.5 },
+    { keyEncoding: 'latin1' },
+    { cache: 10 },
+    { fs: {} },
+  ]) {
     assert.throws(() => SegmentReader.open(path, options as never), ValidationError, JSON.stringify(options));
   }
   assert.throws(() => SegmentReader.fromBytes('not bytes' as unknown as Uint8Array), ValidationError);
@@ -300,7 +332,10 @@ test('a file that is not a segment is a CorruptionError naming the file', async 
   const path = newSegmentPath(dir);
   writeFileSync(path, 'hello, this is not a segment file at all; it is long enough to have a footer though.'.repeat(3));
   for (const access of ['memory', 'file'] as const) {
-    assert.throws(() => SegmentReader.open(path, { access }), (error: unknown) => error instanceof CorruptionError && error.file === path);
+    assert.throws(
+      () => SegmentReader.open(path, { access }),
+      (error: unknown) => error instanceof CorruptionError && error.file === path,
+    );
   }
 });
 
@@ -316,7 +351,10 @@ test('an I/O error while file mode reads a block is an IoError, and the reader k
   const fs = new FaultInjectingFileSystem(nodeFileSystem);
   using reader = SegmentReader.open(path, { access: 'file', fs, cacheBytes: 0 });
   fs.addFault({ operation: 'read', nth: 1, code: 'EIO' });
-  assert.throws(() => [...reader.entries()], (error: unknown) => error instanceof IoError && error.errno === 'EIO');
+  assert.throws(
+    () => [...reader.entries()],
+    (error: unknown) => error instanceof IoError && error.errno === 'EIO',
+  );
   assert.equal([...reader.entries()].length, inputs.length);
 });
 
@@ -367,4 +405,3 @@ describe('file mode reads hash slots from the file, not memory', () => {
     assert.throws(() => keys.slice(0, 50).forEach((key) => file.get(key)), CorruptionError);
   });
 });
-

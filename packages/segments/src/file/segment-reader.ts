@@ -53,8 +53,7 @@ const LOAD_SLICE_BYTES = 4 * 1024 * 1024;
 
 /** An entry as ordered reads see it: tombstones included, for the merged read path above. */
 export type SegmentEntry<K extends Key = string> =
-  | { readonly key: K; readonly kind: 'put'; readonly value: Value }
-  | { readonly key: K; readonly kind: 'tombstone' };
+  { readonly key: K; readonly kind: 'put'; readonly value: Value } | { readonly key: K; readonly kind: 'tombstone' };
 
 /** What a segment says about one key: a put, a tombstone ("present, deleted"), or undefined (absent). */
 export type LookupResult = { readonly kind: 'put'; readonly value: Value } | { readonly kind: 'tombstone' };
@@ -156,7 +155,7 @@ export class SegmentReader<K extends Key = string> {
     const handle = openForReading(resolved.fs, path);
     try {
       const bytes = Buffer.allocUnsafe(handle.size());
-      for (let at = 0; at < bytes.length; ) {
+      for (let at = 0; at < bytes.length;) {
         const read = handle.read(bytes.subarray(at, Math.min(bytes.length, at + LOAD_SLICE_BYTES)), at);
         if (read === 0) throw new CorruptionError(path, at, `the file ended at ${at} bytes while it was read (${bytes.length} expected)`);
         at += read;
@@ -291,7 +290,11 @@ export class SegmentReader<K extends Key = string> {
       if (previous === undefined || compareBytes(previous, 0, previous.length, key, 0, key.length) !== 0) {
         distinct++;
         previous = new Uint8Array(key);
-        if (!this.probe(previous, previous.length, hashKeyBytes(previous, 0, previous.length)) || this.foundBlock !== block || this.foundAt !== at) {
+        if (
+          !this.probe(previous, previous.length, hashKeyBytes(previous, 0, previous.length)) ||
+          this.foundBlock !== block ||
+          this.foundAt !== at
+        ) {
           throw new CorruptionError(this.file, this.blocks.offset(block) + at, `the hash index does not lead to key #${distinct - 1}`);
         }
       }
@@ -375,7 +378,8 @@ export class SegmentReader<K extends Key = string> {
     this.source.readAt(bytes, at);
     const words = this.slotWindow;
     if (!LITTLE_ENDIAN_HOST) for (let i = 0; i < bytes.length / 4; i++) words[i] = readU32(bytes, i * 4) | 0;
-    for (let i = 0; i < end - slot; i++) checkSlot(words[i * 2]!, words[i * 2 + 1]!, slot + i, at + i * HASH_SLOT_BYTES, header, this.blocks, this.file);
+    for (let i = 0; i < end - slot; i++)
+      checkSlot(words[i * 2]!, words[i * 2 + 1]!, slot + i, at + i * HASH_SLOT_BYTES, header, this.blocks, this.file);
     return end;
   }
 

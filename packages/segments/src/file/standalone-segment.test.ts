@@ -31,8 +31,13 @@ function readmeExample(): string {
 
 /** The example as a module this process can import: types stripped, `@silt/segments…` imports resolved to this build. */
 function runnable(example: string): string {
-  const javascript = ts.transpileModule(example, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
-  return javascript.replace(/(from\s*)'(@silt\/segments(?:\/[a-z]+)?)'/g, (_, from: string, specifier: string) => `${from}'${import.meta.resolve(specifier)}'`);
+  const javascript = ts.transpileModule(example, {
+    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+  return javascript.replace(
+    /(from\s*)'(@silt\/segments(?:\/[a-z]+)?)'/g,
+    (_, from: string, specifier: string) => `${from}'${import.meta.resolve(specifier)}'`,
+  );
 }
 
 test("the README's example of using a segment on its own runs as written", async () => {
@@ -72,11 +77,14 @@ for (const access of ['memory', 'file'] as const satisfies readonly AccessMode[]
     assert.equal(glossary.get('band'), 'a group of musicians', 'get: the first value');
     assert.equal(glossary.has('band'), true);
     assert.deepEqual(glossary.lookup('band'), { kind: 'put', value: 'a group of musicians' });
-    assert.deepEqual([...glossary.range({ prefix: 'band', limit: 3 })], [
-      ['band', 'a group of musicians'],
-      ['band', 'a strip of material'],
-      ['band', Uint8Array.of(7)],
-    ]);
+    assert.deepEqual(
+      [...glossary.range({ prefix: 'band', limit: 3 })],
+      [
+        ['band', 'a group of musicians'],
+        ['band', 'a strip of material'],
+        ['band', Uint8Array.of(7)],
+      ],
+    );
     assert.deepEqual(keysOf(glossary.range({ reverse: true })), ['banner', 'bandit', 'bandana', 'band', 'band', 'band']);
     const { multiValue, entries, distinctKeys } = glossary.stats();
     assert.deepEqual({ multiValue, entries, distinctKeys }, { multiValue: true, entries: 6, distinctKeys: 4 });
@@ -87,7 +95,13 @@ for (const access of ['memory', 'file'] as const satisfies readonly AccessMode[]
     assert.deepEqual(glossary.getAll('band'), ['a group of musicians', 'a strip of material', Uint8Array.of(7)]);
     assert.deepEqual(glossary.getAll('bandit'), ['a robber']);
     assert.deepEqual(glossary.getAll('banjo'), []);
-    using single = await open([{ kind: 'put', key: 'a', value: '1' }, { kind: 'tombstone', key: 'b' }], false);
+    using single = await open(
+      [
+        { kind: 'put', key: 'a', value: '1' },
+        { kind: 'tombstone', key: 'b' },
+      ],
+      false,
+    );
     assert.deepEqual(single.getAll('a'), ['1']);
     assert.deepEqual(single.getAll('b'), []);
   });
@@ -98,7 +112,14 @@ for (const access of ['memory', 'file'] as const satisfies readonly AccessMode[]
     assert.equal(glossary.closestKey('banda'), 'bandana');
     assert.equal(glossary.closestKey('bane'), 'banner');
     assert.equal(glossary.closestKey('bar'), undefined);
-    using single = await open([{ kind: 'put', key: 'a', value: '1' }, { kind: 'tombstone', key: 'b' }, { kind: 'put', key: 'c', value: '3' }], false);
+    using single = await open(
+      [
+        { kind: 'put', key: 'a', value: '1' },
+        { kind: 'tombstone', key: 'b' },
+        { kind: 'put', key: 'c', value: '3' },
+      ],
+      false,
+    );
     assert.equal(single.closestKey('b'), 'c', 'a tombstone is not a key to find');
   });
 

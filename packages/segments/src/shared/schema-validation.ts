@@ -15,7 +15,5 @@ export function parseWithSchema<Schema extends z.ZodType>(schema: Schema, value:
 
 /** One line a person can act on, from zod's issues. */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.join('.')}: ${issue.message}`))
-    .join('; ');
+  return error.issues.map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.join('.')}: ${issue.message}`)).join('; ');
 }

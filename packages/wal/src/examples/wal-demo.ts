@@ -82,7 +82,9 @@ async function parent(): Promise<void> {
   const ackedThrough = Math.max(0, ...acked.map((a) => a.first + a.count - 1));
   const files = readdirSync(DIRECTORY).filter((name) => sequenceOfLogFile(name) !== undefined);
   const bytes = files.reduce((sum, name) => sum + statSync(join(DIRECTORY, name)).size, 0);
-  console.log(`   it had acknowledged ${acked.length} batches (sequence numbers up to ${ackedThrough}); ${files.length} log files, ${bytes} bytes on disk\n`);
+  console.log(
+    `   it had acknowledged ${acked.length} batches (sequence numbers up to ${ackedThrough}); ${files.length} log files, ${bytes} bytes on disk\n`,
+  );
 
   console.log('2. Reopen the log.');
   const started = performance.now();

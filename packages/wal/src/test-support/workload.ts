@@ -12,7 +12,7 @@ const encoder = new TextEncoder();
 /** A small deterministic generator keyed by a number (xorshift32 over a mixed seed). */
 function bytesFor(seed: number, length: number, text: boolean): Uint8Array {
   const out = new Uint8Array(length);
-  let state = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0) || 1;
+  let state = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0 || 1;
   for (let i = 0; i < length; i++) {
     state ^= state << 13;
     state ^= state >>> 17;
@@ -107,7 +107,9 @@ export function checkRecoveredLog(records: readonly WalRecord[], options: LogChe
     if (batch.firstSeq < (options.truncatedBelow ?? 0)) continue;
     const count = batches.get(batch.firstSeq);
     if (count !== batch.count) {
-      throw new Error(`acknowledged batch ${batch.firstSeq}+${batch.count} is ${count === undefined ? 'missing' : `recovered with ${count} entries`} (log holds ${first}..${last})`);
+      throw new Error(
+        `acknowledged batch ${batch.firstSeq}+${batch.count} is ${count === undefined ? 'missing' : `recovered with ${count} entries`} (log holds ${first}..${last})`,
+      );
     }
   }
   return { first, last, records: records.length };

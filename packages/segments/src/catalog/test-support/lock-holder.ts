@@ -31,5 +31,4 @@ function attempt(): void {
 if (wait === '--wait') {
   process.stdin.once('data', attempt);
   process.stdout.write('waiting\n');
-}
-else attempt();
+} else attempt();

@@ -25,14 +25,22 @@ export function newSegmentPath(dir: string): string {
 export const SEQUENCES = { minSequence: 10, maxSequence: 20 } as const;
 
 /** Builds `entries` into a new file in `dir` and returns its path. */
-export async function buildFile(dir: string, entries: readonly SegmentInput[], options: Partial<SegmentBuilderOptions> = {}): Promise<string> {
+export async function buildFile(
+  dir: string,
+  entries: readonly SegmentInput[],
+  options: Partial<SegmentBuilderOptions> = {},
+): Promise<string> {
   const path = newSegmentPath(dir);
   await buildSegment(path, entries, { ...SEQUENCES, ...options });
   return path;
 }
 
 /** Builds `entries` and returns the file's bytes. */
-export async function buildBytes(dir: string, entries: readonly SegmentInput[], options: Partial<SegmentBuilderOptions> = {}): Promise<Uint8Array> {
+export async function buildBytes(
+  dir: string,
+  entries: readonly SegmentInput[],
+  options: Partial<SegmentBuilderOptions> = {},
+): Promise<Uint8Array> {
   return new Uint8Array(readFileSync(await buildFile(dir, entries, options)));
 }
 
@@ -72,11 +80,7 @@ export function sampleEntries(count: number, seed = 7): SegmentInput[] {
     }
     const length = random.intBetween(0, 160);
     const value: string | Uint8Array =
-      i % 5 === 0
-        ? random.bytes(length)
-        : i % 5 === 1
-          ? `ünïcödé ${i} ${'€'.repeat(length % 20)}`
-          : `value-${i}-${'x'.repeat(length)}`;
+      i % 5 === 0 ? random.bytes(length) : i % 5 === 1 ? `ünïcödé ${i} ${'€'.repeat(length % 20)}` : `value-${i}-${'x'.repeat(length)}`;
     entries.push({ kind: 'put', key, value });
   }
   return sortedUnique(entries);

@@ -21,7 +21,11 @@ export interface ModelEntry {
 export function toModelEntries(inputs: readonly SegmentInput[]): ModelEntry[] {
   return inputs.map((input) =>
     input.kind === 'put'
-      ? { key: keyBytesOf(input.key), kind: 'put', value: typeof input.value === 'string' ? Buffer.from(input.value, 'utf8').toString('utf8') : input.value }
+      ? {
+          key: keyBytesOf(input.key),
+          kind: 'put',
+          value: typeof input.value === 'string' ? Buffer.from(input.value, 'utf8').toString('utf8') : input.value,
+        }
       : { key: keyBytesOf(input.key), kind: 'tombstone' },
   );
 }
@@ -118,7 +122,11 @@ export function assertReaderMatchesModel(reader: SegmentReader<Uint8Array>, mode
     assert.deepStrictEqual(reader.getAll(key), model.getAll(key), `getAll ${what}`);
     const closest = reader.closestKey(key);
     const expected = model.closestKey(key);
-    assert.deepStrictEqual(closest === undefined ? undefined : plain(closest), expected === undefined ? undefined : plain(expected), `closestKey ${what}`);
+    assert.deepStrictEqual(
+      closest === undefined ? undefined : plain(closest),
+      expected === undefined ? undefined : plain(expected),
+      `closestKey ${what}`,
+    );
   }
   for (const options of queries.ranges) {
     const what = describeOptions(options);
@@ -140,5 +148,7 @@ function normalizePairs(pairs: [Uint8Array, Value][]): [Uint8Array, Value][] {
 }
 
 function describeOptions(options: RangeOptions): string {
-  return JSON.stringify(options, (_name, value: unknown) => (value instanceof Uint8Array ? `0x${Buffer.from(value).toString('hex')}` : value));
+  return JSON.stringify(options, (_name, value: unknown) =>
+    value instanceof Uint8Array ? `0x${Buffer.from(value).toString('hex')}` : value,
+  );
 }
