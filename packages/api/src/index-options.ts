@@ -4,6 +4,7 @@ import { SEGMENT_MAX_VALUE_BYTES } from '@silt/segments';
 import { fileSystemSchema, parseWithSchema } from '@silt/segments/internal';
 import { mergePolicyOptionsSchema, type MergePolicyOptions } from '@silt/merger';
 import { defaultMergeThreads } from '@silt/merger/internal';
+import { segmentAccessOptionsShape } from '@silt/reader/internal';
 
 const MIB = 1024 * 1024;
 
@@ -36,18 +37,11 @@ export const indexOptionsSchema = z.strictObject({
     .min(1)
     .max(2 ** 31 - 1)
     .default(200),
-  /** How segments are read: 'memory' loads each file whole; 'file' reads blocks through a bounded cache. Default 'memory'. */
-  accessMode: z.enum(['memory', 'file']).default('memory'),
-  /** Block cache per segment in 'file' mode. Default 8 MiB. */
-  cacheBytes: z
-    .number()
-    .int()
-    .min(0)
-    .max(64 * 1024 * MIB)
-    .default(8 * MIB),
-  /** Keys come back from range/near/fuzzy as strings ('utf8') or Uint8Arrays ('binary'). Default 'utf8'. */
-  keyEncoding: z.enum(['utf8', 'binary']).default('utf8'),
-  /** Largest value accepted. Default 16 MiB; values must also fit a log record with their batch, and a segment (SEGMENT_MAX_VALUE_BYTES). */
+  ...segmentAccessOptionsShape,
+  /**
+   * Largest value accepted. Default 16 MiB; values must also fit a log record with their batch, and a segment
+   * (SEGMENT_MAX_VALUE_BYTES).
+   */
   maxValueBytes: z
     .number()
     .int()

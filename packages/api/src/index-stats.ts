@@ -47,7 +47,10 @@ export interface IndexStats {
   /** Writes held back because segments passed `mergePolicy.segmentCap` (see the `backpressure` event). */
   readonly backpressuredWrites: number;
   readonly wal: WalStats;
-  /** What opening found and did: a torn log tail cut, damaged log records dropped (`keepValidPrefix`), obsolete files removed, operations replayed. */
+  /**
+   * What opening found and did: a torn log tail cut, damaged log records dropped (`keepValidPrefix`), obsolete files removed,
+   * operations replayed.
+   */
   readonly recovery: IndexRecovery;
   /** Set once a write or fsync error stopped the writer. */
   readonly failed: string | undefined;

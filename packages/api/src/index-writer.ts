@@ -45,7 +45,10 @@ export interface BackpressureEvent {
 }
 
 export interface IndexEvents {
-  /** Opening cut a torn log tail, dropped damaged log records (`walRecovery: 'keepValidPrefix'`) or removed obsolete files: what `stats().recovery` says. */
+  /**
+   * Opening cut a torn log tail, dropped damaged log records (`walRecovery: 'keepValidPrefix'`) or removed obsolete files: what
+   * `stats().recovery` says.
+   */
   recovery: [IndexRecovery];
   flush: [FlushEvent];
   merge: [MergeEvent];

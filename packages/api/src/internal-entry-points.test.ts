@@ -91,6 +91,7 @@ const MOVED: Record<string, readonly string[]> = {
     'SegmentStackOptions',
     'KeyValueReads',
     'RetiredReaders',
+    'segmentAccessOptionsShape',
   ],
 };
 

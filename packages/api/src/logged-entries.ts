@@ -106,7 +106,10 @@ export class LoggedEntries {
     return { kind: 'put', value: new Uint8Array(file.subarray(start, end)) };
   }
 
-  /** The latin1 ids (as `keyIdOfBytes` of @silt/segments makes them, without a view per key) of the distinct keys from the `from`-th on, in the order they first appeared. */
+  /**
+   * The latin1 ids (as `keyIdOfBytes` of @silt/segments makes them, without a view per key) of the distinct keys from the `from`-th
+   * on, in the order they first appeared.
+   */
   ids(from: number): string[] {
     const ids: string[] = [];
     for (let n = from; n < this.firstEntries.length; n++) {

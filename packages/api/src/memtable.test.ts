@@ -50,7 +50,7 @@ test('ordered reads follow key bytes, bounds and direction, with writes in betwe
         writes.forEach(([key, live], i) => {
           table.apply(i + 1, operation(key, live ? `v${i}` : undefined, 3));
           model.set(key, live);
-          if (i % 7 === 0) [...table.entriesIn(toScanRange({}))]; // interleave ordered reads with writes
+          if (i % 7 === 0) void [...table.entriesIn(toScanRange({}))]; // interleave ordered reads with writes
         });
         const [lo, hi] = byteOrder(a, b) <= 0 ? [a, b] : [b, a];
         const bounds = exclusive ? { gt: encode(lo), lt: encode(hi) } : { gte: encode(lo), lte: encode(hi) };

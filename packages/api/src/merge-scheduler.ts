@@ -53,7 +53,10 @@ export interface MergeSchedulerHost {
   installed(generation: Generation, event: MergeEvent): Promise<void>;
   /** A merge failed in its worker (non-fatal). */
   mergeFailed(error: MergeFailedError): void;
-  /** A commit (or the manifest around it) failed, or the policy answered with runs that break newest-wins: fatal for the writer, as a failed flush is. */
+  /**
+   * A commit (or the manifest around it) failed, or the policy answered with runs that break newest-wins: fatal for the writer, as a
+   * failed flush is.
+   */
   commitFailed(error: unknown): void;
 }
 

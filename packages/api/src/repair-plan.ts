@@ -78,7 +78,10 @@ export interface LogSegmentPlan {
   readonly id: number;
   readonly from: number;
   readonly to: number;
-  /** The records holding those operations, in sequence order, one after another without a hole (the first and last may reach past the range). */
+  /**
+   * The records holding those operations, in sequence order, one after another without a hole (the first and last may reach past the
+   * range).
+   */
   readonly records: readonly LogRecordSource[];
 }
 

@@ -74,7 +74,10 @@ function damage(directory: string): void {
   writeFileSync(victim, bytes);
 }
 
-/** Every file of `original` (by its bytes) is still somewhere under `directory`, in place or in lost+found; the pid file aside, which the lock rewrites. */
+/**
+ * Every file of `original` (by its bytes) is still somewhere under `directory`, in place or in lost+found; the pid file aside, which
+ * the lock rewrites.
+ */
 function assertNothingLost(original: Record<string, string>, directory: string, when: string): void {
   const now = new Set(Object.values(snapshotDirectory(directory)));
   const lost = Object.entries(original).filter(([file, hash]) => file !== WRITER_PID_FILE && !now.has(hash));

@@ -51,7 +51,10 @@ export interface RepairReport {
   }>;
   /** The rebuilt manifest's covered sequence: every sequence number recovered is at most this, and the log starts after it. */
   readonly coveredSequence: number;
-  /** The first and last sequence numbers recovered from the log (into `logSegments`), when it held any the segments lacked; `lost` names holes between. */
+  /**
+   * The first and last sequence numbers recovered from the log (into `logSegments`), when it held any the segments lacked; `lost`
+   * names holes between.
+   */
   readonly replayed: { readonly from: number; readonly to: number } | undefined;
   /** Every sequence number recovered is at most this (`coveredSequence`); `lost` says which below it are missing. */
   readonly recoveredTo: number;

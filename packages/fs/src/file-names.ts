@@ -137,7 +137,10 @@ export function segmentIdOfBuildName(name: string): number | undefined {
   return name.endsWith(TEMP_SUFFIX) ? segmentIdOfFileName(name.slice(0, name.length - TEMP_SUFFIX.length)) : undefined;
 }
 
-/** The folder one repair run sets files aside in, relative to the index directory: `lost+found/repair-<time>`, the time in UTC to the millisecond. */
+/**
+ * The folder one repair run sets files aside in, relative to the index directory: `lost+found/repair-<time>`, the time in UTC to the
+ * millisecond.
+ */
 export function repairFolderName(at: Date): string {
   return `${LOST_AND_FOUND_DIRECTORY}/${REPAIR_FOLDER_PREFIX}${at.toISOString().replace(/[:.]/g, '-')}`;
 }

@@ -7,7 +7,10 @@ import type { ForceMergeContext, MergeContext, MergePolicy, MergeReason, MergeRu
 export interface MergePolicyOptions {
   /** Most segments one merge reads (its k-way fan-in). Default 10. */
   readonly maxSegmentsPerMerge: number;
-  /** Segments no larger than this all count as similar, so tiny ones merge early (and space amplification ignores smaller indexes). Default 1 MiB. */
+  /**
+   * Segments no larger than this all count as similar, so tiny ones merge early (and space amplification ignores smaller indexes).
+   * Default 1 MiB.
+   */
   readonly floorBytes: number;
   /** Neighbours are similar when the largest is at most this many times the smallest (or at most floorBytes). Default 3. */
   readonly sizeRatio: number;

@@ -41,7 +41,10 @@ export interface MergeSimulationOptions {
 }
 
 const MIB = 1024 * 1024;
-/** Bytes a segment spends per entry beyond key and value (hash slots, block index, lengths): 141.6 MB for 1M entries of 117 B in the segments bench. */
+/**
+ * Bytes a segment spends per entry beyond key and value (hash slots, block index, lengths): 141.6 MB for 1M entries of 117 B in the
+ * segments bench.
+ */
 const SEGMENT_ENTRY_OVERHEAD_BYTES = 25;
 /** What the writer's memtable counts per entry beyond key and value (api's Memtable). */
 const MEMTABLE_ENTRY_OVERHEAD_BYTES = 96;

@@ -9,3 +9,4 @@ export { SortedEditDistance } from './edit-distance.js';
 export { SegmentStack, type SegmentStackOptions } from './segment-stack.js';
 export { KeyValueReads } from './key-value-reads.js';
 export { RetiredReaders } from './retired-readers.js';
+export { segmentAccessOptionsShape } from './read-only-index-options.js';

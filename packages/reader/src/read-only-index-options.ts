@@ -10,10 +10,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * validate its own configuration. Unknown options are errors: a typo must
  * not fall back to a default in silence.
  */
-export const readOnlyIndexOptionsSchema = z.strictObject({
-  /** How segments are read: 'memory' loads each file whole; 'file' reads blocks through a bounded cache. Default 'memory', as the writer. */
+/**
+ * How an index's segments are read and its keys handed back: the same
+ * options, with the same defaults, for the writer (`Index.open`) and for
+ * readers, so that the two can never drift apart.
+ */
+export const segmentAccessOptionsShape = {
+  /** How segments are read: 'memory' loads each file whole; 'file' reads blocks through a bounded cache. Default 'memory'. */
   accessMode: z.enum(['memory', 'file']).default('memory'),
-  /** Block cache per segment in 'file' mode. Default 8 MiB, as the writer. */
+  /** Block cache per segment in 'file' mode. Default 8 MiB. */
   cacheBytes: z
     .number()
     .int()
@@ -22,6 +27,15 @@ export const readOnlyIndexOptionsSchema = z.strictObject({
     .default(8 * MIB),
   /** Keys come back from range/near/fuzzy as strings ('utf8') or Uint8Arrays ('binary'). Default 'utf8'. */
   keyEncoding: z.enum(['utf8', 'binary']).default('utf8'),
+};
+
+/**
+ * Options of `ReadOnlyIndex.open`, as a zod schema a caller can reuse to
+ * validate its own configuration. Unknown options are errors: a typo must
+ * not fall back to a default in silence.
+ */
+export const readOnlyIndexOptionsSchema = z.strictObject({
+  ...segmentAccessOptionsShape,
   /**
    * Refresh on its own when the writer commits a generation (file-system
    * events on the manifest, plus the safety poll). `false` gives a fixed

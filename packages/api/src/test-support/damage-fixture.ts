@@ -143,7 +143,10 @@ function heldPieces(directory: string): HeldPiece[] {
   return pieces;
 }
 
-/** Sets (mostly) and deletes of a few keys, one awaited call at a time so the model counts sequence numbers as the index does; every sixth an mset. */
+/**
+ * Sets (mostly) and deletes of a few keys, one awaited call at a time so the model counts sequence numbers as the index does; every
+ * sixth an mset.
+ */
 async function writeSome(index: Index, model: WriteModel, random: SeededRandom, operations: number): Promise<void> {
   for (let done = 0; done < operations;) {
     const key = keyName(random.intBetween(0, KEYS - 1));

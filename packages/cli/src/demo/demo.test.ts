@@ -13,7 +13,8 @@ test('a small demo finishes, exits 0, explains itself and leaves an index that s
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /Done in .*\. The index is in silt-demo: 1 segment, /);
   assert.match(result.stdout, /What just happened/);
-  // Each reader times each of the 20 batches' probe keys at most once; how many it saw before the demo stopped waiting (10 s) depends on the machine's speed.
+  // Each reader times each of the 20 batches' probe keys at most once; how many it saw before the demo stopped waiting (10 s)
+  // depends on the machine's speed.
   const timed =
     /2 reader processes .* a write was visible to them p50 [\d.]+ m?s, p99 [\d.]+ m?s after the writer acknowledged it \(([\d,]+) samples?\)/s.exec(
       result.stdout,

@@ -201,7 +201,10 @@ function notAKey(key: unknown): ValidationError {
 
 const utf8Decoder = new TextDecoder();
 
-/** A key read back, as the caller's `encoding` wants it. A binary key is copied (never `slice`, a view on a Buffer): it may be a view into a segment's buffer. */
+/**
+ * A key read back, as the caller's `encoding` wants it. A binary key is copied (never `slice`, a view on a Buffer): it may be a view
+ * into a segment's buffer.
+ */
 export function decodeKey(bytes: Uint8Array, encoding: KeyEncoding): Key {
   return encoding === 'binary' ? new Uint8Array(bytes) : utf8Decoder.decode(bytes);
 }
