@@ -2,7 +2,7 @@ import { repairIndex, type RepairReport } from 'silt';
 import { printJson, type CommandContext } from '../support/command-context.js';
 import { ExitCode } from '../support/errors.js';
 import { formatCount, plural } from '../support/formatting.js';
-import { Progress } from '../support/progress.js';
+import { withBytesProgress } from '../support/progress.js';
 
 export interface RepairFlags {
   readonly dryRun?: boolean;
@@ -15,23 +15,10 @@ export interface RepairFlags {
  * report says which, and lost+found keeps the files).
  */
 export async function runRepair(directory: string, flags: RepairFlags, context: CommandContext): Promise<number> {
-  // Started at the first file read, once the total is known.
-  let progress: Progress | undefined;
   const title = flags.dryRun === true ? 'checking every file (dry run)' : 'checking every file';
-  let report: RepairReport;
-  try {
-    report = await repairIndex(directory, {
-      dryRun: flags.dryRun === true,
-      onProgress: (done, total) => {
-        progress ??= Progress.start(context, { title, total, unit: 'bytes' });
-        progress.update(done);
-      },
-    });
-  } catch (error) {
-    progress?.stop();
-    throw error;
-  }
-  progress?.done();
+  const report = await withBytesProgress(context, title, (show) =>
+    repairIndex(directory, { dryRun: flags.dryRun === true, onProgress: show }),
+  );
   if (context.json) await printJson(context, report);
   else for (const line of plainReport(report)) await context.out.line(line);
   return report.lost.length === 0 ? ExitCode.ok : ExitCode.failure;

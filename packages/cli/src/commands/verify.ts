@@ -2,7 +2,7 @@ import { verifyIndex, type FileCheck, type VerifyReport } from 'silt';
 import { ExitCode } from '../support/errors.js';
 import { printJson, type CommandContext } from '../support/command-context.js';
 import { requireIndex } from '../support/index-access.js';
-import { Progress } from '../support/progress.js';
+import { withBytesProgress } from '../support/progress.js';
 import { formatBytes, formatCount, plural, textTable } from '../support/formatting.js';
 
 /**
@@ -13,21 +13,14 @@ import { formatBytes, formatCount, plural, textTable } from '../support/formatti
  */
 export async function runVerify(directory: string, context: CommandContext): Promise<number> {
   requireIndex(directory);
-  let progress: Progress | undefined;
-  let report: VerifyReport;
-  try {
-    report = await verifyIndex(directory, {
+  const report = await withBytesProgress(context, 'verifying', (show) =>
+    verifyIndex(directory, {
       onProgress: (checkedBytes, totalBytes, checkedFiles) => {
-        progress ??= Progress.start(context, { title: 'verifying', total: totalBytes, unit: 'bytes' });
-        progress.update(checkedBytes);
+        show(checkedBytes, totalBytes);
         if (checkedBytes < totalBytes) context.interrupts.throwIfInterrupted(`${plural(checkedFiles, 'file')} checked, the rest not`);
       },
-    });
-  } catch (error) {
-    progress?.stop();
-    throw error;
-  }
-  progress?.done();
+    }),
+  );
   if (context.json) await printJson(context, report);
   else for (const line of plainReport(report)) await context.out.line(line);
   if (!report.ok) context.stderr.write(`silt verify: ${damageSummary(report)}\n`);

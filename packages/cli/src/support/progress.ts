@@ -16,6 +16,30 @@ export interface ProgressTarget {
   readonly json: boolean;
 }
 
+/** Shows how far a call has got, given bytes done and the total. */
+export type ShowBytes = (done: number, total: number) => void;
+
+/**
+ * Runs a library call that reports progress in bytes, with a bar that starts
+ * at its first report (the total is known only then) and is stopped, not
+ * finished, if the call throws.
+ */
+export async function withBytesProgress<T>(target: ProgressTarget, title: string, work: (show: ShowBytes) => Promise<T>): Promise<T> {
+  let progress: Progress | undefined;
+  let result: T;
+  try {
+    result = await work((done, total) => {
+      progress ??= Progress.start(target, { title, total, unit: 'bytes' });
+      progress.update(done);
+    });
+  } catch (error) {
+    progress?.stop();
+    throw error;
+  }
+  progress?.done();
+  return result;
+}
+
 /** A plain progress line at most this often, and only once the work has run that long. */
 const PLAIN_LINE_MS = 2000;
 
