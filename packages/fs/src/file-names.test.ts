@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   LOST_AND_FOUND_DIRECTORY,
+  LOG_ACKNOWLEDGED_FILE,
   MANIFEST_FILES,
   SEGMENTS_DIRECTORY,
   WAL_DIRECTORY,
@@ -61,6 +62,7 @@ test('the fixed names parse, with number 0', () => {
     [SEGMENTS_DIRECTORY, 'segments-directory'],
     [LOST_AND_FOUND_DIRECTORY, 'lost-and-found'],
     [`${WAL_DIRECTORY}/${LOST_AND_FOUND_DIRECTORY}`, 'log-lost-and-found'],
+    [`${WAL_DIRECTORY}/${LOG_ACKNOWLEDGED_FILE}`, 'log-acknowledged'],
   ];
   for (const [name, kind] of expected) assert.deepEqual(parseFileName(name), { kind, number: 0 }, name);
 });

@@ -33,6 +33,13 @@ export const WRITER_PID_FILE = 'writer.pid';
 
 /** The folder of write-ahead log files. */
 export const WAL_DIRECTORY = 'wal';
+/**
+ * Inside the log's folder: the writer's acknowledged position (last sequence
+ * number, file and offset), rewritten in place after every group commit so
+ * that readers tail only what was acknowledged. A hint for live readers,
+ * never fsynced; see @silt/wal FORMAT.md, "The acknowledged marker".
+ */
+export const LOG_ACKNOWLEDGED_FILE = 'acknowledged';
 /** The folder of segment files. */
 export const SEGMENTS_DIRECTORY = 'segments';
 /**
@@ -58,6 +65,7 @@ export type IndexFileKind =
   /** `wal/<first sequence>.log`; number: the sequence number of its first record. */
   | 'log'
   | 'log-lost-and-found'
+  | 'log-acknowledged'
   | 'segments-directory'
   /** `segments/<id>.seg`; number: the segment id. */
   | 'segment'
@@ -82,6 +90,11 @@ const TOP_LEVEL_NAMES: ReadonlyMap<string, IndexFileKind> = new Map<string, Inde
   [WAL_DIRECTORY, 'log-directory'],
   [SEGMENTS_DIRECTORY, 'segments-directory'],
   [LOST_AND_FOUND_DIRECTORY, 'lost-and-found'],
+]);
+
+const LOG_FOLDER_NAMES: ReadonlyMap<string, IndexFileKind> = new Map<string, IndexFileKind>([
+  [LOST_AND_FOUND_DIRECTORY, 'log-lost-and-found'],
+  [LOG_ACKNOWLEDGED_FILE, 'log-acknowledged'],
 ]);
 
 /**
@@ -165,7 +178,7 @@ export function parseFileName(path: string): ParsedFileName | undefined {
   const folder = path.slice(0, slash);
   const name = path.slice(slash + 1);
   if (folder === WAL_DIRECTORY)
-    return name === LOST_AND_FOUND_DIRECTORY ? { kind: 'log-lost-and-found', number: 0 } : numbered('log', sequenceOfLogFile(name));
+    return LOG_FOLDER_NAMES.has(name) ? { kind: LOG_FOLDER_NAMES.get(name)!, number: 0 } : numbered('log', sequenceOfLogFile(name));
   if (folder === SEGMENTS_DIRECTORY)
     return numbered('segment', segmentIdOfFileName(name)) ?? numbered('segment-build', segmentIdOfBuildName(name));
   if (folder === LOST_AND_FOUND_DIRECTORY) return numbered('repair-folder', repairTimeOf(name));

@@ -1,4 +1,5 @@
 import { IoError, SiltError, WriterFailedError, type CancelTimer, type Clock } from '@silt/fs';
+import type { AcknowledgedMarkerWriter } from './acknowledged-marker.js';
 import type { LogWriter } from './log-writer.js';
 import type { Durability } from './wal-options.js';
 
@@ -70,6 +71,7 @@ export class GroupCommitter {
   private running: Promise<void> | undefined;
   private failure: SiltError | undefined;
   private cancelSyncTimer: CancelTimer | undefined;
+  private readonly acknowledgedListeners = new Set<(sequence: number) => void>();
 
   constructor(
     private readonly writer: LogWriter,
@@ -79,10 +81,24 @@ export class GroupCommitter {
     private readonly clock: Clock,
     /** Names the log in WriterFailedError messages. */
     private readonly name: string,
+    /** Where readers that tail the log learn how far it is acknowledged. */
+    private readonly marker: AcknowledgedMarkerWriter,
   ) {
     this.acknowledged = writer.nextSequence - 1;
     this.written = this.acknowledged;
+    this.publishAcknowledged();
     if (durability === 'write') this.armSyncTimer();
+  }
+
+  /**
+   * Calls `listener` with the last acknowledged sequence number after each
+   * group commit ('fsync' and 'write' modes), once the records are durable
+   * per the mode and the marker says so, before their appends resolve.
+   * Returns the unsubscribe function.
+   */
+  onAcknowledged(listener: (sequence: number) => void): () => void {
+    this.acknowledgedListeners.add(listener);
+    return () => this.acknowledgedListeners.delete(listener);
   }
 
   /**
@@ -184,6 +200,19 @@ export class GroupCommitter {
     }
     while (this.running !== undefined) await this.running;
     if (outcome !== undefined) throw outcome;
+    // Everything is written and synced now, in every mode: readers may tail all of it.
+    this.publishAcknowledged();
+  }
+
+  /**
+   * Publishes what is in the files and acknowledged: in 'none' mode only at
+   * open and after a clean close, when both are the same.
+   */
+  private publishAcknowledged(): void {
+    const position = this.writer.position;
+    const sequence = Math.min(this.acknowledged, this.written);
+    this.marker.publish({ sequence, fileFirstSequence: position.fileFirstSequence, offset: position.offset });
+    for (const listener of this.acknowledgedListeners) listener(sequence);
   }
 
   private kick(): void {
@@ -256,6 +285,8 @@ export class GroupCommitter {
     }
     this.acknowledged = Math.max(this.acknowledged, last.lastSeq);
     this.written = last.lastSeq;
+    // 'none' mode acknowledged at enqueue, before any byte was written: tailing readers see those at flushes only.
+    if (this.durability !== 'none') this.publishAcknowledged();
     for (const job of group.jobs) job.settle?.resolve();
     this.wakeWrittenWaiters();
   }

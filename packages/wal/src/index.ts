@@ -11,3 +11,7 @@ export type { LogEnd, ParseOptions, ParsedLogFile } from './log-reader.js';
 export type { DecodedRecord } from './record-format.js';
 export { FORMAT_VERSION, FORMAT_MAX_RECORD_BYTES, RECORD_HEADER_BYTES } from './record-format.js';
 export { readLogRange } from './log-range-reader.js';
+export { LogTail } from './log-tail.js';
+export type { TailRead } from './log-tail.js';
+export { readAcknowledgedMarker } from './acknowledged-marker.js';
+export type { AcknowledgedPosition } from './acknowledged-marker.js';

@@ -111,6 +111,11 @@ export class LogWriter {
     return this.next;
   }
 
+  /** Where the records written so far end: the newest file (by its first sequence number) and the offset in it. */
+  get position(): { readonly fileFirstSequence: number; readonly offset: number } {
+    return { fileFirstSequence: this.current.firstSequence, offset: this.offset };
+  }
+
   /** fdatasyncs of log files so far. */
   get syncs(): number {
     return this.syncCount;

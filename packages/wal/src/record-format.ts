@@ -171,7 +171,12 @@ export function syncedOffsetAt(view: DataView, offset: number): number {
   return view.getUint32(offset + OFFSET_SYNCED, true);
 }
 
-export function probeRecord(bytes: Uint8Array, view: DataView, offset: number): RecordProbe {
+/**
+ * What is at `offset` of `bytes`. `fileOffset` is where those bytes lie in
+ * their file, when `bytes` is a window of it (a tailing reader's chunk): the
+ * synced offset a record carries is checked against it.
+ */
+export function probeRecord(bytes: Uint8Array, view: DataView, offset: number, fileOffset = offset): RecordProbe {
   const length = verifiedLengthAt(bytes, view, offset);
   if (typeof length === 'string') return { kind: 'invalid', reason: length };
   const version = bytes[offset + OFFSET_VERSION]!;
@@ -180,7 +185,7 @@ export function probeRecord(bytes: Uint8Array, view: DataView, offset: number): 
   const firstSeq = high * TWO_TO_32 + view.getUint32(offset + OFFSET_SEQ_LOW, true);
   const count = view.getUint32(offset + OFFSET_COUNT, true);
   const syncedOffset = view.getUint32(offset + OFFSET_SYNCED, true);
-  const problem = headerProblem(view, offset, length, high, firstSeq, count, syncedOffset);
+  const problem = headerProblem(view, offset, fileOffset, length, high, firstSeq, count, syncedOffset);
   if (problem !== undefined) return { kind: 'malformed', reason: problem };
   const entriesProblem = walkEntries(bytes, view, offset + RECORD_HEADER_BYTES, offset + length, count, undefined);
   if (entriesProblem !== undefined) return { kind: 'malformed', reason: entriesProblem };
@@ -226,6 +231,7 @@ class VerifiedRecord implements DecodedRecord {
 function headerProblem(
   view: DataView,
   offset: number,
+  fileOffset: number,
   length: number,
   high: number,
   firstSeq: number,
@@ -238,7 +244,7 @@ function headerProblem(
   if (high > MAX_SEQ_HIGH || firstSeq < 1) return `first sequence number ${firstSeq} is out of range`;
   if (count < 1 || count > (length - RECORD_HEADER_BYTES) / MIN_ENTRY_BYTES) return `entry count ${count} does not fit the record`;
   if (firstSeq + count - 1 > Number.MAX_SAFE_INTEGER) return 'sequence numbers run past 2^53 - 1';
-  if (syncedOffset > offset) return `synced offset ${syncedOffset} lies beyond the record itself`;
+  if (syncedOffset > fileOffset) return `synced offset ${syncedOffset} lies beyond the record itself`;
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { ClosedError, type FileSystem, makeDirectoryDurably, ValidationError } from '@silt/fs';
+import { ClosedError, type FileSystem, makeDirectoryDurably, type SiltError, ValidationError } from '@silt/fs';
 import { attempt } from '@silt/fs/internal';
+import { AcknowledgedMarkerWriter } from './acknowledged-marker.js';
 import { GroupCommitter } from './group-commit.js';
 import { parseLogFileAt } from './log-reader.js';
 import { LogWriter } from './log-writer.js';
@@ -41,6 +42,12 @@ export interface WalStats {
   readonly groupCommits: number;
   /** fdatasyncs of log files so far (group commits in 'fsync' mode, background, rotation, sync, close). */
   readonly syncs: number;
+  /**
+   * Why the acknowledged marker stopped being published (FORMAT.md, "The
+   * acknowledged marker"): readers then see writes at flushes only. The log
+   * itself goes on.
+   */
+  readonly acknowledgedMarkerError: SiltError | undefined;
 }
 
 /**
@@ -68,6 +75,7 @@ export class WriteAheadLog {
     private readonly writer: LogWriter,
     private readonly committer: GroupCommitter,
     recovered: RecoveredLog,
+    private readonly marker: AcknowledgedMarkerWriter,
   ) {
     this.recoveryReport = recovered.report;
     this.recovered = recovered.records;
@@ -98,8 +106,21 @@ export class WriteAheadLog {
       resolved.durability === 'fsync',
     );
     const name = `write-ahead log ${path}`;
-    const committer = new GroupCommitter(writer, resolved.durability, resolved.maxFileBytes, resolved.syncIntervalMs, resolved.clock, name);
-    return new WriteAheadLog(path, resolved, writer, committer, recovered);
+    const marker = AcknowledgedMarkerWriter.open(fs, path);
+    const { durability, maxFileBytes, syncIntervalMs, clock } = resolved;
+    const committer = new GroupCommitter(writer, durability, maxFileBytes, syncIntervalMs, clock, name, marker);
+    return new WriteAheadLog(path, resolved, writer, committer, recovered, marker);
+  }
+
+  /**
+   * Calls `listener(sequence)` each time more of the log is acknowledged
+   * ('fsync' and 'write' modes; at a clean close in every mode), after the
+   * acknowledged marker was published and before the appends resolve: the
+   * hook for in-process followers such as a change feed. Returns the
+   * unsubscribe function. A listener must not throw.
+   */
+  onAcknowledged(listener: (sequence: number) => void): () => void {
+    return this.committer.onAcknowledged(listener);
   }
 
   /** The last sequence number handed out (0 when none). */
@@ -232,7 +253,10 @@ export class WriteAheadLog {
   close(): Promise<void> {
     this.recovered = undefined;
     if (this.closing === undefined) this.sealTurnRecord();
-    this.closing ??= this.committer.drainForClose().finally(() => this.writer.close());
+    this.closing ??= this.committer.drainForClose().finally(async () => {
+      this.marker.close();
+      await this.writer.close();
+    });
     return this.closing;
   }
 
@@ -248,6 +272,7 @@ export class WriteAheadLog {
       durableSequence: this.durableSequence,
       groupCommits: this.committer.groupCommits,
       syncs: this.writer.syncs,
+      acknowledgedMarkerError: this.marker.error,
     };
   }
 

@@ -1,0 +1,145 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOG_ACKNOWLEDGED_FILE, logFileName, nodeFileSystem } from '@silt/fs';
+import { tempDir } from '@silt/test-support';
+import { ACKNOWLEDGED_MARKER_BYTES, decodeAcknowledgedMarker, encodeAcknowledgedMarker } from './acknowledged-marker.js';
+import { LogTail, type TailRead } from './log-tail.js';
+import { WriteAheadLog } from './write-ahead-log.js';
+import type { Durability } from './wal-options.js';
+
+const decoder = new TextDecoder();
+
+/** Every key the tail hands over in one read, as text, and the read's outcome. */
+function drain(tail: LogTail): { keys: string[]; outcome: TailRead } {
+  const keys: string[] = [];
+  const outcome = tail.read((record) => {
+    for (const entry of record.entries) keys.push(decoder.decode(entry.key));
+  });
+  return { keys, outcome };
+}
+
+function put(key: string): { kind: 'put'; key: string; value: string } {
+  return { kind: 'put', key, value: `value of ${key}` };
+}
+
+test('a marker round-trips, and any torn or foreign bytes read as no marker', () => {
+  const position = { sequence: 2 ** 40 + 7, fileFirstSequence: 2 ** 33 + 1, offset: 123_456 };
+  const bytes = encodeAcknowledgedMarker(position);
+  assert.deepEqual(decodeAcknowledgedMarker(bytes), position);
+  for (let at = 0; at < ACKNOWLEDGED_MARKER_BYTES; at++) {
+    const damaged = Uint8Array.from(bytes);
+    damaged[at]! ^= 0x10;
+    assert.equal(decodeAcknowledgedMarker(damaged), undefined, `a flipped byte at ${at}`);
+  }
+  assert.equal(decodeAcknowledgedMarker(bytes.subarray(0, 31)), undefined);
+});
+
+for (const durability of ['fsync', 'write'] as const satisfies readonly Durability[]) {
+  test(`in '${durability}' mode a tail hands over every acknowledged record once, in order, and an idle writer's last one too`, async () => {
+    const dir = tempDir('tail');
+    const wal = await WriteAheadLog.open(dir, { durability });
+    const tail = new LogTail(nodeFileSystem, dir, 1);
+    try {
+      assert.deepEqual(drain(tail).keys, []);
+      await wal.append([put('a')]);
+      await wal.append([put('b'), put('c')]);
+      assert.deepEqual(drain(tail).keys, ['a', 'b', 'c']);
+      assert.deepEqual(drain(tail).keys, [], 'nothing twice');
+      // The last write of an idle writer: no later write is needed to see it.
+      await wal.append([put('d')]);
+      const { keys, outcome } = drain(tail);
+      assert.deepEqual(keys, ['d']);
+      assert.deepEqual(outcome, { kind: 'read', records: 1, acknowledged: 4, stalled: undefined });
+      assert.equal(tail.nextSequence, 5);
+    } finally {
+      tail.close();
+      await wal.close();
+    }
+  });
+}
+
+test('a tail never hands over what is in the file but not acknowledged, nor a partial record', async () => {
+  const dir = tempDir('tail-unacked');
+  const wal = await WriteAheadLog.open(dir, { durability: 'write' });
+  await wal.append([put('a')]);
+  await wal.close();
+  const marker = readFileSync(join(dir, LOG_ACKNOWLEDGED_FILE));
+  const log = join(dir, logFileName(1));
+  const reopened = await WriteAheadLog.open(dir, { durability: 'write' });
+  await reopened.append([put('b')]);
+  await reopened.close();
+  // Put back the marker as it was before 'b': 'b' is in the file, but not acknowledged.
+  writeFileSync(join(dir, LOG_ACKNOWLEDGED_FILE), marker);
+  appendFileSync(log, Buffer.from('SWAL partial record'));
+  const tail = new LogTail(nodeFileSystem, dir, 1);
+  try {
+    assert.deepEqual(drain(tail).keys, ['a']);
+    assert.deepEqual(drain(tail).keys, []);
+  } finally {
+    tail.close();
+  }
+});
+
+test('a tail follows rotation, and a file deleted under it once covered is gone, until it skips past', async () => {
+  const dir = tempDir('tail-rotate');
+  const wal = await WriteAheadLog.open(dir, { durability: 'write', maxFileBytes: 4096 });
+  const tail = new LogTail(nodeFileSystem, dir, 1);
+  const late = new LogTail(nodeFileSystem, dir, 1);
+  try {
+    const written: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const key = `key-${String(i).padStart(4, '0')}`;
+      written.push(key);
+      await wal.append([{ kind: 'put', key, value: 'x'.repeat(100) }]);
+    }
+    assert.ok(wal.stats().files > 3, 'the log rotated');
+    const seen: string[] = [];
+    for (let read = drain(tail); read.keys.length > 0; read = drain(tail)) seen.push(...read.keys);
+    assert.deepEqual(seen, written);
+    await wal.truncateBefore(150);
+    const outcome = drain(late).outcome;
+    assert.deepEqual(outcome, { kind: 'gone', missing: 1 });
+    late.skipTo(150);
+    const after: string[] = [];
+    for (let read = drain(late); read.keys.length > 0; read = drain(late)) after.push(...read.keys);
+    assert.deepEqual(after, written.slice(149));
+  } finally {
+    tail.close();
+    late.close();
+    await wal.close();
+  }
+});
+
+test("in 'none' mode nothing is tailed until a clean close publishes everything", async () => {
+  const dir = tempDir('tail-none');
+  const wal = await WriteAheadLog.open(dir, { durability: 'none' });
+  const tail = new LogTail(nodeFileSystem, dir, 1);
+  try {
+    await wal.append([put('a')]);
+    assert.deepEqual(drain(tail).keys, []);
+    await wal.close();
+    assert.deepEqual(drain(tail).keys, ['a']);
+  } finally {
+    tail.close();
+  }
+});
+
+test('an in-process follower hears each acknowledgement before the append resolves', async () => {
+  const dir = tempDir('tail-listener');
+  const wal = await WriteAheadLog.open(dir, { durability: 'write' });
+  const heard: number[] = [];
+  const stop = wal.onAcknowledged((sequence) => heard.push(sequence));
+  try {
+    await wal.append([put('a')]);
+    assert.deepEqual(heard, [1]);
+    await wal.append([put('b'), put('c')]);
+    assert.deepEqual(heard, [1, 3]);
+    stop();
+    await wal.append([put('d')]);
+    assert.deepEqual(heard, [1, 3]);
+  } finally {
+    await wal.close();
+  }
+});
