@@ -2,8 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FaultInjectingFileSystem, IoError, ManualClock, nodeFileSystem, WriterFailedError, type FaultRule } from '@silt/fs';
+import {
+  FaultInjectingFileSystem,
+  IoError,
+  LOG_ACKNOWLEDGED_FILE,
+  ManualClock,
+  nodeFileSystem,
+  WriterFailedError,
+  type FaultRule,
+} from '@silt/fs';
 import { WriteAheadLog } from './write-ahead-log.js';
+import { LogTail } from './log-tail.js';
 import type { WalOptions } from './wal-options.js';
 import { tempDir } from '@silt/test-support';
 import { batchFor, checkRecoveredLog, collect, type Acked } from './test-support/workload.js';
@@ -108,7 +117,7 @@ test("EIO on a write in 'write' mode fails that group, refuses everything after,
 test("ENOSPC after half a write in 'fsync' mode: the writer cuts the half-written group back off itself", async () => {
   const { reopened } = await runScenario({
     options: { durability: 'fsync' },
-    fault: { operation: 'write', nth: 2, code: 'ENOSPC', partial: true },
+    fault: { operation: 'write', nth: 2, code: 'ENOSPC', partial: true, pathIncludes: '.log' },
     expectErrno: 'ENOSPC',
   });
   try {
@@ -124,7 +133,7 @@ test("ENOSPC after half a write in 'fsync' mode: the writer cuts the half-writte
 test('ENOSPC after half a write, and the cut refused too: open cuts the torn tail', async () => {
   const { reopened } = await runScenario({
     options: { durability: 'fsync' },
-    fault: { operation: 'write', nth: 2, code: 'ENOSPC', partial: true },
+    fault: { operation: 'write', nth: 2, code: 'ENOSPC', partial: true, pathIncludes: '.log' },
     alsoFail: { operation: 'truncate', nth: 1, code: 'EIO', sticky: true },
     expectErrno: 'ENOSPC',
   });
@@ -237,4 +246,27 @@ test('an I/O error while open cuts a torn tail is an IoError and the tail is sti
   assert.equal(reopened.recoveryReport.tornTail?.bytesRemoved, 40);
   checkRecoveredLog(await collect(reopened.replay()), { startsAt: 1, acked });
   await reopened.close();
+});
+
+test('a failed write of the acknowledged marker stops publishing it, never the log: the group it described stays acknowledged', async () => {
+  const dir = tempDir('fault-marker');
+  const faulty = new FaultInjectingFileSystem(nodeFileSystem);
+  const wal = await WriteAheadLog.open(dir, { durability: 'write', fs: faulty });
+  try {
+    await wal.append(batchFor(1, 1));
+    faulty.addFault({ operation: 'write', nth: 1, code: 'EIO', pathIncludes: LOG_ACKNOWLEDGED_FILE });
+    await wal.append(batchFor(2, 1));
+    await wal.append(batchFor(3, 2));
+    assert.equal(faulty.injected, 1);
+    assert.equal(wal.durableSequence, 4, 'both appends were acknowledged');
+    const error = wal.stats().acknowledgedMarkerError;
+    assert.ok(error instanceof IoError && error.errno === 'EIO', 'stats() says why readers no longer see writes before a flush');
+    const tail = new LogTail(nodeFileSystem, dir, 1);
+    const seen: number[] = [];
+    tail.read((record) => seen.push(record.firstSeq));
+    tail.close();
+    assert.deepEqual(seen, [1], 'readers stop at the last marker written');
+  } finally {
+    await wal.close();
+  }
 });

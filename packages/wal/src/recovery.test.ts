@@ -6,10 +6,11 @@ import { CorruptionError, CrashSimFileSystem } from '@silt/fs';
 import { UnsupportedWalVersionError } from './errors.js';
 import { encodeRecord, sealRecord, type DecodedRecord } from './record-format.js';
 import { parseLogFile } from './log-reader.js';
-import { sequenceOfLogFile } from '@silt/fs';
+import { LOG_ACKNOWLEDGED_FILE, sequenceOfLogFile } from '@silt/fs';
 import { WriteAheadLog } from './write-ahead-log.js';
 import type { WalOptions } from './wal-options.js';
 import { tempDir } from '@silt/test-support';
+import { unsyncedLogPaths } from './test-support/unsynced-log-paths.js';
 import { PowerCutFileSystem } from './test-support/power-cut-file-system.js';
 import { batchFor, checkRecoveredLog, collect, type Acked } from './test-support/workload.js';
 
@@ -65,7 +66,7 @@ test('a torn record at the end of the newest file is cut off on open, durably, a
   assert.equal(wal.recoveryReport.tornTail?.offset, sizeBefore);
   assert.equal(wal.recoveryReport.tornTail?.bytesRemoved, 25);
   assert.equal(statSync(newest).size, sizeBefore);
-  assert.deepEqual(sim.unsyncedPaths(), [], 'the cut is fsynced');
+  assert.deepEqual(unsyncedLogPaths(sim), [], 'the cut is fsynced');
   checkRecoveredLog(await collect(wal.replay()), { startsAt: 1, acked });
   await wal.append(batchFor(wal.lastSequence + 1, 1));
   await wal.close();
@@ -125,8 +126,8 @@ test("recovery: 'keepValidPrefix' keeps the records before the damage and sets t
   );
   assert.deepEqual(readFileSync(dropped.files[0]!.savedAs), damagedBytes.subarray(victim), 'the cut-off tail is saved byte for byte');
   files.slice(2).forEach((f, i) => assert.deepEqual(readFileSync(join(lostAndFound, basename(f))), laterBytes[i], `${f} is moved whole`));
-  assert.deepEqual(sim.unsyncedPaths(), [], 'the saved tail, the truncation and the moves are durable');
-  assert.deepEqual(readdirSync(dir).sort(), [...files.slice(0, 2).map((f) => basename(f)), 'lost+found'].sort());
+  assert.deepEqual(unsyncedLogPaths(sim), [], 'the saved tail, the truncation and the moves are durable');
+  assert.deepEqual(readdirSync(dir).sort(), [...files.slice(0, 2).map((f) => basename(f)), 'lost+found', LOG_ACKNOWLEDGED_FILE].sort());
   assert.equal(statSync(damaged).size, victim);
   const records = await collect(wal.replay());
   const summary = checkRecoveredLog(records, { startsAt: 1, acked: acked.filter((a) => a.firstSeq <= records.at(-1)!.firstSeq) });
@@ -313,7 +314,7 @@ test("missing sequence numbers with 'keepValidPrefix': the log ends before the g
     dropped.files.map((f) => [f.file, f.offset, f.bytes, f.savedAs]),
     files.slice(2).map((f, i) => [f, 0, later[i]!.length, join(dir, 'lost+found', basename(f))]),
   );
-  assert.deepEqual(sim.unsyncedPaths(), []);
+  assert.deepEqual(unsyncedLogPaths(sim), []);
   assert.equal(wal.lastSequence, cut.firstSeq - 1);
   assert.equal(await wal.append(batchFor(cut.firstSeq, 1)), cut.firstSeq);
   await wal.close();
@@ -381,7 +382,7 @@ test("a flipped byte in a middle record of the newest file with 'keepValidPrefix
   );
   assert.deepEqual(readFileSync(savedAs), damagedBytes.subarray(victim.offset));
   assert.equal(statSync(newest).size, victim.offset);
-  assert.deepEqual(sim.unsyncedPaths(), []);
+  assert.deepEqual(unsyncedLogPaths(sim), []);
   checkRecoveredLog(await collect(wal.replay()), { startsAt: 1, acked: acked.filter((a) => a.firstSeq < victim.firstSeq) });
   assert.equal(wal.lastSequence, victim.firstSeq - 1);
   await wal.close();

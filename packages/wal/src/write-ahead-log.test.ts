@@ -6,10 +6,11 @@ import { ClosedError, CorruptionError, CrashSimFileSystem, ManualClock, NodeFile
 import { WriteAheadLog } from './write-ahead-log.js';
 import { readLogRange } from './log-range-reader.js';
 import { NONE_MODE_BUFFER_BYTES } from './group-commit.js';
-import { logFileName } from '@silt/fs';
+import { LOG_ACKNOWLEDGED_FILE, logFileName } from '@silt/fs';
 import type { WalEntry } from './wal-entry.js';
 import type { WalOptions } from './wal-options.js';
 import { tempDir } from '@silt/test-support';
+import { unsyncedLogPaths } from './test-support/unsynced-log-paths.js';
 import { batchFor, checkRecoveredLog, collect, entryMismatch, type Acked } from './test-support/workload.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -349,13 +350,13 @@ test("'fsync' mode: an acknowledged batch is on stable storage, and a burst of a
   const sim = new CrashSimFileSystem({ seed: 1 });
   const wal = await WriteAheadLog.open(dir, { fs: sim, durability: 'fsync' });
   await appendNext(wal, 1);
-  assert.deepEqual(sim.unsyncedPaths(), [], 'nothing a power loss could take');
+  assert.deepEqual(unsyncedLogPaths(sim), [], 'nothing a power loss could take');
   const before = wal.stats();
   await Promise.all(Array.from({ length: 500 }, (_, i) => wal.append(batchFor(2 + i, 1))));
   const after = wal.stats();
   assert.equal(after.groupCommits - before.groupCommits, 1);
   assert.equal(after.syncs - before.syncs, 1);
-  assert.deepEqual(sim.unsyncedPaths(), []);
+  assert.deepEqual(unsyncedLogPaths(sim), []);
   await wal.close();
 });
 
@@ -414,10 +415,10 @@ test("'write' mode: an acknowledged batch is in the file (the OS has it), and a 
   assert.equal(wal.durableSequence, 3);
   clock.advance(19);
   assert.equal(wal.stats().syncs, 0, 'no fdatasync before the interval is up');
-  assert.ok(sim.unsyncedPaths().length > 0);
+  assert.ok(unsyncedLogPaths(sim).length > 0);
   clock.advance(1);
   while (wal.stats().syncs === 0) await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(sim.unsyncedPaths(), [], 'the background sync made it durable');
+  assert.deepEqual(unsyncedLogPaths(sim), [], 'the background sync made it durable');
   await wal.close();
 });
 
@@ -446,14 +447,14 @@ test('sync() and close() leave nothing a power loss could take, in every mode', 
     const wal = await WriteAheadLog.open(dir, { fs: sim, durability, maxFileBytes: 2048, syncIntervalMs: 60_000 });
     for (let i = 0; i < 30; i++) void wal.append(batchFor(wal.lastSequence + 1, 2));
     await wal.sync();
-    assert.deepEqual(sim.unsyncedPaths(), [], `${durability} sync`);
+    assert.deepEqual(unsyncedLogPaths(sim), [], `${durability} sync`);
     await wal.rotate();
-    assert.deepEqual(sim.unsyncedPaths(), [], `${durability} rotate`);
+    assert.deepEqual(unsyncedLogPaths(sim), [], `${durability} rotate`);
     await wal.truncateBefore(20);
-    assert.deepEqual(sim.unsyncedPaths(), [], `${durability} truncateBefore`);
+    assert.deepEqual(unsyncedLogPaths(sim), [], `${durability} truncateBefore`);
     for (let i = 0; i < 30; i++) void wal.append(batchFor(wal.lastSequence + 1, 1));
     await wal.close();
-    assert.deepEqual(sim.unsyncedPaths(), [], `${durability} close`);
+    assert.deepEqual(unsyncedLogPaths(sim), [], `${durability} close`);
   }
 });
 
@@ -545,7 +546,7 @@ test('open creates the directory, parents included', async () => {
   const wal = await WriteAheadLog.open(join(dir, 'a', 'b'));
   await appendNext(wal, 1);
   await wal.close();
-  assert.deepEqual(readdirSync(join(dir, 'a', 'b')), [logFileName(1)]);
+  assert.deepEqual(readdirSync(join(dir, 'a', 'b')).sort(), [logFileName(1), LOG_ACKNOWLEDGED_FILE].sort());
 });
 
 test('files that are not log files are left alone', async () => {
@@ -555,7 +556,7 @@ test('files that are not log files are left alone', async () => {
   const wal = await WriteAheadLog.open(dir);
   await appendNext(wal, 1);
   await wal.close();
-  assert.deepEqual(readdirSync(dir).sort(), [logFileName(1), '12.log', 'README.txt'].sort());
+  assert.deepEqual(readdirSync(dir).sort(), [logFileName(1), '12.log', 'README.txt', LOG_ACKNOWLEDGED_FILE].sort());
 });
 
 test('replay follows a rotation that happens while it runs', async () => {
