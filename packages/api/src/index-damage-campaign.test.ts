@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SiltError, MANIFEST_FILE, WRITER_PID_FILE, sequenceOfLogFile } from '@silt/fs';
+import { SiltError, LOG_ACKNOWLEDGED_FILE, MANIFEST_FILE, WAL_DIRECTORY, WRITER_PID_FILE, sequenceOfLogFile } from '@silt/fs';
 import { ReadOnlyIndex } from '@silt/reader';
 import { Manifest } from '@silt/segments';
 import { parseLogFile } from '@silt/wal';
@@ -169,15 +169,22 @@ function before(directory: string): Before {
 }
 
 /**
+ * Files every writer rewrites, whose old bytes say nothing once a new writer
+ * has the index: `writer.pid` (taking the writer lock rewrites it, releasing
+ * it removes it; a dead holder's record names nobody) and the log's
+ * acknowledged marker (a hint for tailing readers, republished at every open).
+ */
+const WRITER_BOOKKEEPING: ReadonlySet<string> = new Set([WRITER_PID_FILE, `${WAL_DIRECTORY}/${LOG_ACKNOWLEDGED_FILE}`]);
+
+/**
  * What refused opens, readers and verify may change: nothing, but for the
  * manifest's bytes when what it says stays the same (see manifestContent),
- * and `writer.pid`, which taking the writer lock rewrites and releasing it
- * removes (it names the holder; a dead holder's record says nothing).
+ * and the writer's bookkeeping (WRITER_BOOKKEEPING).
  */
 function checkUnchanged(damageCase: DamageCase, who: string, was: Before, directory: string): void {
   const problems: string[] = [];
   for (const { file, gone } of changes(was.files, snapshotDirectory(directory))) {
-    if (file === WRITER_PID_FILE) continue;
+    if (WRITER_BOOKKEEPING.has(file)) continue;
     if (file === `${MANIFEST_FILE}-wal` || (file === MANIFEST_FILE && !gone)) continue;
     problems.push(`${gone ? 'deleted' : 'changed'} ${file}`);
   }
@@ -224,7 +231,7 @@ function whyGone(
   logLasts: Map<string, number | undefined>,
 ): string | undefined {
   if (file.endsWith('.tmp')) return 'temp';
-  if (file === WRITER_PID_FILE || file === `${MANIFEST_FILE}-wal`) return 'bookkeeping';
+  if (WRITER_BOOKKEEPING.has(file) || file === `${MANIFEST_FILE}-wal`) return 'bookkeeping';
   if (file.startsWith('wal/')) {
     const last = logLasts.get(file);
     return last === undefined || last <= final.covered ? 'covered log' : undefined;
@@ -270,7 +277,7 @@ async function checkWriterOpen(damageCase: DamageCase): Promise<string> {
   const final = finalManifest(directory);
   for (const { file, gone } of changes(was.files, snapshotDirectory(directory))) {
     if (gone && whyGone(file, final, logLasts) !== undefined) continue;
-    if (!gone && (MANIFEST_FILES.has(file) || file === WRITER_PID_FILE)) continue;
+    if (!gone && (MANIFEST_FILES.has(file) || WRITER_BOOKKEEPING.has(file))) continue;
     // A torn tail cut off the newest log file (the log's own rule, reported in stats().recovery).
     if (!gone && file === damageCase.target.file && outcome.includes('torn tail cut')) continue;
     damageCase.fail(`Index.open ${gone ? 'deleted' : 'changed'} ${file}, not provably obsolete`);
@@ -387,7 +394,7 @@ async function checkRepair(damageCase: DamageCase): Promise<string> {
   for (const [file, hash] of Object.entries(was)) {
     if (after[file] === hash || hashesAfter.has(hash)) continue;
     if (after[file] === undefined && whyGone(file, final, logLasts) !== undefined) continue;
-    if (file === WRITER_PID_FILE) continue;
+    if (WRITER_BOOKKEEPING.has(file)) continue;
     damageCase.fail(`repair lost ${file}: its bytes are neither in place nor in lost+found`);
   }
   return outcome;

@@ -1,10 +1,10 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isTemporaryName, MANIFEST_FILE, WRITER_LOCK_FILE, WRITER_PID_FILE, sequenceOfLogFile } from '@silt/fs';
+import { isTemporaryName, LOG_ACKNOWLEDGED_FILE, MANIFEST_FILE, WRITER_LOCK_FILE, WRITER_PID_FILE, sequenceOfLogFile } from '@silt/fs';
 import { parseLogFile } from '@silt/wal';
 
 /** What a damaged file is to the index. */
-export type FileKind = 'manifest' | 'manifest-wal' | 'manifest-shm' | 'segment' | 'log' | 'lock' | 'pid';
+export type FileKind = 'manifest' | 'manifest-wal' | 'manifest-shm' | 'segment' | 'log' | 'log-marker' | 'lock' | 'pid';
 
 /** A file to damage, relative to the index directory, and a file of the same kind to copy over it, when there is one. */
 export interface DamageTarget {
@@ -46,6 +46,7 @@ export function damageTargets(directory: string, olderManifest: string): DamageT
   logs.forEach((name, i) =>
     add(`wal/${name}`, 'log', logs.length > 1 ? join(directory, 'wal', logs[(i + 1) % logs.length]!) : undefined, i === logs.length - 1),
   );
+  add(`wal/${LOG_ACKNOWLEDGED_FILE}`, 'log-marker', undefined);
   add(WRITER_LOCK_FILE, 'lock', undefined);
   add(WRITER_PID_FILE, 'pid', undefined);
   return targets;
