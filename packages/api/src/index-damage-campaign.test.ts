@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SiltError, LOG_ACKNOWLEDGED_FILE, MANIFEST_FILE, WAL_DIRECTORY, WRITER_PID_FILE, sequenceOfLogFile } from '@silt/fs';
+import { SiltError, MANIFEST_FILE, WRITER_BOOKKEEPING_FILES, sequenceOfLogFile } from '@silt/fs';
 import { ReadOnlyIndex } from '@silt/reader';
 import { Manifest } from '@silt/segments';
 import { parseLogFile } from '@silt/wal';
@@ -168,18 +168,12 @@ function before(directory: string): Before {
   return { files: snapshotDirectory(directory), manifest: manifestContent(directory) };
 }
 
-/**
- * Files every writer rewrites, whose old bytes say nothing once a new writer
- * has the index: `writer.pid` (taking the writer lock rewrites it, releasing
- * it removes it; a dead holder's record names nobody) and the log's
- * acknowledged marker (a hint for tailing readers, republished at every open).
- */
-const WRITER_BOOKKEEPING: ReadonlySet<string> = new Set([WRITER_PID_FILE, `${WAL_DIRECTORY}/${LOG_ACKNOWLEDGED_FILE}`]);
+const WRITER_BOOKKEEPING: ReadonlySet<string> = new Set(WRITER_BOOKKEEPING_FILES);
 
 /**
  * What refused opens, readers and verify may change: nothing, but for the
  * manifest's bytes when what it says stays the same (see manifestContent),
- * and the writer's bookkeeping (WRITER_BOOKKEEPING).
+ * and the writer's bookkeeping (`WRITER_BOOKKEEPING_FILES` of @silt/fs).
  */
 function checkUnchanged(damageCase: DamageCase, who: string, was: Before, directory: string): void {
   const problems: string[] = [];

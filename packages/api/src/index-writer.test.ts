@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClosedError, FaultInjectingFileSystem, ManualClock, nodeFileSystem, ValidationError, WriterFailedError } from '@silt/fs';
+import {
+  ClosedError,
+  FaultInjectingFileSystem,
+  ManualClock,
+  nodeFileSystem,
+  sequenceOfLogFile,
+  ValidationError,
+  WriterFailedError,
+} from '@silt/fs';
 import { LockError } from '@silt/segments';
 import { ReadOnlyIndex } from '@silt/reader';
 import { readLogRange } from '@silt/wal';
@@ -249,7 +257,8 @@ test('flushed log files are deleted and the manifest covers what they held', asy
   const stats = index.stats();
   assert.equal(stats.coveredSequence, 40);
   assert.equal(stats.wal.files, 1, 'only the newest log file is kept');
-  assert.equal(readdirSync(join(dir, 'wal')).length, 1);
+  const logFiles = readdirSync(join(dir, 'wal')).filter((name) => sequenceOfLogFile(name) !== undefined);
+  assert.equal(logFiles.length, 1, 'one log file is left, besides the acknowledged marker');
 });
 
 test('a write error stops the writer: later writes fail, reads go on, and a reopen keeps every acknowledged write', async () => {

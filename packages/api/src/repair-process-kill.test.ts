@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MANIFEST_FILE, WRITER_PID_FILE, sequenceOfLogFile } from '@silt/fs';
+import { MANIFEST_FILE, WRITER_BOOKKEEPING_FILES, sequenceOfLogFile } from '@silt/fs';
 import { SeededRandom } from '@silt/fs/internal';
 import { parseLogFile } from '@silt/wal';
 import { Index } from './index-writer.js';
@@ -80,7 +80,7 @@ function damage(directory: string): void {
  */
 function assertNothingLost(original: Record<string, string>, directory: string, when: string): void {
   const now = new Set(Object.values(snapshotDirectory(directory)));
-  const lost = Object.entries(original).filter(([file, hash]) => file !== WRITER_PID_FILE && !now.has(hash));
+  const lost = Object.entries(original).filter(([file, hash]) => !WRITER_BOOKKEEPING_FILES.includes(file) && !now.has(hash));
   assert.deepEqual(
     lost.map(([file]) => file),
     [],

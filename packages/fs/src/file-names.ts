@@ -40,6 +40,13 @@ export const WAL_DIRECTORY = 'wal';
  * never fsynced; see @silt/wal FORMAT.md, "The acknowledged marker".
  */
 export const LOG_ACKNOWLEDGED_FILE = 'acknowledged';
+/**
+ * Files every writer rewrites, whose old bytes say nothing once another
+ * writer holds the index: `writer.pid` (rewritten when the lock is taken,
+ * removed when it is let go) and the log's acknowledged marker (republished
+ * at every open). Relative to the index directory.
+ */
+export const WRITER_BOOKKEEPING_FILES: readonly string[] = [WRITER_PID_FILE, `${WAL_DIRECTORY}/${LOG_ACKNOWLEDGED_FILE}`];
 /** The folder of segment files. */
 export const SEGMENTS_DIRECTORY = 'segments';
 /**
