@@ -159,11 +159,6 @@ export class SubscriberProcess {
     return this.observed.until(`position ${sequence}`, () => this.output.position >= sequence);
   }
 
-  /** Resolves once the current subscription printed `count` changes. */
-  printed(count: number): Promise<void> {
-    return this.observed.until(`${count} changes`, () => (this.output.current?.changes.length ?? 0) >= count);
-  }
-
   kill(): Promise<void> {
     return this.observed.kill();
   }
