@@ -4,7 +4,8 @@ import { WriteAheadLog, type Appended } from '@silt/wal';
 import { IndexDamagedError, Manifest, WriterLock, type Generation } from '@silt/segments';
 import { SegmentWorkerPool } from '@silt/merger';
 import { collectSegments } from '@silt/segments';
-import type { FuzzyOptions, Key, NearOptions, RangeOptions, Value } from '@silt/reader';
+import type { ChangesOptions, ChangeSubscription, FuzzyOptions, Key, NearOptions, RangeOptions, Value } from '@silt/reader';
+import { ChangeFeed } from '@silt/reader';
 import { KeyValueReads, MergedView, RetiredReaders, SegmentStack } from '@silt/reader/internal';
 import { resolveIndexOptions, type IndexOptions, type ResolvedIndexOptions } from './index-options.js';
 import { IndexLayout } from './index-layout.js';
@@ -108,6 +109,8 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   private readonly retired = new RetiredReaders();
   private readonly merges: MergeScheduler;
   private recovery: IndexRecovery = { log: {}, obsoleteSegmentFiles: [], replayedOperations: 0 };
+  /** Made by the first `changes()`; ends its subscriptions at close. */
+  private feed: ChangeFeed | undefined;
 
   private constructor(private readonly parts: OpenParts) {
     super();
@@ -289,6 +292,34 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   /** Keys within `maxEdits` edits (Levenshtein, by character) of `key` (keyvi's GetFuzzy), in key order. */
   fuzzy(key: Key, maxEdits: number, options?: FuzzyOptions): Array<[Key, Value]> {
     return this.reads.fuzzy(key, maxEdits, options);
+  }
+
+  /**
+   * The change feed: every write matching the options (`prefix`, or
+   * `gte`/`gt`/`lte`/`lt`) from `since` on (default: from now), in sequence
+   * order, as `{ key, value, sequence }` or `{ key, deleted: true, sequence }`,
+   * each once a write is acknowledged. It reads the log files, woken by
+   * each group commit, so a slow consumer costs files kept open, not memory;
+   * once a flush deleted what it needs, it throws ChangesTooOldError. Closing
+   * the index ends its subscriptions. Not in 'none' durability, where the log
+   * acknowledges nothing to readers before a clean close: a ValidationError.
+   */
+  changes(options?: ChangesOptions): ChangeSubscription {
+    this.checkOpen();
+    const { options: resolved, layout, wal } = this.parts;
+    if (resolved.durability === 'none') {
+      throw new ValidationError(
+        "changes() needs durability 'write' or 'fsync': in 'none' mode the log publishes writes only at a clean close, " +
+          'so a change feed would show nothing until then',
+      );
+    }
+    this.feed ??= new ChangeFeed({
+      fs: resolved.fs,
+      walDirectory: layout.walDirectory,
+      keyEncoding: resolved.keyEncoding,
+      onWake: (listener) => wal.onAcknowledged(() => listener()),
+    });
+    return this.feed.changes(options);
   }
 
   stats(): IndexStats {
@@ -561,6 +592,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
 
   private async shutDown(): Promise<void> {
     this.stopTimer();
+    this.feed?.close();
     const { wal, pool, manifest, lock } = this.parts;
     try {
       // More is left in the log, which the next open serves from memory at once: a close under load stays short.

@@ -23,3 +23,5 @@ export {
 } from './inspect-index.js';
 export { inspectDirectory, type DirectoryInspection, type DirectoryKind, type InspectOptions } from './inspect-directory.js';
 export type { RefreshChange, SegmentRecord } from '@silt/reader';
+export { ChangesTooOldError, AbortError, changesOptionsSchema } from '@silt/reader';
+export type { Change, PutChange, DeleteChange, ChangesOptions, ChangeSubscription } from '@silt/reader';

@@ -3,3 +3,7 @@ export type { RangeOptions, NearOptions, FuzzyOptions } from './read-options.js'
 export { ReadOnlyIndex, type ReadOnlyIndexEvents, type ReadOnlyIndexSeams, type RefreshChange } from './read-only-index.js';
 export type { SegmentRecord } from '@silt/segments';
 export { readOnlyIndexOptionsSchema, type ReadOnlyIndexOptions } from './read-only-index-options.js';
+export { ChangeFeed, type ChangeFeedSource, type ChangeSubscription } from './change-feed.js';
+export { changesOptionsSchema, type ChangesOptions } from './change-feed-options.js';
+export { ChangesTooOldError, AbortError } from './change-feed-errors.js';
+export type { Change, PutChange, DeleteChange } from './record-changes.js';
