@@ -315,9 +315,14 @@ test('subscribeToLog calls a listener at each log event, after the reader applie
 
 /** A manual clock that counts the timers set on it: a reader waiting for an index sets one a wait. */
 class CountingClock extends ManualClock {
-  timersSet = 0;
+  private count = 0;
+
+  get timersSet(): number {
+    return this.count;
+  }
+
   override setTimer(delayMs: number, callback: () => void): CancelTimer {
-    this.timersSet++;
+    this.count++;
     return super.setTimer(delayMs, callback);
   }
 }
