@@ -129,7 +129,6 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
   private view: MergedView;
   private watcher: ManifestWatcher | undefined;
   private logWatcher: LogWatcher | undefined;
-  private startingLogWatcher: Promise<void> | undefined;
   private readonly logListeners = new Set<LogListener>();
   /** A refresh asked for by a log read that found its records gone is running. */
   private catchingUp = false;
@@ -227,7 +226,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
         check: () => this.refreshInBackground(),
         report: (error) => this.report(error),
       });
-      if (this.follower !== undefined) await this.startLogWatcher();
+      if (this.follower !== undefined) this.startLogWatcher();
       await this.refreshInBackground();
     }
     this.readLog();
@@ -374,17 +373,14 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
     return new MergedView(this.follower === undefined ? stack.sources : [this.follower.table, ...stack.sources]);
   }
 
-  private startLogWatcher(): Promise<void> {
-    this.startingLogWatcher ??= LogWatcher.start(this.directory, {
+  private startLogWatcher(): void {
+    this.logWatcher ??= LogWatcher.start(this.directory, {
       fs: this.options.fs,
       pollIntervalMs: this.options.pollIntervalMs,
       clock: this.clock,
       wake: () => this.onLogEvent(),
       report: (error) => this.report(error),
-    }).then((watcher) => {
-      this.logWatcher = watcher;
     });
-    return this.startingLogWatcher;
   }
 
   /** The log watcher's wake-up: the reader's own read first, then the other followers. */
@@ -404,7 +400,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
   private addLogListener(listener: LogListener): () => void {
     this.checkOpen();
     this.logListeners.add(listener);
-    if (this.startingLogWatcher === undefined) this.startLogWatcher().catch((error: unknown) => this.report(asError(error)));
+    this.startLogWatcher();
     return () => {
       this.logListeners.delete(listener);
     };
@@ -492,8 +488,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
   private async shutDown(): Promise<void> {
     try {
       await this.watcher?.close();
-      await this.startingLogWatcher?.catch(() => undefined);
-      await this.logWatcher?.close();
+      this.logWatcher?.close();
       await this.queue;
     } finally {
       this.logListeners.clear();

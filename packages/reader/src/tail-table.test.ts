@@ -106,18 +106,37 @@ test('pruning drops every key whose newest write a generation covers, keeps the 
     ['a', '3'], // 3: a's newest write
     ['c', null], // 4
     ['d', '5'], // 5
+    ['d', '6'], // 6: d's newest write
   ]);
   const pruned = table.prunedThrough(3);
   assert.notEqual(pruned, table);
   assert.equal(pruned.lookup('a'), undefined, 'write 3 is covered: the segments serve it');
   assert.equal(pruned.lookup('b'), undefined);
   assert.deepEqual(pruned.lookup('c'), { kind: 'tombstone' });
-  assert.deepEqual(pruned.lookup('d'), { kind: 'put', value: '5' });
-  assert.deepEqual(keysIn(pruned, toScanRange({})), ['c', 'd']);
-  assert.equal(pruned.lastSequence, 5);
+  assert.deepEqual(pruned.lookup('d'), { kind: 'put', value: '6' });
+  assert.deepEqual(keysIn(pruned, toScanRange({})), ['c', 'd'], 'each key once');
+  assert.equal(pruned.size, 2);
+  assert.equal(pruned.lastSequence, 6);
   assert.deepEqual(keysIn(table, toScanRange({})), ['a', 'b', 'c', 'd'], 'an iterator of the old table reads it whole');
   assert.equal(table.prunedThrough(0), table, 'nothing covered: the same table');
-  assert.equal(pruned.prunedThrough(5).size, 0);
+  assert.equal(pruned.prunedThrough(6).size, 0);
+});
+
+test('keys written over and over: pruning is right after the write order dropped their stale places, and the bytes stay those of the keys', () => {
+  const table = new TailTable();
+  for (let sequence = 1; sequence <= 5000; sequence++) table.applyRecord(record(sequence, [[`k${sequence % 3}`, String(sequence)]]));
+  assert.equal(table.size, 3);
+  assert.equal(table.bytes, 3 * (2 + 4 + TAIL_ENTRY_OVERHEAD_BYTES));
+  const pruned = table.prunedThrough(4998);
+  assert.deepEqual(
+    [...pruned.entriesIn(toScanRange({}))].map((entry) => [decoder.decode(entry.key), entry.kind === 'put' && entry.value]),
+    [
+      ['k1', '4999'],
+      ['k2', '5000'],
+    ],
+  );
+  assert.equal(table.prunedThrough(4997).size, 3);
+  assert.equal(pruned.prunedThrough(5000).size, 0);
 });
 
 test('bytes count key and value bytes plus the overhead a key, an overwrite replacing what it overwrote', () => {

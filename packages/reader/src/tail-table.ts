@@ -25,6 +25,9 @@ interface TailEntry {
 
 const utf8 = new TextDecoder();
 
+/** Stale places in the write order tolerated beyond one a key, before it is compacted. */
+const STALE_WRITES_KEPT = 1024;
+
 /**
  * A reader's table of the writes it tailed from the log past what its
  * generation's segments cover: the newest write per key, with the sequence
@@ -37,12 +40,27 @@ const utf8 = new TextDecoder();
  * Keys and values are copied out of the log's buffer as they are applied.
  * A pruned table is a new table: the old one is never written again, so an
  * iterator made on it reads what it read from, with its generation.
+ *
+ * Pruning costs what survives it, not what the table held: the keys are
+ * also listed in the order they were written, so those a generation covers
+ * are a prefix of that list, passed over by a binary search. (Copying or
+ * filtering every entry cost 4 to 17 ms, up to 100 ms with the garbage
+ * collector, for 20,000 to 40,000 keys: one refresh a second under 20,000
+ * writes a second, and a reader serves nothing meanwhile.)
  */
 export class TailTable implements EntrySource {
   private readonly byId = new Map<string, TailEntry>();
   /** Ids of the keys held, in byte order, plus those added since the last ordered read. */
   private sorted: string[] = [];
   private unsorted: string[] = [];
+  /**
+   * Writes in sequence order, as two parallel lists: a key's id and the
+   * sequence number that wrote it. A key written again appears again; the
+   * earlier place is stale (its sequence is not the key's entry's) and is
+   * dropped when stale places outnumber the keys (`compactWriteOrder`).
+   */
+  private writtenIds: string[] = [];
+  private writtenSequences: number[] = [];
   private approximateBytes = 0;
   private last = 0;
 
@@ -73,6 +91,9 @@ export class TailTable implements EntrySource {
     if (previous === undefined) this.unsorted.push(id);
     this.approximateBytes += bytes - (previous?.bytes ?? 0);
     this.last = sequence;
+    this.writtenIds.push(id);
+    this.writtenSequences.push(sequence);
+    if (this.writtenIds.length > 2 * this.byId.size + STALE_WRITES_KEPT) this.compactWriteOrder();
   }
 
   /**
@@ -81,16 +102,19 @@ export class TailTable implements EntrySource {
    * key stays if it is past `covered`; older writes of it are gone already.
    */
   prunedThrough(covered: number): TailTable {
-    if (!this.holdsAnyThrough(covered)) return this;
+    const sequences = this.writtenSequences;
+    if (sequences.length === 0 || sequences[0]! > covered) return this;
     const pruned = new TailTable();
-    for (const [id, entry] of this.byId) {
-      if (entry.sequence <= covered) continue;
+    for (let n = firstAbove(sequences, covered); n < sequences.length; n++) {
+      const id = this.writtenIds[n]!;
+      const entry = this.byId.get(id)!;
+      if (entry.sequence !== sequences[n]) continue; // written again later: that place is the one
       pruned.byId.set(id, entry);
+      pruned.unsorted.push(id);
+      pruned.writtenIds.push(id);
+      pruned.writtenSequences.push(entry.sequence);
       pruned.approximateBytes += entry.bytes;
     }
-    const kept = (id: string): boolean => pruned.byId.has(id);
-    pruned.sorted = this.sorted.filter(kept);
-    pruned.unsorted = this.unsorted.filter(kept);
     pruned.last = this.last;
     return pruned;
   }
@@ -134,9 +158,18 @@ export class TailTable implements EntrySource {
     return this.last;
   }
 
-  private holdsAnyThrough(covered: number): boolean {
-    for (const entry of this.byId.values()) if (entry.sequence <= covered) return true;
-    return false;
+  /** Drops the stale places of the write order, so it stays within a small multiple of the keys held. */
+  private compactWriteOrder(): void {
+    const ids: string[] = [];
+    const sequences: number[] = [];
+    for (let n = 0; n < this.writtenIds.length; n++) {
+      const id = this.writtenIds[n]!;
+      if (this.byId.get(id)!.sequence !== this.writtenSequences[n]) continue;
+      ids.push(id);
+      sequences.push(this.writtenSequences[n]!);
+    }
+    this.writtenIds = ids;
+    this.writtenSequences = sequences;
   }
 
   private sortedIds(): string[] {
@@ -156,4 +189,16 @@ function lookupOf(entry: TailEntry | undefined): Lookup | undefined {
   const value = entry.value;
   if (value === undefined) return { kind: 'tombstone' };
   return { kind: 'put', value: typeof value === 'string' ? value : new Uint8Array(value) };
+}
+
+/** The first index of ascending `sequences` whose number is above `sequence`. */
+function firstAbove(sequences: readonly number[], sequence: number): number {
+  let lo = 0;
+  let hi = sequences.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sequences[mid]! <= sequence) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
