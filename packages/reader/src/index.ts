@@ -1,6 +1,13 @@
 export type { Key, Value, KeyEncoding } from '@silt/segments';
 export type { RangeOptions, NearOptions, FuzzyOptions } from './read-options.js';
-export { ReadOnlyIndex, type ReadOnlyIndexEvents, type ReadOnlyIndexSeams, type RefreshChange } from './read-only-index.js';
+export {
+  ReadOnlyIndex,
+  type ReadOnlyIndexEvents,
+  type ReadOnlyIndexSeams,
+  type ReadOnlyIndexStats,
+  type RefreshChange,
+  type TailOverflow,
+} from './read-only-index.js';
 export type { SegmentRecord } from '@silt/segments';
 export { readOnlyIndexOptionsSchema, type ReadOnlyIndexOptions } from './read-only-index-options.js';
 export { ChangeFeed, type ChangeFeedSource, type ChangeSubscription } from './change-feed.js';

@@ -56,7 +56,36 @@ export const readOnlyIndexOptionsSchema = z.strictObject({
    * (a few µs). Default 2000 ms: the worst-case delay where events never come.
    */
   pollIntervalMs: z.number().int().min(10).max(MAX_TIMER_MS).default(2000),
-  /** The file system segment bytes are read through; tests pass a fault-injecting one. */
+  /**
+   * Follow the writer's log past the generation served, so a write is
+   * visible within milliseconds of its acknowledgement instead of after the
+   * writer's next flush (README, "Tailing the log"). A writer in 'none'
+   * durability publishes its log only at a clean close: tailing then shows
+   * nothing sooner than a flush does. Default true.
+   */
+  tail: z.boolean().default(true),
+  /**
+   * The most the table of tailed writes may hold (key and value bytes plus
+   * 96 bytes a key). Past it, tailing pauses, with a 'tailOverflow' event,
+   * until newer generations take over half of it. The table only ever holds
+   * what the writer has not flushed yet, which a writer at its defaults
+   * keeps under about 4 × its `memtableBytes` (64 MiB): hence 256 MiB, so
+   * that a reader of such a writer never pauses. Default 256 MiB.
+   */
+  maxTailBytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(64 * 1024 * MIB)
+    .default(256 * MIB),
+  /**
+   * How long `open` waits for an index that does not exist yet (no
+   * directory, or no initialised manifest) before it fails with
+   * `ManifestNotFoundError`, for a reader started before its writer. 0 fails
+   * at once. Default 0.
+   */
+  waitForIndex: z.number().int().min(0).max(MAX_TIMER_MS).default(0),
+  /** The file system segment and log bytes are read through; tests pass a fault-injecting one. */
   fs: fileSystemSchema.optional(),
 });
 

@@ -474,6 +474,9 @@ test('bad options are a ValidationError, and no lease is taken', async () => {
     { pollIntervalMs: 1.5 },
     { watch: 'yes' },
     { refreshIntervalMs: 50 },
+    { tail: 1 },
+    { maxTailBytes: 1024 },
+    { waitForIndex: -5 },
   ]) {
     await assert.rejects(ReadOnlyIndex.open(writer.directory, options as never), ValidationError, JSON.stringify(options));
   }
@@ -487,6 +490,9 @@ test('bad options are a ValidationError, and no lease is taken', async () => {
     watch: true,
     debounceMs: 10,
     pollIntervalMs: 2000,
+    tail: true,
+    maxTailBytes: 256 * 1024 * 1024,
+    waitForIndex: 0,
   });
 });
 

@@ -24,7 +24,10 @@ import {
   type Value,
 } from '@silt/segments';
 import { filesNewerThanManifest } from '@silt/segments/internal';
+import { openWhenIndexAppears } from './index-appearance.js';
 import { KeyValueReads } from './key-value-reads.js';
+import { LogFollower, type FollowOutcome } from './log-follower.js';
+import { LogWatcher } from './log-watcher.js';
 import { ManifestWatcher } from './manifest-watcher.js';
 import { MergedView } from './merged-view.js';
 import type { FuzzyOptions, NearOptions, RangeOptions } from './read-options.js';
@@ -35,8 +38,46 @@ import { SegmentStack } from './segment-stack.js';
 export interface ReadOnlyIndexEvents {
   /** A newer generation is being served; `change` says which segments it added and removed. */
   refresh: [generation: number, change: RefreshChange];
-  /** A background refresh failed; reads go on from the generation served before. */
+  /** Tailed writes were applied: reads now see every write up to `visibleSequence`. */
+  tail: [visibleSequence: number];
+  /**
+   * The table of tailed writes grew past `maxTailBytes`: tailing pauses,
+   * reads go on from it and the segments, until newer generations take
+   * over half of it.
+   */
+  tailOverflow: [overflow: TailOverflow];
+  /** A background refresh or log read failed; reads go on from what was served before. */
   error: [error: Error];
+}
+
+/** What a 'tailOverflow' event says. */
+export interface TailOverflow {
+  /** Bytes the table of tailed writes holds, as `maxTailBytes` counts them. */
+  readonly bytes: number;
+  readonly maxTailBytes: number;
+  /** The last sequence number visible, where tailing paused. */
+  readonly visibleSequence: number;
+}
+
+/** A reader's figures, for dashboards and tests. */
+export interface ReadOnlyIndexStats {
+  /** The manifest generation served. */
+  readonly generation: number;
+  /** The last sequence number the generation's segments cover. */
+  readonly coveredSequence: number;
+  /** The last sequence number whose write reads can see: the tail's, or the generation's when not tailing. */
+  readonly visibleSequence: number;
+  readonly tail: {
+    /** Tailing is on (the `tail` option) and not paused by an overflow. */
+    readonly following: boolean;
+    /** Distinct keys in the table of tailed writes, deletes included. */
+    readonly entries: number;
+    /** What the table holds, as `maxTailBytes` counts it. */
+    readonly bytes: number;
+    readonly maxTailBytes: number;
+    /** Times the table grew past `maxTailBytes` since open. */
+    readonly overflows: number;
+  };
 }
 
 /** What a refresh changed, from the manifest rows of the two generations: no second look at the manifest needed. */
@@ -67,6 +108,9 @@ export interface ReadOnlyIndexSeams {
   readonly clock?: Clock;
 }
 
+/** Anything else that follows the same log events as the reader (`subscribeToLog`). */
+type LogListener = () => void;
+
 /**
  * A reader of an index directory, in any process, beside its one writer
  * (or with none running). It serves one generation of the manifest at a
@@ -74,12 +118,22 @@ export interface ReadOnlyIndexSeams {
  * commits (told by file-system events on the manifest, a safety poll, or
  * `refresh()`), opening only the new segments. It leases the generation it
  * serves so the collector keeps its files, and never takes the writer lock.
+ *
+ * Past its generation it tails the writer's log (`LogFollower`), woken by
+ * file-system events on `wal/` (`LogWatcher`): a write is visible within
+ * milliseconds of its acknowledgement, never before.
  */
 export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements AsyncDisposable {
   private readonly reads: KeyValueReads;
   private readonly retired = new RetiredReaders();
   private view: MergedView;
   private watcher: ManifestWatcher | undefined;
+  private logWatcher: LogWatcher | undefined;
+  private readonly logListeners = new Set<LogListener>();
+  /** A refresh asked for by a log read that found its records gone is running. */
+  private catchingUp = false;
+  private logReadQueued = false;
+  private overflows = 0;
   private closing: Promise<void> | undefined;
   /** The refresh running or last run: see `serially`. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -93,10 +147,14 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
     private stack: SegmentStack,
     /** The manifest's rows for the generation served. */
     private served: Generation,
-    options: ResolvedReadOnlyIndexOptions,
+    private readonly options: ResolvedReadOnlyIndexOptions,
+    private readonly clock: Clock,
+    /** Undefined when the `tail` option is off. */
+    private readonly follower: LogFollower | undefined,
   ) {
     super();
-    this.view = new MergedView(stack.sources);
+    this.view = this.viewOf(stack);
+    logSubscriptions.set(this, (listener) => this.addLogListener(listener));
     this.reads = new KeyValueReads(options.keyEncoding, () => {
       this.checkOpen();
       return this.view;
@@ -105,7 +163,8 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
 
   /**
    * Opens the current generation of the index in `directory`. A missing
-   * index is a `ManifestNotFoundError`; damage is an `IndexDamagedError`
+   * index is a `ManifestNotFoundError`, at once or, with `waitForIndex`,
+   * once it has not appeared within that many milliseconds; damage is an `IndexDamagedError`
    * (a `CorruptionError`) naming it and pointing to `silt repair`: a
    * damaged manifest or segment, a live segment's file missing, a segment
    * file newer than the manifest, or a manifest missing or empty beside
@@ -116,18 +175,34 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
     if (typeof directory !== 'string' || directory.length === 0) {
       throw new ValidationError(`ReadOnlyIndex.open needs a directory path, got ${JSON.stringify(directory)}`);
     }
+    const clock = seams?.clock ?? systemClock;
+    const appearance = { waitMs: resolved.waitForIndex, clock, fs: resolved.fs };
+    const index = await openWhenIndexAppears(directory, appearance, () => ReadOnlyIndex.openCurrent(directory, resolved, clock));
+    try {
+      await index.startFollowing();
+    } catch (error) {
+      await index.close();
+      throw error;
+    }
+    return index;
+  }
+
+  /** Opens the current generation, leased, and (with `tail`) a follower of the log past it. Nothing is watched yet. */
+  private static async openCurrent(directory: string, resolved: ResolvedReadOnlyIndexOptions, clock: Clock): Promise<ReadOnlyIndex> {
     const manifestPath = join(directory, MANIFEST_FILE);
     if (!resolved.fs.exists(directory)) throw new ManifestNotFoundError(manifestPath, 'the index directory does not exist');
     // Listed before the manifest is read: a file created after it has an id the manifest already handed out.
     const segmentNames = listSegmentFiles(resolved.fs, directory);
     const manifest = openManifest(manifestPath, directory, segmentNames);
-    let index: ReadOnlyIndex;
     let held: HeldLease | undefined;
     try {
       refuseFilesNewerThan(manifest, directory, segmentNames);
       held = { lease: manifest.takeLease() };
       const { opened: stack, generation } = await openLeased(manifest, held, (leased) => SegmentStack.open(directory, leased, resolved));
-      index = new ReadOnlyIndex(directory, manifest, held, stack, generation, resolved);
+      const follower = resolved.tail
+        ? new LogFollower(resolved.fs, directory, generation.walCoveredSequence, resolved.maxTailBytes)
+        : undefined;
+      return new ReadOnlyIndex(directory, manifest, held, stack, generation, resolved, clock, follower);
     } catch (error) {
       try {
         if (held !== undefined) manifest.dropLease(held.lease.id);
@@ -136,22 +211,25 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
       }
       throw asIndexDamage(error, directory, held?.lease.generation);
     }
-    if (!resolved.watch) return index;
-    try {
-      index.watcher = await ManifestWatcher.start(directory, {
-        debounceMs: resolved.debounceMs,
-        pollIntervalMs: resolved.pollIntervalMs,
-        clock: seams?.clock ?? systemClock,
-        check: () => index.refreshInBackground(),
-        report: (error) => index.report(error),
+  }
+
+  /**
+   * Starts the watchers (with `watch`), then catches up with what the
+   * writer did before they were ready: a commit, acknowledged writes.
+   */
+  private async startFollowing(): Promise<void> {
+    if (this.options.watch) {
+      this.watcher = await ManifestWatcher.start(this.directory, {
+        debounceMs: this.options.debounceMs,
+        pollIntervalMs: this.options.pollIntervalMs,
+        clock: this.clock,
+        check: () => this.refreshInBackground(),
+        report: (error) => this.report(error),
       });
-    } catch (error) {
-      await index.close();
-      throw error;
+      if (this.follower !== undefined) this.startLogWatcher();
+      await this.refreshInBackground();
     }
-    // A commit between the first read and the watcher being ready raised no event.
-    await index.refreshInBackground();
-    return index;
+    this.readLog();
   }
 
   /** The manifest generation this reader serves. */
@@ -164,6 +242,32 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
     return this.served.segments;
   }
 
+  /**
+   * The last sequence number whose write reads can see: the last tailed
+   * from the log, or what the generation's segments cover when not tailing.
+   */
+  get visibleSequence(): number {
+    return this.follower?.visibleSequence ?? this.served.walCoveredSequence;
+  }
+
+  /** The generation served, what is visible, and the table of tailed writes. */
+  stats(): ReadOnlyIndexStats {
+    this.checkOpen();
+    const follower = this.follower;
+    return {
+      generation: this.stack.generation,
+      coveredSequence: this.served.walCoveredSequence,
+      visibleSequence: this.visibleSequence,
+      tail: {
+        following: follower !== undefined && !follower.isPaused,
+        entries: follower?.table.size ?? 0,
+        bytes: follower?.table.bytes ?? 0,
+        maxTailBytes: this.options.maxTailBytes,
+        overflows: this.overflows,
+      },
+    };
+  }
+
   /** Whether the generation served is the manifest's current one: one indexed read. */
   isCurrent(): boolean {
     this.checkOpen();
@@ -172,13 +276,15 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
 
   /**
    * Moves to the manifest's current generation if it is newer, reusing the
-   * open readers of segments it shares with the one served; resolves with
-   * the generation served after. On failure the generation served before
+   * open readers of segments it shares with the one served, then (with
+   * `tail`) reads what the writer acknowledged past it; resolves with the
+   * generation served after. On failure the generation served before
    * stays.
    */
   async refresh(): Promise<number> {
     this.checkOpen();
     await this.serially(() => this.advance());
+    this.readLog();
     return this.stack.generation;
   }
 
@@ -250,12 +356,103 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
       stack.close();
       return false;
     }
+    // One synchronous step, so no read sees the tail pruned over the old segments (older values) or the reverse.
     this.stack = stack;
     this.served = generation;
-    this.view = new MergedView(stack.sources);
+    this.follower?.coveredBy(generation.walCoveredSequence);
+    this.view = this.viewOf(stack);
     this.retired.retire(previous.generation, retired);
     this.emit('refresh', stack.generation, changeBetween(before, generation));
+    // Tailing goes on past what the new generation covers (and resumes, if it had paused).
+    if (this.follower !== undefined) this.queueLogRead();
     return true;
+  }
+
+  /** The tail table (if any) over the generation's segments, newest first. */
+  private viewOf(stack: SegmentStack): MergedView {
+    return new MergedView(this.follower === undefined ? stack.sources : [this.follower.table, ...stack.sources]);
+  }
+
+  private startLogWatcher(): void {
+    this.logWatcher ??= LogWatcher.start(this.directory, {
+      fs: this.options.fs,
+      pollIntervalMs: this.options.pollIntervalMs,
+      clock: this.clock,
+      wake: () => this.onLogEvent(),
+      report: (error) => this.report(error),
+    });
+  }
+
+  /** The log watcher's wake-up: the reader's own read first, then the other followers. */
+  private onLogEvent(): void {
+    if (this.closing !== undefined) return;
+    this.readLog();
+    for (const listener of this.logListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.report(asError(error));
+      }
+    }
+  }
+
+  /** `subscribeToLog`: `listener` is called at each log event and poll, after the reader's own read. */
+  private addLogListener(listener: LogListener): () => void {
+    this.checkOpen();
+    this.logListeners.add(listener);
+    this.startLogWatcher();
+    return () => {
+      this.logListeners.delete(listener);
+    };
+  }
+
+  /**
+   * Applies what the writer acknowledged since the last read, a slice at a
+   * time (the rest on the next turns). Synchronous, and never throws: a
+   * failure goes to 'error', and the next event or poll tries again.
+   */
+  private readLog(): void {
+    const follower = this.follower;
+    if (follower === undefined || this.closing !== undefined) return;
+    let outcome: FollowOutcome;
+    try {
+      outcome = follower.read();
+    } catch (error) {
+      this.report(asError(error));
+      return;
+    }
+    if (outcome.kind === 'gone') return this.catchUp(outcome.missing);
+    if (outcome.kind === 'paused') return;
+    if (outcome.kind === 'overflow' || outcome.records > 0) this.emit('tail', follower.visibleSequence);
+    if (outcome.kind === 'overflow') {
+      this.overflows++;
+      this.emit('tailOverflow', { bytes: outcome.bytes, maxTailBytes: outcome.limit, visibleSequence: follower.visibleSequence });
+    } else if (outcome.more) this.queueLogRead();
+  }
+
+  /** A log read on the next turn (one, however many ask). */
+  private queueLogRead(): void {
+    if (this.logReadQueued) return;
+    this.logReadQueued = true;
+    setImmediate(() => {
+      this.logReadQueued = false;
+      this.readLog();
+    });
+  }
+
+  /**
+   * The log no longer holds `missing`: a flush covered it and its file was
+   * deleted. The newer generation takes over; tailing goes on past what it
+   * covers. If the manifest does not cover `missing` yet, the next event or
+   * poll tries again.
+   */
+  private catchUp(missing: number): void {
+    if (this.catchingUp) return;
+    this.catchingUp = true;
+    void this.refreshInBackground().finally(() => {
+      this.catchingUp = false;
+      if (this.visibleSequence >= missing) this.readLog();
+    });
   }
 
   /**
@@ -273,7 +470,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
         return await this.advance(current);
       } catch (error) {
         if (error instanceof CorruptionError) this.failedGeneration = current;
-        this.report(error instanceof Error ? error : new Error(String(error)));
+        this.report(asError(error));
         return false;
       }
     });
@@ -291,8 +488,11 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
   private async shutDown(): Promise<void> {
     try {
       await this.watcher?.close();
+      this.logWatcher?.close();
       await this.queue;
     } finally {
+      this.logListeners.clear();
+      this.follower?.close();
       this.retired.closeAll();
       this.stack.close();
       try {
@@ -302,6 +502,28 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
       }
     }
   }
+}
+
+/**
+ * `subscribeToLog` of each reader (`@silt/reader/internal`): a hook for silt's
+ * own followers of the log, kept off the public class.
+ */
+const logSubscriptions = new WeakMap<ReadOnlyIndex, (listener: LogListener) => () => void>();
+
+/**
+ * Calls `listener` whenever `reader` is woken for its log (a file-system
+ * event on `wal/` or the safety poll), after the reader applied what it
+ * read; returns the unsubscribe. Starts the log watch if the reader had
+ * none (`tail: false` or `watch: false`). Internal: for `changes()`.
+ */
+export function subscribeToLog(reader: ReadOnlyIndex, listener: () => void): () => void {
+  const subscribe = logSubscriptions.get(reader);
+  if (subscribe === undefined) throw new TypeError('subscribeToLog needs a ReadOnlyIndex');
+  return subscribe(listener);
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** The lease a reader holds; a retry moves it (or replaces a reclaimed one). */

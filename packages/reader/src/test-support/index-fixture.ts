@@ -39,11 +39,20 @@ export class FixtureWriter {
     return new FixtureWriter(join(tempDir(label), 'idx'));
   }
 
-  /** A flush: one new segment holding `entries` (later ones win), committed as the next generation. */
-  async flush(entries: readonly FixtureEntry[]): Promise<number> {
+  /** An empty index (generation 0) in `directory`, created if missing. */
+  static createAt(directory: string): FixtureWriter {
+    return new FixtureWriter(directory);
+  }
+
+  /**
+   * A flush: one new segment holding `entries` (later ones win), committed
+   * as the next generation. It covers one sequence number a distinct key,
+   * or up to `through` (a log's flush: the writes since the last one).
+   */
+  async flush(entries: readonly FixtureEntry[], through?: number): Promise<number> {
     const sorted = [...new Map(entries).entries()].sort(([a], [b]) => compareUtf8(a, b));
     const minSequence = this.nextSequence;
-    const maxSequence = minSequence + Math.max(1, sorted.length) - 1;
+    const maxSequence = through ?? minSequence + Math.max(1, sorted.length) - 1;
     this.nextSequence = maxSequence + 1;
     return (await this.buildSegment({ minSequence, maxSequence, entries: sorted }))();
   }
