@@ -3,23 +3,13 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClosedError, logFileName, ValidationError } from '@silt/fs';
-import { ChangesTooOldError, type Change, type ChangeSubscription } from '@silt/reader';
+import { ChangesTooOldError, type ChangeSubscription } from '@silt/reader';
 import { tempDir } from '@silt/test-support';
 import { Index } from './index-writer.js';
+import { take } from './test-support/change-subscriptions.js';
 
 /** No timer flush: a test flushes when it means to. */
 const QUIET = { refreshIntervalMs: 2 ** 31 - 1 } as const;
-
-/** The next `count` changes (by `next()`: leaving a `for await` early would end the subscription). */
-async function take(subscription: ChangeSubscription, count: number): Promise<Change[]> {
-  const changes: Change[] = [];
-  while (changes.length < count) {
-    const next = await subscription.next();
-    if (next.done === true) throw new Error(`the subscription ended after ${changes.length} of ${count} changes`);
-    changes.push(next.value);
-  }
-  return changes;
-}
 
 test('Index.changes yields every acknowledged set, mset entry and delete from now on, in sequence order, values as written', async () => {
   await using index = await Index.open(join(tempDir('changes'), 'idx'), QUIET);

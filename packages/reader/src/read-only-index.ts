@@ -6,6 +6,7 @@ import {
   IoError,
   MANIFEST_FILE,
   SEGMENTS_DIRECTORY,
+  WAL_DIRECTORY,
   segmentIdOfFileName,
   ValidationError,
   systemClock,
@@ -25,6 +26,8 @@ import {
 } from '@silt/segments';
 import { filesNewerThanManifest } from '@silt/segments/internal';
 import { openWhenIndexAppears } from './index-appearance.js';
+import { ChangeFeed, type ChangeSubscription } from './change-feed.js';
+import type { ChangesOptions } from './change-feed-options.js';
 import { KeyValueReads } from './key-value-reads.js';
 import { LogFollower, type FollowOutcome } from './log-follower.js';
 import { LogWatcher } from './log-watcher.js';
@@ -134,6 +137,8 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
   private catchingUp = false;
   private logReadQueued = false;
   private overflows = 0;
+  /** Made by the first `changes()`; ends its subscriptions at close. */
+  private feed: ChangeFeed | undefined;
   private closing: Promise<void> | undefined;
   /** The refresh running or last run: see `serially`. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -316,6 +321,27 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
     return this.reads.fuzzy(key, maxEdits, options);
   }
 
+  /**
+   * The change feed, as `Index.changes` on the writer: every write matching
+   * the options (`prefix`, or `gte`/`gt`/`lte`/`lt`) from `since` on
+   * (default: from now), in sequence order, as `{ key, value, sequence }` or
+   * `{ key, deleted: true, sequence }`, each once the writer acknowledged it.
+   * It reads the log with a cursor of its own, woken by the reader's log
+   * events, so a slow consumer costs no memory; once a flush deleted what it
+   * needs, it throws `ChangesTooOldError`. Works with `tail: false` too (it
+   * starts the log watch). Closing the reader ends its subscriptions.
+   */
+  changes(options?: ChangesOptions): ChangeSubscription {
+    this.checkOpen();
+    this.feed ??= new ChangeFeed({
+      fs: this.options.fs,
+      walDirectory: join(this.directory, WAL_DIRECTORY),
+      keyEncoding: this.options.keyEncoding,
+      onWake: (listener) => this.addLogListener(listener),
+    });
+    return this.feed.changes(options);
+  }
+
   /** Stops watching, closes every file, drops the lease. Idempotent; reads after it throw `ClosedError`. */
   close(): Promise<void> {
     this.closing ??= this.shutDown();
@@ -491,6 +517,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
       this.logWatcher?.close();
       await this.queue;
     } finally {
+      this.feed?.close();
       this.logListeners.clear();
       this.follower?.close();
       this.retired.closeAll();
