@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClosedError, logFileName, ValidationError } from '@silt/fs';
-import { ChangesTooOldError, type ChangeSubscription } from '@silt/reader';
+import { ChangesTooOldError } from '@silt/reader';
 import { tempDir } from '@silt/test-support';
 import { Index } from './index-writer.js';
 import { take } from './test-support/change-subscriptions.js';
