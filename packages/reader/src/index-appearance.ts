@@ -32,7 +32,8 @@ export async function openWhenIndexAppears<T>(directory: string, options: IndexA
         if (!(error instanceof ManifestNotFoundError) || options.waitMs === 0) throw error;
         const remaining = deadline - options.clock.now();
         if (remaining <= 0) throw waitedFor(error, options.waitMs);
-        await watch.follow();
+        // A change made before a new watch was ready raised no event: try again at once, then wait.
+        if (await watch.follow()) continue;
         await watch.next(Math.min(remaining, RETRY_POLL_MS), options.clock);
       }
     }
@@ -66,10 +67,13 @@ class DirectoryChanges {
     private readonly fs: FileSystem,
   ) {}
 
-  /** Watches the directory if it exists, else its parent if that does; resolves once events flow. */
-  async follow(): Promise<void> {
+  /**
+   * Watches the directory if it exists, else its parent if that does;
+   * resolves once events flow, with true if it started a new watch.
+   */
+  async follow(): Promise<boolean> {
     const target = this.fs.exists(this.directory) ? this.directory : dirname(this.directory);
-    if (target === this.watched || !this.fs.exists(target)) return;
+    if (target === this.watched || !this.fs.exists(target)) return false;
     await this.close();
     const watcher = watch(target, {
       persistent: false,
@@ -85,6 +89,7 @@ class DirectoryChanges {
     this.watcher = watcher;
     this.watched = target;
     await new Promise<void>((ready) => watcher.once('ready', ready));
+    return true;
   }
 
   /** Resolves at the first change since the last call, or after `delay` ms of the clock. */
