@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOG_ACKNOWLEDGED_FILE, logFileName, nodeFileSystem } from '@silt/fs';
+import { LOG_ACKNOWLEDGED_FILE, logFileName, nodeFileSystem, type FileSystem } from '@silt/fs';
 import { tempDir } from '@silt/test-support';
 import { ACKNOWLEDGED_MARKER_BYTES, decodeAcknowledgedMarker, encodeAcknowledgedMarker } from './acknowledged-marker.js';
 import { LogTail, type TailRead } from './log-tail.js';
@@ -109,6 +109,58 @@ test('a tail follows rotation, and a file deleted under it once covered is gone,
     tail.close();
     late.close();
     await wal.close();
+  }
+});
+
+/** The node file system, refusing opens past `limit`: a tail that reopens a file in a loop gets `gone` instead of spinning forever. */
+function openLimited(limit: number): FileSystem {
+  let opens = 0;
+  return new Proxy(nodeFileSystem, {
+    get(target, property) {
+      const member: unknown = Reflect.get(target, property);
+      if (property === 'open' && typeof member === 'function') {
+        return (...args: unknown[]): unknown => {
+          if (++opens > limit) throw new Error(`more than ${limit} opens: the tail is going round in circles`);
+          return Reflect.apply(member, target, args);
+        };
+      }
+      return typeof member === 'function' ? member.bind(target) : member;
+    },
+  });
+}
+
+test('a log file emptied or cut short at a record boundary stalls the tail there, naming the missing sequence numbers; it never spins', async () => {
+  const dir = tempDir('tail-damaged');
+  const wal = await WriteAheadLog.open(dir, { durability: 'write', maxFileBytes: 4096 });
+  for (let i = 0; i < 200; i++) await wal.append([{ kind: 'put', key: `key-${i}`, value: 'x'.repeat(100) }]);
+  await wal.close();
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith('.log'))
+    .sort();
+  assert.ok(files.length >= 4, 'the log rotated');
+  const [, second = '', third = ''] = files.map((name) => join(dir, name));
+  const secondStart = Number.parseInt(files[1] ?? '', 10);
+  const thirdStart = Number.parseInt(files[2] ?? '', 10);
+  // The third file keeps only its first record: it ends before the fourth file starts.
+  const firstRecordLength = readFileSync(third).readUInt32LE(8);
+  truncateSync(third, firstRecordLength);
+  writeFileSync(second, '');
+
+  const emptied = new LogTail(openLimited(100), dir, 1);
+  const cut = new LogTail(openLimited(100), dir, thirdStart);
+  try {
+    const fromStart = drain(emptied);
+    assert.equal(fromStart.keys.length, secondStart - 1, 'every record of the first file');
+    assert.equal(fromStart.outcome.kind, 'read');
+    assert.match(String(fromStart.outcome.kind === 'read' && fromStart.outcome.stalled), new RegExp(`from ${secondStart} are missing`));
+    assert.equal(emptied.nextSequence, secondStart);
+    const pastCut = drain(cut);
+    assert.equal(pastCut.keys.length, 1, 'the one record left in the third file');
+    assert.match(String(pastCut.outcome.kind === 'read' && pastCut.outcome.stalled), new RegExp(`from ${thirdStart + 1} are missing`));
+    assert.deepEqual(drain(cut).keys, [], 'a later read stalls again, handing over nothing twice');
+  } finally {
+    emptied.close();
+    cut.close();
   }
 });
 

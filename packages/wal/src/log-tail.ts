@@ -79,15 +79,24 @@ export class LogTail {
     }
     let records = 0;
     let bytes = 0;
+    let finished: { readonly firstSequence: number; readonly next: number } | undefined;
     while (this.next <= marker.sequence && bytes < maxBytes) {
       const file = this.file ?? this.openFileHolding();
       if (file === undefined) return { kind: 'gone', missing: this.next };
+      if (finished?.firstSequence === file.firstSequence && finished.next === this.next) {
+        // A damaged log (a file emptied or cut short, the one after it missing) would lead back to the file just read, forever.
+        this.closeFile();
+        const stalled = `sequence numbers from ${this.next} are missing: ${logFileName(file.firstSequence)} ends before them`;
+        return { kind: 'read', records, acknowledged: marker.sequence, stalled };
+      }
       const step = this.readFrom(file, marker, visit);
       records += step.records;
       bytes += step.bytes;
       if (step.stalled !== undefined) return { kind: 'read', records, acknowledged: marker.sequence, stalled: step.stalled };
-      if (step.fileDone) this.closeFile();
-      else if (step.records === 0) break;
+      if (step.fileDone) {
+        finished = { firstSequence: file.firstSequence, next: this.next };
+        this.closeFile();
+      } else if (step.records === 0) break;
     }
     return { kind: 'read', records, acknowledged: marker.sequence, stalled: undefined };
   }
