@@ -2,11 +2,34 @@
 // Runs every package's tests through turbo, streams the output, and ends with
 // one line totalled over all packages: `N passed, N failed`. Turbo prefixes
 // each package's lines, so the totals are summed from node:test's summaries.
-import { spawn } from 'node:child_process';
+// A run that passes its deadline (SILT_TEST_DEADLINE_MINUTES, 30 by default;
+// none with SOAK=1) names the test files still running and is stopped: a test
+// stuck in a synchronous loop never reaches node:test's own timeouts.
+import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 const turboArgs = ['run', 'test', '--output-logs=full', '--log-order=grouped', ...process.argv.slice(2)];
-const child = spawn('turbo', turboArgs, { stdio: ['ignore', 'pipe', 'inherit'], shell: false });
+const child = spawn('turbo', turboArgs, { stdio: ['ignore', 'pipe', 'inherit'], shell: false, detached: true });
+const deadlineMinutes = Number(process.env.SILT_TEST_DEADLINE_MINUTES ?? (process.env.SOAK === '1' ? 0 : 30));
+let pastDeadline = false;
+const deadline =
+  deadlineMinutes > 0
+    ? setTimeout(() => {
+        pastDeadline = true;
+        process.stderr.write(`the tests ran past ${deadlineMinutes} minutes; still running:\n${runningTestFiles()}`);
+        process.kill(-child.pid, 'SIGKILL');
+      }, deadlineMinutes * 60_000)
+    : undefined;
+
+// turbo leads a process group of its own (so a deadline can stop all of it): pass Ctrl-C and SIGTERM on.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.kill(-child.pid, signal));
+
+/** The test files whose processes are still alive, with how long they have run (ps's etime). */
+function runningTestFiles() {
+  const lines = execFileSync('ps', ['-eo', 'etime=,args='], { encoding: 'utf8' }).split('\n');
+  const running = lines.filter((line) => /\.test\.js\b/.test(line) && !line.includes('--test ')).map((line) => `  ${line.trim()}`);
+  return `${running.join('\n') || '  (none found)'}\n`;
+}
 
 let passed = 0;
 let failed = 0;
@@ -27,7 +50,8 @@ createInterface({ input: child.stdout }).on('line', (line) => {
 });
 
 child.on('close', (code) => {
-  const turboFailed = code !== 0;
+  clearTimeout(deadline);
+  const turboFailed = code !== 0 || pastDeadline;
   if (turboFailed && failed === 0) failed = 1; // a build or runner failure with no test summary still fails
   process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
   if (summaries === 0 && !turboFailed) {
