@@ -91,6 +91,11 @@ class DamageCase {
     return flipped !== undefined && target.lastRecordOffset !== undefined && flipped >= target.lastRecordOffset;
   }
 
+  /** The log files or the writer's acknowledged marker, which is what readers tail by. */
+  get hitsLog(): boolean {
+    return this.target.kind === 'log' || this.target.kind === 'log-marker';
+  }
+
   get hitsManifest(): boolean {
     return this.target.kind === 'manifest' || this.target.kind === 'manifest-wal' || this.target.kind === 'manifest-shm';
   }
@@ -279,7 +284,13 @@ async function checkWriterOpen(damageCase: DamageCase): Promise<string> {
   return outcome;
 }
 
-/** A reader may serve any committed generation's state when the manifest itself was hit, else the current one's. */
+/**
+ * A reader serves a committed generation (any, when the manifest itself was
+ * hit, else the current one) and, past it, the acknowledged log records it
+ * tailed: the state after exactly the writes up to its visibleSequence,
+ * never past the last acknowledged one. With the log and its marker
+ * untouched, it tails to the end.
+ */
 async function checkReaderOpen(damageCase: DamageCase): Promise<string> {
   const { model, committedCovers, coveredSequence } = damageCase.fixture;
   const directory = damageCase.copy('reader');
@@ -290,14 +301,20 @@ async function checkReaderOpen(damageCase: DamageCase): Promise<string> {
     const reader = await bounded(ReadOnlyIndex.open(directory, { watch: false }), 'ReadOnlyIndex.open');
     try {
       const served = readServedState(reader, model.allKeys);
-      const cover = committedCovers.find((covered) => sameState(model.stateAt(covered), served));
-      outcome = cover === coveredSequence ? 'current' : cover === undefined ? 'WRONG' : `generation covering ${cover}`;
-      if (cover === undefined)
-        damageCase.fail(
-          `ReadOnlyIndex served a state no committed generation had: ${describeDifference(model.stateAt(coveredSequence), served)}`,
-        );
-      else if (cover !== coveredSequence && !damageCase.hitsManifest)
+      const { coveredSequence: cover, visibleSequence: visible } = reader.stats();
+      const knownGeneration = committedCovers.includes(cover);
+      const tailedPrefix = visible >= cover && visible <= model.lastSequence && sameState(model.stateAt(visible), served);
+      outcome = `${cover === coveredSequence ? 'current' : `generation covering ${cover}`}, visible ${visible}`;
+      if (!knownGeneration || !tailedPrefix) {
+        const what = `covering ${cover}, visible ${visible}: ${describeDifference(model.stateAt(Math.min(visible, model.lastSequence)), served)}`;
+        damageCase.fail(`ReadOnlyIndex served a state no committed generation and acknowledged log prefix gives: ${what}`);
+      } else if (cover !== coveredSequence && !damageCase.hitsManifest) {
         damageCase.fail(`ReadOnlyIndex served the generation covering ${cover}, not the current one (${coveredSequence})`);
+      } else if (visible < model.lastSequence && !damageCase.hitsLog) {
+        damageCase.fail(
+          `ReadOnlyIndex tailed to ${visible}, not to the last acknowledged write ${model.lastSequence}, with the log intact`,
+        );
+      }
     } finally {
       await reader.close();
     }
