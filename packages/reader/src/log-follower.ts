@@ -36,6 +36,7 @@ export class LogFollower {
   private current = new TailTable();
   private readonly tail: LogTail;
   private paused = false;
+  private stalledBy: string | undefined;
 
   /** @param covered what the generation served covers: tailing starts past it. */
   constructor(
@@ -57,6 +58,15 @@ export class LogFollower {
     return this.tail.nextSequence - 1;
   }
 
+  /**
+   * Why the last read stopped short of the writer's acknowledged position,
+   * if it did: a record not whole yet (for a moment), or sequence numbers
+   * a damaged log lacks (until a generation covers them).
+   */
+  get stalled(): string | undefined {
+    return this.stalledBy;
+  }
+
   /** Whether tailing is paused by an overflow. */
   get isPaused(): boolean {
     return this.paused;
@@ -69,6 +79,7 @@ export class LogFollower {
     const budget = Math.max(1, this.maxTailBytes - table.bytes);
     const outcome = this.tail.read((record) => table.applyRecord(record), Math.min(READ_SLICE_BYTES, budget));
     if (outcome.kind === 'gone') return outcome;
+    this.stalledBy = outcome.stalled;
     if (table.bytes > this.maxTailBytes) {
       this.paused = true;
       return { kind: 'overflow', bytes: table.bytes, limit: this.maxTailBytes };

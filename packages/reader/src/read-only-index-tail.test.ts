@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   FaultInjectingFileSystem,
@@ -203,6 +203,35 @@ test('a reader whose next log file was deleted before it read it moves to the ge
   await wal.close();
 });
 
+test('a log file emptied under a reader stalls its tail before the gap, says so in stats(), fails no read, and a generation covering the gap moves it on', async () => {
+  const writer = FixtureWriter.create('tail-damaged');
+  const wal = await openLog(writer, 'write', 1024);
+  const entries: FixtureEntry[] = [];
+  for (let sequence = 1; sequence <= 30; sequence++) {
+    const value = `${sequence}:${'v'.repeat(100)}`; // several records a file
+    await wal.append([put(`k${sequence}`, value)]);
+    entries.push([`k${sequence}`, value]);
+  }
+  await wal.close();
+  const logFiles = readdirSync(join(writer.directory, WAL_DIRECTORY))
+    .filter((name) => name.endsWith('.log'))
+    .sort();
+  const secondStart = Number.parseInt(logFiles[1] ?? '', 10);
+  writeFileSync(join(writer.directory, WAL_DIRECTORY, logFiles[1] ?? ''), '');
+
+  await using reader = await ReadOnlyIndex.open(writer.directory, { watch: false });
+  assert.equal(reader.visibleSequence, secondStart - 1, 'every record before the emptied file, none past it');
+  assert.match(String(reader.stats().tail.stalled), new RegExp(`sequence numbers from ${secondStart} are missing`));
+  for (const [key, value] of entries.slice(0, secondStart - 1)) assert.equal(reader.get(key), value);
+  assert.equal(reader.get(`k${secondStart}`), undefined, 'nothing past the gap: the writes after it would skip one');
+
+  await writer.flush(entries, 30); // repair or a writer that still had them in memory: a generation covering the gap
+  await reader.refresh();
+  assert.equal(reader.visibleSequence, 30);
+  assert.equal(reader.stats().tail.stalled, undefined);
+  for (const [key, value] of entries) assert.equal(reader.get(key), value);
+});
+
 test("in 'none' mode the writer publishes its log at a clean close only: a reader sees nothing sooner", async () => {
   const writer = FixtureWriter.create('tail-none');
   const wal = await openLog(writer, 'none');
@@ -237,6 +266,7 @@ test('past maxTailBytes tailing pauses with a tailOverflow event, reads go on wi
       bytes: overflow.bytes,
       maxTailBytes: 64 * 1024,
       overflows: 1,
+      stalled: undefined,
     });
     // What it showed, it still shows; what came later waits for a flush.
     await wal.append([put('later', 'after the pause')]);

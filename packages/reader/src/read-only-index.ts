@@ -80,6 +80,13 @@ export interface ReadOnlyIndexStats {
     readonly maxTailBytes: number;
     /** Times the table grew past `maxTailBytes` since open. */
     readonly overflows: number;
+    /**
+     * Why the last read of the log stopped short of what the writer
+     * acknowledged, if it did: a record not whole yet (for a moment), or
+     * sequence numbers a damaged log lacks (the tail waits there until a
+     * generation covers them; `silt verify` names the damage).
+     */
+    readonly stalled: string | undefined;
   };
 }
 
@@ -269,6 +276,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
         bytes: follower?.table.bytes ?? 0,
         maxTailBytes: this.options.maxTailBytes,
         overflows: this.overflows,
+        stalled: follower?.stalled,
       },
     };
   }
