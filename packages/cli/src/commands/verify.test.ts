@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Index, type VerifyReport } from 'silt';
 import type { StatsReport } from './stats.js';
@@ -132,6 +132,33 @@ test('a live segment file that is gone is damage: exit 1, named as missing', asy
     report.files.find((check) => check.file === segments[1]!.file)?.status,
     'ok',
     'the other segment is still checked and sound',
+  );
+});
+
+test('verify catches sequence numbers missing from the log: a middle log file emptied is exit 1, naming the file after the gap and the numbers', async () => {
+  const dir = join(tempDir('log-gap'), 'idx');
+  const index = await Index.open(dir, { ...STILL, walFileBytes: 1024 * 1024 });
+  try {
+    const value = 'x'.repeat(10_000);
+    for (let batch = 0; batch < 12; batch++) await index.mset(Array.from({ length: 50 }, (_, i) => [`key:${batch}:${i}`, value]));
+  } finally {
+    await index.close(); // more than 4 MiB unflushed: close leaves it all in the log, no segment covers it
+  }
+  const logs = readdirSync(join(dir, 'wal'))
+    .filter((name) => name.endsWith('.log'))
+    .sort();
+  assert.ok(logs.length >= 4, `${logs.length} log files`);
+  const [, victim = '', next = ''] = logs;
+  truncateSync(join(dir, 'wal', victim), 0);
+  const [plain, json] = await Promise.all([runSilt(['verify', dir]), runSilt(['verify', dir, '--json'])]);
+  assert.equal(plain.code, 1, plain.stdout);
+  const missing = `sequence numbers ${Number.parseInt(victim, 10)}–${Number.parseInt(next, 10) - 1} are missing`;
+  assert.match(plain.stdout, new RegExp(`DAMAGED\\s+wal/${next.replace('.', '\\.')}\\s.*${missing}`));
+  assert.equal(json.code, 1);
+  const report = JSON.parse(json.stdout) as VerifyReport;
+  assert.deepEqual(
+    report.files.filter((file) => file.status === 'damaged').map((file) => file.file),
+    [`wal/${next}`],
   );
 });
 
