@@ -8,7 +8,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
-const turboArgs = ['run', 'test', '--output-logs=full', '--log-order=grouped', ...process.argv.slice(2)];
+// --continue: every package's tests run even after one fails, so the totals count them all.
+const turboArgs = ['run', 'test', '--continue', '--output-logs=full', '--log-order=grouped', ...process.argv.slice(2)];
 const child = spawn('turbo', turboArgs, { stdio: ['ignore', 'pipe', 'inherit'], shell: false, detached: true });
 const deadlineMinutes = Number(process.env.SILT_TEST_DEADLINE_MINUTES ?? (process.env.SOAK === '1' ? 0 : 30));
 let pastDeadline = false;
