@@ -170,6 +170,6 @@ while (!stopped) {
   } catch (error) {
     fail(error);
   }
-  await sleep(5);
+  await sleep(config.readPauseMs);
 }
 clearInterval(reporter);

@@ -74,6 +74,8 @@ export const readerConfigSchema = z.strictObject({
   accessMode: z.enum(['memory', 'file']),
   pollIntervalMs: z.number().int().min(10),
   seed: z.number().int(),
+  /** The pause between two rounds of reads (about 50 gets and a range or near). */
+  readPauseMs: z.number().int().min(0).default(5),
   /** Load, then open the index only when told (an `open` request): a restart then costs an open, not a process start. */
   deferOpen: z.boolean().default(false),
 });
