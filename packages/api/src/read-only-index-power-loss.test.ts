@@ -31,7 +31,7 @@ import { driveWorkload, effectsOf, operationOf, readState, recoveredPrefix } fro
  */
 
 const SOAK = process.env.SOAK === '1';
-const SEEDS = SOAK ? 150 : 20;
+const SEEDS = SOAK ? 150 : 10;
 const CRASHES_PER_SEED = 4;
 const FIRST_SEED = Number(process.env.SILT_READER_POWER_SEED ?? 1);
 /** Events alone wake the readers within a test. */

@@ -30,7 +30,7 @@ import { KEY_SPACE, keyOf, writeNumberOf, type ReaderConfig, type WriterConfigIn
  *   memtable, no flush()), and the readers still see every acknowledged
  *   write, past the generation they serve: tailing, not flushing, makes
  *   writes visible;
- * - one reader per life is SIGKILLed while it holds tailed writes a
+ * - in every other life a reader is SIGKILLed while it holds tailed writes a
  *   generation does not cover yet, and its replacement sees everything
  *   acknowledged;
  * - no reader ever returned a write that was lost (neither acknowledged nor
@@ -174,9 +174,10 @@ test(`reader processes tailing a writer that flushes, merges and is SIGKILLed an
     for (let kill = 0; kill < WRITER_KILLS; kill++) {
       const { writer, config, ready, life } = current;
       const firstN = config.firstN;
-      // The replacement must see what was acknowledged before it opened, and after.
-      await Promise.all([killMidTail(life % READERS), writer.acknowledgedUpTo(firstN + random.intBetween(30, 150))]);
-      totals.readerKillsMidTail++;
+      // In odd lives (the tail-only ones among them); the replacement must see what was acknowledged before it opened, and after.
+      const killReader = life % 2 === 1;
+      await Promise.all([killReader && killMidTail(life % READERS), writer.acknowledgedUpTo(firstN + random.intBetween(30, 150))]);
+      totals.readerKillsMidTail += Number(killReader);
 
       known.add(firstN, writer.lastAcked);
       const answers = await catchUp();
