@@ -1,7 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SeededRandom } from '@silt/fs/internal';
 import { ReadOnlyIndex } from '@silt/reader';
-import { KEY_SPACE, keyOf, readerConfigSchema, writeNumberOf, type ReaderMessage, type ReaderRequest } from './reader-protocol.js';
+import {
+  KEY_SPACE,
+  keyOf,
+  readerConfigSchema,
+  writeNumberOf,
+  type ReaderMessage,
+  type ReaderPosition,
+  type ReaderRequest,
+} from './reader-protocol.js';
 
 /**
  * A reader process of the reader-process tests (forked, with IPC). It opens
@@ -13,7 +21,9 @@ import { KEY_SPACE, keyOf, readerConfigSchema, writeNumberOf, type ReaderMessage
  *   loses a write an older one had), and neither does `generation`;
  * - no read throws.
  *
- * It reports its progress every 100 ms; any failed check or thrown read is a
+ * It reports its progress every 100 ms, with the write numbers it read for
+ * the first time since (so the parent can tell whether any was a write the
+ * writer lost), and when told to close; any failed check or thrown read is a
  * `failure` message, then exit code 3.
  */
 
@@ -34,6 +44,7 @@ function fail(error: unknown): never {
 // A child the parent forgot must not live on.
 setTimeout(() => process.exit(4), 120_000).unref();
 
+if (config.deferOpen) await new Promise<void>((resolve) => process.once('message', () => resolve()));
 const reader = await ReadOnlyIndex.open(config.dir, { accessMode: config.accessMode, pollIntervalMs: config.pollIntervalMs }).catch(fail);
 const backgroundErrors: string[] = [];
 reader.on('error', (error) => backgroundErrors.push(error.stack ?? error.message));
@@ -48,6 +59,9 @@ reader.on('refresh', (next) => {
 const lastSeen = new Int32Array(KEY_SPACE);
 let maxN = 0;
 let reads = 0;
+/** Every write number read so far, and those not reported yet. */
+const everSeen = new Set<number>();
+let unreported: number[] = [];
 
 function saw(key: string, value: unknown): void {
   reads++;
@@ -57,6 +71,49 @@ function saw(key: string, value: unknown): void {
   if (n < lastSeen[slot]!) throw new Error(`${key} went back from write ${lastSeen[slot]!} to ${n} (generation ${reader.generation})`);
   lastSeen[slot] = n;
   maxN = Math.max(maxN, n);
+  if (everSeen.has(n)) return;
+  everSeen.add(n);
+  unreported.push(n);
+}
+
+function position(): ReaderPosition {
+  const stats = reader.stats();
+  return {
+    generation: stats.generation,
+    coveredSequence: stats.coveredSequence,
+    visibleSequence: stats.visibleSequence,
+    tailEntries: stats.tail.entries,
+  };
+}
+
+function report(): void {
+  const seen = unreported;
+  unreported = [];
+  send({ type: 'report', generation, maxN, reads, refreshes, backgroundErrors, seen, position: position() });
+}
+
+/** Resolves at the reader's next 'tail' or 'refresh' event. */
+function nextChange(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      reader.off('tail', done);
+      reader.off('refresh', done);
+      resolve();
+    };
+    reader.on('tail', done);
+    reader.on('refresh', done);
+  });
+}
+
+/** Does every key show at least the write `floor` names for it? Each read is checked as any other. */
+function reachedFloor(floor: readonly number[]): boolean {
+  for (let slot = 0; slot < KEY_SPACE; slot++) {
+    const key = keyOf(slot);
+    const value = reader.get(key);
+    saw(key, value);
+    if ((floor[slot] ?? 0) > 0 && (value === undefined || writeNumberOf(key, value) < floor[slot]!)) return false;
+  }
+  return true;
 }
 
 function readSome(): void {
@@ -76,12 +133,21 @@ function readSome(): void {
 async function answer(request: ReaderRequest): Promise<void> {
   if (request.type === 'close') {
     stopped = true;
+    clearInterval(reporter);
+    report();
     await reader.close();
     send({ type: 'closed' });
     process.disconnect?.();
     return;
   }
+  if (request.type === 'open') throw new Error('told to open twice');
   const started = performance.now();
+  if (request.type === 'catchUp') {
+    // Only the reader's own events may bring the writes in: no refresh(), no poll within a test.
+    while (!reachedFloor(request.floor)) await nextChange();
+    send({ type: 'caughtUp', position: position(), waitedMs: performance.now() - started });
+    return;
+  }
   if (request.refresh) await reader.refresh();
   // Without refresh(), wait for the watch to bring the write in (the parent bounds the wait).
   while (!request.refresh && reader.get(request.key) !== request.value) await sleep(1);
@@ -97,13 +163,13 @@ async function answer(request: ReaderRequest): Promise<void> {
 let stopped = false;
 process.on('message', (request: ReaderRequest) => void answer(request).catch(fail));
 send({ type: 'ready', generation });
-const reporter = setInterval(() => send({ type: 'report', generation, maxN, reads, refreshes, backgroundErrors }), 100);
+const reporter = setInterval(report, 100);
 while (!stopped) {
   try {
     readSome();
   } catch (error) {
     fail(error);
   }
-  await sleep(5);
+  await sleep(config.readPauseMs);
 }
 clearInterval(reporter);

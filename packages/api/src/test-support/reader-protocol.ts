@@ -33,11 +33,22 @@ export function writeNumberOf(key: string, value: unknown): number {
 
 export const writerConfigSchema = z.strictObject({
   dir: z.string().min(1),
-  /** The first write number of this life: one past the last one any earlier life issued. */
-  firstN: z.number().int().min(1),
+  /**
+   * The first write number of this life: one past the last one any earlier life issued. 0: load, then
+   * read it from a line `go <firstN>` on stdin before opening the index (a restart then costs an open, not a process start).
+   */
+  firstN: z.number().int().min(0),
   refreshIntervalMs: z.number().int().min(1),
   seed: z.number().int(),
+  durability: z.enum(['fsync', 'write']).default('write'),
+  memtableBytes: z.number().int().min(1024).optional(),
+  walFileBytes: z.number().int().min(1024).optional(),
+  /** `flush()` after every this many bursts; 0: never (the timer and a full memtable still flush). */
+  flushEvery: z.number().int().min(0).default(15),
+  /** `forceMerge(1)` after every this many bursts; 0: never. */
+  mergeEvery: z.number().int().min(0).default(10),
 });
+export type WriterConfigInput = z.input<typeof writerConfigSchema>;
 export type WriterConfig = z.infer<typeof writerConfigSchema>;
 
 /**
@@ -63,13 +74,36 @@ export const readerConfigSchema = z.strictObject({
   accessMode: z.enum(['memory', 'file']),
   pollIntervalMs: z.number().int().min(10),
   seed: z.number().int(),
+  /** The pause between two rounds of reads (about 50 gets and a range or near). */
+  readPauseMs: z.number().int().min(0).default(5),
+  /** Load, then open the index only when told (an `open` request): a restart then costs an open, not a process start. */
+  deferOpen: z.boolean().default(false),
 });
-export type ReaderConfig = z.infer<typeof readerConfigSchema>;
+export type ReaderConfig = z.input<typeof readerConfigSchema>;
+
+/** How far a reader is, from its `stats()`. */
+export interface ReaderPosition {
+  readonly generation: number;
+  /** The log the generation served covers. */
+  readonly coveredSequence: number;
+  /** The last sequence number whose write reads see: past `coveredSequence` only by tailing. */
+  readonly visibleSequence: number;
+  /** Writes held in the tail table (tailed, not yet covered by a generation the reader serves). */
+  readonly tailEntries: number;
+}
 
 /** Parent to reader. */
 export type ReaderRequest =
   /** Is `key` = `value`? With `refresh`, after `await refresh()`; without, once the reader's own watch shows it. */
-  { readonly type: 'expect'; readonly key: string; readonly value: string; readonly refresh: boolean } | { readonly type: 'close' };
+  | { readonly type: 'expect'; readonly key: string; readonly value: string; readonly refresh: boolean }
+  /**
+   * Wait, woken by the reader's own 'tail' and 'refresh' events (no refresh()), until every key `keyOf(slot)` shows
+   * a write numbered at least `floor[slot]` (0: anything).
+   */
+  | { readonly type: 'catchUp'; readonly floor: readonly number[] }
+  /** Open the index now (a reader loaded with `deferOpen`). */
+  | { readonly type: 'open' }
+  | { readonly type: 'close' };
 
 /** Reader to parent. */
 export type ReaderMessage =
@@ -83,7 +117,11 @@ export type ReaderMessage =
       readonly refreshes: number;
       /** Failures of background refreshes, from the 'error' event. */
       readonly backgroundErrors: readonly string[];
+      /** Write numbers reads returned for the first time since the last report. */
+      readonly seen: readonly number[];
+      readonly position: ReaderPosition;
     }
   | { readonly type: 'expected'; readonly got: string | null; readonly generation: number; readonly waitedMs: number }
+  | { readonly type: 'caughtUp'; readonly position: ReaderPosition; readonly waitedMs: number }
   | { readonly type: 'failure'; readonly error: string }
   | { readonly type: 'closed' };
