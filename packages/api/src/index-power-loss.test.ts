@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CrashSimFileSystem, FaultInjectingFileSystem, ManualClock, type FaultOperation } from '@silt/fs';
+import { CrashSimFileSystem, FaultInjectingFileSystem, ManualClock } from '@silt/fs';
 import { SeededRandom } from '@silt/fs/internal';
 import { Index } from './index-writer.js';
 import { checkIndexFiles } from './test-support/crash-disk-checks.js';
 import { driveWorkload, readState, recoveredPrefix } from './test-support/crash-workload.js';
 import { tempDir } from '@silt/test-support';
+import { failEveryCall } from './test-support/dead-disk.js';
 
 /**
  * Power loss in 'fsync' mode: an index in this process runs the crash
@@ -41,19 +42,6 @@ const FIRST_SEED = Number(process.env.SILT_POWER_SEED ?? 1);
 const ZOMBIE_CLOSE_LIMIT_MS = 60_000;
 /** An index that gets nowhere near its crash moment in this many event-loop turns is stuck: a failure. */
 const STUCK_AFTER_TURNS = 200_000;
-
-const EVERY_OPERATION: readonly FaultOperation[] = [
-  'open',
-  'read',
-  'write',
-  'truncate',
-  'sync',
-  'datasync',
-  'syncDirectory',
-  'rename',
-  'unlink',
-  'mkdir',
-];
 
 type CrashMoment =
   | { readonly kind: 'afterAcks'; readonly acks: number }
@@ -112,7 +100,7 @@ async function liveAndCrash(dir: string, sim: CrashSimFileSystem, seed: number, 
     crashed = true;
     flushInFlight = index.stats().memtable.sealed > 0;
     sim.crash();
-    for (const operation of EVERY_OPERATION) fence.addFault({ operation, nth: 1, sticky: true, code: 'EIO' });
+    failEveryCall(fence);
     // Closed at once: a machine without power does nothing more, so neither may the zombie (no flush onto the fresh disk state).
     zombieClosed = index.close().then(
       () => 'closed' as const,
@@ -245,7 +233,7 @@ test('an index whose disk died in a power loss stops with one error event, never
     const firstError = new Promise<void>((resolve) => index.on('error', (error) => void (errors.push(error), resolve())));
     await index.set('a', '1');
     sim.crash();
-    for (const operation of EVERY_OPERATION) fence.addFault({ operation, nth: 1, sticky: true, code: 'EIO' });
+    failEveryCall(fence);
     // The refresh timer now flushes 'a' onto the dead disk; nobody awaits that flush.
     clock.advance(5);
     await firstError;

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CrashSimFileSystem, FaultInjectingFileSystem, type FaultOperation } from '@silt/fs';
+import { CrashSimFileSystem, FaultInjectingFileSystem } from '@silt/fs';
 import { SeededRandom } from '@silt/fs/internal';
 import { ReadOnlyIndex } from '@silt/reader';
 import { tempDir } from '@silt/test-support';
+import { failEveryCall } from './test-support/dead-disk.js';
 import { Index } from './index-writer.js';
 import { driveWorkload, effectsOf, operationOf, readState, recoveredPrefix } from './test-support/crash-workload.js';
 
@@ -37,18 +38,6 @@ const FIRST_SEED = Number(process.env.SILT_READER_POWER_SEED ?? 1);
 /** Events alone wake the readers within a test. */
 const NO_POLL = 2 ** 31 - 1;
 const STUCK_AFTER_TURNS = 200_000;
-const EVERY_OPERATION: readonly FaultOperation[] = [
-  'open',
-  'read',
-  'write',
-  'truncate',
-  'sync',
-  'datasync',
-  'syncDirectory',
-  'rename',
-  'unlink',
-  'mkdir',
-];
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -173,7 +162,7 @@ async function liveAndCrash(dir: string, sim: CrashSimFileSystem, seed: number, 
     crashed = true;
     watched.stop();
     sim.crash();
-    for (const operation of EVERY_OPERATION) fence.addFault({ operation, nth: 1, sticky: true, code: 'EIO' });
+    failEveryCall(fence);
     zombie = index.close().catch(() => undefined);
   };
   index.on('error', (error) => {

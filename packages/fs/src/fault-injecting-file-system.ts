@@ -5,7 +5,21 @@ import type { FileHandle, FileStat, FileSystem, OpenMode } from './file-system.j
  * of what the storage code does when the disk says no.
  */
 
-export type FaultOperation = 'open' | 'read' | 'write' | 'truncate' | 'sync' | 'datasync' | 'syncDirectory' | 'rename' | 'unlink' | 'mkdir';
+/** Every call a rule can fail. */
+export const FAULT_OPERATIONS = [
+  'open',
+  'read',
+  'write',
+  'truncate',
+  'sync',
+  'datasync',
+  'syncDirectory',
+  'rename',
+  'unlink',
+  'mkdir',
+] as const;
+
+export type FaultOperation = (typeof FAULT_OPERATIONS)[number];
 
 export interface FaultRule {
   readonly operation: FaultOperation;

@@ -30,7 +30,7 @@ export {
 } from './file-names.js';
 export { CrashSimFileSystem } from './crash-sim-file-system.js';
 export type { CrashFate, CrashReport, CrashSimOptions } from './crash-sim-file-system.js';
-export { FaultInjectingFileSystem, InjectedFaultError } from './fault-injecting-file-system.js';
+export { FAULT_OPERATIONS, FaultInjectingFileSystem, InjectedFaultError } from './fault-injecting-file-system.js';
 export type { FaultOperation, FaultRule, CallObserver } from './fault-injecting-file-system.js';
 export { systemClock, ManualClock, type Clock, type CancelTimer } from './clock.js';
 export { SiltError, ValidationError, CorruptionError, ClosedError, IoError, WriterFailedError } from './errors.js';

@@ -1,17 +1,7 @@
-import { FaultInjectingFileSystem, type FaultOperation, type FileSystem } from '@silt/fs';
+import { FAULT_OPERATIONS, FaultInjectingFileSystem, type FaultOperation, type FileSystem } from '@silt/fs';
 
 /** Calls that change or sync something; reads are not steps. */
-const STEP_OPERATIONS = new Set<FaultOperation>([
-  'open',
-  'write',
-  'truncate',
-  'sync',
-  'datasync',
-  'syncDirectory',
-  'rename',
-  'unlink',
-  'mkdir',
-]);
+const STEP_OPERATIONS = new Set<FaultOperation>(FAULT_OPERATIONS.filter((operation) => operation !== 'read'));
 
 /**
  * The real file system, counting every call that changes or syncs
