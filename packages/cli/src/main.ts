@@ -4,7 +4,7 @@ import { invocationOf, type CommandContext, type CommonOptions } from './support
 import { ExitCode, reportOf, verboseDetail } from './support/errors.js';
 import { Interrupts } from './support/interrupts.js';
 import { LineWriter } from './support/line-writer.js';
-import { addRangeOptions, wholeNumber, type RangeFlags } from './support/option-parsers.js';
+import { addKeyBoundOptions, addRangeOptions, wholeNumber, type RangeFlags } from './support/option-parsers.js';
 
 /**
  * The `silt` command line: every command's arguments, options and help are
@@ -272,18 +272,30 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
 
   define(
     'watch',
-    'follow the index as a reader: a line per refresh (what each flush or merge changed)',
+    'follow the index as a reader: a line per refresh (what each flush or merge changed), or with --changes a line per write',
     (command) =>
-      command
-        .argument('<dir>', DIR)
-        .option('--key <key>', "show this key's value on each line (repeatable)", (key: string, keys: string[] = []) => [...keys, key])
-        .option('--count <n>', 'stop after n refreshes (default: until Ctrl-C)', wholeNumber(1)),
+      addKeyBoundOptions(
+        command
+          .argument('<dir>', DIR)
+          .option('--changes', 'print the change feed: a line per acknowledged write (sequence, key, value or del), within milliseconds'),
+      )
+        .option('--since <sequence>', 'with --changes: resume after this sequence number (a stopped watch prints it)', wholeNumber(0))
+        .option('--key <key>', "show this key's value on each refresh line (repeatable)", (key: string, keys: string[] = []) => [
+          ...keys,
+          key,
+        ])
+        .option('--count <n>', 'stop after n refreshes, or with --changes n changes (default: until Ctrl-C)', wholeNumber(1)),
     async (command, context) => {
       const [dir] = command.processedArgs as [string];
       const { runWatch } = await import('./commands/watch.js');
       return runWatch(dir, command.opts(), context);
     },
-    ['silt watch silt-demo', 'silt watch idx --key greeting --count 1'],
+    [
+      'silt watch silt-demo',
+      'silt watch idx --key greeting --count 1',
+      'silt watch idx --changes --prefix user:',
+      'silt watch idx --changes --json --since 4242 | jq -c .',
+    ],
   );
 
   return program;
