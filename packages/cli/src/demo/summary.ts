@@ -72,7 +72,7 @@ export function summaryLines(summary: DemoSummary, invocation: string): string[]
     `  ${invocation} get ${dir} ${summary.sampleKey}`,
     `  ${invocation} scan ${dir} --prefix ${summary.samplePrefix} --limit 5`,
     `  ${invocation} verify ${dir}`,
-    `  ${invocation} watch ${dir}        and, in another terminal:  ${invocation} set ${dir} hello world`,
+    `  ${invocation} watch ${dir} --changes        and, in another terminal:  ${invocation} set ${dir} hello world`,
   );
   return lines;
 }
