@@ -4,7 +4,7 @@ import { invocationOf, type CommandContext, type CommonOptions } from './support
 import { ExitCode, reportOf, verboseDetail } from './support/errors.js';
 import { Interrupts } from './support/interrupts.js';
 import { LineWriter } from './support/line-writer.js';
-import { addRangeOptions, wholeNumber, type RangeFlags } from './support/option-parsers.js';
+import { addKeyBoundOptions, addRangeOptions, wholeNumber, type RangeFlags } from './support/option-parsers.js';
 
 /**
  * The `silt` command line: every command's arguments, options and help are
@@ -19,14 +19,15 @@ const EXIT_CODES = `
 Exit codes:
   0    ok
   1    the operation failed (I/O error, another writer holds the index, malformed import input,
-       an index that refuses to open as damaged), verify found damage, or repair could not
-       recover every sequence number (its report says which)
+       an index that refuses to open as damaged), verify found damage, repair could not
+       recover every sequence number (its report says which), or watch --changes --since n
+       asked for changes the log no longer holds (rescan)
   2    bad arguments: unknown command or option, a bad value, a directory that is not an index;
        nothing was done
   3    get: the key is not in the index
   130  interrupted by Ctrl-C (143: SIGTERM); the command stopped cleanly
 
-Results go to standard output (--json: JSON, or JSON Lines for scan and export); progress,
+Results go to standard output (--json: JSON, or JSON Lines for scan, export and watch); progress,
 notes and errors go to standard error. Errors are one line; --verbose adds the stack.
 Reads (get, scan, stats, export, watch, verify) never take the writer lock: they work while
 another process writes. Writes (set, del, import, compact, repair) are the index's one writer.`;
@@ -122,7 +123,7 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
         .option('--rate <keys/s>', 'pace the load to this many keys per second (0: as fast as the writer goes)', wholeNumber(0), 20_000)
         .option(
           '--refresh-interval <ms>',
-          "the writer's refreshIntervalMs: how often new writes are flushed for readers",
+          "the writer's refreshIntervalMs: how often new writes are flushed into segments (readers see them sooner, tailing the log)",
           wholeNumber(1, 60_000),
           1000,
         )
@@ -272,18 +273,30 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
 
   define(
     'watch',
-    'follow the index as a reader: a line per refresh (what each flush or merge changed)',
+    'follow the index as a reader: a line per refresh (what each flush or merge changed), or with --changes a line per write',
     (command) =>
-      command
-        .argument('<dir>', DIR)
-        .option('--key <key>', "show this key's value on each line (repeatable)", (key: string, keys: string[] = []) => [...keys, key])
-        .option('--count <n>', 'stop after n refreshes (default: until Ctrl-C)', wholeNumber(1)),
+      addKeyBoundOptions(
+        command
+          .argument('<dir>', DIR)
+          .option('--changes', 'print the change feed: a line per acknowledged write (sequence, key, value or del), within milliseconds'),
+      )
+        .option('--since <sequence>', 'with --changes: resume after this sequence number (a stopped watch prints it)', wholeNumber(0))
+        .option('--key <key>', "show this key's value on each refresh line (repeatable)", (key: string, keys: string[] = []) => [
+          ...keys,
+          key,
+        ])
+        .option('--count <n>', 'stop after n refreshes, or with --changes n changes (default: until Ctrl-C)', wholeNumber(1)),
     async (command, context) => {
       const [dir] = command.processedArgs as [string];
       const { runWatch } = await import('./commands/watch.js');
       return runWatch(dir, command.opts(), context);
     },
-    ['silt watch silt-demo', 'silt watch idx --key greeting --count 1'],
+    [
+      'silt watch silt-demo',
+      'silt watch idx --key greeting --count 1',
+      'silt watch idx --changes --prefix user:',
+      'silt watch idx --changes --json --since 4242 | jq -c .',
+    ],
   );
 
   return program;

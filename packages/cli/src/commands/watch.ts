@@ -1,16 +1,22 @@
 import type { ReadOnlyIndex, RefreshChange } from 'silt';
-import { ExitCode } from '../support/errors.js';
+import { ExitCode, UsageError } from '../support/errors.js';
 import { printJson, type CommandContext } from '../support/command-context.js';
 import { openReader } from '../support/index-access.js';
 import { valueField } from '../support/records.js';
 import { formatBytes, formatClock, plural } from '../support/formatting.js';
+import type { WatchChangesFlags } from './watch-changes.js';
 
-export interface WatchFlags {
-  /** Keys whose values each line shows. */
+export interface WatchFlags extends WatchChangesFlags {
+  /** Follow the change feed (a line per write) instead of the refreshes. */
+  readonly changes?: boolean;
+  /** Keys whose values each refresh line shows. */
   readonly key?: readonly string[];
-  /** Stop (exit 0) after this many refreshes; otherwise run until Ctrl-C. */
+  /** Stop (exit 0) after this many refreshes (with `changes`: changes); otherwise run until Ctrl-C. */
   readonly count?: number;
 }
+
+/** The options that only mean something for the change feed. */
+const CHANGE_FEED_OPTIONS = ['prefix', 'gte', 'gt', 'lte', 'lt', 'since'] as const;
 
 /** One line of `silt watch --json`. */
 export interface WatchEvent {
@@ -32,6 +38,11 @@ export interface WatchEvent {
  * segment, a merge swaps several for one.
  */
 export async function runWatch(directory: string, flags: WatchFlags, context: CommandContext): Promise<number> {
+  checkCombination(flags);
+  if (flags.changes === true) {
+    const { runWatchChanges } = await import('./watch-changes.js');
+    return runWatchChanges(directory, flags, context);
+  }
   const reader = await openReader(directory, { watch: true });
   // An open reader does not keep the process alive by design; this does, until the watch ends.
   const keepAlive = setInterval(() => undefined, 2 ** 30);
@@ -41,6 +52,16 @@ export async function runWatch(directory: string, flags: WatchFlags, context: Co
     clearInterval(keepAlive);
     await reader.close();
   }
+}
+
+/** A UsageError (exit 2, nothing opened) for options of one mode given to the other. */
+function checkCombination(flags: WatchFlags): void {
+  if (flags.changes === true) {
+    if (flags.key !== undefined) throw new UsageError('--key shows values at each refresh; with --changes every line carries its value');
+    return;
+  }
+  const given = CHANGE_FEED_OPTIONS.find((option) => flags[option] !== undefined);
+  if (given !== undefined) throw new UsageError(`--${given} is for the change feed: add --changes`);
 }
 
 async function follow(reader: ReadOnlyIndex, flags: WatchFlags, context: CommandContext): Promise<number> {

@@ -21,6 +21,7 @@ export interface DemoView {
   /** Writes are being held back: segments passed the merge policy's cap. */
   readonly backpressure: boolean;
   readonly readers: number;
+  /** Writes timed from the writer's `mset` resolving to the reader process reading them (each reader times each batch). */
   readonly latencySamples: number;
   readonly p50Ms: number | undefined;
   readonly p99Ms: number | undefined;
@@ -147,9 +148,9 @@ function readersText(view: DemoView): string {
   if (view.readers === 0) return 'none (--readers 0)';
   const latency =
     view.p50Ms === undefined || view.p99Ms === undefined
-      ? 'waiting for the first flush'
-      : `a write visible after p50 ${formatDuration(view.p50Ms)}, p99 ${formatDuration(view.p99Ms)} (${plural(view.latencySamples, 'sample')})`;
-  return `${view.readers} processes following │ ${latency}`;
+      ? 'waiting for the first write'
+      : `a write readable there p50 ${formatDuration(view.p50Ms)}, p99 ${formatDuration(view.p99Ms)} after it resolved (${plural(view.latencySamples, 'sample')})`;
+  return `${view.readers} processes tailing the log │ ${latency}`;
 }
 
 /** Segment sizes as bar heights, oldest first: merges show as tall bars swallowing short ones. */

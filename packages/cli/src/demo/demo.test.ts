@@ -16,7 +16,7 @@ test('a small demo finishes, exits 0, explains itself and leaves an index that s
   // Each reader times each of the 20 batches' probe keys at most once; how many it saw before the demo stopped waiting (10 s)
   // depends on the machine's speed.
   const timed =
-    /2 reader processes .* a write was visible to them p50 [\d.]+ m?s, p99 [\d.]+ m?s after the writer acknowledged it \(([\d,]+) samples?\)/s.exec(
+    /2 reader processes .* tailed the write-ahead log.* a write was readable there p50 [\d.]+ m?s, p99 [\d.]+ m?s after the writer's mset resolved \(([\d,]+) samples?\)/s.exec(
       result.stdout,
     );
   assert.ok(timed !== null || /2 reader processes .* no write was timed/s.test(result.stdout), result.stdout);

@@ -31,8 +31,8 @@ const BACKPRESSURE_NOTE_MS = 2000;
 
 /**
  * `silt demo [dir]`: the writer (this process) loads keys in batches while
- * reader processes time how long each write takes to become visible to
- * them; a live view shows the segments of each generation, merges and the
+ * reader processes time how long each write takes to become readable
+ * there (they tail the writer's log); a live view shows the segments of each generation, merges and the
  * latencies. Then a force-merge, a summary of what happened, and the index
  * stays in `dir` to explore. Ctrl-C stops it cleanly: readers closed, the
  * index closed with what was acknowledged, exit 130.
@@ -47,7 +47,7 @@ export async function runDemo(directory: string, flags: DemoFlags, context: Comm
   let viewTimer: NodeJS.Timeout | undefined;
   let summary: DemoSummary | undefined;
   try {
-    fleet = await ReaderFleet.start(directory, flags.readers);
+    fleet = await ReaderFleet.start(directory, flags.readers, workload);
     const title = `silt demo: ${formatCount(flags.keys)} keys into ${directory}, writer pid ${process.pid}, ${plural(fleet.count, 'reader process', 'reader processes')} (pid ${fleet.pids.join(', ') || '-'})`;
     dashboard = DemoDashboard.start(context, title, flags.keys);
     const show = (): void => dashboard?.show(tracker.view(index.stats(), fleet!));
@@ -127,7 +127,7 @@ async function runPhases(
     await index.mset(pairs);
     const acknowledgedAt = wallClockMs();
     tracker.countWritten(pairs.length);
-    fleet.probe(pairs[0]![0], acknowledgedAt);
+    fleet.probe(batch, acknowledgedAt);
   }
   if (signal.aborted) return undefined;
   const loadMs = performance.now() - startedAt;

@@ -1,21 +1,21 @@
 /**
  * The messages between `silt demo` (the writer) and its reader processes
- * (demo-reader.ts), over the IPC channel of `child_process.fork`.
+ * (reader-process.ts), over the IPC channel of `child_process.fork`.
  */
 
 /** Writer → reader. */
 export type ToReader =
-  /** `key` was acknowledged at `writtenAt` (wall clock, ms): time how long until it is visible here. */
-  | { readonly type: 'probe'; readonly key: string; readonly writtenAt: number }
+  /** The writer's `mset` of batch `batch` resolved at `writtenAt` (wall clock, ms): how long until its first key was readable here? */
+  | { readonly type: 'probe'; readonly batch: number; readonly writtenAt: number }
   /** Close the reader and exit. */
   | { readonly type: 'stop' };
 
 /** Reader → writer. */
 export type FromReader =
   | { readonly type: 'ready'; readonly generation: number }
-  /** After each refresh: the generation now served and the latencies of probes that became visible. */
+  /** After each refresh: the generation now served, and the latencies of probes that became visible with it. */
   | { readonly type: 'refresh'; readonly generation: number; readonly latenciesMs: readonly number[] }
-  /** Probes that were visible as soon as they arrived (the flush beat the message). */
+  /** The latencies of probes whose batch this reader could read (by tailing the log, usually before the probe came). */
   | { readonly type: 'visible'; readonly latenciesMs: readonly number[] }
   | { readonly type: 'error'; readonly message: string };
 
@@ -35,7 +35,7 @@ function isRecord(message: unknown): message is Record<string, unknown> {
 export function isToReader(message: unknown): message is ToReader {
   if (!isRecord(message)) return false;
   if (message.type === 'stop') return true;
-  return message.type === 'probe' && typeof message.key === 'string' && typeof message.writtenAt === 'number';
+  return message.type === 'probe' && typeof message.batch === 'number' && typeof message.writtenAt === 'number';
 }
 
 export function isFromReader(message: unknown): message is FromReader {

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { isFromReader, type FromReader, type ToReader } from './protocol.js';
+import type { DemoWorkload } from './workload.js';
 
 const READER_PROGRAM = fileURLToPath(new URL('./reader-process.js', import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
@@ -18,9 +19,10 @@ interface ReaderState {
 }
 
 /**
- * The demo's reader processes, seen from the writer: forks them, sends them
- * each acknowledged probe key, and gathers the visibility latencies and
- * generations they report.
+ * The demo's reader processes, seen from the writer: forks them (each knows
+ * the workload, so it notes when each batch becomes readable there), tells
+ * them when each batch's write resolved, and gathers the visibility
+ * latencies and generations they report.
  */
 export class ReaderFleet {
   readonly latencies = new LatencySamples();
@@ -30,11 +32,11 @@ export class ReaderFleet {
     for (const reader of readers) reader.child.on('message', (message: unknown) => this.receive(reader, message));
   }
 
-  /** Forks `count` readers of `directory` and waits until each has the index open. */
-  static async start(directory: string, count: number): Promise<ReaderFleet> {
+  /** Forks `count` readers of `directory`, loaded with `workload`, and waits until each has the index open. */
+  static async start(directory: string, count: number, workload: DemoWorkload): Promise<ReaderFleet> {
     const readers: ReaderState[] = [];
     try {
-      for (let i = 0; i < count; i++) readers.push(await startReader(directory));
+      for (let i = 0; i < count; i++) readers.push(await startReader(directory, workload));
     } catch (error) {
       for (const reader of readers) reader.child.kill('SIGKILL');
       throw error;
@@ -55,11 +57,12 @@ export class ReaderFleet {
     return this.readers.reduce((sum, reader) => sum + reader.refreshes, 0);
   }
 
-  probe(key: string, writtenAt: number): void {
+  /** Batch `batch` was acknowledged (its `mset` resolved) at `writtenAt`, wall clock. */
+  probe(batch: number, writtenAt: number): void {
     for (const reader of this.readers) {
       if (!reader.child.connected) continue;
       reader.outstanding++;
-      send(reader.child, { type: 'probe', key, writtenAt });
+      send(reader.child, { type: 'probe', batch, writtenAt });
     }
   }
 
@@ -93,8 +96,9 @@ export class ReaderFleet {
   }
 }
 
-async function startReader(directory: string): Promise<ReaderState> {
-  const child = fork(READER_PROGRAM, [directory], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+async function startReader(directory: string, workload: DemoWorkload): Promise<ReaderState> {
+  const args = [directory, String(workload.keys), String(workload.batchSize)];
+  const child = fork(READER_PROGRAM, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const ready = await firstMessage(child);
   if (ready.type !== 'ready') {
     child.kill('SIGKILL');

@@ -56,11 +56,11 @@ export function summaryLines(summary: DemoSummary, invocation: string): string[]
     const latency =
       readers.p50Ms === null || readers.p99Ms === null
         ? 'no write was timed'
-        : `a write was visible to them p50 ${formatDuration(readers.p50Ms)}, p99 ${formatDuration(readers.p99Ms)} after the writer acknowledged it (${plural(readers.samples, 'sample')})`;
+        : `a write was readable there p50 ${formatDuration(readers.p50Ms)}, p99 ${formatDuration(readers.p99Ms)} after the writer's mset resolved (${plural(readers.samples, 'sample')})`;
     lines.push(
-      `  4. ${plural(readers.processes, 'reader process', 'reader processes')} (ReadOnlyIndex, default options) followed each commit, told by a file-system`,
-      `     event on the manifest: ${latency}.`,
-      `     They never took a lock, and each served one consistent generation at a time (${plural(readers.refreshes, 'refresh', 'refreshes')} in all).`,
+      `  4. ${plural(readers.processes, 'reader process', 'reader processes')} (ReadOnlyIndex, default options) tailed the write-ahead log, woken by a`,
+      `     file-system event at each group commit, with no flush needed: ${latency}.`,
+      `     They never took a lock, and moved to each flush's or merge's generation in one step (${plural(readers.refreshes, 'refresh', 'refreshes')} in all).`,
     );
     for (const error of readers.errors) lines.push(`     reader error: ${error}`);
   }
@@ -72,7 +72,7 @@ export function summaryLines(summary: DemoSummary, invocation: string): string[]
     `  ${invocation} get ${dir} ${summary.sampleKey}`,
     `  ${invocation} scan ${dir} --prefix ${summary.samplePrefix} --limit 5`,
     `  ${invocation} verify ${dir}`,
-    `  ${invocation} watch ${dir}        and, in another terminal:  ${invocation} set ${dir} hello world`,
+    `  ${invocation} watch ${dir} --changes        and, in another terminal:  ${invocation} set ${dir} hello world`,
   );
   return lines;
 }

@@ -29,6 +29,11 @@ export class DemoWorkload {
     return `{"id":${id},"name":"user ${id}","plan":"${plan}","visits":${visits}}`;
   }
 
+  /** The first key of batch `index`: the one the demo's readers time. */
+  firstKeyOf(index: number): string {
+    return this.keyOf((index * this.batchSize * this.stride) % this.keys);
+  }
+
   /** The pairs of batch `index` (0-based). */
   batch(index: number): Array<[string, string]> {
     const start = index * this.batchSize;

@@ -57,6 +57,20 @@ export class InterruptedError extends SiltError {
   }
 }
 
+/**
+ * `silt watch --changes --since n`: the log no longer holds the changes
+ * after n (a flush covered them and deleted their log file). What is left
+ * to do is a rescan, and the message says how, with this command line.
+ */
+export class RescanNeededError extends SiltError {
+  readonly code = 'SILT_CHANGES_TOO_OLD';
+
+  constructor(since: number, oldestAvailable: number | undefined, rescan: string) {
+    const holds = oldestAvailable === undefined ? 'it holds no file' : `it now starts at sequence ${oldestAvailable}`;
+    super(`the changes after sequence ${since} are no longer in the log (${holds}: a flush covered them); rescan: ${rescan}`);
+  }
+}
+
 /** The reader of our standard output went away (`silt scan ... | head`): stop quietly. */
 export class BrokenPipeError extends SiltError {
   readonly code = 'SILT_BROKEN_PIPE';

@@ -29,20 +29,37 @@ export interface RangeFlags {
   readonly reverse?: boolean;
 }
 
-export function addRangeOptions(command: Command): Command {
+/** The key bounds of `scan`, `export` and `watch --changes`, as the CLI parses them. */
+export type KeyBoundFlags = Pick<RangeFlags, 'prefix' | 'gte' | 'gt' | 'lte' | 'lt'>;
+
+/** `--prefix`, `--gte`/`--gt`, `--lte`/`--lt`: which keys a command reads or follows. */
+export function addKeyBoundOptions(command: Command): Command {
   return command
     .option('--prefix <prefix>', 'only keys that start with this')
     .option('--gte <key>', 'keys at or after this one')
     .option('--gt <key>', 'keys after this one')
     .option('--lte <key>', 'keys at or before this one')
-    .option('--lt <key>', 'keys before this one')
+    .option('--lt <key>', 'keys before this one');
+}
+
+export function addRangeOptions(command: Command): Command {
+  return addKeyBoundOptions(command)
     .option('--limit <n>', 'at most this many entries', wholeNumber(0))
     .option('--reverse', 'descending key order');
 }
 
+/** The key bounds given, without the ones left out (silt refuses both --gte and --gt, say, in its own words). */
+export function keyBoundsOf(flags: KeyBoundFlags): KeyBoundFlags {
+  const { prefix, gte, gt, lte, lt } = flags;
+  return withoutUndefined({ prefix, gte, gt, lte, lt });
+}
+
 /** The flags as `range()` options; silt's own checks (both --gte and --gt, say) report what is wrong. */
 export function rangeOptionsOf(flags: RangeFlags): RangeOptions {
-  const { prefix, gte, gt, lte, lt, limit, reverse } = flags;
-  const given: Record<string, string | number | boolean | undefined> = { prefix, gte, gt, lte, lt, limit, reverse };
-  return Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as RangeOptions;
+  const { limit, reverse } = flags;
+  return { ...keyBoundsOf(flags), ...withoutUndefined({ limit, reverse }) };
+}
+
+function withoutUndefined<T extends object>(given: T): T {
+  return Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as T;
 }
