@@ -12,7 +12,9 @@ import { generatedKey, generatedValue, probeKey, monotonicMs } from './realtime-
 export interface PacedLoadOptions {
   /** Writes per second to hold. */
   readonly rate: number;
-  readonly probes: number;
+  /** How long to write after the warm-up, probing. */
+  readonly durationMs: number;
+  /** One probe per slot of this length; a slot that passed while the writer was stalled is skipped, not made up. */
   readonly probeEveryMs: number;
   /** Load alone before the first probe, so the first flush and merges are under way. */
   readonly warmupMs: number;
@@ -23,6 +25,8 @@ export interface PacedLoadOptions {
 }
 
 export interface PacedLoadResult {
+  /** Probes written: `probeKey(0..probes-1)`. */
+  readonly probes: number;
   /** When (monotonicMs) each probe's tick was acknowledged: its promise resolved. */
   readonly probeAckedAt: number[];
   /** When each probe's tick was handed to the engine: the write call. */
@@ -37,18 +41,19 @@ export interface PacedLoadResult {
 const MAX_CATCH_UP_MS = 50;
 
 export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
-  const probeAckedAt: number[] = new Array<number>(options.probes).fill(Number.NaN);
-  const probeIssuedAt: number[] = new Array<number>(options.probes).fill(Number.NaN);
+  const probeAckedAt: number[] = [];
+  const probeIssuedAt: number[] = [];
   const pending = new Set<Promise<void>>();
   let failure: unknown;
   let issued = 0;
   let acked = 0;
   let probesIssued = 0;
+  let nextProbeAt = options.warmupMs;
   let lastAckAt = 0;
   let loadKey = 0x2545f491;
   const start = monotonicMs();
-  while (probesIssued < options.probes && failure === undefined) {
-    const elapsed = monotonicMs() - start;
+  const end = options.warmupMs + options.durationMs;
+  for (let elapsed = 0; elapsed < end && failure === undefined; elapsed = monotonicMs() - start) {
     const owed = Math.min(Math.floor((elapsed * options.rate) / 1000) - issued, Math.ceil((options.rate * MAX_CATCH_UP_MS) / 1000));
     const pairs: Array<readonly [string, string]> = [];
     for (let i = 0; i < owed; i++) {
@@ -59,8 +64,12 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
       const n = (loadKey >>> 0) % options.keySpace;
       pairs.push([generatedKey(n), generatedValue(n)]);
     }
-    const probe = elapsed >= options.warmupMs + probesIssued * options.probeEveryMs ? probesIssued++ : undefined;
-    if (probe !== undefined) pairs.push([probeKey(probe), `probe ${probe}`]);
+    const probe = elapsed >= nextProbeAt ? probesIssued++ : undefined;
+    if (probe !== undefined) {
+      pairs.push([probeKey(probe), `probe ${probe}`]);
+      probeAckedAt.push(Number.NaN);
+      while (nextProbeAt <= elapsed) nextProbeAt += options.probeEveryMs;
+    }
     if (pairs.length > 0) {
       issued += pairs.length;
       if (probe !== undefined) probeIssuedAt[probe] = monotonicMs();
@@ -83,5 +92,5 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
   }
   await Promise.all(pending);
   if (failure !== undefined) throw failure;
-  return { probeAckedAt, probeIssuedAt, writes: acked, achievedRate: (acked * 1000) / (lastAckAt - start) };
+  return { probes: probesIssued, probeAckedAt, probeIssuedAt, writes: acked, achievedRate: (acked * 1000) / (lastAckAt - start) };
 }

@@ -10,6 +10,7 @@ import {
   GENERATED_VALUE_BYTES,
   probeKey,
   monotonicMs,
+  type EndMessage,
   type MemoryUsage,
   type RealtimeJob,
   type RealtimeResult,
@@ -27,6 +28,13 @@ const POLL_MS = 1;
 
 function send(result: RealtimeResult): void {
   process.send!(result);
+}
+
+/** Calls `listener` with the number of probes once the parent says the writer is done. */
+function onEnd(listener: (probes: number) => void): void {
+  process.on('message', (message: EndMessage) => {
+    if (message.kind === 'end') listener(message.probes);
+  });
 }
 
 /**
@@ -52,11 +60,13 @@ async function visibility(job: Extract<RealtimeJob, { kind: 'visibility' }>): Pr
     get = (key) => reader.get(key);
     close = () => reader.close();
   }
+  let probes = Number.POSITIVE_INFINITY;
+  onEnd((written) => (probes = written));
   const look = (): void => {
-    while (seenAt.length < job.probes && get(probeKey(seenAt.length)) !== undefined) seenAt.push(monotonicMs());
+    while (seenAt.length < probes && get(probeKey(seenAt.length)) !== undefined) seenAt.push(monotonicMs());
   };
   send({ kind: 'ready' });
-  while (seenAt.length < job.probes) {
+  while (seenAt.length < probes) {
     look();
     await sleep(POLL_MS);
   }
@@ -66,7 +76,7 @@ async function visibility(job: Extract<RealtimeJob, { kind: 'visibility' }>): Pr
 
 /** Every change from the subscription, checked for gaps, until the last probe; probes timed as they are handed over. */
 async function feed(job: Extract<RealtimeJob, { kind: 'feed' }>): Promise<void> {
-  await using reader = await ReadOnlyIndex.open(job.dir);
+  await using reader = await ReadOnlyIndex.open(job.dir, { tail: job.tail });
   const subscription = reader.changes();
   const seenAt: number[] = [];
   let changes = 0;
@@ -74,8 +84,12 @@ async function feed(job: Extract<RealtimeJob, { kind: 'feed' }>): Promise<void> 
   let previous: number | undefined;
   let firstAt = 0;
   let lastAt = 0;
-  // An open reader keeps no process alive (its watches are unref'd): this does while the iteration waits.
-  const keepAlive = setInterval(() => {}, 1_000);
+  let probes = Number.POSITIVE_INFINITY;
+  onEnd((written) => {
+    probes = written;
+    // The last probe may have come before the parent said it was the last.
+    if (seenAt.length >= probes) subscription.close();
+  });
   send({ kind: 'ready' });
   for await (const change of subscription) {
     const now = monotonicMs();
@@ -86,10 +100,9 @@ async function feed(job: Extract<RealtimeJob, { kind: 'feed' }>): Promise<void> 
     if (typeof change.key === 'string' && change.key.startsWith('probe-')) {
       seenAt.push(now);
       if (change.key !== probeKey(seenAt.length - 1)) throw new Error(`probe ${change.key} out of order`);
-      if (seenAt.length === job.probes) break;
+      if (seenAt.length >= probes) break;
     }
   }
-  clearInterval(keepAlive);
   send({ kind: 'feed', seenAt, changes, gaps, firstAt, lastAt });
 }
 

@@ -6,13 +6,14 @@
 /** What the parent asks a forked process to do (one JSON argument). */
 export type RealtimeJob =
   /**
-   * Follow `probeKey(0..probes-1)` (written in that order, among load writes)
-   * and report when each became readable: a ReadOnlyIndex with default
-   * settings (or `tail: false`), or better-sqlite3 polling a WAL-mode file.
+   * Follow `probeKey(0, 1, ...)` (written in that order, among load writes)
+   * and report when each became readable, until the parent's `end` says how
+   * many there were: a ReadOnlyIndex with default settings (or `tail:
+   * false`), or better-sqlite3 polling a WAL-mode file.
    */
-  | { readonly kind: 'visibility'; readonly engine: 'silt' | 'silt-no-tail' | 'sqlite'; readonly path: string; readonly probes: number }
-  /** Subscribe to `ReadOnlyIndex.changes()` and take every change until the last probe. */
-  | { readonly kind: 'feed'; readonly dir: string; readonly probes: number }
+  | { readonly kind: 'visibility'; readonly engine: 'silt' | 'silt-no-tail' | 'sqlite'; readonly path: string }
+  /** Subscribe to `ReadOnlyIndex.changes()` (the reader opened with `tail` as given) and take every change until the last probe. */
+  | { readonly kind: 'feed'; readonly dir: string; readonly tail: boolean }
   /** Random gets over `generatedKey(0..keys-1)` from two indexes, one serving them from its tail, one from segments. */
   | {
       readonly kind: 'tail-gets';
@@ -24,6 +25,12 @@ export type RealtimeJob =
     }
   /** Memory of a process before opening `dir` and after reading every key once (the tail applied through `tailSequence`). */
   | { readonly kind: 'memory'; readonly dir: string; readonly keys: number; readonly tailSequence: number };
+
+/** What the parent tells a visibility or feed process once the writer stopped: the probes it wrote. */
+export interface EndMessage {
+  readonly kind: 'end';
+  readonly probes: number;
+}
 
 export interface MemoryUsage {
   readonly rssBytes: number;

@@ -8,7 +8,14 @@ import { percentile, type BenchContext, type BenchRow, type BenchSuite } from '.
 import { interleavedRounds } from './interleaved-rounds.js';
 import { datasetOf, type KeyValueDataset } from './key-value-dataset.js';
 import { pacedLoad, type PacedLoadResult } from './paced-load.js';
-import { generatedKey, generatedValue, GENERATED_VALUE_BYTES, type RealtimeJob, type RealtimeResult } from './realtime-bench-shared.js';
+import {
+  generatedKey,
+  generatedValue,
+  GENERATED_VALUE_BYTES,
+  type EndMessage,
+  type RealtimeJob,
+  type RealtimeResult,
+} from './realtime-bench-shared.js';
 
 /**
  * Realtime reads across processes: a writer and readers in other processes
@@ -30,7 +37,8 @@ import { generatedKey, generatedValue, GENERATED_VALUE_BYTES, type RealtimeJob, 
 
 const CHILD = fileURLToPath(new URL('./realtime-bench-child.js', import.meta.url));
 const RATE = Number(process.env.REALTIME_BENCH_RATE ?? 20_000);
-const PROBES = Number(process.env.REALTIME_BENCH_PROBES ?? 1_500);
+/** Seconds of probed load per round, after the warm-up. */
+const SECONDS = Number(process.env.REALTIME_BENCH_SECONDS ?? 5);
 const PROBE_EVERY_MS = 4;
 const WARMUP_MS = 1_000;
 const KEY_SPACE = 1_000_000;
@@ -49,6 +57,7 @@ const mib = (bytes: number): number => bytes / MIB;
 interface Child {
   readonly ready: Promise<void>;
   readonly result: Promise<RealtimeResult>;
+  end(probes: number): void;
   stop(): void;
 }
 
@@ -76,6 +85,10 @@ function startChild(job: RealtimeJob): Child {
   return {
     ready: readyOrEnded,
     result,
+    end: (probes) => {
+      const message: EndMessage = { kind: 'end', probes };
+      if (child.connected) child.send(message);
+    },
     stop: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
@@ -98,6 +111,7 @@ async function beside<Kind extends RealtimeResult['kind']>(
   try {
     await Promise.all(children.map((child) => child.ready));
     const loaded = await load();
+    for (const child of children) child.end(loaded.probes);
     return { load: loaded, results: await Promise.all(children.map((child) => expect(child, kind))) };
   } finally {
     for (const child of children) child.stop();
@@ -152,7 +166,7 @@ function load(writer: Writer): () => Promise<PacedLoadResult> {
   return () =>
     pacedLoad({
       rate: RATE,
-      probes: PROBES,
+      durationMs: SECONDS * 1000,
       probeEveryMs: PROBE_EVERY_MS,
       warmupMs: WARMUP_MS,
       keySpace: KEY_SPACE,
@@ -183,7 +197,7 @@ async function visibilityRound(context: BenchContext, engine: VisibilityEngine, 
   const dir = context.scratch(`visibility-${engine}-${readers}`);
   const writer = engine === 'sqlite' ? sqliteWriter(dir) : await siltWriter(dir);
   try {
-    const job: RealtimeJob = { kind: 'visibility', engine, path: writer.path, probes: PROBES };
+    const job: RealtimeJob = { kind: 'visibility', engine, path: writer.path };
     const { load: loaded, results } = await beside(Array<RealtimeJob>(readers).fill(job), 'visibility', load(writer));
     const round = {
       ...latencies(loaded.probeAckedAt, results),
@@ -203,10 +217,10 @@ const SUBSCRIBERS = 4;
 
 type FeedRound = LatencyRound & { readonly delivered: number };
 
-async function feedRound(context: BenchContext): Promise<FeedRound> {
+async function feedRound(context: BenchContext, tail: boolean): Promise<FeedRound> {
   const writer = await siltWriter(context.scratch('feed'));
   try {
-    const job: RealtimeJob = { kind: 'feed', dir: writer.path, probes: PROBES };
+    const job: RealtimeJob = { kind: 'feed', dir: writer.path, tail };
     const { load: loaded, results } = await beside(Array<RealtimeJob>(SUBSCRIBERS).fill(job), 'feed', load(writer));
     for (const result of results) {
       // The sanity check: every acknowledged write reached every subscriber, in order, once.
@@ -221,7 +235,9 @@ async function feedRound(context: BenchContext): Promise<FeedRound> {
       rate: loaded.achievedRate,
       delivered,
     };
-    context.log(`feed × ${SUBSCRIBERS}: ${JSON.stringify(round)}, ${count(loaded.writes)} changes each, no gap; ${writer.describe()}`);
+    context.log(
+      `feed × ${SUBSCRIBERS}, tail ${tail}: ${JSON.stringify(round)}, ${count(loaded.writes)} changes each, no gap; ${writer.describe()}`,
+    );
     return round;
   } finally {
     await writer.close();
@@ -264,7 +280,7 @@ function latencyRows(
   ];
 }
 
-/** `REALTIME_BENCH_ONLY=silt2,feed` runs those parts alone (silt2, silt4, no-tail, sqlite, feed, tail); all by default. */
+/** `REALTIME_BENCH_ONLY=silt2,feed` runs those parts alone (silt2, silt4, no-tail, sqlite, feed, feed-no-tail, tail); all by default. */
 const ONLY = process.env.REALTIME_BENCH_ONLY?.split(',');
 const runs = (part: string): boolean => ONLY === undefined || ONLY.includes(part);
 
@@ -294,24 +310,26 @@ async function liveRows(context: BenchContext): Promise<BenchRow[]> {
     },
     silt4: { round: () => visibilityRound(context, 'silt', 4), rows: (rounds) => latencyRows(visibility(4), tailing, silt, rounds) },
     feed: {
-      round: () => feedRound(context),
-      rows: (rounds) => [
-        ...latencyRows(
-          `change feed: set resolved → change handed over, ${SUBSCRIBERS} subscriber processes, ${under}`,
-          'silt ReadOnlyIndex.changes()',
-          silt,
-          rounds,
-        ),
-        {
-          workload: `change feed: changes delivered per second to the slowest of ${SUBSCRIBERS} subscriber processes, ${under}`,
-          engine: 'silt ReadOnlyIndex.changes()',
-          durability: silt,
-          unit: 'changes/s',
-          runs: rounds.map((r) => (r as FeedRound).delivered),
-        },
-      ],
+      round: () => feedRound(context, true),
+      rows: (rounds) => feedRows('silt ReadOnlyIndex.changes() (reader defaults: tailing)', rounds),
+    },
+    'feed-no-tail': {
+      round: () => feedRound(context, false),
+      rows: (rounds) => feedRows('silt ReadOnlyIndex.changes() (reader opened with tail: false)', rounds),
     },
   };
+  function feedRows(engine: string, rounds: readonly LatencyRound[]): BenchRow[] {
+    return [
+      ...latencyRows(`change feed: set resolved → change handed over, ${SUBSCRIBERS} subscriber processes, ${under}`, engine, silt, rounds),
+      {
+        workload: `change feed: changes delivered per second to the slowest of ${SUBSCRIBERS} subscriber processes, ${under}`,
+        engine,
+        durability: silt,
+        unit: 'changes/s',
+        runs: rounds.map((r) => (r as FeedRound).delivered),
+      },
+    ];
+  }
   const chosen = Object.entries(parts).filter(([name]) => runs(name));
   // Interleaved, so load that comes and goes on the shared machine falls on every part alike.
   const results = await interleavedRounds(context.rounds, Object.fromEntries(chosen.map(([name, part]) => [name, part.round])));
