@@ -30,10 +30,10 @@ function send(result: RealtimeResult): void {
   process.send!(result);
 }
 
-/** Calls `listener` with the number of probes once the parent says the writer is done. */
-function onEnd(listener: (probes: number) => void): void {
+/** Calls `listener` once the parent says the writer is done. */
+function onEnd(listener: (end: EndMessage) => void): void {
   process.on('message', (message: EndMessage) => {
-    if (message.kind === 'end') listener(message.probes);
+    if (message.kind === 'end') listener(message);
   });
 }
 
@@ -61,7 +61,7 @@ async function visibility(job: Extract<RealtimeJob, { kind: 'visibility' }>): Pr
     close = () => reader.close();
   }
   let probes = Number.POSITIVE_INFINITY;
-  onEnd((written) => (probes = written));
+  onEnd((end) => (probes = end.probes));
   const look = (): void => {
     while (seenAt.length < probes && get(probeKey(seenAt.length)) !== undefined) seenAt.push(monotonicMs());
   };
@@ -74,7 +74,7 @@ async function visibility(job: Extract<RealtimeJob, { kind: 'visibility' }>): Pr
   send({ kind: 'visibility', seenAt });
 }
 
-/** Every change from the subscription, checked for gaps, until the last probe; probes timed as they are handed over. */
+/** Every change from the subscription, checked for gaps, until as many as the writer made; probes timed as they are handed over. */
 async function feed(job: Extract<RealtimeJob, { kind: 'feed' }>): Promise<void> {
   await using reader = await ReadOnlyIndex.open(job.dir, { tail: job.tail });
   const subscription = reader.changes();
@@ -84,11 +84,11 @@ async function feed(job: Extract<RealtimeJob, { kind: 'feed' }>): Promise<void> 
   let previous: number | undefined;
   let firstAt = 0;
   let lastAt = 0;
-  let probes = Number.POSITIVE_INFINITY;
-  onEnd((written) => {
-    probes = written;
-    // The last probe may have come before the parent said it was the last.
-    if (seenAt.length >= probes) subscription.close();
+  let writes = Number.POSITIVE_INFINITY;
+  onEnd((end) => {
+    writes = end.writes;
+    // The last change may have come before the parent said it was the last.
+    if (changes >= writes) subscription.close();
   });
   send({ kind: 'ready' });
   for await (const change of subscription) {
@@ -100,8 +100,8 @@ async function feed(job: Extract<RealtimeJob, { kind: 'feed' }>): Promise<void> 
     if (typeof change.key === 'string' && change.key.startsWith('probe-')) {
       seenAt.push(now);
       if (change.key !== probeKey(seenAt.length - 1)) throw new Error(`probe ${change.key} out of order`);
-      if (seenAt.length >= probes) break;
     }
+    if (changes >= writes) break;
   }
   send({ kind: 'feed', seenAt, changes, gaps, firstAt, lastAt });
 }

@@ -12,7 +12,7 @@ export type RealtimeJob =
    * false`), or better-sqlite3 polling a WAL-mode file.
    */
   | { readonly kind: 'visibility'; readonly engine: 'silt' | 'silt-no-tail' | 'sqlite'; readonly path: string }
-  /** Subscribe to `ReadOnlyIndex.changes()` (the reader opened with `tail` as given) and take every change until the last probe. */
+  /** Subscribe to `ReadOnlyIndex.changes()` (the reader opened with `tail` as given) and take every change the writer made. */
   | { readonly kind: 'feed'; readonly dir: string; readonly tail: boolean }
   /** Random gets over `generatedKey(0..keys-1)` from two indexes, one serving them from its tail, one from segments. */
   | {
@@ -26,10 +26,11 @@ export type RealtimeJob =
   /** Memory of a process before opening `dir` and after reading every key once (the tail applied through `tailSequence`). */
   | { readonly kind: 'memory'; readonly dir: string; readonly keys: number; readonly tailSequence: number };
 
-/** What the parent tells a visibility or feed process once the writer stopped: the probes it wrote. */
+/** What the parent tells a visibility or feed process once the writer stopped: the probes and writes it made. */
 export interface EndMessage {
   readonly kind: 'end';
   readonly probes: number;
+  readonly writes: number;
 }
 
 export interface MemoryUsage {

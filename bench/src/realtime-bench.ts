@@ -57,7 +57,7 @@ const mib = (bytes: number): number => bytes / MIB;
 interface Child {
   readonly ready: Promise<void>;
   readonly result: Promise<RealtimeResult>;
-  end(probes: number): void;
+  end(load: PacedLoadResult): void;
   stop(): void;
 }
 
@@ -85,8 +85,8 @@ function startChild(job: RealtimeJob): Child {
   return {
     ready: readyOrEnded,
     result,
-    end: (probes) => {
-      const message: EndMessage = { kind: 'end', probes };
+    end: (load) => {
+      const message: EndMessage = { kind: 'end', probes: load.probes, writes: load.writes };
       if (child.connected) child.send(message);
     },
     stop: () => {
@@ -111,7 +111,7 @@ async function beside<Kind extends RealtimeResult['kind']>(
   try {
     await Promise.all(children.map((child) => child.ready));
     const loaded = await load();
-    for (const child of children) child.end(loaded.probes);
+    for (const child of children) child.end(loaded);
     return { load: loaded, results: await Promise.all(children.map((child) => expect(child, kind))) };
   } finally {
     for (const child of children) child.stop();
