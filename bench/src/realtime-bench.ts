@@ -269,9 +269,9 @@ function latencyRows(
   }
   return [
     ...rows,
-    // The rate the writer held: a row of its own per engine, so the summary never takes it for a race.
+    // The rate the writer held: a row of its own per part and engine, so the summary never takes it for a race.
     {
-      workload: `writer's achieved rate (target ${count(RATE)}/s): ${engine}`,
+      workload: `writer's achieved rate (target ${count(RATE)}/s) in: ${workload}; ${engine}`,
       engine,
       durability,
       unit: 'writes/s',
