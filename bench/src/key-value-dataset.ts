@@ -33,13 +33,24 @@ export function makeKeyValueDataset(shape: DatasetShape): KeyValueDataset {
   const random = new SeededRandom(shape.seed);
   const keys = randomKeys(random, shape.count, shape.keyBytes);
   const values = keys.map((key, i) => flat(`${i}:${key}:`.padEnd(shape.valueBytes, BASE64URL[i % BASE64URL.length])));
+  return datasetOf(keys, values, shape.valueBytes, shape.batchSize, random);
+}
+
+/** The dataset of given keys and values (every value `valueBytes` long), read back in an order shuffled by `random`. */
+export function datasetOf(
+  keys: readonly string[],
+  values: readonly string[],
+  valueBytes: number,
+  batchSize: number,
+  random: SeededRandom,
+): KeyValueDataset {
   const pairBatches: Array<Array<readonly [string, string]>> = [];
-  for (let start = 0; start < keys.length; start += shape.batchSize) {
-    const end = Math.min(keys.length, start + shape.batchSize);
+  for (let start = 0; start < keys.length; start += batchSize) {
+    const end = Math.min(keys.length, start + batchSize);
     pairBatches.push(keys.slice(start, end).map((key, i) => [key, values[start + i]!] as const));
   }
   const lookups = Array.from(shuffledIndexes(random, keys.length), (i) => flat(keys[i]!));
-  return { keys, values, valueBytes: shape.valueBytes, pairBatches, lookups };
+  return { keys, values, valueBytes, pairBatches, lookups };
 }
 
 function randomKeys(random: SeededRandom, count: number, keyBytes: number): string[] {
