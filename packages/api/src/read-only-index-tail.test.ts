@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { FaultInjectingFileSystem, ManualClock, nodeFileSystem, type FaultRule } from '@silt/fs';
 import { ReadOnlyIndex, type TailOverflow } from '@silt/reader';
-import { tempDir } from '@silt/test-support';
+import { tempDir, whenCondition } from '@silt/test-support';
 import { Index } from './index-writer.js';
 
 /**
@@ -16,31 +16,10 @@ import { Index } from './index-writer.js';
 /** Only file-system events wake these readers within a test's lifetime: no safety poll. */
 const EVENTS_ONLY = { pollIntervalMs: 2 ** 31 - 1 } as const;
 
-/**
- * Resolves once `condition` holds, checked now and at each 'tail' and
- * 'refresh' of `reader`; fails after 10 s. The timer also keeps the process
- * alive meanwhile: a reader's own watches and timers do not.
- */
-async function until(reader: ReadOnlyIndex, condition: () => boolean, what: string): Promise<void> {
-  if (condition()) return;
-  await new Promise<void>((resolve, reject) => {
-    const check = (): void => {
-      if (!condition()) return;
-      stop();
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`${what}: not within 10 s (visible sequence ${reader.visibleSequence}, generation ${reader.generation})`));
-    }, 10_000);
-    const stop = (): void => {
-      clearTimeout(timer);
-      reader.off('tail', check);
-      reader.off('refresh', check);
-    };
-    reader.on('tail', check);
-    reader.on('refresh', check);
-  });
+/** Resolves once `condition` holds, checked now and at each 'tail' and 'refresh' of `reader`; fails after 10 s. */
+function until(reader: ReadOnlyIndex, condition: () => boolean, what: string): Promise<void> {
+  const state = (): string => `visible sequence ${reader.visibleSequence}, generation ${reader.generation}`;
+  return whenCondition(reader, ['tail', 'refresh'], condition, what, state);
 }
 
 for (const durability of ['fsync', 'write'] as const) {

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -14,7 +13,7 @@ import {
 } from '@silt/fs';
 import { ManifestNotFoundError } from '@silt/segments';
 import { WriteAheadLog, type Durability, type WalEntryInput } from '@silt/wal';
-import { tempDir } from '@silt/test-support';
+import { nextEvent, tempDir, whenCondition } from '@silt/test-support';
 import { ReadOnlyIndex, type TailOverflow } from './read-only-index.js';
 import { subscribeToLog } from './internal.js';
 import { FixtureWriter, type FixtureEntry } from './test-support/index-fixture.js';
@@ -30,43 +29,10 @@ function openLog(writer: FixtureWriter, durability: Durability, maxFileBytes = 1
   return WriteAheadLog.open(join(writer.directory, WAL_DIRECTORY), { durability, maxFileBytes });
 }
 
-/**
- * Resolves once `condition` holds, checked now and at each 'tail' and
- * 'refresh' of `reader`; fails after 10 s. The timer also keeps the process
- * alive meanwhile: a reader's own watches and timers do not.
- */
-async function until(reader: ReadOnlyIndex, condition: () => boolean, what: string): Promise<void> {
-  if (condition()) return;
-  await new Promise<void>((resolve, reject) => {
-    const check = (): void => {
-      if (!condition()) return;
-      stop();
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`${what}: not within 10 s (visible sequence ${reader.visibleSequence}, generation ${reader.generation})`));
-    }, 10_000);
-    const stop = (): void => {
-      clearTimeout(timer);
-      reader.off('tail', check);
-      reader.off('refresh', check);
-    };
-    reader.on('tail', check);
-    reader.on('refresh', check);
-  });
-}
-
-/** The first `event` of `reader`, or a failure after 10 s. */
-async function nextEvent<T>(reader: ReadOnlyIndex, event: 'tailOverflow' | 'refresh'): Promise<T> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`no ${event} event in 10 s`)), 10_000);
-  try {
-    const [value] = (await once(reader, event, { signal: controller.signal })) as [T];
-    return value;
-  } finally {
-    clearTimeout(timer);
-  }
+/** Resolves once `condition` holds, checked now and at each 'tail' and 'refresh' of `reader`; fails after 10 s. */
+function until(reader: ReadOnlyIndex, condition: () => boolean, what: string): Promise<void> {
+  const state = (): string => `visible sequence ${reader.visibleSequence}, generation ${reader.generation}`;
+  return whenCondition(reader, ['tail', 'refresh'], condition, what, state);
 }
 
 /** Resolves once `condition` holds, checked every event-loop turn; fails after 10 s. For states no event announces. */

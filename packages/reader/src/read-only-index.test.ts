@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +20,7 @@ import { ManifestNotFoundError, WriterLock, type SegmentRecord } from '@silt/seg
 import { ReadOnlyIndex } from './read-only-index.js';
 import { readOnlyIndexOptionsSchema } from './read-only-index-options.js';
 import { FixtureWriter, type FixtureEntry } from './test-support/index-fixture.js';
-import { tempDir } from '@silt/test-support';
+import { nextEvent, tempDir } from '@silt/test-support';
 
 /** The writer-lock child of @silt/segments' tests; with `release` it prints `locked <holder pid>`, or `acquired <its pid>` and lets go. */
 const LOCK_HOLDER = fileURLToPath(new URL('./catalog/test-support/lock-holder.js', import.meta.resolve('@silt/segments')));
@@ -32,21 +31,6 @@ const FIXED = { watch: false } as const;
 
 const pairs = (reader: ReadOnlyIndex): Array<[string, string]> => [...reader.range()] as Array<[string, string]>;
 const modelPairs = (model: Map<string, string>): Array<[string, string]> => [...model.entries()];
-
-/**
- * The first `event` of `reader`, or a failure after 10 s. The timer also
- * keeps the process alive meanwhile: a reader's own watch and timers do not.
- */
-async function nextEvent<T>(reader: ReadOnlyIndex, event: 'refresh' | 'error'): Promise<T> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`no ${event} event in 10 s`)), 10_000);
-  try {
-    const [value] = (await once(reader, event, { signal: controller.signal })) as [T];
-    return value;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const nextRefresh = (reader: ReadOnlyIndex): Promise<number> => nextEvent<number>(reader, 'refresh');
 
