@@ -23,13 +23,23 @@ const RECORD_HEADER = 6;
  * a new table.
  */
 export class TailKeys {
-  private bytes: Uint8Array<ArrayBuffer> = new Uint8Array(FIRST_KEYS * 24);
+  private bytes: Uint8Array<ArrayBuffer>;
   private used = 0;
   /** By key number: where its record starts. */
-  private starts: Int32Array<ArrayBuffer> = new Int32Array(FIRST_KEYS);
+  private starts: Int32Array<ArrayBuffer>;
   /** Pairs: a key's hash and its record's start plus one; 0 is a free slot. */
-  private slots: Int32Array<ArrayBuffer> = new Int32Array(2 * FIRST_SLOTS);
+  private slots: Int32Array<ArrayBuffer>;
   private count = 0;
+
+  /** Room for `keys` keys of `keyBytes` bytes in all before it grows (a pruned table knows what it takes over). */
+  constructor(keys = FIRST_KEYS, keyBytes = 16 * keys) {
+    const room = Math.max(keys, FIRST_KEYS);
+    this.bytes = new Uint8Array(Math.max(RECORD_HEADER * room + keyBytes, FIRST_KEYS * 24));
+    this.starts = new Int32Array(room);
+    let slots = FIRST_SLOTS;
+    while (room > slots * LOAD_LIMIT) slots *= 2;
+    this.slots = new Int32Array(2 * slots);
+  }
 
   /** Keys held. */
   get size(): number {
@@ -52,6 +62,13 @@ export class TailKeys {
     const hash = hashKeyBytes(key, 0, key.length) | 0;
     const found = this.find(key, key.length, hash);
     return found >= 0 ? found : this.add(key, hash);
+  }
+
+  /** Adds key `number` of `keys`, which this table must not hold yet; returns its number here. */
+  addFrom(keys: TailKeys, number: number): number {
+    const at = keys.starts[number]!;
+    const key = keys.bytes.subarray(at + RECORD_HEADER, at + RECORD_HEADER + keys.lengthAt(at));
+    return this.add(key, hashKeyBytes(key, 0, key.length) | 0);
   }
 
   /** Byte order of two keys held. */

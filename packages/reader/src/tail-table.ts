@@ -44,7 +44,7 @@ const STALE_WRITES_KEPT = 1024;
  * writes a second, and a reader serves nothing meanwhile.)
  */
 export class TailTable implements EntrySource {
-  private readonly keys = new TailKeys();
+  private readonly keys: TailKeys;
   /** By key number: the sequence number of its newest write. */
   private sequences: number[] = [];
   /** By key number: its newest value as written; undefined for a delete. */
@@ -64,6 +64,11 @@ export class TailTable implements EntrySource {
   private writtenSequences: number[] = [];
   private approximateBytes = 0;
   private last = 0;
+
+  /** `room`: how many keys it is about to take over (when pruned), so its key index is made that size at once. */
+  constructor(room?: number) {
+    this.keys = new TailKeys(room);
+  }
 
   /** Applies every entry of a tailed log record; records must come in sequence order. */
   applyRecord(record: DecodedRecord): void {
@@ -107,8 +112,9 @@ export class TailTable implements EntrySource {
   prunedThrough(covered: number): TailTable {
     const sequences = this.writtenSequences;
     if (sequences.length === 0 || sequences[0]! > covered) return this;
-    const pruned = new TailTable();
-    for (let n = firstAbove(sequences, covered); n < sequences.length; n++) {
+    const first = firstAbove(sequences, covered);
+    const pruned = new TailTable(Math.min(sequences.length - first, this.keys.size));
+    for (let n = first; n < sequences.length; n++) {
       const number = this.writtenKeys[n]!;
       if (this.sequences[number] !== sequences[n]) continue; // written again later: that place is the one
       pruned.take(this, number);
@@ -164,7 +170,7 @@ export class TailTable implements EntrySource {
 
   /** Adds the newest write of key `number` of `table` (a key this table does not hold), as the last written. */
   private take(table: TailTable, number: number): void {
-    const mine = this.keys.numberOf(table.keys.copyOf(number));
+    const mine = this.keys.addFrom(table.keys, number);
     const sequence = table.sequences[number]!;
     this.unsorted.push(mine);
     this.counted.push(0);
