@@ -1,27 +1,17 @@
 import type { Key, Value } from '@silt/segments';
-import { keyBytesOfId, keyIdOfBytes, keyIdOfString, type ScanRange } from '@silt/segments/internal';
+import type { ScanRange } from '@silt/segments/internal';
 import type { DecodedRecord } from '@silt/wal';
 import type { EntrySource, Lookup, SourceEntry } from './entry-source.js';
-import { firstIdAfter, mergeSortedIds } from './sorted-ids.js';
+import { TailKeys } from './tail-keys.js';
 
 /**
  * Bytes of bookkeeping counted per key held, beyond its key and value
- * bytes: the Map slot, the entry object, the key's string and the value's
- * object. The same figure the writer's memtable counts per key, so the
+ * bytes. The same figure the writer's memtable counts per key, so the
  * table's `bytes` never exceeds what the writer's memtables counted for the
- * same writes (README, "Memory").
+ * same writes; what the table really takes a key is measured in the README
+ * ("Memory").
  */
 export const TAIL_ENTRY_OVERHEAD_BYTES = 96;
-
-/** The newest write of one key the table holds. */
-interface TailEntry {
-  /** The sequence number of the write. */
-  readonly sequence: number;
-  /** As written: a string for a value given as text, bytes otherwise; undefined for a delete. */
-  readonly value: Value | undefined;
-  /** What the entry adds to `bytes`. */
-  readonly bytes: number;
-}
 
 const utf8 = new TextDecoder();
 
@@ -33,13 +23,18 @@ const STALE_WRITES_KEPT = 1024;
  * generation's segments cover: the newest write per key, with the sequence
  * number that wrote it, so that a newer generation can take over exactly
  * what it covers (`prunedThrough`). It is an `EntrySource`, stacked above
- * the generation's segments: point reads through a Map, ordered reads
- * through a key list sorted lazily (new keys wait unsorted until an ordered
- * read asks), as the writer's memtable does.
+ * the generation's segments: point reads through a hash index over the
+ * keys' bytes (`TailKeys`), ordered reads through a list of key numbers
+ * sorted lazily (new keys wait unsorted until an ordered read asks), as the
+ * writer's memtable does.
  *
- * Keys and values are copied out of the log's buffer as they are applied.
- * A pruned table is a new table: the old one is never written again, so an
- * iterator made on it reads what it read from, with its generation.
+ * A key is a number (`TailKeys`), and what the table holds of it sits in
+ * columns at that number: the sequence number of its newest write, its
+ * value (a string for a value given as text, bytes otherwise, undefined for
+ * a delete) and what it adds to `bytes`. Keys and values are copied out of
+ * the log's buffer as they are applied. A pruned table is a new table: the
+ * old one is never written again, so an iterator made on it reads what it
+ * read from, with its generation.
  *
  * Pruning costs what survives it, not what the table held: the keys are
  * also listed in the order they were written, so those a generation covers
@@ -49,20 +44,31 @@ const STALE_WRITES_KEPT = 1024;
  * writes a second, and a reader serves nothing meanwhile.)
  */
 export class TailTable implements EntrySource {
-  private readonly byId = new Map<string, TailEntry>();
-  /** Ids of the keys held, in byte order, plus those added since the last ordered read. */
-  private sorted: string[] = [];
-  private unsorted: string[] = [];
+  private readonly keys: TailKeys;
+  /** By key number: the sequence number of its newest write. */
+  private sequences: number[] = [];
+  /** By key number: its newest value as written; undefined for a delete. */
+  private readonly values: Array<Value | undefined> = [];
+  /** By key number: what it adds to `bytes`. */
+  private counted: number[] = [];
+  /** Numbers of the keys held, in byte order, plus those added since the last ordered read. */
+  private sorted: number[] = [];
+  private unsorted: number[] = [];
   /**
-   * Writes in sequence order, as two parallel lists: a key's id and the
+   * Writes in sequence order, as two parallel lists: a key's number and the
    * sequence number that wrote it. A key written again appears again; the
-   * earlier place is stale (its sequence is not the key's entry's) and is
+   * earlier place is stale (its sequence is not the key's newest) and is
    * dropped when stale places outnumber the keys (`compactWriteOrder`).
    */
-  private writtenIds: string[] = [];
+  private writtenKeys: number[] = [];
   private writtenSequences: number[] = [];
   private approximateBytes = 0;
   private last = 0;
+
+  /** `room`: how many keys it is about to take over (when pruned), so its key index is made that size at once. */
+  constructor(room?: number) {
+    this.keys = new TailKeys(room);
+  }
 
   /** Applies every entry of a tailed log record; records must come in sequence order. */
   applyRecord(record: DecodedRecord): void {
@@ -84,16 +90,18 @@ export class TailTable implements EntrySource {
    */
   apply(sequence: number, key: Uint8Array, value: Value | undefined, valueBytes: number): void {
     if (sequence <= this.last) throw new RangeError(`tailed write ${sequence} does not follow ${this.last}`);
-    const id = keyIdOfBytes(key);
+    const known = this.keys.size;
+    const number = this.keys.numberOf(key);
     const bytes = key.length + valueBytes + TAIL_ENTRY_OVERHEAD_BYTES;
-    const previous = this.byId.get(id);
-    this.byId.set(id, { sequence, value, bytes });
-    if (previous === undefined) this.unsorted.push(id);
-    this.approximateBytes += bytes - (previous?.bytes ?? 0);
+    if (number === known) {
+      this.unsorted.push(number);
+      this.counted.push(0);
+    }
+    this.set(number, sequence, value, bytes);
     this.last = sequence;
-    this.writtenIds.push(id);
+    this.writtenKeys.push(number);
     this.writtenSequences.push(sequence);
-    if (this.writtenIds.length > 2 * this.byId.size + STALE_WRITES_KEPT) this.compactWriteOrder();
+    if (this.writtenKeys.length > 2 * this.keys.size + STALE_WRITES_KEPT) this.compactWriteOrder();
   }
 
   /**
@@ -104,48 +112,43 @@ export class TailTable implements EntrySource {
   prunedThrough(covered: number): TailTable {
     const sequences = this.writtenSequences;
     if (sequences.length === 0 || sequences[0]! > covered) return this;
-    const pruned = new TailTable();
-    for (let n = firstAbove(sequences, covered); n < sequences.length; n++) {
-      const id = this.writtenIds[n]!;
-      const entry = this.byId.get(id)!;
-      if (entry.sequence !== sequences[n]) continue; // written again later: that place is the one
-      pruned.byId.set(id, entry);
-      pruned.unsorted.push(id);
-      pruned.writtenIds.push(id);
-      pruned.writtenSequences.push(entry.sequence);
-      pruned.approximateBytes += entry.bytes;
+    const first = firstAbove(sequences, covered);
+    const pruned = new TailTable(Math.min(sequences.length - first, this.keys.size));
+    for (let n = first; n < sequences.length; n++) {
+      const number = this.writtenKeys[n]!;
+      if (this.sequences[number] !== sequences[n]) continue; // written again later: that place is the one
+      pruned.take(this, number);
     }
     pruned.last = this.last;
     return pruned;
   }
 
   lookup(key: Key): Lookup | undefined {
-    if (this.byId.size === 0) return undefined;
-    return lookupOf(this.byId.get(typeof key === 'string' ? keyIdOfString(key) : keyIdOfBytes(key)));
+    if (this.keys.size === 0) return undefined;
+    const number = typeof key === 'string' ? this.keys.findString(key) : this.keys.findBytes(key);
+    return number < 0 ? undefined : lookupOf(this.values[number]);
   }
 
   /** Its entries in a resolved range, tombstones included, at most `range.limit`. */
   *entriesIn(range: ScanRange): Generator<SourceEntry, void, undefined> {
     const { lower, upper, reverse } = range;
     let remaining = range.limit;
-    if (remaining <= 0 || this.byId.size === 0) return;
-    const ids = this.sortedIds();
-    const from = lower === undefined ? 0 : firstIdAfter(ids, keyIdOfBytes(lower.key), lower.inclusive);
-    const to = upper === undefined ? ids.length : firstIdAfter(ids, keyIdOfBytes(upper.key), !upper.inclusive);
+    if (remaining <= 0 || this.keys.size === 0) return;
+    const numbers = this.sortedNumbers();
+    const from = lower === undefined ? 0 : this.firstAfter(numbers, lower.key, lower.inclusive);
+    const to = upper === undefined ? numbers.length : this.firstAfter(numbers, upper.key, !upper.inclusive);
     for (let n = 0; n < to - from; n++) {
-      const id = ids[reverse ? to - 1 - n : from + n]!;
-      const found = lookupOf(this.byId.get(id));
-      if (found === undefined) continue;
-      yield found.kind === 'put'
-        ? { key: keyBytesOfId(id), kind: 'put', value: found.value }
-        : { key: keyBytesOfId(id), kind: 'tombstone' };
+      const number = numbers[reverse ? to - 1 - n : from + n]!;
+      const found = lookupOf(this.values[number]);
+      const key = this.keys.copyOf(number);
+      yield found.kind === 'put' ? { key, kind: 'put', value: found.value } : { key, kind: 'tombstone' };
       if (--remaining === 0) return;
     }
   }
 
   /** Distinct keys held, deletes included. */
   get size(): number {
-    return this.byId.size;
+    return this.keys.size;
   }
 
   /** Key and value bytes held, plus `TAIL_ENTRY_OVERHEAD_BYTES` a key: what `maxTailBytes` bounds. */
@@ -158,36 +161,79 @@ export class TailTable implements EntrySource {
     return this.last;
   }
 
+  private set(number: number, sequence: number, value: Value | undefined, bytes: number): void {
+    this.sequences[number] = sequence;
+    this.values[number] = value;
+    this.approximateBytes += bytes - this.counted[number]!;
+    this.counted[number] = bytes;
+  }
+
+  /** Adds the newest write of key `number` of `table` (a key this table does not hold), as the last written. */
+  private take(table: TailTable, number: number): void {
+    const mine = this.keys.addFrom(table.keys, number);
+    const sequence = table.sequences[number]!;
+    this.unsorted.push(mine);
+    this.counted.push(0);
+    this.set(mine, sequence, table.values[number], table.counted[number]!);
+    this.writtenKeys.push(mine);
+    this.writtenSequences.push(sequence);
+  }
+
   /** Drops the stale places of the write order, so it stays within a small multiple of the keys held. */
   private compactWriteOrder(): void {
-    const ids: string[] = [];
+    const numbers: number[] = [];
     const sequences: number[] = [];
-    for (let n = 0; n < this.writtenIds.length; n++) {
-      const id = this.writtenIds[n]!;
-      if (this.byId.get(id)!.sequence !== this.writtenSequences[n]) continue;
-      ids.push(id);
+    for (let n = 0; n < this.writtenKeys.length; n++) {
+      const number = this.writtenKeys[n]!;
+      if (this.sequences[number] !== this.writtenSequences[n]) continue;
+      numbers.push(number);
       sequences.push(this.writtenSequences[n]!);
     }
-    this.writtenIds = ids;
+    this.writtenKeys = numbers;
     this.writtenSequences = sequences;
   }
 
-  private sortedIds(): string[] {
+  private sortedNumbers(): number[] {
     if (this.unsorted.length > 0) {
-      // Ids are latin1 strings, one char per byte: string order is byte order.
-      this.unsorted.sort();
-      this.sorted = mergeSortedIds(this.sorted, this.unsorted);
+      this.unsorted.sort((a, b) => this.keys.compare(a, b));
+      this.sorted = this.merged(this.sorted, this.unsorted);
       this.unsorted = [];
     }
     return this.sorted;
   }
+
+  /** Two lists of key numbers, each in byte order, as one. */
+  private merged(a: readonly number[], b: readonly number[]): number[] {
+    const out = new Array<number>(a.length + b.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < a.length && j < b.length) out[k++] = this.keys.compare(a[i]!, b[j]!) < 0 ? a[i++]! : b[j++]!;
+    while (i < a.length) out[k++] = a[i++]!;
+    while (j < b.length) out[k++] = b[j++]!;
+    return out;
+  }
+
+  /** The first index of sorted `numbers` whose key is above `key`, or at or above it when `orEqual`. */
+  private firstAfter(numbers: readonly number[], key: Uint8Array, orEqual: boolean): number {
+    let lo = 0;
+    let hi = numbers.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const order = this.keys.compareTo(numbers[mid]!, key);
+      if (orEqual ? order < 0 : order <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
 }
 
+/** Immutable, so every delete reads as this one. */
+const TOMBSTONE: Lookup = { kind: 'tombstone' };
+
 /** What the table says of a key; bytes handed out are copies, so no caller can change what it holds. */
-function lookupOf(entry: TailEntry | undefined): Lookup | undefined {
-  if (entry === undefined) return undefined;
-  const value = entry.value;
-  if (value === undefined) return { kind: 'tombstone' };
+function lookupOf(value: Value | undefined): Lookup {
+  if (value === undefined) return TOMBSTONE;
   return { kind: 'put', value: typeof value === 'string' ? value : new Uint8Array(value) };
 }
 

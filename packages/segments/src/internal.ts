@@ -7,6 +7,7 @@ export { fileSystemSchema } from './file/segment-options.js';
 export { compareBytes, commonPrefixLength, describeType, keyToBytes, checkKeyLength, checkWellFormed } from './file/key-bytes.js';
 export { checkKey, encodeKey, decodeKey, ownedKey, checkedKeyId, keyIdOfBytes, keyIdOfString, keyBytesOfId } from './file/key-bytes.js';
 export { compareKeys, sharedPrefixLength, utf8Boundary, bytesEqual, describeKey } from './file/key-bytes.js';
+export { KEY_SCRATCH, encodeKeyToScratch, scratchKeyHash } from './file/key-bytes.js';
 export { toScanRange, prefixScanRange, FULL_SCAN, limitOption, booleanOption } from './file/range-options.js';
 export type { Bound, ScanRange } from './file/range-options.js';
 export { nearOptions, INDEX_NEAR_LIMIT } from './file/near.js';

@@ -10,21 +10,21 @@ import { newSegmentPath, SEQUENCES } from './test-support/segment-fixtures.js';
 import { tempDir } from '@silt/test-support';
 
 /** What `load` reads per event-loop turn (LOAD_SLICE_BYTES, internal to the reader). */
-const SLICE_BYTES = 4 * 1024 * 1024;
+const SLICE_BYTES = 1024 * 1024;
 /** A test that loops instead of failing should fail, not hang the run. */
 const LIMIT = { timeout: 10_000 };
 
 const dir = tempDir('load');
 
 /**
- * About 9.5 MiB: two whole slices and a part of a third, so the first, a
+ * About 2.4 MiB: two whole slices and a part of a third, so the first, a
  * middle and a short last slice are all read. Text (ASCII and not) and
  * byte values, tombstones, and byte keys that are not UTF-8 text.
  */
 function largeEntries(): SegmentInput[] {
   const random = new SeededRandom(41);
   const entries: SegmentInput[] = [];
-  for (let i = 0; i < 4300; i++) {
+  for (let i = 0; i < 1075; i++) {
     const key = `key/${String(i).padStart(5, '0')}/${i % 3 === 0 ? 'été' : 'x'}`;
     if (i % 10 === 9) entries.push({ kind: 'tombstone', key });
     else if (i % 3 === 0) entries.push({ kind: 'put', key, value: random.bytes(3000 + random.intBetween(0, 200)) });
