@@ -7,7 +7,7 @@ import { Index } from './index-writer.js';
 import { checkIndexFiles } from './test-support/crash-disk-checks.js';
 import { driveWorkload, readState, recoveredPrefix } from './test-support/crash-workload.js';
 import { tempDir } from '@silt/test-support';
-import { failEveryCall } from './test-support/dead-disk.js';
+import { failEveryCall, openPowerLossWriter } from './test-support/power-loss-writer.js';
 
 /**
  * Power loss in 'fsync' mode: an index in this process runs the crash
@@ -73,17 +73,7 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * workload from `firstId`, lose power at `moment`, fence and close the zombie.
  */
 async function liveAndCrash(dir: string, sim: CrashSimFileSystem, seed: number, firstId: number, random: SeededRandom): Promise<Life> {
-  const fence = new FaultInjectingFileSystem(sim);
-  const index = await Index.open(dir, {
-    fs: fence,
-    durability: 'fsync',
-    refreshIntervalMs: random.intBetween(5, 60),
-    memtableBytes: random.pick([4096, 16 * 1024, 64 * 1024]),
-    // Small log files, so crashes also land in log rotation and in deleting covered files.
-    walFileBytes: random.pick([2048, 8192, 32 * 1024]),
-    // Eager merges, so power also goes out while merges write and commit.
-    mergePolicy: { minRunLength: random.pick([2, 4]) },
-  });
+  const { index, fence } = await openPowerLossWriter(dir, sim, random);
   const moment = pickMoment(random);
   let crashed = false;
   let zombieClosed: Promise<'closed' | 'rejected'> | undefined;

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CrashSimFileSystem, FaultInjectingFileSystem } from '@silt/fs';
+import { CrashSimFileSystem } from '@silt/fs';
 import { SeededRandom } from '@silt/fs/internal';
 import { ReadOnlyIndex } from '@silt/reader';
 import { tempDir } from '@silt/test-support';
-import { failEveryCall } from './test-support/dead-disk.js';
+import { failEveryCall, openPowerLossWriter } from './test-support/power-loss-writer.js';
 import { Index } from './index-writer.js';
 import { driveWorkload, effectsOf, operationOf, readState, recoveredPrefix } from './test-support/crash-workload.js';
 
@@ -137,15 +137,7 @@ async function openReaders(
 
 /** One life: the index and its readers, the workload from `firstId`, then a power loss at a seeded moment. */
 async function liveAndCrash(dir: string, sim: CrashSimFileSystem, seed: number, firstId: number, random: SeededRandom): Promise<Life> {
-  const fence = new FaultInjectingFileSystem(sim);
-  const index = await Index.open(dir, {
-    fs: fence,
-    durability: 'fsync',
-    refreshIntervalMs: random.intBetween(5, 60),
-    memtableBytes: random.pick([4096, 16 * 1024, 64 * 1024]),
-    walFileBytes: random.pick([2048, 8192, 32 * 1024]),
-    mergePolicy: { minRunLength: random.pick([2, 4]) },
-  });
+  const { index, fence } = await openPowerLossWriter(dir, sim, random);
   const failures: unknown[] = [];
   const watched = await openReaders(dir, seed, failures);
   const crashAfterAcks = random.chance(0.6) ? random.intBetween(20, 300) : undefined;

@@ -2,6 +2,7 @@ import type { Key, Value } from '@silt/segments';
 import type { ScanRange } from '@silt/segments/internal';
 import type { DecodedRecord } from '@silt/wal';
 import type { EntrySource, Lookup, SourceEntry } from './entry-source.js';
+import { firstAfterSorted, mergeSorted } from './sorted-ids.js';
 import { TailKeys } from './tail-keys.js';
 
 /**
@@ -112,7 +113,7 @@ export class TailTable implements EntrySource {
   prunedThrough(covered: number): TailTable {
     const sequences = this.writtenSequences;
     if (sequences.length === 0 || sequences[0]! > covered) return this;
-    const first = firstAbove(sequences, covered);
+    const first = firstAfterSorted(sequences, (sequence) => sequence - covered, false);
     const pruned = new TailTable(Math.min(sequences.length - first, this.keys.size));
     for (let n = first; n < sequences.length; n++) {
       const number = this.writtenKeys[n]!;
@@ -135,8 +136,11 @@ export class TailTable implements EntrySource {
     let remaining = range.limit;
     if (remaining <= 0 || this.keys.size === 0) return;
     const numbers = this.sortedNumbers();
-    const from = lower === undefined ? 0 : this.firstAfter(numbers, lower.key, lower.inclusive);
-    const to = upper === undefined ? numbers.length : this.firstAfter(numbers, upper.key, !upper.inclusive);
+    const from = lower === undefined ? 0 : firstAfterSorted(numbers, (number) => this.keys.compareTo(number, lower.key), lower.inclusive);
+    const to =
+      upper === undefined
+        ? numbers.length
+        : firstAfterSorted(numbers, (number) => this.keys.compareTo(number, upper.key), !upper.inclusive);
     for (let n = 0; n < to - from; n++) {
       const number = numbers[reverse ? to - 1 - n : from + n]!;
       const found = lookupOf(this.values[number]);
@@ -196,35 +200,10 @@ export class TailTable implements EntrySource {
   private sortedNumbers(): number[] {
     if (this.unsorted.length > 0) {
       this.unsorted.sort((a, b) => this.keys.compare(a, b));
-      this.sorted = this.merged(this.sorted, this.unsorted);
+      this.sorted = mergeSorted(this.sorted, this.unsorted, (a, b) => this.keys.compare(a, b));
       this.unsorted = [];
     }
     return this.sorted;
-  }
-
-  /** Two lists of key numbers, each in byte order, as one. */
-  private merged(a: readonly number[], b: readonly number[]): number[] {
-    const out = new Array<number>(a.length + b.length);
-    let i = 0;
-    let j = 0;
-    let k = 0;
-    while (i < a.length && j < b.length) out[k++] = this.keys.compare(a[i]!, b[j]!) < 0 ? a[i++]! : b[j++]!;
-    while (i < a.length) out[k++] = a[i++]!;
-    while (j < b.length) out[k++] = b[j++]!;
-    return out;
-  }
-
-  /** The first index of sorted `numbers` whose key is above `key`, or at or above it when `orEqual`. */
-  private firstAfter(numbers: readonly number[], key: Uint8Array, orEqual: boolean): number {
-    let lo = 0;
-    let hi = numbers.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const order = this.keys.compareTo(numbers[mid]!, key);
-      if (orEqual ? order < 0 : order <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 }
 
@@ -235,16 +214,4 @@ const TOMBSTONE: Lookup = { kind: 'tombstone' };
 function lookupOf(value: Value | undefined): Lookup {
   if (value === undefined) return TOMBSTONE;
   return { kind: 'put', value: typeof value === 'string' ? value : new Uint8Array(value) };
-}
-
-/** The first index of ascending `sequences` whose number is above `sequence`. */
-function firstAbove(sequences: readonly number[], sequence: number): number {
-  let lo = 0;
-  let hi = sequences.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sequences[mid]! <= sequence) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
