@@ -20,7 +20,7 @@ const MIGRATIONS: ReadonlyMap<number, (connection: Connection) => void> = new Ma
 export function openManifestConnection(path: string, role: ManifestRole, busyTimeoutMs: number): Connection {
   const connection = connect(path, role);
   try {
-    guarded(path, 'configure manifest', () => configureConnection(connection, busyTimeoutMs));
+    guarded(path, 'configure manifest', () => configureConnection(connection, busyTimeoutMs, role === 'writer'));
     if (role === 'writer') enableWal(connection, path);
     guarded(path, 'check manifest format', () =>
       role === 'writer' ? initialiseOrCheck(connection, path) : checkAsReader(connection, path),
