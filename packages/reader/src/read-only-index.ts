@@ -341,11 +341,13 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
    */
   changes(options?: ChangesOptions): ChangeSubscription {
     this.checkOpen();
+    const follower = this.follower;
     this.feed ??= new ChangeFeed({
       fs: this.options.fs,
       walDirectory: join(this.directory, WAL_DIRECTORY),
       keyEncoding: this.options.keyEncoding,
       onWake: (listener) => this.addLogListener(listener),
+      onRecords: follower === undefined ? undefined : (listener) => follower.addRecordListener(listener),
     });
     return this.feed.changes(options);
   }
