@@ -83,7 +83,9 @@ export class TailTable implements EntrySource {
     if (sequences.length === 0 || sequences[0]! > covered) return this;
     const first = firstAfterSorted(sequences, (sequence) => sequence - covered, false);
     const keys = Math.min(sequences.length - first, this.entries.size);
-    const pruned = new TailTable({ keys, bytes: this.entries.entryBytes });
+    // Sized for the keys that may survive, at the table's mean entry size (it grows if that falls short).
+    const bytes = Math.ceil((this.entries.entryBytes * keys) / this.entries.size);
+    const pruned = new TailTable({ keys, bytes });
     for (let n = first; n < sequences.length; n++) {
       const number = this.writtenKeys[n]!;
       if (this.sequences[number] !== sequences[n]) continue; // written again later: that place is the one
