@@ -32,9 +32,13 @@ export interface Outcome {
   readonly stderr: string;
 }
 
-/** Runs `node args` in `cwd`; the outcome, never a throw, so a test can show what failed. */
+/**
+ * Runs `node args` in `cwd`; the outcome, never a throw, so a test can show
+ * what failed. A process still running after two minutes is hung (each
+ * finishes in seconds): it is killed, and its status is null.
+ */
 export function runNode(args: readonly string[], cwd: string): Outcome {
-  const result = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
