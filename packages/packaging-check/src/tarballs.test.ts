@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import ts from 'typescript';
 import { consumerProjectForTests, describeFailure, runNode } from './project-for-tests.js';
 import { publishedPackages, REPO_ROOT, type PackageManifest } from './workspace.js';
 
@@ -69,6 +70,59 @@ test('no tarball ships tests or test helpers, and every source map and declarati
       const { sources } = JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] };
       for (const source of sources) assert.ok(existsSync(join(dirname(map), source)), `${map} names ${source}, which is not shipped`);
     }
+  }
+});
+
+/** Whether `code` awaits outside every function: top-level await, which makes a module one `require()` refuses. */
+function usesTopLevelAwait(file: ts.SourceFile): boolean {
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found || ts.isFunctionLike(node) || ts.isClassStaticBlockDeclaration(node)) return;
+    if (ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier !== undefined)) found = true;
+    else ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(file, visit);
+  return found;
+}
+
+/** The relative modules `file` imports: statically, re-exported, or with `import('./literal.js')`. */
+function relativeImports(file: ts.SourceFile): string[] {
+  const specifiers: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier !== undefined) {
+      if (ts.isStringLiteral(node.moduleSpecifier)) specifiers.push(node.moduleSpecifier.text);
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      const [argument] = node.arguments;
+      if (argument !== undefined && ts.isStringLiteral(argument)) specifiers.push(argument.text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return specifiers.filter((specifier) => specifier.startsWith('.'));
+}
+
+/** Every module of the package that loading one of its exports can load, now or later (a lazily imported command). */
+function modulesReachableFromExports(directory: string, manifest: PackageManifest): Map<string, ts.SourceFile> {
+  const reached = new Map<string, ts.SourceFile>();
+  const pending = Object.values(manifest.exports).map((conditions) => join(directory, conditions.default!));
+  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+    if (reached.has(path)) continue;
+    const file = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
+    reached.set(path, file);
+    pending.push(...relativeImports(file).map((specifier) => join(dirname(path), specifier)));
+  }
+  return reached;
+}
+
+test('no module an export can load uses top-level await, not even one imported only later (a command)', () => {
+  const probe = (code: string) => usesTopLevelAwait(ts.createSourceFile('probe.js', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS));
+  assert.equal(probe('for await (const x of y) {}'), true, 'the probe misses a top-level for await');
+  assert.equal(probe('async function f() { await g(); }'), false, 'the probe flags an await inside a function');
+  for (const { manifest } of packages) {
+    const modules = modulesReachableFromExports(installedDirectory(manifest.name), manifest);
+    assert.ok(modules.size > 1, `${manifest.name}: only ${modules.size} module reached`);
+    const offenders = [...modules].filter(([, file]) => usesTopLevelAwait(file)).map(([path]) => path);
+    assert.deepEqual(offenders, [], manifest.name);
   }
 });
 
