@@ -5,6 +5,7 @@ import { runSilt } from './test-support/silt-process.js';
 // Argument errors are refused before anything is opened, so no index is needed here.
 const cases: ReadonlyArray<{ args: readonly string[]; line: string }> = [
   { args: ['bogus'], line: "silt: unknown command 'bogus' (see silt --help)" },
+  { args: ['help', 'bogus'], line: "silt: unknown command 'bogus' (see silt --help)" },
   { args: ['stat', 'idx'], line: "silt: unknown command 'stat'; did you mean stats? (see silt --help)" },
   { args: ['--bogus'], line: "silt: unknown option '--bogus' (see silt --help)" },
   { args: ['get', 'idx'], line: "silt get: missing required argument 'key' (see silt get --help)" },

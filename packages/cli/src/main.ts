@@ -47,7 +47,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   const state: CliState = { exitCode: ExitCode.ok, context: undefined };
   const stdout = new LineWriter(process.stdout);
   try {
-    await buildProgram(state, interrupts, stdout).parseAsync([...argv], { from: 'user' });
+    const program = buildProgram(state, interrupts, stdout);
+    refuseUnknownHelpTopic(program, argv);
+    await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     state.exitCode = reportFailure(error, argv, state, interrupts);
   } finally {
@@ -55,6 +57,18 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
   await stdout.flush().catch(() => undefined);
   return state.exitCode;
+}
+
+/**
+ * `silt help bogus`: commander would print the whole help (to standard
+ * error, before any exit callback); an unknown command is one line here,
+ * as it is without `help`.
+ */
+function refuseUnknownHelpTopic(program: Command, argv: readonly string[]): void {
+  const [first, topic] = argv;
+  if (first !== 'help' || topic === undefined || topic.startsWith('-')) return;
+  if (program.commands.some((command) => command.name() === topic || command.aliases().includes(topic))) return;
+  throw new ArgumentError('silt', `unknown command '${topic}'`);
 }
 
 function reportFailure(error: unknown, argv: readonly string[], state: CliState, interrupts: Interrupts): number {
