@@ -20,6 +20,17 @@ function filesUnder(directory: string): string[] {
     .map((entry) => join(entry.parentPath, entry.name));
 }
 
+test('each package is installed once, from its tarball: none came from the registry for another package', () => {
+  const lock = JSON.parse(readFileSync(join(project().directory, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { resolved?: string }>;
+  };
+  for (const { manifest } of packages) {
+    const copies = Object.keys(lock.packages).filter((path) => path.endsWith(`node_modules/${manifest.name}`));
+    assert.deepEqual(copies, [`node_modules/${manifest.name}`], manifest.name);
+    assert.match(lock.packages[copies[0]!]!.resolved ?? '', /^file:\.\.\/tarballs\//, manifest.name);
+  }
+});
+
 test('every tarball holds the LICENSE, the same MIT text as the repository root', () => {
   const license = readFileSync(join(REPO_ROOT, 'LICENSE'), 'utf8');
   assert.match(license, /^MIT License\n/);
