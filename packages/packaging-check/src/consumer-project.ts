@@ -80,7 +80,7 @@ function versionOf(packageDirectory: string): string {
 }
 
 /** Runs npm with the environment a user's shell has: none of the npm_ and pnpm variables of the script running us. */
-export function npm(cwd: string, args: readonly string[]): string {
+function npm(cwd: string, args: readonly string[]): string {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(npm_|pnpm_)/i.test(name)));
   try {
     return execFileSync('npm', args, { cwd, env: { ...env, npm_config_update_notifier: 'false' }, encoding: 'utf8', stdio: 'pipe' });

@@ -62,7 +62,7 @@ export function scratchDirectory(project: ConsumerProject, label: string): strin
   return mkdtempSync(join(project.root, 'scratch', `${label}-`));
 }
 
-/** Fails with the outcome's output when it did not exit 0. */
+/** What a test says when a process did not exit 0: its status and both outputs. */
 export function describeFailure(what: string, outcome: Outcome): string {
   return `${what} exited ${outcome.status}\nstdout:\n${outcome.stdout}\nstderr:\n${outcome.stderr}`;
 }
