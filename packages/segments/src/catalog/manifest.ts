@@ -2,12 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ClosedError, CorruptionError, IoError, ValidationError } from '@silt/fs';
 import { z } from 'zod';
 import { CHECKPOINT_WAIT_MS, checkpointWal } from './manifest-checkpoint.js';
-import type { ManifestCheckpoint } from './manifest-checkpoint.js';
+import type { ManifestCheckpoint } from './manifest-checkpoint-result.js';
 import { describeOverlap, planCommit } from './manifest-commit.js';
 import type { CommitPlan } from './manifest-commit.js';
 import { GenerationNotFoundError } from './manifest-errors.js';
 import { openManifestConnection } from './manifest-format.js';
-import type { ManifestRole } from './manifest-format.js';
+import type { ManifestRole } from './manifest-role.js';
 import {
   generationNumberSchema,
   generationRowSchema,
@@ -23,8 +23,8 @@ import { parseWithSchema } from '../shared/schema-validation.js';
 import type { Connection } from './manifest-sqlite.js';
 import { isProcessAlive } from './lease-liveness.js';
 
-export type { ManifestRole } from './manifest-format.js';
-export type { ManifestCheckpoint } from './manifest-checkpoint.js';
+export type { ManifestRole } from './manifest-role.js';
+export type { ManifestCheckpoint } from './manifest-checkpoint-result.js';
 
 export const manifestOptionsSchema = z
   .object({
