@@ -16,7 +16,8 @@ interface FormatOptions {
 }
 
 /** An operation of `_batch`: keys and values already encoded by abstract-level. */
-type PrivateBatchOperation = { readonly type: 'put'; readonly key: Key; readonly value: Value } | { readonly type: 'del'; readonly key: Key };
+type PrivateBatchOperation =
+  { readonly type: 'put'; readonly key: Key; readonly value: Value } | { readonly type: 'del'; readonly key: Key };
 
 interface PrivateClearOptions extends LevelRange {
   readonly limit: number;
@@ -139,7 +140,9 @@ export class SiltLevel<KDefault = string, VDefault = string> extends AbstractLev
   _batch(operations: readonly PrivateBatchOperation[]): Promise<void> {
     const index = this.writable('batch');
     const stored: WriteOperation[] = operations.map((operation) =>
-      operation.type === 'put' ? { type: 'put', key: toStoredKey(operation.key), value: operation.value } : { type: 'del', key: toStoredKey(operation.key) },
+      operation.type === 'put'
+        ? { type: 'put', key: toStoredKey(operation.key), value: operation.value }
+        : { type: 'del', key: toStoredKey(operation.key) },
     );
     return writeOperations(index, stored, this.resolved.maxValueBytes);
   }

@@ -1,7 +1,8 @@
 import { validateDelete, validatePut, type Index, type Key, type Value } from 'silt';
 
 /** One write of a batch, its key already in stored form (`toStoredKey`). */
-export type WriteOperation = { readonly type: 'put'; readonly key: Key; readonly value: Value } | { readonly type: 'del'; readonly key: Key };
+export type WriteOperation =
+  { readonly type: 'put'; readonly key: Key; readonly value: Value } | { readonly type: 'del'; readonly key: Key };
 
 /**
  * The one place where the adapter's writes meet the index, so that a
