@@ -19,5 +19,5 @@ export function valueInFormat(value: Value, format: NativeFormat): Value {
 
 /** Key bytes in the format abstract-level asked for. */
 export function keyInFormat(key: Uint8Array, format: NativeFormat): Value {
-  return format === 'utf8' ? Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('utf8') : key;
+  return format === 'utf8' ? decoder.decode(key) : key;
 }

@@ -69,6 +69,17 @@ export class SiltLevel<KDefault = string, VDefault = string> extends AbstractLev
     this.resolved = resolved;
   }
 
+  /**
+   * The silt handle underneath while the database is open (the writer
+   * `Index`, or with `readOnly` the `ReadOnlyIndex`), for what
+   * abstract-level has no call for: `flush()`, `stats()`, `changes()`,
+   * `near()`, `fuzzy()`. Its keys are the stored ones (see `toStoredKey`):
+   * the same but for the empty key and keys that start with NUL.
+   */
+  get index(): Index | ReadOnlyIndex | undefined {
+    return this.writer ?? this.reader;
+  }
+
   // ---- open and close ----
 
   async _open(options: { createIfMissing: boolean; errorIfExists: boolean }): Promise<void> {
