@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { indexOptionsSchema, readOnlyIndexOptionsSchema, ValidationError, type IndexOptions, type ReadOnlyIndexOptions } from 'silt';
+import {
+  indexOptionsSchema,
+  readOnlyIndexOptionsSchema,
+  ValidationError,
+  type IndexOptions,
+  type InspectOptions,
+  type ReadOnlyIndexOptions,
+} from 'silt';
 
 /**
  * The options this adapter adds to abstract-level's own (`keyEncoding`,
@@ -25,6 +32,8 @@ export interface ResolvedSiltLevelOptions {
   readonly openOptions: Record<string, unknown>;
   /** The writer's value size limit, for checking a batch before any of it is written. */
   readonly maxValueBytes: number;
+  /** The file system the index is opened through, to look at the directory through the same one. */
+  readonly fs: InspectOptions['fs'];
 }
 
 /** Checks the adapter's options at construction, so a typo fails there and not at open. */
@@ -41,5 +50,5 @@ export function resolveSiltLevelOptions(options: unknown): ResolvedSiltLevelOpti
   const checked = schema.safeParse(openOptions);
   if (!checked.success) throw new ValidationError(`@silt/level silt options: ${z.prettifyError(checked.error)}`);
   const maxValueBytes = 'maxValueBytes' in checked.data ? checked.data.maxValueBytes : 0;
-  return { readOnly, openOptions, maxValueBytes };
+  return { readOnly, openOptions, maxValueBytes, fs: checked.data.fs };
 }

@@ -1,5 +1,5 @@
 import { AbstractLevel, type AbstractDatabaseOptions } from 'abstract-level';
-import { ClosedError, Index, inspectDirectory, LockError, ReadOnlyIndex, type Key, type Value } from 'silt';
+import { ClosedError, Index, inspectDirectory, LockError, ReadOnlyIndex, ValidationError, type Key, type Value } from 'silt';
 import { IndexExistsError, IndexMissingError, LevelLockedError, ReadOnlyLevelError } from './errors.js';
 import { valueInFormat, type NativeFormat } from './level-formats.js';
 import { resolveSiltLevelOptions, type ResolvedSiltLevelOptions, type SiltLevelOwnOptions } from './level-options.js';
@@ -61,10 +61,11 @@ export class SiltLevel<KDefault = string, VDefault = string> extends AbstractLev
   private reader: ReadOnlyIndex | undefined;
 
   constructor(location: string, options?: SiltLevelOptions<KDefault, VDefault>) {
+    // Checked before super(), which schedules the open.
+    if (typeof location !== 'string' || location === '') throw new ValidationError('SiltLevel needs a directory: a non-empty string');
     const { readOnly, silt, ...levelOptions } = options ?? {};
     const resolved = resolveSiltLevelOptions({ readOnly, silt });
     super(MANIFEST, levelOptions);
-    if (typeof location !== 'string' || location === '') throw new TypeError('SiltLevel needs a directory: a non-empty string');
     this.location = location;
     this.resolved = resolved;
   }
@@ -83,7 +84,7 @@ export class SiltLevel<KDefault = string, VDefault = string> extends AbstractLev
   // ---- open and close ----
 
   async _open(options: { createIfMissing: boolean; errorIfExists: boolean }): Promise<void> {
-    const { kind } = inspectDirectory(this.location);
+    const { kind } = inspectDirectory(this.location, { fs: this.resolved.fs });
     const exists = kind === 'index';
     if (!exists && (this.resolved.readOnly || !options.createIfMissing)) throw new IndexMissingError(this.location);
     if (exists && options.errorIfExists) throw new IndexExistsError(this.location);
@@ -95,11 +96,11 @@ export class SiltLevel<KDefault = string, VDefault = string> extends AbstractLev
     }
   }
 
+  /** A close that fails leaves the handle in place: abstract-level then reports the database open again. */
   async _close(): Promise<void> {
-    const open = this.writer ?? this.reader;
+    await (this.writer ?? this.reader)?.close();
     this.writer = undefined;
     this.reader = undefined;
-    await open?.close();
   }
 
   // ---- reads ----
