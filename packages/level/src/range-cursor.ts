@@ -49,6 +49,17 @@ export class RangeCursor {
     return result.done === true ? undefined : (result.value as [Uint8Array, Value]);
   }
 
+  /** Up to `count` entries, mapped; fewer at the end. */
+  take<T>(count: number, map: (entry: [Uint8Array, Value]) => T): T[] {
+    const items: T[] = [];
+    while (items.length < count) {
+      const entry = this.next();
+      if (entry === undefined) break;
+      items.push(map(entry));
+    }
+    return items;
+  }
+
   /** Moves to the first key at or past `target` (at or before it in reverse). */
   seek(target: Key): void {
     const to: Bound = { key: toStoredKey(target), inclusive: true };

@@ -12,69 +12,39 @@ export interface PrivateIteratorOptions extends LevelRange {
 }
 
 type Entry = [Uint8Array, Value];
-
-/** Up to `count` mapped entries from the cursor; fewer at its end. */
-function take<T>(cursor: RangeCursor, count: number, map: (entry: Entry) => T): T[] {
-  const items: T[] = [];
-  for (let entry = count > 0 ? cursor.next() : undefined; entry !== undefined; entry = items.length < count ? cursor.next() : undefined) {
-    items.push(map(entry));
-  }
-  return items;
-}
-
-/** What every iterator kind does with its cursor; only what an item is differs. */
-interface CursorIterator<T> {
-  readonly cursor: RangeCursor;
-  readonly limit: number;
-  readonly count: number;
-  item(entry: Entry): T;
-}
-
-const cursorMethods = {
-  next<T>(iterator: CursorIterator<T>): Promise<T | undefined> {
-    const entry = iterator.cursor.next();
-    return Promise.resolve(entry === undefined ? undefined : iterator.item(entry));
-  },
-  nextv<T>(iterator: CursorIterator<T>, size: number): Promise<T[]> {
-    return Promise.resolve(take(iterator.cursor, size, (entry) => iterator.item(entry)));
-  },
-  /** abstract-level leaves the limit to `_all`: take what is left of it. */
-  all<T>(iterator: CursorIterator<T>): Promise<T[]> {
-    return Promise.resolve(take(iterator.cursor, iterator.limit - iterator.count, (entry) => iterator.item(entry)));
-  },
-};
-
-function formatsOf(options: PrivateIteratorOptions): { keyFormat: NativeFormat; valueFormat: NativeFormat } {
-  return { keyFormat: options.keyEncoding, valueFormat: options.valueEncoding ?? 'utf8' };
-}
-
 type Options = AbstractIteratorOptions<Key, Value>;
 
+/*
+ * The three iterator kinds of abstract-level do not share a base class, so
+ * each has the same five short methods over a RangeCursor; only what an
+ * item is differs. Reads are synchronous underneath: each method does its
+ * work at once and returns a settled promise. abstract-level keeps the
+ * count and the limit; `_all` takes what is left of the limit.
+ */
+
 /** `db.iterator()`: [key, value] entries. */
-export class SiltIterator<TDatabase> extends AbstractIterator<TDatabase, Key, Value> implements CursorIterator<[Value, Value]> {
-  readonly cursor: RangeCursor;
-  private readonly formats: { keyFormat: NativeFormat; valueFormat: NativeFormat };
+export class SiltIterator<TDatabase> extends AbstractIterator<TDatabase, Key, Value> {
+  private readonly cursor: RangeCursor;
+  private readonly toItem: (entry: Entry) => [Value, Value];
 
   constructor(db: TDatabase, source: RangeSource, options: PrivateIteratorOptions) {
     super(db, options as Options);
     this.cursor = new RangeCursor(source, options);
-    this.formats = formatsOf(options);
-  }
-
-  item([key, value]: Entry): [Value, Value] {
-    return [keyInFormat(fromStoredKey(key), this.formats.keyFormat), valueInFormat(value, this.formats.valueFormat)];
+    const { keyEncoding, valueEncoding = 'utf8' } = options;
+    this.toItem = ([key, value]) => [keyInFormat(fromStoredKey(key), keyEncoding), valueInFormat(value, valueEncoding)];
   }
 
   _next(): Promise<[Value, Value] | undefined> {
-    return cursorMethods.next(this);
+    const entry = this.cursor.next();
+    return Promise.resolve(entry === undefined ? undefined : this.toItem(entry));
   }
 
   _nextv(size: number): Promise<Array<[Value, Value]>> {
-    return cursorMethods.nextv(this, size);
+    return Promise.resolve(this.cursor.take(size, this.toItem));
   }
 
   _all(): Promise<Array<[Value, Value]>> {
-    return cursorMethods.all(this);
+    return Promise.resolve(this.cursor.take(this.limit - this.count, this.toItem));
   }
 
   _seek(target: Key): void {
@@ -88,30 +58,28 @@ export class SiltIterator<TDatabase> extends AbstractIterator<TDatabase, Key, Va
 }
 
 /** `db.keys()`: keys only. */
-export class SiltKeyIterator<TDatabase> extends AbstractKeyIterator<TDatabase, Key> implements CursorIterator<Value> {
-  readonly cursor: RangeCursor;
-  private readonly keyFormat: NativeFormat;
+export class SiltKeyIterator<TDatabase> extends AbstractKeyIterator<TDatabase, Key> {
+  private readonly cursor: RangeCursor;
+  private readonly toItem: (entry: Entry) => Value;
 
   constructor(db: TDatabase, source: RangeSource, options: PrivateIteratorOptions) {
     super(db, options as Options);
     this.cursor = new RangeCursor(source, options);
-    this.keyFormat = options.keyEncoding;
-  }
-
-  item([key]: Entry): Value {
-    return keyInFormat(fromStoredKey(key), this.keyFormat);
+    const { keyEncoding } = options;
+    this.toItem = ([key]) => keyInFormat(fromStoredKey(key), keyEncoding);
   }
 
   _next(): Promise<Value | undefined> {
-    return cursorMethods.next(this);
+    const entry = this.cursor.next();
+    return Promise.resolve(entry === undefined ? undefined : this.toItem(entry));
   }
 
   _nextv(size: number): Promise<Value[]> {
-    return cursorMethods.nextv(this, size);
+    return Promise.resolve(this.cursor.take(size, this.toItem));
   }
 
   _all(): Promise<Value[]> {
-    return cursorMethods.all(this);
+    return Promise.resolve(this.cursor.take(this.limit - this.count, this.toItem));
   }
 
   _seek(target: Key): void {
@@ -125,30 +93,28 @@ export class SiltKeyIterator<TDatabase> extends AbstractKeyIterator<TDatabase, K
 }
 
 /** `db.values()`: values only. */
-export class SiltValueIterator<TDatabase> extends AbstractValueIterator<TDatabase, Key, Value> implements CursorIterator<Value> {
-  readonly cursor: RangeCursor;
-  private readonly valueFormat: NativeFormat;
+export class SiltValueIterator<TDatabase> extends AbstractValueIterator<TDatabase, Key, Value> {
+  private readonly cursor: RangeCursor;
+  private readonly toItem: (entry: Entry) => Value;
 
   constructor(db: TDatabase, source: RangeSource, options: PrivateIteratorOptions) {
     super(db, options as Options);
     this.cursor = new RangeCursor(source, options);
-    this.valueFormat = formatsOf(options).valueFormat;
-  }
-
-  item([, value]: Entry): Value {
-    return valueInFormat(value, this.valueFormat);
+    const { valueEncoding = 'utf8' } = options;
+    this.toItem = ([, value]) => valueInFormat(value, valueEncoding);
   }
 
   _next(): Promise<Value | undefined> {
-    return cursorMethods.next(this);
+    const entry = this.cursor.next();
+    return Promise.resolve(entry === undefined ? undefined : this.toItem(entry));
   }
 
   _nextv(size: number): Promise<Value[]> {
-    return cursorMethods.nextv(this, size);
+    return Promise.resolve(this.cursor.take(size, this.toItem));
   }
 
   _all(): Promise<Value[]> {
-    return cursorMethods.all(this);
+    return Promise.resolve(this.cursor.take(this.limit - this.count, this.toItem));
   }
 
   _seek(target: Key): void {

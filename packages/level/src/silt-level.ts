@@ -170,9 +170,7 @@ export class SiltLevel<KDefault = string, VDefault = string> extends AbstractLev
     let left = options.limit < 0 ? Infinity : options.limit;
     while (left > 0) {
       const cursor = new RangeCursor(index, options);
-      const run: Key[] = [];
-      const wanted = Math.min(left, CLEAR_CHUNK);
-      for (let entry = cursor.next(); entry !== undefined; entry = run.length < wanted ? cursor.next() : undefined) run.push(entry[0]);
+      const run = cursor.take(Math.min(left, CLEAR_CHUNK), ([key]) => key);
       cursor.close();
       if (run.length === 0) return;
       await deleteKeys(index, run);
