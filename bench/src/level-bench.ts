@@ -19,7 +19,8 @@ import { makeKeyValueDataset, type KeyValueDataset } from './key-value-dataset.j
  *    time (an untimed pass first, then a timed one), and the same keys
  *    through `await db.getMany()`, 1,000 keys a call;
  * 5. a full scan: `for await (const [key, value] of db.iterator())`
- *    (an untimed scan first, then a timed one).
+ *    (an untimed scan first, then a timed one), and the same scan by
+ *    `iterator.nextv(1000)` (no promise per entry).
  *
  * silt's own synchronous `Index.get` on the same keys is a reference row:
  * what the adapter costs over the index underneath.
@@ -31,6 +32,7 @@ const KEY_BYTES = 16;
 const VALUE_BYTES = 100;
 const BATCH = 1_000;
 const GET_MANY = 1_000;
+const NEXTV = 1_000;
 
 const count = (n: number): string => n.toLocaleString('en-US');
 const WORKLOAD = {
@@ -39,6 +41,7 @@ const WORKLOAD = {
   get: `awaited db.get() of the ${count(KEYS)} loaded keys, random order`,
   getMany: `awaited db.getMany() of ${count(GET_MANY)} keys at a time, the ${count(KEYS)} loaded keys in random order`,
   iterator: `for await over db.iterator() of all ${count(KEYS + PUTS)} keys`,
+  nextv: `db.iterator().nextv(${count(NEXTV)}) until empty, all ${count(KEYS + PUTS)} keys`,
 };
 const ENGINE = {
   silt: 'silt via @silt/level',
@@ -58,6 +61,7 @@ interface RoundResult {
   readonly get: number;
   readonly getMany: number;
   readonly iterator: number;
+  readonly nextv: number;
   readonly direct?: number;
 }
 
@@ -67,7 +71,7 @@ interface LevelDatabase {
   put(key: string, value: string): Promise<void>;
   get(key: string): Promise<string | undefined>;
   getMany(keys: string[]): Promise<Array<string | undefined>>;
-  iterator(): AsyncIterable<[string, string]>;
+  iterator(): AsyncIterable<[string, string]> & { nextv(size: number): Promise<Array<[string, string]>>; close(): Promise<void> };
 }
 
 async function measure(
@@ -111,7 +115,16 @@ async function measure(
   };
   await scan();
   const iterator = await opsPerSecond(KEYS + PUTS, scan);
-  return { batch, put, get, getMany, iterator };
+  const nextvScan = async (): Promise<void> => {
+    const it = db.iterator();
+    let entries = 0;
+    for (let items = await it.nextv(NEXTV); items.length > 0; items = await it.nextv(NEXTV)) entries += items.length;
+    await it.close();
+    if (entries !== KEYS + PUTS) throw new Error(`scanned ${entries} entries, expected ${KEYS + PUTS}`);
+  };
+  await nextvScan();
+  const nextv = await opsPerSecond(KEYS + PUTS, nextvScan);
+  return { batch, put, get, getMany, iterator, nextv };
 }
 
 async function siltRound(context: BenchContext, data: KeyValueDataset, putKeys: readonly string[]): Promise<RoundResult> {
@@ -167,6 +180,7 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
     [WORKLOAD.get, (r: RoundResult) => r.get, 'gets/s', reads],
     [WORKLOAD.getMany, (r: RoundResult) => r.getMany, 'keys/s', reads],
     [WORKLOAD.iterator, (r: RoundResult) => r.iterator, 'entries/s', reads],
+    [WORKLOAD.nextv, (r: RoundResult) => r.nextv, 'entries/s', reads],
   ] as const) {
     rows.push({ workload, engine: ENGINE.classic, durability: durability.classic, unit, runs: runs.classic.map(pick) });
     rows.push({ workload, engine: ENGINE.silt, durability: durability.silt, unit, runs: runs.silt.map(pick), ratioTo: ENGINE.classic });
