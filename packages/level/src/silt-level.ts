@@ -5,7 +5,7 @@ import { valueInFormat, type NativeFormat } from './level-formats.js';
 import { resolveSiltLevelOptions, type ResolvedSiltLevelOptions, type SiltLevelOwnOptions } from './level-options.js';
 import { RangeCursor, type LevelRange } from './range-cursor.js';
 import { SiltIterator, SiltKeyIterator, SiltValueIterator, type PrivateIteratorOptions } from './silt-iterators.js';
-import { toStoredKey } from './stored-keys.js';
+import { fromStoredKey, toStoredKey } from './stored-keys.js';
 import { deleteKeys, writeOperations, type WriteOperation } from './write-operations.js';
 
 export type SiltLevelOptions<K, V> = AbstractDatabaseOptions<K, V> & SiltLevelOwnOptions;
@@ -162,19 +162,24 @@ export class SiltLevel<KDefault = string, VDefault = string> extends AbstractLev
   /**
    * Deletes the range in runs of up to 10,000 keys: each run is read, then
    * deleted in one synchronous run of calls, so it is gone from reads at
-   * once and the next run's range starts past it. Not atomic as a whole
-   * (abstract-level does not ask it to be).
+   * once; the next run starts past its last key, so keys written behind the
+   * clear stay and the clear ends. Not atomic as a whole (abstract-level
+   * does not ask it to be).
    */
   async _clear(options: PrivateClearOptions): Promise<void> {
     const index = this.writable('clear');
+    let range: LevelRange = options;
     let left = options.limit < 0 ? Infinity : options.limit;
     while (left > 0) {
-      const cursor = new RangeCursor(index, options);
+      const cursor = new RangeCursor(index, range);
       const run = cursor.take(Math.min(left, CLEAR_CHUNK), ([key]) => key);
       cursor.close();
-      if (run.length === 0) return;
+      const last = run[run.length - 1];
+      if (last === undefined) return;
       await deleteKeys(index, run);
       left -= run.length;
+      const past = fromStoredKey(last);
+      range = options.reverse ? { ...range, lte: undefined, lt: past } : { ...range, gte: undefined, gt: past };
     }
   }
 
