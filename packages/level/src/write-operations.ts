@@ -5,8 +5,9 @@ export type WriteOperation =
   { readonly type: 'put'; readonly key: Key; readonly value: Value } | { readonly type: 'del'; readonly key: Key };
 
 /**
- * The one place where the adapter's writes meet the index, so that a
- * batch call on `Index` can replace the mapping below in one edit.
+ * The one place where the adapter's batches (and `clear`'s deletes, below)
+ * meet the index, so that a batch call on `Index` can replace the mapping
+ * in one edit; single puts and deletes are `set` and `delete`.
  *
  * What is atomic, with the calls `Index` has today:
  * - a batch of puts only is one `mset`: one log record, whole or absent
