@@ -35,7 +35,8 @@ function runningTestFiles() {
 let passed = 0;
 let failed = 0;
 let summaries = 0;
-const summary = /[ℹ#] (pass|fail|cancelled) (\d+)\s*$/;
+// node:test prints `ℹ pass 12`; tape (abstract-level's suite in @silt/level) prints `# pass  12`.
+const summary = /[ℹ#] (pass|fail|cancelled) +(\d+)\s*$/;
 
 createInterface({ input: child.stdout }).on('line', (line) => {
   process.stdout.write(`${line}\n`);
