@@ -1,7 +1,7 @@
 import { ValidationError } from '@silt/fs';
 import type { Key, Value } from '@silt/segments';
 import { describeType } from '@silt/segments/internal';
-import { naming, prepareDelete, preparePut, type EncodeValue, type PreparedOperation } from './write-batch.js';
+import { named, prepareDelete, preparePut, type EncodeValue, type PreparedOperation } from './write-batch.js';
 
 /** One operation of `index.batch([...])`, in the shape classic-level and lmdb-js users know. */
 export type BatchOperation<V = Value> =
@@ -19,8 +19,12 @@ export function prepareOperations(operations: unknown, maxValueBytes: number, en
     throw new ValidationError(`batch takes an array of { type: 'put', key, value } and { type: 'del', key } operations, got ${describeType(operations)}`);
   }
   const prepared = new Array<PreparedOperation>(operations.length);
-  for (let i = 0; i < operations.length; i++) {
-    prepared[i] = naming(`batch operation #${i}`, () => prepareOperation(operations[i], maxValueBytes, encode));
+  let i = 0;
+  try {
+    // One try around the loop, not a closure per operation: a batch of 1,000 is a hot path.
+    for (; i < operations.length; i++) prepared[i] = prepareOperation(operations[i], maxValueBytes, encode);
+  } catch (error) {
+    throw named(`batch operation #${i}`, error);
   }
   return prepared;
 }

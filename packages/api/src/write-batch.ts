@@ -62,9 +62,13 @@ export function naming<T>(which: string, prepare: () => T): T {
   try {
     return prepare();
   } catch (error) {
-    if (error instanceof ValidationError) throw new ValidationError(`${which}: ${error.message}`, { cause: error.cause });
-    throw error;
+    throw named(which, error);
   }
+}
+
+/** `error`, prefixed with which operation of a batch it is about if it is a ValidationError. */
+export function named(which: string, error: unknown): unknown {
+  return error instanceof ValidationError ? new ValidationError(`${which}: ${error.message}`, { cause: error.cause }) : error;
 }
 
 function checkValueBytes(length: number, maxValueBytes: number): void {
