@@ -117,3 +117,23 @@ test("a stored value 'json' cannot parse is a ValueDecodeError on read", async (
   await using json = await Index.open(dir, { valueEncoding: 'json' });
   assert.throws(() => json.get('k'), ValueDecodeError);
 });
+
+test('the change feed hands values over decoded by the valueEncoding, on the writer and on a reader', async () => {
+  const dir = join(tempDir('json-changes'), 'idx');
+  await using index = await Index.open<User>(dir, { valueEncoding: 'json' });
+  await using reader = await ReadOnlyIndex.open<User>(dir, { valueEncoding: 'json' });
+  const fromWriter = index.changes({ since: 0 });
+  const fromReader = reader.changes({ since: 0 });
+  await index.batch([
+    { type: 'put', key: 'u:1', value: ada },
+    { type: 'del', key: 'u:1' },
+  ]);
+  for (const feed of [fromWriter, fromReader]) {
+    const first = await feed.next();
+    const user: User | undefined = first.done === true || first.value.deleted === true ? undefined : first.value.value;
+    assert.equal(user?.name, 'Ada');
+    assert.deepEqual(first.value, { key: 'u:1', value: ada, sequence: 1 });
+    assert.deepEqual((await feed.next()).value, { key: 'u:1', deleted: true, sequence: 2 });
+    feed.close();
+  }
+});

@@ -123,7 +123,7 @@ export class Index<V = Value> extends EventEmitter<IndexEvents> implements Async
   private readonly merges: MergeScheduler;
   private recovery: IndexRecovery = { log: {}, obsoleteSegmentFiles: [], replayedOperations: 0 };
   /** Made by the first `changes()`; ends its subscriptions at close. */
-  private feed: ChangeFeed | undefined;
+  private feed: ChangeFeed<V> | undefined;
 
   private constructor(private readonly parts: OpenParts) {
     super();
@@ -379,7 +379,7 @@ export class Index<V = Value> extends EventEmitter<IndexEvents> implements Async
    * the index ends its subscriptions. Not in 'none' durability, where the log
    * acknowledges nothing to readers before a clean close: a ValidationError.
    */
-  changes(options?: ChangesOptions): ChangeSubscription {
+  changes(options?: ChangesOptions): ChangeSubscription<V> {
     this.checkOpen();
     const { options: resolved, layout, wal } = this.parts;
     if (resolved.durability === 'none') {
@@ -388,10 +388,11 @@ export class Index<V = Value> extends EventEmitter<IndexEvents> implements Async
           'so a change feed would show nothing until then',
       );
     }
-    this.feed ??= new ChangeFeed({
+    this.feed ??= new ChangeFeed<V>({
       fs: resolved.fs,
       walDirectory: layout.walDirectory,
       keyEncoding: resolved.keyEncoding,
+      decodeValue: this.encoding.decode,
       onWake: (listener) => wal.onAcknowledged(() => listener()),
     });
     return this.feed.changes(options);

@@ -21,7 +21,8 @@ import {
  * so `Index` and `ReadOnlyIndex` validate, encode and decode alike.
  */
 export class KeyValueReads<V = Value> {
-  private readonly decode: ((stored: Value) => V) | undefined;
+  /** The value encoding's decode (undefined: values as stored), for the owner's change feed too. */
+  readonly decode: ((stored: Value) => V) | undefined;
 
   /**
    * @param currentView called on every read: throws if the owner is closed,

@@ -147,7 +147,7 @@ export class ReadOnlyIndex<V = Value> extends EventEmitter<ReadOnlyIndexEvents> 
   private logReadQueued = false;
   private overflows = 0;
   /** Made by the first `changes()`; ends its subscriptions at close. */
-  private feed: ChangeFeed | undefined;
+  private feed: ChangeFeed<V> | undefined;
   private closing: Promise<void> | undefined;
   /** The refresh running or last run: see `serially`. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -388,12 +388,13 @@ export class ReadOnlyIndex<V = Value> extends EventEmitter<ReadOnlyIndexEvents> 
    * needs, it throws `ChangesTooOldError`. Works with `tail: false` too (it
    * starts the log watch). Closing the reader ends its subscriptions.
    */
-  changes(options?: ChangesOptions): ChangeSubscription {
+  changes(options?: ChangesOptions): ChangeSubscription<V> {
     this.checkOpen();
-    this.feed ??= new ChangeFeed({
+    this.feed ??= new ChangeFeed<V>({
       fs: this.options.fs,
       walDirectory: join(this.directory, WAL_DIRECTORY),
       keyEncoding: this.options.keyEncoding,
+      decodeValue: this.reads.decode,
       onWake: (listener) => this.addLogListener(listener),
     });
     return this.feed.changes(options);
@@ -592,7 +593,7 @@ export class ReadOnlyIndex<V = Value> extends EventEmitter<ReadOnlyIndexEvents> 
  * `subscribeToLog` of each reader (`@silt/reader/internal`): a hook for silt's
  * own followers of the log, kept off the public class.
  */
-const logSubscriptions = new WeakMap<ReadOnlyIndex<unknown>, (listener: LogListener) => () => void>();
+const logSubscriptions = new WeakMap<object, (listener: LogListener) => () => void>();
 
 /**
  * Calls `listener` whenever `reader` is woken for its log (a file-system
@@ -600,7 +601,7 @@ const logSubscriptions = new WeakMap<ReadOnlyIndex<unknown>, (listener: LogListe
  * read; returns the unsubscribe. Starts the log watch if the reader had
  * none (`tail: false` or `watch: false`). Internal: for `changes()`.
  */
-export function subscribeToLog(reader: ReadOnlyIndex<unknown>, listener: () => void): () => void {
+export function subscribeToLog<V>(reader: ReadOnlyIndex<V>, listener: () => void): () => void {
   const subscribe = logSubscriptions.get(reader);
   if (subscribe === undefined) throw new TypeError('subscribeToLog needs a ReadOnlyIndex');
   return subscribe(listener);

@@ -2,10 +2,14 @@ import type { Key, KeyEncoding, Value } from '@silt/segments';
 import { compareBytes, type ScanRange } from '@silt/segments/internal';
 import type { DecodedRecord } from '@silt/wal';
 
-/** A put, as the change feed yields it: the value as written (a string if it was given as one, else a Uint8Array). */
-export interface PutChange {
+/**
+ * A put, as the change feed yields it: the value as written (a string if it
+ * was given as one, else a Uint8Array), or as the owner's `valueEncoding`
+ * reads it back.
+ */
+export interface PutChange<V = Value> {
   readonly key: Key;
-  readonly value: Value;
+  readonly value: V;
   readonly sequence: number;
   readonly deleted?: undefined;
 }
@@ -18,7 +22,7 @@ export interface DeleteChange {
 }
 
 /** One write, as the change feed yields it; `change.deleted` tells the two apart. */
-export type Change = PutChange | DeleteChange;
+export type Change<V = Value> = PutChange<V> | DeleteChange;
 
 /**
  * Appends to `into` the changes of one log record that lie at or after
