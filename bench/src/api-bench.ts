@@ -81,7 +81,11 @@ async function siltGetMany(context: BenchContext, data: KeyValueDataset): Promis
       for (const keys of calls) checkValues(index.getMany(keys), data.valueBytes);
     };
     const getsPass = (): void => {
-      for (const keys of calls) checkValues(keys.map((key) => index.get(key)), data.valueBytes);
+      for (const keys of calls)
+        checkValues(
+          keys.map((key) => index.get(key)),
+          data.valueBytes,
+        );
     };
     getManyPass(); // untimed: JIT, first-touch faults, first-use block checks
     const getMany = await opsPerSecond(calls.length, getManyPass);
@@ -214,7 +218,12 @@ function checkedUserPass(data: KeyValueDataset, ids: ReadonlyMap<string, number>
   };
 }
 
-async function siltJson(context: BenchContext, data: KeyValueDataset, users: readonly User[], ids: ReadonlyMap<string, number>): Promise<JsonRound> {
+async function siltJson(
+  context: BenchContext,
+  data: KeyValueDataset,
+  users: readonly User[],
+  ids: ReadonlyMap<string, number>,
+): Promise<JsonRound> {
   const index = await Index.open<User>(context.scratch('silt-json'), { valueEncoding: 'json' });
   try {
     const load = await opsPerSecond(KEYS, async () => {
@@ -234,7 +243,12 @@ async function siltJson(context: BenchContext, data: KeyValueDataset, users: rea
   }
 }
 
-async function lmdbJson(context: BenchContext, data: KeyValueDataset, users: readonly User[], ids: ReadonlyMap<string, number>): Promise<JsonRound> {
+async function lmdbJson(
+  context: BenchContext,
+  data: KeyValueDataset,
+  users: readonly User[],
+  ids: ReadonlyMap<string, number>,
+): Promise<JsonRound> {
   const db = openLmdb<User, string>({ path: join(context.scratch('lmdb-json'), 'db') });
   try {
     const load = await opsPerSecond(KEYS, async () => {
@@ -261,7 +275,13 @@ async function jsonRows(context: BenchContext, data: KeyValueDataset): Promise<B
     lmdb: () => lmdbJson(context, data, users, ids),
   });
   return [
-    { workload: WORKLOAD.jsonLoad, engine: ENGINE.lmdbJson, durability: DURABILITY.lmdb, unit: 'keys/s', runs: runs.lmdb.map((r) => r.load) },
+    {
+      workload: WORKLOAD.jsonLoad,
+      engine: ENGINE.lmdbJson,
+      durability: DURABILITY.lmdb,
+      unit: 'keys/s',
+      runs: runs.lmdb.map((r) => r.load),
+    },
     {
       workload: WORKLOAD.jsonLoad,
       engine: ENGINE.siltJsonLoad,

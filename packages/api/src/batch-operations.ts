@@ -5,8 +5,7 @@ import { named, prepareDelete, preparePut, type EncodeValue, type PreparedOperat
 
 /** One operation of `index.batch([...])`, in the shape classic-level and lmdb-js users know. */
 export type BatchOperation<V = Value> =
-  | { readonly type: 'put'; readonly key: Key; readonly value: V }
-  | { readonly type: 'del'; readonly key: Key };
+  { readonly type: 'put'; readonly key: Key; readonly value: V } | { readonly type: 'del'; readonly key: Key };
 
 /**
  * Validates every operation of a batch before anything is written: one bad
@@ -16,7 +15,9 @@ export type BatchOperation<V = Value> =
  */
 export function prepareOperations(operations: unknown, maxValueBytes: number, encode: EncodeValue): PreparedOperation[] {
   if (!Array.isArray(operations)) {
-    throw new ValidationError(`batch takes an array of { type: 'put', key, value } and { type: 'del', key } operations, got ${describeType(operations)}`);
+    throw new ValidationError(
+      `batch takes an array of { type: 'put', key, value } and { type: 'del', key } operations, got ${describeType(operations)}`,
+    );
   }
   const prepared = new Array<PreparedOperation>(operations.length);
   let i = 0;

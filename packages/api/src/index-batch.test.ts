@@ -41,10 +41,13 @@ test('batch([...]) writes puts and deletes as one log record, in order, read bac
   check();
   await index.flush();
   await using reader = await ReadOnlyIndex.open(dir, { watch: false });
-  assert.deepEqual([...reader.range()], [
-    ['a', 'last wins'],
-    ['\ufffd', bytes(1, 2)],
-  ]);
+  assert.deepEqual(
+    [...reader.range()],
+    [
+      ['a', 'last wins'],
+      ['\ufffd', bytes(1, 2)],
+    ],
+  );
   await index.close();
 });
 
@@ -58,7 +61,7 @@ test('the chained batch gathers puts and deletes and writes them as one record',
   batch.clear().put('c', '3').del('old');
   await batch.write();
   assert.deepEqual([...index.range()], [['c', '3']]);
-  assert.deepEqual((logRecords(dir, index)).at(-1), [2, ['put', 'delete']]);
+  assert.deepEqual(logRecords(dir, index).at(-1), [2, ['put', 'delete']]);
   assert.throws(() => batch.put('d', '4'), /written already/);
   await assert.rejects(batch.write(), ValidationError);
   await index.batch().write(); // an empty batch writes nothing
@@ -71,9 +74,27 @@ test('a bad operation refuses the whole batch, naming it, and nothing is written
   await index.set('keep', 'v');
   const before = index.stats().lastSequence;
   const refusals: Array<[unknown, RegExp]> = [
-    [[{ type: 'put', key: 'a', value: '1' }, { type: 'del', key: '' }], /^batch operation #1: /],
-    [[{ type: 'put', key: 'a', value: '1' }, { type: 'put', key: 'b', value: 7 }], /^batch operation #1: a value must be a string or a Uint8Array/],
-    [[{ type: 'del', key: 'keep' }, { type: 'merge', key: 'b' }], /^batch operation #1: an operation's type must be 'put' or 'del'/],
+    [
+      [
+        { type: 'put', key: 'a', value: '1' },
+        { type: 'del', key: '' },
+      ],
+      /^batch operation #1: /,
+    ],
+    [
+      [
+        { type: 'put', key: 'a', value: '1' },
+        { type: 'put', key: 'b', value: 7 },
+      ],
+      /^batch operation #1: a value must be a string or a Uint8Array/,
+    ],
+    [
+      [
+        { type: 'del', key: 'keep' },
+        { type: 'merge', key: 'b' },
+      ],
+      /^batch operation #1: an operation's type must be 'put' or 'del'/,
+    ],
     [[{ type: 'del', key: 'keep' }, null], /^batch operation #1: an operation must be an object/],
     [[{ type: 'put', key: 'k\uD800', value: '1' }], /^batch operation #0: a key must be well-formed UTF-16/],
     ['not an array', /^batch takes an array/],

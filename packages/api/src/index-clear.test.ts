@@ -33,7 +33,15 @@ test('clear(range) deletes the live keys of the range, in segments and memtables
   assert.deepEqual([...index.keys()], ['a', 'f', 'g', 'h', 'user:1', 'user:2']);
   await index.clear({ prefix: 'user:' });
   await index.clear({ gt: 'f', limit: 1 });
-  const check = (): void => assert.deepEqual([...index.range()], [['a', 'A'], ['f', 'F'], ['h', 'H']]);
+  const check = (): void =>
+    assert.deepEqual(
+      [...index.range()],
+      [
+        ['a', 'A'],
+        ['f', 'F'],
+        ['h', 'H'],
+      ],
+    );
   check();
   await index.close();
   index = await Index.open(dir);

@@ -29,7 +29,10 @@ test("valueEncoding 'json' writes JSON text and reads values back typed, through
   await assert.rejects(index.set('u:9', 5n), ValidationError);
   const check = (reads: Index<User> | ReadOnlyIndex<User>): void => {
     assert.deepEqual(reads.getMany(['u:1', 'u:2', 'u:3']), [ada, undefined, { name: 'Cy', tags: ['x'] }]);
-    assert.deepEqual([...reads.values({ gte: 'u:3' })].map((value) => value.name), ['Cy', 'Di']);
+    assert.deepEqual(
+      [...reads.values({ gte: 'u:3' })].map((value) => value.name),
+      ['Cy', 'Di'],
+    );
     assert.deepEqual(reads.range({ limit: 1 }).next().value, ['u:1', ada]);
   };
   check(index);
@@ -52,8 +55,20 @@ test("'json' refuses a value with no JSON form, and nothing of its call is writt
   for (const value of [undefined, () => 1, Symbol('s'), 10n, cycle]) {
     await assert.rejects(index.set('k', value), ValidationError);
   }
-  await assert.rejects(index.mset([['a', 1], ['b', cycle]]), /^ValidationError: mset pair #1: valueEncoding 'json' cannot serialise/);
-  await assert.rejects(index.batch([{ type: 'put', key: 'a', value: 1 }, { type: 'put', key: 'b', value: undefined }]), /batch operation #1/);
+  await assert.rejects(
+    index.mset([
+      ['a', 1],
+      ['b', cycle],
+    ]),
+    /^ValidationError: mset pair #1: valueEncoding 'json' cannot serialise/,
+  );
+  await assert.rejects(
+    index.batch([
+      { type: 'put', key: 'a', value: 1 },
+      { type: 'put', key: 'b', value: undefined },
+    ]),
+    /batch operation #1/,
+  );
   assert.throws(() => index.batch().put('a', 1n), ValidationError);
   assert.equal(index.stats().lastSequence, 0);
   await index.set('null', null);

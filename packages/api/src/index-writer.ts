@@ -4,7 +4,17 @@ import { WriteAheadLog, type Appended } from '@silt/wal';
 import { IndexDamagedError, Manifest, WriterLock, type Generation } from '@silt/segments';
 import { SegmentWorkerPool } from '@silt/merger';
 import { collectSegments } from '@silt/segments';
-import type { ChangesOptions, ChangeSubscription, FuzzyOptions, Key, NearOptions, RangeOptions, Value, ValueCodec, ValueEncoding } from '@silt/reader';
+import type {
+  ChangesOptions,
+  ChangeSubscription,
+  FuzzyOptions,
+  Key,
+  NearOptions,
+  RangeOptions,
+  Value,
+  ValueCodec,
+  ValueEncoding,
+} from '@silt/reader';
 import { ChangeFeed } from '@silt/reader';
 import {
   asyncEntries,
@@ -175,10 +185,22 @@ export class Index<V = Value> extends EventEmitter<IndexEvents> implements Async
    * in the background.
    */
   // `valueEncoding` types the values: `Index.open<User>(dir, { valueEncoding: 'json' })` reads and writes `User`s.
-  static open<V = unknown>(directory: string, options: IndexOptions & { readonly valueEncoding: 'json' }, seams?: IndexSeams): Promise<Index<V>>;
-  static open<V>(directory: string, options: IndexOptions & { readonly valueEncoding: ValueCodec<V> }, seams?: IndexSeams): Promise<Index<V>>;
+  static open<V = unknown>(
+    directory: string,
+    options: IndexOptions & { readonly valueEncoding: 'json' },
+    seams?: IndexSeams,
+  ): Promise<Index<V>>;
+  static open<V>(
+    directory: string,
+    options: IndexOptions & { readonly valueEncoding: ValueCodec<V> },
+    seams?: IndexSeams,
+  ): Promise<Index<V>>;
   static open(directory: string, options: IndexOptions & { readonly valueEncoding: 'utf8' }, seams?: IndexSeams): Promise<Index<string>>;
-  static open(directory: string, options: IndexOptions & { readonly valueEncoding: 'binary' }, seams?: IndexSeams): Promise<Index<Uint8Array>>;
+  static open(
+    directory: string,
+    options: IndexOptions & { readonly valueEncoding: 'binary' },
+    seams?: IndexSeams,
+  ): Promise<Index<Uint8Array>>;
   static open(directory: string, options?: IndexOptions, seams?: IndexSeams): Promise<Index>;
   static async open(directory: string, options?: IndexOptions, seams?: IndexSeams): Promise<Index<unknown>> {
     const resolved = resolveIndexOptions(options);
@@ -263,7 +285,8 @@ export class Index<V = Value> extends EventEmitter<IndexEvents> implements Async
   batch(): ChainedBatch<V>;
   batch(operations: ReadonlyArray<BatchOperation<V>>): Promise<void>;
   batch(operations?: ReadonlyArray<BatchOperation<V>>): ChainedBatch<V> | Promise<void> {
-    if (operations !== undefined) return this.write(() => prepareOperations(operations, this.parts.options.maxValueBytes, this.encoding.encode));
+    if (operations !== undefined)
+      return this.write(() => prepareOperations(operations, this.parts.options.maxValueBytes, this.encoding.encode));
     this.checkOpen();
     return new ChainedBatch<V>({
       maxValueBytes: this.parts.options.maxValueBytes,

@@ -27,11 +27,14 @@ test('getMany reads every key from one snapshot, in order, undefined where absen
   await using reader = await ReadOnlyIndex.open(writer.directory, FIXED);
   assert.deepEqual(reader.getMany(['d', 'a', 'c', 'zz', 'a', new TextEncoder().encode('b')]), ['4', '1', undefined, undefined, '1', '2']);
   assert.deepEqual(reader.getMany([]), []);
-  assert.throws(() => reader.getMany(['a', 7 as unknown as string]), (error: unknown) => {
-    assert.ok(error instanceof ValidationError);
-    assert.match(error.message, /^getMany key #1: a key must be a string or a Uint8Array/);
-    return true;
-  });
+  assert.throws(
+    () => reader.getMany(['a', 7 as unknown as string]),
+    (error: unknown) => {
+      assert.ok(error instanceof ValidationError);
+      assert.match(error.message, /^getMany key #1: a key must be a string or a Uint8Array/);
+      return true;
+    },
+  );
   assert.throws(() => reader.getMany('a' as unknown as string[]), ValidationError);
 });
 

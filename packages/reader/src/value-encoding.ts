@@ -80,7 +80,8 @@ function encodeUtf8(value: unknown): Value {
 }
 
 function encodeBinary(value: unknown): Value {
-  if (!(value instanceof Uint8Array)) throw new ValidationError(`valueEncoding 'binary' takes Uint8Array values, got ${describeType(value)}`);
+  if (!(value instanceof Uint8Array))
+    throw new ValidationError(`valueEncoding 'binary' takes Uint8Array values, got ${describeType(value)}`);
   return value;
 }
 
