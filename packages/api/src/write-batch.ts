@@ -47,11 +47,13 @@ export function prepareBatch(pairs: unknown, maxValueBytes: number, encode: Enco
     throw new ValidationError(`mset takes an iterable of [key, value] pairs, got ${describeType(pairs)}`);
   }
   const operations: PreparedOperation[] = [];
-  for (const pair of pairs as Iterable<unknown>) {
-    if (!Array.isArray(pair) || pair.length !== 2) {
-      throw new ValidationError(`mset pair #${operations.length} must be a [key, value] array, got ${describeType(pair)}`);
+  try {
+    for (const pair of pairs as Iterable<unknown>) {
+      if (!Array.isArray(pair) || pair.length !== 2) throw new ValidationError(`it must be a [key, value] array, got ${describeType(pair)}`);
+      operations.push(preparePut(pair[0] as Key, encode(pair[1]), maxValueBytes));
     }
-    operations.push(naming(`mset pair #${operations.length}`, () => preparePut(pair[0] as Key, encode(pair[1]), maxValueBytes)));
+  } catch (error) {
+    throw named(`mset pair #${operations.length}`, error);
   }
   if (operations.length === 0) throw new ValidationError('mset needs at least one [key, value] pair');
   return operations;

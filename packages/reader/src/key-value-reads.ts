@@ -58,8 +58,9 @@ export class KeyValueReads<V = Value> {
     return values;
   }
 
+  /** Whether `key` is live; its value is not decoded (a value its encoding cannot read is still there). */
   has(key: Key): boolean {
-    return this.get(key) !== undefined;
+    return this.currentView().get(checkKey(key)) !== undefined;
   }
 
   /**

@@ -84,6 +84,7 @@ test("valueEncoding 'json' reads stored JSON text back as values, and refuses te
   assert.deepEqual(user, { name: 'Ada', age: 36 });
   assert.deepEqual(reader.getMany(['user:1', 'user:9']), [{ name: 'Ada', age: 36 }, undefined]);
   assert.throws(() => reader.get('user:2'), ValueDecodeError);
+  assert.equal(reader.has('user:2'), true, 'has does not decode');
   assert.deepEqual([...reader.values({ lt: 'user:2' })], [{ name: 'Ada', age: 36 }]);
 });
 
