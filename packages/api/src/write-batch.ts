@@ -49,7 +49,8 @@ export function prepareBatch(pairs: unknown, maxValueBytes: number, encode: Enco
   const operations: PreparedOperation[] = [];
   try {
     for (const pair of pairs as Iterable<unknown>) {
-      if (!Array.isArray(pair) || pair.length !== 2) throw new ValidationError(`it must be a [key, value] array, got ${describeType(pair)}`);
+      if (!Array.isArray(pair) || pair.length !== 2)
+        throw new ValidationError(`it must be a [key, value] array, got ${describeType(pair)}`);
       operations.push(preparePut(pair[0] as Key, encode(pair[1]), maxValueBytes));
     }
   } catch (error) {
