@@ -48,6 +48,8 @@ const TAIL_ENTRY_BYTES = 16 + GENERATED_VALUE_BYTES + 96;
 const TAIL_KEYS = Math.ceil((64 * MIB) / TAIL_ENTRY_BYTES);
 /** A child that has not answered by then is stuck (a lost probe): the round fails rather than hang. */
 const RESULT_TIMEOUT_MS = 120_000;
+/** `REALTIME_BENCH_CHILD_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` profiles the readers (NODE_OPTIONS may not hold --cpu-prof). */
+const CHILD_ARGS = process.env.REALTIME_BENCH_CHILD_ARGS?.split(' ').filter((arg) => arg.length > 0) ?? [];
 
 const count = (n: number): string => n.toLocaleString('en-US');
 const mib = (bytes: number): number => bytes / MIB;
@@ -62,7 +64,8 @@ interface Child {
 }
 
 function startChild(job: RealtimeJob): Child {
-  const child = fork(CHILD, [JSON.stringify(job)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = ['--expose-gc', ...CHILD_ARGS];
+  const child = fork(CHILD, [JSON.stringify(job)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const results: RealtimeResult[] = [];
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { invocationOf, type CommandContext, type CommonOptions } from './support/command-context.js';
-import { ExitCode, reportOf, verboseDetail } from './support/errors.js';
+import { ArgumentError, ExitCode, reportOf, throwArgumentError, verboseDetail } from './support/errors.js';
 import { Interrupts } from './support/interrupts.js';
 import { LineWriter } from './support/line-writer.js';
 import { addKeyBoundOptions, addRangeOptions, wholeNumber, type RangeFlags } from './support/option-parsers.js';
@@ -47,7 +47,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   const state: CliState = { exitCode: ExitCode.ok, context: undefined };
   const stdout = new LineWriter(process.stdout);
   try {
-    await buildProgram(state, interrupts, stdout).parseAsync([...argv], { from: 'user' });
+    const program = buildProgram(state, interrupts, stdout);
+    refuseUnknownHelpTopic(program, argv);
+    await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     state.exitCode = reportFailure(error, argv, state, interrupts);
   } finally {
@@ -57,10 +59,22 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   return state.exitCode;
 }
 
+/**
+ * `silt help bogus`: commander would print the whole help (to standard
+ * error, before any exit callback); an unknown command is one line here,
+ * as it is without `help`.
+ */
+function refuseUnknownHelpTopic(program: Command, argv: readonly string[]): void {
+  const [first, topic] = argv;
+  if (first !== 'help' || topic === undefined || topic.startsWith('-')) return;
+  if (program.commands.some((command) => command.name() === topic || command.aliases().includes(topic))) return;
+  throw new ArgumentError('silt', `unknown command '${topic}'`);
+}
+
 function reportFailure(error: unknown, argv: readonly string[], state: CliState, interrupts: Interrupts): number {
   const report = reportOf(error, (signal) => interrupts.exitCode(signal));
   if (report.message !== undefined) {
-    const name = state.context === undefined ? 'silt' : `silt ${state.context.name}`;
+    const name = error instanceof ArgumentError ? error.command : state.context === undefined ? 'silt' : `silt ${state.context.name}`;
     const json = state.context?.json ?? argv.includes('--json');
     const line = json
       ? JSON.stringify({ error: { code: report.code, message: report.message, exitCode: report.exitCode } })
@@ -77,8 +91,10 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
     .description('silt: a near-realtime, crash-safe, embedded key-value index. Start with `silt demo`.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help (also: silt <command> --help)')
-    .exitOverride()
-    .showHelpAfterError()
+    // Commander writes no error itself: runCli reports argument errors as
+    // every other failure, in one line (or JSON with --json), not the help.
+    .configureOutput({ outputError: () => undefined })
+    .exitOverride(throwArgumentError('silt'))
     .addHelpText('after', EXIT_CODES);
 
   const define = (
@@ -91,8 +107,7 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
     const command = configure(program.command(name).description(summary))
       .option('--json', 'machine-readable output on standard output')
       .option('--verbose', 'the stack of an error, not only its line')
-      .showHelpAfterError(`(silt ${name} --help shows the usage)`)
-      .configureOutput({ outputError: (text, write) => write(`silt ${name}: ${text.replace(/^error: /, '')}`) });
+      .exitOverride(throwArgumentError(`silt ${name}`));
     if (examples.length > 0) command.addHelpText('after', `\nExamples:\n${examples.map((example) => `  ${example}`).join('\n')}`);
     command.action(async () => {
       const options = command.opts<CommonOptions>();

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeFileSystem, SiltError, ValidationError } from '@silt/fs';
+import { nodeFileSystem, SiltError, ValidationError, type FileSystem, type OpenMode } from '@silt/fs';
 import { type KeyEncoding } from '@silt/segments';
-import { WriteAheadLog, type WalEntryInput } from '@silt/wal';
+import { LogTail, WriteAheadLog, type DecodedRecord, type WalEntryInput } from '@silt/wal';
 import { tempDir } from '@silt/test-support';
 import { ChangeFeed, type ChangeSubscription } from './change-feed.js';
 import { AbortError, ChangesTooOldError } from './change-feed-errors.js';
@@ -399,5 +399,63 @@ test('many log files of changes, more than one read takes, arrive whole and in o
     });
   } finally {
     await fixture.close();
+  }
+});
+
+test("a subscription standing at the records a reader's own tail reads takes them from it without reading the log, and reads on by itself once the offers stop", async () => {
+  const dir = tempDir('feed-offers');
+  const wal = await WriteAheadLog.open(dir, { durability: 'write', maxFileBytes: 64 * 1024 });
+  // The reader's own tail, read by hand; its records are offered to the feed's subscriptions as a ReadOnlyIndex's follower offers them.
+  const readerTail = new LogTail(nodeFileSystem, dir, 1);
+  const offerListeners = new Set<(record: DecodedRecord, fileFirstSequence: number) => void>();
+  const readerReads = (): void =>
+    void readerTail.read((record) => {
+      for (const listener of offerListeners) listener(record, readerTail.openFileFirstSequence!);
+    });
+  // The feed's own opens of log files, counted: the marker alone is read when every record was offered.
+  let logOpens = 0;
+  const countingFs: FileSystem = Object.assign(Object.create(nodeFileSystem) as FileSystem, {
+    open: (path: string, mode: OpenMode) => {
+      if (path.endsWith('.log')) logOpens++;
+      return nodeFileSystem.open(path, mode);
+    },
+  });
+  const feed = new ChangeFeed({
+    fs: countingFs,
+    walDirectory: dir,
+    keyEncoding: 'utf8',
+    onWake: (listener) => wal.onAcknowledged(() => listener()),
+    onRecords: (listener) => {
+      offerListeners.add(listener);
+      return () => void offerListeners.delete(listener);
+    },
+  });
+  try {
+    const subscription = feed.changes();
+    const value = 'x'.repeat(1000);
+    for (let i = 0; i < 300; i += 3) {
+      await wal.append([put(`k${i}`, value), put(`k${i + 1}`, value), del(`k${i + 2}`)]);
+      readerReads();
+    }
+    const offered = await take(subscription, 300);
+    assert.deepEqual(
+      offered.map((change) => change.sequence),
+      Array.from({ length: 300 }, (_, i) => i + 1),
+    );
+    assert.equal(offered[2]!.deleted, true);
+    assert.equal(logOpens, 0, 'every change came from the offers, across rotations of the log');
+    // The reader stops offering (it paused, say): the subscription reads the log itself, from where the offers left it.
+    offerListeners.clear();
+    for (let i = 300; i < 600; i++) await wal.append([put(`k${i}`, value)]);
+    const read = await take(subscription, 300);
+    assert.deepEqual(
+      read.map((change) => change.sequence),
+      Array.from({ length: 300 }, (_, i) => i + 301),
+    );
+    assert.ok(logOpens > 0);
+  } finally {
+    feed.close();
+    readerTail.close();
+    await wal.close();
   }
 });

@@ -1,6 +1,6 @@
 import { ClosedError, sequenceOfLogFile, ValidationError, type FileSystem } from '@silt/fs';
 import type { KeyEncoding, Value } from '@silt/segments';
-import { LogTail, readAcknowledgedMarker, type TailRead } from '@silt/wal';
+import { LogTail, readAcknowledgedMarker, type DecodedRecord, type TailRead } from '@silt/wal';
 import { AbortError, ChangesTooOldError } from './change-feed-errors.js';
 import { resolveChangesOptions, type ChangesOptions, type ResolvedChangesOptions } from './change-feed-options.js';
 import { collectRecordChanges, type Change } from './record-changes.js';
@@ -25,6 +25,14 @@ export interface ChangeFeedSource {
    * unsubscribe function. A wake with nothing new costs one marker read.
    */
   readonly onWake: (listener: () => void) => () => void;
+  /**
+   * A reader's own tail of the log, if it has one: calls `listener` with
+   * each record it read and applied, synchronously (its bytes are reused
+   * after), with its file's first sequence number; returns the unsubscribe.
+   * A subscription standing at that record takes it from there instead of
+   * reading the log a second time.
+   */
+  readonly onRecords?: (listener: (record: DecodedRecord, fileFirstSequence: number) => void) => () => void;
 }
 
 /**
@@ -90,6 +98,9 @@ export class ChangeSubscription<V = Value> implements AsyncIterableIterator<Chan
   private readonly range: ResolvedChangesOptions['range'];
   private readonly signal: AbortSignal | undefined;
   private readonly stopWakes: () => void;
+  private readonly stopOffers: () => void;
+  /** Log bytes behind the changes of the batch: offers stop at READ_BYTES, as a read of its own does. */
+  private batchLogBytes = 0;
   /** The changes of the last read, handed over from `taken` on. */
   private batch: Change[] = [];
   private taken = 0;
@@ -119,6 +130,7 @@ export class ChangeSubscription<V = Value> implements AsyncIterableIterator<Chan
     this.signal = options.signal;
     this.tail = new LogTail(source.fs, source.walDirectory, start + 1);
     this.stopWakes = source.onWake(this.wake);
+    this.stopOffers = source.onRecords?.(this.offer) ?? (() => {});
     this.signal?.addEventListener('abort', this.abort, { once: true });
   }
 
@@ -192,6 +204,24 @@ export class ChangeSubscription<V = Value> implements AsyncIterableIterator<Chan
     this.release();
   };
 
+  /**
+   * A record the reader's own tail just read: taken as if this subscription
+   * had read it, if it is the next one it wants and the batch has room;
+   * otherwise left, and read from the log later (a slow consumer, or one
+   * still catching up, reads for itself).
+   */
+  private readonly offer = (record: DecodedRecord, fileFirstSequence: number): void => {
+    if (this.ended || this.failure !== undefined || this.brokenOff !== undefined) return;
+    if (this.taken === this.batch.length) this.startBatch();
+    // At most READ_BYTES of offered log behind a batch (plus one read of its own): a slow consumer costs no more memory.
+    if (record.firstSeq !== this.tail.nextSequence || this.batchLogBytes >= READ_BYTES) return;
+    collectRecordChanges(record, record.firstSeq, this.range, this.keyEncoding, this.batch);
+    this.batchLogBytes += record.length;
+    this.tail.passOver(record, fileFirstSequence);
+    this.readUpTo = this.tail.nextSequence - 1;
+    this.wake();
+  };
+
   private readonly abort = (): void => {
     if (this.ended) return;
     this.failure = new AbortError(this.signal?.reason);
@@ -237,8 +267,7 @@ export class ChangeSubscription<V = Value> implements AsyncIterableIterator<Chan
    */
   private readBatch(): boolean {
     this.woken = false;
-    this.batch = [];
-    this.taken = 0;
+    this.startBatch();
     const from = this.tail.nextSequence;
     let outcome: TailRead;
     try {
@@ -254,6 +283,12 @@ export class ChangeSubscription<V = Value> implements AsyncIterableIterator<Chan
       return false;
     }
     return outcome.records > 0 && outcome.stalled === undefined && this.tail.nextSequence <= outcome.acknowledged;
+  }
+
+  private startBatch(): void {
+    this.batch = [];
+    this.taken = 0;
+    this.batchLogBytes = 0;
   }
 
   private nextWake(): Promise<void> {
@@ -275,6 +310,7 @@ export class ChangeSubscription<V = Value> implements AsyncIterableIterator<Chan
     this.taken = 0;
     this.tail.close();
     this.stopWakes();
+    this.stopOffers();
     this.signal?.removeEventListener('abort', this.abort);
     this.onEnd();
     this.release();

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { WAL_DIRECTORY, type FileSystem } from '@silt/fs';
-import { LogTail } from '@silt/wal';
+import { LogTail, type DecodedRecord } from '@silt/wal';
 import { TailTable } from './tail-table.js';
 
 /** Log bytes read at most per `read`, so that a reader far behind catches up a slice per event-loop turn. */
@@ -22,6 +22,9 @@ export type FollowOutcome =
   | { readonly kind: 'overflow'; readonly bytes: number; readonly limit: number }
   | { readonly kind: 'paused' };
 
+/** Told of each record a follower applied, with the first sequence number of its log file (`LogTail.passOver`). */
+export type RecordListener = (record: DecodedRecord, fileFirstSequence: number) => void;
+
 /**
  * A reader's following of the writer's log past its generation: a
  * `LogTail` (which hands over only what the writer acknowledged) feeding a
@@ -37,6 +40,7 @@ export class LogFollower {
   private readonly tail: LogTail;
   private paused = false;
   private stalledBy: string | undefined;
+  private readonly recordListeners = new Set<RecordListener>();
 
   /** @param covered what the generation served covers: tailing starts past it. */
   constructor(
@@ -77,7 +81,13 @@ export class LogFollower {
     if (this.paused) return { kind: 'paused' };
     const table = this.current;
     const budget = Math.max(1, this.maxTailBytes - table.bytes);
-    const outcome = this.tail.read((record) => table.applyRecord(record), Math.min(READ_SLICE_BYTES, budget));
+    const outcome = this.tail.read(
+      (record) => {
+        table.applyRecord(record);
+        this.handOn(record);
+      },
+      Math.min(READ_SLICE_BYTES, budget),
+    );
     if (outcome.kind === 'gone') return outcome;
     this.stalledBy = outcome.stalled;
     if (table.bytes > this.maxTailBytes) {
@@ -100,7 +110,25 @@ export class LogFollower {
     if (this.paused && this.current.bytes <= this.maxTailBytes / 2) this.paused = false;
   }
 
+  /**
+   * Calls `listener` with each record applied from now on, synchronously,
+   * while its bytes are valid (they are reused by the next read): the change
+   * feed's subscriptions take them instead of reading the log a second time.
+   * Returns the unsubscribe.
+   */
+  addRecordListener(listener: RecordListener): () => void {
+    this.recordListeners.add(listener);
+    return () => void this.recordListeners.delete(listener);
+  }
+
   close(): void {
+    this.recordListeners.clear();
     this.tail.close();
+  }
+
+  private handOn(record: DecodedRecord): void {
+    if (this.recordListeners.size === 0) return;
+    const fileFirstSequence = this.tail.openFileFirstSequence!;
+    for (const listener of this.recordListeners) listener(record, fileFirstSequence);
   }
 }

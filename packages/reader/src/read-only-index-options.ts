@@ -73,13 +73,15 @@ export const readOnlyIndexOptionsSchema = z.strictObject({
    * until newer generations take over half of it. The table only ever holds
    * what the writer has not flushed yet, which a writer at its defaults
    * keeps under about 4 × its `memtableBytes` (64 MiB): hence 256 MiB, so
-   * that a reader of such a writer never pauses. Default 256 MiB.
+   * that a reader of such a writer never pauses. Default 256 MiB; at most
+   * 1 GiB, since the table keeps its entries in one buffer (`TailEntries`)
+   * of at most about twice that, within the 4 GiB a Buffer may hold.
    */
   maxTailBytes: z
     .number()
     .int()
     .min(64 * 1024)
-    .max(64 * 1024 * MIB)
+    .max(1024 * MIB)
     .default(256 * MIB),
   /**
    * How long `open` waits for an index that does not exist yet (no

@@ -460,6 +460,7 @@ test('bad options are a ValidationError, and no lease is taken', async () => {
     { refreshIntervalMs: 50 },
     { tail: 1 },
     { maxTailBytes: 1024 },
+    { maxTailBytes: 2 * 1024 * 1024 * 1024 },
     { waitForIndex: -5 },
   ]) {
     await assert.rejects(ReadOnlyIndex.open(writer.directory, options as never), ValidationError, JSON.stringify(options));

@@ -390,12 +390,14 @@ export class ReadOnlyIndex<V = Value> extends EventEmitter<ReadOnlyIndexEvents> 
    */
   changes(options?: ChangesOptions): ChangeSubscription<V> {
     this.checkOpen();
+    const follower = this.follower;
     this.feed ??= new ChangeFeed<V>({
       fs: this.options.fs,
       walDirectory: join(this.directory, WAL_DIRECTORY),
       keyEncoding: this.options.keyEncoding,
       decodeValue: this.reads.decode,
       onWake: (listener) => this.addLogListener(listener),
+      onRecords: follower === undefined ? undefined : (listener) => follower.addRecordListener(listener),
     });
     return this.feed.changes(options);
   }
@@ -432,7 +434,7 @@ export class ReadOnlyIndex<V = Value> extends EventEmitter<ReadOnlyIndexEvents> 
     if (this.closing !== undefined || current === this.stack.generation) return false;
     const previous = this.stack;
     const before = this.served;
-    this.held.lease = moveLease(this.manifest, this.held.lease);
+    this.held.lease = await moveLeaseWhenFree(this.manifest, this.held.lease);
     const { opened, generation } = await openLeased(this.manifest, this.held, (leased) => previous.advanceInTurns(leased));
     const { stack, retired } = opened;
     if (this.closing !== undefined) {
@@ -655,9 +657,22 @@ function moveLease(manifest: Manifest, lease: Lease): Lease {
   try {
     return manifest.moveLease(lease.id);
   } catch (error) {
-    if (error instanceof ValidationError) return manifest.takeLease();
-    throw error;
+    return takeLeaseIfReclaimed(manifest, error);
   }
+}
+
+/** `moveLease`, without sleeping on the event loop while SQLite's write lock is held (`Manifest.moveLeaseWhenFree`). */
+async function moveLeaseWhenFree(manifest: Manifest, lease: Lease): Promise<Lease> {
+  try {
+    return await manifest.moveLeaseWhenFree(lease.id);
+  } catch (error) {
+    return takeLeaseIfReclaimed(manifest, error);
+  }
+}
+
+function takeLeaseIfReclaimed(manifest: Manifest, error: unknown): Lease {
+  if (error instanceof ValidationError) return manifest.takeLease();
+  throw error;
 }
 
 /** A file of the generation, or the generation itself, was collected while it was being opened. */

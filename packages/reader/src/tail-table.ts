@@ -1,9 +1,9 @@
-import type { Key, Value } from '@silt/segments';
+import type { Key } from '@silt/segments';
 import type { ScanRange } from '@silt/segments/internal';
 import type { DecodedRecord } from '@silt/wal';
 import type { EntrySource, Lookup, SourceEntry } from './entry-source.js';
 import { firstAfterSorted, mergeSorted } from './sorted-ids.js';
-import { TailKeys } from './tail-keys.js';
+import { ASCII_TEXT, BYTES, DELETED, TailEntries, UTF8_TEXT, type EntryKind } from './tail-entries.js';
 
 /**
  * Bytes of bookkeeping counted per key held, beyond its key and value
@@ -14,8 +14,6 @@ import { TailKeys } from './tail-keys.js';
  */
 export const TAIL_ENTRY_OVERHEAD_BYTES = 96;
 
-const utf8 = new TextDecoder();
-
 /** Stale places in the write order tolerated beyond one a key, before it is compacted. */
 const STALE_WRITES_KEPT = 1024;
 
@@ -24,18 +22,14 @@ const STALE_WRITES_KEPT = 1024;
  * generation's segments cover: the newest write per key, with the sequence
  * number that wrote it, so that a newer generation can take over exactly
  * what it covers (`prunedThrough`). It is an `EntrySource`, stacked above
- * the generation's segments: point reads through a hash index over the
- * keys' bytes (`TailKeys`), ordered reads through a list of key numbers
- * sorted lazily (new keys wait unsorted until an ordered read asks), as the
- * writer's memtable does.
- *
- * A key is a number (`TailKeys`), and what the table holds of it sits in
- * columns at that number: the sequence number of its newest write, its
- * value (a string for a value given as text, bytes otherwise, undefined for
- * a delete) and what it adds to `bytes`. Keys and values are copied out of
- * the log's buffer as they are applied. A pruned table is a new table: the
- * old one is never written again, so an iterator made on it reads what it
- * read from, with its generation.
+ * the generation's segments: point reads through `TailEntries` (each key's
+ * newest write, key and value side by side in one buffer, behind a hash
+ * index), ordered reads through a list of key numbers sorted lazily (new
+ * keys wait unsorted until an ordered read asks), as the writer's memtable
+ * does. Keys and values are copied out of the log's buffer as they are
+ * applied. A pruned table is a new table: the old one is never written
+ * again, so an iterator made on it reads what it read from, with its
+ * generation.
  *
  * Pruning costs what survives it, not what the table held: the keys are
  * also listed in the order they were written, so those a generation covers
@@ -45,13 +39,9 @@ const STALE_WRITES_KEPT = 1024;
  * writes a second, and a reader serves nothing meanwhile.)
  */
 export class TailTable implements EntrySource {
-  private readonly keys: TailKeys;
+  private readonly entries: TailEntries;
   /** By key number: the sequence number of its newest write. */
-  private sequences: number[] = [];
-  /** By key number: its newest value as written; undefined for a delete. */
-  private readonly values: Array<Value | undefined> = [];
-  /** By key number: what it adds to `bytes`. */
-  private counted: number[] = [];
+  private readonly sequences: number[] = [];
   /** Numbers of the keys held, in byte order, plus those added since the last ordered read. */
   private sorted: number[] = [];
   private unsorted: number[] = [];
@@ -63,46 +53,24 @@ export class TailTable implements EntrySource {
    */
   private writtenKeys: number[] = [];
   private writtenSequences: number[] = [];
-  private approximateBytes = 0;
   private last = 0;
 
-  /** `room`: how many keys it is about to take over (when pruned), so its key index is made that size at once. */
-  constructor(room?: number) {
-    this.keys = new TailKeys(room);
+  /** `room`: how many keys, whose entries take how many bytes, it is about to take over (when pruned), so it is made that size at once. */
+  constructor(room?: { keys: number; bytes: number }) {
+    this.entries = new TailEntries(room?.keys, room?.bytes);
   }
 
   /** Applies every entry of a tailed log record; records must come in sequence order. */
   applyRecord(record: DecodedRecord): void {
     let sequence = record.firstSeq;
     record.visit((kind, bytes, keyStart, keyLength, valueStart, valueLength) => {
+      if (sequence <= this.last) throw new RangeError(`tailed write ${sequence} does not follow ${this.last}`);
       const key = bytes.subarray(keyStart, keyStart + keyLength);
-      if (kind === 'delete') this.apply(sequence++, key, undefined, 0);
-      else {
-        const value = bytes.subarray(valueStart, valueStart + valueLength);
-        this.apply(sequence++, key, kind === 'put-text' ? utf8.decode(value) : new Uint8Array(value), valueLength);
-      }
+      const known = this.entries.size;
+      const number = this.entries.write(key, entryKind(kind, bytes, valueStart, valueLength), bytes, valueStart, valueStart + valueLength);
+      if (number === known) this.unsorted.push(number);
+      this.written(number, sequence++);
     });
-  }
-
-  /**
-   * Records one write: `key` is copied, `value` (undefined for a delete) is
-   * kept as it is, so it must be the table's own; `valueBytes` is its
-   * encoded size. Sequence numbers must rise.
-   */
-  apply(sequence: number, key: Uint8Array, value: Value | undefined, valueBytes: number): void {
-    if (sequence <= this.last) throw new RangeError(`tailed write ${sequence} does not follow ${this.last}`);
-    const known = this.keys.size;
-    const number = this.keys.numberOf(key);
-    const bytes = key.length + valueBytes + TAIL_ENTRY_OVERHEAD_BYTES;
-    if (number === known) {
-      this.unsorted.push(number);
-      this.counted.push(0);
-    }
-    this.set(number, sequence, value, bytes);
-    this.last = sequence;
-    this.writtenKeys.push(number);
-    this.writtenSequences.push(sequence);
-    if (this.writtenKeys.length > 2 * this.keys.size + STALE_WRITES_KEPT) this.compactWriteOrder();
   }
 
   /**
@@ -114,37 +82,39 @@ export class TailTable implements EntrySource {
     const sequences = this.writtenSequences;
     if (sequences.length === 0 || sequences[0]! > covered) return this;
     const first = firstAfterSorted(sequences, (sequence) => sequence - covered, false);
-    const pruned = new TailTable(Math.min(sequences.length - first, this.keys.size));
+    const keys = Math.min(sequences.length - first, this.entries.size);
+    // Sized for the keys that may survive, at the table's mean entry size (it grows if that falls short).
+    const bytes = Math.ceil((this.entries.entryBytes * keys) / this.entries.size);
+    const pruned = new TailTable({ keys, bytes });
     for (let n = first; n < sequences.length; n++) {
       const number = this.writtenKeys[n]!;
       if (this.sequences[number] !== sequences[n]) continue; // written again later: that place is the one
-      pruned.take(this, number);
+      const mine = pruned.entries.copyFrom(this.entries, number);
+      pruned.unsorted.push(mine);
+      pruned.written(mine, sequences[n]!);
     }
     pruned.last = this.last;
     return pruned;
   }
 
   lookup(key: Key): Lookup | undefined {
-    if (this.keys.size === 0) return undefined;
-    const number = typeof key === 'string' ? this.keys.findString(key) : this.keys.findBytes(key);
-    return number < 0 ? undefined : lookupOf(this.values[number]);
+    return this.entries.size === 0 ? undefined : this.entries.lookup(key);
   }
 
   /** Its entries in a resolved range, tombstones included, at most `range.limit`. */
   *entriesIn(range: ScanRange): Generator<SourceEntry, void, undefined> {
     const { lower, upper, reverse } = range;
     let remaining = range.limit;
-    if (remaining <= 0 || this.keys.size === 0) return;
+    if (remaining <= 0 || this.entries.size === 0) return;
+    const entries = this.entries;
     const numbers = this.sortedNumbers();
-    const from = lower === undefined ? 0 : firstAfterSorted(numbers, (number) => this.keys.compareTo(number, lower.key), lower.inclusive);
+    const from = lower === undefined ? 0 : firstAfterSorted(numbers, (number) => entries.compareTo(number, lower.key), lower.inclusive);
     const to =
-      upper === undefined
-        ? numbers.length
-        : firstAfterSorted(numbers, (number) => this.keys.compareTo(number, upper.key), !upper.inclusive);
+      upper === undefined ? numbers.length : firstAfterSorted(numbers, (number) => entries.compareTo(number, upper.key), !upper.inclusive);
     for (let n = 0; n < to - from; n++) {
       const number = numbers[reverse ? to - 1 - n : from + n]!;
-      const found = lookupOf(this.values[number]);
-      const key = this.keys.copyOf(number);
+      const found = entries.lookupNumber(number);
+      const key = entries.copyOf(number);
       yield found.kind === 'put' ? { key, kind: 'put', value: found.value } : { key, kind: 'tombstone' };
       if (--remaining === 0) return;
     }
@@ -152,12 +122,12 @@ export class TailTable implements EntrySource {
 
   /** Distinct keys held, deletes included. */
   get size(): number {
-    return this.keys.size;
+    return this.entries.size;
   }
 
   /** Key and value bytes held, plus `TAIL_ENTRY_OVERHEAD_BYTES` a key: what `maxTailBytes` bounds. */
   get bytes(): number {
-    return this.approximateBytes;
+    return this.entries.keyValueBytes + this.entries.size * TAIL_ENTRY_OVERHEAD_BYTES;
   }
 
   /** The sequence number of the last write applied (kept through pruning); 0 before any. */
@@ -165,22 +135,13 @@ export class TailTable implements EntrySource {
     return this.last;
   }
 
-  private set(number: number, sequence: number, value: Value | undefined, bytes: number): void {
+  /** Records that key `number`'s newest write, its entry written already, is `sequence`. */
+  private written(number: number, sequence: number): void {
     this.sequences[number] = sequence;
-    this.values[number] = value;
-    this.approximateBytes += bytes - this.counted[number]!;
-    this.counted[number] = bytes;
-  }
-
-  /** Adds the newest write of key `number` of `table` (a key this table does not hold), as the last written. */
-  private take(table: TailTable, number: number): void {
-    const mine = this.keys.addFrom(table.keys, number);
-    const sequence = table.sequences[number]!;
-    this.unsorted.push(mine);
-    this.counted.push(0);
-    this.set(mine, sequence, table.values[number], table.counted[number]!);
-    this.writtenKeys.push(mine);
+    this.last = sequence;
+    this.writtenKeys.push(number);
     this.writtenSequences.push(sequence);
+    if (this.writtenKeys.length > 2 * this.entries.size + STALE_WRITES_KEPT) this.compactWriteOrder();
   }
 
   /** Drops the stale places of the write order, so it stays within a small multiple of the keys held. */
@@ -199,19 +160,19 @@ export class TailTable implements EntrySource {
 
   private sortedNumbers(): number[] {
     if (this.unsorted.length > 0) {
-      this.unsorted.sort((a, b) => this.keys.compare(a, b));
-      this.sorted = mergeSorted(this.sorted, this.unsorted, (a, b) => this.keys.compare(a, b));
+      const compare = (a: number, b: number): number => this.entries.compare(a, b);
+      this.unsorted.sort(compare);
+      this.sorted = mergeSorted(this.sorted, this.unsorted, compare);
       this.unsorted = [];
     }
     return this.sorted;
   }
 }
 
-/** Immutable, so every delete reads as this one. */
-const TOMBSTONE: Lookup = { kind: 'tombstone' };
-
-/** What the table says of a key; bytes handed out are copies, so no caller can change what it holds. */
-function lookupOf(value: Value | undefined): Lookup {
-  if (value === undefined) return TOMBSTONE;
-  return { kind: 'put', value: typeof value === 'string' ? value : new Uint8Array(value) };
+/** How a log entry is held: text that is all ASCII decodes as Latin-1, the cheapest decode. */
+function entryKind(kind: 'put' | 'put-text' | 'delete', bytes: Uint8Array, valueStart: number, valueLength: number): EntryKind {
+  if (kind === 'delete') return DELETED;
+  if (kind === 'put') return BYTES;
+  for (let i = valueStart; i < valueStart + valueLength; i++) if (bytes[i]! > 0x7f) return UTF8_TEXT;
+  return ASCII_TEXT;
 }

@@ -12,6 +12,7 @@ export { toScanRange, prefixScanRange, FULL_SCAN, limitOption, booleanOption } f
 export type { Bound, ScanRange } from './file/range-options.js';
 export { nearOptions, INDEX_NEAR_LIMIT } from './file/near.js';
 export { NewestWinsMerge } from './file/newest-wins-merge.js';
+export { copyBytes, decodeAscii, decodeUtf8 } from './file/value-codec.js';
 export { hashKeyBytes, finishHash, FNV_OFFSET_BASIS, FNV_PRIME } from './file/key-hash.js';
 export { newSegmentSchema, manifestChangeSchema } from './catalog/manifest-schema.js';
 export { filesNewerThanManifest } from './catalog/index-damaged-error.js';

@@ -195,3 +195,48 @@ test('an in-process follower hears each acknowledgement before the append resolv
     await wal.close();
   }
 });
+
+test('passOver moves a tail past a record another tail read, keeping its file open where the record lay, and refuses any but the next', async () => {
+  const dir = tempDir('tail-pass-over');
+  const wal = await WriteAheadLog.open(dir, { durability: 'write', maxFileBytes: 4096 });
+  let opens = 0;
+  const countingFs: FileSystem = Object.assign(Object.create(nodeFileSystem) as FileSystem, {
+    open: (...args: Parameters<FileSystem['open']>) => {
+      if (args[0].endsWith('.log')) opens++;
+      return nodeFileSystem.open(...args);
+    },
+  });
+  const leader = new LogTail(nodeFileSystem, dir, 1);
+  const follower = new LogTail(countingFs, dir, 1);
+  try {
+    await wal.append([put('a')]);
+    assert.deepEqual(drain(follower).keys, ['a'], 'the follower has the first file open');
+    assert.equal(opens, 1);
+    const passed: string[] = [];
+    await wal.append([put('b')]);
+    await wal.append([put('c'), put('d')]);
+    leader.read((record) => {
+      if (record.firstSeq === 1) return; // the leader starts behind: only the records the follower wants next are passed
+      follower.passOver(record, leader.openFileFirstSequence!);
+      for (const entry of record.entries) passed.push(decoder.decode(entry.key));
+    });
+    assert.deepEqual(passed, ['b', 'c', 'd']);
+    assert.equal(follower.nextSequence, 5);
+    assert.throws(() => follower.passOver({ firstSeq: 9, lastSeq: 9, offset: 0, length: 1 } as never, 1), RangeError);
+    await wal.append([put('e')]);
+    assert.deepEqual(drain(follower).keys, ['e'], 'it reads on after the records passed over');
+    assert.equal(opens, 1, 'from the file it had open');
+    // Across rotations, the follower reads on from the right record whatever file it had open.
+    for (let i = 0; i < 40; i++) await wal.append([put(`k${i}`)]);
+    leader.read((record) => {
+      if (record.firstSeq >= follower.nextSequence) follower.passOver(record, leader.openFileFirstSequence!);
+    });
+    assert.equal(follower.nextSequence, 46);
+    await wal.append([put('last')]);
+    assert.deepEqual(drain(follower).keys, ['last']);
+  } finally {
+    leader.close();
+    follower.close();
+    await wal.close();
+  }
+});

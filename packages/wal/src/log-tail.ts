@@ -101,6 +101,28 @@ export class LogTail {
     return { kind: 'read', records, acknowledged: marker.sequence, stalled: undefined };
   }
 
+  /** The first sequence number of the log file open for reading (during `read`'s visits: the file of the record visited). */
+  get openFileFirstSequence(): number | undefined {
+    return this.file?.firstSequence;
+  }
+
+  /**
+   * Moves past `record`, which another tail of the same log just read from
+   * the file named for `fileFirstSequence`, without reading it again: it
+   * must be the next record this tail would hand over. The open file stays
+   * open when the record lies at its offset, so the next read goes on from
+   * there; otherwise the next read locates its file afresh.
+   */
+  passOver(record: DecodedRecord, fileFirstSequence: number): void {
+    if (record.firstSeq !== this.next) {
+      throw new RangeError(`record ${record.firstSeq}..${record.lastSeq} is not the next one (${this.next}) of this tail`);
+    }
+    const file = this.file;
+    if (file !== undefined && file.firstSequence === fileFirstSequence && file.offset === record.offset) file.offset += record.length;
+    else this.closeFile();
+    this.next = record.lastSeq + 1;
+  }
+
   /**
    * Records below `sequence` are no longer wanted (a generation covers
    * them): the next read starts at `sequence`, locating its file afresh.

@@ -43,7 +43,10 @@ test('compact with bad arguments exits 2 and changes nothing', async () => {
   ]);
   for (const result of [zero, words]) {
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /^silt compact: option '--segments <n>' argument '.*' is invalid\. expected a whole number at least 1\.$/m);
+    assert.match(
+      result.stderr,
+      /^silt compact: option '--segments <n>' argument '.*' is invalid\. expected a whole number at least 1\. \(see silt compact --help\)\n$/,
+    );
   }
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no silt index at/);

@@ -80,10 +80,10 @@ test('bad read arguments exit 2 with one clear line', async () => {
     { args: ['scan', dir, '--gte', 'a', '--gt', 'b'], message: /^silt scan: give at most one of the range options gte and gt$/ },
     {
       args: ['scan', dir, '--limit', '-1'],
-      message: /^silt scan: option '--limit <n>' argument '-1' is invalid\. expected a whole number at least 0\.$/m,
+      message: /^silt scan: option '--limit <n>' argument '-1' is invalid\. expected a whole number at least 0\. \(see silt scan --help\)$/,
     },
     { args: ['scan', missing], message: /^silt scan: no silt index at .*nothing-here: the directory does not exist$/ },
-    { args: ['get', dir], message: /^silt get: missing required argument 'key'$/m },
+    { args: ['get', dir], message: /^silt get: missing required argument 'key' \(see silt get --help\)$/ },
     { args: ['get', dir, ''], message: /^silt get: a key must not be empty$/ },
     { args: ['stats', missing], message: /no silt index/ },
     { args: ['export', missing], message: /no silt index/ },

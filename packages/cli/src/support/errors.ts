@@ -32,6 +32,40 @@ export class UsageError extends SiltError {
   readonly code = 'SILT_USAGE';
 }
 
+/**
+ * Commander refused the command line: an unknown command or option, a
+ * missing or extra argument, a bad value. One line that names the command
+ * and where its usage is, never the whole help. Nothing was done.
+ */
+export class ArgumentError extends UsageError {
+  constructor(
+    /** `silt`, or `silt <command>` when a command's own arguments were wrong. */
+    readonly command: string,
+    reason: string,
+  ) {
+    super(`${reason} (see ${command} --help)`);
+  }
+}
+
+/** Commander's exits that are not argument errors: help or the version was asked for, or no command was given. */
+const NOT_ARGUMENT_ERRORS: ReadonlySet<string> = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
+
+/**
+ * Commander's exit callback for `command`: an argument error becomes an
+ * `ArgumentError` (commander prints nothing itself: see `main.ts`), so it
+ * is reported in one line, or as JSON with `--json`, like every other
+ * failure. Help and version exits pass through.
+ */
+export function throwArgumentError(command: string): (error: CommanderError) => never {
+  return (error) => {
+    if (NOT_ARGUMENT_ERRORS.has(error.code)) throw error;
+    // Commander's message starts with "error: " and may end in a line "(Did you mean stats?)".
+    const [reason = '', hint] = error.message.replace(/^error: /, '').split(/\s*\n\s*/);
+    const suggestion = hint?.match(/^\((.+)\)$/)?.[1];
+    throw new ArgumentError(command, suggestion === undefined ? reason : `${reason}; ${suggestion.toLowerCase()}`);
+  };
+}
+
 /** A line of an import file is not a record `silt import` understands. */
 export class ImportLineError extends SiltError {
   readonly code = 'SILT_IMPORT_LINE';

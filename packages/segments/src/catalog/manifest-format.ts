@@ -6,8 +6,7 @@ import { ManifestNotFoundError, ManifestVersionError } from './manifest-errors.j
 import { MANIFEST_APPLICATION_ID, MANIFEST_FORMAT_VERSION, MANIFEST_SCHEMA_SQL } from './manifest-schema.js';
 import { configureConnection, guarded } from './manifest-sqlite.js';
 import type { Connection } from './manifest-sqlite.js';
-
-export type ManifestRole = 'writer' | 'reader';
+import type { ManifestRole } from './manifest-role.js';
 
 /**
  * Steps that bring a manifest from format version `key` to `key + 1`, run
@@ -20,7 +19,7 @@ const MIGRATIONS: ReadonlyMap<number, (connection: Connection) => void> = new Ma
 export function openManifestConnection(path: string, role: ManifestRole, busyTimeoutMs: number): Connection {
   const connection = connect(path, role);
   try {
-    guarded(path, 'configure manifest', () => configureConnection(connection, busyTimeoutMs));
+    guarded(path, 'configure manifest', () => configureConnection(connection, busyTimeoutMs, role === 'writer'));
     if (role === 'writer') enableWal(connection, path);
     guarded(path, 'check manifest format', () =>
       role === 'writer' ? initialiseOrCheck(connection, path) : checkAsReader(connection, path),

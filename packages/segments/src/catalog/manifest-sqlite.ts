@@ -13,14 +13,19 @@ export type Connection = Database.Database;
 
 /**
  * Every connection: WAL readers never block the writer nor the writer them;
- * `synchronous = FULL` fsyncs the WAL at every commit, so a commit that
- * returned survives power loss (NORMAL would not); `fullfsync` asks macOS
- * for F_FULLFSYNC (a no-op on Linux). The busy timeout covers only the short
- * write transactions of commits and leases, never a lock held for long.
+ * the writer's `synchronous = FULL` fsyncs the WAL at every commit, so a
+ * commit that returned survives power loss (NORMAL would not); `fullfsync`
+ * asks macOS for F_FULLFSYNC (a no-op on Linux). A reader's only writes are
+ * its leases, which mean something only while its process lives, and a
+ * power loss ends every process: its connection commits with `synchronous
+ * = NORMAL`, no fsync (in WAL mode the log is synced at checkpoints, which
+ * only the writer runs), so moving a lease at each refresh costs a reader
+ * no fsync. The busy timeout covers only the short write transactions of
+ * commits and leases, never a lock held for long.
  */
-export function configureConnection(connection: Connection, busyTimeoutMs: number): void {
+export function configureConnection(connection: Connection, busyTimeoutMs: number, durableCommits: boolean): void {
   connection.pragma(`busy_timeout = ${busyTimeoutMs}`);
-  connection.pragma('synchronous = FULL');
+  connection.pragma(durableCommits ? 'synchronous = FULL' : 'synchronous = NORMAL');
   connection.pragma('fullfsync = ON');
   connection.pragma('checkpoint_fullfsync = ON');
   // After a checkpoint, shrink the -wal file back to at most 4 MiB.

@@ -257,6 +257,52 @@ test('a lease holds the current generation, moves to the current one, and is dro
   assert.throws(() => manifest.takeLease(0), ValidationError);
 });
 
+test('moveLeaseWhenFree waits for a write lock held by another connection without blocking the event loop, then moves the lease', async () => {
+  const path = newManifestPath('lease-when-free');
+  using writer = Manifest.open(path);
+  flush(writer, [1, 10]);
+  using reader = Manifest.open(path, { role: 'reader' });
+  const lease = reader.takeLease();
+  flush(writer, [11, 20]);
+  const holder = new Database(path);
+  try {
+    holder.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const moving = reader.moveLeaseWhenFree(lease.id).finally(() => (settled = true));
+    // Turns of the event loop go by while the lock is held: nothing sleeps in SQLite's busy handler.
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'the move waits while the lock is held');
+    assert.equal(writer.liveLeases()[0]?.generation, 1);
+    holder.exec('COMMIT');
+    const moved = await moving;
+    assert.deepEqual({ id: moved.id, generation: moved.generation }, { id: lease.id, generation: 2 });
+  } finally {
+    holder.close();
+  }
+});
+
+test('moveLeaseWhenFree fails as moveLease does once the busy timeout passes, and for a lease that is gone', async () => {
+  const path = newManifestPath('lease-busy');
+  using writer = Manifest.open(path);
+  flush(writer, [1, 10]);
+  using reader = Manifest.open(path, { role: 'reader', busyTimeoutMs: 20 });
+  const lease = reader.takeLease();
+  const holder = new Database(path);
+  try {
+    holder.exec('BEGIN IMMEDIATE');
+    await assert.rejects(reader.moveLeaseWhenFree(lease.id), (error: unknown) => {
+      assert.ok(error instanceof IoError, String(error));
+      assert.match(String(error.errno), /^SQLITE_BUSY/);
+      return true;
+    });
+    holder.exec('COMMIT');
+  } finally {
+    holder.close();
+  }
+  reader.dropLease(lease.id);
+  await assert.rejects(reader.moveLeaseWhenFree(lease.id), ValidationError);
+});
+
 test('collectable lists removed segments no generation in use needs; markCollected forgets them', () => {
   using manifest = Manifest.open(newManifestPath('collect'));
   const [a, b, c] = flush(manifest, [1, 10], [11, 20], [21, 30]);

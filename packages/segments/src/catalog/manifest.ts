@@ -1,12 +1,13 @@
-import { ClosedError, CorruptionError, ValidationError } from '@silt/fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ClosedError, CorruptionError, IoError, ValidationError } from '@silt/fs';
 import { z } from 'zod';
 import { CHECKPOINT_WAIT_MS, checkpointWal } from './manifest-checkpoint.js';
-import type { ManifestCheckpoint } from './manifest-checkpoint.js';
+import type { ManifestCheckpoint } from './manifest-checkpoint-result.js';
 import { describeOverlap, planCommit } from './manifest-commit.js';
 import type { CommitPlan } from './manifest-commit.js';
 import { GenerationNotFoundError } from './manifest-errors.js';
 import { openManifestConnection } from './manifest-format.js';
-import type { ManifestRole } from './manifest-format.js';
+import type { ManifestRole } from './manifest-role.js';
 import {
   generationNumberSchema,
   generationRowSchema,
@@ -22,8 +23,8 @@ import { parseWithSchema } from '../shared/schema-validation.js';
 import type { Connection } from './manifest-sqlite.js';
 import { isProcessAlive } from './lease-liveness.js';
 
-export type { ManifestRole } from './manifest-format.js';
-export type { ManifestCheckpoint } from './manifest-checkpoint.js';
+export type { ManifestRole } from './manifest-role.js';
+export type { ManifestCheckpoint } from './manifest-checkpoint-result.js';
 
 export const manifestOptionsSchema = z
   .object({
@@ -41,6 +42,9 @@ export type ManifestOptions = z.input<typeof manifestOptionsSchema>;
  * fsync), so waiting a bounded time for one is safe; 5 s covers a slow disk.
  */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/** The longest pause between tries of `moveLeaseWhenFree`: a commit's lock is held for an fsync or two. */
+const MAX_LOCK_RETRY_MS = 8;
 
 const SEGMENT_COLUMNS = 'id, file, min_sequence, max_sequence, min_key, max_key, bytes, entries, tombstones, added_gen, removed_gen';
 
@@ -202,6 +206,26 @@ export class Manifest implements Disposable {
       }
       return parseRow(this.path, leaseRowSchema, row, 'lease row');
     });
+  }
+
+  /**
+   * `moveLease` without ever sleeping on the caller's thread. SQLite's busy
+   * handler sleeps in the calling thread (1, 2, 5 … up to 100 ms a try) while
+   * another connection holds the write lock: the writer's commit and its
+   * checkpoint, other readers' lease moves, all of which come together right
+   * after a commit. A reader's event loop would stall there, and with it the
+   * tailed writes it serves. This tries without waiting and, while the lock
+   * is held, tries again on a timer (1 ms, doubling up to 8), up to the busy
+   * timeout; the last try waits as `moveLease` does, and fails the same way.
+   */
+  async moveLeaseWhenFree(leaseId: number): Promise<Lease> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (let delay = 1; Date.now() < deadline; delay = Math.min(2 * delay, MAX_LOCK_RETRY_MS)) {
+      const moved = this.withoutWaiting(() => this.moveLease(leaseId));
+      if (moved !== undefined) return moved;
+      await sleep(delay);
+    }
+    return this.moveLease(leaseId);
   }
 
   /** Drops lease `leaseId`. Dropping a lease that is gone is not an error. */
@@ -423,6 +447,20 @@ export class Manifest implements Disposable {
     const result = guarded(this.path, action, () => connection.transaction(work).immediate());
     this.checkpointIfWriter();
     return result;
+  }
+
+  /** `work`'s result, or undefined if SQLite's write lock was held by another connection (nothing done then). */
+  private withoutWaiting<T>(work: () => T): T | undefined {
+    const connection = this.requireConnection();
+    connection.pragma('busy_timeout = 0');
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof IoError && error.errno?.startsWith('SQLITE_BUSY') === true) return undefined;
+      throw error;
+    } finally {
+      connection.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    }
   }
 
   /**
