@@ -152,3 +152,28 @@ test('the change feed hands values over decoded by the valueEncoding, on the wri
     feed.close();
   }
 });
+
+test('keys come back typed by keyEncoding: strings by default and for utf8, Uint8Arrays for binary', async () => {
+  const dir = join(tempDir('key-types'), 'idx');
+  const plain = await Index.open(dir);
+  await plain.set('k', 'v');
+  const key: string | undefined = [...plain.keys()][0];
+  assert.equal(key, 'k');
+  await plain.close();
+  const binary = await Index.open(dir, { keyEncoding: 'binary', valueEncoding: 'utf8' });
+  const bytes: Uint8Array | undefined = [...binary.range()][0]?.[0];
+  // @ts-expect-error: a binary index's keys are not strings
+  const notText: string | undefined = [...binary.keys()][0];
+  assert.deepEqual(bytes, new TextEncoder().encode('k'));
+  assert.equal(typeof notText, 'object');
+  await binary.close();
+  const json = await Index.open(dir, { valueEncoding: 'json', keyEncoding: 'binary' });
+  const jsonKey: Uint8Array | undefined = [...json.keys()][0];
+  assert.ok(jsonKey instanceof Uint8Array);
+  await json.close();
+  // With a type argument the options' type is not inferred: keys are either kind.
+  await using typed = await Index.open<User>(dir, { valueEncoding: 'json', keyEncoding: 'utf8' });
+  // @ts-expect-error: not known to be a string
+  const text: string | undefined = [...typed.keys()][0];
+  assert.equal(text, 'k');
+});

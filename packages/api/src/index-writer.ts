@@ -9,6 +9,7 @@ import type {
   ChangeSubscription,
   FuzzyOptions,
   Key,
+  KeyOf,
   NearOptions,
   RangeOptions,
   Value,
@@ -105,13 +106,13 @@ interface OpenParts {
  * memtable passes `memtableBytes`, and on `flush()`, after which other
  * processes see them.
  */
-export class Index<V = Value> extends EventEmitter<IndexEvents> implements AsyncDisposable {
+export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEvents> implements AsyncDisposable {
   private active = new Memtable();
   /** Oldest first. */
   private readonly sealed: Memtable[] = [];
   private stack: SegmentStack;
   private view!: MergedView;
-  private readonly reads: KeyValueReads<V>;
+  private readonly reads: KeyValueReads<V, K>;
   /** The `valueEncoding`: what a write stores, and how reads hand values back. */
   private readonly encoding: ValueTranscoder<V>;
   private readonly flusher: Flusher;
@@ -133,7 +134,7 @@ export class Index<V = Value> extends EventEmitter<IndexEvents> implements Async
   private readonly merges: MergeScheduler;
   private recovery: IndexRecovery = { log: {}, obsoleteSegmentFiles: [], replayedOperations: 0 };
   /** Made by the first `changes()`; ends its subscriptions at close. */
-  private feed: ChangeFeed<V> | undefined;
+  private feed: ChangeFeed<V, K> | undefined;
 
   private constructor(private readonly parts: OpenParts) {
     super();
@@ -184,24 +185,29 @@ export class Index<V = Value> extends EventEmitter<IndexEvents> implements Async
    * the last segment back in memory, where it is served at once and flushed
    * in the background.
    */
-  // `valueEncoding` types the values: `Index.open<User>(dir, { valueEncoding: 'json' })` reads and writes `User`s.
-  static open<V = unknown>(
+  // `valueEncoding` types the values (`Index.open<User>(dir, { valueEncoding: 'json' })` reads and writes `User`s),
+  // `keyEncoding` the keys read back (`KeyOf`: strings unless 'binary'; either when a type argument is given).
+  static open<V = unknown, O extends IndexOptions = IndexOptions>(
     directory: string,
-    options: IndexOptions & { readonly valueEncoding: 'json' },
+    options: O & { readonly valueEncoding: 'json' },
     seams?: IndexSeams,
-  ): Promise<Index<V>>;
-  static open<V>(
+  ): Promise<Index<V, KeyOf<O>>>;
+  static open<V, O extends IndexOptions = IndexOptions>(
     directory: string,
-    options: IndexOptions & { readonly valueEncoding: ValueCodec<V> },
+    options: O & { readonly valueEncoding: ValueCodec<V> },
     seams?: IndexSeams,
-  ): Promise<Index<V>>;
-  static open(directory: string, options: IndexOptions & { readonly valueEncoding: 'utf8' }, seams?: IndexSeams): Promise<Index<string>>;
-  static open(
+  ): Promise<Index<V, KeyOf<O>>>;
+  static open<O extends IndexOptions>(
     directory: string,
-    options: IndexOptions & { readonly valueEncoding: 'binary' },
+    options: O & { readonly valueEncoding: 'utf8' },
     seams?: IndexSeams,
-  ): Promise<Index<Uint8Array>>;
-  static open(directory: string, options?: IndexOptions, seams?: IndexSeams): Promise<Index>;
+  ): Promise<Index<string, KeyOf<O>>>;
+  static open<O extends IndexOptions>(
+    directory: string,
+    options: O & { readonly valueEncoding: 'binary' },
+    seams?: IndexSeams,
+  ): Promise<Index<Uint8Array, KeyOf<O>>>;
+  static open<O extends IndexOptions = Record<never, never>>(directory: string, options?: O, seams?: IndexSeams): Promise<Index<Value, KeyOf<O>>>;
   static async open(directory: string, options?: IndexOptions, seams?: IndexSeams): Promise<Index<unknown>> {
     const resolved = resolveIndexOptions(options);
     const clock = seams?.clock ?? systemClock;
@@ -362,13 +368,13 @@ export class Index<V = Value> extends EventEmitter<IndexEvents> implements Async
    * reads the segments of the moment it was made; writes made while it runs
    * may or may not appear in it.
    */
-  range(options?: RangeOptions): IterableIterator<[Key, V]> {
+  range(options?: RangeOptions): IterableIterator<[K, V]> {
     // Pinned: a merge may retire segments this iterator still reads.
     return this.retired.pin(this.stack.generation, this.reads.range(options));
   }
 
   /** The keys of `range(options)`, their values not read back. */
-  keys(options?: RangeOptions): IterableIterator<Key> {
+  keys(options?: RangeOptions): IterableIterator<K> {
     return this.retired.pin(this.stack.generation, this.reads.keys(options));
   }
 
@@ -378,17 +384,17 @@ export class Index<V = Value> extends EventEmitter<IndexEvents> implements Async
   }
 
   /** `range(options)` for `for await`: the event loop gets a turn every 1,024 entries. */
-  iterator(options?: RangeOptions): AsyncIterableIterator<[Key, V]> {
+  iterator(options?: RangeOptions): AsyncIterableIterator<[K, V]> {
     return asyncEntries(this.range(options));
   }
 
   /** Keys sharing the longest prefix with `key` (keyvi's GetNear), with their values. */
-  near(key: Key, options?: NearOptions): Array<[Key, V]> {
+  near(key: Key, options?: NearOptions): Array<[K, V]> {
     return this.reads.near(key, options);
   }
 
   /** Keys within `maxEdits` edits (Levenshtein, by character) of `key` (keyvi's GetFuzzy), in key order. */
-  fuzzy(key: Key, maxEdits: number, options?: FuzzyOptions): Array<[Key, V]> {
+  fuzzy(key: Key, maxEdits: number, options?: FuzzyOptions): Array<[K, V]> {
     return this.reads.fuzzy(key, maxEdits, options);
   }
 
@@ -402,7 +408,7 @@ export class Index<V = Value> extends EventEmitter<IndexEvents> implements Async
    * the index ends its subscriptions. Not in 'none' durability, where the log
    * acknowledges nothing to readers before a clean close: a ValidationError.
    */
-  changes(options?: ChangesOptions): ChangeSubscription<V> {
+  changes(options?: ChangesOptions): ChangeSubscription<V, K> {
     this.checkOpen();
     const { options: resolved, layout, wal } = this.parts;
     if (resolved.durability === 'none') {
@@ -411,7 +417,7 @@ export class Index<V = Value> extends EventEmitter<IndexEvents> implements Async
           'so a change feed would show nothing until then',
       );
     }
-    this.feed ??= new ChangeFeed<V>({
+    this.feed ??= new ChangeFeed<V, K>({
       fs: resolved.fs,
       walDirectory: layout.walDirectory,
       keyEncoding: resolved.keyEncoding,

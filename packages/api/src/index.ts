@@ -5,7 +5,7 @@ export { indexOptionsSchema, type IndexOptions } from './index-options.js';
 export type { RangeOptions, NearOptions, FuzzyOptions } from '@silt/reader';
 export type { IndexStats, LiveSegmentStats } from './index-stats.js';
 export type { FlushEvent } from './flusher.js';
-export type { Key, Value, KeyEncoding, ValueCodec, ValueEncoding } from '@silt/reader';
+export type { Key, Value, KeyEncoding, KeyOf, ValueCodec, ValueEncoding } from '@silt/reader';
 export { ValueDecodeError, valueEncodingSchema } from '@silt/reader';
 export { ChainedBatch } from './chained-batch.js';
 export type { BatchOperation } from './batch-operations.js';

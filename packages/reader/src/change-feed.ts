@@ -1,5 +1,5 @@
 import { ClosedError, sequenceOfLogFile, ValidationError, type FileSystem } from '@silt/fs';
-import type { KeyEncoding, Value } from '@silt/segments';
+import type { Key, KeyEncoding, Value } from '@silt/segments';
 import { LogTail, readAcknowledgedMarker, type DecodedRecord, type TailRead } from '@silt/wal';
 import { AbortError, ChangesTooOldError } from './change-feed-errors.js';
 import { resolveChangesOptions, type ChangesOptions, type ResolvedChangesOptions } from './change-feed-options.js';
@@ -51,8 +51,8 @@ const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
  * reads from the files later, until a flush deletes the file it needs
  * (`ChangesTooOldError`).
  */
-export class ChangeFeed<V = Value> {
-  private readonly open = new Set<ChangeSubscription<V>>();
+export class ChangeFeed<V = Value, K extends Key = Key> {
+  private readonly open = new Set<ChangeSubscription<V, K>>();
   private closed = false;
 
   constructor(private readonly source: ChangeFeedSource) {}
@@ -64,11 +64,11 @@ export class ChangeFeed<V = Value> {
    * acknowledged sequence number (ValidationError), or an aborted signal
    * (AbortError).
    */
-  changes(options?: ChangesOptions): ChangeSubscription<V> {
+  changes(options?: ChangesOptions): ChangeSubscription<V, K> {
     if (this.closed) throw new ClosedError('the change feed');
     const resolved = resolveChangesOptions(options);
     if (resolved.signal?.aborted === true) throw new AbortError(resolved.signal.reason);
-    const subscription: ChangeSubscription<V> = new ChangeSubscription<V>(this.source, resolved, () => this.open.delete(subscription));
+    const subscription: ChangeSubscription<V, K> = new ChangeSubscription<V, K>(this.source, resolved, () => this.open.delete(subscription));
     this.open.add(subscription);
     return subscription;
   }
@@ -92,7 +92,7 @@ export class ChangeFeed<V = Value> {
  * or by its `AbortSignal` (the iteration throws an AbortError, as Node's
  * `events.on` does). Once ended, it holds no file and no wake listener.
  */
-export class ChangeSubscription<V = Value> implements AsyncIterableIterator<Change<V>, undefined>, Disposable {
+export class ChangeSubscription<V = Value, K extends Key = Key> implements AsyncIterableIterator<Change<V, K>, undefined>, Disposable {
   private readonly tail: LogTail;
   private readonly keyEncoding: KeyEncoding;
   private readonly range: ResolvedChangesOptions['range'];
@@ -115,7 +115,7 @@ export class ChangeSubscription<V = Value> implements AsyncIterableIterator<Chan
   private woken = false;
   private wakeUp: (() => void) | undefined;
   /** The `next()` in progress, if one waits: later calls queue behind it. */
-  private pending: Promise<IteratorResult<Change<V>, undefined>> | undefined;
+  private pending: Promise<IteratorResult<Change<V, K>, undefined>> | undefined;
 
   /** @internal Made by `ChangeFeed.changes`. */
   constructor(
@@ -150,7 +150,7 @@ export class ChangeSubscription<V = Value> implements AsyncIterableIterator<Chan
     return this.ended;
   }
 
-  next(): Promise<IteratorResult<Change<V>, undefined>> {
+  next(): Promise<IteratorResult<Change<V, K>, undefined>> {
     if (this.pending === undefined) {
       // The common case, a change already read: no step through the async machinery.
       try {
@@ -174,7 +174,7 @@ export class ChangeSubscription<V = Value> implements AsyncIterableIterator<Chan
   }
 
   /** Ends the subscription (what `break` out of `for await` calls). */
-  return(): Promise<IteratorResult<Change<V>, undefined>> {
+  return(): Promise<IteratorResult<Change<V, K>, undefined>> {
     this.close();
     return Promise.resolve(DONE);
   }
@@ -193,10 +193,10 @@ export class ChangeSubscription<V = Value> implements AsyncIterableIterator<Chan
   }
 
   /** A change as handed over: its value decoded by the owner's `valueEncoding` (a value it cannot read rejects this `next()` alone). */
-  private decoded(change: Change): Change<V> {
+  private decoded(change: Change): Change<V, K> {
     const decode = this.source.decodeValue;
-    if (decode === undefined || change.deleted === true) return change as Change<V>;
-    return { key: change.key, value: decode(change.value) as V, sequence: change.sequence };
+    if (decode === undefined || change.deleted === true) return change as Change<V, K>;
+    return { key: change.key as K, value: decode(change.value) as V, sequence: change.sequence };
   }
 
   private readonly wake = (): void => {
@@ -228,7 +228,7 @@ export class ChangeSubscription<V = Value> implements AsyncIterableIterator<Chan
     this.end();
   };
 
-  private async step(): Promise<IteratorResult<Change<V>, undefined>> {
+  private async step(): Promise<IteratorResult<Change<V, K>, undefined>> {
     for (;;) {
       const ready = this.takeReady();
       if (ready !== undefined) return ready;
@@ -241,7 +241,7 @@ export class ChangeSubscription<V = Value> implements AsyncIterableIterator<Chan
   }
 
   /** The next change if one is read, DONE once ended, undefined when the log must be read; throws why it stopped, once. */
-  private takeReady(): IteratorResult<Change<V>, undefined> | undefined {
+  private takeReady(): IteratorResult<Change<V, K>, undefined> | undefined {
     const failure = this.failure;
     if (failure !== undefined) {
       this.failure = undefined;

@@ -15,3 +15,4 @@ export { changesOptionsSchema, type ChangesOptions } from './change-feed-options
 export { ChangesTooOldError, AbortError } from './change-feed-errors.js';
 export type { Change, PutChange, DeleteChange } from './record-changes.js';
 export { valueEncodingSchema, ValueDecodeError, type ValueCodec, type ValueEncoding } from './value-encoding.js';
+export type { KeyOf } from './key-type.js';

@@ -20,7 +20,7 @@ import {
  * memtables over its segments, or a reader's snapshot. One piece of code,
  * so `Index` and `ReadOnlyIndex` validate, encode and decode alike.
  */
-export class KeyValueReads<V = Value> {
+export class KeyValueReads<V = Value, K extends Key = Key> {
   /** The value encoding's decode (undefined: values as stored), for the owner's change feed too. */
   readonly decode: ((stored: Value) => V) | undefined;
 
@@ -68,13 +68,13 @@ export class KeyValueReads<V = Value> {
    * reads the view of the moment it was made; changes made while it runs
    * may or may not appear in it.
    */
-  range(options?: RangeOptions): IterableIterator<[Key, V]> {
+  range(options?: RangeOptions): IterableIterator<[K, V]> {
     const view = this.currentView();
     return this.pairs(view.range(toIndexScanRange(options)));
   }
 
   /** The keys `range(options)` would give, without reading back their values. */
-  keys(options?: RangeOptions): IterableIterator<Key> {
+  keys(options?: RangeOptions): IterableIterator<K> {
     const view = this.currentView();
     return this.keysOf(view.range(toIndexScanRange(options)));
   }
@@ -85,28 +85,33 @@ export class KeyValueReads<V = Value> {
   }
 
   /** Keys sharing the longest prefix with `key` (keyvi's GetNear), with their values. */
-  near(key: Key, options?: NearOptions): Array<[Key, V]> {
+  near(key: Key, options?: NearOptions): Array<[K, V]> {
     const view = this.currentView();
     return [...this.pairs(view.near(encodeKey(key), toIndexNearOptions(options)))];
   }
 
   /** Keys within `maxEdits` edits (Levenshtein, by character) of `key` (keyvi's GetFuzzy), in key order. */
-  fuzzy(key: Key, maxEdits: number, options?: FuzzyOptions): Array<[Key, V]> {
+  fuzzy(key: Key, maxEdits: number, options?: FuzzyOptions): Array<[K, V]> {
     const view = this.currentView();
     const { query, maxEdits: edits } = fuzzyQuery(key, maxEdits);
     const matches = view.fuzzy(query, edits, toFuzzyOptions(options));
     return [...this.pairs(matches.map((match) => match.entry))];
   }
 
-  private *keysOf(entries: Iterable<SourceEntry>): Generator<Key, undefined, undefined> {
-    for (const entry of entries) yield decodeKey(entry.key, this.keyEncoding);
+  /** A key as `keyEncoding` hands it back; `K` is what the owner's options say that is (`KeyOf`). */
+  private keyOf(bytes: Uint8Array): K {
+    return decodeKey(bytes, this.keyEncoding) as K;
   }
 
-  private *pairs(entries: Iterable<SourceEntry>): Generator<[Key, V], undefined, undefined> {
+  private *keysOf(entries: Iterable<SourceEntry>): Generator<K, undefined, undefined> {
+    for (const entry of entries) yield this.keyOf(entry.key);
+  }
+
+  private *pairs(entries: Iterable<SourceEntry>): Generator<[K, V], undefined, undefined> {
     const decode = this.decode;
     for (const entry of entries) {
       if (entry.kind !== 'put') continue;
-      const key = decodeKey(entry.key, this.keyEncoding);
+      const key = this.keyOf(entry.key);
       yield [key, decode === undefined ? (entry.value as V) : decode(entry.value)];
     }
   }

@@ -38,6 +38,7 @@ import { resolveReadOnlyIndexOptions, type ReadOnlyIndexOptions, type ResolvedRe
 import { RetiredReaders } from './retired-readers.js';
 import { valueTranscoder, type ValueCodec, type ValueEncoding } from './value-encoding.js';
 import { asyncEntries } from './async-entries.js';
+import type { KeyOf } from './key-type.js';
 import { SegmentStack } from './segment-stack.js';
 
 export interface ReadOnlyIndexEvents {
@@ -135,8 +136,8 @@ type LogListener = () => void;
  * file-system events on `wal/` (`LogWatcher`): a write is visible within
  * milliseconds of its acknowledgement, never before.
  */
-export class ReadOnlyIndex<V = Value> extends EventEmitter<ReadOnlyIndexEvents> implements AsyncDisposable {
-  private readonly reads: KeyValueReads<V>;
+export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<ReadOnlyIndexEvents> implements AsyncDisposable {
+  private readonly reads: KeyValueReads<V, K>;
   private readonly retired = new RetiredReaders();
   private view: MergedView;
   private watcher: ManifestWatcher | undefined;
@@ -147,7 +148,7 @@ export class ReadOnlyIndex<V = Value> extends EventEmitter<ReadOnlyIndexEvents> 
   private logReadQueued = false;
   private overflows = 0;
   /** Made by the first `changes()`; ends its subscriptions at close. */
-  private feed: ChangeFeed<V> | undefined;
+  private feed: ChangeFeed<V, K> | undefined;
   private closing: Promise<void> | undefined;
   /** The refresh running or last run: see `serially`. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -189,28 +190,33 @@ export class ReadOnlyIndex<V = Value> extends EventEmitter<ReadOnlyIndexEvents> 
    * file newer than the manifest, or a manifest missing or empty beside
    * segment files. Nothing is written but this reader's lease.
    */
-  // `valueEncoding` types the values read: `ReadOnlyIndex.open<User>(dir, { valueEncoding: 'json' })`.
-  static open<V = unknown>(
+  // `valueEncoding` types the values read (`ReadOnlyIndex.open<User>(dir, { valueEncoding: 'json' })`),
+  // `keyEncoding` the keys (`KeyOf`: strings unless 'binary'; either when a type argument is given).
+  static open<V = unknown, O extends ReadOnlyIndexOptions = ReadOnlyIndexOptions>(
     directory: string,
-    options: ReadOnlyIndexOptions & { readonly valueEncoding: 'json' },
+    options: O & { readonly valueEncoding: 'json' },
     seams?: ReadOnlyIndexSeams,
-  ): Promise<ReadOnlyIndex<V>>;
-  static open<V>(
+  ): Promise<ReadOnlyIndex<V, KeyOf<O>>>;
+  static open<V, O extends ReadOnlyIndexOptions = ReadOnlyIndexOptions>(
     directory: string,
-    options: ReadOnlyIndexOptions & { readonly valueEncoding: ValueCodec<V> },
+    options: O & { readonly valueEncoding: ValueCodec<V> },
     seams?: ReadOnlyIndexSeams,
-  ): Promise<ReadOnlyIndex<V>>;
-  static open(
+  ): Promise<ReadOnlyIndex<V, KeyOf<O>>>;
+  static open<O extends ReadOnlyIndexOptions>(
     directory: string,
-    options: ReadOnlyIndexOptions & { readonly valueEncoding: 'utf8' },
+    options: O & { readonly valueEncoding: 'utf8' },
     seams?: ReadOnlyIndexSeams,
-  ): Promise<ReadOnlyIndex<string>>;
-  static open(
+  ): Promise<ReadOnlyIndex<string, KeyOf<O>>>;
+  static open<O extends ReadOnlyIndexOptions>(
     directory: string,
-    options: ReadOnlyIndexOptions & { readonly valueEncoding: 'binary' },
+    options: O & { readonly valueEncoding: 'binary' },
     seams?: ReadOnlyIndexSeams,
-  ): Promise<ReadOnlyIndex<Uint8Array>>;
-  static open(directory: string, options?: ReadOnlyIndexOptions, seams?: ReadOnlyIndexSeams): Promise<ReadOnlyIndex>;
+  ): Promise<ReadOnlyIndex<Uint8Array, KeyOf<O>>>;
+  static open<O extends ReadOnlyIndexOptions = Record<never, never>>(
+    directory: string,
+    options?: O,
+    seams?: ReadOnlyIndexSeams,
+  ): Promise<ReadOnlyIndex<Value, KeyOf<O>>>;
   static async open(directory: string, options?: ReadOnlyIndexOptions, seams?: ReadOnlyIndexSeams): Promise<ReadOnlyIndex<unknown>> {
     const resolved = resolveReadOnlyIndexOptions(options);
     if (typeof directory !== 'string' || directory.length === 0) {
@@ -348,13 +354,13 @@ export class ReadOnlyIndex<V = Value> extends EventEmitter<ReadOnlyIndexEvents> 
    * generation served when it was made, to the end, even if the reader
    * refreshes meanwhile.
    */
-  range(options?: RangeOptions): IterableIterator<[Key, V]> {
+  range(options?: RangeOptions): IterableIterator<[K, V]> {
     const generation = this.stack.generation;
     return this.retired.pin(generation, this.reads.range(options));
   }
 
   /** The keys of `range(options)`, their values not read back. */
-  keys(options?: RangeOptions): IterableIterator<Key> {
+  keys(options?: RangeOptions): IterableIterator<K> {
     return this.retired.pin(this.stack.generation, this.reads.keys(options));
   }
 
@@ -364,17 +370,17 @@ export class ReadOnlyIndex<V = Value> extends EventEmitter<ReadOnlyIndexEvents> 
   }
 
   /** `range(options)` for `for await`: the event loop gets a turn every 1,024 entries. */
-  iterator(options?: RangeOptions): AsyncIterableIterator<[Key, V]> {
+  iterator(options?: RangeOptions): AsyncIterableIterator<[K, V]> {
     return asyncEntries(this.range(options));
   }
 
   /** Keys sharing the longest prefix with `key` (keyvi's GetNear), with their values. */
-  near(key: Key, options?: NearOptions): Array<[Key, V]> {
+  near(key: Key, options?: NearOptions): Array<[K, V]> {
     return this.reads.near(key, options);
   }
 
   /** Keys within `maxEdits` edits (Levenshtein, by character) of `key` (keyvi's GetFuzzy), in key order. */
-  fuzzy(key: Key, maxEdits: number, options?: FuzzyOptions): Array<[Key, V]> {
+  fuzzy(key: Key, maxEdits: number, options?: FuzzyOptions): Array<[K, V]> {
     return this.reads.fuzzy(key, maxEdits, options);
   }
 
@@ -388,10 +394,10 @@ export class ReadOnlyIndex<V = Value> extends EventEmitter<ReadOnlyIndexEvents> 
    * needs, it throws `ChangesTooOldError`. Works with `tail: false` too (it
    * starts the log watch). Closing the reader ends its subscriptions.
    */
-  changes(options?: ChangesOptions): ChangeSubscription<V> {
+  changes(options?: ChangesOptions): ChangeSubscription<V, K> {
     this.checkOpen();
     const follower = this.follower;
-    this.feed ??= new ChangeFeed<V>({
+    this.feed ??= new ChangeFeed<V, K>({
       fs: this.options.fs,
       walDirectory: join(this.directory, WAL_DIRECTORY),
       keyEncoding: this.options.keyEncoding,
@@ -603,7 +609,7 @@ const logSubscriptions = new WeakMap<object, (listener: LogListener) => () => vo
  * read; returns the unsubscribe. Starts the log watch if the reader had
  * none (`tail: false` or `watch: false`). Internal: for `changes()`.
  */
-export function subscribeToLog<V>(reader: ReadOnlyIndex<V>, listener: () => void): () => void {
+export function subscribeToLog<V, K extends Key>(reader: ReadOnlyIndex<V, K>, listener: () => void): () => void {
   const subscribe = logSubscriptions.get(reader);
   if (subscribe === undefined) throw new TypeError('subscribeToLog needs a ReadOnlyIndex');
   return subscribe(listener);

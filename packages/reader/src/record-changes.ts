@@ -7,22 +7,22 @@ import type { DecodedRecord } from '@silt/wal';
  * was given as one, else a Uint8Array), or as the owner's `valueEncoding`
  * reads it back.
  */
-export interface PutChange<V = Value> {
-  readonly key: Key;
+export interface PutChange<V = Value, K extends Key = Key> {
+  readonly key: K;
   readonly value: V;
   readonly sequence: number;
   readonly deleted?: undefined;
 }
 
 /** A delete, as the change feed yields it. */
-export interface DeleteChange {
-  readonly key: Key;
+export interface DeleteChange<K extends Key = Key> {
+  readonly key: K;
   readonly deleted: true;
   readonly sequence: number;
 }
 
 /** One write, as the change feed yields it; `change.deleted` tells the two apart. */
-export type Change<V = Value> = PutChange<V> | DeleteChange;
+export type Change<V = Value, K extends Key = Key> = PutChange<V, K> | DeleteChange<K>;
 
 /**
  * Appends to `into` the changes of one log record that lie at or after
