@@ -207,7 +207,11 @@ export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEve
     options: O & { readonly valueEncoding: 'binary' },
     seams?: IndexSeams,
   ): Promise<Index<Uint8Array, KeyOf<O>>>;
-  static open<O extends IndexOptions = Record<never, never>>(directory: string, options?: O, seams?: IndexSeams): Promise<Index<Value, KeyOf<O>>>;
+  static open<O extends IndexOptions = Record<never, never>>(
+    directory: string,
+    options?: O,
+    seams?: IndexSeams,
+  ): Promise<Index<Value, KeyOf<O>>>;
   static async open(directory: string, options?: IndexOptions, seams?: IndexSeams): Promise<Index<unknown>> {
     const resolved = resolveIndexOptions(options);
     const clock = seams?.clock ?? systemClock;

@@ -68,7 +68,9 @@ export class ChangeFeed<V = Value, K extends Key = Key> {
     if (this.closed) throw new ClosedError('the change feed');
     const resolved = resolveChangesOptions(options);
     if (resolved.signal?.aborted === true) throw new AbortError(resolved.signal.reason);
-    const subscription: ChangeSubscription<V, K> = new ChangeSubscription<V, K>(this.source, resolved, () => this.open.delete(subscription));
+    const subscription: ChangeSubscription<V, K> = new ChangeSubscription<V, K>(this.source, resolved, () =>
+      this.open.delete(subscription),
+    );
     this.open.add(subscription);
     return subscription;
   }
