@@ -14,12 +14,13 @@ import { tempDir } from '@silt/test-support';
 
 /**
  * Process crash, for real: a child writes the crash workload (sets, deletes,
- * multi-key msets; bursts in flight at once and awaited ones) with flushes
+ * multi-key msets, batches of puts and deletes, prefix clears; bursts in
+ * flight at once and awaited ones) with flushes
  * every few milliseconds, printing each acknowledged operation; the parent
  * SIGKILLs it, reopens the index and checks that the state is exactly
  * operations 1..n of the workload for an n at least the last acknowledged
  * one (so every acknowledged write is there, nothing unissued is, and every
- * mset is whole or absent), that every live segment verifies and that no
+ * mset, batch and clear is whole or absent), that every live segment verifies and that no
  * orphan or temp file is left.
  *
  * The first test kills every other child right after one of its merges

@@ -4,9 +4,29 @@ import { WriteAheadLog, type Appended } from '@silt/wal';
 import { IndexDamagedError, Manifest, WriterLock, type Generation } from '@silt/segments';
 import { SegmentWorkerPool } from '@silt/merger';
 import { collectSegments } from '@silt/segments';
-import type { ChangesOptions, ChangeSubscription, FuzzyOptions, Key, NearOptions, RangeOptions, Value } from '@silt/reader';
+import type {
+  ChangesOptions,
+  ChangeSubscription,
+  FuzzyOptions,
+  Key,
+  KeyOf,
+  NearOptions,
+  RangeOptions,
+  Value,
+  ValueCodec,
+  ValueEncoding,
+} from '@silt/reader';
 import { ChangeFeed } from '@silt/reader';
-import { KeyValueReads, MergedView, RetiredReaders, SegmentStack } from '@silt/reader/internal';
+import {
+  asyncEntries,
+  KeyValueReads,
+  MergedView,
+  RetiredReaders,
+  SegmentStack,
+  toIndexScanRange,
+  valueTranscoder,
+  type ValueTranscoder,
+} from '@silt/reader/internal';
 import { resolveIndexOptions, type IndexOptions, type ResolvedIndexOptions } from './index-options.js';
 import { IndexLayout } from './index-layout.js';
 import { Memtable } from './memtable.js';
@@ -20,6 +40,8 @@ import {
   type ManifestFacts,
 } from './segment-audit.js';
 import { prepareBatch, prepareDelete, preparePut, type PreparedOperation } from './write-batch.js';
+import { prepareOperations, type BatchOperation } from './batch-operations.js';
+import { ChainedBatch } from './chained-batch.js';
 import type { IndexStats } from './index-stats.js';
 import { SegmentIds } from './segment-ids.js';
 import { MergeScheduler, type MergeEvent, type MergeFailedError } from './merge-scheduler.js';
@@ -84,13 +106,15 @@ interface OpenParts {
  * memtable passes `memtableBytes`, and on `flush()`, after which other
  * processes see them.
  */
-export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable {
+export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEvents> implements AsyncDisposable {
   private active = new Memtable();
   /** Oldest first. */
   private readonly sealed: Memtable[] = [];
   private stack: SegmentStack;
   private view!: MergedView;
-  private readonly reads: KeyValueReads;
+  private readonly reads: KeyValueReads<V, K>;
+  /** The `valueEncoding`: what a write stores, and how reads hand values back. */
+  private readonly encoding: ValueTranscoder<V>;
   private readonly flusher: Flusher;
   private cancelRefreshTimer: CancelTimer | undefined;
   private failure: WriterFailedError | undefined;
@@ -110,7 +134,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   private readonly merges: MergeScheduler;
   private recovery: IndexRecovery = { log: {}, obsoleteSegmentFiles: [], replayedOperations: 0 };
   /** Made by the first `changes()`; ends its subscriptions at close. */
-  private feed: ChangeFeed | undefined;
+  private feed: ChangeFeed<V, K> | undefined;
 
   private constructor(private readonly parts: OpenParts) {
     super();
@@ -139,10 +163,15 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
       commitFailed: (error) => this.fail(error),
     });
     this.rebuildView();
-    this.reads = new KeyValueReads(parts.options.keyEncoding, () => {
-      this.checkOpen();
-      return this.view;
-    });
+    this.encoding = valueTranscoder(parts.options.valueEncoding as ValueEncoding<V> | undefined);
+    this.reads = new KeyValueReads(
+      parts.options.keyEncoding,
+      () => {
+        this.checkOpen();
+        return this.view;
+      },
+      this.encoding,
+    );
     this.armRefreshTimer();
   }
 
@@ -156,7 +185,34 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
    * the last segment back in memory, where it is served at once and flushed
    * in the background.
    */
-  static async open(directory: string, options?: IndexOptions, seams?: IndexSeams): Promise<Index> {
+  // `valueEncoding` types the values (`Index.open<User>(dir, { valueEncoding: 'json' })` reads and writes `User`s),
+  // `keyEncoding` the keys read back (`KeyOf`: strings unless 'binary'; either when a type argument is given).
+  static open<V = unknown, O extends IndexOptions = IndexOptions>(
+    directory: string,
+    options: O & { readonly valueEncoding: 'json' },
+    seams?: IndexSeams,
+  ): Promise<Index<V, KeyOf<O>>>;
+  static open<V, O extends IndexOptions = IndexOptions>(
+    directory: string,
+    options: O & { readonly valueEncoding: ValueCodec<V> },
+    seams?: IndexSeams,
+  ): Promise<Index<V, KeyOf<O>>>;
+  static open<O extends IndexOptions>(
+    directory: string,
+    options: O & { readonly valueEncoding: 'utf8' },
+    seams?: IndexSeams,
+  ): Promise<Index<string, KeyOf<O>>>;
+  static open<O extends IndexOptions>(
+    directory: string,
+    options: O & { readonly valueEncoding: 'binary' },
+    seams?: IndexSeams,
+  ): Promise<Index<Uint8Array, KeyOf<O>>>;
+  static open<O extends IndexOptions = Record<never, never>>(
+    directory: string,
+    options?: O,
+    seams?: IndexSeams,
+  ): Promise<Index<Value, KeyOf<O>>>;
+  static async open(directory: string, options?: IndexOptions, seams?: IndexSeams): Promise<Index<unknown>> {
     const resolved = resolveIndexOptions(options);
     const clock = seams?.clock ?? systemClock;
     if (typeof directory !== 'string' || directory.length === 0) {
@@ -217,17 +273,49 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
   // ---- writes ----
 
   /** Sets `key` to `value`; resolves when the write is durable per the index's durability mode. */
-  set(key: Key, value: Value): Promise<void> {
-    return this.write(() => [preparePut(key, value, this.parts.options.maxValueBytes)]);
+  set(key: Key, value: V): Promise<void> {
+    return this.write(() => [preparePut(key, this.encoding.encode(value), this.parts.options.maxValueBytes)]);
   }
 
   /** Sets every pair as one atomic batch: after any crash, all of them are there or none. */
-  mset(pairs: Iterable<readonly [Key, Value]>): Promise<void> {
-    return this.write(() => prepareBatch(pairs, this.parts.options.maxValueBytes));
+  mset(pairs: Iterable<readonly [Key, V]>): Promise<void> {
+    return this.write(() => prepareBatch(pairs, this.parts.options.maxValueBytes, this.encoding.encode));
   }
 
   delete(key: Key): Promise<void> {
     return this.write(() => [prepareDelete(key)]);
+  }
+
+  /**
+   * Puts and deletes as one atomic batch, one log record (as `mset`): after
+   * any crash all of them are there or none. Every operation is checked
+   * first; one bad operation refuses the batch and nothing is written.
+   * Without arguments, a chained batch: `batch().put(k, v).del(k).write()`.
+   */
+  batch(): ChainedBatch<V>;
+  batch(operations: ReadonlyArray<BatchOperation<V>>): Promise<void>;
+  batch(operations?: ReadonlyArray<BatchOperation<V>>): ChainedBatch<V> | Promise<void> {
+    if (operations !== undefined)
+      return this.write(() => prepareOperations(operations, this.parts.options.maxValueBytes, this.encoding.encode));
+    this.checkOpen();
+    return new ChainedBatch<V>({
+      maxValueBytes: this.parts.options.maxValueBytes,
+      encode: this.encoding.encode,
+      commit: (prepared) => this.write(() => prepared),
+    });
+  }
+
+  /**
+   * Deletes every live key in the range (`gte`/`gt`/`lte`/`lt`/`prefix`,
+   * also `reverse` and `limit`; everything when no options are given) as
+   * one atomic batch: a delete of each key the range holds at the call, in
+   * one log record, so after any crash all of them are gone or none. Writes
+   * made after the call are not touched. The record must fit the log's
+   * 16 MiB record limit (about 16 MiB / (5 + key bytes) keys); a larger
+   * clear is refused with a ValidationError and deletes nothing.
+   */
+  clear(options?: RangeOptions): Promise<void> {
+    return this.write(() => this.deletesIn(options));
   }
 
   /** Seals what was written so far into a segment; other processes see it once this resolves. */
@@ -266,8 +354,13 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
 
   // ---- reads (synchronous, read-your-writes) ----
 
-  get(key: Key): Value | undefined {
+  get(key: Key): V | undefined {
     return this.reads.get(key);
+  }
+
+  /** The values of `keys`, in their order (undefined where absent), all read at one moment. */
+  getMany(keys: readonly Key[]): Array<V | undefined> {
+    return this.reads.getMany(keys);
   }
 
   has(key: Key): boolean {
@@ -279,18 +372,33 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
    * reads the segments of the moment it was made; writes made while it runs
    * may or may not appear in it.
    */
-  range(options?: RangeOptions): IterableIterator<[Key, Value]> {
+  range(options?: RangeOptions): IterableIterator<[K, V]> {
     // Pinned: a merge may retire segments this iterator still reads.
     return this.retired.pin(this.stack.generation, this.reads.range(options));
   }
 
+  /** The keys of `range(options)`, their values not read back. */
+  keys(options?: RangeOptions): IterableIterator<K> {
+    return this.retired.pin(this.stack.generation, this.reads.keys(options));
+  }
+
+  /** The values of `range(options)`, in key order. */
+  values(options?: RangeOptions): IterableIterator<V> {
+    return this.retired.pin(this.stack.generation, this.reads.values(options));
+  }
+
+  /** `range(options)` for `for await`: the event loop gets a turn every 1,024 entries. */
+  iterator(options?: RangeOptions): AsyncIterableIterator<[K, V]> {
+    return asyncEntries(this.range(options));
+  }
+
   /** Keys sharing the longest prefix with `key` (keyvi's GetNear), with their values. */
-  near(key: Key, options?: NearOptions): Array<[Key, Value]> {
+  near(key: Key, options?: NearOptions): Array<[K, V]> {
     return this.reads.near(key, options);
   }
 
   /** Keys within `maxEdits` edits (Levenshtein, by character) of `key` (keyvi's GetFuzzy), in key order. */
-  fuzzy(key: Key, maxEdits: number, options?: FuzzyOptions): Array<[Key, Value]> {
+  fuzzy(key: Key, maxEdits: number, options?: FuzzyOptions): Array<[K, V]> {
     return this.reads.fuzzy(key, maxEdits, options);
   }
 
@@ -304,7 +412,7 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
    * the index ends its subscriptions. Not in 'none' durability, where the log
    * acknowledges nothing to readers before a clean close: a ValidationError.
    */
-  changes(options?: ChangesOptions): ChangeSubscription {
+  changes(options?: ChangesOptions): ChangeSubscription<V, K> {
     this.checkOpen();
     const { options: resolved, layout, wal } = this.parts;
     if (resolved.durability === 'none') {
@@ -313,10 +421,11 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
           'so a change feed would show nothing until then',
       );
     }
-    this.feed ??= new ChangeFeed({
+    this.feed ??= new ChangeFeed<V, K>({
       fs: resolved.fs,
       walDirectory: layout.walDirectory,
       keyEncoding: resolved.keyEncoding,
+      decodeValue: this.encoding.decode,
       onWake: (listener) => wal.onAcknowledged(() => listener()),
     });
     return this.feed.changes(options);
@@ -391,6 +500,8 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     } catch (error) {
       return Promise.reject(error);
     }
+    // An empty batch writes nothing; it resolves once every write before it is durable.
+    if (operations.length === 0) return this.lastAcknowledged;
     try {
       appended = wal.appendNow(operations, operations.length === 1 ? MAY_COALESCE : undefined);
     } catch (error) {
@@ -400,6 +511,17 @@ export class Index extends EventEmitter<IndexEvents> implements AsyncDisposable 
     this.active.acknowledged(wal.durableSequence);
     for (let i = 0; i < operations.length; i++) this.active.apply(appended.firstSequence + i, operations[i]!);
     return this.afterApply(this.acknowledgement(appended.durable));
+  }
+
+  /**
+   * A delete of every live key in the range, read from the memtables and
+   * segments of this moment, with nothing written between the reading and
+   * the log append (both happen in this one synchronous call).
+   */
+  private deletesIn(options: RangeOptions | undefined): PreparedOperation[] {
+    const deletes: PreparedOperation[] = [];
+    for (const entry of this.view.range(toIndexScanRange(options))) deletes.push(prepareDelete(entry.key));
+    return deletes;
   }
 
   /**

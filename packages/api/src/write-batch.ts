@@ -36,25 +36,42 @@ export function prepareDelete(key: unknown): PreparedOperation {
   return { kind: 'delete', key: ownKey, id: checkedKeyId(ownKey), valueBytes: 0 };
 }
 
+/** Turns what a caller writes into a stored value (a value encoding's `encode`), or throws a ValidationError. */
+export type EncodeValue = (value: unknown) => Value;
+
+const asGiven: EncodeValue = (value) => value as Value;
+
 /** `mset` takes an iterable of [key, value] pairs; all of them or none are written. */
-export function prepareBatch(pairs: unknown, maxValueBytes: number): PreparedOperation[] {
+export function prepareBatch(pairs: unknown, maxValueBytes: number, encode: EncodeValue = asGiven): PreparedOperation[] {
   if (typeof pairs !== 'object' || pairs === null || !(Symbol.iterator in pairs)) {
     throw new ValidationError(`mset takes an iterable of [key, value] pairs, got ${describeType(pairs)}`);
   }
   const operations: PreparedOperation[] = [];
-  for (const pair of pairs as Iterable<unknown>) {
-    if (!Array.isArray(pair) || pair.length !== 2) {
-      throw new ValidationError(`mset pair #${operations.length} must be a [key, value] array, got ${describeType(pair)}`);
+  try {
+    for (const pair of pairs as Iterable<unknown>) {
+      if (!Array.isArray(pair) || pair.length !== 2)
+        throw new ValidationError(`it must be a [key, value] array, got ${describeType(pair)}`);
+      operations.push(preparePut(pair[0] as Key, encode(pair[1]), maxValueBytes));
     }
-    try {
-      operations.push(preparePut(pair[0] as Key, pair[1] as Value, maxValueBytes));
-    } catch (error) {
-      if (error instanceof ValidationError) throw new ValidationError(`mset pair #${operations.length}: ${error.message}`);
-      throw error;
-    }
+  } catch (error) {
+    throw named(`mset pair #${operations.length}`, error);
   }
   if (operations.length === 0) throw new ValidationError('mset needs at least one [key, value] pair');
   return operations;
+}
+
+/** A ValidationError of `prepare` says which operation of a batch it is about. */
+export function naming<T>(which: string, prepare: () => T): T {
+  try {
+    return prepare();
+  } catch (error) {
+    throw named(which, error);
+  }
+}
+
+/** `error`, prefixed with which operation of a batch it is about if it is a ValidationError. */
+export function named(which: string, error: unknown): unknown {
+  return error instanceof ValidationError ? new ValidationError(`${which}: ${error.message}`, { cause: error.cause }) : error;
 }
 
 function checkValueBytes(length: number, maxValueBytes: number): void {

@@ -1,5 +1,5 @@
 import { ClosedError, sequenceOfLogFile, ValidationError, type FileSystem } from '@silt/fs';
-import type { KeyEncoding } from '@silt/segments';
+import type { Key, KeyEncoding, Value } from '@silt/segments';
 import { LogTail, readAcknowledgedMarker, type DecodedRecord, type TailRead } from '@silt/wal';
 import { AbortError, ChangesTooOldError } from './change-feed-errors.js';
 import { resolveChangesOptions, type ChangesOptions, type ResolvedChangesOptions } from './change-feed-options.js';
@@ -17,6 +17,8 @@ export interface ChangeFeedSource {
   readonly walDirectory: string;
   /** Keys come back as strings ('utf8') or Uint8Arrays ('binary'), as the owner's reads hand them back. */
   readonly keyEncoding: KeyEncoding;
+  /** The owner's `valueEncoding` decode, applied as each change is handed over; absent: values as written. */
+  readonly decodeValue?: ((stored: Value) => unknown) | undefined;
   /**
    * Calls `listener` whenever more of the log may be acknowledged (the
    * writer's `onAcknowledged`, a reader's log watcher and poll); returns the
@@ -49,8 +51,8 @@ const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
  * reads from the files later, until a flush deletes the file it needs
  * (`ChangesTooOldError`).
  */
-export class ChangeFeed {
-  private readonly open = new Set<ChangeSubscription>();
+export class ChangeFeed<V = Value, K extends Key = Key> {
+  private readonly open = new Set<ChangeSubscription<V, K>>();
   private closed = false;
 
   constructor(private readonly source: ChangeFeedSource) {}
@@ -62,11 +64,13 @@ export class ChangeFeed {
    * acknowledged sequence number (ValidationError), or an aborted signal
    * (AbortError).
    */
-  changes(options?: ChangesOptions): ChangeSubscription {
+  changes(options?: ChangesOptions): ChangeSubscription<V, K> {
     if (this.closed) throw new ClosedError('the change feed');
     const resolved = resolveChangesOptions(options);
     if (resolved.signal?.aborted === true) throw new AbortError(resolved.signal.reason);
-    const subscription = new ChangeSubscription(this.source, resolved, (ended) => this.open.delete(ended));
+    const subscription: ChangeSubscription<V, K> = new ChangeSubscription<V, K>(this.source, resolved, () =>
+      this.open.delete(subscription),
+    );
     this.open.add(subscription);
     return subscription;
   }
@@ -90,7 +94,7 @@ export class ChangeFeed {
  * or by its `AbortSignal` (the iteration throws an AbortError, as Node's
  * `events.on` does). Once ended, it holds no file and no wake listener.
  */
-export class ChangeSubscription implements AsyncIterableIterator<Change, undefined>, Disposable {
+export class ChangeSubscription<V = Value, K extends Key = Key> implements AsyncIterableIterator<Change<V, K>, undefined>, Disposable {
   private readonly tail: LogTail;
   private readonly keyEncoding: KeyEncoding;
   private readonly range: ResolvedChangesOptions['range'];
@@ -113,13 +117,13 @@ export class ChangeSubscription implements AsyncIterableIterator<Change, undefin
   private woken = false;
   private wakeUp: (() => void) | undefined;
   /** The `next()` in progress, if one waits: later calls queue behind it. */
-  private pending: Promise<IteratorResult<Change, undefined>> | undefined;
+  private pending: Promise<IteratorResult<Change<V, K>, undefined>> | undefined;
 
   /** @internal Made by `ChangeFeed.changes`. */
   constructor(
     private readonly source: ChangeFeedSource,
     options: ResolvedChangesOptions,
-    private readonly onEnd: (subscription: ChangeSubscription) => void,
+    private readonly onEnd: () => void,
   ) {
     const start = startingPoint(source, options.since);
     this.readUpTo = start;
@@ -148,7 +152,7 @@ export class ChangeSubscription implements AsyncIterableIterator<Change, undefin
     return this.ended;
   }
 
-  next(): Promise<IteratorResult<Change, undefined>> {
+  next(): Promise<IteratorResult<Change<V, K>, undefined>> {
     if (this.pending === undefined) {
       // The common case, a change already read: no step through the async machinery.
       try {
@@ -172,7 +176,7 @@ export class ChangeSubscription implements AsyncIterableIterator<Change, undefin
   }
 
   /** Ends the subscription (what `break` out of `for await` calls). */
-  return(): Promise<IteratorResult<Change, undefined>> {
+  return(): Promise<IteratorResult<Change<V, K>, undefined>> {
     this.close();
     return Promise.resolve(DONE);
   }
@@ -188,6 +192,13 @@ export class ChangeSubscription implements AsyncIterableIterator<Change, undefin
 
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** A change as handed over: its value decoded by the owner's `valueEncoding` (a value it cannot read rejects this `next()` alone). */
+  private decoded(change: Change): Change<V, K> {
+    const decode = this.source.decodeValue;
+    if (decode === undefined || change.deleted === true) return change as Change<V, K>;
+    return { key: change.key as K, value: decode(change.value) as V, sequence: change.sequence };
   }
 
   private readonly wake = (): void => {
@@ -219,7 +230,7 @@ export class ChangeSubscription implements AsyncIterableIterator<Change, undefin
     this.end();
   };
 
-  private async step(): Promise<IteratorResult<Change, undefined>> {
+  private async step(): Promise<IteratorResult<Change<V, K>, undefined>> {
     for (;;) {
       const ready = this.takeReady();
       if (ready !== undefined) return ready;
@@ -232,14 +243,14 @@ export class ChangeSubscription implements AsyncIterableIterator<Change, undefin
   }
 
   /** The next change if one is read, DONE once ended, undefined when the log must be read; throws why it stopped, once. */
-  private takeReady(): IteratorResult<Change, undefined> | undefined {
+  private takeReady(): IteratorResult<Change<V, K>, undefined> | undefined {
     const failure = this.failure;
     if (failure !== undefined) {
       this.failure = undefined;
       throw failure;
     }
     if (this.ended) return DONE;
-    if (this.taken < this.batch.length) return { value: this.batch[this.taken++]!, done: false };
+    if (this.taken < this.batch.length) return { value: this.decoded(this.batch[this.taken++]!), done: false };
     if (this.brokenOff !== undefined) {
       const tooOld = this.brokenOff;
       this.end();
@@ -303,7 +314,7 @@ export class ChangeSubscription implements AsyncIterableIterator<Change, undefin
     this.stopWakes();
     this.stopOffers();
     this.signal?.removeEventListener('abort', this.abort);
-    this.onEnd(this);
+    this.onEnd();
     this.release();
   }
 }

@@ -14,3 +14,5 @@ export { ChangeFeed, type ChangeFeedSource, type ChangeSubscription } from './ch
 export { changesOptionsSchema, type ChangesOptions } from './change-feed-options.js';
 export { ChangesTooOldError, AbortError } from './change-feed-errors.js';
 export type { Change, PutChange, DeleteChange } from './record-changes.js';
+export { valueEncodingSchema, ValueDecodeError, type ValueCodec, type ValueEncoding } from './value-encoding.js';
+export type { KeyOf } from './key-type.js';

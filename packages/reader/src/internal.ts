@@ -13,3 +13,5 @@ export { segmentAccessOptionsShape } from './read-only-index-options.js';
 export { subscribeToLog } from './read-only-index.js';
 export { TailTable, TAIL_ENTRY_OVERHEAD_BYTES } from './tail-table.js';
 export { firstIdAfter, mergeSortedIds } from './sorted-ids.js';
+export { valueTranscoder, type ValueTranscoder } from './value-encoding.js';
+export { asyncEntries } from './async-entries.js';

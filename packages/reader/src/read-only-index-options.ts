@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { nodeFileSystem, type FileSystem } from '@silt/fs';
 import { fileSystemSchema, parseWithSchema } from '@silt/segments/internal';
+import { valueEncodingSchema } from './value-encoding.js';
 
 const MIB = 1024 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -27,6 +28,8 @@ export const segmentAccessOptionsShape = {
     .default(8 * MIB),
   /** Keys come back from range/near/fuzzy as strings ('utf8') or Uint8Arrays ('binary'). Default 'utf8'. */
   keyEncoding: z.enum(['utf8', 'binary']).default('utf8'),
+  /** How values are written and read back ('utf8', 'binary', 'json' or { encode, decode }). Default: as given. */
+  valueEncoding: valueEncodingSchema,
 };
 
 /**

@@ -36,6 +36,9 @@ import { MergedView } from './merged-view.js';
 import type { FuzzyOptions, NearOptions, RangeOptions } from './read-options.js';
 import { resolveReadOnlyIndexOptions, type ReadOnlyIndexOptions, type ResolvedReadOnlyIndexOptions } from './read-only-index-options.js';
 import { RetiredReaders } from './retired-readers.js';
+import { valueTranscoder, type ValueCodec, type ValueEncoding } from './value-encoding.js';
+import { asyncEntries } from './async-entries.js';
+import type { KeyOf } from './key-type.js';
 import { SegmentStack } from './segment-stack.js';
 
 export interface ReadOnlyIndexEvents {
@@ -133,8 +136,8 @@ type LogListener = () => void;
  * file-system events on `wal/` (`LogWatcher`): a write is visible within
  * milliseconds of its acknowledgement, never before.
  */
-export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements AsyncDisposable {
-  private readonly reads: KeyValueReads;
+export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<ReadOnlyIndexEvents> implements AsyncDisposable {
+  private readonly reads: KeyValueReads<V, K>;
   private readonly retired = new RetiredReaders();
   private view: MergedView;
   private watcher: ManifestWatcher | undefined;
@@ -145,7 +148,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
   private logReadQueued = false;
   private overflows = 0;
   /** Made by the first `changes()`; ends its subscriptions at close. */
-  private feed: ChangeFeed | undefined;
+  private feed: ChangeFeed<V, K> | undefined;
   private closing: Promise<void> | undefined;
   /** The refresh running or last run: see `serially`. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -167,10 +170,15 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
     super();
     this.view = this.viewOf(stack);
     logSubscriptions.set(this, (listener) => this.addLogListener(listener));
-    this.reads = new KeyValueReads(options.keyEncoding, () => {
-      this.checkOpen();
-      return this.view;
-    });
+    const values = valueTranscoder(options.valueEncoding as ValueEncoding<V> | undefined);
+    this.reads = new KeyValueReads(
+      options.keyEncoding,
+      () => {
+        this.checkOpen();
+        return this.view;
+      },
+      values,
+    );
   }
 
   /**
@@ -182,7 +190,34 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
    * file newer than the manifest, or a manifest missing or empty beside
    * segment files. Nothing is written but this reader's lease.
    */
-  static async open(directory: string, options?: ReadOnlyIndexOptions, seams?: ReadOnlyIndexSeams): Promise<ReadOnlyIndex> {
+  // `valueEncoding` types the values read (`ReadOnlyIndex.open<User>(dir, { valueEncoding: 'json' })`),
+  // `keyEncoding` the keys (`KeyOf`: strings unless 'binary'; either when a type argument is given).
+  static open<V = unknown, O extends ReadOnlyIndexOptions = ReadOnlyIndexOptions>(
+    directory: string,
+    options: O & { readonly valueEncoding: 'json' },
+    seams?: ReadOnlyIndexSeams,
+  ): Promise<ReadOnlyIndex<V, KeyOf<O>>>;
+  static open<V, O extends ReadOnlyIndexOptions = ReadOnlyIndexOptions>(
+    directory: string,
+    options: O & { readonly valueEncoding: ValueCodec<V> },
+    seams?: ReadOnlyIndexSeams,
+  ): Promise<ReadOnlyIndex<V, KeyOf<O>>>;
+  static open<O extends ReadOnlyIndexOptions>(
+    directory: string,
+    options: O & { readonly valueEncoding: 'utf8' },
+    seams?: ReadOnlyIndexSeams,
+  ): Promise<ReadOnlyIndex<string, KeyOf<O>>>;
+  static open<O extends ReadOnlyIndexOptions>(
+    directory: string,
+    options: O & { readonly valueEncoding: 'binary' },
+    seams?: ReadOnlyIndexSeams,
+  ): Promise<ReadOnlyIndex<Uint8Array, KeyOf<O>>>;
+  static open<O extends ReadOnlyIndexOptions = Record<never, never>>(
+    directory: string,
+    options?: O,
+    seams?: ReadOnlyIndexSeams,
+  ): Promise<ReadOnlyIndex<Value, KeyOf<O>>>;
+  static async open(directory: string, options?: ReadOnlyIndexOptions, seams?: ReadOnlyIndexSeams): Promise<ReadOnlyIndex<unknown>> {
     const resolved = resolveReadOnlyIndexOptions(options);
     if (typeof directory !== 'string' || directory.length === 0) {
       throw new ValidationError(`ReadOnlyIndex.open needs a directory path, got ${JSON.stringify(directory)}`);
@@ -301,8 +336,13 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
     return this.stack.generation;
   }
 
-  get(key: Key): Value | undefined {
+  get(key: Key): V | undefined {
     return this.reads.get(key);
+  }
+
+  /** The values of `keys`, in their order (undefined where absent), all from one snapshot. */
+  getMany(keys: readonly Key[]): Array<V | undefined> {
+    return this.reads.getMany(keys);
   }
 
   has(key: Key): boolean {
@@ -314,18 +354,33 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
    * generation served when it was made, to the end, even if the reader
    * refreshes meanwhile.
    */
-  range(options?: RangeOptions): IterableIterator<[Key, Value]> {
+  range(options?: RangeOptions): IterableIterator<[K, V]> {
     const generation = this.stack.generation;
     return this.retired.pin(generation, this.reads.range(options));
   }
 
+  /** The keys of `range(options)`, their values not read back. */
+  keys(options?: RangeOptions): IterableIterator<K> {
+    return this.retired.pin(this.stack.generation, this.reads.keys(options));
+  }
+
+  /** The values of `range(options)`, in key order. */
+  values(options?: RangeOptions): IterableIterator<V> {
+    return this.retired.pin(this.stack.generation, this.reads.values(options));
+  }
+
+  /** `range(options)` for `for await`: the event loop gets a turn every 1,024 entries. */
+  iterator(options?: RangeOptions): AsyncIterableIterator<[K, V]> {
+    return asyncEntries(this.range(options));
+  }
+
   /** Keys sharing the longest prefix with `key` (keyvi's GetNear), with their values. */
-  near(key: Key, options?: NearOptions): Array<[Key, Value]> {
+  near(key: Key, options?: NearOptions): Array<[K, V]> {
     return this.reads.near(key, options);
   }
 
   /** Keys within `maxEdits` edits (Levenshtein, by character) of `key` (keyvi's GetFuzzy), in key order. */
-  fuzzy(key: Key, maxEdits: number, options?: FuzzyOptions): Array<[Key, Value]> {
+  fuzzy(key: Key, maxEdits: number, options?: FuzzyOptions): Array<[K, V]> {
     return this.reads.fuzzy(key, maxEdits, options);
   }
 
@@ -339,13 +394,14 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
    * needs, it throws `ChangesTooOldError`. Works with `tail: false` too (it
    * starts the log watch). Closing the reader ends its subscriptions.
    */
-  changes(options?: ChangesOptions): ChangeSubscription {
+  changes(options?: ChangesOptions): ChangeSubscription<V, K> {
     this.checkOpen();
     const follower = this.follower;
-    this.feed ??= new ChangeFeed({
+    this.feed ??= new ChangeFeed<V, K>({
       fs: this.options.fs,
       walDirectory: join(this.directory, WAL_DIRECTORY),
       keyEncoding: this.options.keyEncoding,
+      decodeValue: this.reads.decode,
       onWake: (listener) => this.addLogListener(listener),
       onRecords: follower === undefined ? undefined : (listener) => follower.addRecordListener(listener),
     });
@@ -545,7 +601,7 @@ export class ReadOnlyIndex extends EventEmitter<ReadOnlyIndexEvents> implements 
  * `subscribeToLog` of each reader (`@silt/reader/internal`): a hook for silt's
  * own followers of the log, kept off the public class.
  */
-const logSubscriptions = new WeakMap<ReadOnlyIndex, (listener: LogListener) => () => void>();
+const logSubscriptions = new WeakMap<object, (listener: LogListener) => () => void>();
 
 /**
  * Calls `listener` whenever `reader` is woken for its log (a file-system
@@ -553,7 +609,7 @@ const logSubscriptions = new WeakMap<ReadOnlyIndex, (listener: LogListener) => (
  * read; returns the unsubscribe. Starts the log watch if the reader had
  * none (`tail: false` or `watch: false`). Internal: for `changes()`.
  */
-export function subscribeToLog(reader: ReadOnlyIndex, listener: () => void): () => void {
+export function subscribeToLog<V, K extends Key>(reader: ReadOnlyIndex<V, K>, listener: () => void): () => void {
   const subscribe = logSubscriptions.get(reader);
   if (subscribe === undefined) throw new TypeError('subscribeToLog needs a ReadOnlyIndex');
   return subscribe(listener);

@@ -2,23 +2,27 @@ import type { Key, KeyEncoding, Value } from '@silt/segments';
 import { compareBytes, type ScanRange } from '@silt/segments/internal';
 import type { DecodedRecord } from '@silt/wal';
 
-/** A put, as the change feed yields it: the value as written (a string if it was given as one, else a Uint8Array). */
-export interface PutChange {
-  readonly key: Key;
-  readonly value: Value;
+/**
+ * A put, as the change feed yields it: the value as written (a string if it
+ * was given as one, else a Uint8Array), or as the owner's `valueEncoding`
+ * reads it back.
+ */
+export interface PutChange<V = Value, K extends Key = Key> {
+  readonly key: K;
+  readonly value: V;
   readonly sequence: number;
   readonly deleted?: undefined;
 }
 
 /** A delete, as the change feed yields it. */
-export interface DeleteChange {
-  readonly key: Key;
+export interface DeleteChange<K extends Key = Key> {
+  readonly key: K;
   readonly deleted: true;
   readonly sequence: number;
 }
 
 /** One write, as the change feed yields it; `change.deleted` tells the two apart. */
-export type Change = PutChange | DeleteChange;
+export type Change<V = Value, K extends Key = Key> = PutChange<V, K> | DeleteChange<K>;
 
 /**
  * Appends to `into` the changes of one log record that lie at or after

@@ -16,7 +16,11 @@ import type { Index } from '../index-writer.js';
 export type WorkloadOperation =
   | { readonly id: number; readonly kind: 'set'; readonly key: string; readonly value: string }
   | { readonly id: number; readonly kind: 'delete'; readonly key: string }
-  | { readonly id: number; readonly kind: 'mset'; readonly pairs: ReadonlyArray<readonly [string, string]> };
+  | { readonly id: number; readonly kind: 'mset'; readonly pairs: ReadonlyArray<readonly [string, string]> }
+  /** `index.batch([...])`: puts and deletes in one record (a key at most once, so its effect is plain). */
+  | { readonly id: number; readonly kind: 'batch'; readonly operations: ReadonlyArray<readonly [string, string | undefined]> }
+  /** `index.clear({ prefix })`: every live key under the prefix, deleted in one record. */
+  | { readonly id: number; readonly kind: 'clear'; readonly prefix: string };
 
 /** Few enough keys that operations overwrite and delete each other; some keys are multi-byte UTF-8. */
 const KEY_COUNT = 48;
@@ -30,15 +34,23 @@ const ALL_KEYS: readonly string[] = Array.from({ length: KEY_COUNT }, (_, i) => 
 export function operationOf(seed: number, id: number): WorkloadOperation {
   const random = new SeededRandom((Math.imul(seed, 0x9e3779b1) ^ Math.imul(id, 0x85ebca77)) >>> 0);
   const roll = random.next();
-  if (roll < 0.25) {
-    const keys = new Set<string>();
-    const size = random.intBetween(2, 6);
-    while (keys.size < size) keys.add(ALL_KEYS[random.intBetween(0, KEY_COUNT - 1)]!);
-    return { id, kind: 'mset', pairs: [...keys].map((key) => [key, valueOf(seed, id, key, random)] as const) };
+  if (roll < 0.25) return { id, kind: 'mset', pairs: distinctKeys(random).map((key) => [key, valueOf(seed, id, key, random)] as const) };
+  if (roll < 0.33) {
+    const operations = distinctKeys(random).map((key) => [key, random.chance(0.4) ? undefined : valueOf(seed, id, key, random)] as const);
+    return { id, kind: 'batch', operations };
   }
+  // k000..k009, k010..k019, ...: a tenth to a fifth of the keys at once.
+  if (roll < 0.36) return { id, kind: 'clear', prefix: `k0${random.intBetween(0, 4)}` };
   const key = ALL_KEYS[random.intBetween(0, KEY_COUNT - 1)]!;
   if (roll < 0.4) return { id, kind: 'delete', key };
   return { id, kind: 'set', key, value: valueOf(seed, id, key, random) };
+}
+
+function distinctKeys(random: SeededRandom): string[] {
+  const keys = new Set<string>();
+  const size = random.intBetween(2, 6);
+  while (keys.size < size) keys.add(ALL_KEYS[random.intBetween(0, KEY_COUNT - 1)]!);
+  return [...keys];
 }
 
 /** Names the operation, its workload and its key, so a wrong value says which write it came from. */
@@ -55,7 +67,24 @@ export function effectsOf(op: WorkloadOperation): Array<readonly [string, string
       return [[op.key, undefined]];
     case 'mset':
       return op.pairs.map(([key, value]) => [key, value] as const);
+    case 'batch':
+      return [...op.operations];
+    case 'clear':
+      return ALL_KEYS.filter((key) => key.startsWith(op.prefix)).map((key) => [key, undefined] as const);
   }
+}
+
+/**
+ * The writes `op` puts in the log, one sequence number each, given the live
+ * keys before it: a clear deletes only the keys it finds, in key order (none:
+ * it writes nothing); every other operation writes each of its effects.
+ */
+export function loggedWritesOf(op: WorkloadOperation, live: ReadonlyMap<string, string>): Array<readonly [string, string | undefined]> {
+  if (op.kind !== 'clear') return effectsOf(op);
+  return [...live.keys()]
+    .filter((key) => key.startsWith(op.prefix))
+    .sort()
+    .map((key) => [key, undefined] as const);
 }
 
 /** Issues `op` on `index`; the promise resolves when the index acknowledges it. */
@@ -67,6 +96,10 @@ function issue(index: Index, op: WorkloadOperation): Promise<void> {
       return index.delete(op.key);
     case 'mset':
       return index.mset(op.pairs);
+    case 'batch':
+      return index.batch(op.operations.map(([key, value]) => (value === undefined ? { type: 'del', key } : { type: 'put', key, value })));
+    case 'clear':
+      return index.clear({ prefix: op.prefix });
   }
 }
 

@@ -1,4 +1,4 @@
-import { effectsOf, operationOf } from './crash-workload.js';
+import { loggedWritesOf, operationOf } from './crash-workload.js';
 
 /** What one sequence number of the workload's history did: `value` undefined for a delete. */
 export interface HistoryEntry {
@@ -9,7 +9,8 @@ export interface HistoryEntry {
 /**
  * The crash workload's history by sequence number, as the writer's log
  * numbers it: operations 1, 2, 3, ... in order, each taking one sequence
- * number per key it writes (an mset one per pair, in order). Operations a
+ * number per key it writes (an mset one per pair, in order; a clear one per
+ * live key it deletes). Operations a
  * kill lost took numbers that the next writer handed out again, so the
  * history of a directory is that of operations 1..n, where n is what the
  * last recovery kept.
@@ -18,6 +19,8 @@ export class WorkloadHistory {
   private readonly entries: HistoryEntry[] = [];
   /** The last sequence number of operation i + 1. */
   private readonly operationEnds: number[] = [];
+  /** The live keys after the operations counted so far (what a clear finds). */
+  private readonly live = new Map<string, string>();
 
   constructor(private readonly seed: number) {}
 
@@ -57,7 +60,11 @@ export class WorkloadHistory {
 
   private extendTo(n: number): void {
     for (let id = this.operationEnds.length + 1; id <= n; id++) {
-      for (const [key, value] of effectsOf(operationOf(this.seed, id))) this.entries.push({ key, value });
+      for (const [key, value] of loggedWritesOf(operationOf(this.seed, id), this.live)) {
+        this.entries.push({ key, value });
+        if (value === undefined) this.live.delete(key);
+        else this.live.set(key, value);
+      }
       this.operationEnds.push(this.entries.length);
     }
   }
