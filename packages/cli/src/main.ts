@@ -234,7 +234,7 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
 
   define(
     'import',
-    'write JSON Lines ({"key","value"}) or TSV (key<TAB>value) records; a malformed line imports nothing',
+    'write JSON Lines ({"key","value"}) or TSV (key<TAB>value) records, streamed; a malformed line stops it (the records before it stay)',
     (command) =>
       command
         .argument('<dir>', `${DIR} (created when missing or empty)`)
@@ -245,14 +245,20 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
             'tsv',
           ]),
         )
-        .option('--continue', 'skip malformed lines (each is named) instead of importing nothing')
+        .option('--continue', 'skip malformed lines (each is named) instead of stopping at the first')
+        .option('--dry-run', 'read and check every line; write nothing (exit 1 naming the malformed lines)')
         .option('--batch <n>', 'records per atomic batch (mset)', wholeNumber(1, 100_000), 1000),
     async (command, context) => {
       const [dir, file] = command.processedArgs as [string, string];
       const { runImport } = await import('./commands/import.js');
       return runImport(dir, file, command.opts(), context);
     },
-    ['silt import idx data.jsonl', 'cut -f1,3 users.tsv | silt import idx - --format tsv', 'silt export a | silt import b -'],
+    [
+      'silt import idx data.jsonl',
+      'silt import idx data.jsonl --dry-run',
+      'cut -f1,3 users.tsv | silt import idx - --format tsv',
+      'silt export a | silt import b -',
+    ],
   );
 
   define(

@@ -1,39 +1,35 @@
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, type Stats } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { pipeline } from 'node:stream/promises';
-import { UsageError } from '../support/errors.js';
+import { createReadStream, fstatSync, statSync, type Stats } from 'node:fs';
+import { extname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ImportLineError, UsageError } from '../support/errors.js';
 
 export type ImportFormat = 'jsonl' | 'tsv';
 
 /**
- * What `silt import` reads: a file, or standard input copied to a temporary
- * file first, because an import reads its input twice (every line is checked
- * before the first is written) and a pipe can be read once.
+ * What `silt import` reads, once, front to back: a file, or standard input.
+ * Nothing of it is held beyond the chunk being split into lines (and a line
+ * cut by the chunk's end), so memory does not grow with its size.
  */
 export interface ImportSource {
-  readonly path: string;
   /** For messages: the file name, or "standard input". */
   readonly label: string;
-  readonly bytes: number;
-  /** Removes the temporary copy of standard input. */
-  cleanup(): void;
+  /** Its size when it is a file (for progress); undefined for a pipe. */
+  readonly bytes: number | undefined;
+  /** The bytes, in chunks of about 1 MiB. */
+  open(): Readable;
 }
 
-export async function openImportSource(input: string, stdin: NodeJS.ReadStream): Promise<ImportSource> {
+const CHUNK_BYTES = 1024 * 1024;
+/**
+ * The longest line read: a 16 MiB value in base64 with its JSON around it
+ * fits. A longer one is a malformed line, not a reason to hold a file.
+ */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+export function openImportSource(input: string, stdin: NodeJS.ReadStream): ImportSource {
   if (input !== '-') return fileSource(input);
   if (stdin.isTTY) throw new UsageError('standard input is a terminal; pipe the records in (`... | silt import <dir> -`) or name a file');
-  const directory = mkdtempSync(join(tmpdir(), 'silt-import-'));
-  const cleanup = (): void => rmSync(directory, { recursive: true, force: true });
-  try {
-    const path = join(directory, 'stdin');
-    await pipeline(stdin, createWriteStream(path));
-    return { path, label: 'standard input', bytes: statSync(path).size, cleanup };
-  } catch (error) {
-    cleanup();
-    throw error;
-  }
+  return { label: 'standard input', bytes: regularFileSize(stdin), open: () => stdin };
 }
 
 function fileSource(path: string): ImportSource {
@@ -45,56 +41,114 @@ function fileSource(path: string): ImportSource {
     throw error;
   }
   if (!stats.isFile()) throw new UsageError(`cannot import ${path}: not a file`);
-  return { path, label: path, bytes: stats.size, cleanup: () => undefined };
+  return { label: path, bytes: stats.size, open: () => createReadStream(path, { highWaterMark: CHUNK_BYTES }) };
 }
 
-export interface SourceLine {
-  /** 1-based, as editors count. */
-  readonly number: number;
-  readonly text: string;
-}
-
-/**
- * The lines with something on them (blank lines are skipped), and how many
- * bytes of the file were read so far, for progress. A byte order mark at the
- * start is dropped.
- */
-export async function* readSourceLines(
-  source: ImportSource,
-  onBytes: (bytesRead: number) => void = () => undefined,
-): AsyncGenerator<SourceLine> {
-  const stream = createReadStream(source.path, { encoding: 'utf8', highWaterMark: 1024 * 1024 });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  let number = 0;
+/** `silt import idx - < file`: standard input is the file itself, whose size is known. */
+function regularFileSize(stdin: NodeJS.ReadStream): number | undefined {
   try {
-    for await (const line of lines) {
-      number++;
-      const text = number === 1 && line.startsWith('\uFEFF') ? line.slice(1) : line;
-      if (text.trim() === '') continue;
-      if (number % 4096 === 0) onBytes(stream.bytesRead);
-      yield { number, text };
-    }
-    onBytes(stream.bytesRead);
-  } finally {
-    lines.close();
-    stream.destroy();
+    const stats = fstatSync((stdin as NodeJS.ReadStream & { fd?: number }).fd ?? 0);
+    return stats.isFile() ? stats.size : undefined;
+  } catch {
+    return undefined;
   }
 }
 
 /**
- * `--format` when given; else the file's extension (.tsv, .tab; .jsonl,
- * .ndjson, .json); else the first line: a `{` starts JSON Lines, anything
- * else is TSV. `guessed` lets an error suggest `--format`.
+ * The lines of one chunk that have something on them, with their numbers
+ * (1-based, as editors count, blank lines included in the count).
  */
-export async function detectFormat(
-  source: ImportSource,
-  given: ImportFormat | undefined,
-): Promise<{ format: ImportFormat; guessed: boolean }> {
-  if (given !== undefined) return { format: given, guessed: false };
+export interface SourceLines {
+  readonly texts: string[];
+  readonly numbers: number[];
+  /** Bytes of the source read so far, for progress. */
+  readonly bytesRead: number;
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * Splits the source into lines a chunk at a time: one UTF-8 decode per
+ * chunk (cut after its last newline, which never falls inside a character)
+ * and one string split, rather than a stream event and an `await` per line.
+ * Blank lines are skipped, CRLF ends and a byte order mark at the start are
+ * dropped. Invalid UTF-8 becomes U+FFFD, as in any UTF-8 text reader.
+ */
+export async function* readSourceLines(source: ImportSource): AsyncGenerator<SourceLines> {
+  let carry: Buffer | undefined;
+  let lineNumber = 0;
+  let bytesRead = 0;
+  const stream = source.open();
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      bytesRead += bytes.length;
+      const joined = carry === undefined ? bytes : Buffer.concat([carry, bytes]);
+      const end = joined.lastIndexOf(NEWLINE);
+      if (end < 0) {
+        if (joined.length > MAX_LINE_BYTES) throw tooLong(source, lineNumber + 1);
+        carry = joined;
+        continue;
+      }
+      carry = end + 1 < joined.length ? joined.subarray(end + 1) : undefined;
+      const lines = splitLines(joined.toString('utf8', 0, end), lineNumber, bytesRead);
+      lineNumber += lines.lineCount;
+      if (lines.texts.length > 0) yield lines;
+    }
+    if (carry !== undefined) {
+      const lines = splitLines(carry.toString('utf8'), lineNumber, bytesRead);
+      if (lines.texts.length > 0) yield lines;
+    }
+  } finally {
+    stream.destroy();
+  }
+}
+
+function tooLong(source: ImportSource, line: number): ImportLineError {
+  return new ImportLineError(source.label, line, `the line is longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB without a line end`);
+}
+
+function splitLines(text: string, before: number, bytesRead: number): SourceLines & { lineCount: number } {
+  const texts: string[] = [];
+  const numbers: number[] = [];
+  let number = before;
+  let start = 0;
+  for (;;) {
+    const newline = text.indexOf('\n', start);
+    const stop = newline < 0 ? text.length : newline;
+    number++;
+    let line = text.slice(start, stop > start && text.charCodeAt(stop - 1) === 0x0d ? stop - 1 : stop);
+    if (number === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    if (!isBlank(line)) {
+      texts.push(line);
+      numbers.push(number);
+    }
+    if (newline < 0) break;
+    start = newline + 1;
+  }
+  return { texts, numbers, bytesRead, lineCount: number - before };
+}
+
+/** `trim() === ''`, without trimming the lines that cannot be blank: those starting with a visible ASCII character. */
+function isBlank(line: string): boolean {
+  const first = line.charCodeAt(0);
+  if (first > 0x20 && first < 0x7f) return false;
+  return line.trim() === '';
+}
+
+/**
+ * `--format` when given; else the file's extension (.tsv, .tab; .jsonl,
+ * .ndjson, .json); else undefined: the first line decides (formatOfFirstLine).
+ */
+export function formatOfName(source: ImportSource, given: ImportFormat | undefined): ImportFormat | undefined {
+  if (given !== undefined) return given;
   const extension = extname(source.label).toLowerCase();
-  if (extension === '.tsv' || extension === '.tab') return { format: 'tsv', guessed: false };
-  if (['.jsonl', '.ndjson', '.json'].includes(extension)) return { format: 'jsonl', guessed: false };
-  for await (const line of readSourceLines(source))
-    return { format: line.text.trimStart().startsWith('{') ? 'jsonl' : 'tsv', guessed: true };
-  return { format: 'jsonl', guessed: true };
+  if (extension === '.tsv' || extension === '.tab') return 'tsv';
+  if (['.jsonl', '.ndjson', '.json'].includes(extension)) return 'jsonl';
+  return undefined;
+}
+
+/** A `{` starts JSON Lines; anything else is TSV. */
+export function formatOfFirstLine(text: string): ImportFormat {
+  return text.trimStart().startsWith('{') ? 'jsonl' : 'tsv';
 }
