@@ -209,6 +209,18 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
   );
 
   define(
+    'backup',
+    'copy the index to dest while a writer runs: every write acknowledged before it began, and a copy that opens as an index',
+    (command) => command.argument('<dir>', DIR).argument('<dest>', 'where the copy goes: a new or empty directory'),
+    async (command, context) => {
+      const [dir, dest] = command.processedArgs as [string, string];
+      const { runBackup } = await import('./commands/backup.js');
+      return runBackup(dir, dest, context);
+    },
+    ['silt backup idx /backups/idx-2026-12-04', 'silt backup idx idx.bak --json'],
+  );
+
+  define(
     'repair',
     'rebuild a lost or damaged manifest from the segment files and the log; deletes nothing (unused files go to lost+found/)',
     (command) => command.argument('<dir>', DIR).option('--dry-run', 'read and report what repair would do; write nothing'),
