@@ -48,7 +48,7 @@ export async function copyPrefix(fs: FileSystem, source: FileHandle, target: str
   const output = attempt('create', target, () => fs.open(target, 'createNew'));
   try {
     const chunk = new Uint8Array(Math.min(COPY_CHUNK_BYTES, Math.max(1, bytes)));
-    for (let at = 0; at < bytes; ) {
+    for (let at = 0; at < bytes;) {
       const wanted = Math.min(chunk.length, bytes - at);
       const read = attempt('read', source.path, () => source.read(chunk.subarray(0, wanted), at));
       if (read === 0) break;

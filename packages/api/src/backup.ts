@@ -15,6 +15,7 @@ import {
 } from '@silt/fs';
 import { attempt } from '@silt/fs/internal';
 import { Manifest, ManifestNotFoundError, type Generation, type Lease } from '@silt/segments';
+import { asNewSegment, writeSingleGenerationManifest } from './single-generation-manifest.js';
 import { fileSystemSchema, parseWithSchema } from '@silt/segments/internal';
 import { readAcknowledgedMarker, type AcknowledgedPosition } from '@silt/wal';
 import { encodeAcknowledgedMarker } from '@silt/wal/internal';
@@ -207,19 +208,9 @@ async function writeCopy(
   onProgress(0, totalBytes);
   const parent = dirname(resolve(destination));
   const temp = join(parent, `.${basename(resolve(destination))}.backup-${randomBytes(6).toString('hex')}.tmp`);
-  let linkedSegments = 0;
+  let linkedSegments: number;
   try {
-    for (const sub of [temp, join(temp, SEGMENTS_DIRECTORY), join(temp, WAL_DIRECTORY)]) attempt('mkdir', sub, () => fs.mkdir(sub));
-    for (const segment of generation.segments) {
-      const target = join(temp, segmentFileName(segment.id));
-      if (await linkOrCopy(fs, layout.segmentPath(segment.id), target, segment.bytes, onCopied)) linkedSegments++;
-    }
-    for (const file of log) await copyPrefix(fs, file.handle, join(temp, WAL_DIRECTORY, file.name), file.bytes, onCopied);
-    if (marker !== undefined) await writeFileDurably(fs, join(temp, WAL_DIRECTORY, LOG_ACKNOWLEDGED_FILE), encodeAcknowledgedMarker(marker));
-    for (const sub of [SEGMENTS_DIRECTORY, WAL_DIRECTORY]) await attempt('fsync', join(temp, sub), () => fs.syncDirectory(join(temp, sub)));
-    writeManifest(join(temp, MANIFEST_FILE), generation, nextSegmentId);
-    await attempt('fsync', temp, () => fs.syncDirectory(temp));
-    await attempt('fsync', parent, () => fs.syncDirectory(parent));
+    linkedSegments = await fillCopy(fs, layout, temp, held, nextSegmentId, onCopied);
     attempt('rename', destination, () => fs.rename(temp, destination));
     await attempt('fsync', parent, () => fs.syncDirectory(parent));
   } catch (error) {
@@ -239,35 +230,32 @@ async function writeCopy(
   };
 }
 
-/**
- * A manifest whose one generation is the source's: the same segment ids
- * (ids below the source's next one are marked handed out, so the copy never
- * reuses them) and covered sequence. SQLite makes the commit durable, and
- * closing checkpoints it into the main file.
- */
-function writeManifest(path: string, generation: Generation, nextSegmentId: number): void {
-  const manifest = Manifest.open(path);
-  try {
-    for (let allocated = 1; allocated < nextSegmentId; ) {
-      const count = Math.min(1_000_000, nextSegmentId - allocated);
-      manifest.allocateSegmentIds(count);
-      allocated += count;
-    }
-    if (generation.segments.length === 0 && generation.walCoveredSequence === 0) return;
-    manifest.commit({
-      add: generation.segments.map(({ id, minSequence, maxSequence, minKey, maxKey, bytes, entries, tombstones }) => ({
-        id,
-        minSequence,
-        maxSequence,
-        minKey,
-        maxKey,
-        bytes,
-        entries,
-        tombstones,
-      })),
-      walCoveredSequence: generation.walCoveredSequence,
-    });
-  } finally {
-    manifest.close();
+/** Links or copies the segments, copies the log, writes the marker and the manifest, each durable; returns the segments linked. */
+async function fillCopy(
+  fs: FileSystem,
+  layout: IndexLayout,
+  temp: string,
+  { generation, log, marker }: HeldGeneration,
+  nextSegmentId: number,
+  onCopied: (bytes: number) => void,
+): Promise<number> {
+  let linked = 0;
+  const wal = join(temp, WAL_DIRECTORY);
+  const segments = join(temp, SEGMENTS_DIRECTORY);
+  for (const path of [temp, segments, wal]) attempt('mkdir', path, () => fs.mkdir(path));
+  for (const segment of generation.segments) {
+    if (await linkOrCopy(fs, layout.segmentPath(segment.id), join(temp, segmentFileName(segment.id)), segment.bytes, onCopied)) linked++;
   }
+  for (const file of log) await copyPrefix(fs, file.handle, join(wal, file.name), file.bytes, onCopied);
+  if (marker !== undefined) await writeFileDurably(fs, join(wal, LOG_ACKNOWLEDGED_FILE), encodeAcknowledgedMarker(marker));
+  for (const path of [segments, wal]) await attempt('fsync', path, () => fs.syncDirectory(path));
+  // Last, so that a temporary directory without it never looks like an index.
+  writeSingleGenerationManifest(
+    join(temp, MANIFEST_FILE),
+    generation.segments.map(asNewSegment),
+    generation.walCoveredSequence,
+    nextSegmentId,
+  );
+  await attempt('fsync', temp, () => fs.syncDirectory(temp));
+  return linked;
 }

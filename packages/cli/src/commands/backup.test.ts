@@ -17,7 +17,10 @@ test('backup copies an index its writer holds open, and the copy verifies and op
 
     const plain = await runSilt(['backup', dir, join(work, 'copy')]);
     assert.equal(plain.code, 0, plain.stderr);
-    assert.match(plain.stdout, /^backed up .*idx to .*copy: generation \d+ \(1 segment, hard-linked\) and 1 log file up to sequence 1001, /);
+    assert.match(
+      plain.stdout,
+      /^backed up .*idx to .*copy: generation \d+ \(1 segment, hard-linked\) and 1 log file up to sequence 1001, /,
+    );
     const json = await runSilt(['backup', dir, join(work, 'copy-2'), '--json']);
     assert.equal(json.code, 0, json.stderr);
     const report = JSON.parse(json.stdout) as BackupReport;

@@ -28,7 +28,12 @@ export async function runBackup(directory: string, destination: string, context:
 }
 
 function describeBackup(report: BackupReport, durationMs: number): string {
-  const linked = report.linkedSegments === 0 ? 'copied' : report.linkedSegments === report.segments ? 'hard-linked' : `${report.linkedSegments} hard-linked`;
+  const linked =
+    report.linkedSegments === 0
+      ? 'copied'
+      : report.linkedSegments === report.segments
+        ? 'hard-linked'
+        : `${report.linkedSegments} hard-linked`;
   return (
     `backed up ${report.directory} to ${report.destination}: generation ${report.generation} ` +
     `(${plural(report.segments, 'segment')}, ${linked}) and ${plural(report.logFiles, 'log file')} up to sequence ${report.sequence}, ` +

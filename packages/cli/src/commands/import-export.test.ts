@@ -57,7 +57,7 @@ test('import reads TSV from standard input: key, tab, the rest of the line (tabs
   );
 });
 
-test('a malformed line imports nothing, and the error names it and the others; --continue skips and names them', async () => {
+test('a malformed line stops the import with the records before it imported; --dry-run names every one and writes nothing; --continue skips them', async () => {
   const work = tempDir('import-bad');
   const dir = join(work, 'idx');
   const file = join(work, 'mixed.jsonl');
@@ -65,21 +65,36 @@ test('a malformed line imports nothing, and the error names it and the others; -
     file,
     ['{"key":"a","value":"1"}', '{"key":"b","value":"2"', '{"key":"","value":"3"}', '{"value":"4"}', '{"key":"e","value":"5"}'].join('\n'),
   );
-  const strict = await runSilt(['import', dir, file]);
+  const dryRun = await runSilt(['import', dir, file, '--dry-run']);
+  assert.equal(dryRun.code, 1);
+  assert.match(
+    dryRun.stdout,
+    /^checked .*mixed\.jsonl: 2 records to import into .*, 3 malformed lines \(jsonl; dry run, nothing written\)$/m,
+  );
+  assert.match(dryRun.stderr, /^silt import: .*mixed\.jsonl, line 2: not valid JSON \(.*\); 2 more malformed lines \(3, 4\)$/m);
+  assert.equal(existsSync(dir), false, 'a dry run writes nothing, not even the directory');
+
+  const firstBad = join(work, 'first-bad.tsv');
+  writeFileSync(firstBad, 'no tab here\na\t1\n');
+  const refused = await runSilt(['import', dir, firstBad]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /line 1: no tab between key and value; nothing was imported/);
+  assert.equal(existsSync(dir), false, 'a malformed first record creates nothing');
+
+  const strict = await runSilt(['import', dir, file, '--json']);
   assert.equal(strict.code, 1);
   assert.equal(strict.stderr.trim().split('\n').length, 1, strict.stderr);
+  const { error } = JSON.parse(strict.stderr) as { error: { code: string; message: string } };
+  assert.equal(error.code, 'SILT_IMPORT_LINE');
   assert.match(
-    strict.stderr,
-    /^silt import: .*mixed\.jsonl, line 2: not valid JSON \(.*\); 2 more malformed lines \(3, 4\); nothing was imported \(fix the lines, or add --continue to skip them\)$/m,
+    error.message,
+    /mixed\.jsonl, line 2: not valid JSON \(.*\); the 1 record before it was imported, nothing from it on \(fix the line/,
   );
-  assert.equal(existsSync(dir), false, 'nothing written, not even the directory');
+  assert.equal((await runSilt(['scan', dir])).stdout, 'a\t1\n', 'the line before the malformed one, and nothing after');
 
-  mkdirSync(dir);
-  const existing = await runSilt(['set', dir, 'kept', 'as it was']);
-  assert.equal(existing.code, 0);
   const before = listTree(dir);
-  assert.equal((await runSilt(['import', dir, file])).code, 1);
-  assert.deepEqual(listTree(dir), before, 'a refused import leaves an existing index as it was');
+  assert.equal((await runSilt(['import', dir, file, '--dry-run'])).code, 1);
+  assert.deepEqual(listTree(dir), before, 'a dry run leaves an existing index as it was');
 
   const lenient = await runSilt(['import', dir, file, '--continue', '--json']);
   assert.equal(lenient.code, 0, lenient.stderr);
@@ -92,7 +107,7 @@ test('a malformed line imports nothing, and the error names it and the others; -
   assert.match(report.skippedLines[1]!.reason, /a key must not be empty/);
   assert.match(report.skippedLines[2]!.reason, /no "key" field/);
   const scan = await runSilt(['scan', dir]);
-  assert.equal(scan.stdout, 'a\t1\ne\t5\nkept\tas it was\n');
+  assert.equal(scan.stdout, 'a\t1\ne\t5\n');
 });
 
 test('import with bad arguments exits 2 and writes nothing', async () => {

@@ -2,7 +2,14 @@ import { DEFAULT_MAX_VALUE_BYTES, type Key, type Value } from 'silt';
 import { ExitCode, ImportLineError } from '../support/errors.js';
 import { note, printJson, type CommandContext } from '../support/command-context.js';
 import { refuseForeignDirectory } from '../support/index-access.js';
-import { formatOfFirstLine, formatOfName, openImportSource, readSourceLines, type ImportFormat, type ImportSource } from './import-source.js';
+import {
+  formatOfFirstLine,
+  formatOfName,
+  openImportSource,
+  readSourceLines,
+  type ImportFormat,
+  type ImportSource,
+} from './import-source.js';
 import { BatchWriter } from './import-batches.js';
 import { Progress } from '../support/progress.js';
 import { parseJsonRecord, parseTsvRecord, RecordError } from '../support/records.js';
@@ -106,18 +113,21 @@ async function checkOnly(run: ImportRun, directory: string, startedAt: number): 
   const first = run.bad[0];
   if (first === undefined || run.flags.continue === true) return ExitCode.ok;
   const others = run.bad.slice(1, NAMED_BAD_LINES).map((line) => line.line);
-  const more = run.skipped > 1 ? `; ${plural(run.skipped - 1, 'more malformed line')} (${others.join(', ')}${run.skipped > NAMED_BAD_LINES ? ', …' : ''})` : '';
+  const more =
+    run.skipped > 1
+      ? `; ${plural(run.skipped - 1, 'more malformed line')} (${others.join(', ')}${run.skipped > NAMED_BAD_LINES ? ', …' : ''})`
+      : '';
   context.stderr.write(`silt import: ${source.label}, line ${first.line}: ${first.reason}${more}\n`);
   return ExitCode.failure;
 }
 
 /** The parsing side of an import: lines to records, the format, the lines skipped. */
 class ImportRun {
-  format: ImportFormat;
+  private chosenFormat: ImportFormat;
   private parse: ParseRecord | undefined;
   private readonly guessed: boolean;
   readonly bad: BadLine[] = [];
-  skipped = 0;
+  private skippedLines = 0;
 
   constructor(
     readonly source: ImportSource,
@@ -126,8 +136,18 @@ class ImportRun {
   ) {
     const named = formatOfName(source, flags.format);
     this.guessed = named === undefined;
-    this.format = named ?? 'jsonl';
+    this.chosenFormat = named ?? 'jsonl';
     if (named !== undefined) this.parse = parserOf(named);
+  }
+
+  /** The format read: given, from the name, or from the first line. */
+  get format(): ImportFormat {
+    return this.chosenFormat;
+  }
+
+  /** Malformed lines skipped (`--continue`) or found (`--dry-run`). */
+  get skipped(): number {
+    return this.skippedLines;
   }
 
   /**
@@ -140,7 +160,10 @@ class ImportRun {
     const checkOnly = writer === undefined;
     const stopAtBadLine = !checkOnly && this.flags.continue !== true;
     const { bytes } = this.source;
-    const progress = bytes === undefined ? undefined : Progress.start(this.context, { title: checkOnly ? 'checking' : 'importing', total: bytes, unit: 'bytes' });
+    const progress =
+      bytes === undefined
+        ? undefined
+        : Progress.start(this.context, { title: checkOnly ? 'checking' : 'importing', total: bytes, unit: 'bytes' });
     let records = 0;
     try {
       for await (const { texts, numbers, bytesRead } of readSourceLines(this.source)) {
@@ -154,7 +177,8 @@ class ImportRun {
           } catch (error) {
             if (!(error instanceof RecordError)) throw error;
             const line = numbers[i]!;
-            if (stopAtBadLine) return { records, stopped: new ImportLineError(this.source.label, line, `${error.message}${this.formatHint()}`) };
+            if (stopAtBadLine)
+              return { records, stopped: new ImportLineError(this.source.label, line, `${error.message}${this.formatHint()}`) };
             this.skip(line, error.message, checkOnly);
             continue;
           }
@@ -171,8 +195,8 @@ class ImportRun {
   }
 
   private chooseFormat(firstLine: string): ParseRecord {
-    this.format = formatOfFirstLine(firstLine);
-    return parserOf(this.format);
+    this.chosenFormat = formatOfFirstLine(firstLine);
+    return parserOf(this.chosenFormat);
   }
 
   private formatHint(): string {
@@ -180,9 +204,10 @@ class ImportRun {
   }
 
   private skip(line: number, reason: string, quiet: boolean): void {
-    this.skipped++;
+    this.skippedLines++;
     if (this.bad.length < REPORTED_BAD_LINES) this.bad.push({ line, reason });
-    if (!quiet && this.skipped <= NAMED_BAD_LINES) note(this.context, `silt import: skipped ${this.source.label}, line ${line}: ${reason}`);
+    if (!quiet && this.skippedLines <= NAMED_BAD_LINES)
+      note(this.context, `silt import: skipped ${this.source.label}, line ${line}: ${reason}`);
   }
 }
 
