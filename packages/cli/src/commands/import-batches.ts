@@ -11,7 +11,7 @@ const BATCH_CHARS = 4 * 1024 * 1024;
  * disk (`file` access) rather than in its memory; smaller memtables bound
  * what waits for a flush. Both keep its memory flat in the input's size.
  */
-const IMPORT_INDEX_OPTIONS: IndexOptions = { accessMode: 'file', memtableBytes: 16 * 1024 * 1024 };
+const IMPORT_INDEX_OPTIONS: IndexOptions = { accessMode: 'file', cacheBytes: 1024 * 1024, memtableBytes: 16 * 1024 * 1024 };
 
 /**
  * Records in atomic batches (`mset`), one in flight while the next is
