@@ -1,6 +1,6 @@
 import type { Index, IndexOptions, IndexStats, Key, Value } from 'silt';
 import type { CommandContext } from '../support/command-context.js';
-import { finishWrites, openWriter } from '../support/index-access.js';
+import { openWriter } from '../support/index-access.js';
 import { plural } from '../support/formatting.js';
 
 /** Characters of keys and values per batch: well inside one 16 MiB log record even at 3 UTF-8 bytes a character. */
@@ -60,14 +60,24 @@ export class BatchWriter {
   }
 
   /**
-   * Flushes (readers see the records), lets the merges it started finish,
-   * closes, and returns the index's last stats. Opens the index first when
-   * nothing was sent and `create` is set (an empty input still makes an index).
+   * Flushes (readers see the records, and the log they came through is
+   * truncated), closes, and returns the index's last stats. It does not wait
+   * for the merges the flushes started: close stops them (a merge only
+   * rewrites; its inputs stay) and the next writer merges by its policy, so
+   * an import ends as soon as its records are in segments. Opens the index
+   * first when nothing was sent and `create` is set (an empty input still
+   * makes an index).
    */
   async finish(create: boolean): Promise<IndexStats | undefined> {
     const index = this.index ?? (create ? await this.open() : undefined);
     if (index === undefined) return undefined;
-    return finishWrites(index, this.context.interrupts.signal, () => this.drain());
+    try {
+      await this.drain();
+      await index.flush();
+      return index.stats();
+    } finally {
+      await index.close();
+    }
   }
 
   /** After a failure: closes the index if it was opened (close keeps every acknowledged batch). */
