@@ -117,7 +117,8 @@ async function checkOnly(run: ImportRun, directory: string, startedAt: number): 
     run.skipped > 1
       ? `; ${plural(run.skipped - 1, 'more malformed line')} (${others.join(', ')}${run.skipped > NAMED_BAD_LINES ? ', …' : ''})`
       : '';
-  context.stderr.write(`silt import: ${source.label}, line ${first.line}: ${first.reason}${more}\n`);
+  // With --json the report on standard output names every malformed line (the first 1,000).
+  if (!context.json) context.stderr.write(`silt import: ${source.label}, line ${first.line}: ${first.reason}${more}\n`);
   return ExitCode.failure;
 }
 
