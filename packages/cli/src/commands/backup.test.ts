@@ -9,7 +9,8 @@ import { tempDir } from '@silt/test-support';
 test('backup copies an index its writer holds open, and the copy verifies and opens; a used destination exits 1 and is left alone', async () => {
   const work = tempDir('cli-backup');
   const dir = join(work, 'idx');
-  const index = await Index.open(dir, { autoMerge: false });
+  // No flush timer and no merges: the index changes only when the test says so.
+  const index = await Index.open(dir, { autoMerge: false, refreshIntervalMs: 2 ** 31 - 1 });
   try {
     await index.mset(Array.from({ length: 1000 }, (_, i) => [`key:${i}`, `value ${i}`] as [string, string]));
     await index.flush();
