@@ -162,3 +162,23 @@ test('export writes JSON Lines that import reads back exactly, binary keys and v
   assert.match(original.stdout, /"valueEncoding":"base64"/);
   assert.match(original.stdout, /"keyEncoding":"base64"/);
 });
+
+test('a malformed line mid-file, in the middle of a batch: every record on the lines before it is imported, none after', async () => {
+  const work = tempDir('import-mid-file');
+  const dir = join(work, 'idx');
+  const file = join(work, 'records.tsv');
+  const lines = Array.from({ length: 5000 }, (_, i) => `key:${String(i + 1).padStart(5, '0')}\tvalue ${i + 1}`);
+  lines[2499] = 'a line without a tab';
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const result = await runSilt(['import', dir, file, '--batch', '1000', '--json']);
+  assert.equal(result.code, 1);
+  const { error } = JSON.parse(result.stderr) as { error: { code: string; message: string } };
+  assert.equal(error.code, 'SILT_IMPORT_LINE');
+  assert.match(
+    error.message,
+    /records\.tsv, line 2500: no tab between key and value; the 2,499 records before it were imported, nothing from it on/,
+  );
+  const keys = (await runSilt(['scan', dir, '--keys-only'])).stdout.trim().split('\n');
+  assert.equal(keys.length, 2499);
+  assert.equal(keys.at(-1), 'key:02499');
+});
