@@ -182,3 +182,35 @@ test('a malformed line mid-file, in the middle of a batch: every record on the l
   assert.equal(keys.length, 2499);
   assert.equal(keys.at(-1), 'key:02499');
 });
+
+test('lines cut by chunk boundaries (multi-byte characters, CRLF, blank lines, a byte order mark) import whole, from a file and from a pipe', async () => {
+  const work = tempDir('import-chunks');
+  const expected = new Map<string, string>();
+  const lines: string[] = [];
+  for (let i = 0; lines.join('\n').length < 3 * 1024 * 1024; i++) {
+    const key = `k${i}-${'é😀'.repeat(i % 7)}`;
+    const value = `${'ü'.repeat(i % 300)}${'x'.repeat((i * 37) % 500)}😀`;
+    expected.set(key, value);
+    lines.push(`${JSON.stringify({ key, value })}${i % 5 === 0 ? '\r' : ''}`);
+    if (i % 11 === 0) lines.push('   ');
+  }
+  const text = `\uFEFF${lines.join('\n')}`;
+  writeFileSync(join(work, 'records.jsonl'), text);
+  const [fromFile, fromPipe] = await Promise.all([
+    runSilt(['import', join(work, 'a'), join(work, 'records.jsonl'), '--json']),
+    runSilt(['import', join(work, 'b'), '-', '--json'], { input: text }),
+  ]);
+  for (const [result, dir] of [
+    [fromFile, 'a'],
+    [fromPipe, 'b'],
+  ] as const) {
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as ImportReport).imported, expected.size);
+    const index = await Index.open(join(work, dir));
+    try {
+      for (const [key, value] of expected) assert.equal(index.get(key), value, key);
+    } finally {
+      await index.close();
+    }
+  }
+});
