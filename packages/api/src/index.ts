@@ -12,6 +12,14 @@ export type { BatchOperation } from './batch-operations.js';
 export { SiltError, ValidationError, CorruptionError, ClosedError, IoError, WriterFailedError } from '@silt/fs';
 export { LockError, ManifestNotFoundError, IndexDamagedError } from '@silt/segments';
 export type { IndexRecovery } from './recovery.js';
+export {
+  backup,
+  backupOptionsSchema,
+  BackupDestinationError,
+  BackupLogMissingError,
+  type BackupOptions,
+  type BackupReport,
+} from './backup.js';
 export { repairIndex, type RepairOptions, type RepairReport } from './repair.js';
 export type { LostRange, SetAside } from './repair-plan.js';
 export { validatePut, validateDelete, DEFAULT_MAX_VALUE_BYTES } from './write-arguments.js';

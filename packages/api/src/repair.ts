@@ -15,10 +15,11 @@ import {
   type FileSystem,
 } from '@silt/fs';
 import { attempt } from '@silt/fs/internal';
-import { Manifest, WriterLock, type NewSegment } from '@silt/segments';
+import { WriterLock, type NewSegment } from '@silt/segments';
 import { buildSegmentFromLog } from '@silt/merger';
 import { resealedRecord } from '@silt/wal/internal';
 import { IndexLayout } from './index-layout.js';
+import { asNewSegment, writeSingleGenerationManifest } from './single-generation-manifest.js';
 import { Index } from './index-writer.js';
 import { readInventory, type InventoryProgress } from './repair-inventory.js';
 import { planRepair, type LogSegmentPlan, type LostRange, type RepairPlan, type SetAside } from './repair-plan.js';
@@ -191,35 +192,9 @@ async function buildLogSegment(
   return { id: plan.id, bytes, entries, tombstones, minKey, maxKey, minSequence, maxSequence };
 }
 
-/** A manifest whose one generation holds the plan's segments and those built from the log; SQLite makes the commit durable. */
+/** A manifest whose one generation holds the plan's segments and those built from the log. */
 function writeManifest(path: string, plan: RepairPlan, built: readonly NewSegment[]): void {
-  const manifest = Manifest.open(path);
-  try {
-    for (let allocated = 1; allocated < plan.nextSegmentId;) {
-      const count = Math.min(1_000_000, plan.nextSegmentId - allocated);
-      manifest.allocateSegmentIds(count);
-      allocated += count;
-    }
-    manifest.commit({
-      add: [
-        ...plan.segments.map(({ id, minSequence, maxSequence, minKey, maxKey, bytes, entries, tombstones }) => ({
-          id,
-          minSequence,
-          maxSequence,
-          minKey,
-          maxKey,
-          bytes,
-          entries,
-          tombstones,
-        })),
-        ...built,
-      ],
-      walCoveredSequence: plan.coveredSequence,
-    });
-  } finally {
-    // The last connection's close checkpoints: the main file alone then holds the commit.
-    manifest.close();
-  }
+  writeSingleGenerationManifest(path, [...plan.segments.map(asNewSegment), ...built], plan.coveredSequence, plan.nextSegmentId);
 }
 
 async function syncDirectories(fs: FileSystem, directories: readonly string[]): Promise<void> {

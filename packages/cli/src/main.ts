@@ -224,6 +224,18 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
   );
 
   define(
+    'backup',
+    'copy the index to dest while a writer runs: every write acknowledged before it began, and a copy that opens as an index',
+    (command) => command.argument('<dir>', DIR).argument('<dest>', 'where the copy goes: a new or empty directory'),
+    async (command, context) => {
+      const [dir, dest] = command.processedArgs as [string, string];
+      const { runBackup } = await import('./commands/backup.js');
+      return runBackup(dir, dest, context);
+    },
+    ['silt backup idx /backups/idx-2026-12-04', 'silt backup idx idx.bak --json'],
+  );
+
+  define(
     'repair',
     'rebuild a lost or damaged manifest from the segment files and the log; deletes nothing (unused files go to lost+found/)',
     (command) => command.argument('<dir>', DIR).option('--dry-run', 'read and report what repair would do; write nothing'),
@@ -249,7 +261,7 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
 
   define(
     'import',
-    'write JSON Lines ({"key","value"}) or TSV (key<TAB>value) records; a malformed line imports nothing',
+    'write JSON Lines ({"key","value"}) or TSV (key<TAB>value) records, streamed; a malformed line stops it (the records before it stay)',
     (command) =>
       command
         .argument('<dir>', `${DIR} (created when missing or empty)`)
@@ -260,14 +272,20 @@ function buildProgram(state: CliState, interrupts: Interrupts, stdout: LineWrite
             'tsv',
           ]),
         )
-        .option('--continue', 'skip malformed lines (each is named) instead of importing nothing')
+        .option('--continue', 'skip malformed lines (each is named) instead of stopping at the first')
+        .option('--dry-run', 'read and check every line; write nothing (exit 1 naming the malformed lines)')
         .option('--batch <n>', 'records per atomic batch (mset)', wholeNumber(1, 100_000), 1000),
     async (command, context) => {
       const [dir, file] = command.processedArgs as [string, string];
       const { runImport } = await import('./commands/import.js');
       return runImport(dir, file, command.opts(), context);
     },
-    ['silt import idx data.jsonl', 'cut -f1,3 users.tsv | silt import idx - --format tsv', 'silt export a | silt import b -'],
+    [
+      'silt import idx data.jsonl',
+      'silt import idx data.jsonl --dry-run',
+      'cut -f1,3 users.tsv | silt import idx - --format tsv',
+      'silt export a | silt import b -',
+    ],
   );
 
   define(

@@ -64,4 +64,12 @@ export interface FileSystem {
   unlink(path: string): void;
   /** fsync of a directory: makes creations, renames and deletions in it durable. */
   syncDirectory(path: string): Promise<void>;
+  /**
+   * A second name for an existing file (a hard link); not durable until the
+   * new name's directory is synced. Fails with EXDEV across file systems.
+   * Optional: a caller without it copies (the simulated file systems do not link).
+   */
+  link?(existing: string, newPath: string): void;
+  /** Removes an empty directory; not durable until its parent is synced. Optional, for cleaning up. */
+  removeDirectory?(path: string): void;
 }

@@ -102,6 +102,14 @@ export class NodeFileSystem implements FileSystem {
     fs.unlinkSync(path);
   }
 
+  link(existing: string, newPath: string): void {
+    fs.linkSync(existing, newPath);
+  }
+
+  removeDirectory(path: string): void {
+    fs.rmdirSync(path);
+  }
+
   async syncDirectory(path: string): Promise<void> {
     const fd = fs.openSync(path, 'r');
     try {

@@ -4,3 +4,4 @@
 export { scanLogFile, resealedRecord } from './log-salvage.js';
 export type { IntactLogRecord, LogDamage, LogFileScan } from './log-salvage.js';
 export { listLog, checkLog, type ListedLogFile, type LogFileCheck } from './log-check.js';
+export { encodeAcknowledgedMarker } from './acknowledged-marker.js';

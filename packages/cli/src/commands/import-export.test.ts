@@ -57,7 +57,7 @@ test('import reads TSV from standard input: key, tab, the rest of the line (tabs
   );
 });
 
-test('a malformed line imports nothing, and the error names it and the others; --continue skips and names them', async () => {
+test('a malformed line stops the import with the records before it imported; --dry-run names every one and writes nothing; --continue skips them', async () => {
   const work = tempDir('import-bad');
   const dir = join(work, 'idx');
   const file = join(work, 'mixed.jsonl');
@@ -65,21 +65,36 @@ test('a malformed line imports nothing, and the error names it and the others; -
     file,
     ['{"key":"a","value":"1"}', '{"key":"b","value":"2"', '{"key":"","value":"3"}', '{"value":"4"}', '{"key":"e","value":"5"}'].join('\n'),
   );
-  const strict = await runSilt(['import', dir, file]);
+  const dryRun = await runSilt(['import', dir, file, '--dry-run']);
+  assert.equal(dryRun.code, 1);
+  assert.match(
+    dryRun.stdout,
+    /^checked .*mixed\.jsonl: 2 records to import into .*, 3 malformed lines \(jsonl; dry run, nothing written\)$/m,
+  );
+  assert.match(dryRun.stderr, /^silt import: .*mixed\.jsonl, line 2: not valid JSON \(.*\); 2 more malformed lines \(3, 4\)$/m);
+  assert.equal(existsSync(dir), false, 'a dry run writes nothing, not even the directory');
+
+  const firstBad = join(work, 'first-bad.tsv');
+  writeFileSync(firstBad, 'no tab here\na\t1\n');
+  const refused = await runSilt(['import', dir, firstBad]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /line 1: no tab between key and value; nothing was imported/);
+  assert.equal(existsSync(dir), false, 'a malformed first record creates nothing');
+
+  const strict = await runSilt(['import', dir, file, '--json']);
   assert.equal(strict.code, 1);
   assert.equal(strict.stderr.trim().split('\n').length, 1, strict.stderr);
+  const { error } = JSON.parse(strict.stderr) as { error: { code: string; message: string } };
+  assert.equal(error.code, 'SILT_IMPORT_LINE');
   assert.match(
-    strict.stderr,
-    /^silt import: .*mixed\.jsonl, line 2: not valid JSON \(.*\); 2 more malformed lines \(3, 4\); nothing was imported \(fix the lines, or add --continue to skip them\)$/m,
+    error.message,
+    /mixed\.jsonl, line 2: not valid JSON \(.*\); the 1 record before it was imported, nothing from it on \(fix the line/,
   );
-  assert.equal(existsSync(dir), false, 'nothing written, not even the directory');
+  assert.equal((await runSilt(['scan', dir])).stdout, 'a\t1\n', 'the line before the malformed one, and nothing after');
 
-  mkdirSync(dir);
-  const existing = await runSilt(['set', dir, 'kept', 'as it was']);
-  assert.equal(existing.code, 0);
   const before = listTree(dir);
-  assert.equal((await runSilt(['import', dir, file])).code, 1);
-  assert.deepEqual(listTree(dir), before, 'a refused import leaves an existing index as it was');
+  assert.equal((await runSilt(['import', dir, file, '--dry-run'])).code, 1);
+  assert.deepEqual(listTree(dir), before, 'a dry run leaves an existing index as it was');
 
   const lenient = await runSilt(['import', dir, file, '--continue', '--json']);
   assert.equal(lenient.code, 0, lenient.stderr);
@@ -92,7 +107,7 @@ test('a malformed line imports nothing, and the error names it and the others; -
   assert.match(report.skippedLines[1]!.reason, /a key must not be empty/);
   assert.match(report.skippedLines[2]!.reason, /no "key" field/);
   const scan = await runSilt(['scan', dir]);
-  assert.equal(scan.stdout, 'a\t1\ne\t5\nkept\tas it was\n');
+  assert.equal(scan.stdout, 'a\t1\ne\t5\n');
 });
 
 test('import with bad arguments exits 2 and writes nothing', async () => {
@@ -146,4 +161,56 @@ test('export writes JSON Lines that import reads back exactly, binary keys and v
   assert.equal(copied.stdout, original.stdout);
   assert.match(original.stdout, /"valueEncoding":"base64"/);
   assert.match(original.stdout, /"keyEncoding":"base64"/);
+});
+
+test('a malformed line mid-file, in the middle of a batch: every record on the lines before it is imported, none after', async () => {
+  const work = tempDir('import-mid-file');
+  const dir = join(work, 'idx');
+  const file = join(work, 'records.tsv');
+  const lines = Array.from({ length: 5000 }, (_, i) => `key:${String(i + 1).padStart(5, '0')}\tvalue ${i + 1}`);
+  lines[2499] = 'a line without a tab';
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const result = await runSilt(['import', dir, file, '--batch', '1000', '--json']);
+  assert.equal(result.code, 1);
+  const { error } = JSON.parse(result.stderr) as { error: { code: string; message: string } };
+  assert.equal(error.code, 'SILT_IMPORT_LINE');
+  assert.match(
+    error.message,
+    /records\.tsv, line 2500: no tab between key and value; the 2,499 records before it were imported, nothing from it on/,
+  );
+  const keys = (await runSilt(['scan', dir, '--keys-only'])).stdout.trim().split('\n');
+  assert.equal(keys.length, 2499);
+  assert.equal(keys.at(-1), 'key:02499');
+});
+
+test('lines cut by chunk boundaries (multi-byte characters, CRLF, blank lines, a byte order mark) import whole, from a file and from a pipe', async () => {
+  const work = tempDir('import-chunks');
+  const expected = new Map<string, string>();
+  const lines: string[] = [];
+  for (let i = 0; lines.join('\n').length < 3 * 1024 * 1024; i++) {
+    const key = `k${i}-${'é😀'.repeat(i % 7)}`;
+    const value = `${'ü'.repeat(i % 300)}${'x'.repeat((i * 37) % 500)}😀`;
+    expected.set(key, value);
+    lines.push(`${JSON.stringify({ key, value })}${i % 5 === 0 ? '\r' : ''}`);
+    if (i % 11 === 0) lines.push('   ');
+  }
+  const text = `\uFEFF${lines.join('\n')}`;
+  writeFileSync(join(work, 'records.jsonl'), text);
+  const [fromFile, fromPipe] = await Promise.all([
+    runSilt(['import', join(work, 'a'), join(work, 'records.jsonl'), '--json']),
+    runSilt(['import', join(work, 'b'), '-', '--json'], { input: text }),
+  ]);
+  for (const [result, dir] of [
+    [fromFile, 'a'],
+    [fromPipe, 'b'],
+  ] as const) {
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as ImportReport).imported, expected.size);
+    const index = await Index.open(join(work, dir));
+    try {
+      for (const [key, value] of expected) assert.equal(index.get(key), value, key);
+    } finally {
+      await index.close();
+    }
+  }
 });

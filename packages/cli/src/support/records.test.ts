@@ -58,3 +58,45 @@ test('whole-number options take separators and exponents, and refuse the rest', 
   for (const bad of ['', ' ', '0', '1.5', 'ten', '2000000', '0x10'])
     assert.throws(() => parse(bad), /expected a whole number from 1 to 1000000/, bad);
 });
+
+test('a JSON line read by the plain-strings shortcut gives what JSON.parse gives, and every other line goes to JSON.parse', () => {
+  const viaJsonParse = (line: string): readonly [unknown, unknown] | string => {
+    try {
+      const record = JSON.parse(line) as { key?: unknown; value?: unknown };
+      return [record.key, typeof record.value === 'string' ? record.value : JSON.stringify(record.value)];
+    } catch {
+      return 'malformed';
+    }
+  };
+  const viaParser = (line: string): readonly [unknown, unknown] | string => {
+    try {
+      return parseJsonRecord(line, LIMIT * 64);
+    } catch (error) {
+      if (error instanceof RecordError) return 'malformed';
+      throw error;
+    }
+  };
+  const wellFormed = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 });
+  fc.assert(
+    fc.property(wellFormed, fc.string({ unit: 'grapheme', maxLength: 60 }), (key, value) => {
+      const line = JSON.stringify({ key, value });
+      assert.deepEqual(viaParser(line), [key, value]);
+    }),
+  );
+  // Lines near the shortcut's shape: raw control characters, escapes, quotes, spacing, other fields, non-string values.
+  const near = fc
+    .array(fc.constantFrom('{"key":"', '","value":"', '"}', '\\"', '\\\\', '\\n', '\t', '\u0001', ' ', 'a', 'é', '"', '1', '}', ',"x":2'), {
+      maxLength: 12,
+    })
+    .map((parts) => parts.join(''));
+  fc.assert(
+    fc.property(near, (line) => {
+      const expected = viaJsonParse(line);
+      const got = viaParser(line);
+      if (got === 'malformed') return;
+      assert.deepEqual(got, expected, line);
+    }),
+  );
+  assert.equal(viaParser('{"key":"a","value":"tab\there"}'), 'malformed', 'a raw control character is not JSON');
+  assert.deepEqual(viaParser('{"key":"a","value":"q\\"uote"}'), ['a', 'q"uote']);
+});
