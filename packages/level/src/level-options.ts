@@ -30,8 +30,6 @@ export interface ResolvedSiltLevelOptions {
   readonly readOnly: boolean;
   /** What `Index.open`/`ReadOnlyIndex.open` get: the caller's silt options with keys read back as bytes. */
   readonly openOptions: Record<string, unknown>;
-  /** The writer's value size limit, for checking a batch before any of it is written. */
-  readonly maxValueBytes: number;
   /** The file system the index is opened through, to look at the directory through the same one. */
   readonly fs: InspectOptions['fs'];
 }
@@ -49,6 +47,5 @@ export function resolveSiltLevelOptions(options: unknown): ResolvedSiltLevelOpti
   const schema = readOnly ? readOnlyIndexOptionsSchema : indexOptionsSchema;
   const checked = schema.safeParse(openOptions);
   if (!checked.success) throw new ValidationError(`@silt/level silt options: ${z.prettifyError(checked.error)}`);
-  const maxValueBytes = 'maxValueBytes' in checked.data ? checked.data.maxValueBytes : 0;
-  return { readOnly, openOptions, maxValueBytes, fs: checked.data.fs };
+  return { readOnly, openOptions, fs: checked.data.fs };
 }

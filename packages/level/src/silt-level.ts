@@ -156,7 +156,7 @@ export class SiltLevel<KDefault = string, VDefault = string> extends AbstractLev
         ? { type: 'put', key: toStoredKey(operation.key), value: operation.value }
         : { type: 'del', key: toStoredKey(operation.key) },
     );
-    return writeOperations(index, stored, this.resolved.maxValueBytes);
+    return writeOperations(index, stored);
   }
 
   /**
