@@ -24,16 +24,17 @@ export function preparePut(key: unknown, value: unknown, maxValueBytes: number):
     checkWellFormed(value, 'a value');
     const valueBytes = value.length === 0 ? 0 : Buffer.byteLength(value, 'utf8');
     checkValueBytes(valueBytes, maxValueBytes);
-    return { kind: 'put', key: ownKey, value, id, valueBytes };
+    return { kind: 'put', key: ownKey, value, id, keyBytes: id.length, valueBytes };
   }
   if (!(value instanceof Uint8Array)) throw new ValidationError(`a value must be a string or a Uint8Array, got ${describeType(value)}`);
   checkValueBytes(value.length, maxValueBytes);
-  return { kind: 'put', key: ownKey, value: new Uint8Array(value), id, valueBytes: value.length };
+  return { kind: 'put', key: ownKey, value: new Uint8Array(value), id, keyBytes: id.length, valueBytes: value.length };
 }
 
 export function prepareDelete(key: unknown): PreparedOperation {
   const ownKey = ownedKey(key);
-  return { kind: 'delete', key: ownKey, id: checkedKeyId(ownKey), valueBytes: 0 };
+  const id = checkedKeyId(ownKey);
+  return { kind: 'delete', key: ownKey, id, keyBytes: id.length, valueBytes: 0 };
 }
 
 /** Turns what a caller writes into a stored value (a value encoding's `encode`), or throws a ValidationError. */

@@ -84,3 +84,21 @@ function normalize(entry: WalEntry): unknown {
     ? { kind: entry.kind, key: [...entry.key] }
     : { kind: entry.kind, key: [...entry.key], value: [...entry.value], text: entry.valueIsText ?? false };
 }
+
+test('byte lengths a caller gives are used as measured ones, and a wrong one is refused before a record is made', () => {
+  const measured = encodeRecord(1, [
+    { kind: 'put', key: 'clé', value: 'välue' },
+    { kind: 'delete', key: 'k' },
+  ]);
+  const given = encodeRecord(1, [
+    { kind: 'put', key: 'clé', value: 'välue', keyBytes: 4, valueBytes: 6 },
+    { kind: 'delete', key: 'k', keyBytes: 1 },
+  ]);
+  assert.deepEqual(given, measured);
+  assert.throws(() => encodeRecord(1, [{ kind: 'put', key: 'clé', value: 'välue', keyBytes: 3, valueBytes: 7 }]), RangeError);
+  assert.throws(() => encodeRecord(1, [{ kind: 'put', key: 'k', value: 'v', valueBytes: 2 }]), RangeError);
+  assert.throws(() => encodeRecord(1, [{ kind: 'delete', key: 'ké', keyBytes: 2 }]), RangeError);
+  // The last field of a record, where a string too long for its length would otherwise be cut to fit.
+  assert.throws(() => encodeRecord(1, [{ kind: 'put', key: 'k', value: 'abc', valueBytes: 2 }]), RangeError);
+  assert.throws(() => encodeRecord(1, [{ kind: 'put', key: 'k', value: 'a€', valueBytes: 1 }]), RangeError);
+});

@@ -52,8 +52,8 @@ export function encodedRecordBytes(entries: readonly WalEntryInput[]): number {
 
 /** Bytes one entry takes inside a record. */
 export function encodedEntryBytes(entry: WalEntryInput): number {
-  const keyBytes = MIN_ENTRY_BYTES + byteLengthOf(entry.key);
-  return entry.kind === 'put' ? keyBytes + 4 + byteLengthOf(entry.value) : keyBytes;
+  const keyBytes = MIN_ENTRY_BYTES + (entry.keyBytes ?? byteLengthOf(entry.key));
+  return entry.kind === 'put' ? keyBytes + 4 + (entry.valueBytes ?? byteLengthOf(entry.value)) : keyBytes;
 }
 
 /**
@@ -64,7 +64,9 @@ export function encodedEntryBytes(entry: WalEntryInput): number {
  * and stores integers byte by byte rather than through a DataView.
  */
 export function encodeRecord(firstSeq: number, entries: readonly WalEntryInput[], totalBytes = encodedRecordBytes(entries)): Uint8Array {
-  const bytes = Buffer.allocUnsafe(totalBytes);
+  // 4 bytes of slack, a UTF-8 character's most: a string longer than the length given for it writes
+  // past that length instead of being cut to fit, so `checkedLength` sees every wrong one.
+  const bytes = Buffer.allocUnsafe(totalBytes + 4);
   bytes.set(MAGIC_BYTES, 0);
   putUint32(bytes, OFFSET_CRC, 0);
   putUint32(bytes, OFFSET_LENGTH, totalBytes);
@@ -78,21 +80,27 @@ export function encodeRecord(firstSeq: number, entries: readonly WalEntryInput[]
     const start = at;
     if (entry.kind === 'delete') {
       bytes[start] = KIND_DELETE;
-      const keyLength = writeData(bytes, start + MIN_ENTRY_BYTES, entry.key);
+      const keyLength = checkedLength(writeData(bytes, start + MIN_ENTRY_BYTES, entry.key), entry.keyBytes);
       putUint32(bytes, start + 1, keyLength);
       at = start + MIN_ENTRY_BYTES + keyLength;
       continue;
     }
     bytes[start] = typeof entry.value === 'string' || entry.valueIsText === true ? KIND_PUT_TEXT : KIND_PUT;
     const keyStart = start + MIN_ENTRY_BYTES + 4;
-    const keyLength = writeData(bytes, keyStart, entry.key);
-    const valueLength = writeData(bytes, keyStart + keyLength, entry.value);
+    const keyLength = checkedLength(writeData(bytes, keyStart, entry.key), entry.keyBytes);
+    const valueLength = checkedLength(writeData(bytes, keyStart + keyLength, entry.value), entry.valueBytes);
     putUint32(bytes, start + 1, keyLength);
     putUint32(bytes, start + MIN_ENTRY_BYTES, valueLength);
     at = keyStart + keyLength + valueLength;
   }
   if (at !== totalBytes) throw new RangeError(`a record of ${totalBytes} bytes was encoded into ${at}`);
-  return bytes;
+  return bytes.subarray(0, totalBytes);
+}
+
+/** A length written, checked against the one the caller gave (a wrong one would shift every byte after it). */
+function checkedLength(written: number, given: number | undefined): number {
+  if (given !== undefined && written !== given) throw new RangeError(`an entry said ${given} bytes and encoded to ${written}`);
+  return written;
 }
 
 function byteLengthOf(data: Uint8Array | string): number {

@@ -13,8 +13,22 @@ export type WalEntry =
  * back, every entry is a `WalEntry` of bytes.
  */
 export type WalEntryInput =
-  | { readonly kind: 'put'; readonly key: Uint8Array | string; readonly value: Uint8Array | string; readonly valueIsText?: boolean }
-  | { readonly kind: 'delete'; readonly key: Uint8Array | string };
+  | {
+      readonly kind: 'put';
+      readonly key: Uint8Array | string;
+      readonly value: Uint8Array | string;
+      readonly valueIsText?: boolean;
+      readonly keyBytes?: number;
+      readonly valueBytes?: number;
+    }
+  | { readonly kind: 'delete'; readonly key: Uint8Array | string; readonly keyBytes?: number };
+
+/*
+ * `keyBytes` and `valueBytes`, when given, are the UTF-8 byte lengths of
+ * the key and value, measured already by the caller (the index's writer
+ * measures them to check them): the log then does not measure every string
+ * a second time, and the encoder checks them against what it wrote.
+ */
 
 /**
  * One atomic batch as it comes back from replay. Its entries carry the
