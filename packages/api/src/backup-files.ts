@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { FileHandle, FileSystem } from '@silt/fs';
+import { IoError, type FileHandle, type FileSystem } from '@silt/fs';
 import { asIoError, attempt, errnoOf } from '@silt/fs/internal';
 
 /** Bytes a copy reads and writes at a time. */
@@ -51,7 +51,8 @@ export async function copyPrefix(fs: FileSystem, source: FileHandle, target: str
     for (let at = 0; at < bytes;) {
       const wanted = Math.min(chunk.length, bytes - at);
       const read = attempt('read', source.path, () => source.read(chunk.subarray(0, wanted), at));
-      if (read === 0) break;
+      // A file shorter than the bytes it was to give (a log cut below its acknowledged offset) must not make a short copy.
+      if (read === 0) throw new IoError('read', source.path, new Error(`it ended at ${at} of the ${bytes} bytes to copy`));
       attempt('write', target, () => output.write(chunk.subarray(0, read), at));
       at += read;
       onCopied(read);

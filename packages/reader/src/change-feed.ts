@@ -1,9 +1,10 @@
 import { ClosedError, sequenceOfLogFile, ValidationError, type FileSystem } from '@silt/fs';
 import type { Key, KeyEncoding, Value } from '@silt/segments';
-import { LogTail, readAcknowledgedMarker, type DecodedRecord, type TailRead } from '@silt/wal';
+import { LogTail, readAcknowledgedMarker, type TailRead } from '@silt/wal';
 import { AbortError, ChangesTooOldError } from './change-feed-errors.js';
 import { resolveChangesOptions, type ChangesOptions, type ResolvedChangesOptions } from './change-feed-options.js';
 import { collectRecordChanges, type Change } from './record-changes.js';
+import type { RecordListener } from './log-follower.js';
 
 /**
  * What a change feed follows, and all it needs of its owner (the writer's
@@ -32,7 +33,7 @@ export interface ChangeFeedSource {
    * A subscription standing at that record takes it from there instead of
    * reading the log a second time.
    */
-  readonly onRecords?: (listener: (record: DecodedRecord, fileFirstSequence: number) => void) => () => void;
+  readonly onRecords?: (listener: RecordListener) => () => void;
 }
 
 /**
@@ -212,7 +213,7 @@ export class ChangeSubscription<V = Value, K extends Key = Key> implements Async
    * otherwise left, and read from the log later (a slow consumer, or one
    * still catching up, reads for itself).
    */
-  private readonly offer = (record: DecodedRecord, fileFirstSequence: number): void => {
+  private readonly offer: RecordListener = (record, fileFirstSequence) => {
     if (this.ended || this.failure !== undefined || this.brokenOff !== undefined) return;
     if (this.taken === this.batch.length) this.startBatch();
     // At most READ_BYTES of offered log behind a batch (plus one read of its own): a slow consumer costs no more memory.
