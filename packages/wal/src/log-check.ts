@@ -42,23 +42,14 @@ export interface LogFileCheck extends ListedLogFile {
   readonly tornReason?: string;
 }
 
-/** A file deleted between the listing and its size is listed again, at most this often. */
-const LIST_ATTEMPTS = 5;
-
 /**
  * The log files in `directory`, oldest first; none when it does not exist.
  * A writer deletes covered files after a flush, so one can vanish while it
- * is listed: the listing is then taken again.
+ * is listed: it is then left out (`listLogFiles`).
  */
 export function listLog(fs: FileSystem, directory: string): ListedLogFile[] {
-  for (let attempt = 1; ; attempt++) {
-    if (!fs.exists(directory)) return [];
-    try {
-      return listLogFiles(fs, directory).map(({ name, path, firstSequence, bytes }) => ({ name, path, firstSequence, bytes }));
-    } catch (error) {
-      if (!isNotFound(error) || attempt >= LIST_ATTEMPTS) throw error;
-    }
-  }
+  if (!fs.exists(directory)) return [];
+  return listLogFiles(fs, directory).map(({ name, path, firstSequence, bytes }) => ({ name, path, firstSequence, bytes }));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { logFileName, sequenceOfLogFile, type FileSystem } from '@silt/fs';
+import { isNotFound } from '@silt/fs/internal';
 
 /**
  * Log files are named for the sequence number of their first record
@@ -31,15 +32,28 @@ export function newLogFileInfo(directory: string, firstSequence: number, bytes =
 /**
  * The log files in a directory, oldest first. Other names (not ours) are
  * left alone, and so are subdirectories: `lost+found/` holds what recovery
- * set aside, which is no longer part of the log.
+ * set aside, which is no longer part of the log. A file deleted between the
+ * listing and its stat is left out, as if listed a moment later: a writer
+ * deletes the files a flush covered while readers in other processes list.
  */
 export function listLogFiles(fs: FileSystem, directory: string): LogFileInfo[] {
   const files: LogFileInfo[] = [];
   for (const name of fs.list(directory)) {
     const sequence = sequenceOfLogFile(name);
     if (sequence === undefined) continue;
-    const stat = fs.stat(join(directory, name));
-    if (stat.isFile) files.push(newLogFileInfo(directory, sequence, stat.size));
+    const size = sizeOfFile(fs, join(directory, name));
+    if (size !== undefined) files.push(newLogFileInfo(directory, sequence, size));
   }
   return files.sort((a, b) => a.firstSequence - b.firstSequence);
+}
+
+/** The size of a plain file; undefined for a directory or a file that no longer exists. */
+function sizeOfFile(fs: FileSystem, path: string): number | undefined {
+  try {
+    const stat = fs.stat(path);
+    return stat.isFile ? stat.size : undefined;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }

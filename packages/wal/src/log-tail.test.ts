@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOG_ACKNOWLEDGED_FILE, logFileName, nodeFileSystem, type FileSystem } from '@silt/fs';
 import { tempDir } from '@silt/test-support';
@@ -108,6 +108,29 @@ test('a tail follows rotation, and a file deleted under it once covered is gone,
   } finally {
     tail.close();
     late.close();
+    await wal.close();
+  }
+});
+
+test('a log file the writer deletes while a tail lists the directory is gone, never an error', async () => {
+  const dir = tempDir('tail-vanishing');
+  const wal = await WriteAheadLog.open(dir, { durability: 'write', maxFileBytes: 4096 });
+  for (let i = 0; i < 100; i++) await wal.append([{ kind: 'put', key: `key-${i}`, value: 'x'.repeat(100) }]);
+  assert.ok(wal.stats().files > 2, 'the log rotated');
+  const oldest = join(dir, logFileName(1));
+  // The writer's deletion lands between the listing and the stat of the file: the race a flush's truncation runs with a reader.
+  const racingFs: FileSystem = Object.assign(Object.create(nodeFileSystem) as FileSystem, {
+    stat: (path: string) => {
+      if (path === oldest) unlinkSync(oldest);
+      return nodeFileSystem.stat(path);
+    },
+  });
+  // Sequence 2 is inside the oldest file, not named for it: the tail must list the directory to find it.
+  const tail = new LogTail(racingFs, dir, 2);
+  try {
+    assert.deepEqual(drain(tail).outcome, { kind: 'gone', missing: 2 });
+  } finally {
+    tail.close();
     await wal.close();
   }
 });
