@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { NodeFileSystem, type FileSystem } from '@silt/fs';
 import { tempDir } from '@silt/test-support';
 import { backup, BackupDestinationError, type BackupReport } from './backup.js';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { verifyIndex } from './verify-index.js';
 import { WriterProcess } from './test-support/reader-processes.js';
 import { KEY_SPACE, keyOf, writeNumberOf } from './test-support/reader-protocol.js';

@@ -5,7 +5,7 @@ import { nodeFileSystem, sequenceOfLogFile } from '@silt/fs';
 import { SeededRandom } from '@silt/fs/internal';
 import { readAcknowledgedMarker } from '@silt/wal';
 import { tempDir } from '@silt/test-support';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import type { ChildConfig, ChildProgress } from './test-support/crash-child-protocol.js';
 import { readState } from './test-support/crash-workload.js';
 import { SubscriberProcess, WriterProcess } from './test-support/feed-processes.js';

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { NodeFileSystem, type FileHandle, type OpenMode } from '@silt/fs';
-import { Index, type BackpressureEvent } from './index-writer.js';
+import { Index } from './index-handle.js';
+import type { BackpressureEvent } from './index-events.js';
 import { tempDir } from '@silt/test-support';
 
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;

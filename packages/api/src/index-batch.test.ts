@@ -5,7 +5,7 @@ import { ClosedError, nodeFileSystem, ValidationError } from '@silt/fs';
 import { ReadOnlyIndex } from '@silt/reader';
 import { readLogRange } from '@silt/wal';
 import { tempDir } from '@silt/test-support';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ClosedError, logFileName, ValidationError } from '@silt/fs';
 import { ChangesTooOldError } from '@silt/reader';
 import { tempDir } from '@silt/test-support';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { take } from './test-support/change-subscriptions.js';
 
 /** No timer flush: a test flushes when it means to. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { nodeFileSystem, ValidationError } from '@silt/fs';
 import { readLogRange } from '@silt/wal';
 import { tempDir } from '@silt/test-support';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 
 /** Kinds of the entries of the newest log record. */
 function lastRecordKinds(dir: string, index: Index): string[] {

@@ -7,7 +7,7 @@ import { SiltError, MANIFEST_FILE, WRITER_BOOKKEEPING_FILES, sequenceOfLogFile }
 import { ReadOnlyIndex } from '@silt/reader';
 import { Manifest } from '@silt/segments';
 import { parseLogFile } from '@silt/wal';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { repairIndex, type RepairReport } from './repair.js';
 import { buildDamageFixture, heldSequences, type DamageFixture } from './test-support/damage-fixture.js';
 import { applyDamage, DAMAGES, damageTargets, flipOffset, type Damage, type DamageTarget } from './test-support/file-damage.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ValidationError } from '@silt/fs';
 import { ReadOnlyIndex, ValueDecodeError } from '@silt/reader';
 import { tempDir } from '@silt/test-support';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 
 interface User {
   readonly name: string;

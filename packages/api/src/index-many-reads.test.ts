@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ValidationError } from '@silt/fs';
 import { tempDir } from '@silt/test-support';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 
 test('getMany reads memtables and segments in the order asked, undefined where absent or deleted', async () => {
   await using index = await Index.open(join(tempDir('get-many'), 'idx'));

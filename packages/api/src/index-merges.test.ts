@@ -4,9 +4,9 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ValidationError } from '@silt/fs';
 import { SeededRandom } from '@silt/fs/internal';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { MergeFailedError, type MergeEvent } from './merge-scheduler.js';
-import type { BackpressureEvent } from './index-writer.js';
+import type { BackpressureEvent } from './index-events.js';
 import { tempDir } from '@silt/test-support';
 
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;

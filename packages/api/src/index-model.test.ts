@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { CrashSimFileSystem } from '@silt/fs';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { tempDir } from '@silt/test-support';
 
 /** The real system under test: an index that commands may close and reopen. */

@@ -4,7 +4,7 @@ import { rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST_FILE } from '@silt/fs';
 import { IndexDamagedError } from '@silt/segments';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { repairIndex } from './repair.js';
 import { snapshotDirectory, tempDir } from '@silt/test-support';
 

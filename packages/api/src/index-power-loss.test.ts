@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { CrashSimFileSystem, FaultInjectingFileSystem, ManualClock } from '@silt/fs';
 import { SeededRandom } from '@silt/fs/internal';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { checkIndexFiles } from './test-support/crash-disk-checks.js';
 import { driveWorkload, readState, recoveredPrefix } from './test-support/crash-workload.js';
 import { tempDir } from '@silt/test-support';

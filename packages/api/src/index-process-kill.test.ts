@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SeededRandom } from '@silt/fs/internal';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { ChildProgress, type ChildConfig } from './test-support/crash-child-protocol.js';
 import { checkIndexFiles } from './test-support/crash-disk-checks.js';
 import { readState, recoveredPrefix } from './test-support/crash-workload.js';

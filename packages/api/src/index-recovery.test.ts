@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { nodeFileSystem, MANIFEST_FILE } from '@silt/fs';
 import { IndexDamagedError, Manifest, SegmentBuilder } from '@silt/segments';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { ReadOnlyIndex } from '@silt/reader';
 import type { IndexRecovery } from './recovery.js';
 import { snapshotDirectory, tempDir } from '@silt/test-support';

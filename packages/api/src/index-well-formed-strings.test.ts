@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ValidationError } from '@silt/fs';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { tempDir } from '@silt/test-support';
 
 /**

@@ -14,7 +14,7 @@ import {
 import { LockError } from '@silt/segments';
 import { ReadOnlyIndex } from '@silt/reader';
 import { readLogRange } from '@silt/wal';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import type { FlushEvent } from './flusher.js';
 import { tempDir } from '@silt/test-support';
 

@@ -1,21 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { ClosedError, makeDirectoryDurably, systemClock, ValidationError, WriterFailedError, type CancelTimer, type Clock } from '@silt/fs';
+import { ClosedError, makeDirectoryDurably, ValidationError, WriterFailedError, type CancelTimer, type Clock } from '@silt/fs';
 import { WriteAheadLog, type Appended } from '@silt/wal';
 import { IndexDamagedError, Manifest, WriterLock, type Generation } from '@silt/segments';
 import { SegmentWorkerPool } from '@silt/merger';
 import { collectSegments } from '@silt/segments';
-import type {
-  ChangesOptions,
-  ChangeSubscription,
-  FuzzyOptions,
-  Key,
-  KeyOf,
-  NearOptions,
-  RangeOptions,
-  Value,
-  ValueCodec,
-  ValueEncoding,
-} from '@silt/reader';
+import type { ChangesOptions, ChangeSubscription, FuzzyOptions, Key, NearOptions, RangeOptions, Value, ValueEncoding } from '@silt/reader';
 import { ChangeFeed } from '@silt/reader';
 import {
   asyncEntries,
@@ -27,10 +16,12 @@ import {
   valueTranscoder,
   type ValueTranscoder,
 } from '@silt/reader/internal';
-import { resolveIndexOptions, type IndexOptions, type ResolvedIndexOptions } from './index-options.js';
+import type { ResolvedIndexOptions } from './index-options.js';
 import { IndexLayout } from './index-layout.js';
 import { Memtable } from './memtable.js';
 import { Flusher, type FlushEvent } from './flusher.js';
+import type { IndexEvents } from './index-events.js';
+import type { IndexRole } from './index-role.js';
 import { recoveryIsNoteworthy, replayLog, type IndexRecovery } from './recovery.js';
 import {
   auditLiveSegments,
@@ -39,9 +30,7 @@ import {
   removeObsoleteSegments,
   type ManifestFacts,
 } from './segment-audit.js';
-import { prepareBatch, prepareDelete, preparePut, type PreparedOperation } from './write-batch.js';
-import { prepareOperations, type BatchOperation } from './batch-operations.js';
-import { ChainedBatch } from './chained-batch.js';
+import { prepareDelete, type PreparedOperation } from './write-batch.js';
 import type { IndexStats } from './index-stats.js';
 import { SegmentIds } from './segment-ids.js';
 import { MergeScheduler, type MergeEvent, type MergeFailedError } from './merge-scheduler.js';
@@ -61,24 +50,6 @@ const CLOSE_FLUSH_BYTES = 4 * 1024 * 1024;
 /** Sealed memtables allowed to wait for a flush before writes are held back. */
 const MAX_SEALED_MEMTABLES = 2;
 
-/** Writes are being held back because segments piled up past `mergePolicy.segmentCap`. */
-export interface BackpressureEvent {
-  readonly segments: number;
-  readonly segmentCap: number;
-}
-
-export interface IndexEvents {
-  /**
-   * Opening cut a torn log tail, dropped damaged log records (`walRecovery: 'keepValidPrefix'`) or removed obsolete files: what
-   * `stats().recovery` says.
-   */
-  recovery: [IndexRecovery];
-  flush: [FlushEvent];
-  merge: [MergeEvent];
-  backpressure: [BackpressureEvent];
-  error: [Error];
-}
-
 /**
  * What a test may replace beneath the options (not part of the options
  * schema): the clock that times the refresh interval and the log's
@@ -89,6 +60,8 @@ export interface IndexSeams {
 }
 
 interface OpenParts {
+  /** Where the writer's events go: the `Index` the caller holds. */
+  readonly events: EventEmitter<IndexEvents>;
   readonly layout: IndexLayout;
   readonly options: ResolvedIndexOptions;
   readonly clock: Clock;
@@ -100,13 +73,16 @@ interface OpenParts {
 }
 
 /**
- * The writer of one index directory. Writes go to the log (group commit)
- * and the active memtable, and are readable at once by this process; the
- * flusher turns memtables into segments every `refreshIntervalMs`, when the
- * memtable passes `memtableBytes`, and on `flush()`, after which other
- * processes see them.
+ * The writer actor of one index directory: the role of the `Index` that
+ * holds the writer lock. Writes go to the log (group commit) and the active
+ * memtable, and are readable at once by this process; the flusher turns
+ * memtables into segments every `refreshIntervalMs`, when the memtable
+ * passes `memtableBytes`, and on `flush()`, after which other processes see
+ * them. Calls arrive validated and encoded (`PreparedOperation`s) from the
+ * `Index` in this process, or forwarded from clients in others.
  */
-export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEvents> implements AsyncDisposable {
+export class IndexWriter<V = Value, K extends Key = Key> implements IndexRole<V, K> {
+  readonly role = 'writer';
   private active = new Memtable();
   /** Oldest first. */
   private readonly sealed: Memtable[] = [];
@@ -137,7 +113,6 @@ export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEve
   private feed: ChangeFeed<V, K> | undefined;
 
   private constructor(private readonly parts: OpenParts) {
-    super();
     this.stack = parts.stack;
     const segmentIds = new SegmentIds(parts.manifest);
     this.flusher = new Flusher({
@@ -185,39 +160,12 @@ export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEve
    * the last segment back in memory, where it is served at once and flushed
    * in the background.
    */
-  // `valueEncoding` types the values (`Index.open<User>(dir, { valueEncoding: 'json' })` reads and writes `User`s),
-  // `keyEncoding` the keys read back (`KeyOf`: strings unless 'binary'; either when a type argument is given).
-  static open<V = unknown, O extends IndexOptions = IndexOptions>(
+  static async open(
     directory: string,
-    options: O & { readonly valueEncoding: 'json' },
-    seams?: IndexSeams,
-  ): Promise<Index<V, KeyOf<O>>>;
-  static open<V, O extends IndexOptions = IndexOptions>(
-    directory: string,
-    options: O & { readonly valueEncoding: ValueCodec<V> },
-    seams?: IndexSeams,
-  ): Promise<Index<V, KeyOf<O>>>;
-  static open<O extends IndexOptions>(
-    directory: string,
-    options: O & { readonly valueEncoding: 'utf8' },
-    seams?: IndexSeams,
-  ): Promise<Index<string, KeyOf<O>>>;
-  static open<O extends IndexOptions>(
-    directory: string,
-    options: O & { readonly valueEncoding: 'binary' },
-    seams?: IndexSeams,
-  ): Promise<Index<Uint8Array, KeyOf<O>>>;
-  static open<O extends IndexOptions = Record<never, never>>(
-    directory: string,
-    options?: O,
-    seams?: IndexSeams,
-  ): Promise<Index<Value, KeyOf<O>>>;
-  static async open(directory: string, options?: IndexOptions, seams?: IndexSeams): Promise<Index<unknown>> {
-    const resolved = resolveIndexOptions(options);
-    const clock = seams?.clock ?? systemClock;
-    if (typeof directory !== 'string' || directory.length === 0) {
-      throw new ValidationError(`Index.open needs a directory path, got ${JSON.stringify(directory)}`);
-    }
+    resolved: ResolvedIndexOptions,
+    clock: Clock,
+    events: EventEmitter<IndexEvents>,
+  ): Promise<IndexWriter<unknown>> {
     const layout = new IndexLayout(directory);
     const { fs } = resolved;
     await makeDirectoryDurably(fs, directory);
@@ -250,7 +198,7 @@ export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEve
       await removeObsoleteSegments(fs, layout, audit.obsolete);
       const pool = new SegmentWorkerPool({ mergeThreads: resolved.mergeThreads, ...(resolved.simulatedFs ? { inProcessFs: fs } : {}) });
       cleanup.unshift(() => pool.close());
-      const index = new Index({ layout, options: resolved, clock, lock, manifest, wal, stack, pool });
+      const index = new IndexWriter({ events, layout, options: resolved, clock, lock, manifest, wal, stack, pool });
       cleanup.unshift(() => index.stopTimer());
       const replayedOperations = await replayLog(wal, generation.walCoveredSequence, index.active);
       index.recovery = { log: wal.recoveryReport, obsoleteSegmentFiles: audit.obsolete, replayedOperations };
@@ -271,39 +219,6 @@ export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEve
   }
 
   // ---- writes ----
-
-  /** Sets `key` to `value`; resolves when the write is durable per the index's durability mode. */
-  set(key: Key, value: V): Promise<void> {
-    return this.write(() => [preparePut(key, this.encoding.encode(value), this.parts.options.maxValueBytes)]);
-  }
-
-  /** Sets every pair as one atomic batch: after any crash, all of them are there or none. */
-  mset(pairs: Iterable<readonly [Key, V]>): Promise<void> {
-    return this.write(() => prepareBatch(pairs, this.parts.options.maxValueBytes, this.encoding.encode));
-  }
-
-  delete(key: Key): Promise<void> {
-    return this.write(() => [prepareDelete(key)]);
-  }
-
-  /**
-   * Puts and deletes as one atomic batch, one log record (as `mset`): after
-   * any crash all of them are there or none. Every operation is checked
-   * first; one bad operation refuses the batch and nothing is written.
-   * Without arguments, a chained batch: `batch().put(k, v).del(k).write()`.
-   */
-  batch(): ChainedBatch<V>;
-  batch(operations: ReadonlyArray<BatchOperation<V>>): Promise<void>;
-  batch(operations?: ReadonlyArray<BatchOperation<V>>): ChainedBatch<V> | Promise<void> {
-    if (operations !== undefined)
-      return this.write(() => prepareOperations(operations, this.parts.options.maxValueBytes, this.encoding.encode));
-    this.checkOpen();
-    return new ChainedBatch<V>({
-      maxValueBytes: this.parts.options.maxValueBytes,
-      encode: this.encoding.encode,
-      commit: (prepared) => this.write(() => prepared),
-    });
-  }
 
   /**
    * Deletes every live key in the range (`gte`/`gt`/`lte`/`lt`/`prefix`,
@@ -478,10 +393,6 @@ export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEve
     return this.closing;
   }
 
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
   // ---- internals ----
 
   /**
@@ -490,7 +401,7 @@ export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEve
    * single-key write may share the turn's log record with the others of
    * this turn: thousands of concurrent sets cost one record and one promise.
    */
-  private write(prepare: () => PreparedOperation[]): Promise<void> {
+  write(prepare: () => PreparedOperation[]): Promise<void> {
     let operations: PreparedOperation[];
     let appended: Appended;
     const { wal } = this.parts;
@@ -558,7 +469,7 @@ export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEve
     const segmentCap = this.parts.options.mergePolicy.segmentCap;
     if (this.backpressureEpisode !== this.stack.generation) {
       this.backpressureEpisode = this.stack.generation;
-      this.emit('backpressure', { segments: this.stack.segmentCount, segmentCap });
+      this.parts.events.emit('backpressure', { segments: this.stack.segmentCount, segmentCap });
     }
     if (!this.parts.options.autoMerge || this.merges.inFlight === 0) return acknowledged;
     this.backpressuredWrites++;
@@ -605,14 +516,14 @@ export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEve
     return this.install(generation, () => {
       this.sealed.splice(this.sealed.indexOf(table), 1);
       this.rebuildView(); // without the table, so its memory goes
-      this.emit('flush', event);
+      this.parts.events.emit('flush', event);
       this.merges.schedule();
     });
   }
 
   private installMerged(generation: Generation, event: MergeEvent): Promise<void> {
     return this.install(generation, async () => {
-      this.emit('merge', event);
+      this.parts.events.emit('merge', event);
       // A file that cannot be deleted stays listed and is tried again after the next merge: not fatal.
       await collectSegments(this.parts.options.fs, this.parts.manifest, (id) => this.parts.layout.segmentPath(id)).catch(
         (error: unknown) => {
@@ -679,10 +590,10 @@ export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEve
 
   /** Background failures are reported only to listeners: an `error` event nobody handles would throw. */
   private emitError(error: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.parts.events.listenerCount('error') > 0) this.parts.events.emit('error', error);
   }
 
-  private checkOpen(): void {
+  checkOpen(): void {
     if (this.closing !== undefined) throw new ClosedError('the index');
   }
 
@@ -695,7 +606,7 @@ export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEve
   private announceRecovery(): void {
     if (!recoveryIsNoteworthy(this.recovery)) return;
     setImmediate(() => {
-      if (this.closing === undefined) this.emit('recovery', this.recovery);
+      if (this.closing === undefined) this.parts.events.emit('recovery', this.recovery);
     });
   }
 

@@ -1,4 +1,5 @@
-export { Index, type IndexEvents, type BackpressureEvent } from './index-writer.js';
+export { Index } from './index-handle.js';
+export type { IndexEvents, BackpressureEvent } from './index-events.js';
 export { MergeFailedError, type MergeEvent } from './merge-scheduler.js';
 export { ReadOnlyIndex, readOnlyIndexOptionsSchema, type ReadOnlyIndexOptions, type ReadOnlyIndexEvents } from '@silt/reader';
 export { indexOptionsSchema, type IndexOptions } from './index-options.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ReadOnlyIndex } from '@silt/reader';
 import { MANIFEST_FILE } from '@silt/fs';
 import { IndexDamagedError, ManifestNotFoundError } from '@silt/segments';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { inspectDirectory } from './inspect-directory.js';
 import { inspectIndex } from './inspect-index.js';
 import { appendToLog, damageLogRecord } from './test-support/log-append.js';

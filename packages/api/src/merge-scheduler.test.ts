@@ -13,7 +13,7 @@ import {
   type MergeRun,
   type SegmentSummary,
 } from '@silt/merger';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { IndexLayout } from './index-layout.js';
 import { SegmentIds } from './segment-ids.js';
 import { MergeFailedError, MergeScheduler, type MergeEvent } from './merge-scheduler.js';

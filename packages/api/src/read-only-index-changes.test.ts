@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ReadOnlyIndex } from '@silt/reader';
 import { tempDir } from '@silt/test-support';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { take } from './test-support/change-subscriptions.js';
 
 /** No timer flush: a test flushes when it means to. */

@@ -6,7 +6,7 @@ import { SeededRandom } from '@silt/fs/internal';
 import { ReadOnlyIndex } from '@silt/reader';
 import { tempDir } from '@silt/test-support';
 import { failEveryCall, openPowerLossWriter } from './test-support/power-loss-writer.js';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { driveWorkload, effectsOf, operationOf, readState, recoveredPrefix } from './test-support/crash-workload.js';
 
 /**

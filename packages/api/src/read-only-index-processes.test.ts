@@ -9,7 +9,7 @@ import { MANIFEST_FILE } from '@silt/fs';
 import { SeededRandom } from '@silt/fs/internal';
 import { ReadOnlyIndex } from '@silt/reader';
 import { Manifest } from '@silt/segments';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { ReaderProcess, WriterProcess } from './test-support/reader-processes.js';
 import type { ReaderConfig } from './test-support/reader-protocol.js';
 import { tempDir } from '@silt/test-support';

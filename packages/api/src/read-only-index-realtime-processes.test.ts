@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SeededRandom } from '@silt/fs/internal';
 import { tempDir } from '@silt/test-support';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { ReaderProcess, WriterProcess, type WriterReady } from './test-support/reader-processes.js';
 import { KEY_SPACE, keyOf, writeNumberOf, type ReaderConfig, type WriterConfigInput } from './test-support/reader-protocol.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { FaultInjectingFileSystem, ManualClock, nodeFileSystem, type FaultRule } from '@silt/fs';
 import { ReadOnlyIndex, type TailOverflow } from '@silt/reader';
 import { tempDir, whenCondition } from '@silt/test-support';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 
 /**
  * A reader tailing the log of a real writer (`Index`), in the writer's

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST_FILE, sequenceOfLogFile } from '@silt/fs';
 import { parseLogFile, WriteAheadLog } from '@silt/wal';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { repairIndex } from './repair.js';
 import { scanLogFile } from '@silt/wal/internal';
 import { tempDir } from '@silt/test-support';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { MANIFEST_FILE, WRITER_BOOKKEEPING_FILES, sequenceOfLogFile } from '@silt/fs';
 import { SeededRandom } from '@silt/fs/internal';
 import { parseLogFile } from '@silt/wal';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { repairIndex } from './repair.js';
 import { buildDamageFixture, heldSequences, type DamageFixture } from './test-support/damage-fixture.js';
 import { snapshotDirectory, tempDir } from '@silt/test-support';

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, rmSync, openSync, writeSync, closeSync, statSy
 import { join } from 'node:path';
 import { MANIFEST_FILE } from '@silt/fs';
 import { IndexDamagedError, LockError } from '@silt/segments';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { repairIndex } from './repair.js';
 import { snapshotDirectory, tempDir } from '@silt/test-support';
 import { appendToLog } from './test-support/log-append.js';

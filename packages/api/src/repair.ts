@@ -20,7 +20,7 @@ import { buildSegmentFromLog } from '@silt/merger';
 import { resealedRecord } from '@silt/wal/internal';
 import { IndexLayout } from './index-layout.js';
 import { asNewSegment, writeSingleGenerationManifest } from './single-generation-manifest.js';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { readInventory, type InventoryProgress } from './repair-inventory.js';
 import { planRepair, type LogSegmentPlan, type LostRange, type RepairPlan, type SetAside } from './repair-plan.js';
 

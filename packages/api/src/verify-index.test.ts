@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { NodeFileSystem, MANIFEST_FILE, type FileHandle, type OpenMode } from '@silt/fs';
 import { IndexDamagedError } from '@silt/segments';
 import { RECORD_HEADER_BYTES, WriteAheadLog } from '@silt/wal';
-import { Index } from './index-writer.js';
+import { Index } from './index-handle.js';
 import { inspectIndex } from './inspect-index.js';
 import { appendToLog, damageLogRecord } from './test-support/log-append.js';
 import { tempDir } from '@silt/test-support';

@@ -1,5 +1,5 @@
 import { SeededRandom } from '@silt/fs/internal';
-import type { Index } from '../index-writer.js';
+import type { Index } from '../index-handle.js';
 
 /**
  * The workload of the crash tests. Operation `id` (1, 2, 3, ...) of a

@@ -1,7 +1,7 @@
 import { writeSync } from 'node:fs';
 import { relative } from 'node:path';
 import { nodeFileSystem } from '@silt/fs';
-import { Index } from '../index-writer.js';
+import { Index } from '../index-handle.js';
 import { stepCountingFileSystem } from './crash-step-file-system.js';
 import { driveWorkload } from './crash-workload.js';
 import { parseChildConfig } from './crash-child-protocol.js';

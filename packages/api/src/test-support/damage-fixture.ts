@@ -6,7 +6,7 @@ import { SeededRandom } from '@silt/fs/internal';
 import { ReadOnlyIndex } from '@silt/reader';
 import { SegmentReader } from '@silt/segments';
 import { parseLogFile, WriteAheadLog } from '@silt/wal';
-import { Index } from '../index-writer.js';
+import { Index } from '../index-handle.js';
 import { WriteModel } from './write-model.js';
 
 /** Small log files, so the log is several files and flushes delete some. */

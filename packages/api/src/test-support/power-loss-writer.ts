@@ -1,6 +1,6 @@
 import { FAULT_OPERATIONS, FaultInjectingFileSystem, type CrashSimFileSystem } from '@silt/fs';
 import type { SeededRandom } from '@silt/fs/internal';
-import { Index } from '../index-writer.js';
+import { Index } from '../index-handle.js';
 
 /**
  * A writer for power-loss tests: `fsync` mode, through a fence over the

@@ -1,4 +1,4 @@
-import type { Index } from '../index-writer.js';
+import type { Index } from '../index-handle.js';
 import type { ReadOnlyIndex } from '@silt/reader';
 
 /** One acknowledged write: a put (value) or a delete (undefined), with the sequence number the index gave it. */

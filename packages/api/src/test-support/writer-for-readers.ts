@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SeededRandom } from '@silt/fs/internal';
-import { Index } from '../index-writer.js';
+import { Index } from '../index-handle.js';
 import { KEY_SPACE, keyOf, printLine, valueOf, writeNumberOf, writerConfigSchema } from './reader-protocol.js';
 
 /**

@@ -1,0 +1,21 @@
+import type { FlushEvent } from './flusher.js';
+import type { MergeEvent } from './merge-scheduler.js';
+import type { IndexRecovery } from './recovery.js';
+
+/** Writes are being held back because segments piled up past `mergePolicy.segmentCap`. */
+export interface BackpressureEvent {
+  readonly segments: number;
+  readonly segmentCap: number;
+}
+
+export interface IndexEvents {
+  /**
+   * Opening cut a torn log tail, dropped damaged log records (`walRecovery: 'keepValidPrefix'`) or removed obsolete files: what
+   * `stats().recovery` says.
+   */
+  recovery: [IndexRecovery];
+  flush: [FlushEvent];
+  merge: [MergeEvent];
+  backpressure: [BackpressureEvent];
+  error: [Error];
+}
