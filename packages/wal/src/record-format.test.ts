@@ -102,3 +102,50 @@ test('byte lengths a caller gives are used as measured ones, and a wrong one is 
   assert.throws(() => encodeRecord(1, [{ kind: 'put', key: 'k', value: 'abc', valueBytes: 2 }]), RangeError);
   assert.throws(() => encodeRecord(1, [{ kind: 'put', key: 'k', value: 'a€', valueBytes: 1 }]), RangeError);
 });
+
+const clientA = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+const clientB = Uint8Array.of(8, 7, 6, 5, 4, 3, 2, 1);
+
+test('a record names the origins of the forwarded writes in it, after its entries, and its entries read as without them', () => {
+  const entries: WalEntry[] = [
+    { kind: 'put', key: text('a'), value: text('1'), valueIsText: true },
+    { kind: 'delete', key: text('b') },
+  ];
+  const origins = [
+    { client: clientA, request: 7 },
+    { client: clientB, request: 2 ** 32 - 1 },
+  ];
+  const bytes = encodeRecord(9, entries, encodedRecordBytes(entries, origins.length), origins);
+  sealRecord(bytes, 0, 0);
+  assert.equal(bytes[13], 1, 'flag 1: origins');
+  assert.equal(viewOf(bytes).getUint32(bytes.length - 4, true), 2, 'the origin count ends the record');
+  const probe = probeRecord(bytes, viewOf(bytes), 0);
+  assert.equal(probe.kind, 'valid');
+  if (probe.kind !== 'valid') return;
+  assert.deepEqual(probe.record.entries.map(normalize), entries.map(normalize));
+  assert.ok(probe.record.hasOrigin({ client: clientA, request: 7 }));
+  assert.ok(probe.record.hasOrigin({ client: clientB, request: 2 ** 32 - 1 }));
+  assert.ok(!probe.record.hasOrigin({ client: clientA, request: 8 }));
+  assert.ok(!probe.record.hasOrigin({ client: clientB, request: 7 }));
+  const plain = sealed(9, entries);
+  const plainProbe = probeRecord(plain, viewOf(plain), 0);
+  assert.ok(
+    plainProbe.kind === 'valid' && !plainProbe.record.hasOrigin({ client: clientA, request: 7 }),
+    'a record without origins names none',
+  );
+});
+
+test('an origin count that does not fit its record, or an unknown flag, is malformed', () => {
+  const entries: WalEntry[] = [{ kind: 'delete', key: text('k') }];
+  const origins = [{ client: clientA, request: 1 }];
+  for (const count of [0, 2, 2 ** 32 - 1]) {
+    const bytes = encodeRecord(1, entries, encodedRecordBytes(entries, 1), origins);
+    viewOf(bytes).setUint32(bytes.length - 4, count, true);
+    sealRecord(bytes, 0, 0);
+    assert.equal(probeRecord(bytes, viewOf(bytes), 0).kind, 'malformed', `count ${count}`);
+  }
+  const flagged = encodeRecord(1, entries);
+  flagged[13] = 2;
+  sealRecord(flagged, 0, 0);
+  assert.equal(probeRecord(flagged, viewOf(flagged), 0).kind, 'malformed');
+});

@@ -6,10 +6,11 @@ import type { LogEntryVisitor, WalEntry, WalEntryInput } from './wal-entry.js';
  * batch; it is written whole or, after a crash, found torn and cut off.
  *
  *   0  u32 magic 'SWAL'   4  u32 crc32 of [8, length)   8  u32 length (whole record)
- *  12  u8 version (1)    13  u8 flags (0)   14  u16 reserved (0)
+ *  12  u8 version (1)    13  u8 flags (bit 0: origins) 14  u16 reserved (0)
  *  16  u32 firstSeq low  20  u32 firstSeq high   24  u32 count
  *  28  u32 syncedOffset: how far this file was known durable when the record was written
  *  32  entries: u8 kind, u32 key length, [u32 value length], key, [value]
+ *  with flag 1 (origins), after the entries: origins (8-byte client, u32 request), then u32 origin count
  *
  * All integers are little-endian. Magic, crc, length and version keep their
  * places in every future version, so any reader can tell "torn" from
@@ -34,6 +35,12 @@ const OFFSET_SEQ_HIGH = 20;
 const OFFSET_COUNT = 24;
 const OFFSET_SYNCED = 28;
 
+/** Header flag: the record ends in the origins of the writes in it (`WriteOrigin`). */
+const FLAG_ORIGINS = 1;
+/** An origin: an 8-byte client id and a u32 request number. */
+export const WRITE_CLIENT_BYTES = 8;
+const ORIGIN_BYTES = WRITE_CLIENT_BYTES + 4;
+
 const KIND_PUT = 1;
 const KIND_PUT_TEXT = 2;
 const KIND_DELETE = 3;
@@ -43,11 +50,27 @@ const TWO_TO_32 = 0x1_0000_0000;
 /** The high word of Number.MAX_SAFE_INTEGER. */
 const MAX_SEQ_HIGH = 0x1f_ffff;
 
+/**
+ * Who asked for a write, when another process forwarded it to the writer:
+ * a client's own id (random, 8 bytes) and its request number. A record
+ * names the origins of the writes in it, so that a client whose writer died
+ * before answering can tell from the log whether its write was applied.
+ */
+export interface WriteOrigin {
+  readonly client: Uint8Array;
+  readonly request: number;
+}
+
 /** Bytes the record for `entries` takes on disk, header included. */
-export function encodedRecordBytes(entries: readonly WalEntryInput[]): number {
-  let total = RECORD_HEADER_BYTES;
+export function encodedRecordBytes(entries: readonly WalEntryInput[], origins = 0): number {
+  let total = RECORD_HEADER_BYTES + originsBytes(origins);
   for (const entry of entries) total += encodedEntryBytes(entry);
   return total;
+}
+
+/** Bytes `count` origins take at the end of a record: none without any. */
+export function originsBytes(count: number): number {
+  return count === 0 ? 0 : count * ORIGIN_BYTES + 4;
 }
 
 /** Bytes one entry takes inside a record. */
@@ -63,7 +86,12 @@ export function encodedEntryBytes(entry: WalEntryInput): number {
  * append, so it takes a pooled buffer, writes strings in place as UTF-8,
  * and stores integers byte by byte rather than through a DataView.
  */
-export function encodeRecord(firstSeq: number, entries: readonly WalEntryInput[], totalBytes = encodedRecordBytes(entries)): Uint8Array {
+export function encodeRecord(
+  firstSeq: number,
+  entries: readonly WalEntryInput[],
+  totalBytes = encodedRecordBytes(entries),
+  origins: readonly WriteOrigin[] = NO_ORIGINS,
+): Uint8Array {
   // 4 bytes of slack, a UTF-8 character's most: a string longer than the length given for it writes
   // past that length instead of being cut to fit, so `checkedLength` sees every wrong one.
   const bytes = Buffer.allocUnsafe(totalBytes + 4);
@@ -71,6 +99,7 @@ export function encodeRecord(firstSeq: number, entries: readonly WalEntryInput[]
   putUint32(bytes, OFFSET_CRC, 0);
   putUint32(bytes, OFFSET_LENGTH, totalBytes);
   putUint32(bytes, OFFSET_VERSION, FORMAT_VERSION); // version 1, flags 0, reserved 0
+  if (origins.length > 0) bytes[OFFSET_FLAGS] = FLAG_ORIGINS;
   putUint32(bytes, OFFSET_SEQ_LOW, firstSeq % TWO_TO_32);
   putUint32(bytes, OFFSET_SEQ_HIGH, Math.floor(firstSeq / TWO_TO_32));
   putUint32(bytes, OFFSET_COUNT, entries.length);
@@ -93,8 +122,23 @@ export function encodeRecord(firstSeq: number, entries: readonly WalEntryInput[]
     putUint32(bytes, start + MIN_ENTRY_BYTES, valueLength);
     at = keyStart + keyLength + valueLength;
   }
+  at = writeOrigins(bytes, at, origins);
   if (at !== totalBytes) throw new RangeError(`a record of ${totalBytes} bytes was encoded into ${at}`);
   return bytes.subarray(0, totalBytes);
+}
+
+const NO_ORIGINS: readonly WriteOrigin[] = [];
+
+function writeOrigins(bytes: Buffer, at: number, origins: readonly WriteOrigin[]): number {
+  if (origins.length === 0) return at;
+  for (const { client, request } of origins) {
+    if (client.length !== WRITE_CLIENT_BYTES) throw new RangeError(`a write origin's client id is ${client.length} bytes, not 8`);
+    bytes.set(client, at);
+    putUint32(bytes, at + WRITE_CLIENT_BYTES, request);
+    at += ORIGIN_BYTES;
+  }
+  putUint32(bytes, at, origins.length);
+  return at + 4;
 }
 
 /** A length written, checked against the one the caller gave (a wrong one would shift every byte after it). */
@@ -145,6 +189,8 @@ export interface DecodedRecord {
   readonly offset: number;
   readonly length: number;
   readonly syncedOffset: number;
+  /** Whether the record names `origin` among the forwarded writes in it. */
+  hasOrigin(origin: WriteOrigin): boolean;
 }
 
 /**
@@ -195,9 +241,22 @@ export function probeRecord(bytes: Uint8Array, view: DataView, offset: number, f
   const syncedOffset = view.getUint32(offset + OFFSET_SYNCED, true);
   const problem = headerProblem(view, offset, fileOffset, length, high, firstSeq, count, syncedOffset);
   if (problem !== undefined) return { kind: 'malformed', reason: problem };
-  const entriesProblem = walkEntries(bytes, view, offset + RECORD_HEADER_BYTES, offset + length, count, undefined);
+  const entriesEnd = entriesEndOf(bytes, view, offset, length);
+  if (typeof entriesEnd === 'string') return { kind: 'malformed', reason: entriesEnd };
+  const entriesProblem = walkEntries(bytes, view, offset + RECORD_HEADER_BYTES, entriesEnd, count, undefined);
   if (entriesProblem !== undefined) return { kind: 'malformed', reason: entriesProblem };
-  return { kind: 'valid', record: new VerifiedRecord(bytes, view, firstSeq, firstSeq + count - 1, offset, length, syncedOffset) };
+  const record = new VerifiedRecord(bytes, view, firstSeq, firstSeq + count - 1, offset, length, syncedOffset, entriesEnd);
+  return { kind: 'valid', record };
+}
+
+/** Where the entries of the record at `offset` end: its end, or where its origins begin. */
+function entriesEndOf(bytes: Uint8Array, view: DataView, offset: number, length: number): number | string {
+  const end = offset + length;
+  if ((bytes[offset + OFFSET_FLAGS]! & FLAG_ORIGINS) === 0) return end;
+  const count = view.getUint32(end - 4, true);
+  const trailer = originsBytes(count);
+  if (count === 0 || trailer > length - RECORD_HEADER_BYTES) return `origin count ${count} does not fit the record`;
+  return end - trailer;
 }
 
 class VerifiedRecord implements DecodedRecord {
@@ -212,6 +271,7 @@ class VerifiedRecord implements DecodedRecord {
     readonly offset: number,
     readonly length: number,
     readonly syncedOffset: number,
+    private readonly entriesEnd: number,
   ) {}
 
   get entries(): WalEntry[] {
@@ -232,8 +292,21 @@ class VerifiedRecord implements DecodedRecord {
 
   visit(visitor: LogEntryVisitor): void {
     const from = this.offset + RECORD_HEADER_BYTES;
-    walkEntries(this.bytes, this.view, from, this.offset + this.length, this.lastSeq - this.firstSeq + 1, visitor);
+    walkEntries(this.bytes, this.view, from, this.entriesEnd, this.lastSeq - this.firstSeq + 1, visitor);
   }
+
+  hasOrigin({ client, request }: WriteOrigin): boolean {
+    const end = this.offset + this.length - 4;
+    for (let at = this.entriesEnd; at < end; at += ORIGIN_BYTES) {
+      if (this.view.getUint32(at + WRITE_CLIENT_BYTES, true) === request && sameBytes(this.bytes, at, client)) return true;
+    }
+    return false;
+  }
+}
+
+function sameBytes(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
+  return true;
 }
 
 function headerProblem(
@@ -246,7 +319,7 @@ function headerProblem(
   count: number,
   syncedOffset: number,
 ): string | undefined {
-  if (view.getUint8(offset + OFFSET_FLAGS) !== 0 || view.getUint16(offset + OFFSET_RESERVED, true) !== 0) {
+  if ((view.getUint8(offset + OFFSET_FLAGS) & ~FLAG_ORIGINS) !== 0 || view.getUint16(offset + OFFSET_RESERVED, true) !== 0) {
     return 'reserved header bits are set';
   }
   if (high > MAX_SEQ_HIGH || firstSeq < 1) return `first sequence number ${firstSeq} is out of range`;

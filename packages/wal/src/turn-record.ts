@@ -1,5 +1,5 @@
 import type { Settle } from './group-commit.js';
-import { encodeRecord, RECORD_HEADER_BYTES } from './record-format.js';
+import { encodeRecord, originsBytes, RECORD_HEADER_BYTES, type WriteOrigin } from './record-format.js';
 import type { WalEntryInput } from './wal-entry.js';
 
 /** Coalescing appends larger than this get a record of their own. */
@@ -17,6 +17,8 @@ export const TURN_RECORD_BYTES = 1024 * 1024;
  */
 export class TurnRecord {
   private readonly entries: WalEntryInput[] = [];
+  private readonly origins: WriteOrigin[] = [];
+  /** Bytes of the header and entries; the origins are counted apart, since their count prefix comes once. */
   private bytes = RECORD_HEADER_BYTES;
   /** Settles once the record is durable per the mode, or refused. Shared by every append in it. */
   readonly durable: Promise<void>;
@@ -31,17 +33,19 @@ export class TurnRecord {
   }
 
   /** Whether `entryBytes` more would take the record past `limit` (an empty record takes anything). */
-  wouldPass(entryBytes: number, limit: number): boolean {
-    return this.entries.length > 0 && this.bytes + entryBytes > limit;
+  wouldPass(entryBytes: number, limit: number, origin: WriteOrigin | undefined): boolean {
+    const origins = this.origins.length + (origin === undefined ? 0 : 1);
+    return this.entries.length > 0 && this.bytes + entryBytes + originsBytes(origins) > limit;
   }
 
-  add(entries: readonly WalEntryInput[], entryBytes: number): void {
+  add(entries: readonly WalEntryInput[], entryBytes: number, origin: WriteOrigin | undefined): void {
     for (const entry of entries) this.entries.push(entry);
     this.bytes += entryBytes;
+    if (origin !== undefined) this.origins.push(origin);
   }
 
   encode(): Uint8Array {
-    return encodeRecord(this.firstSequence, this.entries, this.bytes);
+    return encodeRecord(this.firstSequence, this.entries, this.bytes + originsBytes(this.origins.length), this.origins);
   }
 
   /** Hands the record's outcome to the group committer, which settles it. */

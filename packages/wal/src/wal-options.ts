@@ -1,5 +1,5 @@
 import { nodeFileSystem, systemClock, ValidationError, type Clock, type FileSystem } from '@silt/fs';
-import { FORMAT_MAX_RECORD_BYTES, RECORD_HEADER_BYTES } from './record-format.js';
+import { FORMAT_MAX_RECORD_BYTES, RECORD_HEADER_BYTES, WRITE_CLIENT_BYTES, type WriteOrigin } from './record-format.js';
 import { describe } from './describe-value.js';
 
 /** When `append()` resolves; see README.md for what survives which crash. */
@@ -110,6 +110,13 @@ export interface AppendOptions {
    * survives whole or not at all. Appends over 64 KiB get a record of their own.
    */
   coalesce?: boolean;
+  /**
+   * Who asked for the write, when another process forwarded it: the record
+   * names it (FORMAT.md, "Origins"), so that the client can tell from the
+   * log whether its write was applied when the writer died before it
+   * answered.
+   */
+  origin?: WriteOrigin;
 }
 
 /** Whether the append may coalesce. Runs once per write, so it allocates nothing. */
@@ -119,13 +126,31 @@ export function coalesceOption(options: unknown): boolean {
     throw new ValidationError(`appendNow options must be an object, got ${describe(options)}`);
   }
   for (const key in options) {
-    if (key !== 'coalesce') throw new ValidationError(`unknown appendNow option '${key}'; known options: coalesce`);
+    if (key !== 'coalesce' && key !== 'origin') {
+      throw new ValidationError(`unknown appendNow option '${key}'; known options: coalesce, origin`);
+    }
   }
   const { coalesce } = options as AppendOptions;
   if (coalesce !== undefined && typeof coalesce !== 'boolean') {
     throw new ValidationError(`appendNow option coalesce must be a boolean, got ${describe(coalesce)}`);
   }
   return coalesce === true;
+}
+
+/** The origin an append names, checked (call after `coalesceOption`, which checks the rest). */
+export function originOption(options: AppendOptions | undefined): WriteOrigin | undefined {
+  const origin = options?.origin;
+  if (origin === undefined) return undefined;
+  const { client, request } = origin as Partial<Record<keyof WriteOrigin, unknown>>;
+  if (!(client instanceof Uint8Array) || client.length !== WRITE_CLIENT_BYTES) {
+    throw new ValidationError(
+      `appendNow option origin.client must be a Uint8Array of ${WRITE_CLIENT_BYTES} bytes, got ${describe(client)}`,
+    );
+  }
+  if (typeof request !== 'number' || !Number.isInteger(request) || request < 0 || request > 0xffff_ffff) {
+    throw new ValidationError(`appendNow option origin.request must be a whole number from 0 to 2^32 - 1, got ${describe(request)}`);
+  }
+  return origin;
 }
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {

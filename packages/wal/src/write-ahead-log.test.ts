@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { ClosedError, CorruptionError, CrashSimFileSystem, ManualClock, NodeFileSystem, nodeFileSystem, ValidationError } from '@silt/fs';
 import { WriteAheadLog } from './write-ahead-log.js';
 import { readLogRange } from './log-range-reader.js';
+import { LogTail } from './log-tail.js';
+import type { DecodedRecord } from './record-format.js';
 import { NONE_MODE_BUFFER_BYTES } from './group-commit.js';
 import { LOG_ACKNOWLEDGED_FILE, logFileName } from '@silt/fs';
 import type { WalEntry } from './wal-entry.js';
@@ -80,6 +82,57 @@ test('appendNow hands back the sequence numbers at once with a promise for when 
       { firstSeq: 5, count: 1 },
     ];
     checkRecoveredLog(records, { startsAt: 1, acked, issuedThrough: 5 });
+  });
+});
+
+test('an append names its origin in its record: coalesced appends of several clients each, an own record its one, and a tail reading the log finds them', async () => {
+  await withLog({ durability: 'write' }, async (wal, dir) => {
+    const client = (n: number): Uint8Array => new Uint8Array(8).fill(n);
+    const a = wal.appendNow(batchFor(1, 1), { coalesce: true, origin: { client: client(1), request: 1 } });
+    const b = wal.appendNow(batchFor(2, 1), { coalesce: true, origin: { client: client(2), request: 1 } });
+    const local = wal.appendNow(batchFor(3, 1), { coalesce: true });
+    const own = wal.appendNow(batchFor(4, 2), { origin: { client: client(1), request: 2 } });
+    await Promise.all([a.durable, b.durable, local.durable, own.durable]);
+    const records = await collect(wal.replay());
+    assert.deepEqual(
+      records.map((record) => [record.firstSeq, record.lastSeq]),
+      [
+        [1, 3],
+        [4, 5],
+      ],
+    );
+    const tailed: DecodedRecord[] = [];
+    const tail = new LogTail(nodeFileSystem, dir, 1);
+    tail.read((record) => tailed.push(record));
+    tail.close();
+    const [turn, batch] = tailed;
+    assert.equal(tailed.length, 2);
+    assert.ok(turn!.hasOrigin({ client: client(1), request: 1 }) && turn!.hasOrigin({ client: client(2), request: 1 }));
+    assert.ok(!turn!.hasOrigin({ client: client(1), request: 2 }));
+    assert.ok(batch!.hasOrigin({ client: client(1), request: 2 }) && !batch!.hasOrigin({ client: client(2), request: 1 }));
+    checkRecoveredLog(records, {
+      startsAt: 1,
+      acked: [
+        { firstSeq: 1, count: 3 },
+        { firstSeq: 4, count: 2 },
+      ],
+      issuedThrough: 5,
+    });
+    assert.deepEqual(readLogRange(nodeFileSystem, dir, 1, 5).length, 2, 'segments are built from such records as from any');
+  });
+});
+
+test('a bad origin is a ValidationError that writes nothing and takes no sequence number', async () => {
+  await withLog({ durability: 'write' }, async (wal) => {
+    const bad: unknown[] = [
+      { client: new Uint8Array(7), request: 1 },
+      { client: new Uint8Array(8), request: -1 },
+      { client: 'x', request: 1 },
+    ];
+    for (const origin of bad) {
+      assert.throws(() => wal.appendNow(batchFor(1, 1), { origin } as never), ValidationError);
+    }
+    assert.equal(wal.lastSequence, 0);
   });
 });
 

@@ -5,7 +5,14 @@ import { AcknowledgedMarkerWriter } from './acknowledged-marker.js';
 import { GroupCommitter } from './group-commit.js';
 import { parseLogFileAt } from './log-reader.js';
 import { LogWriter } from './log-writer.js';
-import { encodedEntryBytes, encodeRecord, RECORD_HEADER_BYTES, type DecodedRecord } from './record-format.js';
+import {
+  encodedEntryBytes,
+  encodeRecord,
+  originsBytes,
+  RECORD_HEADER_BYTES,
+  type DecodedRecord,
+  type WriteOrigin,
+} from './record-format.js';
 import { recoverLog, type RecoveredLog, type RecoveryReport } from './recovery.js';
 import type { LogFileInfo } from './log-files.js';
 import { describe } from './describe-value.js';
@@ -13,6 +20,7 @@ import { validateEntries, type LogRangeRecord, type WalEntryInput } from './wal-
 import {
   checkSequenceArgument,
   coalesceOption,
+  originOption,
   resolveWalOptions,
   type AppendOptions,
   type ResolvedWalOptions,
@@ -156,9 +164,11 @@ export class WriteAheadLog {
    * call order.
    */
   appendNow(entries: readonly WalEntryInput[], options?: AppendOptions): Appended {
-    const entryBytes = this.checkedEntryBytes(entries);
-    if (coalesceOption(options) && entryBytes <= COALESCED_APPEND_BYTES) return this.joinTurnRecord(entries, entryBytes);
-    const { firstSequence, lastSequence, record } = this.ownRecord(entries, entryBytes);
+    const coalesce = coalesceOption(options);
+    const origin = originOption(options);
+    const entryBytes = this.checkedEntryBytes(entries, origin);
+    if (coalesce && entryBytes <= COALESCED_APPEND_BYTES) return this.joinTurnRecord(entries, entryBytes, origin);
+    const { firstSequence, lastSequence, record } = this.ownRecord(entries, entryBytes, origin);
     const durable = new Promise<void>((resolve, reject) =>
       this.committer.enqueue(record, firstSequence, lastSequence, { resolve, reject }),
     );
@@ -298,12 +308,12 @@ export class WriteAheadLog {
    * The bytes the entries take in a record, header not counted, once the
    * log is known to be writable and the entries valid and small enough.
    */
-  private checkedEntryBytes(entries: readonly WalEntryInput[]): number {
+  private checkedEntryBytes(entries: readonly WalEntryInput[], origin?: WriteOrigin): number {
     this.checkWritable();
     validateEntries(entries);
     let entryBytes = 0;
     for (const entry of entries) entryBytes += encodedEntryBytes(entry);
-    const bytes = RECORD_HEADER_BYTES + entryBytes;
+    const bytes = RECORD_HEADER_BYTES + entryBytes + originsBytes(origin === undefined ? 0 : 1);
     if (bytes > this.options.maxRecordBytes) {
       throw new ValidationError(
         `a batch of ${entries.length} entries encodes to ${bytes} bytes, more than maxRecordBytes (${this.options.maxRecordBytes}); split it or raise maxRecordBytes`,
@@ -319,10 +329,12 @@ export class WriteAheadLog {
   private ownRecord(
     entries: readonly WalEntryInput[],
     entryBytes: number,
+    origin?: WriteOrigin,
   ): { firstSequence: number; lastSequence: number; record: Uint8Array } {
     this.sealTurnRecord();
     const firstSequence = this.takeSequences(entries.length);
-    const record = encodeRecord(firstSequence, entries, RECORD_HEADER_BYTES + entryBytes);
+    const origins = origin === undefined ? [] : [origin];
+    const record = encodeRecord(firstSequence, entries, RECORD_HEADER_BYTES + entryBytes + originsBytes(origins.length), origins);
     return { firstSequence, lastSequence: this.nextSequence - 1, record };
   }
 
@@ -334,8 +346,9 @@ export class WriteAheadLog {
   }
 
   /** A coalescing append joins this turn's record, which goes to the committer at the end of the turn. */
-  private joinTurnRecord(entries: readonly WalEntryInput[], entryBytes: number): Appended {
-    if (this.turnRecord?.wouldPass(entryBytes, Math.min(TURN_RECORD_BYTES, this.options.maxRecordBytes)) === true) this.sealTurnRecord();
+  private joinTurnRecord(entries: readonly WalEntryInput[], entryBytes: number, origin: WriteOrigin | undefined): Appended {
+    const limit = Math.min(TURN_RECORD_BYTES, this.options.maxRecordBytes);
+    if (this.turnRecord?.wouldPass(entryBytes, limit, origin) === true) this.sealTurnRecord();
     let record = this.turnRecord;
     if (record === undefined) {
       const fresh = new TurnRecord(this.nextSequence);
@@ -345,7 +358,7 @@ export class WriteAheadLog {
       });
     }
     const firstSequence = this.takeSequences(entries.length);
-    record.add(entries, entryBytes);
+    record.add(entries, entryBytes, origin);
     return { firstSequence, lastSequence: this.nextSequence - 1, durable: record.durable };
   }
 
