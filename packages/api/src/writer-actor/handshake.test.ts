@@ -33,9 +33,10 @@ const hello = fc.record(
     protocol: fc.constant(PROTOCOL_NAME),
     version: fc.integer({ min: 1, max: 2 ** 31 }),
     pid: fc.integer({ min: 1, max: 2 ** 31 }),
+    clientId: fc.stringMatching(/^[0-9a-f]{16}$/),
     clientName: fc.string({ unit: fc.constantFrom('a', 'é', '日', '😀', '"', '\\', '\n'), maxLength: 100 }),
   },
-  { requiredKeys: ['protocol', 'version', 'pid'] },
+  { requiredKeys: ['protocol', 'version', 'pid', 'clientId'] },
 );
 
 test('a version-1 HELLO decodes to the HELLO encoded, with or without a client name', () => {
@@ -58,9 +59,12 @@ test('a HELLO of another version decodes to the fields every version keeps, so t
 
 test('a version-1 HELLO with a field version 1 does not have, or a bad one, is a protocol error', () => {
   const bad: unknown[] = [
-    { protocol: PROTOCOL_NAME, version: 1, pid: 1, extra: true },
-    { protocol: PROTOCOL_NAME, version: 1, pid: 1, clientName: 'x'.repeat(201) },
-    { protocol: 'other', version: 1, pid: 1 },
+    { protocol: PROTOCOL_NAME, version: 1, pid: 1, clientId: '00112233aabbccdd', extra: true },
+    { protocol: PROTOCOL_NAME, version: 1, pid: 1, clientId: '00112233aabbccdd', clientName: 'x'.repeat(201) },
+    { protocol: PROTOCOL_NAME, version: 1, pid: 1 },
+    { protocol: PROTOCOL_NAME, version: 1, pid: 1, clientId: '00112233AABBCCDD' },
+    { protocol: PROTOCOL_NAME, version: 1, pid: 1, clientId: '0011' },
+    { protocol: 'other', version: 1, pid: 1, clientId: '00112233aabbccdd' },
     { protocol: PROTOCOL_NAME, version: 0, pid: 1 },
     { protocol: PROTOCOL_NAME, version: 1, pid: 0 },
     { protocol: PROTOCOL_NAME, version: 1.5, pid: 1 },
@@ -78,8 +82,11 @@ test('a version-1 HELLO with a field version 1 does not have, or a bad one, is a
 });
 
 test('encodeHello refuses what decodeHello would refuse, with a ValidationError', () => {
-  assert.throws(() => encodeHello({ protocol: PROTOCOL_NAME, version: 1, pid: 1, clientName: 'x'.repeat(201) }), ValidationError);
-  assert.throws(() => encodeHello({ protocol: PROTOCOL_NAME, version: 1, pid: -3 }), ValidationError);
+  assert.throws(
+    () => encodeHello({ protocol: PROTOCOL_NAME, version: 1, pid: 1, clientId: '00112233aabbccdd', clientName: 'x'.repeat(201) }),
+    ValidationError,
+  );
+  assert.throws(() => encodeHello({ protocol: PROTOCOL_NAME, version: 1, pid: -3, clientId: '00112233aabbccdd' }), ValidationError);
 });
 
 test('a body that is not UTF-8 or not JSON is a protocol error naming where the JSON starts', () => {
@@ -96,7 +103,8 @@ test('WELCOME round trips and holds the server pid, client id, durability and va
     protocol: fc.constant(PROTOCOL_NAME),
     version: fc.constant(PROTOCOL_VERSION),
     writerPid: fc.integer({ min: 1, max: 2 ** 31 }),
-    clientId: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    connectionId: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    lastSequence: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
     durability: fc.constantFrom('fsync' as const, 'write' as const, 'none' as const),
     maxValueBytes: fc.integer({ min: 1, max: 2 ** 28 }),
   });
@@ -111,9 +119,24 @@ test('WELCOME round trips and holds the server pid, client id, durability and va
 });
 
 test('a WELCOME of another version, another durability or with an extra field is a protocol error', () => {
-  const good = { protocol: PROTOCOL_NAME, version: 1, writerPid: 1, clientId: 1, durability: 'write', maxValueBytes: 10 };
+  const good = {
+    protocol: PROTOCOL_NAME,
+    version: 1,
+    writerPid: 1,
+    connectionId: 1,
+    lastSequence: 0,
+    durability: 'write',
+    maxValueBytes: 10,
+  };
   assert.deepEqual(decodeWelcome(json(good)), good);
-  for (const change of [{ version: 2 }, { durability: 'sometimes' }, { clientId: 0 }, { maxValueBytes: 0 }, { extra: 1 }]) {
+  for (const change of [
+    { version: 2 },
+    { durability: 'sometimes' },
+    { connectionId: 0 },
+    { lastSequence: -1 },
+    { maxValueBytes: 0 },
+    { extra: 1 },
+  ]) {
     assert.throws(() => decodeWelcome(json({ ...good, ...change })), ProtocolError, JSON.stringify(change));
   }
 });

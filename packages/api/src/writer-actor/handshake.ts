@@ -15,6 +15,8 @@ export const helloSchema = z.strictObject({
   protocol: z.literal(PROTOCOL_NAME),
   version: positiveInt,
   pid: positiveInt,
+  /** The client's own id, 16 hex digits (8 random bytes), the same across its reconnections: the log names its writes by it (`WriteOrigin`). */
+  clientId: z.string().regex(/^[0-9a-f]{16}$/, 'a client id is 16 lowercase hex digits'),
   clientName: z.string().max(200).optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
@@ -25,13 +27,17 @@ export type Hello = z.infer<typeof helloSchema>;
  * the server can answer it with a REFUSED instead of a protocol error.
  */
 const helloEnvelopeSchema = z.object({ protocol: z.literal(PROTOCOL_NAME), version: positiveInt, pid: positiveInt });
+/** A HELLO of a version this code does not speak: only the fields every version keeps. */
+export type ForeignHello = z.infer<typeof helloEnvelopeSchema>;
 
 /** WELCOME: the server took the client; what its acknowledgements promise. */
 export const welcomeSchema = z.strictObject({
   protocol: z.literal(PROTOCOL_NAME),
   version: z.literal(PROTOCOL_VERSION),
   writerPid: z.number().int(),
-  clientId: positiveInt,
+  connectionId: positiveInt,
+  /** The last sequence number in the writer's log when it took the client: every write the client sends gets a larger one. */
+  lastSequence: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   durability: z.enum(['fsync', 'write', 'none']),
   maxValueBytes: positiveInt,
 });
@@ -50,7 +56,7 @@ export function encodeHello(hello: Hello): Uint8Array {
 }
 
 /** A HELLO body. One of another version comes back with only the fields every version keeps; the server refuses it. */
-export function decodeHello(body: Uint8Array): Hello {
+export function decodeHello(body: Uint8Array): Hello | ForeignHello {
   const reader = new BodyReader(body, 'HELLO');
   const value = parsedJson(reader);
   const envelope = helloEnvelopeSchema.safeParse(value);

@@ -71,8 +71,20 @@ const validFrame: fc.Arbitrary<Uint8Array> = fc.oneof(
     .tuple(requestId, fc.string(), fc.boolean())
     .map(([id, message, retryable]) => encodeFailed(id, { code: 'SILT_X', name: 'XError', message, retryable })),
   requestId.map((id) => encodeDone(id)),
-  fc.integer({ min: 1, max: 3 }).map((version) => encodeHello({ protocol: PROTOCOL_NAME, version, pid: 42, clientName: 'fuzz' })),
-  fc.constant(encodeWelcome({ protocol: PROTOCOL_NAME, version: 1, writerPid: 1, clientId: 2, durability: 'fsync', maxValueBytes: 1024 })),
+  fc
+    .integer({ min: 1, max: 3 })
+    .map((version) => encodeHello({ protocol: PROTOCOL_NAME, version, pid: 42, clientId: '0123456789abcdef', clientName: 'fuzz' })),
+  fc.constant(
+    encodeWelcome({
+      protocol: PROTOCOL_NAME,
+      version: 1,
+      writerPid: 1,
+      connectionId: 2,
+      lastSequence: 9,
+      durability: 'fsync',
+      maxValueBytes: 1024,
+    }),
+  ),
   fc.constant(encodeRefused({ code: 'SILT_PROTOCOL_VERSION', message: 'no', supportedVersions: [1] })),
   fc.string().map((message) => encodeProtocolError({ code: 'SILT_PROTOCOL', message })),
 );
@@ -92,12 +104,10 @@ const damagedFrame = fc.oneof(
 
 /** The same damage done to a body, with its length field corrected, so the decoder, not the reader, meets it. */
 const damagedBody = fc.oneof(
-  fc
-    .tuple(validFrame, fc.nat())
-    .map(([frame, cut]) => ({
-      type: frame[4]!,
-      body: frame.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + (cut % (frame.length - 4))),
-    })),
+  fc.tuple(validFrame, fc.nat()).map(([frame, cut]) => ({
+    type: frame[4]!,
+    body: frame.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + (cut % (frame.length - 4))),
+  })),
   fc
     .tuple(validFrame, fc.uint8Array({ minLength: 1, maxLength: 20 }))
     .map(([frame, extra]) => ({ type: frame[4]!, body: Buffer.concat([frame.subarray(5), extra]) })),
@@ -194,7 +204,15 @@ test('huge claimed counts and lengths in small frames are ProtocolErrors at once
 
 test('a frame of the other direction is a protocol error: the server takes no WELCOME, a client no WRITES', () => {
   const welcome = new FrameReader().push(
-    encodeWelcome({ protocol: PROTOCOL_NAME, version: 1, writerPid: 1, clientId: 2, durability: 'none', maxValueBytes: 1 }),
+    encodeWelcome({
+      protocol: PROTOCOL_NAME,
+      version: 1,
+      writerPid: 1,
+      connectionId: 2,
+      lastSequence: 9,
+      durability: 'none',
+      maxValueBytes: 1,
+    }),
   )[0]!;
   assert.equal(decodeServerMessage(welcome).type, 'welcome');
   assert.throws(() => decodeClientMessage(welcome), /a WELCOME frame is not one a client sends/);

@@ -1,6 +1,6 @@
 import type { Frame } from './frame-reader.js';
 import { FrameType, frameTypeName } from './frame-types.js';
-import { decodeHello, decodeRefused, decodeWelcome, type Hello, type Refused, type Welcome } from './handshake.js';
+import { decodeHello, decodeRefused, decodeWelcome, type ForeignHello, type Hello, type Refused, type Welcome } from './handshake.js';
 import { ProtocolError } from './protocol-error.js';
 import type { Ack } from './acks-frame-builder.js';
 import { decodeCommand, decodeWrites, type WriteRequest, type WriterCommand } from './write-requests.js';
@@ -14,7 +14,7 @@ import { decodeAcks, decodeDone, decodeFailed, decodeProtocolError, type Failure
 
 /** A frame a client sent, decoded: what the server reads. */
 export type ClientMessage =
-  | { readonly type: 'hello'; readonly hello: Hello }
+  | { readonly type: 'hello'; readonly hello: Hello | ForeignHello }
   | { readonly type: 'writes'; readonly requests: readonly WriteRequest[] }
   | { readonly type: 'command'; readonly command: WriterCommand }
   | { readonly type: 'protocolError'; readonly error: ProtocolErrorDetails };
