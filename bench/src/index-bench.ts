@@ -1,3 +1,4 @@
+import { writerStats } from './writer-stats.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ClassicLevel } from 'classic-level';
@@ -320,7 +321,7 @@ const LATENCY_STATS = [
 /** Microseconds each awaited set took, one after another for `LATENCY_STREAM_MS`. */
 async function setLatencies(context: BenchContext, data: KeyValueDataset, options: IndexOptions): Promise<number[]> {
   return withIndex(context.scratch('silt-latency'), options, async (index) => {
-    const flushesBefore = index.stats().flushes;
+    const flushesBefore = writerStats(index).flushes;
     const latencies: number[] = [];
     const deadline = performance.now() + LATENCY_STREAM_MS;
     for (let i = 0; performance.now() < deadline; i++) {
@@ -328,7 +329,7 @@ async function setLatencies(context: BenchContext, data: KeyValueDataset, option
       await index.set(data.keys[i % KEYS]!, data.values[i % KEYS]!);
       latencies.push((performance.now() - start) * 1000);
     }
-    const flushes = index.stats().flushes - flushesBefore;
+    const flushes = writerStats(index).flushes - flushesBefore;
     context.log(
       `latency stream: ${latencies.length} sets, ${flushes} flushes, max ${latencies.reduce((a, b) => Math.max(a, b), 0).toFixed(0)} µs`,
     );

@@ -1,3 +1,4 @@
+import { writerStats } from './writer-stats.js';
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,7 +140,7 @@ async function siltWriter(dir: string): Promise<Writer & { index: Index }> {
     // Every set of one turn shares one log record and one acknowledgement: the group commit.
     writeTick: async (pairs) => void (await Promise.all(pairs.map(([key, value]) => index.set(key, value)))),
     describe: () => {
-      const stats = index.stats();
+      const stats = writerStats(index);
       return `${stats.flushes} flushes, ${stats.merges.completed} merges, ${stats.segments.length} segments, ${stats.stalledWrites} stalled, ${stats.backpressuredWrites} backpressured`;
     },
     close: () => index.close(),
@@ -354,7 +355,7 @@ async function tailRows(context: BenchContext): Promise<BenchRow[]> {
   const segmentDir = join(context.scratch('segments'), 'idx');
   try {
     for (const batch of data.pairBatches) await tailWriter.mset(batch);
-    const stats = tailWriter.stats();
+    const stats = writerStats(tailWriter);
     if (stats.flushes !== 0 || stats.coveredSequence !== 0) throw new Error('the tail writer flushed');
     const unflushed = stats.memtable.bytes;
     const segmentWriter = await Index.open(segmentDir);

@@ -1,3 +1,4 @@
+import { writerStats } from './writer-stats.js';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, statSync } from 'node:fs';
@@ -116,7 +117,7 @@ async function siltReopen(context: BenchContext): Promise<ReopenRound> {
     if (value !== report.lastValue) throw new Error(`silt lost ${report.lastKey} in the kill`);
     await index.flush();
     const flushedMs = elapsedMs(started);
-    const replayed = index.stats().recovery.replayedOperations;
+    const replayed = writerStats(index).recovery.replayedOperations;
     if (replayed < RELOAD_KEYS) throw new Error(`silt replayed ${replayed} operations, fewer than the ${RELOAD_KEYS} acknowledged`);
     return { logBytes, openMs, firstGetMs, flushedMs, replayed };
   } finally {
@@ -236,7 +237,7 @@ async function siltCloseUnderLoad(context: BenchContext, data: KeyValueDataset):
   );
   let state = { activeBytes: 0, sealed: 0 };
   await until(() => {
-    const { memtable } = index.stats();
+    const { memtable } = writerStats(index);
     state = { activeBytes: memtable.bytes, sealed: memtable.sealed };
     return progress.acknowledged >= CLOSE_AFTER_KEYS && memtable.sealed >= 1 && memtable.bytes >= CLOSE_ACTIVE_BYTES;
   }, 'a flush in flight beside a full memtable');

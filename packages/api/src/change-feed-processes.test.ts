@@ -11,6 +11,7 @@ import { readState } from './test-support/crash-workload.js';
 import { SubscriberProcess, WriterProcess } from './test-support/feed-processes.js';
 import type { ObservedSubscription } from './test-support/feed-subscriber-protocol.js';
 import { WorkloadHistory } from './test-support/feed-history.js';
+import { writerStats } from './test-support/writer-stats.js';
 
 /**
  * The change feed against the writer's own history, in real processes. A
@@ -70,7 +71,7 @@ function oldestLogSequence(walDirectory: string): number {
 async function recoveredOperations(dir: string, history: WorkloadHistory, progress: ChildProgress, before: number): Promise<number> {
   const index = await Index.open(dir, { autoMerge: false });
   try {
-    const n = history.operationsEndingAt(index.stats().lastSequence);
+    const n = history.operationsEndingAt(writerStats(index).lastSequence);
     assert.ok(n >= Math.max(progress.maxAcked, before), `recovery kept operations 1..${n}, but ${progress.maxAcked} was acknowledged`);
     assert.ok(n <= Math.max(progress.lastIssued, before), `recovery kept operations 1..${n}, but only ${progress.lastIssued} were issued`);
     assert.deepEqual(readState(index), history.stateAfter(n));

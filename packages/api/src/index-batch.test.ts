@@ -6,12 +6,13 @@ import { ReadOnlyIndex } from '@silt/reader';
 import { readLogRange } from '@silt/wal';
 import { tempDir } from '@silt/test-support';
 import { Index } from './index-handle.js';
+import { writerStats } from './test-support/writer-stats.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 
 /** Every log record from sequence 1, as [firstSeq, kinds of its entries]. */
 function logRecords(dir: string, index: Index): Array<[number, string[]]> {
-  const records = readLogRange(nodeFileSystem, join(dir, 'wal'), 1, index.stats().lastSequence);
+  const records = readLogRange(nodeFileSystem, join(dir, 'wal'), 1, writerStats(index).lastSequence);
   return records.map((record) => [record.firstSeq, record.entries.map((entry) => entry.kind)]);
 }
 
@@ -65,14 +66,14 @@ test('the chained batch gathers puts and deletes and writes them as one record',
   assert.throws(() => batch.put('d', '4'), /written already/);
   await assert.rejects(batch.write(), ValidationError);
   await index.batch().write(); // an empty batch writes nothing
-  assert.equal(index.stats().lastSequence, 3);
+  assert.equal(writerStats(index).lastSequence, 3);
 });
 
 test('a bad operation refuses the whole batch, naming it, and nothing is written', async () => {
   const dir = join(tempDir('batch-refused'), 'idx');
   await using index = await Index.open(dir);
   await index.set('keep', 'v');
-  const before = index.stats().lastSequence;
+  const before = writerStats(index).lastSequence;
   const refusals: Array<[unknown, RegExp]> = [
     [
       [
@@ -109,7 +110,7 @@ test('a bad operation refuses the whole batch, naming it, and nothing is written
   const chained = index.batch().put('a', '1');
   assert.throws(() => chained.put('b', 7 as unknown as string), /^ValidationError: batch operation #1: a value must be/);
   assert.equal(chained.length, 1);
-  assert.equal(index.stats().lastSequence, before);
+  assert.equal(writerStats(index).lastSequence, before);
   assert.equal(index.get('keep'), 'v');
   assert.equal(index.get('a'), undefined);
 });
@@ -120,7 +121,7 @@ test('a batch too large for one log record is refused whole', async () => {
   const operations = Array.from({ length: 17 }, (_, i) => ({ type: 'put' as const, key: `k${i}`, value }));
   await assert.rejects(index.batch(operations), /maxRecordBytes/);
   assert.equal(index.get('k0'), undefined);
-  assert.equal(index.stats().lastSequence, 0);
+  assert.equal(writerStats(index).lastSequence, 0);
 });
 
 test('batch after close is a ClosedError', async () => {

@@ -5,10 +5,11 @@ import { nodeFileSystem, ValidationError } from '@silt/fs';
 import { readLogRange } from '@silt/wal';
 import { tempDir } from '@silt/test-support';
 import { Index } from './index-handle.js';
+import { writerStats } from './test-support/writer-stats.js';
 
 /** Kinds of the entries of the newest log record. */
 function lastRecordKinds(dir: string, index: Index): string[] {
-  const records = readLogRange(nodeFileSystem, join(dir, 'wal'), 1, index.stats().lastSequence);
+  const records = readLogRange(nodeFileSystem, join(dir, 'wal'), 1, writerStats(index).lastSequence);
   return records.at(-1)!.entries.map((entry) => entry.kind);
 }
 
@@ -57,9 +58,9 @@ test('clear(range) deletes the live keys of the range, in segments and memtables
 test('a clear of an empty range writes nothing; writes after the clear are kept', async () => {
   const dir = join(tempDir('clear-empty'), 'idx');
   await using index = await letters(dir);
-  const before = index.stats().lastSequence;
+  const before = writerStats(index).lastSequence;
   await index.clear({ prefix: 'nothing here' });
-  assert.equal(index.stats().lastSequence, before);
+  assert.equal(writerStats(index).lastSequence, before);
   const cleared = index.clear({ prefix: 'user:' });
   const after = index.set('user:3', 'z'); // issued after the clear: not touched by it
   await Promise.all([cleared, after]);
@@ -75,9 +76,9 @@ test('clear refuses bad range options and a range too large for one log record, 
   const key = (i: number): string => `${String(i).padStart(8, '0')}${'k'.repeat(200)}`;
   const keys = 80_000; // 80,000 deletes of 213 bytes: more than one 16 MiB record
   for (let i = 0; i < keys; i += 10_000) await index.mset(Array.from({ length: 10_000 }, (_, j) => [key(i + j), ''] as const));
-  const before = index.stats().lastSequence;
+  const before = writerStats(index).lastSequence;
   await assert.rejects(index.clear(), /maxRecordBytes/);
-  assert.equal(index.stats().lastSequence, before);
+  assert.equal(writerStats(index).lastSequence, before);
   assert.equal(index.get(key(0)), '');
   assert.equal(index.get('keep'), 'v');
 });

@@ -14,6 +14,7 @@ import { applyDamage, DAMAGES, damageTargets, flipOffset, type Damage, type Dama
 import { snapshotDirectory, tempDir } from '@silt/test-support';
 import { verifyInProcess } from './test-support/verify-in-process.js';
 import { describeDifference, readServedState, sameState } from './test-support/write-model.js';
+import { writerStats } from './test-support/writer-stats.js';
 
 /**
  * The damage campaign: an index as a killed writer leaves it (several
@@ -267,7 +268,7 @@ async function checkWriterOpen(damageCase: DamageCase): Promise<string> {
         damageCase.fail(`Index.open lost acknowledged writes ${prefix + 1}–${model.lastSequence} without an error`);
       }
     }
-    const { log } = index.stats().recovery;
+    const { log } = writerStats(index).recovery;
     if (log.tornTail !== undefined) outcome += ' (torn tail cut)';
     await bounded(index.flush(), 'flush after open');
   } finally {

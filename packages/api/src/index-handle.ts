@@ -17,7 +17,11 @@ import { resolveIndexOptions, type IndexOptions, type ResolvedIndexOptions } fro
 import type { IndexEvents } from './index-events.js';
 import type { IndexRole } from './index-role.js';
 import type { IndexStats } from './index-stats.js';
-import { IndexWriter, type IndexSeams } from './index-writer.js';
+import type { IndexSeams } from './index-writer.js';
+import { RoleSwitch } from './role-switch.js';
+
+/** How long a client or reader waits at open for a writer to answer, or the index to exist, unless `lockTimeoutMs` says. */
+const DEFAULT_CLIENT_WAIT_MS = 10_000;
 import { prepareBatch, prepareDelete, preparePut } from './write-batch.js';
 import { prepareOperations, type BatchOperation } from './batch-operations.js';
 import { ChainedBatch } from './chained-batch.js';
@@ -85,7 +89,8 @@ export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEve
       throw new ValidationError(`Index.open needs a directory path, got ${JSON.stringify(directory)}`);
     }
     const index = new Index<unknown>(resolved);
-    index.role = await IndexWriter.open(directory, resolved, seams?.clock ?? systemClock, index);
+    const lockTimeoutMs = resolved.lockTimeoutMs ?? (resolved.role === 'writer' ? 0 : DEFAULT_CLIENT_WAIT_MS);
+    index.role = await RoleSwitch.open(directory, resolved.role, resolved, seams?.clock ?? systemClock, index, lockTimeoutMs);
     return index;
   }
 

@@ -66,6 +66,22 @@ export const indexOptionsSchema = z.strictObject({
    * out keep their defaults. `segmentCap` is also where writes start to be held back (backpressure).
    */
   mergePolicy: mergePolicyOptionsSchema.prefault({}),
+  /**
+   * What this process does: 'auto' takes the writer lock if it is free and serves the other processes' writes, and
+   * otherwise forwards its writes to the process that holds it (and takes over when that one dies); 'writer' is the
+   * writer or fails with LockError (after `lockTimeoutMs`); 'reader' never writes. Default 'auto'.
+   */
+  role: z.enum(['auto', 'writer', 'reader']).default('auto'),
+  /**
+   * How long `open` waits: with 'writer', for the lock to be free (default 0: fail at once); with 'auto' and
+   * 'reader', for a writer to answer or the index to exist (default 10 000 ms).
+   */
+  lockTimeoutMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
   /** The file system every byte goes through; tests pass a simulated one (builds then run on this thread). */
   fs: fileSystemSchema.optional(),
 });

@@ -8,6 +8,7 @@ import { checkIndexFiles } from './test-support/crash-disk-checks.js';
 import { driveWorkload, readState, recoveredPrefix } from './test-support/crash-workload.js';
 import { tempDir } from '@silt/test-support';
 import { failEveryCall, openPowerLossWriter } from './test-support/power-loss-writer.js';
+import { writerStats } from './test-support/writer-stats.js';
 
 /**
  * Power loss in 'fsync' mode: an index in this process runs the crash
@@ -88,7 +89,7 @@ async function liveAndCrash(dir: string, sim: CrashSimFileSystem, seed: number, 
   const crash = (): void => {
     if (crashed) return;
     crashed = true;
-    flushInFlight = index.stats().memtable.sealed > 0;
+    flushInFlight = writerStats(index).memtable.sealed > 0;
     sim.crash();
     failEveryCall(fence);
     // Closed at once: a machine without power does nothing more, so neither may the zombie (no flush onto the fresh disk state).

@@ -10,6 +10,7 @@ import { ReadOnlyIndex } from '@silt/reader';
 import type { IndexRecovery } from './recovery.js';
 import { snapshotDirectory, tempDir } from '@silt/test-support';
 import { appendToLog, damageLogRecord } from './test-support/log-append.js';
+import { writerStats } from './test-support/writer-stats.js';
 
 /** Never on its own during a test: every flush here is one the test asks for. */
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;
@@ -19,7 +20,7 @@ async function flushedIndex(dir: string): Promise<number> {
   const index = await Index.open(dir, NO_TIMER);
   await index.mset(Array.from({ length: 10 }, (_, i): [string, string] => [`k${i}`, `v${i}`]));
   await index.flush();
-  const { lastSequence } = index.stats();
+  const { lastSequence } = writerStats(index);
   await index.close();
   return lastSequence;
 }
@@ -48,7 +49,7 @@ test("open removes only what it proves obsolete: temp files, an uncommitted merg
   try {
     const [event] = await recovered;
     assert.deepEqual([...event.obsoleteSegmentFiles].sort(), [mergeOutput, flushOutput, '1.seg.abc123.tmp'].sort());
-    assert.deepEqual(index.stats().recovery, event);
+    assert.deepEqual(writerStats(index).recovery, event);
     assert.equal(event.replayedOperations, 1);
     assert.equal(index.get('late'), 'in the log');
     assert.equal(index.get('k9'), 'v9');
@@ -126,7 +127,7 @@ test('close leaves more than 4 MiB of unflushed writes in the log, and the next 
   for (let batch = 0; batch < 6; batch++) {
     await index.mset(Array.from({ length: 1000 }, (_, i): [string, string] => [`k${batch}-${i}`, value]));
   }
-  const { lastSequence } = index.stats();
+  const { lastSequence } = writerStats(index);
   await index.close();
   const manifest = Manifest.open(join(dir, MANIFEST_FILE), { role: 'reader' });
   assert.equal(manifest.current().walCoveredSequence, 0, 'close flushed what it should have left in the log');
@@ -134,7 +135,7 @@ test('close leaves more than 4 MiB of unflushed writes in the log, and the next 
   const reopened = await Index.open(dir, NO_TIMER);
   try {
     assert.equal(reopened.get('k5-999'), value);
-    assert.equal(reopened.stats().recovery.replayedOperations, lastSequence);
+    assert.equal(writerStats(reopened).recovery.replayedOperations, lastSequence);
     await reopened.flush();
     assert.equal(reopened.stats().coveredSequence, lastSequence);
   } finally {
@@ -182,7 +183,7 @@ test("damage inside the newest log file with valid records after it refuses a st
     assert.ok(dropped !== undefined, JSON.stringify(event));
     assert.equal(dropped.firstDroppedSequence, last - 2);
     assert.equal(dropped.lastDroppedSequence, last);
-    assert.deepEqual(index.stats().recovery.log, event.log);
+    assert.deepEqual(writerStats(index).recovery.log, event.log);
     assert.equal(index.get('late0'), 'value0', 'the valid prefix is kept');
     for (const key of ['late1', 'late2', 'late3']) assert.equal(index.get(key), undefined, `${key} followed the damage`);
     assert.ok(readdirSync(join(dir, 'wal', 'lost+found')).length > 0, 'the dropped bytes are kept');

@@ -3,13 +3,22 @@ import type { IndexStats } from './index-stats.js';
 import type { PreparedOperation } from './write-batch.js';
 
 /**
+ * - `writer`: this process holds the writer lock: it owns the log, the
+ *   flusher and the merges, and serves the other processes' writes.
+ * - `client`: another process is the writer; writes are forwarded to it,
+ *   reads are served here, and this process takes over if the writer dies.
+ * - `reader`: opened with `role: 'reader'`: reads only.
+ */
+export type IndexRoleName = 'writer' | 'client' | 'reader';
+
+/**
  * What an `Index` does in its process: the writer actor (it holds the
  * writer lock) or, later, a client that forwards to it. The `Index` a caller
  * holds validates and encodes every write, then hands it to its role; a
  * role serves reads its own way (a writer from its memtables and segments).
  */
 export interface IndexRole<V = Value, K extends Key = Key> {
-  readonly role: 'writer';
+  readonly role: IndexRoleName;
   /**
    * Writes what `prepare` returns as one atomic log record (a single
    * operation may share its turn's record), or rejects and writes nothing.

@@ -1,6 +1,7 @@
 import type { WalStats } from '@silt/wal';
 import type { Durability } from '@silt/wal';
 import type { IndexRecovery } from './recovery.js';
+import type { ReadOnlyIndexStats } from '@silt/reader';
 
 /** One live segment as `IndexStats` lists it (a segment file's own `stats()` is @silt/segments' `SegmentStats`). */
 export interface LiveSegmentStats {
@@ -12,8 +13,50 @@ export interface LiveSegmentStats {
   readonly maxSequence: number;
 }
 
-/** A picture of the index at one moment, for dashboards and `silt stats`. */
-export interface IndexStats {
+/**
+ * A picture of the index at one moment, for dashboards and `silt stats`:
+ * the writer's (`role: 'writer'`) or a client's or reader's, told apart by
+ * `role`.
+ */
+export type IndexStats = WriterIndexStats | ClientIndexStats;
+
+/** What the writer actor of this process says of itself: `WriterStats`, and who it serves. */
+export interface WriterIndexStats extends WriterStats {
+  readonly role: 'writer';
+  /** Client processes connected to this writer now. */
+  readonly clients: number;
+  /** Times the writer changed since this process opened the index (it took over, or reconnected). */
+  readonly writerChanges: number;
+}
+
+/** A process that does not hold the writer lock: reads served here, writes forwarded (a client) or refused (a reader). */
+export interface ClientIndexStats {
+  readonly role: 'client' | 'reader';
+  readonly directory: string;
+  /** The writer's durability mode: what an acknowledged forwarded write promises. */
+  readonly durability: Durability;
+  /** The manifest generation this process reads, and what its segments cover. */
+  readonly generation: number;
+  readonly coveredSequence: number;
+  /** The last sequence number whose write this process's reads see (segments plus the log's tail). */
+  readonly visibleSequence: number;
+  readonly segments: readonly LiveSegmentStats[];
+  readonly segmentBytes: number;
+  readonly tail: ReadOnlyIndexStats['tail'];
+  readonly writer: {
+    /** Whether this process has a connection to the writer now (false during a failover, and for a reader). */
+    readonly connected: boolean;
+    /** The writer's process id, when connected. */
+    readonly pid: number | undefined;
+    /** Writes and commands sent or waiting to be, not yet answered. */
+    readonly pendingRequests: number;
+    /** Times the writer changed since this process opened the index. */
+    readonly changes: number;
+  };
+}
+
+/** What the writer actor knows of the index: its memtables, segments, log, flushes and merges. */
+export interface WriterStats {
   readonly directory: string;
   readonly durability: Durability;
   /** The manifest generation this writer serves; other processes see it after a refresh. */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ClosedError, makeDirectoryDurably, ValidationError, WriterFailedError, type CancelTimer, type Clock } from '@silt/fs';
-import { WriteAheadLog, type Appended } from '@silt/wal';
+import { WriteAheadLog, type AppendOptions, type Appended, type WriteOrigin } from '@silt/wal';
 import { IndexDamagedError, Manifest, WriterLock, type Generation } from '@silt/segments';
 import { SegmentWorkerPool } from '@silt/merger';
 import { collectSegments } from '@silt/segments';
@@ -21,7 +21,6 @@ import { IndexLayout } from './index-layout.js';
 import { Memtable } from './memtable.js';
 import { Flusher, type FlushEvent } from './flusher.js';
 import type { IndexEvents } from './index-events.js';
-import type { IndexRole } from './index-role.js';
 import { recoveryIsNoteworthy, replayLog, type IndexRecovery } from './recovery.js';
 import {
   auditLiveSegments,
@@ -31,13 +30,18 @@ import {
   type ManifestFacts,
 } from './segment-audit.js';
 import { prepareDelete, type PreparedOperation } from './write-batch.js';
-import type { IndexStats } from './index-stats.js';
+import type { WriterStats } from './index-stats.js';
 import { SegmentIds } from './segment-ids.js';
 import { MergeScheduler, type MergeEvent, type MergeFailedError } from './merge-scheduler.js';
 import { TieredMergePolicy } from '@silt/merger';
 
 /** A single-key write may share the turn's log record; a batch gets one of its own. */
 const MAY_COALESCE = { coalesce: true } as const;
+
+function appendOptions(operations: number, origin: WriteOrigin | undefined): AppendOptions | undefined {
+  if (origin === undefined) return operations === 1 ? MAY_COALESCE : undefined;
+  return operations === 1 ? { coalesce: true, origin } : { origin };
+}
 
 /**
  * `close()` flushes what is unflushed only up to this much (a flush of it
@@ -81,7 +85,7 @@ interface OpenParts {
  * them. Calls arrive validated and encoded (`PreparedOperation`s) from the
  * `Index` in this process, or forwarded from clients in others.
  */
-export class IndexWriter<V = Value, K extends Key = Key> implements IndexRole<V, K> {
+export class IndexWriter<V = Value, K extends Key = Key> {
   readonly role = 'writer';
   private active = new Memtable();
   /** Oldest first. */
@@ -346,7 +350,7 @@ export class IndexWriter<V = Value, K extends Key = Key> implements IndexRole<V,
     return this.feed.changes(options);
   }
 
-  stats(): IndexStats {
+  stats(): WriterStats {
     this.checkOpen();
     const generation = this.parts.manifest.current();
     return {
@@ -402,6 +406,37 @@ export class IndexWriter<V = Value, K extends Key = Key> implements IndexRole<V,
    * this turn: thousands of concurrent sets cost one record and one promise.
    */
   write(prepare: () => PreparedOperation[]): Promise<void> {
+    return this.append(prepare, undefined).acknowledged;
+  }
+
+  /**
+   * A write another process forwarded (`WriterServer`): its log record names
+   * `origin`. Resolves with the sequence number its last operation took,
+   * or, if it wrote nothing, the last one acknowledged before it.
+   */
+  writeForwarded(prepare: () => PreparedOperation[], origin: WriteOrigin): Promise<number> {
+    const { acknowledged, lastSequence } = this.append(prepare, origin);
+    return acknowledged.then(() => lastSequence);
+  }
+
+  /** A forwarded `clear`: the deletes of the range as one write named by `origin`. */
+  clearForwarded(options: RangeOptions, origin: WriteOrigin): Promise<number> {
+    return this.writeForwarded(() => this.deletesIn(options), origin);
+  }
+
+  /** The last sequence number the log handed out: a client connecting now gets larger ones. */
+  get lastSequence(): number {
+    return this.parts.wal.lastSequence;
+  }
+
+  get options(): ResolvedIndexOptions {
+    return this.parts.options;
+  }
+
+  private append(
+    prepare: () => PreparedOperation[],
+    origin: WriteOrigin | undefined,
+  ): { acknowledged: Promise<void>; lastSequence: number } {
     let operations: PreparedOperation[];
     let appended: Appended;
     const { wal } = this.parts;
@@ -409,19 +444,19 @@ export class IndexWriter<V = Value, K extends Key = Key> implements IndexRole<V,
       this.checkWritable();
       operations = prepare();
     } catch (error) {
-      return Promise.reject(error);
+      return { acknowledged: Promise.reject(error as Error), lastSequence: 0 };
     }
     // An empty batch writes nothing; it resolves once every write before it is durable.
-    if (operations.length === 0) return this.lastAcknowledged;
+    if (operations.length === 0) return { acknowledged: this.lastAcknowledged, lastSequence: wal.lastSequence };
     try {
-      appended = wal.appendNow(operations, operations.length === 1 ? MAY_COALESCE : undefined);
+      appended = wal.appendNow(operations, appendOptions(operations.length, origin));
     } catch (error) {
       // Too large for a record changes nothing; any other refusal means the log can no longer be trusted.
-      return Promise.reject(error instanceof ValidationError ? error : this.fail(error));
+      return { acknowledged: Promise.reject(error instanceof ValidationError ? error : this.fail(error)), lastSequence: 0 };
     }
     this.active.acknowledged(wal.durableSequence);
     for (let i = 0; i < operations.length; i++) this.active.apply(appended.firstSequence + i, operations[i]!);
-    return this.afterApply(this.acknowledgement(appended.durable));
+    return { acknowledged: this.afterApply(this.acknowledgement(appended.durable)), lastSequence: appended.lastSequence };
   }
 
   /**

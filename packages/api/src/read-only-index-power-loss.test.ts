@@ -8,6 +8,7 @@ import { tempDir } from '@silt/test-support';
 import { failEveryCall, openPowerLossWriter } from './test-support/power-loss-writer.js';
 import { Index } from './index-handle.js';
 import { driveWorkload, effectsOf, operationOf, readState, recoveredPrefix } from './test-support/crash-workload.js';
+import { writerStats } from './test-support/writer-stats.js';
 
 /**
  * Power loss under tailing readers, in 'fsync' mode: an index in this
@@ -206,7 +207,7 @@ test(`in fsync mode, across ${SEEDS * CRASHES_PER_SEED} simulated power losses o
         try {
           // What the readers showed is checked first: it is this test's point (index-power-loss.test.ts owns the writer's side).
           const n = recoveredPrefix(readState(index), { seed, lastIssued: Math.max(life.lastIssued, recovered), mustInclude: recovered });
-          const recoveredSequence = index.stats().lastSequence;
+          const recoveredSequence = writerStats(index).lastSequence;
           for (const seen of life.observations) {
             assert.ok(seen.maxOp <= n, `${seen.name} showed op ${seen.maxOp}, but the power loss kept ops 1..${n} only`);
             assert.ok(

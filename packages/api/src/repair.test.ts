@@ -8,6 +8,7 @@ import { Index } from './index-handle.js';
 import { repairIndex } from './repair.js';
 import { snapshotDirectory, tempDir } from '@silt/test-support';
 import { appendToLog } from './test-support/log-append.js';
+import { writerStats } from './test-support/writer-stats.js';
 
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;
 
@@ -52,7 +53,7 @@ async function damagedFixture(dir: string): Promise<Map<string, string>> {
 async function readCovered(dir: string): Promise<number> {
   const index = await Index.open(dir, NO_TIMER);
   try {
-    return index.stats().lastSequence;
+    return writerStats(index).lastSequence;
   } finally {
     await index.close();
   }

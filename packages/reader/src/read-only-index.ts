@@ -154,6 +154,8 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
   private queue: Promise<unknown> = Promise.resolve();
   /** A damaged generation a background refresh could not open: not tried again until a newer one appears. */
   private failedGeneration = -1;
+  /** `catchUpTo` calls waiting for an event; closing releases them. */
+  private readonly sequenceWaiters = new Set<() => void>();
 
   private constructor(
     readonly directory: string,
@@ -334,6 +336,35 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
     await this.serially(() => this.advance());
     this.readLog();
     return this.stack.generation;
+  }
+
+  /**
+   * Resolves once reads see every write up to `sequence`, a number the
+   * writer acknowledged (a write forwarded by this process, say: it then
+   * reads its own write at once). Reads the log at once; if a flush moved
+   * those records into a segment, refreshes; if tailing is paused (an
+   * overflow) or off, waits for the generation that covers them. Resolves
+   * too if the reader is closed meanwhile.
+   */
+  async catchUpTo(sequence: number): Promise<void> {
+    this.checkOpen();
+    if (this.visibleSequence >= sequence) return;
+    this.readLogUntil(sequence);
+    if (this.visibleSequence >= sequence) return;
+    await this.refresh();
+    this.readLogUntil(sequence);
+    if (this.visibleSequence >= sequence || this.closing !== undefined) return;
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (this.closing === undefined && this.visibleSequence < sequence) return;
+        this.off('tail', check).off('refresh', check);
+        this.sequenceWaiters.delete(check);
+        resolve();
+      };
+      this.on('tail', check).on('refresh', check);
+      this.sequenceWaiters.add(check);
+      check();
+    });
   }
 
   get(key: Key): V | undefined {
@@ -522,6 +553,15 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
     } else if (outcome.more) this.queueLogRead();
   }
 
+  /** Log reads now, a slice at a time, until `sequence` is visible or a read brings nothing new. */
+  private readLogUntil(sequence: number): void {
+    for (;;) {
+      const before = this.visibleSequence;
+      this.readLog();
+      if (this.visibleSequence >= sequence || this.visibleSequence === before) return;
+    }
+  }
+
   /** A log read on the next turn (one, however many ask). */
   private queueLogRead(): void {
     if (this.logReadQueued) return;
@@ -578,6 +618,7 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
   }
 
   private async shutDown(): Promise<void> {
+    for (const waiter of [...this.sequenceWaiters]) waiter();
     try {
       await this.watcher?.close();
       this.logWatcher?.close();

@@ -41,6 +41,7 @@ function record(firstSeq: number, writes: readonly Write[]): DecodedRecord {
       throw new Error('the table walks records with visit(), no entry objects');
     },
     visit,
+    hasOrigin: () => false,
     offset: 0,
     length: buffer.length,
     syncedOffset: 0,

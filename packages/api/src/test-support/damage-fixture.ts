@@ -8,6 +8,7 @@ import { SegmentReader } from '@silt/segments';
 import { parseLogFile, WriteAheadLog } from '@silt/wal';
 import { Index } from '../index-handle.js';
 import { WriteModel } from './write-model.js';
+import { writerStats } from './writer-stats.js';
 
 /** Small log files, so the log is several files and flushes delete some. */
 export const FIXTURE_WAL_FILE_BYTES = 1024;
@@ -179,7 +180,7 @@ function keyName(n: number): string {
 }
 
 function checkSequences(index: Index, model: WriteModel): void {
-  const { lastSequence } = index.stats();
+  const { lastSequence } = writerStats(index);
   if (lastSequence !== model.lastSequence) throw new Error(`the model counted ${model.lastSequence} writes, the index ${lastSequence}`);
 }
 

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SeededRandom } from '@silt/fs/internal';
 import { Index } from '../index-handle.js';
 import { KEY_SPACE, keyOf, printLine, valueOf, writeNumberOf, writerConfigSchema } from './reader-protocol.js';
+import { writerStats } from './writer-stats.js';
 
 /**
  * The writer the reader-process tests SIGKILL and restart. It opens the
@@ -67,7 +68,7 @@ function recoveredMax(): number {
   }
   return max;
 }
-const { generation, lastSequence } = index.stats();
+const { generation, lastSequence } = writerStats(index);
 printLine(`ready ${generation} ${lastSequence} ${recoveredMax()}`);
 
 let n = firstN;

@@ -15,7 +15,7 @@ export const helloSchema = z.strictObject({
   protocol: z.literal(PROTOCOL_NAME),
   version: positiveInt,
   pid: positiveInt,
-  /** The client's own id, 16 hex digits (8 random bytes), the same across its reconnections: the log names its writes by it (`WriteOrigin`). */
+  /** The client's own id, 16 hex digits (8 random bytes), kept across its reconnections: the log names its writes by it. */
   clientId: z.string().regex(/^[0-9a-f]{16}$/, 'a client id is 16 lowercase hex digits'),
   clientName: z.string().max(200).optional(),
 });
