@@ -1,6 +1,7 @@
 import type { FlushEvent } from './flusher.js';
 import type { MergeEvent } from './merge-scheduler.js';
 import type { IndexRecovery } from './recovery.js';
+import type { IndexRoleName } from './index-role.js';
 
 /** Writes are being held back because segments piled up past `mergePolicy.segmentCap`. */
 export interface BackpressureEvent {
@@ -17,5 +18,10 @@ export interface IndexEvents {
   flush: [FlushEvent];
   merge: [MergeEvent];
   backpressure: [BackpressureEvent];
+  /**
+   * This process's role changed: it took over as the writer when the one before it died (`'writer'`). A client that
+   * reconnects to another process's writer stays a `'client'` and raises no event.
+   */
+  role: [IndexRoleName];
   error: [Error];
 }

@@ -198,12 +198,15 @@ test('bad keys, values and options are typed errors that change nothing', async 
   await assert.rejects(Index.open(join(tempDir('bad-options'), 'idx'), { colour: 'blue' } as never), /colour/);
 });
 
-test('a second writer is refused at once with LockError, and can open once the first closes', async () => {
+test("with role 'writer', a second writer is refused at once with LockError, and can open once the first closes", async () => {
   const dir = join(tempDir('lock'), 'idx');
   const first = await Index.open(dir);
-  await assert.rejects(Index.open(dir), (error: unknown) => error instanceof LockError && error.message.includes(String(process.pid)));
+  await assert.rejects(
+    Index.open(dir, { role: 'writer' }),
+    (error: unknown) => error instanceof LockError && error.message.includes(String(process.pid)),
+  );
   await first.close();
-  const second = await Index.open(dir);
+  const second = await Index.open(dir, { role: 'writer' });
   await second.close();
 });
 

@@ -103,7 +103,7 @@ export async function repairIndex(directory: string, options: RepairOptions = {}
     lock.release();
   }
   // The proof that the rebuilt index opens: its audit accounts for every file left.
-  const index = await Index.open(directory, { fs, autoMerge: false });
+  const index = await Index.open(directory, { fs, autoMerge: false, role: 'writer' });
   let generation: number;
   try {
     generation = index.stats().generation;

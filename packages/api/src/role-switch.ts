@@ -368,6 +368,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     for (const request of unsent) request.runLocally(writer as IndexWriter<unknown>).then(request.resolve, request.reject);
     const reader = this.reader;
     this.reader = undefined;
+    if (reader !== undefined) this.events.emit('role', 'writer');
     await reader?.close();
   }
 

@@ -43,7 +43,8 @@ export function resolveSiltLevelOptions(options: unknown): ResolvedSiltLevelOpti
     throw new ValidationError(`@silt/level sets silt's keyEncoding itself; use abstract-level's keyEncoding option instead`);
   }
   // Keys always come back as bytes: a key may not be valid UTF-8, and the stored form needs mapping back.
-  const openOptions = { ...silt, keyEncoding: 'binary' };
+  // A level store is its location's one writer, as classic-level's (LEVEL_LOCKED otherwise), unless `silt.role` says.
+  const openOptions = readOnly ? { ...silt, keyEncoding: 'binary' } : { role: 'writer', ...silt, keyEncoding: 'binary' };
   const schema = readOnly ? readOnlyIndexOptionsSchema : indexOptionsSchema;
   const checked = schema.safeParse(openOptions);
   if (!checked.success) throw new ValidationError(`@silt/level silt options: ${z.prettifyError(checked.error)}`);

@@ -62,13 +62,13 @@ export async function openReader(directory: string, options: ReadOnlyIndexOption
 
 /**
  * The writer, for set/del/import/compact. A missing or empty directory is
- * made an index only when `create` is set. Another writer is Index.open's
+ * made an index only when `create` is set. Another writer is Index.open's (role 'writer')
  * LockError, naming its pid.
  */
 export async function openWriter(directory: string, create: boolean, options: IndexOptions = {}): Promise<Index> {
   refuseForeignDirectory(directory);
   if (!create) requireIndex(directory);
-  return Index.open(directory, options);
+  return Index.open(directory, { role: 'writer', ...options });
 }
 
 /**

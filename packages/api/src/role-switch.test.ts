@@ -1,0 +1,212 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ValidationError } from '@silt/fs';
+import { LockError } from '@silt/segments';
+import { tempDir } from '@silt/test-support';
+import { Index } from './index-handle.js';
+import { ReadOnlyError } from './role-errors.js';
+import { writerStats } from './test-support/writer-stats.js';
+import { WRITER_SOCKET_FILE } from './writer-actor/socket-address.js';
+
+/** No flush timer: the tests' counts depend on nothing a timer does. */
+const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;
+
+async function writerAndClient(dir: string, clientOptions = {}): Promise<[Index<string>, Index<string>]> {
+  const writer = await Index.open(dir, { ...NO_TIMER, valueEncoding: 'utf8' });
+  const client = await Index.open(dir, { ...NO_TIMER, valueEncoding: 'utf8', ...clientOptions });
+  return [writer, client];
+}
+
+test('a second open of one directory is a client: its writes go to the writer, and it reads each acknowledged write at once', async () => {
+  const dir = join(tempDir('client-writes'), 'idx');
+  const [writer, client] = await writerAndClient(dir);
+  try {
+    assert.equal(writer.stats().role, 'writer');
+    assert.equal(client.stats().role, 'client');
+    assert.equal(writerStats(writer).clients, 1);
+    await client.set('a', '1');
+    assert.equal(client.get('a'), '1', 'the client reads its own write as soon as it resolves');
+    assert.equal(writer.get('a'), '1');
+    await client.mset([
+      ['b', '2'],
+      ['c', '3'],
+    ]);
+    await client.batch([
+      { type: 'put', key: 'd', value: '4' },
+      { type: 'del', key: 'a' },
+    ]);
+    await client.batch().put('e', '5').del('b').write();
+    await client.delete('c');
+    assert.deepEqual(
+      [...client.range()],
+      [
+        ['d', '4'],
+        ['e', '5'],
+      ],
+    );
+    await client.clear({ prefix: 'd' });
+    assert.deepEqual([...client.range()], [['e', '5']]);
+    assert.deepEqual([...writer.range()], [['e', '5']]);
+    await writer.set('w', 'from the writer');
+    await client.flush();
+    assert.equal(writerStats(writer).flushes, 1, "the client's flush ran on the writer");
+    const clientStats = client.stats();
+    assert.ok(clientStats.role === 'client' && clientStats.writer.connected && clientStats.writer.pid === process.pid);
+  } finally {
+    await client.close();
+    await writer.close();
+  }
+});
+
+test("a write the writer refuses is the caller's error in the client too, and nothing of it is written", async () => {
+  const dir = join(tempDir('client-refused'), 'idx');
+  const writer = await Index.open(dir, { ...NO_TIMER, maxValueBytes: 1024 });
+  const client = await Index.open(dir, { ...NO_TIMER, maxValueBytes: 1024 * 1024 });
+  try {
+    const big = 'x'.repeat(2000);
+    await assert.rejects(
+      client.mset([
+        ['fits', 'y'],
+        ['too-big', big],
+      ]),
+      (error: unknown) => error instanceof ValidationError && /2000 bytes; the limit is 1024/.test(error.message),
+    );
+    await assert.rejects(client.clear({ limit: -1 }), ValidationError);
+    await client.set('after', 'z');
+    assert.equal(writer.get('fits'), undefined);
+    assert.equal(client.get('fits'), undefined);
+    assert.equal(writerStats(writer).lastSequence, 1, 'only the write after the refusals took a sequence number');
+  } finally {
+    await client.close();
+    await writer.close();
+  }
+});
+
+test('writes in flight when the writer closes are settled from the log: each resolves once, and every one is there', async () => {
+  const dir = join(tempDir('client-takeover'), 'idx');
+  const [writer, client] = await writerAndClient(dir);
+  try {
+    await client.set('before', '0');
+    const roles: string[] = [];
+    client.on('role', (role) => roles.push(role));
+    const writes: Array<Promise<void>> = [];
+    for (let i = 0; i < 200; i++) writes.push(client.set(`k${i}`, `v${i}`));
+    writes.push(
+      client.mset([
+        ['batch-a', 'a'],
+        ['batch-b', 'b'],
+      ]),
+    );
+    const closed = writer.close();
+    await Promise.all(writes);
+    await closed;
+    assert.deepEqual(roles, ['writer']);
+    assert.equal(client.stats().role, 'writer');
+    for (let i = 0; i < 200; i++) assert.equal(client.get(`k${i}`), `v${i}`);
+    assert.equal(client.get('batch-b'), 'b');
+    const stats = writerStats(client);
+    assert.equal(stats.writerChanges, 1);
+    assert.equal(stats.lastSequence, 203, 'every write took one sequence number: none was applied twice');
+    await client.set('after', 'the takeover');
+    assert.equal(client.get('after'), 'the takeover');
+  } finally {
+    await client.close();
+    await writer.close();
+  }
+});
+
+test('a client whose writer moved to another client reconnects to it', async () => {
+  const dir = join(tempDir('client-reconnect'), 'idx');
+  const writer = await Index.open(dir, { ...NO_TIMER, valueEncoding: 'utf8' });
+  const first = await Index.open(dir, { ...NO_TIMER, valueEncoding: 'utf8' });
+  const second = await Index.open(dir, { ...NO_TIMER, valueEncoding: 'utf8' });
+  try {
+    await writer.close();
+    await Promise.all([first.set('one', '1'), second.set('two', '2')]);
+    const roles = [first.stats().role, second.stats().role].sort();
+    assert.deepEqual(roles, ['client', 'writer']);
+    for (const index of [first, second]) {
+      await index.set(`again-${index.stats().role}`, 'x');
+      assert.equal(index.get('one'), '1');
+      assert.equal(index.get('two'), '2');
+    }
+  } finally {
+    await first.close();
+    await second.close();
+  }
+});
+
+test("role 'reader' never writes: every write is a ReadOnlyError and nothing is written", async () => {
+  const dir = join(tempDir('reader-role'), 'idx');
+  const writer = await Index.open(dir, { ...NO_TIMER, valueEncoding: 'utf8' });
+  const reader = await Index.open(dir, { ...NO_TIMER, valueEncoding: 'utf8', role: 'reader' });
+  try {
+    await writer.set('a', '1');
+    await writer.flush();
+    await assert.rejects(reader.set('b', '2'), ReadOnlyError);
+    await assert.rejects(reader.mset([['c', '3']]), ReadOnlyError);
+    await assert.rejects(reader.clear(), ReadOnlyError);
+    await assert.rejects(reader.flush(), ReadOnlyError);
+    assert.equal(reader.stats().role, 'reader');
+    assert.equal(writerStats(writer).lastSequence, 1);
+  } finally {
+    await reader.close();
+    await writer.close();
+  }
+});
+
+test("with role 'writer' and lockTimeoutMs, a would-be writer waits for the lock, and gets it once the writer closes", async () => {
+  const dir = join(tempDir('lock-wait'), 'idx');
+  const first = await Index.open(dir, NO_TIMER);
+  await assert.rejects(Index.open(dir, { ...NO_TIMER, role: 'writer', lockTimeoutMs: 20 }), LockError);
+  const waiting = Index.open(dir, { ...NO_TIMER, role: 'writer', lockTimeoutMs: 60_000 });
+  await first.set('k', 'v');
+  await first.close();
+  const second = await waiting;
+  try {
+    assert.equal(second.stats().role, 'writer');
+    assert.deepEqual(second.get('k'), 'v');
+  } finally {
+    await second.close();
+  }
+});
+
+test("the writer's socket takes the index directory's permission bits", async () => {
+  const dir = join(tempDir('socket-mode'), 'idx');
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o750);
+  const writer = await Index.open(dir, NO_TIMER);
+  try {
+    assert.equal(statSync(join(dir, WRITER_SOCKET_FILE)).mode & 0o777, 0o750);
+  } finally {
+    await writer.close();
+  }
+});
+
+test('an index directory deeper than a socket path may be still takes clients', async () => {
+  const dir = join(tempDir('long-path'), 'a'.repeat(60), 'b'.repeat(60), 'idx');
+  assert.ok(Buffer.byteLength(join(dir, WRITER_SOCKET_FILE)) > 107);
+  const [writer, client] = await writerAndClient(dir);
+  try {
+    await client.set('deep', 'yes');
+    assert.equal(writer.get('deep'), 'yes');
+  } finally {
+    await client.close();
+    await writer.close();
+  }
+});
+
+test("a client's close waits for the writes it forwarded", async () => {
+  const dir = join(tempDir('client-close'), 'idx');
+  const [writer, client] = await writerAndClient(dir);
+  try {
+    const written = Promise.all([client.set('x', '1'), client.set('y', '2')]);
+    await client.close();
+    await written;
+    assert.equal(writer.get('y'), '2');
+  } finally {
+    await writer.close();
+  }
+});
