@@ -14,6 +14,7 @@ const INDEX_ENTRY_KINDS: ReadonlySet<IndexFileKind> = new Set<IndexFileKind>([
   'manifest-shared-memory',
   'writer-lock',
   'writer-pid',
+  'writer-socket',
   'log-directory',
   'segments-directory',
 ]);

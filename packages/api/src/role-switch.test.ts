@@ -2,13 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ValidationError } from '@silt/fs';
+import { ValidationError, WRITER_SOCKET_FILE } from '@silt/fs';
 import { LockError } from '@silt/segments';
 import { tempDir } from '@silt/test-support';
 import { Index } from './index-handle.js';
 import { ReadOnlyError } from './role-errors.js';
 import { writerStats } from './test-support/writer-stats.js';
-import { WRITER_SOCKET_FILE } from './writer-actor/socket-address.js';
 
 /** No flush timer: the tests' counts depend on nothing a timer does. */
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;

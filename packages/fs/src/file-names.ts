@@ -30,6 +30,8 @@ export const MANIFEST_FILES: readonly string[] = [MANIFEST_FILE, MANIFEST_JOURNA
 export const WRITER_LOCK_FILE = 'writer.lock';
 /** Who holds the lock: written by the holder after it has the lock, removed before it lets go. */
 export const WRITER_PID_FILE = 'writer.pid';
+/** The writer actor's Unix socket: the lock holder listens on it, the index's other processes forward their writes to it. */
+export const WRITER_SOCKET_FILE = 'writer.sock';
 
 /** The folder of write-ahead log files. */
 export const WAL_DIRECTORY = 'wal';
@@ -68,6 +70,7 @@ export type IndexFileKind =
   | 'manifest-shared-memory'
   | 'writer-lock'
   | 'writer-pid'
+  | 'writer-socket'
   | 'log-directory'
   /** `wal/<first sequence>.log`; number: the sequence number of its first record. */
   | 'log'
@@ -94,6 +97,7 @@ const TOP_LEVEL_NAMES: ReadonlyMap<string, IndexFileKind> = new Map<string, Inde
   [MANIFEST_SHARED_MEMORY_FILE, 'manifest-shared-memory'],
   [WRITER_LOCK_FILE, 'writer-lock'],
   [WRITER_PID_FILE, 'writer-pid'],
+  [WRITER_SOCKET_FILE, 'writer-socket'],
   [WAL_DIRECTORY, 'log-directory'],
   [SEGMENTS_DIRECTORY, 'segments-directory'],
   [LOST_AND_FOUND_DIRECTORY, 'lost-and-found'],

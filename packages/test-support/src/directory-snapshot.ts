@@ -13,7 +13,9 @@ export function snapshotDirectory(directory: string): Record<string, string> {
   const walk = (relative: string): void => {
     for (const name of readdirSync(join(directory, relative)).sort()) {
       const path = relative === '' ? name : `${relative}/${name}`;
-      if (statSync(join(directory, path)).isDirectory()) walk(path);
+      const stat = statSync(join(directory, path));
+      if (stat.isDirectory()) walk(path);
+      else if (stat.isSocket()) files[path] = 'socket';
       else if (!path.endsWith('-shm'))
         files[path] = createHash('sha256')
           .update(readFileSync(join(directory, path)))

@@ -1,8 +1,6 @@
 import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** The writer actor's socket, in the index directory. */
-export const WRITER_SOCKET_FILE = 'writer.sock';
+import { WRITER_SOCKET_FILE } from '@silt/fs';
 
 /** Linux's `sun_path` holds 108 bytes, the closing NUL among them. */
 const MAX_SOCKET_PATH_BYTES = 107;

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Index, inspectIndex, type IndexStats, type MergeEvent } from 'silt';
+import { Index, inspectIndex, type MergeEvent, type WriterIndexStats } from 'silt';
 import { ExitCode, InterruptedError, UsageError } from '../support/errors.js';
 import { printJson, type CommandContext } from '../support/command-context.js';
 import { unlessAborted } from '../support/interrupts.js';
@@ -40,7 +40,7 @@ const BACKPRESSURE_NOTE_MS = 2000;
 export async function runDemo(directory: string, flags: DemoFlags, context: CommandContext): Promise<number> {
   await prepareDirectory(directory, flags.fresh === true, context.invocation);
   const workload = new DemoWorkload(flags.keys, flags.batch);
-  const index = await Index.open(directory, { refreshIntervalMs: flags.refreshInterval });
+  const index = await Index.open(directory, { refreshIntervalMs: flags.refreshInterval, role: 'writer' });
   const tracker = new DemoTracker(index, flags.keys);
   let fleet: ReaderFleet | undefined;
   let dashboard: DemoDashboard | undefined;
@@ -50,7 +50,7 @@ export async function runDemo(directory: string, flags: DemoFlags, context: Comm
     fleet = await ReaderFleet.start(directory, flags.readers, workload);
     const title = `silt demo: ${formatCount(flags.keys)} keys into ${directory}, writer pid ${process.pid}, ${plural(fleet.count, 'reader process', 'reader processes')} (pid ${fleet.pids.join(', ') || '-'})`;
     dashboard = DemoDashboard.start(context, title, flags.keys);
-    const show = (): void => dashboard?.show(tracker.view(index.stats(), fleet!));
+    const show = (): void => dashboard?.show(tracker.view(writerStatsOf(index), fleet!));
     viewTimer = setInterval(show, VIEW_MS);
     const result = await runPhases(index, fleet, workload, flags.rate, tracker, context.interrupts.signal);
     show();
@@ -99,7 +99,7 @@ interface PhaseResult {
   readonly loadMs: number;
   readonly forceMergeMs: number;
   readonly segmentsBefore: number;
-  readonly final: IndexStats;
+  readonly final: WriterIndexStats;
   readonly totalMs: number;
 }
 
@@ -143,7 +143,7 @@ async function runPhases(
   tracker.enterPhase('readers picking up the merged segment');
   await fleet.caughtUp(index.stats().generation, CATCH_UP_MS, signal);
   tracker.enterPhase('done');
-  return { loadMs, forceMergeMs, segmentsBefore, final: index.stats(), totalMs: performance.now() - startedAt };
+  return { loadMs, forceMergeMs, segmentsBefore, final: writerStatsOf(index), totalMs: performance.now() - startedAt };
 }
 
 /** The demo's running figures, from the index's events and its own counts. */
@@ -184,7 +184,7 @@ class DemoTracker {
     this.writtenKeys += keys;
   }
 
-  view(stats: IndexStats, fleet: ReaderFleet): DemoView {
+  view(stats: WriterIndexStats, fleet: ReaderFleet): DemoView {
     const now = performance.now();
     return {
       phase: this.phase,
@@ -259,4 +259,11 @@ function summarize(
     sampleKey: workload.keyOf(Math.min(42, flags.keys - 1)),
     samplePrefix: workload.keyOf(Math.min(42, flags.keys - 1)).slice(0, -1),
   };
+}
+
+/** The demo's process opened its index as the writer: its stats are the writer's. */
+function writerStatsOf(index: Index): WriterIndexStats {
+  const stats = index.stats();
+  if (stats.role !== 'writer') throw new Error(`the demo's index is a ${stats.role}, not the writer`);
+  return stats;
 }
