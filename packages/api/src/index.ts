@@ -8,6 +8,7 @@ export type { IndexStats, WriterIndexStats, ClientIndexStats, WriterStats, LiveS
 export type { IndexRoleName } from './index-role.js';
 export { WriterChangedError, WriterRefusedError, ReadOnlyError, WriterUnreachableError } from './role-errors.js';
 export { ProtocolError } from './writer-actor/protocol-error.js';
+export { superviseIndex, superviseOptionsSchema, type SuperviseOptions, type ClosableIndex } from './supervised-index.js';
 export type { FlushEvent } from './flusher.js';
 export type { Key, Value, KeyEncoding, KeyOf, ValueCodec, ValueEncoding } from '@silt/reader';
 export { ValueDecodeError, valueEncodingSchema } from '@silt/reader';
