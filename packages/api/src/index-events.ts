@@ -23,5 +23,9 @@ export interface IndexEvents {
    * reconnects to another process's writer stays a `'client'` and raises no event.
    */
   role: [IndexRoleName];
+  /** A client's or reader's reads moved to a newer generation (a flush or merge committed). Never raised by the writer. */
+  refresh: [generation: number];
+  /** A client's or reader's reads now see every write up to `visibleSequence` (tailed from the log). Never raised by the writer. */
+  tail: [visibleSequence: number];
   error: [Error];
 }

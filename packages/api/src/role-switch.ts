@@ -343,10 +343,15 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     request.resolve();
   }
 
+  /** The reads of a client or reader: its generation's segments and the log's tail, its events passed on. */
   private async openReader(waitMs: number): Promise<ReadOnlyIndex<V, K>> {
     const { accessMode, cacheBytes, keyEncoding, valueEncoding, fs } = this.options;
     const readerOptions = { accessMode, cacheBytes, keyEncoding, valueEncoding, fs, waitForIndex: waitMs };
-    return (await ReadOnlyIndex.open(this.directory, readerOptions, { clock: this.clock })) as unknown as ReadOnlyIndex<V, K>;
+    const reader = (await ReadOnlyIndex.open(this.directory, readerOptions, { clock: this.clock })) as unknown as ReadOnlyIndex<V, K>;
+    reader.on('tail', (sequence) => this.events.emit('tail', sequence));
+    reader.on('refresh', (generation) => this.events.emit('refresh', generation));
+    reader.on('error', (error) => this.report(error));
+    return reader;
   }
 
   /** Takes the lock (or throws LockError), recovers, listens, and settles what this process had in flight. */
@@ -363,7 +368,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
       });
     } catch (error) {
       // Without a socket the others cannot write; this process still can, so it stays the writer and says why.
-      this.events.emit('error', error as Error);
+      this.report(error as Error);
     }
     for (const request of unsent) request.runLocally(writer as IndexWriter<unknown>).then(request.resolve, request.reject);
     const reader = this.reader;
@@ -466,7 +471,12 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     this.unavailable = error;
     for (const request of this.pending.values()) request.reject(error);
     this.pending.clear();
-    this.events.emit('error', error);
+    this.report(error);
+  }
+
+  /** 'error' only when someone listens: a background failure must never crash the process. */
+  private report(error: Error): void {
+    if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
   }
 
   private clientStats(): IndexStats {

@@ -25,6 +25,10 @@ export interface DemoView {
   readonly latencySamples: number;
   readonly p50Ms: number | undefined;
   readonly p99Ms: number | undefined;
+  /** The reader processes' own writes, forwarded to the writer: how many, and how long each took to be acknowledged. */
+  readonly clientWrites: number;
+  readonly clientWriteP50Ms: number | undefined;
+  readonly clientWriteP99Ms: number | undefined;
 }
 
 /** A plain line at most this often when standard error is not a terminal. */
@@ -150,7 +154,14 @@ function readersText(view: DemoView): string {
     view.p50Ms === undefined || view.p99Ms === undefined
       ? 'waiting for the first write'
       : `a write readable there p50 ${formatDuration(view.p50Ms)}, p99 ${formatDuration(view.p99Ms)} after it resolved (${plural(view.latencySamples, 'sample')})`;
-  return `${view.readers} processes tailing the log │ ${latency}`;
+  return `${view.readers} client processes tailing the log │ ${latency} │ ${clientWritesText(view)}`;
+}
+
+function clientWritesText(view: DemoView): string {
+  if (view.clientWriteP50Ms === undefined || view.clientWriteP99Ms === undefined) return 'their own writes: none acknowledged yet';
+  const p50 = formatDuration(view.clientWriteP50Ms);
+  const p99 = formatDuration(view.clientWriteP99Ms);
+  return `their own ${formatCount(view.clientWrites)} writes forwarded to the writer, acknowledged p50 ${p50}, p99 ${p99}`;
 }
 
 /** Segment sizes as bar heights, oldest first: merges show as tall bars swallowing short ones. */

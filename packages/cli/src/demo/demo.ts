@@ -203,6 +203,9 @@ class DemoTracker {
       latencySamples: fleet.latencies.count,
       p50Ms: fleet.latencies.percentile(50),
       p99Ms: fleet.latencies.percentile(99),
+      clientWrites: fleet.writeLatencies.count,
+      clientWriteP50Ms: fleet.writeLatencies.percentile(50),
+      clientWriteP99Ms: fleet.writeLatencies.percentile(99),
     };
   }
 
@@ -255,6 +258,9 @@ function summarize(
       maxMs: round(fleet.latencies.percentile(100)),
       refreshes: fleet.refreshes,
       errors: [...fleet.errors, ...tracker.errors],
+      writes: fleet.writeLatencies.count,
+      writeP50Ms: round(fleet.writeLatencies.percentile(50)),
+      writeP99Ms: round(fleet.writeLatencies.percentile(99)),
     },
     sampleKey: workload.keyOf(Math.min(42, flags.keys - 1)),
     samplePrefix: workload.keyOf(Math.min(42, flags.keys - 1)).slice(0, -1),

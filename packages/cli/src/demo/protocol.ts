@@ -1,6 +1,7 @@
 /**
  * The messages between `silt demo` (the writer) and its reader processes
- * (reader-process.ts), over the IPC channel of `child_process.fork`.
+ * (reader-process.ts: clients of the writer that read and also write), over
+ * the IPC channel of `child_process.fork`.
  */
 
 /** Writer → reader. */
@@ -17,6 +18,8 @@ export type FromReader =
   | { readonly type: 'refresh'; readonly generation: number; readonly latenciesMs: readonly number[] }
   /** The latencies of probes whose batch this reader could read (by tailing the log, usually before the probe came). */
   | { readonly type: 'visible'; readonly latenciesMs: readonly number[] }
+  /** The reader's own writes, forwarded to the writer: how long each took to be acknowledged (and readable in the reader). */
+  | { readonly type: 'wrote'; readonly latenciesMs: readonly number[] }
   | { readonly type: 'error'; readonly message: string };
 
 /**
@@ -46,6 +49,7 @@ export function isFromReader(message: unknown): message is FromReader {
     case 'refresh':
       return typeof message.generation === 'number' && Array.isArray(message.latenciesMs);
     case 'visible':
+    case 'wrote':
       return Array.isArray(message.latenciesMs);
     case 'error':
       return typeof message.message === 'string';

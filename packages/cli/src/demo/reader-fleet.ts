@@ -26,6 +26,8 @@ interface ReaderState {
  */
 export class ReaderFleet {
   readonly latencies = new LatencySamples();
+  /** How long the readers' own writes, forwarded to the writer, took to be acknowledged. */
+  readonly writeLatencies = new LatencySamples();
   readonly errors: string[] = [];
 
   private constructor(private readonly readers: readonly ReaderState[]) {
@@ -87,6 +89,10 @@ export class ReaderFleet {
       return;
     }
     if (message.type === 'ready') return;
+    if (message.type === 'wrote') {
+      this.writeLatencies.add(message.latenciesMs);
+      return;
+    }
     if (message.type === 'refresh') {
       reader.generation = Math.max(reader.generation, message.generation);
       reader.refreshes++;

@@ -1,10 +1,14 @@
-import { ReadOnlyIndex } from 'silt';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Index } from 'silt';
 import { isToReader, wallClockMs, type FromReader } from './protocol.js';
 import { DemoWorkload } from './workload.js';
 
 /**
- * A reader process of `silt demo`: a ReadOnlyIndex with default options,
- * as an application's reader would open it, so it tails the writer's log.
+ * A reader process of `silt demo`: `Index.open` with default options, as an
+ * application's worker would open it. The demo's writer holds the lock, so
+ * this process is a client: it reads locally, tailing the writer's log, and
+ * its own writes (a small stream of keys of its own) are forwarded to the
+ * writer, which acknowledges them with its own in group commits.
  * It knows the demo's workload (the same keys and batches as the writer),
  * so it notes the moment the first key of each batch becomes readable
  * here: at each `tail` event (tailed writes applied) and each `refresh`,
@@ -25,9 +29,12 @@ if (directory === undefined || keysText === undefined || batchText === undefined
   throw new Error('usage: reader-process <index directory> <keys> <batch size>');
 const workload = new DemoWorkload(Number(keysText), Number(batchText));
 
-let reader: ReadOnlyIndex;
+/** The client's own writes: paced, so they show the forwarding without slowing the demo's load. */
+const CLIENT_WRITE_GAP_MS = 10;
+
+let index: Index;
 try {
-  reader = await ReadOnlyIndex.open(directory);
+  index = await Index.open(directory);
 } catch (error) {
   send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
   process.exit(1);
@@ -44,7 +51,7 @@ const writtenAt = new Map<number, number>();
 function look(): number[] {
   const now = wallClockMs();
   const latencies: number[] = [];
-  while (nextBatch < workload.batches && reader.has(workload.firstKeyOf(nextBatch))) {
+  while (nextBatch < workload.batches && index.has(workload.firstKeyOf(nextBatch))) {
     const written = writtenAt.get(nextBatch);
     if (written === undefined) readableAt.set(nextBatch, now);
     else {
@@ -65,20 +72,34 @@ function latency(written: number, readable: number): number {
   return Math.max(0, readable - written);
 }
 
+/** One awaited set after another, each timed from the call to its acknowledgement, until the writer says stop. */
+async function writeOwnKeys(): Promise<void> {
+  const prefix = `client/${process.pid}/`;
+  for (let n = 0; stopping === undefined; n++) {
+    const started = wallClockMs();
+    await index.set(`${prefix}${n}`, `written by client ${process.pid}`);
+    send({ type: 'wrote', latenciesMs: [wallClockMs() - started] });
+    await sleep(CLIENT_WRITE_GAP_MS);
+  }
+}
+
 let stopping: Promise<void> | undefined;
+let writing: Promise<void> = Promise.resolve();
 function stop(): Promise<void> {
-  stopping ??= reader.close().finally(() => {
-    if (process.connected) process.disconnect();
-  });
+  stopping ??= writing
+    .then(() => index.close())
+    .finally(() => {
+      if (process.connected) process.disconnect();
+    });
   return stopping;
 }
 
-reader.on('tail', () => {
+index.on('tail', () => {
   const latenciesMs = look();
   if (latenciesMs.length > 0) send({ type: 'visible', latenciesMs });
 });
-reader.on('refresh', (generation) => send({ type: 'refresh', generation, latenciesMs: look() }));
-reader.on('error', (error) => send({ type: 'error', message: error.message }));
+index.on('refresh', (generation) => send({ type: 'refresh', generation, latenciesMs: look() }));
+index.on('error', (error) => send({ type: 'error', message: error.message }));
 process.on('message', (message: unknown) => {
   if (!isToReader(message)) return;
   if (message.type === 'stop') {
@@ -96,4 +117,5 @@ process.on('message', (message: unknown) => {
 // The writer went away (killed): nothing to report to, so close and end.
 process.on('disconnect', () => void stop());
 look();
-send({ type: 'ready', generation: reader.generation });
+send({ type: 'ready', generation: index.stats().generation });
+writing = writeOwnKeys().catch((error: unknown) => send({ type: 'error', message: `a write failed: ${String(error)}` }));

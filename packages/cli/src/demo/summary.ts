@@ -28,6 +28,10 @@ export interface DemoSummary {
     readonly maxMs: number | null;
     readonly refreshes: number;
     readonly errors: readonly string[];
+    /** The reader processes' own writes, forwarded to the writer, and how long each took to be acknowledged. */
+    readonly writes: number;
+    readonly writeP50Ms: number | null;
+    readonly writeP99Ms: number | null;
   };
   /** A key to try `get` on. */
   readonly sampleKey: string;
@@ -57,10 +61,17 @@ export function summaryLines(summary: DemoSummary, invocation: string): string[]
       readers.p50Ms === null || readers.p99Ms === null
         ? 'no write was timed'
         : `a write was readable there p50 ${formatDuration(readers.p50Ms)}, p99 ${formatDuration(readers.p99Ms)} after the writer's mset resolved (${plural(readers.samples, 'sample')})`;
+    const forwarded =
+      readers.writeP50Ms === null || readers.writeP99Ms === null
+        ? 'none was acknowledged'
+        : `acknowledged p50 ${formatDuration(readers.writeP50Ms)}, p99 ${formatDuration(readers.writeP99Ms)}`;
     lines.push(
-      `  4. ${plural(readers.processes, 'reader process', 'reader processes')} (ReadOnlyIndex, default options) tailed the write-ahead log, woken by a`,
-      `     file-system event at each group commit, with no flush needed: ${latency}.`,
-      `     They never took a lock, and moved to each flush's or merge's generation in one step (${plural(readers.refreshes, 'refresh', 'refreshes')} in all).`,
+      `  4. ${plural(readers.processes, 'other process', 'other processes')} opened the same directory (Index.open, default options): this one held the writer`,
+      `     lock, so they became its clients. They read locally, tailing the write-ahead log, woken by a file-system`,
+      `     event at each group commit, with no flush needed: ${latency}.`,
+      `     They also wrote keys of their own (client/<pid>/…), forwarded over writer.sock and group-committed with`,
+      `     the writer's: ${plural(readers.writes, 'write')}, ${forwarded}. Had this process died, one of them would have`,
+      `     taken the lock and become the writer. They moved to each flush's or merge's generation in one step (${plural(readers.refreshes, 'refresh', 'refreshes')}).`,
     );
     for (const error of readers.errors) lines.push(`     reader error: ${error}`);
   }
