@@ -131,6 +131,8 @@ async function runPhases(
   }
   if (signal.aborted) return undefined;
   const loadMs = performance.now() - startedAt;
+  tracker.enterPhase('clients finishing their own writes');
+  await fleet.stopWriting(CATCH_UP_MS, signal);
   tracker.enterPhase('flushing the last writes');
   await index.flush();
   tracker.enterPhase('readers catching up');

@@ -8,6 +8,8 @@
 export type ToReader =
   /** The writer's `mset` of batch `batch` resolved at `writtenAt` (wall clock, ms): how long until its first key was readable here? */
   | { readonly type: 'probe'; readonly batch: number; readonly writtenAt: number }
+  /** The load is over: stop writing keys of your own, and say so once the last one was acknowledged. */
+  | { readonly type: 'stopWriting' }
   /** Close the reader and exit. */
   | { readonly type: 'stop' };
 
@@ -20,6 +22,8 @@ export type FromReader =
   | { readonly type: 'visible'; readonly latenciesMs: readonly number[] }
   /** The reader's own writes, forwarded to the writer: how long each took to be acknowledged (and readable in the reader). */
   | { readonly type: 'wrote'; readonly latenciesMs: readonly number[] }
+  /** The reader's own writes stopped, every one acknowledged (after 'stopWriting'). */
+  | { readonly type: 'stoppedWriting' }
   | { readonly type: 'error'; readonly message: string };
 
 /**
@@ -37,7 +41,7 @@ function isRecord(message: unknown): message is Record<string, unknown> {
 
 export function isToReader(message: unknown): message is ToReader {
   if (!isRecord(message)) return false;
-  if (message.type === 'stop') return true;
+  if (message.type === 'stop' || message.type === 'stopWriting') return true;
   return message.type === 'probe' && typeof message.batch === 'number' && typeof message.writtenAt === 'number';
 }
 
@@ -53,6 +57,8 @@ export function isFromReader(message: unknown): message is FromReader {
       return Array.isArray(message.latenciesMs);
     case 'error':
       return typeof message.message === 'string';
+    case 'stoppedWriting':
+      return true;
     default:
       return false;
   }

@@ -16,6 +16,8 @@ interface ReaderState {
   refreshes: number;
   /** Probes sent that this reader has not reported visible yet. */
   outstanding: number;
+  /** Whether it still writes keys of its own (until told to stop, and done). */
+  writing: boolean;
 }
 
 /**
@@ -77,6 +79,15 @@ export class ReaderFleet {
     return done();
   }
 
+  /** Asks every reader to stop writing keys of its own, and waits until each did; false on timeout. */
+  async stopWriting(timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    for (const reader of this.readers) if (reader.child.connected) send(reader.child, { type: 'stopWriting' });
+    const deadline = performance.now() + timeoutMs;
+    const done = (): boolean => this.readers.every((reader) => !reader.child.connected || !reader.writing);
+    while (!done() && performance.now() < deadline && !signal.aborted) await sleep(POLL_MS);
+    return done();
+  }
+
   /** Asks every reader to close and waits for it to exit; one that does not is killed. */
   async stop(): Promise<void> {
     await Promise.all(this.readers.map((reader) => stopReader(reader.child)));
@@ -89,6 +100,10 @@ export class ReaderFleet {
       return;
     }
     if (message.type === 'ready') return;
+    if (message.type === 'stoppedWriting') {
+      reader.writing = false;
+      return;
+    }
     if (message.type === 'wrote') {
       this.writeLatencies.add(message.latenciesMs);
       return;
@@ -110,7 +125,7 @@ async function startReader(directory: string, workload: DemoWorkload): Promise<R
     child.kill('SIGKILL');
     throw new Error(`a reader process could not open the index: ${ready.type === 'error' ? ready.message : ready.type}`);
   }
-  return { child, generation: ready.generation, refreshes: 0, outstanding: 0 };
+  return { child, generation: ready.generation, refreshes: 0, outstanding: 0, writing: true };
 }
 
 function firstMessage(child: ChildProcess): Promise<FromReader> {

@@ -75,7 +75,7 @@ function latency(written: number, readable: number): number {
 /** One awaited set after another, each timed from the call to its acknowledgement, until the writer says stop. */
 async function writeOwnKeys(): Promise<void> {
   const prefix = `client/${process.pid}/`;
-  for (let n = 0; stopping === undefined; n++) {
+  for (let n = 0; stopping === undefined && !writesStopped; n++) {
     const started = wallClockMs();
     await index.set(`${prefix}${n}`, `written by client ${process.pid}`);
     send({ type: 'wrote', latenciesMs: [wallClockMs() - started] });
@@ -84,6 +84,7 @@ async function writeOwnKeys(): Promise<void> {
 }
 
 let stopping: Promise<void> | undefined;
+let writesStopped = false;
 let writing: Promise<void> = Promise.resolve();
 function stop(): Promise<void> {
   stopping ??= writing
@@ -104,6 +105,11 @@ process.on('message', (message: unknown) => {
   if (!isToReader(message)) return;
   if (message.type === 'stop') {
     void stop();
+    return;
+  }
+  if (message.type === 'stopWriting') {
+    writesStopped = true;
+    void writing.then(() => send({ type: 'stoppedWriting' }));
     return;
   }
   const readable = readableAt.get(message.batch);
