@@ -115,9 +115,11 @@ export class IndexWriter<V = Value, K extends Key = Key> {
   private recovery: IndexRecovery = { log: {}, obsoleteSegmentFiles: [], replayedOperations: 0 };
   /** Made by the first `changes()`; ends its subscriptions at close. */
   private feed: ChangeFeed<V, K> | undefined;
+  private readonly recoveredThrough: number;
 
   private constructor(private readonly parts: OpenParts) {
     this.stack = parts.stack;
+    this.recoveredThrough = parts.wal.lastSequence;
     const segmentIds = new SegmentIds(parts.manifest);
     this.flusher = new Flusher({
       layout: parts.layout,
@@ -427,6 +429,15 @@ export class IndexWriter<V = Value, K extends Key = Key> {
   /** The last sequence number the log handed out: a client connecting now gets larger ones. */
   get lastSequence(): number {
     return this.parts.wal.lastSequence;
+  }
+
+  /**
+   * The last sequence number in the log when this writer opened it,
+   * recovered: every write of the writers before it is at or below it,
+   * and the acknowledged marker covers it from the open on.
+   */
+  get recoveredSequence(): number {
+    return this.recoveredThrough;
   }
 
   get options(): ResolvedIndexOptions {

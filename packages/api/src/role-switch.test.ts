@@ -116,6 +116,32 @@ test('writes in flight when the writer closes are settled from the log: each res
   }
 });
 
+test('two clients with writes in flight when the writer closes: one takes over, the other settles its writes with it, none lost or doubled', async () => {
+  const dir = join(tempDir('two-clients-takeover'), 'idx');
+  const writer = await Index.open(dir, { ...NO_TIMER, valueEncoding: 'utf8' });
+  const clients = [
+    await Index.open(dir, { ...NO_TIMER, valueEncoding: 'utf8' }),
+    await Index.open(dir, { ...NO_TIMER, valueEncoding: 'utf8' }),
+  ];
+  try {
+    const writes = clients.flatMap((client, c) => Array.from({ length: 300 }, (_, i) => client.set(`c${c}-${i}`, `v${i}`)));
+    const closed = writer.close();
+    const outcomes = await Promise.allSettled(writes);
+    await closed;
+    assert.deepEqual(
+      outcomes.filter((outcome) => outcome.status === 'rejected'),
+      [],
+      'every write in flight was settled: found in the log, or sent again',
+    );
+    const newWriter = clients.find((client) => client.stats().role === 'writer')!;
+    assert.equal(writerStats(newWriter).lastSequence, 600, 'each write took one sequence number');
+    clients.forEach((client, c) => assert.equal(client.get(`c${c}-299`), 'v299', 'each reads its own writes'));
+    for (let c = 0; c < 2; c++) assert.equal(newWriter.get(`c${c}-0`), 'v0');
+  } finally {
+    for (const client of clients) await client.close();
+  }
+});
+
 test('a client whose writer moved to another client reconnects to it', async () => {
   const dir = join(tempDir('client-reconnect'), 'idx');
   const writer = await Index.open(dir, { ...NO_TIMER, valueEncoding: 'utf8' });

@@ -357,7 +357,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
   /** Takes the lock (or throws LockError), recovers, listens, and settles what this process had in flight. */
   private async becomeWriter(): Promise<void> {
     const writer = (await IndexWriter.open(this.directory, this.options, this.clock, this.events)) as unknown as IndexWriter<V, K>;
-    const unsent = this.settleFromLog(writer.lastSequence);
+    const unsent = this.settleFromLog(writer.recoveredSequence);
     this.writer = writer;
     this.connection = undefined;
     this.unavailable = undefined;
@@ -398,7 +398,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     } finally {
       address.close();
     }
-    const unsent = this.settleFromLog(connection.welcome.lastSequence);
+    const unsent = this.settleFromLog(connection.welcome.recoveredSequence);
     this.connection = connection;
     this.unavailable = undefined;
     for (const request of unsent) {
@@ -413,7 +413,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
    * the log unreadable there, the writes among them fail with
    * WriterChangedError: they may or may not have been applied.
    */
-  private settleFromLog(newWriterLast: number): Pending[] {
+  private settleFromLog(recoveredSequence: number): Pending[] {
     const requests = [...this.pending.values()];
     this.pending.clear();
     const sent = requests.filter((request) => request.isWrite && request.floor !== undefined);
@@ -421,7 +421,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     const from = Math.min(...sent.map((request) => request.floor!)) + 1;
     const walDirectory = join(this.directory, WAL_DIRECTORY);
     const ids = sent.map((request) => request.requestId);
-    const outcome = findUnansweredWrites(this.options.fs, walDirectory, this.clientId, ids, from, newWriterLast);
+    const outcome = findUnansweredWrites(this.options.fs, walDirectory, this.clientId, ids, from, recoveredSequence);
     const again: Pending[] = [];
     for (const request of requests) {
       if (!request.isWrite || request.floor === undefined) {

@@ -105,6 +105,7 @@ test('WELCOME round trips and holds the server pid, client id, durability and va
     writerPid: fc.integer({ min: 1, max: 2 ** 31 }),
     connectionId: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
     lastSequence: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    recoveredSequence: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
     durability: fc.constantFrom('fsync' as const, 'write' as const, 'none' as const),
     maxValueBytes: fc.integer({ min: 1, max: 2 ** 28 }),
   });
@@ -124,7 +125,7 @@ test('a WELCOME of another version, another durability or with an extra field is
     version: 1,
     writerPid: 1,
     connectionId: 1,
-    lastSequence: 0,
+    lastSequence: 0, recoveredSequence: 0,
     durability: 'write',
     maxValueBytes: 10,
   };
@@ -133,7 +134,7 @@ test('a WELCOME of another version, another durability or with an extra field is
     { version: 2 },
     { durability: 'sometimes' },
     { connectionId: 0 },
-    { lastSequence: -1 },
+    { lastSequence: -1 }, { recoveredSequence: 1.5 },
     { maxValueBytes: 0 },
     { extra: 1 },
   ]) {

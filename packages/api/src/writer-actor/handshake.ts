@@ -38,6 +38,8 @@ export const welcomeSchema = z.strictObject({
   connectionId: positiveInt,
   /** The last sequence number in the writer's log when it took the client: every write the client sends gets a larger one. */
   lastSequence: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** The last sequence number the writer recovered when it took the lock: every write of a writer before it is at or below it. */
+  recoveredSequence: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   durability: z.enum(['fsync', 'write', 'none']),
   maxValueBytes: positiveInt,
 });

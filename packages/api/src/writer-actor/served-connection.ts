@@ -19,6 +19,7 @@ export interface ForwardingTarget {
   forceMerge(maxSegments: number): Promise<void>;
   mergesIdle(): Promise<void>;
   readonly lastSequence: number;
+  readonly recoveredSequence: number;
 }
 
 /** What WELCOME tells every client, besides its own connection's numbers. */
@@ -118,6 +119,7 @@ export class ServedConnection {
         writerPid: process.pid,
         connectionId: this.connectionId,
         lastSequence: this.target.lastSequence,
+        recoveredSequence: this.target.recoveredSequence,
         durability: this.facts.durability,
         maxValueBytes: this.facts.maxValueBytes,
       }),
