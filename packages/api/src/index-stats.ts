@@ -98,3 +98,18 @@ export interface WriterStats {
   /** Set once a write or fsync error stopped the writer. */
   readonly failed: string | undefined;
 }
+
+/** The live segments of a generation as the stats list them, and their bytes together. */
+export function liveSegmentStats(segments: readonly LiveSegmentStats[]): { segments: LiveSegmentStats[]; segmentBytes: number } {
+  return {
+    segments: segments.map(({ id, entries, tombstones, bytes, minSequence, maxSequence }) => ({
+      id,
+      entries,
+      tombstones,
+      bytes,
+      minSequence,
+      maxSequence,
+    })),
+    segmentBytes: segments.reduce((sum, segment) => sum + segment.bytes, 0),
+  };
+}

@@ -30,7 +30,7 @@ import {
   type ManifestFacts,
 } from './segment-audit.js';
 import { prepareDelete, type PreparedOperation } from './write-batch.js';
-import type { WriterStats } from './index-stats.js';
+import { liveSegmentStats, type WriterStats } from './index-stats.js';
 import { SegmentIds } from './segment-ids.js';
 import { MergeScheduler, type MergeEvent, type MergeFailedError } from './merge-scheduler.js';
 import { TieredMergePolicy } from '@silt/merger';
@@ -359,15 +359,7 @@ export class IndexWriter<V = Value, K extends Key = Key> {
       directory: this.parts.layout.directory,
       durability: this.parts.options.durability,
       generation: generation.generation,
-      segments: generation.segments.map(({ id, entries, tombstones, bytes, minSequence, maxSequence }) => ({
-        id,
-        entries,
-        tombstones,
-        bytes,
-        minSequence,
-        maxSequence,
-      })),
-      segmentBytes: generation.segments.reduce((sum, segment) => sum + segment.bytes, 0),
+      ...liveSegmentStats(generation.segments),
       memtable: { entries: this.active.size, bytes: this.active.bytes, sealed: this.sealed.length },
       lastSequence: this.parts.wal.lastSequence,
       coveredSequence: generation.walCoveredSequence,

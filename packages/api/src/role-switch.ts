@@ -17,7 +17,7 @@ import { toIndexScanRange } from '@silt/reader/internal';
 import type { ResolvedIndexOptions } from './index-options.js';
 import type { IndexEvents } from './index-events.js';
 import type { IndexRole, IndexRoleName } from './index-role.js';
-import type { IndexStats } from './index-stats.js';
+import { liveSegmentStats, type IndexStats } from './index-stats.js';
 import { IndexWriter } from './index-writer.js';
 import type { PreparedOperation } from './write-batch.js';
 import { ReadOnlyError, WriterChangedError, WriterRefusedError, WriterUnreachableError } from './role-errors.js';
@@ -489,15 +489,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
       generation: stats.generation,
       coveredSequence: stats.coveredSequence,
       visibleSequence: stats.visibleSequence,
-      segments: reader.segments.map(({ id, entries, tombstones, bytes, minSequence, maxSequence }) => ({
-        id,
-        entries,
-        tombstones,
-        bytes,
-        minSequence,
-        maxSequence,
-      })),
-      segmentBytes: reader.segments.reduce((sum, segment) => sum + segment.bytes, 0),
+      ...liveSegmentStats(reader.segments),
       tail: stats.tail,
       writer: {
         connected: this.connection !== undefined,

@@ -125,7 +125,8 @@ test('a WELCOME of another version, another durability or with an extra field is
     version: 1,
     writerPid: 1,
     connectionId: 1,
-    lastSequence: 0, recoveredSequence: 0,
+    lastSequence: 0,
+    recoveredSequence: 0,
     durability: 'write',
     maxValueBytes: 10,
   };
@@ -134,7 +135,8 @@ test('a WELCOME of another version, another durability or with an extra field is
     { version: 2 },
     { durability: 'sometimes' },
     { connectionId: 0 },
-    { lastSequence: -1 }, { recoveredSequence: 1.5 },
+    { lastSequence: -1 },
+    { recoveredSequence: 1.5 },
     { maxValueBytes: 0 },
     { extra: 1 },
   ]) {

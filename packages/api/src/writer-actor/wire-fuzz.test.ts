@@ -30,6 +30,11 @@ const DECODERS: readonly ((body: Uint8Array) => unknown)[] = [
   decodeProtocolError,
 ];
 
+function welcomeFrame(durability: 'fsync' | 'write' | 'none', maxValueBytes: number): Uint8Array {
+  const welcome = { protocol: PROTOCOL_NAME, version: 1, writerPid: 1, connectionId: 2, lastSequence: 9, recoveredSequence: 3 } as const;
+  return encodeWelcome({ ...welcome, durability, maxValueBytes });
+}
+
 /** Runs `decode`; a ProtocolError is an allowed outcome, anything else thrown fails the test. */
 function decodedOrRefused(decode: () => unknown): 'decoded' | 'refused' {
   try {
@@ -74,17 +79,7 @@ const validFrame: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc
     .integer({ min: 1, max: 3 })
     .map((version) => encodeHello({ protocol: PROTOCOL_NAME, version, pid: 42, clientId: '0123456789abcdef', clientName: 'fuzz' })),
-  fc.constant(
-    encodeWelcome({
-      protocol: PROTOCOL_NAME,
-      version: 1,
-      writerPid: 1,
-      connectionId: 2,
-      lastSequence: 9, recoveredSequence: 3,
-      durability: 'fsync',
-      maxValueBytes: 1024,
-    }),
-  ),
+  fc.constant(welcomeFrame('fsync', 1024)),
   fc.constant(encodeRefused({ code: 'SILT_PROTOCOL_VERSION', message: 'no', supportedVersions: [1] })),
   fc.string().map((message) => encodeProtocolError({ code: 'SILT_PROTOCOL', message })),
 );
@@ -203,17 +198,7 @@ test('huge claimed counts and lengths in small frames are ProtocolErrors at once
 });
 
 test('a frame of the other direction is a protocol error: the server takes no WELCOME, a client no WRITES', () => {
-  const welcome = new FrameReader().push(
-    encodeWelcome({
-      protocol: PROTOCOL_NAME,
-      version: 1,
-      writerPid: 1,
-      connectionId: 2,
-      lastSequence: 9, recoveredSequence: 3,
-      durability: 'none',
-      maxValueBytes: 1,
-    }),
-  )[0]!;
+  const welcome = new FrameReader().push(welcomeFrame('none', 1))[0]!;
   assert.equal(decodeServerMessage(welcome).type, 'welcome');
   assert.throws(() => decodeClientMessage(welcome), /a WELCOME frame is not one a client sends/);
   const writes = new FrameReader().push(encodeWrites([{ requestId: 1, kind: 'clear', range: {} }]))[0]!;
