@@ -29,17 +29,24 @@ export interface WriterFacts {
 }
 
 /**
- * How much one client may have in flight before the server stops reading
- * its socket (the client's writes then wait in its own process): a slow or
- * flooding client can hold only this much of the writer's memory.
+ * What one client may hold of the writer's memory. Past `maxInFlightRequests`
+ * or `maxInFlightBytes` of requests not yet answered, the server stops
+ * reading its socket (the client's writes then wait in its own process)
+ * until half has drained. Past `maxUnreadReplyBytes` of answers it has not
+ * read, a client is cut off: one that stopped reading must not make the
+ * writer buffer without end.
  */
-export const MAX_IN_FLIGHT_REQUESTS = 16_384;
-export const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
-/**
- * Acknowledgements a client has not read, past which it is cut off: a
- * client that stopped reading must not make the writer buffer without end.
- */
-export const MAX_UNREAD_REPLY_BYTES = 64 * 1024 * 1024;
+export interface ConnectionLimits {
+  readonly maxInFlightRequests: number;
+  readonly maxInFlightBytes: number;
+  readonly maxUnreadReplyBytes: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxInFlightRequests: 16_384,
+  maxInFlightBytes: 64 * 1024 * 1024,
+  maxUnreadReplyBytes: 64 * 1024 * 1024,
+};
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -66,6 +73,7 @@ export class ServedConnection {
     readonly connectionId: number,
     private readonly target: ForwardingTarget,
     private readonly facts: WriterFacts,
+    private readonly limits: ConnectionLimits,
     private readonly ended: (connection: ServedConnection) => void,
   ) {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -189,13 +197,14 @@ export class ServedConnection {
   private send(frame: Uint8Array): void {
     if (this.closed) return;
     this.socket.write(frame);
-    if (this.socket.writableLength > MAX_UNREAD_REPLY_BYTES) this.close();
+    if (this.socket.writableLength > this.limits.maxUnreadReplyBytes) this.close();
   }
 
   private track(bytes: number): void {
     this.inFlightRequests++;
     this.inFlightBytes += bytes;
-    if (!this.paused && (this.inFlightRequests > MAX_IN_FLIGHT_REQUESTS || this.inFlightBytes > MAX_IN_FLIGHT_BYTES)) {
+    const { maxInFlightRequests, maxInFlightBytes } = this.limits;
+    if (!this.paused && (this.inFlightRequests > maxInFlightRequests || this.inFlightBytes > maxInFlightBytes)) {
       this.paused = true;
       this.socket.pause();
     }
@@ -204,7 +213,8 @@ export class ServedConnection {
   private untrack(bytes: number): void {
     this.inFlightRequests--;
     this.inFlightBytes -= bytes;
-    if (this.paused && this.inFlightRequests <= MAX_IN_FLIGHT_REQUESTS / 2 && this.inFlightBytes <= MAX_IN_FLIGHT_BYTES / 2) {
+    const { maxInFlightRequests, maxInFlightBytes } = this.limits;
+    if (this.paused && this.inFlightRequests <= maxInFlightRequests / 2 && this.inFlightBytes <= maxInFlightBytes / 2) {
       this.paused = false;
       if (!this.closed) this.socket.resume();
     }

@@ -15,6 +15,13 @@ import { SocketAddress } from './socket-address.js';
 import { decodeServerMessage, type ServerMessage } from './wire-messages.js';
 import { encodeWrites } from './writes-frame-builder.js';
 import { cutAt, SOAK, writeRequestInputs } from './test-support/wire-arbitraries.js';
+import { EventEmitter } from 'node:events';
+import { systemClock } from '@silt/fs';
+import { IndexWriter } from '../index-writer.js';
+import { resolveIndexOptions } from '../index-options.js';
+import { WriterServer } from './writer-server.js';
+import type { ConnectionLimits } from './served-connection.js';
+import type { WriteRequestInput } from './writes-frame-builder.js';
 
 const NO_TIMER = { refreshIntervalMs: 2 ** 31 - 1 } as const;
 const CLIENT_ID = '0123456789abcdef';
@@ -181,5 +188,77 @@ test('protocol fuzzing: random, truncated and damaged frames never crash the wri
     assert.equal(reopened.get('after-fuzz'), 'served');
   } finally {
     await reopened.close();
+  }
+});
+
+/** A writer and its server with `limits`, outside any `Index`, so a test can make the limits small. */
+async function serveWith(dir: string, limits: ConnectionLimits): Promise<{ writer: IndexWriter<unknown>; server: WriterServer }> {
+  const writer = await IndexWriter.open(dir, resolveIndexOptions(NO_TIMER), systemClock, new EventEmitter());
+  const server = await WriterServer.listen(dir, writer, { durability: 'write', maxValueBytes: 1024 }, limits);
+  return { writer, server };
+}
+
+/** `count` single-key writes, numbered from `first`, in frames of 1,000. */
+function writeFrames(first: number, count: number): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  for (let start = first; start < first + count; start += 1000) {
+    const requests: WriteRequestInput[] = [];
+    for (let id = start; id < Math.min(start + 1000, first + count); id++) {
+      requests.push({ requestId: id, kind: 'batch', entries: [{ kind: 'put', key: `k${id}`, value: 'v' }] });
+    }
+    frames.push(encodeWrites(requests));
+  }
+  return frames;
+}
+
+test('a client with more requests in flight than its limit is held back, not refused: every one is acknowledged', async () => {
+  const dir = join(tempDir('server-in-flight'), 'idx');
+  const { writer, server } = await serveWith(dir, {
+    maxInFlightRequests: 16,
+    maxInFlightBytes: 4096,
+    maxUnreadReplyBytes: 64 * 1024 * 1024,
+  });
+  try {
+    const answer = await exchange(dir, [hello(), ...writeFrames(1, 5000)], 5000);
+    const acks = answer.flatMap((message) => (message.type === 'acks' ? message.acks : []));
+    assert.equal(acks.length, 5000);
+    assert.deepEqual(
+      acks.map((ack) => ack.requestId),
+      Array.from({ length: 5000 }, (_, i) => i + 1),
+      'answered in order',
+    );
+    assert.equal(writer.get('k5000'), 'v');
+  } finally {
+    await server.close();
+    await writer.close();
+  }
+});
+
+test('a client that stops reading its answers is cut off, and the writer serves the others', { timeout: 120_000 }, async () => {
+  const dir = join(tempDir('server-unread'), 'idx');
+  const { writer, server } = await serveWith(dir, {
+    maxInFlightRequests: 100_000,
+    maxInFlightBytes: 64 * 1024 * 1024,
+    maxUnreadReplyBytes: 4096,
+  });
+  const address = SocketAddress.of(dir);
+  const silent = createConnection(address.path);
+  try {
+    // Only the writer can end this socket: its writes fail (EPIPE) once the writer cut it off.
+    const cutOff = new Promise<void>((resolve) => silent.on('error', () => undefined).on('close', () => resolve()));
+    await new Promise<void>((resolve) => silent.once('connect', () => resolve()));
+    silent.pause(); // reads nothing from now on
+    for (const frame of [hello(), ...writeFrames(1, 60_000)]) silent.write(frame);
+    await cutOff;
+    const answer = await exchange(dir, [hello(), ...writeFrames(70_000, 10)], 10);
+    assert.equal(
+      answer.filter((message) => message.type === 'acks').flatMap((message) => (message.type === 'acks' ? message.acks : [])).length,
+      10,
+    );
+  } finally {
+    silent.destroy();
+    address.close();
+    await server.close();
+    await writer.close();
   }
 });

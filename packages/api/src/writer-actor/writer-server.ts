@@ -1,7 +1,13 @@
 import { chmodSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { IoError } from '@silt/fs';
-import { ServedConnection, type ForwardingTarget, type WriterFacts } from './served-connection.js';
+import {
+  DEFAULT_CONNECTION_LIMITS,
+  ServedConnection,
+  type ConnectionLimits,
+  type ForwardingTarget,
+  type WriterFacts,
+} from './served-connection.js';
 import { SocketAddress } from './socket-address.js';
 
 /**
@@ -26,13 +32,18 @@ export class WriterServer {
     private readonly address: SocketAddress,
   ) {}
 
-  static async listen(directory: string, target: ForwardingTarget, facts: WriterFacts): Promise<WriterServer> {
+  static async listen(
+    directory: string,
+    target: ForwardingTarget,
+    facts: WriterFacts,
+    limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+  ): Promise<WriterServer> {
     const address = SocketAddress.of(directory);
     try {
       rmSync(address.file, { force: true });
       const server = createServer({ pauseOnConnect: false });
       const writerServer = new WriterServer(server, address);
-      server.on('connection', (socket) => writerServer.accept(socket, target, facts));
+      server.on('connection', (socket) => writerServer.accept(socket, target, facts, limits));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(address.path, () => {
@@ -61,13 +72,14 @@ export class WriterServer {
     return this.closing;
   }
 
-  private accept(socket: Socket, target: ForwardingTarget, facts: WriterFacts): void {
+  private accept(socket: Socket, target: ForwardingTarget, facts: WriterFacts, limits: ConnectionLimits): void {
     if (this.closing !== undefined) {
       socket.destroy();
       return;
     }
     socket.setNoDelay(true);
-    const connection = new ServedConnection(socket, this.nextConnectionId++, target, facts, (ended) => this.connections.delete(ended));
+    const ended = (connection: ServedConnection): void => void this.connections.delete(connection);
+    const connection = new ServedConnection(socket, this.nextConnectionId++, target, facts, limits, ended);
     this.connections.add(connection);
   }
 
