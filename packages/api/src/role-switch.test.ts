@@ -6,7 +6,7 @@ import { ValidationError, WRITER_SOCKET_FILE } from '@silt/fs';
 import { LockError } from '@silt/segments';
 import { tempDir } from '@silt/test-support';
 import { Index } from './index-handle.js';
-import { ReadOnlyError } from './role-errors.js';
+import { ReadOnlyError, WriterChangedError } from './role-errors.js';
 import { writerStats } from './test-support/writer-stats.js';
 
 /** No flush timer: the tests' counts depend on nothing a timer does. */
@@ -234,4 +234,19 @@ test("a client's close waits for the writes it forwarded", async () => {
   } finally {
     await writer.close();
   }
+});
+
+test('a client closing while its writer goes away does not hang: each write it sent resolves or fails with WriterChangedError', async () => {
+  const dir = join(tempDir('client-close-writer-gone'), 'idx');
+  const [writer, client] = await writerAndClient(dir);
+  const writes = Array.from({ length: 500 }, (_, i) => client.set(`k${i}`, 'v'));
+  const clientClosed = client.close();
+  await writer.close();
+  await clientClosed;
+  const outcomes = await Promise.allSettled(writes);
+  const errors = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+  assert.ok(
+    errors.every((error) => error instanceof WriterChangedError),
+    String(errors.find((error) => !(error instanceof WriterChangedError))),
+  );
 });

@@ -99,7 +99,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     lockTimeoutMs: number,
   ): Promise<RoleSwitch<V, K>> {
     const role = new RoleSwitch<V, K>(directory, requested, options, clock, events);
-    const deadline = Date.now() + lockTimeoutMs;
+    const deadline = performance.now() + lockTimeoutMs;
     if (requested === 'reader') {
       role.reader = await role.openReader(lockTimeoutMs);
       return role;
@@ -110,10 +110,10 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
         return role;
       } catch (error) {
         if (!(error instanceof LockError)) throw error;
-        if (requested === 'writer' && Date.now() >= deadline) throw error;
+        if (requested === 'writer' && performance.now() >= deadline) throw error;
       }
-      if (requested === 'auto' && (await role.tryToConnect(Math.max(0, deadline - Date.now())))) return role;
-      if (Date.now() >= deadline) {
+      if (requested === 'auto' && (await role.tryToConnect(Math.max(0, Math.ceil(deadline - performance.now()))))) return role;
+      if (performance.now() >= deadline) {
         await role.reader?.close();
         throw new WriterUnreachableError(
           `no process became the writer of ${directory} within ${lockTimeoutMs} ms, and none took this one's connection`,
@@ -445,7 +445,8 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
   private connectionLost(connection: WriterConnection): void {
     if (this.connection !== connection && this.connection !== undefined) return;
     this.connection = undefined;
-    if (this.closing !== undefined || this.writer !== undefined) return;
+    if (this.writer !== undefined) return;
+    if (this.closing !== undefined) return this.rejectPending();
     this.reconnecting ??= this.failOver().finally(() => {
       this.reconnecting = undefined;
     });
@@ -500,18 +501,33 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     };
   }
 
+  /**
+   * A client waits for the answers to what it sent, unless its writer is
+   * gone; a takeover under way finishes first, and its writer is closed too.
+   */
   private async shutDown(): Promise<void> {
-    if (this.writer !== undefined) {
-      await this.server?.close();
-      await this.writer.close();
-      return;
-    }
-    if (this.connection !== undefined) await this.afterPending();
-    for (const request of this.pending.values()) request.reject(new ClosedError('the index'));
-    this.pending.clear();
+    if (this.writer === undefined && this.connection !== undefined) await this.afterPending();
+    this.rejectPending();
     this.connection?.close();
     await this.reconnecting;
+    await this.server?.close();
+    await this.writer?.close();
     await this.reader?.close();
+  }
+
+  /** At close, what no writer will answer: a request sent to a writer that went away may or may not have been applied. */
+  private rejectPending(): void {
+    for (const request of this.pending.values()) {
+      const sent = request.isWrite && request.floor !== undefined;
+      request.reject(
+        sent
+          ? new WriterChangedError(
+              `the writer of ${this.directory} went away while this index closed, with a write in flight: it may or may not have been applied`,
+            )
+          : new ClosedError('the index'),
+      );
+    }
+    this.pending.clear();
   }
 }
 
