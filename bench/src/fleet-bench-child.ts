@@ -113,6 +113,7 @@ async function stream(store: Store, loops: number, pauseMs: number): Promise<Wor
   let unreported: number[] = [];
   let acked = 0;
   let uncertain = 0;
+  let uncertainWhy: string | undefined;
   let next = 0;
   let reportedAt = 0;
   const report = (): void => {
@@ -127,6 +128,7 @@ async function stream(store: Store, loops: number, pauseMs: number): Promise<Wor
       } catch (error) {
         if (!(error instanceof WriterChangedError)) throw error;
         uncertain++;
+        uncertainWhy ??= error.message;
         continue;
       }
       const now = monotonicMs();
@@ -141,7 +143,7 @@ async function stream(store: Store, loops: number, pauseMs: number): Promise<Wor
   };
   await Promise.all(Array.from({ length: loops }, loop));
   report();
-  return { kind: 'stream', acked, uncertain, writerChanges: store.writerChanges() };
+  return { kind: 'stream', acked, uncertain, uncertainWhy, writerChanges: store.writerChanges() };
 }
 
 function work(store: Store, what: MemberWork): Promise<WorkResult> {

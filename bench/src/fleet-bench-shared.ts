@@ -49,7 +49,14 @@ export type WorkResult =
   | { readonly kind: 'sets'; readonly writes: number; readonly startedAt: number; readonly endedAt: number }
   | { readonly kind: 'latency'; readonly micros: number[] }
   /** Its acknowledgements went in `acks` reports; writes whose outcome a failover left unknown are counted apart. */
-  | { readonly kind: 'stream'; readonly acked: number; readonly uncertain: number; readonly writerChanges: number };
+  | {
+      readonly kind: 'stream';
+      readonly acked: number;
+      readonly uncertain: number;
+      /** The message of the first WriterChangedError, if any. */
+      readonly uncertainWhy: string | undefined;
+      readonly writerChanges: number;
+    };
 
 export type FromMember =
   | { readonly type: 'ready'; readonly role: MemberRole; readonly pid: number }

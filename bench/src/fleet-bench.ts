@@ -403,7 +403,12 @@ async function failoverRound(context: BenchContext, kills: number): Promise<Fail
     for (const member of stopped) member.tell({ type: 'stop' });
     await group.until('every member stopped', () => stopped.every((member) => member.state.result !== undefined));
     let uncertain = 0;
-    for (const member of stopped) if (member.state.result?.kind === 'stream') uncertain += member.state.result.uncertain;
+    let uncertainWhy = '';
+    for (const member of stopped) {
+      if (member.state.result?.kind !== 'stream') continue;
+      uncertain += member.state.result.uncertain;
+      uncertainWhy ||= member.state.result.uncertainWhy ?? '';
+    }
     await group.close();
 
     const gaps: number[] = [];
@@ -420,7 +425,7 @@ async function failoverRound(context: BenchContext, kills: number): Promise<Fail
       }
     });
     context.log(
-      `failover: ${kills} kills, ${gaps.length} client waits: p50 ${percentile(gaps, 50).toFixed(1)} ms, p99 ${percentile(gaps, 99).toFixed(1)} ms, max ${Math.max(...gaps).toFixed(1)} ms; kill → first ack p50 ${percentile(fromKill, 50).toFixed(1)} ms; ${uncertain} writes uncertain`,
+      `failover: ${kills} kills, ${gaps.length} client waits: p50 ${percentile(gaps, 50).toFixed(1)} ms, p99 ${percentile(gaps, 99).toFixed(1)} ms, max ${Math.max(...gaps).toFixed(1)} ms; kill → first ack p50 ${percentile(fromKill, 50).toFixed(1)} ms; ${uncertain} writes uncertain (WriterChangedError)${uncertainWhy === '' ? '' : `: ${uncertainWhy}`}`,
     );
     return { gaps, fromKill, kills };
   });
