@@ -9,7 +9,7 @@ import { summarize, summaryTable } from './summary.js';
  * and exports `suite: BenchSuite`. With no names, every known suite runs.
  */
 
-const KNOWN_SUITES = ['wal', 'segments', 'index', 'api', 'merge', 'reader', 'restart', 'realtime', 'level', 'import'];
+const KNOWN_SUITES = ['wal', 'segments', 'index', 'api', 'merge', 'reader', 'restart', 'realtime', 'level', 'import', 'fleet'];
 
 function parseArguments(argv: readonly string[]): { names: string[]; rounds: number } {
   const names: string[] = [];
