@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { ValidationError, WRITER_SOCKET_FILE } from '@silt/fs';
 import { LockError } from '@silt/segments';
 import { tempDir } from '@silt/test-support';
@@ -249,4 +252,11 @@ test('a client closing while its writer goes away does not hang: each write it s
     errors.every((error) => error instanceof WriterChangedError),
     String(errors.find((error) => !(error instanceof WriterChangedError))),
   );
+});
+
+test('an index left open, as the writer or a client, does not keep its process alive by itself', async () => {
+  const dir = join(tempDir('unclosed'), 'idx');
+  const child = fork(fileURLToPath(new URL('./test-support/unclosed-index-child.js', import.meta.url)), [dir], { stdio: 'inherit' });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 0);
 });

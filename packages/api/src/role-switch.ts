@@ -287,6 +287,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     const settled = answered.then(ignore, ignore);
     const request: Pending = { requestId, send, runLocally, isWrite, floor: undefined, resolve, reject, settled };
     if (this.connection === undefined || this.sendNow(this.connection, request)) this.pending.set(requestId, request);
+    this.holdWhilePending();
     return answered;
   }
 
@@ -309,6 +310,11 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     return id;
   }
 
+  /** The connection keeps the process alive only while answers are owed on it. */
+  private holdWhilePending(): void {
+    this.connection?.hold(this.pending.size > 0);
+  }
+
   /** An empty batch: resolves once every request before it settled. */
   private afterPending(): Promise<void> {
     return Promise.all([...this.pending.values()].map((request) => request.settled)).then(() => undefined);
@@ -318,6 +324,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     const request = this.pending.get(requestId);
     if (request === undefined) return;
     this.pending.delete(requestId);
+    this.holdWhilePending();
     if (sequence > this.lastAcknowledged) this.lastAcknowledged = sequence;
     this.resolveWhenVisible(request, sequence);
   }
@@ -333,6 +340,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     const request = this.pending.get(requestId);
     if (request === undefined) return;
     this.pending.delete(requestId);
+    this.holdWhilePending();
     request.reject(errorOf(failure));
   }
 
@@ -340,6 +348,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     const request = this.pending.get(requestId);
     if (request === undefined) return;
     this.pending.delete(requestId);
+    this.holdWhilePending();
     request.resolve();
   }
 
@@ -357,19 +366,20 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
   /** Takes the lock (or throws LockError), recovers, listens, and settles what this process had in flight. */
   private async becomeWriter(): Promise<void> {
     const writer = (await IndexWriter.open(this.directory, this.options, this.clock, this.events)) as unknown as IndexWriter<V, K>;
-    const unsent = this.settleFromLog(writer.recoveredSequence);
-    this.writer = writer;
-    this.connection = undefined;
-    this.unavailable = undefined;
     try {
       this.server = await WriterServer.listen(this.directory, writer, {
         durability: this.options.durability,
         maxValueBytes: this.options.maxValueBytes,
       });
     } catch (error) {
-      // Without a socket the others cannot write; this process still can, so it stays the writer and says why.
-      this.report(error as Error);
+      // A writer the other processes cannot reach would leave them waiting on its lock: let it go.
+      await writer.close();
+      throw error;
     }
+    const unsent = this.settleFromLog(writer.recoveredSequence);
+    this.writer = writer;
+    this.connection = undefined;
+    this.unavailable = undefined;
     for (const request of unsent) request.runLocally(writer as IndexWriter<unknown>).then(request.resolve, request.reject);
     const reader = this.reader;
     this.reader = undefined;
@@ -404,6 +414,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     for (const request of unsent) {
       if (this.sendNow(connection, request)) this.pending.set(request.requestId, request);
     }
+    this.holdWhilePending();
     return true;
   }
 

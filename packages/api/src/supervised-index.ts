@@ -67,13 +67,19 @@ export function superviseIndex(index: ClosableIndex, options: SuperviseOptions =
 async function closeWithin(index: ClosableIndex, beforeClose: (() => unknown) | undefined, timeoutMs: number): Promise<number> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<number>((resolve) => {
-    timer = setTimeout(() => resolve(1), timeoutMs);
+    timer = setTimeout(() => {
+      process.stderr.write(`silt: the index did not close within ${timeoutMs} ms of the signal; every acknowledged write is in its log\n`);
+      resolve(1);
+    }, timeoutMs);
   });
   const closed = (async () => {
     await beforeClose?.();
     await index.close();
     return 0;
-  })().catch(() => 1);
+  })().catch((error: unknown) => {
+    process.stderr.write(`silt: closing the index at a signal failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  });
   try {
     return await Promise.race([closed, timedOut]);
   } finally {

@@ -19,6 +19,9 @@ export interface ConnectionHandlers {
   closed(reason: Error): void;
 }
 
+/** How long a client waits for WELCOME before it gives the connection up and tries again. */
+const HANDSHAKE_TIMEOUT_MS = 2000;
+
 /** Who the client is, for HELLO. */
 export interface ClientIdentity {
   readonly clientId: string;
@@ -45,6 +48,8 @@ export class WriterConnection {
     readonly welcome: Welcome,
     private readonly handlers: ConnectionHandlers,
   ) {
+    // Idle, the connection does not keep the process alive; `hold` while answers are owed.
+    socket.unref();
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (error) => this.end(error));
     socket.on('close', () => this.end(new Error('the writer closed the connection')));
@@ -55,7 +60,13 @@ export class WriterConnection {
     return new Promise((resolve, reject) => {
       const socket = createConnection(address.path);
       const frames = new FrameReader();
+      // A writer answers HELLO at once (it listens only once it recovered); one that does not is not there.
+      const deadline = setTimeout(
+        () => fail(new Error(`the writer did not answer HELLO within ${HANDSHAKE_TIMEOUT_MS} ms`)),
+        HANDSHAKE_TIMEOUT_MS,
+      );
       const fail = (error: Error): void => {
+        clearTimeout(deadline);
         socket.destroy();
         reject(error);
       };
@@ -68,6 +79,7 @@ export class WriterConnection {
         }
         const first = messages[0];
         if (first === undefined) return;
+        clearTimeout(deadline);
         socket.off('data', onData).off('error', fail).off('close', onClose);
         if (first.type === 'refused')
           return fail(new WriterRefusedConnectionError(`the writer refused the connection: ${first.refused.message}`));
@@ -85,6 +97,12 @@ export class WriterConnection {
 
   get isOpen(): boolean {
     return !this.ended;
+  }
+
+  /** Keeps the process alive while `waiting` (answers are owed), and lets it end when not. */
+  hold(waiting: boolean): void {
+    if (waiting) this.socket.ref();
+    else this.socket.unref();
   }
 
   /** Queues a batch for this turn's frame. A batch too large for any frame is refused with a ValidationError. */

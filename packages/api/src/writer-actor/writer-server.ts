@@ -46,7 +46,9 @@ export class WriterServer {
       server.on('connection', (socket) => writerServer.accept(socket, target, facts, limits));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(address.path, () => {
+        // exclusive: in a cluster worker (every pm2 cluster instance), a shared listen would have the primary
+        // hold the socket and hand connections on, and a connection could outlive the writer it was meant for.
+        server.listen({ path: address.path, exclusive: true }, () => {
           server.off('error', reject);
           resolve();
         });
@@ -54,6 +56,8 @@ export class WriterServer {
       chmodSync(address.file, statSync(directory).mode & 0o777);
       // A failure after listening (EMFILE on accept, say) must not crash the writer.
       server.on('error', () => {});
+      // An open index never keeps its process alive by itself (its timers and watchers do not either).
+      server.unref();
       return writerServer;
     } catch (error) {
       address.close();
@@ -78,6 +82,7 @@ export class WriterServer {
       return;
     }
     socket.setNoDelay(true);
+    socket.unref();
     const ended = (connection: ServedConnection): void => void this.connections.delete(connection);
     const connection = new ServedConnection(socket, this.nextConnectionId++, target, facts, limits, ended);
     this.connections.add(connection);
