@@ -22,10 +22,7 @@ import { waitFor } from './wait-for.js';
 
 test(
   'cluster mode: the writer instance listens on writer.sock itself, not through pm2 (the cluster primary)',
-  {
-    timeout: 120_000,
-    todo: 'silt WriterServer.listen calls server.listen(path) without exclusive: true, so in a cluster worker the primary binds it',
-  },
+  { timeout: 120_000 },
   async () => {
     const app = prepareExampleApp('socket');
     const daemon = new Pm2Daemon(join(app.directory, '..', 'pm2-home'));
