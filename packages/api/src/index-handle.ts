@@ -19,19 +19,21 @@ import type { IndexRole } from './index-role.js';
 import type { IndexStats } from './index-stats.js';
 import type { IndexSeams } from './index-writer.js';
 import { RoleSwitch } from './role-switch.js';
-
-/** How long a client or reader waits at open for a writer to answer, or the index to exist, unless `lockTimeoutMs` says. */
-const DEFAULT_CLIENT_WAIT_MS = 10_000;
 import { prepareBatch, prepareDelete, preparePut } from './write-batch.js';
 import { prepareOperations, type BatchOperation } from './batch-operations.js';
 import { ChainedBatch } from './chained-batch.js';
 
+/** How long a client or reader waits at open for a writer to answer, or the index to exist, unless `lockTimeoutMs` says. */
+const DEFAULT_CLIENT_WAIT_MS = 10_000;
+
 /**
  * An index directory as one process uses it. Every call is checked and its
- * values encoded here, then served by the role this process has: the writer
- * actor, which holds the writer lock and owns the log, the flusher and the
- * merges. Writes are readable at once by this process; other processes see
- * them through the log's tail within milliseconds, and in segments after a
+ * values encoded here, then served by the role this process has
+ * (`RoleSwitch`): the writer actor, which holds the writer lock and owns
+ * the log, the flusher and the merges; or a client, which reads locally and
+ * forwards its writes to the writer actor of another process. Writes are
+ * readable at once by the process that made them; other processes see them
+ * through the log's tail within milliseconds, and in segments after a
  * flush.
  */
 export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEvents> implements AsyncDisposable {
@@ -47,8 +49,11 @@ export class Index<V = Value, K extends Key = Key> extends EventEmitter<IndexEve
   }
 
   /**
-   * Opens (or creates) the index in `directory` as its one writer. Fails at
-   * once with LockError if another writer holds it. Recovers from any crash
+   * Opens (or creates) the index in `directory`. With `role: 'auto'` (the
+   * default) this process becomes the writer if it takes the writer lock,
+   * and otherwise a client of the process that holds it (see the README's
+   * "Many processes"); with `role: 'writer'` it fails with LockError, after
+   * `lockTimeoutMs`, if another writer holds it. The writer recovers from any crash
    * without deleting anything it cannot prove obsolete: checks the log's
    * continuity and every file in `segments/` against the manifest (damage
    * is an `IndexDamagedError`, a CorruptionError, and nothing is changed),

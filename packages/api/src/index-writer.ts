@@ -86,7 +86,6 @@ interface OpenParts {
  * `Index` in this process, or forwarded from clients in others.
  */
 export class IndexWriter<V = Value, K extends Key = Key> {
-  readonly role = 'writer';
   private active = new Memtable();
   /** Oldest first. */
   private readonly sealed: Memtable[] = [];
