@@ -355,7 +355,9 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
   /** The reads of a client or reader: its generation's segments and the log's tail, its events passed on. */
   private async openReader(waitMs: number): Promise<ReadOnlyIndex<V, K>> {
     const { accessMode, cacheBytes, keyEncoding, valueEncoding, fs } = this.options;
-    const readerOptions = { accessMode, cacheBytes, keyEncoding, valueEncoding, fs, waitForIndex: waitMs };
+    // The log is applied when this process reads (or waits for its own write), not at every group commit of the
+    // writer: a client that writes and reads seldom costs the machine nothing while the others write.
+    const readerOptions = { accessMode, cacheBytes, keyEncoding, valueEncoding, fs, waitForIndex: waitMs, tail: 'onRead' as const };
     const reader = (await ReadOnlyIndex.open(this.directory, readerOptions, { clock: this.clock })) as unknown as ReadOnlyIndex<V, K>;
     reader.on('tail', (sequence) => this.events.emit('tail', sequence));
     reader.on('refresh', (generation) => this.events.emit('refresh', generation));

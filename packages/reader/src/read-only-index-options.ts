@@ -64,9 +64,13 @@ export const readOnlyIndexOptionsSchema = z.strictObject({
    * visible within milliseconds of its acknowledgement instead of after the
    * writer's next flush (README, "Tailing the log"). A writer in 'none'
    * durability publishes its log only at a clean close: tailing then shows
-   * nothing sooner than a flush does. Default true.
+   * nothing sooner than a flush does. `'onRead'` follows it too, but lazily:
+   * a log event only marks the table stale, and the next read (or
+   * `catchUpTo`) applies what is new in one pass, so a reader that reads
+   * seldom spends nothing on a busy writer's log; its 'tail' events come
+   * at its reads. Default true.
    */
-  tail: z.boolean().default(true),
+  tail: z.union([z.boolean(), z.literal('onRead')]).default(true),
   /**
    * The most the table of tailed writes may hold (key and value bytes plus
    * 96 bytes a key). Past it, tailing pauses, with a 'tailOverflow' event,

@@ -368,3 +368,31 @@ test('waitForIndex: past the wait, open fails with ManifestNotFoundError saying 
   assert.ok(clock.now() - started >= 1000);
   await assert.rejects(ReadOnlyIndex.open(directory), /the index directory does not exist$/, 'without waitForIndex: at once, as before');
 });
+
+test("with tail: 'onRead' a log event only marks the table stale: the next read applies every write acknowledged before it", async () => {
+  const writer = FixtureWriter.create('tail-on-read');
+  await writer.flush([['old', 'from a segment']]);
+  const wal = await WriteAheadLog.open(join(writer.directory, WAL_DIRECTORY), { durability: 'write', nextSequence: 2 });
+  try {
+    await using reader = await ReadOnlyIndex.open(writer.directory, { ...EVENTS_ONLY, tail: 'onRead' });
+    const tails: number[] = [];
+    reader.on('tail', (visible) => tails.push(visible));
+    let events = 0;
+    subscribeToLog(reader, () => events++);
+    await wal.append([put('apple', 'red'), put('old', 'overwritten')]);
+    await turnsUntil(() => events > 0, 'a log event');
+    assert.equal(reader.stats().tail.entries, 0, 'the event applied nothing');
+    assert.deepEqual(tails, []);
+    assert.equal(reader.get('old'), 'overwritten', 'the read applied the log first');
+    assert.equal(reader.get('apple'), 'red');
+    assert.equal(reader.visibleSequence, 3);
+    assert.deepEqual(tails, [3], "the 'tail' event comes with the read");
+    await reader.catchUpTo(3);
+    const acknowledged = wal.appendNow([del('apple')]);
+    await acknowledged.durable;
+    await reader.catchUpTo(acknowledged.lastSequence);
+    assert.equal(reader.has('apple'), false, 'catchUpTo reads at once, event or not');
+  } finally {
+    await wal.close();
+  }
+});

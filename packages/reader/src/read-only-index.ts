@@ -146,6 +146,8 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
   /** A refresh asked for by a log read that found its records gone is running. */
   private catchingUp = false;
   private logReadQueued = false;
+  /** `tail: 'onRead'`: the log moved since the table was last brought up to date. */
+  private logStale = false;
   private overflows = 0;
   /** Made by the first `changes()`; ends its subscriptions at close. */
   private feed: ChangeFeed<V, K> | undefined;
@@ -177,6 +179,7 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
       options.keyEncoding,
       () => {
         this.checkOpen();
+        if (this.logStale) this.readStaleLog();
         return this.view;
       },
       values,
@@ -506,10 +509,11 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
     });
   }
 
-  /** The log watcher's wake-up: the reader's own read first, then the other followers. */
+  /** The log watcher's wake-up: the reader's own read first (or, with `tail: 'onRead'`, a mark), then the other followers. */
   private onLogEvent(): void {
     if (this.closing !== undefined) return;
-    this.readLog();
+    if (this.options.tail === 'onRead') this.logStale = true;
+    else this.readLog();
     for (const listener of this.logListeners) {
       try {
         listener();
@@ -562,8 +566,18 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
     }
   }
 
-  /** A log read on the next turn (one, however many ask). */
+  /** `tail: 'onRead'`: what the log gained since the last read, applied before this read is served. */
+  private readStaleLog(): void {
+    this.readLogUntil(Number.MAX_SAFE_INTEGER);
+    this.logStale = false;
+  }
+
+  /** A log read on the next turn (one, however many ask); with `tail: 'onRead'`, at the next read. */
   private queueLogRead(): void {
+    if (this.options.tail === 'onRead') {
+      this.logStale = true;
+      return;
+    }
     if (this.logReadQueued) return;
     this.logReadQueued = true;
     setImmediate(() => {
