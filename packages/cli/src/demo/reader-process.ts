@@ -11,8 +11,8 @@ import { DemoWorkload } from './workload.js';
  * writer, which acknowledges them with its own in group commits.
  * It knows the demo's workload (the same keys and batches as the writer),
  * so it notes the moment the first key of each batch becomes readable
- * here: at each `tail` event (tailed writes applied) and each `refresh`,
- * with no message from the writer involved. The writer tells it when each
+ * here: when it reads, which is at each `tail` and `refresh` event and
+ * when a probe comes (a client applies the log as it reads). The writer tells it when each
  * batch's `mset` resolved; the difference is the latency it reports. The
  * writer decides when it stops: Ctrl-C in the terminal reaches every
  * process of the group, and the writer closes readers before the index.
@@ -112,6 +112,9 @@ process.on('message', (message: unknown) => {
     void writing.then(() => send({ type: 'stoppedWriting' }));
     return;
   }
+  // A client applies the log when it reads (`tail: 'onRead'`): look now, as an application would read.
+  const seen = look();
+  if (seen.length > 0) send({ type: 'visible', latenciesMs: seen });
   const readable = readableAt.get(message.batch);
   if (readable === undefined) {
     writtenAt.set(message.batch, message.writtenAt);
