@@ -45,6 +45,7 @@ export class LogWatcher {
   private directoryWatch: FSWatcher | undefined;
   private cancelPoll: CancelTimer | undefined;
   private wakeQueued = false;
+  private paused = false;
   private closed = false;
   private readonly indexDirectory: string;
   private readonly logDirectory: string;
@@ -75,6 +76,30 @@ export class LogWatcher {
     return this.logWatch !== undefined;
   }
 
+  /**
+   * Stops the log directory's events until `resume`; the poll goes on. An
+   * owner that applies the log only when it is read learns nothing from a
+   * second event before that read, and each event wakes its process: a
+   * process that writes seldom would otherwise wake at every group commit
+   * of the writer.
+   */
+  pause(): void {
+    if (this.paused || this.closed) return;
+    this.paused = true;
+    this.logWatch?.close();
+    this.logWatch = undefined;
+  }
+
+  /**
+   * Watches the log directory again, without a wake-up: the owner reads the
+   * log right after this, and any commit after it is an event.
+   */
+  resume(): void {
+    if (!this.paused || this.closed) return;
+    this.paused = false;
+    if (this.logExists()) this.watchLog(false);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -98,7 +123,7 @@ export class LogWatcher {
     this.cancelPoll = this.options.clock.setTimer(delay, () => {
       if (this.closed) return;
       this.pollIn(this.options.pollIntervalMs);
-      if (this.logWatch === undefined && this.logExists()) this.watchLog();
+      if (this.logWatch === undefined && !this.paused && this.logExists()) this.watchLog();
       this.options.wake();
     });
   }
@@ -107,9 +132,9 @@ export class LogWatcher {
     return this.options.fs.exists(this.logDirectory);
   }
 
-  /** Watches the log directory; the index directory's watch (if any) goes, and the owner reads what came before. */
-  private watchLog(): void {
-    if (this.logWatch !== undefined || this.closed) return;
+  /** Watches the log directory; the index directory's watch (if any) goes, and the owner reads what came before (if `wake`). */
+  private watchLog(wake = true): void {
+    if (this.logWatch !== undefined || this.paused || this.closed) return;
     // A platform that does not name the file gets a wake-up for every event.
     this.logWatch = this.watchDirectory(this.logDirectory, (name) => {
       if (name === null || name === LOG_ACKNOWLEDGED_FILE) this.changed();
@@ -117,7 +142,7 @@ export class LogWatcher {
     if (this.logWatch === undefined) return;
     this.directoryWatch?.close();
     this.directoryWatch = undefined;
-    this.changed();
+    if (wake) this.changed();
   }
 
   /** No log directory yet: the index directory's events say when it appears. */

@@ -352,7 +352,8 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
   async catchUpTo(sequence: number): Promise<void> {
     this.checkOpen();
     if (this.visibleSequence >= sequence) return;
-    this.readLogUntil(sequence);
+    if (this.logStale) this.readStaleLog();
+    else this.readLogUntil(sequence);
     if (this.visibleSequence >= sequence) return;
     await this.refresh();
     this.readLogUntil(sequence);
@@ -512,7 +513,7 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
   /** The log watcher's wake-up: the reader's own read first (or, with `tail: 'onRead'`, a mark), then the other followers. */
   private onLogEvent(): void {
     if (this.closing !== undefined) return;
-    if (this.options.tail === 'onRead') this.logStale = true;
+    if (this.options.tail === 'onRead') this.markLogStale();
     else this.readLog();
     for (const listener of this.logListeners) {
       try {
@@ -528,6 +529,7 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
     this.checkOpen();
     this.logListeners.add(listener);
     this.startLogWatcher();
+    this.logWatcher?.resume();
     return () => {
       this.logListeners.delete(listener);
     };
@@ -568,14 +570,25 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
 
   /** `tail: 'onRead'`: what the log gained since the last read, applied before this read is served. */
   private readStaleLog(): void {
-    this.readLogUntil(Number.MAX_SAFE_INTEGER);
     this.logStale = false;
+    this.logWatcher?.resume(); // before the read: a commit after it is an event again
+    this.readLogUntil(Number.MAX_SAFE_INTEGER);
+  }
+
+  /**
+   * `tail: 'onRead'`: the next read applies the log first. Until then the
+   * log's events are paused (unless a change feed listens): they could only
+   * say the same thing again, and each wakes this process.
+   */
+  private markLogStale(): void {
+    this.logStale = true;
+    if (this.logListeners.size === 0) this.logWatcher?.pause();
   }
 
   /** A log read on the next turn (one, however many ask); with `tail: 'onRead'`, at the next read. */
   private queueLogRead(): void {
     if (this.options.tail === 'onRead') {
-      this.logStale = true;
+      this.markLogStale();
       return;
     }
     if (this.logReadQueued) return;
