@@ -89,10 +89,12 @@ async function sets(store: Store, loops: number, writes: number): Promise<WorkRe
   return { kind: 'sets', writes, startedAt, endedAt: monotonicMs() };
 }
 
-async function latency(store: Store, durationMs: number): Promise<WorkResult> {
+async function latency(store: Store, warmUpMs: number, durationMs: number): Promise<WorkResult> {
+  let i = 0;
+  for (const warm = performance.now() + warmUpMs; performance.now() < warm; i++) await store.set(memberKey(job.slot, i), memberValue(i));
   const micros: number[] = [];
   const deadline = performance.now() + durationMs;
-  for (let i = 0; performance.now() < deadline; i++) {
+  for (; performance.now() < deadline; i++) {
     const start = performance.now();
     await store.set(memberKey(job.slot, i), memberValue(i));
     micros.push((performance.now() - start) * 1000);
@@ -153,7 +155,7 @@ function work(store: Store, what: MemberWork): Promise<WorkResult> {
     case 'sets':
       return sets(store, what.loops, what.writes);
     case 'latency':
-      return latency(store, what.durationMs);
+      return latency(store, what.warmUpMs, what.durationMs);
     case 'stream':
       return stream(store, what.loops, what.pauseMs);
   }

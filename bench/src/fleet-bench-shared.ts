@@ -13,8 +13,8 @@ const workSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('idle') }),
   /** `writes` sets in all, from `loops` loops that each await one set before the next. */
   z.strictObject({ kind: z.literal('sets'), loops: z.number().int().positive(), writes: z.number().int().positive() }),
-  /** One awaited set after another for `durationMs`, each timed. */
-  z.strictObject({ kind: z.literal('latency'), durationMs: z.number().positive() }),
+  /** One awaited set after another: `warmUpMs` of them untimed, then `durationMs` more, each timed. */
+  z.strictObject({ kind: z.literal('latency'), warmUpMs: z.number().nonnegative(), durationMs: z.number().positive() }),
   /** `loops` awaited-set loops until the parent says `stop`, each pausing `pauseMs` after each acknowledgement, whose time is kept. */
   z.strictObject({ kind: z.literal('stream'), loops: z.number().int().positive(), pauseMs: z.number().nonnegative() }),
 ]);

@@ -32,6 +32,14 @@ const LOOPS = Number(process.env.FLEET_BENCH_LOOPS ?? 64);
 /** Sets per throughput round, in all. */
 const WRITES = Number(process.env.FLEET_BENCH_WRITES ?? 40_000);
 const LATENCY_MS = 1_500;
+/**
+ * Untimed sets first, the same in both processes: for the first second or
+ * so V8 compiles the hot path on its helper threads, which on two cores
+ * take the CPU from the writer and the client in turn (the forwarded p99
+ * was 2.2-2.9 ms cold, 0.7-0.8 ms warm in one session's runs; the writer
+ * alone barely moved).
+ */
+const LATENCY_WARM_UP_MS = 2_000;
 /** Loops each member runs while the writer is being killed: writes in flight at every kill. */
 const STREAM_LOOPS = 2;
 /**
@@ -308,7 +316,7 @@ async function lmdbSetsRound(context: BenchContext, processes: number): Promise<
 /** Microseconds of each awaited set, in the writer process or forwarded from a client process. */
 async function latencyRound(context: BenchContext, forwarded: boolean): Promise<number[]> {
   const path = join(context.scratch(`latency-${forwarded ? 'forwarded' : 'writer'}`), 'idx');
-  const timed: MemberWork = { kind: 'latency', durationMs: LATENCY_MS };
+  const timed: MemberWork = { kind: 'latency', warmUpMs: LATENCY_WARM_UP_MS, durationMs: LATENCY_MS };
   return withGroup(async (group) => {
     const writer = await group.startAs('writer', siltJob(path, 0, forwarded ? idle : timed, 'fsync'));
     const client = forwarded ? await group.startAs('client', siltJob(path, 1, timed, 'fsync')) : undefined;
@@ -454,7 +462,8 @@ const WORKLOAD = {
   manyProcesses: `${count(WRITES)} sets from ${CLIENTS} processes × ${PER_CLIENT} awaited-set loops into one store`,
   oneProcess: `${count(WRITES)} sets from one process × ${LOOPS} awaited-set loops`,
   idleClients: `the writer's own ${count(WRITES)} sets (${LOOPS} loops) with ${CLIENTS} idle client processes connected vs none`,
-  latency: (stat: string) => `set latency ${stat}, 1 awaited set at a time for ${LATENCY_MS / 1000} s, fsync`,
+  latency: (stat: string) =>
+    `set latency ${stat}, 1 awaited set at a time for ${LATENCY_MS / 1000} s after ${LATENCY_WARM_UP_MS / 1000} s untimed, fsync`,
   failover: (stat: string, kills: number) =>
     `failover ${stat}: a client's last ack from the old writer → its first after, writer SIGKILLed (${kills} kills a round)`,
 };

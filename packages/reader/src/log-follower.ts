@@ -76,6 +76,20 @@ export class LogFollower {
     return this.paused;
   }
 
+  /**
+   * Whether the writer's marker says it acknowledged records past those
+   * applied: one small read, no record read. True when the marker cannot be
+   * read, so the next `read` finds out why.
+   */
+  hasUnread(): boolean {
+    try {
+      const marker = this.tail.acknowledged();
+      return marker === undefined || marker.sequence >= this.tail.nextSequence;
+    } catch {
+      return true;
+    }
+  }
+
   /** Applies the acknowledged records past those applied, a slice at most. Synchronous: no read sees half of a record. */
   read(): FollowOutcome {
     if (this.paused) return { kind: 'paused' };

@@ -379,8 +379,9 @@ test("with tail: 'onRead' a log event only marks the table stale: the next read 
     reader.on('tail', (visible) => tails.push(visible));
     let events = 0;
     subscribeToLog(reader, () => events++);
+    await turnsUntil(() => events > 0, 'the wake-up that starts the watch');
     await wal.append([put('apple', 'red'), put('old', 'overwritten')]);
-    await turnsUntil(() => events > 0, 'a log event');
+    await turnsUntil(() => events > 1, "the append's log event");
     assert.equal(reader.stats().tail.entries, 0, 'the event applied nothing');
     assert.deepEqual(tails, []);
     assert.equal(reader.get('old'), 'overwritten', 'the read applied the log first');

@@ -510,11 +510,16 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
     });
   }
 
-  /** The log watcher's wake-up: the reader's own read first (or, with `tail: 'onRead'`, a mark), then the other followers. */
+  /**
+   * The log watcher's wake-up: the reader's own read first (or, with
+   * `tail: 'onRead'`, a mark if the marker says there is news: a client's
+   * event for its own write often comes after it read that write), then the
+   * other followers.
+   */
   private onLogEvent(): void {
     if (this.closing !== undefined) return;
-    if (this.options.tail === 'onRead') this.markLogStale();
-    else this.readLog();
+    if (this.options.tail !== 'onRead') this.readLog();
+    else if (this.follower?.hasUnread() !== false) this.markLogStale();
     for (const listener of this.logListeners) {
       try {
         listener();
@@ -537,35 +542,44 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
 
   /**
    * Applies what the writer acknowledged since the last read, a slice at a
-   * time (the rest on the next turns). Synchronous, and never throws: a
-   * failure goes to 'error', and the next event or poll tries again.
+   * time (with `followUp`, the rest on the next turns). Synchronous, and
+   * never throws: a failure goes to 'error', and the next event or poll
+   * tries again. Says whether the writer acknowledged more than the slice.
    */
-  private readLog(): void {
+  private readLog(followUp = true): boolean {
     const follower = this.follower;
-    if (follower === undefined || this.closing !== undefined) return;
+    if (follower === undefined || this.closing !== undefined) return false;
     let outcome: FollowOutcome;
     try {
       outcome = follower.read();
     } catch (error) {
       this.report(asError(error));
-      return;
+      return false;
     }
-    if (outcome.kind === 'gone') return this.catchUp(outcome.missing);
-    if (outcome.kind === 'paused') return;
+    if (outcome.kind === 'gone') {
+      this.catchUp(outcome.missing);
+      return false;
+    }
+    if (outcome.kind === 'paused') return false;
     if (outcome.kind === 'overflow' || outcome.records > 0) this.emit('tail', follower.visibleSequence);
     if (outcome.kind === 'overflow') {
       this.overflows++;
       this.emit('tailOverflow', { bytes: outcome.bytes, maxTailBytes: outcome.limit, visibleSequence: follower.visibleSequence });
-    } else if (outcome.more) this.queueLogRead();
+      return false;
+    }
+    if (outcome.more && followUp) this.queueLogRead();
+    return outcome.more;
   }
 
-  /** Log reads now, a slice at a time, until `sequence` is visible or a read brings nothing new. */
+  /**
+   * Log reads now, a slice at a time, until `sequence` is visible or the
+   * acknowledged end is reached (one read, as a rule: a client does this
+   * after each of its writes); what is left past `sequence` is read later.
+   */
   private readLogUntil(sequence: number): void {
-    for (;;) {
-      const before = this.visibleSequence;
-      this.readLog();
-      if (this.visibleSequence >= sequence || this.visibleSequence === before) return;
-    }
+    let more = this.readLog(false);
+    while (more && this.visibleSequence < sequence) more = this.readLog(false);
+    if (more) this.queueLogRead();
   }
 
   /** `tail: 'onRead'`: what the log gained since the last read, applied before this read is served. */
@@ -576,13 +590,15 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
   }
 
   /**
-   * `tail: 'onRead'`: the next read applies the log first. Until then the
-   * log's events are paused (unless a change feed listens): they could only
-   * say the same thing again, and each wakes this process.
+   * `tail: 'onRead'`: the next read applies the log first. A second event
+   * before that read pauses the log's events (unless a change feed
+   * listens): they could only say the same thing again, and each wakes this
+   * process. Not the first: a process that reads between commits (a client
+   * reading its own writes) would close and open the watch at each one.
    */
   private markLogStale(): void {
+    if (this.logStale && this.logListeners.size === 0) this.logWatcher?.pause();
     this.logStale = true;
-    if (this.logListeners.size === 0) this.logWatcher?.pause();
   }
 
   /** A log read on the next turn (one, however many ask); with `tail: 'onRead'`, at the next read. */

@@ -226,16 +226,18 @@ export class LogTail {
    * The bytes from the file's offset up to `limit`, at most a chunk, but
    * always a whole first record (its length read from its header): a view
    * into the reused buffer, or why there is no whole record to read yet.
+   * One read, as a rule: a client reads the log after each of its writes,
+   * so a read for the header alone would be a second system call each time.
    */
   private readChunk(file: OpenFile, limit: number): Uint8Array | string {
     const available = limit - file.offset;
     if (available < RECORD_HEADER_BYTES) return `${available} bytes at offset ${file.offset} are less than a record header`;
-    const header = this.readAt(file, file.offset, RECORD_HEADER_BYTES);
-    const length = viewOf(header).getUint32(8, true);
+    const chunk = this.readAt(file, file.offset, Math.min(available, CHUNK_BYTES));
+    const length = chunk.length < RECORD_HEADER_BYTES ? 0 : viewOf(chunk).getUint32(8, true);
     if (length < RECORD_HEADER_BYTES || length > FORMAT_MAX_RECORD_BYTES || length > available) {
       return `the record at offset ${file.offset} is not whole yet`;
     }
-    return this.readAt(file, file.offset, Math.max(length, Math.min(available, CHUNK_BYTES)));
+    return length <= chunk.length ? chunk : this.readAt(file, file.offset, length);
   }
 
   private readAt(file: OpenFile, position: number, length: number): Uint8Array {
