@@ -167,8 +167,9 @@ export class ServedConnection {
     this.acks.add(requestId, sequence);
     if (this.acks.ackCount === 1 && !this.acksQueued) {
       this.acksQueued = true;
-      // Every request the same group commit made durable resolves in this turn's microtasks: one frame for all of them.
-      setImmediate(() => this.sendAcks());
+      // Every request the same group commit made durable resolves in this drain of the microtasks, and a tick queued
+      // from one runs once it is empty: one frame for all of them, sent before the event loop turns.
+      process.nextTick(() => this.sendAcks());
     }
   }
 
