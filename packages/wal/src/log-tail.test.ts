@@ -82,6 +82,33 @@ test('a tail never hands over what is in the file but not acknowledged, nor a pa
   }
 });
 
+test('a record larger than one read of the tail is handed over whole, with the records around it', async () => {
+  const dir = tempDir('tail-large-record');
+  const wal = await WriteAheadLog.open(dir, { durability: 'write' });
+  const large = 'x'.repeat(3 * 1024 * 1024); // over the tail's 1 MiB read, so it takes a second read
+  try {
+    await wal.append([put('before')]);
+    await wal.append([{ kind: 'put', key: 'large', value: large }]);
+    await wal.append([put('after')]);
+  } finally {
+    await wal.close();
+  }
+  const tail = new LogTail(nodeFileSystem, dir, 1);
+  const values = new Map<string, number>();
+  try {
+    for (let read = 0; read < 4; read++) {
+      tail.read((record) => {
+        for (const entry of record.entries) values.set(decoder.decode(entry.key), entry.kind === 'put' ? entry.value.length : -1);
+      });
+    }
+  } finally {
+    tail.close();
+  }
+  assert.deepEqual([...values.keys()], ['before', 'large', 'after']);
+  assert.equal(values.get('large'), large.length);
+  assert.equal(tail.nextSequence, 4);
+});
+
 test('a tail follows rotation, and a file deleted under it once covered is gone, until it skips past', async () => {
   const dir = tempDir('tail-rotate');
   const wal = await WriteAheadLog.open(dir, { durability: 'write', maxFileBytes: 4096 });
