@@ -39,39 +39,45 @@ async function eventsDrained(): Promise<void> {
   }
 }
 
-test('a paused log watcher wakes its owner for no commit until it resumes, and resuming wakes no one by itself', async () => {
-  const log = logDirectory('log-watcher-pause');
-  const signals = new EventEmitter();
-  let wakes = 0;
-  const woken = (count: number, what: string): Promise<void> => whenCondition(signals, ['wake'], () => wakes === count, what);
-  const watcher = LogWatcher.start(log.directory, {
-    fs: nodeFileSystem,
-    pollIntervalMs: 60_000,
-    clock: new ManualClock(),
-    wake: () => {
-      wakes++;
-      signals.emit('wake');
-    },
-    report: (error) => assert.fail(error),
-  });
-  try {
-    await woken(1, 'the wake-up that reads what came before the watch');
-    log.rewriteMarker();
-    await woken(2, 'a wake-up for a commit');
+const ONLY_ON_LINUX = process.platform === 'linux' ? false : 'a watch pauses on Linux only';
 
-    watcher.pause();
-    for (let i = 0; i < 5; i++) log.rewriteMarker();
-    await eventsDrained();
-    assert.equal(wakes, 2, 'commits while paused wake no one');
+test(
+  'a paused log watcher wakes its owner for no commit until it resumes, and resuming wakes no one by itself',
+  { skip: ONLY_ON_LINUX },
+  async () => {
+    const log = logDirectory('log-watcher-pause');
+    const signals = new EventEmitter();
+    let wakes = 0;
+    const woken = (count: number, what: string): Promise<void> => whenCondition(signals, ['wake'], () => wakes === count, what);
+    const watcher = LogWatcher.start(log.directory, {
+      fs: nodeFileSystem,
+      pollIntervalMs: 60_000,
+      clock: new ManualClock(),
+      wake: () => {
+        wakes++;
+        signals.emit('wake');
+      },
+      report: (error) => assert.fail(error),
+    });
+    try {
+      await woken(1, 'the wake-up that reads what came before the watch');
+      log.rewriteMarker();
+      await woken(2, 'a wake-up for a commit');
 
-    watcher.resume();
-    await eventsDrained();
-    assert.equal(wakes, 2, 'resuming wakes no one: its owner reads the log itself right after');
+      watcher.pause();
+      for (let i = 0; i < 5; i++) log.rewriteMarker();
+      await eventsDrained();
+      assert.equal(wakes, 2, 'commits while paused wake no one');
 
-    log.rewriteMarker();
-    await woken(3, 'a wake-up for a commit after resuming');
-  } finally {
-    watcher.close();
-    log.close();
-  }
-});
+      watcher.resume();
+      await eventsDrained();
+      assert.equal(wakes, 2, 'resuming wakes no one: its owner reads the log itself right after');
+
+      log.rewriteMarker();
+      await woken(3, 'a wake-up for a commit after resuming');
+    } finally {
+      watcher.close();
+      log.close();
+    }
+  },
+);

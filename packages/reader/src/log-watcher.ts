@@ -2,6 +2,9 @@ import { watch, type FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LOG_ACKNOWLEDGED_FILE, WAL_DIRECTORY, type CancelTimer, type Clock, type FileSystem } from '@silt/fs';
 
+/** Whether a watch sees every change made after `fs.watch` returns (inotify). */
+const WATCH_IS_IMMEDIATE = process.platform === 'linux';
+
 export interface LogWatcherOptions {
   /** Checks whether the log directory exists yet. */
   readonly fs: FileSystem;
@@ -81,10 +84,13 @@ export class LogWatcher {
    * owner that applies the log only when it is read learns nothing from a
    * second event before that read, and each event wakes its process: a
    * process that writes seldom would otherwise wake at every group commit
-   * of the writer.
+   * of the writer. Linux only, where a watch is in place once `fs.watch`
+   * returns (inotify); macOS's FSEvents stream starts a moment later, so a
+   * commit between a resume and the owner's read could go unseen until the
+   * poll. Elsewhere the watch stays open and this does nothing.
    */
   pause(): void {
-    if (this.paused || this.closed) return;
+    if (!WATCH_IS_IMMEDIATE || this.paused || this.closed) return;
     this.paused = true;
     this.logWatch?.close();
     this.logWatch = undefined;

@@ -65,8 +65,8 @@ export const readOnlyIndexOptionsSchema = z.strictObject({
    * writer's next flush (README, "Tailing the log"). A writer in 'none'
    * durability publishes its log only at a clean close: tailing then shows
    * nothing sooner than a flush does. `'onRead'` follows it too, but lazily:
-   * a log event only marks the table stale (a second one before a read
-   * pauses the log's events), and the next read (or `catchUpTo`) applies
+   * a log event only marks the table stale (on Linux a second one before
+   * a read pauses the log's events), and the next read (or `catchUpTo`) applies
    * what is new in one pass, so a reader that reads seldom spends nothing
    * on a busy writer's log: not even a wake-up per group commit. Its 'tail'
    * events come at its reads. Default true.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   FaultInjectingFileSystem,
@@ -13,6 +13,7 @@ import {
 } from '@silt/fs';
 import { ManifestNotFoundError } from '@silt/segments';
 import { WriteAheadLog, type Durability, type WalEntryInput } from '@silt/wal';
+import { encodeAcknowledgedMarker } from '@silt/wal/internal';
 import { nextEvent, tempDir, whenCondition } from '@silt/test-support';
 import { ReadOnlyIndex, type TailOverflow } from './read-only-index.js';
 import { subscribeToLog } from './internal.js';
@@ -395,5 +396,25 @@ test("with tail: 'onRead' a log event only marks the table stale: the next read 
     assert.equal(reader.has('apple'), false, 'catchUpTo reads at once, event or not');
   } finally {
     await wal.close();
+  }
+});
+
+test('a marker ahead of the records in the log file holds no read: reads serve the records there, in every tail mode', async () => {
+  const writer = FixtureWriter.create('tail-marker-ahead');
+  await writer.flush([['old', 'from a segment']]);
+  const wal = await WriteAheadLog.open(join(writer.directory, WAL_DIRECTORY), { durability: 'write', nextSequence: 2 });
+  await wal.append([put('apple', 'red')]);
+  await wal.close();
+  // Damage: the marker names sequence 9 where the file's acknowledged bytes hold 2 only.
+  const markerPath = join(writer.directory, WAL_DIRECTORY, LOG_ACKNOWLEDGED_FILE);
+  const marker = readFileSync(markerPath);
+  const view = new DataView(marker.buffer, marker.byteOffset, marker.length);
+  const position = { sequence: 9, fileFirstSequence: Number(view.getBigUint64(20, true)), offset: view.getUint32(28, true) };
+  writeFileSync(markerPath, encodeAcknowledgedMarker(position));
+  for (const tail of [true, 'onRead'] as const) {
+    await using reader = await ReadOnlyIndex.open(writer.directory, { ...EVENTS_ONLY, tail });
+    assert.equal(reader.get('apple'), 'red', `tail: ${tail}`);
+    assert.equal(reader.get('old'), 'from a segment');
+    assert.equal(reader.visibleSequence, 2);
   }
 });

@@ -575,11 +575,16 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
    * Log reads now, a slice at a time, until `sequence` is visible or the
    * acknowledged end is reached (one read, as a rule: a client does this
    * after each of its writes); what is left past `sequence` is read later.
+   * A read that brings nothing new ends it too: a marker ahead of the
+   * records in the file (damage) must not hold a synchronous read forever.
    */
   private readLogUntil(sequence: number): void {
-    let more = this.readLog(false);
-    while (more && this.visibleSequence < sequence) more = this.readLog(false);
-    if (more) this.queueLogRead();
+    for (;;) {
+      const before = this.visibleSequence;
+      const more = this.readLog(false);
+      if (!more || this.visibleSequence === before) return;
+      if (this.visibleSequence >= sequence) return this.queueLogRead();
+    }
   }
 
   /** `tail: 'onRead'`: what the log gained since the last read, applied before this read is served. */
