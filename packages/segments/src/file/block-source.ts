@@ -14,7 +14,14 @@ export interface BlockSource {
   /** Throws CorruptionError for a damaged block, ClosedError after `close`. */
   bytesOf(block: number): Buffer;
   blockStart(block: number): number;
-  /** Fills `target` from the file at `position` (hash slots in `file` mode); CorruptionError if the file is shorter. */
-  readAt(target: Uint8Array, position: number): void;
+  /**
+   * Bytes that hold the entry at `offset` within `block` (a verified block),
+   * from `entryStart`: the block's (as `bytesOf`), or in `file` mode just the
+   * entry's when the block is not cached. An entry that runs past the block
+   * (damage) may be cut short; the caller checks its lengths against the block.
+   */
+  entryBytes(block: number, offset: number): Buffer;
+  /** Where the entry starts in the bytes the last `entryBytes` returned. */
+  readonly entryStart: number;
   close(): void;
 }

@@ -7,31 +7,37 @@ import { readU16, readU32 } from './little-endian.js';
 import type { SegmentHeader } from './segment-header.js';
 
 /**
- * Guards every data block before any byte of it is used: the CRC each time
- * the block's bytes are read, and, the first time, the structure (FORMAT.md,
- * "Checksums"). A block whose CRC matches the one it had when its structure
- * was checked has the same bytes, so the structure is checked once per reader.
- * After this, entry parsing within the block needs no further bounds checks.
+ * Guards every data block before any byte of it is used: its CRC and its
+ * structure (FORMAT.md, "Checksums"), once per reader. A segment file is
+ * immutable, so a block that passed once has the same bytes when a
+ * `file`-mode reader reads it again after evicting it: checking it again
+ * cost a CRC of the whole block on every cache miss (0.95 µs for 4 KiB here,
+ * a fifth of a random get). After this, entry parsing within the block needs
+ * no further bounds checks.
  */
 export class BlockVerifier {
-  private readonly structureChecked: Uint8Array;
+  private readonly verified: Uint8Array;
 
   constructor(
     private readonly file: string,
     private readonly index: BlockIndex,
     private readonly header: SegmentHeader,
   ) {
-    this.structureChecked = new Uint8Array(Math.ceil(index.count / 8));
+    this.verified = new Uint8Array(Math.ceil(index.count / 8));
   }
 
+  isVerified(block: number): boolean {
+    return (this.verified[block >>> 3]! & (1 << (block & 7))) !== 0;
+  }
+
+  /** Checks `bytes` as block `block`, unless that block already passed; throws CorruptionError. */
   verify(block: number, bytes: Uint8Array): void {
+    if (this.isVerified(block)) return;
     if ((crc32(bytes) | 0) !== this.index.crc(block)) {
       throw new CorruptionError(this.file, this.index.offset(block), `data block ${block} checksum mismatch`);
     }
-    const bit = 1 << (block & 7);
-    if ((this.structureChecked[block >>> 3]! & bit) !== 0) return;
     this.checkStructure(block, bytes);
-    this.structureChecked[block >>> 3]! |= bit;
+    this.verified[block >>> 3]! |= 1 << (block & 7);
   }
 
   private checkStructure(block: number, bytes: Uint8Array): void {

@@ -4,11 +4,20 @@ import { BlockCache } from './block-cache.js';
 import type { BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';
 import type { BlockVerifier } from './block-verifier.js';
+import { entryEnd } from './entry-scan.js';
+
+/**
+ * A point read of a verified block that is not cached reads this much from
+ * the entry's start: one entry of a typical size, in one read that costs
+ * 1.0 µs here against 1.4 µs for a 4 KiB block (and no cache slot).
+ */
+const ENTRY_WINDOW_BYTES = 512;
 
 /**
  * `file` mode: blocks are read with positioned reads into a bounded LRU
- * cache and verified on every load, so a process can serve a segment larger
- * than its memory. A block larger than the whole cache is read, verified and
+ * cache, so a process can serve a segment larger than its memory. A block is
+ * verified when this reader first reads it (BlockVerifier); the file is
+ * immutable, so a block read again after its eviction is not checked again. A block larger than the whole cache is read, verified and
  * kept aside alone (the last such block only), outside the budget.
  */
 export class FileBlockSource implements BlockSource {
@@ -16,6 +25,8 @@ export class FileBlockSource implements BlockSource {
   private oversizeBlock = -1;
   private oversizeBytes: Buffer = Buffer.alloc(0);
   private closed = false;
+  private readonly entryWindow = Buffer.allocUnsafeSlow(ENTRY_WINDOW_BYTES);
+  private lastEntryStart = 0;
 
   constructor(
     private readonly handle: FileHandle,
@@ -38,6 +49,20 @@ export class FileBlockSource implements BlockSource {
 
   blockStart(): number {
     return 0;
+  }
+
+  get entryStart(): number {
+    return this.lastEntryStart;
+  }
+
+  entryBytes(block: number, offset: number): Buffer {
+    const node = this.cache.get(block);
+    this.lastEntryStart = offset;
+    if (node !== undefined) return node.bytes;
+    if (block === this.oversizeBlock) return this.oversizeBytes;
+    if (!this.verifier.isVerified(block)) return this.load(block);
+    this.lastEntryStart = 0;
+    return this.readEntry(block, offset);
   }
 
   close(): void {
@@ -68,13 +93,27 @@ export class FileBlockSource implements BlockSource {
     return bytes;
   }
 
-  readAt(target: Uint8Array, position: number, what = `the section at ${position}`): void {
+  private readAt(target: Uint8Array, position: number, what: string): void {
     if (this.closed) throw new ClosedError(`segment reader for ${this.handle.path}`);
     const { handle } = this;
     const read = attempt('read segment', handle.path, () => handle.read(target, position));
     if (read !== target.length) {
       throw new CorruptionError(this.handle.path, position + read, `${what} is cut short: the file shrank after it was opened`);
     }
+  }
+
+  /** The entry at `offset` of a verified block, read alone: into the reused window, or a buffer of its own when larger. */
+  private readEntry(block: number, offset: number): Buffer {
+    if (this.closed) throw new ClosedError(`segment reader for ${this.handle.path}`);
+    const available = this.index.length(block) - offset;
+    const position = this.index.offset(block) + offset;
+    const window = this.entryWindow.subarray(0, Math.min(available, ENTRY_WINDOW_BYTES));
+    this.readAt(window, position, `data block ${block}`);
+    const length = entryEnd(window, 0);
+    if (length <= window.length || length > available) return window;
+    const whole = Buffer.allocUnsafe(length);
+    this.readAt(whole, position, `data block ${block}`);
+    return whole;
   }
 
   private readFully(block: number, target: Buffer): void {

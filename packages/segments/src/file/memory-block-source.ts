@@ -8,8 +8,8 @@ const NO_BYTES = Buffer.alloc(0);
 /** `memory` mode: the whole file is one Buffer; each block is verified the first time it is used. */
 export class MemoryBlockSource implements BlockSource {
   private file: Buffer;
-  private verified: Uint8Array;
   private closed = false;
+  private lastEntryStart = 0;
 
   constructor(
     file: Buffer,
@@ -18,11 +18,10 @@ export class MemoryBlockSource implements BlockSource {
     private readonly name: string,
   ) {
     this.file = file;
-    this.verified = new Uint8Array(index.count);
   }
 
   bytesOf(block: number): Buffer {
-    if (this.verified[block] === 0) this.verify(block);
+    if (!this.verifier.isVerified(block)) this.verify(block);
     return this.file;
   }
 
@@ -30,20 +29,24 @@ export class MemoryBlockSource implements BlockSource {
     return this.index.offset(block);
   }
 
-  readAt(target: Uint8Array, position: number): void {
-    target.set(this.file.subarray(position, position + target.length));
+  get entryStart(): number {
+    return this.lastEntryStart;
+  }
+
+  entryBytes(block: number, offset: number): Buffer {
+    const bytes = this.bytesOf(block);
+    this.lastEntryStart = this.index.offset(block) + offset;
+    return bytes;
   }
 
   close(): void {
     this.closed = true;
     this.file = NO_BYTES;
-    this.verified = new Uint8Array(this.index.count);
   }
 
   private verify(block: number): void {
     if (this.closed) throw new ClosedError(`segment reader for ${this.name}`);
     const start = this.index.offset(block);
     this.verifier.verify(block, this.file.subarray(start, start + this.index.length(block)));
-    this.verified[block] = 1;
   }
 }

@@ -28,7 +28,7 @@ export interface SegmentLayout {
  * against the file before it sizes a read or a loop. Data blocks are left to
  * the block source, which verifies each before use.
  */
-export function readSegmentLayout(read: ReadSection, fileSize: number, file: string, keepHashSlots: boolean): SegmentLayout {
+export function readSegmentLayout(read: ReadSection, fileSize: number, file: string): SegmentLayout {
   const header = decodeHeader(read(0, Math.min(fileSize, HEADER_BYTES)), file);
   if (fileSize < HEADER_BYTES + FOOTER_BYTES) {
     throw new CorruptionError(
@@ -45,37 +45,17 @@ export function readSegmentLayout(read: ReadSection, fileSize: number, file: str
   }
   const keyRangeBytes = checkedSection(read, footer.keyRangeOffset, footer.keyRangeLength, footer.keyRangeCrc, 'key range', file);
   const blocks = BlockIndex.parse(blockIndexBytes, footer, header, file);
-  const hash = checkHashSection(read, footer, header, blocks, file, keepHashSlots);
+  const hash = checkHashSection(read, footer, header, blocks, file);
   const [minKey, maxKey] = parseKeyRange(keyRangeBytes, footer, blocks, file);
   return { header, footer, blocks, hash, minKey, maxKey };
 }
 
-/** Hash sections are checked this much at a time, so a file-mode open never holds a whole one. */
-const HASH_PIECE_BYTES = 1024 * 1024;
-
-/** Streams the hash section through its checksum and slot checks; keeps the slots only if asked. */
-function checkHashSection(
-  read: ReadSection,
-  footer: SegmentFooter,
-  header: SegmentHeader,
-  blocks: BlockIndex,
-  file: string,
-  keepSlots: boolean,
-): HashIndex {
+/** Reads the hash section whole, checks its checksum and every slot, and keeps it: both access modes probe it in memory. */
+function checkHashSection(read: ReadSection, footer: SegmentFooter, header: SegmentHeader, blocks: BlockIndex, file: string): HashIndex {
   const check = new HashSectionCheck(footer, header, blocks, file);
-  if (keepSlots) {
-    const bytes = checkedSection(read, footer.hashOffset, footer.hashLength, footer.hashCrc, 'hash index', file);
-    check.feed(bytes);
-    return check.finish(littleEndianAsInt32Array(bytes));
-  }
-  let crc = 0;
-  for (let at = 0; at < footer.hashLength; at += HASH_PIECE_BYTES) {
-    const piece = read(footer.hashOffset + at, Math.min(HASH_PIECE_BYTES, footer.hashLength - at));
-    crc = crc32(piece, crc);
-    check.feed(piece);
-  }
-  if (crc !== footer.hashCrc) throw new CorruptionError(file, footer.hashOffset, 'hash index checksum mismatch');
-  return check.finish(undefined);
+  const bytes = checkedSection(read, footer.hashOffset, footer.hashLength, footer.hashCrc, 'hash index', file);
+  check.feed(bytes);
+  return check.finish(littleEndianAsInt32Array(bytes));
 }
 
 function checkedSection(read: ReadSection, offset: number, length: number, crc: number, what: string, file: string): Uint8Array {

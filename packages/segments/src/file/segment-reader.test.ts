@@ -2,8 +2,18 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { describe, test } from 'node:test';
-import { ClosedError, CorruptionError, FaultInjectingFileSystem, IoError, ValidationError, nodeFileSystem } from '@silt/fs';
-import { FOOTER, FOOTER_BYTES, FORMAT_VERSION, HEADER } from './format.js';
+import {
+  ClosedError,
+  CorruptionError,
+  FaultInjectingFileSystem,
+  IoError,
+  NodeFileSystem,
+  ValidationError,
+  nodeFileSystem,
+  type FileHandle,
+  type OpenMode,
+} from '@silt/fs';
+import { FORMAT_VERSION, HEADER, HEADER_BYTES } from './format.js';
 import { writeU32 } from './little-endian.js';
 import type { SegmentInput } from './segment-builder.js';
 import { UnsupportedVersionError } from './segment-errors.js';
@@ -374,15 +384,32 @@ test('file mode keeps its cache within cacheBytes while serving a segment many t
   assert.ok(largest > 0 && largest <= cacheBytes, `cache held ${largest} bytes`);
 });
 
-describe('file mode reads hash slots from the file, not memory', () => {
+/** The node file system, recording the length of every read of the files it opens. */
+class ReadRecordingFileSystem extends NodeFileSystem {
+  readonly reads: number[] = [];
+
+  override open(path: string, mode: OpenMode): FileHandle {
+    const handle = super.open(path, mode);
+    const read = handle.read.bind(handle);
+    const reads = this.reads;
+    return Object.assign(handle, {
+      read: (target: Uint8Array, position: number): number => {
+        reads.push(target.length);
+        return read(target, position);
+      },
+    });
+  }
+}
+
+describe('file mode keeps the hash index in memory and reads a verified block again entry by entry', () => {
   const keys = Array.from({ length: 20_000 }, (_, i) => `key:${String((i * 7_919) % 20_000).padStart(6, '0')}`).sort();
   const entries: SegmentInput[] = keys.map((key, i) => ({ kind: 'put', key, value: `v${i}` }));
 
-  test('every key is found and no absent one is, across probe windows and the wrap at the table end', async () => {
+  test('every key is found and no absent one is, across the wrap at the table end, with a cache far smaller than the file', async () => {
     const path = await buildFile(tempDir('slots'), entries);
     using file = SegmentReader.open(path, { access: 'file', cacheBytes: 64 * 1024 });
     using memory = SegmentReader.open(path, { access: 'memory' });
-    for (const [i, key] of keys.entries()) assert.equal(file.get(key), `v${i}`, key);
+    for (let pass = 0; pass < 2; pass++) for (const [i, key] of keys.entries()) assert.equal(file.get(key), `v${i}`, key);
     for (let i = 0; i < 5_000; i++) {
       const absent = `absent:${i}`;
       assert.equal(file.get(absent), undefined);
@@ -391,18 +418,51 @@ describe('file mode reads hash slots from the file, not memory', () => {
     file.verify();
   });
 
-  test('a hash slot damaged after open is a CorruptionError at the probe that reads it', async () => {
-    const path = await buildFile(tempDir('slots-damaged'), entries);
-    using file = SegmentReader.open(path, { access: 'file', cacheBytes: 64 * 1024 });
-    const bytes = readFileSync(path);
-    const footer = Buffer.from(bytes.subarray(bytes.length - FOOTER_BYTES));
-    const hashOffset = Number(footer.readBigUInt64LE(FOOTER.hashOffset));
-    const hashLength = Number(footer.readBigUInt64LE(FOOTER.hashLength));
-    // Point every occupied slot (its second word is its block) at a block that does not exist.
-    for (let at = hashOffset + 4; at < hashOffset + hashLength; at += 8) {
-      if (bytes.readInt32LE(at) !== -1) bytes.writeInt32LE(1_000_000, at);
+  test('a get reads no hash slot, a whole block the first time, and only its entry once the block has passed and left the cache', async () => {
+    const path = await buildFile(tempDir('entry-reads'), entries);
+    const fs = new ReadRecordingFileSystem();
+    using reader = SegmentReader.open(path, { access: 'file', fs, cacheBytes: 0 });
+    const { blockSize } = reader.stats();
+    fs.reads.length = 0;
+    assert.equal(reader.get('absent'), undefined);
+    assert.deepEqual(fs.reads, [], 'an absent key reads nothing');
+    assert.equal(reader.get(keys[5_000]!), 'v5000');
+    assert.equal(fs.reads.length, 1);
+    assert.ok(fs.reads[0]! >= blockSize, `the first read of a block is the whole block (${fs.reads[0]} bytes)`);
+    assert.equal(reader.get(keys[15_000]!), 'v15000'); // another block, which takes the place of the first
+    fs.reads.length = 0;
+    assert.equal(reader.get(keys[5_001]!), 'v5001');
+    assert.equal(fs.reads.length, 1);
+    assert.ok(fs.reads[0]! < blockSize, `a block read before is read entry by entry (${fs.reads[0]} bytes)`);
+  });
+
+  test('an entry larger than one entry read comes back whole from a block that has passed', async () => {
+    const big = 'x'.repeat(3_000);
+    const inputs: SegmentInput[] = [
+      { kind: 'put', key: 'a', value: 'small' },
+      { kind: 'put', key: 'b', value: big },
+      { kind: 'put', key: 'c', value: Uint8Array.from({ length: 5_000 }, (_, i) => i & 0xff) },
+    ];
+    const path = await buildFile(tempDir('entry-large'), inputs, { blockSize: 8_192 });
+    using reader = SegmentReader.open(path, { access: 'file', cacheBytes: 0 });
+    for (let pass = 0; pass < 2; pass++) {
+      assert.equal(reader.get('a'), 'small');
+      assert.equal(reader.get('b'), big);
+      assert.deepEqual(reader.get('c'), inputs[2]!.kind === 'put' ? inputs[2]!.value : undefined);
     }
+  });
+
+  test('a block damaged after open is a CorruptionError at its first read, for a reader open before and one opened after', async () => {
+    const path = await buildFile(tempDir('block-damaged'), entries);
+    using reader = SegmentReader.open(path, { access: 'file', cacheBytes: 0 });
+    assert.equal(reader.get(keys[0]!), 'v0');
+    const bytes = readFileSync(path);
+    const damagedAt = HEADER_BYTES + Math.floor(reader.stats().dataBytes / 2);
+    bytes[damagedAt] = bytes[damagedAt]! ^ 0xff; // a block in the middle, which no get has read yet
     writeFileSync(path, bytes);
-    assert.throws(() => keys.slice(0, 50).forEach((key) => file.get(key)), CorruptionError);
+    const getEveryKey = (segment: SegmentReader): void => keys.forEach((key, i) => assert.equal(segment.get(key), `v${i}`));
+    assert.throws(() => getEveryKey(reader), CorruptionError);
+    using fresh = SegmentReader.open(path, { access: 'file', cacheBytes: 0 });
+    assert.throws(() => getEveryKey(fresh), CorruptionError);
   });
 });

@@ -5,8 +5,8 @@ import type { BlockSource } from './block-source.js';
 import { BlockVerifier } from './block-verifier.js';
 import { scanBackward, scanForward, type ScanPosition } from './entry-scan.js';
 import { FileBlockSource } from './file-block-source.js';
-import { ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_STRING, ENTRY_TOMBSTONE, HASH_SLOT_BYTES, MAX_KEY_BYTES } from './format.js';
-import { checkSlot, EMPTY_SLOT } from './hash-index.js';
+import { ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_STRING, ENTRY_TOMBSTONE, MAX_KEY_BYTES } from './format.js';
+import { EMPTY_SLOT } from './hash-index.js';
 import {
   KEY_SCRATCH,
   bytesEqual,
@@ -20,7 +20,7 @@ import {
   type Value,
 } from './key-bytes.js';
 import { hashKeyBytes, slotTag } from './key-hash.js';
-import { LITTLE_ENDIAN_HOST, readU16, readU32 } from './little-endian.js';
+import { readU16, readU32 } from './little-endian.js';
 import { MemoryBlockSource } from './memory-block-source.js';
 import { nearGroups, nearOptions, type NearOptions, type ResolvedNearOptions } from './near.js';
 import { toScanRange, type RangeOptions, type ScanRange } from './range-options.js';
@@ -44,9 +44,6 @@ function checkPath(path: unknown): void {
 function openForReading(fs: FileSystem, path: string): FileHandle {
   return attempt('open segment', path, () => fs.open(path, 'read'));
 }
-
-/** Hash slots a `file`-mode probe reads at once: one pread covers a probe sequence almost always. */
-const SLOT_WINDOW = 8;
 
 /**
  * How much `load` reads per event-loop turn: a few milliseconds of I/O from
@@ -92,11 +89,9 @@ type KeyDecoder = (bytes: Buffer, start: number, end: number) => Key;
  */
 export class SegmentReader<K extends Key = string> {
   private readonly blocks: BlockIndex;
-  /** Every hash slot (`memory` mode), or undefined: `file` mode reads a window of them per probe. */
-  private readonly slots: Int32Array | undefined;
+  /** Every hash slot, in both access modes: a probe reads no file. */
+  private readonly slots: Int32Array;
   private readonly slotMask: number;
-  private readonly slotWindow = new Int32Array(SLOT_WINDOW * 2);
-  private readonly slotWindowBytes = new Uint8Array(this.slotWindow.buffer);
   private readonly decodeKey: KeyDecoder;
   private closed = false;
   private statsCache: SegmentStats<K> | undefined;
@@ -104,6 +99,8 @@ export class SegmentReader<K extends Key = string> {
   private foundBytes: Buffer = Buffer.alloc(0);
   private foundAt = 0;
   private foundBlock = 0;
+  /** The found entry's offset within its block (`foundAt` is its offset within `foundBytes`). */
+  private foundOffset = 0;
 
   private constructor(
     /** The path (or the name given to `fromBytes`) that errors name. */
@@ -134,7 +131,7 @@ export class SegmentReader<K extends Key = string> {
     const handle = openForReading(resolved.fs, path);
     try {
       const size = handle.size();
-      const layout = readSegmentLayout(sectionsOfHandle(handle), size, path, false);
+      const layout = readSegmentLayout(sectionsOfHandle(handle), size, path);
       const source = new FileBlockSource(handle, layout.blocks, new BlockVerifier(path, layout.blocks, layout.header), resolved.cacheBytes);
       return new SegmentReader<Key>(path, 'file', layout, source, size, resolved.keyEncoding);
     } catch (error) {
@@ -185,7 +182,7 @@ export class SegmentReader<K extends Key = string> {
 
   private static inMemory(bytes: Uint8Array, file: string, keyEncoding: KeyEncoding): SegmentReader<Key> {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const layout = readSegmentLayout((offset, length) => buffer.subarray(offset, offset + length), buffer.length, file, true);
+    const layout = readSegmentLayout((offset, length) => buffer.subarray(offset, offset + length), buffer.length, file);
     const source = new MemoryBlockSource(buffer, layout.blocks, new BlockVerifier(file, layout.blocks, layout.header), file);
     return new SegmentReader<Key>(file, 'memory', layout, source, buffer.length, keyEncoding);
   }
@@ -297,7 +294,7 @@ export class SegmentReader<K extends Key = string> {
         if (
           !this.probe(previous, previous.length, hashKeyBytes(previous, 0, previous.length)) ||
           this.foundBlock !== block ||
-          this.foundAt !== at
+          this.foundOffset !== at - this.source.blockStart(block)
         ) {
           throw new CorruptionError(this.file, this.blocks.offset(block) + at, `the hash index does not lead to key #${distinct - 1}`);
         }
@@ -339,52 +336,27 @@ export class SegmentReader<K extends Key = string> {
   private probe(key: Uint8Array, length: number, hash: number): boolean {
     const tag = slotTag(hash);
     const mask = this.slotMask;
-    let slots = this.slots ?? this.slotWindow;
-    // Slots [first, end) are in `slots`, slot s at words (s - first) * 2: all of them in memory mode.
-    let first = 0;
-    let end = this.slots === undefined ? 0 : mask + 1;
+    const slots = this.slots;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      if (slot < first || slot >= end) {
-        first = slot;
-        end = this.readSlotWindow(slot);
-        slots = this.slotWindow;
-      }
-      const block = slots[(slot - first) * 2 + 1]!;
+      const block = slots[slot * 2 + 1]!;
       if (block === EMPTY_SLOT) return false;
-      const word = slots[(slot - first) * 2]!;
+      const word = slots[slot * 2]!;
       if ((word & 0xffff) !== tag) continue;
+      const offset = word >>> 16;
       const source = this.source;
-      const bytes = source.bytesOf(block >>> 0);
-      const start = source.blockStart(block >>> 0);
-      const at = start + (word >>> 16);
+      const bytes = source.entryBytes(block >>> 0, offset);
+      const at = source.entryStart;
       if (readU16(bytes, at + 1) !== length) continue;
-      if (at + ENTRY_HEADER_BYTES + length + readU32(bytes, at + 3) > start + this.blocks.length(block >>> 0)) {
-        throw new CorruptionError(this.file, this.blocks.offset(block >>> 0) + (word >>> 16), `hash slot ${slot} does not name an entry`);
+      if (offset + ENTRY_HEADER_BYTES + length + readU32(bytes, at + 3) > this.blocks.length(block >>> 0)) {
+        throw new CorruptionError(this.file, this.blocks.offset(block >>> 0) + offset, `hash slot ${slot} does not name an entry`);
       }
       if (!bytesEqual(bytes, at + ENTRY_HEADER_BYTES, key, 0, length)) continue;
       this.foundBytes = bytes;
       this.foundAt = at;
       this.foundBlock = block >>> 0;
+      this.foundOffset = offset;
       return true;
     }
-  }
-
-  /**
-   * `file` mode: reads up to SLOT_WINDOW slots from `slot` (not past the
-   * table's end) into the window, checks them as open would have, and
-   * returns the slot after the last one read.
-   */
-  private readSlotWindow(slot: number): number {
-    const end = Math.min(slot + SLOT_WINDOW, this.slotMask + 1);
-    const { footer, header } = this.layout;
-    const at = footer.hashOffset + slot * HASH_SLOT_BYTES;
-    const bytes = this.slotWindowBytes.subarray(0, (end - slot) * HASH_SLOT_BYTES);
-    this.source.readAt(bytes, at);
-    const words = this.slotWindow;
-    if (!LITTLE_ENDIAN_HOST) for (let i = 0; i < bytes.length / 4; i++) words[i] = readU32(bytes, i * 4) | 0;
-    for (let i = 0; i < end - slot; i++)
-      checkSlot(words[i * 2]!, words[i * 2 + 1]!, slot + i, at + i * HASH_SLOT_BYTES, header, this.blocks, this.file);
-    return end;
   }
 
   private valueAt(bytes: Buffer, at: number): Value {
