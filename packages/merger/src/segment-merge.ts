@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { SiltError, ValidationError, type FileSystem } from '@silt/fs';
-import { SegmentBuilder, SegmentReader, buildPathOf, type SegmentEntry } from '@silt/segments';
+import { SegmentBuilder, SegmentReader, buildPathOf, type EncodedEntry } from '@silt/segments';
 import { NewestWinsMerge, describeType } from '@silt/segments/internal';
 import type { FlushResult } from './flush-build.js';
 import { checkMergePause, pauseMerge, type MergePause } from './merge-pause.js';
@@ -20,8 +20,6 @@ export interface MergeRequest {
   readonly outputPath: string;
   /** True only when the run reaches the oldest live segment: nothing older is left for a tombstone to hide. */
   readonly dropTombstones: boolean;
-  /** Block cache of each input reader (`file` mode); default 1 MiB. A stream reads each block once, so more buys nothing. */
-  readonly cacheBytes?: number;
   /** For tests: stop at this point until released (see merge-pause.ts). */
   readonly pause?: MergePause;
 }
@@ -73,8 +71,6 @@ export class MergeAbortedError extends SiltError {
   }
 }
 
-const DEFAULT_MERGE_CACHE_BYTES = 1024 * 1024;
-
 /**
  * Merges a contiguous run of segments into one: each input is streamed in
  * key order from a `file`-mode reader (memory stays bounded by the block
@@ -89,21 +85,20 @@ export async function mergeSegments(fs: FileSystem, request: MergeRequest, optio
   const readers: Array<SegmentReader<Uint8Array>> = [];
   let builder: SegmentBuilder | undefined;
   try {
-    for (const input of request.inputs) readers.push(openInput(fs, input, request.cacheBytes ?? DEFAULT_MERGE_CACHE_BYTES));
+    for (const input of request.inputs) readers.push(openInput(fs, input));
     const run = new MergedRun(readers, request, options.signal);
     const first = run.next();
     if (first === undefined) return run.emptyResult(started);
     builder = SegmentBuilder.create(request.outputPath, { fs, minSequence: run.minSequence, maxSequence: run.maxSequence });
     const pauseAt = request.pause?.afterEntries ?? -1;
     if (pauseAt === 0) await pauseMerge(request.pause!);
-    const minKey = first.key;
-    let maxKey = first.key;
-    builder.add(first);
+    let last = first;
+    builder.addEncoded(first.bytes, first.at);
     let added = 1;
     for (let entry = run.next(); entry !== undefined; entry = run.next()) {
       if (added === pauseAt) await pauseMerge(request.pause!);
-      builder.add(entry);
-      maxKey = entry.key;
+      builder.addEncoded(entry.bytes, entry.at);
+      last = entry;
       added++;
     }
     const built = await builder.finish();
@@ -115,8 +110,9 @@ export async function mergeSegments(fs: FileSystem, request: MergeRequest, optio
       bytes: built.bytes,
       entries: built.entries,
       tombstones: built.tombstones,
-      minKey,
-      maxKey,
+      // Copies: the keys are views of input blocks, which the readers' close must not pin.
+      minKey: Uint8Array.from(first.key),
+      maxKey: Uint8Array.from(last.key),
     };
   } catch (error) {
     if (builder !== undefined) {
@@ -155,16 +151,13 @@ export async function removePartialOutput(fs: FileSystem, path: string): Promise
 export function checkMergeRequest(fs: FileSystem, request: MergeRequest): void {
   if (typeof request !== 'object' || request === null)
     throw new ValidationError(`a merge request must be an object, got ${describeType(request)}`);
-  const { inputs, outputPath, dropTombstones, cacheBytes, pause } = request;
+  const { inputs, outputPath, dropTombstones, pause } = request;
   if (!Array.isArray(inputs) || inputs.length === 0)
     throw new ValidationError(`a merge needs at least one input segment, got ${describeType(inputs)}`);
   if (typeof outputPath !== 'string' || outputPath.length === 0)
     throw new ValidationError(`merge outputPath must be a non-empty string, got ${describeType(outputPath)}`);
   if (typeof dropTombstones !== 'boolean')
     throw new ValidationError(`merge dropTombstones must be a boolean, got ${describeType(dropTombstones)}`);
-  if (cacheBytes !== undefined && !(Number.isSafeInteger(cacheBytes) && cacheBytes >= 0)) {
-    throw new ValidationError(`merge cacheBytes must be a whole number of bytes, got ${String(cacheBytes)}`);
-  }
   checkMergePause(pause);
   inputs.forEach((input: MergeInput, i) => checkInput(input, i, i === 0 ? undefined : inputs[i - 1], outputPath));
   if (fs.exists(outputPath)) throw new ValidationError(`merge output ${outputPath} already exists; a merge writes a new segment file only`);
@@ -193,8 +186,9 @@ function isSequence(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
-function openInput(fs: FileSystem, input: MergeInput, cacheBytes: number): SegmentReader<Uint8Array> {
-  const reader = SegmentReader.open(input.path, { fs, access: 'file', cacheBytes, keyEncoding: 'binary' });
+/** No block cache: `encodedEntries` reads each block once, into bytes of its own. */
+function openInput(fs: FileSystem, input: MergeInput): SegmentReader<Uint8Array> {
+  const reader = SegmentReader.open(input.path, { fs, access: 'file', cacheBytes: 0, keyEncoding: 'binary' });
   const stats = reader.stats();
   const problem = stats.multiValue
     ? 'is a multi-value segment, which an index never writes'
@@ -213,7 +207,7 @@ function openInput(fs: FileSystem, input: MergeInput, cacheBytes: number): Segme
 class MergedRun {
   readonly minSequence: number;
   readonly maxSequence: number;
-  private readonly merge: NewestWinsMerge<SegmentEntry<Uint8Array>>;
+  private readonly merge: NewestWinsMerge<EncodedEntry>;
   private readonly inputBytes: number;
   private readonly inputEntries: number;
   private droppedTombstones = 0;
@@ -224,17 +218,17 @@ class MergedRun {
     private readonly signal: AbortSignal | undefined,
   ) {
     // Inputs come oldest first; the merge takes its streams newest first.
-    this.merge = new NewestWinsMerge(readers.map((reader) => reader.entries()).reverse());
+    this.merge = new NewestWinsMerge(readers.map((reader) => reader.encodedEntries()).reverse());
     this.minSequence = request.inputs[0]!.minSequence;
     this.maxSequence = request.inputs[request.inputs.length - 1]!.maxSequence;
     this.inputBytes = readers.reduce((sum, reader) => sum + reader.stats().bytes, 0);
     this.inputEntries = readers.reduce((sum, reader) => sum + reader.stats().entries, 0);
   }
 
-  /** A reader's entry is already a builder input (a put keeps its value's type: a string is text); no copy is made. */
-  next(): SegmentEntry<Uint8Array> | undefined {
+  /** Entries as their blocks encode them: the builder copies them whole, flags and all (a string value stays text). */
+  next(): EncodedEntry | undefined {
     for (let entry = this.newestOfNextKey(); entry !== undefined; entry = this.newestOfNextKey()) {
-      if (entry.kind === 'put' || !this.request.dropTombstones) return entry;
+      if (!entry.tombstone || !this.request.dropTombstones) return entry;
       this.droppedTombstones++;
     }
     return undefined;
@@ -255,7 +249,7 @@ class MergedRun {
     return { ...this.figures(started), empty: true, path: this.request.outputPath, entries: 0 };
   }
 
-  private newestOfNextKey(): SegmentEntry<Uint8Array> | undefined {
+  private newestOfNextKey(): EncodedEntry | undefined {
     if (this.signal?.aborted === true) throw new MergeAbortedError(this.request.outputPath, this.signal.reason);
     return this.merge.next();
   }

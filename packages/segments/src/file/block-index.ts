@@ -111,3 +111,11 @@ export class BlockIndex {
     return found;
   }
 }
+
+/** The last block of the run from `first` whose blocks fit in `maxBytes` together; `first` itself when even it does not. */
+export function lastBlockWithin(index: BlockIndex, first: number, maxBytes: number): number {
+  const limit = index.offset(first) + maxBytes;
+  let last = first;
+  while (last + 1 < index.count && index.offset(last + 1) + index.length(last + 1) <= limit) last++;
+  return last;
+}

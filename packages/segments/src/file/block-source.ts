@@ -23,5 +23,13 @@ export interface BlockSource {
   entryBytes(block: number, offset: number): Buffer;
   /** Where the entry starts in the bytes the last `entryBytes` returned. */
   readonly entryStart: number;
+  /**
+   * Blocks from `first` on, as many as fit in `maxBytes` (at least one),
+   * verified, each a view from its index 0 of bytes of their own: no cache
+   * reuses them, so they stay valid for as long as they are held. For a pass
+   * that hands entries on without copying them, such as a merge; in `file`
+   * mode one read brings them all.
+   */
+  ownBlocksFrom(first: number, maxBytes: number): Buffer[];
   close(): void;
 }

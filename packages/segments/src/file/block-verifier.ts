@@ -82,7 +82,8 @@ export class BlockVerifier {
   }
 }
 
-function flagProblem(flags: number, valueLength: number, multiValue: boolean): string | undefined {
+/** What is wrong with an entry's flags (FORMAT.md, "Data section"), or undefined. */
+export function flagProblem(flags: number, valueLength: number, multiValue: boolean): string | undefined {
   if ((flags & ~ENTRY_KNOWN_FLAGS) !== 0) return `unknown entry flags 0x${flags.toString(16)}`;
   if ((flags & ENTRY_TOMBSTONE) !== 0) {
     if (flags !== ENTRY_TOMBSTONE || valueLength !== 0) return 'a tombstone with a value';

@@ -1,7 +1,7 @@
 import { ClosedError, CorruptionError, type FileHandle } from '@silt/fs';
 import { attempt } from '@silt/fs/internal';
 import { BlockCache } from './block-cache.js';
-import type { BlockIndex } from './block-index.js';
+import { lastBlockWithin, type BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';
 import type { BlockVerifier } from './block-verifier.js';
 import { entryEnd } from './entry-scan.js';
@@ -100,6 +100,22 @@ export class FileBlockSource implements BlockSource {
     if (read !== target.length) {
       throw new CorruptionError(this.handle.path, position + read, `${what} is cut short: the file shrank after it was opened`);
     }
+  }
+
+  /** Blocks lie back to back in the file: one read fetches the run, into fresh memory that no cache holds. */
+  ownBlocksFrom(first: number, maxBytes: number): Buffer[] {
+    const { index } = this;
+    const last = lastBlockWithin(index, first, maxBytes);
+    const runStart = index.offset(first);
+    const run = Buffer.allocUnsafeSlow(index.offset(last) + index.length(last) - runStart);
+    this.readAt(run, runStart, `data blocks ${first}..${last}`);
+    const views: Buffer[] = [];
+    for (let block = first; block <= last; block++) {
+      const view = run.subarray(index.offset(block) - runStart, index.offset(block) - runStart + index.length(block));
+      this.verifier.verify(block, view);
+      views.push(view);
+    }
+    return views;
   }
 
   /** The entry at `offset` of a verified block, read alone: into the reused window, or a buffer of its own when larger. */

@@ -1,5 +1,5 @@
 import { ClosedError } from '@silt/fs';
-import type { BlockIndex } from './block-index.js';
+import { lastBlockWithin, type BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';
 import type { BlockVerifier } from './block-verifier.js';
 
@@ -31,6 +31,15 @@ export class MemoryBlockSource implements BlockSource {
 
   get entryStart(): number {
     return this.lastEntryStart;
+  }
+
+  ownBlocksFrom(first: number, maxBytes: number): Buffer[] {
+    const views: Buffer[] = [];
+    for (let block = first, last = lastBlockWithin(this.index, first, maxBytes); block <= last; block++) {
+      const start = this.index.offset(block);
+      views.push(this.bytesOf(block).subarray(start, start + this.index.length(block)));
+    }
+    return views;
   }
 
   entryBytes(block: number, offset: number): Buffer {

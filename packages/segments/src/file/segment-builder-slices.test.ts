@@ -7,7 +7,7 @@ import { MAX_KEY_BYTES } from './format.js';
 import { SegmentBuilder, type SegmentInput } from './segment-builder.js';
 import type { SegmentBuilderOptions } from './segment-options.js';
 import { SegmentReader } from './segment-reader.js';
-import { buildFile, keyBytesOf, newSegmentPath, SEQUENCES } from './test-support/segment-fixtures.js';
+import { buildFile, keyBytesOf, newSegmentPath, SEQUENCES, variedEntries } from './test-support/segment-fixtures.js';
 import { tempDir } from '@silt/test-support';
 
 const dir = tempDir('slices');
@@ -25,48 +25,6 @@ function toSlices(entry: SegmentInput): SliceEntry {
   if (entry.kind === 'tombstone') return { kind: 'tombstone', key, value: new Uint8Array(0), valueIsText: false };
   const text = typeof entry.value === 'string' || entry.valueIsText === true;
   return { kind: 'put', key, value: keyBytesOf(entry.value), valueIsText: text };
-}
-
-/**
- * Every kind of entry `add` distinguishes: string values (ASCII, not ASCII,
- * empty), byte values, bytes marked as text (ASCII and not), tombstones;
- * keys and values under and over the 256 bytes where copying changes
- * method; string keys (some not ASCII) and byte keys; ascending by bytes.
- */
-function variedEntries(count: number, options: { tombstones: boolean; repeatKeys: boolean }): SegmentInput[] {
-  const random = new SeededRandom(count);
-  const entries: SegmentInput[] = [];
-  for (let i = 0; i < count; i++) {
-    const stem = `k/${String(i).padStart(5, '0')}/`;
-    const key = i % 50 === 7 ? `${stem}${'long'.repeat(80)}` : i % 4 === 1 ? `${stem}ключ` : stem;
-    for (let copy = 0; copy < (options.repeatKeys && i % 3 === 0 ? 2 : 1); copy++)
-      entries.push(entryOf(i + copy, key, random, options.tombstones));
-  }
-  for (let i = 0; i < 5; i++) entries.push({ kind: 'put', key: Uint8Array.of(0xff, 0x00, i), value: random.bytes(i * 90) });
-  return entries;
-}
-
-function entryOf(i: number, key: string, random: SeededRandom, tombstones: boolean): SegmentInput {
-  switch (i % 9) {
-    case 0:
-      return { kind: 'put', key, value: `ascii ${i} ${'x'.repeat(random.intBetween(0, 400))}` };
-    case 1:
-      return { kind: 'put', key, value: `ünïcödé ${i} ${'€'.repeat(random.intBetween(0, 120))}` };
-    case 2:
-      return { kind: 'put', key, value: '' };
-    case 3:
-      return { kind: 'put', key, value: random.bytes(random.intBetween(0, 600)) };
-    case 4:
-      return { kind: 'put', key, value: Buffer.from(`bytes that are ASCII text ${i}`), valueIsText: true };
-    case 5:
-      return { kind: 'put', key, value: Buffer.from(`bytes that are UTF-8 text ${i} 日本`), valueIsText: true };
-    case 6:
-      return { kind: 'put', key, value: Uint8Array.of(0x80, 0xff, i & 0xff) };
-    case 7:
-      return { kind: 'put', key, value: new Uint8Array(0), valueIsText: true };
-    default:
-      return tombstones ? { kind: 'tombstone', key } : { kind: 'put', key, value: Uint8Array.of(i & 0xff) };
-  }
 }
 
 /** Filler between slices: bytes above 0x7f, so a text check that strays out of its value sees non-ASCII. */

@@ -19,7 +19,8 @@ import { GrowableBytes, copyInto } from './growable-bytes.js';
 import { HashTableBuilder } from './hash-table-builder.js';
 import { checkValueType, compareBytes, describeType, valueTooLarge, type Key, type Value } from './key-bytes.js';
 import { hashKeyBytes } from './key-hash.js';
-import { writeU16, writeU32 } from './little-endian.js';
+import { readU16, readU32, writeU16, writeU32 } from './little-endian.js';
+import { flagProblem } from './block-verifier.js';
 import { OutputFile } from './output-file.js';
 import { KeyOrderError } from './segment-errors.js';
 import { encodeFooter } from './segment-footer.js';
@@ -204,6 +205,40 @@ export class SegmentBuilder {
       copyInto(block.bytes, entryKeyStart + keyLength, bytes, valueStart, valueLength);
       const typeFlags = isPut && valueIsText ? textFlagsOf(block.bytes, entryKeyStart + keyLength, valueLength) : 0;
       this.finishEntry(isPut, start, keyLength, valueLength, typeFlags);
+    } catch (error) {
+      this.fail(error);
+      throw this.failure;
+    }
+  }
+
+  /**
+   * Adds the entry encoded at `bytes[at]` as a segment block holds it
+   * (FORMAT.md, "Data section"; `SegmentReader.encodedEntries`), flags and
+   * all: a merge copies entries this way, without decoding a key or a value
+   * and encoding them again. Checked as `add` checks an entry, plus its flags
+   * and that a value flagged ASCII is.
+   */
+  addEncoded(bytes: Uint8Array, at: number): void {
+    this.checkOpen();
+    try {
+      checkSlice(bytes, at, ENTRY_HEADER_BYTES, `header of segment entry #${this.entries}`);
+      const flags = bytes[at]!;
+      const keyLength = readU16(bytes, at + 1);
+      const valueLength = readU32(bytes, at + 3);
+      const problem = flagProblem(flags, valueLength, this.options.multiValue);
+      if (problem !== undefined) throw new ValidationError(`segment entry #${this.entries}: ${problem}`);
+      this.checkSizes(keyLength, valueLength);
+      checkSlice(bytes, at + ENTRY_HEADER_BYTES, keyLength + valueLength, `segment entry #${this.entries}`);
+      const block = this.block;
+      const start = block.length;
+      block.reserve(ENTRY_HEADER_BYTES + keyLength + valueLength);
+      const keyStart = start + ENTRY_HEADER_BYTES;
+      copyInto(block.bytes, keyStart, bytes, at + ENTRY_HEADER_BYTES, keyLength);
+      const valueBits = copyOring(block.bytes, keyStart + keyLength, bytes, at + ENTRY_HEADER_BYTES + keyLength, valueLength);
+      // A value flagged ASCII decodes as latin1: a byte above 0x7f would read back as another string.
+      if ((flags & ENTRY_ASCII) !== 0 && (valueBits & 0x80) !== 0)
+        throw new ValidationError(`segment entry #${this.entries}: its value is flagged ASCII and is not`);
+      this.finishEntry((flags & ENTRY_TOMBSTONE) === 0, start, keyLength, valueLength, flags & (ENTRY_STRING | ENTRY_ASCII));
     } catch (error) {
       this.fail(error);
       throw this.failure;
@@ -435,6 +470,17 @@ function writeBytes(target: Buffer, at: number, data: Key): number {
 function textFlagsOf(bytes: Uint8Array, start: number, length: number): number {
   for (let i = start, end = start + length; i < end; i++) if (bytes[i]! >= 0x80) return ENTRY_STRING;
   return ENTRY_STRING | ENTRY_ASCII;
+}
+
+/** Copies as `copyInto` does and returns every copied byte OR-ed together, so one pass also answers "all ASCII?". */
+function copyOring(target: Uint8Array, at: number, source: Uint8Array, start: number, length: number): number {
+  if (length > 256) {
+    copyInto(target, at, source, start, length);
+    return textFlagsOf(source, start, length) === (ENTRY_STRING | ENTRY_ASCII) ? 0 : 0x80;
+  }
+  let bits = 0;
+  for (let i = 0; i < length; i++) bits |= target[at + i] = source[start + i]!;
+  return bits;
 }
 
 function copyOf(bytes: Uint8Array): Uint8Array {

@@ -3,7 +3,7 @@ import { asIoError, attempt } from '@silt/fs/internal';
 import type { BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';
 import { BlockVerifier } from './block-verifier.js';
-import { scanBackward, scanForward, type ScanPosition } from './entry-scan.js';
+import { entryEnd, scanBackward, scanForward, type ScanPosition } from './entry-scan.js';
 import { FileBlockSource } from './file-block-source.js';
 import { ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_STRING, ENTRY_TOMBSTONE, MAX_KEY_BYTES } from './format.js';
 import { EMPTY_SLOT } from './hash-index.js';
@@ -52,9 +52,29 @@ function openForReading(fs: FileSystem, path: string): FileHandle {
  */
 const LOAD_SLICE_BYTES = 1024 * 1024;
 
+/**
+ * `encodedEntries` reads blocks this many bytes at a time, into fresh
+ * memory: on this machine 4 KiB reads into fresh buffers ran at ~0.6 GB/s,
+ * 256 KiB ones at 1.2-3.3 GB/s (page faults on new memory bound both).
+ */
+const ENCODED_RUN_BYTES = 256 * 1024;
+
 /** An entry as ordered reads see it: tombstones included, for the merged read path above. */
 export type SegmentEntry<K extends Key = string> =
   { readonly key: K; readonly kind: 'put'; readonly value: Value } | { readonly key: K; readonly kind: 'tombstone' };
+
+/**
+ * An entry as its block encodes it (FORMAT.md, "Data section"), at
+ * `bytes[at]`, for copying whole into another segment
+ * (`SegmentBuilder.addEncoded`). `key` is a view of its key bytes. The
+ * bytes are the block's own, valid for as long as they are held.
+ */
+export interface EncodedEntry {
+  readonly key: Uint8Array;
+  readonly bytes: Buffer;
+  readonly at: number;
+  readonly tombstone: boolean;
+}
 
 /** What a segment says about one key: a put, a tombstone ("present, deleted"), or undefined (absent). */
 export type LookupResult = { readonly kind: 'put'; readonly value: Value } | { readonly kind: 'tombstone' };
@@ -234,6 +254,16 @@ export class SegmentReader<K extends Key = string> {
   }
 
   /**
+   * Every entry, tombstones included, in key order, as its block encodes it:
+   * a merge copies them into its output without decoding a key or a value.
+   * Blocks are read once, 256 KiB at a time, into bytes of their own.
+   */
+  encodedEntries(): IterableIterator<EncodedEntry> {
+    this.checkOpen();
+    return this.scanEncoded();
+  }
+
+  /**
    * `entries` over a range already resolved (`toScanRange`): for a caller
    * that reads many sources with one range, such as the merged read path,
    * and resolves its options once.
@@ -386,6 +416,20 @@ export class SegmentReader<K extends Key = string> {
       if ((bytes[at]! & ENTRY_TOMBSTONE) !== 0) continue;
       yield [this.keyAt(bytes, at), this.valueAt(bytes, at)];
       if (--remaining === 0) return;
+    }
+  }
+
+  private *scanEncoded(): Generator<EncodedEntry> {
+    for (let block = 0; block < this.blocks.count;) {
+      const run = this.source.ownBlocksFrom(block, ENCODED_RUN_BYTES);
+      block += run.length;
+      for (const bytes of run) {
+        for (let at = 0; at < bytes.length; at = entryEnd(bytes, at)) {
+          const keyStart = at + ENTRY_HEADER_BYTES;
+          const key = new Uint8Array(bytes.buffer, bytes.byteOffset + keyStart, readU16(bytes, at + 1));
+          yield { key, bytes, at, tombstone: (bytes[at]! & ENTRY_TOMBSTONE) !== 0 };
+        }
+      }
     }
   }
 

@@ -76,3 +76,45 @@ export function sampleEntries(count: number, seed = 7): SegmentInput[] {
   }
   return sortedUnique(entries);
 }
+
+/**
+ * Every kind of entry `add` distinguishes: string values (ASCII, not ASCII,
+ * empty), byte values, bytes marked as text (ASCII and not), tombstones;
+ * keys and values under and over the 256 bytes where copying changes
+ * method; string keys (some not ASCII) and byte keys; ascending by bytes.
+ */
+export function variedEntries(count: number, options: { tombstones: boolean; repeatKeys: boolean }): SegmentInput[] {
+  const random = new SeededRandom(count);
+  const entries: SegmentInput[] = [];
+  for (let i = 0; i < count; i++) {
+    const stem = `k/${String(i).padStart(5, '0')}/`;
+    const key = i % 50 === 7 ? `${stem}${'long'.repeat(80)}` : i % 4 === 1 ? `${stem}ключ` : stem;
+    for (let copy = 0; copy < (options.repeatKeys && i % 3 === 0 ? 2 : 1); copy++)
+      entries.push(entryOf(i + copy, key, random, options.tombstones));
+  }
+  for (let i = 0; i < 5; i++) entries.push({ kind: 'put', key: Uint8Array.of(0xff, 0x00, i), value: random.bytes(i * 90) });
+  return entries;
+}
+
+function entryOf(i: number, key: string, random: SeededRandom, tombstones: boolean): SegmentInput {
+  switch (i % 9) {
+    case 0:
+      return { kind: 'put', key, value: `ascii ${i} ${'x'.repeat(random.intBetween(0, 400))}` };
+    case 1:
+      return { kind: 'put', key, value: `ünïcödé ${i} ${'€'.repeat(random.intBetween(0, 120))}` };
+    case 2:
+      return { kind: 'put', key, value: '' };
+    case 3:
+      return { kind: 'put', key, value: random.bytes(random.intBetween(0, 600)) };
+    case 4:
+      return { kind: 'put', key, value: Buffer.from(`bytes that are ASCII text ${i}`), valueIsText: true };
+    case 5:
+      return { kind: 'put', key, value: Buffer.from(`bytes that are UTF-8 text ${i} 日本`), valueIsText: true };
+    case 6:
+      return { kind: 'put', key, value: Uint8Array.of(0x80, 0xff, i & 0xff) };
+    case 7:
+      return { kind: 'put', key, value: new Uint8Array(0), valueIsText: true };
+    default:
+      return tombstones ? { kind: 'tombstone', key } : { kind: 'put', key, value: Uint8Array.of(i & 0xff) };
+  }
+}
