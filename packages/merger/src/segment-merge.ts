@@ -73,8 +73,8 @@ export class MergeAbortedError extends SiltError {
 
 /**
  * Merges a contiguous run of segments into one: each input is streamed in
- * key order from a `file`-mode reader (memory stays bounded by the block
- * caches and the inputs' indexes), a binary heap picks the smallest key,
+ * key order from a `file`-mode reader (memory stays bounded: a 256 KiB run
+ * of blocks per input, plus the inputs' indexes), a binary heap picks the smallest key,
  * and of equal keys the newest input wins. Tombstones are kept unless
  * `dropTombstones`. The output is fsynced with its directory by the builder.
  * On any failure the partial output is removed before the error propagates.

@@ -111,7 +111,8 @@ export class FileBlockSource implements BlockSource {
     this.readAt(run, runStart, `data blocks ${first}..${last}`);
     const views: Buffer[] = [];
     for (let block = first; block <= last; block++) {
-      const view = run.subarray(index.offset(block) - runStart, index.offset(block) - runStart + index.length(block));
+      const start = index.offset(block) - runStart;
+      const view = run.subarray(start, start + index.length(block));
       this.verifier.verify(block, view);
       views.push(view);
     }

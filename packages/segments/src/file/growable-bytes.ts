@@ -1,5 +1,5 @@
 /** Below this many bytes a plain loop copies faster than `TypedArray#set`'s native call. */
-const COPY_LOOP_LIMIT = 256;
+export const COPY_LOOP_LIMIT = 256;
 
 export function copyInto(target: Uint8Array, at: number, source: Uint8Array, start: number, length: number): void {
   if (length > COPY_LOOP_LIMIT) target.set(source.subarray(start, start + length), at);

@@ -3,35 +3,31 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ClosedError, ValidationError } from '@silt/fs';
 import { tempDir } from '@silt/test-support';
-import { ENTRY_ASCII, ENTRY_STRING, ENTRY_TOMBSTONE } from './format.js';
-import { SegmentBuilder, type SegmentInput } from './segment-builder.js';
+import { ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_STRING, ENTRY_TOMBSTONE } from './format.js';
+import { SegmentBuilder } from './segment-builder.js';
 import type { SegmentBuilderOptions } from './segment-options.js';
 import { SegmentReader, type EncodedEntry } from './segment-reader.js';
-import { buildFile, keyBytesOf, newSegmentPath, SEQUENCES, variedEntries } from './test-support/segment-fixtures.js';
+import {
+  BUILDER_LAYOUTS,
+  buildFile,
+  buildWith,
+  keyBytesOf,
+  newSegmentPath,
+  SEQUENCES,
+  variedEntries,
+} from './test-support/segment-fixtures.js';
 
 const dir = tempDir('encoded');
 
 /** Copies every entry of `source` into a new segment through `encodedEntries` and `addEncoded`. */
 async function copyEncoded(source: string, access: 'memory' | 'file', options: Partial<SegmentBuilderOptions>): Promise<string> {
   using reader = SegmentReader.open(source, { access, keyEncoding: 'binary' });
-  const path = newSegmentPath(dir);
-  const builder = SegmentBuilder.create(path, { ...SEQUENCES, ...options });
-  for (const entry of reader.encodedEntries()) builder.addEncoded(entry.bytes, entry.at);
-  await builder.finish();
-  return path;
+  return buildWith(dir, options, (builder) => {
+    for (const entry of reader.encodedEntries()) builder.addEncoded(entry.bytes, entry.at);
+  });
 }
 
-const layouts: { name: string; options: Partial<SegmentBuilderOptions>; entries: SegmentInput[] }[] = [
-  { name: 'default blocks', options: {}, entries: variedEntries(700, { tombstones: true, repeatKeys: false }) },
-  { name: '64-byte blocks', options: { blockSize: 64 }, entries: variedEntries(300, { tombstones: true, repeatKeys: false }) },
-  {
-    name: 'multi-value',
-    options: { multiValue: true, blockSize: 256 },
-    entries: variedEntries(300, { tombstones: false, repeatKeys: true }),
-  },
-];
-
-for (const { name, options, entries } of layouts) {
+for (const { name, options, entries } of BUILDER_LAYOUTS) {
   for (const access of ['memory', 'file'] as const) {
     test(`a segment copied entry by entry with encodedEntries and addEncoded is byte-identical to its source (${name}, ${access} mode)`, async () => {
       const source = await buildFile(dir, entries, options);
@@ -54,7 +50,7 @@ test('encodedEntries gives every entry in key order, tombstones flagged, and its
       const expected = entries[i]!;
       assert.deepEqual(Buffer.from(entry.key), Buffer.from(keyBytesOf(expected.key)), `${access}: key of entry #${i}`);
       assert.equal(entry.tombstone, expected.kind === 'tombstone', `${access}: entry #${i}`);
-      const keyAt = entry.at + 7;
+      const keyAt = entry.at + ENTRY_HEADER_BYTES;
       assert.deepEqual(Buffer.from(entry.bytes.subarray(keyAt, keyAt + entry.key.length)), Buffer.from(entry.key));
     });
   }
@@ -68,12 +64,12 @@ test('encodedEntries of a closed reader is a ClosedError', async () => {
 
 /** One encoded entry: the 7-byte header, then key and value. */
 function encoded(flags: number, key: Uint8Array, value: Uint8Array, lengths?: { key?: number; value?: number }): Uint8Array {
-  const bytes = Buffer.alloc(7 + key.length + value.length);
+  const bytes = Buffer.alloc(ENTRY_HEADER_BYTES + key.length + value.length);
   bytes[0] = flags;
   bytes.writeUInt16LE(lengths?.key ?? key.length, 1);
   bytes.writeUInt32LE(lengths?.value ?? value.length, 3);
-  bytes.set(key, 7);
-  bytes.set(value, 7 + key.length);
+  bytes.set(key, ENTRY_HEADER_BYTES);
+  bytes.set(value, ENTRY_HEADER_BYTES + key.length);
   return bytes;
 }
 

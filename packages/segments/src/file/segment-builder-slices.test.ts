@@ -7,7 +7,15 @@ import { MAX_KEY_BYTES } from './format.js';
 import { SegmentBuilder, type SegmentInput } from './segment-builder.js';
 import type { SegmentBuilderOptions } from './segment-options.js';
 import { SegmentReader } from './segment-reader.js';
-import { buildFile, keyBytesOf, newSegmentPath, SEQUENCES, variedEntries } from './test-support/segment-fixtures.js';
+import {
+  BUILDER_LAYOUTS,
+  buildFile,
+  buildWith,
+  keyBytesOf,
+  newSegmentPath,
+  SEQUENCES,
+  variedEntries,
+} from './test-support/segment-fixtures.js';
 import { tempDir } from '@silt/test-support';
 
 const dir = tempDir('slices');
@@ -62,26 +70,14 @@ function layOut(entries: readonly SliceEntry[], random: SeededRandom): { bytes: 
 
 async function buildWithSlices(entries: readonly SegmentInput[], options: Partial<SegmentBuilderOptions>, seed: number): Promise<string> {
   const { bytes, placed } = layOut(entries.map(toSlices), new SeededRandom(seed));
-  const path = newSegmentPath(dir);
-  const builder = SegmentBuilder.create(path, { ...SEQUENCES, ...options });
-  for (const entry of placed) {
-    builder.addSlices(entry.kind, bytes, entry.keyStart, entry.key.length, entry.valueStart, entry.value.length, entry.valueIsText);
-  }
-  await builder.finish();
-  return path;
+  return buildWith(dir, options, (builder) => {
+    for (const entry of placed) {
+      builder.addSlices(entry.kind, bytes, entry.keyStart, entry.key.length, entry.valueStart, entry.value.length, entry.valueIsText);
+    }
+  });
 }
 
-const layouts: { name: string; options: Partial<SegmentBuilderOptions>; entries: SegmentInput[] }[] = [
-  { name: 'default blocks', options: {}, entries: variedEntries(700, { tombstones: true, repeatKeys: false }) },
-  { name: '64-byte blocks', options: { blockSize: 64 }, entries: variedEntries(300, { tombstones: true, repeatKeys: false }) },
-  {
-    name: 'multi-value',
-    options: { multiValue: true, blockSize: 256 },
-    entries: variedEntries(300, { tombstones: false, repeatKeys: true }),
-  },
-];
-
-for (const { name, options, entries } of layouts) {
+for (const { name, options, entries } of BUILDER_LAYOUTS) {
   test(`a segment built with addSlices from one buffer is byte-identical to the same entries built with add (${name})`, async () => {
     const byAdd = readFileSync(await buildFile(dir, entries, options));
     const bySlices = readFileSync(await buildWithSlices(entries, options, 3));

@@ -15,7 +15,7 @@ import {
   SEGMENT_MAX_VALUE_BYTES,
   alignUp,
 } from './format.js';
-import { GrowableBytes, copyInto } from './growable-bytes.js';
+import { COPY_LOOP_LIMIT, GrowableBytes, copyInto } from './growable-bytes.js';
 import { HashTableBuilder } from './hash-table-builder.js';
 import { checkValueType, compareBytes, describeType, valueTooLarge, type Key, type Value } from './key-bytes.js';
 import { hashKeyBytes } from './key-hash.js';
@@ -474,12 +474,13 @@ function textFlagsOf(bytes: Uint8Array, start: number, length: number): number {
 
 /** Copies as `copyInto` does and returns every copied byte OR-ed together, so one pass also answers "all ASCII?". */
 function copyOring(target: Uint8Array, at: number, source: Uint8Array, start: number, length: number): number {
-  if (length > 256) {
-    copyInto(target, at, source, start, length);
-    return textFlagsOf(source, start, length) === (ENTRY_STRING | ENTRY_ASCII) ? 0 : 0x80;
-  }
   let bits = 0;
-  for (let i = 0; i < length; i++) bits |= target[at + i] = source[start + i]!;
+  if (length > COPY_LOOP_LIMIT) {
+    copyInto(target, at, source, start, length);
+    for (let i = start, end = start + length; i < end; i++) bits |= source[i]!;
+  } else {
+    for (let i = 0; i < length; i++) bits |= target[at + i] = source[start + i]!;
+  }
   return bits;
 }
 

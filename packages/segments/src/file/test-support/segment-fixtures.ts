@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeededRandom } from '@silt/fs/internal';
-import { buildSegment, type SegmentInput } from '../segment-builder.js';
+import { buildSegment, SegmentBuilder, type SegmentInput } from '../segment-builder.js';
 import type { SegmentBuilderOptions } from '../segment-options.js';
 
 /** Shared by the segment tests: sample entries, built segments. */
@@ -23,6 +23,19 @@ export async function buildFile(
 ): Promise<string> {
   const path = newSegmentPath(dir);
   await buildSegment(path, entries, { ...SEQUENCES, ...options });
+  return path;
+}
+
+/** Builds a new file in `dir` whose entries `fill` adds, and returns its path. */
+export async function buildWith(
+  dir: string,
+  options: Partial<SegmentBuilderOptions>,
+  fill: (builder: SegmentBuilder) => void,
+): Promise<string> {
+  const path = newSegmentPath(dir);
+  const builder = SegmentBuilder.create(path, { ...SEQUENCES, ...options });
+  fill(builder);
+  await builder.finish();
   return path;
 }
 
@@ -118,3 +131,14 @@ function entryOf(i: number, key: string, random: SeededRandom, tombstones: boole
       return tombstones ? { kind: 'tombstone', key } : { kind: 'put', key, value: Uint8Array.of(i & 0xff) };
   }
 }
+
+/** The block layouts a builder path is checked in against `add`: every kind of entry of `variedEntries`, in each. */
+export const BUILDER_LAYOUTS: ReadonlyArray<{ name: string; options: Partial<SegmentBuilderOptions>; entries: SegmentInput[] }> = [
+  { name: 'default blocks', options: {}, entries: variedEntries(700, { tombstones: true, repeatKeys: false }) },
+  { name: '64-byte blocks', options: { blockSize: 64 }, entries: variedEntries(300, { tombstones: true, repeatKeys: false }) },
+  {
+    name: 'multi-value',
+    options: { multiValue: true, blockSize: 256 },
+    entries: variedEntries(300, { tombstones: false, repeatKeys: true }),
+  },
+];
