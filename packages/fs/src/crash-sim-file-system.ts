@@ -21,6 +21,9 @@ import { SeededRandom } from './seeded-random.js';
  *
  * fsync is simulated (it only moves the bookkeeping), so a test can run
  * hundreds of crashes quickly. Files this object never wrote count as durable.
+ *
+ * It maps no files (no `mapFile`): `crash()` rewrites files in place, which
+ * would pull pages out from under a mapping. Its callers read instead.
  */
 
 export type CrashFate = 'drop' | 'tear' | 'garble' | 'keep';

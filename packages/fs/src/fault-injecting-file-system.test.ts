@@ -65,3 +65,14 @@ test('an observer sees every call, with the open mode, before any fault', () => 
   handle.close();
   assert.deepEqual(seen, ['open:createNew', 'write']);
 });
+
+test('a mapping fails as a read of the file does', () => {
+  const dir = tempDir('map-fault');
+  nodeFileSystem.open(join(dir, 'a'), 'createNew').close();
+  const fs = new FaultInjectingFileSystem(nodeFileSystem, [{ operation: 'read', nth: 1, code: 'EIO' }]);
+  assert.throws(
+    () => fs.mapFile(join(dir, 'a')),
+    (error) => errnoOf(error) === 'EIO',
+  );
+  assert.equal(fs.mapFile(join(dir, 'a'))?.length, 0);
+});

@@ -172,6 +172,12 @@ export class FaultInjectingFileSystem implements FileSystem {
     return this.inner.readFile(path);
   }
 
+  /** A mapping is a read of the whole file: it fails as a read does, and maps where the inner file system can. */
+  mapFile(path: string): Uint8Array | undefined {
+    this.check('read', path);
+    return this.inner.mapFile?.(path);
+  }
+
   stat(path: string): FileStat {
     return this.inner.stat(path);
   }

@@ -53,6 +53,18 @@ export interface FileHandle {
 export interface FileSystem {
   open(path: string, mode: OpenMode): FileHandle;
   readFile(path: string): Uint8Array;
+  /**
+   * The whole file, mapped read-only and shared (mmap): its bytes are the
+   * page cache's, one copy for every process that maps the file, read
+   * without a system call. The mapping is released when the garbage
+   * collector takes the bytes and every view of them. Never map a file that
+   * may shrink (a page past its new end kills the process with SIGBUS), and
+   * never write into the bytes (the pages are read-only: the write faults).
+   * Optional, and undefined where this process cannot map files (the
+   * @silt/mmap addon is not installed: `fileMappingSupport()` says why);
+   * a caller then reads the file its other way.
+   */
+  mapFile?(path: string): Uint8Array | undefined;
   stat(path: string): FileStat;
   exists(path: string): boolean;
   /** Names in a directory (not paths), sorted by byte order. */

@@ -1,5 +1,6 @@
 export type { FileHandle, FileStat, FileSystem, OpenMode } from './file-system.js';
 export { NodeFileSystem, nodeFileSystem } from './node-file-system.js';
+export { fileMappingSupport, type FileMappingSupport } from './file-mapping.js';
 export { writeFileDurably, replaceFileAtomically, removeFileDurably, makeDirectoryDurably, isTemporaryName } from './durable.js';
 export {
   MANIFEST_FILE,

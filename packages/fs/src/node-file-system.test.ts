@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { nodeFileSystem as fs } from './node-file-system.js';
+import { NodeFileSystem, nodeFileSystem as fs } from './node-file-system.js';
+import { fileMappingSupport } from './file-mapping.js';
 import { isNotFound, errnoOf } from './errors.js';
 import { tempDir } from '@silt/test-support';
 
@@ -89,4 +90,19 @@ test('fsync and fdatasync complete on a real file', async () => {
   await handle.sync();
   handle.close();
   handle.close(); // closing twice is harmless
+});
+
+test('a mapped file reads as the file does, and this workspace can map files', () => {
+  assert.deepEqual(fileMappingSupport(), { available: true });
+  const path = join(tempDir('map'), 'a');
+  const handle = fs.open(path, 'createNew');
+  handle.write(bytes('mapped, not copied'), 0);
+  handle.close();
+  const mapped = new NodeFileSystem().mapFile(path);
+  assert.ok(mapped !== undefined);
+  assert.equal(text(mapped), 'mapped, not copied');
+  assert.throws(
+    () => new NodeFileSystem().mapFile(join(tempDir('map-missing'), 'none')),
+    (error) => isNotFound(error),
+  );
 });

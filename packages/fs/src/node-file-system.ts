@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import type { FileHandle, FileStat, FileSystem, OpenMode } from './file-system.js';
+import { mapFileIfSupported } from './file-mapping.js';
 
 const fsyncAsync = promisify(fs.fsync);
 const fdatasyncAsync = promisify(fs.fdatasync);
@@ -75,6 +76,10 @@ export class NodeFileSystem implements FileSystem {
 
   readFile(path: string): Uint8Array {
     return fs.readFileSync(path);
+  }
+
+  mapFile(path: string): Uint8Array | undefined {
+    return mapFileIfSupported(path);
   }
 
   stat(path: string): FileStat {

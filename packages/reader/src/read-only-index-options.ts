@@ -17,8 +17,13 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * readers, so that the two can never drift apart.
  */
 export const segmentAccessOptionsShape = {
-  /** How segments are read: 'memory' loads each file whole; 'file' reads blocks through a bounded cache. Default 'memory'. */
-  accessMode: z.enum(['memory', 'file']).default('memory'),
+  /**
+   * How segments are read: 'memory' loads each file whole into the process;
+   * 'mmap' maps each file, so every process shares the OS page cache's one
+   * copy (where the @silt/mmap addon is missing, segments open as 'file');
+   * 'file' reads blocks through a bounded cache. Default 'memory'.
+   */
+  accessMode: z.enum(['memory', 'mmap', 'file']).default('memory'),
   /** Block cache per segment in 'file' mode. Default 8 MiB. */
   cacheBytes: z
     .number()

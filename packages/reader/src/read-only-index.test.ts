@@ -453,7 +453,7 @@ test('bad options are a ValidationError, and no lease is taken', async () => {
   const writer = FixtureWriter.create('options');
   await writer.flush([['a', '1']]);
   for (const options of [
-    { accessMode: 'mmap' },
+    { accessMode: 'disk' },
     { debounceMs: -1 },
     { pollIntervalMs: 1.5 },
     { watch: 'yes' },

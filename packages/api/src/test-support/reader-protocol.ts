@@ -71,7 +71,7 @@ export function printLine(line: string): void {
 
 export const readerConfigSchema = z.strictObject({
   dir: z.string().min(1),
-  accessMode: z.enum(['memory', 'file']),
+  accessMode: z.enum(['memory', 'mmap', 'file']),
   pollIntervalMs: z.number().int().min(10),
   seed: z.number().int(),
   /** The pause between two rounds of reads (about 50 gets and a range or near). */

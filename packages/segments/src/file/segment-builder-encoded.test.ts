@@ -5,7 +5,7 @@ import { ClosedError, ValidationError } from '@silt/fs';
 import { tempDir } from '@silt/test-support';
 import { ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_STRING, ENTRY_TOMBSTONE } from './format.js';
 import { SegmentBuilder } from './segment-builder.js';
-import type { SegmentBuilderOptions } from './segment-options.js';
+import type { AccessMode, SegmentBuilderOptions } from './segment-options.js';
 import { SegmentReader, type EncodedEntry } from './segment-reader.js';
 import {
   BUILDER_LAYOUTS,
@@ -20,7 +20,7 @@ import {
 const dir = tempDir('encoded');
 
 /** Copies every entry of `source` into a new segment through `encodedEntries` and `addEncoded`. */
-async function copyEncoded(source: string, access: 'memory' | 'file', options: Partial<SegmentBuilderOptions>): Promise<string> {
+async function copyEncoded(source: string, access: AccessMode, options: Partial<SegmentBuilderOptions>): Promise<string> {
   using reader = SegmentReader.open(source, { access, keyEncoding: 'binary' });
   return buildWith(dir, options, (builder) => {
     for (const entry of reader.encodedEntries()) builder.addEncoded(entry.bytes, entry.at);
@@ -28,7 +28,7 @@ async function copyEncoded(source: string, access: 'memory' | 'file', options: P
 }
 
 for (const { name, options, entries } of BUILDER_LAYOUTS) {
-  for (const access of ['memory', 'file'] as const) {
+  for (const access of ['memory', 'mmap', 'file'] as const) {
     test(`a segment copied entry by entry with encodedEntries and addEncoded is byte-identical to its source (${name}, ${access} mode)`, async () => {
       const source = await buildFile(dir, entries, options);
       const copy = await copyEncoded(source, access, options);
@@ -41,7 +41,7 @@ for (const { name, options, entries } of BUILDER_LAYOUTS) {
 test('encodedEntries gives every entry in key order, tombstones flagged, and its bytes stay valid after the reader moves on and closes', async () => {
   const entries = variedEntries(500, { tombstones: true, repeatKeys: false });
   const source = await buildFile(dir, entries, { blockSize: 128 });
-  for (const access of ['memory', 'file'] as const) {
+  for (const access of ['memory', 'mmap', 'file'] as const) {
     const reader = SegmentReader.open(source, { access, keyEncoding: 'binary' });
     const held: EncodedEntry[] = [...reader.encodedEntries()];
     reader.close();

@@ -77,7 +77,7 @@ function openDamaged(bytes: Uint8Array, access: AccessMode): SegmentReader<Uint8
   if (access === 'memory') return SegmentReader.fromBytes(bytes, { name: 'damaged.seg', keyEncoding: 'binary' });
   const path = join(dir, `damaged-${++fileNumber}.seg`);
   writeFileSync(path, bytes);
-  return SegmentReader.open(path, { access: 'file', cacheBytes: 600, keyEncoding: 'binary' });
+  return SegmentReader.open(path, { access, cacheBytes: 600, keyEncoding: 'binary' });
 }
 
 /**
@@ -136,7 +136,7 @@ async function fuzz(multiValue: boolean): Promise<void> {
       fc.array(input, { minLength: 1, maxLength: 40 }),
       fc.constantFrom(64, 128, 512),
       fc.record({ section: sectionName, mutations: fc.array(mutation, { minLength: 1, maxLength: 4 }) }),
-      fc.constantFrom<AccessMode>('memory', 'memory', 'file'),
+      fc.constantFrom<AccessMode>('memory', 'memory', 'mmap', 'file'),
       async (raw, blockSize, where, access) => {
         const inputs = multiValue
           ? raw.filter((entry) => entry.kind === 'put').sort((a, b) => compareKeys(a.key, b.key))
@@ -175,7 +175,7 @@ test('intact segments pass the same reading (the harness itself is sound)', asyn
   ]);
   const bytes = await buildBytes(dir, inputs, { blockSize: 64 });
   resealSegment(bytes);
-  for (const access of ['memory', 'file'] as const) {
+  for (const access of ['memory', 'mmap', 'file'] as const) {
     assert.equal(
       readDamaged(
         bytes,

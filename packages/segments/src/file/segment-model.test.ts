@@ -92,7 +92,7 @@ async function checkBothModes(
 ): Promise<void> {
   const path = await buildFile(dir, inputs, { blockSize: options.blockSize, multiValue: options.multiValue ?? false });
   const model = new SegmentModel(toModelEntries(inputs));
-  for (const access of ['memory', 'file'] as const) {
+  for (const access of ['memory', 'mmap', 'file'] as const) {
     const reader = SegmentReader.open(path, { access, cacheBytes: options.cacheBytes, keyEncoding: 'binary' });
     try {
       assertReaderMatchesModel(reader, model, queries);
@@ -145,7 +145,7 @@ test('string keys come back as the UTF-8 decoding of their bytes from a utf8 rea
     fc.asyncProperty(fc.array(anyInput, { maxLength: 40 }), layout, async (raw, { blockSize, cacheBytes }) => {
       const inputs = sortedUnique(raw);
       const path = await buildFile(dir, inputs, { blockSize });
-      for (const access of ['memory', 'file'] as const) {
+      for (const access of ['memory', 'mmap', 'file'] as const) {
         const reader = SegmentReader.open(path, { access, cacheBytes });
         try {
           const expected = inputs.map((input) => Buffer.from(keyBytesOf(input.key)).toString('utf8'));

@@ -59,8 +59,13 @@ export function resolveBuilderOptions(options: unknown): ResolvedBuilderOptions 
   };
 }
 
-/** `memory`: the file is read whole at open. `file`: positioned reads through an LRU block cache. */
-export type AccessMode = 'memory' | 'file';
+/**
+ * `memory`: the file is read whole at open, into memory of the process's own.
+ * `mmap`: the file is mapped read-only; its bytes are the OS page cache's,
+ * one copy shared by every process (falls back to `file` where the process
+ * cannot map files). `file`: positioned reads through an LRU block cache.
+ */
+export type AccessMode = 'memory' | 'mmap' | 'file';
 /** How keys come back from iteration, `near` and `closestKey`. */
 export type KeyEncoding = 'utf8' | 'binary';
 
@@ -71,7 +76,7 @@ const keyEncodingSchema = z.enum(['utf8', 'binary']);
 export const segmentReaderOptionsSchema = z.strictObject({
   fs: fileSystemSchema.optional(),
   /** Default 'memory'. */
-  access: z.enum(['memory', 'file']).optional(),
+  access: z.enum(['memory', 'mmap', 'file']).optional(),
   /** `file` mode only: the most data-block bytes kept in memory. Default 32 MiB. */
   cacheBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   /** Default 'utf8'. Use 'binary' when keys are not UTF-8 text. */

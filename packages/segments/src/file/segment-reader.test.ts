@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import {
   ClosedError,
   CorruptionError,
+  CrashSimFileSystem,
   FaultInjectingFileSystem,
   IoError,
   NodeFileSystem,
@@ -43,7 +44,7 @@ function open(path: string, access: AccessMode): SegmentReader {
 
 const keysOf = (pairs: Iterable<[string, unknown]>): string[] => [...pairs].map(([key]) => key);
 
-for (const access of ['memory', 'file'] as const) {
+for (const access of ['memory', 'mmap', 'file'] as const) {
   describe(`a segment read in ${access} mode`, () => {
     test('get returns each put value as the type it was given, and undefined for tombstones and absent keys', async () => {
       using reader = open(await buildFile(dir, fruit, { blockSize: 64 }), access);
@@ -298,7 +299,7 @@ for (const access of ['memory', 'file'] as const) {
 test('open options are validated: unknown options, bad modes and bad cache sizes are ValidationErrors', async () => {
   const path = await buildFile(dir, fruit);
   for (const options of [
-    { access: 'mmap' },
+    { access: 'disk' },
     { cacheBytes: -1 },
     { cacheBytes: 1.5 },
     { keyEncoding: 'latin1' },
@@ -324,7 +325,7 @@ test('a segment of a newer format version is refused with UnsupportedVersionErro
   writeU32(bytes, HEADER.versionCrc, crc32(bytes.subarray(0, HEADER.versionCrc)));
   const path = newSegmentPath(dir);
   writeFileSync(path, bytes);
-  for (const access of ['memory', 'file'] as const) {
+  for (const access of ['memory', 'mmap', 'file'] as const) {
     assert.throws(
       () => SegmentReader.open(path, { access }),
       (error: unknown) =>
@@ -342,7 +343,7 @@ test('a segment of a newer format version is refused with UnsupportedVersionErro
 test('a file that is not a segment is a CorruptionError naming the file', async () => {
   const path = newSegmentPath(dir);
   writeFileSync(path, 'hello, this is not a segment file at all; it is long enough to have a footer though.'.repeat(3));
-  for (const access of ['memory', 'file'] as const) {
+  for (const access of ['memory', 'mmap', 'file'] as const) {
     assert.throws(
       () => SegmentReader.open(path, { access }),
       (error: unknown) => error instanceof CorruptionError && error.file === path,
@@ -351,7 +352,7 @@ test('a file that is not a segment is a CorruptionError naming the file', async 
 });
 
 test('opening a missing file is an IoError with errno ENOENT', () => {
-  for (const access of ['memory', 'file'] as const) {
+  for (const access of ['memory', 'mmap', 'file'] as const) {
     assert.throws(() => SegmentReader.open(`${dir}/missing.seg`, { access }), { code: 'SILT_IO', errno: 'ENOENT' });
   }
 });
@@ -465,4 +466,16 @@ describe('file mode keeps the hash index in memory and reads a verified block ag
     using fresh = SegmentReader.open(path, { access: 'file', cacheBytes: 0 });
     assert.throws(() => getEveryKey(fresh), CorruptionError);
   });
+});
+
+test('mmap mode maps the file where the file system can, and opens it in file mode where it cannot', async () => {
+  const path = await buildFile(dir, fruit, { blockSize: 64 });
+  using mapped = SegmentReader.open(path, { access: 'mmap' });
+  assert.equal(mapped.access, 'mmap');
+  assert.equal(mapped.stats().access, 'mmap');
+  assert.equal(mapped.get('apple'), 'red');
+  // The crash-simulating file system rewrites files in place, so it maps nothing.
+  using unmapped = SegmentReader.open(path, { access: 'mmap', fs: new CrashSimFileSystem({ seed: 1 }) });
+  assert.equal(unmapped.access, 'file');
+  assert.equal(unmapped.get('apple'), 'red');
 });

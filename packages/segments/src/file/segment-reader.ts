@@ -137,7 +137,11 @@ export class SegmentReader<K extends Key = string> {
     this.decodeKey = keyEncoding === 'utf8' ? decodeUtf8 : copyBytes;
   }
 
-  /** Opens a segment file: `access: 'memory'` (default) reads it whole, `'file'` reads blocks on demand through a cache. */
+  /**
+   * Opens a segment file: `access: 'memory'` (default) reads it whole,
+   * `'mmap'` maps it (or, where the file system cannot map files, opens it as
+   * `'file'`: `access` says which), `'file'` reads blocks on demand through a cache.
+   */
   static open(path: string, options: SegmentReaderOptions & { keyEncoding: 'binary' }): SegmentReader<Uint8Array>;
   static open(path: string, options?: SegmentReaderOptions & { keyEncoding?: 'utf8' }): SegmentReader<string>;
   static open(path: string, options?: SegmentReaderOptions): SegmentReader<Key>;
@@ -146,7 +150,11 @@ export class SegmentReader<K extends Key = string> {
     const resolved = resolveReaderOptions(options);
     if (resolved.access === 'memory') {
       const bytes = attempt('read segment', path, () => resolved.fs.readFile(path));
-      return SegmentReader.inMemory(bytes, path, resolved.keyEncoding);
+      return SegmentReader.inMemory(bytes, path, resolved.keyEncoding, 'memory');
+    }
+    if (resolved.access === 'mmap') {
+      const mapped = attempt('map segment', path, () => resolved.fs.mapFile?.(path));
+      if (mapped !== undefined) return SegmentReader.inMemory(mapped, path, resolved.keyEncoding, 'mmap');
     }
     const handle = openForReading(resolved.fs, path);
     try {
@@ -182,7 +190,7 @@ export class SegmentReader<K extends Key = string> {
         at += read;
         if (at < bytes.length) await new Promise((resolve) => setImmediate(resolve));
       }
-      return SegmentReader.inMemory(bytes, path, resolved.keyEncoding);
+      return SegmentReader.inMemory(bytes, path, resolved.keyEncoding, 'memory');
     } catch (error) {
       throw asIoError('read segment', path, error);
     } finally {
@@ -197,14 +205,15 @@ export class SegmentReader<K extends Key = string> {
   static fromBytes(bytes: Uint8Array, options?: SegmentBytesOptions): SegmentReader<Key> {
     if (!(bytes instanceof Uint8Array)) throw new ValidationError(`segment bytes must be a Uint8Array, got ${describeType(bytes)}`);
     const resolved = resolveBytesOptions(options);
-    return SegmentReader.inMemory(bytes, resolved.name, resolved.keyEncoding);
+    return SegmentReader.inMemory(bytes, resolved.name, resolved.keyEncoding, 'memory');
   }
 
-  private static inMemory(bytes: Uint8Array, file: string, keyEncoding: KeyEncoding): SegmentReader<Key> {
+  /** A reader over bytes that hold the whole file: read into memory, or mapped. */
+  private static inMemory(bytes: Uint8Array, file: string, keyEncoding: KeyEncoding, access: 'memory' | 'mmap'): SegmentReader<Key> {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const layout = readSegmentLayout((offset, length) => buffer.subarray(offset, offset + length), buffer.length, file);
     const source = new MemoryBlockSource(buffer, layout.blocks, new BlockVerifier(file, layout.blocks, layout.header), file);
-    return new SegmentReader<Key>(file, 'memory', layout, source, buffer.length, keyEncoding);
+    return new SegmentReader<Key>(file, access, layout, source, buffer.length, keyEncoding);
   }
 
   /** The value of a put, or undefined for a tombstone or an absent key. */

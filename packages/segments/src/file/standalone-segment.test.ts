@@ -67,7 +67,7 @@ const senses: SegmentInput[] = [
 
 const keysOf = (pairs: Iterable<[string, unknown]>): string[] => [...pairs].map(([key]) => key);
 
-for (const access of ['memory', 'file'] as const satisfies readonly AccessMode[]) {
+for (const access of ['memory', 'mmap', 'file'] as const satisfies readonly AccessMode[]) {
   const open = async (inputs: SegmentInput[], multiValue: boolean): Promise<SegmentReader> =>
     SegmentReader.open(await buildFile(dir, inputs, { multiValue, blockSize: 64 }), { access, cacheBytes: 1024 });
 

@@ -1,0 +1,66 @@
+/*
+ * A read-only shared mapping of a file, handed to JavaScript as an external
+ * ArrayBuffer. The mapping is released (munmap) when V8 collects the
+ * ArrayBuffer, never earlier: views of it may outlive whoever asked for it,
+ * and touching an unmapped page would crash the process.
+ */
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <uv.h>
+
+#ifndef _WIN32
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#endif
+
+static napi_value throw_errno(napi_env env, int error, const char* call) {
+  char message[256];
+  snprintf(message, sizeof message, "%s: %s", call, uv_strerror(uv_translate_sys_error(error)));
+  napi_throw_error(env, uv_err_name(uv_translate_sys_error(error)), message);
+  return NULL;
+}
+
+#ifndef _WIN32
+static void release_mapping(napi_env env, void* address, void* length) {
+  (void)env;
+  munmap(address, (size_t)(uintptr_t)length);
+}
+#endif
+
+/* map(fd: number, length: number): ArrayBuffer */
+static napi_value map_file(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd = -1;
+  int64_t length = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int64(env, argv[1], &length) != napi_ok ||
+      fd < 0 || length <= 0) {
+    napi_throw_type_error(env, NULL, "map(fd, length) needs a file descriptor and a positive length");
+    return NULL;
+  }
+#ifdef _WIN32
+  napi_throw_error(env, "ENOSYS", "mmap: not supported on Windows");
+  return NULL;
+#else
+  void* address = mmap(NULL, (size_t)length, PROT_READ, MAP_SHARED, fd, 0);
+  if (address == MAP_FAILED) return throw_errno(env, errno, "mmap");
+  napi_value buffer;
+  if (napi_create_external_arraybuffer(env, address, (size_t)length, release_mapping, (void*)(uintptr_t)length, &buffer) != napi_ok) {
+    munmap(address, (size_t)length);
+    return NULL;
+  }
+  return buffer;
+#endif
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_value fn;
+  if (napi_create_function(env, "map", NAPI_AUTO_LENGTH, map_file, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "map", fn) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
