@@ -20,7 +20,8 @@ import { makeKeyValueDataset, warmGetRate, type KeyValueDataset } from './key-va
  * 4. random gets of every loaded key in one shuffled order, after the load,
  *    on the same handle that loaded them: right after `flush()` (the default
  *    policy is then merging the load's segments, on the other core), and
- *    again once that automatic merge is done; and reopened in 'file' mode.
+ *    again once that automatic merge is done; and reopened in 'file' mode
+ *    and in 'mmap' mode.
  * 5. latency of each awaited set in a stream of sets, while the index
  *    flushes every second (the default), with flushes held off, and while
  *    a merge of the loaded keys runs (flushes held off).
@@ -74,6 +75,7 @@ const ENGINE = {
   lmdbLoad: 'lmdb-js transaction + putSync',
   siltMemory: 'silt (memory, right after flush(), the automatic merge running)',
   siltFile: `silt (file, ${FILE_CACHE_BYTES / 1024 / 1024} MiB cache/segment, after the merge)`,
+  siltMmap: 'silt (mmap: the page cache, shared; after the merge)',
   siltMerged: 'silt (memory, once the automatic merge is done)',
   lmdbGet: 'lmdb-js get',
   siltSet: 'silt set',
@@ -118,6 +120,7 @@ interface SiltLoadRound {
   readonly mergedGetRate: number;
   readonly settledSegments: number;
   readonly fileGetRate: number;
+  readonly mmapGetRate: number;
 }
 
 async function siltLoad(context: BenchContext, data: KeyValueDataset): Promise<SiltLoadRound> {
@@ -140,7 +143,11 @@ async function siltLoad(context: BenchContext, data: KeyValueDataset): Promise<S
   const fileGetRate = await withIndex(directory, { accessMode: 'file', cacheBytes: FILE_CACHE_BYTES }, (index) =>
     warmGetRate(data, (key) => index.get(key)),
   );
-  return { ...loaded, fileGetRate };
+  const mmapGetRate = await withIndex(directory, { accessMode: 'mmap' }, (index) => {
+    if (index.stats().accessMode !== 'mmap') throw new Error('mmap mode is unavailable here: @silt/mmap did not build');
+    return warmGetRate(data, (key) => index.get(key));
+  });
+  return { ...loaded, fileGetRate, mmapGetRate };
 }
 
 async function lmdbLoad(context: BenchContext, data: KeyValueDataset): Promise<{ rate: number; getRate: number }> {
@@ -227,6 +234,13 @@ async function loadAndGetRows(context: BenchContext, data: KeyValueDataset): Pro
       engine: ENGINE.siltFile,
       durability: DURABILITY.read,
       runs: silt.map((r) => r.fileGetRate),
+      ...getsPerSecond,
+    },
+    {
+      workload: WORKLOAD.get,
+      engine: ENGINE.siltMmap,
+      durability: DURABILITY.read,
+      runs: silt.map((r) => r.mmapGetRate),
       ...getsPerSecond,
     },
   ];

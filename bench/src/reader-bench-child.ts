@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { open as openLmdb } from 'lmdb';
 import { ReadOnlyIndex } from '@silt/reader';
@@ -37,12 +38,21 @@ async function gets(job: Extract<ReaderJob, { kind: 'gets' }>): Promise<void> {
   const lmdbOptions = { path: job.lmdbPath, encoding: 'string', readOnly: true, noReadAhead: true, cache: false } as const;
   const lmdb = openLmdb<string, string>(lmdbOptions);
   await using memory = await ReadOnlyIndex.open(job.siltDir, { accessMode: 'memory', watch: false });
+  await using mmap = await ReadOnlyIndex.open(job.siltDir, { accessMode: 'mmap', watch: false });
   await using file = await ReadOnlyIndex.open(job.siltDir, { accessMode: 'file', cacheBytes: job.cacheBytes, watch: false });
-  const result = { kind: 'gets' as const, siltMemory: [] as number[], siltFile: [] as number[], lmdb: [] as number[] };
+  const result = {
+    kind: 'gets' as const,
+    siltMemory: [] as number[],
+    siltMmap: [] as number[],
+    siltMmapAccess: mmap.stats().accessMode,
+    siltFile: [] as number[],
+    lmdb: [] as number[],
+  };
   // Interleaved: load on the machine that comes and goes falls on every engine alike.
   for (let round = 0; round < job.rounds; round++) {
     result.lmdb.push(await warmGetRate(data, (key) => lmdb.get(key)));
     result.siltMemory.push(await warmGetRate(data, (key) => memory.get(key)));
+    result.siltMmap.push(await warmGetRate(data, (key) => mmap.get(key)));
     result.siltFile.push(await warmGetRate(data, (key) => file.get(key)));
   }
   await lmdb.close();
@@ -56,7 +66,8 @@ async function residentMemory(job: Extract<ReaderJob, { kind: 'rss' }>): Promise
       if (reader.get(rssKey(i))?.length !== RSS_VALUE_BYTES) throw new Error(`lost key ${rssKey(i)}`);
     }
     // Measured with the reader open, as a serving process holds it.
-    measure();
+    if (job.together === true) await measureWhenAsked();
+    else measure();
     await reader.close();
   } else {
     measure();
@@ -66,7 +77,28 @@ async function residentMemory(job: Extract<ReaderJob, { kind: 'rss' }>): Promise
 function measure(): void {
   (globalThis as { gc?: () => void }).gc?.();
   const usage = process.memoryUsage();
-  send({ kind: 'rss', rssBytes: usage.rss, heapBytes: usage.heapUsed, externalBytes: usage.external });
+  const { anonBytes, pssBytes } = sharedAndOwnMemory();
+  send({ kind: 'rss', rssBytes: usage.rss, anonBytes, pssBytes, heapBytes: usage.heapUsed, externalBytes: usage.external });
+}
+
+async function measureWhenAsked(): Promise<void> {
+  const asked = new Promise<void>((resolve) => process.once('message', () => resolve()));
+  send({ kind: 'ready' });
+  await asked;
+  measure();
+}
+
+/** RssAnon (/proc/self/status) and Pss (/proc/self/smaps_rollup), in bytes; NaN where the OS has no /proc. */
+function sharedAndOwnMemory(): { anonBytes: number; pssBytes: number } {
+  const kib = (text: string, field: string): number => 1024 * Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  try {
+    return {
+      anonBytes: kib(readFileSync('/proc/self/status', 'utf8'), 'RssAnon'),
+      pssBytes: kib(readFileSync('/proc/self/smaps_rollup', 'utf8'), 'Pss'),
+    };
+  } catch {
+    return { anonBytes: NaN, pssBytes: NaN };
+  }
 }
 
 switch (job.kind) {

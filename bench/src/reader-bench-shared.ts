@@ -20,15 +20,41 @@ export type ReaderJob =
       readonly rounds: number;
       readonly cacheBytes: number;
     }
-  /** Open the index in `accessMode`, get every key once, report resident memory; no dir: the bare process. */
-  | { readonly kind: 'rss'; readonly dir?: string; readonly accessMode: 'memory' | 'file'; readonly keys: number };
+  /**
+   * Open the index in `accessMode`, get every key once, report resident
+   * memory; no dir: the bare process. `together`: say 'ready' once read,
+   * and measure when the parent sends 'measure' (so that processes reading
+   * together measure while all of them are alive).
+   */
+  | {
+      readonly kind: 'rss';
+      readonly dir?: string;
+      readonly accessMode: 'memory' | 'mmap' | 'file';
+      readonly keys: number;
+      readonly together?: boolean;
+    };
 
 export type ReaderResult =
   | { readonly kind: 'ready' }
   /** Wall-clock time (ms since the epoch, sub-ms) at which each key was first read. */
   | { readonly kind: 'visibility'; readonly seenAt: number[] }
-  | { readonly kind: 'gets'; readonly siltMemory: number[]; readonly siltFile: number[]; readonly lmdb: number[] }
-  | { readonly kind: 'rss'; readonly rssBytes: number; readonly heapBytes: number; readonly externalBytes: number };
+  | {
+      readonly kind: 'gets';
+      readonly siltMemory: number[];
+      readonly siltMmap: number[];
+      readonly siltMmapAccess: string;
+      readonly siltFile: number[];
+      readonly lmdb: number[];
+    }
+  | {
+      readonly kind: 'rss';
+      readonly rssBytes: number;
+      /** Linux: memory of the process's own (RssAnon), and its proportional share of pages shared with others (Pss). */
+      readonly anonBytes: number;
+      readonly pssBytes: number;
+      readonly heapBytes: number;
+      readonly externalBytes: number;
+    };
 
 /** A clock two processes on one machine agree on: wall-clock ms with sub-ms resolution. */
 export function wallClockMs(): number {

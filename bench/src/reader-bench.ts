@@ -17,11 +17,13 @@ import { rssKey, rssValue, visibilityKey, wallClockMs, type ReaderJob, type Read
  *    the writer's own refresh timer flushes) to `get` returning the value in
  *    the reader process, over 1,000 writes, one every 5 ms, with the default
  *    refreshIntervalMs (1000) and with 50;
- * 2. random gets in the reader process, both access modes, beside lmdb-js
+ * 2. random gets in the reader process, in each access mode, beside lmdb-js
  *    reading, in another process, an env the parent wrote;
  * 3. resident memory of a reader process that opened an index of 1M or 4M
- *    keys (force-merged to one segment) and read every key once, in both
- *    access modes.
+ *    keys (force-merged to one segment) and read every key once, in each
+ *    access mode: its RSS, the part of it that is its own (RssAnon: not
+ *    the page cache's), and the proportional share (Pss) summed over 4
+ *    such processes reading together, which counts a page they share once.
  */
 
 const CHILD = fileURLToPath(new URL('./reader-bench-child.js', import.meta.url));
@@ -30,6 +32,8 @@ const WRITE_SPACING_MS = 5;
 const GET_KEYS = Number(process.env.READER_BENCH_KEYS ?? 1_000_000);
 const RSS_SIZES = (process.env.READER_BENCH_RSS_KEYS ?? '1000000,4000000').split(',').map(Number);
 const FILE_CACHE_BYTES = 8 * 1024 * 1024; // the reader's default per segment in 'file' mode
+const READERS_TOGETHER = 4;
+const ACCESS_MODES = ['memory', 'mmap', 'file'] as const;
 const SHAPE: DatasetShape = { count: GET_KEYS, keyBytes: 16, valueBytes: 100, batchSize: 1_000, seed: 11 };
 const LOAD_BATCH = 1_000;
 
@@ -156,6 +160,14 @@ async function getRows(context: BenchContext): Promise<BenchRow[]> {
     },
     {
       workload,
+      engine: `silt ReadOnlyIndex (${result.siltMmapAccess === 'mmap' ? 'mmap' : 'mmap unavailable: read as file'}, ${segments} segments)`,
+      durability: 'read',
+      unit: 'gets/s',
+      runs: result.siltMmap,
+      ratioTo: lmdbEngine,
+    },
+    {
+      workload,
       engine: `silt ReadOnlyIndex (file, ${mib(FILE_CACHE_BYTES)} MiB cache/segment, ${segments} segments)`,
       durability: 'read',
       unit: 'gets/s',
@@ -174,30 +186,105 @@ function* rssBatches(keys: number): Generator<Array<readonly [string, string]>> 
   }
 }
 
-async function rssRun(job: ReaderJob): Promise<number> {
+type Memory = Extract<ReaderResult, { kind: 'rss' }>;
+
+async function rssRun(job: ReaderJob): Promise<Memory> {
   const result = await inReader(job);
   if (result.kind !== 'rss') throw new Error(`unexpected ${result.kind}`);
-  return mib(result.rssBytes);
+  return result;
+}
+
+/** `processes` readers of one job, measured at one moment, once every one of them has read every key. */
+async function rssTogether(job: ReaderJob, processes: number): Promise<Memory[]> {
+  const children = Array.from({ length: processes }, () =>
+    fork(CHILD, [JSON.stringify({ ...job, together: true })], {
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
+  const exits = children.map((child) => once(child, 'exit') as Promise<[number | null]>);
+  const ready = children.map((child) => once(child, 'message'));
+  const results = children.map(
+    (child) =>
+      new Promise<Memory>((resolve) =>
+        child.on('message', (message: ReaderResult) => {
+          if (message.kind === 'rss') resolve(message);
+        }),
+      ),
+  );
+  await Promise.all(ready);
+  for (const child of children) child.send('measure');
+  const codes = await Promise.all(exits);
+  if (codes.some(([code]) => code !== 0)) throw new Error(`a reader process exited with ${codes.map(([code]) => code).join(', ')}`);
+  return Promise.all(results);
+}
+
+function engineFor(accessMode: (typeof ACCESS_MODES)[number]): string {
+  if (accessMode === 'file') return `silt ReadOnlyIndex (file, ${mib(FILE_CACHE_BYTES)} MiB cache/segment)`;
+  return `silt ReadOnlyIndex (${accessMode})`;
 }
 
 async function rssRows(context: BenchContext): Promise<BenchRow[]> {
-  const unit = 'MiB RSS';
   const baseline = 'node + @silt/reader, no index';
   const rows: BenchRow[] = [];
-  const bare: number[] = [];
+  const bare: Memory[] = [];
   for (let round = 0; round < context.rounds; round++) bare.push(await rssRun({ kind: 'rss', accessMode: 'memory', keys: 0 }));
   for (const keys of RSS_SIZES) {
     const dir = join(context.scratch(`rss-${keys}`), 'idx');
     // Force-merged: the steady state of an index whose writer merges, and the smallest share of per-segment caches.
     const segments = await loadSilt(dir, rssBatches(keys), 1);
-    const workload = `resident memory of a reader process: ${count(keys)} keys (16 B, 100 B values, ${segments} segments), every key read once`;
-    rows.push({ workload, engine: baseline, durability: 'read', unit, runs: bare, lowerIsBetter: true, reference: true });
-    for (const accessMode of ['memory', 'file'] as const) {
-      const runs: number[] = [];
-      for (let round = 0; round < context.rounds; round++) runs.push(await rssRun({ kind: 'rss', dir, accessMode, keys }));
-      const engine =
-        accessMode === 'file' ? `silt ReadOnlyIndex (file, ${mib(FILE_CACHE_BYTES)} MiB cache/segment)` : 'silt ReadOnlyIndex (memory)';
-      rows.push({ workload, engine, durability: 'read', unit, runs, lowerIsBetter: true });
+    const shape = `${count(keys)} keys (16 B, 100 B values, ${segments} segments), every key read once`;
+    const alone = `resident memory of a reader process: ${shape}`;
+    const own = `memory of a reader process's own (RssAnon, not the page cache's): ${shape}`;
+    const together = `${READERS_TOGETHER} reader processes together, their Pss summed (a shared page counts once): ${shape}`;
+    const measured = (workload: string, engine: string, runs: number[], reference = false): BenchRow => ({
+      workload,
+      engine,
+      durability: 'read',
+      unit: 'MiB',
+      runs,
+      lowerIsBetter: true,
+      reference,
+    });
+    rows.push(
+      measured(
+        alone,
+        baseline,
+        bare.map((m) => mib(m.rssBytes)),
+        true,
+      ),
+    );
+    rows.push(
+      measured(
+        own,
+        baseline,
+        bare.map((m) => mib(m.anonBytes)),
+        true,
+      ),
+    );
+    for (const accessMode of ACCESS_MODES) {
+      const runs: Memory[] = [];
+      const sums: number[] = [];
+      for (let round = 0; round < context.rounds; round++) {
+        runs.push(await rssRun({ kind: 'rss', dir, accessMode, keys }));
+        const group = await rssTogether({ kind: 'rss', dir, accessMode, keys }, READERS_TOGETHER);
+        sums.push(mib(group.reduce((sum, m) => sum + m.pssBytes, 0)));
+      }
+      rows.push(
+        measured(
+          alone,
+          engineFor(accessMode),
+          runs.map((m) => mib(m.rssBytes)),
+        ),
+      );
+      rows.push(
+        measured(
+          own,
+          engineFor(accessMode),
+          runs.map((m) => mib(m.anonBytes)),
+        ),
+      );
+      rows.push(measured(together, engineFor(accessMode), sums));
     }
   }
   return rows;

@@ -9,7 +9,7 @@ import { checkedGetPass, makeKeyValueDataset, type KeyValueDataset } from './key
  * One segment of 1,000,000 entries (17-byte keys, 100-byte string values,
  * generated in random order and sorted before building), then random point
  * reads of every key in one shuffled order shared by every engine:
- * silt in `memory` mode, silt in `file` mode with a 16 MiB block cache (the
+ * silt in `memory` mode, in `mmap` mode, in `file` mode with a 16 MiB block cache (the
  * file is ~8x larger), lmdb-js `get` (string encoding, no read-ahead, no
  * object cache: its documented settings for fast random reads of strings)
  * and better-sqlite3 primary-key lookups (WITHOUT ROWID table, prepared
@@ -116,6 +116,17 @@ async function benchSilt(context: BenchContext, data: Dataset, path: string): Pr
     (reader, key) => reader.get(key),
     (reader) => reader.close(),
   );
+  const mmap = await warmGetRounds(
+    context,
+    data,
+    () => {
+      const reader = SegmentReader.open(path, { access: 'mmap' });
+      if (reader.access !== 'mmap') throw new Error('mmap mode is unavailable here: @silt/mmap did not build');
+      return reader;
+    },
+    (reader, key) => reader.get(key),
+    (reader) => reader.close(),
+  );
   const file = await warmGetRounds(
     context,
     data,
@@ -135,6 +146,7 @@ async function benchSilt(context: BenchContext, data: Dataset, path: string): Pr
     },
     { workload, engine: 'silt verify() (every block, counts, hash)', durability: 'read', unit: 'ms', runs: firstUse, lowerIsBetter: true },
     { workload: WORKLOAD_GET, engine: 'silt (memory)', durability: 'read', unit: 'gets/s', runs: memory, ratioTo: 'lmdb-js' },
+    { workload: WORKLOAD_GET, engine: 'silt (mmap)', durability: 'read', unit: 'gets/s', runs: mmap, ratioTo: 'lmdb-js' },
     {
       workload: WORKLOAD_GET,
       engine: 'silt (file, 16 MiB cache)',

@@ -42,6 +42,7 @@ export interface ClientIndexStats {
   readonly visibleSequence: number;
   readonly segments: readonly LiveSegmentStats[];
   readonly segmentBytes: number;
+  readonly accessMode: ReadOnlyIndexStats['accessMode'];
   readonly tail: ReadOnlyIndexStats['tail'];
   readonly writer: {
     /** Whether this process has a connection to the writer now (false during a failover, and for a reader). */
@@ -64,6 +65,8 @@ export interface WriterStats {
   /** Live segments, oldest first. */
   readonly segments: readonly LiveSegmentStats[];
   readonly segmentBytes: number;
+  /** How segments are read: the `accessMode` option, except that `mmap` reads as `file` where this process cannot map files. */
+  readonly accessMode: ReadOnlyIndexStats['accessMode'];
   readonly memtable: {
     /** Entries and approximate bytes in the active memtable. */
     readonly entries: number;

@@ -359,6 +359,7 @@ export class IndexWriter<V = Value, K extends Key = Key> {
       durability: this.parts.options.durability,
       generation: generation.generation,
       ...liveSegmentStats(generation.segments),
+      accessMode: this.stack.access,
       memtable: { entries: this.active.size, bytes: this.active.bytes, sealed: this.sealed.length },
       lastSequence: this.parts.wal.lastSequence,
       coveredSequence: generation.walCoveredSequence,

@@ -504,6 +504,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
       coveredSequence: stats.coveredSequence,
       visibleSequence: stats.visibleSequence,
       ...liveSegmentStats(reader.segments),
+      accessMode: stats.accessMode,
       tail: stats.tail,
       writer: {
         connected: this.connection !== undefined,

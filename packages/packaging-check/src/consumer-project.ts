@@ -39,6 +39,8 @@ export function prepareConsumerProject(): ConsumerProject {
     // more) and tests nothing of silt's; its binary is taken from the workspace below.
     npm(directory, ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', ...files, '@types/node@^20.19.0']);
     provideBetterSqlite3Binary(directory);
+    // @silt/mmap is silt's own addon: build it from its tarball's sources, as npm's install would.
+    npm(directory, ['rebuild', '@silt/mmap']);
     return { directory, root };
   } catch (error) {
     rmSync(root, { recursive: true, force: true });

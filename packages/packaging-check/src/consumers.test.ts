@@ -131,3 +131,29 @@ test('a strict TypeScript consumer with moduleResolution bundler type-checks', (
   const compiled = runTsc(tsDirectory);
   assert.equal(compiled.status, 0, describeFailure('tsc (bundler)', compiled));
 });
+
+test('@silt/mmap builds from its tarball, and an index opened in mmap mode maps its segments', () => {
+  const { directory } = project();
+  writeFiles(directory, {
+    'consumers/mmap.mjs': `import { join } from 'node:path';
+import { fileMappingSupport } from '@silt/fs';
+import { Index, ReadOnlyIndex } from 'silt';
+const support = fileMappingSupport();
+if (!support.available) throw new Error('cannot map files: ' + support.reason);
+const directory = join(process.argv[2], 'idx');
+const index = await Index.open(directory, { accessMode: 'mmap' });
+await index.set('a', '42');
+await index.flush();
+await index.close();
+const reader = await ReadOnlyIndex.open(directory, { accessMode: 'mmap' });
+const value = reader.get('a');
+const access = reader.stats().segments.map((segment) => segment.access).join(',');
+await reader.close();
+if (value !== '42' || access !== 'mmap') throw new Error('read ' + String(value) + ' from segments opened as ' + access);
+console.log('ok');
+`,
+  });
+  const outcome = runNode([join(directory, 'consumers', 'mmap.mjs'), scratchDirectory(project(), 'mmap')], directory);
+  assert.equal(outcome.status, 0, describeFailure('mmap.mjs', outcome));
+  assert.equal(outcome.stdout, 'ok\n');
+});

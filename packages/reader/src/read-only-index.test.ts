@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import {
   ClosedError,
   CorruptionError,
+  CrashSimFileSystem,
   FaultInjectingFileSystem,
   IoError,
   ManualClock,
@@ -311,7 +312,7 @@ test('a damaged index is a CorruptionError: a manifest that is not one, a damage
     ['b', '2'],
   ]);
   writeFileSync(writer.segmentPath(id), Buffer.from('not a segment, not even close to one; a few dozen bytes'));
-  for (const accessMode of ['memory', 'file'] as const) {
+  for (const accessMode of ['memory', 'mmap', 'file'] as const) {
     await assert.rejects(ReadOnlyIndex.open(writer.directory, { accessMode, watch: false }), CorruptionError);
   }
   assert.deepEqual(writer.manifest.liveLeases(), [], 'a reader that failed to open holds no lease');
@@ -568,4 +569,22 @@ test('a reader watching beside a writer in the same process leaves the writer lo
     lock.release();
   }
   assert.match(execFileSync(process.execPath, [LOCK_HOLDER, writer.directory, 'release'], { encoding: 'utf8' }), /^acquired \d+\n$/);
+});
+
+test('a reader in mmap mode serves from mapped segments and says so; where it cannot map, it reads as file mode does', async () => {
+  const writer = FixtureWriter.create('mmap-reader');
+  await writer.flush([
+    ['a', '1'],
+    ['b', '2'],
+  ]);
+  await using mapped = await ReadOnlyIndex.open(writer.directory, { accessMode: 'mmap', watch: false });
+  assert.equal(mapped.get('b'), '2');
+  assert.equal(mapped.stats().accessMode, 'mmap');
+  await using unmapped = await ReadOnlyIndex.open(writer.directory, {
+    accessMode: 'mmap',
+    watch: false,
+    fs: new CrashSimFileSystem({ seed: 1 }),
+  });
+  assert.equal(unmapped.get('b'), '2');
+  assert.equal(unmapped.stats().accessMode, 'file');
 });

@@ -18,6 +18,7 @@ import {
   IndexDamagedError,
   Manifest,
   ManifestNotFoundError,
+  type AccessMode,
   type Generation,
   type Key,
   type Lease,
@@ -73,6 +74,8 @@ export interface ReadOnlyIndexStats {
   readonly coveredSequence: number;
   /** The last sequence number whose write reads can see: the tail's, or the generation's when not tailing. */
   readonly visibleSequence: number;
+  /** How segments are read: the `accessMode` option, except that `mmap` reads as `file` where this process cannot map files. */
+  readonly accessMode: AccessMode;
   readonly tail: {
     /** Tailing is on (the `tail` option) and not paused by an overflow. */
     readonly following: boolean;
@@ -310,6 +313,7 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
       generation: this.stack.generation,
       coveredSequence: this.served.walCoveredSequence,
       visibleSequence: this.visibleSequence,
+      accessMode: this.stack.access,
       tail: {
         following: follower !== undefined && !follower.isPaused,
         entries: follower?.table.size ?? 0,

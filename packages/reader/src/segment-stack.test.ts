@@ -7,7 +7,7 @@ import { SegmentStack, type SegmentStackOptions } from './segment-stack.js';
 import { FixtureWriter } from './test-support/index-fixture.js';
 
 const utf8 = new TextEncoder();
-const ACCESS_MODES: readonly AccessMode[] = ['memory', 'file'];
+const ACCESS_MODES: readonly AccessMode[] = ['memory', 'mmap', 'file'];
 
 function optionsFor(accessMode: AccessMode): SegmentStackOptions {
   return { fs: nodeFileSystem, accessMode, cacheBytes: 1 << 20 };

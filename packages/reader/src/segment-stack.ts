@@ -50,6 +50,12 @@ export class SegmentStack {
     return this.order.length;
   }
 
+  /** How the open segments are read: the requested mode, except that `mmap` opens as `file` where this process cannot map files. */
+  get access(): AccessMode {
+    const first = this.readers.values().next();
+    return first.done === true ? this.options.accessMode : first.value.access;
+  }
+
   /**
    * The stack for `generation`, sharing this one's readers where it can, and
    * the readers only this stack used, for the caller to close once nothing
