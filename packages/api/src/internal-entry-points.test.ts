@@ -66,6 +66,8 @@ const MOVED: Record<string, readonly string[]> = {
     'utf8Boundary',
     'bytesEqual',
     'NewestWinsMerge',
+    'IteratorCursor',
+    'MergeCursor',
     'hashKeyBytes',
     'finishHash',
     'FNV_OFFSET_BASIS',

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { SiltError, ValidationError, type FileSystem } from '@silt/fs';
-import { SegmentBuilder, SegmentReader, buildPathOf, type EncodedEntry } from '@silt/segments';
+import { SegmentBuilder, SegmentReader, buildPathOf, type EncodedCursor } from '@silt/segments';
 import { NewestWinsMerge, describeType } from '@silt/segments/internal';
 import type { FlushResult } from './flush-build.js';
 import { checkMergePause, pauseMerge, type MergePause } from './merge-pause.js';
@@ -87,18 +87,20 @@ export async function mergeSegments(fs: FileSystem, request: MergeRequest, optio
   try {
     for (const input of request.inputs) readers.push(openInput(fs, input));
     const run = new MergedRun(readers, request, options.signal);
-    const first = run.next();
-    if (first === undefined) return run.emptyResult(started);
+    let entry = run.next();
+    if (entry === undefined) return run.emptyResult(started);
     builder = SegmentBuilder.create(request.outputPath, { fs, minSequence: run.minSequence, maxSequence: run.maxSequence });
+    const minKey = copyKeyOf(entry);
     const pauseAt = request.pause?.afterEntries ?? -1;
-    if (pauseAt === 0) await pauseMerge(request.pause!);
-    let last = first;
-    builder.addEncoded(first.bytes, first.at);
-    let added = 1;
-    for (let entry = run.next(); entry !== undefined; entry = run.next()) {
+    let added = 0;
+    // The last key added: its bytes stay valid, as input runs are fresh memory the cursors only leave.
+    const last = { bytes: entry.bytes, keyStart: entry.keyStart, keyLength: entry.keyLength };
+    for (; entry !== undefined; entry = run.next()) {
       if (added === pauseAt) await pauseMerge(request.pause!);
       builder.addEncoded(entry.bytes, entry.at);
-      last = entry;
+      last.bytes = entry.bytes;
+      last.keyStart = entry.keyStart;
+      last.keyLength = entry.keyLength;
       added++;
     }
     const built = await builder.finish();
@@ -110,9 +112,8 @@ export async function mergeSegments(fs: FileSystem, request: MergeRequest, optio
       bytes: built.bytes,
       entries: built.entries,
       tombstones: built.tombstones,
-      // Copies: the keys are views of input blocks, which the readers' close must not pin.
-      minKey: Uint8Array.from(first.key),
-      maxKey: Uint8Array.from(last.key),
+      minKey,
+      maxKey: copyKeyOf(last),
     };
   } catch (error) {
     if (builder !== undefined) {
@@ -207,7 +208,7 @@ function openInput(fs: FileSystem, input: MergeInput): SegmentReader<Uint8Array>
 class MergedRun {
   readonly minSequence: number;
   readonly maxSequence: number;
-  private readonly merge: NewestWinsMerge<EncodedEntry>;
+  private readonly merge: NewestWinsMerge<EncodedCursor>;
   private readonly inputBytes: number;
   private readonly inputEntries: number;
   private droppedTombstones = 0;
@@ -218,15 +219,19 @@ class MergedRun {
     private readonly signal: AbortSignal | undefined,
   ) {
     // Inputs come oldest first; the merge takes its streams newest first.
-    this.merge = new NewestWinsMerge(readers.map((reader) => reader.encodedEntries()).reverse());
+    this.merge = new NewestWinsMerge(readers.map((reader) => reader.encodedCursor()).reverse());
     this.minSequence = request.inputs[0]!.minSequence;
     this.maxSequence = request.inputs[request.inputs.length - 1]!.maxSequence;
     this.inputBytes = readers.reduce((sum, reader) => sum + reader.stats().bytes, 0);
     this.inputEntries = readers.reduce((sum, reader) => sum + reader.stats().entries, 0);
   }
 
-  /** Entries as their blocks encode them: the builder copies them whole, flags and all (a string value stays text). */
-  next(): EncodedEntry | undefined {
+  /**
+   * The cursor on the next entry, as its block encodes it (the builder
+   * copies it whole, flags and all: a string value stays text); it stays
+   * there until the next call.
+   */
+  next(): EncodedCursor | undefined {
     for (let entry = this.newestOfNextKey(); entry !== undefined; entry = this.newestOfNextKey()) {
       if (!entry.tombstone || !this.request.dropTombstones) return entry;
       this.droppedTombstones++;
@@ -249,10 +254,15 @@ class MergedRun {
     return { ...this.figures(started), empty: true, path: this.request.outputPath, entries: 0 };
   }
 
-  private newestOfNextKey(): EncodedEntry | undefined {
+  private newestOfNextKey(): EncodedCursor | undefined {
     if (this.signal?.aborted === true) throw new MergeAbortedError(this.request.outputPath, this.signal.reason);
     return this.merge.next();
   }
+}
+
+/** A copy of a key: the result must not pin an input's bytes after the readers close. */
+function copyKeyOf(entry: { readonly bytes: Uint8Array; readonly keyStart: number; readonly keyLength: number }): Uint8Array {
+  return new Uint8Array(entry.bytes.subarray(entry.keyStart, entry.keyStart + entry.keyLength));
 }
 
 function abortQuietly(builder: SegmentBuilder): void {

@@ -1,4 +1,4 @@
-import { NewestWinsMerge, type ScanRange } from '@silt/segments/internal';
+import { IteratorCursor, NewestWinsMerge, type ScanRange } from '@silt/segments/internal';
 import type { EntrySource, SourceEntry } from './entry-source.js';
 
 /**
@@ -11,8 +11,8 @@ import type { EntrySource, SourceEntry } from './entry-source.js';
 export function* mergeSources(sources: readonly EntrySource[], range: ScanRange): Generator<SourceEntry, void, undefined> {
   const unlimited = range.limit === Infinity ? range : { ...range, limit: Infinity };
   const merge = new NewestWinsMerge(
-    sources.map((source) => source.entriesIn(unlimited)),
+    sources.map((source) => new IteratorCursor(source.entriesIn(unlimited))),
     range.reverse,
   );
-  for (let entry = merge.next(); entry !== undefined; entry = merge.next()) yield entry;
+  for (let cursor = merge.next(); cursor !== undefined; cursor = merge.next()) yield cursor.entry;
 }

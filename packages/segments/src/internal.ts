@@ -11,7 +11,7 @@ export { KEY_SCRATCH, encodeKeyToScratch, scratchKeyHash } from './file/key-byte
 export { toScanRange, prefixScanRange, FULL_SCAN, limitOption, booleanOption } from './file/range-options.js';
 export type { Bound, ScanRange } from './file/range-options.js';
 export { nearOptions, INDEX_NEAR_LIMIT } from './file/near.js';
-export { NewestWinsMerge } from './file/newest-wins-merge.js';
+export { IteratorCursor, NewestWinsMerge, type MergeCursor } from './file/newest-wins-merge.js';
 export { copyBytes, decodeAscii, decodeUtf8 } from './file/value-codec.js';
 export { hashKeyBytes, finishHash, FNV_OFFSET_BASIS, FNV_PRIME } from './file/key-hash.js';
 export { newSegmentSchema, manifestChangeSchema } from './catalog/manifest-schema.js';

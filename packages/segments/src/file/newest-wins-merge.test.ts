@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { NewestWinsMerge } from './newest-wins-merge.js';
+import { IteratorCursor, NewestWinsMerge } from './newest-wins-merge.js';
 import { compareBytes } from './key-bytes.js';
 
 interface Entry {
@@ -12,18 +12,18 @@ interface Entry {
 const compare = (a: Uint8Array, b: Uint8Array): number => compareBytes(a, 0, a.length, b, 0, b.length);
 const hex = (key: Uint8Array): string => Buffer.from(key).toString('hex');
 
-function drain(merge: NewestWinsMerge<Entry>): Entry[] {
+function drain(merge: NewestWinsMerge<IteratorCursor<Entry>>): Entry[] {
   const out: Entry[] = [];
-  for (let entry = merge.next(); entry !== undefined; entry = merge.next()) out.push(entry);
+  for (let cursor = merge.next(); cursor !== undefined; cursor = merge.next()) out.push(cursor.entry);
   return out;
 }
 
 /** One stream per layer: its distinct keys sorted, each entry naming its layer. */
-function streams(layers: readonly Uint8Array[][], descending: boolean): Iterator<Entry>[] {
+function streams(layers: readonly Uint8Array[][], descending: boolean): IteratorCursor<Entry>[] {
   return layers.map((keys, from) => {
     const unique = [...new Map(keys.map((key) => [hex(key), key])).values()].sort(compare);
     if (descending) unique.reverse();
-    return unique.map((key) => ({ key, from }))[Symbol.iterator]();
+    return new IteratorCursor(unique.map((key) => ({ key, from }))[Symbol.iterator]());
   });
 }
 
@@ -53,6 +53,7 @@ test('each key comes once, from the newest stream holding it, in key order both 
 });
 
 test('a merge of no streams, or of empty ones, is empty', () => {
-  assert.equal(new NewestWinsMerge<Entry>([]).next(), undefined);
-  assert.equal(new NewestWinsMerge<Entry>([[][Symbol.iterator](), [][Symbol.iterator]()]).next(), undefined);
+  assert.equal(new NewestWinsMerge<IteratorCursor<Entry>>([]).next(), undefined);
+  const empty = (): IteratorCursor<Entry> => new IteratorCursor<Entry>([][Symbol.iterator]());
+  assert.equal(new NewestWinsMerge([empty(), empty()]).next(), undefined);
 });

@@ -1,63 +1,108 @@
 import { bytesEqual, compareBytes } from './key-bytes.js';
 
-/** What the merge needs of an entry: its key bytes. */
+/**
+ * What the merge needs of a stream: the key of the entry it is on (as a
+ * slice of `keyBytes`), and a way on. A cursor starts before its first
+ * entry. The bytes of a key it has left must stay valid while held.
+ */
+export interface MergeCursor {
+  readonly keyBytes: Uint8Array;
+  readonly keyStart: number;
+  readonly keyLength: number;
+  /** Moves to the next entry; false past the last. */
+  advance(): boolean;
+}
+
+/** What the merge needs of an entry an iterator yields: its key bytes. */
 export interface KeyedEntry {
   readonly key: Uint8Array;
 }
 
-interface Cursor<E extends KeyedEntry> {
-  entry: E;
+/** An iterator of keyed entries as a cursor: `entry` is the one it is on. */
+export class IteratorCursor<E extends KeyedEntry> implements MergeCursor {
+  readonly keyStart = 0;
+  private current: E | undefined;
+
+  constructor(private readonly iterator: Iterator<E>) {}
+
+  /** The entry the cursor is on; only after `advance()` returned true. */
+  get entry(): E {
+    return this.current!;
+  }
+
+  get keyBytes(): Uint8Array {
+    return this.current!.key;
+  }
+
+  get keyLength(): number {
+    return this.current!.key.length;
+  }
+
+  advance(): boolean {
+    const next = this.iterator.next();
+    if (next.done === true) return false;
+    this.current = next.value;
+    return true;
+  }
+}
+
+interface Slot<C extends MergeCursor> {
+  readonly cursor: C;
   /** Position in the stack: 0 is the newest stream. */
   readonly rank: number;
-  readonly stream: Iterator<E>;
 }
 
 /**
- * A k-way merge of key-ordered entry streams stacked newest first. `next()`
- * returns each key once, as the newest stream holding it has it, tombstones
- * included (a reader skips them, a merge that does not reach the oldest
- * segment must keep them). Older entries of that key are skipped. Readers'
- * merged iteration and the merger's segment merge both run on it, so
- * "newest wins" is decided in one place.
+ * A k-way merge of key-ordered cursors stacked newest first. `next()` moves
+ * to each key once and returns the cursor of the newest stream holding it,
+ * on that key's entry, tombstones included (a reader skips them, a merge
+ * that does not reach the oldest segment must keep them); it stays there
+ * until the following `next()`. Older entries of that key are skipped.
+ * Readers' merged iteration and the merger's segment merge both run on it,
+ * so "newest wins" is decided in one place.
  *
- * A binary heap of one cursor per stream, ordered by key and then by rank,
+ * A binary heap of one slot per stream, ordered by key and then by rank,
  * so among equal keys the newest stream's cursor is on top.
  */
-export class NewestWinsMerge<E extends KeyedEntry> {
-  private readonly heap: Cursor<E>[] = [];
+export class NewestWinsMerge<C extends MergeCursor> {
+  private readonly heap: Slot<C>[] = [];
   private readonly direction: 1 | -1;
+  /** Whether the top cursor is on a key `next()` already returned. */
+  private onReturnedKey = false;
 
-  /** `streams` newest first, each ascending by key bytes, or descending when `descending`. */
-  constructor(streams: readonly Iterator<E>[], descending = false) {
+  /** `cursors` newest first, not yet advanced, each ascending by key bytes, or descending when `descending`. */
+  constructor(cursors: readonly C[], descending = false) {
     this.direction = descending ? -1 : 1;
-    streams.forEach((stream, rank) => {
-      const first = stream.next();
-      if (first.done !== true) this.heap.push({ entry: first.value, rank, stream });
+    cursors.forEach((cursor, rank) => {
+      if (cursor.advance()) this.heap.push({ cursor, rank });
     });
     for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
 
-  /** The newest entry of the next key, or undefined when every stream is done. */
-  next(): E | undefined {
+  /** The cursor of the newest entry of the next key, or undefined when every stream is done. */
+  next(): C | undefined {
+    if (this.onReturnedKey) this.skipReturnedKey();
     const top = this.heap[0];
-    if (top === undefined) return undefined;
-    const winner = top.entry;
-    this.advanceTop();
-    for (let next = this.heap[0]; next !== undefined && sameKey(next.entry.key, winner.key); next = this.heap[0]) this.advanceTop();
-    return winner;
+    this.onReturnedKey = top !== undefined;
+    return top?.cursor;
   }
 
-  /** Moves the top cursor to its stream's next entry, dropping it at the stream's end, and restores the heap. */
+  /** Moves every cursor on the key last returned past it. */
+  private skipReturnedKey(): void {
+    const { keyBytes, keyStart, keyLength } = this.heap[0]!.cursor;
+    this.advanceTop();
+    for (let next = this.heap[0]; next !== undefined && onKey(next.cursor, keyBytes, keyStart, keyLength); next = this.heap[0]) {
+      this.advanceTop();
+    }
+  }
+
+  /** Moves the top cursor on, dropping it at its stream's end, and restores the heap. */
   private advanceTop(): void {
     const heap = this.heap;
-    const top = heap[0]!;
-    const next = top.stream.next();
-    if (next.done === true) {
+    if (!heap[0]!.cursor.advance()) {
       const last = heap.pop()!;
       if (heap.length === 0) return;
       heap[0] = last;
-    } else {
-      top.entry = next.value;
     }
     this.siftDown(0);
   }
@@ -78,12 +123,14 @@ export class NewestWinsMerge<E extends KeyedEntry> {
     heap[at] = moving;
   }
 
-  private precedes(a: Cursor<E>, b: Cursor<E>): boolean {
-    const order = compareBytes(a.entry.key, 0, a.entry.key.length, b.entry.key, 0, b.entry.key.length) * this.direction;
+  private precedes(a: Slot<C>, b: Slot<C>): boolean {
+    const x = a.cursor;
+    const y = b.cursor;
+    const order = compareBytes(x.keyBytes, x.keyStart, x.keyLength, y.keyBytes, y.keyStart, y.keyLength) * this.direction;
     return order < 0 || (order === 0 && a.rank < b.rank);
   }
 }
 
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && bytesEqual(a, 0, b, 0, a.length);
+function onKey(cursor: MergeCursor, keyBytes: Uint8Array, keyStart: number, keyLength: number): boolean {
+  return cursor.keyLength === keyLength && bytesEqual(cursor.keyBytes, cursor.keyStart, keyBytes, keyStart, keyLength);
 }

@@ -3,7 +3,7 @@ import { asIoError, attempt } from '@silt/fs/internal';
 import type { BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';
 import { BlockVerifier } from './block-verifier.js';
-import { entryEnd, scanBackward, scanForward, type ScanPosition } from './entry-scan.js';
+import { scanBackward, scanForward, type ScanPosition } from './entry-scan.js';
 import { FileBlockSource } from './file-block-source.js';
 import { ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_STRING, ENTRY_TOMBSTONE, MAX_KEY_BYTES } from './format.js';
 import { EMPTY_SLOT } from './hash-index.js';
@@ -22,6 +22,7 @@ import {
 import { hashKeyBytes, slotTag } from './key-hash.js';
 import { readU16, readU32 } from './little-endian.js';
 import { MemoryBlockSource } from './memory-block-source.js';
+import { EncodedCursor } from './encoded-cursor.js';
 import { nearGroups, nearOptions, type NearOptions, type ResolvedNearOptions } from './near.js';
 import { toScanRange, type RangeOptions, type ScanRange } from './range-options.js';
 import { readSegmentLayout, type ReadSection, type SegmentLayout } from './segment-layout.js';
@@ -268,8 +269,16 @@ export class SegmentReader<K extends Key = string> {
    * Blocks are read once, 256 KiB at a time, into bytes of their own.
    */
   encodedEntries(): IterableIterator<EncodedEntry> {
+    return this.scanEncoded(this.encodedCursor());
+  }
+
+  /**
+   * `encodedEntries` as a cursor: one object whose fields move from entry
+   * to entry, for a pass that must not allocate per entry (a merge).
+   */
+  encodedCursor(): EncodedCursor {
     this.checkOpen();
-    return this.scanEncoded();
+    return new EncodedCursor(this.source, this.blocks.count, ENCODED_RUN_BYTES);
   }
 
   /**
@@ -428,17 +437,11 @@ export class SegmentReader<K extends Key = string> {
     }
   }
 
-  private *scanEncoded(): Generator<EncodedEntry> {
-    for (let block = 0; block < this.blocks.count;) {
-      const run = this.source.ownBlocksFrom(block, ENCODED_RUN_BYTES);
-      block += run.length;
-      for (const bytes of run) {
-        for (let at = 0; at < bytes.length; at = entryEnd(bytes, at)) {
-          const keyStart = at + ENTRY_HEADER_BYTES;
-          const key = new Uint8Array(bytes.buffer, bytes.byteOffset + keyStart, readU16(bytes, at + 1));
-          yield { key, bytes, at, tombstone: (bytes[at]! & ENTRY_TOMBSTONE) !== 0 };
-        }
-      }
+  private *scanEncoded(cursor: EncodedCursor): Generator<EncodedEntry> {
+    while (cursor.advance()) {
+      const { bytes, at } = cursor;
+      const key = new Uint8Array(bytes.buffer, bytes.byteOffset + cursor.keyStart, cursor.keyLength);
+      yield { key, bytes, at, tombstone: cursor.tombstone };
     }
   }
 
