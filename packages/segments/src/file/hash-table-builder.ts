@@ -2,6 +2,9 @@ import { HASH_EMPTY_BLOCK, hashSlotCountFor } from './format.js';
 import { slotTag } from './key-hash.js';
 import { int32ArrayAsLittleEndian } from './little-endian.js';
 
+/** At most 2^12 regions: small enough that a region's slots stay in cache while its keys go in. */
+const REGION_BITS_MAX = 12;
+
 /**
  * The builder's per-key bookkeeping (10 bytes a distinct key) and, at the
  * end, the CDB-style open-addressing table of FORMAT.md built from it.
@@ -24,13 +27,20 @@ export class HashTableBuilder {
     this.count++;
   }
 
-  /** The table's bytes, little-endian, ready to append to the file. */
+  /**
+   * The table's bytes, little-endian, ready to append to the file. Keys go
+   * in by home slot, region by region (`inSlotOrder`): in key order, each
+   * insert lands at random in a table of tens of MiB, a cache miss apiece,
+   * which cost a merge of 2 M keys ~200 ms of its ~1.8 s. Linear probing
+   * fills the same slots, with the same probe lengths in total, whatever
+   * the order.
+   */
   encode(): Uint8Array {
     const slotCount = hashSlotCountFor(this.count);
     const mask = slotCount - 1;
     const table = new Int32Array(slotCount * 2);
     for (let slot = 0; slot < slotCount; slot++) table[slot * 2 + 1] = HASH_EMPTY_BLOCK | 0;
-    for (let i = 0; i < this.count; i++) {
+    for (const i of this.inSlotOrder(slotCount)) {
       const hash = this.hashes[i]! >>> 0;
       let slot = hash & mask;
       while (table[slot * 2 + 1] !== (HASH_EMPTY_BLOCK | 0)) slot = (slot + 1) & mask;
@@ -38,6 +48,24 @@ export class HashTableBuilder {
       table[slot * 2 + 1] = this.blocks[i]!;
     }
     return int32ArrayAsLittleEndian(table);
+  }
+
+  /**
+   * Key numbers ordered by the region of the table their home slot is in
+   * (a counting sort on the home slot's top 12 bits: at most 4,096 regions,
+   * 8 KiB each in a table of 4 M slots), in insertion order within a region.
+   */
+  private inSlotOrder(slotCount: number): Int32Array {
+    const slotBits = 31 - Math.clz32(slotCount);
+    const shift = Math.max(0, slotBits - REGION_BITS_MAX);
+    const regions = new Int32Array((slotCount >>> shift) + 1);
+    const mask = slotCount - 1;
+    const count = this.count;
+    for (let i = 0; i < count; i++) regions[((this.hashes[i]! & mask) >>> shift) + 1]!++;
+    for (let region = 1; region < regions.length; region++) regions[region]! += regions[region - 1]!;
+    const order = new Int32Array(count);
+    for (let i = 0; i < count; i++) order[regions[(this.hashes[i]! & mask) >>> shift]!++] = i;
+    return order;
   }
 
   private grow(): void {
