@@ -21,7 +21,9 @@ import { makeKeyValueDataset, warmGetRate, type KeyValueDataset } from './key-va
  *    on the same handle that loaded them: right after `flush()` (the default
  *    policy is then merging the load's segments, on the other core), and
  *    again once that automatic merge is done; and reopened in 'file' mode
- *    and in 'mmap' mode.
+ *    and in 'mmap' mode; then the same keys loaded again into 50 segments
+ *    with merges off (lmdb-js's gets beside them). Also a full ordered scan
+ *    by a freshly opened handle, silt's (memory and mmap) and lmdb-js's.
  * 5. latency of each awaited set in a stream of sets, while the index
  *    flushes every second (the default), with flushes held off, and while
  *    a merge of the loaded keys runs (flushes held off).
@@ -41,6 +43,8 @@ const CONCURRENT_SETS = 20_000;
 const LATENCY_STREAM_MS = 3_500;
 /** Segments the loaded keys are flushed into before the merge the latency stream runs beside. */
 const MERGE_SEGMENTS = 8;
+/** The loaded keys in this many segments, for the many-segments get row: merges off, one flush per slice. */
+const MANY_SEGMENTS = 50;
 const FILE_CACHE_BYTES = 8 * 1024 * 1024; // silt's default per segment in 'file' mode
 /** No flush for the length of the stream: no timer tick, no memtable overflow. */
 const NO_FLUSH: IndexOptions = { refreshIntervalMs: 2 ** 31 - 1, memtableBytes: 4096 * 1024 * 1024 };
@@ -51,6 +55,8 @@ const WORKLOAD = {
   segments: 'segments silt holds right after the load',
   settled: 'segments silt holds once its automatic merges are done',
   get: `random get of the ${count(KEYS)} loaded keys`,
+  manySegments: `random get of the ${count(KEYS)} loaded keys, silt holding them in ${MANY_SEGMENTS} segments (merges off)`,
+  scan: `full ordered scan of the ${count(KEYS)} loaded keys, cold: the first pass of a freshly opened handle (the OS page cache warm)`,
   fsyncSets: `${count(FSYNC_SETS)} awaited sets, one at a time, fsync'd`,
   concurrentSets: `${count(CONCURRENT_SETS)} concurrent sets (fire all, await all)`,
   latency: (stat: string) => `set latency ${stat}, 1 awaited set at a time for ${LATENCY_STREAM_MS / 1000} s`,
@@ -76,6 +82,10 @@ const ENGINE = {
   siltMemory: 'silt (memory, right after flush(), the automatic merge running)',
   siltFile: `silt (file, ${FILE_CACHE_BYTES / 1024 / 1024} MiB cache/segment, after the merge)`,
   siltMmap: 'silt (mmap: the page cache, shared; after the merge)',
+  siltManySegments: `silt (memory, ${MANY_SEGMENTS} segments)`,
+  lmdbScan: 'lmdb-js getRange()',
+  siltScan: 'silt range() (memory, 1 segment, after the merge)',
+  siltMmapScan: 'silt range() (mmap, 1 segment, after the merge)',
   siltMerged: 'silt (memory, once the automatic merge is done)',
   lmdbGet: 'lmdb-js get',
   siltSet: 'silt set',
@@ -121,6 +131,43 @@ interface SiltLoadRound {
   readonly settledSegments: number;
   readonly fileGetRate: number;
   readonly mmapGetRate: number;
+  readonly scanRate: number;
+  readonly mmapScanRate: number;
+  readonly manySegmentsGetRate: number;
+}
+
+const MERGES_OFF: IndexOptions = { ...NO_FLUSH, autoMerge: false, mergePolicy: { segmentCap: 4 * MANY_SEGMENTS } };
+
+/** Entries a full ordered scan of a freshly opened index hands over per second: its first pass, nothing warmed. */
+async function coldScanRate(directory: string, options: IndexOptions): Promise<number> {
+  return withIndex(directory, options, async (index) => {
+    if (options.accessMode !== undefined && index.stats().accessMode !== options.accessMode) {
+      throw new Error(`${options.accessMode} mode is unavailable here`);
+    }
+    let entries = 0;
+    const rate = await opsPerSecond(KEYS, () => {
+      for (const [key, value] of index.range()) entries += key.length > 0 && value.length > 0 ? 1 : 0;
+    });
+    if (entries !== KEYS) throw new Error(`scanned ${entries} entries, expected ${KEYS}`);
+    return rate;
+  });
+}
+
+/** Random gets over the loaded keys spread across MANY_SEGMENTS segments, in a fresh directory. */
+async function manySegmentsGetRate(context: BenchContext, data: KeyValueDataset): Promise<number> {
+  const directory = context.scratch('silt-many-segments');
+  const perSegment = Math.ceil(data.pairBatches.length / MANY_SEGMENTS);
+  await withIndex(directory, MERGES_OFF, async (index) => {
+    for (let first = 0; first < data.pairBatches.length; first += perSegment) {
+      for (const batch of data.pairBatches.slice(first, first + perSegment)) await index.mset(batch);
+      await index.flush();
+    }
+  });
+  return withIndex(directory, MERGES_OFF, (index) => {
+    const segments = index.stats().segments.length;
+    if (segments !== MANY_SEGMENTS) throw new Error(`the index holds ${segments} segments, not ${MANY_SEGMENTS}`);
+    return warmGetRate(data, (key) => index.get(key));
+  });
 }
 
 async function siltLoad(context: BenchContext, data: KeyValueDataset): Promise<SiltLoadRound> {
@@ -147,11 +194,14 @@ async function siltLoad(context: BenchContext, data: KeyValueDataset): Promise<S
     if (index.stats().accessMode !== 'mmap') throw new Error('mmap mode is unavailable here: @silt/mmap did not build');
     return warmGetRate(data, (key) => index.get(key));
   });
-  return { ...loaded, fileGetRate, mmapGetRate };
+  const scanRate = await coldScanRate(directory, {});
+  const mmapScanRate = await coldScanRate(directory, { accessMode: 'mmap' });
+  return { ...loaded, fileGetRate, mmapGetRate, scanRate, mmapScanRate, manySegmentsGetRate: await manySegmentsGetRate(context, data) };
 }
 
-async function lmdbLoad(context: BenchContext, data: KeyValueDataset): Promise<{ rate: number; getRate: number }> {
-  return withLmdb(context.scratch('lmdb-load'), async (db) => {
+async function lmdbLoad(context: BenchContext, data: KeyValueDataset): Promise<{ rate: number; getRate: number; scanRate: number }> {
+  const directory = context.scratch('lmdb-load');
+  const loaded = await withLmdb(directory, async (db) => {
     const rate = await opsPerSecond(KEYS, async () => {
       for (const batch of data.pairBatches) {
         await db.transaction(() => {
@@ -162,6 +212,15 @@ async function lmdbLoad(context: BenchContext, data: KeyValueDataset): Promise<{
     });
     return { rate, getRate: await warmGetRate(data, (key) => db.get(key)) };
   });
+  const scanRate = await withLmdb(directory, async (db) => {
+    let entries = 0;
+    const rate = await opsPerSecond(KEYS, () => {
+      for (const { key, value } of db.getRange()) entries += key.length > 0 && value.length > 0 ? 1 : 0;
+    });
+    if (entries !== KEYS) throw new Error(`lmdb-js scanned ${entries} entries, expected ${KEYS}`);
+    return rate;
+  });
+  return { ...loaded, scanRate };
 }
 
 type LevelBatch = Array<{ type: 'put'; key: string; value: string }>;
@@ -242,6 +301,37 @@ async function loadAndGetRows(context: BenchContext, data: KeyValueDataset): Pro
       durability: DURABILITY.read,
       runs: silt.map((r) => r.mmapGetRate),
       ...getsPerSecond,
+    },
+    {
+      workload: WORKLOAD.manySegments,
+      engine: ENGINE.lmdbGet,
+      durability: DURABILITY.read,
+      unit: 'gets/s',
+      runs: lmdb.map((r) => r.getRate),
+    },
+    {
+      workload: WORKLOAD.manySegments,
+      engine: ENGINE.siltManySegments,
+      durability: DURABILITY.read,
+      runs: silt.map((r) => r.manySegmentsGetRate),
+      ...getsPerSecond,
+    },
+    { workload: WORKLOAD.scan, engine: ENGINE.lmdbScan, durability: DURABILITY.read, unit: 'entries/s', runs: lmdb.map((r) => r.scanRate) },
+    {
+      workload: WORKLOAD.scan,
+      engine: ENGINE.siltScan,
+      durability: DURABILITY.read,
+      unit: 'entries/s',
+      runs: silt.map((r) => r.scanRate),
+      ratioTo: ENGINE.lmdbScan,
+    },
+    {
+      workload: WORKLOAD.scan,
+      engine: ENGINE.siltMmapScan,
+      durability: DURABILITY.read,
+      unit: 'entries/s',
+      runs: silt.map((r) => r.mmapScanRate),
+      ratioTo: ENGINE.lmdbScan,
     },
   ];
 }

@@ -40,6 +40,23 @@ test('a string key is encoded exactly as Buffer.from does, and hashed as its byt
   );
 });
 
+test('keys encoded in any sequence, repeats included, each leave their own bytes and hash in the scratch', () => {
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom('apple', 'apple', 'pear', 'é', 'a'.repeat(MAX_KEY_BYTES + 1)), { maxLength: 12 }), (keys) => {
+      for (const key of keys) {
+        const expected = Buffer.from(key, 'utf8');
+        const length = encodeKeyToScratch(key);
+        if (expected.length > MAX_KEY_BYTES) {
+          assert.equal(length, -1);
+          continue;
+        }
+        assert.deepStrictEqual(Buffer.from(KEY_SCRATCH.subarray(0, length)), expected);
+        assert.equal(scratchKeyHash, hashKeyBytes(expected, 0, expected.length));
+      }
+    }),
+  );
+});
+
 test('a string too long to be a stored key encodes as -1', () => {
   assert.equal(encodeKeyToScratch('a'.repeat(MAX_KEY_BYTES)), MAX_KEY_BYTES);
   assert.equal(encodeKeyToScratch('a'.repeat(MAX_KEY_BYTES + 1)), -1);
