@@ -18,6 +18,23 @@ import type { SegmentHeader } from './segment-header.js';
 export interface HashIndex {
   readonly slots: Int32Array;
   readonly mask: number;
+  /**
+   * One bit per 16-bit slot tag, set for each tag some key has: a probe for
+   * a tag no key has stops before it touches a slot. A get over a stack of
+   * segments asks each one, and most do not hold the key; their slots are
+   * tens of KiB to MiB apiece, a cache miss each, where this is 8 KiB.
+   * Undefined for segments of more than TAG_FILTER_MAX_KEYS keys, where
+   * most bits would be set.
+   */
+  readonly tags: Uint32Array | undefined;
+}
+
+/** Past this many keys a tag filter has over 60 % of its bits set and turns few probes away. */
+export const TAG_FILTER_MAX_KEYS = 1 << 16;
+
+/** Whether a segment with tag filter `tags` may hold a key whose tag is `tag`. */
+export function mayHoldTag(tags: Uint32Array | undefined, tag: number): boolean {
+  return tags === undefined || (tags[tag >>> 5]! & (1 << (tag & 31))) !== 0;
 }
 
 export const EMPTY_SLOT = -1;
@@ -49,20 +66,27 @@ export function checkSlot(
 export class HashSectionCheck {
   private slot = 0;
   private occupied = 0;
+  private readonly tags: Uint32Array | undefined;
 
   constructor(
     private readonly footer: SegmentFooter,
     private readonly header: SegmentHeader,
     private readonly blocks: BlockIndex,
     private readonly file: string,
-  ) {}
+  ) {
+    this.tags = footer.distinctKeyCount <= TAG_FILTER_MAX_KEYS ? new Uint32Array(1 << 11) : undefined;
+  }
 
   feed(piece: Uint8Array): void {
     const words = littleEndianAsInt32Array(piece);
+    const tags = this.tags;
     for (let i = 0; i < words.length; i += 2, this.slot++) {
+      const word = words[i]!;
       const block = words[i + 1]!;
-      checkSlot(words[i]!, block, this.slot, this.footer.hashOffset + this.slot * HASH_SLOT_BYTES, this.header, this.blocks, this.file);
-      if (block !== EMPTY_SLOT) this.occupied++;
+      checkSlot(word, block, this.slot, this.footer.hashOffset + this.slot * HASH_SLOT_BYTES, this.header, this.blocks, this.file);
+      if (block === EMPTY_SLOT) continue;
+      this.occupied++;
+      if (tags !== undefined) tags[(word & 0xffff) >>> 5]! |= 1 << (word & 31);
     }
   }
 
@@ -74,6 +98,6 @@ export class HashSectionCheck {
         `hash index holds ${this.occupied} keys, the footer says ${this.footer.distinctKeyCount}`,
       );
     }
-    return { slots, mask: this.slot - 1 };
+    return { slots, mask: this.slot - 1, tags: this.tags };
   }
 }

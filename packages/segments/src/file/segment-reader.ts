@@ -6,7 +6,7 @@ import { BlockVerifier } from './block-verifier.js';
 import { scanBackward, scanForward, type ScanPosition } from './entry-scan.js';
 import { FileBlockSource } from './file-block-source.js';
 import { ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_STRING, ENTRY_TOMBSTONE, MAX_KEY_BYTES } from './format.js';
-import { EMPTY_SLOT } from './hash-index.js';
+import { EMPTY_SLOT, mayHoldTag } from './hash-index.js';
 import {
   KEY_SCRATCH,
   bytesEqual,
@@ -113,6 +113,7 @@ export class SegmentReader<K extends Key = string> {
   /** Every hash slot, in both access modes: a probe reads no file. */
   private readonly slots: Int32Array;
   private readonly slotMask: number;
+  private readonly tags: Uint32Array | undefined;
   private readonly decodeKey: KeyDecoder;
   private closed = false;
   private statsCache: SegmentStats<K> | undefined;
@@ -135,6 +136,7 @@ export class SegmentReader<K extends Key = string> {
     this.blocks = layout.blocks;
     this.slots = layout.hash.slots;
     this.slotMask = layout.hash.mask;
+    this.tags = layout.hash.tags;
     this.decodeKey = keyEncoding === 'utf8' ? decodeUtf8 : copyBytes;
   }
 
@@ -383,6 +385,7 @@ export class SegmentReader<K extends Key = string> {
 
   private probe(key: Uint8Array, length: number, hash: number): boolean {
     const tag = slotTag(hash);
+    if (!mayHoldTag(this.tags, tag)) return false;
     const mask = this.slotMask;
     const slots = this.slots;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
