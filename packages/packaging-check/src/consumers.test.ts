@@ -147,7 +147,7 @@ await index.flush();
 await index.close();
 const reader = await ReadOnlyIndex.open(directory, { accessMode: 'mmap' });
 const value = reader.get('a');
-const access = reader.stats().segments.map((segment) => segment.access).join(',');
+const access = reader.stats().accessMode;
 await reader.close();
 if (value !== '42' || access !== 'mmap') throw new Error('read ' + String(value) + ' from segments opened as ' + access);
 console.log('ok');
