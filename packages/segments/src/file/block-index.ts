@@ -18,7 +18,7 @@ export function appendBlockRecord(index: GrowableBytes, length: number, crc: num
 }
 
 /**
- * The ordered index, held in memory in both access modes: each block's file
+ * The ordered index, held in memory in every access mode: each block's file
  * offset, CRC and first key. Binary search over first keys finds where a
  * range starts, LevelDB-table style.
  */

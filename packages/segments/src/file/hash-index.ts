@@ -11,9 +11,10 @@ import type { SegmentHeader } from './segment-header.js';
  * probe can trust every block number and offset it meets, and always finds
  * an empty slot to stop at.
  *
- * Readers of both access modes keep every slot in memory (8 bytes a slot,
- * 10.7 to 21.3 bytes a distinct key): a `file`-mode probe that read its slots
- * from the file cost a positioned read per get, as much as the block's.
+ * Readers of every access mode keep every slot in memory (8 bytes a slot,
+ * 10.7 to 21.3 bytes a distinct key; in `memory` and `mmap` mode a view of
+ * the file's bytes, in `file` mode a copy): a `file`-mode probe that read
+ * its slots from the file cost a positioned read per get, as much as the block's.
  */
 export interface HashIndex {
   readonly slots: Int32Array;

@@ -110,7 +110,7 @@ type KeyDecoder = (bytes: Buffer, start: number, end: number) => Key;
  */
 export class SegmentReader<K extends Key = string> {
   private readonly blocks: BlockIndex;
-  /** Every hash slot, in both access modes: a probe reads no file. */
+  /** Every hash slot, in every access mode: a probe reads no file. */
   private readonly slots: Int32Array;
   private readonly slotMask: number;
   private readonly tags: Uint32Array | undefined;
