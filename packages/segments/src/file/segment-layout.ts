@@ -50,7 +50,10 @@ export function readSegmentLayout(read: ReadSection, fileSize: number, file: str
   return { header, footer, blocks, hash, minKey, maxKey };
 }
 
-/** Reads the hash section whole, checks its checksum and every slot, and keeps it: every access mode probes it in memory (in `mmap` mode, through the mapping). */
+/**
+ * Reads the hash section whole, checks its checksum and every slot, and
+ * keeps it: every access mode probes it in memory (`mmap` mode through the mapping).
+ */
 function checkHashSection(read: ReadSection, footer: SegmentFooter, header: SegmentHeader, blocks: BlockIndex, file: string): HashIndex {
   const check = new HashSectionCheck(footer, header, blocks, file);
   const bytes = checkedSection(read, footer.hashOffset, footer.hashLength, footer.hashCrc, 'hash index', file);
