@@ -260,3 +260,23 @@ test('an index left open, as the writer or a client, does not keep its process a
   const [code] = (await once(child, 'exit')) as [number | null];
   assert.equal(code, 0);
 });
+
+test("a writer and a client opened with accessMode 'mmap' read mapped segments, and both say so in stats()", async () => {
+  const dir = join(tempDir('mmap-roles'), 'idx');
+  const writer = await Index.open(dir, { ...NO_TIMER, valueEncoding: 'utf8', accessMode: 'mmap' });
+  try {
+    await writer.set('a', '1');
+    await writer.flush();
+    const client = await Index.open(dir, { ...NO_TIMER, valueEncoding: 'utf8', accessMode: 'mmap' });
+    try {
+      assert.equal(writer.stats().accessMode, 'mmap');
+      assert.equal(client.stats().role, 'client');
+      assert.equal(client.stats().accessMode, 'mmap');
+      assert.equal(client.get('a'), '1');
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await writer.close();
+  }
+});

@@ -30,6 +30,7 @@ export function fileMappingSupport(): FileMappingSupport {
 
 /** The file mapped read-only and shared (see `FileSystem.mapFile`), or undefined where this process cannot map files. */
 export function mapFileIfSupported(path: string): Uint8Array | undefined {
-  if (!fileMappingSupport().available) return undefined;
-  return (mmapModule() as MmapModule).mapFileReadOnly(path);
+  const found = mmapModule();
+  if (found instanceof Error || !found.mmapSupport().available) return undefined;
+  return found.mapFileReadOnly(path);
 }
