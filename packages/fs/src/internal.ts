@@ -5,3 +5,4 @@ export { temporaryPathFor, TEMP_SUFFIX } from './durable.js';
 export { errnoOf, isNotFound } from './errors.js';
 export { attempt, asIoError } from './io-step.js';
 export { SeededRandom } from './seeded-random.js';
+export { ScratchArena } from './scratch-arena.js';

@@ -1,4 +1,5 @@
 import { ValidationError, type FileSystem } from '@silt/fs';
+import { ScratchArena } from '@silt/fs/internal';
 import { readLogRange, type LogEntryVisitor } from '@silt/wal';
 import { SegmentBuilder, type SegmentBuildResult } from '@silt/segments';
 import { stableByteOrder, type KeySlices } from './byte-order.js';
@@ -32,12 +33,24 @@ export interface FlushResult {
  * writer's event loop nothing. Operations stay slices of the log files'
  * bytes from read to write: a flush of a million entries makes no object
  * per entry.
+ *
+ * The log files are read into this thread's arena, reused flush after
+ * flush: every byte of it is used before the first `await` below.
  */
 export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest): Promise<FlushResult> {
+  logArena.reset();
   const operations = readOperations(fs, request);
   if (operations.count === 0) throw new ValidationError(`log range ${request.fromSequence}..${request.toSequence} holds no operation`);
   const newest = newestPerKeyInOrder(operations);
-  const builder = SegmentBuilder.create(request.segmentPath, { fs, minSequence: request.fromSequence, maxSequence: request.toSequence });
+  // Copies: the keys are slices of the arena, which the next flush overwrites and which must not cross threads.
+  const minKey = keyCopy(operations, newest[0]!);
+  const maxKey = keyCopy(operations, newest[newest.length - 1]!);
+  const builder = SegmentBuilder.create(request.segmentPath, {
+    fs,
+    minSequence: request.fromSequence,
+    maxSequence: request.toSequence,
+    expectedKeys: newest.length,
+  });
   try {
     for (const i of newest) {
       const kind = operations.kinds[i]!;
@@ -64,39 +77,62 @@ export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest)
     bytes: built.bytes,
     entries: built.entries,
     tombstones: built.tombstones,
-    // Copies: the keys are slices of whole log files, which must not cross threads.
-    minKey: keyCopy(operations, newest[0]!),
-    maxKey: keyCopy(operations, newest[newest.length - 1]!),
+    minKey,
+    maxKey,
     minSequence: built.minSequence,
     maxSequence: built.maxSequence,
   };
 }
+
+/** This thread's memory for the log files a flush reads (see ScratchArena): one flush's range, kept. */
+const logArena = new ScratchArena();
 
 const KIND_PUT = 0;
 const KIND_PUT_TEXT = 1;
 const KIND_DELETE = 2;
 const KIND_CODES = { put: KIND_PUT, 'put-text': KIND_PUT_TEXT, delete: KIND_DELETE } as const;
 
-/** The range's operations in sequence order, as columns; a value lies right after its key. */
+/**
+ * The range's operations in sequence order, as columns; a value lies right
+ * after its key. Sized once for the range (one operation per sequence
+ * number), so a flush of hundreds of thousands of entries neither grows an
+ * array nor makes an object per entry.
+ */
 interface OperationColumns extends KeySlices {
   count: number;
   readonly buffers: Uint8Array[];
-  readonly starts: number[];
-  readonly lengths: number[];
-  readonly valueLengths: number[];
-  readonly kinds: number[];
+  readonly starts: Uint32Array;
+  readonly lengths: Uint32Array;
+  readonly valueLengths: Uint32Array;
+  readonly kinds: Uint8Array;
+}
+
+function operationColumns(capacity: number): OperationColumns {
+  return {
+    count: 0,
+    buffers: new Array<Uint8Array>(capacity),
+    starts: new Uint32Array(capacity),
+    lengths: new Uint32Array(capacity),
+    valueLengths: new Uint32Array(capacity),
+    kinds: new Uint8Array(capacity),
+  };
 }
 
 function readOperations(fs: FileSystem, request: FlushRequest): OperationColumns {
-  const columns: OperationColumns = { count: 0, buffers: [], starts: [], lengths: [], valueLengths: [], kinds: [] };
+  const capacity = Math.max(0, request.toSequence - request.fromSequence + 1);
+  const columns = operationColumns(capacity);
   const take: LogEntryVisitor = (kind, bytes, keyStart, keyLength, _valueStart, valueLength) => {
-    columns.buffers.push(bytes);
-    columns.starts.push(keyStart);
-    columns.lengths.push(keyLength);
-    columns.valueLengths.push(valueLength);
-    columns.kinds.push(KIND_CODES[kind]);
+    const at = columns.count++;
+    // The log checks that its records hold one entry per sequence number; this only guards the columns' size.
+    if (at >= capacity)
+      throw new RangeError(`log range ${request.fromSequence}..${request.toSequence} yielded more than ${capacity} entries`);
+    columns.buffers[at] = bytes;
+    columns.starts[at] = keyStart;
+    columns.lengths[at] = keyLength;
+    columns.valueLengths[at] = valueLength;
+    columns.kinds[at] = KIND_CODES[kind];
   };
-  for (const record of readLogRange(fs, request.walDirectory, request.fromSequence, request.toSequence)) {
+  for (const record of readLogRange(fs, request.walDirectory, request.fromSequence, request.toSequence, logArena)) {
     if (record.firstSeq >= request.fromSequence && record.lastSeq <= request.toSequence) {
       record.visit(take);
       continue;
@@ -108,7 +144,6 @@ function readOperations(fs: FileSystem, request: FlushRequest): OperationColumns
       sequence++;
     });
   }
-  columns.count = columns.kinds.length;
   return columns;
 }
 

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { SiltError, ValidationError, type FileSystem } from '@silt/fs';
-import { SegmentBuilder, SegmentReader, buildPathOf, type EncodedCursor } from '@silt/segments';
+import { MAX_DISTINCT_KEYS, SegmentBuilder, SegmentReader, buildPathOf, type EncodedCursor } from '@silt/segments';
 import { NewestWinsMerge, describeType } from '@silt/segments/internal';
 import type { FlushResult } from './flush-build.js';
 import { checkMergePause, pauseMerge, type MergePause } from './merge-pause.js';
@@ -71,6 +71,12 @@ export class MergeAbortedError extends SiltError {
   }
 }
 
+/** The most distinct keys the output can hold: every input's, as if none were shared (a hint for the builder). */
+function expectedKeysOf(readers: ReadonlyArray<SegmentReader<Uint8Array>>): number {
+  const sum = readers.reduce((total, reader) => total + reader.stats().distinctKeys, 0);
+  return Math.min(sum, MAX_DISTINCT_KEYS);
+}
+
 /**
  * Merges a contiguous run of segments into one: each input is streamed in
  * key order from a `file`-mode reader (memory stays bounded: a 256 KiB run
@@ -89,7 +95,12 @@ export async function mergeSegments(fs: FileSystem, request: MergeRequest, optio
     const run = new MergedRun(readers, request, options.signal);
     let entry = run.next();
     if (entry === undefined) return run.emptyResult(started);
-    builder = SegmentBuilder.create(request.outputPath, { fs, minSequence: run.minSequence, maxSequence: run.maxSequence });
+    builder = SegmentBuilder.create(request.outputPath, {
+      fs,
+      minSequence: run.minSequence,
+      maxSequence: run.maxSequence,
+      expectedKeys: expectedKeysOf(readers),
+    });
     const minKey = copyKeyOf(entry);
     const pauseAt = request.pause?.afterEntries ?? -1;
     let added = 0;

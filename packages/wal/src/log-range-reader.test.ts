@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CorruptionError, nodeFileSystem } from '@silt/fs';
+import { ScratchArena } from '@silt/fs/internal';
 import { tempDir } from '@silt/test-support';
 import { WriteAheadLog } from './write-ahead-log.js';
 import { readLogRange } from './log-range-reader.js';
@@ -78,4 +79,28 @@ test('damage past the end of a range does not fail the range read: the newest fi
   writeFileSync(path, bytes);
   assert.equal(readLogRange(nodeFileSystem, dir, 1, 7).length, 7);
   assert.throws(() => readLogRange(nodeFileSystem, dir, 1, 8), CorruptionError);
+});
+
+test('a range read into a scratch arena yields the same records as one into fresh buffers, twice over', async () => {
+  const dir = tempDir('wal-range-arena');
+  const wal = await WriteAheadLog.open(dir, { durability: 'write' });
+  for (let i = 1; i <= 30; i++) {
+    await wal.append([put(i)]);
+    if (i % 10 === 0) await wal.rotate();
+  }
+  await wal.close();
+  const describe = (records: ReturnType<typeof readLogRange>): string[] =>
+    records.flatMap((record) =>
+      record.entries.map(
+        (entry) =>
+          `${record.firstSeq}:${Buffer.from(entry.key).toString()}=${entry.kind === 'put' ? Buffer.from(entry.value).toString() : '-'}`,
+      ),
+    );
+  const expected = describe(readLogRange(nodeFileSystem, dir, 3, 27));
+  const arena = new ScratchArena();
+  for (let round = 0; round < 2; round++) {
+    arena.reset();
+    assert.deepEqual(describe(readLogRange(nodeFileSystem, dir, 3, 27, arena)), expected, `round ${round}`);
+  }
+  assert.ok(arena.capacity > 0, 'the files were read into the arena');
 });

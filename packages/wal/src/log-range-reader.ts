@@ -1,5 +1,5 @@
 import { CorruptionError, type FileSystem } from '@silt/fs';
-import { attempt } from '@silt/fs/internal';
+import { attempt, type ScratchArena } from '@silt/fs/internal';
 import { listLogFiles } from './log-files.js';
 import { parseLogFileAt } from './log-reader.js';
 import type { LogRangeRecord } from './wal-entry.js';
@@ -12,8 +12,17 @@ import type { LogRangeRecord } from './wal-entry.js';
  * gone, a file cut short) or damage before its end is a CorruptionError.
  * Damage past the range is left to the writer's open to judge: the newest
  * file's end may be a write still in progress.
+ *
+ * With `arena`, the files are read into it (see ScratchArena): the records
+ * then hold slices of the arena, valid only until its next reset.
  */
-export function readLogRange(fs: FileSystem, directory: string, fromSequence: number, toSequence: number): LogRangeRecord[] {
+export function readLogRange(
+  fs: FileSystem,
+  directory: string,
+  fromSequence: number,
+  toSequence: number,
+  arena?: ScratchArena,
+): LogRangeRecord[] {
   const files = listLogFiles(fs, directory);
   const records: LogRangeRecord[] = [];
   let expected = fromSequence;
@@ -22,7 +31,7 @@ export function readLogRange(fs: FileSystem, directory: string, fromSequence: nu
     const next = files[i + 1];
     if (next !== undefined && next.firstSequence <= fromSequence) continue;
     if (file.firstSequence > toSequence) break;
-    const bytes = attempt('read', file.path, () => fs.readFile(file.path));
+    const bytes = attempt('read', file.path, () => (arena === undefined ? fs.readFile(file.path) : arena.readFile(fs, file.path)));
     const parsed = parseLogFileAt(bytes, files, i);
     for (const record of parsed.records) {
       if (record.lastSeq < expected) continue;

@@ -1,3 +1,4 @@
+import type { ScratchArena } from '@silt/fs/internal';
 import { HASH_EMPTY_BLOCK, hashSlotCountFor } from './format.js';
 import { slotTag } from './key-hash.js';
 import { int32ArrayAsLittleEndian } from './little-endian.js';
@@ -10,10 +11,18 @@ const REGION_BITS_MAX = 12;
  * end, the CDB-style open-addressing table of FORMAT.md built from it.
  */
 export class HashTableBuilder {
-  private hashes = new Int32Array(1024);
-  private blocks = new Int32Array(1024);
-  private offsets = new Uint16Array(1024);
+  private hashes: Int32Array;
+  private blocks: Int32Array;
+  private offsets: Uint16Array;
   private count = 0;
+
+  /** `expectedKeys`: room for that many keys at once, so a build of known size never grows (and copies) its arrays. */
+  constructor(expectedKeys = 1024) {
+    const capacity = Math.max(16, expectedKeys);
+    this.hashes = new Int32Array(capacity);
+    this.blocks = new Int32Array(capacity);
+    this.offsets = new Uint16Array(capacity);
+  }
 
   get keyCount(): number {
     return this.count;
@@ -34,12 +43,16 @@ export class HashTableBuilder {
    * which cost a merge of 2 M keys ~200 ms of its ~1.8 s. Linear probing
    * fills the same slots, with the same probe lengths in total, whatever
    * the order.
+   *
+   * With `arena`, the table lives in it (reset here): valid until the
+   * arena's next reset, so the caller writes it out before any `await`. A
+   * merge's table is tens of MiB, whose fresh pages would cost more than
+   * filling them (see ScratchArena).
    */
-  encode(): Uint8Array {
+  encode(arena?: ScratchArena): Uint8Array {
     const slotCount = hashSlotCountFor(this.count);
     const mask = slotCount - 1;
-    const table = new Int32Array(slotCount * 2);
-    for (let slot = 0; slot < slotCount; slot++) table[slot * 2 + 1] = HASH_EMPTY_BLOCK | 0;
+    const table = emptyTable(slotCount, arena);
     for (const i of this.inSlotOrder(slotCount)) {
       const hash = this.hashes[i]! >>> 0;
       let slot = hash & mask;
@@ -80,4 +93,21 @@ export class HashTableBuilder {
     this.blocks = blocks;
     this.offsets = offsets;
   }
+}
+
+/** Every slot empty: tag word 0, block HASH_EMPTY_BLOCK. An arena's bytes are the last table's, so both words are written. */
+function emptyTable(slotCount: number, arena: ScratchArena | undefined): Int32Array {
+  let table: Int32Array;
+  if (arena === undefined) table = new Int32Array(slotCount * 2);
+  else {
+    arena.reset();
+    // Right after a reset the slice starts at the storage's first byte: aligned for 32-bit words.
+    const bytes = arena.take(slotCount * 8);
+    table = new Int32Array(bytes.buffer, bytes.byteOffset, slotCount * 2);
+  }
+  for (let slot = 0; slot < slotCount; slot++) {
+    table[slot * 2] = 0;
+    table[slot * 2 + 1] = HASH_EMPTY_BLOCK | 0;
+  }
+  return table;
 }

@@ -17,4 +17,12 @@ export {
 } from './segment-options.js';
 export type { SegmentBuilderOptions, SegmentReaderOptions, SegmentBytesOptions, AccessMode, KeyEncoding } from './segment-options.js';
 export { UnsupportedVersionError, KeyOrderError } from './segment-errors.js';
-export { FORMAT_VERSION, MAX_KEY_BYTES, SEGMENT_MAX_VALUE_BYTES, DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE } from './format.js';
+export {
+  FORMAT_VERSION,
+  MAX_KEY_BYTES,
+  MAX_DISTINCT_KEYS,
+  SEGMENT_MAX_VALUE_BYTES,
+  DEFAULT_BLOCK_SIZE,
+  MIN_BLOCK_SIZE,
+  MAX_BLOCK_SIZE,
+} from './format.js';

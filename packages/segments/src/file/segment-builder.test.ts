@@ -157,6 +157,9 @@ test('bad options are ValidationErrors and create no file', () => {
     { ...SEQUENCES, blockSize: 70000 },
     { ...SEQUENCES, multiValue: 'yes' },
     { ...SEQUENCES, compression: true },
+    { ...SEQUENCES, expectedKeys: -1 },
+    { ...SEQUENCES, expectedKeys: 2 ** 28 + 1 },
+    { ...SEQUENCES, expectedKeys: 1.5 },
   ]) {
     assert.throws(() => SegmentBuilder.create(path, options as never), ValidationError, JSON.stringify(options));
   }
@@ -330,4 +333,36 @@ test('a build refuses a path that exists, before writing anything', () => {
   );
   assert.deepEqual(readdirSync(dir), [basename(path)]);
   assert.equal(readFileSync(path, 'utf8'), 'someone else');
+});
+
+/** Every put of `entries` reads back from the segment at `path`, and the file verifies. */
+function assertHolds(path: string, entries: readonly SegmentInput[]): void {
+  const reader = SegmentReader.open(path, { keyEncoding: 'binary' });
+  try {
+    reader.verify();
+    for (const entry of entries) if (entry.kind === 'put') assert.deepEqual(reader.get(entry.key), entry.value);
+    assert.equal(reader.get('a key no build wrote'), undefined);
+  } finally {
+    reader.close();
+  }
+}
+
+test('expectedKeys is only a hint: with too small, too large or no hint, the same bytes are written', async () => {
+  const entries = sampleEntries(3000);
+  const unhinted = await buildFile(dir, entries);
+  assertHolds(unhinted, entries);
+  for (const expectedKeys of [0, 10, 3000, 100_000]) {
+    const hinted = await buildFile(dir, entries, { expectedKeys });
+    assert.deepEqual(readFileSync(hinted), readFileSync(unhinted), `expectedKeys ${expectedKeys}`);
+  }
+});
+
+test('builds that follow one another on a thread share its hash-table memory, and each file still verifies', async () => {
+  // A larger table first, then a smaller one: the second reuses the first's bytes, which must not leak into it.
+  const largeEntries = sampleEntries(5000, 1);
+  const smallEntries = sampleEntries(40, 2);
+  const large = await buildFile(dir, largeEntries);
+  const small = await buildFile(dir, smallEntries);
+  assertHolds(large, largeEntries);
+  assertHolds(small, smallEntries);
 });

@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ClosedError, IoError, ValidationError, type FileHandle } from '@silt/fs';
-import { attempt, TEMP_SUFFIX } from '@silt/fs/internal';
+import { attempt, ScratchArena, TEMP_SUFFIX } from '@silt/fs/internal';
 import { appendBlockRecord } from './block-index.js';
 import {
   ENTRY_ASCII,
@@ -48,6 +48,9 @@ export interface SegmentBuildResult {
   readonly maxSequence: number;
 }
 
+/** This thread's memory for the hash table a finishing build writes out (see ScratchArena): the largest one's size, kept. */
+const hashTableArena = new ScratchArena();
+
 /** Above this many UTF-16 units a string's exact UTF-8 length is measured instead of assuming 3 bytes a unit. */
 const MEASURE_STRINGS_ABOVE = 16 * 1024;
 
@@ -70,7 +73,7 @@ export class SegmentBuilder {
   private readonly output: OutputFile;
   private readonly block = new GrowableBytes(8192);
   private readonly blockIndex = new GrowableBytes(8192);
-  private readonly hashTable = new HashTableBuilder();
+  private readonly hashTable: HashTableBuilder;
   private readonly previousKey = new GrowableBytes(256);
   private readonly firstKey = new GrowableBytes(256);
   private blockFirstKey: Uint8Array = new Uint8Array(0);
@@ -90,6 +93,7 @@ export class SegmentBuilder {
     // The rename would replace a file silently: refuse an existing one up front, as createNew did.
     if (options.fs.exists(path))
       throw new IoError('create segment', path, Object.assign(new Error(`EEXIST: file already exists, '${path}'`), { code: 'EEXIST' }));
+    this.hashTable = new HashTableBuilder(options.expectedKeys);
     this.temporaryPath = buildPathOf(path);
     try {
       this.handle = options.fs.open(this.temporaryPath, 'createNew');
@@ -202,8 +206,12 @@ export class SegmentBuilder {
       block.reserve(ENTRY_HEADER_BYTES + keyLength + valueLength);
       const entryKeyStart = start + ENTRY_HEADER_BYTES;
       copyInto(block.bytes, entryKeyStart, bytes, keyStart, keyLength);
-      copyInto(block.bytes, entryKeyStart + keyLength, bytes, valueStart, valueLength);
-      const typeFlags = isPut && valueIsText ? textFlagsOf(block.bytes, entryKeyStart + keyLength, valueLength) : 0;
+      let typeFlags = 0;
+      if (isPut && valueIsText) {
+        // One pass copies the text and tells whether it is all ASCII.
+        const valueBits = copyOring(block.bytes, entryKeyStart + keyLength, bytes, valueStart, valueLength);
+        typeFlags = (valueBits & 0x80) === 0 ? ENTRY_STRING | ENTRY_ASCII : ENTRY_STRING;
+      } else copyInto(block.bytes, entryKeyStart + keyLength, bytes, valueStart, valueLength);
       this.finishEntry(isPut, start, keyLength, valueLength, typeFlags);
     } catch (error) {
       this.fail(error);
@@ -335,7 +343,8 @@ export class SegmentBuilder {
     output.append(blockIndex);
     const hashOffset = alignUp(output.position, HASH_ALIGNMENT);
     output.append(new Uint8Array(hashOffset - output.position));
-    const hashTable = this.hashTable.encode();
+    // Written and checksummed before this method returns: the arena may lend the same bytes to the next build.
+    const hashTable = this.hashTable.encode(hashTableArena);
     output.append(hashTable);
     const keyRangeOffset = output.position;
     const keyRange = this.encodeKeyRange();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { nodeFileSystem, type FileSystem } from '@silt/fs';
-import { DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE } from './format.js';
+import { DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MAX_DISTINCT_KEYS, MIN_BLOCK_SIZE } from './format.js';
 import { parseWithSchema } from '../shared/schema-validation.js';
 
 /**
@@ -32,6 +32,12 @@ export const segmentBuilderOptionsSchema = z
     multiValue: z.boolean().optional(),
     /** Target data block size in bytes: the unit of checksums, caching and range seeks. Default 4096. */
     blockSize: z.number().int().min(MIN_BLOCK_SIZE).max(MAX_BLOCK_SIZE).optional(),
+    /**
+     * About how many distinct keys the segment will hold (a flush knows, a
+     * merge has an upper bound): the key index is sized for them at the
+     * start instead of doubling as keys come. Only a hint. Default: grows.
+     */
+    expectedKeys: z.number().int().min(0).max(MAX_DISTINCT_KEYS).optional(),
   })
   .refine((options) => options.minSequence <= options.maxSequence, {
     message: 'minSequence must not be greater than maxSequence',
@@ -46,6 +52,7 @@ export interface ResolvedBuilderOptions {
   readonly maxSequence: number;
   readonly multiValue: boolean;
   readonly blockSize: number;
+  readonly expectedKeys: number | undefined;
 }
 
 export function resolveBuilderOptions(options: unknown): ResolvedBuilderOptions {
@@ -56,6 +63,7 @@ export function resolveBuilderOptions(options: unknown): ResolvedBuilderOptions 
     maxSequence: parsed.maxSequence,
     multiValue: parsed.multiValue ?? false,
     blockSize: parsed.blockSize ?? DEFAULT_BLOCK_SIZE,
+    expectedKeys: parsed.expectedKeys,
   };
 }
 
