@@ -1,5 +1,5 @@
 import { ValidationError, type FileSystem } from '@silt/fs';
-import { ScratchArena } from '@silt/fs/internal';
+import type { ScratchArena } from '@silt/fs/internal';
 import { readLogRange, type LogEntryVisitor } from '@silt/wal';
 import { SegmentBuilder, type SegmentBuildResult } from '@silt/segments';
 import { stableByteOrder, type KeySlices } from './byte-order.js';
@@ -34,15 +34,17 @@ export interface FlushResult {
  * bytes from read to write: a flush of a million entries makes no object
  * per entry.
  *
- * The log files are read into this thread's arena, reused flush after
- * flush: every byte of it is used before the first `await` below.
+ * With `arena` (the flush worker's, kept from flush to flush), the log
+ * files are read into it: every byte of it is used before the first
+ * `await` below. Without, into fresh memory that goes with the build: the
+ * writer's thread, which builds only small tables, keeps nothing.
  */
-export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest): Promise<FlushResult> {
-  logArena.reset();
-  const operations = readOperations(fs, request);
+export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest, arena?: ScratchArena): Promise<FlushResult> {
+  arena?.reset();
+  const operations = readOperations(fs, request, arena);
   if (operations.count === 0) throw new ValidationError(`log range ${request.fromSequence}..${request.toSequence} holds no operation`);
   const newest = newestPerKeyInOrder(operations);
-  // Copies: the keys are slices of the arena, which the next flush overwrites and which must not cross threads.
+  // Copies: the keys are slices of log bytes, which an arena's next flush overwrites and which must not cross threads.
   const minKey = keyCopy(operations, newest[0]!);
   const maxKey = keyCopy(operations, newest[newest.length - 1]!);
   const builder = SegmentBuilder.create(request.segmentPath, {
@@ -84,9 +86,6 @@ export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest)
   };
 }
 
-/** This thread's memory for the log files a flush reads (see ScratchArena): one flush's range, kept. */
-const logArena = new ScratchArena();
-
 const KIND_PUT = 0;
 const KIND_PUT_TEXT = 1;
 const KIND_DELETE = 2;
@@ -118,7 +117,7 @@ function operationColumns(capacity: number): OperationColumns {
   };
 }
 
-function readOperations(fs: FileSystem, request: FlushRequest): OperationColumns {
+function readOperations(fs: FileSystem, request: FlushRequest, arena: ScratchArena | undefined): OperationColumns {
   const capacity = Math.max(0, request.toSequence - request.fromSequence + 1);
   const columns = operationColumns(capacity);
   const take: LogEntryVisitor = (kind, bytes, keyStart, keyLength, _valueStart, valueLength) => {
@@ -132,7 +131,7 @@ function readOperations(fs: FileSystem, request: FlushRequest): OperationColumns
     columns.valueLengths[at] = valueLength;
     columns.kinds[at] = KIND_CODES[kind];
   };
-  for (const record of readLogRange(fs, request.walDirectory, request.fromSequence, request.toSequence, logArena)) {
+  for (const record of readLogRange(fs, request.walDirectory, request.fromSequence, request.toSequence, arena)) {
     if (record.firstSeq >= request.fromSequence && record.lastSeq <= request.toSequence) {
       record.visit(take);
       continue;

@@ -85,6 +85,43 @@ for (const where of ['a worker thread', 'this thread'] as const) {
   });
 }
 
+test("flushes in a row on the flush thread, whose memory for the log each reuses, hold their own range's keys and no other's", async () => {
+  const dir = tempDir('flush-arena');
+  mkdirSync(join(dir, 'segments'));
+  const pool = new SegmentWorkerPool();
+  try {
+    // Ranges of falling size, so a later flush reads into memory an earlier, larger one filled.
+    const sizes = [400, 50, 200, 3];
+    const batches = sizes.flatMap((size, range) =>
+      Array.from({ length: size }, (_, i) => [put(`r${range}-${String(i).padStart(4, '0')}`, `value ${range}.${i}`)]),
+    );
+    const wal = await logWith(dir, batches);
+    let from = 1;
+    for (const [range, size] of sizes.entries()) {
+      const result = await pool.flush({
+        walDirectory: join(dir, 'wal'),
+        fromSequence: from,
+        toSequence: from + size - 1,
+        segmentPath: join(dir, 'segments', `${range + 1}.seg`),
+      });
+      from += size;
+      assert.deepEqual(result.minKey, encode(`r${range}-0000`));
+      assert.deepEqual(result.maxKey, encode(`r${range}-${String(size - 1).padStart(4, '0')}`));
+      using reader = SegmentReader.open(result.path);
+      reader.verify();
+      const entries = [...reader.range()];
+      assert.equal(entries.length, size, `range ${range}`);
+      entries.forEach(([key, value], i) => {
+        assert.equal(key, `r${range}-${String(i).padStart(4, '0')}`);
+        assert.equal(value, `value ${range}.${i}`);
+      });
+    }
+    await wal.close();
+  } finally {
+    await pool.close();
+  }
+});
+
 test('a closed pool refuses work', async () => {
   const pool = new SegmentWorkerPool();
   await pool.close();
