@@ -22,7 +22,7 @@ export class ScratchArena {
     this.used = 0;
   }
 
-  /** Bytes held, for tests and stats. */
+  /** Bytes held (what the arena costs its thread). */
   get capacity(): number {
     return this.storage.length;
   }
