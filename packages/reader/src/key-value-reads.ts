@@ -107,13 +107,8 @@ export class KeyValueReads<V = Value, K extends Key = Key> {
     for (const entry of entries) yield this.keyOf(entry.key);
   }
 
-  private *pairs(entries: Iterable<SourceEntry>): Generator<[K, V], undefined, undefined> {
-    const decode = this.decode;
-    for (const entry of entries) {
-      if (entry.kind !== 'put') continue;
-      const key = this.keyOf(entry.key);
-      yield [key, decode === undefined ? (entry.value as V) : decode(entry.value)];
-    }
+  private pairs(entries: Iterable<SourceEntry>): IterableIterator<[K, V]> {
+    return new LivePairs<K, V>(entries[Symbol.iterator](), this.keyEncoding, this.decode);
   }
 }
 
@@ -128,5 +123,37 @@ function checkManyKey(key: unknown, position: number): Key {
   } catch (error) {
     if (error instanceof ValidationError) throw new ValidationError(`getMany key #${position}: ${error.message}`);
     throw error;
+  }
+}
+
+/**
+ * The puts among `entries` as `[key, value]` pairs, decoded: a plain
+ * iterator rather than a generator, as a full scan hands over millions.
+ */
+class LivePairs<K extends Key, V> implements IterableIterator<[K, V]> {
+  constructor(
+    private readonly entries: Iterator<SourceEntry>,
+    private readonly keyEncoding: KeyEncoding,
+    private readonly decode: ((stored: Value) => V) | undefined,
+  ) {}
+
+  next(): IteratorResult<[K, V]> {
+    for (;;) {
+      const result = this.entries.next();
+      if (result.done === true) return { done: true, value: undefined };
+      const entry = result.value;
+      if (entry.kind !== 'put') continue;
+      const key = decodeKey(entry.key, this.keyEncoding) as K;
+      return { done: false, value: [key, this.decode === undefined ? (entry.value as V) : this.decode(entry.value)] };
+    }
+  }
+
+  return(): IteratorResult<[K, V]> {
+    this.entries.return?.();
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this;
   }
 }

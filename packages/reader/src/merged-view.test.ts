@@ -6,7 +6,7 @@ import { mergeSources } from './merged-iterator.js';
 import { ArraySource, put, tombstone } from './test-support/array-source.js';
 import type { SourceEntry } from './entry-source.js';
 import { codePoints } from './edit-distance.js';
-import { FULL_SCAN, sharedPrefixLength, toScanRange, utf8Boundary } from '@silt/segments/internal';
+import { FULL_SCAN, sharedPrefixLength, toScanRange, utf8Boundary, type ScanRange } from '@silt/segments/internal';
 import { toIndexNearOptions, type ResolvedFuzzyOptions } from './read-options.js';
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -143,4 +143,33 @@ test('a limit counts live merged entries: a newer tombstone does not use up an o
     ['ab'],
     'near finds the live neighbour behind a deleted one',
   );
+});
+
+test('leaving a range early closes the sources it reads, whether it merges them or reads one alone', () => {
+  const closed: string[] = [];
+  class ClosingSource extends ArraySource {
+    constructor(
+      private readonly name: string,
+      entries: readonly SourceEntry[],
+    ) {
+      super(entries);
+    }
+
+    override *entriesIn(range: ScanRange): Generator<SourceEntry> {
+      try {
+        const inner = super.entriesIn(range);
+        for (let result = inner.next(); result.done !== true; result = inner.next()) yield result.value;
+      } finally {
+        closed.push(this.name);
+      }
+    }
+  }
+  const merged = new MergedView([new ClosingSource('newer', [put('a', '1')]), new ClosingSource('older', [put('b', '2'), put('c', '3')])]);
+  for (const entry of merged.range()) if (text(entry.key) === 'a') break;
+  assert.deepEqual(closed.sort(), ['newer', 'older']);
+
+  closed.length = 0;
+  const alone = new MergedView([new ClosingSource('empty', []), new ClosingSource('full', [tombstone('a'), put('b', '2'), put('c', '3')])]);
+  assert.deepEqual(keysOf(alone.range(toScanRange({ limit: 1 }))), ['b'], 'tombstones skipped, the limit counts live entries');
+  assert.deepEqual(closed.sort(), ['empty', 'full']);
 });

@@ -35,16 +35,8 @@ export class MergedView {
    * at most `range.limit` of them. The range is resolved once, by the caller
    * (`toScanRange`), for every source.
    */
-  *range(range: ScanRange = FULL_SCAN): Generator<SourceEntry, void, undefined> {
-    const limit = range.limit;
-    if (limit <= 0) return;
-    let yielded = 0;
-    // The limit counts live merged entries, so mergeSources gives the sources none.
-    for (const entry of mergeSources(this.sources, range)) {
-      if (entry.kind === 'tombstone') continue;
-      yield entry;
-      if (++yielded >= limit) return;
-    }
+  range(range: ScanRange = FULL_SCAN): IterableIterator<SourceEntry> {
+    return new LiveEntries(this.sources, range);
   }
 
   /**
@@ -96,5 +88,54 @@ export class MergedView {
       longest = Math.max(longest, sharedPrefixLength(key, entry.key));
     }
     return longest < 0 ? -1 : utf8Boundary(key, longest);
+  }
+}
+
+const DONE: IteratorResult<SourceEntry> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * `MergedView.range` as a plain iterator rather than a generator: each
+ * result object of the merge passes through as it is, which a full scan
+ * does a million times. Nothing is read before the first `next()`.
+ */
+class LiveEntries implements IterableIterator<SourceEntry> {
+  private merged: Iterator<SourceEntry> | undefined;
+  /** Live entries still to hand over: the limit counts merged entries, so mergeSources gives the sources none. */
+  private left: number;
+
+  constructor(
+    private readonly sources: readonly EntrySource[],
+    private readonly scanRange: ScanRange,
+  ) {
+    this.left = scanRange.limit;
+  }
+
+  next(): IteratorResult<SourceEntry> {
+    if (this.left <= 0) return this.return();
+    const merged = (this.merged ??= mergeSources(this.sources, this.scanRange));
+    for (;;) {
+      const result = merged.next();
+      if (result.done === true) return this.finish();
+      if (result.value.kind === 'tombstone') continue;
+      this.left--;
+      return result;
+    }
+  }
+
+  return(): IteratorResult<SourceEntry> {
+    const merged = this.merged;
+    this.finish();
+    merged?.return?.();
+    return DONE;
+  }
+
+  [Symbol.iterator](): IterableIterator<SourceEntry> {
+    return this;
+  }
+
+  private finish(): IteratorResult<SourceEntry> {
+    this.left = 0;
+    this.merged = undefined;
+    return DONE;
   }
 }

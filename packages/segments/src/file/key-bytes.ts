@@ -2,6 +2,7 @@ import { ValidationError } from '@silt/fs';
 import { MAX_KEY_BYTES, SEGMENT_MAX_VALUE_BYTES } from './format.js';
 import { FNV_OFFSET_BASIS, FNV_PRIME, finishHash } from './key-hash.js';
 import type { KeyEncoding } from './segment-options.js';
+import { decodeUtf8 } from './value-codec.js';
 
 /**
  * Keys: the one module that validates, encodes, orders and describes them,
@@ -214,14 +215,12 @@ function notAKey(key: unknown): ValidationError {
   return new ValidationError(`a key must be a string or a Uint8Array, got ${describeType(key)}`);
 }
 
-const utf8Decoder = new TextDecoder();
-
 /**
  * A key read back, as the caller's `encoding` wants it. A binary key is copied (never `slice`, a view on a Buffer): it may be a view
  * into a segment's buffer.
  */
 export function decodeKey(bytes: Uint8Array, encoding: KeyEncoding): Key {
-  return encoding === 'binary' ? new Uint8Array(bytes) : utf8Decoder.decode(bytes);
+  return encoding === 'binary' ? new Uint8Array(bytes) : decodeUtf8(bytes, 0, bytes.length);
 }
 
 /**

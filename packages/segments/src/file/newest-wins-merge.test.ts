@@ -57,3 +57,36 @@ test('a merge of no streams, or of empty ones, is empty', () => {
   const empty = (): IteratorCursor<Entry> => new IteratorCursor<Entry>([][Symbol.iterator]());
   assert.equal(new NewestWinsMerge([empty(), empty()]).next(), undefined);
 });
+
+test('with one stream left holding entries, soleStream names it and remaining() reads it on from its current entry', () => {
+  const entries = (from: number, ...keys: string[]): Entry[] => keys.map((key) => ({ key: Buffer.from(key), from }));
+  const empty = new IteratorCursor<Entry>([][Symbol.iterator]());
+  const live = new IteratorCursor(entries(1, 'a', 'b', 'c')[Symbol.iterator]());
+  const merge = new NewestWinsMerge([empty, live]);
+  assert.equal(merge.soleStream(), live);
+  assert.deepEqual(
+    [...live.remaining()].map((entry) => `${Buffer.from(entry.key).toString()}@${entry.from}`),
+    ['a@1', 'b@1', 'c@1'],
+  );
+
+  const two = new NewestWinsMerge(streams([[Buffer.from('a')], [Buffer.from('b')]], false));
+  assert.equal(two.soleStream(), undefined, 'two streams with entries need the merge');
+  const one = new NewestWinsMerge(streams([[Buffer.from('a'), Buffer.from('b')]], false));
+  one.next();
+  assert.equal(one.soleStream(), undefined, 'once next() has moved, the merge owns the cursor');
+});
+
+test('returning remaining() early returns the stream under it', () => {
+  let closed = false;
+  function* stream(): Generator<Entry> {
+    try {
+      for (const key of ['a', 'b', 'c']) yield { key: Buffer.from(key), from: 0 };
+    } finally {
+      closed = true;
+    }
+  }
+  const cursor = new IteratorCursor(stream());
+  assert.ok(cursor.advance());
+  for (const entry of cursor.remaining()) if (Buffer.from(entry.key).toString() === 'b') break;
+  assert.ok(closed);
+});

@@ -44,6 +44,47 @@ export class IteratorCursor<E extends KeyedEntry> implements MergeCursor {
     this.current = next.value;
     return true;
   }
+
+  /** Returns the iterator early (a generator's `finally` runs); the cursor is spent. */
+  close(): void {
+    this.iterator.return?.();
+  }
+
+  /**
+   * The entry the cursor is on, then the rest of its stream, as a plain
+   * iterator; only after `advance()` returned true, and the cursor is spent.
+   * The rest passes through untouched: no cursor, no heap, no copy.
+   */
+  remaining(): IterableIterator<E> {
+    return new ResumedIterator(this.current!, this.iterator);
+  }
+}
+
+class ResumedIterator<E> implements IterableIterator<E> {
+  private first: IteratorResult<E> | undefined;
+
+  constructor(
+    current: E,
+    private readonly rest: Iterator<E>,
+  ) {
+    this.first = { done: false, value: current };
+  }
+
+  next(): IteratorResult<E> {
+    const first = this.first;
+    if (first === undefined) return this.rest.next();
+    this.first = undefined;
+    return first;
+  }
+
+  return(value?: unknown): IteratorResult<E> {
+    this.first = undefined;
+    return this.rest.return?.(value) ?? { done: true, value: undefined };
+  }
+
+  [Symbol.iterator](): IterableIterator<E> {
+    return this;
+  }
 }
 
 interface Slot<C extends MergeCursor> {
@@ -77,6 +118,15 @@ export class NewestWinsMerge<C extends MergeCursor> {
       if (cursor.advance()) this.heap.push({ cursor, rank });
     });
     for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  /**
+   * The one stream with entries, when no other stream has any and `next()`
+   * has not been called: reading it alone is the merge, at no cost per entry
+   * (a full scan after a flush: an empty memtable over one segment).
+   */
+  soleStream(): C | undefined {
+    return this.heap.length === 1 && !this.onReturnedKey ? this.heap[0]!.cursor : undefined;
   }
 
   /** The cursor of the newest entry of the next key, or undefined when every stream is done. */

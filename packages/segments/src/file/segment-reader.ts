@@ -3,7 +3,7 @@ import { asIoError, attempt } from '@silt/fs/internal';
 import type { BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';
 import { BlockVerifier } from './block-verifier.js';
-import { scanBackward, scanForward, type ScanPosition } from './entry-scan.js';
+import { scanBackward, scanForward, type EntryScan } from './entry-scan.js';
 import { FileBlockSource } from './file-block-source.js';
 import { ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_STRING, ENTRY_TOMBSTONE, MAX_KEY_BYTES } from './format.js';
 import { EMPTY_SLOT, mayHoldTag } from './hash-index.js';
@@ -424,20 +424,23 @@ export class SegmentReader<K extends Key = string> {
     return this.decodeKey(bytes, start, start + readU16(bytes, at + 1)) as K;
   }
 
-  private positionsIn(range: ScanRange): Generator<ScanPosition> {
+  /** The put at `at` as a `[key, value]` pair; undefined for a tombstone. */
+  private readonly putAt = (bytes: Buffer, at: number): [K, Value] | undefined =>
+    (bytes[at]! & ENTRY_TOMBSTONE) !== 0 ? undefined : [this.keyAt(bytes, at), this.valueAt(bytes, at)];
+
+  private readonly entryAt = (bytes: Buffer, at: number): SegmentEntry<K> => {
+    const key = this.keyAt(bytes, at);
+    return (bytes[at]! & ENTRY_TOMBSTONE) !== 0 ? { key, kind: 'tombstone' } : { key, kind: 'put', value: this.valueAt(bytes, at) };
+  };
+
+  private positionsIn(range: ScanRange): EntryScan {
     return range.reverse
       ? scanBackward(this.source, this.blocks, range.lower, range.upper)
       : scanForward(this.source, this.blocks, range.lower, range.upper);
   }
 
-  private *scanPuts(range: ScanRange): Generator<[K, Value]> {
-    let remaining = range.limit;
-    if (remaining === 0) return;
-    for (const { bytes, at } of this.positionsIn(range)) {
-      if ((bytes[at]! & ENTRY_TOMBSTONE) !== 0) continue;
-      yield [this.keyAt(bytes, at), this.valueAt(bytes, at)];
-      if (--remaining === 0) return;
-    }
+  private scanPuts(range: ScanRange): IterableIterator<[K, Value]> {
+    return new ScanResults(this.positionsIn(range), this.putAt, range.limit);
   }
 
   private *scanEncoded(cursor: EncodedCursor): Generator<EncodedEntry> {
@@ -448,14 +451,8 @@ export class SegmentReader<K extends Key = string> {
     }
   }
 
-  private *scanEntries(range: ScanRange): Generator<SegmentEntry<K>> {
-    let remaining = range.limit;
-    if (remaining === 0) return;
-    for (const { bytes, at } of this.positionsIn(range)) {
-      const key = this.keyAt(bytes, at);
-      yield (bytes[at]! & ENTRY_TOMBSTONE) !== 0 ? { key, kind: 'tombstone' } : { key, kind: 'put', value: this.valueAt(bytes, at) };
-      if (--remaining === 0) return;
-    }
+  private scanEntries(range: ScanRange): IterableIterator<SegmentEntry<K>> {
+    return new ScanResults(this.positionsIn(range), this.entryAt, range.limit);
   }
 
   private *nearIn(query: Uint8Array, options: ResolvedNearOptions): Generator<[K, Value]> {
@@ -523,4 +520,33 @@ function sectionsOfHandle(handle: FileHandle): ReadSection {
     if (read !== length) throw new CorruptionError(handle.path, offset + read, 'the file ends early: it shrank while being opened');
     return bytes;
   };
+}
+
+/**
+ * What a scan finds, each entry made into a `T` (undefined: skip it), at
+ * most `limit` of them: a plain iterator rather than a generator, as a full
+ * scan hands over millions.
+ */
+class ScanResults<T> implements IterableIterator<T> {
+  constructor(
+    private readonly scan: EntryScan,
+    private readonly make: (bytes: Buffer, at: number) => T | undefined,
+    private left: number,
+  ) {}
+
+  next(): IteratorResult<T> {
+    const scan = this.scan;
+    while (this.left > 0 && scan.advance()) {
+      const value = this.make(scan.position.bytes, scan.position.at);
+      if (value === undefined) continue;
+      this.left--;
+      return { done: false, value };
+    }
+    this.left = 0;
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.iterator](): IterableIterator<T> {
+    return this;
+  }
 }

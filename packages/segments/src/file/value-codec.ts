@@ -6,20 +6,27 @@
  * own Buffer pool does): a fresh off-heap Uint8Array per value costs ~0.4 µs.
  */
 
+type Slice = (this: Uint8Array, start: number, end: number) => string;
+
 interface BufferSlices {
-  latin1Slice(start: number, end: number): string;
-  utf8Slice(start: number, end: number): string;
+  latin1Slice?: Slice;
+  utf8Slice?: Slice;
 }
 
-const prototype = Buffer.prototype as unknown as Partial<BufferSlices>;
-const hasFastSlices = typeof prototype.latin1Slice === 'function' && typeof prototype.utf8Slice === 'function';
+const { latin1Slice, utf8Slice } = Buffer.prototype as unknown as BufferSlices;
+const utf8Decoder = new TextDecoder();
 
 export function decodeAscii(bytes: Buffer, start: number, end: number): string {
-  return hasFastSlices ? (bytes as unknown as BufferSlices).latin1Slice(start, end) : bytes.toString('latin1', start, end);
+  return latin1Slice !== undefined ? latin1Slice.call(bytes, start, end) : bytes.toString('latin1', start, end);
 }
 
-export function decodeUtf8(bytes: Buffer, start: number, end: number): string {
-  return hasFastSlices ? (bytes as unknown as BufferSlices).utf8Slice(start, end) : bytes.toString('utf8', start, end);
+/**
+ * UTF-8 bytes of any Uint8Array as a string, ill-formed sequences replaced
+ * as TextDecoder does. Node's slice is ~10 ns cheaper than TextDecoder per
+ * 16-byte key, which a scan pays for every key.
+ */
+export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
+  return utf8Slice !== undefined ? utf8Slice.call(bytes, start, end) : utf8Decoder.decode(bytes.subarray(start, end));
 }
 
 const POOL_BYTES = 16 * 1024;
