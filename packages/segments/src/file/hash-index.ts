@@ -4,6 +4,7 @@ import { ENTRY_HEADER_BYTES, HASH_SLOT_BYTES } from './format.js';
 import { littleEndianAsInt32Array } from './little-endian.js';
 import type { SegmentFooter } from './segment-footer.js';
 import type { SegmentHeader } from './segment-header.js';
+import { KeyFilter } from './key-filter.js';
 
 /**
  * The reader's view of the hash section: slot words (word 0: tag | offset
@@ -20,22 +21,13 @@ export interface HashIndex {
   readonly slots: Int32Array;
   readonly mask: number;
   /**
-   * One bit per 16-bit slot tag, set for each tag some key has: a probe for
-   * a tag no key has stops before it touches a slot. A get over a stack of
+   * Which keys the segment may hold (KeyFilter), derived from the slots: a
+   * probe for a key it turns away touches no slot. A get over a stack of
    * segments asks each one, and most do not hold the key; their slots are
-   * tens of KiB to MiB apiece, a cache miss each, where this is 8 KiB.
-   * Undefined for segments of more than TAG_FILTER_MAX_KEYS keys, where
-   * most bits would be set.
+   * tens of KiB to MiB apiece, a cache miss each. Undefined for segments of
+   * more than KEY_FILTER_MAX_KEYS keys.
    */
-  readonly tags: Uint32Array | undefined;
-}
-
-/** Past this many keys a tag filter has over 60 % of its bits set and turns few probes away. */
-export const TAG_FILTER_MAX_KEYS = 1 << 16;
-
-/** Whether a segment with tag filter `tags` may hold a key whose tag is `tag`. */
-export function mayHoldTag(tags: Uint32Array | undefined, tag: number): boolean {
-  return tags === undefined || (tags[tag >>> 5]! & (1 << (tag & 31))) !== 0;
+  readonly filter: KeyFilter | undefined;
 }
 
 export const EMPTY_SLOT = -1;
@@ -67,27 +59,22 @@ export function checkSlot(
 export class HashSectionCheck {
   private slot = 0;
   private occupied = 0;
-  private readonly tags: Uint32Array | undefined;
 
   constructor(
     private readonly footer: SegmentFooter,
     private readonly header: SegmentHeader,
     private readonly blocks: BlockIndex,
     private readonly file: string,
-  ) {
-    this.tags = footer.distinctKeyCount <= TAG_FILTER_MAX_KEYS ? new Uint32Array(1 << 11) : undefined;
-  }
+  ) {}
 
   feed(piece: Uint8Array): void {
     const words = littleEndianAsInt32Array(piece);
-    const tags = this.tags;
     for (let i = 0; i < words.length; i += 2, this.slot++) {
       const word = words[i]!;
       const block = words[i + 1]!;
       checkSlot(word, block, this.slot, this.footer.hashOffset + this.slot * HASH_SLOT_BYTES, this.header, this.blocks, this.file);
       if (block === EMPTY_SLOT) continue;
       this.occupied++;
-      if (tags !== undefined) tags[(word & 0xffff) >>> 5]! |= 1 << (word & 31);
     }
   }
 
@@ -99,6 +86,6 @@ export class HashSectionCheck {
         `hash index holds ${this.occupied} keys, the footer says ${this.footer.distinctKeyCount}`,
       );
     }
-    return { slots, mask: this.slot - 1, tags: this.tags };
+    return { slots, mask: this.slot - 1, filter: KeyFilter.ofSlots(slots, this.occupied, EMPTY_SLOT) };
   }
 }

@@ -6,7 +6,8 @@ import { BlockVerifier } from './block-verifier.js';
 import { scanBackward, scanForward, type EntryScan } from './entry-scan.js';
 import { FileBlockSource } from './file-block-source.js';
 import { ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_STRING, ENTRY_TOMBSTONE, MAX_KEY_BYTES } from './format.js';
-import { EMPTY_SLOT, mayHoldTag } from './hash-index.js';
+import { EMPTY_SLOT } from './hash-index.js';
+import type { KeyFilter } from './key-filter.js';
 import {
   KEY_SCRATCH,
   bytesEqual,
@@ -113,7 +114,7 @@ export class SegmentReader<K extends Key = string> {
   /** Every hash slot, in every access mode: a probe reads no file. */
   private readonly slots: Int32Array;
   private readonly slotMask: number;
-  private readonly tags: Uint32Array | undefined;
+  private readonly filter: KeyFilter | undefined;
   private readonly decodeKey: KeyDecoder;
   private closed = false;
   private statsCache: SegmentStats<K> | undefined;
@@ -136,7 +137,7 @@ export class SegmentReader<K extends Key = string> {
     this.blocks = layout.blocks;
     this.slots = layout.hash.slots;
     this.slotMask = layout.hash.mask;
-    this.tags = layout.hash.tags;
+    this.filter = layout.hash.filter;
     this.decodeKey = keyEncoding === 'utf8' ? decodeUtf8 : copyBytes;
   }
 
@@ -384,9 +385,10 @@ export class SegmentReader<K extends Key = string> {
   }
 
   private probe(key: Uint8Array, length: number, hash: number): boolean {
-    const tag = slotTag(hash);
-    if (!mayHoldTag(this.tags, tag)) return false;
     const mask = this.slotMask;
+    const filter = this.filter;
+    if (filter !== undefined && !filter.mayHold(hash, mask)) return false;
+    const tag = slotTag(hash);
     const slots = this.slots;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const block = slots[slot * 2 + 1]!;
