@@ -198,9 +198,12 @@ function isSequence(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
-/** No block cache: `encodedEntries` reads each block once, into bytes of its own. */
+/**
+ * For scans only (a merge never probes the hash index) and with no block
+ * cache: `encodedEntries` reads each block once, into bytes of its own.
+ */
 function openInput(fs: FileSystem, input: MergeInput): SegmentReader<Uint8Array> {
-  const reader = SegmentReader.open(input.path, { fs, access: 'file', cacheBytes: 0, keyEncoding: 'binary' });
+  const reader = SegmentReader.openForScan(input.path, { fs, access: 'file', cacheBytes: 0, keyEncoding: 'binary' });
   const stats = reader.stats();
   const problem = stats.multiValue
     ? 'is a multi-value segment, which an index never writes'

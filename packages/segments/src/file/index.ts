@@ -16,7 +16,7 @@ export {
   DEFAULT_CACHE_BYTES,
 } from './segment-options.js';
 export type { SegmentBuilderOptions, SegmentReaderOptions, SegmentBytesOptions, AccessMode, KeyEncoding } from './segment-options.js';
-export { UnsupportedVersionError, KeyOrderError } from './segment-errors.js';
+export { UnsupportedVersionError, KeyOrderError, ScanOnlyError } from './segment-errors.js';
 export {
   FORMAT_VERSION,
   MAX_KEY_BYTES,

@@ -24,6 +24,21 @@ export class UnsupportedVersionError extends SiltError {
 }
 
 /**
+ * A point read (`get`, `has`, `lookup`, `getAll`) or `verify()` on a reader
+ * opened with `SegmentReader.openForScan`, which leaves the hash index
+ * unread. Open the segment with `SegmentReader.open` for those.
+ */
+export class ScanOnlyError extends SiltError {
+  readonly code = 'SILT_SCAN_ONLY';
+  readonly file: string;
+
+  constructor(file: string, what: string) {
+    super(`${file} was opened for scans only (SegmentReader.openForScan), which reads no hash index: ${what} needs SegmentReader.open`);
+    this.file = file;
+  }
+}
+
+/**
  * The builder was given a key that is below the previous one, or equal to it
  * in a segment that is not multi-value. The build stops and its file is removed.
  */

@@ -12,12 +12,16 @@ import { decodeHeader, type SegmentHeader } from './segment-header.js';
 /** Reads `length` bytes at `offset` of a file already known to be that long; throws if it is not. */
 export type ReadSection = (offset: number, length: number) => Uint8Array;
 
+/** Which index sections an open reads: `'blocks'` leaves the hash section unread (a reader for scans only). */
+export type IndexesRead = 'all' | 'blocks';
+
 /** Everything a reader keeps from open: the parsed header and footer and both indexes. */
 export interface SegmentLayout {
   readonly header: SegmentHeader;
   readonly footer: SegmentFooter;
   readonly blocks: BlockIndex;
-  readonly hash: HashIndex;
+  /** Undefined when the open read only the block index. */
+  readonly hash: HashIndex | undefined;
   readonly minKey: Uint8Array | undefined;
   readonly maxKey: Uint8Array | undefined;
 }
@@ -28,7 +32,7 @@ export interface SegmentLayout {
  * against the file before it sizes a read or a loop. Data blocks are left to
  * the block source, which verifies each before use.
  */
-export function readSegmentLayout(read: ReadSection, fileSize: number, file: string): SegmentLayout {
+export function readSegmentLayout(read: ReadSection, fileSize: number, file: string, indexes: IndexesRead = 'all'): SegmentLayout {
   const header = decodeHeader(read(0, Math.min(fileSize, HEADER_BYTES)), file);
   if (fileSize < HEADER_BYTES + FOOTER_BYTES) {
     throw new CorruptionError(
@@ -45,7 +49,7 @@ export function readSegmentLayout(read: ReadSection, fileSize: number, file: str
   }
   const keyRangeBytes = checkedSection(read, footer.keyRangeOffset, footer.keyRangeLength, footer.keyRangeCrc, 'key range', file);
   const blocks = BlockIndex.parse(blockIndexBytes, footer, header, file);
-  const hash = checkHashSection(read, footer, header, blocks, file);
+  const hash = indexes === 'all' ? checkHashSection(read, footer, header, blocks, file) : undefined;
   const [minKey, maxKey] = parseKeyRange(keyRangeBytes, footer, blocks, file);
   return { header, footer, blocks, hash, minKey, maxKey };
 }

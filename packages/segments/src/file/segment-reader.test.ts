@@ -14,10 +14,10 @@ import {
   type FileHandle,
   type OpenMode,
 } from '@silt/fs';
-import { FORMAT_VERSION, HEADER, HEADER_BYTES } from './format.js';
+import { FOOTER_BYTES, FORMAT_VERSION, HEADER, HEADER_BYTES } from './format.js';
 import { writeU32 } from './little-endian.js';
 import type { SegmentInput } from './segment-builder.js';
-import { UnsupportedVersionError } from './segment-errors.js';
+import { ScanOnlyError, UnsupportedVersionError } from './segment-errors.js';
 import type { AccessMode } from './segment-options.js';
 import { SegmentReader } from './segment-reader.js';
 import { buildFile, newSegmentPath, sampleEntries, SEQUENCES } from './test-support/segment-fixtures.js';
@@ -68,6 +68,26 @@ for (const access of ['memory', 'mmap', 'file'] as const) {
       assert.equal(reader.has('durian'), false);
       assert.deepStrictEqual(reader.getAll('apple'), ['red']);
       assert.deepStrictEqual(reader.getAll('avocado'), []);
+    });
+
+    test('openForScan reads in order without the hash index, even a damaged one; point reads and verify are ScanOnlyErrors', async () => {
+      const path = await buildFile(dir, fruit, { blockSize: 64 });
+      const bytes = readFileSync(path);
+      const hashOffset = Number(bytes.readBigUInt64LE(bytes.length - FOOTER_BYTES + 32));
+      bytes[hashOffset + 4]! ^= 0xff;
+      writeFileSync(path, bytes);
+      assert.throws(() => open(path, access), CorruptionError);
+
+      using reader = SegmentReader.openForScan(path, { access, cacheBytes: 1024 });
+      assert.deepStrictEqual(keysOf(reader.range()), ['apple', 'apricot', 'banana', 'band', 'bandana', 'cherry', 'été']);
+      assert.deepStrictEqual(keysOf(reader.range({ prefix: 'band', reverse: true })), ['bandana', 'band']);
+      assert.equal([...reader.entries()].length, fruit.length);
+      assert.equal(reader.closestKey('b'), 'banana');
+      assert.equal(reader.stats().entries, fruit.length);
+      const pointReads = [() => reader.get('apple'), () => reader.has('apple'), () => reader.lookup('apple'), () => reader.getAll('apple')];
+      for (const call of [...pointReads, () => reader.verify()]) {
+        assert.throws(call, (error) => error instanceof ScanOnlyError && error.code === 'SILT_SCAN_ONLY' && error.file === path);
+      }
     });
 
     test("a returned byte value is the caller's own copy", async () => {

@@ -26,7 +26,8 @@ import { MemoryBlockSource } from './memory-block-source.js';
 import { EncodedCursor } from './encoded-cursor.js';
 import { nearGroups, nearOptions, type NearOptions, type ResolvedNearOptions } from './near.js';
 import { toScanRange, type RangeOptions, type ScanRange } from './range-options.js';
-import { readSegmentLayout, type ReadSection, type SegmentLayout } from './segment-layout.js';
+import { readSegmentLayout, type IndexesRead, type ReadSection, type SegmentLayout } from './segment-layout.js';
+import { ScanOnlyError } from './segment-errors.js';
 import {
   resolveBytesOptions,
   resolveReaderOptions,
@@ -102,6 +103,8 @@ export interface SegmentStats<K extends Key = string> {
 
 type KeyDecoder = (bytes: Buffer, start: number, end: number) => Key;
 
+const NO_SLOTS = new Int32Array(0);
+
 /**
  * Reads one segment file. Every read is synchronous. Point reads (`get`,
  * `has`, `lookup`, `getAll`) go through the hash index: hash the key, probe
@@ -115,6 +118,8 @@ export class SegmentReader<K extends Key = string> {
   private readonly slots: Int32Array;
   private readonly slotMask: number;
   private readonly filter: KeyFilter | undefined;
+  /** False for a reader opened for scans only (`openForScan`): it holds no hash index. */
+  private readonly pointReads: boolean;
   private readonly decodeKey: KeyDecoder;
   private closed = false;
   private statsCache: SegmentStats<K> | undefined;
@@ -135,9 +140,10 @@ export class SegmentReader<K extends Key = string> {
     readonly keyEncoding: KeyEncoding,
   ) {
     this.blocks = layout.blocks;
-    this.slots = layout.hash.slots;
-    this.slotMask = layout.hash.mask;
-    this.filter = layout.hash.filter;
+    this.pointReads = layout.hash !== undefined;
+    this.slots = layout.hash?.slots ?? NO_SLOTS;
+    this.slotMask = layout.hash?.mask ?? 0;
+    this.filter = layout.hash?.filter;
     this.decodeKey = keyEncoding === 'utf8' ? decodeUtf8 : copyBytes;
   }
 
@@ -150,20 +156,37 @@ export class SegmentReader<K extends Key = string> {
   static open(path: string, options?: SegmentReaderOptions & { keyEncoding?: 'utf8' }): SegmentReader<string>;
   static open(path: string, options?: SegmentReaderOptions): SegmentReader<Key>;
   static open(path: string, options?: SegmentReaderOptions): SegmentReader<Key> {
+    return SegmentReader.openWith(path, options, 'all');
+  }
+
+  /**
+   * Opens like `open` for ordered reads only (`range`, `entries`,
+   * `encodedCursor`, `near`, `closestKey`, `stats`): the hash section is not
+   * read, checked or kept, which a merge's inputs never need. `get`, `has`,
+   * `lookup`, `getAll` and `verify` throw ScanOnlyError.
+   */
+  static openForScan(path: string, options: SegmentReaderOptions & { keyEncoding: 'binary' }): SegmentReader<Uint8Array>;
+  static openForScan(path: string, options?: SegmentReaderOptions & { keyEncoding?: 'utf8' }): SegmentReader<string>;
+  static openForScan(path: string, options?: SegmentReaderOptions): SegmentReader<Key>;
+  static openForScan(path: string, options?: SegmentReaderOptions): SegmentReader<Key> {
+    return SegmentReader.openWith(path, options, 'blocks');
+  }
+
+  private static openWith(path: string, options: SegmentReaderOptions | undefined, indexes: IndexesRead): SegmentReader<Key> {
     checkPath(path);
     const resolved = resolveReaderOptions(options);
     if (resolved.access === 'memory') {
       const bytes = attempt('read segment', path, () => resolved.fs.readFile(path));
-      return SegmentReader.inMemory(bytes, path, resolved.keyEncoding, 'memory');
+      return SegmentReader.inMemory(bytes, path, resolved.keyEncoding, 'memory', indexes);
     }
     if (resolved.access === 'mmap') {
       const mapped = attempt('map segment', path, () => resolved.fs.mapFile?.(path));
-      if (mapped !== undefined) return SegmentReader.inMemory(mapped, path, resolved.keyEncoding, 'mmap');
+      if (mapped !== undefined) return SegmentReader.inMemory(mapped, path, resolved.keyEncoding, 'mmap', indexes);
     }
     const handle = openForReading(resolved.fs, path);
     try {
       const size = handle.size();
-      const layout = readSegmentLayout(sectionsOfHandle(handle), size, path);
+      const layout = readSegmentLayout(sectionsOfHandle(handle), size, path, indexes);
       const source = new FileBlockSource(handle, layout.blocks, new BlockVerifier(path, layout.blocks, layout.header), resolved.cacheBytes);
       return new SegmentReader<Key>(path, 'file', layout, source, size, resolved.keyEncoding);
     } catch (error) {
@@ -213,9 +236,15 @@ export class SegmentReader<K extends Key = string> {
   }
 
   /** A reader over bytes that hold the whole file: read into memory, or mapped. */
-  private static inMemory(bytes: Uint8Array, file: string, keyEncoding: KeyEncoding, access: 'memory' | 'mmap'): SegmentReader<Key> {
+  private static inMemory(
+    bytes: Uint8Array,
+    file: string,
+    keyEncoding: KeyEncoding,
+    access: 'memory' | 'mmap',
+    indexes: IndexesRead = 'all',
+  ): SegmentReader<Key> {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const layout = readSegmentLayout((offset, length) => buffer.subarray(offset, offset + length), buffer.length, file);
+    const layout = readSegmentLayout((offset, length) => buffer.subarray(offset, offset + length), buffer.length, file, indexes);
     const source = new MemoryBlockSource(buffer, layout.blocks, new BlockVerifier(file, layout.blocks, layout.header), file);
     return new SegmentReader<Key>(file, access, layout, source, buffer.length, keyEncoding);
   }
@@ -329,6 +358,7 @@ export class SegmentReader<K extends Key = string> {
    */
   verify(): void {
     this.checkOpen();
+    if (!this.pointReads) throw new ScanOnlyError(this.file, 'verify()');
     const { footer, maxKey } = this.layout;
     let entries = 0;
     let tombstones = 0;
@@ -376,6 +406,7 @@ export class SegmentReader<K extends Key = string> {
   /** Probes the hash index for `key`; on a hit, `found*` name its (first) entry. */
   private find(key: Key): boolean {
     if (this.closed) throw new ClosedError(`segment reader for ${this.file}`);
+    if (!this.pointReads) throw new ScanOnlyError(this.file, 'a point read');
     if (typeof key === 'string') {
       const length = encodeKeyToScratch(key);
       return length >= 0 && this.probe(KEY_SCRATCH, length, scratchKeyHash);
