@@ -10,6 +10,7 @@ const BLOCK_WORDS = 16;
 const BITS_PER_PROBE = 6;
 /** Homes are filtered in groups of 8 slots: a key sits within a few slots of its home, so it enters one or two groups. */
 const GROUP_SHIFT = 3;
+const GROUP_OFFSET_MASK = (1 << GROUP_SHIFT) - 1;
 const SECOND_HASH_SEED = 0x5bd1e995;
 
 /**
@@ -27,11 +28,15 @@ const SECOND_HASH_SEED = 0x5bd1e995;
  * Blocked: the bits of one probe share a 64-byte block, one cache miss.
  */
 export class KeyFilter {
+  private readonly groupMask: number;
+
   private constructor(
     private readonly words: Int32Array,
     private readonly blocks: number,
-    private readonly groupMask: number,
-  ) {}
+    private readonly slotMask: number,
+  ) {
+    this.groupMask = slotMask >>> GROUP_SHIFT;
+  }
 
   /**
    * The filter of a hash table (`slots`: two words a slot, word 1 of an
@@ -42,7 +47,7 @@ export class KeyFilter {
     const slotCount = slots.length >>> 1;
     if (keys > KEY_FILTER_MAX_KEYS || keys >= slotCount) return undefined;
     const blocks = Math.max(1, Math.ceil((keys * BITS_PER_KEY) / (BLOCK_WORDS * 32)));
-    const filter = new KeyFilter(new Int32Array(blocks * BLOCK_WORDS), blocks, (slotCount - 1) >>> GROUP_SHIFT);
+    const filter = new KeyFilter(new Int32Array(blocks * BLOCK_WORDS), blocks, slotCount - 1);
     filter.addRuns(slots, slotCount, emptySlot);
     return filter;
   }
@@ -68,12 +73,17 @@ export class KeyFilter {
     }
   }
 
-  /** Adds `tag` with each group a home between `first` and `last` (a run, which may wrap) can fall in. */
+  /**
+   * Adds `tag` with each group a home between `first` and `last` (a run,
+   * which may wrap past the last slot) can fall in. Counted by slots, not by
+   * group numbers: in a small table a wrapping run can end in the group it
+   * started in, having passed through every other.
+   */
   private addWithHomesFrom(tag: number, first: number, last: number): void {
-    const lastGroup = last >>> GROUP_SHIFT;
-    for (let group = first >>> GROUP_SHIFT; ; group = (group + 1) & this.groupMask) {
+    const span = (last - first) & this.slotMask;
+    const crossed = Math.min(((first & GROUP_OFFSET_MASK) + span) >>> GROUP_SHIFT, this.groupMask);
+    for (let i = 0, group = first >>> GROUP_SHIFT; i <= crossed; i++, group = (group + 1) & this.groupMask) {
       this.add(tag, group);
-      if (group === lastGroup) return;
     }
   }
 
