@@ -173,3 +173,18 @@ test('leaving a range early closes the sources it reads, whether it merges them 
   assert.deepEqual(keysOf(alone.range(toScanRange({ limit: 1 }))), ['b'], 'tombstones skipped, the limit counts live entries');
   assert.deepEqual(closed.sort(), ['empty', 'full']);
 });
+
+test('a range reads nothing before its first next(), so a range made and dropped costs nothing', () => {
+  let asked = 0;
+  class CountingSource extends ArraySource {
+    override entriesIn(range: ScanRange): Iterator<SourceEntry> {
+      asked++;
+      return super.entriesIn(range);
+    }
+  }
+  const v = new MergedView([new CountingSource([]), new CountingSource([put('a', '1')])]);
+  const entries = v.range();
+  assert.equal(asked, 0, 'range() alone asks no source');
+  assert.deepEqual(keysOf(entries), ['a']);
+  assert.equal(asked, 2);
+});

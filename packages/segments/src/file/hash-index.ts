@@ -86,6 +86,6 @@ export class HashSectionCheck {
         `hash index holds ${this.occupied} keys, the footer says ${this.footer.distinctKeyCount}`,
       );
     }
-    return { slots, mask: this.slot - 1, filter: KeyFilter.ofSlots(slots, this.occupied, EMPTY_SLOT) };
+    return { slots, mask: this.slot - 1, filter: KeyFilter.ofSlots(slots, this.occupied) };
   }
 }

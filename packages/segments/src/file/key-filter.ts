@@ -1,3 +1,4 @@
+import { HASH_EMPTY_BLOCK } from './format.js';
 import { finishHash, slotTag } from './key-hash.js';
 
 /** Past this many keys a segment gets no filter: its memory (2 bytes a key) is kept for the small segments a stack is made of. */
@@ -12,6 +13,8 @@ const BITS_PER_PROBE = 6;
 const GROUP_SHIFT = 3;
 const GROUP_OFFSET_MASK = (1 << GROUP_SHIFT) - 1;
 const SECOND_HASH_SEED = 0x5bd1e995;
+/** Word 1 of an empty slot, as an Int32Array reads it. */
+const EMPTY = HASH_EMPTY_BLOCK | 0;
 
 /**
  * A Bloom filter over a segment's keys, derived from its hash section when a
@@ -39,32 +42,32 @@ export class KeyFilter {
   }
 
   /**
-   * The filter of a hash table (`slots`: two words a slot, word 1 of an
-   * empty slot -1) of `keys` occupied slots, or undefined when the table is
+   * The filter of a hash table (`slots`: two words a slot, as FORMAT.md
+   * lays them out) of `keys` occupied slots, or undefined when the table is
    * too large to filter, or full (a run with no start).
    */
-  static ofSlots(slots: Int32Array, keys: number, emptySlot: number): KeyFilter | undefined {
+  static ofSlots(slots: Int32Array, keys: number): KeyFilter | undefined {
     const slotCount = slots.length >>> 1;
     if (keys > KEY_FILTER_MAX_KEYS || keys >= slotCount) return undefined;
     const blocks = Math.max(1, Math.ceil((keys * BITS_PER_KEY) / (BLOCK_WORDS * 32)));
     const filter = new KeyFilter(new Int32Array(blocks * BLOCK_WORDS), blocks, slotCount - 1);
-    filter.addRuns(slots, slotCount, emptySlot);
+    filter.addRuns(slots, slotCount);
     return filter;
   }
 
-  /** Whether the segment may hold a key of hash `hash` (false: it does not), in a table of `slotMask + 1` slots. */
-  mayHold(hash: number, slotMask: number): boolean {
-    return this.has(slotTag(hash), (hash & slotMask) >>> GROUP_SHIFT);
+  /** Whether the segment may hold a key of hash `hash` (false: it does not). */
+  mayHold(hash: number): boolean {
+    return this.visit(slotTag(hash), (hash & this.slotMask) >>> GROUP_SHIFT, false);
   }
 
   /** Walks the table once from just past an empty slot, so every run of occupied slots is seen from its start, wrapping included. */
-  private addRuns(slots: Int32Array, slotCount: number, emptySlot: number): void {
+  private addRuns(slots: Int32Array, slotCount: number): void {
     let empty = 0;
-    while (slots[empty * 2 + 1] !== emptySlot) empty++;
+    while (slots[empty * 2 + 1] !== EMPTY) empty++;
     let runStart = -1;
     for (let step = 1; step <= slotCount; step++) {
       const slot = (empty + step) & (slotCount - 1);
-      if (slots[slot * 2 + 1] === emptySlot) {
+      if (slots[slot * 2 + 1] === EMPTY) {
         runStart = -1;
         continue;
       }
@@ -83,28 +86,25 @@ export class KeyFilter {
     const span = (last - first) & this.slotMask;
     const crossed = Math.min(((first & GROUP_OFFSET_MASK) + span) >>> GROUP_SHIFT, this.groupMask);
     for (let i = 0, group = first >>> GROUP_SHIFT; i <= crossed; i++, group = (group + 1) & this.groupMask) {
-      this.add(tag, group);
+      this.visit(tag, group, true);
     }
   }
 
-  private add(tag: number, group: number): void {
-    const key = (group << 16) | tag;
-    const base = this.blockOf(key);
-    const bits = finishHash(key ^ SECOND_HASH_SEED) | 0;
-    const step = (bits >>> 9) | 1;
-    for (let i = 0, bit = bits; i < BITS_PER_PROBE; i++, bit = (bit + step) | 0) {
-      this.words[base + ((bit >>> 5) & (BLOCK_WORDS - 1))]! |= 1 << (bit & 31);
-    }
-  }
-
-  private has(tag: number, group: number): boolean {
+  /**
+   * The bits of `(tag, group)`: one block, `BITS_PER_PROBE` positions in it.
+   * With `set`, sets them (and returns true); else whether all are set.
+   */
+  private visit(tag: number, group: number, set: boolean): boolean {
     const key = (group << 16) | tag;
     const base = this.blockOf(key);
     const bits = finishHash(key ^ SECOND_HASH_SEED) | 0;
     const step = (bits >>> 9) | 1;
     const words = this.words;
     for (let i = 0, bit = bits; i < BITS_PER_PROBE; i++, bit = (bit + step) | 0) {
-      if ((words[base + ((bit >>> 5) & (BLOCK_WORDS - 1))]! & (1 << (bit & 31))) === 0) return false;
+      const word = base + ((bit >>> 5) & (BLOCK_WORDS - 1));
+      const mask = 1 << (bit & 31);
+      if (set) words[word]! |= mask;
+      else if ((words[word]! & mask) === 0) return false;
     }
     return true;
   }

@@ -418,7 +418,7 @@ export class SegmentReader<K extends Key = string> {
   private probe(key: Uint8Array, length: number, hash: number): boolean {
     const mask = this.slotMask;
     const filter = this.filter;
-    if (filter !== undefined && !filter.mayHold(hash, mask)) return false;
+    if (filter !== undefined && !filter.mayHold(hash)) return false;
     const tag = slotTag(hash);
     const slots = this.slots;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
