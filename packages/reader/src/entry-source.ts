@@ -16,8 +16,10 @@ export interface EntrySource {
    * What this source says about `key` (a string stands for its UTF-8 bytes),
    * or undefined if it holds nothing for it. Strings pass through as they
    * are: a point read then allocates no buffer for its key.
+   * `keyFilterPassed`: the caller asked the source's key filter already
+   * (a segment's, through its stack's `StackKeyFilter`).
    */
-  lookup(key: Key): Lookup | undefined;
+  lookup(key: Key, keyFilterPassed?: boolean): Lookup | undefined;
   /**
    * Its entries in `range` (resolved once by the caller, `toScanRange`),
    * tombstones included, ascending by key bytes (descending if `reverse`),

@@ -1,6 +1,7 @@
 import type { EntrySource, Lookup, SourceEntry } from './entry-source.js';
 import { type Key } from '@silt/segments';
-import { FULL_SCAN, prefixScanRange, sharedPrefixLength, utf8Boundary, type ScanRange } from '@silt/segments/internal';
+import { FULL_SCAN, prefixScanRange, sharedPrefixLength, storedKeyHash, utf8Boundary, type ScanRange } from '@silt/segments/internal';
+import type { StackKeyFilter } from '@silt/segments/internal';
 import type { ResolvedNearOptions } from '@silt/segments';
 import { mergeSources } from './merged-iterator.js';
 import { SortedEditDistance } from './edit-distance.js';
@@ -19,12 +20,31 @@ const utf8 = new TextDecoder();
  * Every read method of Index and ReadOnlyIndex is this one piece of code.
  */
 export class MergedView {
-  constructor(readonly sources: readonly EntrySource[]) {}
+  /** Sources before the ones `filter` covers (memtables, a reader's tail table): asked about every key. */
+  private readonly unfiltered: number;
+
+  constructor(
+    readonly sources: readonly EntrySource[],
+    /** The key filters of the last `filter.length` sources (a segment stack's, `SegmentStack.keyFilter`). */
+    private readonly filter?: StackKeyFilter,
+  ) {
+    this.unfiltered = sources.length - (filter?.length ?? 0);
+  }
 
   /** The live value of `key`, or undefined if it is absent or deleted. */
   get(key: Key): Extract<Lookup, { kind: 'put' }> | undefined {
-    for (const source of this.sources) {
-      const found = source.lookup(key);
+    const sources = this.sources;
+    const unfiltered = this.unfiltered;
+    for (let i = 0; i < unfiltered; i++) {
+      const found = sources[i]!.lookup(key);
+      if (found !== undefined) return found.kind === 'put' ? found : undefined;
+    }
+    const filter = this.filter;
+    if (filter === undefined) return undefined;
+    const hash = storedKeyHash(key);
+    if (hash < 0) return undefined; // longer than any stored key
+    for (let i = filter.nextHolder(0, hash); i < filter.length; i = filter.nextHolder(i + 1, hash)) {
+      const found = sources[unfiltered + i]!.lookup(key, true);
       if (found !== undefined) return found.kind === 'put' ? found : undefined;
     }
     return undefined;

@@ -5,6 +5,9 @@ import { CorruptionError, nodeFileSystem } from '@silt/fs';
 import type { AccessMode, Generation, SegmentRecord } from '@silt/segments';
 import { SegmentStack, type SegmentStackOptions } from './segment-stack.js';
 import { FixtureWriter } from './test-support/index-fixture.js';
+import { MergedView } from './merged-view.js';
+import { ArraySource, put } from './test-support/array-source.js';
+import { SeededRandom } from '@silt/fs/internal';
 
 const utf8 = new TextEncoder();
 const ACCESS_MODES: readonly AccessMode[] = ['memory', 'mmap', 'file'];
@@ -81,6 +84,50 @@ for (const accessMode of ACCESS_MODES) {
         return true;
       },
     );
+  });
+}
+
+/** Eight segments over 300 keys, each setting or deleting a random third of them; the writes in order, oldest first. */
+async function overlappingSegments(label: string): Promise<{ writer: FixtureWriter; latest: Map<string, string | null> }> {
+  const writer = FixtureWriter.create(label);
+  const random = new SeededRandom(label.length);
+  const latest = new Map<string, string | null>();
+  for (let segment = 0; segment < 8; segment++) {
+    const entries: Array<[string, string | null]> = [];
+    for (let k = 0; k < 300; k++) {
+      if (random.next() >= 1 / 3) continue;
+      const key = `key-${k}`;
+      const value = random.next() < 0.2 ? null : `${segment}:${k}`;
+      entries.push([key, value]);
+      latest.set(key, value);
+    }
+    await writer.flush(entries);
+  }
+  return { writer, latest };
+}
+
+for (const accessMode of ACCESS_MODES) {
+  test(`a get through the stack's key filter reads the newest write of every key, a newer unfiltered source first (${accessMode})`, async () => {
+    const { writer, latest } = await overlappingSegments(`stack-filter-${accessMode}`);
+    const stack = SegmentStack.open(writer.directory, writer.manifest.current(), optionsFor(accessMode));
+    assert.ok(stack.keyFilter !== undefined, 'eight small segments get a stack filter');
+    assert.equal(stack.keyFilter.length, 8);
+    const front = new ArraySource([put('key-7', 'front'), put('key-999', 'front only')]);
+    const view = new MergedView([front, ...stack.sources], stack.keyFilter);
+    const read = (key: string): string | undefined => {
+      const found = view.get(key);
+      return found === undefined ? undefined : Buffer.from(found.value).toString();
+    };
+    for (let k = 0; k < 320; k++) {
+      const key = `key-${k}`;
+      assert.equal(valueOf(stack, key), latest.get(key) ?? undefined, `${key}, asked of every segment in turn`);
+      const expected = key === 'key-7' ? 'front' : (latest.get(key) ?? undefined);
+      assert.equal(read(key), expected, key);
+      assert.equal(view.get(utf8.encode(key))?.value === undefined, expected === undefined, `${key} as bytes`);
+    }
+    assert.equal(read('key-999'), 'front only');
+    assert.equal(read('k'.repeat(70_000)), undefined, 'a key longer than any stored one is absent');
+    stack.close();
   });
 }
 

@@ -8,7 +8,7 @@ import {
   type SegmentRecord,
   type SegmentStats,
 } from '@silt/segments';
-import { compareKeys, describeKey } from '@silt/segments/internal';
+import { compareKeys, describeKey, StackKeyFilter } from '@silt/segments/internal';
 import type { EntrySource } from './entry-source.js';
 
 export interface SegmentStackOptions {
@@ -28,6 +28,8 @@ export interface SegmentStackOptions {
  * `CorruptionError`, not a reader that would serve another segment's data.
  */
 export class SegmentStack {
+  private filter: StackKeyFilter | undefined | null = null;
+
   private constructor(
     readonly generation: number,
     private readonly readers: ReadonlyMap<number, SegmentReader<Uint8Array>>,
@@ -44,6 +46,17 @@ export class SegmentStack {
   /** Newest first, ready for a MergedView. */
   get sources(): EntrySource[] {
     return this.order.map((id) => this.readers.get(id)!);
+  }
+
+  /**
+   * Every segment's key filter, copied side by side for a MergedView's gets
+   * (undefined when fewer than two segments have one). Made once per stack,
+   * on first use: views are rebuilt at every memtable change, stacks only
+   * when the generation does.
+   */
+  get keyFilter(): StackKeyFilter | undefined {
+    if (this.filter === null) this.filter = StackKeyFilter.of(this.order.map((id) => this.readers.get(id)!.keyFilter));
+    return this.filter;
   }
 
   get segmentCount(): number {

@@ -1,6 +1,6 @@
 import { ValidationError } from '@silt/fs';
 import { MAX_KEY_BYTES, SEGMENT_MAX_VALUE_BYTES } from './format.js';
-import { FNV_OFFSET_BASIS, FNV_PRIME, finishHash } from './key-hash.js';
+import { FNV_OFFSET_BASIS, FNV_PRIME, finishHash, hashKeyBytes } from './key-hash.js';
 import type { KeyEncoding } from './segment-options.js';
 import { decodeUtf8 } from './value-codec.js';
 
@@ -91,6 +91,16 @@ function encodeUncached(key: string): number {
   }
   scratchKeyHash = finishHash(hash);
   return at > MAX_KEY_BYTES ? -1 : at;
+}
+
+/**
+ * The hash a segment files `key` under (key-hash.ts), or -1 when no segment
+ * can hold it (longer than any stored key). A string is encoded into
+ * KEY_SCRATCH on the way, so the segments asked next do not encode it again.
+ */
+export function storedKeyHash(key: Key): number {
+  if (typeof key === 'string') return encodeKeyToScratch(key) < 0 ? -1 : scratchKeyHash;
+  return key.length > MAX_KEY_BYTES ? -1 : hashKeyBytes(key, 0, key.length);
 }
 
 /** The hash of the key last encoded by `encodeKeyToScratch`. */

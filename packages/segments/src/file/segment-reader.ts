@@ -117,7 +117,13 @@ export class SegmentReader<K extends Key = string> {
   /** Every hash slot, in every access mode: a probe reads no file. */
   private readonly slots: Int32Array;
   private readonly slotMask: number;
-  private readonly filter: KeyFilter | undefined;
+  /**
+   * Which keys the segment may hold (undefined past KEY_FILTER_MAX_KEYS
+   * keys, or opened for scans only). A stack of segments copies every
+   * segment's into one `StackKeyFilter`; not public API.
+   * @internal
+   */
+  readonly keyFilter: KeyFilter | undefined;
   /** False for a reader opened for scans only (`openForScan`): it holds no hash index. */
   private readonly pointReads: boolean;
   private readonly decodeKey: KeyDecoder;
@@ -143,7 +149,7 @@ export class SegmentReader<K extends Key = string> {
     this.pointReads = layout.hash !== undefined;
     this.slots = layout.hash?.slots ?? NO_SLOTS;
     this.slotMask = layout.hash?.mask ?? 0;
-    this.filter = layout.hash?.filter;
+    this.keyFilter = layout.hash?.filter;
     this.decodeKey = keyEncoding === 'utf8' ? decodeUtf8 : copyBytes;
   }
 
@@ -262,8 +268,14 @@ export class SegmentReader<K extends Key = string> {
     return this.find(key) && (this.foundBytes[this.foundAt]! & ENTRY_TOMBSTONE) === 0;
   }
 
-  lookup(key: Key): LookupResult | undefined {
-    if (!this.find(key)) return undefined;
+  /**
+   * What the segment says about `key`: a put with its value, a tombstone, or
+   * undefined when it holds nothing for it. `keyFilterPassed`: the caller
+   * has already asked `keyFilter` (a stack's filter did), so the probe does
+   * not ask it again. Always safe: the filter only saves a probe.
+   */
+  lookup(key: Key, keyFilterPassed = false): LookupResult | undefined {
+    if (!this.find(key, keyFilterPassed)) return undefined;
     const bytes = this.foundBytes;
     const at = this.foundAt;
     return (bytes[at]! & ENTRY_TOMBSTONE) !== 0 ? { kind: 'tombstone' } : { kind: 'put', value: this.valueAt(bytes, at) };
@@ -404,20 +416,20 @@ export class SegmentReader<K extends Key = string> {
   }
 
   /** Probes the hash index for `key`; on a hit, `found*` name its (first) entry. */
-  private find(key: Key): boolean {
+  private find(key: Key, keyFilterPassed = false): boolean {
     if (this.closed) throw new ClosedError(`segment reader for ${this.file}`);
     if (!this.pointReads) throw new ScanOnlyError(this.file, 'a point read');
+    const filter = keyFilterPassed ? undefined : this.keyFilter;
     if (typeof key === 'string') {
       const length = encodeKeyToScratch(key);
-      return length >= 0 && this.probe(KEY_SCRATCH, length, scratchKeyHash);
+      return length >= 0 && this.probe(KEY_SCRATCH, length, scratchKeyHash, filter);
     }
     if (!(key instanceof Uint8Array)) throw new ValidationError(`key must be a string or a Uint8Array, got ${describeType(key)}`);
-    return key.length <= MAX_KEY_BYTES && this.probe(key, key.length, hashKeyBytes(key, 0, key.length));
+    return key.length <= MAX_KEY_BYTES && this.probe(key, key.length, hashKeyBytes(key, 0, key.length), filter);
   }
 
-  private probe(key: Uint8Array, length: number, hash: number): boolean {
+  private probe(key: Uint8Array, length: number, hash: number, filter = this.keyFilter): boolean {
     const mask = this.slotMask;
-    const filter = this.filter;
     if (filter !== undefined && !filter.mayHold(hash)) return false;
     const tag = slotTag(hash);
     const slots = this.slots;
