@@ -1,11 +1,18 @@
 import { HASH_EMPTY_BLOCK } from './format.js';
 import { finishHash, slotTag } from './key-hash.js';
 
-/** Past this many keys a segment gets no filter: its memory (2 bytes a key) is kept for the small segments a stack is made of. */
+/** Past this many keys a segment gets no filter: its memory (2 bytes a slot) is kept for the small segments a stack is made of. */
 export const KEY_FILTER_MAX_KEYS = 1 << 16;
 
-/** Filter bits per key: ~1 % false positives at the run lengths a hash table at most 75 % full has. */
-const BITS_PER_KEY = 16;
+/**
+ * Filter bits per hash slot: 21 to 43 a key, as a table is 37.5 % to 75 %
+ * full. By slot, not by key, so the filters of every table of one size have
+ * one shape (StackKeyFilter interleaves those). False positives measured:
+ * 0.2 % at 65,000 keys in 131,072 slots, 0.4 % at 20,000 in 32,768, 1.7 %
+ * at the fullest (24,500 in 32,768; 49,000 in 65,536); 12 bits a slot let
+ * 3.6 % through there.
+ */
+const BITS_PER_SLOT = 16;
 /**
  * One 128-bit block per probe: 16 bytes, which the 16-byte alignment of an
  * array's memory keeps within one cache line. A 64-byte block (one line
@@ -13,8 +20,8 @@ const BITS_PER_KEY = 16;
  * that) crossed two lines in most processes: gets over 50 segments ran at
  * one of two rates, 420-450 k or 620-660 k a second, by the process.
  */
-const BLOCK_WORDS = 4;
-/** 5 bits of 128: the fewest false positives of 4 to 7 (1.35 % at 20,000 keys, 0.84 % at 65,000). */
+export const BLOCK_WORDS = 4;
+/** 5 bits of 128: as few false positives as 6 or 7, fewer than 4. */
 const BITS_PER_PROBE = 5;
 /** Homes are filtered in groups of 8 slots: a key sits within a few slots of its home, so it enters one or two groups. */
 const GROUP_SHIFT = 3;
@@ -31,7 +38,7 @@ const EMPTY = HASH_EMPTY_BLOCK | 0;
  * ends at it. So each slot enters its tag with every group of 8 slots from
  * its run's start to itself, and a lookup asks for its tag with its own
  * home's group: a key the segment holds always passes, and a key it does
- * not hold passes ~1 % of the time (0.8-1.4 %), where the 16-bit tag filter this
+ * not hold passes 0.2-1.7 % of the time, where the 16-bit tag filter this
  * replaces let through a quarter of the keys of a 20,000-key segment (each a
  * cache miss into the slots). A get over 50 segments asks ~25 of them.
  *
@@ -58,7 +65,7 @@ export class KeyFilter {
   static ofSlots(slots: Int32Array, keys: number): KeyFilter | undefined {
     const slotCount = slots.length >>> 1;
     if (keys > KEY_FILTER_MAX_KEYS || keys >= slotCount) return undefined;
-    const blocks = Math.max(1, Math.ceil((keys * BITS_PER_KEY) / (BLOCK_WORDS * 32)));
+    const blocks = filterBlocks(slotCount - 1);
     const filter = new KeyFilter(new Int32Array(blocks * BLOCK_WORDS), blocks, slotCount - 1);
     filter.addRuns(slots, slotCount);
     return filter;
@@ -66,7 +73,9 @@ export class KeyFilter {
 
   /** Whether the segment may hold a key of hash `hash` (false: it does not). */
   mayHold(hash: number): boolean {
-    return filterHolds(this.words, 0, this.blocks, this.slotMask, hash);
+    const bits = scratchBits;
+    bits.place(filterKey(hash, this.slotMask), this.blocks);
+    return bits.allSetIn(this.words, bits.block * BLOCK_WORDS);
   }
 
   /** Walks the table once from just past an empty slot, so every run of occupied slots is seen from its start, wrapping included. */
@@ -99,19 +108,17 @@ export class KeyFilter {
     }
   }
 
-  /** Sets the bits of `(tag, group)` (`filterHolds` tests them). */
+  /** Sets the bits of `(tag, group)` (`mayHold` tests them). */
   private visit(tag: number, group: number): void {
-    visitBits(this.words, 0, this.blocks, (group << 16) | tag, true);
+    const bits = scratchBits;
+    bits.place((group << 16) | tag, this.blocks);
+    bits.setIn(this.words, bits.block * BLOCK_WORDS);
   }
 }
 
-/**
- * Whether the filter whose `blocks` blocks start at `words[first]`, over a
- * hash table of mask `slotMask`, may hold a key of hash `hash`: the bits
- * set for its tag with its home's group.
- */
-export function filterHolds(words: Int32Array, first: number, blocks: number, slotMask: number, hash: number): boolean {
-  return visitBits(words, first, blocks, filterKey(hash, slotMask), false);
+/** The blocks of the filter of a hash table of mask `slotMask`: a function of the table's size alone. */
+export function filterBlocks(slotMask: number): number {
+  return Math.max(1, ((slotMask + 1) * BITS_PER_SLOT) >>> 7);
 }
 
 /** What a filter over a hash table of mask `slotMask` files a key of hash `hash` under: its tag with its home's group. */
@@ -119,45 +126,44 @@ export function filterKey(hash: number, slotMask: number): number {
   return (((hash & slotMask) >>> GROUP_SHIFT) << 16) | slotTag(hash);
 }
 
-/** The bits of one filter key: word offsets from a filter's first word, and the bit within each. */
+/**
+ * Where the bits of one filter key lie: its block, and in each of the
+ * block's words the bits it needs set (`BITS_PER_PROBE` in all).
+ */
 export class FilterBits {
-  readonly words = new Int32Array(BITS_PER_PROBE);
-  readonly masks = new Int32Array(BITS_PER_PROBE);
+  private placedBlock = 0;
+  /** Per word of the block: the key's bits in it. */
+  readonly need = new Int32Array(BLOCK_WORDS);
 
-  /** Places the bits of `key` in a filter of `blocks` blocks: one block, `BITS_PER_PROBE` positions in it. */
+  /** Places the bits of `key` in a filter of `blocks` blocks. */
   place(key: number, blocks: number): void {
-    const base = blockOf(key, blocks);
+    this.placedBlock = Math.floor((finishHash(key) * blocks) / 2 ** 32);
+    const need = this.need;
+    need.fill(0);
     const bits = finishHash(key ^ SECOND_HASH_SEED) | 0;
     const step = (bits >>> 9) | 1;
-    for (let i = 0, bit = bits; i < BITS_PER_PROBE; i++, bit = (bit + step) | 0) {
-      this.words[i] = base + ((bit >>> 5) & (BLOCK_WORDS - 1));
-      this.masks[i] = 1 << (bit & 31);
-    }
+    for (let i = 0, bit = bits; i < BITS_PER_PROBE; i++, bit = (bit + step) | 0) need[(bit >>> 5) & (BLOCK_WORDS - 1)]! |= 1 << (bit & 31);
   }
 
-  /** Whether every bit is set in the filter starting at `words[first]`. */
+  /** The block the key's bits are in. */
+  get block(): number {
+    return this.placedBlock;
+  }
+
+  /** Whether every bit is set in the block whose first word is `words[first]` (BLOCK_WORDS is 4). */
   allSetIn(words: Int32Array, first: number): boolean {
-    for (let i = 0; i < BITS_PER_PROBE; i++) {
-      if ((words[first + this.words[i]!]! & this.masks[i]!) === 0) return false;
-    }
-    return true;
+    const need = this.need;
+    return (
+      (words[first]! & need[0]!) === need[0] &&
+      (words[first + 1]! & need[1]!) === need[1] &&
+      (words[first + 2]! & need[2]!) === need[2] &&
+      (words[first + 3]! & need[3]!) === need[3]
+    );
   }
 
   setIn(words: Int32Array, first: number): void {
-    for (let i = 0; i < BITS_PER_PROBE; i++) words[first + this.words[i]!]! |= this.masks[i]!;
+    for (let i = 0; i < BLOCK_WORDS; i++) words[first + i]! |= this.need[i]!;
   }
 }
 
 const scratchBits = new FilterBits();
-
-function visitBits(words: Int32Array, first: number, blocks: number, key: number, set: boolean): boolean {
-  scratchBits.place(key, blocks);
-  if (!set) return scratchBits.allSetIn(words, first);
-  scratchBits.setIn(words, first);
-  return true;
-}
-
-/** The first word of the block `key` maps to, in a filter of `blocks` blocks. */
-function blockOf(key: number, blocks: number): number {
-  return Math.floor((finishHash(key) * blocks) / 2 ** 32) * BLOCK_WORDS;
-}

@@ -1,69 +1,113 @@
-import { FilterBits, filterKey, type KeyFilter } from './key-filter.js';
+import { BLOCK_WORDS, FilterBits, filterKey, type KeyFilter } from './key-filter.js';
 
-/** Words a stack's filters may take together (2 bytes a key): 32 MiB, 16 M keys under the per-segment cap. */
+/** Words a stack's filters may take together: 32 MiB. */
 const STACK_FILTER_MAX_WORDS = 8 << 20;
-/** Per position: the filter's first word (-1: no filter, may hold anything), its block count, its slot mask. */
-const SHAPE_FIELDS = 3;
 
 /**
- * The key filters of a stack of sources (newest first), copied side by side
- * into one array, so a get asks every segment's filter in one tight loop
- * before it calls a single source. A get over 50 segments asked ~25 filters
- * through each segment reader (its fields, its filter object, that
- * filter's array: a chain of loads per segment, most of them missing the
- * cache) and then probed the one or two that passed. The bits are the
- * segments' own filters' (`KeyFilter` sets them with the same `FilterBits`),
- * so the answer is the same: no key a segment holds is ever turned away.
- * Copied, not referenced: asking 50 separate arrays was slower than the
- * chain it replaced.
+ * The filters of a stack's segments whose hash tables have one size, so
+ * their filters one shape: a key's bits lie in the same block of each.
+ * Their blocks are interleaved (block 0 of every member, then block 1 …),
+ * so asking all of them about a key reads one run of adjacent memory.
+ */
+class ShapeGroup {
+  readonly bits = new FilterBits();
+  /** The hash the bits were placed for, and the first word of its row of blocks. */
+  private placedHash = -1;
+  private placedRow = 0;
+  private memberCount = 0;
+  /** The group's first word in the stack's array. */
+  private first = 0;
+
+  constructor(
+    readonly slotMask: number,
+    readonly blocks: number,
+  ) {}
+
+  get members(): number {
+    return this.memberCount;
+  }
+
+  get base(): number {
+    return this.first;
+  }
+
+  /** The first word of the row of blocks `place` found. */
+  get row(): number {
+    return this.placedRow;
+  }
+
+  /** One more member; its place among them. */
+  join(): number {
+    return this.memberCount++;
+  }
+
+  /** The group's blocks start at word `base`; returns the word after them. */
+  locate(base: number): number {
+    this.first = base;
+    return base + this.blocks * this.memberCount * BLOCK_WORDS;
+  }
+
+  /** Places `hash`'s bits, unless they are placed already. */
+  place(hash: number): void {
+    if (hash === this.placedHash) return;
+    this.bits.place(filterKey(hash, this.slotMask), this.blocks);
+    this.placedRow = this.first + this.bits.block * this.memberCount * BLOCK_WORDS;
+    this.placedHash = hash;
+  }
+}
+
+/**
+ * The key filters of a stack of sources (newest first) in one array, so a
+ * get asks every segment's filter in one tight loop before it calls a
+ * single source. A get over 50 segments asked ~25 filters through each
+ * segment reader (its fields, its filter object, that filter's array: a
+ * chain of loads per segment, most of them missing the cache) and then
+ * probed the one or two that passed. The bits are the segments' own
+ * filters' (`KeyFilter` sets them through the same `FilterBits`), so the
+ * answer is the same: no key a segment holds is ever turned away.
  *
- * Segments of one size have filters of one shape, where a key's bits lie
- * at the same offsets; they are placed once per shape, not once per segment.
+ * Segments of one table size (a stack's flushed segments, as a rule) share a
+ * shape, and their blocks are interleaved: a key's blocks in all of them lie
+ * side by side, so the loop reads adjacent memory instead of one cache miss
+ * per segment.
  */
 export class StackKeyFilter {
-  private readonly bits = new FilterBits();
-  private placedHash = -1;
-  private placedBlocks = -1;
-  private placedMask = -1;
-
   private constructor(
     private readonly words: Int32Array,
-    private readonly shape: Int32Array,
+    /** Per position: its shape group, undefined for a source without a filter (asked about every key). */
+    private readonly groups: ReadonlyArray<ShapeGroup | undefined>,
+    /** Per position: its place among its group's members. */
+    private readonly member: Int32Array,
     /** Positions in the stack. */
     readonly length: number,
   ) {}
 
   /**
    * The filter of a stack whose source at position `i` has `filters[i]`
-   * (undefined: a source without one, asked about every key). Undefined
-   * when fewer than `minimum` positions have a filter (asking the sources
-   * then costs no more than copying), or the filters are too large to copy.
+   * (undefined: a source without one). Undefined when fewer than `minimum`
+   * positions have a filter (asking the sources then costs no more), or the
+   * filters are too large to copy.
    */
   static of(filters: ReadonlyArray<KeyFilter | undefined>, minimum = 2): StackKeyFilter | undefined {
-    let words = 0;
-    let filtered = 0;
-    for (const filter of filters) {
-      if (filter === undefined) continue;
-      words += filter.words.length;
-      filtered++;
-    }
-    if (filtered < minimum || words > STACK_FILTER_MAX_WORDS) return undefined;
-    const all = new Int32Array(words);
-    const shape = new Int32Array(filters.length * SHAPE_FIELDS);
-    let at = 0;
-    filters.forEach((filter, position) => {
-      const fields = position * SHAPE_FIELDS;
-      if (filter === undefined) {
-        shape[fields] = -1;
-        return;
-      }
-      all.set(filter.words, at);
-      shape[fields] = at;
-      shape[fields + 1] = filter.blocks;
-      shape[fields + 2] = filter.slotMask;
-      at += filter.words.length;
+    const present = filters.filter((filter) => filter !== undefined);
+    const words = present.reduce((total, filter) => total + filter.words.length, 0);
+    if (present.length < minimum || words > STACK_FILTER_MAX_WORDS) return undefined;
+    const byMask = new Map<number, ShapeGroup>();
+    const member = new Int32Array(filters.length);
+    const groups = filters.map((filter, position) => {
+      if (filter === undefined) return undefined;
+      let group = byMask.get(filter.slotMask);
+      if (group === undefined) byMask.set(filter.slotMask, (group = new ShapeGroup(filter.slotMask, filter.blocks)));
+      member[position] = group.join();
+      return group;
     });
-    return new StackKeyFilter(all, shape, filters.length);
+    let base = 0;
+    for (const group of byMask.values()) base = group.locate(base);
+    const all = new Int32Array(words);
+    filters.forEach((filter, position) => {
+      if (filter !== undefined) interleave(all, filter.words, groups[position]!, member[position]!);
+    });
+    return new StackKeyFilter(all, groups, member, filters.length);
   }
 
   /**
@@ -71,23 +115,20 @@ export class StackKeyFilter {
    * `hash` (a uint32), or `length` when none does.
    */
   nextHolder(from: number, hash: number): number {
-    const shape = this.shape;
     for (let position = from; position < this.length; position++) {
-      const fields = position * SHAPE_FIELDS;
-      const first = shape[fields]!;
-      if (first < 0) return position;
-      const blocks = shape[fields + 1]!;
-      const mask = shape[fields + 2]!;
-      if (hash !== this.placedHash || blocks !== this.placedBlocks || mask !== this.placedMask) this.place(hash, blocks, mask);
-      if (this.bits.allSetIn(this.words, first)) return position;
+      const group = this.groups[position];
+      if (group === undefined) return position;
+      group.place(hash);
+      if (group.bits.allSetIn(this.words, group.row + this.member[position]! * BLOCK_WORDS)) return position;
     }
     return this.length;
   }
+}
 
-  private place(hash: number, blocks: number, mask: number): void {
-    this.bits.place(filterKey(hash, mask), blocks);
-    this.placedHash = hash;
-    this.placedBlocks = blocks;
-    this.placedMask = mask;
+/** Copies a member's blocks into its group's rows. */
+function interleave(all: Int32Array, words: Int32Array, group: ShapeGroup, member: number): void {
+  const stride = group.members * BLOCK_WORDS;
+  for (let block = 0, to = group.base + member * BLOCK_WORDS; block < group.blocks; block++, to += stride) {
+    for (let word = 0; word < BLOCK_WORDS; word++) all[to + word] = words[block * BLOCK_WORDS + word]!;
   }
 }
