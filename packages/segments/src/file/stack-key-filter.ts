@@ -78,6 +78,8 @@ export class StackKeyFilter {
     private readonly groups: ReadonlyArray<ShapeGroup | undefined>,
     /** Per position: its place among its group's members. */
     private readonly member: Int32Array,
+    /** Per position: where the run of positions that are consecutive members of its group, from it on, ends. */
+    private readonly runEnd: Int32Array,
     /** Positions in the stack. */
     readonly length: number,
   ) {}
@@ -107,7 +109,7 @@ export class StackKeyFilter {
     filters.forEach((filter, position) => {
       if (filter !== undefined) interleave(all, filter.words, groups[position]!, member[position]!);
     });
-    return new StackKeyFilter(all, groups, member, filters.length);
+    return new StackKeyFilter(all, groups, member, runEnds(groups, member), filters.length);
   }
 
   /**
@@ -115,14 +117,38 @@ export class StackKeyFilter {
    * `hash` (a uint32), or `length` when none does.
    */
   nextHolder(from: number, hash: number): number {
-    for (let position = from; position < this.length; position++) {
+    const words = this.words;
+    let position = from;
+    while (position < this.length) {
       const group = this.groups[position];
       if (group === undefined) return position;
       group.place(hash);
-      if (group.bits.allSetIn(this.words, group.row + this.member[position]! * BLOCK_WORDS)) return position;
+      const need = group.bits.need;
+      const n0 = need[0]!;
+      const n1 = need[1]!;
+      const n2 = need[2]!;
+      const n3 = need[3]!;
+      // Along a run of consecutive members, their blocks for this key are consecutive too.
+      const end = this.runEnd[position]!;
+      for (let at = group.row + this.member[position]! * BLOCK_WORDS; position < end; position++, at += BLOCK_WORDS) {
+        if ((words[at]! & n0) === n0 && (words[at + 1]! & n1) === n1 && (words[at + 2]! & n2) === n2 && (words[at + 3]! & n3) === n3) {
+          return position;
+        }
+      }
     }
     return this.length;
   }
+}
+
+/** For each position, the end of the run of consecutive members of one group that starts there. */
+function runEnds(groups: ReadonlyArray<ShapeGroup | undefined>, member: Int32Array): Int32Array {
+  const ends = new Int32Array(groups.length);
+  for (let position = groups.length - 1; position >= 0; position--) {
+    const next = position + 1;
+    const continues = next < groups.length && groups[next] === groups[position] && member[next] === member[position]! + 1;
+    ends[position] = continues ? ends[next]! : next;
+  }
+  return ends;
 }
 
 /** Copies a member's blocks into its group's rows. */
