@@ -51,8 +51,8 @@ export class SegmentStack {
   /**
    * Every segment's key filter, copied side by side for a MergedView's gets
    * (undefined when fewer than two segments have one). Made once per stack,
-   * on first use: views are rebuilt at every memtable change, stacks only
-   * when the generation does.
+   * when the first view over it is made: views are rebuilt at every memtable
+   * change, stacks only when the generation does.
    */
   get keyFilter(): StackKeyFilter | undefined {
     if (this.filter === null) this.filter = StackKeyFilter.of(this.order.map((id) => this.readers.get(id)!.keyFilter));

@@ -117,7 +117,7 @@ export class KeyFilter {
 }
 
 /** The blocks of the filter of a hash table of mask `slotMask`: a function of the table's size alone. */
-export function filterBlocks(slotMask: number): number {
+function filterBlocks(slotMask: number): number {
   return Math.max(1, ((slotMask + 1) * BITS_PER_SLOT) >>> 7);
 }
 
