@@ -596,7 +596,7 @@ export class IndexWriter<V = Value, K extends Key = Key> {
   }
 
   private rebuildView(): void {
-    this.view = new MergedView([this.active, ...[...this.sealed].reverse(), ...this.stack.sources], this.stack.keyFilter);
+    this.view = new MergedView([this.active, ...[...this.sealed].reverse(), ...this.stack.sources], this.stack);
   }
 
   /**

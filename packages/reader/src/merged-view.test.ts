@@ -188,3 +188,19 @@ test('a range reads nothing before its first next(), so a range made and dropped
   assert.deepEqual(keysOf(entries), ['a']);
   assert.equal(asked, 2);
 });
+
+test("a view asks for its segments' key filter at its first get, not when it is made", () => {
+  let asked = 0;
+  const segments = {
+    segmentCount: 1,
+    get keyFilter(): undefined {
+      asked++;
+      return undefined;
+    },
+  };
+  const v = new MergedView([new ArraySource([put('a', 'new')]), new ArraySource([put('a', 'old'), put('b', 'old')])], segments);
+  assert.equal(asked, 0, 'making the view (a writer does at every memtable change) builds no filter');
+  assert.equal(v.get(encode('a'))!.value, 'new');
+  assert.equal(v.get(encode('b'))!.value, 'old', 'without a filter, the segments are asked in turn');
+  assert.equal(asked, 2);
+});

@@ -19,27 +19,39 @@ const utf8 = new TextDecoder();
  * memtables over its segments, or a reader's snapshot of one generation.
  * Every read method of Index and ReadOnlyIndex is this one piece of code.
  */
+/**
+ * The segments at the end of a view's sources, with their stack's key
+ * filter (a `SegmentStack`). The filter is asked for at the first get, not
+ * when the view is made: building it touches fresh memory (a few ms for
+ * dozens of small segments on this VM), which a writer that does not read
+ * should not pay at every flush.
+ */
+export interface FilteredSegments {
+  readonly segmentCount: number;
+  readonly keyFilter: StackKeyFilter | undefined;
+}
+
 export class MergedView {
-  /** Sources before the ones `filter` covers (memtables, a reader's tail table): asked about every key. */
+  /** Sources before the segments (memtables, a reader's tail table): asked about every key. */
   private readonly unfiltered: number;
 
   constructor(
     readonly sources: readonly EntrySource[],
-    /** The key filters of the last `filter.length` sources (a segment stack's, `SegmentStack.keyFilter`). */
-    private readonly filter?: StackKeyFilter,
+    /** The last `segments.segmentCount` sources and their stack's key filter. */
+    private readonly segments?: FilteredSegments,
   ) {
-    this.unfiltered = sources.length - (filter?.length ?? 0);
+    this.unfiltered = sources.length - (segments?.segmentCount ?? 0);
   }
 
   /** The live value of `key`, or undefined if it is absent or deleted. */
   get(key: Key): Extract<Lookup, { kind: 'put' }> | undefined {
     const sources = this.sources;
-    const unfiltered = this.unfiltered;
+    const filter = this.segments?.keyFilter;
+    const unfiltered = filter === undefined ? sources.length : this.unfiltered;
     for (let i = 0; i < unfiltered; i++) {
       const found = sources[i]!.lookup(key);
       if (found !== undefined) return found.kind === 'put' ? found : undefined;
     }
-    const filter = this.filter;
     if (filter === undefined) return undefined;
     const hash = storedKeyHash(key);
     if (hash < 0) return undefined; // longer than any stored key

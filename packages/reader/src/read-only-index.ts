@@ -501,7 +501,7 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
 
   /** The tail table (if any) over the generation's segments, newest first. */
   private viewOf(stack: SegmentStack): MergedView {
-    return new MergedView(this.follower === undefined ? stack.sources : [this.follower.table, ...stack.sources], stack.keyFilter);
+    return new MergedView(this.follower === undefined ? stack.sources : [this.follower.table, ...stack.sources], stack);
   }
 
   private startLogWatcher(): void {

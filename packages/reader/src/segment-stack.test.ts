@@ -113,7 +113,7 @@ for (const accessMode of ACCESS_MODES) {
     assert.ok(stack.keyFilter !== undefined, 'eight small segments get a stack filter');
     assert.equal(stack.keyFilter.length, 8);
     const front = new ArraySource([put('key-7', 'front'), put('key-999', 'front only')]);
-    const view = new MergedView([front, ...stack.sources], stack.keyFilter);
+    const view = new MergedView([front, ...stack.sources], stack);
     const read = (key: string): string | undefined => {
       const found = view.get(key);
       return found === undefined ? undefined : Buffer.from(found.value).toString();

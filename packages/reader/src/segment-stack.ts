@@ -51,8 +51,9 @@ export class SegmentStack {
   /**
    * Every segment's key filter, copied side by side for a MergedView's gets
    * (undefined when fewer than two segments have one). Made once per stack,
-   * when the first view over it is made: views are rebuilt at every memtable
-   * change, stacks only when the generation does.
+   * at the first get through a view over it (`MergedView`), not at every
+   * view: views are rebuilt at every memtable change, stacks only when the
+   * generation does.
    */
   get keyFilter(): StackKeyFilter | undefined {
     if (this.filter === null) this.filter = StackKeyFilter.of(this.order.map((id) => this.readers.get(id)!.keyFilter));
