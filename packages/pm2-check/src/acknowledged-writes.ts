@@ -1,6 +1,6 @@
 import { Agent } from 'node:http';
 import { Index } from 'silt';
-import { httpRequest } from './http-request.js';
+import { httpGet } from './http-request.js';
 import { waitFor } from './wait-for.js';
 
 const READ_BACK_CONCURRENCY = 8;
@@ -22,7 +22,7 @@ export async function readBackThroughHttp(port: number, acknowledged: ReadonlyMa
         const next = (): string | undefined => keys.pop();
         const check = async (): Promise<void> => {
           for (let key = next(); key !== undefined; key = next()) {
-            const answer = await httpRequest(agent, port, 'GET', `/keys/${encodeURIComponent(key)}`);
+            const answer = await httpGet(agent, port, `/keys/${encodeURIComponent(key)}`);
             if (answer.status === 200 && answer.body === missing.get(key)) missing.delete(key);
             else if (answer.status === 200) throw new Error(`GET ${key} returned ${answer.body}, acknowledged ${missing.get(key)}`);
           }

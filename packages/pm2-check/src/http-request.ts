@@ -36,6 +36,24 @@ export function httpRequest(agent: Agent, port: number, method: 'GET' | 'PUT', p
   });
 }
 
+/**
+ * `httpRequest` for a GET, sent once more if it failed on a kept-alive
+ * connection: a server closing an idle connection (its keepAliveTimeout) as
+ * the request goes out on it is a race of HTTP/1.1 keep-alive, not a
+ * failure of the server, and a GET is safe to repeat (RFC 9110, 9.2.2), as
+ * HTTP clients do. The second try gets a new connection or a live one; a
+ * server that is down fails it too. Seen once in CI: a reader that never
+ * stopped reset one idle connection during a writer's restart.
+ */
+export async function httpGet(agent: Agent, port: number, path: string): Promise<HttpAnswer> {
+  try {
+    return await httpRequest(agent, port, 'GET', path);
+  } catch (error) {
+    if (!(error instanceof RequestFailedError) || !error.reusedConnection) throw error;
+    return httpRequest(agent, port, 'GET', path);
+  }
+}
+
 /** The `code` of an error answer's JSON body, or undefined. */
 export function errorCodeOf(answer: HttpAnswer): string | undefined {
   try {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
-import { errorCodeOf, httpRequest } from './http-request.js';
+import { errorCodeOf, httpGet, httpRequest } from './http-request.js';
 
 /** One request the load sent, and how it ended. Times are `performance.now()` milliseconds. */
 export interface RequestRecord {
@@ -123,7 +123,8 @@ export class LoadGenerator {
     let failure: string | undefined;
     let detail: string | undefined;
     try {
-      const answer = await httpRequest(this.agent, port, kind === 'put' ? 'PUT' : 'GET', `/keys/${encodeURIComponent(key)}`, body);
+      const path = `/keys/${encodeURIComponent(key)}`;
+      const answer = kind === 'put' ? await httpRequest(this.agent, port, 'PUT', path, body) : await httpGet(this.agent, port, path);
       failure = judge(answer);
       if (failure !== undefined) detail = answer.body;
     } catch (error) {
