@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { ValidationError, WRITER_SOCKET_FILE } from '@silt/fs';
 import { LockError } from '@silt/segments';
-import { tempDir } from '@silt/test-support';
+import { tempDir, turnsUntil } from '@silt/test-support';
 import { Index } from './index-handle.js';
 import { ReadOnlyError, WriterChangedError } from './role-errors.js';
 import { writerStats } from './test-support/writer-stats.js';
@@ -56,6 +56,36 @@ test('a second open of one directory is a client: its writes go to the writer, a
     assert.equal(writerStats(writer).flushes, 1, "the client's flush ran on the writer");
     const clientStats = client.stats();
     assert.ok(clientStats.role === 'client' && clientStats.writer.connected && clientStats.writer.pid === process.pid);
+  } finally {
+    await client.close();
+    await writer.close();
+  }
+});
+
+test("a client's own writes give way to newer writes of other processes, and it never reads one older than it read before", async () => {
+  const dir = join(tempDir('client-own-writes'), 'idx');
+  const [writer, client] = await writerAndClient(dir);
+  try {
+    await client.mset([
+      ['a', 'client 1'],
+      ['b', 'client 1'],
+      ['c', 'client 1'],
+    ]);
+    assert.deepEqual(client.getMany(['a', 'b', 'c']), ['client 1', 'client 1', 'client 1'], "the client's batch, at once");
+    await writer.mset([
+      ['b', 'writer 2'],
+      ['c', 'writer 2'],
+    ]);
+    await client.delete('c');
+    assert.equal(client.get('c'), undefined, 'its delete is newer than the writer’s put');
+    assert.equal(client.get('a'), 'client 1');
+    const seen = (): string => JSON.stringify(client.getMany(['a', 'b', 'c']));
+    const expected = JSON.stringify(['client 1', 'writer 2', null]);
+    const before = seen();
+    assert.ok(before === expected || before === JSON.stringify(['client 1', 'client 1', null]), before);
+    await turnsUntil(() => seen() === expected, "the writer's newer write to b");
+    await client.flush();
+    assert.equal(seen(), expected, 'and after a flush moved all of it into a segment');
   } finally {
     await client.close();
     await writer.close();

@@ -13,7 +13,7 @@ import {
   type RangeOptions,
   type Value,
 } from '@silt/reader';
-import { toIndexScanRange } from '@silt/reader/internal';
+import { recordOwnWrites, toIndexScanRange } from '@silt/reader/internal';
 import type { ResolvedIndexOptions } from './index-options.js';
 import type { IndexEvents } from './index-events.js';
 import type { IndexRole, IndexRoleName } from './index-role.js';
@@ -46,6 +46,8 @@ interface Pending {
   readonly runLocally: (writer: IndexWriter<unknown>) => Promise<unknown>;
   /** Commands are sent again after a failover; writes are looked for in the log first. */
   readonly isWrite: boolean;
+  /** A batch's writes, which this process's reads show from its acknowledgement on; undefined for a clear or a command. */
+  readonly operations: readonly PreparedOperation[] | undefined;
   /** The last sequence number known acknowledged when it was sent: its own is larger. Undefined while unsent. */
   floor: number | undefined;
   readonly resolve: () => void;
@@ -154,6 +156,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
       true,
       (connection, requestId) => connection.addBatch(requestId, operations),
       (writer) => writer.write(() => operations),
+      operations,
     );
   }
 
@@ -276,6 +279,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     isWrite: boolean,
     send: (connection: WriterConnection, requestId: number) => void,
     runLocally: (writer: IndexWriter<unknown>) => Promise<unknown>,
+    operations?: readonly PreparedOperation[],
   ): Promise<void> {
     const requestId = this.takeRequestId();
     let resolve!: () => void;
@@ -285,7 +289,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
       reject = rejectAnswer;
     });
     const settled = answered.then(ignore, ignore);
-    const request: Pending = { requestId, send, runLocally, isWrite, floor: undefined, resolve, reject, settled };
+    const request: Pending = { requestId, send, runLocally, isWrite, operations, floor: undefined, resolve, reject, settled };
     if (this.connection === undefined || this.sendNow(this.connection, request)) this.pending.set(requestId, request);
     this.holdWhilePending();
     return answered;
@@ -326,7 +330,23 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     this.pending.delete(requestId);
     this.holdWhilePending();
     if (sequence > this.lastAcknowledged) this.lastAcknowledged = sequence;
-    this.resolveWhenVisible(request, sequence);
+    if (this.recordOwnWrites(request, sequence)) request.resolve();
+    else this.resolveWhenVisible(request, sequence);
+  }
+
+  /**
+   * A batch's writes go to the local reader's own-writes table, so that it
+   * reads them at once without reading the log (which holds every other
+   * process's writes too: applying all of them at each acknowledgement was
+   * most of a writing client's work). Not under `durability: 'none'`,
+   * where an acknowledged write may never reach the log: such a write is
+   * visible only once the log shows it.
+   */
+  private recordOwnWrites(request: Pending, sequence: number): boolean {
+    const reader = this.reader;
+    const durability = this.connection?.welcome.durability;
+    if (request.operations === undefined || reader === undefined || durability === undefined || durability === 'none') return false;
+    return recordOwnWrites(reader, request.operations, sequence);
   }
 
   /** A client reads its own acknowledged write at once: the reader catches up to it before the caller hears. */

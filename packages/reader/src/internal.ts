@@ -10,7 +10,7 @@ export { SegmentStack, type SegmentStackOptions } from './segment-stack.js';
 export { KeyValueReads } from './key-value-reads.js';
 export { RetiredReaders } from './retired-readers.js';
 export { segmentAccessOptionsShape } from './read-only-index-options.js';
-export { subscribeToLog } from './read-only-index.js';
+export { recordOwnWrites, subscribeToLog } from './read-only-index.js';
 export { TailTable, TAIL_ENTRY_OVERHEAD_BYTES } from './tail-table.js';
 export { firstIdAfter, mergeSortedIds } from './sorted-ids.js';
 export { valueTranscoder, type ValueTranscoder } from './value-encoding.js';

@@ -15,7 +15,7 @@ import {
 import { ManifestNotFoundError } from '@silt/segments';
 import { WriteAheadLog, type Durability, type WalEntryInput } from '@silt/wal';
 import { encodeAcknowledgedMarker } from '@silt/wal/internal';
-import { nextEvent, tempDir, whenCondition } from '@silt/test-support';
+import { nextEvent, tempDir, turnsUntil, whenCondition } from '@silt/test-support';
 import { ReadOnlyIndex, type TailOverflow } from './read-only-index.js';
 import { subscribeToLog } from './internal.js';
 import { FixtureWriter, type FixtureEntry } from './test-support/index-fixture.js';
@@ -35,15 +35,6 @@ function openLog(writer: FixtureWriter, durability: Durability, maxFileBytes = 1
 function until(reader: ReadOnlyIndex, condition: () => boolean, what: string): Promise<void> {
   const state = (): string => `visible sequence ${reader.visibleSequence}, generation ${reader.generation}`;
   return whenCondition(reader, ['tail', 'refresh'], condition, what, state);
-}
-
-/** Resolves once `condition` holds, checked every event-loop turn; fails after 10 s. For states no event announces. */
-async function turnsUntil(condition: () => boolean, what: string): Promise<void> {
-  const started = performance.now();
-  while (!condition()) {
-    if (performance.now() - started > 10_000) throw new Error(`${what}: not within 10 s`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 for (const durability of ['fsync', 'write'] as const) {

@@ -26,6 +26,7 @@ import {
   type Value,
 } from '@silt/segments';
 import { filesNewerThanManifest } from '@silt/segments/internal';
+import type { WalEntryInput } from '@silt/wal';
 import { openWhenIndexAppears } from './index-appearance.js';
 import { ChangeFeed, type ChangeSubscription } from './change-feed.js';
 import type { ChangesOptions } from './change-feed-options.js';
@@ -33,7 +34,9 @@ import { KeyValueReads } from './key-value-reads.js';
 import { LogFollower, type FollowOutcome } from './log-follower.js';
 import { LogWatcher } from './log-watcher.js';
 import { ManifestWatcher } from './manifest-watcher.js';
+import type { EntrySource } from './entry-source.js';
 import { MergedView } from './merged-view.js';
+import { OwnWrites } from './own-writes.js';
 import type { FuzzyOptions, NearOptions, RangeOptions } from './read-options.js';
 import { resolveReadOnlyIndexOptions, type ReadOnlyIndexOptions, type ResolvedReadOnlyIndexOptions } from './read-only-index-options.js';
 import { RetiredReaders } from './retired-readers.js';
@@ -161,6 +164,8 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
   private failedGeneration = -1;
   /** `catchUpTo` calls waiting for an event; closing releases them. */
   private readonly sequenceWaiters = new Set<() => void>();
+  /** A client's acknowledged writes its reads do not see from the log yet (`recordOwnWrites`). */
+  private readonly ownWrites = new OwnWrites();
 
   private constructor(
     readonly directory: string,
@@ -177,12 +182,14 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
     super();
     this.view = this.viewOf(stack);
     logSubscriptions.set(this, (listener) => this.addLogListener(listener));
+    ownWriteRecorders.set(this, (entries, lastSequence) => this.recordOwnWrites(entries, lastSequence));
     const values = valueTranscoder(options.valueEncoding as ValueEncoding<V> | undefined);
     this.reads = new KeyValueReads(
       options.keyEncoding,
       () => {
         this.checkOpen();
         if (this.logStale) this.readStaleLog();
+        this.pruneOwnWrites();
         return this.view;
       },
       values,
@@ -499,9 +506,36 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
     return true;
   }
 
-  /** The tail table (if any) over the generation's segments, newest first. */
+  /** This process's own writes not visible yet and the tail table (if any) over the generation's segments, newest first. */
   private viewOf(stack: SegmentStack): MergedView {
-    return new MergedView(this.follower === undefined ? stack.sources : [this.follower.table, ...stack.sources], stack);
+    const above: EntrySource[] = [];
+    const own = this.ownWrites.table;
+    if (own !== undefined) above.push(own);
+    if (this.follower !== undefined) above.push(this.follower.table);
+    return new MergedView(above.length === 0 ? stack.sources : [...above, ...stack.sources], stack);
+  }
+
+  /**
+   * `recordOwnWrites`: a write this process forwarded, acknowledged as
+   * `lastSequence`, is read at once from the own-writes table; false when
+   * the caller must wait for the log instead (`catchUpTo`): the table is
+   * full, or the acknowledgement came out of order. A closed reader shows
+   * nothing, so it takes the writes as shown (as `catchUpTo` resolves).
+   */
+  private recordOwnWrites(entries: readonly WalEntryInput[], lastSequence: number): boolean {
+    if (this.closing !== undefined) return true;
+    this.pruneOwnWrites();
+    if (lastSequence <= this.visibleSequence) return true;
+    if (this.ownWrites.bytes >= this.options.maxTailBytes / 2) return false;
+    const wasEmpty = this.ownWrites.table === undefined;
+    if (!this.ownWrites.add(entries, lastSequence)) return false;
+    if (wasEmpty) this.view = this.viewOf(this.stack);
+    return true;
+  }
+
+  /** Drops the own writes the reads now see from the log or a segment, before a read: each is newest only until then. */
+  private pruneOwnWrites(): void {
+    if (this.ownWrites.prunedThrough(this.visibleSequence)) this.view = this.viewOf(this.stack);
   }
 
   private startLogWatcher(): void {
@@ -706,6 +740,28 @@ export function subscribeToLog<V, K extends Key>(reader: ReadOnlyIndex<V, K>, li
   const subscribe = logSubscriptions.get(reader);
   if (subscribe === undefined) throw new TypeError('subscribeToLog needs a ReadOnlyIndex');
   return subscribe(listener);
+}
+
+/** `recordOwnWrites` of each reader (`@silt/reader/internal`), kept off the public class as `subscribeToLog` is. */
+const ownWriteRecorders = new WeakMap<object, (entries: readonly WalEntryInput[], lastSequence: number) => boolean>();
+
+/**
+ * Tells `reader` that the writes of one batch this process forwarded were
+ * acknowledged as `lastSequence` (the batch's last sequence number), so its
+ * reads show them at once, before its log's tail reaches them; each is
+ * dropped once the tail or a segment holds it (or a newer write). False
+ * when it did not take them: the caller must `catchUpTo(lastSequence)`
+ * before it says the write is done. Internal: for the writer actor's
+ * clients (`silt`).
+ */
+export function recordOwnWrites<V, K extends Key>(
+  reader: ReadOnlyIndex<V, K>,
+  entries: readonly WalEntryInput[],
+  lastSequence: number,
+): boolean {
+  const record = ownWriteRecorders.get(reader);
+  if (record === undefined) throw new TypeError('recordOwnWrites needs a ReadOnlyIndex');
+  return record(entries, lastSequence);
 }
 
 function asError(error: unknown): Error {

@@ -14,6 +14,9 @@ import { ASCII_TEXT, BYTES, DELETED, TailEntries, UTF8_TEXT, type EntryKind } fr
  */
 export const TAIL_ENTRY_OVERHEAD_BYTES = 96;
 
+/** A write's kind as the log has it: `put-text` is a put whose value was given as a string. */
+export type EntryWriteKind = 'put' | 'put-text' | 'delete';
+
 /** Stale places in the write order tolerated beyond one a key, before it is compacted. */
 const STALE_WRITES_KEPT = 1024;
 
@@ -64,13 +67,26 @@ export class TailTable implements EntrySource {
   applyRecord(record: DecodedRecord): void {
     let sequence = record.firstSeq;
     record.visit((kind, bytes, keyStart, keyLength, valueStart, valueLength) => {
-      if (sequence <= this.last) throw new RangeError(`tailed write ${sequence} does not follow ${this.last}`);
-      const key = bytes.subarray(keyStart, keyStart + keyLength);
-      const known = this.entries.size;
-      const number = this.entries.write(key, entryKind(kind, bytes, valueStart, valueLength), bytes, valueStart, valueStart + valueLength);
-      if (number === known) this.unsorted.push(number);
-      this.written(number, sequence++);
+      this.applyWrite(sequence++, kind, bytes, keyStart, keyLength, valueStart, valueLength);
     });
+  }
+
+  /** Applies one write, its key and value copied out of `bytes`; `sequence` must follow every write applied before. */
+  applyWrite(
+    sequence: number,
+    kind: EntryWriteKind,
+    bytes: Uint8Array,
+    keyStart: number,
+    keyLength: number,
+    valueStart: number,
+    valueLength: number,
+  ): void {
+    if (sequence <= this.last) throw new RangeError(`tailed write ${sequence} does not follow ${this.last}`);
+    const key = bytes.subarray(keyStart, keyStart + keyLength);
+    const known = this.entries.size;
+    const number = this.entries.write(key, entryKind(kind, bytes, valueStart, valueLength), bytes, valueStart, valueStart + valueLength);
+    if (number === known) this.unsorted.push(number);
+    this.written(number, sequence);
   }
 
   /**
@@ -170,7 +186,7 @@ export class TailTable implements EntrySource {
 }
 
 /** How a log entry is held: text that is all ASCII decodes as Latin-1, the cheapest decode. */
-function entryKind(kind: 'put' | 'put-text' | 'delete', bytes: Uint8Array, valueStart: number, valueLength: number): EntryKind {
+function entryKind(kind: EntryWriteKind, bytes: Uint8Array, valueStart: number, valueLength: number): EntryKind {
   if (kind === 'delete') return DELETED;
   if (kind === 'put') return BYTES;
   for (let i = valueStart; i < valueStart + valueLength; i++) if (bytes[i]! > 0x7f) return UTF8_TEXT;

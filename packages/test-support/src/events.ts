@@ -36,6 +36,19 @@ export async function whenCondition(
   });
 }
 
+/**
+ * Resolves once `condition` holds, checked every event-loop turn, for a
+ * state no event announces (a process that learns of another's write from
+ * file-system events, say); fails after 10 s, saying `what`.
+ */
+export async function turnsUntil(condition: () => boolean, what: string): Promise<void> {
+  const started = performance.now();
+  while (!condition()) {
+    if (performance.now() - started > WAIT_LIMIT_MS) throw new Error(`${what}: not within ${WAIT_LIMIT_MS / 1000} s`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 /** The first argument of the next `event` of `emitter`, or a failure after 10 s. */
 export async function nextEvent<T>(emitter: EventEmitter, event: string): Promise<T> {
   const controller = new AbortController();

@@ -1,3 +1,3 @@
 export { tempDir } from './temp-dir.js';
 export { snapshotDirectory } from './directory-snapshot.js';
-export { nextEvent, whenCondition } from './events.js';
+export { nextEvent, turnsUntil, whenCondition } from './events.js';
