@@ -335,12 +335,12 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
   }
 
   /**
-   * A batch's writes go to the local reader's own-writes table, so that it
-   * reads them at once without reading the log (which holds every other
-   * process's writes too: applying all of them at each acknowledgement was
-   * most of a writing client's work). Not under `durability: 'none'`,
-   * where an acknowledged write may never reach the log: such a write is
-   * visible only once the log shows it.
+   * A batch's writes are filed with the local reader, which shows them at
+   * its next read (reading the log up to them then, or from its own-writes
+   * table), instead of reading the log now: applying every process's writes
+   * at each acknowledgement was most of a writing client's work. Not under
+   * `durability: 'none'`, where an acknowledged write may never reach the
+   * log: such a write is visible only once the log shows it.
    */
   private recordOwnWrites(request: Pending, sequence: number): boolean {
     const reader = this.reader;

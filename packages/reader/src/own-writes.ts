@@ -1,31 +1,45 @@
 import type { WalEntryInput } from '@silt/wal';
-import { TailTable } from './tail-table.js';
+import { TAIL_ENTRY_OVERHEAD_BYTES, TailTable } from './tail-table.js';
 
 /**
  * The writes this process forwarded to the writer and had acknowledged,
- * past what its reads see from the log (a client of the writer actor): a
- * table stacked above the log's tail, so that the process reads its own
- * write at once without reading the log, which holds every other
- * process's writes too. Every write it holds is newer than anything the
- * sources below it show, because it is dropped as soon as the reader's
- * visible sequence reaches it (`prunedThrough`): from then on the log's
- * tail or a segment holds that write, or a newer one of the same key.
+ * until its reads see them (a client of the writer actor). An
+ * acknowledgement only files the batch as it was sent (`add`): no copy,
+ * and no read of the log, which holds every other process's writes too, so
+ * a client that only writes never reads it. Before a read the reader reads
+ * the log up to them (`ReadOnlyIndex`'s `settleOwnWrites`: the marker
+ * covers them, so it is one synchronous read for every write since the
+ * last read), and `settle` lays out what it still cannot see (the log
+ * flushed away before a refresh, tailing paused or off) in a table stacked
+ * above the log's tail. A write in the table is newer than anything below
+ * it: it goes as soon as the reader's visible sequence reaches it, and from
+ * then on the tail or a segment holds it, or a newer write of its key.
  *
  * Writes come as the client sent them (`WalEntryInput`: the key and value
  * as given, strings as text), with the last sequence number of their
  * batch; they take the numbers before it in order, as the log does.
  */
 export class OwnWrites {
-  private current = new TailTable();
+  /** Undefined while it holds nothing. */
+  private current: TailTable | undefined;
+  /** Batches taken and not laid out in the table yet, oldest first. */
+  private waiting: WaitingBatch[] = [];
+  private waitingBytes = 0;
+  private last = 0;
 
-  /** The table to stack above the log's tail; undefined while it holds nothing. */
+  /** The table to stack above the log's tail, as `settle` left it; undefined while it holds nothing. */
   get table(): TailTable | undefined {
-    return this.current.size === 0 ? undefined : this.current;
+    return this.current;
   }
 
-  /** Key and value bytes held, with the tail table's overhead a key. */
+  /** The last sequence number of the batches waiting to be laid out; 0 if none waits. */
+  get newestWaiting(): number {
+    return this.waiting.length === 0 ? 0 : this.last;
+  }
+
+  /** Key and value bytes held, laid out or waiting, with the tail table's overhead a key. */
   get bytes(): number {
-    return this.current.bytes;
+    return (this.current?.bytes ?? 0) + this.waitingBytes;
   }
 
   /**
@@ -34,19 +48,64 @@ export class OwnWrites {
    * late): the caller then waits for the log instead.
    */
   add(entries: readonly WalEntryInput[], lastSequence: number): boolean {
-    const firstSequence = lastSequence - entries.length + 1;
-    if (firstSequence <= this.current.lastSequence) return false;
-    for (let n = 0; n < entries.length; n++) applyEntry(this.current, firstSequence + n, entries[n]!);
+    if (lastSequence - entries.length < this.last) return false;
+    const bytes = batchBytes(entries);
+    this.waiting.push({ entries, lastSequence, bytes });
+    this.waitingBytes += bytes;
+    this.last = lastSequence;
     return true;
   }
 
-  /** Drops the writes at or below `visible`, which the reads see now; true if any went. */
-  prunedThrough(visible: number): boolean {
-    const pruned = this.current.prunedThrough(visible);
-    if (pruned === this.current) return false;
-    this.current = pruned;
-    return true;
+  /** Drops the waiting batches at or below `visible`, which the reads see now. */
+  forget(visible: number): void {
+    let gone = 0;
+    while (gone < this.waiting.length && this.waiting[gone]!.lastSequence <= visible) this.waitingBytes -= this.waiting[gone++]!.bytes;
+    if (gone > 0) this.waiting.splice(0, gone);
   }
+
+  /**
+   * Before a read that sees every write up to `visible`: drops what it
+   * sees, and lays out the rest in the table. True when the table is
+   * another object than before (the view over it must be made again).
+   */
+  settle(visible: number): boolean {
+    this.forget(visible);
+    const before = this.current;
+    if (this.waiting.length > 0) {
+      const table = (this.current ??= new TailTable());
+      for (const batch of this.waiting) {
+        const first = batch.lastSequence - batch.entries.length + 1;
+        batch.entries.forEach((entry, n) => applyEntry(table, first + n, entry));
+      }
+      this.waiting = [];
+      this.waitingBytes = 0;
+    }
+    // Also what was just laid out, should a batch straddle `visible` (a log record holds whole batches: it should not).
+    this.current = this.prunedTable(visible);
+    return this.current !== before;
+  }
+
+  /** The table without the writes at or below `visible`: undefined if none is left. */
+  private prunedTable(visible: number): TailTable | undefined {
+    const current = this.current;
+    return current === undefined || current.lastSequence <= visible ? undefined : current.prunedThrough(visible);
+  }
+}
+
+/** A batch as it was acknowledged, with what it will take in the table. */
+interface WaitingBatch {
+  readonly entries: readonly WalEntryInput[];
+  readonly lastSequence: number;
+  readonly bytes: number;
+}
+
+function batchBytes(entries: readonly WalEntryInput[]): number {
+  let bytes = 0;
+  for (const entry of entries) {
+    bytes += TAIL_ENTRY_OVERHEAD_BYTES + (entry.keyBytes ?? byteLength(entry.key));
+    if (entry.kind === 'put') bytes += entry.valueBytes ?? byteLength(entry.value);
+  }
+  return bytes;
 }
 
 /** Lays one write out as the log would (key, then value bytes) and applies it. */

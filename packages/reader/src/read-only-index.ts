@@ -189,7 +189,7 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
       () => {
         this.checkOpen();
         if (this.logStale) this.readStaleLog();
-        this.pruneOwnWrites();
+        this.settleOwnWrites();
         return this.view;
       },
       values,
@@ -517,25 +517,32 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
 
   /**
    * `recordOwnWrites`: a write this process forwarded, acknowledged as
-   * `lastSequence`, is read at once from the own-writes table; false when
-   * the caller must wait for the log instead (`catchUpTo`): the table is
-   * full, or the acknowledgement came out of order. A closed reader shows
-   * nothing, so it takes the writes as shown (as `catchUpTo` resolves).
+   * `lastSequence`, is shown by every read from now on (`settleOwnWrites`);
+   * false when the caller must wait for the log instead (`catchUpTo`): the
+   * own writes held reach half of `maxTailBytes`, or the acknowledgement
+   * came out of order. A closed reader shows nothing, so it takes the
+   * writes as shown (as `catchUpTo` resolves).
    */
   private recordOwnWrites(entries: readonly WalEntryInput[], lastSequence: number): boolean {
     if (this.closing !== undefined) return true;
-    this.pruneOwnWrites();
-    if (lastSequence <= this.visibleSequence) return true;
+    const visible = this.visibleSequence;
+    if (lastSequence <= visible) return true;
+    this.ownWrites.forget(visible);
     if (this.ownWrites.bytes >= this.options.maxTailBytes / 2) return false;
-    const wasEmpty = this.ownWrites.table === undefined;
-    if (!this.ownWrites.add(entries, lastSequence)) return false;
-    if (wasEmpty) this.view = this.viewOf(this.stack);
-    return true;
+    return this.ownWrites.add(entries, lastSequence);
   }
 
-  /** Drops the own writes the reads now see from the log or a segment, before a read: each is newest only until then. */
-  private pruneOwnWrites(): void {
-    if (this.ownWrites.prunedThrough(this.visibleSequence)) this.view = this.viewOf(this.stack);
+  /**
+   * Before a read: the log is read up to this process's own acknowledged
+   * writes (the marker covers them, so this is the synchronous read
+   * `catchUpTo` makes, once for all the writes since the last read); those
+   * it reaches go, and the rest (the log flushed away or tailing paused)
+   * are laid out in the own-writes table above the tail.
+   */
+  private settleOwnWrites(): void {
+    const newest = this.ownWrites.newestWaiting;
+    if (newest > this.visibleSequence) this.readLogUntil(newest);
+    if (this.ownWrites.settle(this.visibleSequence)) this.view = this.viewOf(this.stack);
   }
 
   private startLogWatcher(): void {
@@ -747,12 +754,12 @@ const ownWriteRecorders = new WeakMap<object, (entries: readonly WalEntryInput[]
 
 /**
  * Tells `reader` that the writes of one batch this process forwarded were
- * acknowledged as `lastSequence` (the batch's last sequence number), so its
- * reads show them at once, before its log's tail reaches them; each is
- * dropped once the tail or a segment holds it (or a newer write). False
- * when it did not take them: the caller must `catchUpTo(lastSequence)`
- * before it says the write is done. Internal: for the writer actor's
- * clients (`silt`).
+ * acknowledged as `lastSequence` (the batch's last sequence number), so
+ * that every read from now on shows them: the read first reads the log up
+ * to them, and serves what it cannot see there yet from its own-writes
+ * table. False when it did not take them: the caller must
+ * `catchUpTo(lastSequence)` before it says the write is done. Internal: for
+ * the writer actor's clients (`silt`).
  */
 export function recordOwnWrites<V, K extends Key>(
   reader: ReadOnlyIndex<V, K>,
