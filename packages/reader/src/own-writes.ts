@@ -1,4 +1,5 @@
 import type { WalEntryInput } from '@silt/wal';
+import { byteLengthOf, writeData } from '@silt/wal/internal';
 import { TAIL_ENTRY_OVERHEAD_BYTES, TailTable } from './tail-table.js';
 
 /**
@@ -102,34 +103,25 @@ interface WaitingBatch {
 function batchBytes(entries: readonly WalEntryInput[]): number {
   let bytes = 0;
   for (const entry of entries) {
-    bytes += TAIL_ENTRY_OVERHEAD_BYTES + (entry.keyBytes ?? byteLength(entry.key));
-    if (entry.kind === 'put') bytes += entry.valueBytes ?? byteLength(entry.value);
+    bytes += TAIL_ENTRY_OVERHEAD_BYTES + (entry.keyBytes ?? byteLengthOf(entry.key));
+    if (entry.kind === 'put') bytes += entry.valueBytes ?? byteLengthOf(entry.value);
   }
   return bytes;
 }
 
 /** Lays one write out as the log would (key, then value bytes) and applies it. */
 function applyEntry(table: TailTable, sequence: number, entry: WalEntryInput): void {
-  const keyLength = entry.keyBytes ?? byteLength(entry.key);
+  const keyLength = entry.keyBytes ?? byteLengthOf(entry.key);
   if (entry.kind === 'delete') {
     const bytes = Buffer.allocUnsafe(keyLength);
-    writeInto(bytes, entry.key, 0);
+    writeData(bytes, 0, entry.key);
     table.applyWrite(sequence, 'delete', bytes, 0, keyLength, keyLength, 0);
     return;
   }
-  const valueLength = entry.valueBytes ?? byteLength(entry.value);
+  const valueLength = entry.valueBytes ?? byteLengthOf(entry.value);
   const bytes = Buffer.allocUnsafe(keyLength + valueLength);
-  writeInto(bytes, entry.key, 0);
-  writeInto(bytes, entry.value, keyLength);
+  writeData(bytes, 0, entry.key);
+  writeData(bytes, keyLength, entry.value);
   const isText = typeof entry.value === 'string' || entry.valueIsText === true;
   table.applyWrite(sequence, isText ? 'put-text' : 'put', bytes, 0, keyLength, keyLength, valueLength);
-}
-
-function byteLength(data: Uint8Array | string): number {
-  return typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
-}
-
-function writeInto(bytes: Buffer, data: Uint8Array | string, offset: number): void {
-  if (typeof data === 'string') bytes.write(data, offset, 'utf8');
-  else bytes.set(data, offset);
 }

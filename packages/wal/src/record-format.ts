@@ -147,11 +147,13 @@ function checkedLength(written: number, given: number | undefined): number {
   return written;
 }
 
-function byteLengthOf(data: Uint8Array | string): number {
+/** The bytes a key or value takes in a record: a string's UTF-8. */
+export function byteLengthOf(data: Uint8Array | string): number {
   return typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
 }
 
-function writeData(target: Buffer, at: number, data: Uint8Array | string): number {
+/** Writes a key or value into `target` at `at` as a record holds it (a string as UTF-8); returns the bytes written. */
+export function writeData(target: Buffer, at: number, data: Uint8Array | string): number {
   if (typeof data === 'string') return data.length === 0 ? 0 : target.write(data, at, 'utf8');
   target.set(data, at);
   return data.length;
