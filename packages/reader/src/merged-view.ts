@@ -15,11 +15,6 @@ export interface FuzzyMatch {
 const utf8 = new TextDecoder();
 
 /**
- * The read path over a stack of sources, newest first: the writer's
- * memtables over its segments, or a reader's snapshot of one generation.
- * Every read method of Index and ReadOnlyIndex is this one piece of code.
- */
-/**
  * The segments at the end of a view's sources, with their stack's key
  * filter (a `SegmentStack`). The filter is asked for at the first get, not
  * when the view is made: building it touches fresh memory (a few ms for
@@ -31,6 +26,11 @@ export interface FilteredSegments {
   readonly keyFilter: StackKeyFilter | undefined;
 }
 
+/**
+ * The read path over a stack of sources, newest first: the writer's
+ * memtables over its segments, or a reader's snapshot of one generation.
+ * Every read method of Index and ReadOnlyIndex is this one piece of code.
+ */
 export class MergedView {
   /** Sources before the segments (memtables, a reader's tail table): asked about every key. */
   private readonly unfiltered: number;
