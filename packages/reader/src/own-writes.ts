@@ -33,6 +33,11 @@ export class OwnWrites {
     return this.current;
   }
 
+  /** Nothing waits and the table is empty: a read has nothing to settle (every read of a reader that is no client). */
+  get isEmpty(): boolean {
+    return this.current === undefined && this.waiting.length === 0;
+  }
+
   /** The last sequence number of the batches waiting to be laid out; 0 if none waits. */
   get newestWaiting(): number {
     return this.waiting.length === 0 ? 0 : this.last;

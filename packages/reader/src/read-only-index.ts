@@ -540,6 +540,7 @@ export class ReadOnlyIndex<V = Value, K extends Key = Key> extends EventEmitter<
    * are laid out in the own-writes table above the tail.
    */
   private settleOwnWrites(): void {
+    if (this.ownWrites.isEmpty) return;
     const newest = this.ownWrites.newestWaiting;
     if (newest > this.visibleSequence) this.readLogUntil(newest);
     if (this.ownWrites.settle(this.visibleSequence)) this.view = this.viewOf(this.stack);
