@@ -125,6 +125,28 @@ test('an acknowledgement that comes after a later one is not taken: the caller w
   }
 });
 
+test('own writes past half of maxTailBytes are not taken: the caller waits for the log instead, and none of the batch shows', async () => {
+  const writer = FixtureWriter.create('own-writes-full');
+  await writer.flush([['a', '1']]);
+  const wal = await WriteAheadLog.open(join(writer.directory, WAL_DIRECTORY), { durability: 'write', nextSequence: 2 });
+  try {
+    // No tailing: nothing but a generation makes the own writes visible, so the table keeps them all.
+    await using reader = await ReadOnlyIndex.open(writer.directory, { ...EVENTS_ONLY, tail: false, maxTailBytes: 64 * 1024 });
+    const big = (key: string): WalEntryInput[] => [{ kind: 'put', key, value: 'x'.repeat(20 * 1024) }];
+    for (const key of ['first', 'second']) {
+      await wal.append(big(key));
+      assert.equal(recordOwnWrites(reader, big(key), wal.lastSequence), true, `${key}: under half of 64 KiB held before it`);
+    }
+    await wal.append(big('third'));
+    assert.equal(recordOwnWrites(reader, big('third'), wal.lastSequence), false, '40 KiB held: past half');
+    assert.equal(reader.get('second')?.length, 20 * 1024);
+    assert.equal(reader.get('third'), undefined, 'nothing of a batch not taken');
+  } finally {
+    await wal.close();
+    writer.close();
+  }
+});
+
 function text(value: string | Uint8Array): string {
   return typeof value === 'string' ? value : Buffer.from(value).toString('latin1');
 }
