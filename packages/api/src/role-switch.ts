@@ -330,7 +330,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
     this.pending.delete(requestId);
     this.holdWhilePending();
     if (sequence > this.lastAcknowledged) this.lastAcknowledged = sequence;
-    if (this.recordOwnWrites(request, sequence)) request.resolve();
+    if (this.fileOwnWrites(request, sequence)) request.resolve();
     else this.resolveWhenVisible(request, sequence);
   }
 
@@ -342,7 +342,7 @@ export class RoleSwitch<V = Value, K extends Key = Key> implements IndexRole<V, 
    * `durability: 'none'`, where an acknowledged write may never reach the
    * log: such a write is visible only once the log shows it.
    */
-  private recordOwnWrites(request: Pending, sequence: number): boolean {
+  private fileOwnWrites(request: Pending, sequence: number): boolean {
     const reader = this.reader;
     const durability = this.connection?.welcome.durability;
     if (request.operations === undefined || reader === undefined || durability === undefined || durability === 'none') return false;
