@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { toScanRange } from '@silt/segments/internal';
+import { encodeRecord } from '@silt/wal/internal';
 import { Memtable, type MemtableOperation } from './memtable.js';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -25,15 +26,18 @@ test('the newest write to a key wins and a delete leaves a tombstone', () => {
   assert.equal(table.lastSequence, 3);
 });
 
-test('byte size counts what was written: new keys with their overhead, every value', () => {
+test('byte size counts what the table holds: every write with its key, a new key its overhead too', () => {
   const table = new Memtable();
   table.apply(1, operation('k', new Uint8Array(1000), 1000));
   const afterFirst = table.bytes;
   assert.ok(afterFirst >= 1001, 'key and value');
   table.apply(2, operation('k', new Uint8Array(10), 10));
-  assert.equal(table.bytes, afterFirst + 10, 'an overwrite adds its value only');
+  const overwriteBookkeeping = table.bytes - afterFirst - (1 + 10);
+  assert.ok(overwriteBookkeeping > 0, 'an overwrite adds its key, its value and its entry');
+  const beforeNewKey = table.bytes;
   table.apply(3, operation('other', 'v', 1));
-  assert.ok(table.bytes > afterFirst + 10 + 1 + 'other'.length, 'a new key adds its overhead');
+  const newKeyBookkeeping = table.bytes - beforeNewKey - ('other'.length + 1);
+  assert.ok(newKeyBookkeeping > overwriteBookkeeping, 'a new key adds its hash slot besides');
 });
 
 test('ordered reads follow key bytes, bounds and direction, with writes in between', () => {
@@ -117,6 +121,90 @@ const writeArbitrary = fc.tuple(
   fc.option(fc.oneof(fc.string({ maxLength: 5 }), fc.uint8Array({ maxLength: 5 })), { nil: undefined }),
 );
 
+/**
+ * The writes of `batches` applied as the writer applies an `mset`: each
+ * batch's log record handed over whole (`applyRecord`), from sequence 10 on.
+ */
+function recorded(batches: ReadonlyArray<readonly Write[]>): Memtable {
+  const table = new Memtable();
+  let sequence = 10;
+  for (const batch of batches) {
+    const entries = batch.map(([key, value]) =>
+      value === undefined ? { kind: 'delete' as const, key } : { kind: 'put' as const, key, value },
+    );
+    table.applyRecord(sequence, batch.length, encodeRecord(sequence, entries));
+    sequence += batch.length;
+  }
+  return table;
+}
+
+/** Reads of every key written, by string and by bytes, and full scans both ways, agree. */
+function assertSameReads(table: Memtable, expected: Memtable, writes: readonly Write[]): void {
+  for (const [key] of writes) {
+    assert.deepEqual(table.lookup(key), expected.lookup(key), `string key ${JSON.stringify(key)}`);
+    assert.deepEqual(table.lookup(encode(key)), expected.lookup(encode(key)), `byte key ${JSON.stringify(key)}`);
+  }
+  assert.deepEqual([...table.entriesIn(toScanRange({}))], [...expected.entriesIn(toScanRange({}))]);
+  assert.deepEqual([...table.entriesIn(toScanRange({ reverse: true }))], [...expected.entriesIn(toScanRange({ reverse: true }))]);
+}
+
+/** `writes` cut into batches of the sizes `sizes` names in turn (1 to 8). */
+function batchesOf(writes: readonly Write[], sizes: readonly number[]): Write[][] {
+  const batches: Write[][] = [];
+  for (let at = 0, n = 0; at < writes.length; n++) {
+    const size = sizes.length === 0 ? writes.length : sizes[n % sizes.length]!;
+    batches.push(writes.slice(at, at + size));
+    at += size;
+  }
+  return batches;
+}
+
+test('writes applied from their log records read back as the same writes applied one by one would', () => {
+  fc.assert(
+    fc.property(
+      fc.array(writeArbitrary, { maxLength: 60 }),
+      fc.array(fc.integer({ min: 1, max: 8 }), { maxLength: 5 }),
+      (writes, sizes) => {
+        const table = recorded(batchesOf(writes, sizes));
+        const { direct } = replayedAndDirect(writes, 0, 1);
+        assertSameReads(table, direct, writes);
+        assert.deepEqual(
+          [table.size, table.bytes, table.firstSequence, table.lastSequence],
+          [direct.size, direct.bytes, direct.firstSequence, direct.lastSequence],
+        );
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('a record with a memory block of its own is held as it is; a small one from the buffer pool is copied first', () => {
+  const big: Write[] = Array.from({ length: 200 }, (_, i) => [`big-${i}`, 'v'.repeat(100)]);
+  const small: Write[] = [
+    ['small-a', 'x'],
+    ['small-b', Uint8Array.of(1, 2)],
+  ];
+  const bigRecord = encodeRecord(
+    1,
+    big.map(([key, value]) => ({ kind: 'put', key, value: value! })),
+  );
+  const smallRecord = encodeRecord(
+    201,
+    small.map(([key, value]) => ({ kind: 'put', key, value: value! })),
+  );
+  assert.ok(bigRecord.buffer.byteLength < 2 * bigRecord.byteLength, 'the big record has its block to itself');
+  assert.ok(smallRecord.buffer.byteLength >= 2 * smallRecord.byteLength, 'the small record shares a pool block');
+  const table = new Memtable();
+  table.applyRecord(1, big.length, bigRecord);
+  table.applyRecord(201, small.length, smallRecord);
+  const smallValue = table.lookup('small-b');
+  smallRecord.fill(0); // the pool block is reused by whatever allocates next: the table must not read it
+  assert.deepEqual(table.lookup('small-a'), { kind: 'put', value: 'x' });
+  assert.deepEqual(table.lookup('small-b'), smallValue);
+  assert.deepEqual(table.lookup('big-199'), { kind: 'put', value: 'v'.repeat(100) });
+  assert.equal(table.size, 202);
+});
+
 test('writes replayed from log bytes read back as the same writes applied one by one would', () => {
   fc.assert(
     fc.property(fc.array(writeArbitrary, { maxLength: 60 }), fc.nat(), fc.integer({ min: 1, max: 7 }), (writes, cut, perFile) => {
@@ -184,9 +272,35 @@ test('writes withdrawn after the log refused them leave the table as if they had
         const { replayed: expected } = replayedAndDirect(writes.slice(0, refusedFrom), logged, perFile);
         table.acknowledged(10 + acknowledged - 1);
         table.withdraw(10 + refusedFrom);
-        for (const [key] of writes) assert.deepEqual(table.lookup(key), expected.lookup(key), `key ${JSON.stringify(key)}`);
-        assert.deepEqual([...table.entriesIn(toScanRange({}))], [...expected.entriesIn(toScanRange({}))]);
-        assert.deepEqual([...table.entriesIn(toScanRange({ reverse: true }))], [...expected.entriesIn(toScanRange({ reverse: true }))]);
+        assertSameReads(table, expected, writes);
+        assert.deepEqual(
+          [table.size, table.firstSequence, table.lastSequence],
+          [expected.size, expected.firstSequence, expected.lastSequence],
+        );
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+test('writes of log records withdrawn after the log refused them leave the table as if they had never been made', () => {
+  fc.assert(
+    fc.property(
+      fc.array(writeArbitrary, { maxLength: 60 }),
+      fc.array(fc.integer({ min: 1, max: 8 }), { maxLength: 5 }),
+      fc.nat(),
+      fc.nat(),
+      (writes, sizes, acknowledgedCut, refusedCut) => {
+        // The log refuses whole records: from a batch's first write on.
+        const batches = batchesOf(writes, sizes);
+        const refusedBatch = refusedCut % (batches.length + 1);
+        const refusedFrom = batches.slice(0, refusedBatch).reduce((sum, batch) => sum + batch.length, 0);
+        const acknowledged = acknowledgedCut % (refusedFrom + 1);
+        const table = recorded(batches);
+        table.acknowledged(10 + acknowledged - 1);
+        table.withdraw(10 + refusedFrom);
+        const expected = recorded(batches.slice(0, refusedBatch));
+        assertSameReads(table, expected, writes);
         assert.deepEqual(
           [table.size, table.firstSequence, table.lastSequence],
           [expected.size, expected.firstSequence, expected.lastSequence],

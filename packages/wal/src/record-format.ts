@@ -368,6 +368,18 @@ function walkEntries(
   return undefined;
 }
 
+/**
+ * Walks the entries of a record `encodeRecord` made in this process (its
+ * bytes are trusted: they are not checked, as a record read back is).
+ */
+export function visitEncodedRecord(record: Uint8Array, visitor: LogEntryVisitor): void {
+  const view = viewOf(record);
+  const entriesEnd = entriesEndOf(record, view, 0, record.length);
+  if (typeof entriesEnd === 'string') throw new RangeError(entriesEnd);
+  const problem = walkEntries(record, view, RECORD_HEADER_BYTES, entriesEnd, view.getUint32(OFFSET_COUNT, true), visitor);
+  if (problem !== undefined) throw new RangeError(problem);
+}
+
 export function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

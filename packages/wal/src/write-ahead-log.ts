@@ -39,6 +39,15 @@ export interface Appended {
    * coalesced into one record share this promise.
    */
   readonly durable: Promise<void>;
+  /**
+   * The append's record, when it has one of its own (an append that joined
+   * this turn's shared record has none: that one is encoded at the end of
+   * the turn). Its entries' bytes never change afterwards (only the header
+   * is stamped when the record is written), so a caller may hold on to them
+   * instead of copying its keys and values: `visitEncodedRecord` of
+   * `@silt/wal/internal` walks them.
+   */
+  readonly record?: Uint8Array;
 }
 
 export interface WalStats {
@@ -172,7 +181,7 @@ export class WriteAheadLog {
     const durable = new Promise<void>((resolve, reject) =>
       this.committer.enqueue(record, firstSequence, lastSequence, { resolve, reject }),
     );
-    return { firstSequence, lastSequence, durable };
+    return { firstSequence, lastSequence, durable, record };
   }
 
   /**

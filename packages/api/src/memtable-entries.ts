@@ -1,6 +1,8 @@
 import type { LogEntryVisitor } from '@silt/wal';
-import { type LookupResult } from '@silt/segments';
+import { writeData } from '@silt/wal/internal';
+import { type LookupResult, type Value } from '@silt/segments';
 import { bytesEqual, finishHash, FNV_OFFSET_BASIS, FNV_PRIME, hashKeyBytes } from '@silt/segments/internal';
+import { EntryArena } from './entry-arena.js';
 
 /** The entry kinds a log record holds, as `LogEntryVisitor` names them. */
 export type LoggedKind = Parameters<LogEntryVisitor>[0];
@@ -28,34 +30,68 @@ const FIRST_SLOTS = 1024;
 const MAX_LOAD = 0.75;
 
 /**
- * Writes read back from the log, held where they lie: as positions in the
- * log files' bytes (kept whole, never copied), in typed arrays, and found
- * through an open-addressing hash table on the key bytes. A replay of
- * hundreds of thousands of entries so makes no object, string or copy per
- * entry (which would cost the open more in allocation and garbage
- * collection than reading the log does), and little fresh memory: 16 bytes
- * per entry and at most 16 per distinct key. The newest entry per key wins.
+ * The memtable's writes, each held as positions in a block of bytes: a log
+ * file's bytes (kept whole, never copied) for a write replayed at open, the
+ * table's own arena (`EntryArena`) for a new one, its key and value copied
+ * there. The positions sit in typed arrays and are found through an
+ * open-addressing hash table on the key bytes. A write so makes no object or
+ * string that outlives the call (which would cost the writer more in
+ * allocation and garbage collection than the rest of the write: a `Map` of
+ * one object per key made `mset` of new keys 3.5 times slower), and little
+ * memory beyond its bytes: 16 bytes per entry and at most 16 per distinct
+ * key. The newest entry per key wins; older ones stay where they are, so
+ * the newest writes can be cut off again (`truncate`).
  *
- * The files' bytes stay in memory for as long as this does (the memtable
- * they belong to is flushed in the background, then dropped): about what
- * copies of the entries would take, plus the part of the oldest file below
- * the replayed range.
+ * The blocks stay in memory for as long as this does (the memtable they
+ * belong to is flushed in the background, then dropped): for log files,
+ * about what copies of the entries would take, plus the part of the oldest
+ * file below the replayed range.
  */
-export class LoggedEntries {
-  /** The memory blocks under the log files' bytes, in the order their entries came. */
-  private readonly files: Buffer[] = [];
+export class MemtableEntries {
+  /** The memory blocks under the entries' bytes, in the order their entries came. */
+  private readonly blocks: Buffer[] = [];
   private lastBlock: ArrayBufferLike | undefined;
-  /** The first entry of each of `files`: entries of a file come in a row. */
-  private readonly firstEntryOfFile: number[] = [];
+  /** The first entry of each of `blocks`: entries of a block come in a row. */
+  private readonly firstEntryOfBlock: number[] = [];
+  private readonly arena = new EntryArena();
   private readonly chunks: Uint32Array[] = [];
   private entryCount = 0;
   /** Per distinct key, in the order keys first appeared: the entry that brought it. */
-  private readonly firstEntries: number[] = [];
+  private firstEntries = new Uint32Array(FIRST_SLOTS);
+  private keyCount = 0;
   private slots = new Uint32Array(FIRST_SLOTS * 2);
 
   /** Distinct keys held. */
   get distinctKeys(): number {
-    return this.firstEntries.length;
+    return this.keyCount;
+  }
+
+  /** Entries held, every write of a key counted. */
+  get size(): number {
+    return this.entryCount;
+  }
+
+  /**
+   * Adds one new write, its key (the latin1 id: one char per byte) and value
+   * copied into the arena; it supersedes any earlier entry of the key.
+   * Returns whether the key is new.
+   */
+  addWrite(id: string, value: Value | undefined, valueLength: number): boolean {
+    const keyLength = id.length;
+    const block = this.arena.reserve(keyLength + valueLength);
+    const keyStart = this.arena.reservedAt;
+    block.write(id, keyStart, keyLength, 'latin1');
+    const kind = value === undefined ? 'delete' : typeof value === 'string' ? 'put-text' : 'put';
+    if (value !== undefined) writeData(block, keyStart + keyLength, value);
+    return this.add(kind, block, keyStart, keyLength, keyStart + keyLength, valueLength);
+  }
+
+  /** A copy of `bytes` in the arena, to `add` entries of. */
+  copyOf(bytes: Uint8Array): Uint8Array {
+    const block = this.arena.reserve(bytes.length);
+    const at = this.arena.reservedAt;
+    block.set(bytes, at);
+    return block.subarray(at, at + bytes.length);
   }
 
   /**
@@ -66,13 +102,40 @@ export class LoggedEntries {
   add(kind: LoggedKind, bytes: Uint8Array, keyStart: number, keyLength: number, valueStart: number, valueLength: number): boolean {
     const entry = this.entryCount++;
     if ((entry & (CHUNK_ENTRIES - 1)) === 0) this.chunks.push(new Uint32Array(CHUNK_ENTRIES * FIELDS));
-    this.noteFile(bytes, entry);
+    this.noteBlock(bytes, entry);
     const fields = this.chunks[entry >>> CHUNK_BITS]!;
     const at = (entry & (CHUNK_ENTRIES - 1)) * FIELDS;
     fields[at + KEY_START] = bytes.byteOffset + keyStart;
     fields[at + VALUE_START] = bytes.byteOffset + valueStart;
     fields[at + VALUE_LENGTH] = valueLength;
     fields[at + KIND_AND_KEY_LENGTH] = ((kindCode(kind) << KIND_SHIFT) | keyLength) >>> 0;
+    return this.index(entry, bytes, keyStart, keyLength);
+  }
+
+  /**
+   * Forgets every entry from the `count`-th on, as if they had never been
+   * added: each key's newest entry before them is found again. Used only
+   * once the log refused those writes (the writer has failed), so the hash
+   * table is simply built again from the entries kept.
+   */
+  truncate(count: number): void {
+    if (count >= this.entryCount) return;
+    this.entryCount = count;
+    this.chunks.length = Math.ceil(count / CHUNK_ENTRIES);
+    let blocks = this.blocks.length;
+    while (blocks > 0 && this.firstEntryOfBlock[blocks - 1]! >= count) blocks--;
+    this.blocks.length = this.firstEntryOfBlock.length = blocks;
+    this.lastBlock = this.blocks.at(-1)?.buffer;
+    this.slots = new Uint32Array(this.slots.length);
+    this.keyCount = 0;
+    for (let entry = 0; entry < count; entry++) {
+      const key = this.keyAt(entry);
+      this.index(entry, key.block, key.start, key.length);
+    }
+  }
+
+  /** Points the key's slot at `entry`, its newest; returns whether the key is new. */
+  private index(entry: number, bytes: Uint8Array, keyStart: number, keyLength: number): boolean {
     const hash = hashKeyBytes(bytes, keyStart, keyLength);
     const slot = this.slotOfBytes(hash, bytes, keyStart, keyLength);
     if (slot >= 0) {
@@ -81,8 +144,8 @@ export class LoggedEntries {
     }
     this.slots[~slot] = entry + 1;
     this.slots[~slot + 1] = hash;
-    this.firstEntries.push(entry);
-    if (this.firstEntries.length > (this.slots.length / 2) * MAX_LOAD) this.growSlots();
+    this.noteFirstEntry(entry);
+    if (this.keyCount > (this.slots.length / 2) * MAX_LOAD) this.growSlots();
     return true;
   }
 
@@ -99,11 +162,11 @@ export class LoggedEntries {
     const at = (entry & (CHUNK_ENTRIES - 1)) * FIELDS;
     const kind = fields[at + KIND_AND_KEY_LENGTH]! >>> KIND_SHIFT;
     if (kind === KIND_DELETE) return { kind: 'tombstone' };
-    const file = this.fileOf(entry);
+    const block = this.blockOf(entry);
     const start = fields[at + VALUE_START]!;
     const end = start + fields[at + VALUE_LENGTH]!;
-    if (kind === KIND_PUT_TEXT) return { kind: 'put', value: file.toString('utf8', start, end) };
-    return { kind: 'put', value: new Uint8Array(file.subarray(start, end)) };
+    if (kind === KIND_PUT_TEXT) return { kind: 'put', value: block.toString('utf8', start, end) };
+    return { kind: 'put', value: new Uint8Array(block.subarray(start, end)) };
   }
 
   /**
@@ -112,27 +175,41 @@ export class LoggedEntries {
    */
   ids(from: number): string[] {
     const ids: string[] = [];
-    for (let n = from; n < this.firstEntries.length; n++) {
+    for (let n = from; n < this.keyCount; n++) {
       const entry = this.firstEntries[n]!;
       const fields = this.chunks[entry >>> CHUNK_BITS]!;
       const at = (entry & (CHUNK_ENTRIES - 1)) * FIELDS;
       const start = fields[at + KEY_START]!;
-      ids.push(this.fileOf(entry).toString('latin1', start, start + (fields[at + KIND_AND_KEY_LENGTH]! & KEY_LENGTH_MASK)));
+      ids.push(this.blockOf(entry).toString('latin1', start, start + (fields[at + KIND_AND_KEY_LENGTH]! & KEY_LENGTH_MASK)));
     }
     return ids;
   }
 
-  /** Starts a new file when `bytes` lies in another memory block than the entry before. */
-  private noteFile(bytes: Uint8Array, entry: number): void {
-    if (bytes.buffer === this.lastBlock) return;
-    this.lastBlock = bytes.buffer;
-    this.files.push(Buffer.from(bytes.buffer));
-    this.firstEntryOfFile.push(entry);
+  /**
+   * A typed array, not a JavaScript one: grown by copying, a list of
+   * hundreds of thousands of numbers left its old copies in the old
+   * generation, which brought on full collections of the whole heap.
+   */
+  private noteFirstEntry(entry: number): void {
+    if (this.keyCount === this.firstEntries.length) {
+      const grown = new Uint32Array(this.firstEntries.length * 2);
+      grown.set(this.firstEntries);
+      this.firstEntries = grown;
+    }
+    this.firstEntries[this.keyCount++] = entry;
   }
 
-  /** The file an entry lies in: the last one whose first entry is at or before it. */
-  private fileOf(entry: number): Buffer {
-    const firsts = this.firstEntryOfFile;
+  /** Starts a new block when `bytes` lies in another memory block than the entry before. */
+  private noteBlock(bytes: Uint8Array, entry: number): void {
+    if (bytes.buffer === this.lastBlock) return;
+    this.lastBlock = bytes.buffer;
+    this.blocks.push(Buffer.from(bytes.buffer));
+    this.firstEntryOfBlock.push(entry);
+  }
+
+  /** The block an entry lies in: the last one whose first entry is at or before it. */
+  private blockOf(entry: number): Buffer {
+    const firsts = this.firstEntryOfBlock;
     let lo = 0;
     let hi = firsts.length - 1;
     while (lo < hi) {
@@ -140,7 +217,7 @@ export class LoggedEntries {
       if (firsts[mid]! <= entry) lo = mid;
       else hi = mid - 1;
     }
-    return this.files[lo]!;
+    return this.blocks[lo]!;
   }
 
   /** The index in `slots` of this key's slot, or the complement (~index) of the empty slot where it would go. */
@@ -152,7 +229,7 @@ export class LoggedEntries {
       if (held === 0) return ~slot;
       if (slots[slot + 1] !== hash) continue;
       const key = this.keyAt(held - 1);
-      if (key.length === keyLength && bytesEqual(key.file, key.start, bytes, keyStart, keyLength)) return slot;
+      if (key.length === keyLength && bytesEqual(key.block, key.start, bytes, keyStart, keyLength)) return slot;
     }
   }
 
@@ -165,15 +242,15 @@ export class LoggedEntries {
       if (held === 0) return ~slot;
       if (slots[slot + 1] !== hash) continue;
       const key = this.keyAt(held - 1);
-      if (key.length === id.length && idEqual(key.file, key.start, id)) return slot;
+      if (key.length === id.length && idEqual(key.block, key.start, id)) return slot;
     }
   }
 
   /** Where an entry's key lies; only for the rare full compare after a hash match. */
-  private keyAt(entry: number): { file: Buffer; start: number; length: number } {
+  private keyAt(entry: number): { block: Buffer; start: number; length: number } {
     const fields = this.chunks[entry >>> CHUNK_BITS]!;
     const at = (entry & (CHUNK_ENTRIES - 1)) * FIELDS;
-    return { file: this.fileOf(entry), start: fields[at + KEY_START]!, length: fields[at + KIND_AND_KEY_LENGTH]! & KEY_LENGTH_MASK };
+    return { block: this.blockOf(entry), start: fields[at + KEY_START]!, length: fields[at + KIND_AND_KEY_LENGTH]! & KEY_LENGTH_MASK };
   }
 
   /** Twice the slots, every key placed again by its stored hash. */
@@ -198,8 +275,8 @@ function kindCode(kind: LoggedKind): number {
 }
 
 /** Whether the key bytes at `start` are the latin1 id: one char per byte. */
-function idEqual(file: Buffer, start: number, id: string): boolean {
-  for (let i = 0; i < id.length; i++) if (file[start + i] !== id.charCodeAt(i)) return false;
+function idEqual(block: Buffer, start: number, id: string): boolean {
+  for (let i = 0; i < id.length; i++) if (block[start + i] !== id.charCodeAt(i)) return false;
   return true;
 }
 
