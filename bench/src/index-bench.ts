@@ -19,9 +19,10 @@ import { makeKeyValueDataset, warmGetRate, type KeyValueDataset } from './key-va
  * 3. 20,000 concurrent sets, fired at once, then all awaited.
  * 4. random gets of every loaded key in one shuffled order, after the load,
  *    on the same handle that loaded them: right after `flush()` (the default
- *    policy is then merging the load's segments, on the other core), and
- *    again once that automatic merge is done; and reopened in 'file' mode
- *    and in 'mmap' mode; then the same keys loaded again into 50 segments
+ *    policy may then be merging the load's segments, on the other core),
+ *    again once the automatic merges are done, and again after
+ *    `forceMerge(1)`; and that one segment reopened in 'file' mode and in
+ *    'mmap' mode; then the same keys loaded again into 50 segments
  *    with merges off (lmdb-js's gets beside them). Also a full ordered scan
  *    by a freshly opened handle, silt's (memory and mmap) and lmdb-js's.
  * 5. latency of each awaited set in a stream of sets, while the index
@@ -80,13 +81,14 @@ const ENGINE = {
   classic: 'classic-level batch()',
   lmdbLoad: 'lmdb-js transaction + putSync',
   siltMemory: 'silt (memory, right after flush(), the automatic merge running)',
-  siltFile: `silt (file, ${FILE_CACHE_BYTES / 1024 / 1024} MiB cache/segment, after the merge)`,
-  siltMmap: 'silt (mmap: the page cache, shared; after the merge)',
+  siltFile: `silt (file, ${FILE_CACHE_BYTES / 1024 / 1024} MiB cache/segment, 1 segment after forceMerge(1))`,
+  siltMmap: 'silt (mmap: the page cache, shared; 1 segment after forceMerge(1))',
   siltManySegments: `silt (memory, ${MANY_SEGMENTS} segments)`,
   lmdbScan: 'lmdb-js getRange()',
-  siltScan: 'silt range() (memory, 1 segment, after the merge)',
-  siltMmapScan: 'silt range() (mmap, 1 segment, after the merge)',
-  siltMerged: 'silt (memory, once the automatic merge is done)',
+  siltScan: 'silt range() (memory, 1 segment after forceMerge(1))',
+  siltMmapScan: 'silt range() (mmap, 1 segment after forceMerge(1))',
+  siltMerged: 'silt (memory, once the automatic merges are done: the segments row says how many)',
+  siltCompacted: 'silt (memory, 1 segment after forceMerge(1))',
   lmdbGet: 'lmdb-js get',
   siltSet: 'silt set',
   siltSetFsyncMode: 'silt set (fsync mode)',
@@ -133,6 +135,7 @@ interface SiltLoadRound {
   readonly getRate: number;
   readonly mergedGetRate: number;
   readonly settledSegments: number;
+  readonly compactedGetRate: number;
   readonly fileGetRate: number;
   readonly mmapGetRate: number;
   readonly scanRate: number;
@@ -186,6 +189,8 @@ async function siltLoad(context: BenchContext, data: KeyValueDataset): Promise<S
       getRate: await warmGetRate(data, (key) => index.get(key)),
       mergedGetRate: await index.mergesIdle().then(() => warmGetRate(data, (key) => index.get(key))),
       settledSegments: index.stats().segments.length,
+      // The reopened rows below read this one segment: what a bulk load followed by forceMerge(1) serves.
+      compactedGetRate: await index.forceMerge(1).then(() => warmGetRate(data, (key) => index.get(key))),
     };
   });
   const fileGetRate = await withIndex(directory, { accessMode: 'file', cacheBytes: FILE_CACHE_BYTES }, (index) =>
@@ -284,6 +289,13 @@ async function loadAndGetRows(context: BenchContext, data: KeyValueDataset): Pro
       engine: ENGINE.siltMerged,
       durability: DURABILITY.read,
       runs: silt.map((r) => r.mergedGetRate),
+      ...getsPerSecond,
+    },
+    {
+      workload: WORKLOAD.get,
+      engine: ENGINE.siltCompacted,
+      durability: DURABILITY.read,
+      runs: silt.map((r) => r.compactedGetRate),
       ...getsPerSecond,
     },
     {

@@ -82,7 +82,9 @@ export class MemtableEntries {
     const keyStart = this.arena.reservedAt;
     block.write(id, keyStart, keyLength, 'latin1');
     const kind = value === undefined ? 'delete' : typeof value === 'string' ? 'put-text' : 'put';
-    if (value !== undefined) writeData(block, keyStart + keyLength, value);
+    if (value !== undefined && writeData(block, keyStart + keyLength, value) !== valueLength) {
+      throw new RangeError(`a value said ${valueLength} bytes and encoded to ${Buffer.byteLength(value)}`);
+    }
     return this.add(kind, block, keyStart, keyLength, keyStart + keyLength, valueLength);
   }
 

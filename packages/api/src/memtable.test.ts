@@ -52,7 +52,7 @@ test('ordered reads follow key bytes, bounds and direction, with writes in betwe
         const table = new Memtable();
         const model = new Map<string, boolean>();
         writes.forEach(([key, live], i) => {
-          table.apply(i + 1, operation(key, live ? `v${i}` : undefined, 3));
+          table.apply(i + 1, operation(key, live ? `v${i}` : undefined, `v${i}`.length));
           model.set(key, live);
           if (i % 7 === 0) void [...table.entriesIn(toScanRange({}))]; // interleave ordered reads with writes
         });
