@@ -4,9 +4,20 @@ import type { EntrySource, Lookup, SourceEntry } from '@silt/reader/internal';
 import { visitEncodedRecord } from '@silt/wal/internal';
 import { MemtableEntries, type LoggedKind } from './memtable-entries.js';
 
-/** Bytes of bookkeeping per entry held (its positions) and per distinct key (hash slots, first-entry list), for `bytes`. */
+/** Bytes of bookkeeping per entry held (its positions), for `bytes`. */
 const ENTRY_OVERHEAD_BYTES = 16;
-const KEY_OVERHEAD_BYTES = 24;
+/**
+ * Bytes counted per distinct key beyond its entry, for `bytes`. A key takes
+ * about 30 (hash slots at most three quarters full, the first-entry list,
+ * room in the last chunks); counting 80 keeps the flush size the table of
+ * JavaScript objects before it had (96 bytes a new key in all: a 64 MiB
+ * table flushes ~316,000 new keys of 16 + 100 bytes), which the merge
+ * policy's tiers and the read figures were measured with. Counting 30
+ * flushes 1 M such keys as 3 segments, not 4, and the policy merges none of
+ * them (fewer than its run length of 4): gets fell from ~2x lmdb-js to 1.1-1.2x
+ * in two index bench runs.
+ */
+const KEY_OVERHEAD_BYTES = 80;
 
 /** One write as the writer hands it to the memtable (the prepared operation itself). */
 export interface MemtableOperation {

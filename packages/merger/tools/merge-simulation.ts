@@ -46,8 +46,8 @@ const MIB = 1024 * 1024;
  * segments bench.
  */
 const SEGMENT_ENTRY_OVERHEAD_BYTES = 25;
-/** What the writer's memtable counts per write of a new key beyond key and value (api's Memtable: 16 B an entry, 24 B a key). */
-const MEMTABLE_ENTRY_OVERHEAD_BYTES = 40;
+/** What the writer's memtable counts per write of a new key beyond key and value (api's Memtable: 16 B an entry, 80 B a key). */
+const MEMTABLE_ENTRY_OVERHEAD_BYTES = 96;
 
 export const DEFAULT_MERGE_SIMULATION: MergeSimulationOptions = Object.freeze({
   writes: 10_000_000,
