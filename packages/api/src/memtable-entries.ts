@@ -31,16 +31,16 @@ const MAX_LOAD = 0.75;
 
 /**
  * The memtable's writes, each held as positions in a block of bytes: a log
- * file's bytes (kept whole, never copied) for a write replayed at open, the
- * table's own arena (`EntryArena`) for a new one, its key and value copied
- * there. The positions sit in typed arrays and are found through an
- * open-addressing hash table on the key bytes. A write so makes no object or
- * string that outlives the call (which would cost the writer more in
- * allocation and garbage collection than the rest of the write: a `Map` of
- * one object per key made `mset` of new keys 3.5 times slower), and little
- * memory beyond its bytes: 16 bytes per entry and at most 16 per distinct
- * key. The newest entry per key wins; older ones stay where they are, so
- * the newest writes can be cut off again (`truncate`).
+ * file's bytes (kept whole, never copied) for a write replayed at open, an
+ * append's own log record for an `mset`, the table's own arena
+ * (`EntryArena`) for a single write, its key and value copied there. The
+ * positions sit in typed arrays and are found through an open-addressing
+ * hash table on the key bytes. A write so makes no object or string that
+ * outlives the call (a `Map` of one object per key took a quarter of the
+ * writer's thread in `mset`s of new keys, and garbage collection a fifth
+ * more), and little memory beyond its bytes: 16 bytes per entry and about
+ * 30 per distinct key. The newest entry per key wins; older ones stay where
+ * they are, so the newest writes can be cut off again (`truncate`).
  *
  * The blocks stay in memory for as long as this does (the memtable they
  * belong to is flushed in the background, then dropped): for log files,
@@ -149,10 +149,6 @@ export class MemtableEntries {
     this.noteFirstEntry(entry);
     if (this.keyCount > (this.slots.length / 2) * MAX_LOAD) this.growSlots();
     return true;
-  }
-
-  has(id: string): boolean {
-    return this.slotOfId(id) >= 0;
   }
 
   /** The newest entry of the key whose latin1 id is `id`: a value (decoded text, or a private copy of bytes) or a tombstone. */

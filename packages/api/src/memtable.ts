@@ -32,10 +32,12 @@ export interface MemtableOperation {
 
 /**
  * The writer's in-memory table of recent writes, newest value per key.
- * Every write is copied into the table's own memory (or, replayed from the
- * log at open, held where it lies in the log files' bytes: `applyLogged`)
- * and found through a hash table on its key (MemtableEntries), so a write
- * leaves no object behind for the garbage collector. Ordered reads sort
+ * Every write is held as bytes and found through a hash table on its key
+ * (MemtableEntries): an `mset` in its own log record as the log encoded it
+ * (`applyRecord`), a single write copied into the table's arena (`apply`),
+ * a write replayed at open where it lies in the log file's bytes
+ * (`applyLogged`). So a write leaves no object behind for the garbage
+ * collector. Ordered reads sort
  * lazily: keys new since the last ordered read are sorted and merged into
  * the sorted list when one asks, so a stream of writes with no range reads
  * never sorts at all.
@@ -129,7 +131,8 @@ export class Memtable implements EntrySource {
 
   /**
    * Records one write read back from the log, where it lies in `bytes` (the
-   * whole log file, the same object for all its entries): nothing is copied,
+   * whole log file, the same object for all its entries; or a record of the
+   * table's own, from `applyRecord`): nothing is copied,
    * and the bytes must never change afterwards. Counted in `bytes` as
    * `apply` counts a write.
    */

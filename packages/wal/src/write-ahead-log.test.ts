@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ClosedError, CorruptionError, CrashSimFileSystem, ManualClock, NodeFileSystem, nodeFileSystem, ValidationError } from '@silt/fs';
 import { WriteAheadLog } from './write-ahead-log.js';
 import { readLogRange } from './log-range-reader.js';
+import { RECORD_HEADER_BYTES, visitEncodedRecord } from './record-format.js';
 import { LogTail } from './log-tail.js';
 import type { DecodedRecord } from './record-format.js';
 import { NONE_MODE_BUFFER_BYTES } from './group-commit.js';
@@ -82,6 +83,34 @@ test('appendNow hands back the sequence numbers at once with a promise for when 
       { firstSeq: 5, count: 1 },
     ];
     checkRecoveredLog(records, { startsAt: 1, acked, issuedThrough: 5 });
+  });
+});
+
+test('an append of its own hands back its record, whose entries stay as appended after it is written; a coalescing append has none', async () => {
+  await withLog({ durability: 'write' }, async (wal) => {
+    const coalesced = wal.appendNow(batchFor(1, 1), { coalesce: true });
+    const own = wal.appendNow(batchFor(2, 3), { origin: { client: new Uint8Array(8).fill(7), request: 9 } });
+    assert.equal(coalesced.record, undefined, 'a coalescing append shares a record encoded at the end of the turn');
+    assert.ok(own.record !== undefined);
+    const before = Buffer.from(own.record);
+    await Promise.all([coalesced.durable, own.durable]);
+    let visited = 0;
+    visitEncodedRecord(own.record, (kind, bytes, keyStart, keyLength, valueStart, valueLength) => {
+      const mismatch = entryMismatch(
+        kind === 'delete'
+          ? { kind, key: bytes.subarray(keyStart, keyStart + keyLength) }
+          : {
+              kind: 'put',
+              key: bytes.subarray(keyStart, keyStart + keyLength),
+              value: bytes.subarray(valueStart, valueStart + valueLength),
+              ...(kind === 'put-text' ? { valueIsText: true } : {}),
+            },
+        2 + visited++,
+      );
+      assert.equal(mismatch, undefined);
+    });
+    assert.equal(visited, 3);
+    assert.deepEqual(own.record.subarray(RECORD_HEADER_BYTES), before.subarray(RECORD_HEADER_BYTES), 'writing stamped the header only');
   });
 });
 
