@@ -1,5 +1,5 @@
 /** The first block's size: a table that takes a few writes takes little memory. */
-const FIRST_BLOCK_BYTES = 64 * 1024;
+const FIRST_BLOCK_BYTES = 4 * 1024;
 /** Blocks double up to this size; a larger write gets a block of its own size. */
 const MAX_BLOCK_BYTES = 1024 * 1024;
 
