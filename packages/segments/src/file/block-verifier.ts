@@ -2,6 +2,7 @@ import { crc32 } from 'node:zlib';
 import { CorruptionError } from '@silt/fs';
 import type { BlockIndex } from './block-index.js';
 import { ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_KNOWN_FLAGS, ENTRY_STRING, ENTRY_TOMBSTONE, SEGMENT_MAX_VALUE_BYTES } from './format.js';
+import { AlignedWords } from './aligned-words.js';
 import { compareBytes } from './key-bytes.js';
 import { readU16, readU32 } from './little-endian.js';
 import type { SegmentHeader } from './segment-header.js';
@@ -92,36 +93,4 @@ export function flagProblem(flags: number, valueLength: number, multiValue: bool
     return 'ASCII flag without the string flag';
   }
   return undefined;
-}
-
-/**
- * ASCII checks a word at a time: a byte loop costs ~1.3 ns a byte in V8,
- * which made the ASCII check of a block as slow as its CRC.
- */
-class AlignedWords {
-  private constructor(
-    private readonly words: Int32Array,
-    /** Index in `bytes` of the first byte of `words[0]`. */
-    private readonly first: number,
-  ) {}
-
-  static over(bytes: Uint8Array): AlignedWords {
-    const skip = (4 - (bytes.byteOffset % 4)) % 4;
-    const count = Math.max(0, Math.floor((bytes.length - skip) / 4));
-    return new AlignedWords(new Int32Array(bytes.buffer, bytes.byteOffset + skip, count), skip);
-  }
-
-  isAscii(bytes: Uint8Array, start: number, end: number): boolean {
-    let any = 0;
-    let i = start;
-    while (i < end && (i - this.first) % 4 !== 0) any |= bytes[i++]!;
-    const wordEnd = this.first + Math.floor((end - this.first) / 4) * 4;
-    if (i >= this.first && wordEnd > i) {
-      const words = this.words;
-      for (let w = (i - this.first) >> 2, last = (wordEnd - this.first) >> 2; w < last; w++) any |= words[w]!;
-      i = wordEnd;
-    }
-    while (i < end) any |= bytes[i++]!;
-    return (any & 0x80808080) === 0;
-  }
 }

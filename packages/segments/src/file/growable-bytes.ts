@@ -1,8 +1,15 @@
-/** Below this many bytes a plain loop copies faster than `TypedArray#set`'s native call. */
-export const COPY_LOOP_LIMIT = 256;
+/**
+ * Above this many bytes `TypedArray#set`'s native call copies faster than a
+ * plain loop. Measured here (Node 20): the loop costs ~1.4 ns a byte, the
+ * call ~50 ns whatever the size up to a few hundred bytes (most of it the
+ * view it needs), so they cross at ~32 bytes; at 256, a 100-byte value took
+ * ~160 ns to copy instead of ~55.
+ */
+export const COPY_LOOP_LIMIT = 32;
 
 export function copyInto(target: Uint8Array, at: number, source: Uint8Array, start: number, length: number): void {
-  if (length > COPY_LOOP_LIMIT) target.set(source.subarray(start, start + length), at);
+  // A plain view: `subarray` of a Buffer goes through its species constructor, ~10 ns more.
+  if (length > COPY_LOOP_LIMIT) target.set(new Uint8Array(source.buffer, source.byteOffset + start, length), at);
   else for (let i = 0; i < length; i++) target[at + i] = source[start + i]!;
 }
 

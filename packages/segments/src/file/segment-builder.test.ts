@@ -24,6 +24,7 @@ import {
 import { readU16, readU32, readU64 } from './little-endian.js';
 import { SegmentBuilder, buildPathOf, buildSegment, type SegmentInput } from './segment-builder.js';
 import { basename } from 'node:path';
+import { SYNC_EVERY_BYTES } from './output-file.js';
 import { KeyOrderError } from './segment-errors.js';
 import { SegmentReader } from './segment-reader.js';
 import { buildFile, newSegmentPath, sampleEntries, SEQUENCES } from './test-support/segment-fixtures.js';
@@ -94,6 +95,36 @@ test('entries out of key-byte order are rejected with KeyOrderError and no file 
     },
     (error) => error instanceof KeyOrderError && error.reason === 'unsorted',
   );
+});
+
+test('the order check holds across block boundaries: a repeated or lower key right after a block closed is rejected', () => {
+  // 31-byte entries in 64-byte blocks: a block closes after every third entry, so the checks fall inside blocks and at their starts.
+  const keyAt = (i: number): string => `k-${String(i).padStart(2, '0')}`;
+  for (let last = 0; last < 9; last++) {
+    for (const [next, reason] of [
+      [keyAt(last), 'duplicate'],
+      [`${keyAt(last).slice(0, -1)}`, 'unsorted'],
+    ] as const) {
+      const builder = SegmentBuilder.create(newSegmentPath(dir), { ...SEQUENCES, blockSize: 64 });
+      for (let i = 0; i <= last; i++) builder.put(keyAt(i), 'v'.repeat(20));
+      assert.throws(
+        () => builder.put(next, 'v'),
+        (error) =>
+          error instanceof KeyOrderError && error.reason === reason && error.entryIndex === last + 1 && error.message.includes(keyAt(last)),
+      );
+    }
+  }
+});
+
+test('a multi-value segment keeps a key repeated across a block boundary', async () => {
+  const path = newSegmentPath(dir);
+  const builder = SegmentBuilder.create(path, { ...SEQUENCES, blockSize: 64, multiValue: true });
+  for (let i = 0; i < 7; i++) builder.put('same-key', `value-${i}-${'v'.repeat(20)}`);
+  await builder.finish();
+  using reader = SegmentReader.open(path);
+  assert.equal(reader.stats().blocks > 2, true);
+  assert.equal(reader.stats().entries, 7);
+  assert.equal(reader.stats().distinctKeys, 1);
 });
 
 test('a repeated key is rejected with KeyOrderError (duplicate) unless the segment is multi-value', async () => {
@@ -235,6 +266,19 @@ for (const operation of ['write', 'sync', 'syncDirectory'] as const satisfies re
     assert.throws(() => builder.put('zzz', 'z'), ClosedError);
   });
 }
+
+test('a build larger than the background-sync step fails with IoError at finish when a background fdatasync failed, and leaves no file', async () => {
+  const path = newSegmentPath(dir);
+  const fs = new FaultInjectingFileSystem(nodeFileSystem, [{ operation: 'datasync', nth: 1, code: 'EIO' }]);
+  const builder = SegmentBuilder.create(path, { ...SEQUENCES, fs });
+  const value = new Uint8Array(16 * 1024).fill(3);
+  const entries = Math.ceil((SYNC_EVERY_BYTES * 1.1) / value.length);
+  for (let i = 0; i < entries; i++) builder.put(`key-${String(i).padStart(6, '0')}`, value);
+  assert.equal(fs.callCount('datasync'), 1, 'the sync began while entries were still being added');
+  await assert.rejects(builder.finish(), (error) => error instanceof IoError && error.errno === 'EIO');
+  assert.equal(existsSync(path), false);
+  assert.equal(existsSync(buildPathOf(path)), false);
+});
 
 test('a finished segment survives a power loss: the file and its directory entry were fsynced', async () => {
   const crashDir = tempDir('crash');
