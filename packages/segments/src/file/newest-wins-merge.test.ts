@@ -39,7 +39,7 @@ function model(layers: readonly Uint8Array[][], descending: boolean): string[] {
 }
 
 test('each key comes once, from the newest stream holding it, in key order both ways', () => {
-  const layers = fc.array(fc.array(fc.uint8Array({ maxLength: 3 }), { maxLength: 30 }), { maxLength: 6 });
+  const layers = fc.array(fc.array(fc.uint8Array({ maxLength: 3 }), { maxLength: 30 }), { maxLength: 11 });
   fc.assert(
     fc.property(layers, fc.boolean(), (keys, descending) => {
       const merged = drain(new NewestWinsMerge(streams(keys, descending), descending));

@@ -87,12 +87,6 @@ class ResumedIterator<E> implements IterableIterator<E> {
   }
 }
 
-interface Slot<C extends MergeCursor> {
-  readonly cursor: C;
-  /** Position in the stack: 0 is the newest stream. */
-  readonly rank: number;
-}
-
 /**
  * A k-way merge of key-ordered cursors stacked newest first. `next()` moves
  * to each key once and returns the cursor of the newest stream holding it,
@@ -102,22 +96,37 @@ interface Slot<C extends MergeCursor> {
  * Readers' merged iteration and the merger's segment merge both run on it,
  * so "newest wins" is decided in one place.
  *
- * A binary heap of one slot per stream, ordered by key and then by rank,
- * so among equal keys the newest stream's cursor is on top.
+ * A tree of losers (Knuth's replacement selection): each inner node keeps
+ * the stream that lost the match played there, the root's winner is the
+ * smallest key, and among equal keys the newest stream (the lower rank)
+ * wins. Moving the winner on replays only its path to the root, one key
+ * compare a level: ⌈log2 k⌉ compares, where a binary heap's sift takes up
+ * to two a level (a merge of 8 segments spent ~20 % of its time there).
  */
 export class NewestWinsMerge<C extends MergeCursor> {
-  private readonly heap: Slot<C>[] = [];
+  private readonly cursors: readonly C[];
+  /** Whether each stream (by rank) is on an entry; a spent stream loses every match. */
+  private readonly live: Uint8Array;
+  /** Inner node `n` (1 ≤ n < k) holds the rank that lost the match there; leaves are `k + rank`. */
+  private readonly losers: Int32Array;
   private readonly direction: 1 | -1;
-  /** Whether the top cursor is on a key `next()` already returned. */
+  private winner: number;
+  private liveCount = 0;
+  /** Whether the winner is on a key `next()` already returned. */
   private onReturnedKey = false;
 
   /** `cursors` newest first, not yet advanced, each ascending by key bytes, or descending when `descending`. */
   constructor(cursors: readonly C[], descending = false) {
     this.direction = descending ? -1 : 1;
+    this.cursors = cursors;
+    this.live = new Uint8Array(cursors.length);
     cursors.forEach((cursor, rank) => {
-      if (cursor.advance()) this.heap.push({ cursor, rank });
+      if (!cursor.advance()) return;
+      this.live[rank] = 1;
+      this.liveCount++;
     });
-    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    this.losers = new Int32Array(Math.max(1, cursors.length));
+    this.winner = cursors.length === 0 ? -1 : this.playFrom(1);
   }
 
   /**
@@ -126,58 +135,60 @@ export class NewestWinsMerge<C extends MergeCursor> {
    * (a full scan after a flush: an empty memtable over one segment).
    */
   soleStream(): C | undefined {
-    return this.heap.length === 1 && !this.onReturnedKey ? this.heap[0]!.cursor : undefined;
+    return this.liveCount === 1 && !this.onReturnedKey ? this.cursors[this.winner] : undefined;
   }
 
   /** The cursor of the newest entry of the next key, or undefined when every stream is done. */
   next(): C | undefined {
     if (this.onReturnedKey) this.skipReturnedKey();
-    const top = this.heap[0];
-    this.onReturnedKey = top !== undefined;
-    return top?.cursor;
+    this.onReturnedKey = this.liveCount > 0;
+    return this.onReturnedKey ? this.cursors[this.winner] : undefined;
   }
 
   /** Moves every cursor on the key last returned past it. */
   private skipReturnedKey(): void {
-    const { keyBytes, keyStart, keyLength } = this.heap[0]!.cursor;
-    this.advanceTop();
-    for (let next = this.heap[0]; next !== undefined && onKey(next.cursor, keyBytes, keyStart, keyLength); next = this.heap[0]) {
-      this.advanceTop();
-    }
+    const { keyBytes, keyStart, keyLength } = this.cursors[this.winner]!;
+    this.advanceWinner();
+    while (this.live[this.winner] === 1 && onKey(this.cursors[this.winner]!, keyBytes, keyStart, keyLength)) this.advanceWinner();
   }
 
-  /** Moves the top cursor on, dropping it at its stream's end, and restores the heap. */
-  private advanceTop(): void {
-    const heap = this.heap;
-    if (!heap[0]!.cursor.advance()) {
-      const last = heap.pop()!;
-      if (heap.length === 0) return;
-      heap[0] = last;
+  /** Moves the winner's cursor on (marking its stream spent at the end) and replays its path to the root. */
+  private advanceWinner(): void {
+    let rank = this.winner;
+    if (!this.cursors[rank]!.advance()) {
+      this.live[rank] = 0;
+      this.liveCount--;
     }
-    this.siftDown(0);
+    const losers = this.losers;
+    for (let node = (rank + this.cursors.length) >> 1; node >= 1; node >>= 1) {
+      const other = losers[node]!;
+      if (this.beats(other, rank)) {
+        losers[node] = rank;
+        rank = other;
+      }
+    }
+    this.winner = rank;
   }
 
-  private siftDown(from: number): void {
-    const heap = this.heap;
-    const moving = heap[from]!;
-    let at = from;
-    for (;;) {
-      const left = 2 * at + 1;
-      if (left >= heap.length) break;
-      const right = left + 1;
-      const child = right < heap.length && this.precedes(heap[right]!, heap[left]!) ? right : left;
-      if (!this.precedes(heap[child]!, moving)) break;
-      heap[at] = heap[child]!;
-      at = child;
-    }
-    heap[at] = moving;
+  /** Plays every match below `node` (a leaf is its stream), keeping each loser; returns the winner. */
+  private playFrom(node: number): number {
+    const k = this.cursors.length;
+    if (node >= k) return node - k;
+    const left = this.playFrom(2 * node);
+    const right = this.playFrom(2 * node + 1);
+    const leftWins = this.beats(left, right);
+    this.losers[node] = leftWins ? right : left;
+    return leftWins ? left : right;
   }
 
-  private precedes(a: Slot<C>, b: Slot<C>): boolean {
-    const x = a.cursor;
-    const y = b.cursor;
+  /** Whether stream `a`'s entry comes before stream `b`'s: the smaller key, or of equal keys the newer stream. */
+  private beats(a: number, b: number): boolean {
+    if (this.live[a] === 0) return false;
+    if (this.live[b] === 0) return true;
+    const x = this.cursors[a]!;
+    const y = this.cursors[b]!;
     const order = compareBytes(x.keyBytes, x.keyStart, x.keyLength, y.keyBytes, y.keyStart, y.keyLength) * this.direction;
-    return order < 0 || (order === 0 && a.rank < b.rank);
+    return order < 0 || (order === 0 && a < b);
   }
 }
 
