@@ -13,20 +13,25 @@ export class AlignedWords {
   static over(bytes: Uint8Array): AlignedWords {
     const skip = (4 - (bytes.byteOffset % 4)) % 4;
     const count = Math.max(0, Math.floor((bytes.length - skip) / 4));
-    return new AlignedWords(new Int32Array(bytes.buffer, bytes.byteOffset + skip, count), skip);
+    // No whole word: an empty view, since `byteOffset + skip` may lie past the end of a small buffer.
+    const words = count === 0 ? new Int32Array(0) : new Int32Array(bytes.buffer, bytes.byteOffset + skip, count);
+    return new AlignedWords(words, skip);
   }
 
+  /** Whether `bytes[start, end)` (of the bytes this was made `over`) holds only bytes below 0x80. */
   isAscii(bytes: Uint8Array, start: number, end: number): boolean {
+    const first = this.first;
+    // Whole words from the first that starts at or after `start` to the last that ends by `end` (first ≤ 3, so never below 0).
+    let word = (start - first + 3) >> 2;
+    const wordEnd = (end - first) >> 2;
     let any = 0;
-    let i = start;
-    while (i < end && (i - this.first) % 4 !== 0) any |= bytes[i++]!;
-    const wordEnd = this.first + Math.floor((end - this.first) / 4) * 4;
-    if (i >= this.first && wordEnd > i) {
-      const words = this.words;
-      for (let w = (i - this.first) >> 2, last = (wordEnd - this.first) >> 2; w < last; w++) any |= words[w]!;
-      i = wordEnd;
+    if (word >= wordEnd) {
+      for (let i = start; i < end; i++) any |= bytes[i]!;
+      return (any & 0x80) === 0;
     }
-    while (i < end) any |= bytes[i++]!;
+    for (let i = start, head = first + word * 4; i < head; i++) any |= bytes[i]!;
+    for (const words = this.words; word < wordEnd; word++) any |= words[word]!;
+    for (let i = first + wordEnd * 4; i < end; i++) any |= bytes[i]!;
     return (any & 0x80808080) === 0;
   }
 }

@@ -216,8 +216,12 @@ export class SegmentBuilder {
       block.reserve(ENTRY_HEADER_BYTES + keyLength + valueLength);
       const entryKeyStart = start + ENTRY_HEADER_BYTES;
       const entryValueStart = entryKeyStart + keyLength;
-      copyInto(block.bytes, entryKeyStart, bytes, keyStart, keyLength);
-      copyInto(block.bytes, entryValueStart, bytes, valueStart, valueLength);
+      // A log record lays the value right after its key: then one copy takes both.
+      if (valueStart === keyStart + keyLength) copyInto(block.bytes, entryKeyStart, bytes, keyStart, keyLength + valueLength);
+      else {
+        copyInto(block.bytes, entryKeyStart, bytes, keyStart, keyLength);
+        copyInto(block.bytes, entryValueStart, bytes, valueStart, valueLength);
+      }
       const typeFlags = isPut && valueIsText ? this.textFlagsOf(entryValueStart, valueLength) : 0;
       this.finishEntry(isPut, start, keyLength, valueLength, typeFlags);
     } catch (error) {
