@@ -1,5 +1,5 @@
-import type { WalEntryInput } from '@silt/wal';
-import { byteLengthOf, writeData } from '@silt/wal/internal';
+import type { DecodedRecord, WalEntryInput } from '@silt/wal';
+import { byteLengthOf, encodeRecord, visitEncodedRecord } from '@silt/wal/internal';
 import { TAIL_ENTRY_OVERHEAD_BYTES, TailTable } from './tail-table.js';
 
 /**
@@ -79,10 +79,7 @@ export class OwnWrites {
     const before = this.current;
     if (this.waiting.length > 0) {
       const table = (this.current ??= new TailTable());
-      for (const batch of this.waiting) {
-        const first = batch.lastSequence - batch.entries.length + 1;
-        batch.entries.forEach((entry, n) => applyEntry(table, first + n, entry));
-      }
+      for (const batch of this.waiting) table.applyRecord(recordOf(batch));
       this.waiting = [];
       this.waitingBytes = 0;
     }
@@ -114,19 +111,13 @@ function batchBytes(entries: readonly WalEntryInput[]): number {
   return bytes;
 }
 
-/** Lays one write out as the log would (key, then value bytes) and applies it. */
-function applyEntry(table: TailTable, sequence: number, entry: WalEntryInput): void {
-  const keyLength = entry.keyBytes ?? byteLengthOf(entry.key);
-  if (entry.kind === 'delete') {
-    const bytes = Buffer.allocUnsafe(keyLength);
-    writeData(bytes, 0, entry.key);
-    table.applyWrite(sequence, 'delete', bytes, 0, keyLength, keyLength, 0);
-    return;
-  }
-  const valueLength = entry.valueBytes ?? byteLengthOf(entry.value);
-  const bytes = Buffer.allocUnsafe(keyLength + valueLength);
-  writeData(bytes, 0, entry.key);
-  writeData(bytes, keyLength, entry.value);
-  const isText = typeof entry.value === 'string' || entry.valueIsText === true;
-  table.applyWrite(sequence, isText ? 'put-text' : 'put', bytes, 0, keyLength, keyLength, valueLength);
+/**
+ * The batch laid out as the log lays it out (`encodeRecord`: one rule for
+ * the bytes of a key and value, and for which values are text), walked as a
+ * tailed record is. The table copies what it keeps; the record goes.
+ */
+function recordOf(batch: WaitingBatch): Pick<DecodedRecord, 'firstSeq' | 'visit'> {
+  const firstSeq = batch.lastSequence - batch.entries.length + 1;
+  const encoded = encodeRecord(firstSeq, batch.entries);
+  return { firstSeq, visit: (visitor) => visitEncodedRecord(encoded, visitor) };
 }

@@ -63,8 +63,8 @@ export class TailTable implements EntrySource {
     this.entries = new TailEntries(room?.keys, room?.bytes);
   }
 
-  /** Applies every entry of a tailed log record; records must come in sequence order. */
-  applyRecord(record: DecodedRecord): void {
+  /** Applies every entry of a tailed log record (or one laid out as the log would: `OwnWrites`); records must come in sequence order. */
+  applyRecord(record: Pick<DecodedRecord, 'firstSeq' | 'visit'>): void {
     let sequence = record.firstSeq;
     record.visit((kind, bytes, keyStart, keyLength, valueStart, valueLength) => {
       this.applyWrite(sequence++, kind, bytes, keyStart, keyLength, valueStart, valueLength);
