@@ -458,7 +458,7 @@ export class IndexWriter<V = Value, K extends Key = Key> {
       return { acknowledged: Promise.reject(error instanceof ValidationError ? error : this.fail(error)), lastSequence: 0 };
     }
     this.active.acknowledged(wal.durableSequence);
-    if (appended.record !== undefined) this.active.applyRecord(appended.firstSequence, operations.length, appended.record);
+    if (appended.record !== undefined) this.active.applyRecord(appended.firstSequence, appended.record);
     else for (let i = 0; i < operations.length; i++) this.active.apply(appended.firstSequence + i, operations[i]!);
     return { acknowledged: this.afterApply(this.acknowledgement(appended.durable)), lastSequence: appended.lastSequence };
   }

@@ -26,6 +26,25 @@ test('the newest write to a key wins and a delete leaves a tombstone', () => {
   assert.equal(table.lastSequence, 3);
 });
 
+test('a value that encodes to another length than its operation says is a RangeError, and the table is as before', () => {
+  const table = new Memtable();
+  table.apply(1, operation('kept', 'v', 1));
+  const bytesBefore = table.bytes;
+  // 'héllo' is 6 bytes of UTF-8: said to be 5, its bytes would shift every entry after it.
+  assert.throws(() => table.apply(2, operation('k', 'héllo', 5)), { name: 'RangeError', message: /said 5 bytes and encoded to 6/ });
+  assert.throws(() => table.apply(2, operation('k', new Uint8Array(3), 4)), RangeError);
+  assert.equal(table.lookup(encode('k')), undefined);
+  assert.equal(table.size, 1);
+  assert.equal(table.bytes, bytesBefore);
+  assert.equal(table.lastSequence, 1);
+  // The refused writes took no sequence number: the next one follows the last write taken.
+  table.apply(2, operation('k', 'ok', 2));
+  assert.deepEqual(table.lookup(encode('k')), { kind: 'put', value: 'ok' });
+  table.withdraw(2);
+  assert.equal(table.lookup(encode('k')), undefined);
+  assert.deepEqual(table.lookup(encode('kept')), { kind: 'put', value: 'v' });
+});
+
 test('byte size counts what the table holds: every write with its key, a new key its overhead too', () => {
   const table = new Memtable();
   table.apply(1, operation('k', new Uint8Array(1000), 1000));
@@ -132,7 +151,7 @@ function recorded(batches: ReadonlyArray<readonly Write[]>): Memtable {
     const entries = batch.map(([key, value]) =>
       value === undefined ? { kind: 'delete' as const, key } : { kind: 'put' as const, key, value },
     );
-    table.applyRecord(sequence, batch.length, encodeRecord(sequence, entries));
+    table.applyRecord(sequence, encodeRecord(sequence, entries));
     sequence += batch.length;
   }
   return table;
@@ -195,8 +214,8 @@ test('a record with a memory block of its own is held as it is; a small one from
   assert.ok(bigRecord.buffer.byteLength < 2 * bigRecord.byteLength, 'the big record has its block to itself');
   assert.ok(smallRecord.buffer.byteLength >= 2 * smallRecord.byteLength, 'the small record shares a pool block');
   const table = new Memtable();
-  table.applyRecord(1, big.length, bigRecord);
-  table.applyRecord(201, small.length, smallRecord);
+  table.applyRecord(1, bigRecord);
+  table.applyRecord(201, smallRecord);
   const smallValue = table.lookup('small-b');
   smallRecord.fill(0); // the pool block is reused by whatever allocates next: the table must not read it
   assert.deepEqual(table.lookup('small-a'), { kind: 'put', value: 'x' });

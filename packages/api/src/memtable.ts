@@ -68,9 +68,11 @@ export class Memtable implements EntrySource {
    * copied: the caller may drop the operation.
    */
   apply(sequence: number, operation: MemtableOperation): void {
-    this.takeUnacknowledged(sequence, 1);
+    this.checkFollows(sequence);
     const { id, valueBytes } = operation;
-    this.noteWrite(sequence, this.entries.addWrite(id, operation.value, valueBytes), id.length, valueBytes);
+    const isNewKey = this.entries.addWrite(id, operation.value, valueBytes); // may throw: then nothing is counted
+    this.unacknowledged++;
+    this.noteWrite(sequence, isNewKey, id.length, valueBytes);
   }
 
   /**
@@ -81,24 +83,29 @@ export class Memtable implements EntrySource {
    * from Node's buffer pool) is copied whole first: holding it would keep
    * the rest of the block alive with it.
    */
-  applyRecord(firstSequence: number, count: number, record: Uint8Array): void {
-    this.takeUnacknowledged(firstSequence, count);
+  applyRecord(firstSequence: number, record: Uint8Array): void {
+    // The count is the record's own: known once it is walked, and joined to the unacknowledged writes then.
+    this.checkFollows(firstSequence);
     const held = record.buffer.byteLength < 2 * record.byteLength ? record : this.entries.copyOf(record);
     let sequence = firstSequence;
     visitEncodedRecord(held, (kind, bytes, keyStart, keyLength, valueStart, valueLength) =>
       this.applyLogged(sequence++, kind, bytes, keyStart, keyLength, valueStart, valueLength),
     );
+    this.unacknowledged += sequence - firstSequence;
   }
 
-  /** Writes `sequence` on, `count` of them, join the unacknowledged ones: their numbers must follow on. */
-  private takeUnacknowledged(sequence: number, count: number): void {
+  /**
+   * Before write `sequence` joins the unacknowledged ones: its number must
+   * follow theirs, and if it is the first, its entry is the next one added.
+   * The caller counts it in `unacknowledged` once its entry is added.
+   */
+  private checkFollows(sequence: number): void {
     if (this.unacknowledged === 0) {
       this.firstUnacknowledged = sequence;
       this.firstUnacknowledgedEntry = this.entries.size;
     } else if (sequence !== this.firstUnacknowledged + this.unacknowledged) {
       throw new RangeError(`memtable write ${sequence} does not follow ${this.firstUnacknowledged + this.unacknowledged - 1}`);
     }
-    this.unacknowledged += count;
   }
 
   /** The log acknowledged every write up to `sequence`: those can no longer be withdrawn. */
