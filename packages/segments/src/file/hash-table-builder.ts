@@ -53,8 +53,10 @@ export class HashTableBuilder {
     const slotCount = hashSlotCountFor(this.count);
     const mask = slotCount - 1;
     arena?.reset();
-    const table = emptyTable(slotCount, arena);
-    const sorted = this.inSlotOrder(slotCount, arena);
+    // One take for both: two would grow a smaller arena twice, leaving fresh pages behind at the first growth.
+    const words = int32Words(slotCount * 2 + this.count * 3, arena);
+    const table = emptyTable(words.subarray(0, slotCount * 2));
+    const sorted = this.inSlotOrder(slotCount, words.subarray(slotCount * 2));
     for (let at = 0, end = this.count * 3; at < end; at += 3) {
       let slot = sorted[at]! & mask;
       while (table[slot * 2 + 1] !== (HASH_EMPTY_BLOCK | 0)) slot = (slot + 1) & mask;
@@ -73,7 +75,7 @@ export class HashTableBuilder {
    * that fills the table reads them in order: reading them through a
    * permutation cost a cache miss a word (~110 of the ~140 ms for 1.6 M keys).
    */
-  private inSlotOrder(slotCount: number, arena: ScratchArena | undefined): Int32Array {
+  private inSlotOrder(slotCount: number, sorted: Int32Array): Int32Array {
     const slotBits = 31 - Math.clz32(slotCount);
     const shift = Math.max(0, slotBits - REGION_BITS_MAX);
     const regions = new Int32Array((slotCount >>> shift) + 1);
@@ -82,7 +84,6 @@ export class HashTableBuilder {
     const hashes = this.hashes;
     for (let i = 0; i < count; i++) regions[((hashes[i]! & mask) >>> shift) + 1]!++;
     for (let region = 1; region < regions.length; region++) regions[region]! += regions[region - 1]!;
-    const sorted = int32Words(count * 3, arena);
     for (let i = 0; i < count; i++) {
       const hash = hashes[i]!;
       const at = regions[(hash & mask) >>> shift]!++ * 3;
@@ -112,9 +113,8 @@ export class HashTableBuilder {
  * the last table's, so both words are written, by one native fill of the
  * slot's 64-bit pattern (a loop of word stores took ~38 ms for 4 M slots).
  */
-function emptyTable(slotCount: number, arena: ScratchArena | undefined): Int32Array {
-  const table = int32Words(slotCount * 2, arena);
-  new BigInt64Array(table.buffer, table.byteOffset, slotCount).fill(EMPTY_SLOT);
+function emptyTable(table: Int32Array): Int32Array {
+  new BigInt64Array(table.buffer, table.byteOffset, table.length / 2).fill(EMPTY_SLOT);
   return table;
 }
 
@@ -122,9 +122,9 @@ function emptyTable(slotCount: number, arena: ScratchArena | undefined): Int32Ar
 const EMPTY_SLOT = new BigInt64Array(new Int32Array([0, HASH_EMPTY_BLOCK | 0]).buffer)[0]!;
 
 /**
- * `length` words, from `arena` when given. The table is taken first after
- * the reset, so it starts at the storage's first byte (8-byte aligned, as
- * its 64-bit fill needs); the triples after it, at a multiple of 8.
+ * `length` words, from `arena` when given. Taken right after the reset, they
+ * start at the storage's first byte: 8-byte aligned, as the table's 64-bit
+ * fill needs.
  */
 function int32Words(length: number, arena: ScratchArena | undefined): Int32Array {
   if (arena === undefined) return new Int32Array(length);
