@@ -68,7 +68,7 @@ export class Memtable implements EntrySource {
    * copied: the caller may drop the operation.
    */
   apply(sequence: number, operation: MemtableOperation): void {
-    this.checkFollows(sequence);
+    this.admit(sequence);
     const { id, valueBytes } = operation;
     const isNewKey = this.entries.addWrite(id, operation.value, valueBytes); // may throw: then nothing is counted
     this.unacknowledged++;
@@ -85,7 +85,7 @@ export class Memtable implements EntrySource {
    */
   applyRecord(firstSequence: number, record: Uint8Array): void {
     // The count is the record's own: known once it is walked, and joined to the unacknowledged writes then.
-    this.checkFollows(firstSequence);
+    this.admit(firstSequence);
     const held = record.buffer.byteLength < 2 * record.byteLength ? record : this.entries.copyOf(record);
     let sequence = firstSequence;
     visitEncodedRecord(held, (kind, bytes, keyStart, keyLength, valueStart, valueLength) =>
@@ -95,11 +95,12 @@ export class Memtable implements EntrySource {
   }
 
   /**
-   * Before write `sequence` joins the unacknowledged ones: its number must
-   * follow theirs, and if it is the first, its entry is the next one added.
-   * The caller counts it in `unacknowledged` once its entry is added.
+   * Admits write `sequence` as the next unacknowledged one: its number must
+   * follow theirs, and if it is the first, its entry is the next one added
+   * (marked here). The caller counts it in `unacknowledged` once its entry
+   * is added, so a write refused on the way is never counted.
    */
-  private checkFollows(sequence: number): void {
+  private admit(sequence: number): void {
     if (this.unacknowledged === 0) {
       this.firstUnacknowledged = sequence;
       this.firstUnacknowledgedEntry = this.entries.size;

@@ -1,6 +1,6 @@
-import type { DecodedRecord, WalEntryInput } from '@silt/wal';
+import type { WalEntryInput } from '@silt/wal';
 import { byteLengthOf, encodeRecord, visitEncodedRecord } from '@silt/wal/internal';
-import { TAIL_ENTRY_OVERHEAD_BYTES, TailTable } from './tail-table.js';
+import { TAIL_ENTRY_OVERHEAD_BYTES, TailTable, type WalkableRecord } from './tail-table.js';
 
 /**
  * The writes this process forwarded to the writer and had acknowledged,
@@ -116,7 +116,7 @@ function batchBytes(entries: readonly WalEntryInput[]): number {
  * the bytes of a key and value, and for which values are text), walked as a
  * tailed record is. The table copies what it keeps; the record goes.
  */
-function recordOf(batch: WaitingBatch): Pick<DecodedRecord, 'firstSeq' | 'visit'> {
+function recordOf(batch: WaitingBatch): WalkableRecord {
   const firstSeq = batch.lastSequence - batch.entries.length + 1;
   const encoded = encodeRecord(firstSeq, batch.entries);
   return { firstSeq, visit: (visitor) => visitEncodedRecord(encoded, visitor) };

@@ -20,6 +20,9 @@ export type EntryWriteKind = 'put' | 'put-text' | 'delete';
 /** Stale places in the write order tolerated beyond one a key, before it is compacted. */
 const STALE_WRITES_KEPT = 1024;
 
+/** What `applyRecord` needs of a record: its first sequence number and a walk over its entries. */
+export type WalkableRecord = Pick<DecodedRecord, 'firstSeq' | 'visit'>;
+
 /**
  * A reader's table of the writes it tailed from the log past what its
  * generation's segments cover: the newest write per key, with the sequence
@@ -64,7 +67,7 @@ export class TailTable implements EntrySource {
   }
 
   /** Applies every entry of a tailed log record (or one laid out as the log would: `OwnWrites`); records must come in sequence order. */
-  applyRecord(record: Pick<DecodedRecord, 'firstSeq' | 'visit'>): void {
+  applyRecord(record: WalkableRecord): void {
     let sequence = record.firstSeq;
     record.visit((kind, bytes, keyStart, keyLength, valueStart, valueLength) => {
       this.applyWrite(sequence++, kind, bytes, keyStart, keyLength, valueStart, valueLength);
