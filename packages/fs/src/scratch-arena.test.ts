@@ -35,6 +35,19 @@ test('a take beyond the storage gets new, larger storage and leaves earlier slic
   assert.equal(arena.take(1000).buffer, second.buffer, 'the storage settles at the largest task');
 });
 
+test('a task that reserves its total first takes every slice from one storage, and the next task reuses it', () => {
+  const arena = new ScratchArena();
+  arena.reserve(1000);
+  const slices = [arena.take(10), arena.take(600), arena.take(390)];
+  assert.equal(new Set(slices.map((slice) => slice.buffer)).size, 1, 'no take outgrew the reserved storage');
+  assert.equal(arena.capacity, 1000);
+  arena.reset();
+  arena.reserve(1000);
+  assert.equal(arena.take(1000).buffer, slices[0]!.buffer, 'a reserve the storage already holds keeps it');
+  arena.reserve(1);
+  assert.ok(arena.capacity >= 2000, 'a reserve beyond the storage doubles it at least');
+});
+
 test('readFile reads what fs.readFile reads, through any FileSystem, into reused memory', () => {
   const dir = tempDir('scratch-arena');
   const big = join(dir, 'big');

@@ -33,13 +33,26 @@ export class ScratchArena {
    * so the storage settles at the largest task's total.
    */
   take(length: number): Uint8Array {
-    if (this.used + length > this.storage.length) {
-      this.storage = new Uint8Array(Math.max(2 * this.storage.length, this.used + length));
-      this.used = 0;
-    }
+    this.reserve(length);
     const slice = this.storage.subarray(this.used, this.used + length);
     this.used += length;
     return slice;
+  }
+
+  /**
+   * Room for `length` more bytes of takes, made at once: a task that knows
+   * its total up front (a flush's log files) calls it first, so its takes
+   * share one storage. Grown take by take instead, a task that outgrows the
+   * storage midway leaves its first slices in the old storage and touches
+   * only the start of the new one, and the next task faults the rest of it
+   * in: on the VMs of the note above, a flush of 40 MB of log paid ~12,700
+   * faults at its second run as well as ~18,000 at its first.
+   */
+  reserve(length: number): void {
+    if (this.used + length <= this.storage.length) return;
+    // Zeroed lazily by the OS: room beyond what a task touches costs no memory until it is used.
+    this.storage = new Uint8Array(Math.max(2 * this.storage.length, this.used + length));
+    this.used = 0;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CorruptionError, nodeFileSystem } from '@silt/fs';
 import { ScratchArena } from '@silt/fs/internal';
@@ -103,4 +103,29 @@ test('a range read into a scratch arena yields the same records as one into fres
     assert.deepEqual(describe(readLogRange(nodeFileSystem, dir, 3, 27, arena)), expected, `round ${round}`);
   }
   assert.ok(arena.capacity > 0, 'the files were read into the arena');
+});
+
+test('a range across log files is read into one storage of the arena, sized for all of them before the first read', async () => {
+  const dir = tempDir('wal-range-reserve');
+  const wal = await WriteAheadLog.open(dir, { durability: 'write' });
+  for (let i = 1; i <= 30; i++) {
+    await wal.append([put(i)]);
+    if (i % 10 === 0) await wal.rotate();
+  }
+  await wal.close();
+  const filesOfRange = [1, 11, 21].map((first) => statSync(join(dir, logFileName(first))).size);
+  const arena = new ScratchArena();
+  const storages = (records: ReturnType<typeof readLogRange>): Set<ArrayBufferLike> =>
+    new Set(records.flatMap((record) => record.entries.map((entry) => entry.key.buffer)));
+
+  const first = storages(readLogRange(nodeFileSystem, dir, 3, 27, arena));
+  // Grown file by file, the second file's read outgrew the first's storage: the next flush faulted most of the new one in again.
+  assert.equal(first.size, 1, 'every file of the range lies in one storage');
+  assert.equal(
+    arena.capacity,
+    filesOfRange.reduce((sum, size) => sum + size, 0),
+    'sized once, for the files the range covers (not the empty one after it)',
+  );
+  arena.reset();
+  assert.deepEqual(storages(readLogRange(nodeFileSystem, dir, 3, 27, arena)), first, 'the next range reuses it');
 });

@@ -1,6 +1,6 @@
 import { CorruptionError, type FileSystem } from '@silt/fs';
 import { attempt, type ScratchArena } from '@silt/fs/internal';
-import { listLogFiles } from './log-files.js';
+import { listLogFiles, type LogFileInfo } from './log-files.js';
 import { parseLogFileAt } from './log-reader.js';
 import type { LogRangeRecord } from './wal-entry.js';
 
@@ -24,13 +24,13 @@ export function readLogRange(
   arena?: ScratchArena,
 ): LogRangeRecord[] {
   const files = listLogFiles(fs, directory);
+  const first = firstFileOfRange(files, fromSequence);
+  const last = lastFileOfRange(files, toSequence);
+  arena?.reserve(files.slice(first, last + 1).reduce((bytes, file) => bytes + file.bytes, 0));
   const records: LogRangeRecord[] = [];
   let expected = fromSequence;
-  for (let i = 0; i < files.length && expected <= toSequence; i++) {
+  for (let i = first; i <= last && expected <= toSequence; i++) {
     const file = files[i]!;
-    const next = files[i + 1];
-    if (next !== undefined && next.firstSequence <= fromSequence) continue;
-    if (file.firstSequence > toSequence) break;
     const bytes = attempt('read', file.path, () => (arena === undefined ? fs.readFile(file.path) : arena.readFile(fs, file.path)));
     const parsed = parseLogFileAt(bytes, files, i);
     for (const record of parsed.records) {
@@ -56,4 +56,18 @@ export function readLogRange(
     );
   }
   return records;
+}
+
+/** The file holding `sequence` (the last one starting at or before it), or 0. */
+function firstFileOfRange(files: readonly LogFileInfo[], sequence: number): number {
+  let first = 0;
+  while (first + 1 < files.length && files[first + 1]!.firstSequence <= sequence) first++;
+  return first;
+}
+
+/** The last file starting at or before `sequence` (-1 if none does). */
+function lastFileOfRange(files: readonly LogFileInfo[], sequence: number): number {
+  let last = files.length - 1;
+  while (last >= 0 && files[last]!.firstSequence > sequence) last--;
+  return last;
 }
