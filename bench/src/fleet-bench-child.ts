@@ -34,6 +34,7 @@ function send(message: FromMember): void {
 interface Store {
   role(): MemberRole;
   set(key: string, value: string): Promise<unknown>;
+  get(key: string): unknown;
   /** silt's writer: clients connected now. */
   clients(): number | undefined;
   /** silt's writer: the log's group writes so far. */
@@ -49,6 +50,7 @@ async function openSilt(member: MemberJob): Promise<Store> {
   return {
     role: () => index.stats().role,
     set: (key, value) => index.set(key, value),
+    get: (key) => index.get(key),
     clients: () => {
       const stats = index.stats();
       return stats.role === 'writer' ? stats.clients : undefined;
@@ -71,6 +73,7 @@ function openLmdbStore(member: MemberJob): Store {
   return {
     role: () => 'lmdb',
     set: (key, value) => db.put(key, value),
+    get: (key) => db.get(key),
     clients: () => undefined,
     groupCommits: () => undefined,
     writerChanges: () => 0,
@@ -78,11 +81,19 @@ function openLmdbStore(member: MemberJob): Store {
   };
 }
 
-/** `writes` sets from `loops` loops sharing one counter, each awaiting its set before taking the next. */
-async function sets(store: Store, loops: number, writes: number): Promise<WorkResult> {
+/**
+ * `writes` sets from `loops` loops sharing one counter, each awaiting its set before taking the
+ * next; with `readBack`, reading it back first (a client must see its own acknowledged write at once).
+ */
+async function sets(store: Store, loops: number, writes: number, readBack: boolean): Promise<WorkResult> {
   let next = 0;
   const loop = async (): Promise<void> => {
-    for (let i = next++; i < writes; i = next++) await store.set(memberKey(job.slot, i), memberValue(i));
+    for (let i = next++; i < writes; i = next++) {
+      const key = memberKey(job.slot, i);
+      const value = memberValue(i);
+      await store.set(key, value);
+      if (readBack && store.get(key) !== value) throw new Error(`read back ${key} after its set resolved: not the value set`);
+    }
   };
   const startedAt = monotonicMs();
   await Promise.all(Array.from({ length: loops }, loop));
@@ -153,7 +164,7 @@ function work(store: Store, what: MemberWork): Promise<WorkResult> {
     case 'idle':
       return Promise.resolve({ kind: 'idle' });
     case 'sets':
-      return sets(store, what.loops, what.writes);
+      return sets(store, what.loops, what.writes, what.readBack);
     case 'latency':
       return latency(store, what.warmUpMs, what.durationMs);
     case 'stream':

@@ -11,8 +11,16 @@ import { z } from 'zod';
 const workSchema = z.discriminatedUnion('kind', [
   /** Nothing: an idle writer serving clients, or idle clients beside a writer. */
   z.strictObject({ kind: z.literal('idle') }),
-  /** `writes` sets in all, from `loops` loops that each await one set before the next. */
-  z.strictObject({ kind: z.literal('sets'), loops: z.number().int().positive(), writes: z.number().int().positive() }),
+  /**
+   * `writes` sets in all, from `loops` loops that each await one set before the next; with
+   * `readBack`, each loop also gets the key it just set, and checks the value, before its next set.
+   */
+  z.strictObject({
+    kind: z.literal('sets'),
+    loops: z.number().int().positive(),
+    writes: z.number().int().positive(),
+    readBack: z.boolean(),
+  }),
   /** One awaited set after another: `warmUpMs` of them untimed, then `durationMs` more, each timed. */
   z.strictObject({ kind: z.literal('latency'), warmUpMs: z.number().nonnegative(), durationMs: z.number().positive() }),
   /** `loops` awaited-set loops until the parent says `stop`, each pausing `pauseMs` after each acknowledgement, whose time is kept. */

@@ -23,6 +23,10 @@ import { monotonicMs } from './realtime-bench-shared.js';
  *    SIGKILLed; each surviving client's wait from its last acknowledgement
  *    before the kill to its first after.
  * 4. The writer's own rate with 4 idle clients connected, against none.
+ * 5. Throughput as in 1, each loop reading back (`get`) the key it just set
+ *    before its next set: a client's read of its own acknowledged write
+ *    first reads the log up to it. Beside it lmdb-js, 4 processes doing
+ *    the same.
  */
 
 const CHILD = fileURLToPath(new URL('./fleet-bench-child.js', import.meta.url));
@@ -251,7 +255,13 @@ function siltJob(path: string, slot: number, work: MemberWork, durability: Membe
 }
 
 const idle: MemberWork = { kind: 'idle' };
-const sets = (processes: number): MemberWork => ({ kind: 'sets', loops: LOOPS / processes, writes: WRITES / processes });
+/** The loops and writes split among `processes`; `readBack`: each set is read back before the loop's next. */
+const sets = (processes: number, readBack: boolean): MemberWork => ({
+  kind: 'sets',
+  loops: LOOPS / processes,
+  writes: WRITES / processes,
+  readBack,
+});
 
 /** Writes per second over every member's sets: all of them over the time from the first start to the last end. */
 function setRate(members: readonly Member[]): number {
@@ -274,11 +284,11 @@ type SiltSetup = 'alone' | 'forwarded' | 'idle-clients';
  * 4 clients run the loops. `idle-clients`: the writer runs every loop with
  * 4 clients connected that do nothing.
  */
-async function siltSetsRound(context: BenchContext, setup: SiltSetup): Promise<number> {
-  const path = join(context.scratch(`silt-${setup}`), 'idx');
+async function siltSetsRound(context: BenchContext, setup: SiltSetup, readBack = false): Promise<number> {
+  const path = join(context.scratch(`silt-${setup}${readBack ? '-read-back' : ''}`), 'idx');
   return withGroup(async (group) => {
-    const writer = await group.startAs('writer', siltJob(path, 0, setup === 'forwarded' ? idle : sets(1)));
-    const clientWork = setup === 'forwarded' ? sets(CLIENTS) : idle;
+    const writer = await group.startAs('writer', siltJob(path, 0, setup === 'forwarded' ? idle : sets(1, readBack)));
+    const clientWork = setup === 'forwarded' ? sets(CLIENTS, readBack) : idle;
     const clients = setup === 'alone' ? [] : Array.from({ length: CLIENTS }, (_, i) => group.start(siltJob(path, i + 1, clientWork)));
     await group.until('the clients ready', () => clients.every((client) => client.state.role !== undefined));
     for (const client of clients) if (client.state.role !== 'client') throw new Error(`a client opened as ${client.state.role}`);
@@ -288,15 +298,18 @@ async function siltSetsRound(context: BenchContext, setup: SiltSetup): Promise<n
     const rate = setRate(setup === 'forwarded' ? clients : [writer]);
     await group.close();
     const perCommit = WRITES / (writer.state.groupCommits ?? Number.NaN);
-    context.log(`silt ${setup}: ${count(Math.round(rate))} sets/s, ${perCommit.toFixed(1)} sets per group commit of the log`);
+    const readBackNote = readBack ? ' (each read back)' : '';
+    context.log(
+      `silt ${setup}: ${count(Math.round(rate))} sets/s${readBackNote}, ${perCommit.toFixed(1)} sets per group commit of the log`,
+    );
     return rate;
   });
 }
 
 /** lmdb-js: `processes` processes writing one env at once, the loops split among them. */
-async function lmdbSetsRound(context: BenchContext, processes: number): Promise<number> {
-  const path = join(context.scratch(`lmdb-${processes}`), 'db');
-  const job = (slot: number): MemberJob => ({ engine: 'lmdb', path, durability: 'write', slot, work: sets(processes) });
+async function lmdbSetsRound(context: BenchContext, processes: number, readBack = false): Promise<number> {
+  const path = join(context.scratch(`lmdb-${processes}${readBack ? '-read-back' : ''}`), 'db');
+  const job = (slot: number): MemberJob => ({ engine: 'lmdb', path, durability: 'write', slot, work: sets(processes, readBack) });
   return withGroup(async (group) => {
     // The first creates the env; the others open it.
     const first = await group.startAs('lmdb', job(0));
@@ -305,7 +318,7 @@ async function lmdbSetsRound(context: BenchContext, processes: number): Promise<
     const all = [first, ...others];
     await group.goAndWait(all);
     const rate = setRate(all);
-    context.log(`lmdb-js × ${processes} processes: ${count(Math.round(rate))} puts/s`);
+    context.log(`lmdb-js × ${processes} processes: ${count(Math.round(rate))} puts/s${readBack ? ' (each read back)' : ''}`);
     await group.close();
     return rate;
   });
@@ -462,13 +475,15 @@ const WORKLOAD = {
   manyProcesses: `${count(WRITES)} sets from ${CLIENTS} processes × ${PER_CLIENT} awaited-set loops into one store`,
   oneProcess: `${count(WRITES)} sets from one process × ${LOOPS} awaited-set loops`,
   idleClients: `the writer's own ${count(WRITES)} sets (${LOOPS} loops) with ${CLIENTS} idle client processes connected vs none`,
+  readBack: `${count(WRITES)} sets, each read back (get) before the loop's next, from ${LOOPS} loops: ${CLIENTS} client processes vs the writer alone`,
+  readBackManyProcesses: `${count(WRITES)} sets, each read back before the loop's next, from ${CLIENTS} processes × ${PER_CLIENT} loops into one store`,
   latency: (stat: string) =>
     `set latency ${stat}, 1 awaited set at a time for ${LATENCY_MS / 1000} s after ${LATENCY_WARM_UP_MS / 1000} s untimed, fsync`,
   failover: (stat: string, kills: number) =>
     `failover ${stat}: a client's last ack from the old writer → its first after, writer SIGKILLed (${kills} kills a round)`,
 };
 
-type Part = 'alone' | 'forwarded' | 'idle-clients' | 'lmdb-many' | 'lmdb-one' | 'latency' | 'failover';
+type Part = 'alone' | 'forwarded' | 'idle-clients' | 'lmdb-many' | 'lmdb-one' | 'read-back' | 'latency' | 'failover';
 const runs = (part: Part): boolean => ONLY === undefined || ONLY.includes(part);
 
 export const suite: BenchSuite = {
@@ -494,6 +509,9 @@ export const suite: BenchSuite = {
       idleClients: timed('idleClients', () => (runs('idle-clients') ? siltSetsRound(context, 'idle-clients') : none())),
       lmdbMany: timed('lmdbMany', () => (runs('lmdb-many') ? lmdbSetsRound(context, CLIENTS) : none())),
       lmdbOne: timed('lmdbOne', () => (runs('lmdb-one') ? lmdbSetsRound(context, 1) : none())),
+      aloneReadBack: timed('aloneReadBack', () => (runs('read-back') ? siltSetsRound(context, 'alone', true) : none())),
+      forwardedReadBack: timed('forwardedReadBack', () => (runs('read-back') ? siltSetsRound(context, 'forwarded', true) : none())),
+      lmdbManyReadBack: timed('lmdbManyReadBack', () => (runs('read-back') ? lmdbSetsRound(context, CLIENTS, true) : none())),
       inWriter: timed('inWriter', () => (runs('latency') ? latencyRound(context, false) : none())),
       fromClient: timed('fromClient', () => (runs('latency') ? latencyRound(context, true) : none())),
       failover: timed('failover', () => (runs('failover') ? failoverRound(context, kills) : none())),
@@ -538,6 +556,35 @@ export const suite: BenchSuite = {
           ...rate,
           runs: defined(results.idleClients),
           ratioTo: ENGINE.alone,
+        },
+      );
+    }
+    if (runs('read-back')) {
+      const forwardedReadBack = defined(results.forwardedReadBack);
+      rows.push(
+        { workload: WORKLOAD.readBack, engine: ENGINE.alone, durability: SILT_WRITE, ...rate, runs: defined(results.aloneReadBack) },
+        {
+          workload: WORKLOAD.readBack,
+          engine: ENGINE.forwarded,
+          durability: SILT_WRITE,
+          ...rate,
+          runs: forwardedReadBack,
+          ratioTo: ENGINE.alone,
+        },
+        {
+          workload: WORKLOAD.readBackManyProcesses,
+          engine: ENGINE.lmdbMany,
+          durability: LMDB,
+          ...rate,
+          runs: defined(results.lmdbManyReadBack),
+        },
+        {
+          workload: WORKLOAD.readBackManyProcesses,
+          engine: ENGINE.forwarded,
+          durability: SILT_WRITE,
+          ...rate,
+          runs: forwardedReadBack,
+          ratioTo: ENGINE.lmdbMany,
         },
       );
     }
