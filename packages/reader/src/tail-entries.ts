@@ -100,6 +100,11 @@ export class TailEntries {
     return this.arena.length + this.slots.byteLength + this.starts.byteLength;
   }
 
+  /** The arena's size: live entries, dead ones and room to grow. */
+  get arenaBytes(): number {
+    return this.arena.length;
+  }
+
   /** Arena bytes the live entries take, headers included: what a copy of them needs. */
   get entryBytes(): number {
     return this.liveBytes;

@@ -140,6 +140,20 @@ test('keys written over and over: pruning is right after the write order dropped
   assert.equal(pruned.prunedThrough(5000).size, 0);
 });
 
+test('a pruned table has room for as much as the table it came from held: filled as far again, it does not grow', () => {
+  const key = (n: number): string => `k${String(n).padStart(5, '0')}`;
+  const table = new TailTable();
+  for (let sequence = 1; sequence <= 5000; sequence++) table.applyRecord(record(sequence, [[key(sequence), `v${sequence}`.padEnd(100)]]));
+  const pruned = table.prunedThrough(4990);
+  assert.equal(pruned.size, 10);
+  const room = pruned.allocatedBytes;
+  for (let sequence = 5001; sequence <= 9990; sequence++)
+    pruned.applyRecord(record(sequence, [[key(sequence), `v${sequence}`.padEnd(100)]]));
+  assert.equal(pruned.size, 5000);
+  // Sized for the ten survivors, it grew back half again at a time, copying its arena each time.
+  assert.equal(pruned.allocatedBytes, room, 'no growth');
+});
+
 test('bytes count key and value bytes plus the overhead a key, an overwrite replacing what it overwrote', () => {
   const table = new TailTable();
   assert.equal(table.bytes, 0);
