@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { toScanRange, type ScanRange } from '@silt/segments/internal';
 import type { DecodedRecord, LogEntryVisitor } from '@silt/wal';
 import { MergedView } from './merged-view.js';
-import { TAIL_ENTRY_OVERHEAD_BYTES, TailTable } from './tail-table.js';
+import { PRUNED_ROOM_KEPT_BYTES, TAIL_ENTRY_OVERHEAD_BYTES, TailTable } from './tail-table.js';
 import { ArraySource, put, tombstone } from './test-support/array-source.js';
 import type { SourceEntry } from './entry-source.js';
 
@@ -152,6 +152,17 @@ test('a pruned table has room for as much as the table it came from held: filled
   assert.equal(pruned.size, 5000);
   // Sized for the ten survivors, it grew back half again at a time, copying its arena each time.
   assert.equal(pruned.allocatedBytes, room, 'no growth');
+});
+
+test('the room a pruned table keeps is bounded: a table as large as a whole tail does not pass its size on', () => {
+  const table = new TailTable();
+  const value = 'v'.repeat(200);
+  const keys = Math.ceil((1.5 * PRUNED_ROOM_KEPT_BYTES) / 200);
+  for (let sequence = 1; sequence <= keys; sequence++) table.applyRecord(record(sequence, [[`k${sequence}`, value]]));
+  assert.ok(table.allocatedBytes > 1.5 * PRUNED_ROOM_KEPT_BYTES);
+  const pruned = table.prunedThrough(keys);
+  assert.equal(pruned.size, 0);
+  assert.ok(pruned.allocatedBytes <= 1.25 * PRUNED_ROOM_KEPT_BYTES, `${pruned.allocatedBytes} bytes kept`);
 });
 
 test('bytes count key and value bytes plus the overhead a key, an overwrite replacing what it overwrote', () => {

@@ -20,6 +20,14 @@ export type EntryWriteKind = 'put' | 'put-text' | 'delete';
 /** Stale places in the write order tolerated beyond one a key, before it is compacted. */
 const STALE_WRITES_KEPT = 1024;
 
+/**
+ * A pruned table keeps room for what the table before it grew to, up to
+ * this: a reader whose tail filled up to its limit (256 MiB by default)
+ * before a generation covered it would otherwise take that much again, if
+ * only in address space, for a table that may stay nearly empty.
+ */
+export const PRUNED_ROOM_KEPT_BYTES = 16 * 1024 * 1024;
+
 /** What `applyRecord` needs of a record: its first sequence number and a walk over its entries. */
 export type WalkableRecord = Pick<DecodedRecord, 'firstSeq' | 'visit'>;
 
@@ -103,14 +111,15 @@ export class TailTable implements EntrySource {
     const first = firstAfterSorted(sequences, (sequence) => sequence - covered, false);
     const keys = Math.min(sequences.length - first, this.entries.size);
     // Room for the keys that may survive, at the table's mean entry size, or for as much as this
-    // table grew to, whichever is more: the tail fills again by about as much before the next
+    // table grew to (up to PRUNED_ROOM_KEPT_BYTES), whichever is more: the tail fills again by about as much before the next
     // generation. Sized for the survivors alone, it grew back half again at a time, each time a
     // copy into fresh memory (17 growths and 14 MB copied by each client of a 40,000-write fleet
     // bench round that read its own writes back; the pages it does not fill are never touched).
     const survivorBytes = Math.ceil((this.entries.entryBytes * keys) / this.entries.size);
+    const kept = Math.min(1, PRUNED_ROOM_KEPT_BYTES / this.entries.arenaBytes);
     const pruned = new TailTable({
-      keys: Math.max(keys, this.entries.size),
-      bytes: Math.max(survivorBytes, this.entries.arenaBytes),
+      keys: Math.max(keys, Math.floor(this.entries.size * kept)),
+      bytes: Math.max(survivorBytes, Math.floor(this.entries.arenaBytes * kept)),
     });
     for (let n = first; n < sequences.length; n++) {
       const number = this.writtenKeys[n]!;
