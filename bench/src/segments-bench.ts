@@ -1,6 +1,8 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { open as openLmdb } from 'lmdb';
+import { SeededRandom } from '@silt/fs/internal';
 import { SegmentBuilder, SegmentReader } from '@silt/segments';
 import { opsPerSecond, rounds, type BenchContext, type BenchRow, type BenchSuite } from './harness.js';
 import { checkedGetPass, makeKeyValueDataset, type KeyValueDataset } from './key-value-dataset.js';
@@ -16,13 +18,18 @@ import { checkedGetPass, makeKeyValueDataset, type KeyValueDataset } from './key
  * statement, `.pluck().get()`). The lookup keys are fresh strings laid out
  * in lookup order (see key-value-dataset.ts). Gets are measured warm (see warmGetRounds);
  * silt's one-time costs after open (reading the file, checking the indexes,
- * verifying blocks on first use) are reported as their own rows.
+ * verifying blocks on first use) are reported as their own rows. Beside
+ * them, `file` mode's ceiling: one 4 KiB `pread` of the segment file a
+ * get at a random block (the page cache warm), and nothing else, which is
+ * what a get that misses the block cache cannot do without.
  */
 
 const ENTRIES = Number(process.env.SEGMENTS_BENCH_ENTRIES ?? 1_000_000);
 const KEY_BYTES = 17;
 const VALUE_BYTES = 100;
 const FILE_CACHE_BYTES = 16 * 1024 * 1024;
+/** silt's default block size: what a get that misses the `file`-mode cache reads. */
+const BLOCK_BYTES = 4096;
 const WORKLOAD_GET = `random get, ${ENTRIES.toLocaleString('en-US')} keys`;
 const WORKLOAD_BUILD = `build ${ENTRIES.toLocaleString('en-US')} entries (${KEY_BYTES} B keys, ${VALUE_BYTES} B values)`;
 
@@ -134,6 +141,7 @@ async function benchSilt(context: BenchContext, data: Dataset, path: string): Pr
     (reader, key) => reader.get(key),
     (reader) => reader.close(),
   );
+  const preads = await preadCeiling(context, data, path);
   const workload = `open the ${ENTRIES.toLocaleString('en-US')}-entry segment`;
   return [
     {
@@ -155,7 +163,28 @@ async function benchSilt(context: BenchContext, data: Dataset, path: string): Pr
       runs: file,
       ratioTo: 'better-sqlite3',
     },
+    { workload: WORKLOAD_GET, engine: PREAD_CEILING, durability: 'read', unit: 'gets/s', runs: preads, ratioTo: 'lmdb-js' },
   ];
+}
+
+const PREAD_CEILING = `one ${BLOCK_BYTES} B pread a get at a random block, nothing else (file mode's ceiling)`;
+
+/** As many positioned reads as there are lookups, each of one block at a random block of the file: the system calls alone. */
+async function preadCeiling(context: BenchContext, data: Dataset, path: string): Promise<number[]> {
+  const fd = openSync(path, 'r');
+  try {
+    const blocks = Math.floor(fstatSync(fd).size / BLOCK_BYTES);
+    const random = new SeededRandom(4096);
+    const offsets = Float64Array.from(data.lookups, () => Math.floor(random.next() * blocks) * BLOCK_BYTES);
+    const block = Buffer.allocUnsafe(BLOCK_BYTES);
+    const pass = (): void => {
+      for (const offset of offsets) if (readSync(fd, block, 0, BLOCK_BYTES, offset) !== BLOCK_BYTES) throw new Error('short read');
+    };
+    pass();
+    return await rounds(context.rounds, () => opsPerSecond(offsets.length, pass));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function benchLmdb(context: BenchContext, data: Dataset): Promise<BenchRow> {
