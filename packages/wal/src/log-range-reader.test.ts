@@ -17,6 +17,18 @@ const put = (n: number): WalEntry => ({
   valueIsText: true,
 });
 
+/** A closed log of 30 one-put records in three files (1–10, 11–20, 21–30), and an empty fourth. */
+async function threeLogFiles(name: string): Promise<string> {
+  const dir = tempDir(name);
+  const wal = await WriteAheadLog.open(dir, { durability: 'write' });
+  for (let i = 1; i <= 30; i++) {
+    await wal.append([put(i)]);
+    if (i % 10 === 0) await wal.rotate();
+  }
+  await wal.close();
+  return dir;
+}
+
 test('a range read sees exactly the records that overlap it, across rotated files, while the log stays open', async () => {
   const dir = tempDir('wal-range');
   const wal = await WriteAheadLog.open(dir, { durability: 'write' });
@@ -43,13 +55,7 @@ test('a range read sees exactly the records that overlap it, across rotated file
 });
 
 test('a range read across a deleted middle log file is a CorruptionError naming the missing sequence numbers, not a range with a hole', async () => {
-  const dir = tempDir('wal-range-gap');
-  const wal = await WriteAheadLog.open(dir, { durability: 'write' });
-  for (let i = 1; i <= 30; i++) {
-    await wal.append([put(i)]);
-    if (i % 10 === 0) await wal.rotate();
-  }
-  await wal.close();
+  const dir = await threeLogFiles('wal-range-gap');
   unlinkSync(join(dir, logFileName(11)));
   assert.deepEqual(
     readLogRange(nodeFileSystem, dir, 2, 9).map((r) => r.firstSeq),
@@ -82,13 +88,7 @@ test('damage past the end of a range does not fail the range read: the newest fi
 });
 
 test('a range read into a scratch arena yields the same records as one into fresh buffers, twice over', async () => {
-  const dir = tempDir('wal-range-arena');
-  const wal = await WriteAheadLog.open(dir, { durability: 'write' });
-  for (let i = 1; i <= 30; i++) {
-    await wal.append([put(i)]);
-    if (i % 10 === 0) await wal.rotate();
-  }
-  await wal.close();
+  const dir = await threeLogFiles('wal-range-arena');
   const describe = (records: ReturnType<typeof readLogRange>): string[] =>
     records.flatMap((record) =>
       record.entries.map(
@@ -106,13 +106,7 @@ test('a range read into a scratch arena yields the same records as one into fres
 });
 
 test('a range across log files is read into one storage of the arena, sized for all of them before the first read', async () => {
-  const dir = tempDir('wal-range-reserve');
-  const wal = await WriteAheadLog.open(dir, { durability: 'write' });
-  for (let i = 1; i <= 30; i++) {
-    await wal.append([put(i)]);
-    if (i % 10 === 0) await wal.rotate();
-  }
-  await wal.close();
+  const dir = await threeLogFiles('wal-range-reserve');
   const filesOfRange = [1, 11, 21].map((first) => statSync(join(dir, logFileName(first))).size);
   const arena = new ScratchArena();
   const storages = (records: ReturnType<typeof readLogRange>): Set<ArrayBufferLike> =>
