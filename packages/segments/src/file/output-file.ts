@@ -64,6 +64,25 @@ export class OutputFile {
     if (this.syncFailure !== undefined) throw this.syncFailure.error;
   }
 
+  /**
+   * For a build given up: closes the handle once every background fdatasync
+   * started on it has ended, at once if none was. Closed under a sync still
+   * queued on the thread pool, its descriptor could go to another file
+   * first, which that sync would then flush. Never throws: the file is being
+   * thrown away, and a second close after `finish` closed it is harmless.
+   */
+  closeWhenSynced(): void {
+    const close = (): void => {
+      try {
+        this.handle.close();
+      } catch {
+        // Already closed, or lost with its file: nothing is left to release.
+      }
+    };
+    if (this.syncs.length === 0) close();
+    else void Promise.all(this.syncs).then(close);
+  }
+
   private writeOut(data: Uint8Array): void {
     this.handle.write(data, this.written);
     this.written += data.length;

@@ -430,16 +430,16 @@ export class SegmentBuilder {
     throw new ClosedError(`segment builder for ${this.path} (${why})`);
   }
 
-  /** Ends the build for good: close and remove the partial file. The first error is the one reported. */
+  /**
+   * Ends the build for good: remove the partial file and close it (once its
+   * background syncs ended: `OutputFile.closeWhenSynced`). The first error is
+   * the one reported.
+   */
   private fail(error: unknown): void {
     if (this.state === 'failed') return;
     this.state = 'failed';
     this.failure = error;
-    try {
-      this.handle.close();
-    } catch {
-      // The handle may already be closed or lost; removing the file is what matters.
-    }
+    this.output.closeWhenSynced();
     try {
       // Nothing names the file yet (no commit before `finish` resolves): ours to remove under either name.
       this.options.fs.unlink(this.renamed ? this.path : this.temporaryPath);
