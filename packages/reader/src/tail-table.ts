@@ -110,11 +110,10 @@ export class TailTable implements EntrySource {
     if (sequences.length === 0 || sequences[0]! > covered) return this;
     const first = firstAfterSorted(sequences, (sequence) => sequence - covered, false);
     const keys = Math.min(sequences.length - first, this.entries.size);
-    // Room for the keys that may survive, at the table's mean entry size, or for as much as this
-    // table grew to (up to PRUNED_ROOM_KEPT_BYTES), whichever is more: the tail fills again by about as much before the next
-    // generation. Sized for the survivors alone, it grew back half again at a time, each time a
-    // copy into fresh memory (17 growths and 14 MB copied by each client of a 40,000-write fleet
-    // bench round that read its own writes back; the pages it does not fill are never touched).
+    // Room for the keys that may survive (at the table's mean entry size), or for what this table
+    // grew to, up to PRUNED_ROOM_KEPT_BYTES: the tail fills again by about as much before the next
+    // generation, and a table sized for its survivors grew back half again at a time, a copy into
+    // fresh memory each time (17 growths, 14 MB copied, by each read-back client of a fleet round).
     const survivorBytes = Math.ceil((this.entries.entryBytes * keys) / this.entries.size);
     const kept = Math.min(1, PRUNED_ROOM_KEPT_BYTES / this.entries.arenaBytes);
     const pruned = new TailTable({
