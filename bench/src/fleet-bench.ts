@@ -5,6 +5,7 @@ import { median, percentile, type BenchContext, type BenchRow, type BenchSuite }
 import { interleavedRounds } from './interleaved-rounds.js';
 import type { FromMember, MemberJob, MemberRole, MemberWork, ToMember, WorkResult } from './fleet-bench-shared.js';
 import { monotonicMs } from './realtime-bench-shared.js';
+import { socketRoundTrips } from './socket-round-trip.js';
 
 /**
  * Many processes writing one index (issue 15): silt with the default role,
@@ -18,7 +19,8 @@ import { monotonicMs } from './realtime-bench-shared.js';
  *    loops; beside it lmdb-js, 4 processes writing one env with the same
  *    loops, and lmdb-js in one process.
  * 2. The latency of one awaited set at a time in `fsync` mode, from a
- *    client against in the writer.
+ *    client against in the writer; beside them a bare round trip between
+ *    two node processes over a Unix socket, the least forwarding adds.
  * 3. Failover: the writer among 1 writer + 4 clients, all writing, is
  *    SIGKILLed; each surviving client's wait from its last acknowledgement
  *    before the kill to its first after.
@@ -44,6 +46,9 @@ const LATENCY_MS = 1_500;
  * alone barely moved).
  */
 const LATENCY_WARM_UP_MS = 2_000;
+/** Bare socket round trips timed a round, after ROUND_TRIP_WARM_UP untimed. */
+const ROUND_TRIPS = 10_000;
+const ROUND_TRIP_WARM_UP = 1_000;
 /** Loops each member runs while the writer is being killed: writes in flight at every kill. */
 const STREAM_LOOPS = 2;
 /**
@@ -346,6 +351,13 @@ async function latencyRound(context: BenchContext, forwarded: boolean): Promise<
   });
 }
 
+async function roundTripRound(context: BenchContext): Promise<number[]> {
+  const micros = await socketRoundTrips(context.scratch('round-trip'), ROUND_TRIPS, ROUND_TRIP_WARM_UP);
+  const at = (p: number): string => percentile(micros, p).toFixed(0);
+  context.log(`bare socket round trip: ${micros.length} round trips, p50 ${at(50)} µs, p90 ${at(90)}, p99 ${at(99)}`);
+  return micros;
+}
+
 // ---- 3: failover ----
 
 interface FailoverRound {
@@ -467,6 +479,7 @@ const ENGINE = {
   lmdbOne: `lmdb-js, one process (${LOOPS} loops)`,
   inWriter: 'silt, in the writer process',
   fromClient: 'silt, forwarded from a client process (writer idle in another)',
+  roundTrip: 'no store: one byte to another node process over a Unix socket and back (the least forwarding adds)',
   fleet: `silt (role auto): 1 writer + ${CLIENTS} clients, all writing (${STREAM_LOOPS} loops each)`,
 };
 
@@ -514,6 +527,7 @@ export const suite: BenchSuite = {
       lmdbManyReadBack: timed('lmdbManyReadBack', () => (runs('read-back') ? lmdbSetsRound(context, CLIENTS, true) : none())),
       inWriter: timed('inWriter', () => (runs('latency') ? latencyRound(context, false) : none())),
       fromClient: timed('fromClient', () => (runs('latency') ? latencyRound(context, true) : none())),
+      roundTrip: timed('roundTrip', () => (runs('latency') ? roundTripRound(context) : none())),
       failover: timed('failover', () => (runs('failover') ? failoverRound(context, kills) : none())),
     });
     const defined = <T>(values: ReadonlyArray<T | undefined>): T[] => values.filter((value): value is T => value !== undefined);
@@ -601,6 +615,13 @@ export const suite: BenchSuite = {
             engine: ENGINE.fromClient,
             runs: defined(results.fromClient).map((round) => percentile(round, percent)),
             ratioTo: ENGINE.inWriter,
+          },
+          {
+            ...common,
+            engine: ENGINE.roundTrip,
+            durability: 'none (no store)',
+            runs: defined(results.roundTrip).map((round) => percentile(round, percent)),
+            reference: true,
           },
         );
       }
