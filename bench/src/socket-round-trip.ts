@@ -23,7 +23,11 @@ export async function socketRoundTrips(directory: string, count: number, warmUp:
   await once(server, 'listening');
   const child = fork(ECHO_CHILD, [path], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
-    const [socket] = (await once(server, 'connection')) as [Socket];
+    // An echo process that dies before it connects must fail the round, not hang it.
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      server.once('connection', resolve);
+      child.once('exit', (code) => reject(new Error(`the echo process exited (code ${code}) before it connected`)));
+    });
     socket.setNoDelay(true);
     return await timedEchoes(socket, count, warmUp);
   } finally {
