@@ -1,9 +1,11 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { open as openLmdb } from 'lmdb';
+import { nodeFileSystem } from '@silt/fs';
 import { SeededRandom } from '@silt/fs/internal';
-import { SegmentBuilder, SegmentReader } from '@silt/segments';
+import { SegmentBuilder, SegmentReader, type AccessMode } from '@silt/segments';
+import { interleavedRounds } from './interleaved-rounds.js';
 import { opsPerSecond, rounds, type BenchContext, type BenchRow, type BenchSuite } from './harness.js';
 import { checkedGetPass, makeKeyValueDataset, type KeyValueDataset } from './key-value-dataset.js';
 
@@ -16,13 +18,16 @@ import { checkedGetPass, makeKeyValueDataset, type KeyValueDataset } from './key
  * object cache: its documented settings for fast random reads of strings)
  * and better-sqlite3 primary-key lookups (WITHOUT ROWID table, prepared
  * statement, `.pluck().get()`). The lookup keys are fresh strings laid out
- * in lookup order (see key-value-dataset.ts). Gets are measured warm (see warmGetRounds);
- * silt's one-time costs after open (reading the file, checking the indexes,
- * verifying blocks on first use) are reported as their own rows. Beside
- * them, `file` mode's ceiling: one 512-byte `pread` of the segment file a
- * get at a random block (the page cache warm), and nothing else: what
- * `file` mode reads for a get that misses its cache once the entry's block
- * is verified, and cannot do without.
+ * in lookup order (see key-value-dataset.ts). Gets are measured warm (see
+ * warmedGets), every engine open at once and its rounds interleaved with
+ * the others' (getRounds); silt's one-time costs after open (reading the
+ * file, checking the indexes, verifying blocks on first use) are reported
+ * as their own rows. Beside them, two reference rows: one 512-byte
+ * positioned read of the segment file a get at a random block (the page
+ * cache warm), and nothing else, through `fs.readSync` and through
+ * @silt/fs (the read `file` mode makes: @silt/mmap's `pread`, `O_NOATIME`).
+ * The second is `file` mode's floor: what it reads for a get that misses
+ * its cache once the entry's block is verified, and cannot do without.
  */
 
 const ENTRIES = Number(process.env.SEGMENTS_BENCH_ENTRIES ?? 1_000_000);
@@ -81,29 +86,30 @@ async function benchBuild(context: BenchContext, data: Dataset): Promise<{ rows:
   };
 }
 
-/**
- * Opens with `open`, makes one untimed pass over every key (JIT warm-up,
- * first-touch page faults, silt's first-use block verification, filling the
- * file-mode cache), then times `context.rounds` passes on the same handle.
- */
-async function warmGetRounds<Handle>(
-  context: BenchContext,
-  data: Dataset,
-  open: () => Handle,
-  get: (handle: Handle, key: string) => string | Uint8Array | undefined,
-  close: (handle: Handle) => void | Promise<void>,
-): Promise<number[]> {
-  const handle = open();
-  try {
-    const pass = checkedGetPass(data, (key) => get(handle, key));
-    pass();
-    return await rounds(context.rounds, () => opsPerSecond(data.lookups.length, pass));
-  } finally {
-    await close(handle);
-  }
+/** A store open for the timed get passes: one pass over every lookup key, and its close. */
+interface GetEngine {
+  readonly pass: () => void;
+  readonly close: () => void | Promise<void>;
 }
 
-async function benchSilt(context: BenchContext, data: Dataset, path: string): Promise<BenchRow[]> {
+/**
+ * Opens a store and makes one untimed pass over every key (JIT warm-up,
+ * first-touch page faults, silt's first-use block verification, filling the
+ * file-mode cache); the timed passes follow, interleaved with the other engines'.
+ */
+function warmedGets<Handle>(
+  data: Dataset,
+  handle: Handle,
+  get: (handle: Handle, key: string) => string | Uint8Array | undefined,
+  close: (handle: Handle) => void | Promise<void>,
+): GetEngine {
+  const pass = checkedGetPass(data, (key) => get(handle, key));
+  pass();
+  return { pass, close: () => close(handle) };
+}
+
+async function openRounds(context: BenchContext, path: string): Promise<BenchRow[]> {
+  const workload = `open the ${ENTRIES.toLocaleString('en-US')}-entry segment`;
   const openTimes = await rounds(context.rounds, async () => {
     const start = process.hrtime.bigint();
     const reader = SegmentReader.open(path, { access: 'memory' });
@@ -119,33 +125,6 @@ async function benchSilt(context: BenchContext, data: Dataset, path: string): Pr
     reader.close();
     return milliseconds;
   });
-  const memory = await warmGetRounds(
-    context,
-    data,
-    () => SegmentReader.open(path, { access: 'memory' }),
-    (reader, key) => reader.get(key),
-    (reader) => reader.close(),
-  );
-  const mmap = await warmGetRounds(
-    context,
-    data,
-    () => {
-      const reader = SegmentReader.open(path, { access: 'mmap' });
-      if (reader.access !== 'mmap') throw new Error('mmap mode is unavailable here: @silt/mmap did not build');
-      return reader;
-    },
-    (reader, key) => reader.get(key),
-    (reader) => reader.close(),
-  );
-  const file = await warmGetRounds(
-    context,
-    data,
-    () => SegmentReader.open(path, { access: 'file', cacheBytes: FILE_CACHE_BYTES }),
-    (reader, key) => reader.get(key),
-    (reader) => reader.close(),
-  );
-  const preads = await preadCeiling(context, data, path);
-  const workload = `open the ${ENTRIES.toLocaleString('en-US')}-entry segment`;
   return [
     {
       workload,
@@ -156,42 +135,67 @@ async function benchSilt(context: BenchContext, data: Dataset, path: string): Pr
       lowerIsBetter: true,
     },
     { workload, engine: 'silt verify() (every block, counts, hash)', durability: 'read', unit: 'ms', runs: firstUse, lowerIsBetter: true },
-    { workload: WORKLOAD_GET, engine: 'silt (memory)', durability: 'read', unit: 'gets/s', runs: memory, ratioTo: 'lmdb-js' },
-    { workload: WORKLOAD_GET, engine: 'silt (mmap)', durability: 'read', unit: 'gets/s', runs: mmap, ratioTo: 'lmdb-js' },
-    {
-      workload: WORKLOAD_GET,
-      engine: 'silt (file, 16 MiB cache)',
-      durability: 'read',
-      unit: 'gets/s',
-      runs: file,
-      ratioTo: 'better-sqlite3',
-    },
-    { workload: WORKLOAD_GET, engine: PREAD_CEILING, durability: 'read', unit: 'gets/s', runs: preads, ratioTo: 'lmdb-js' },
   ];
 }
 
-const PREAD_CEILING = `one ${ENTRY_READ_BYTES} B pread a get at a random block, nothing else (file mode's ceiling)`;
-
-/** As many positioned reads as there are lookups, each of an entry's window at a random block of the file: the system calls alone. */
-async function preadCeiling(context: BenchContext, data: Dataset, path: string): Promise<number[]> {
-  const fd = openSync(path, 'r');
-  try {
-    const blocks = Math.floor(fstatSync(fd).size / BLOCK_BYTES);
-    const random = new SeededRandom(4096);
-    const offsets = Float64Array.from(data.lookups, () => Math.floor(random.next() * blocks) * BLOCK_BYTES);
-    const window = Buffer.allocUnsafe(ENTRY_READ_BYTES);
-    const pass = (): void => {
-      for (const offset of offsets)
-        if (readSync(fd, window, 0, ENTRY_READ_BYTES, offset) !== ENTRY_READ_BYTES) throw new Error('short read');
-    };
-    pass();
-    return await rounds(context.rounds, () => opsPerSecond(offsets.length, pass));
-  } finally {
-    closeSync(fd);
-  }
+function siltGets(data: Dataset, path: string, access: AccessMode): GetEngine {
+  const reader = SegmentReader.open(path, access === 'file' ? { access, cacheBytes: FILE_CACHE_BYTES } : { access });
+  if (reader.access !== access) throw new Error(`${access} mode is unavailable here: @silt/mmap did not build`);
+  return warmedGets(
+    data,
+    reader,
+    (opened, key) => opened.get(key),
+    (opened) => opened.close(),
+  );
 }
 
-async function benchLmdb(context: BenchContext, data: Dataset): Promise<BenchRow> {
+const ENGINE = {
+  memory: 'silt (memory)',
+  mmap: 'silt (mmap)',
+  file: 'silt (file, 16 MiB cache)',
+  readSyncFloor: `one ${ENTRY_READ_BYTES} B fs.readSync a get at a random block, nothing else`,
+  siltReadFloor: `one ${ENTRY_READ_BYTES} B read a get through @silt/fs (the addon's pread, O_NOATIME), nothing else: file mode's floor`,
+  lmdb: 'lmdb-js',
+  sqlite: 'better-sqlite3',
+} as const;
+
+/**
+ * As many positioned reads as there are lookups, each of an entry's window
+ * at a random block of the file: the system calls alone, through `read`.
+ */
+function positionedReads(data: Dataset, path: string, read: (window: Buffer, offset: number) => number, close: () => void): GetEngine {
+  const blocks = Math.floor(statSync(path).size / BLOCK_BYTES);
+  const random = new SeededRandom(4096);
+  const offsets = Float64Array.from(data.lookups, () => Math.floor(random.next() * blocks) * BLOCK_BYTES);
+  const window = Buffer.allocUnsafe(ENTRY_READ_BYTES);
+  const pass = (): void => {
+    for (const offset of offsets) if (read(window, offset) !== ENTRY_READ_BYTES) throw new Error('short read');
+  };
+  pass();
+  return { pass, close };
+}
+
+function readSyncFloor(data: Dataset, path: string): GetEngine {
+  const fd = openSync(path, 'r');
+  return positionedReads(
+    data,
+    path,
+    (window, offset) => readSync(fd, window, 0, ENTRY_READ_BYTES, offset),
+    () => closeSync(fd),
+  );
+}
+
+function siltReadFloor(data: Dataset, path: string): GetEngine {
+  const handle = nodeFileSystem.open(path, 'read');
+  return positionedReads(
+    data,
+    path,
+    (window, offset) => handle.read(window, offset),
+    () => handle.close(),
+  );
+}
+
+async function lmdbGets(context: BenchContext, data: Dataset): Promise<GetEngine> {
   const path = join(context.scratch('lmdb'), 'db');
   const options = { path, encoding: 'string', noReadAhead: true, cache: false } as const;
   const writer = openLmdb<string, string>(options);
@@ -199,17 +203,15 @@ async function benchLmdb(context: BenchContext, data: Dataset): Promise<BenchRow
     for (let i = 0; i < data.sortedKeys.length; i++) void writer.put(data.sortedKeys[i]!, data.sortedValues[i]!);
   });
   await writer.close();
-  const runs = await warmGetRounds(
-    context,
+  return warmedGets(
     data,
-    () => openLmdb<string, string>(options),
+    openLmdb<string, string>(options),
     (db, key) => db.get(key),
     (db) => db.close(),
   );
-  return { workload: WORKLOAD_GET, engine: 'lmdb-js', durability: 'read', unit: 'gets/s', runs };
 }
 
-async function benchSqlite(context: BenchContext, data: Dataset): Promise<BenchRow> {
+function sqliteGets(context: BenchContext, data: Dataset): GetEngine {
   const path = join(context.scratch('sqlite'), 'kv.sqlite');
   const writer = new Database(path);
   writer.pragma('journal_mode = WAL');
@@ -219,17 +221,61 @@ async function benchSqlite(context: BenchContext, data: Dataset): Promise<BenchR
     for (let i = 0; i < data.sortedKeys.length; i++) insert.run(data.sortedKeys[i], data.sortedValues[i]);
   })();
   writer.close();
-  const runs = await warmGetRounds(
-    context,
+  const db = new Database(path, { readonly: true });
+  return warmedGets(
     data,
-    () => {
-      const db = new Database(path, { readonly: true });
-      return { db, select: db.prepare<[string], string>('SELECT v FROM kv WHERE k = ?').pluck() };
-    },
+    { db, select: db.prepare<[string], string>('SELECT v FROM kv WHERE k = ?').pluck() },
     ({ select }, key) => select.get(key),
-    ({ db }) => void db.close(),
+    ({ db: opened }) => void opened.close(),
   );
-  return { workload: WORKLOAD_GET, engine: 'better-sqlite3', durability: 'read', unit: 'gets/s', runs };
+}
+
+/**
+ * Every engine's store open and warmed at once, then `context.rounds` timed
+ * passes each, taking turns: load that comes and goes on the shared machine
+ * falls on every engine alike, so the ratios hold even when the rates move.
+ */
+async function getRounds(context: BenchContext, data: Dataset, path: string): Promise<BenchRow[]> {
+  const engines: Record<keyof typeof ENGINE, GetEngine> = {
+    memory: siltGets(data, path, 'memory'),
+    mmap: siltGets(data, path, 'mmap'),
+    file: siltGets(data, path, 'file'),
+    readSyncFloor: readSyncFloor(data, path),
+    siltReadFloor: siltReadFloor(data, path),
+    lmdb: await lmdbGets(context, data),
+    sqlite: sqliteGets(context, data),
+  };
+  try {
+    const timed = (engine: GetEngine) => () => opsPerSecond(data.lookups.length, engine.pass);
+    const runs = await interleavedRounds(context.rounds, {
+      memory: timed(engines.memory),
+      mmap: timed(engines.mmap),
+      file: timed(engines.file),
+      readSyncFloor: timed(engines.readSyncFloor),
+      siltReadFloor: timed(engines.siltReadFloor),
+      lmdb: timed(engines.lmdb),
+      sqlite: timed(engines.sqlite),
+    });
+    const row = (name: keyof typeof ENGINE, extra: Partial<BenchRow> = {}): BenchRow => ({
+      workload: WORKLOAD_GET,
+      engine: ENGINE[name],
+      durability: 'read',
+      unit: 'gets/s',
+      runs: runs[name],
+      ...extra,
+    });
+    return [
+      row('memory', { ratioTo: ENGINE.lmdb }),
+      row('mmap', { ratioTo: ENGINE.lmdb }),
+      row('file', { ratioTo: ENGINE.lmdb }),
+      row('readSyncFloor', { ratioTo: ENGINE.lmdb, reference: true }),
+      row('siltReadFloor', { ratioTo: ENGINE.lmdb, reference: true }),
+      row('lmdb'),
+      row('sqlite'),
+    ];
+  } finally {
+    for (const engine of Object.values(engines)) await engine.close();
+  }
 }
 
 export const suite: BenchSuite = {
@@ -241,11 +287,8 @@ export const suite: BenchSuite = {
     context.log(
       `segment: ${build.size} bytes; file mode cache ${FILE_CACHE_BYTES} bytes (${((100 * FILE_CACHE_BYTES) / build.size).toFixed(0)}% of the file)`,
     );
-    const silt = await benchSilt(context, data, build.path);
-    context.log('silt gets done');
-    const lmdb = await benchLmdb(context, data);
-    context.log('lmdb-js gets done');
-    const sqlite = await benchSqlite(context, data);
-    return [...build.rows, ...silt, lmdb, sqlite];
+    const opening = await openRounds(context, build.path);
+    const gets = await getRounds(context, data, build.path);
+    return [...build.rows, ...opening, ...gets];
   },
 };

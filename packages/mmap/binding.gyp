@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "silt_mmap",
-      "sources": ["native/mmap.c"],
+      "sources": ["native/addon.c", "native/map.c", "native/read-at.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]

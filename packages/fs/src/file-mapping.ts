@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 /** What @silt/fs uses of @silt/mmap, an optional dependency: an install without a C compiler lacks it. */
 interface MmapModule {
   mapFileReadOnly(path: string): Buffer;
+  positionedRead(): PositionedRead | undefined;
   mmapSupport(): { readonly available: true } | { readonly available: false; readonly reason: string };
 }
 
@@ -33,4 +34,13 @@ export function mapFileIfSupported(path: string): Uint8Array | undefined {
   const found = mmapModule();
   if (found instanceof Error || !found.mmapSupport().available) return undefined;
   return found.mapFileReadOnly(path);
+}
+
+/** Reads at a position of an open file: the count read, fewer than `target.length` only at end of file (or a short read). */
+export type PositionedRead = (fd: number, target: Uint8Array, position: number) => number;
+
+/** The addon's `pread` (one system call, no node:fs argument checks), or undefined where it is not installed or not offered. */
+export function nativePositionedRead(): PositionedRead | undefined {
+  const found = mmapModule();
+  return found instanceof Error ? undefined : found.positionedRead();
 }

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { NodeFileSystem, nodeFileSystem as fs } from './node-file-system.js';
 import { fileMappingSupport } from './file-mapping.js';
 import { isNotFound, errnoOf } from './errors.js';
@@ -105,4 +108,33 @@ test('a mapped file reads as the file does, and this workspace can map files', (
     () => new NodeFileSystem().mapFile(join(tempDir('map-missing'), 'none')),
     (error) => isNotFound(error),
   );
+});
+
+test('reading a file through a handle leaves its access time alone', (t) => {
+  if (process.platform !== 'linux') return t.skip('O_NOATIME is Linux only');
+  const path = join(tempDir('atime'), 'a');
+  writeFileSync(path, 'read me');
+  // An access time older than the modification time: relatime would move it on the next read.
+  utimesSync(path, new Date('2020-01-01T00:00:00Z'), new Date('2020-01-02T00:00:00Z'));
+  const before = statSync(path).atimeMs;
+  const handle = fs.open(path, 'read');
+  assert.equal(handle.read(new Uint8Array(7), 0), 7);
+  handle.close();
+  assert.equal(statSync(path).atimeMs, before);
+});
+
+test('a process that does not own a file still opens it for reading (without O_NOATIME)', (t) => {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return t.skip('needs root on Linux, to read as another user');
+  const dir = tempDir('not-owner');
+  chmodSync(dir, 0o755);
+  const path = join(dir, 'a');
+  writeFileSync(path, 'anyone may read this', { mode: 0o644 });
+  const module = pathToFileURL(join(import.meta.dirname, 'index.js')).href;
+  const script = `import { nodeFileSystem } from ${JSON.stringify(module)};
+    const handle = nodeFileSystem.open(${JSON.stringify(path)}, 'read');
+    const target = new Uint8Array(20);
+    process.stdout.write(String(handle.read(target, 0)) + ' ' + new TextDecoder().decode(target));`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' });
+  assert.equal(child.stderr, '');
+  assert.equal(child.stdout, '20 anyone may read this');
 });

@@ -1,8 +1,11 @@
 import { createRequire } from 'node:module';
 
-/** The addon's one call (native/mmap.c): maps `length` bytes of the open file `fd`, read-only and shared. */
+/** The addon's calls (native/). */
 export interface MmapAddon {
+  /** map.c: maps `length` bytes of the open file `fd`, read-only and shared. */
   map(fd: number, length: number): ArrayBuffer;
+  /** read-at.c: one `pread` of `target.length` bytes at `position`; the count read. */
+  readAt(fd: number, target: Uint8Array, position: number): number;
 }
 
 /** Whether this install can map files, and if not, why (the addon did not build or load). */

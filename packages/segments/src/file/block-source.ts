@@ -17,8 +17,9 @@ export interface BlockSource {
   /**
    * Bytes that hold the entry at `offset` within `block` (a verified block),
    * from `entryStart`: the block's (as `bytesOf`), or in `file` mode just the
-   * entry's when the block is not cached. An entry that runs past the block
-   * (damage) may be cut short; the caller checks its lengths against the block.
+   * entry's when the block is not cached (those may run on past the block's
+   * end). An entry that runs past the block (damage) may be cut short; the
+   * caller checks its lengths against the block.
    */
   entryBytes(block: number, offset: number): Buffer;
   /** Where the entry starts in the bytes the last `entryBytes` returned. */

@@ -1,5 +1,5 @@
 import { ClosedError, CorruptionError, type FileHandle } from '@silt/fs';
-import { attempt } from '@silt/fs/internal';
+import { asIoError } from '@silt/fs/internal';
 import { BlockCache } from './block-cache.js';
 import { lastBlockWithin, type BlockIndex } from './block-index.js';
 import type { BlockSource } from './block-source.js';
@@ -30,6 +30,7 @@ export class FileBlockSource implements BlockSource {
 
   constructor(
     private readonly handle: FileHandle,
+    private readonly fileSize: number,
     private readonly index: BlockIndex,
     private readonly verifier: BlockVerifier,
     cacheBytes: number,
@@ -95,8 +96,13 @@ export class FileBlockSource implements BlockSource {
 
   private readAt(target: Uint8Array, position: number, what: string): void {
     if (this.closed) throw new ClosedError(`segment reader for ${this.handle.path}`);
-    const { handle } = this;
-    const read = attempt('read segment', handle.path, () => handle.read(target, position));
+    let read: number;
+    // Not `attempt`: a closure a get would allocate, on the hottest path of `file` mode.
+    try {
+      read = this.handle.read(target, position);
+    } catch (error) {
+      throw asIoError('read segment', this.handle.path, error);
+    }
     if (read !== target.length) {
       throw new CorruptionError(this.handle.path, position + read, `${what} is cut short: the file shrank after it was opened`);
     }
@@ -119,12 +125,19 @@ export class FileBlockSource implements BlockSource {
     return views;
   }
 
-  /** The entry at `offset` of a verified block, read alone: into the reused window, or a buffer of its own when larger. */
+  /**
+   * The entry at `offset` of a verified block, read alone: into the reused
+   * window, or a buffer of its own when larger. The window may run past the
+   * block into the next one (the caller checks the entry against the
+   * block's length); only near the end of the file is it cut, which saves a
+   * view's allocation on every other get.
+   */
   private readEntry(block: number, offset: number): Buffer {
     if (this.closed) throw new ClosedError(`segment reader for ${this.handle.path}`);
     const available = this.index.length(block) - offset;
     const position = this.index.offset(block) + offset;
-    const window = this.entryWindow.subarray(0, Math.min(available, ENTRY_WINDOW_BYTES));
+    const window =
+      position + ENTRY_WINDOW_BYTES <= this.fileSize ? this.entryWindow : this.entryWindow.subarray(0, this.fileSize - position);
     this.readAt(window, position, `data block ${block}`);
     const length = entryEnd(window, 0);
     if (length <= window.length || length > available) return window;

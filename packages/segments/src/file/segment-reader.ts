@@ -193,7 +193,13 @@ export class SegmentReader<K extends Key = string> {
     try {
       const size = handle.size();
       const layout = readSegmentLayout(sectionsOfHandle(handle), size, path, indexes);
-      const source = new FileBlockSource(handle, layout.blocks, new BlockVerifier(path, layout.blocks, layout.header), resolved.cacheBytes);
+      const source = new FileBlockSource(
+        handle,
+        size,
+        layout.blocks,
+        new BlockVerifier(path, layout.blocks, layout.header),
+        resolved.cacheBytes,
+      );
       return new SegmentReader<Key>(path, 'file', layout, source, size, resolved.keyEncoding);
     } catch (error) {
       handle.close();

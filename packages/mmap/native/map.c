@@ -4,23 +4,14 @@
  * ArrayBuffer, never earlier: views of it may outlive whoever asked for it,
  * and touching an unmapped page would crash the process.
  */
-#include <node_api.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <uv.h>
+
+#include "addon.h"
 
 #ifndef _WIN32
 #include <errno.h>
-#include <string.h>
 #include <sys/mman.h>
 #endif
-
-static napi_value throw_errno(napi_env env, int error, const char* call) {
-  char message[256];
-  snprintf(message, sizeof message, "%s: %s", call, uv_strerror(uv_translate_sys_error(error)));
-  napi_throw_error(env, uv_err_name(uv_translate_sys_error(error)), message);
-  return NULL;
-}
 
 #ifndef _WIN32
 static void release_mapping(napi_env env, void* address, void* length) {
@@ -30,7 +21,7 @@ static void release_mapping(napi_env env, void* address, void* length) {
 #endif
 
 /* map(fd: number, length: number): ArrayBuffer */
-static napi_value map_file(napi_env env, napi_callback_info info) {
+napi_value map_file(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   int32_t fd = -1;
@@ -55,12 +46,3 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
   return buffer;
 #endif
 }
-
-static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn;
-  if (napi_create_function(env, "map", NAPI_AUTO_LENGTH, map_file, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "map", fn) != napi_ok) return NULL;
-  return exports;
-}
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

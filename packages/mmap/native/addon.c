@@ -1,0 +1,26 @@
+/* Registers the addon's calls: `map` (map.c) and `readAt` (read-at.c). */
+#include <stdio.h>
+#include <uv.h>
+
+#include "addon.h"
+
+napi_value throw_errno(napi_env env, int error, const char* call) {
+  char message[256];
+  snprintf(message, sizeof message, "%s: %s", call, uv_strerror(uv_translate_sys_error(error)));
+  napi_throw_error(env, uv_err_name(uv_translate_sys_error(error)), message);
+  return NULL;
+}
+
+static int export_function(napi_env env, napi_value exports, const char* name, napi_callback call) {
+  napi_value fn;
+  return napi_create_function(env, name, NAPI_AUTO_LENGTH, call, NULL, &fn) == napi_ok &&
+         napi_set_named_property(env, exports, name, fn) == napi_ok;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  if (!export_function(env, exports, "map", map_file)) return NULL;
+  if (!export_function(env, exports, "readAt", read_at)) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

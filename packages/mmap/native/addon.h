@@ -1,0 +1,13 @@
+/* The addon's calls, one per file (map.c, read-at.c), registered by addon.c. */
+#ifndef SILT_ADDON_H
+#define SILT_ADDON_H
+
+#include <node_api.h>
+
+/* Throws an Error whose `code` is the errno's name (ENOENT, EBADF, ...), as node:fs's errors have. */
+napi_value throw_errno(napi_env env, int error, const char* call);
+
+napi_value map_file(napi_env env, napi_callback_info info);
+napi_value read_at(napi_env env, napi_callback_info info);
+
+#endif
