@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { BlockCache } from './block-cache.js';
 
 test('the least recently used block is evicted first', () => {
-  const cache = new BlockCache(3 * 512);
+  const cache = new BlockCache(3 * 512, 8);
   for (const block of [1, 2, 3]) cache.claim(block, 500);
   assert.ok(cache.get(1) !== undefined);
   cache.claim(4, 500);
@@ -13,7 +13,7 @@ test('the least recently used block is evicted first', () => {
 });
 
 test('an evicted frame is reused for a block of similar size, so steady misses allocate nothing', () => {
-  const cache = new BlockCache(2 * 4608);
+  const cache = new BlockCache(2 * 4608, 8);
   const first = cache.claim(1, 4200)!;
   cache.claim(2, 4300);
   const third = cache.claim(3, 4250)!;
@@ -22,9 +22,9 @@ test('an evicted frame is reused for a block of similar size, so steady misses a
 });
 
 test('a block larger than the whole cache is not cached', () => {
-  const cache = new BlockCache(4096);
+  const cache = new BlockCache(4096, 8);
   assert.equal(cache.claim(1, 5000), undefined);
-  assert.equal(new BlockCache(0).claim(1, 1), undefined);
+  assert.equal(new BlockCache(0, 8).claim(1, 1), undefined);
 });
 
 test('random use never holds more than the capacity, and what it holds is always the most recently used cacheable blocks', () => {
@@ -33,7 +33,7 @@ test('random use never holds more than the capacity, and what it holds is always
       fc.integer({ min: 512, max: 8192 }),
       fc.array(fc.record({ block: fc.nat({ max: 20 }), length: fc.integer({ min: 1, max: 3000 }) }), { maxLength: 200 }),
       (capacity, accesses) => {
-        const cache = new BlockCache(capacity);
+        const cache = new BlockCache(capacity, 21);
         const recency: number[] = [];
         for (const { block, length } of accesses) {
           if (cache.get(block) === undefined && cache.claim(block, length) === undefined) {

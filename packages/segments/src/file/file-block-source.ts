@@ -35,7 +35,7 @@ export class FileBlockSource implements BlockSource {
     private readonly verifier: BlockVerifier,
     cacheBytes: number,
   ) {
-    this.cache = new BlockCache(cacheBytes);
+    this.cache = new BlockCache(cacheBytes, index.count);
   }
 
   get cachedBytes(): number {
@@ -94,7 +94,8 @@ export class FileBlockSource implements BlockSource {
     return bytes;
   }
 
-  private readAt(target: Uint8Array, position: number, what: string): void {
+  /** Reads `target.length` bytes at `position`, which lie in blocks `first` to `last` (for the error a short read raises). */
+  private readAt(target: Uint8Array, position: number, first: number, last = first): void {
     if (this.closed) throw new ClosedError(`segment reader for ${this.handle.path}`);
     let read: number;
     // Not `attempt`: a closure a get would allocate, on the hottest path of `file` mode.
@@ -104,6 +105,7 @@ export class FileBlockSource implements BlockSource {
       throw asIoError('read segment', this.handle.path, error);
     }
     if (read !== target.length) {
+      const what = first === last ? `data block ${first}` : `data blocks ${first}..${last}`;
       throw new CorruptionError(this.handle.path, position + read, `${what} is cut short: the file shrank after it was opened`);
     }
   }
@@ -114,7 +116,7 @@ export class FileBlockSource implements BlockSource {
     const last = lastBlockWithin(index, first, maxBytes);
     const runStart = index.offset(first);
     const run = Buffer.allocUnsafeSlow(index.offset(last) + index.length(last) - runStart);
-    this.readAt(run, runStart, `data blocks ${first}..${last}`);
+    this.readAt(run, runStart, first, last);
     const views: Buffer[] = [];
     for (let block = first; block <= last; block++) {
       const start = index.offset(block) - runStart;
@@ -138,15 +140,15 @@ export class FileBlockSource implements BlockSource {
     const position = this.index.offset(block) + offset;
     const window =
       position + ENTRY_WINDOW_BYTES <= this.fileSize ? this.entryWindow : this.entryWindow.subarray(0, this.fileSize - position);
-    this.readAt(window, position, `data block ${block}`);
+    this.readAt(window, position, block);
     const length = entryEnd(window, 0);
     if (length <= window.length || length > available) return window;
     const whole = Buffer.allocUnsafe(length);
-    this.readAt(whole, position, `data block ${block}`);
+    this.readAt(whole, position, block);
     return whole;
   }
 
   private readFully(block: number, target: Buffer): void {
-    this.readAt(target, this.index.offset(block), `data block ${block}`);
+    this.readAt(target, this.index.offset(block), block);
   }
 }
