@@ -11,6 +11,13 @@ napi_value throw_errno(napi_env env, int error, const char* call) {
   return NULL;
 }
 
+napi_value throw_unsupported(napi_env env, const char* call) {
+  char message[128];
+  snprintf(message, sizeof message, "%s: not supported on this platform", call);
+  napi_throw_error(env, "ENOSYS", message);
+  return NULL;
+}
+
 static int export_function(napi_env env, napi_value exports, const char* name, napi_callback call) {
   napi_value fn;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, call, NULL, &fn) == napi_ok &&

@@ -7,6 +7,9 @@
 /* Throws an Error whose `code` is the errno's name (ENOENT, EBADF, ...), as node:fs's errors have. */
 napi_value throw_errno(napi_env env, int error, const char* call);
 
+/* Throws an Error with code ENOSYS: `call` is not offered on this platform (Windows). */
+napi_value throw_unsupported(napi_env env, const char* call);
+
 napi_value map_file(napi_env env, napi_callback_info info);
 napi_value read_at(napi_env env, napi_callback_info info);
 

@@ -33,8 +33,7 @@ napi_value map_file(napi_env env, napi_callback_info info) {
     return NULL;
   }
 #ifdef _WIN32
-  napi_throw_error(env, "ENOSYS", "mmap: not supported on Windows");
-  return NULL;
+  return throw_unsupported(env, "mmap");
 #else
   void* address = mmap(NULL, (size_t)length, PROT_READ, MAP_SHARED, fd, 0);
   if (address == MAP_FAILED) return throw_errno(env, errno, "mmap");

@@ -31,8 +31,7 @@ napi_value read_at(napi_env env, napi_callback_info info) {
     return NULL;
   }
 #ifdef _WIN32
-  napi_throw_error(env, "ENOSYS", "pread: not supported on Windows");
-  return NULL;
+  return throw_unsupported(env, "pread");
 #else
   ssize_t read;
   do {
