@@ -20,10 +20,10 @@ const FRAME_REUSE_SLACK = 2 * FRAME_GRANULE;
  * The least-recently-used block cache of `file` mode, bounded by the bytes
  * it holds. A lookup is an array index by block number (a Map's hash lookup
  * was 4 % of a `file`-mode get that misses; the array costs 8 bytes a block
- * of the segment, beside the block index's 14 and a key), and a hit a few pointer moves. Evicted frames
- * are reused for the incoming block when their size fits, so a steady stream
- * of misses allocates nothing (which is why bytes from the cache are only
- * valid until the next block is read).
+ * of the segment, beside the block index's 14 and a key), and a hit a few
+ * pointer moves. Evicted frames are reused for the incoming block when their
+ * size fits, so a steady stream of misses allocates nothing (which is why
+ * bytes from the cache are only valid until the next block is read).
  */
 export class BlockCache {
   /** By block number. */

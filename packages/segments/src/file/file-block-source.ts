@@ -135,7 +135,6 @@ export class FileBlockSource implements BlockSource {
    * view's allocation on every other get.
    */
   private readEntry(block: number, offset: number): Buffer {
-    if (this.closed) throw new ClosedError(`segment reader for ${this.handle.path}`);
     const available = this.index.length(block) - offset;
     const position = this.index.offset(block) + offset;
     const window =
