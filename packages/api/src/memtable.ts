@@ -191,6 +191,10 @@ export class Memtable implements EntrySource {
     }
   }
 
+  isEmpty(): boolean {
+    return this.size === 0;
+  }
+
   /** Distinct keys held. */
   get size(): number {
     return this.entries.distinctKeys;

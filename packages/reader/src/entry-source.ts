@@ -1,4 +1,4 @@
-import type { Key, LookupResult, SegmentEntry } from '@silt/segments';
+import type { Key, KeyEncoding, LookupResult, SegmentEntry, Value } from '@silt/segments';
 import type { ScanRange } from '@silt/segments/internal';
 
 /**
@@ -26,4 +26,17 @@ export interface EntrySource {
    * at most `range.limit` of them.
    */
   entriesIn(range: ScanRange): Iterator<SourceEntry>;
+  /**
+   * Whether it holds no entry at all, for a source that often holds none
+   * (a memtable, a reader's tail table): a scan then leaves it out. A
+   * source without it is taken to hold entries.
+   */
+  isEmpty?(): boolean;
+  /**
+   * Its puts in `range` as `[key, value]` pairs, keys decoded as
+   * `keyEncoding` says, at most `range.limit` of them: the way a scan reads
+   * a source that is the only one holding entries (a segment's `pairsIn`),
+   * without a merge or an entry object between it and the caller.
+   */
+  pairsIn?(range: ScanRange, keyEncoding: KeyEncoding): Iterator<[Key, Value]>;
 }

@@ -70,7 +70,9 @@ export class KeyValueReads<V = Value, K extends Key = Key> {
    */
   range(options?: RangeOptions): IterableIterator<[K, V]> {
     const view = this.currentView();
-    return this.pairs(view.range(toIndexScanRange(options)));
+    const pairs = view.pairs(toIndexScanRange(options), this.keyEncoding);
+    const decode = this.decode;
+    return decode === undefined ? (pairs as IterableIterator<[K, V]>) : new DecodedValues(pairs as Iterator<[K, Value]>, decode);
   }
 
   /** The keys `range(options)` would give, without reading back their values. */
@@ -87,7 +89,7 @@ export class KeyValueReads<V = Value, K extends Key = Key> {
   /** Keys sharing the longest prefix with `key` (keyvi's GetNear), with their values. */
   near(key: Key, options?: NearOptions): Array<[K, V]> {
     const view = this.currentView();
-    return [...this.pairs(view.near(encodeKey(key), toIndexNearOptions(options)))];
+    return this.pairsOf(view.near(encodeKey(key), toIndexNearOptions(options)));
   }
 
   /** Keys within `maxEdits` edits (Levenshtein, by character) of `key` (keyvi's GetFuzzy), in key order. */
@@ -95,7 +97,7 @@ export class KeyValueReads<V = Value, K extends Key = Key> {
     const view = this.currentView();
     const { query, maxEdits: edits } = fuzzyQuery(key, maxEdits);
     const matches = view.fuzzy(query, edits, toFuzzyOptions(options));
-    return [...this.pairs(matches.map((match) => match.entry))];
+    return this.pairsOf(matches.map((match) => match.entry));
   }
 
   /** A key as `keyEncoding` hands it back; `K` is what the owner's options say that is (`KeyOf`). */
@@ -107,8 +109,14 @@ export class KeyValueReads<V = Value, K extends Key = Key> {
     for (const entry of entries) yield this.keyOf(entry.key);
   }
 
-  private pairs(entries: Iterable<SourceEntry>): IterableIterator<[K, V]> {
-    return new LivePairs<K, V>(entries[Symbol.iterator](), this.keyEncoding, this.decode);
+  /** The puts among `entries` as decoded `[key, value]` pairs. */
+  private pairsOf(entries: readonly SourceEntry[]): Array<[K, V]> {
+    const pairs: Array<[K, V]> = [];
+    for (const entry of entries) {
+      if (entry.kind !== 'put') continue;
+      pairs.push([this.keyOf(entry.key), this.decode === undefined ? (entry.value as V) : this.decode(entry.value)]);
+    }
+    return pairs;
   }
 }
 
@@ -126,30 +134,22 @@ function checkManyKey(key: unknown, position: number): Key {
   }
 }
 
-/**
- * The puts among `entries` as `[key, value]` pairs, decoded: a plain
- * iterator rather than a generator, as a full scan hands over millions.
- */
-class LivePairs<K extends Key, V> implements IterableIterator<[K, V]> {
+/** Pairs with their values decoded through the value encoding. */
+class DecodedValues<K extends Key, V> implements IterableIterator<[K, V]> {
   constructor(
-    private readonly entries: Iterator<SourceEntry>,
-    private readonly keyEncoding: KeyEncoding,
-    private readonly decode: ((stored: Value) => V) | undefined,
+    private readonly pairs: Iterator<[K, Value]>,
+    private readonly decode: (stored: Value) => V,
   ) {}
 
   next(): IteratorResult<[K, V]> {
-    for (;;) {
-      const result = this.entries.next();
-      if (result.done === true) return { done: true, value: undefined };
-      const entry = result.value;
-      if (entry.kind !== 'put') continue;
-      const key = decodeKey(entry.key, this.keyEncoding) as K;
-      return { done: false, value: [key, this.decode === undefined ? (entry.value as V) : this.decode(entry.value)] };
-    }
+    const result = this.pairs.next();
+    if (result.done === true) return { done: true, value: undefined };
+    const [key, stored] = result.value;
+    return { done: false, value: [key, this.decode(stored)] };
   }
 
   return(): IteratorResult<[K, V]> {
-    this.entries.return?.();
+    this.pairs.return?.();
     return { done: true, value: undefined };
   }
 

@@ -4,9 +4,10 @@ import fc from 'fast-check';
 import { MergedView } from './merged-view.js';
 import { mergeSources } from './merged-iterator.js';
 import { ArraySource, put, tombstone } from './test-support/array-source.js';
-import type { SourceEntry } from './entry-source.js';
+import type { Lookup, SourceEntry } from './entry-source.js';
+import type { Key, KeyEncoding, Value } from '@silt/segments';
 import { codePoints } from './edit-distance.js';
-import { FULL_SCAN, sharedPrefixLength, toScanRange, utf8Boundary, type ScanRange } from '@silt/segments/internal';
+import { decodeKey, FULL_SCAN, sharedPrefixLength, toScanRange, utf8Boundary, type ScanRange } from '@silt/segments/internal';
 import { toIndexNearOptions, type ResolvedFuzzyOptions } from './read-options.js';
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -104,6 +105,7 @@ test('every read equals a newest-wins model over random stacks of sources', () =
       const live = model(layers);
       const keys = [...live.keys()];
       assert.deepEqual(keysOf(v.range()), keys);
+      assert.deepEqual([...v.pairs(FULL_SCAN, 'utf8')], [...live], 'pairs: the live entries, keys decoded');
       for (const key of [a, b, ...keys])
         assert.equal(v.get(encode(key)) === undefined ? undefined : v.get(encode(key))!.value, live.get(key));
       const [lo, hi] = Buffer.compare(Buffer.from(a), Buffer.from(b)) <= 0 ? [a, b] : [b, a];
@@ -204,3 +206,60 @@ test("a view asks for its segments' key filter at its first get, not when it is 
   assert.equal(v.get(encode('b'))!.value, 'old', 'without a filter, the segments are asked in turn');
   assert.equal(asked, 2);
 });
+
+test('a scan reads the only segment alone while every source above it is empty, choosing at its first next()', () => {
+  let readAlone = 0;
+  class Segment extends ArraySource {
+    pairsIn(range: ScanRange, keyEncoding: KeyEncoding): Iterator<[Key, Value]> {
+      readAlone++;
+      const puts = [...iterate(this.entriesIn({ ...range, limit: Infinity }))].filter((entry) => entry.kind === 'put');
+      return puts
+        .slice(0, range.limit)
+        .map((entry): [Key, Value] => [decodeKey(entry.key, keyEncoding), entry.value])
+        [Symbol.iterator]();
+    }
+  }
+  class Memtable extends ArraySource {
+    readonly added: SourceEntry[] = [];
+    override lookup(key: Key): Lookup | undefined {
+      return new ArraySource(this.added).lookup(key);
+    }
+    override entriesIn(range: ScanRange): Iterator<SourceEntry> {
+      return new ArraySource(this.added).entriesIn(range);
+    }
+    isEmpty(): boolean {
+      return this.added.length === 0;
+    }
+  }
+  const memtable = new Memtable([]);
+  const v = new MergedView([memtable, new Segment([put('a', '1'), tombstone('b'), put('c', '3')])], {
+    segmentCount: 1,
+    keyFilter: undefined,
+  });
+  assert.deepEqual(
+    [...v.pairs(FULL_SCAN, 'utf8')],
+    [
+      ['a', '1'],
+      ['c', '3'],
+    ],
+  );
+  assert.deepEqual([...v.pairs(toScanRange({ reverse: true, limit: 1 }), 'utf8')], [['c', '3']], 'the limit counts puts');
+  assert.deepEqual([...v.pairs(toScanRange({ gt: encode('a') }), 'binary')], [[encode('c'), '3']]);
+  assert.equal(readAlone, 3);
+
+  const made = v.pairs(FULL_SCAN, 'utf8');
+  memtable.added.push(put('b', '2'), tombstone('c'));
+  assert.deepEqual(
+    [...made],
+    [
+      ['a', '1'],
+      ['b', '2'],
+    ],
+    'a write before the first next() is merged in',
+  );
+  assert.equal(readAlone, 3, 'the memtable holds entries: merged, not read alone');
+});
+
+function iterate<T>(iterator: Iterator<T>): Iterable<T> {
+  return { [Symbol.iterator]: () => iterator };
+}

@@ -1,6 +1,14 @@
 import type { EntrySource, Lookup, SourceEntry } from './entry-source.js';
-import { type Key } from '@silt/segments';
-import { FULL_SCAN, prefixScanRange, sharedPrefixLength, storedKeyHash, utf8Boundary, type ScanRange } from '@silt/segments/internal';
+import { type Key, type KeyEncoding, type Value } from '@silt/segments';
+import {
+  decodeKey,
+  FULL_SCAN,
+  prefixScanRange,
+  sharedPrefixLength,
+  storedKeyHash,
+  utf8Boundary,
+  type ScanRange,
+} from '@silt/segments/internal';
 import type { StackKeyFilter } from '@silt/segments/internal';
 import type { ResolvedNearOptions } from '@silt/segments';
 import { mergeSources } from './merged-iterator.js';
@@ -69,6 +77,27 @@ export class MergedView {
    */
   range(range: ScanRange = FULL_SCAN): IterableIterator<SourceEntry> {
     return new LiveEntries(this.sources, range);
+  }
+
+  /**
+   * `range`'s live entries as `[key, value]` pairs, keys decoded as
+   * `keyEncoding` says. Where one segment is the only source holding
+   * entries when the first pair is asked for (a compacted index whose
+   * memtables are empty), it is read alone through its `pairsIn`: no merge,
+   * no entry object, and each key decoded once straight from its block
+   * rather than copied out and the copy decoded (a cold full scan of 1 M
+   * entries, 1.9 → 2.6 M entries/s here).
+   */
+  pairs(range: ScanRange = FULL_SCAN, keyEncoding: KeyEncoding): IterableIterator<[Key, Value]> {
+    return new LivePairs(this, range, keyEncoding);
+  }
+
+  /** The source a scan can read alone: the only segment, when every source above it is empty and it can hand out pairs. */
+  soleSource(): EntrySource | undefined {
+    if (this.segments?.segmentCount !== 1) return undefined;
+    for (let i = 0; i < this.unfiltered; i++) if (this.sources[i]!.isEmpty?.() !== true) return undefined;
+    const sole = this.sources[this.unfiltered]!;
+    return sole.pairsIn === undefined ? undefined : sole;
   }
 
   /**
@@ -169,5 +198,65 @@ class LiveEntries implements IterableIterator<SourceEntry> {
     this.left = 0;
     this.merged = undefined;
     return DONE;
+  }
+}
+
+/**
+ * `MergedView.pairs`: nothing is read, and no path chosen, before the first
+ * `next()`, as with `range`.
+ */
+class LivePairs implements IterableIterator<[Key, Value]> {
+  private pairs: Iterator<[Key, Value]> | undefined;
+
+  constructor(
+    private readonly view: MergedView,
+    private readonly scanRange: ScanRange,
+    private readonly keyEncoding: KeyEncoding,
+  ) {}
+
+  next(): IteratorResult<[Key, Value]> {
+    return (this.pairs ??= this.start()).next();
+  }
+
+  return(): IteratorResult<[Key, Value]> {
+    const pairs = this.pairs;
+    this.pairs = FINISHED_PAIRS;
+    pairs?.return?.();
+    return DONE_PAIRS;
+  }
+
+  [Symbol.iterator](): IterableIterator<[Key, Value]> {
+    return this;
+  }
+
+  private start(): Iterator<[Key, Value]> {
+    const sole = this.view.soleSource();
+    if (sole?.pairsIn !== undefined) return sole.pairsIn(this.scanRange, this.keyEncoding);
+    return new DecodedEntries(this.view.range(this.scanRange), this.keyEncoding);
+  }
+}
+
+const DONE_PAIRS: IteratorResult<[Key, Value]> = Object.freeze({ done: true, value: undefined });
+const FINISHED_PAIRS: Iterator<[Key, Value]> = { next: () => DONE_PAIRS };
+
+/** The puts among `entries` as `[key, value]` pairs, keys decoded. */
+class DecodedEntries implements Iterator<[Key, Value]> {
+  constructor(
+    private readonly entries: Iterator<SourceEntry>,
+    private readonly keyEncoding: KeyEncoding,
+  ) {}
+
+  next(): IteratorResult<[Key, Value]> {
+    for (;;) {
+      const result = this.entries.next();
+      if (result.done === true) return DONE_PAIRS;
+      const entry = result.value;
+      if (entry.kind === 'put') return { done: false, value: [decodeKey(entry.key, this.keyEncoding), entry.value] };
+    }
+  }
+
+  return(): IteratorResult<[Key, Value]> {
+    this.entries.return?.();
+    return DONE_PAIRS;
   }
 }

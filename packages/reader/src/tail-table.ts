@@ -154,6 +154,10 @@ export class TailTable implements EntrySource {
     }
   }
 
+  isEmpty(): boolean {
+    return this.size === 0;
+  }
+
   /** Distinct keys held, deletes included. */
   get size(): number {
     return this.entries.size;

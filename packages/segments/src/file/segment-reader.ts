@@ -342,6 +342,24 @@ export class SegmentReader<K extends Key = string> {
   }
 
   /**
+   * `range` over a range already resolved (`toScanRange`), its keys decoded
+   * as `keyEncoding` says rather than as this reader's own: a caller that
+   * holds the reader with binary keys (a stack of segments) and hands a
+   * scan out as strings decodes each key once, straight from its block,
+   * instead of copying it out and decoding the copy.
+   */
+  pairsIn(range: ScanRange, keyEncoding: KeyEncoding): IterableIterator<[Key, Value]> {
+    this.checkOpen();
+    const decodeKey: KeyDecoder = keyEncoding === 'utf8' ? decodeUtf8 : copyBytes;
+    const pairAt = (bytes: Buffer, at: number): [Key, Value] | undefined => {
+      if ((bytes[at]! & ENTRY_TOMBSTONE) !== 0) return undefined;
+      const keyStart = at + ENTRY_HEADER_BYTES;
+      return [decodeKey(bytes, keyStart, keyStart + readU16(bytes, at + 1)), this.valueAt(bytes, at)];
+    };
+    return new ScanResults(this.positionsIn(range), pairAt, range.limit);
+  }
+
+  /**
    * keyvi's GetNear: the puts whose keys share the longest common prefix (in
    * bytes) with `key` that any put shares, in key order; nothing if that is
    * shorter than `minPrefix`. With `greedy`, then those sharing one byte less,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Key, Value } from '../key-bytes.js';
 import type { NearOptions } from '../near.js';
-import type { RangeOptions } from '../range-options.js';
+import { toScanRange, type RangeOptions } from '../range-options.js';
 import type { SegmentInput } from '../segment-builder.js';
 import type { LookupResult, SegmentEntry, SegmentReader } from '../segment-reader.js';
 import { keyBytesOf } from './segment-fixtures.js';
@@ -132,6 +132,15 @@ export function assertReaderMatchesModel(reader: SegmentReader<Uint8Array>, mode
     const what = describeOptions(options);
     assert.deepStrictEqual(normalizeEntries([...reader.entries(options)]), model.entriesIn(options).map(asEntry), `entries ${what}`);
     assert.deepStrictEqual(normalizePairs([...reader.range(options)]), model.range(options).map(asPair), `range ${what}`);
+    const pairs = model.range(options).map(asPair);
+    const resolved = toScanRange(options);
+    assert.deepStrictEqual(
+      normalizePairs([...reader.pairsIn(resolved, 'binary')] as Array<[Uint8Array, Value]>),
+      pairs,
+      `pairsIn binary ${what}`,
+    );
+    const asText = pairs.map(([key, value]): [Key, Value] => [Buffer.from(key).toString('utf8'), value]);
+    assert.deepStrictEqual([...reader.pairsIn(resolved, 'utf8')], asText, `pairsIn utf8 ${what}`);
   }
   for (const { key, options } of queries.nears) {
     const what = `near ${Buffer.from(keyBytesOf(key)).toString('hex')} ${JSON.stringify(options)}`;
