@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 interface MmapModule {
   mapFileReadOnly(path: string): Buffer;
   positionedRead(): PositionedRead | undefined;
+  fastCrc32(): ((bytes: Uint8Array) => number) | undefined;
   mmapSupport(): { readonly available: true } | { readonly available: false; readonly reason: string };
 }
 
@@ -43,4 +44,10 @@ export type PositionedRead = (fd: number, target: Uint8Array, position: number) 
 export function nativePositionedRead(): PositionedRead | undefined {
   const found = mmapModule();
   return found instanceof Error ? undefined : found.positionedRead();
+}
+
+/** The addon's CRC-32 (PCLMULQDQ), or undefined where it is not installed or the CPU cannot fold. */
+export function nativeCrc32(): ((bytes: Uint8Array) => number) | undefined {
+  const found = mmapModule();
+  return found instanceof Error ? undefined : found.fastCrc32();
 }

@@ -6,3 +6,4 @@ export { errnoOf, isNotFound } from './errors.js';
 export { attempt, asIoError } from './io-step.js';
 export { SeededRandom } from './seeded-random.js';
 export { ScratchArena } from './scratch-arena.js';
+export { crc32 } from './checksum.js';

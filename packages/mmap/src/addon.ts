@@ -6,6 +6,8 @@ export interface MmapAddon {
   map(fd: number, length: number): ArrayBuffer;
   /** read-at.c: one `pread` of `target.length` bytes at `position`; the count read. */
   readAt(fd: number, target: Uint8Array, position: number): number;
+  /** crc32.c: zlib's CRC-32 of `bytes`, folded with PCLMULQDQ; present only where the CPU has it. */
+  crc32?(bytes: Uint8Array): number;
 }
 
 /** Whether this install can map files, and if not, why (the addon did not build or load). */

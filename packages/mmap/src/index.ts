@@ -1,3 +1,4 @@
 export { mmapSupport, type MmapSupport } from './addon.js';
 export { mapFileReadOnly, MmapUnavailableError } from './map-file.js';
 export { positionedRead, type PositionedRead } from './read-at.js';
+export { fastCrc32, type Crc32 } from './crc32.js';

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { LOG_ACKNOWLEDGED_FILE, SiltError, type FileHandle, type FileSystem } from '@silt/fs';
-import { attempt } from '@silt/fs/internal';
+import { attempt, crc32 } from '@silt/fs/internal';
 
 /**
  * The writer's acknowledged position, published for readers that tail the

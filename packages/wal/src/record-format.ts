@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from '@silt/fs/internal';
 import type { LogEntryVisitor, WalEntry, WalEntryInput } from './wal-entry.js';
 
 /**

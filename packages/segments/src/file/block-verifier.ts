@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from '@silt/fs/internal';
 import { CorruptionError } from '@silt/fs';
 import type { BlockIndex } from './block-index.js';
 import { ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_KNOWN_FLAGS, ENTRY_STRING, ENTRY_TOMBSTONE, SEGMENT_MAX_VALUE_BYTES } from './format.js';

@@ -1,7 +1,6 @@
 import { dirname } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { ClosedError, IoError, ValidationError, type FileHandle } from '@silt/fs';
-import { attempt, ScratchArena, TEMP_SUFFIX } from '@silt/fs/internal';
+import { attempt, crc32, ScratchArena, TEMP_SUFFIX } from '@silt/fs/internal';
 import { appendBlockRecord } from './block-index.js';
 import {
   ENTRY_ASCII,

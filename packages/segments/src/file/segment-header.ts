@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from '@silt/fs/internal';
 import { CorruptionError } from '@silt/fs';
 import {
   FORMAT_VERSION,

@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from '@silt/fs/internal';
 import { CorruptionError } from '@silt/fs';
 import { BlockIndex } from './block-index.js';
 import { FOOTER_BYTES, HEADER_BYTES, MAX_KEY_BYTES } from './format.js';
