@@ -86,9 +86,9 @@ export class MergedView {
    * memtables are empty), it is read alone through its `pairsIn`: no merge,
    * no entry object, and each key decoded once straight from its block
    * rather than copied out and the copy decoded (a cold full scan of 1 M
-   * entries, 1.9 → 2.6 M entries/s here).
+   * entries went from 1.93–2.00 to 2.26–2.39 M entries/s here).
    */
-  pairs(range: ScanRange = FULL_SCAN, keyEncoding: KeyEncoding): IterableIterator<[Key, Value]> {
+  pairs(range: ScanRange, keyEncoding: KeyEncoding): IterableIterator<[Key, Value]> {
     return new LivePairs(this, range, keyEncoding);
   }
 
