@@ -11,6 +11,13 @@ napi_value throw_errno(napi_env env, int error, const char* call) {
   return NULL;
 }
 
+bool uint8_array_of(napi_env env, napi_value value, void** data, size_t* length) {
+  bool is_typed_array = false;
+  napi_typedarray_type type;
+  return napi_is_typedarray(env, value, &is_typed_array) == napi_ok && is_typed_array &&
+         napi_get_typedarray_info(env, value, &type, length, data, NULL, NULL) == napi_ok && type == napi_uint8_array;
+}
+
 napi_value throw_unsupported(napi_env env, const char* call) {
   char message[128];
   snprintf(message, sizeof message, "%s: not supported on this platform", call);

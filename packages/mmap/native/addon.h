@@ -7,6 +7,9 @@
 /* Throws an Error whose `code` is the errno's name (ENOENT, EBADF, ...), as node:fs's errors have. */
 napi_value throw_errno(napi_env env, int error, const char* call);
 
+/* Whether `value` is a Uint8Array; if so, its bytes (the view's own window) and their count. */
+bool uint8_array_of(napi_env env, napi_value value, void** data, size_t* length);
+
 /* Throws an Error with code ENOSYS: `call` is not offered on this platform (Windows). */
 napi_value throw_unsupported(napi_env env, const char* call);
 

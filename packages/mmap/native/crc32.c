@@ -112,13 +112,10 @@ int crc32_init(void) {
 napi_value crc32_of(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  bool is_typed_array = false;
-  napi_typedarray_type type;
   size_t length = 0;
   void* data = NULL;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
-      napi_is_typedarray(env, argv[0], &is_typed_array) != napi_ok || !is_typed_array ||
-      napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+      !uint8_array_of(env, argv[0], &data, &length)) {
     napi_throw_type_error(env, NULL, "crc32(bytes) needs a Uint8Array");
     return NULL;
   }

@@ -19,14 +19,11 @@ napi_value read_at(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   int32_t fd = -1;
   int64_t position = -1;
-  bool is_typed_array = false;
-  napi_typedarray_type type;
   size_t length = 0;
   void* data = NULL;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 ||
-      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_is_typedarray(env, argv[1], &is_typed_array) != napi_ok ||
-      !is_typed_array || napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok ||
-      type != napi_uint8_array || napi_get_value_int64(env, argv[2], &position) != napi_ok || position < 0) {
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || !uint8_array_of(env, argv[1], &data, &length) ||
+      napi_get_value_int64(env, argv[2], &position) != napi_ok || position < 0) {
     napi_throw_type_error(env, NULL, "readAt(fd, target, position) needs a file descriptor, a Uint8Array and a position >= 0");
     return NULL;
   }
