@@ -102,6 +102,11 @@ export interface SegmentStats<K extends Key = string> {
 }
 
 type KeyDecoder = (bytes: Buffer, start: number, end: number) => Key;
+type PairDecoder<K extends Key> = (bytes: Buffer, at: number) => [K, Value] | undefined;
+
+function keyDecoderFor(keyEncoding: KeyEncoding): KeyDecoder {
+  return keyEncoding === 'utf8' ? decodeUtf8 : copyBytes;
+}
 
 const NO_SLOTS = new Int32Array(0);
 
@@ -127,6 +132,8 @@ export class SegmentReader<K extends Key = string> {
   /** False for a reader opened for scans only (`openForScan`): it holds no hash index. */
   private readonly pointReads: boolean;
   private readonly decodeKey: KeyDecoder;
+  /** The put at a position as a `[key, value]` pair (undefined for a tombstone), keys as `keyEncoding` says. */
+  private readonly putAt: PairDecoder<K>;
   private closed = false;
   private statsCache: SegmentStats<K> | undefined;
   // Where the last successful probe landed; fields rather than a result object, so `get` allocates nothing.
@@ -150,7 +157,8 @@ export class SegmentReader<K extends Key = string> {
     this.slots = layout.hash?.slots ?? NO_SLOTS;
     this.slotMask = layout.hash?.mask ?? 0;
     this.keyFilter = layout.hash?.filter;
-    this.decodeKey = keyEncoding === 'utf8' ? decodeUtf8 : copyBytes;
+    this.decodeKey = keyDecoderFor(keyEncoding);
+    this.putAt = this.pairDecoder(this.decodeKey) as PairDecoder<K>;
   }
 
   /**
@@ -350,13 +358,8 @@ export class SegmentReader<K extends Key = string> {
    */
   pairsIn(range: ScanRange, keyEncoding: KeyEncoding): IterableIterator<[Key, Value]> {
     this.checkOpen();
-    const decodeKey: KeyDecoder = keyEncoding === 'utf8' ? decodeUtf8 : copyBytes;
-    const pairAt = (bytes: Buffer, at: number): [Key, Value] | undefined => {
-      if ((bytes[at]! & ENTRY_TOMBSTONE) !== 0) return undefined;
-      const keyStart = at + ENTRY_HEADER_BYTES;
-      return [decodeKey(bytes, keyStart, keyStart + readU16(bytes, at + 1)), this.valueAt(bytes, at)];
-    };
-    return new ScanResults(this.positionsIn(range), pairAt, range.limit);
+    const pairAt = keyEncoding === this.keyEncoding ? this.putAt : this.pairDecoder(keyDecoderFor(keyEncoding));
+    return new ScanResults<[Key, Value]>(this.positionsIn(range), pairAt, range.limit);
   }
 
   /**
@@ -493,9 +496,14 @@ export class SegmentReader<K extends Key = string> {
     return this.decodeKey(bytes, start, start + readU16(bytes, at + 1)) as K;
   }
 
-  /** The put at `at` as a `[key, value]` pair; undefined for a tombstone. */
-  private readonly putAt = (bytes: Buffer, at: number): [K, Value] | undefined =>
-    (bytes[at]! & ENTRY_TOMBSTONE) !== 0 ? undefined : [this.keyAt(bytes, at), this.valueAt(bytes, at)];
+  /** The put at a position as a `[key, value]` pair, its key decoded by `decodeKey`; undefined for a tombstone. */
+  private pairDecoder(decodeKey: KeyDecoder): PairDecoder<Key> {
+    return (bytes, at) => {
+      if ((bytes[at]! & ENTRY_TOMBSTONE) !== 0) return undefined;
+      const keyStart = at + ENTRY_HEADER_BYTES;
+      return [decodeKey(bytes, keyStart, keyStart + readU16(bytes, at + 1)), this.valueAt(bytes, at)];
+    };
+  }
 
   private readonly entryAt = (bytes: Buffer, at: number): SegmentEntry<K> => {
     const key = this.keyAt(bytes, at);
