@@ -230,33 +230,41 @@ function sqliteGets(context: BenchContext, data: Dataset): GetEngine {
   );
 }
 
+type EngineName = keyof typeof ENGINE;
+
+/** Opens every engine in turn; if one fails, those already open are closed before the error goes on. */
+async function openEngines(openers: Record<EngineName, () => GetEngine | Promise<GetEngine>>): Promise<Record<EngineName, GetEngine>> {
+  const opened: Partial<Record<EngineName, GetEngine>> = {};
+  try {
+    for (const name of Object.keys(openers) as EngineName[]) opened[name] = await openers[name]();
+  } catch (error) {
+    for (const engine of Object.values(opened)) await engine.close();
+    throw error;
+  }
+  return opened as Record<EngineName, GetEngine>;
+}
+
 /**
  * Every engine's store open and warmed at once, then `context.rounds` timed
  * passes each, taking turns: load that comes and goes on the shared machine
  * falls on every engine alike, so the ratios hold even when the rates move.
  */
 async function getRounds(context: BenchContext, data: Dataset, path: string): Promise<BenchRow[]> {
-  const engines: Record<keyof typeof ENGINE, GetEngine> = {
-    memory: siltGets(data, path, 'memory'),
-    mmap: siltGets(data, path, 'mmap'),
-    file: siltGets(data, path, 'file'),
-    readSyncFloor: readSyncFloor(data, path),
-    siltReadFloor: siltReadFloor(data, path),
-    lmdb: await lmdbGets(context, data),
-    sqlite: sqliteGets(context, data),
-  };
+  const engines = await openEngines({
+    memory: () => siltGets(data, path, 'memory'),
+    mmap: () => siltGets(data, path, 'mmap'),
+    file: () => siltGets(data, path, 'file'),
+    readSyncFloor: () => readSyncFloor(data, path),
+    siltReadFloor: () => siltReadFloor(data, path),
+    lmdb: () => lmdbGets(context, data),
+    sqlite: () => sqliteGets(context, data),
+  });
   try {
-    const timed = (engine: GetEngine) => () => opsPerSecond(data.lookups.length, engine.pass);
-    const runs = await interleavedRounds(context.rounds, {
-      memory: timed(engines.memory),
-      mmap: timed(engines.mmap),
-      file: timed(engines.file),
-      readSyncFloor: timed(engines.readSyncFloor),
-      siltReadFloor: timed(engines.siltReadFloor),
-      lmdb: timed(engines.lmdb),
-      sqlite: timed(engines.sqlite),
-    });
-    const row = (name: keyof typeof ENGINE, extra: Partial<BenchRow> = {}): BenchRow => ({
+    const timed = Object.fromEntries(
+      Object.entries(engines).map(([name, engine]) => [name, () => opsPerSecond(data.lookups.length, engine.pass)]),
+    ) as Record<EngineName, () => Promise<number>>;
+    const runs = await interleavedRounds(context.rounds, timed);
+    const row = (name: EngineName, extra: Partial<BenchRow> = {}): BenchRow => ({
       workload: WORKLOAD_GET,
       engine: ENGINE[name],
       durability: 'read',
