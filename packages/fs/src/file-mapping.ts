@@ -42,12 +42,16 @@ export type PositionedRead = (fd: number, target: Uint8Array, position: number) 
 
 /** The addon's `pread` (one system call, no node:fs argument checks), or undefined where it is not installed or not offered. */
 export function nativePositionedRead(): PositionedRead | undefined {
-  const found = mmapModule();
-  return found instanceof Error ? undefined : found.positionedRead();
+  return fromAddon((found) => found.positionedRead());
 }
 
 /** The addon's CRC-32 (PCLMULQDQ), or undefined where it is not installed or the CPU cannot fold. */
 export function nativeCrc32(): ((bytes: Uint8Array) => number) | undefined {
+  return fromAddon((found) => found.fastCrc32());
+}
+
+/** What `pick` takes from @silt/mmap, or undefined where it is not installed. */
+function fromAddon<T>(pick: (found: MmapModule) => T | undefined): T | undefined {
   const found = mmapModule();
-  return found instanceof Error ? undefined : found.fastCrc32();
+  return found instanceof Error ? undefined : pick(found);
 }
