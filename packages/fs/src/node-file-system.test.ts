@@ -138,3 +138,16 @@ test('a process that does not own a file still opens it for reading (without O_N
   assert.equal(child.stderr, '');
   assert.equal(child.stdout, '20 anyone may read this');
 });
+
+test("a handle reads through the addon's pread where it is installed, not fs.readSync", (t) => {
+  if (process.platform === 'win32') return t.skip('the addon offers no pread on Windows');
+  const path = join(tempDir('pread'), 'a');
+  writeFileSync(path, 'eight by');
+  const handle = fs.open(path, 'read');
+  try {
+    // fs.readSync reads into any typed array; the addon's readAt takes only a Uint8Array.
+    assert.throws(() => handle.read(new Float64Array(1) as unknown as Uint8Array, 0), TypeError);
+  } finally {
+    handle.close();
+  }
+});
