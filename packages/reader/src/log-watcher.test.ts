@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { closeSync, mkdirSync, openSync, watch, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOG_ACKNOWLEDGED_FILE, ManualClock, WAL_DIRECTORY, nodeFileSystem } from '@silt/fs';
 import { tempDir, whenCondition } from '@silt/test-support';
 import { LogWatcher } from './log-watcher.js';
+import { eventsDrained } from './test-support/events-drained.js';
 
 /** A log directory with its marker open for writing, as a writer rewrites it at each group commit. */
 function logDirectory(label: string): { directory: string; rewriteMarker: () => void; close: () => void } {
@@ -13,30 +14,6 @@ function logDirectory(label: string): { directory: string; rewriteMarker: () => 
   mkdirSync(join(directory, WAL_DIRECTORY));
   const marker = openSync(join(directory, WAL_DIRECTORY, LOG_ACKNOWLEDGED_FILE), 'w');
   return { directory, rewriteMarker: () => writeSync(marker, Buffer.alloc(24, 1), 0, 24, 0), close: () => closeSync(marker) };
-}
-
-/**
- * Resolves once every event the kernel queued for this process before the
- * call has been passed on, and the turn that coalesces wake-ups has run:
- * one inotify queue serves all of a process's watches, in order, so an event
- * on another directory, made now, comes after all of them.
- */
-async function eventsDrained(): Promise<void> {
-  const sentinel = tempDir('log-watcher-sentinel');
-  const signals = new EventEmitter();
-  let seen = false;
-  const watcher = watch(sentinel, () => {
-    seen = true;
-    signals.emit('event');
-  });
-  try {
-    closeSync(openSync(join(sentinel, 'poke'), 'w'));
-    await whenCondition(signals, ['event'], () => seen, 'the sentinel event');
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setImmediate(resolve));
-  } finally {
-    watcher.close();
-  }
 }
 
 const ONLY_ON_LINUX = process.platform === 'linux' ? false : 'a watch pauses on Linux only';
