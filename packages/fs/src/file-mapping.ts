@@ -5,6 +5,9 @@ interface MmapModule {
   mapFileReadOnly(path: string): Buffer;
   positionedRead(): PositionedRead | undefined;
   fastCrc32(): ((bytes: Uint8Array) => number) | undefined;
+  nativeMergeEntries(): MergeEntries | undefined;
+  readonly MERGE_STATE: MergeStateLayout;
+  readonly MERGE_STATUS: MergeStatuses;
   mmapSupport(): { readonly available: true } | { readonly available: false; readonly reason: string };
 }
 
@@ -48,6 +51,41 @@ export function nativePositionedRead(): PositionedRead | undefined {
 /** The addon's CRC-32 (PCLMULQDQ), or undefined where it is not installed or the CPU cannot fold. */
 export function nativeCrc32(): ((bytes: Uint8Array) => number) | undefined {
   return fromAddon((found) => found.fastCrc32());
+}
+
+/** merge.c's call of @silt/mmap (its merge-entries.ts says what each argument holds). */
+export type MergeEntries = (
+  runs: readonly Uint8Array[],
+  state: Int32Array,
+  output: Uint8Array,
+  hashes: Uint32Array,
+  offsets: Uint32Array,
+  blockEnds: Uint32Array,
+  blockSize: number,
+  dropTombstones: boolean,
+) => number;
+
+/** Where `MergeEntries` keeps its state: Int32Array indexes (@silt/mmap's MERGE_STATE). */
+export type MergeStateLayout = Readonly<
+  Record<'outputLength' | 'blockStart' | 'blocks' | 'entries' | 'dropped' | 'detail' | 'lastEntry' | 'cursors', number>
+>;
+
+/** What `MergeEntries` returns (@silt/mmap's MERGE_STATUS). */
+export type MergeStatuses = Readonly<Record<'done' | 'input' | 'room' | 'order' | 'malformed', number>>;
+
+/** The addon's merge loop with its state layout and statuses. */
+export interface NativeEntryMerge {
+  readonly mergeEntries: MergeEntries;
+  readonly state: MergeStateLayout;
+  readonly status: MergeStatuses;
+}
+
+/** The addon's merge loop (merge.c), or undefined where @silt/mmap is not installed or did not build. */
+export function nativeEntryMerge(): NativeEntryMerge | undefined {
+  return fromAddon((found) => {
+    const mergeEntries = found.nativeMergeEntries();
+    return mergeEntries === undefined ? undefined : { mergeEntries, state: found.MERGE_STATE, status: found.MERGE_STATUS };
+  });
 }
 
 /** What `pick` takes from @silt/mmap, or undefined where it is not installed. */

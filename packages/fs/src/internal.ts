@@ -7,3 +7,4 @@ export { attempt, asIoError } from './io-step.js';
 export { SeededRandom } from './seeded-random.js';
 export { ScratchArena } from './scratch-arena.js';
 export { crc32 } from './checksum.js';
+export { nativeEntryMerge, type NativeEntryMerge, type MergeEntries, type MergeStateLayout, type MergeStatuses } from './file-mapping.js';

@@ -1,9 +1,11 @@
 import { dirname } from 'node:path';
 import { SiltError, ValidationError, type FileSystem } from '@silt/fs';
-import { MAX_DISTINCT_KEYS, SegmentBuilder, SegmentReader, buildPathOf, type EncodedCursor } from '@silt/segments';
-import { NewestWinsMerge, describeType } from '@silt/segments/internal';
+import { nativeEntryMerge, type NativeEntryMerge } from '@silt/fs/internal';
+import { DEFAULT_BLOCK_SIZE, MAX_DISTINCT_KEYS, SegmentBuilder, SegmentReader, buildPathOf, type EncodedCursor } from '@silt/segments';
+import { ENTRY_HEADER_BYTES, NewestWinsMerge, describeType } from '@silt/segments/internal';
 import type { FlushResult } from './flush-build.js';
 import { checkMergePause, pauseMerge, type MergePause } from './merge-pause.js';
+import { NativeMergedRun } from './native-merged-run.js';
 
 /** One segment of the run to merge: its file and the sequence range the manifest records for it. */
 export interface MergeInput {
@@ -58,6 +60,12 @@ export type MergeResult = MergedSegment | EmptyMerge;
 export interface MergeOptions {
   /** Stops the merge at the next entry; the partial output is removed and `MergeAbortedError` thrown. */
   readonly signal?: AbortSignal;
+  /**
+   * Which loop merges: the addon's (merge.c of @silt/mmap, the default where
+   * it is installed) or JavaScript's (where it is not, and for a request
+   * that pauses). Both write the same bytes; for tests and benchmarks.
+   */
+  readonly loop?: 'native' | 'javascript';
 }
 
 /** A merge was aborted (its signal, or the pool closing) before it finished; it left no output. */
@@ -89,52 +97,119 @@ export async function mergeSegments(fs: FileSystem, request: MergeRequest, optio
   const started = performance.now();
   checkMergeRequest(fs, request);
   const readers: Array<SegmentReader<Uint8Array>> = [];
-  let builder: SegmentBuilder | undefined;
+  const output: { builder?: SegmentBuilder } = {};
   try {
     for (const input of request.inputs) readers.push(openInput(fs, input));
-    const run = new MergedRun(readers, request, options.signal);
-    let entry = run.next();
-    if (entry === undefined) return run.emptyResult(started);
-    builder = SegmentBuilder.create(request.outputPath, {
-      fs,
-      minSequence: run.minSequence,
-      maxSequence: run.maxSequence,
-      expectedKeys: expectedKeysOf(readers),
-    });
-    const minKey = copyKeyOf(entry);
-    const pauseAt = request.pause?.afterEntries ?? -1;
-    let added = 0;
-    // The last key added: its bytes stay valid, as input runs are fresh memory the cursors only leave.
-    const last = { bytes: entry.bytes, keyStart: entry.keyStart, keyLength: entry.keyLength };
-    for (; entry !== undefined; entry = run.next()) {
-      if (added === pauseAt) await pauseMerge(request.pause!);
-      builder.addEncoded(entry.bytes, entry.at);
-      last.bytes = entry.bytes;
-      last.keyStart = entry.keyStart;
-      last.keyLength = entry.keyLength;
-      added++;
-    }
-    const built = await builder.finish();
-    if (options.signal?.aborted === true) throw new MergeAbortedError(request.outputPath, options.signal.reason);
-    return {
-      ...run.figures(started),
-      empty: false,
-      path: built.path,
-      bytes: built.bytes,
-      entries: built.entries,
-      tombstones: built.tombstones,
-      minKey,
-      maxKey: copyKeyOf(last),
-    };
+    const native = options.loop === 'javascript' || request.pause !== undefined ? undefined : nativeEntryMerge();
+    return native === undefined
+      ? await mergeEntryByEntry(fs, readers, request, options.signal, started, output)
+      : await mergeNatively(native, fs, readers, request, options.signal, started, output);
   } catch (error) {
-    if (builder !== undefined) {
-      abortQuietly(builder);
+    if (output.builder !== undefined) {
+      abortQuietly(output.builder);
       await removePartialOutput(fs, request.outputPath);
     }
     throw error;
   } finally {
     for (const reader of readers) reader.close();
   }
+}
+
+/** The merge in JavaScript, an entry at a time; where the addon is missing, and for tests that pause mid-merge. */
+async function mergeEntryByEntry(
+  fs: FileSystem,
+  readers: ReadonlyArray<SegmentReader<Uint8Array>>,
+  request: MergeRequest,
+  signal: AbortSignal | undefined,
+  started: number,
+  output: { builder?: SegmentBuilder },
+): Promise<MergeResult> {
+  const run = new MergedRun(readers, request, signal);
+  let entry = run.next();
+  const figures = (): MergeFigures => mergeFigures(readers, request, run.droppedTombstones, started);
+  if (entry === undefined) return emptyResult(figures(), request);
+  const builder = createOutput(fs, readers, request, output);
+  const minKey = copyKeyOf(entry);
+  const pauseAt = request.pause?.afterEntries ?? -1;
+  let added = 0;
+  // The last key added: its bytes stay valid, as input runs are fresh memory the cursors only leave.
+  const last = { bytes: entry.bytes, keyStart: entry.keyStart, keyLength: entry.keyLength };
+  for (; entry !== undefined; entry = run.next()) {
+    if (added === pauseAt) await pauseMerge(request.pause!);
+    builder.addEncoded(entry.bytes, entry.at);
+    last.bytes = entry.bytes;
+    last.keyStart = entry.keyStart;
+    last.keyLength = entry.keyLength;
+    added++;
+  }
+  return finishOutput(builder, figures, signal, request, minKey, copyKeyOf(last));
+}
+
+/**
+ * The merge in the addon's loop (merge.c of @silt/mmap), a block at a time:
+ * the same output, byte for byte, as `mergeEntryByEntry`.
+ */
+async function mergeNatively(
+  native: NativeEntryMerge,
+  fs: FileSystem,
+  readers: ReadonlyArray<SegmentReader<Uint8Array>>,
+  request: MergeRequest,
+  signal: AbortSignal | undefined,
+  started: number,
+  output: { builder?: SegmentBuilder },
+): Promise<MergeResult> {
+  // Inputs come oldest first; the loop takes them newest first.
+  const inputs = readers.map((reader, i) => ({ runs: reader.encodedRuns(), path: request.inputs[i]!.path })).reverse();
+  const run = new NativeMergedRun(native, inputs, DEFAULT_BLOCK_SIZE, request.dropTombstones, () => checkNotAborted(signal, request));
+  const figures = (): MergeFigures => mergeFigures(readers, request, run.droppedTombstones, started);
+  let block = run.next();
+  if (block === undefined) return emptyResult(figures(), request);
+  const builder = createOutput(fs, readers, request, output);
+  const minKey = keyAt(block.bytes, 0);
+  let maxKey = minKey;
+  for (; block !== undefined; block = run.next()) {
+    builder.addEncodedBlock(block.bytes, block.hashes, block.offsets);
+    maxKey = keyAt(block.bytes, block.offsets[block.offsets.length - 1]!);
+  }
+  return finishOutput(builder, figures, signal, request, minKey, maxKey);
+}
+
+function createOutput(
+  fs: FileSystem,
+  readers: ReadonlyArray<SegmentReader<Uint8Array>>,
+  request: MergeRequest,
+  output: { builder?: SegmentBuilder },
+): SegmentBuilder {
+  output.builder = SegmentBuilder.create(request.outputPath, {
+    fs,
+    minSequence: request.inputs[0]!.minSequence,
+    maxSequence: request.inputs[request.inputs.length - 1]!.maxSequence,
+    expectedKeys: expectedKeysOf(readers),
+    blockSize: DEFAULT_BLOCK_SIZE,
+  });
+  return output.builder;
+}
+
+async function finishOutput(
+  builder: SegmentBuilder,
+  figures: () => MergeFigures,
+  signal: AbortSignal | undefined,
+  request: MergeRequest,
+  minKey: Uint8Array,
+  maxKey: Uint8Array,
+): Promise<MergedSegment> {
+  const built = await builder.finish();
+  if (signal?.aborted === true) throw new MergeAbortedError(request.outputPath, signal.reason);
+  return {
+    ...figures(),
+    empty: false,
+    path: built.path,
+    bytes: built.bytes,
+    entries: built.entries,
+    tombstones: built.tombstones,
+    minKey,
+    maxKey,
+  };
 }
 
 /**
@@ -220,12 +295,8 @@ function openInput(fs: FileSystem, input: MergeInput): SegmentReader<Uint8Array>
  * newest), tombstones dropped if asked. `next()` returns undefined at the end.
  */
 class MergedRun {
-  readonly minSequence: number;
-  readonly maxSequence: number;
   private readonly merge: NewestWinsMerge<EncodedCursor>;
-  private readonly inputBytes: number;
-  private readonly inputEntries: number;
-  private droppedTombstones = 0;
+  private dropped = 0;
 
   constructor(
     readers: ReadonlyArray<SegmentReader<Uint8Array>>,
@@ -234,10 +305,10 @@ class MergedRun {
   ) {
     // Inputs come oldest first; the merge takes its streams newest first.
     this.merge = new NewestWinsMerge(readers.map((reader) => reader.encodedCursor()).reverse());
-    this.minSequence = request.inputs[0]!.minSequence;
-    this.maxSequence = request.inputs[request.inputs.length - 1]!.maxSequence;
-    this.inputBytes = readers.reduce((sum, reader) => sum + reader.stats().bytes, 0);
-    this.inputEntries = readers.reduce((sum, reader) => sum + reader.stats().entries, 0);
+  }
+
+  get droppedTombstones(): number {
+    return this.dropped;
   }
 
   /**
@@ -248,30 +319,45 @@ class MergedRun {
   next(): EncodedCursor | undefined {
     for (let entry = this.newestOfNextKey(); entry !== undefined; entry = this.newestOfNextKey()) {
       if (!entry.tombstone || !this.request.dropTombstones) return entry;
-      this.droppedTombstones++;
+      this.dropped++;
     }
     return undefined;
   }
 
-  figures(started: number): MergeFigures {
-    return {
-      minSequence: this.minSequence,
-      maxSequence: this.maxSequence,
-      inputBytes: this.inputBytes,
-      inputEntries: this.inputEntries,
-      droppedTombstones: this.droppedTombstones,
-      durationMs: performance.now() - started,
-    };
-  }
-
-  emptyResult(started: number): EmptyMerge {
-    return { ...this.figures(started), empty: true, path: this.request.outputPath, entries: 0 };
-  }
-
   private newestOfNextKey(): EncodedCursor | undefined {
-    if (this.signal?.aborted === true) throw new MergeAbortedError(this.request.outputPath, this.signal.reason);
+    checkNotAborted(this.signal, this.request);
     return this.merge.next();
   }
+}
+
+function checkNotAborted(signal: AbortSignal | undefined, request: MergeRequest): void {
+  if (signal?.aborted === true) throw new MergeAbortedError(request.outputPath, signal.reason);
+}
+
+function mergeFigures(
+  readers: ReadonlyArray<SegmentReader<Uint8Array>>,
+  request: MergeRequest,
+  droppedTombstones: number,
+  started: number,
+): MergeFigures {
+  return {
+    minSequence: request.inputs[0]!.minSequence,
+    maxSequence: request.inputs[request.inputs.length - 1]!.maxSequence,
+    inputBytes: readers.reduce((sum, reader) => sum + reader.stats().bytes, 0),
+    inputEntries: readers.reduce((sum, reader) => sum + reader.stats().entries, 0),
+    droppedTombstones,
+    durationMs: performance.now() - started,
+  };
+}
+
+function emptyResult(figures: MergeFigures, request: MergeRequest): EmptyMerge {
+  return { ...figures, empty: true, path: request.outputPath, entries: 0 };
+}
+
+/** A copy of the key of the entry encoded at `bytes[at]`. */
+function keyAt(bytes: Uint8Array, at: number): Uint8Array {
+  const start = at + ENTRY_HEADER_BYTES;
+  return copyKeyOf({ bytes, keyStart: start, keyLength: bytes[at + 1]! | (bytes[at + 2]! << 8) });
 }
 
 /** A copy of a key: the result must not pin an input's bytes after the readers close. */

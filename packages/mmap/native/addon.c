@@ -1,4 +1,4 @@
-/* Registers the addon's calls: `map` (map.c), `readAt` (read-at.c) and, where it is fast, `crc32` (crc32.c). */
+/* Registers the addon's calls: `map` (map.c), `readAt` (read-at.c), `mergeEntries` (merge.c) and, where it is fast, `crc32` (crc32.c). */
 #include <stdio.h>
 #include <uv.h>
 
@@ -34,6 +34,7 @@ static int export_function(napi_env env, napi_value exports, const char* name, n
 static napi_value init(napi_env env, napi_value exports) {
   if (!export_function(env, exports, "map", map_file)) return NULL;
   if (!export_function(env, exports, "readAt", read_at)) return NULL;
+  if (!export_function(env, exports, "mergeEntries", merge_entries)) return NULL;
   if (crc32_init() && !export_function(env, exports, "crc32", crc32_of)) return NULL;
   return exports;
 }

@@ -1,4 +1,4 @@
-/* The addon's calls, one per file (map.c, read-at.c, crc32.c), registered by addon.c. */
+/* The addon's calls, one per file (map.c, read-at.c, crc32.c, merge.c), registered by addon.c. */
 #ifndef SILT_ADDON_H
 #define SILT_ADDON_H
 
@@ -16,6 +16,7 @@ napi_value throw_unsupported(napi_env env, const char* call);
 napi_value map_file(napi_env env, napi_callback_info info);
 napi_value read_at(napi_env env, napi_callback_info info);
 napi_value crc32_of(napi_env env, napi_callback_info info);
+napi_value merge_entries(napi_env env, napi_callback_info info);
 
 /* Prepares crc32.c's table; nonzero when its folding runs on this CPU (crc32_of is exported only then). */
 int crc32_init(void);

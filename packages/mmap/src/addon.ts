@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { MergeEntries } from './merge-entries.js';
 
 /** The addon's calls (native/). */
 export interface MmapAddon {
@@ -8,6 +9,8 @@ export interface MmapAddon {
   readAt(fd: number, target: Uint8Array, position: number): number;
   /** crc32.c: zlib's CRC-32 of `bytes`, folded with PCLMULQDQ; present only where the CPU has it. */
   crc32?(bytes: Uint8Array): number;
+  /** merge.c: a stretch of a k-way merge of encoded segment entries (merge-entries.ts). */
+  mergeEntries: MergeEntries;
 }
 
 /** Whether this install can map files, and if not, why (the addon did not build or load). */

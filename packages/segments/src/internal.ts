@@ -18,3 +18,4 @@ export { copyBytes, decodeAscii, decodeUtf8 } from './file/value-codec.js';
 export { hashKeyBytes, finishHash, FNV_OFFSET_BASIS, FNV_PRIME } from './file/key-hash.js';
 export { newSegmentSchema, manifestChangeSchema } from './catalog/manifest-schema.js';
 export { filesNewerThanManifest } from './catalog/index-damaged-error.js';
+export { ENTRY_HEADER_BYTES } from './file/format.js';

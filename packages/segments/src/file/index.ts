@@ -6,6 +6,7 @@ export type { SegmentInput, SegmentBuildResult } from './segment-builder.js';
 export { SegmentReader } from './segment-reader.js';
 export type { SegmentEntry, SegmentStats, LookupResult, EncodedEntry } from './segment-reader.js';
 export type { EncodedCursor } from './encoded-cursor.js';
+export type { EncodedRuns } from './encoded-runs.js';
 export type { RangeOptions } from './range-options.js';
 export type { NearOptions, ResolvedNearOptions } from './near.js';
 export type { Key, Value, StringKeyRule } from './key-bytes.js';

@@ -263,6 +263,76 @@ export class SegmentBuilder {
     }
   }
 
+  /**
+   * Adds a whole data block of encoded entries, as a native merge loop built
+   * it (@silt/merger): entries back to back, keys ascending, each copied
+   * from a verified block of a segment (so its flags, sizes and ASCII
+   * values passed `BlockVerifier`), closed as this builder closes a block
+   * (at `blockSize` bytes or more; only the last may be shorter).
+   * `hashes[i]` and `offsets[i]` are entry i's key hash (key-hash.ts) and
+   * offset in the block. Checked here: that the segment is not multi-value,
+   * that no entries were added one by one into an open block, that the
+   * entries tile the block, each with known flags and a value of an allowed
+   * size, that the block's first key is above the last key before it, and
+   * the distinct-key limit. Not checked again: the order of keys within the
+   * block (the merge loop checks it) and that a value flagged ASCII is.
+   */
+  addEncodedBlock(bytes: Uint8Array, hashes: Uint32Array, offsets: Uint32Array): void {
+    this.checkOpen();
+    try {
+      if (hashes.length !== offsets.length) throw new ValidationError(`an encoded block needs a hash and an offset for each entry, got ${hashes.length} and ${offsets.length}`);
+      const tombstones = this.checkEncodedBlock(bytes, offsets);
+      const firstKeyLength = readU16(bytes, 1);
+      if (this.entries > 0) this.checkBlockAfterPrevious(bytes, firstKeyLength);
+      else this.firstKey.appendSlice(bytes, ENTRY_HEADER_BYTES, firstKeyLength);
+      if (this.hashTable.keyCount + hashes.length > MAX_DISTINCT_KEYS)
+        throw new ValidationError(`a segment holds at most ${MAX_DISTINCT_KEYS} distinct keys`);
+      for (let i = 0; i < hashes.length; i++) this.hashTable.record(hashes[i]!, this.blockCount, offsets[i]!);
+      const last = offsets[offsets.length - 1]!;
+      this.entries += hashes.length;
+      this.tombstones += tombstones;
+      this.write(() => {
+        appendBlockRecord(this.blockIndex, bytes.length, crc32(bytes), copyOf(bytes.subarray(ENTRY_HEADER_BYTES, ENTRY_HEADER_BYTES + firstKeyLength)));
+        this.output.append(bytes);
+      });
+      this.blockCount++;
+      this.previousKey.reset();
+      this.previousKey.appendSlice(bytes, last + ENTRY_HEADER_BYTES, readU16(bytes, last + 1));
+    } catch (error) {
+      this.fail(error);
+      throw this.failure;
+    }
+  }
+
+  /** The block is whole entries, as `offsets` says, after no entry added one by one; returns its tombstones. */
+  private checkEncodedBlock(bytes: Uint8Array, offsets: Uint32Array): number {
+    if (this.options.multiValue) throw new ValidationError('addEncodedBlock builds single-value segments only');
+    if (this.block.length !== 0) throw new ValidationError('addEncodedBlock needs the open block empty: entries were added one by one before it');
+    if (offsets.length === 0 || offsets[0] !== 0) throw new ValidationError('an encoded block must start with an entry');
+    let at = 0;
+    let tombstones = 0;
+    for (let i = 0; i < offsets.length; i++) {
+      if (offsets[i] !== at || at + ENTRY_HEADER_BYTES > bytes.length)
+        throw new ValidationError(`entry #${i} of an encoded block is not where the one before it ends`);
+      const valueLength = readU32(bytes, at + 3);
+      const problem = flagProblem(bytes[at]!, valueLength, false);
+      if (problem !== undefined) throw new ValidationError(`entry #${i} of an encoded block: ${problem}`);
+      if (valueLength > SEGMENT_MAX_VALUE_BYTES) throw valueTooLarge(valueLength, `value of entry #${i} of an encoded block`);
+      tombstones += bytes[at]! & ENTRY_TOMBSTONE;
+      at += ENTRY_HEADER_BYTES + readU16(bytes, at + 1) + valueLength;
+    }
+    if (at !== bytes.length) throw new ValidationError(`an encoded block's entries end at ${at}, not at its end ${bytes.length}`);
+    return tombstones;
+  }
+
+  /** Throws KeyOrderError unless the block's first key is above the last key added. */
+  private checkBlockAfterPrevious(bytes: Uint8Array, firstKeyLength: number): void {
+    const previous = this.previousKey;
+    if (compareBytes(bytes, ENTRY_HEADER_BYTES, firstKeyLength, previous.bytes, 0, previous.length) > 0) return;
+    const key = copyOf(bytes.subarray(ENTRY_HEADER_BYTES, ENTRY_HEADER_BYTES + firstKeyLength));
+    throw new KeyOrderError(compareBytes(key, 0, key.length, previous.bytes, 0, previous.length) === 0 ? 'duplicate' : 'unsorted', this.entries, copyOf(previous.view()), key);
+  }
+
   private append(entry: SegmentInput): void {
     if (typeof entry !== 'object' || entry === null)
       throw new ValidationError(`segment entry must be an object, got ${describeType(entry)}`);

@@ -24,6 +24,7 @@ import { hashKeyBytes, slotTag } from './key-hash.js';
 import { readU16, readU32 } from './little-endian.js';
 import { MemoryBlockSource } from './memory-block-source.js';
 import { EncodedCursor } from './encoded-cursor.js';
+import { EncodedRuns } from './encoded-runs.js';
 import { nearGroups, nearOptions, type NearOptions, type ResolvedNearOptions } from './near.js';
 import { toScanRange, type RangeOptions, type ScanRange } from './range-options.js';
 import { readSegmentLayout, type IndexesRead, type ReadSection, type SegmentLayout } from './segment-layout.js';
@@ -337,6 +338,12 @@ export class SegmentReader<K extends Key = string> {
   encodedCursor(): EncodedCursor {
     this.checkOpen();
     return new EncodedCursor(this.source, this.blocks.count, ENCODED_RUN_BYTES);
+  }
+
+  /** Every entry, tombstones included, as runs of whole verified blocks, flat: for a native merge loop (`EncodedRuns`). */
+  encodedRuns(): EncodedRuns {
+    this.checkOpen();
+    return new EncodedRuns(this.source, this.blocks.count, ENCODED_RUN_BYTES);
   }
 
   /**
