@@ -1,13 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { FaultInjectingFileSystem, IoError, ValidationError, nodeFileSystem, type FaultRule } from '@silt/fs';
+import { FaultInjectingFileSystem, IoError, ValidationError, fileMappingSupport, nodeFileSystem, type FaultRule } from '@silt/fs';
+import { nativeEntryMerge } from '@silt/fs/internal';
 import { buildPathOf } from '@silt/segments';
 import { tempDir } from '@silt/test-support';
-import { mergeSegments, MergeAbortedError, type MergeInput, type MergeRequest } from './segment-merge.js';
-import { filesIn, mergeModel, put, readOperations, tombstone, writeRun, type Operation } from './test-support/merge-fixtures.js';
+import { mergeSegments, MergeAbortedError, type MergeInput, type MergeRequest, type MergeResult } from './segment-merge.js';
+import {
+  filesIn,
+  mergeModel,
+  put,
+  readOperations,
+  tombstone,
+  verifySegment,
+  writeRun,
+  type Operation,
+} from './test-support/merge-fixtures.js';
 import { MergePauseGate } from './test-support/merge-pause-gate.js';
 
 const SOAK = process.env.SOAK === '1';
@@ -23,7 +33,7 @@ const operationArbitrary: fc.Arbitrary<Operation> = fc.oneof(
   fc.record({ kind: fc.constant('tombstone' as const), key: keyArbitrary }),
 );
 
-test('a merge equals the newest-wins Map model of its inputs, keeping tombstones unless told to drop them', async () => {
+test('a merge equals the newest-wins Map model of its inputs, keeping tombstones unless told to drop them; both loops write the same bytes', async () => {
   const dir = tempDir('model');
   let run = 0;
   await fc.assert(
@@ -36,6 +46,14 @@ test('a merge equals the newest-wins Map model of its inputs, keeping tombstones
         const inputs = await writeRun(runDir, history);
         const outputPath = join(runDir, 'out.seg');
         const result = await mergeSegments(nodeFileSystem, { inputs, outputPath, dropTombstones });
+        const javascriptPath = join(runDir, 'out-javascript.seg');
+        const javascript = await mergeSegments(
+          nodeFileSystem,
+          { inputs, outputPath: javascriptPath, dropTombstones },
+          { loop: 'javascript' },
+        );
+        assert.deepEqual(withoutDuration(javascript, javascriptPath), withoutDuration(result, outputPath));
+        if (!result.empty) assert.ok(readFileSync(outputPath).equals(readFileSync(javascriptPath)), 'the same bytes from both loops');
         const expected = mergeModel(history, dropTombstones);
         assert.equal(result.minSequence, inputs[0]!.minSequence);
         assert.equal(result.maxSequence, inputs[inputs.length - 1]!.maxSequence);
@@ -60,6 +78,40 @@ test('a merge equals the newest-wins Map model of its inputs, keeping tombstones
     ),
     { numRuns: SOAK ? 1000 : 120 },
   );
+});
+
+/** A result as the other loop's would be: the same but for its duration and output path. */
+function withoutDuration(result: MergeResult, path: string): Omit<MergeResult, 'durationMs' | 'path'> {
+  assert.equal(result.path, path);
+  const { durationMs, path: _path, ...rest } = result;
+  assert.ok(durationMs >= 0);
+  return rest;
+}
+
+test("the addon's merge loop writes the JavaScript loop's bytes over many blocks, a value larger than its output buffer, and dropped tombstones", async () => {
+  assert.ok(nativeEntryMerge() !== undefined || !fileMappingSupport().available, 'the addon merges where it built');
+  const dir = tempDir('loops');
+  const newer = Array.from({ length: 30_000 }, (_, i) =>
+    i % 7 === 0 ? tombstone(`key-${String(i * 2).padStart(6, '0')}`) : put(`key-${String(i * 2).padStart(6, '0')}`, `new-${i}`),
+  );
+  const older = Array.from({ length: 30_000 }, (_, i) => put(`key-${String(i * 3).padStart(6, '0')}`, 'o'.repeat(i % 50)));
+  const large = [put('key-000001', 'L'.repeat(600 * 1024)), put('zzz', new Uint8Array(3))];
+  const inputs = await writeRun(dir, [large, older, newer]);
+  for (const dropTombstones of [false, true]) {
+    const native = await mergeSegments(nodeFileSystem, { inputs, outputPath: join(dir, `native-${dropTombstones}.seg`), dropTombstones });
+    const javascript = await mergeSegments(
+      nodeFileSystem,
+      { inputs, outputPath: join(dir, `javascript-${dropTombstones}.seg`), dropTombstones },
+      { loop: 'javascript' },
+    );
+    assert.deepEqual(
+      withoutDuration(native, join(dir, `native-${dropTombstones}.seg`)),
+      withoutDuration(javascript, join(dir, `javascript-${dropTombstones}.seg`)),
+    );
+    assert.ok(readFileSync(join(dir, `native-${dropTombstones}.seg`)).equals(readFileSync(join(dir, `javascript-${dropTombstones}.seg`))));
+    assert.deepEqual(readOperations(join(dir, `native-${dropTombstones}.seg`)), mergeModel([large, older, newer], dropTombstones));
+    verifySegment(join(dir, `native-${dropTombstones}.seg`));
+  }
 });
 
 test('text values stay text and byte values stay bytes through a merge', async () => {

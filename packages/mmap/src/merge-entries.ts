@@ -34,7 +34,10 @@ export const MERGE_STATE = {
   entries: 3,
   /** Tombstones left out (`dropTombstones`), in all. */
   dropped: 4,
-  /** With `input`, which run is spent; with `room`, the bytes the open block needs with the next entry; with `order` or `malformed`, which run. */
+  /**
+   * With `input`, which run is spent; with `room`, the bytes the open block
+   * needs with the next entry; with `order` or `malformed`, which run.
+   */
   detail: 5,
   /** Where in `output` the last entry appended starts, or -1: the next must have a greater key. */
   lastEntry: 6,

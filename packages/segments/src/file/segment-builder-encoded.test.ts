@@ -3,7 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ClosedError, ValidationError } from '@silt/fs';
 import { tempDir } from '@silt/test-support';
-import { ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_STRING, ENTRY_TOMBSTONE } from './format.js';
+import { DEFAULT_BLOCK_SIZE, ENTRY_ASCII, ENTRY_HEADER_BYTES, ENTRY_STRING, ENTRY_TOMBSTONE } from './format.js';
+import { hashKeyBytes } from './key-hash.js';
+import { readU16, readU32 } from './little-endian.js';
+import { KeyOrderError } from './segment-errors.js';
 import { SegmentBuilder } from './segment-builder.js';
 import type { AccessMode, SegmentBuilderOptions } from './segment-options.js';
 import { SegmentReader, type EncodedEntry } from './segment-reader.js';
@@ -126,4 +129,76 @@ test('entries added with addEncoded read back with their types: ASCII and UTF-8 
       { key: 'd', kind: 'tombstone' },
     ],
   );
+});
+
+/** A run's entries cut into blocks as a builder closes them (at `blockSize` bytes or more), each with its keys' hashes and offsets. */
+function blocksOf(run: Uint8Array, blockSize: number): Array<{ bytes: Uint8Array; hashes: Uint32Array; offsets: Uint32Array }> {
+  const blocks = [];
+  let start = 0;
+  let offsets: number[] = [];
+  for (let at = 0; at < run.length;) {
+    offsets.push(at - start);
+    at += ENTRY_HEADER_BYTES + readU16(run, at + 1) + readU32(run, at + 3);
+    if (at - start < blockSize && at < run.length) continue;
+    const bytes = run.subarray(start, at);
+    const hashes = offsets.map((offset) => hashKeyBytes(bytes, offset + ENTRY_HEADER_BYTES, readU16(bytes, offset + 1)));
+    blocks.push({ bytes, hashes: Uint32Array.from(hashes), offsets: Uint32Array.from(offsets) });
+    start = at;
+    offsets = [];
+  }
+  return blocks;
+}
+
+for (const { name, options, entries } of BUILDER_LAYOUTS.filter((layout) => layout.options.multiValue !== true)) {
+  test(`a segment copied block by block with encodedRuns and addEncodedBlock is byte-identical to its source (${name})`, async () => {
+    const source = await buildFile(dir, entries, options);
+    using reader = SegmentReader.openForScan(source, { access: 'file', keyEncoding: 'binary' });
+    const runs = reader.encodedRuns();
+    const copy = await buildWith(dir, options, (builder) => {
+      for (let run = runs.next(); run !== undefined; run = runs.next()) {
+        for (const block of blocksOf(run, options.blockSize ?? DEFAULT_BLOCK_SIZE))
+          builder.addEncodedBlock(block.bytes, block.hashes, block.offsets);
+      }
+    });
+    assert.ok(readFileSync(source).equals(readFileSync(copy)));
+  });
+}
+
+test('addEncodedBlock refuses a block it cannot take whole, fails the build and leaves no file', async () => {
+  const first = encoded(ENTRY_STRING | ENTRY_ASCII, text('m'), text('first'));
+  const block = (entries: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(entries));
+  const one = (): [Uint32Array, Uint32Array] => [Uint32Array.of(0), Uint32Array.of(0)];
+  const bad: Array<[string, (builder: SegmentBuilder) => void, RegExp | typeof KeyOrderError]> = [
+    [
+      'entries added one by one first',
+      (builder) => (builder.addEncoded(first, 0), builder.addEncodedBlock(block([encoded(0, text('z'), text('v'))]), ...one())),
+      /open block empty/,
+    ],
+    [
+      'a hash missing',
+      (builder) => builder.addEncodedBlock(first, new Uint32Array(0), Uint32Array.of(0)),
+      /a hash and an offset for each entry/,
+    ],
+    [
+      'offsets that do not tile it',
+      (builder) => builder.addEncodedBlock(block([first, first]), Uint32Array.of(0, 0), Uint32Array.of(0, 5)),
+      /not where the one before it ends/,
+    ],
+    ['bytes past its last entry', (builder) => builder.addEncodedBlock(block([first, text('xx')]), ...one()), /entries end at/],
+    ['unknown flags', (builder) => builder.addEncodedBlock(encoded(0x40, text('m'), text('v')), ...one()), /unknown entry flags/],
+    [
+      'a first key not above the block before',
+      (builder) => (builder.addEncodedBlock(first, ...one()), builder.addEncodedBlock(encoded(0, text('a'), text('v')), ...one())),
+      KeyOrderError,
+    ],
+  ];
+  for (const [what, add, expected] of bad) {
+    const path = newSegmentPath(dir);
+    const builder = SegmentBuilder.create(path, SEQUENCES);
+    assert.throws(() => add(builder), expected, what);
+    assert.equal(existsSync(path), false, `${what}: the partial file is removed`);
+    await assert.rejects(builder.finish(), ClosedError, what);
+  }
+  const multiValue = SegmentBuilder.create(newSegmentPath(dir), { ...SEQUENCES, multiValue: true });
+  assert.throws(() => multiValue.addEncodedBlock(first, ...one()), /single-value segments only/);
 });

@@ -280,7 +280,8 @@ export class SegmentBuilder {
   addEncodedBlock(bytes: Uint8Array, hashes: Uint32Array, offsets: Uint32Array): void {
     this.checkOpen();
     try {
-      if (hashes.length !== offsets.length) throw new ValidationError(`an encoded block needs a hash and an offset for each entry, got ${hashes.length} and ${offsets.length}`);
+      if (hashes.length !== offsets.length)
+        throw new ValidationError(`an encoded block needs a hash and an offset for each entry, got ${hashes.length} and ${offsets.length}`);
       const tombstones = this.checkEncodedBlock(bytes, offsets);
       const firstKeyLength = readU16(bytes, 1);
       if (this.entries > 0) this.checkBlockAfterPrevious(bytes, firstKeyLength);
@@ -292,7 +293,12 @@ export class SegmentBuilder {
       this.entries += hashes.length;
       this.tombstones += tombstones;
       this.write(() => {
-        appendBlockRecord(this.blockIndex, bytes.length, crc32(bytes), copyOf(bytes.subarray(ENTRY_HEADER_BYTES, ENTRY_HEADER_BYTES + firstKeyLength)));
+        appendBlockRecord(
+          this.blockIndex,
+          bytes.length,
+          crc32(bytes),
+          copyOf(bytes.subarray(ENTRY_HEADER_BYTES, ENTRY_HEADER_BYTES + firstKeyLength)),
+        );
         this.output.append(bytes);
       });
       this.blockCount++;
@@ -307,7 +313,8 @@ export class SegmentBuilder {
   /** The block is whole entries, as `offsets` says, after no entry added one by one; returns its tombstones. */
   private checkEncodedBlock(bytes: Uint8Array, offsets: Uint32Array): number {
     if (this.options.multiValue) throw new ValidationError('addEncodedBlock builds single-value segments only');
-    if (this.block.length !== 0) throw new ValidationError('addEncodedBlock needs the open block empty: entries were added one by one before it');
+    if (this.block.length !== 0)
+      throw new ValidationError('addEncodedBlock needs the open block empty: entries were added one by one before it');
     if (offsets.length === 0 || offsets[0] !== 0) throw new ValidationError('an encoded block must start with an entry');
     let at = 0;
     let tombstones = 0;
@@ -330,7 +337,12 @@ export class SegmentBuilder {
     const previous = this.previousKey;
     if (compareBytes(bytes, ENTRY_HEADER_BYTES, firstKeyLength, previous.bytes, 0, previous.length) > 0) return;
     const key = copyOf(bytes.subarray(ENTRY_HEADER_BYTES, ENTRY_HEADER_BYTES + firstKeyLength));
-    throw new KeyOrderError(compareBytes(key, 0, key.length, previous.bytes, 0, previous.length) === 0 ? 'duplicate' : 'unsorted', this.entries, copyOf(previous.view()), key);
+    throw new KeyOrderError(
+      compareBytes(key, 0, key.length, previous.bytes, 0, previous.length) === 0 ? 'duplicate' : 'unsorted',
+      this.entries,
+      copyOf(previous.view()),
+      key,
+    );
   }
 
   private append(entry: SegmentInput): void {
