@@ -13,7 +13,9 @@ import { makeKeyValueDataset } from './key-value-dataset.js';
  * before it, so a fifth of every segment but the first overwrites older
  * values. They are merged into one, newest wins, through the worker pool
  * (one merge thread) and, to show what the thread hop costs, on the
- * calling thread. Beside them, the merge's read limit: the same process
+ * calling thread; and on the calling thread with the merge loop in
+ * JavaScript (`loop: 'javascript'`, what an install without the
+ * @silt/mmap addon runs), to show what the addon's loop buys. Beside them, the merge's read limit: the same process
  * opening each input in `file` mode and iterating every entry in order,
  * which is all a merge must do before it writes anything. Rates are input
  * bytes and input entries per second; the merge includes writing the
@@ -32,6 +34,7 @@ const CACHE_BYTES = 1024 * 1024;
 const WORKLOAD = `merge ${SEGMENTS} segments × ${KEYS_PER_SEGMENT.toLocaleString('en-US')} keys (${KEY_BYTES} B keys, ${VALUE_BYTES} B values, 20 % overwritten) into one`;
 const POOL = 'silt merge (pool, 1 worker)';
 const THIS_THREAD = 'silt merge (calling thread)';
+const JAVASCRIPT_LOOP = "silt merge (calling thread, JavaScript's loop instead of the addon's)";
 const READ_LIMIT = 'read every input entry in order (the limit)';
 
 /** Writes the inputs, oldest first; segment `s` holds keys `s * (K - shared) .. + K`. */
@@ -131,6 +134,7 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
     for (const merge of [
       (request: MergeRequest) => pool.merge(request),
       (request: MergeRequest) => mergeSegments(nodeFileSystem, request),
+      (request: MergeRequest) => mergeSegments(nodeFileSystem, request, { loop: 'javascript' }),
     ]) {
       await merge({ inputs: inputs.slice(0, 2), outputPath, dropTombstones: true });
       rmSync(outputPath);
@@ -138,6 +142,7 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
     const results = await interleavedRounds(context.rounds, {
       pool: () => merged('pool', (request) => pool.merge(request)),
       thisThread: () => merged('calling thread', (request) => mergeSegments(nodeFileSystem, request)),
+      javascript: () => merged('JavaScript loop', (request) => mergeSegments(nodeFileSystem, request, { loop: 'javascript' })),
       read: () =>
         timed(inputBytes, inputEntries, () => {
           if (readEveryEntry(inputs) === 0) throw new Error('read nothing');
@@ -146,6 +151,7 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
     return [
       ...rows(POOL, results.pool, READ_LIMIT),
       ...rows(THIS_THREAD, results.thisThread, READ_LIMIT),
+      ...rows(JAVASCRIPT_LOOP, results.javascript, READ_LIMIT),
       ...rows(READ_LIMIT, results.read),
       {
         workload: WORKLOAD,
