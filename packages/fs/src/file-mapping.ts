@@ -53,7 +53,11 @@ export function nativeCrc32(): ((bytes: Uint8Array) => number) | undefined {
   return fromAddon((found) => found.fastCrc32());
 }
 
-/** merge.c's call of @silt/mmap (its merge-entries.ts says what each argument holds). */
+/**
+ * merge.c's call of @silt/mmap (its merge-entries.ts says what each argument
+ * holds). Declared again here, as the rest of MmapModule is, so that
+ * @silt/fs's types hold where the optional @silt/mmap is not installed.
+ */
 export type MergeEntries = (
   runs: readonly Uint8Array[],
   state: Int32Array,

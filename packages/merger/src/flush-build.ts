@@ -73,7 +73,11 @@ export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest,
     builder.abort();
     throw error;
   }
-  const built: SegmentBuildResult = await builder.finish();
+  return builtSegment(await builder.finish(), minKey, maxKey);
+}
+
+/** What a finished build wrote, with its key range: a flush's result, and the part of a merge's that a flush's has too. */
+export function builtSegment(built: SegmentBuildResult, minKey: Uint8Array, maxKey: Uint8Array): FlushResult {
   return {
     path: built.path,
     bytes: built.bytes,

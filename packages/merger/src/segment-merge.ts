@@ -3,7 +3,7 @@ import { SiltError, ValidationError, type FileSystem } from '@silt/fs';
 import { nativeEntryMerge, type NativeEntryMerge } from '@silt/fs/internal';
 import { DEFAULT_BLOCK_SIZE, MAX_DISTINCT_KEYS, SegmentBuilder, SegmentReader, buildPathOf, type EncodedCursor } from '@silt/segments';
 import { ENTRY_HEADER_BYTES, NewestWinsMerge, describeType } from '@silt/segments/internal';
-import type { FlushResult } from './flush-build.js';
+import { builtSegment, type FlushResult } from './flush-build.js';
 import { checkMergePause, pauseMerge, type MergePause } from './merge-pause.js';
 import { NativeMergedRun } from './native-merged-run.js';
 
@@ -94,41 +94,41 @@ function expectedKeysOf(readers: ReadonlyArray<SegmentReader<Uint8Array>>): numb
  * On any failure the partial output is removed before the error propagates.
  */
 export async function mergeSegments(fs: FileSystem, request: MergeRequest, options: MergeOptions = {}): Promise<MergeResult> {
-  const started = performance.now();
+  const merge: MergeInProgress = { fs, request, signal: options.signal, started: performance.now(), readers: [] };
   checkMergeRequest(fs, request);
-  const readers: Array<SegmentReader<Uint8Array>> = [];
-  const output: { builder?: SegmentBuilder } = {};
   try {
-    for (const input of request.inputs) readers.push(openInput(fs, input));
+    for (const input of request.inputs) merge.readers.push(openInput(fs, input));
     const native = options.loop === 'javascript' || request.pause !== undefined ? undefined : nativeEntryMerge();
-    return native === undefined
-      ? await mergeEntryByEntry(fs, readers, request, options.signal, started, output)
-      : await mergeNatively(native, fs, readers, request, options.signal, started, output);
+    return native === undefined ? await mergeEntryByEntry(merge) : await mergeNatively(native, merge);
   } catch (error) {
-    if (output.builder !== undefined) {
-      abortQuietly(output.builder);
+    if (merge.builder !== undefined) {
+      abortQuietly(merge.builder);
       await removePartialOutput(fs, request.outputPath);
     }
     throw error;
   } finally {
-    for (const reader of readers) reader.close();
+    for (const reader of merge.readers) reader.close();
   }
 }
 
+/** A merge under way: what it was asked, its open inputs, and its output once it has one. */
+interface MergeInProgress {
+  readonly fs: FileSystem;
+  readonly request: MergeRequest;
+  readonly signal: AbortSignal | undefined;
+  readonly started: number;
+  readonly readers: Array<SegmentReader<Uint8Array>>;
+  builder?: SegmentBuilder;
+}
+
 /** The merge in JavaScript, an entry at a time; where the addon is missing, and for tests that pause mid-merge. */
-async function mergeEntryByEntry(
-  fs: FileSystem,
-  readers: ReadonlyArray<SegmentReader<Uint8Array>>,
-  request: MergeRequest,
-  signal: AbortSignal | undefined,
-  started: number,
-  output: { builder?: SegmentBuilder },
-): Promise<MergeResult> {
-  const run = new MergedRun(readers, request, signal);
+async function mergeEntryByEntry(merge: MergeInProgress): Promise<MergeResult> {
+  const { request } = merge;
+  const run = new MergedRun(merge.readers, request, merge.signal);
+  const figures = (): MergeFigures => mergeFigures(merge, run.droppedTombstones);
   let entry = run.next();
-  const figures = (): MergeFigures => mergeFigures(readers, request, run.droppedTombstones, started);
   if (entry === undefined) return emptyResult(figures(), request);
-  const builder = createOutput(fs, readers, request, output);
+  const builder = createOutput(merge);
   const minKey = copyKeyOf(entry);
   const pauseAt = request.pause?.afterEntries ?? -1;
   let added = 0;
@@ -142,74 +142,53 @@ async function mergeEntryByEntry(
     last.keyLength = entry.keyLength;
     added++;
   }
-  return finishOutput(builder, figures, signal, request, minKey, copyKeyOf(last));
+  return finishOutput(merge, builder, figures, minKey, copyKeyOf(last));
 }
 
 /**
  * The merge in the addon's loop (merge.c of @silt/mmap), a block at a time:
  * the same output, byte for byte, as `mergeEntryByEntry`.
  */
-async function mergeNatively(
-  native: NativeEntryMerge,
-  fs: FileSystem,
-  readers: ReadonlyArray<SegmentReader<Uint8Array>>,
-  request: MergeRequest,
-  signal: AbortSignal | undefined,
-  started: number,
-  output: { builder?: SegmentBuilder },
-): Promise<MergeResult> {
+async function mergeNatively(native: NativeEntryMerge, merge: MergeInProgress): Promise<MergeResult> {
+  const { request } = merge;
   // Inputs come oldest first; the loop takes them newest first.
-  const inputs = readers.map((reader, i) => ({ runs: reader.encodedRuns(), path: request.inputs[i]!.path })).reverse();
-  const run = new NativeMergedRun(native, inputs, DEFAULT_BLOCK_SIZE, request.dropTombstones, () => checkNotAborted(signal, request));
-  const figures = (): MergeFigures => mergeFigures(readers, request, run.droppedTombstones, started);
+  const inputs = merge.readers.map((reader, i) => ({ runs: reader.encodedRuns(), path: request.inputs[i]!.path })).reverse();
+  const run = new NativeMergedRun(native, inputs, DEFAULT_BLOCK_SIZE, request.dropTombstones, () => checkNotAborted(merge.signal, request));
+  const figures = (): MergeFigures => mergeFigures(merge, run.droppedTombstones);
   let block = run.next();
   if (block === undefined) return emptyResult(figures(), request);
-  const builder = createOutput(fs, readers, request, output);
+  const builder = createOutput(merge);
   const minKey = keyAt(block.bytes, 0);
   let maxKey = minKey;
   for (; block !== undefined; block = run.next()) {
     builder.addEncodedBlock(block.bytes, block.hashes, block.offsets);
     maxKey = keyAt(block.bytes, block.offsets[block.offsets.length - 1]!);
   }
-  return finishOutput(builder, figures, signal, request, minKey, maxKey);
+  return finishOutput(merge, builder, figures, minKey, maxKey);
 }
 
-function createOutput(
-  fs: FileSystem,
-  readers: ReadonlyArray<SegmentReader<Uint8Array>>,
-  request: MergeRequest,
-  output: { builder?: SegmentBuilder },
-): SegmentBuilder {
-  output.builder = SegmentBuilder.create(request.outputPath, {
-    fs,
+function createOutput(merge: MergeInProgress): SegmentBuilder {
+  const { request } = merge;
+  merge.builder = SegmentBuilder.create(request.outputPath, {
+    fs: merge.fs,
     minSequence: request.inputs[0]!.minSequence,
     maxSequence: request.inputs[request.inputs.length - 1]!.maxSequence,
-    expectedKeys: expectedKeysOf(readers),
+    expectedKeys: expectedKeysOf(merge.readers),
     blockSize: DEFAULT_BLOCK_SIZE,
   });
-  return output.builder;
+  return merge.builder;
 }
 
 async function finishOutput(
+  merge: MergeInProgress,
   builder: SegmentBuilder,
   figures: () => MergeFigures,
-  signal: AbortSignal | undefined,
-  request: MergeRequest,
   minKey: Uint8Array,
   maxKey: Uint8Array,
 ): Promise<MergedSegment> {
   const built = await builder.finish();
-  if (signal?.aborted === true) throw new MergeAbortedError(request.outputPath, signal.reason);
-  return {
-    ...figures(),
-    empty: false,
-    path: built.path,
-    bytes: built.bytes,
-    entries: built.entries,
-    tombstones: built.tombstones,
-    minKey,
-    maxKey,
-  };
+  if (merge.signal?.aborted === true) throw new MergeAbortedError(merge.request.outputPath, merge.signal.reason);
+  return { ...figures(), ...builtSegment(built, minKey, maxKey), empty: false };
 }
 
 /**
@@ -334,12 +313,7 @@ function checkNotAborted(signal: AbortSignal | undefined, request: MergeRequest)
   if (signal?.aborted === true) throw new MergeAbortedError(request.outputPath, signal.reason);
 }
 
-function mergeFigures(
-  readers: ReadonlyArray<SegmentReader<Uint8Array>>,
-  request: MergeRequest,
-  droppedTombstones: number,
-  started: number,
-): MergeFigures {
+function mergeFigures({ readers, request, started }: MergeInProgress, droppedTombstones: number): MergeFigures {
   return {
     minSequence: request.inputs[0]!.minSequence,
     maxSequence: request.inputs[request.inputs.length - 1]!.maxSequence,
