@@ -88,9 +88,10 @@ function expectedKeysOf(readers: ReadonlyArray<SegmentReader<Uint8Array>>): numb
 /**
  * Merges a contiguous run of segments into one: each input is streamed in
  * key order from a `file`-mode reader (memory stays bounded: a 256 KiB run
- * of blocks per input, plus the inputs' indexes), a tree of losers picks the smallest key,
- * and of equal keys the newest input wins. Tombstones are kept unless
- * `dropTombstones`. The output is fsynced with its directory by the builder.
+ * of blocks per input, plus the inputs' indexes), the smallest key goes
+ * next, and of equal keys the newest input wins: in the addon's loop where
+ * it is installed, else in JavaScript's (`MergeOptions.loop`). Tombstones
+ * are kept unless `dropTombstones`. The output is fsynced with its directory by the builder.
  * On any failure the partial output is removed before the error propagates.
  */
 export async function mergeSegments(fs: FileSystem, request: MergeRequest, options: MergeOptions = {}): Promise<MergeResult> {

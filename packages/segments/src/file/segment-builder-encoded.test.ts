@@ -187,6 +187,16 @@ test('addEncodedBlock refuses a block it cannot take whole, fails the build and 
     ['bytes past its last entry', (builder) => builder.addEncodedBlock(block([first, text('xx')]), ...one()), /entries end at/],
     ['unknown flags', (builder) => builder.addEncodedBlock(encoded(0x40, text('m'), text('v')), ...one()), /unknown entry flags/],
     [
+      'an entry past the block size',
+      (builder) =>
+        builder.addEncodedBlock(
+          block([encoded(0, text('m'), text('v'.repeat(5000))), encoded(0, text('n'), text('v'))]),
+          Uint32Array.of(0, 0),
+          Uint32Array.of(0, 5008),
+        ),
+      /past the block size 4096/,
+    ],
+    [
       'a first key not above the block before',
       (builder) => (builder.addEncodedBlock(first, ...one()), builder.addEncodedBlock(encoded(0, text('a'), text('v')), ...one())),
       KeyOrderError,

@@ -272,8 +272,8 @@ export class SegmentBuilder {
    * `hashes[i]` and `offsets[i]` are entry i's key hash (key-hash.ts) and
    * offset in the block. Checked here: that the segment is not multi-value,
    * that no entries were added one by one into an open block, that the
-   * entries tile the block, each with known flags and a value of an allowed
-   * size, that the block's first key is above the last key before it, and
+   * entries tile the block, each starting within the block size, with known
+   * flags and a value of an allowed size, that the block's first key is above the last key before it, and
    * the distinct-key limit. Not checked again: the order of keys within the
    * block (the merge loop checks it) and that a value flagged ASCII is.
    */
@@ -321,6 +321,9 @@ export class SegmentBuilder {
     for (let i = 0; i < offsets.length; i++) {
       if (offsets[i] !== at || at + ENTRY_HEADER_BYTES > bytes.length)
         throw new ValidationError(`entry #${i} of an encoded block is not where the one before it ends`);
+      // A reader takes an entry that starts past the block size for damage (FORMAT.md, "Data section").
+      if (at >= this.options.blockSize)
+        throw new ValidationError(`entry #${i} of an encoded block starts at ${at}, past the block size ${this.options.blockSize}`);
       const valueLength = readU32(bytes, at + 3);
       const problem = flagProblem(bytes[at]!, valueLength, false);
       if (problem !== undefined) throw new ValidationError(`entry #${i} of an encoded block: ${problem}`);
