@@ -180,6 +180,23 @@ static int merge_run(merge_t* m) {
   }
 }
 
+/* Whether the state a caller hands back describes its output: nothing the loop reads lies outside its arrays. */
+static bool state_is_sound(const merge_t* m) {
+  const int32_t* s = m->state;
+  int32_t length = s[STATE_OUTPUT_LENGTH];
+  int32_t last = s[STATE_LAST_ENTRY];
+  if (length < 0 || (size_t)length > m->output_capacity) return false;
+  if (s[STATE_BLOCK_START] < 0 || s[STATE_BLOCK_START] > length) return false;
+  if (s[STATE_ENTRIES] < 0 || (size_t)s[STATE_ENTRIES] > m->entry_capacity) return false;
+  if (s[STATE_BLOCKS] < 0 || (size_t)s[STATE_BLOCKS] > m->block_capacity) return false;
+  if (last < -1 || (last >= 0 && (last > length - ENTRY_HEADER_BYTES ||
+                                  (size_t)last + ENTRY_HEADER_BYTES + key_length_at(m->output + last) > (size_t)length)))
+    return false;
+  for (size_t i = 0; i < m->inputs; i++)
+    if (s[STATE_CURSORS + i] < SPENT) return false;
+  return true;
+}
+
 static bool uint32_array_of(napi_env env, napi_value value, uint32_t** data, size_t* length) {
   bool is_typed_array = false;
   napi_typedarray_type type;
@@ -237,6 +254,10 @@ napi_value merge_entries(napi_env env, napi_callback_info info) {
   m.state = (int32_t*)state;
   m.output = (uint8_t*)output;
   m.drop_tombstones = drop;
+  if (!state_is_sound(&m)) {
+    napi_throw_range_error(env, NULL, "mergeEntries: its state does not describe its output (see MERGE_STATE)");
+    return NULL;
+  }
   napi_value result;
   if (napi_create_int32(env, merge_run(&m), &result) != napi_ok) return NULL;
   return result;

@@ -163,6 +163,31 @@ test('the merge loop stops for room without losing its place, and reports a run 
   assert.equal(malformed.state[MERGE_STATE.detail], 1, 'the second run is the one cut short');
 });
 
+test('the merge loop refuses a state that does not describe its output with a RangeError, reading nothing', () => {
+  const merge = loop();
+  const run = encode([['a', 'x']]);
+  const call = (set: (state: Int32Array) => void): number => {
+    const state = new Int32Array(MERGE_STATE.cursors + 1);
+    state[MERGE_STATE.lastEntry] = -1;
+    set(state);
+    return merge([run], state, new Uint8Array(64), new Uint32Array(8), new Uint32Array(8), new Uint32Array(8), 4096, false);
+  };
+  assert.equal(
+    call(() => {}),
+    MERGE_STATUS.input,
+    'a sound state runs: the run is merged, then spent',
+  );
+  const unsound: Array<[string, (state: Int32Array) => void]> = [
+    ['an output length past the output', (state) => (state[MERGE_STATE.outputLength] = 65)],
+    ['an open block past the output length', (state) => (state[MERGE_STATE.blockStart] = 1)],
+    ['more entries than slots', (state) => (state[MERGE_STATE.entries] = 9)],
+    ['more blocks than slots', (state) => (state[MERGE_STATE.blocks] = 9)],
+    ['a last entry past the output length', (state) => ((state[MERGE_STATE.outputLength] = 10), (state[MERGE_STATE.lastEntry] = 8))],
+    ['a cursor below -1', (state) => (state[MERGE_STATE.cursors] = -2)],
+  ];
+  for (const [what, set] of unsound) assert.throws(() => call(set), RangeError, what);
+});
+
 test('the merge loop refuses arguments of the wrong types with a TypeError', () => {
   const merge = loop() as unknown as (...args: unknown[]) => number;
   const state = new Int32Array(MERGE_STATE.cursors + 1);

@@ -61,7 +61,9 @@ export const MERGE_STATUS = {
 
 /**
  * The addon's merge loop (merge.c), or undefined where the addon did not
- * load. The call throws a TypeError for arguments of the wrong types.
+ * load. The call throws a TypeError for arguments of the wrong types, and a
+ * RangeError, before reading anything, for a state that does not describe
+ * its output.
  */
 export function nativeMergeEntries(): MergeEntries | undefined {
   const found = loadAddon();
