@@ -44,9 +44,6 @@ export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest,
   const operations = readOperations(fs, request, arena);
   if (operations.count === 0) throw new ValidationError(`log range ${request.fromSequence}..${request.toSequence} holds no operation`);
   const newest = newestPerKeyInOrder(operations);
-  // Copies: the keys are slices of log bytes, which an arena's next flush overwrites and which must not cross threads.
-  const minKey = keyCopy(operations, newest[0]!);
-  const maxKey = keyCopy(operations, newest[newest.length - 1]!);
   const builder = SegmentBuilder.create(request.segmentPath, {
     fs,
     minSequence: request.fromSequence,
@@ -73,11 +70,14 @@ export async function buildSegmentFromLog(fs: FileSystem, request: FlushRequest,
     builder.abort();
     throw error;
   }
-  return builtSegment(await builder.finish(), minKey, maxKey);
+  return builtSegment(await builder.finish());
 }
 
-/** What a finished build wrote, with its key range: a flush's result, and the part of a merge's that a flush's has too. */
-export function builtSegment(built: SegmentBuildResult, minKey: Uint8Array, maxKey: Uint8Array): FlushResult {
+/** What a finished build of at least one entry wrote: a flush's result, and the part of a merge's that a flush's has too. */
+export function builtSegment(built: SegmentBuildResult): FlushResult {
+  if (built.keyRange === undefined)
+    throw new ValidationError(`${built.path} was built with no entry; a flush or merge result names a key range`);
+  const { minKey, maxKey } = built.keyRange;
   return {
     path: built.path,
     bytes: built.bytes,
@@ -160,9 +160,4 @@ function newestPerKeyInOrder(operations: OperationColumns): Uint32Array {
   let kept = 0;
   for (let i = 0; i < order.length; i++) if (equalsNext[i] === 0) order[kept++] = order[i]!;
   return order.subarray(0, kept);
-}
-
-function keyCopy(operations: OperationColumns, index: number): Uint8Array {
-  const start = operations.starts[index]!;
-  return new Uint8Array(operations.buffers[index]!.subarray(start, start + operations.lengths[index]!));
 }

@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import { SiltError, ValidationError, type FileSystem } from '@silt/fs';
 import { nativeEntryMerge, type NativeEntryMerge } from '@silt/fs/internal';
 import { DEFAULT_BLOCK_SIZE, MAX_DISTINCT_KEYS, SegmentBuilder, SegmentReader, buildPathOf, type EncodedCursor } from '@silt/segments';
-import { ENTRY_HEADER_BYTES, NewestWinsMerge, describeType } from '@silt/segments/internal';
+import { NewestWinsMerge, describeType } from '@silt/segments/internal';
 import { builtSegment, type FlushResult } from './flush-build.js';
 import { checkMergePause, pauseMerge, type MergePause } from './merge-pause.js';
 import { NativeMergedRun } from './native-merged-run.js';
@@ -130,20 +130,12 @@ async function mergeEntryByEntry(merge: MergeInProgress): Promise<MergeResult> {
   let entry = run.next();
   if (entry === undefined) return emptyResult(figures(), request);
   const builder = createOutput(merge);
-  const minKey = copyKeyOf(entry);
   const pauseAt = request.pause?.afterEntries ?? -1;
-  let added = 0;
-  // The last key added: its bytes stay valid, as input runs are fresh memory the cursors only leave.
-  const last = { bytes: entry.bytes, keyStart: entry.keyStart, keyLength: entry.keyLength };
-  for (; entry !== undefined; entry = run.next()) {
+  for (let added = 0; entry !== undefined; entry = run.next(), added++) {
     if (added === pauseAt) await pauseMerge(request.pause!);
     builder.addEncoded(entry.bytes, entry.at);
-    last.bytes = entry.bytes;
-    last.keyStart = entry.keyStart;
-    last.keyLength = entry.keyLength;
-    added++;
   }
-  return finishOutput(merge, builder, figures, minKey, copyKeyOf(last));
+  return finishOutput(merge, builder, figures);
 }
 
 /**
@@ -159,13 +151,8 @@ async function mergeNatively(native: NativeEntryMerge, merge: MergeInProgress): 
   let block = run.next();
   if (block === undefined) return emptyResult(figures(), request);
   const builder = createOutput(merge);
-  const minKey = keyAt(block.bytes, 0);
-  let maxKey = minKey;
-  for (; block !== undefined; block = run.next()) {
-    builder.addEncodedBlock(block.bytes, block.hashes, block.offsets);
-    maxKey = keyAt(block.bytes, block.offsets[block.offsets.length - 1]!);
-  }
-  return finishOutput(merge, builder, figures, minKey, maxKey);
+  for (; block !== undefined; block = run.next()) builder.addEncodedBlock(block.bytes, block.hashes, block.offsets);
+  return finishOutput(merge, builder, figures);
 }
 
 function createOutput(merge: MergeInProgress): SegmentBuilder {
@@ -180,16 +167,10 @@ function createOutput(merge: MergeInProgress): SegmentBuilder {
   return merge.builder;
 }
 
-async function finishOutput(
-  merge: MergeInProgress,
-  builder: SegmentBuilder,
-  figures: () => MergeFigures,
-  minKey: Uint8Array,
-  maxKey: Uint8Array,
-): Promise<MergedSegment> {
+async function finishOutput(merge: MergeInProgress, builder: SegmentBuilder, figures: () => MergeFigures): Promise<MergedSegment> {
   const built = await builder.finish();
   if (merge.signal?.aborted === true) throw new MergeAbortedError(merge.request.outputPath, merge.signal.reason);
-  return { ...figures(), ...builtSegment(built, minKey, maxKey), empty: false };
+  return { ...figures(), ...builtSegment(built), empty: false };
 }
 
 /**
@@ -327,17 +308,6 @@ function mergeFigures({ readers, request, started }: MergeInProgress, droppedTom
 
 function emptyResult(figures: MergeFigures, request: MergeRequest): EmptyMerge {
   return { ...figures, empty: true, path: request.outputPath, entries: 0 };
-}
-
-/** A copy of the key of the entry encoded at `bytes[at]`. */
-function keyAt(bytes: Uint8Array, at: number): Uint8Array {
-  const start = at + ENTRY_HEADER_BYTES;
-  return copyKeyOf({ bytes, keyStart: start, keyLength: bytes[at + 1]! | (bytes[at + 2]! << 8) });
-}
-
-/** A copy of a key: the result must not pin an input's bytes after the readers close. */
-function copyKeyOf(entry: { readonly bytes: Uint8Array; readonly keyStart: number; readonly keyLength: number }): Uint8Array {
-  return new Uint8Array(entry.bytes.subarray(entry.keyStart, entry.keyStart + entry.keyLength));
 }
 
 function abortQuietly(builder: SegmentBuilder): void {

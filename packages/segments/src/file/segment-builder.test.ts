@@ -410,3 +410,18 @@ test('builds that follow one another on a thread share its hash-table memory, an
   assertHolds(large, largeEntries);
   assertHolds(small, smallEntries);
 });
+
+test("a build's result names its smallest and largest keys, tombstones included, as copies; none for an empty segment", async () => {
+  const path = newSegmentPath(dir);
+  const builder = SegmentBuilder.create(path, { ...SEQUENCES, blockSize: 64 });
+  builder.tombstone('a-first');
+  for (let i = 0; i < 20; i++) builder.put(`key-${String(i).padStart(2, '0')}`, 'v'.repeat(10));
+  builder.tombstone('z-last');
+  const { keyRange } = await builder.finish();
+  assert.deepEqual(keyRange, { minKey: new Uint8Array(Buffer.from('a-first')), maxKey: new Uint8Array(Buffer.from('z-last')) });
+  using reader = SegmentReader.open(path, { keyEncoding: 'binary' });
+  assert.deepEqual(new Uint8Array(reader.stats().maxKey!), keyRange!.maxKey, 'the range the file records');
+
+  const empty = SegmentBuilder.create(newSegmentPath(dir), SEQUENCES);
+  assert.equal((await empty.finish()).keyRange, undefined);
+});

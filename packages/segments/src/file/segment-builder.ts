@@ -46,6 +46,8 @@ export interface SegmentBuildResult {
   readonly blocks: number;
   readonly minSequence: number;
   readonly maxSequence: number;
+  /** The smallest and largest keys written (copies; tombstones count), or undefined for a segment with no entries. */
+  readonly keyRange: { readonly minKey: Uint8Array; readonly maxKey: Uint8Array } | undefined;
 }
 
 /** This thread's memory for the hash table a finishing build writes out (see ScratchArena): the largest one's size, kept. */
@@ -179,6 +181,7 @@ export class SegmentBuilder {
       blocks: this.blockCount,
       minSequence: this.options.minSequence,
       maxSequence: this.options.maxSequence,
+      keyRange: this.entries === 0 ? undefined : { minKey: copyOf(this.firstKey.view()), maxKey: copyOf(this.previousKey.view()) },
     };
   }
 
