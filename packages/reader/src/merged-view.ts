@@ -93,11 +93,11 @@ export class MergedView {
   }
 
   /** The source a scan can read alone: the only segment, when every source above it is empty and it can hand out pairs. */
-  soleSource(): EntrySource | undefined {
+  soleSource(): PairsSource | undefined {
     if (this.segments?.segmentCount !== 1) return undefined;
     for (let i = 0; i < this.unfiltered; i++) if (this.sources[i]!.isEmpty?.() !== true) return undefined;
     const sole = this.sources[this.unfiltered]!;
-    return sole.pairsIn === undefined ? undefined : sole;
+    return sole.pairsIn === undefined ? undefined : (sole as PairsSource);
   }
 
   /**
@@ -231,10 +231,13 @@ class LivePairs implements IterableIterator<[Key, Value]> {
 
   private start(): Iterator<[Key, Value]> {
     const sole = this.view.soleSource();
-    if (sole?.pairsIn !== undefined) return sole.pairsIn(this.scanRange, this.keyEncoding);
+    if (sole !== undefined) return sole.pairsIn(this.scanRange, this.keyEncoding);
     return new DecodedEntries(this.view.range(this.scanRange), this.keyEncoding);
   }
 }
+
+/** A source that hands out pairs itself (a segment). */
+type PairsSource = EntrySource & Required<Pick<EntrySource, 'pairsIn'>>;
 
 const DONE_PAIRS: IteratorResult<[Key, Value]> = Object.freeze({ done: true, value: undefined });
 const FINISHED_PAIRS: Iterator<[Key, Value]> = { next: () => DONE_PAIRS };
