@@ -34,12 +34,5 @@ function flatten(blocks: readonly Uint8Array[]): Uint8Array {
     adjacent &&= block.buffer === first.buffer && block.byteOffset === first.byteOffset + length;
     length += block.length;
   }
-  if (adjacent) return new Uint8Array(first.buffer, first.byteOffset, length);
-  const run = new Uint8Array(length);
-  let at = 0;
-  for (const block of blocks) {
-    run.set(block, at);
-    at += block.length;
-  }
-  return run;
+  return adjacent ? new Uint8Array(first.buffer, first.byteOffset, length) : Buffer.concat(blocks, length);
 }

@@ -150,18 +150,20 @@ function blocksOf(run: Uint8Array, blockSize: number): Array<{ bytes: Uint8Array
 }
 
 for (const { name, options, entries } of BUILDER_LAYOUTS.filter((layout) => layout.options.multiValue !== true)) {
-  test(`a segment copied block by block with encodedRuns and addEncodedBlock is byte-identical to its source (${name})`, async () => {
-    const source = await buildFile(dir, entries, options);
-    using reader = SegmentReader.openForScan(source, { access: 'file', keyEncoding: 'binary' });
-    const runs = reader.encodedRuns();
-    const copy = await buildWith(dir, options, (builder) => {
-      for (let run = runs.next(); run !== undefined; run = runs.next()) {
-        for (const block of blocksOf(run, options.blockSize ?? DEFAULT_BLOCK_SIZE))
-          builder.addEncodedBlock(block.bytes, block.hashes, block.offsets);
-      }
+  for (const access of ['memory', 'mmap', 'file'] as const) {
+    test(`a segment copied block by block with encodedRuns and addEncodedBlock is byte-identical to its source (${name}, ${access} mode)`, async () => {
+      const source = await buildFile(dir, entries, options);
+      using reader = SegmentReader.openForScan(source, { access, keyEncoding: 'binary' });
+      const runs = reader.encodedRuns();
+      const copy = await buildWith(dir, options, (builder) => {
+        for (let run = runs.next(); run !== undefined; run = runs.next()) {
+          for (const block of blocksOf(run, options.blockSize ?? DEFAULT_BLOCK_SIZE))
+            builder.addEncodedBlock(block.bytes, block.hashes, block.offsets);
+        }
+      });
+      assert.ok(readFileSync(source).equals(readFileSync(copy)));
     });
-    assert.ok(readFileSync(source).equals(readFileSync(copy)));
-  });
+  }
 }
 
 test('addEncodedBlock refuses a block it cannot take whole, fails the build and leaves no file', async () => {
