@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CorruptionError, CrashSimFileSystem, nodeFileSystem } from '@silt/fs';
+import { CorruptionError, CrashSimFileSystem, ManualClock, nodeFileSystem } from '@silt/fs';
 import { SeededRandom } from '@silt/fs/internal';
 import { sequenceOfLogFile } from '@silt/fs';
 import type { Durability, WalOptions } from './wal-options.js';
@@ -48,7 +48,10 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 async function boot(dir: string, sim: CrashSimFileSystem, durability: Durability, random: SeededRandom, history: History): Promise<void> {
   const power = new PowerCutFileSystem(sim);
-  const options = { fs: power, durability, maxFileBytes: random.intBetween(1024, 8192), syncIntervalMs: 1 };
+  // 'write' mode's background sync runs when the maintenance loop moves this clock, at seeded turns:
+  // on the real clock it ran whenever the machine let the timer fire, and what survived depended on load.
+  const clock = new ManualClock();
+  const options = { fs: power, clock, durability, maxFileBytes: random.intBetween(1024, 8192), syncIntervalMs: 1 };
   if (random.chance(0.1)) {
     // Cut the power while open is recovering (setting dropped bytes aside, sometimes).
     // The refusal is handled at once: a strict open can reject while this loop still waits.
@@ -102,6 +105,8 @@ async function boot(dir: string, sim: CrashSimFileSystem, durability: Durability
           const before = acked.slice();
           await wal.sync();
           if (durability !== 'fsync') history.mustSurvive.push(...before);
+        } else if (roll < 0.5) {
+          clock.advance(1); // the background sync's interval: it starts now
         }
       } catch {
         return;
