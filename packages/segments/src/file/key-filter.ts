@@ -1,28 +1,28 @@
 import { HASH_EMPTY_BLOCK } from './format.js';
 import { finishHash, slotTag } from './key-hash.js';
 
-/** Past this many keys a segment gets no filter: its memory (2 bytes a slot) is kept for the small segments a stack is made of. */
+/** Past this many keys a segment gets no filter: its memory (4 bytes a slot) is kept for the small segments a stack is made of. */
 export const KEY_FILTER_MAX_KEYS = 1 << 16;
 
 /**
- * Filter bits per hash slot: 21 to 43 a key, as a table is 37.5 % to 75 %
+ * Filter bits per hash slot: 43 to 85 a key, as a table is 37.5 % to 75 %
  * full. By slot, not by key, so the filters of every table of one size have
- * one shape (StackKeyFilter interleaves those). False positives measured:
- * 0.2 % at 65,000 keys in 131,072 slots, 0.4 % at 20,000 in 32,768, 1.7 %
- * at the fullest (24,500 in 32,768; 49,000 in 65,536); 12 bits a slot let
- * 3.6 % through there.
+ * one shape (StackKeyFilter interleaves those). Absent keys that pass,
+ * measured: 0.31 % at 65,000 keys in 131,072 slots, 0.45 % at 20,000 in
+ * 32,768, 0.9-1.0 % at the fullest (24,500 in 32,768; 49,000 in 65,536).
  */
-const BITS_PER_SLOT = 16;
+const BITS_PER_SLOT = 32;
 /**
- * One 128-bit block per probe: 16 bytes, which the 16-byte alignment of an
- * array's memory keeps within one cache line. A 64-byte block (one line
- * only if the array starts on one, and nothing in JavaScript can ask for
- * that) crossed two lines in most processes: gets over 50 segments ran at
- * one of two rates, 420-450 k or 620-660 k a second, by the process.
+ * One 32-bit word per probe. A stack of segments asks all its filters of one
+ * shape about a key along one row of adjacent blocks (StackKeyFilter), so
+ * the block's size is what that walk reads: 50 segments' 128-bit blocks
+ * were 800 bytes a key, words are 200. At 16 bits a slot, 128-bit blocks let
+ * 0.39 % of absent keys through at 20,000 keys in 32,768 slots and 32-bit
+ * blocks 1.3 %; twice the bits (32 a slot) bring words to 0.45 %.
  */
-export const BLOCK_WORDS = 4;
-/** 5 bits of 128: as few false positives as 6 or 7, fewer than 4. */
-const BITS_PER_PROBE = 5;
+const BLOCK_BITS = 32;
+/** 4 bits of 32: 0.45 % at 20,000 keys in 32,768 slots; 3 let 0.46 % through, 5 0.48 %, 6 0.51 %. */
+const BITS_PER_PROBE = 4;
 /** Homes are filtered in groups of 8 slots: a key sits within a few slots of its home, so it enters one or two groups. */
 const GROUP_SHIFT = 3;
 const GROUP_OFFSET_MASK = (1 << GROUP_SHIFT) - 1;
@@ -38,17 +38,17 @@ const EMPTY = HASH_EMPTY_BLOCK | 0;
  * ends at it. So each slot enters its tag with every group of 8 slots from
  * its run's start to itself, and a lookup asks for its tag with its own
  * home's group: a key the segment holds always passes, and a key it does
- * not hold passes 0.2-1.7 % of the time, where the 16-bit tag filter this
+ * not hold passes 0.3-1.0 % of the time, where the 16-bit tag filter this
  * replaces let through a quarter of the keys of a 20,000-key segment (each a
  * cache miss into the slots). A get over 50 segments asks ~25 of them.
  *
- * Blocked: the bits of one probe share a 16-byte block, one cache miss.
+ * Blocked: the bits of one probe share one 32-bit word, one cache miss.
  */
 export class KeyFilter {
   private readonly groupMask: number;
 
   private constructor(
-    /** `blocks` blocks of BLOCK_WORDS words (StackKeyFilter copies them). */
+    /** `blocks` one-word blocks (StackKeyFilter copies them). */
     readonly words: Int32Array,
     readonly blocks: number,
     /** The hash table's slot mask: a key's home is `hash & slotMask`. */
@@ -66,7 +66,7 @@ export class KeyFilter {
     const slotCount = slots.length >>> 1;
     if (keys > KEY_FILTER_MAX_KEYS || keys >= slotCount) return undefined;
     const blocks = filterBlocks(slotCount - 1);
-    const filter = new KeyFilter(new Int32Array(blocks * BLOCK_WORDS), blocks, slotCount - 1);
+    const filter = new KeyFilter(new Int32Array(blocks), blocks, slotCount - 1);
     filter.addRuns(slots, slotCount);
     return filter;
   }
@@ -75,7 +75,7 @@ export class KeyFilter {
   mayHold(hash: number): boolean {
     const bits = scratchBits;
     bits.place(filterKey(hash, this.slotMask), this.blocks);
-    return bits.allSetIn(this.words, bits.block * BLOCK_WORDS);
+    return bits.allSetIn(this.words, bits.block);
   }
 
   /** Walks the table once from just past an empty slot, so every run of occupied slots is seen from its start, wrapping included. */
@@ -112,13 +112,13 @@ export class KeyFilter {
   private visit(tag: number, group: number): void {
     const bits = scratchBits;
     bits.place((group << 16) | tag, this.blocks);
-    bits.setIn(this.words, bits.block * BLOCK_WORDS);
+    bits.setIn(this.words, bits.block);
   }
 }
 
 /** The blocks of the filter of a hash table of mask `slotMask`: a function of the table's size alone. */
 function filterBlocks(slotMask: number): number {
-  return Math.max(1, ((slotMask + 1) * BITS_PER_SLOT) >>> 7);
+  return Math.max(1, ((slotMask + 1) * BITS_PER_SLOT) / BLOCK_BITS);
 }
 
 /** What a filter over a hash table of mask `slotMask` files a key of hash `hash` under: its tag with its home's group. */
@@ -127,22 +127,27 @@ export function filterKey(hash: number, slotMask: number): number {
 }
 
 /**
- * Where the bits of one filter key lie: its block, and in each of the
- * block's words the bits it needs set (`BITS_PER_PROBE` in all).
+ * Where the bits of one filter key lie: its block (one word of the
+ * filter's array), and the bits of it the key needs set (`BITS_PER_PROBE`
+ * of them, or fewer where two fall on one bit).
  */
 export class FilterBits {
   private placedBlock = 0;
-  /** Per word of the block: the key's bits in it. */
-  readonly need = new Int32Array(BLOCK_WORDS);
+  private needed = 0;
 
   /** Places the bits of `key` in a filter of `blocks` blocks. */
   place(key: number, blocks: number): void {
     this.placedBlock = Math.floor((finishHash(key) * blocks) / 2 ** 32);
-    const need = this.need;
-    need.fill(0);
     const bits = finishHash(key ^ SECOND_HASH_SEED) | 0;
     const step = (bits >>> 9) | 1;
-    for (let i = 0, bit = bits; i < BITS_PER_PROBE; i++, bit = (bit + step) | 0) need[(bit >>> 5) & (BLOCK_WORDS - 1)]! |= 1 << (bit & 31);
+    let need = 0;
+    for (let i = 0, bit = bits; i < BITS_PER_PROBE; i++, bit = (bit + step) | 0) need |= 1 << (bit & (BLOCK_BITS - 1));
+    this.needed = need;
+  }
+
+  /** The key's bits in its block. */
+  get need(): number {
+    return this.needed;
   }
 
   /** The block the key's bits are in. */
@@ -150,19 +155,13 @@ export class FilterBits {
     return this.placedBlock;
   }
 
-  /** Whether every bit is set in the block whose first word is `words[first]` (BLOCK_WORDS is 4). */
-  allSetIn(words: Int32Array, first: number): boolean {
-    const need = this.need;
-    return (
-      (words[first]! & need[0]!) === need[0] &&
-      (words[first + 1]! & need[1]!) === need[1] &&
-      (words[first + 2]! & need[2]!) === need[2] &&
-      (words[first + 3]! & need[3]!) === need[3]
-    );
+  /** Whether every bit is set in block `block` of `words`. */
+  allSetIn(words: Int32Array, block: number): boolean {
+    return (words[block]! & this.needed) === this.needed;
   }
 
-  setIn(words: Int32Array, first: number): void {
-    for (let i = 0; i < BLOCK_WORDS; i++) words[first + i]! |= this.need[i]!;
+  setIn(words: Int32Array, block: number): void {
+    words[block]! |= this.needed;
   }
 }
 
