@@ -21,12 +21,13 @@ import { checkedGetPass, makeKeyValueDataset, warmGetRate, type KeyValueDataset 
  *    on the same handle that loaded them: right after `flush()` (the default
  *    policy may then be merging the load's segments, on the other core),
  *    again once the automatic merges are done, and again after
- *    `forceMerge(1)`; and that one segment reopened in 'file' mode and in
- *    'mmap' mode. Also a full ordered scan by a freshly opened handle,
- *    silt's (memory and mmap) and lmdb-js's.
- * 4b. the same keys loaded once into 50 segments with merges off, and once
- *    into lmdb-js; both opened and warmed, then their random-get passes
- *    taken in turns.
+ *    `forceMerge(1)`; and that one segment reopened in 'mmap' mode. Also a
+ *    full ordered scan by a freshly opened handle, silt's (memory and mmap)
+ *    and lmdb-js's.
+ * 4b. the same keys loaded once into 50 segments with merges off, once
+ *    into one segment (`forceMerge(1)`), reopened in 'file' mode, and once
+ *    into lmdb-js; all three opened and warmed, then their random-get
+ *    passes taken in turns.
  * 5. latency of each awaited set in a stream of sets, while the index
  *    flushes every second (the default), with flushes held off, and while
  *    a merge of the loaded keys runs (flushes held off).
@@ -59,6 +60,7 @@ const WORKLOAD = {
   settled: 'segments silt holds once its automatic merges are done',
   get: `random get of the ${count(KEYS)} loaded keys`,
   manySegments: `random get of the ${count(KEYS)} loaded keys, silt holding them in ${MANY_SEGMENTS} segments (merges off)`,
+  fileInTurns: `random get of the ${count(KEYS)} loaded keys, silt reopened in 'file' mode, in turns with lmdb-js`,
   scan: `full ordered scan of the ${count(KEYS)} loaded keys, cold: the first pass of a freshly opened handle (the OS page cache warm)`,
   fsyncSets: `${count(FSYNC_SETS)} awaited sets, one at a time, fsync'd`,
   concurrentSets: `${count(CONCURRENT_SETS)} concurrent sets (fire all, await all)`,
@@ -138,7 +140,6 @@ interface SiltLoadRound {
   readonly mergedGetRate: number;
   readonly settledSegments: number;
   readonly compactedGetRate: number;
-  readonly fileGetRate: number;
   readonly mmapGetRate: number;
   readonly scanRate: number;
   readonly mmapScanRate: number;
@@ -177,13 +178,10 @@ async function siltLoad(context: BenchContext, data: KeyValueDataset): Promise<S
       compactedGetRate: await index.forceMerge(1).then(() => warmGetRate(data, (key) => index.get(key))),
     };
   });
-  const fileGetRate = await withIndex(directory, { accessMode: 'file', cacheBytes: FILE_CACHE_BYTES }, (index) =>
-    warmGetRate(data, (key) => index.get(key)),
-  );
   const mmapGetRate = await withIndex(directory, { accessMode: 'mmap' }, (index) => warmGetRate(data, (key) => index.get(key)));
   const scanRate = await coldScanRate(directory, {});
   const mmapScanRate = await coldScanRate(directory, { accessMode: 'mmap' });
-  return { ...loaded, fileGetRate, mmapGetRate, scanRate, mmapScanRate };
+  return { ...loaded, mmapGetRate, scanRate, mmapScanRate };
 }
 
 /** Every loaded pair into lmdb-js, one transaction a batch, then its fsync awaited. */
@@ -287,13 +285,6 @@ async function loadAndGetRows(context: BenchContext, data: KeyValueDataset): Pro
     },
     {
       workload: WORKLOAD.get,
-      engine: ENGINE.siltFile,
-      durability: DURABILITY.read,
-      runs: silt.map((r) => r.fileGetRate),
-      ...getsPerSecond,
-    },
-    {
-      workload: WORKLOAD.get,
       engine: ENGINE.siltMmap,
       durability: DURABILITY.read,
       runs: silt.map((r) => r.mmapGetRate),
@@ -319,7 +310,7 @@ async function loadAndGetRows(context: BenchContext, data: KeyValueDataset): Pro
   ];
 }
 
-// ---- 4b: gets over many segments, in turns with lmdb-js ----
+// ---- 4b: gets in turns with lmdb-js: 'file' mode, and many segments ----
 
 /** The loaded keys in MANY_SEGMENTS segments of a fresh directory: merges off, one flush per slice. */
 async function loadManySegments(context: BenchContext, data: KeyValueDataset): Promise<string> {
@@ -334,36 +325,66 @@ async function loadManySegments(context: BenchContext, data: KeyValueDataset): P
   return directory;
 }
 
-/**
- * Random gets over MANY_SEGMENTS segments beside lmdb-js's over the same
- * keys: both open and warmed at once, then their timed passes in turns, so
- * the load of the shared machine falls on both alike. Measured apart (the
- * silt pass at the end of its load round, lmdb-js's after its own load),
- * this ratio followed the machine's minute: 0.89–1.13× in six runs.
- */
-async function manySegmentsRows(context: BenchContext, data: KeyValueDataset): Promise<BenchRow[]> {
-  const siltDirectory = await loadManySegments(context, data);
-  const lmdbDirectory = context.scratch('lmdb-many-segments');
-  await withLmdb(lmdbDirectory, (db) => lmdbPut(db, data));
-  return withIndex(siltDirectory, MERGES_OFF, (index) => {
-    const segments = index.stats().segments.length;
-    if (segments !== MANY_SEGMENTS) throw new Error(`the index holds ${segments} segments, not ${MANY_SEGMENTS}`);
-    return withLmdb(lmdbDirectory, async (db) => {
-      const siltPass = checkedGetPass(data, (key) => index.get(key));
-      const lmdbPass = checkedGetPass(data, (key) => db.get(key));
-      siltPass();
-      lmdbPass();
-      const { lmdb, silt } = await interleavedRounds(context.rounds, {
-        lmdb: () => opsPerSecond(KEYS, lmdbPass),
-        silt: () => opsPerSecond(KEYS, siltPass),
-      });
-      const common = { workload: WORKLOAD.manySegments, durability: DURABILITY.read, unit: 'gets/s' } as const;
-      return [
-        { ...common, engine: ENGINE.lmdbGet, runs: lmdb },
-        { ...common, engine: ENGINE.siltManySegments, runs: silt, ratioTo: ENGINE.lmdbGet },
-      ];
-    });
+/** The loaded keys in one segment of a fresh directory, as `forceMerge(1)` leaves a bulk load. */
+async function loadOneSegment(context: BenchContext, data: KeyValueDataset): Promise<string> {
+  const directory = context.scratch('silt-one-segment');
+  await withIndex(directory, {}, async (index) => {
+    for (const batch of data.pairBatches) await index.mset(batch);
+    await index.flush();
+    await index.forceMerge(1);
   });
+  return directory;
+}
+
+/** Opens the index at `directory` and checks it holds `segments` segments before `body` reads it. */
+function withSegments<T>(directory: string, options: IndexOptions, segments: number, body: (index: Index) => Promise<T>): Promise<T> {
+  return withIndex(directory, options, (index) => {
+    const held = index.stats().segments.length;
+    if (held !== segments) throw new Error(`the index at ${directory} holds ${held} segments, not ${segments}`);
+    return body(index);
+  });
+}
+
+/**
+ * Random gets of silt in 'file' mode (the one segment, reopened) and over
+ * MANY_SEGMENTS segments, beside lmdb-js's over the same keys: all open and
+ * warmed at once, then their timed passes in turns, so the load of the
+ * shared machine falls on them alike. Measured apart (silt's passes in its
+ * load round, lmdb-js's after its own load, minutes away), these ratios
+ * followed the machine's minute: 0.89–1.13× over six runs for 50 segments,
+ * 0.69–0.94× in four for 'file' mode.
+ */
+async function turnTakingGetRows(context: BenchContext, data: KeyValueDataset): Promise<BenchRow[]> {
+  const manyDirectory = await loadManySegments(context, data);
+  const oneDirectory = await loadOneSegment(context, data);
+  const lmdbDirectory = context.scratch('lmdb-gets');
+  await withLmdb(lmdbDirectory, (db) => lmdbPut(db, data));
+  const fileMode: IndexOptions = { accessMode: 'file', cacheBytes: FILE_CACHE_BYTES };
+  return withSegments(manyDirectory, MERGES_OFF, MANY_SEGMENTS, (many) =>
+    withSegments(oneDirectory, fileMode, 1, (file) =>
+      withLmdb(lmdbDirectory, async (db) => {
+        const passes = {
+          lmdb: checkedGetPass(data, (key) => db.get(key)),
+          many: checkedGetPass(data, (key) => many.get(key)),
+          file: checkedGetPass(data, (key) => file.get(key)),
+        };
+        for (const pass of Object.values(passes)) pass();
+        const runs = await interleavedRounds(context.rounds, {
+          lmdb: () => opsPerSecond(KEYS, passes.lmdb),
+          many: () => opsPerSecond(KEYS, passes.many),
+          file: () => opsPerSecond(KEYS, passes.file),
+        });
+        const common = { durability: DURABILITY.read, unit: 'gets/s' } as const;
+        const lmdb = { ...common, engine: ENGINE.lmdbGet, runs: runs.lmdb };
+        return [
+          { ...lmdb, workload: WORKLOAD.fileInTurns },
+          { ...common, workload: WORKLOAD.fileInTurns, engine: ENGINE.siltFile, runs: runs.file, ratioTo: ENGINE.lmdbGet },
+          { ...lmdb, workload: WORKLOAD.manySegments },
+          { ...common, workload: WORKLOAD.manySegments, engine: ENGINE.siltManySegments, runs: runs.many, ratioTo: ENGINE.lmdbGet },
+        ];
+      }),
+    ),
+  );
 }
 
 // ---- 2: one durable set at a time ----
@@ -527,7 +548,7 @@ export const suite: BenchSuite = {
     const rows: BenchRow[] = [];
     for (const [name, workload] of [
       ['load + gets', loadAndGetRows],
-      ['gets over many segments', manySegmentsRows],
+      ['gets in turns with lmdb-js', turnTakingGetRows],
       ['fsync sets', fsyncSetRows],
       ['concurrent sets', concurrentSetRows],
       ['set latency', latencyRows],
