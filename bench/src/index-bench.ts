@@ -6,7 +6,7 @@ import { open as openLmdb, type Database as LmdbDatabase } from 'lmdb';
 import { Index, type IndexOptions } from 'silt';
 import { opsPerSecond, percentile, type BenchContext, type BenchRow, type BenchSuite } from './harness.js';
 import { interleavedRounds } from './interleaved-rounds.js';
-import { checkedGetPass, makeKeyValueDataset, warmGetRate, type KeyValueDataset } from './key-value-dataset.js';
+import { checkedGetPass, getRatesInTurns, makeKeyValueDataset, warmGetRate, type KeyValueDataset } from './key-value-dataset.js';
 
 /**
  * The `Index` writer (package silt) beside its peers on the same workloads,
@@ -369,11 +369,7 @@ async function turnTakingGetRows(context: BenchContext, data: KeyValueDataset): 
           file: checkedGetPass(data, (key) => file.get(key)),
         };
         for (const pass of Object.values(passes)) pass();
-        const runs = await interleavedRounds(context.rounds, {
-          lmdb: () => opsPerSecond(KEYS, passes.lmdb),
-          many: () => opsPerSecond(KEYS, passes.many),
-          file: () => opsPerSecond(KEYS, passes.file),
-        });
+        const runs = await getRatesInTurns(data, context.rounds, passes);
         const common = { durability: DURABILITY.read, unit: 'gets/s' } as const;
         const lmdb = { ...common, engine: ENGINE.lmdbGet, runs: runs.lmdb };
         return [

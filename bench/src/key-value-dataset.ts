@@ -1,5 +1,6 @@
 import { SeededRandom } from '@silt/fs/internal';
 import { opsPerSecond } from './harness.js';
+import { interleavedRounds } from './interleaved-rounds.js';
 
 /** Random distinct keys with fixed-size values, and one shuffled order to read them back in. */
 export interface KeyValueDataset {
@@ -108,4 +109,20 @@ export function warmGetRate(data: KeyValueDataset, get: (key: string) => string 
   const pass = checkedGetPass(data, get);
   pass();
   return opsPerSecond(data.lookups.length, pass);
+}
+
+/**
+ * `rounds` timed runs of each engine's get pass (`checkedGetPass`, warmed
+ * already), the engines taking turns (`interleavedRounds`): each engine's
+ * gets per second, a round each.
+ */
+export function getRatesInTurns<Name extends string>(
+  data: KeyValueDataset,
+  rounds: number,
+  passes: Record<Name, () => void>,
+): Promise<Record<Name, number[]>> {
+  const timed = Object.fromEntries(
+    Object.entries<() => void>(passes).map(([name, pass]) => [name, () => opsPerSecond(data.lookups.length, pass)]),
+  ) as Record<Name, () => Promise<number>>;
+  return interleavedRounds(rounds, timed);
 }

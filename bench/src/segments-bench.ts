@@ -5,9 +5,8 @@ import { open as openLmdb } from 'lmdb';
 import { nodeFileSystem } from '@silt/fs';
 import { SeededRandom } from '@silt/fs/internal';
 import { SegmentBuilder, SegmentReader, type AccessMode } from '@silt/segments';
-import { interleavedRounds } from './interleaved-rounds.js';
-import { opsPerSecond, rounds, type BenchContext, type BenchRow, type BenchSuite } from './harness.js';
-import { checkedGetPass, makeKeyValueDataset, type KeyValueDataset } from './key-value-dataset.js';
+import { rounds, type BenchContext, type BenchRow, type BenchSuite } from './harness.js';
+import { checkedGetPass, getRatesInTurns, makeKeyValueDataset, type KeyValueDataset } from './key-value-dataset.js';
 
 /**
  * One segment of 1,000,000 entries (17-byte keys, 100-byte string values,
@@ -260,10 +259,11 @@ async function getRounds(context: BenchContext, data: Dataset, path: string): Pr
     sqlite: () => sqliteGets(context, data),
   });
   try {
-    const timed = Object.fromEntries(
-      Object.entries(engines).map(([name, engine]) => [name, () => opsPerSecond(data.lookups.length, engine.pass)]),
-    ) as Record<EngineName, () => Promise<number>>;
-    const runs = await interleavedRounds(context.rounds, timed);
+    const passes = Object.fromEntries(Object.entries(engines).map(([name, engine]) => [name, engine.pass])) as Record<
+      EngineName,
+      () => void
+    >;
+    const runs = await getRatesInTurns(data, context.rounds, passes);
     const row = (name: EngineName, extra: Partial<BenchRow> = {}): BenchRow => ({
       workload: WORKLOAD_GET,
       engine: ENGINE[name],
